@@ -1,0 +1,162 @@
+# libgoose - plain Makefile.  `make`, `make check`, `make demo`,
+# `make install PREFIX=/usr/local DESTDIR=`, `make uninstall`, `make bench`.
+
+VERSION_H := include/goose/version.h
+MAJOR := $(shell sed -n 's/^\#define GOOSE_VERSION_MAJOR \([0-9]*\)/\1/p' $(VERSION_H))
+MINOR := $(shell sed -n 's/^\#define GOOSE_VERSION_MINOR \([0-9]*\)/\1/p' $(VERSION_H))
+PATCH := $(shell sed -n 's/^\#define GOOSE_VERSION_PATCH \([0-9]*\)/\1/p' $(VERSION_H))
+VERSION := $(MAJOR).$(MINOR).$(PATCH)
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR ?=
+
+CC ?= cc
+BUILD ?= build
+DEPS_PC := libcurl libevent libevent_pthreads msgpack openssl jansson
+OPT ?= -O2 -g
+WARN := -Wall -Wextra -Wstrict-prototypes -Wwrite-strings -Werror
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(DEPS_PC) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(DEPS_PC) 2>/dev/null)
+
+ifeq ($(SAN),1)
+OPT := -O1 -g $(SAN_FLAGS)
+LDSAN := $(SAN_FLAGS)
+endif
+
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -Ilib $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) -lpthread -lm
+
+SONAME := libgoose.so.$(MAJOR)
+SOFILE := lib/libgoose.so.$(VERSION)
+ARFILE := lib/libgoose.a
+ifeq ($(SAN),1)
+SOFILE := $(BUILD)/libgoose.so.$(VERSION)
+ARFILE := $(BUILD)/libgoose.a
+endif
+
+LIB_SRC := $(sort $(wildcard lib/*.c lib/*/*.c))
+LIB_ASM := $(sort $(wildcard lib/*/*.S))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(LIB_ASM:%.S=$(BUILD)/obj/%.o)
+TEST_SRC := $(sort $(wildcard tests/test-*.c))
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
+EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
+TARGET_BIN := $(BUILD)/goose-target
+MAN3 := $(sort $(wildcard man/man3/*.3))
+MAN7 := $(sort $(wildcard man/man7/*.7))
+DEPS_OK := $(BUILD)/.deps-ok
+
+Q := @
+ifeq ($(V),1)
+Q :=
+endif
+
+.PHONY: all deps lib examples target tests check check-fast check-san demo \
+        install uninstall bench clean fuzz
+
+all: $(DEPS_OK) lib examples target
+
+deps $(DEPS_OK):
+	$(Q)sh tools/deps.sh
+	$(Q)mkdir -p $(BUILD) && touch $(DEPS_OK)
+
+lib: $(SOFILE) $(ARFILE)
+
+$(BUILD)/obj/%.o: %.c $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.o: %.S $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -fPIC -c $< -o $@
+
+$(SOFILE): $(LIB_OBJ) lib/libgoose.map
+	@echo "  LD      $@"
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libgoose.map \
+		-Wl,--no-undefined $(LDSAN) -o $@ $(LIB_OBJ) $(LDLIBS_ALL) $(LDFLAGS)
+	$(Q)ln -sf $(notdir $@) $(dir $@)$(SONAME)
+	$(Q)ln -sf $(SONAME) $(dir $@)libgoose.so
+
+$(ARFILE): $(LIB_OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $(LIB_OBJ)
+
+# Examples see only the public header, as a user's program would.
+examples: $(EXAMPLE_BIN)
+$(BUILD)/examples/%: examples/%.c $(SOFILE) include/goose.h
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) -std=c11 $(OPT) $(WARN) -Iinclude $< -o $@ -L$(dir $(SOFILE)) \
+		-Wl,-rpath,$(abspath $(dir $(SOFILE))) -lgoose $(LDSAN)
+
+target: $(TARGET_BIN)
+$(TARGET_BIN): tests/target/target.c $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) $< -o $@ $(shell pkg-config --libs libevent) $(LDSAN)
+
+# Tests link the static library: unit tests reach internal goose__ symbols.
+tests: $(TEST_BIN)
+$(BUILD)/tests/%: tests/%.c tests/test.h $(ARFILE)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests $< -o $@ $(ARFILE) $(LDLIBS_ALL) $(LDSAN)
+
+check-fast: all tests
+	$(Q)GOOSE_BUILD=$(BUILD) bash tests/run.sh $(BUILD)/tests
+
+# The sanitizer build runs the C tests again (ASan+UBSan).
+check-san:
+	$(Q)$(MAKE) --no-print-directory SAN=1 BUILD=build-san tests target
+	$(Q)GOOSE_BUILD=build-san TEST_NO_SCRIPTS=1 ASAN_OPTIONS=detect_leaks=1 \
+		bash tests/run.sh build-san/tests
+
+check: all tests
+	$(Q)GOOSE_BUILD=$(BUILD) GOOSE_CHECK_SAN=1 bash tests/check.sh
+
+demo: all
+	$(Q)bash tools/demo.sh $(BUILD)
+
+bench: all
+	$(Q)bash bench/run.sh $(BUILD)
+
+pkgconfig/libgoose.pc: pkgconfig/libgoose.pc.in $(VERSION_H)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+install: lib pkgconfig/libgoose.pc
+	install -d $(DESTDIR)$(INCLUDEDIR)/goose $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
+	install -m 644 include/goose.h $(DESTDIR)$(INCLUDEDIR)/goose.h
+	install -m 644 include/goose/*.h $(DESTDIR)$(INCLUDEDIR)/goose/
+	install -m 755 $(SOFILE) $(DESTDIR)$(LIBDIR)/
+	ln -sf libgoose.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libgoose.so
+	install -m 644 $(ARFILE) $(DESTDIR)$(LIBDIR)/
+	install -m 644 pkgconfig/libgoose.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	$(if $(MAN3),install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/)
+	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/)
+	@rm -f pkgconfig/libgoose.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/goose.h
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/goose/,$(notdir $(wildcard include/goose/*.h)))
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/goose 2>/dev/null
+	rm -f $(DESTDIR)$(LIBDIR)/libgoose.so $(DESTDIR)$(LIBDIR)/$(SONAME) \
+		$(DESTDIR)$(LIBDIR)/libgoose.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libgoose.a
+	rm -f $(DESTDIR)$(PKGCONFIGDIR)/libgoose.pc
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
+
+clean:
+	rm -rf build build-san lib/libgoose.so* lib/libgoose.a pkgconfig/libgoose.pc demo-report.json
+
+-include $(LIB_OBJ:.o=.d)

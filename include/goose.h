@@ -1,0 +1,168 @@
+/*
+ * goose.h - libgoose, an embeddable C library for HTTP load testing.
+ *
+ * A load test is a C program: register scenarios made of transactions,
+ * then hand control to goose_main() (flags, GOOSE_* environment, report)
+ * or goose_attack_run() (options set through goose_attack_set_option()).
+ * See goose(7) for how a test runs and the man pages in section 3 for
+ * each function.
+ */
+#ifndef GOOSE_H
+#define GOOSE_H
+
+#include <stddef.h>
+
+#include <goose/version.h>
+
+#if defined(_WIN32)
+#define GOOSE_API
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#define GOOSE_API __attribute__((visibility("default")))
+#else
+#define GOOSE_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Error codes.  This list only grows; a value is never renumbered. */
+typedef enum goose_error {
+    GOOSE_OK = 0,
+    GOOSE_EINVAL = -1,        /* NULL or otherwise invalid argument */
+    GOOSE_ENOMEM = -2,        /* out of memory */
+    GOOSE_EOPTION = -3,       /* unknown option name */
+    GOOSE_EVALUE = -4,        /* bad option value */
+    GOOSE_EUNSUPPORTED = -5,  /* known option, not supported yet */
+    GOOSE_ECONFIG = -6,       /* the attack as configured cannot run */
+    GOOSE_ESTATE = -7,        /* not allowed in the current state */
+    GOOSE_EIO = -8,           /* a file could not be read or written */
+    GOOSE_ESYS = -9,          /* a system resource failed (threads, fds) */
+    GOOSE_EEXIST = -10,       /* a name is already taken */
+    GOOSE_EFAILED = -11       /* the run could not complete as configured */
+} goose_error;
+
+typedef struct goose_attack goose_attack;
+typedef struct goose_scenario goose_scenario;
+typedef struct goose_taskset goose_taskset;
+typedef struct goose_transaction goose_transaction;
+typedef struct goose_user goose_user;
+typedef struct goose_request goose_request;
+typedef struct goose_response goose_response;
+
+/* A transaction returns GOOSE_OK, or any non-zero value for a failure. */
+typedef int (*goose_transaction_fn)(goose_user *user);
+
+typedef enum goose_log_level {
+    GOOSE_LOG_ERROR = 0,
+    GOOSE_LOG_WARN = 1,
+    GOOSE_LOG_INFO = 2,
+    GOOSE_LOG_DEBUG = 3
+} goose_log_level;
+
+/* Receives every line the library would log; called from any thread. */
+typedef void (*goose_log_fn)(void *arg, goose_log_level level,
+                             const char *line);
+
+/* Version and errors */
+GOOSE_API const char *goose_version(void);
+GOOSE_API unsigned goose_version_num(void);
+GOOSE_API const char *goose_strerror(int code);
+
+/* The attack */
+GOOSE_API goose_attack *goose_attack_new(void);
+GOOSE_API void goose_attack_free(goose_attack *attack);
+GOOSE_API const char *goose_attack_error(const goose_attack *attack);
+GOOSE_API int goose_attack_set_option(goose_attack *attack, const char *name,
+                                      const char *value);
+GOOSE_API int goose_attack_set_data(goose_attack *attack, void *data,
+                                    void (*free_fn)(void *));
+GOOSE_API void *goose_attack_data(const goose_attack *attack);
+GOOSE_API int goose_attack_set_log(goose_attack *attack, goose_log_fn fn,
+                                   void *arg);
+GOOSE_API int goose_attack_add_scenario(goose_attack *attack,
+                                        goose_scenario *scenario);
+
+/* Scenarios */
+GOOSE_API goose_scenario *goose_scenario_new(const char *name);
+GOOSE_API void goose_scenario_free(goose_scenario *scenario);
+GOOSE_API int goose_scenario_set_weight(goose_scenario *scenario,
+                                        unsigned weight);
+GOOSE_API int goose_scenario_set_wait_time(goose_scenario *scenario,
+                                           unsigned min_ms, unsigned max_ms);
+GOOSE_API int goose_scenario_set_host(goose_scenario *scenario,
+                                      const char *url);
+GOOSE_API goose_transaction *
+goose_scenario_add_transaction(goose_scenario *scenario, const char *name,
+                               goose_transaction_fn fn);
+GOOSE_API int goose_scenario_add_taskset(goose_scenario *scenario,
+                                         goose_taskset *taskset);
+
+/* Task sets: named groups of transactions shared by scenarios. */
+GOOSE_API goose_taskset *goose_taskset_new(const char *name);
+GOOSE_API void goose_taskset_free(goose_taskset *taskset);
+GOOSE_API goose_transaction *
+goose_taskset_add_transaction(goose_taskset *taskset, const char *name,
+                              goose_transaction_fn fn);
+
+/* Transactions */
+GOOSE_API int goose_transaction_set_weight(goose_transaction *transaction,
+                                           unsigned weight);
+GOOSE_API int goose_transaction_set_sequence(goose_transaction *transaction,
+                                             unsigned sequence);
+GOOSE_API int goose_transaction_set_on_start(goose_transaction *transaction);
+GOOSE_API int goose_transaction_set_on_stop(goose_transaction *transaction);
+
+/* Running */
+GOOSE_API int goose_main(goose_attack *attack, int argc, char **argv);
+GOOSE_API int goose_attack_run(goose_attack *attack);
+GOOSE_API int goose_attack_stop(goose_attack *attack);
+GOOSE_API char *goose_attack_report(const goose_attack *attack,
+                                    const char *format);
+GOOSE_API void goose_free(void *ptr);
+
+/* Distributed mode (Gaggle) */
+GOOSE_API int gaggle_manager_run(goose_attack *attack);
+GOOSE_API int gaggle_worker_run(goose_attack *attack);
+
+/* Inside a transaction: requests */
+GOOSE_API goose_response *goose_get(goose_user *user, const char *path);
+GOOSE_API goose_response *goose_post(goose_user *user, const char *path,
+                                     const void *body, size_t len);
+GOOSE_API goose_request *goose_request_new(goose_user *user,
+                                           const char *method,
+                                           const char *path);
+GOOSE_API int goose_request_set_name(goose_request *request, const char *name);
+GOOSE_API int goose_request_set_header(goose_request *request,
+                                       const char *name, const char *value);
+GOOSE_API int goose_request_set_body(goose_request *request, const void *body,
+                                     size_t len);
+GOOSE_API int goose_request_expect_status(goose_request *request, int status);
+GOOSE_API goose_response *goose_request_send(goose_request *request);
+GOOSE_API void goose_request_free(goose_request *request);
+
+/* Inside a transaction: responses */
+GOOSE_API int goose_response_status(const goose_response *response);
+GOOSE_API const char *goose_response_body(const goose_response *response,
+                                          size_t *len);
+GOOSE_API const char *goose_response_header(const goose_response *response,
+                                            const char *name);
+GOOSE_API const char *goose_response_error(const goose_response *response);
+GOOSE_API long long goose_response_time_us(const goose_response *response);
+GOOSE_API int goose_response_set_failure(goose_response *response,
+                                         const char *why);
+GOOSE_API void goose_response_free(goose_response *response);
+
+/* Inside a transaction: the user */
+GOOSE_API int goose_sleep(goose_user *user, unsigned ms);
+GOOSE_API int goose_user_set_data(goose_user *user, void *data,
+                                  void (*free_fn)(void *));
+GOOSE_API void *goose_user_data(const goose_user *user);
+GOOSE_API unsigned goose_user_index(const goose_user *user);
+GOOSE_API goose_attack *goose_user_attack(const goose_user *user);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

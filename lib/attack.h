@@ -1,0 +1,197 @@
+/* The attack: options, the scenario registry and the results of a run.
+ * Private to lib/. */
+#ifndef GOOSE_ATTACK_H
+#define GOOSE_ATTACK_H
+
+#include <goose.h>
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "metrics/stats.h"
+
+/* ---- registry (scenario.c) ---- */
+
+struct goose_transaction {
+    char *name;
+    goose_transaction_fn fn;
+    unsigned weight;
+    unsigned sequence;  /* 0: not sequenced */
+    int on_start;
+    int on_stop;
+    char *error;        /* first mistake made with it, or NULL */
+};
+
+struct goose_taskset {
+    char *name;
+    goose_transaction **txs;
+    size_t ntxs;
+    unsigned refs;      /* scenarios holding it */
+    char *error;
+};
+
+typedef struct goose_scenario_item {
+    goose_transaction *tx; /* either a transaction of its own ... */
+    goose_taskset *ts;     /* ... or a shared task set */
+} goose_scenario_item;
+
+struct goose_scenario {
+    char *name;
+    unsigned weight;
+    unsigned wait_min_ms;
+    unsigned wait_max_ms;
+    char *host;
+    goose_scenario_item *items;
+    size_t nitems;
+    char *error;
+};
+
+/* The first registration mistake of an object: kept so that goose_main and
+ * goose_attack_run can refuse the configuration with a clear message. */
+void goose__set_error(char **slot, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int goose__valid_url(const char *url);
+
+/* ---- options (options.c) ---- */
+
+typedef struct goose_options {
+    char *host;
+    size_t users;
+    double hatch_rate;      /* users per second; 0 = not set */
+    uint64_t startup_us;    /* 0 = not set */
+    uint64_t run_time_us;   /* 0 = until stopped */
+    uint64_t iterations;
+    long timeout_ms;
+    int no_reset_metrics;
+    uint64_t running_metrics_us;
+    int no_print_metrics;
+    int status_codes;
+    char **report_files;
+    size_t nreport_files;
+    int verbose;
+    int quiet;
+    size_t threads;         /* 0 = online CPUs */
+    size_t stack_size;
+    char **resolve;
+    size_t nresolve;
+    int help;
+    int version;
+} goose_options;
+
+void goose__options_init(goose_options *o);
+void goose__options_free(goose_options *o);
+/* Parses one option by long name; on error writes a one-line message. */
+int goose__option_set(goose_options *o, const char *name, const char *value,
+                      char *err, size_t errlen);
+
+/* What the option table knows of one option (for goose_main). */
+typedef struct goose_option_info {
+    const char *name;
+    char short_name;
+    int takes_value;   /* 0: a flag */
+    int repeatable;
+    const char *value_hint;
+    const char *help;
+} goose_option_info;
+
+const goose_option_info *goose__option_find(const char *name);
+const goose_option_info *goose__option_find_short(char c);
+const goose_option_info *goose__option_list(size_t *n);
+int goose__parse_duration_us(const char *s, uint64_t *out);
+
+/* ---- results of a run ---- */
+
+typedef struct goose_tx_info {
+    const char *scenario;
+    const char *name;
+} goose_tx_info;
+
+typedef struct goose_phase {
+    const char *name;      /* "increase", "maintain", "decrease" */
+    double start_s;        /* since the start of the run */
+    double end_s;
+    size_t users_from;
+    size_t users_to;
+} goose_phase;
+
+typedef struct goose_series {
+    size_t n, cap;
+    uint64_t *users;
+    double *rps;
+    uint64_t *p95_us;
+    uint64_t *fails;
+} goose_series;
+
+typedef struct goose_results {
+    int valid;
+    char started[40];        /* RFC 3339 */
+    double duration_s;       /* of the measured part */
+    double elapsed_s;        /* of the whole run */
+    int metrics_reset;
+    double reset_at_s;
+    goose_stats totals;
+    goose_series series;
+    goose_phase phases[3];
+    size_t nphases;
+    goose_tx_info *txs;
+    size_t ntxs;
+    char **scenario_names;
+    size_t *scenario_users;
+    size_t nscenarios;
+    size_t users;
+    size_t threads;
+    char **hosts;            /* per scenario */
+} goose_results;
+
+void goose__results_free(goose_results *r);
+
+/* ---- the attack ---- */
+
+struct goose_attack {
+    goose_options opt;
+    goose_scenario **scenarios;
+    size_t nscenarios;
+    char *config_error;      /* first registration mistake */
+    int config_code;
+    char error[512];         /* goose_attack_error() */
+    void *data;
+    void (*data_free)(void *);
+    goose_log_fn log_fn;
+    void *log_arg;
+    atomic_int stop;
+    atomic_int running;
+    goose_results results;
+};
+
+void goose__log(goose_attack *a, goose_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int goose__fail(goose_attack *a, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* allocate.c: user i -> scenario (see goose(7) for the rule). */
+int goose__allocate_users(const unsigned *weights, size_t nweights,
+                          size_t users, unsigned *out);
+
+/* plan.c: the engine's view of the registered scenarios. */
+typedef struct goose_plan {
+    goose_scenario_plan *scenarios;
+    size_t nscenarios;
+    goose_tx_info *txs;
+    size_t ntxs;
+    unsigned *user_scenario;
+} goose_plan;
+
+int goose__plan_build(goose_attack *a, goose_plan *plan);
+void goose__plan_free(goose_plan *plan);
+
+/* report/: console text and JSON of the last run. */
+char *goose__report_text(const goose_attack *a);
+char *goose__report_json(const goose_attack *a);
+char *goose__report_running(const goose_attack *a, const goose_stats *s,
+                            double elapsed_s, size_t users);
+int goose__report_write_files(goose_attack *a);
+
+#endif

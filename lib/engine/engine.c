@@ -1,0 +1,180 @@
+/* Starting, stopping and collecting from the engine threads. */
+#include "engine/engine.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/clock.h"
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+static void init_curl(void)
+{
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* User i goes to thread i % nthreads, so every thread hatches at the same
+ * pace and holds the same number of users (give or take one). */
+static int assign_users(goose_engine *e)
+{
+    for (size_t i = 0; i < e->cfg.users; i++) {
+        goose_thread *t = &e->threads[i % e->nthreads];
+        goose_user *u = goose__user_new(t, (unsigned)i, e->cfg.user_scenario[i]);
+        if (!u)
+            return -1;
+        t->users[t->nusers++] = u;
+    }
+    return 0;
+}
+
+static int allocate_threads(goose_engine *e)
+{
+    e->threads = calloc(e->nthreads, sizeof *e->threads);
+    if (!e->threads)
+        return -1;
+    for (size_t i = 0; i < e->nthreads; i++) {
+        size_t share = e->cfg.users / e->nthreads + 1;
+        e->threads[i].users = calloc(share, sizeof(goose_user *));
+        e->threads[i].wake_fd = -1;
+        if (!e->threads[i].users)
+            return -1;
+    }
+    return assign_users(e);
+}
+
+goose_engine *goose__engine_start(const goose_run_config *cfg, char *err,
+                                  size_t errlen)
+{
+    pthread_once(&curl_once, init_curl);
+    if (curl_init_rc != CURLE_OK) {
+        snprintf(err, errlen, "curl_global_init failed: %s",
+                 curl_easy_strerror(curl_init_rc));
+        return NULL;
+    }
+    goose_engine *e = calloc(1, sizeof *e);
+    if (!e) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    e->cfg = *cfg;
+    e->nthreads = cfg->threads < cfg->users ? cfg->threads : cfg->users;
+    if (e->nthreads == 0)
+        e->nthreads = 1;
+    e->http.timeout_ms = cfg->timeout_ms;
+    e->http.resolve = cfg->resolve;
+    e->t0_us = goose__now_us();
+    pthread_mutex_init(&e->lock, NULL);
+    pthread_cond_init(&e->done_cond, NULL);
+    if (allocate_threads(e) < 0) {
+        snprintf(err, errlen, "out of memory allocating %zu users", cfg->users);
+        goto fail;
+    }
+    for (size_t i = 0; i < e->nthreads; i++) {
+        if (goose__thread_init(&e->threads[i], e, i) < 0) {
+            snprintf(err, errlen, "cannot set up engine thread %zu: %s", i,
+                     strerror(errno));
+            goto fail;
+        }
+    }
+    e->t0_us = goose__now_us();
+    for (size_t i = 0; i < e->nthreads; i++) {
+        int rc = pthread_create(&e->threads[i].tid, NULL, goose__thread_main,
+                                &e->threads[i]);
+        if (rc != 0) {
+            snprintf(err, errlen, "cannot start engine thread %zu: %s", i,
+                     strerror(rc));
+            goto fail;
+        }
+        e->threads[i].started = 1;
+    }
+    return e;
+fail:
+    goose__engine_free(e);
+    return NULL;
+}
+
+void goose__engine_stop(goose_engine *e)
+{
+    for (size_t i = 0; i < e->nthreads; i++) {
+        goose_thread *t = &e->threads[i];
+        if (t->started && !atomic_exchange(&t->stop_requested, 1))
+            goose__thread_wake(t);
+    }
+}
+
+static size_t started_threads(const goose_engine *e)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < e->nthreads; i++)
+        n += e->threads[i].started;
+    return n;
+}
+
+int goose__engine_wait(goose_engine *e, unsigned timeout_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    size_t want = started_threads(e);
+    pthread_mutex_lock(&e->lock);
+    while (e->nfinished < want &&
+           pthread_cond_timedwait(&e->done_cond, &e->lock, &until) != ETIMEDOUT)
+        ;
+    int done = e->nfinished >= want;
+    pthread_mutex_unlock(&e->lock);
+    return done;
+}
+
+int goose__engine_collect(goose_engine *e, goose_stats *dst)
+{
+    int rc = 0;
+    for (size_t i = 0; i < e->nthreads; i++) {
+        goose_thread *t = &e->threads[i];
+        pthread_mutex_lock(&t->outbox_lock);
+        rc |= goose__stats_merge(dst, &t->outbox);
+        goose__stats_reset(&t->outbox);
+        pthread_mutex_unlock(&t->outbox_lock);
+    }
+    return rc ? -1 : 0;
+}
+
+size_t goose__engine_launched(goose_engine *e)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < e->nthreads; i++)
+        n += atomic_load(&e->threads[i].pub_launched);
+    return n;
+}
+
+size_t goose__engine_active(goose_engine *e)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < e->nthreads; i++)
+        n += atomic_load(&e->threads[i].pub_active);
+    return n;
+}
+
+void goose__engine_free(goose_engine *e)
+{
+    if (!e)
+        return;
+    goose__engine_stop(e);
+    for (size_t i = 0; e->threads && i < e->nthreads; i++)
+        if (e->threads[i].started)
+            pthread_join(e->threads[i].tid, NULL);
+    for (size_t i = 0; e->threads && i < e->nthreads; i++)
+        goose__thread_cleanup(&e->threads[i]);
+    free(e->threads);
+    pthread_mutex_destroy(&e->lock);
+    pthread_cond_destroy(&e->done_cond);
+    free(e);
+}

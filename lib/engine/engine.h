@@ -1,0 +1,200 @@
+/* The engine: N threads, each with its own event_base, CURLM, users
+ * (coroutines) and metrics shard.  No lock on the request path: a thread
+ * publishes its shard into an outbox once a second, and the controller
+ * (lib/attack.c) collects the outboxes. */
+#ifndef GOOSE_ENGINE_ENGINE_H
+#define GOOSE_ENGINE_ENGINE_H
+
+#include <goose.h>
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coro/coro.h"
+#include "http/http.h"
+#include "metrics/stats.h"
+#include "util/buf.h"
+
+/* What the engine needs of one transaction. */
+typedef struct goose_tx_plan {
+    const char *name;
+    goose_transaction_fn fn;
+    size_t id; /* index into the run's transaction stats */
+} goose_tx_plan;
+
+/* One scenario, its transactions laid out in the order a user runs them. */
+typedef struct goose_scenario_plan {
+    const char *name;
+    const char *host;        /* base URL used for relative paths */
+    unsigned wait_min_ms;
+    unsigned wait_max_ms;
+    goose_tx_plan *on_start;
+    size_t non_start;
+    goose_tx_plan *loop;     /* one iteration, weights expanded */
+    size_t nloop;
+    goose_tx_plan *on_stop;
+    size_t non_stop;
+} goose_scenario_plan;
+
+typedef struct goose_run_config {
+    goose_attack *attack;
+    const goose_scenario_plan *scenarios;
+    size_t nscenarios;
+    size_t ntransactions;
+    const unsigned *user_scenario; /* user index -> scenario index */
+    size_t users;
+    double hatch_rate;            /* users per second; 0 = all at once */
+    uint64_t iterations;          /* per user; 0 = no limit */
+    long timeout_ms;
+    size_t threads;
+    size_t stack_size;
+    struct curl_slist *resolve;
+} goose_run_config;
+
+typedef struct goose_engine goose_engine;
+typedef struct goose_thread goose_thread;
+
+/* Starts the threads; hatching begins at once.  NULL on failure, with a
+ * message in err. */
+goose_engine *goose__engine_start(const goose_run_config *cfg, char *err,
+                                  size_t errlen);
+/* Asks every thread to stop gracefully: no new transaction starts. */
+void goose__engine_stop(goose_engine *e);
+/* Waits up to timeout_ms for every thread to finish; 1 if they all have. */
+int goose__engine_wait(goose_engine *e, unsigned timeout_ms);
+/* Moves every thread's published metrics into dst. */
+int goose__engine_collect(goose_engine *e, goose_stats *dst);
+size_t goose__engine_launched(goose_engine *e);
+size_t goose__engine_active(goose_engine *e);
+/* Joins the threads (stopping them first) and frees everything. */
+void goose__engine_free(goose_engine *e);
+
+/* ---- inside the engine ---- */
+
+typedef enum goose_user_wait {
+    GOOSE_WAIT_NONE,
+    GOOSE_WAIT_HTTP,
+    GOOSE_WAIT_SLEEP
+} goose_user_wait;
+
+struct goose_user {
+    goose_thread *thread;
+    const goose_scenario_plan *scenario;
+    unsigned index;
+    unsigned scenario_index;
+    goose_coro *coro;
+    CURL *easy;
+    struct event *timer;       /* goose_sleep and wait time */
+    goose_user_wait waiting;
+    CURLcode result;           /* of the last transfer */
+    uint64_t done_us;          /* when it finished */
+    uint64_t rng;
+    void *data;
+    void (*data_free)(void *);
+    goose_response *open;      /* responses of the running transaction */
+    goose_response *spare;     /* freed responses, for reuse */
+    int stopping_tx;           /* a request was refused: the test is stopping */
+    int in_on_stop;
+    struct curl_slist *no_expect; /* "Expect:" for requests with a body */
+    goose_buf url;             /* scratch for building URLs */
+    goose_buf path;            /* scratch for redirect paths */
+};
+
+struct goose_request {
+    goose_user *user;
+    char *method;
+    char *path;
+    char *name;
+    struct curl_slist *headers;
+    char *body;
+    size_t body_len;
+    int has_body;
+    int expected[8];
+    size_t nexpected;
+    int owned;                 /* strings are ours to free */
+};
+
+struct goose_response {
+    goose_user *user;
+    goose_response *next;
+    goose_buf method;
+    goose_buf name;
+    int status;
+    CURLcode result;
+    uint64_t elapsed_us;
+    int expected[8];
+    size_t nexpected;
+    int recorded;              /* the metric is final */
+    int not_sent;              /* refused before sending: never counted */
+    int live;                  /* handed out and not yet freed */
+    goose_buf failure;         /* set by goose_response_set_failure */
+    goose_buf scratch;         /* header values handed to the user */
+    goose_http_capture capture;
+};
+
+struct goose_thread {
+    goose_engine *engine;
+    size_t id;
+    pthread_t tid;
+    int started;
+    struct event_base *base;
+    CURLM *multi;
+    struct event *curl_timer;
+    struct event *hatch_timer;
+    struct event *flush_timer;
+    struct event *wake_event;
+    int wake_fd;
+    goose_user **users;        /* this thread's users, in start order */
+    size_t nusers;
+    size_t nlaunched;
+    size_t nactive;
+    int stopping;
+    int finished;
+    goose_stats local;         /* written only by this thread */
+    pthread_mutex_t outbox_lock;
+    goose_stats outbox;        /* published once a second */
+    atomic_size_t pub_launched;
+    atomic_size_t pub_active;
+    atomic_int stop_requested;
+};
+
+struct goose_engine {
+    goose_run_config cfg;
+    goose_thread *threads;
+    size_t nthreads;
+    uint64_t t0_us;
+    goose_http_setup http;
+    pthread_mutex_t lock;
+    pthread_cond_t done_cond;
+    size_t nfinished;
+};
+
+/* user.c */
+goose_user *goose__user_new(goose_thread *t, unsigned index,
+                            unsigned scenario_index);
+void goose__user_free(goose_user *u);
+int goose__user_launch(goose_user *u);
+void goose__user_resume(goose_user *u);
+void goose__user_wake(goose_user *u);
+
+/* thread.c */
+int goose__thread_init(goose_thread *t, goose_engine *e, size_t id);
+void goose__thread_cleanup(goose_thread *t);
+void *goose__thread_main(void *arg);
+void goose__thread_user_done(goose_thread *t);
+void goose__thread_wake(goose_thread *t);
+
+/* response.c */
+goose_response *goose__response_get(goose_user *u);
+void goose__response_finalize(goose_response *r);
+void goose__response_recycle(goose_response *r);
+void goose__responses_close(goose_user *u);
+void goose__responses_free_spares(goose_user *u);
+
+/* send.c */
+goose_response *goose__send(goose_request *req);
+
+#endif

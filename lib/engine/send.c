@@ -1,0 +1,267 @@
+/* Building and sending requests from inside a transaction.  Sending hands
+ * the user's easy handle to its thread's CURLM and yields; the thread
+ * resumes the user when curl reports the transfer done.  Redirects are
+ * followed here, not by curl, so that every hop is counted. */
+#include "engine/engine.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/clock.h"
+
+#define MAX_REDIRECTS 10
+
+static int is_token(const char *s)
+{
+    if (!s || !*s)
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
+            return 0;
+    return 1;
+}
+
+static int has_line_break(const char *s)
+{
+    return strpbrk(s, "\r\n") != NULL;
+}
+
+goose_request *goose_request_new(goose_user *u, const char *method,
+                                 const char *path)
+{
+    if (!u || !is_token(method) || !path || has_line_break(path))
+        return NULL;
+    goose_request *req = calloc(1, sizeof *req);
+    if (!req)
+        return NULL;
+    req->user = u;
+    req->owned = 1;
+    req->method = strdup(method);
+    req->path = strdup(path);
+    if (!req->method || !req->path) {
+        goose_request_free(req);
+        return NULL;
+    }
+    return req;
+}
+
+void goose_request_free(goose_request *req)
+{
+    if (!req || !req->owned)
+        return;
+    free(req->method);
+    free(req->path);
+    free(req->name);
+    free(req->body);
+    curl_slist_free_all(req->headers);
+    free(req);
+}
+
+int goose_request_set_name(goose_request *req, const char *name)
+{
+    if (!req || !name || !*name)
+        return GOOSE_EINVAL;
+    char *copy = strdup(name);
+    if (!copy)
+        return GOOSE_ENOMEM;
+    free(req->name);
+    req->name = copy;
+    return GOOSE_OK;
+}
+
+int goose_request_set_header(goose_request *req, const char *name,
+                             const char *value)
+{
+    if (!req || !is_token(name) || !value || has_line_break(value))
+        return GOOSE_EINVAL;
+    goose_buf line;
+    goose__buf_init(&line);
+    /* "Name;" is curl's way of sending a header with an empty value */
+    int rc = *value ? goose__buf_printf(&line, "%s: %s", name, value)
+                    : goose__buf_printf(&line, "%s;", name);
+    struct curl_slist *list = rc < 0 ? NULL
+                                     : curl_slist_append(req->headers, line.data);
+    goose__buf_free(&line);
+    if (!list)
+        return GOOSE_ENOMEM;
+    req->headers = list;
+    return GOOSE_OK;
+}
+
+int goose_request_set_body(goose_request *req, const void *body, size_t len)
+{
+    if (!req || (!body && len))
+        return GOOSE_EINVAL;
+    char *copy = malloc(len ? len : 1);
+    if (!copy)
+        return GOOSE_ENOMEM;
+    if (len)
+        memcpy(copy, body, len);
+    free(req->body);
+    req->body = copy;
+    req->body_len = len;
+    req->has_body = 1;
+    return GOOSE_OK;
+}
+
+int goose_request_expect_status(goose_request *req, int status)
+{
+    if (!req || status < 100 || status > 599)
+        return GOOSE_EINVAL;
+    if (req->nexpected == sizeof req->expected / sizeof req->expected[0])
+        return GOOSE_EINVAL;
+    req->expected[req->nexpected++] = status;
+    return GOOSE_OK;
+}
+
+goose_response *goose_request_send(goose_request *req)
+{
+    if (!req)
+        return NULL;
+    goose_response *r = goose__send(req);
+    goose_request_free(req);
+    return r;
+}
+
+goose_response *goose_get(goose_user *u, const char *path)
+{
+    goose_request req = {.user = u, .method = (char *)"GET", .path = (char *)path};
+    return path ? goose__send(&req) : NULL;
+}
+
+goose_response *goose_post(goose_user *u, const char *path, const void *body,
+                           size_t len)
+{
+    if (!path || (!body && len))
+        return NULL;
+    goose_request req = {.user = u, .method = (char *)"POST",
+                         .path = (char *)path, .body = (char *)body,
+                         .body_len = len, .has_body = 1};
+    return goose__send(&req);
+}
+
+static int build_url(goose_user *u, const char *path)
+{
+    goose__buf_clear(&u->url);
+    if (goose__http_is_absolute(path))
+        return goose__buf_adds(&u->url, path);
+    const char *host = u->scenario->host;
+    size_t hlen = strlen(host);
+    while (hlen && host[hlen - 1] == '/')
+        hlen--;
+    if (goose__buf_add(&u->url, host, hlen) < 0)
+        return -1;
+    if (path[0] != '/' && goose__buf_adds(&u->url, "/") < 0)
+        return -1;
+    return goose__buf_adds(&u->url, path);
+}
+
+static int is_expected(const goose_request *req, int status)
+{
+    for (size_t i = 0; i < req->nexpected; i++)
+        if (req->expected[i] == status)
+            return 1;
+    return 0;
+}
+
+static goose_response *refuse(goose_response *r, const char *why)
+{
+    r->not_sent = 1;
+    snprintf(r->capture.errbuf, sizeof r->capture.errbuf, "%s", why);
+    return r;
+}
+
+/* One transfer: hand the handle to curl and sleep until it is done. */
+static void transfer(goose_user *u, goose_response *r,
+                     const goose_http_request *hreq)
+{
+    if (goose__http_prepare(u->easy, hreq, &r->capture) < 0) {
+        refuse(r, "bad URL");
+        return;
+    }
+    uint64_t start = goose__now_us();
+    if (curl_multi_add_handle(u->thread->multi, u->easy) != CURLM_OK) {
+        refuse(r, "could not start the transfer");
+        return;
+    }
+    u->waiting = GOOSE_WAIT_HTTP;
+    goose__coro_yield();
+    r->elapsed_us = u->done_us - start;
+    r->result = u->result;
+    r->status = u->result == CURLE_OK ? goose__http_status(u->easy) : 0;
+}
+
+static goose_response *new_response(goose_user *u, const char *method,
+                                    const char *name, const goose_request *req)
+{
+    goose_response *r = goose__response_get(u);
+    if (!r)
+        return NULL;
+    if (goose__buf_adds(&r->method, method) < 0 ||
+        goose__buf_adds(&r->name, name) < 0) {
+        goose__response_recycle(r);
+        return NULL;
+    }
+    memcpy(r->expected, req->expected, sizeof r->expected);
+    r->nexpected = req->nexpected;
+    return r;
+}
+
+/* The next hop of a redirect, or 0 when this response is the last. */
+static int follow(goose_user *u, goose_response *r, const goose_request *req,
+                  int hops)
+{
+    if (r->result != CURLE_OK || r->status < 300 || r->status > 399 ||
+        is_expected(req, r->status) || hops >= MAX_REDIRECTS)
+        return 0;
+    const char *location = goose__http_redirect_url(u->easy);
+    if (!location)
+        return 0;
+    goose__buf_clear(&u->url);
+    if (goose__buf_adds(&u->url, location) < 0)
+        return 0;
+    goose__buf_clear(&u->path);
+    return goose__buf_adds(&u->path, goose__http_url_path(u->url.data)) == 0;
+}
+
+goose_response *goose__send(goose_request *req)
+{
+    goose_user *u = req->user;
+    if (!u || !u->coro || goose__coro_current() != u->coro || !req->path)
+        return NULL;
+    const char *name = req->name ? req->name : req->path;
+    goose_response *r = new_response(u, req->method, name, req);
+    if (!r)
+        return NULL;
+    if (u->thread->stopping && !u->in_on_stop) {
+        u->stopping_tx = 1;
+        return refuse(r, "the load test is stopping: request not sent");
+    }
+    if (build_url(u, req->path) < 0)
+        return refuse(r, "out of memory");
+    if (req->has_body && req->headers && !curl_slist_append(req->headers, "Expect:"))
+        return refuse(r, "out of memory");
+    goose_http_request h = {
+        .method = req->method, .url = u->url.data,
+        .headers = req->headers ? req->headers : (req->has_body ? u->no_expect : NULL),
+        .body = req->body, .body_len = req->body_len, .has_body = req->has_body};
+    for (int hops = 0;; hops++) {
+        transfer(u, r, &h);
+        if (r->not_sent || !follow(u, r, req, hops))
+            return r;
+        int to_get = r->status == 303 ||
+                     ((r->status == 301 || r->status == 302) && h.has_body);
+        if (to_get && strcmp(h.method, "HEAD") != 0) {
+            h.method = "GET";
+            h.has_body = 0;
+            h.body = NULL;
+            h.body_len = 0;
+        }
+        h.url = u->url.data;
+        goose__response_recycle(r);
+        r = new_response(u, h.method, u->path.data, req);
+        if (!r)
+            return NULL;
+    }
+}

@@ -1,0 +1,284 @@
+/* One engine thread: an event_base driving a CURLM through curl's socket
+ * and timer callbacks (the hiperfifo pattern), a hatch timer launching this
+ * thread's users, and a one-second timer publishing its metrics. */
+#include "engine/engine.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "util/clock.h"
+
+typedef struct curl_sock {
+    struct event *ev;
+    goose_thread *thread;
+    curl_socket_t fd;
+} curl_sock;
+
+static void publish(goose_thread *t)
+{
+    pthread_mutex_lock(&t->outbox_lock);
+    goose__stats_merge(&t->outbox, &t->local);
+    pthread_mutex_unlock(&t->outbox_lock);
+    goose__stats_reset(&t->local);
+}
+
+/* Completed transfers resume their users once curl is done with the list. */
+static void check_multi_info(goose_thread *t)
+{
+    goose_user *ready[64];
+    size_t n;
+    do {
+        CURLMsg *msg;
+        int left;
+        n = 0;
+        uint64_t now = goose__now_us();
+        while (n < 64 && (msg = curl_multi_info_read(t->multi, &left))) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            goose_user *u = NULL;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&u);
+            u->result = msg->data.result;
+            u->done_us = now;
+            curl_multi_remove_handle(t->multi, msg->easy_handle);
+            ready[n++] = u;
+        }
+        for (size_t i = 0; i < n; i++)
+            goose__user_resume(ready[i]);
+    } while (n == 64);
+}
+
+static void on_socket_event(evutil_socket_t fd, short what, void *arg)
+{
+    goose_thread *t = arg;
+    int flags = ((what & EV_READ) ? CURL_CSELECT_IN : 0) |
+                ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+    int running;
+    curl_multi_socket_action(t->multi, fd, flags, &running);
+    check_multi_info(t);
+}
+
+static void on_curl_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    goose_thread *t = arg;
+    int running;
+    curl_multi_socket_action(t->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_multi_info(t);
+}
+
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *arg)
+{
+    (void)multi;
+    goose_thread *t = arg;
+    if (timeout_ms < 0)
+        return evtimer_del(t->curl_timer);
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    return evtimer_add(t->curl_timer, &tv);
+}
+
+static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *arg,
+                          void *sockp)
+{
+    (void)easy;
+    goose_thread *t = arg;
+    curl_sock *s = sockp;
+    if (what == CURL_POLL_REMOVE) {
+        if (s) {
+            event_free(s->ev);
+            free(s);
+            curl_multi_assign(t->multi, fd, NULL);
+        }
+        return 0;
+    }
+    short kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
+                 ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (!s)
+            return -1;
+        s->thread = t;
+        s->fd = fd;
+        curl_multi_assign(t->multi, fd, s);
+    } else {
+        if (event_get_events(s->ev) == kind)
+            return 0;
+        event_free(s->ev);
+    }
+    s->ev = event_new(t->base, fd, kind, on_socket_event, t);
+    if (!s->ev || event_add(s->ev, NULL) < 0)
+        return -1;
+    return 0;
+}
+
+static uint64_t start_offset_us(const goose_engine *e, unsigned index)
+{
+    if (e->cfg.hatch_rate <= 0)
+        return 0;
+    return (uint64_t)((double)index / e->cfg.hatch_rate * 1e6);
+}
+
+static void finish_if_idle(goose_thread *t)
+{
+    if (t->finished || t->nactive > 0)
+        return;
+    if (!t->stopping && t->nlaunched < t->nusers)
+        return;
+    t->finished = 1;
+    event_base_loopbreak(t->base);
+}
+
+static void on_hatch(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    goose_thread *t = arg;
+    goose_engine *e = t->engine;
+    uint64_t elapsed = goose__now_us() - e->t0_us;
+    while (!t->stopping && t->nlaunched < t->nusers) {
+        goose_user *u = t->users[t->nlaunched];
+        uint64_t due = start_offset_us(e, u->index);
+        if (due > elapsed) {
+            uint64_t wait = due - elapsed;
+            struct timeval tv = {(time_t)(wait / 1000000),
+                                 (suseconds_t)(wait % 1000000)};
+            evtimer_add(t->hatch_timer, &tv);
+            return;
+        }
+        t->nlaunched++;
+        t->nactive++;
+        atomic_store(&t->pub_launched, t->nlaunched);
+        atomic_store(&t->pub_active, t->nactive);
+        if (goose__user_launch(u) < 0)
+            goose__thread_user_done(t);
+    }
+    finish_if_idle(t);
+}
+
+void goose__thread_user_done(goose_thread *t)
+{
+    t->nactive--;
+    atomic_store(&t->pub_active, t->nactive);
+    finish_if_idle(t);
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    publish(arg);
+}
+
+static void begin_stop(goose_thread *t)
+{
+    if (t->stopping)
+        return;
+    t->stopping = 1;
+    evtimer_del(t->hatch_timer);
+    for (size_t i = 0; i < t->nlaunched; i++)
+        if (t->users[i]->coro && t->users[i]->waiting == GOOSE_WAIT_SLEEP)
+            goose__user_wake(t->users[i]);
+    finish_if_idle(t);
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    goose_thread *t = arg;
+    uint64_t n;
+    while (read(fd, &n, sizeof n) < 0 && errno == EINTR)
+        ;
+    if (atomic_load(&t->stop_requested))
+        begin_stop(t);
+}
+
+void goose__thread_wake(goose_thread *t)
+{
+    uint64_t one = 1;
+    while (write(t->wake_fd, &one, sizeof one) < 0 && errno == EINTR)
+        ;
+}
+
+static int setup_multi(goose_thread *t)
+{
+    t->multi = curl_multi_init();
+    if (!t->multi)
+        return -1;
+    curl_multi_setopt(t->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+    curl_multi_setopt(t->multi, CURLMOPT_SOCKETDATA, t);
+    curl_multi_setopt(t->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(t->multi, CURLMOPT_TIMERDATA, t);
+    /* every user keeps its keep-alive connection while it waits */
+    curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS,
+                      (long)(t->nusers ? t->nusers : 1));
+    return 0;
+}
+
+int goose__thread_init(goose_thread *t, goose_engine *e, size_t id)
+{
+    t->engine = e;
+    t->id = id;
+    t->wake_fd = -1;
+    pthread_mutex_init(&t->outbox_lock, NULL);
+    if (goose__stats_init(&t->local, e->cfg.ntransactions, e->cfg.nscenarios) < 0 ||
+        goose__stats_init(&t->outbox, e->cfg.ntransactions, e->cfg.nscenarios) < 0)
+        return -1;
+    t->base = event_base_new();
+    if (!t->base || setup_multi(t) < 0)
+        return -1;
+    t->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (t->wake_fd < 0)
+        return -1;
+    t->curl_timer = evtimer_new(t->base, on_curl_timeout, t);
+    t->hatch_timer = evtimer_new(t->base, on_hatch, t);
+    t->flush_timer = event_new(t->base, -1, EV_PERSIST, on_flush, t);
+    t->wake_event = event_new(t->base, t->wake_fd, EV_READ | EV_PERSIST, on_wake, t);
+    if (!t->curl_timer || !t->hatch_timer || !t->flush_timer || !t->wake_event)
+        return -1;
+    return 0;
+}
+
+void *goose__thread_main(void *arg)
+{
+    goose_thread *t = arg;
+    struct timeval second = {1, 0};
+    event_add(t->wake_event, NULL);
+    event_add(t->flush_timer, &second);
+    on_hatch(-1, 0, t);
+    if (atomic_load(&t->stop_requested))
+        begin_stop(t);
+    if (!t->finished)
+        event_base_dispatch(t->base);
+    publish(t);
+    goose_engine *e = t->engine;
+    pthread_mutex_lock(&e->lock);
+    e->nfinished++;
+    pthread_cond_broadcast(&e->done_cond);
+    pthread_mutex_unlock(&e->lock);
+    return NULL;
+}
+
+void goose__thread_cleanup(goose_thread *t)
+{
+    for (size_t i = 0; i < t->nusers; i++)
+        goose__user_free(t->users[i]);
+    free(t->users);
+    if (t->multi)
+        curl_multi_cleanup(t->multi);
+    if (t->curl_timer)
+        event_free(t->curl_timer);
+    if (t->hatch_timer)
+        event_free(t->hatch_timer);
+    if (t->flush_timer)
+        event_free(t->flush_timer);
+    if (t->wake_event)
+        event_free(t->wake_event);
+    if (t->base)
+        event_base_free(t->base);
+    if (t->wake_fd >= 0)
+        close(t->wake_fd);
+    goose__stats_free(&t->local);
+    goose__stats_free(&t->outbox);
+    pthread_mutex_destroy(&t->outbox_lock);
+}

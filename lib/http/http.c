@@ -1,0 +1,188 @@
+#include "http/http.h"
+
+#include <goose/version.h>
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+    goose_http_capture *c = arg;
+    size_t len = size * n;
+    c->body_seen += len;
+    size_t room = GOOSE_HTTP_BODY_CAP > c->body.len
+                      ? GOOSE_HTTP_BODY_CAP - c->body.len : 0;
+    size_t keep = len < room ? len : room;
+    if (keep && goose__buf_add(&c->body, data, keep) < 0)
+        return CURL_WRITEFUNC_ERROR;
+    return len;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *arg)
+{
+    goose_http_capture *c = arg;
+    size_t len = size * n;
+    /* a new status line (after 100 Continue, say) starts a new response */
+    if (len >= 5 && memcmp(data, "HTTP/", 5) == 0)
+        goose__buf_clear(&c->headers);
+    if (goose__buf_add(&c->headers, data, len) < 0)
+        return 0;
+    return len;
+}
+
+CURL *goose__http_easy_new(const goose_http_setup *setup, void *owner)
+{
+    CURL *e = curl_easy_init();
+    if (!e)
+        return NULL;
+    curl_easy_setopt(e, CURLOPT_PRIVATE, owner);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_COOKIEFILE, ""); /* cookie engine, per user */
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); /* each hop is counted */
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "libgoose/" GOOSE_VERSION_STRING);
+    if (setup->timeout_ms > 0)
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, setup->timeout_ms);
+    if (setup->resolve)
+        curl_easy_setopt(e, CURLOPT_RESOLVE, setup->resolve);
+    return e;
+}
+
+void goose__http_capture_init(goose_http_capture *c)
+{
+    goose__buf_init(&c->body);
+    goose__buf_init(&c->headers);
+    c->body_seen = 0;
+    c->errbuf[0] = '\0';
+}
+
+void goose__http_capture_free(goose_http_capture *c)
+{
+    goose__buf_free(&c->body);
+    goose__buf_free(&c->headers);
+}
+
+void goose__http_capture_reset(goose_http_capture *c)
+{
+    goose__buf_clear(&c->body);
+    goose__buf_clear(&c->headers);
+    c->body_seen = 0;
+    c->errbuf[0] = '\0';
+}
+
+int goose__http_prepare(CURL *e, const goose_http_request *req,
+                        goose_http_capture *capture)
+{
+    CURLcode rc = curl_easy_setopt(e, CURLOPT_URL, req->url);
+    if (rc != CURLE_OK)
+        return -1;
+    if (strcmp(req->method, "HEAD") == 0) {
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
+    } else if (req->has_body) {
+        curl_easy_setopt(e, CURLOPT_NOBODY, 0L);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST,
+                         strcmp(req->method, "POST") == 0 ? NULL : req->method);
+    } else {
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST,
+                         strcmp(req->method, "GET") == 0 ? NULL : req->method);
+    }
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->headers);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, capture);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, capture);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, capture->errbuf);
+    return 0;
+}
+
+int goose__http_status(CURL *e)
+{
+    long code = 0;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+    return (int)code;
+}
+
+const char *goose__http_redirect_url(CURL *e)
+{
+    char *url = NULL;
+    if (curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &url) != CURLE_OK)
+        return NULL;
+    return url;
+}
+
+const char *goose__http_header(const goose_buf *headers, const char *name,
+                               goose_buf *out)
+{
+    size_t nlen = strlen(name);
+    const char *p = headers->data;
+    const char *end = p ? p + headers->len : NULL;
+    while (p && p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = eol ? eol : end;
+        if ((size_t)(line_end - p) > nlen && p[nlen] == ':' &&
+            strncasecmp(p, name, nlen) == 0) {
+            const char *v = p + nlen + 1;
+            while (v < line_end && (*v == ' ' || *v == '\t'))
+                v++;
+            const char *ve = line_end;
+            while (ve > v && isspace((unsigned char)ve[-1]))
+                ve--;
+            goose__buf_clear(out);
+            if (goose__buf_add(out, v, (size_t)(ve - v)) < 0)
+                return NULL;
+            return out->data;
+        }
+        p = eol ? eol + 1 : end;
+    }
+    return NULL;
+}
+
+int goose__http_is_absolute(const char *url)
+{
+    return strncasecmp(url, "http://", 7) == 0 ||
+           strncasecmp(url, "https://", 8) == 0;
+}
+
+const char *goose__http_url_path(const char *url)
+{
+    const char *p = strstr(url, "://");
+    if (!p)
+        return url;
+    p += 3;
+    p += strcspn(p, "/?#");
+    return *p ? p : "/";
+}
+
+const char *goose__http_reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    }
+    return "";
+}

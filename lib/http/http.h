@@ -1,0 +1,56 @@
+/* The libcurl side of a virtual user: one easy handle per user, set up once
+ * (keep-alive, cookie engine, no signals), then re-aimed for each request;
+ * the response is captured into bounded buffers. */
+#ifndef GOOSE_HTTP_HTTP_H
+#define GOOSE_HTTP_HTTP_H
+
+#include <curl/curl.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+
+/* Response bodies beyond this are read but not kept. */
+#define GOOSE_HTTP_BODY_CAP (16u * 1024 * 1024)
+
+typedef struct goose_http_capture {
+    goose_buf body;
+    goose_buf headers;   /* raw header lines of the last response */
+    size_t body_seen;    /* every body byte, kept or not */
+    char errbuf[CURL_ERROR_SIZE];
+} goose_http_capture;
+
+typedef struct goose_http_setup {
+    long timeout_ms;             /* whole request; 0 = none */
+    struct curl_slist *resolve;  /* HOST:PORT:ADDR entries, or NULL */
+} goose_http_setup;
+
+typedef struct goose_http_request {
+    const char *method;
+    const char *url;
+    struct curl_slist *headers;
+    const void *body;
+    size_t body_len;
+    int has_body;
+} goose_http_request;
+
+CURL *goose__http_easy_new(const goose_http_setup *setup, void *owner);
+void goose__http_capture_init(goose_http_capture *c);
+void goose__http_capture_free(goose_http_capture *c);
+void goose__http_capture_reset(goose_http_capture *c);
+/* Aims the handle at one request; the capture receives the response. */
+int goose__http_prepare(CURL *easy, const goose_http_request *req,
+                        goose_http_capture *capture);
+/* The status code of the finished transfer (0 if none arrived). */
+int goose__http_status(CURL *easy);
+/* The absolute URL a 3xx points at, or NULL. */
+const char *goose__http_redirect_url(CURL *easy);
+/* The value of header `name` in raw header lines, copied into out. */
+const char *goose__http_header(const goose_buf *headers, const char *name,
+                               goose_buf *out);
+/* The path (with query) of an absolute URL: "http://h:1/a?b" -> "/a?b". */
+const char *goose__http_url_path(const char *url);
+int goose__http_is_absolute(const char *url);
+const char *goose__http_reason(int status);
+
+#endif

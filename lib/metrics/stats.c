@@ -1,0 +1,293 @@
+#include "metrics/stats.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Distinct error texts kept per shard; more are folded into one line. */
+#define MAX_ERRORS 1000
+#define OTHER_ERRORS "(more distinct errors than the report keeps)"
+
+int goose__stats_init(goose_stats *s, size_t ntransactions, size_t nscenarios)
+{
+    memset(s, 0, sizeof *s);
+    goose__hist_init(&s->all);
+    s->txs = calloc(ntransactions ? ntransactions : 1, sizeof *s->txs);
+    s->iterations = calloc(nscenarios ? nscenarios : 1, sizeof *s->iterations);
+    if (!s->txs || !s->iterations) {
+        goose__stats_free(s);
+        return -1;
+    }
+    s->ntxs = ntransactions;
+    s->nscenarios = nscenarios;
+    for (size_t i = 0; i < ntransactions; i++)
+        goose__hist_init(&s->txs[i].hist);
+    return 0;
+}
+
+static void free_requests(goose_stats *s)
+{
+    for (size_t i = 0; i < s->nreqs; i++) {
+        free(s->reqs[i]->method);
+        free(s->reqs[i]->name);
+        free(s->reqs[i]->statuses);
+        free(s->reqs[i]);
+    }
+    free(s->reqs);
+    free(s->req_slots);
+    s->reqs = NULL;
+    s->req_slots = NULL;
+    s->nreqs = 0;
+    s->req_slot_cap = 0;
+}
+
+static void free_errors(goose_stats *s)
+{
+    for (size_t i = 0; i < s->nerrs; i++) {
+        free(s->errs[i].method);
+        free(s->errs[i].name);
+        free(s->errs[i].error);
+    }
+    free(s->errs);
+    s->errs = NULL;
+    s->nerrs = 0;
+}
+
+void goose__stats_free(goose_stats *s)
+{
+    free_requests(s);
+    free_errors(s);
+    free(s->txs);
+    free(s->iterations);
+    memset(s, 0, sizeof *s);
+}
+
+void goose__stats_reset(goose_stats *s)
+{
+    free_requests(s);
+    free_errors(s);
+    for (size_t i = 0; i < s->ntxs; i++) {
+        s->txs[i].success = s->txs[i].fail = 0;
+        goose__hist_init(&s->txs[i].hist);
+    }
+    memset(s->iterations, 0, s->nscenarios * sizeof *s->iterations);
+    s->requests = s->failures = 0;
+    goose__hist_init(&s->all);
+}
+
+int goose__stats_empty(const goose_stats *s)
+{
+    if (s->nreqs || s->nerrs || s->requests)
+        return 0;
+    for (size_t i = 0; i < s->ntxs; i++)
+        if (s->txs[i].success || s->txs[i].fail)
+            return 0;
+    for (size_t i = 0; i < s->nscenarios; i++)
+        if (s->iterations[i])
+            return 0;
+    return 1;
+}
+
+static size_t key_hash(const char *method, const char *name)
+{
+    size_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const char *p = method; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    h = (h ^ ' ') * 1099511628211ULL;
+    for (const char *p = name; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return h;
+}
+
+static size_t *find_slot(const goose_stats *s, const char *method,
+                         const char *name)
+{
+    size_t mask = s->req_slot_cap - 1;
+    for (size_t i = key_hash(method, name) & mask;; i = (i + 1) & mask) {
+        size_t *slot = &s->req_slots[i];
+        if (*slot == 0)
+            return slot;
+        const goose_req_stat *r = s->reqs[*slot - 1];
+        if (strcmp(r->name, name) == 0 && strcmp(r->method, method) == 0)
+            return slot;
+    }
+}
+
+static int grow_slots(goose_stats *s)
+{
+    size_t cap = s->req_slot_cap ? s->req_slot_cap * 2 : 16;
+    size_t *slots = calloc(cap, sizeof *slots);
+    goose_req_stat **reqs = realloc(s->reqs, cap / 2 * sizeof *reqs);
+    if (!slots || !reqs) {
+        free(slots);
+        if (reqs)
+            s->reqs = reqs;
+        return -1;
+    }
+    free(s->req_slots);
+    s->reqs = reqs;
+    s->req_slots = slots;
+    s->req_slot_cap = cap;
+    for (size_t i = 0; i < s->nreqs; i++)
+        *find_slot(s, s->reqs[i]->method, s->reqs[i]->name) = i + 1;
+    return 0;
+}
+
+static goose_req_stat *new_request(const char *method, const char *name)
+{
+    goose_req_stat *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->method = strdup(method);
+    r->name = strdup(name);
+    if (!r->method || !r->name) {
+        free(r->method);
+        free(r->name);
+        free(r);
+        return NULL;
+    }
+    goose__hist_init(&r->hist);
+    return r;
+}
+
+goose_req_stat *goose__stats_request(goose_stats *s, const char *method,
+                                     const char *name)
+{
+    if (s->req_slot_cap) {
+        size_t *slot = find_slot(s, method, name);
+        if (*slot)
+            return s->reqs[*slot - 1];
+    }
+    /* keep the table at most half full */
+    if ((s->nreqs + 1) * 2 > s->req_slot_cap && grow_slots(s) < 0)
+        return NULL;
+    goose_req_stat *r = new_request(method, name);
+    if (!r)
+        return NULL;
+    s->reqs[s->nreqs++] = r;
+    *find_slot(s, method, name) = s->nreqs;
+    return r;
+}
+
+static int add_status(goose_req_stat *r, int status, uint64_t n)
+{
+    size_t i = 0;
+    while (i < r->nstatuses && r->statuses[i].status < status)
+        i++;
+    if (i < r->nstatuses && r->statuses[i].status == status) {
+        r->statuses[i].count += n;
+        return 0;
+    }
+    goose_status_count *p =
+        realloc(r->statuses, (r->nstatuses + 1) * sizeof *p);
+    if (!p)
+        return -1;
+    memmove(p + i + 1, p + i, (r->nstatuses - i) * sizeof *p);
+    p[i].status = status;
+    p[i].count = n;
+    r->statuses = p;
+    r->nstatuses++;
+    return 0;
+}
+
+static int add_error(goose_stats *s, const char *method, const char *name,
+                     const char *error, uint64_t n)
+{
+    if (s->nerrs >= MAX_ERRORS)
+        error = OTHER_ERRORS;
+    for (size_t i = 0; i < s->nerrs; i++) {
+        goose_err_stat *e = &s->errs[i];
+        if (strcmp(e->error, error) == 0 && strcmp(e->name, name) == 0 &&
+            strcmp(e->method, method) == 0) {
+            e->count += n;
+            return 0;
+        }
+    }
+    goose_err_stat *p = realloc(s->errs, (s->nerrs + 1) * sizeof *p);
+    if (!p)
+        return -1;
+    s->errs = p;
+    goose_err_stat *e = &p[s->nerrs];
+    e->method = strdup(method);
+    e->name = strdup(name);
+    e->error = strdup(error);
+    e->count = n;
+    if (!e->method || !e->name || !e->error) {
+        free(e->method);
+        free(e->name);
+        free(e->error);
+        return -1;
+    }
+    s->nerrs++;
+    return 0;
+}
+
+int goose__stats_record(goose_stats *s, const char *method, const char *name,
+                        int status, uint64_t elapsed_us, const char *error)
+{
+    goose_req_stat *r = goose__stats_request(s, method, name);
+    if (!r)
+        return -1;
+    if (error)
+        r->fail++;
+    else
+        r->success++;
+    goose__hist_add(&r->hist, elapsed_us);
+    goose__hist_add(&s->all, elapsed_us);
+    s->requests++;
+    if (error)
+        s->failures++;
+    int rc = 0;
+    if (status > 0)
+        rc |= add_status(r, status, 1);
+    if (error)
+        rc |= add_error(s, method, name, error, 1);
+    return rc;
+}
+
+void goose__stats_record_tx(goose_stats *s, size_t tx, int success,
+                            uint64_t elapsed_us)
+{
+    if (tx >= s->ntxs)
+        return;
+    if (success)
+        s->txs[tx].success++;
+    else
+        s->txs[tx].fail++;
+    goose__hist_add(&s->txs[tx].hist, elapsed_us);
+}
+
+static int merge_request(goose_stats *dst, const goose_req_stat *src)
+{
+    goose_req_stat *r = goose__stats_request(dst, src->method, src->name);
+    if (!r)
+        return -1;
+    r->success += src->success;
+    r->fail += src->fail;
+    goose__hist_merge(&r->hist, &src->hist);
+    for (size_t i = 0; i < src->nstatuses; i++)
+        if (add_status(r, src->statuses[i].status, src->statuses[i].count) < 0)
+            return -1;
+    return 0;
+}
+
+int goose__stats_merge(goose_stats *dst, const goose_stats *src)
+{
+    int rc = 0;
+    for (size_t i = 0; i < src->nreqs; i++)
+        rc |= merge_request(dst, src->reqs[i]);
+    for (size_t i = 0; i < src->nerrs; i++) {
+        const goose_err_stat *e = &src->errs[i];
+        rc |= add_error(dst, e->method, e->name, e->error, e->count);
+    }
+    for (size_t i = 0; i < src->ntxs && i < dst->ntxs; i++) {
+        dst->txs[i].success += src->txs[i].success;
+        dst->txs[i].fail += src->txs[i].fail;
+        goose__hist_merge(&dst->txs[i].hist, &src->txs[i].hist);
+    }
+    for (size_t i = 0; i < src->nscenarios && i < dst->nscenarios; i++)
+        dst->iterations[i] += src->iterations[i];
+    dst->requests += src->requests;
+    dst->failures += src->failures;
+    goose__hist_merge(&dst->all, &src->all);
+    return rc ? -1 : 0;
+}

@@ -1,0 +1,80 @@
+/* Aggregated metrics of a run, or of one thread's share of it (a shard).
+ * Pure data: shards merge by addition, so a total is the sum of its parts. */
+#ifndef GOOSE_METRICS_STATS_H
+#define GOOSE_METRICS_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metrics/histogram.h"
+
+typedef struct goose_status_count {
+    int status;
+    uint64_t count;
+} goose_status_count;
+
+/* One (method, name) request key. */
+typedef struct goose_req_stat {
+    char *method;
+    char *name;
+    uint64_t success;
+    uint64_t fail;
+    goose_status_count *statuses; /* sorted by status */
+    size_t nstatuses;
+    goose_hist hist;
+} goose_req_stat;
+
+typedef struct goose_err_stat {
+    char *method;
+    char *name;
+    char *error;
+    uint64_t count;
+} goose_err_stat;
+
+typedef struct goose_tx_stat {
+    uint64_t success;
+    uint64_t fail;
+    goose_hist hist;
+} goose_tx_stat;
+
+typedef struct goose_stats {
+    goose_req_stat **reqs; /* in order of first appearance */
+    size_t nreqs;
+    size_t *req_slots;      /* open addressing: index+1 into reqs, 0 free */
+    size_t req_slot_cap;
+    goose_err_stat *errs;
+    size_t nerrs;
+    goose_tx_stat *txs;     /* indexed by transaction id */
+    size_t ntxs;
+    uint64_t *iterations;   /* indexed by scenario */
+    size_t nscenarios;
+    uint64_t requests;      /* totals, for the time series */
+    uint64_t failures;
+    goose_hist all;         /* every request's response time */
+} goose_stats;
+
+/* Returns 0 or -1 when out of memory. */
+int goose__stats_init(goose_stats *s, size_t ntransactions, size_t nscenarios);
+void goose__stats_free(goose_stats *s);
+void goose__stats_reset(goose_stats *s);
+int goose__stats_empty(const goose_stats *s);
+
+/* The entry for (method, name), created on first use; NULL if out of memory. */
+goose_req_stat *goose__stats_request(goose_stats *s, const char *method,
+                                     const char *name);
+/* Records one request: status 0 means a transport error; error is the
+ * failure's text (NULL on success). */
+int goose__stats_record(goose_stats *s, const char *method, const char *name,
+                        int status, uint64_t elapsed_us, const char *error);
+void goose__stats_record_tx(goose_stats *s, size_t tx, int success,
+                            uint64_t elapsed_us);
+
+/* dst += src (dst must have at least src's transactions and scenarios). */
+int goose__stats_merge(goose_stats *dst, const goose_stats *src);
+
+static inline uint64_t goose__req_count(const goose_req_stat *r)
+{
+    return r->success + r->fail;
+}
+
+#endif

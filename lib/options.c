@@ -1,0 +1,401 @@
+/* The one option table: it drives goose_attack_set_option(), the command
+ * line and GOOSE_* environment of goose_main(), and --help.  Options that
+ * later work will bring are known here and refused with "not supported
+ * yet", never ignored. */
+#include "attack.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef int (*option_parser)(goose_options *o, const char *value, char *err,
+                             size_t errlen);
+
+typedef struct option_def {
+    goose_option_info info;
+    option_parser parse; /* NULL: not supported yet */
+} option_def;
+
+#define FAIL(...) (snprintf(err, errlen, __VA_ARGS__), GOOSE_EVALUE)
+
+static int parse_uint(const char *s, unsigned long long min,
+                      unsigned long long max, unsigned long long *out)
+{
+    if (!s || !isdigit((unsigned char)*s))
+        return -1;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_positive_double(const char *s, double *out)
+{
+    if (!s || !(isdigit((unsigned char)*s) || *s == '.'))
+        return -1;
+    errno = 0;
+    char *end;
+    double v = strtod(s, &end);
+    if (errno || *end || !isfinite(v) || v <= 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Goose's durations: "90", "30s", "20m", "3h", "1h30m", "1.5s", "250ms".
+ * A bare number means seconds. */
+int goose__parse_duration_us(const char *s, uint64_t *out)
+{
+    if (!s || !*s)
+        return -1;
+    double total = 0;
+    int parts = 0;
+    while (*s) {
+        if (!isdigit((unsigned char)*s) && *s != '.')
+            return -1;
+        char *end;
+        errno = 0;
+        double v = strtod(s, &end);
+        if (errno || end == s || !isfinite(v) || v < 0)
+            return -1;
+        double unit;
+        if (strncmp(end, "ms", 2) == 0) {
+            unit = 1e3;
+            end += 2;
+        } else if (*end == 'h' || *end == 'm' || *end == 's') {
+            unit = *end == 'h' ? 3600e6 : *end == 'm' ? 60e6 : 1e6;
+            end++;
+        } else if (*end == '\0' && parts == 0) {
+            unit = 1e6;
+        } else {
+            return -1;
+        }
+        total += v * unit;
+        parts++;
+        s = end;
+    }
+    if (total > 1e6 * 86400.0 * 366 * 10)
+        return -1;
+    *out = (uint64_t)llround(total);
+    return 0;
+}
+
+static int bool_value(const char *v, int *out)
+{
+    if (!v || !*v || !strcmp(v, "1") || !strcasecmp(v, "true") ||
+        !strcasecmp(v, "yes") || !strcasecmp(v, "on")) {
+        *out = 1;
+        return 0;
+    }
+    if (!strcmp(v, "0") || !strcasecmp(v, "false") || !strcasecmp(v, "no") ||
+        !strcasecmp(v, "off")) {
+        *out = 0;
+        return 0;
+    }
+    return -1;
+}
+
+static int set_string(char **slot, const char *v)
+{
+    char *copy = strdup(v);
+    if (!copy)
+        return GOOSE_ENOMEM;
+    free(*slot);
+    *slot = copy;
+    return GOOSE_OK;
+}
+
+static int append_string(char ***list, size_t *n, const char *v)
+{
+    char **p = realloc(*list, (*n + 1) * sizeof *p);
+    if (!p)
+        return GOOSE_ENOMEM;
+    *list = p;
+    if (!(p[*n] = strdup(v)))
+        return GOOSE_ENOMEM;
+    (*n)++;
+    return GOOSE_OK;
+}
+
+static int opt_host(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    if (!goose__valid_url(v))
+        return FAIL("--host \"%s\" is not an http:// or https:// URL", v);
+    return set_string(&o->host, v);
+}
+
+static int opt_users(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    unsigned long long n;
+    if (parse_uint(v, 1, 10000000, &n) < 0)
+        return FAIL("--users \"%s\" must be a whole number from 1 to 10000000", v);
+    o->users = (size_t)n;
+    return GOOSE_OK;
+}
+
+static int opt_hatch_rate(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    if (parse_positive_double(v, &o->hatch_rate) < 0)
+        return FAIL("--hatch-rate \"%s\" must be a number of users per second above 0", v);
+    return GOOSE_OK;
+}
+
+static int duration(const char *flag, const char *v, uint64_t *out, int zero_ok,
+                    char *err, size_t errlen)
+{
+    if (goose__parse_duration_us(v, out) < 0)
+        return FAIL("%s \"%s\" is not a duration (like 90, 30s, 20m, 1h30m)", flag, v);
+    if (!zero_ok && *out == 0)
+        return FAIL("%s \"%s\" must be above zero", flag, v);
+    return GOOSE_OK;
+}
+
+static int opt_startup_time(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    return duration("--startup-time", v, &o->startup_us, 0, err, errlen);
+}
+
+static int opt_run_time(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    return duration("--run-time", v, &o->run_time_us, 0, err, errlen);
+}
+
+static int opt_timeout(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    uint64_t us;
+    int rc = duration("--timeout", v, &us, 0, err, errlen);
+    if (rc == GOOSE_OK)
+        o->timeout_ms = (long)((us + 999) / 1000);
+    return rc;
+}
+
+static int opt_running_metrics(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    return duration("--running-metrics", v, &o->running_metrics_us, 0, err, errlen);
+}
+
+static int opt_iterations(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    unsigned long long n;
+    if (parse_uint(v, 1, UINT64_MAX, &n) < 0)
+        return FAIL("--iterations \"%s\" must be a whole number above 0", v);
+    o->iterations = n;
+    return GOOSE_OK;
+}
+
+static int opt_threads(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    unsigned long long n;
+    if (parse_uint(v, 1, 1024, &n) < 0)
+        return FAIL("--threads \"%s\" must be a whole number from 1 to 1024", v);
+    o->threads = (size_t)n;
+    return GOOSE_OK;
+}
+
+static int opt_stack_size(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = isdigit((unsigned char)*v) ? strtoull(v, &end, 10) : 0;
+    if (n && (*end == 'k' || *end == 'K'))
+        n *= 1024, end++;
+    else if (n && (*end == 'm' || *end == 'M'))
+        n *= 1024 * 1024, end++;
+    if (!n || errno || *end || n < 16 * 1024 || n > 64ull * 1024 * 1024)
+        return FAIL("--stack-size \"%s\" must be from 16k to 64m (like 64k)", v);
+    o->stack_size = (size_t)n;
+    return GOOSE_OK;
+}
+
+static int opt_report_file(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    const char *dot = strrchr(v, '.');
+    if (!*v)
+        return FAIL("--report-file needs a file name");
+    if (!dot || strcmp(dot, ".json") != 0) {
+        if (dot && (!strcmp(dot, ".html") || !strcmp(dot, ".htm") ||
+                    !strcmp(dot, ".md") || !strcmp(dot, ".csv"))) {
+            snprintf(err, errlen, "not supported yet: --report-file %s (only .json for now)", v);
+            return GOOSE_EUNSUPPORTED;
+        }
+        return FAIL("--report-file \"%s\": the extension must be .json", v);
+    }
+    return append_string(&o->report_files, &o->nreport_files, v);
+}
+
+static int opt_resolve(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    /* HOST:PORT:ADDR, as curl's --resolve */
+    const char *c1 = strchr(v, ':');
+    const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    unsigned long long port;
+    char portbuf[8];
+    size_t plen = c2 ? (size_t)(c2 - c1 - 1) : 0;
+    if (!c1 || !c2 || c1 == v || !c2[1] || plen == 0 || plen >= sizeof portbuf)
+        return FAIL("--resolve \"%s\" must be HOST:PORT:ADDRESS", v);
+    memcpy(portbuf, c1 + 1, plen);
+    portbuf[plen] = '\0';
+    if (parse_uint(portbuf, 1, 65535, &port) < 0)
+        return FAIL("--resolve \"%s\": bad port", v);
+    return append_string(&o->resolve, &o->nresolve, v);
+}
+
+#define FLAG_PARSER(fn, field)                                                 \
+    static int fn(goose_options *o, const char *v, char *err, size_t errlen)   \
+    {                                                                          \
+        if (bool_value(v, &o->field) < 0)                                      \
+            return FAIL("a flag takes no value, or true/false (not \"%s\")", v); \
+        return GOOSE_OK;                                                       \
+    }
+
+FLAG_PARSER(opt_no_reset_metrics, no_reset_metrics)
+FLAG_PARSER(opt_no_print_metrics, no_print_metrics)
+FLAG_PARSER(opt_status_codes, status_codes)
+FLAG_PARSER(opt_quiet, quiet)
+FLAG_PARSER(opt_help, help)
+FLAG_PARSER(opt_version, version)
+
+static int opt_verbose(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    int on;
+    if (bool_value(v, &on) < 0)
+        return FAIL("--verbose takes no value (not \"%s\")", v);
+    o->verbose = on ? o->verbose + 1 : 0;
+    return GOOSE_OK;
+}
+
+static const option_def options[] = {
+    {{"host", 0, 1, 0, "URL", "base URL of the target, e.g. http://127.0.0.1:8080"}, opt_host},
+    {{"users", 'u', 1, 0, "N", "number of users (default: online CPUs)"}, opt_users},
+    {{"hatch-rate", 'r', 1, 0, "RATE", "users started per second, may be fractional (default 1)"}, opt_hatch_rate},
+    {{"startup-time", 0, 1, 0, "TIME", "start all users over this time instead of a hatch rate"}, opt_startup_time},
+    {{"run-time", 't', 1, 0, "TIME", "stop after this long once all users are started (30s, 20m, 1h30m)"}, opt_run_time},
+    {{"iterations", 0, 1, 0, "N", "each user runs its scenario N times, then stops"}, opt_iterations},
+    {{"scenarios", 0, 1, 0, "LIST", "run only these scenarios"}, NULL},
+    {{"scenarios-list", 0, 0, 0, NULL, "list the scenarios and exit"}, NULL},
+    {{"test-plan", 0, 1, 0, "PLAN", "users over time: \"users,time;users,time;...\""}, NULL},
+    {{"throttle-requests", 0, 1, 0, "N", "at most N requests per second overall"}, NULL},
+    {{"arrival-rate", 0, 1, 0, "N", "start N iterations per second (open model)"}, NULL},
+    {{"arrival-plan", 0, 1, 0, "PLAN", "arrival rate over time: \"rate,time;...\""}, NULL},
+    {{"timeout", 0, 1, 0, "TIME", "per-request timeout (default 60s)"}, opt_timeout},
+    {{"co-mitigation", 0, 1, 0, "MODE", "coordinated omission mitigation"}, NULL},
+    {{"no-reset-metrics", 0, 0, 0, NULL, "keep the metrics of the hatch phase"}, opt_no_reset_metrics},
+    {{"running-metrics", 0, 1, 0, "TIME", "print the request table every TIME while running"}, opt_running_metrics},
+    {{"no-print-metrics", 0, 0, 0, NULL, "do not print the report at the end"}, opt_no_print_metrics},
+    {{"status-codes", 0, 0, 0, NULL, "include status codes in the report (always on)"}, opt_status_codes},
+    {{"sticky-follow", 0, 0, 0, NULL, "follow a redirect of the base URL for later requests"}, NULL},
+    {{"report-file", 0, 1, 1, "FILE", "write the report to FILE (.json); repeatable"}, opt_report_file},
+    {{"baseline-file", 0, 1, 0, "FILE", "compare with an earlier JSON report"}, NULL},
+    {{"request-log", 0, 1, 0, "FILE", "log every request to FILE"}, NULL},
+    {{"request-format", 0, 1, 0, "FORMAT", "request log format: json, csv or raw"}, NULL},
+    {{"transaction-log", 0, 1, 0, "FILE", "log every transaction to FILE"}, NULL},
+    {{"transaction-format", 0, 1, 0, "FORMAT", "transaction log format"}, NULL},
+    {{"error-log", 0, 1, 0, "FILE", "log every error to FILE"}, NULL},
+    {{"error-format", 0, 1, 0, "FORMAT", "error log format"}, NULL},
+    {{"log-format", 0, 1, 0, "FORMAT", "log line format: text or json"}, NULL},
+    {{"metrics-listen", 0, 1, 0, "HOST:PORT", "serve Prometheus metrics"}, NULL},
+    {{"controller", 0, 1, 0, "HOST:PORT", "live control port"}, NULL},
+    {{"threshold", 0, 1, 1, "EXPR", "fail the run unless EXPR holds, e.g. p95<200ms"}, NULL},
+    {{"threshold-abort", 0, 0, 0, NULL, "stop early when a threshold fails"}, NULL},
+    {{"verbose", 'v', 0, 0, NULL, "more log output (repeat for more)"}, opt_verbose},
+    {{"quiet", 'q', 0, 0, NULL, "only warnings and errors"}, opt_quiet},
+    {{"threads", 0, 1, 0, "N", "engine threads (default: online CPUs)"}, opt_threads},
+    {{"stack-size", 0, 1, 0, "SIZE", "stack of each user's coroutine (default 256k; only touched pages use memory)"}, opt_stack_size},
+    {{"resolve", 0, 1, 1, "HOST:PORT:ADDR", "pin HOST:PORT to ADDR, as curl's --resolve; repeatable"}, opt_resolve},
+    {{"manager", 0, 0, 0, NULL, "run as a Gaggle Manager"}, NULL},
+    {{"worker", 0, 0, 0, NULL, "run as a Gaggle Worker"}, NULL},
+    {{"expect-workers", 0, 1, 0, "N", "Workers the Manager waits for"}, NULL},
+    {{"no-hash-check", 0, 0, 0, NULL, "let Workers with another load test join"}, NULL},
+    {{"manager-bind-host", 0, 1, 0, "HOST", "address the Manager listens on"}, NULL},
+    {{"manager-bind-port", 0, 1, 0, "PORT", "port the Manager listens on (5115)"}, NULL},
+    {{"manager-host", 0, 1, 0, "HOST", "Manager a Worker connects to"}, NULL},
+    {{"manager-port", 0, 1, 0, "PORT", "port of the Manager (5115)"}, NULL},
+    {{"gaggle-key", 0, 1, 0, "KEY", "pre-shared Gaggle key"}, NULL},
+    {{"gaggle-key-file", 0, 1, 0, "FILE", "file holding the Gaggle key"}, NULL},
+    {{"tls-cert", 0, 1, 0, "FILE", "Manager TLS certificate"}, NULL},
+    {{"tls-key", 0, 1, 0, "FILE", "Manager TLS key"}, NULL},
+    {{"tls-ca", 0, 1, 0, "FILE", "CA to verify the Gaggle peer"}, NULL},
+    {{"help", 'h', 0, 0, NULL, "print this help"}, opt_help},
+    {{"version", 'V', 0, 0, NULL, "print the version"}, opt_version},
+};
+
+#define NOPTIONS (sizeof options / sizeof options[0])
+
+static const option_def *find_def(const char *name)
+{
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (strcmp(options[i].info.name, name) == 0)
+            return &options[i];
+    return NULL;
+}
+
+const goose_option_info *goose__option_find(const char *name)
+{
+    const option_def *d = name ? find_def(name) : NULL;
+    return d ? &d->info : NULL;
+}
+
+const goose_option_info *goose__option_find_short(char c)
+{
+    for (size_t i = 0; i < NOPTIONS; i++)
+        if (options[i].info.short_name == c)
+            return &options[i].info;
+    return NULL;
+}
+
+const goose_option_info *goose__option_list(size_t *n)
+{
+    static goose_option_info infos[NOPTIONS];
+    for (size_t i = 0; i < NOPTIONS; i++)
+        infos[i] = options[i].info;
+    *n = NOPTIONS;
+    return infos;
+}
+
+int goose__option_set(goose_options *o, const char *name, const char *value,
+                      char *err, size_t errlen)
+{
+    const option_def *d = name ? find_def(name) : NULL;
+    if (!d) {
+        snprintf(err, errlen, "unknown option: --%s", name ? name : "(null)");
+        return GOOSE_EOPTION;
+    }
+    if (!d->parse) {
+        snprintf(err, errlen, "not supported yet: --%s", name);
+        return GOOSE_EUNSUPPORTED;
+    }
+    if (d->info.takes_value && !value) {
+        snprintf(err, errlen, "--%s needs a value (%s)", name, d->info.value_hint);
+        return GOOSE_EVALUE;
+    }
+    return d->parse(o, value, err, errlen);
+}
+
+void goose__options_init(goose_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->timeout_ms = 60000;
+    o->stack_size = 256 * 1024;
+}
+
+static void free_list(char **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(list[i]);
+    free(list);
+}
+
+void goose__options_free(goose_options *o)
+{
+    free(o->host);
+    free_list(o->report_files, o->nreport_files);
+    free_list(o->resolve, o->nresolve);
+    memset(o, 0, sizeof *o);
+}

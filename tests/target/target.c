@@ -1,0 +1,1082 @@
+/*
+ * goose-target: the built-in HTTP target server for the demo and the
+ * end-to-end tests.  One thread, one event_base, libevent's evhttp.
+ *
+ * usage: goose-target [--port N] [--host H] [--port-file PATH]
+ *                     [--access-log PATH]
+ *
+ * It binds to loopback only, prints "port N" once bound, and exits 0 on
+ * SIGTERM, SIGINT or GET /shutdown.  /stats counts every answered request
+ * except the control endpoints (/stats, /reset, /shutdown).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+
+#define MAX_KEYS 100000           /* distinct /stats paths before "(other)" */
+#define OTHER_KEY "(other)"
+#define MAX_SLOW_MS 60000
+#define MAX_BYTES (64UL << 20)
+#define MAX_REDIRECTS 1000000UL
+#define CHUNK_SIZE 65536          /* shared 'x' block for /bytes */
+#define LISTEN_BACKLOG 4096       /* thousands of clients connect at once */
+#define IDLE_TIMEOUT_SEC 120
+#define MAX_HEADERS_SIZE (64 << 10)
+#define MAX_BODY_SIZE (64L << 20)
+
+struct opts {
+	const char *host;
+	unsigned port;
+	const char *port_file;
+	const char *log_path;
+};
+
+struct path_entry {
+	char *key;
+	size_t len;
+	uint32_t hash;
+	uint64_t count;
+};
+
+/* Open addressing over indices into ent[], so /stats lists paths in the
+ * order they were first seen. */
+struct path_table {
+	struct path_entry *ent;
+	size_t n, cap;
+	uint32_t *slot;           /* index + 1; 0 is empty */
+	size_t nslot;             /* power of two */
+	uint64_t total;
+};
+
+struct slow;
+
+struct app {
+	struct event_base *base;
+	struct evhttp *http;
+	struct event *sig_int;
+	struct event *sig_term;
+	struct event *flush_timer;
+	struct path_table paths;
+	uint64_t sessions;
+	FILE *log;
+	struct slow *slow_head;
+	char chunk[CHUNK_SIZE];
+};
+
+/* A delayed /slow reply.  The connection is watched for EOF meanwhile,
+ * since evhttp stops reading while a request awaits its answer. */
+struct slow {
+	struct app *app;
+	struct evhttp_request *req;
+	struct evhttp_connection *evcon;
+	struct event *timer;
+	struct event *watch;
+	struct slow *prev, *next;
+};
+
+/* ---- small helpers ---- */
+
+static void usage(FILE *f)
+{
+	fputs("usage: goose-target [--port N] [--host 127.0.0.1] "
+	    "[--port-file PATH] [--access-log PATH]\n", f);
+}
+
+/* Strict decimal: digits only, no sign, value <= max. */
+static int parse_dec(const char *s, size_t len, unsigned long max,
+    unsigned long *out)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (len == 0 || len > 20)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		if (v > (max - (unsigned long)(s[i] - '0')) / 10)
+			return -1;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static const char *method_name(enum evhttp_cmd_type cmd)
+{
+	switch (cmd) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_TRACE: return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	}
+	return "UNKNOWN";
+}
+
+/* HEAD is answered like GET; evhttp drops the body itself. */
+static bool is_get(struct evhttp_request *req)
+{
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+
+	return cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD;
+}
+
+static bool is_post(struct evhttp_request *req)
+{
+	return evhttp_request_get_command(req) == EVHTTP_REQ_POST;
+}
+
+/* The path without query or fragment, as sent (not percent-decoded). */
+static const char *req_path(struct evhttp_request *req)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+
+	return path && *path ? path : "/";
+}
+
+static const char *req_query(struct evhttp_request *req)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+
+	return uri ? evhttp_uri_get_query(uri) : NULL;
+}
+
+/* ---- path counters ---- */
+
+static uint32_t fnv1a(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static size_t table_find_slot(const struct path_table *t, const char *key,
+    size_t len, uint32_t hash)
+{
+	size_t mask = t->nslot - 1, i = hash & mask;
+
+	for (;; i = (i + 1) & mask) {
+		const struct path_entry *e;
+
+		if (t->slot[i] == 0)
+			return i;
+		e = &t->ent[t->slot[i] - 1];
+		if (e->hash == hash && e->len == len &&
+		    memcmp(e->key, key, len) == 0)
+			return i;
+	}
+}
+
+static int table_rehash(struct path_table *t, size_t nslot)
+{
+	uint32_t *slot = calloc(nslot, sizeof(*slot));
+	size_t i;
+
+	if (slot == NULL)
+		return -1;
+	free(t->slot);
+	t->slot = slot;
+	t->nslot = nslot;
+	for (i = 0; i < t->n; i++) {
+		struct path_entry *e = &t->ent[i];
+
+		t->slot[table_find_slot(t, e->key, e->len, e->hash)] =
+		    (uint32_t)(i + 1);
+	}
+	return 0;
+}
+
+/* Room for one more entry: ent[] grows by doubling, load stays <= 1/2. */
+static int table_reserve(struct path_table *t)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct path_entry *ent = realloc(t->ent, cap * sizeof(*ent));
+
+		if (ent == NULL)
+			return -1;
+		t->ent = ent;
+		t->cap = cap;
+	}
+	if ((t->n + 1) * 2 > t->nslot)
+		return table_rehash(t, t->nslot ? t->nslot * 2 : 128);
+	return 0;
+}
+
+static struct path_entry *table_get(struct path_table *t, const char *key,
+    size_t len)
+{
+	uint32_t hash = fnv1a(key, len);
+	struct path_entry *e;
+	size_t i;
+
+	if (t->nslot && t->slot[i = table_find_slot(t, key, len, hash)])
+		return &t->ent[t->slot[i] - 1];
+	if (table_reserve(t) < 0)
+		return NULL;
+	e = &t->ent[t->n];
+	if ((e->key = malloc(len + 1)) == NULL)
+		return NULL;
+	memcpy(e->key, key, len);
+	e->key[len] = '\0';
+	e->len = len;
+	e->hash = hash;
+	e->count = 0;
+	t->slot[table_find_slot(t, key, len, hash)] = (uint32_t)++t->n;
+	return e;
+}
+
+static bool table_has(const struct path_table *t, const char *key, size_t len)
+{
+	return t->nslot &&
+	    t->slot[table_find_slot(t, key, len, fnv1a(key, len))] != 0;
+}
+
+static void table_count(struct path_table *t, const char *key)
+{
+	size_t len = strlen(key);
+	struct path_entry *e;
+
+	if (t->n >= MAX_KEYS && !table_has(t, key, len)) {
+		key = OTHER_KEY;
+		len = strlen(key);
+	}
+	t->total++;
+	if ((e = table_get(t, key, len)) != NULL)
+		e->count++;
+}
+
+static void table_free(struct path_table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		free(t->ent[i].key);
+	free(t->ent);
+	free(t->slot);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ---- JSON ---- */
+
+/* Length of a valid UTF-8 sequence at s, or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+	size_t need, i;
+
+	if (c >= 0xC2 && c <= 0xDF) {
+		need = 1;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		need = 2;
+		lo = c == 0xE0 ? 0xA0 : lo;     /* no overlongs */
+		hi = c == 0xED ? 0x9F : hi;     /* no surrogates */
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		need = 3;
+		lo = c == 0xF0 ? 0x90 : lo;
+		hi = c == 0xF4 ? 0x8F : hi;     /* <= U+10FFFF */
+	} else {
+		return 0;
+	}
+	if (n <= need || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i <= need; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	return need + 1;
+}
+
+/* Valid UTF-8 passes through; other bytes >= 0x80 become \u00XX. */
+static void json_string(struct evbuffer *b, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, k;
+
+	evbuffer_add(b, "\"", 1);
+	while (i < n) {
+		if (s[i] == '"' || s[i] == '\\') {
+			evbuffer_add_printf(b, "\\%c", s[i++]);
+		} else if (s[i] < 0x20 || s[i] == 0x7F) {
+			evbuffer_add_printf(b, "\\u%04x", s[i++]);
+		} else if (s[i] < 0x80) {
+			evbuffer_add(b, &s[i++], 1);
+		} else if ((k = utf8_len(&s[i], n - i)) != 0) {
+			evbuffer_add(b, &s[i], k);
+			i += k;
+		} else {
+			evbuffer_add_printf(b, "\\u%04x", s[i++]);
+		}
+	}
+	evbuffer_add(b, "\"", 1);
+}
+
+static void stats_json(const struct path_table *t, struct evbuffer *b)
+{
+	size_t i;
+
+	evbuffer_add_printf(b, "{\"total\": %" PRIu64 ", \"paths\": {",
+	    t->total);
+	for (i = 0; i < t->n; i++) {
+		if (i > 0)
+			evbuffer_add(b, ", ", 2);
+		json_string(b, t->ent[i].key, t->ent[i].len);
+		evbuffer_add_printf(b, ": %" PRIu64, t->ent[i].count);
+	}
+	evbuffer_add(b, "}}\n", 3);
+}
+
+/* ---- replies ---- */
+
+static void send_reply(struct evhttp_request *req, int code)
+{
+	struct evbuffer *body = evhttp_request_get_output_buffer(req);
+	char len[32];
+
+	/* evhttp only adds Content-Length for keep-alive; always send it,
+	 * except where HTTP forbids a body. */
+	if (code != 204 && code != 304) {
+		snprintf(len, sizeof(len), "%zu", evbuffer_get_length(body));
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Length", len);
+	}
+	evhttp_send_reply(req, code, NULL, NULL);
+}
+
+/* Every counted answer goes through here, at the moment it is sent. */
+static void respond(struct app *app, struct evhttp_request *req, int code)
+{
+	table_count(&app->paths, req_path(req));
+	if (app->log)
+		fprintf(app->log, "%s %s %d\n",
+		    method_name(evhttp_request_get_command(req)),
+		    evhttp_request_get_uri(req), code);
+	send_reply(req, code);
+}
+
+static void respond_text(struct app *app, struct evhttp_request *req,
+    int code, const char *text)
+{
+	evbuffer_add(evhttp_request_get_output_buffer(req), text, strlen(text));
+	respond(app, req, code);
+}
+
+static void add_header(struct evhttp_request *req, const char *name,
+    const char *value)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(req), name, value);
+}
+
+static void not_found(struct app *app, struct evhttp_request *req)
+{
+	respond_text(app, req, 404, "not found\n");
+}
+
+static void bad_request(struct app *app, struct evhttp_request *req)
+{
+	respond_text(app, req, 400, "bad request\n");
+}
+
+/* ---- /slow ---- */
+
+static void slow_free(struct slow *s)
+{
+	event_free(s->timer);
+	event_free(s->watch);
+	evhttp_connection_set_closecb(s->evcon, NULL, NULL);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		s->app->slow_head = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	free(s);
+}
+
+static void slow_fire_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct slow *s = arg;
+	struct app *app = s->app;
+	struct evhttp_request *req = s->req;
+
+	(void)fd;
+	(void)what;
+	slow_free(s);
+	respond_text(app, req, 200, "slow\n");
+}
+
+/* The client went away first: drop the timer and the connection, so the
+ * request is freed with it and never counted. */
+static void slow_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct slow *s = arg;
+	struct evhttp_connection *evcon = s->evcon;
+	char c;
+	ssize_t r = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	(void)what;
+	if (r > 0)
+		return;         /* a pipelined request: stop watching */
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR)) {
+		event_add(s->watch, NULL);
+		return;
+	}
+	slow_free(s);
+	evhttp_connection_free(evcon);
+}
+
+/* evhttp freed the connection itself.  A request it detached from the
+ * connection is ours to free; an attached one evhttp frees next. */
+static void slow_close_cb(struct evhttp_connection *evcon, void *arg)
+{
+	struct slow *s = arg;
+	struct evhttp_request *req = s->req;
+	bool detached = evhttp_request_get_connection(req) == NULL;
+
+	(void)evcon;
+	slow_free(s);
+	if (detached)
+		evhttp_request_free(req);
+}
+
+static int slow_start(struct app *app, struct evhttp_request *req,
+    unsigned long ms)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct timeval tv = { (time_t)(ms / 1000),
+	    (suseconds_t)(ms % 1000) * 1000 };
+	struct slow *s = calloc(1, sizeof(*s));
+	evutil_socket_t fd;
+
+	if (s == NULL || evcon == NULL)
+		goto fail;
+	fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon));
+	s->timer = evtimer_new(app->base, slow_fire_cb, s);
+	s->watch = event_new(app->base, fd, EV_READ, slow_watch_cb, s);
+	if (s->timer == NULL || s->watch == NULL ||
+	    evtimer_add(s->timer, &tv) < 0 || event_add(s->watch, NULL) < 0)
+		goto fail;
+	s->app = app;
+	s->req = req;
+	s->evcon = evcon;
+	s->next = app->slow_head;
+	if (s->next)
+		s->next->prev = s;
+	app->slow_head = s;
+	evhttp_connection_set_closecb(evcon, slow_close_cb, s);
+	return 0;
+fail:
+	if (s && s->timer)
+		event_free(s->timer);
+	if (s && s->watch)
+		event_free(s->watch);
+	free(s);
+	return -1;
+}
+
+static void handle_slow(struct app *app, struct evhttp_request *req)
+{
+	struct evkeyvalq q;
+	const char *query = req_query(req), *ms_s;
+	unsigned long ms = 0;
+	int rc = -1;
+
+	TAILQ_INIT(&q);
+	if (query && evhttp_parse_query_str(query, &q) == 0 &&
+	    (ms_s = evhttp_find_header(&q, "ms")) != NULL)
+		rc = parse_dec(ms_s, strlen(ms_s), MAX_SLOW_MS, &ms);
+	evhttp_clear_headers(&q);
+	if (rc < 0)
+		bad_request(app, req);
+	else if (slow_start(app, req, ms) < 0)
+		respond_text(app, req, 500, "out of memory\n");
+}
+
+/* ---- other endpoints ---- */
+
+static void handle_login(struct app *app, struct evhttp_request *req)
+{
+	char cookie[64];
+
+	snprintf(cookie, sizeof(cookie), "session=goose-%" PRIu64 "; Path=/",
+	    ++app->sessions);
+	add_header(req, "Location", "/");
+	add_header(req, "Set-Cookie", cookie);
+	respond_text(app, req, 302, "logged in\n");
+}
+
+static void handle_node(struct app *app, struct evhttp_request *req,
+    const char *id)
+{
+	unsigned long n;
+
+	if (parse_dec(id, strlen(id), ULONG_MAX, &n) < 0) {
+		not_found(app, req);
+		return;
+	}
+	add_header(req, "Content-Type", "text/html; charset=utf-8");
+	evbuffer_add_printf(evhttp_request_get_output_buffer(req),
+	    "<html><head><title>node %lu</title></head>"
+	    "<body><h1>node %lu</h1><a href=\"/node/%lu\">next</a>"
+	    "</body></html>\n", n, n, n + 1);
+	respond(app, req, 200);
+}
+
+static void handle_status(struct app *app, struct evhttp_request *req,
+    const char *arg)
+{
+	unsigned long code;
+
+	if (parse_dec(arg, strlen(arg), 599, &code) < 0 || code < 200) {
+		bad_request(app, req);
+		return;
+	}
+	if (code >= 300 && code < 400)
+		add_header(req, "Location", "/");
+	evbuffer_add_printf(evhttp_request_get_output_buffer(req),
+	    "status %lu\n", code);
+	respond(app, req, (int)code);
+}
+
+static void handle_redirect(struct app *app, struct evhttp_request *req,
+    const char *arg)
+{
+	unsigned long n;
+	char loc[40];
+
+	if (parse_dec(arg, strlen(arg), MAX_REDIRECTS, &n) < 0) {
+		not_found(app, req);
+		return;
+	}
+	if (n == 0)
+		snprintf(loc, sizeof(loc), "/");
+	else
+		snprintf(loc, sizeof(loc), "/redirect/%lu", n - 1);
+	add_header(req, "Location", loc);
+	respond_text(app, req, 302, "redirect\n");
+}
+
+static void handle_bytes(struct app *app, struct evhttp_request *req,
+    const char *arg)
+{
+	struct evbuffer *body = evhttp_request_get_output_buffer(req);
+	unsigned long n, k;
+
+	if (parse_dec(arg, strlen(arg), MAX_BYTES, &n) < 0) {
+		bad_request(app, req);
+		return;
+	}
+	/* References to one shared block: no copy, however large. */
+	for (; n > 0; n -= k) {
+		k = n < CHUNK_SIZE ? n : CHUNK_SIZE;
+		evbuffer_add_reference(body, app->chunk, k, NULL, NULL);
+	}
+	add_header(req, "Content-Type", "application/octet-stream");
+	respond(app, req, 200);
+}
+
+/* RFC 6265 cookie-name is a token; cookie-value is cookie-octets. */
+static bool cookie_name_ok(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s; s++)
+		if (*s <= 0x20 || *s >= 0x7F || strchr("()<>@,;:\\\"/[]?={}", *s))
+			return false;
+	return true;
+}
+
+static bool cookie_value_ok(const char *s)
+{
+	for (; *s; s++)
+		if (*s <= 0x20 || *s >= 0x7F || strchr("\",;\\", *s))
+			return false;
+	return true;
+}
+
+static void handle_cookies_set(struct app *app, struct evhttp_request *req)
+{
+	struct evbuffer *body = evhttp_request_get_output_buffer(req);
+	struct evkeyvalq q;
+	const char *query = req_query(req);
+	struct evkeyval *kv;
+	char line[512];
+	bool ok;
+
+	TAILQ_INIT(&q);
+	ok = query && evhttp_parse_query_str(query, &q) == 0 && q.tqh_first;
+	for (kv = q.tqh_first; ok && kv; kv = kv->next.tqe_next)
+		ok = cookie_name_ok(kv->key) && cookie_value_ok(kv->value) &&
+		    strlen(kv->key) + strlen(kv->value) < sizeof(line) - 16;
+	for (kv = q.tqh_first; ok && kv; kv = kv->next.tqe_next) {
+		snprintf(line, sizeof(line), "%s=%s; Path=/", kv->key,
+		    kv->value);
+		add_header(req, "Set-Cookie", line);
+		evbuffer_add_printf(body, "set %s=%s\n", kv->key, kv->value);
+	}
+	evhttp_clear_headers(&q);
+	if (ok)
+		respond(app, req, 200);
+	else
+		bad_request(app, req);
+}
+
+static void handle_cookies(struct app *app, struct evhttp_request *req)
+{
+	const char *c = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Cookie");
+
+	respond_text(app, req, 200, c ? c : "");
+}
+
+static void handle_echo(struct app *app, struct evhttp_request *req)
+{
+	struct evbuffer *body = evhttp_request_get_output_buffer(req);
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	struct evkeyval *kv;
+
+	evbuffer_add_printf(body, "method %s\nuri %s\n",
+	    method_name(evhttp_request_get_command(req)),
+	    evhttp_request_get_uri(req));
+	for (kv = h->tqh_first; kv; kv = kv->next.tqe_next)
+		evbuffer_add_printf(body, "header %s: %s\n", kv->key, kv->value);
+	/* A blank line, then the request body as received. */
+	if (evbuffer_get_length(in) > 0) {
+		evbuffer_add(body, "\n", 1);
+		evbuffer_add_buffer(body, in);
+	}
+	respond(app, req, 200);
+}
+
+/* ---- control endpoints (never counted) ---- */
+
+static void shutdown_done_cb(struct evhttp_request *req, void *arg)
+{
+	struct app *app = arg;
+
+	(void)req;
+	event_base_loopexit(app->base, NULL);
+}
+
+static void handle_shutdown(struct app *app, struct evhttp_request *req)
+{
+	struct timeval grace = { 1, 0 };
+
+	/* Stop once the answer is written; the timeout covers a client that
+	 * hangs up before that. */
+	evhttp_request_set_on_complete_cb(req, shutdown_done_cb, app);
+	event_base_loopexit(app->base, &grace);
+	evbuffer_add(evhttp_request_get_output_buffer(req), "bye\n", 4);
+	send_reply(req, 200);
+}
+
+static void handle_stats(struct app *app, struct evhttp_request *req)
+{
+	add_header(req, "Content-Type", "application/json");
+	stats_json(&app->paths, evhttp_request_get_output_buffer(req));
+	send_reply(req, 200);
+}
+
+static void handle_reset(struct app *app, struct evhttp_request *req)
+{
+	table_free(&app->paths);
+	evbuffer_add(evhttp_request_get_output_buffer(req), "reset\n", 6);
+	send_reply(req, 200);
+}
+
+/* Returns true when path was a control endpoint and has been answered. */
+static bool handle_control(struct app *app, struct evhttp_request *req,
+    const char *path)
+{
+	if (strcmp(path, "/stats") == 0)
+		handle_stats(app, req);
+	else if (strcmp(path, "/reset") == 0)
+		handle_reset(app, req);
+	else if (strcmp(path, "/shutdown") == 0)
+		handle_shutdown(app, req);
+	else
+		return false;
+	return true;
+}
+
+static void route_get(struct app *app, struct evhttp_request *req,
+    const char *path)
+{
+	if (strcmp(path, "/") == 0)
+		respond_text(app, req, 200, "Hello, goose!\n");
+	else if (strcmp(path, "/logout") == 0)
+		respond_text(app, req, 200, "logged out\n");
+	else if (has_prefix(path, "/node/"))
+		handle_node(app, req, path + 6);
+	else if (has_prefix(path, "/status/"))
+		handle_status(app, req, path + 8);
+	else if (has_prefix(path, "/redirect/"))
+		handle_redirect(app, req, path + 10);
+	else if (strcmp(path, "/slow") == 0)
+		handle_slow(app, req);
+	else if (has_prefix(path, "/bytes/"))
+		handle_bytes(app, req, path + 7);
+	else if (strcmp(path, "/cookies/set") == 0)
+		handle_cookies_set(app, req);
+	else if (strcmp(path, "/cookies") == 0)
+		handle_cookies(app, req);
+	else
+		not_found(app, req);
+}
+
+static void request_cb(struct evhttp_request *req, void *arg)
+{
+	struct app *app = arg;
+	const char *path = req_path(req);
+
+	if (handle_control(app, req, path))
+		return;
+	if (strcmp(path, "/echo") == 0)
+		handle_echo(app, req);
+	else if (is_post(req) && strcmp(path, "/login") == 0)
+		handle_login(app, req);
+	else if (is_get(req))
+		route_get(app, req, path);
+	else
+		not_found(app, req);
+}
+
+/* ---- setup and teardown ---- */
+
+static void stop_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct app *app = arg;
+
+	(void)sig;
+	(void)what;
+	event_base_loopexit(app->base, NULL);
+}
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct app *app = arg;
+
+	(void)fd;
+	(void)what;
+	fflush(app->log);
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);  /* best effort */
+	}
+}
+
+static int resolve_host(const char *host, unsigned port,
+    struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (strcmp(host, "127.0.0.1") == 0 || strcmp(host, "localhost") == 0) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		*len = sizeof(*sin);
+		return 0;
+	}
+	if (strcmp(host, "::1") == 0) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		sin6->sin6_addr = in6addr_loopback;
+		*len = sizeof(*sin6);
+		return 0;
+	}
+	return -1;
+}
+
+static unsigned bound_port(evutil_socket_t fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return 0;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+static int app_listen(struct app *app, const struct opts *o, unsigned *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct evconnlistener *lev;
+
+	if (resolve_host(o->host, o->port, &ss, &len) < 0)
+		return -1;
+	lev = evconnlistener_new_bind(app->base, NULL, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	    LISTEN_BACKLOG, (struct sockaddr *)&ss, (int)len);
+	if (lev == NULL)
+		return -1;
+	if (evhttp_bind_listener(app->http, lev) == NULL) {
+		evconnlistener_free(lev);
+		return -1;
+	}
+	*port = bound_port(evconnlistener_get_fd(lev));
+	return *port ? 0 : -1;
+}
+
+static void configure_http(struct app *app)
+{
+	struct evhttp *http = app->http;
+
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
+	    EVHTTP_REQ_PATCH);
+	evhttp_set_max_headers_size(http, MAX_HEADERS_SIZE);
+	evhttp_set_max_body_size(http, MAX_BODY_SIZE);
+	evhttp_set_timeout(http, IDLE_TIMEOUT_SEC);
+	evhttp_set_default_content_type(http, "text/plain; charset=utf-8");
+	evhttp_set_gencb(http, request_cb, app);
+}
+
+static int app_events(struct app *app)
+{
+	struct timeval sec = { 1, 0 };
+
+	app->sig_int = evsignal_new(app->base, SIGINT, stop_cb, app);
+	app->sig_term = evsignal_new(app->base, SIGTERM, stop_cb, app);
+	if (!app->sig_int || !app->sig_term ||
+	    evsignal_add(app->sig_int, NULL) < 0 ||
+	    evsignal_add(app->sig_term, NULL) < 0)
+		return -1;
+	if (app->log == NULL)
+		return 0;
+	app->flush_timer = event_new(app->base, -1, EV_PERSIST, flush_cb, app);
+	if (!app->flush_timer || event_add(app->flush_timer, &sec) < 0)
+		return -1;
+	return 0;
+}
+
+static void app_free(struct app *app)
+{
+	if (app == NULL)
+		return;
+	while (app->slow_head)
+		slow_free(app->slow_head);
+	if (app->http)
+		evhttp_free(app->http);
+	if (app->sig_int)
+		event_free(app->sig_int);
+	if (app->sig_term)
+		event_free(app->sig_term);
+	if (app->flush_timer)
+		event_free(app->flush_timer);
+	if (app->base)
+		event_base_free(app->base);
+	if (app->log)
+		fclose(app->log);
+	table_free(&app->paths);
+	free(app);
+}
+
+static struct app *app_new(const struct opts *o)
+{
+	struct app *app = calloc(1, sizeof(*app));
+
+	if (app == NULL)
+		return NULL;
+	memset(app->chunk, 'x', sizeof(app->chunk));
+	if (o->log_path && (app->log = fopen(o->log_path, "a")) == NULL) {
+		fprintf(stderr, "goose-target: %s: %s\n", o->log_path,
+		    strerror(errno));
+		goto fail;
+	}
+	if ((app->base = event_base_new()) == NULL ||
+	    (app->http = evhttp_new(app->base)) == NULL ||
+	    app_events(app) < 0) {
+		fprintf(stderr, "goose-target: libevent setup failed\n");
+		goto fail;
+	}
+	configure_http(app);
+	return app;
+fail:
+	app_free(app);
+	return NULL;
+}
+
+/* Temp file then rename: a reader sees no file or the whole number. */
+static int write_port_file(const char *path, unsigned port)
+{
+	size_t n = strlen(path) + 32;
+	char *tmp = malloc(n);
+	FILE *f = NULL;
+	int rc = -1;
+
+	if (tmp == NULL)
+		goto out;
+	snprintf(tmp, n, "%s.%ld.tmp", path, (long)getpid());
+	if ((f = fopen(tmp, "w")) == NULL)
+		goto out;
+	fprintf(f, "%u\n", port);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		fprintf(stderr, "goose-target: %s: %s\n", path, strerror(errno));
+	free(tmp);
+	return rc;
+}
+
+static int announce(const struct opts *o, unsigned port)
+{
+	if (o->port_file && write_port_file(o->port_file, port) < 0)
+		return -1;
+	printf("port %u\n", port);
+	fflush(stdout);
+	return 0;
+}
+
+/* ---- command line ---- */
+
+/* "--name value" or "--name=value"; returns the value or NULL. */
+static const char *flag_value(int argc, char **argv, int *i, const char *name)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i];
+
+	if (strncmp(a, name, n) != 0)
+		return NULL;
+	if (a[n] == '=')
+		return a + n + 1;
+	if (a[n] != '\0')
+		return NULL;
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "goose-target: %s needs a value\n", name);
+		exit(2);
+	}
+	return argv[++*i];
+}
+
+static int parse_opt(int argc, char **argv, int *i, struct opts *o)
+{
+	const char *v;
+	unsigned long port;
+
+	if ((v = flag_value(argc, argv, i, "--port")) != NULL) {
+		if (parse_dec(v, strlen(v), 65535, &port) < 0) {
+			fprintf(stderr, "goose-target: bad --port '%s'\n", v);
+			return -1;
+		}
+		o->port = (unsigned)port;
+	} else if ((v = flag_value(argc, argv, i, "--host")) != NULL) {
+		o->host = v;
+	} else if ((v = flag_value(argc, argv, i, "--port-file")) != NULL) {
+		o->port_file = v;
+	} else if ((v = flag_value(argc, argv, i, "--access-log")) != NULL) {
+		o->log_path = v;
+	} else {
+		fprintf(stderr, "goose-target: unknown argument '%s'\n",
+		    argv[*i]);
+		return -1;
+	}
+	if (*v == '\0') {
+		fprintf(stderr, "goose-target: empty value for '%s'\n", argv[*i]);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int i;
+
+	o->host = "127.0.0.1";
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			exit(0);
+		}
+		if (parse_opt(argc, argv, &i, o) < 0)
+			return -1;
+	}
+	if (resolve_host(o->host, 0, &ss, &len) < 0) {
+		fprintf(stderr, "goose-target: refusing to bind '%s': only "
+		    "127.0.0.1, ::1 or localhost\n", o->host);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { NULL, 0, NULL, NULL };
+	struct app *app;
+	unsigned port = 0;
+	int rc = 1;
+
+	if (parse_args(argc, argv, &o) < 0)
+		return 2;
+	signal(SIGPIPE, SIG_IGN);       /* a vanished client is not fatal */
+	raise_nofile();
+	if ((app = app_new(&o)) == NULL)
+		goto out;
+	if (app_listen(app, &o, &port) < 0) {
+		fprintf(stderr, "goose-target: cannot listen on %s:%u: %s\n",
+		    o.host, o.port, strerror(errno));
+		goto out;
+	}
+	if (announce(&o, port) < 0)
+		goto out;
+	if (event_base_dispatch(app->base) == 0)
+		rc = 0;
+out:
+	app_free(app);
+	libevent_global_shutdown();
+	return rc;
+}
