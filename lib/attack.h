@@ -95,6 +95,7 @@ typedef struct goose_option_info {
     int repeatable;
     const char *value_hint;
     const char *help;
+    int supported;     /* 0: refused with "not supported yet" */
 } goose_option_info;
 
 const goose_option_info *goose__option_find(const char *name);

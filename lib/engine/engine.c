@@ -40,6 +40,7 @@ static int allocate_threads(goose_engine *e)
         size_t share = e->cfg.users / e->nthreads + 1;
         e->threads[i].users = calloc(share, sizeof(goose_user *));
         e->threads[i].wake_fd = -1;
+        e->threads[i].engine = e;
         if (!e->threads[i].users)
             return -1;
     }

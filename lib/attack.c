@@ -1,0 +1,193 @@
+/* goose_attack: options, the scenarios it owns, and the standalone run:
+ * increase (hatching) -> maintain (run time) -> decrease (users finish,
+ * on_stop runs) -> report. */
+#include "attack.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/clock.h"
+
+goose_attack *goose_attack_new(void)
+{
+    goose_attack *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    goose__options_init(&a->opt);
+    return a;
+}
+
+void goose__results_free(goose_results *r)
+{
+    goose__stats_free(&r->totals);
+    free(r->series.users);
+    free(r->series.rps);
+    free(r->series.p95_us);
+    free(r->series.fails);
+    for (size_t i = 0; i < r->ntxs; i++) {
+        free((char *)r->txs[i].scenario);
+        free((char *)r->txs[i].name);
+    }
+    free(r->txs);
+    for (size_t i = 0; i < r->nscenarios; i++) {
+        free(r->scenario_names[i]);
+        free(r->hosts[i]);
+    }
+    free(r->scenario_names);
+    free(r->hosts);
+    free(r->scenario_users);
+    memset(r, 0, sizeof *r);
+}
+
+void goose_attack_free(goose_attack *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->nscenarios; i++)
+        goose_scenario_free(a->scenarios[i]);
+    free(a->scenarios);
+    free(a->config_error);
+    goose__options_free(&a->opt);
+    goose__results_free(&a->results);
+    if (a->data_free)
+        a->data_free(a->data);
+    free(a);
+}
+
+const char *goose_attack_error(const goose_attack *a)
+{
+    if (!a)
+        return "attack is NULL";
+    return a->error;
+}
+
+int goose__fail(goose_attack *a, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->error, sizeof a->error, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+void goose__log(goose_attack *a, goose_log_level level, const char *fmt, ...)
+{
+    if (!a->log_fn)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    a->log_fn(a->log_arg, level, line);
+}
+
+int goose_attack_set_option(goose_attack *a, const char *name, const char *value)
+{
+    if (!a || !name)
+        return GOOSE_EINVAL;
+    if (atomic_load(&a->running))
+        return goose__fail(a, GOOSE_ESTATE, "options cannot change while the attack runs");
+    char err[256] = "";
+    int rc = goose__option_set(&a->opt, name, value, err, sizeof err);
+    if (rc != GOOSE_OK)
+        goose__fail(a, rc, "%s", err[0] ? err : goose_strerror(rc));
+    return rc;
+}
+
+int goose_attack_set_data(goose_attack *a, void *data, void (*free_fn)(void *))
+{
+    if (!a)
+        return GOOSE_EINVAL;
+    if (a->data_free && a->data != data)
+        a->data_free(a->data);
+    a->data = data;
+    a->data_free = free_fn;
+    return GOOSE_OK;
+}
+
+void *goose_attack_data(const goose_attack *a)
+{
+    return a ? a->data : NULL;
+}
+
+int goose_attack_set_log(goose_attack *a, goose_log_fn fn, void *arg)
+{
+    if (!a)
+        return GOOSE_EINVAL;
+    a->log_fn = fn;
+    a->log_arg = arg;
+    return GOOSE_OK;
+}
+
+/* The attack owns the scenario from here on, even when it refuses it. */
+int goose_attack_add_scenario(goose_attack *a, goose_scenario *s)
+{
+    int rc = GOOSE_OK;
+    if (!a) {
+        goose_scenario_free(s);
+        return GOOSE_EINVAL;
+    }
+    if (!s) {
+        rc = goose__fail(a, GOOSE_EINVAL, "scenario is NULL (did goose_scenario_new "
+                         "get a NULL or empty name?)");
+    } else if (s->error) {
+        rc = goose__fail(a, GOOSE_ECONFIG, "%s", s->error);
+    } else {
+        for (size_t i = 0; i < a->nscenarios; i++)
+            if (strcmp(a->scenarios[i]->name, s->name) == 0)
+                rc = goose__fail(a, GOOSE_EEXIST, "duplicate scenario name \"%s\"",
+                                 s->name);
+    }
+    goose_scenario **list = rc == GOOSE_OK
+        ? realloc(a->scenarios, (a->nscenarios + 1) * sizeof *list) : NULL;
+    if (rc == GOOSE_OK && !list)
+        rc = goose__fail(a, GOOSE_ENOMEM, "out of memory");
+    if (rc != GOOSE_OK) {
+        if (!a->config_error) {
+            a->config_error = strdup(a->error);
+            a->config_code = rc;
+        }
+        goose_scenario_free(s);
+        return rc;
+    }
+    a->scenarios = list;
+    a->scenarios[a->nscenarios++] = s;
+    return GOOSE_OK;
+}
+
+int goose_attack_stop(goose_attack *a)
+{
+    if (!a)
+        return GOOSE_EINVAL;
+    atomic_store(&a->stop, 1);
+    return GOOSE_OK;
+}
+
+char *goose_attack_report(const goose_attack *a, const char *format)
+{
+    if (!a || !a->results.valid || !format)
+        return NULL;
+    if (strcmp(format, "json") == 0)
+        return goose__report_json(a);
+    if (strcmp(format, "text") == 0)
+        return goose__report_text(a);
+    return NULL;
+}
+
+int gaggle_manager_run(goose_attack *a)
+{
+    if (!a)
+        return GOOSE_EINVAL;
+    return goose__fail(a, GOOSE_EUNSUPPORTED, "not supported yet: Gaggle Manager");
+}
+
+int gaggle_worker_run(goose_attack *a)
+{
+    if (!a)
+        return GOOSE_EINVAL;
+    return goose__fail(a, GOOSE_EUNSUPPORTED, "not supported yet: Gaggle Worker");
+}

@@ -1,0 +1,289 @@
+/* goose_main(): the one place in libgoose that behaves like a program.  It
+ * reads flags and GOOSE_* environment variables (a flag wins), prints logs
+ * and the report, turns SIGINT/SIGTERM into a graceful stop, and returns
+ * the exit status: 0 ran as configured, 1 could not complete, 2 bad
+ * configuration. */
+#include "attack.h"
+
+#include <ctype.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXIT_RAN 0
+#define EXIT_FAILED 1
+#define EXIT_CONFIG 2
+
+typedef struct cli_log {
+    int max_level;
+    char host[64];
+} cli_log;
+
+static void print_log(void *arg, goose_log_level level, const char *line)
+{
+    static const char *names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
+    const cli_log *log = arg;
+    if ((int)level > log->max_level)
+        return;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    gmtime_r(&tv.tv_sec, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    fprintf(stderr, "%s.%03dZ %s %s %s\n", stamp, (int)(tv.tv_usec / 1000),
+            log->host, names[level], line);
+}
+
+static void print_help(const char *prog)
+{
+    size_t n;
+    const goose_option_info *opts = goose__option_list(&n);
+    printf("Usage: %s [OPTIONS]\n\nA libgoose load test (libgoose %s).\n"
+           "Every option can also be set as GOOSE_<NAME> in the environment\n"
+           "(GOOSE_RUN_TIME=30s); a flag wins over the environment.\n\n",
+           prog, goose_version());
+    for (size_t i = 0; i < n; i++) {
+        char left[64];
+        snprintf(left, sizeof left, "%c%c%s--%s%s%s",
+                 opts[i].short_name ? '-' : ' ',
+                 opts[i].short_name ? opts[i].short_name : ' ',
+                 opts[i].short_name ? ", " : "  ", opts[i].name,
+                 opts[i].takes_value ? " " : "",
+                 opts[i].takes_value ? opts[i].value_hint : "");
+        printf("  %-34s %s%s\n", left, opts[i].help,
+               opts[i].supported ? "" : " (not supported yet)");
+    }
+    printf("\nExit status: 0 the test ran as configured, 1 it could not complete,"
+           "\n2 bad configuration.  See goose(7).\n");
+}
+
+/* One option given on the command line or in the environment. */
+typedef struct cli_opt {
+    const goose_option_info *info;
+    const char *value;
+} cli_opt;
+
+typedef struct cli_args {
+    cli_opt *opts;
+    size_t n;
+} cli_args;
+
+static int add_opt(cli_args *args, const goose_option_info *info,
+                   const char *value)
+{
+    args->opts[args->n].info = info;
+    args->opts[args->n].value = value;
+    args->n++;
+    return 0;
+}
+
+static int fail_line(const char *fmt, const char *a, const char *b)
+{
+    fprintf(stderr, "error: ");
+    fprintf(stderr, fmt, a, b);
+    fprintf(stderr, "\n");
+    return EXIT_CONFIG;
+}
+
+static int parse_long(cli_args *args, int argc, char **argv, int *i)
+{
+    const char *arg = argv[*i] + 2;
+    const char *eq = strchr(arg, '=');
+    char name[64];
+    size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+    if (len == 0 || len >= sizeof name)
+        return fail_line("unknown option: %s%s (see --help)", argv[*i], "");
+    memcpy(name, arg, len);
+    name[len] = '\0';
+    const goose_option_info *info = goose__option_find(name);
+    if (!info)
+        return fail_line("unknown option: --%s%s (see --help)", name, "");
+    if (eq)
+        return add_opt(args, info, eq + 1);
+    if (!info->takes_value)
+        return add_opt(args, info, NULL);
+    if (*i + 1 >= argc)
+        return fail_line("--%s needs a value (%s)", name, info->value_hint);
+    return add_opt(args, info, argv[++*i]);
+}
+
+static int parse_short(cli_args *args, int argc, char **argv, int *i)
+{
+    for (const char *p = argv[*i] + 1; *p; p++) {
+        const goose_option_info *info = goose__option_find_short(*p);
+        char flag[3] = {'-', *p, '\0'};
+        if (!info)
+            return fail_line("unknown option: %s%s (see --help)", flag, "");
+        if (!info->takes_value) {
+            add_opt(args, info, NULL);
+            continue;
+        }
+        if (p[1])
+            return add_opt(args, info, p + 1);
+        if (*i + 1 >= argc)
+            return fail_line("%s needs a value (%s)", flag, info->value_hint);
+        return add_opt(args, info, argv[++*i]);
+    }
+    return 0;
+}
+
+static int parse_argv(cli_args *args, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        int rc;
+        if (strncmp(arg, "--", 2) == 0 && arg[2])
+            rc = parse_long(args, argc, argv, &i);
+        else if (arg[0] == '-' && arg[1] && arg[1] != '-')
+            rc = parse_short(args, argc, argv, &i);
+        else
+            rc = fail_line("unexpected argument \"%s\"%s (see --help)", arg, "");
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int given(const cli_args *args, const goose_option_info *info)
+{
+    for (size_t i = 0; i < args->n; i++)
+        if (args->opts[i].info == info)
+            return 1;
+    return 0;
+}
+
+/* GOOSE_RUN_TIME for --run-time; an empty variable counts as unset. */
+static void env_name(const char *option, char *out, size_t len)
+{
+    snprintf(out, len, "GOOSE_%s", option);
+    for (char *p = out; *p; p++)
+        *p = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+}
+
+static int apply(goose_attack *a, const cli_opt *o, const char *source)
+{
+    int rc = goose_attack_set_option(a, o->info->name, o->value);
+    if (rc == GOOSE_OK)
+        return 0;
+    fprintf(stderr, "error: %s%s\n", goose_attack_error(a), source);
+    return EXIT_CONFIG;
+}
+
+static int apply_all(goose_attack *a, const cli_args *args)
+{
+    size_t n;
+    const goose_option_info *opts = goose__option_list(&n);
+    for (size_t i = 0; i < n; i++) {
+        char name[80];
+        env_name(opts[i].name, name, sizeof name);
+        const char *v = getenv(name);
+        if (!v || !*v || given(args, goose__option_find(opts[i].name)))
+            continue;
+        cli_opt o = {goose__option_find(opts[i].name), v};
+        char source[96];
+        snprintf(source, sizeof source, " (from %s)", name);
+        if (apply(a, &o, source))
+            return EXIT_CONFIG;
+    }
+    for (size_t i = 0; i < args->n; i++)
+        if (apply(a, &args->opts[i], ""))
+            return EXIT_CONFIG;
+    return 0;
+}
+
+static goose_attack *volatile signalled_attack;
+
+static void on_signal(int sig)
+{
+    if (signalled_attack)
+        goose_attack_stop(signalled_attack);
+    signal(sig, SIG_DFL); /* a second signal ends the program */
+}
+
+static int exit_status(int rc)
+{
+    switch (rc) {
+    case GOOSE_OK:
+        return EXIT_RAN;
+    case GOOSE_EINVAL:
+    case GOOSE_EOPTION:
+    case GOOSE_EVALUE:
+    case GOOSE_EUNSUPPORTED:
+    case GOOSE_ECONFIG:
+    case GOOSE_EEXIST:
+        return EXIT_CONFIG;
+    default:
+        return EXIT_FAILED;
+    }
+}
+
+static int run(goose_attack *a)
+{
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    signalled_attack = a;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    int rc = goose_attack_run(a);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    signalled_attack = NULL;
+    return rc;
+}
+
+static void print_report(goose_attack *a)
+{
+    if (a->opt.no_print_metrics || !a->results.valid)
+        return;
+    char *text = goose__report_text(a);
+    if (text) {
+        fputs(text, stdout);
+        fflush(stdout);
+    }
+    free(text);
+}
+
+int goose_main(goose_attack *attack, int argc, char **argv)
+{
+    if (!attack) {
+        fprintf(stderr, "error: goose_main: attack is NULL (goose_attack_new failed?)\n");
+        return EXIT_CONFIG;
+    }
+    cli_args args = {calloc((size_t)(argc > 0 ? argc : 1), sizeof(cli_opt)), 0};
+    if (!args.opts)
+        return EXIT_FAILED;
+    int status = parse_argv(&args, argc, argv);
+    if (!status)
+        status = apply_all(attack, &args);
+    free(args.opts);
+    if (status)
+        return status;
+    if (attack->opt.help) {
+        print_help(argc > 0 ? argv[0] : "loadtest");
+        return EXIT_RAN;
+    }
+    if (attack->opt.version) {
+        printf("libgoose %s\n", goose_version());
+        return EXIT_RAN;
+    }
+    cli_log log = {attack->opt.quiet ? GOOSE_LOG_WARN
+                   : attack->opt.verbose ? GOOSE_LOG_DEBUG : GOOSE_LOG_INFO, ""};
+    gethostname(log.host, sizeof log.host - 1);
+    int own_log = attack->log_fn == NULL;
+    if (own_log)
+        goose_attack_set_log(attack, print_log, &log);
+    int rc = run(attack);
+    if (rc != GOOSE_OK)
+        fprintf(stderr, "error: %s\n", goose_attack_error(attack));
+    print_report(attack);
+    if (own_log)
+        goose_attack_set_log(attack, NULL, NULL);
+    return exit_status(rc);
+}
