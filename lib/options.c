@@ -36,17 +36,34 @@ static int parse_uint(const char *s, unsigned long long min,
     return 0;
 }
 
+static const char *parse_decimal(const char *s, double *out);
+
 static int parse_positive_double(const char *s, double *out)
 {
-    if (!s || !(isdigit((unsigned char)*s) || *s == '.'))
-        return -1;
-    errno = 0;
-    char *end;
-    double v = strtod(s, &end);
-    if (errno || *end || !isfinite(v) || v <= 0)
+    double v;
+    const char *end = s ? parse_decimal(s, &v) : NULL;
+    if (!end || *end || v <= 0)
         return -1;
     *out = v;
     return 0;
+}
+
+/* A plain decimal: digits with at most one '.', no sign or exponent. */
+static const char *parse_decimal(const char *s, double *out)
+{
+    const char *p = s;
+    int digits = 0, dots = 0;
+    for (; isdigit((unsigned char)*p) || *p == '.'; p++) {
+        digits += *p != '.';
+        dots += *p == '.';
+    }
+    if (!digits || dots > 1 || p - s > 30)
+        return NULL;
+    char tmp[32];
+    memcpy(tmp, s, (size_t)(p - s));
+    tmp[p - s] = '\0';
+    *out = strtod(tmp, NULL);
+    return p;
 }
 
 /* Goose's durations: "90", "30s", "20m", "3h", "1h30m", "1.5s", "250ms".
@@ -58,12 +75,9 @@ int goose__parse_duration_us(const char *s, uint64_t *out)
     double total = 0;
     int parts = 0;
     while (*s) {
-        if (!isdigit((unsigned char)*s) && *s != '.')
-            return -1;
-        char *end;
-        errno = 0;
-        double v = strtod(s, &end);
-        if (errno || end == s || !isfinite(v) || v < 0)
+        double v;
+        const char *end = parse_decimal(s, &v);
+        if (!end)
             return -1;
         double unit;
         if (strncmp(end, "ms", 2) == 0) {

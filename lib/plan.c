@@ -106,8 +106,10 @@ static int plan_scenario(goose_plan *p, const goose_scenario *s,
     if (!all || !loop || !sp->on_start || !sp->on_stop)
         goto fail;
     collect(s, all);
-    qsort(all, n, sizeof *all, by_sequence);
     size_t first = p->ntxs, nloop = 0;
+    for (size_t i = 0; i < n; i++) /* ids in registration order */
+        tx_id(p, first, s, all[i].tx);
+    qsort(all, n, sizeof *all, by_sequence);
     for (size_t i = 0; i < n; i++) {
         const goose_transaction *tx = all[i].tx;
         if (tx->on_start)

@@ -17,6 +17,8 @@
 typedef struct run_state {
     goose_attack *a;
     goose_engine *engine;
+    goose_stats *totals;     /* per engine thread, merged for reports */
+    size_t nthreads;
     goose_stats interval;
     uint64_t start_us;
     uint64_t measure_from_us;
@@ -26,6 +28,7 @@ typedef struct run_state {
     uint64_t stop_at_us;     /* 0: not yet known, or no run time */
     uint64_t decrease_from_us;
     size_t users;
+    int reset_on_launch;
 } run_state;
 
 static double since(uint64_t from_us, uint64_t to_us)
@@ -67,15 +70,23 @@ static int series_push(goose_series *s, uint64_t users, double rps,
 static void tick(run_state *st, uint64_t now)
 {
     goose_results *res = &st->a->results;
-    goose__engine_collect(st->engine, &st->interval);
+    goose__engine_collect(st->engine, st->totals, &st->interval);
     double dt = since(st->last_tick_us, now);
     series_push(&res->series, goose__engine_active(st->engine),
                 dt > 0 ? (double)st->interval.requests / dt : 0,
                 goose__hist_percentile(&st->interval.all, 0.95),
                 st->interval.failures);
-    goose__stats_merge(&res->totals, &st->interval);
     goose__stats_reset(&st->interval);
     st->last_tick_us = now;
+}
+
+/* The totals of the run so far: the sum of the threads' totals. */
+static void merge_totals(run_state *st)
+{
+    goose_stats *all = &st->a->results.totals;
+    goose__stats_reset(all);
+    for (size_t i = 0; i < st->nthreads; i++)
+        goose__stats_merge(all, &st->totals[i]);
 }
 
 static void print_running(run_state *st, uint64_t now)
@@ -84,6 +95,7 @@ static void print_running(run_state *st, uint64_t now)
     if (!every || now - st->last_running_us < every)
         return;
     st->last_running_us = now;
+    merge_totals(st);
     char *text = goose__report_running(st->a, &st->a->results.totals,
                                        since(st->measure_from_us, now),
                                        goose__engine_active(st->engine));
@@ -114,9 +126,7 @@ static void enter_maintain(run_state *st, uint64_t now)
         st->stop_at_us = now + a->opt.run_time_us;
     goose__log(a, GOOSE_LOG_INFO, "all %zu users started in %.1fs", st->users,
                since(st->start_us, now));
-    if (!a->opt.no_reset_metrics) {
-        tick(st, now);
-        goose__stats_reset(&res->totals);
+    if (st->reset_on_launch) {
         res->metrics_reset = 1;
         res->reset_at_s = since(st->start_us, now);
         st->measure_from_us = now;
@@ -247,6 +257,8 @@ static int resolve_config(goose_attack *a, goose_run_config *cfg)
     cfg->iterations = o->iterations;
     cfg->timeout_ms = o->timeout_ms;
     cfg->stack_size = o->stack_size;
+    /* a test defined by its iterations counts every one of them */
+    cfg->reset_on_launch = !o->no_reset_metrics && !o->iterations;
     for (size_t i = 0; i < o->nresolve; i++) {
         struct curl_slist *l = curl_slist_append(cfg->resolve, o->resolve[i]);
         if (!l)
@@ -256,17 +268,40 @@ static int resolve_config(goose_attack *a, goose_run_config *cfg)
     return check_report_paths(a);
 }
 
+static void free_totals(run_state *st)
+{
+    for (size_t i = 0; st->totals && i < st->nthreads; i++)
+        goose__stats_free(&st->totals[i]);
+    free(st->totals);
+    goose__stats_free(&st->interval);
+}
+
+static int init_totals(run_state *st, const goose_run_config *cfg)
+{
+    st->nthreads = cfg->threads;
+    st->totals = calloc(st->nthreads, sizeof *st->totals);
+    if (!st->totals)
+        return -1;
+    for (size_t i = 0; i < st->nthreads; i++)
+        if (goose__stats_init(&st->totals[i], cfg->ntransactions, cfg->nscenarios) < 0)
+            return -1;
+    return goose__stats_init(&st->interval, cfg->ntransactions, cfg->nscenarios);
+}
+
 static int run_engine(goose_attack *a, goose_run_config *cfg)
 {
-    run_state st = {.a = a, .users = cfg->users};
+    run_state st = {.a = a, .users = cfg->users,
+                    .reset_on_launch = cfg->reset_on_launch};
     char err[256];
-    if (goose__stats_init(&st.interval, cfg->ntransactions, cfg->nscenarios) < 0)
+    if (init_totals(&st, cfg) < 0) {
+        free_totals(&st);
         return goose__fail(a, GOOSE_ENOMEM, "out of memory");
+    }
     st.start_us = st.measure_from_us = st.last_tick_us = st.last_running_us =
         goose__now_us();
     st.engine = goose__engine_start(cfg, err, sizeof err);
     if (!st.engine) {
-        goose__stats_free(&st.interval);
+        free_totals(&st);
         return goose__fail(a, GOOSE_ESYS, "%s", err);
     }
     goose__log(a, GOOSE_LOG_INFO, "starting %zu users on %zu threads at %.3g users/s",
@@ -274,12 +309,13 @@ static int run_engine(goose_attack *a, goose_run_config *cfg)
     control_loop(&st);
     uint64_t end = goose__now_us();
     tick(&st, end);
+    merge_totals(&st);
     record_phases(&st, end);
     a->results.duration_s = since(st.measure_from_us, end);
     a->results.elapsed_s = since(st.start_us, end);
     a->results.valid = 1;
     goose__engine_free(st.engine);
-    goose__stats_free(&st.interval);
+    free_totals(&st);
     return GOOSE_OK;
 }
 

@@ -135,13 +135,24 @@ int goose__engine_wait(goose_engine *e, unsigned timeout_ms)
     return done;
 }
 
-int goose__engine_collect(goose_engine *e, goose_stats *dst)
+size_t goose__engine_threads(const goose_engine *e)
+{
+    return e->nthreads;
+}
+
+int goose__engine_collect(goose_engine *e, goose_stats *totals,
+                          goose_stats *interval)
 {
     int rc = 0;
     for (size_t i = 0; i < e->nthreads; i++) {
         goose_thread *t = &e->threads[i];
         pthread_mutex_lock(&t->outbox_lock);
-        rc |= goose__stats_merge(dst, &t->outbox);
+        if (t->resets != t->resets_seen) {
+            goose__stats_reset(&totals[i]);
+            t->resets_seen = t->resets;
+        }
+        rc |= goose__stats_merge(&totals[i], &t->outbox);
+        rc |= goose__stats_merge(interval, &t->outbox);
         goose__stats_reset(&t->outbox);
         pthread_mutex_unlock(&t->outbox_lock);
     }

@@ -52,6 +52,7 @@ typedef struct goose_run_config {
     size_t threads;
     size_t stack_size;
     struct curl_slist *resolve;
+    int reset_on_launch;          /* drop what was measured while hatching */
 } goose_run_config;
 
 typedef struct goose_engine goose_engine;
@@ -65,8 +66,11 @@ goose_engine *goose__engine_start(const goose_run_config *cfg, char *err,
 void goose__engine_stop(goose_engine *e);
 /* Waits up to timeout_ms for every thread to finish; 1 if they all have. */
 int goose__engine_wait(goose_engine *e, unsigned timeout_ms);
-/* Moves every thread's published metrics into dst. */
-int goose__engine_collect(goose_engine *e, goose_stats *dst);
+/* Moves every thread's published metrics into totals[thread] (emptied
+ * first when that thread has reset its metrics since) and into interval. */
+int goose__engine_collect(goose_engine *e, goose_stats *totals,
+                          goose_stats *interval);
+size_t goose__engine_threads(const goose_engine *e);
 size_t goose__engine_launched(goose_engine *e);
 size_t goose__engine_active(goose_engine *e);
 /* Joins the threads (stopping them first) and frees everything. */
@@ -146,6 +150,7 @@ struct goose_thread {
     struct event *hatch_timer;
     struct event *flush_timer;
     struct event *wake_event;
+    struct event *reset_timer;
     int wake_fd;
     goose_user **users;        /* this thread's users, in start order */
     size_t nusers;
@@ -156,6 +161,8 @@ struct goose_thread {
     goose_stats local;         /* written only by this thread */
     pthread_mutex_t outbox_lock;
     goose_stats outbox;        /* published once a second */
+    unsigned resets;           /* metric resets, under outbox_lock */
+    unsigned resets_seen;      /* by the controller */
     atomic_size_t pub_launched;
     atomic_size_t pub_active;
     atomic_int stop_requested;

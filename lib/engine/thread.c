@@ -170,6 +170,31 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
     publish(arg);
 }
 
+/* Every thread drops its metrics at the moment the last user (of any
+ * thread) is launched, so the reset is exact whatever the publishing. */
+static void on_reset(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    goose_thread *t = arg;
+    pthread_mutex_lock(&t->outbox_lock);
+    goose__stats_reset(&t->outbox);
+    t->resets++;
+    pthread_mutex_unlock(&t->outbox_lock);
+    goose__stats_reset(&t->local);
+}
+
+static void schedule_reset(goose_thread *t)
+{
+    goose_engine *e = t->engine;
+    if (!e->cfg.reset_on_launch || e->cfg.users == 0)
+        return;
+    uint64_t due = e->t0_us + start_offset_us(e, (unsigned)(e->cfg.users - 1));
+    uint64_t now = goose__now_us();
+    uint64_t wait = due > now ? due - now : 0;
+    struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
+    evtimer_add(t->reset_timer, &tv);
+}
+
 static void begin_stop(goose_thread *t)
 {
     if (t->stopping)
@@ -234,7 +259,9 @@ int goose__thread_init(goose_thread *t, goose_engine *e, size_t id)
     t->hatch_timer = evtimer_new(t->base, on_hatch, t);
     t->flush_timer = event_new(t->base, -1, EV_PERSIST, on_flush, t);
     t->wake_event = event_new(t->base, t->wake_fd, EV_READ | EV_PERSIST, on_wake, t);
-    if (!t->curl_timer || !t->hatch_timer || !t->flush_timer || !t->wake_event)
+    t->reset_timer = evtimer_new(t->base, on_reset, t);
+    if (!t->curl_timer || !t->hatch_timer || !t->flush_timer || !t->wake_event ||
+        !t->reset_timer)
         return -1;
     return 0;
 }
@@ -245,6 +272,7 @@ void *goose__thread_main(void *arg)
     struct timeval second = {1, 0};
     event_add(t->wake_event, NULL);
     event_add(t->flush_timer, &second);
+    schedule_reset(t);
     on_hatch(-1, 0, t);
     if (atomic_load(&t->stop_requested))
         begin_stop(t);
@@ -274,6 +302,8 @@ void goose__thread_cleanup(goose_thread *t)
         event_free(t->flush_timer);
     if (t->wake_event)
         event_free(t->wake_event);
+    if (t->reset_timer)
+        event_free(t->reset_timer);
     if (t->base)
         event_base_free(t->base);
     if (t->wake_fd >= 0)

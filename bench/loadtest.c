@@ -1,0 +1,62 @@
+/*
+ * bench/loadtest.c - the libgoose side of `make bench`.
+ *
+ * One scenario, one transaction: GET / and free the response, as a user's
+ * smallest load test would be.  Users do not wait between requests unless
+ * BENCH_WAIT_MS is set (the idle-memory test sets 1000): goose_main()
+ * rejects flags it does not know, so the knob is an environment variable.
+ *
+ *   cc -O2 -Iinclude bench/loadtest.c -Llib -Wl,-rpath,$PWD/lib -lgoose \
+ *      -o bench/out/loadtest
+ */
+#include <goose.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static int get_root(goose_user *user)
+{
+    goose_response *r = goose_get(user, "/");
+    goose_response_free(r);
+    return GOOSE_OK;
+}
+
+int main(int argc, char **argv)
+{
+    const char *wait = getenv("BENCH_WAIT_MS");
+    goose_attack *attack = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("bench");
+    int rc;
+
+    if (!attack || !s) {
+        fprintf(stderr, "loadtest: out of memory\n");
+        goose_scenario_free(s);
+        goose_attack_free(attack);
+        return 1;
+    }
+    if (wait && *wait) {
+        char *end;
+        unsigned long ms = strtoul(wait, &end, 10);
+        if (*end || ms > 3600000ul) {
+            fprintf(stderr, "loadtest: BENCH_WAIT_MS \"%s\" is not a number of ms\n", wait);
+            goose_scenario_free(s);
+            goose_attack_free(attack);
+            return 2;
+        }
+        goose_scenario_set_wait_time(s, (unsigned)ms, (unsigned)ms);
+    }
+    if (!goose_scenario_add_transaction(s, "get /", get_root)) {
+        fprintf(stderr, "loadtest: cannot add the transaction\n");
+        goose_scenario_free(s);
+        goose_attack_free(attack);
+        return 2;
+    }
+    if (goose_attack_add_scenario(attack, s) != GOOSE_OK) {
+        fprintf(stderr, "loadtest: %s\n", goose_attack_error(attack));
+        goose_attack_free(attack);
+        return 2;
+    }
+    rc = goose_main(attack, argc, argv);
+    goose_attack_free(attack);
+    return rc;
+}

@@ -1,0 +1,368 @@
+/* The JSON report of the last run (keys in DESIGN.md, "The JSON report"),
+ * and writing it to the --report-file paths. */
+#include "attack.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "metrics/histogram.h"
+#include "metrics/stats.h"
+
+/* Each builder returns NULL when out of memory.  json_object_set_new and
+ * json_array_append_new take their value even on failure and fail on a
+ * NULL value, so errors are collected with |= and checked once. */
+
+static json_t *jint(uint64_t v)
+{
+    return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+/* Rounded to the µs / ms; NaN and infinities are not JSON. */
+static json_t *jreal(double v, double scale)
+{
+    if (!isfinite(v))
+        v = 0;
+    return json_real(round(v * scale) / scale);
+}
+
+static json_t *jstr(const char *s)
+{
+    return json_string(s ? s : "");
+}
+
+static json_t *checked(json_t *v, int rc)
+{
+    if (rc) {
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}
+
+static json_t *times_json(const goose_hist *h)
+{
+    json_t *o = json_object();
+    int rc = json_object_set_new(o, "min", jint(h->count ? h->min : 0));
+    rc |= json_object_set_new(o, "mean", jreal(goose__hist_mean(h), 1000));
+    rc |= json_object_set_new(o, "max", jint(h->max));
+    rc |= json_object_set_new(o, "p50", jint(goose__hist_percentile(h, 0.5)));
+    rc |= json_object_set_new(o, "p90", jint(goose__hist_percentile(h, 0.9)));
+    rc |= json_object_set_new(o, "p95", jint(goose__hist_percentile(h, 0.95)));
+    rc |= json_object_set_new(o, "p99", jint(goose__hist_percentile(h, 0.99)));
+    rc |= json_object_set_new(o, "p999",
+                              jint(goose__hist_percentile(h, 0.999)));
+    return checked(o, rc);
+}
+
+static double rate(uint64_t n, double seconds)
+{
+    return seconds > 0 ? (double)n / seconds : 0.0;
+}
+
+/* Adds status counts into a JSON object keyed by the code as text. */
+static int add_statuses(json_t *o, const goose_status_count *v, size_t n)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "%d", v[i].status);
+        json_t *old = json_object_get(o, key);
+        uint64_t prev = old ? (uint64_t)json_integer_value(old) : 0;
+        rc |= json_object_set_new(o, key, jint(prev + v[i].count));
+    }
+    return rc;
+}
+
+static json_t *request_json(const goose_req_stat *q, double secs)
+{
+    json_t *o = json_object();
+    json_t *codes = json_object();
+    int rc = codes ? add_statuses(codes, q->statuses, q->nstatuses) : -1;
+    rc |= json_object_set_new(o, "method", jstr(q->method));
+    rc |= json_object_set_new(o, "name", jstr(q->name));
+    rc |= json_object_set_new(o, "count", jint(goose__req_count(q)));
+    rc |= json_object_set_new(o, "success", jint(q->success));
+    rc |= json_object_set_new(o, "fail", jint(q->fail));
+    rc |= json_object_set_new(o, "rps",
+                              jreal(rate(goose__req_count(q), secs), 1000));
+    rc |= json_object_set_new(o, "response_time_us", times_json(&q->hist));
+    rc |= json_object_set_new(o, "status_codes", codes);
+    return checked(o, rc);
+}
+
+static json_t *requests_json(const goose_results *r)
+{
+    json_t *v = json_array();
+    int rc = 0;
+    for (size_t i = 0; i < r->totals.nreqs; i++)
+        rc |= json_array_append_new(v, request_json(r->totals.reqs[i],
+                                                    r->duration_s));
+    return checked(v, rc);
+}
+
+/* Every request row summed; `all` is scratch space (~18 KB, heap). */
+static json_t *totals_json(const goose_results *r, goose_hist *all)
+{
+    const goose_stats *s = &r->totals;
+    uint64_t success = 0, fail = 0;
+    json_t *o = json_object();
+    json_t *codes = json_object();
+    int rc = codes ? 0 : -1;
+    goose__hist_init(all);
+    for (size_t i = 0; i < s->nreqs; i++) {
+        success += s->reqs[i]->success;
+        fail += s->reqs[i]->fail;
+        goose__hist_merge(all, &s->reqs[i]->hist);
+        if (codes)
+            rc |= add_statuses(codes, s->reqs[i]->statuses,
+                               s->reqs[i]->nstatuses);
+    }
+    rc |= json_object_set_new(o, "count", jint(success + fail));
+    rc |= json_object_set_new(o, "success", jint(success));
+    rc |= json_object_set_new(o, "fail", jint(fail));
+    rc |= json_object_set_new(o, "rps",
+                              jreal(rate(success + fail, r->duration_s), 1000));
+    rc |= json_object_set_new(o, "response_time_us", times_json(all));
+    rc |= json_object_set_new(o, "status_codes", codes);
+    return checked(o, rc);
+}
+
+/* Every transaction, run or not. */
+static json_t *transactions_json(const goose_results *r, goose_hist *empty)
+{
+    json_t *v = json_array();
+    int rc = 0;
+    goose__hist_init(empty);
+    for (size_t i = 0; i < r->ntxs; i++) {
+        const goose_tx_stat *x = i < r->totals.ntxs ? &r->totals.txs[i] : NULL;
+        uint64_t success = x ? x->success : 0, fail = x ? x->fail : 0;
+        json_t *o = json_object();
+        int orc = json_object_set_new(o, "scenario", jstr(r->txs[i].scenario));
+        orc |= json_object_set_new(o, "name", jstr(r->txs[i].name));
+        orc |= json_object_set_new(o, "count", jint(success + fail));
+        orc |= json_object_set_new(o, "success", jint(success));
+        orc |= json_object_set_new(o, "fail", jint(fail));
+        orc |= json_object_set_new(o, "response_time_us",
+                                   times_json(x ? &x->hist : empty));
+        rc |= json_array_append_new(v, checked(o, orc));
+    }
+    return checked(v, rc);
+}
+
+static json_t *errors_json(const goose_stats *s)
+{
+    json_t *v = json_array();
+    int rc = 0;
+    for (size_t i = 0; i < s->nerrs; i++) {
+        const goose_err_stat *e = &s->errs[i];
+        json_t *o = json_object();
+        int orc = json_object_set_new(o, "method", jstr(e->method));
+        orc |= json_object_set_new(o, "name", jstr(e->name));
+        orc |= json_object_set_new(o, "error", jstr(e->error));
+        orc |= json_object_set_new(o, "count", jint(e->count));
+        rc |= json_array_append_new(v, checked(o, orc));
+    }
+    return checked(v, rc);
+}
+
+static const char *host_of(const goose_results *r, size_t i)
+{
+    return r->hosts && r->hosts[i] ? r->hosts[i] : "";
+}
+
+static json_t *scenarios_json(const goose_results *r)
+{
+    json_t *v = json_array();
+    int rc = 0;
+    for (size_t i = 0; i < r->nscenarios; i++) {
+        json_t *o = json_object();
+        const char *name = r->scenario_names ? r->scenario_names[i] : NULL;
+        int orc = json_object_set_new(o, "name", jstr(name));
+        orc |= json_object_set_new(
+            o, "users", jint(r->scenario_users ? r->scenario_users[i] : 0));
+        orc |= json_object_set_new(o, "iterations",
+                                   jint(i < r->totals.nscenarios
+                                            ? r->totals.iterations[i]
+                                            : 0));
+        orc |= json_object_set_new(o, "host", jstr(host_of(r, i)));
+        rc |= json_array_append_new(v, checked(o, orc));
+    }
+    return checked(v, rc);
+}
+
+/* Target hosts, each once, in scenario order. */
+static json_t *hosts_json(const goose_results *r)
+{
+    json_t *v = json_array();
+    int rc = 0;
+    for (size_t i = 0; i < r->nscenarios; i++) {
+        const char *h = host_of(r, i);
+        int dup = !*h;
+        for (size_t j = 0; !dup && j < i; j++)
+            dup = strcmp(host_of(r, j), h) == 0;
+        if (!dup)
+            rc |= json_array_append_new(v, jstr(h));
+    }
+    return checked(v, rc);
+}
+
+static json_t *phases_json(const goose_results *r)
+{
+    json_t *v = json_array();
+    int rc = 0;
+    for (size_t i = 0; i < r->nphases && i < 3; i++) {
+        const goose_phase *p = &r->phases[i];
+        json_t *o = json_object();
+        int orc = json_object_set_new(o, "name", jstr(p->name));
+        orc |= json_object_set_new(o, "start_s", jreal(p->start_s, 1000));
+        orc |= json_object_set_new(o, "end_s", jreal(p->end_s, 1000));
+        orc |= json_object_set_new(o, "users_from", jint(p->users_from));
+        orc |= json_object_set_new(o, "users_to", jint(p->users_to));
+        rc |= json_array_append_new(v, checked(o, orc));
+    }
+    return checked(v, rc);
+}
+
+static json_t *u64_array(const uint64_t *p, size_t n)
+{
+    json_t *v = json_array();
+    int rc = 0;
+    for (size_t i = 0; p && i < n; i++)
+        rc |= json_array_append_new(v, jint(p[i]));
+    return checked(v, rc);
+}
+
+static json_t *timeseries_json(const goose_series *s)
+{
+    json_t *o = json_object();
+    json_t *rps = json_array();
+    int rrc = 0;
+    for (size_t i = 0; s->rps && i < s->n; i++)
+        rrc |= json_array_append_new(rps, jreal(s->rps[i], 1000));
+    int rc = json_object_set_new(o, "interval_s", json_integer(1));
+    rc |= json_object_set_new(o, "users", u64_array(s->users, s->n));
+    rc |= json_object_set_new(o, "rps", checked(rps, rrc));
+    rc |= json_object_set_new(o, "p95_us", u64_array(s->p95_us, s->n));
+    rc |= json_object_set_new(o, "fails", u64_array(s->fails, s->n));
+    return checked(o, rc);
+}
+
+static json_t *report_object(const goose_results *r, goose_hist *scratch)
+{
+    json_t *o = json_object();
+    int rc = json_object_set_new(o, "goose_version",
+                                 json_string(GOOSE_VERSION_STRING));
+    rc |= json_object_set_new(o, "mode", json_string("standalone"));
+    rc |= json_object_set_new(o, "started", jstr(r->started));
+    rc |= json_object_set_new(o, "duration_s", jreal(r->duration_s, 1000));
+    rc |= json_object_set_new(o, "elapsed_s", jreal(r->elapsed_s, 1000));
+    rc |= json_object_set_new(o, "users", jint(r->users));
+    rc |= json_object_set_new(o, "threads", jint(r->threads));
+    rc |= json_object_set_new(o, "hosts", hosts_json(r));
+    rc |= json_object_set_new(o, "metrics_reset",
+                              json_boolean(r->metrics_reset));
+    rc |= json_object_set_new(o, "reset_at_s", jreal(r->reset_at_s, 1000));
+    rc |= json_object_set_new(o, "phases", phases_json(r));
+    rc |= json_object_set_new(o, "scenarios", scenarios_json(r));
+    rc |= json_object_set_new(o, "requests", requests_json(r));
+    rc |= json_object_set_new(o, "transactions",
+                              transactions_json(r, scratch));
+    rc |= json_object_set_new(o, "errors", errors_json(&r->totals));
+    rc |= json_object_set_new(o, "totals", totals_json(r, scratch));
+    rc |= json_object_set_new(o, "timeseries", timeseries_json(&r->series));
+    return checked(o, rc);
+}
+
+char *goose__report_json(const goose_attack *a)
+{
+    if (!a)
+        return NULL;
+    goose_hist *scratch = malloc(sizeof *scratch);
+    if (!scratch)
+        return NULL;
+    json_t *o = report_object(&a->results, scratch);
+    free(scratch);
+    if (!o)
+        return NULL;
+    /* %.12g: rounded reals print as 33.333, not 33.332999999999998 */
+    char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                JSON_REAL_PRECISION(12));
+    json_decref(o);
+    return s;
+}
+
+/* ---- files ---- */
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Written next to the target then renamed over it, so a reader never sees
+ * half a report.  Returns 0, or -1 with errno set. */
+static int write_file(const char *path, const char *text)
+{
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + sizeof ".tmp");
+    int fd = -1, err = 0;
+    if (!tmp)
+        return -1;
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp", sizeof ".tmp");
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        err = errno;
+        goto out;
+    }
+    if (write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0 ||
+        fsync(fd) < 0)
+        err = errno;
+    if (close(fd) < 0 && !err)
+        err = errno;
+    if (!err && rename(tmp, path) < 0)
+        err = errno;
+    if (err)
+        unlink(tmp);
+out:
+    free(tmp);
+    errno = err;
+    return err ? -1 : 0;
+}
+
+int goose__report_write_files(goose_attack *a)
+{
+    if (!a->opt.nreport_files)
+        return GOOSE_OK;
+    /* Every path ends in .json for now; one rendering serves them all. */
+    char *json = goose__report_json(a);
+    if (!json)
+        return goose__fail(a, GOOSE_ENOMEM, "cannot write report %s: %s",
+                           a->opt.report_files[0], strerror(ENOMEM));
+    int rc = GOOSE_OK;
+    for (size_t i = 0; i < a->opt.nreport_files; i++) {
+        const char *path = a->opt.report_files[i];
+        if (write_file(path, json) < 0) {
+            rc = goose__fail(a, GOOSE_EIO, "cannot write report %s: %s", path,
+                             strerror(errno));
+            break;
+        }
+    }
+    free(json);
+    return rc;
+}

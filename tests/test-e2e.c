@@ -1,0 +1,389 @@
+/* End-to-end: real load tests against the bundled target on 127.0.0.1,
+ * their JSON reports compared with the target's own counters. */
+#include "e2e.h"
+
+#include <stdatomic.h>
+#include <time.h>
+
+static target tgt;
+static atomic_int starts, stops, after_stop_sent;
+
+static int front_page(goose_user *u)
+{
+    goose_response *r = goose_get(u, "/");
+    int status = goose_response_status(r);
+    goose_response_free(r);
+    return status == 200 ? GOOSE_OK : 1;
+}
+
+static int missing_page(goose_user *u)
+{
+    goose_response_free(goose_get(u, "/missing"));
+    return GOOSE_OK;
+}
+
+static int log_in(goose_user *u)
+{
+    atomic_fetch_add(&starts, 1);
+    goose_request *req = goose_request_new(u, "POST", "/login");
+    goose_request_set_name(req, "login");
+    goose_request_set_body(req, "a=b", 3);
+    goose_request_expect_status(req, 302);
+    goose_response *r = goose_request_send(req);
+    int failed = goose_response_status(r) != 302;
+    goose_response_free(r);
+    return failed;
+}
+
+static int log_out(goose_user *u)
+{
+    atomic_fetch_add(&stops, 1);
+    goose_response_free(goose_get(u, "/logout"));
+    return GOOSE_OK;
+}
+
+static goose_attack *two_scenarios(void)
+{
+    goose_attack *a = goose_attack_new();
+    goose_taskset *browse = goose_taskset_new("browse");
+    goose_transaction_set_weight(
+        goose_taskset_add_transaction(browse, "front page", front_page), 4);
+    goose_taskset_add_transaction(browse, "missing page", missing_page);
+    goose_scenario *reader = goose_scenario_new("Reader");
+    goose_scenario_set_weight(reader, 3);
+    goose_scenario_set_wait_time(reader, 0, 5);
+    goose_scenario_add_taskset(reader, browse);
+    goose_attack_add_scenario(a, reader);
+    goose_scenario *writer = goose_scenario_new("Writer");
+    goose_transaction_set_on_start(goose_scenario_add_transaction(writer, "log in", log_in));
+    goose_scenario_add_taskset(writer, browse);
+    goose_transaction_set_on_stop(goose_scenario_add_transaction(writer, "log out", log_out));
+    goose_attack_add_scenario(a, writer);
+    set(a, "host", tgt.url);
+    return a;
+}
+
+static json_t *scenario_of(json_t *report, const char *name)
+{
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(report, "scenarios"), i, s)
+        if (!strcmp(json_string_value(json_object_get(s, "name")), name))
+            return s;
+    TEST_FAIL("no scenario %s in the report", name);
+}
+
+static void check_exact(json_t *report, json_t *stats)
+{
+    json_t *root = report_request(report, "GET", "/");
+    json_t *missing = report_request(report, "GET", "/missing");
+    json_t *login = report_request(report, "POST", "login");
+    ASSERT_NOT_NULL(root);
+    ASSERT_NOT_NULL(missing);
+    ASSERT_NOT_NULL(login);
+    ASSERT_EQ(jint(root, "count"), target_count(stats, "/"));
+    ASSERT_EQ(jint(missing, "count"), target_count(stats, "/missing"));
+    ASSERT_EQ(jint(login, "count"), target_count(stats, "/login"));
+    ASSERT_EQ(report_total(report), target_total(stats));
+    ASSERT_EQ(jint(missing, "fail"), jint(missing, "count"));
+    ASSERT_EQ(jint(root, "fail"), 0);
+    ASSERT_EQ(jint(json_object_get(missing, "status_codes"), "404"), jint(missing, "count"));
+}
+
+static void exact_counts_with_threads(const char *threads)
+{
+    target_start(&tgt);
+    goose_attack *a = two_scenarios();
+    set(a, "users", "8");
+    set(a, "hatch-rate", "40");
+    set(a, "run-time", "2s");
+    set(a, "threads", threads);
+    set(a, "no-reset-metrics", NULL);
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    json_t *report = report_of(a), *stats = target_json(&tgt, "/stats");
+    check_exact(report, stats);
+    ASSERT_EQ(jint(scenario_of(report, "Reader"), "users"), 6);
+    ASSERT_EQ(jint(scenario_of(report, "Writer"), "users"), 2);
+    ASSERT_GT(jint(scenario_of(report, "Reader"), "iterations"), 0);
+    ASSERT_EQ(atomic_load(&starts), 2); /* on_start and on_stop once per user */
+    ASSERT_EQ(atomic_load(&stops), 2);
+    ASSERT_EQ(target_count(stats, "/logout"), 2);
+    ASSERT_GT(jint(report_request(report, "GET", "/"), "count"), 100);
+    json_decref(report);
+    json_decref(stats);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
+TEST(exact_counts_one_thread)
+{
+    exact_counts_with_threads("1");
+}
+
+TEST(exact_counts_two_threads)
+{
+    exact_counts_with_threads("2");
+}
+
+static int redirect_chain(goose_user *u)
+{
+    goose_response *r = goose_get(u, "/redirect/3");
+    int status = goose_response_status(r); /* the last hop's */
+    goose_response_free(r);
+    goose_request *req = goose_request_new(u, "GET", "/status/301");
+    goose_request_expect_status(req, 301); /* expected: not followed */
+    r = goose_request_send(req);
+    int kept = goose_response_status(r);
+    goose_response_free(r);
+    return status == 200 && kept == 301 ? GOOSE_OK : 1;
+}
+
+TEST(redirects_count_every_hop)
+{
+    target_start(&tgt);
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("hops");
+    goose_scenario_add_transaction(s, "chain", redirect_chain);
+    goose_attack_add_scenario(a, s);
+    set(a, "host", tgt.url);
+    set(a, "users", "2");
+    set(a, "hatch-rate", "100");
+    set(a, "iterations", "5");
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    json_t *report = report_of(a), *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(jint(report_request(report, "GET", "/redirect/3"), "count"), 10);
+    ASSERT_EQ(jint(report_request(report, "GET", "/redirect/0"), "count"), 10);
+    ASSERT_EQ(jint(report_request(report, "GET", "/"), "count"), 10);
+    ASSERT_EQ(jint(report_request(report, "GET", "/status/301"), "fail"), 0);
+    ASSERT_EQ(target_count(stats, "/redirect/3") + target_count(stats, "/redirect/2") +
+                  target_count(stats, "/redirect/1") + target_count(stats, "/redirect/0"),
+              40);
+    ASSERT_EQ(report_total(report), target_total(stats));
+    json_t *tx = json_array_get(json_object_get(report, "transactions"), 0);
+    ASSERT_EQ(jint(tx, "success"), 10);
+    json_decref(report);
+    json_decref(stats);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
+static atomic_int cookie_mismatch;
+
+static int own_cookie(goose_user *u)
+{
+    char path[64], want[64];
+    snprintf(path, sizeof path, "/cookies/set?user=u%u", goose_user_index(u));
+    snprintf(want, sizeof want, "user=u%u", goose_user_index(u));
+    goose_response_free(goose_get(u, path));
+    goose_response *r = goose_get(u, "/cookies");
+    const char *body = goose_response_body(r, NULL);
+    if (!body || strcmp(body, want) != 0)
+        atomic_fetch_add(&cookie_mismatch, 1);
+    goose_response_free(r);
+    return GOOSE_OK;
+}
+
+TEST(cookie_jar_per_user)
+{
+    target_start(&tgt);
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("cookies");
+    goose_scenario_add_transaction(s, "own cookie", own_cookie);
+    goose_attack_add_scenario(a, s);
+    set(a, "host", tgt.url);
+    set(a, "users", "6");
+    set(a, "hatch-rate", "100");
+    set(a, "iterations", "4");
+    set(a, "threads", "2");
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    ASSERT_EQ(atomic_load(&cookie_mismatch), 0);
+    json_t *report = report_of(a);
+    ASSERT_EQ(jint(report_request(report, "GET", "/cookies"), "count"), 24);
+    json_decref(report);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
+static int slow_page(goose_user *u)
+{
+    goose_response *r = goose_get(u, "/slow?ms=3000");
+    int status = goose_response_status(r);
+    const char *err = goose_response_error(r);
+    goose_response_free(r);
+    return status == 0 && err ? GOOSE_OK : 1;
+}
+
+TEST(timeout_is_a_counted_failure)
+{
+    target_start(&tgt);
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("slow");
+    goose_scenario_add_transaction(s, "slow page", slow_page);
+    goose_attack_add_scenario(a, s);
+    set(a, "host", tgt.url);
+    set(a, "users", "2");
+    set(a, "hatch-rate", "100");
+    set(a, "iterations", "1");
+    set(a, "timeout", "300ms");
+    time_t t0 = time(NULL);
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    ASSERT_LT(time(NULL) - t0, 3);
+    json_t *report = report_of(a);
+    json_t *r = report_request(report, "GET", "/slow?ms=3000");
+    ASSERT_EQ(jint(r, "count"), 2);
+    ASSERT_EQ(jint(r, "fail"), 2);
+    json_t *e = json_array_get(json_object_get(report, "errors"), 0);
+    ASSERT_NOT_NULL(e);
+    ASSERT(strstr(json_string_value(json_object_get(e, "error")), "imeout") ||
+           strstr(json_string_value(json_object_get(e, "error")), "timed out"));
+    json_decref(report);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
+static int marked(goose_user *u)
+{
+    goose_response *r = goose_get(u, "/status/503");
+    goose_response_free(r);
+    goose_request *req = goose_request_new(u, "GET", "/status/404");
+    goose_request_expect_status(req, 404);
+    goose_response_free(goose_request_send(req));
+    r = goose_get(u, "/");
+    goose_response_set_failure(r, "wrong content");
+    goose_response_free(r);
+    goose_get(u, "/node/1"); /* never freed: final when the transaction returns */
+    return GOOSE_OK;
+}
+
+TEST(success_rules)
+{
+    target_start(&tgt);
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("rules");
+    goose_scenario_add_transaction(s, "marked", marked);
+    goose_attack_add_scenario(a, s);
+    set(a, "host", tgt.url);
+    set(a, "users", "1");
+    set(a, "iterations", "3");
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    json_t *report = report_of(a), *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(jint(report_request(report, "GET", "/status/503"), "fail"), 3);
+    ASSERT_EQ(jint(report_request(report, "GET", "/status/404"), "success"), 3);
+    ASSERT_EQ(jint(report_request(report, "GET", "/"), "fail"), 3);
+    ASSERT_EQ(jint(report_request(report, "GET", "/node/1"), "success"), 3);
+    ASSERT_EQ(report_total(report), target_total(stats));
+    size_t i;
+    json_t *e;
+    int seen = 0;
+    json_array_foreach(json_object_get(report, "errors"), i, e)
+        seen += !strcmp(json_string_value(json_object_get(e, "error")), "wrong content") &&
+                jint(e, "count") == 3;
+    ASSERT_EQ(seen, 1);
+    json_decref(report);
+    json_decref(stats);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
+static int sleepy(goose_user *u)
+{
+    goose_response_free(goose_get(u, "/"));
+    goose_sleep(u, 20000); /* the stop must cut this short */
+    if (goose_response_status(goose_get(u, "/node/2")) == 0)
+        atomic_fetch_add(&after_stop_sent, 1);
+    return GOOSE_OK;
+}
+
+TEST(graceful_stop_is_prompt)
+{
+    target_start(&tgt);
+    atomic_store(&stops, 0);
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("sleepers");
+    goose_scenario_set_wait_time(s, 10000, 10000);
+    goose_scenario_add_transaction(s, "sleep", sleepy);
+    goose_transaction_set_on_stop(goose_scenario_add_transaction(s, "leave", log_out));
+    goose_attack_add_scenario(a, s);
+    set(a, "host", tgt.url);
+    set(a, "users", "5");
+    set(a, "hatch-rate", "100");
+    set(a, "run-time", "1s");
+    set(a, "no-reset-metrics", NULL);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ASSERT_LT(t1.tv_sec - t0.tv_sec, 5);
+    ASSERT_EQ(atomic_load(&stops), 5);
+    ASSERT_EQ(atomic_load(&after_stop_sent), 5); /* refused, not sent */
+    json_t *report = report_of(a), *stats = target_json(&tgt, "/stats");
+    ASSERT_NULL(report_request(report, "GET", "/node/2"));
+    ASSERT_EQ(target_count(stats, "/node/2"), 0);
+    ASSERT_EQ(report_total(report), target_total(stats));
+    json_t *tx = json_array_get(json_object_get(report, "transactions"), 0);
+    ASSERT_EQ(jint(tx, "count"), 0); /* cut short: not counted */
+    json_decref(report);
+    json_decref(stats);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
+TEST(hatch_rate_and_reset)
+{
+    target_start(&tgt);
+    goose_attack *a = two_scenarios();
+    set(a, "users", "4");
+    set(a, "hatch-rate", "4");
+    set(a, "run-time", "1s");
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    ASSERT_GT(took * 1000, 1700); /* 0.75 s of hatching, then 1 s */
+    ASSERT_LT(took * 1000, 4000);
+    json_t *report = report_of(a), *stats = target_json(&tgt, "/stats");
+    ASSERT(json_is_true(json_object_get(report, "metrics_reset")));
+    /* the hatch phase was measured and then dropped */
+    ASSERT_LT(report_total(report), target_total(stats));
+    json_t *users = json_object_get(json_object_get(report, "timeseries"), "users");
+    ASSERT_GE(json_array_size(users), 1);
+    json_decref(report);
+    json_decref(stats);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
+static int outside(goose_user *u)
+{
+    (void)u;
+    return GOOSE_OK;
+}
+
+TEST(api_misuse_is_harmless)
+{
+    ASSERT_NULL(goose_get(NULL, "/"));
+    ASSERT_NULL(goose_request_new(NULL, "GET", "/"));
+    ASSERT_EQ(goose_response_status(NULL), 0);
+    ASSERT_EQ(goose_sleep(NULL, 1), GOOSE_EINVAL);
+    goose_response_free(NULL);
+    goose_request_free(NULL);
+    goose_attack_free(NULL);
+    goose_scenario_free(NULL);
+    ASSERT_EQ(goose_attack_run(NULL), GOOSE_EINVAL);
+    ASSERT_NULL(goose_attack_report(NULL, "json"));
+    goose_attack *a = goose_attack_new();
+    ASSERT_NULL(goose_attack_report(a, "json")); /* nothing has run */
+    goose_scenario *s = goose_scenario_new("s");
+    goose_scenario_add_transaction(s, "t", outside);
+    goose_attack_add_scenario(a, s);
+    ASSERT_EQ(gaggle_manager_run(a), GOOSE_EUNSUPPORTED);
+    ASSERT_EQ(gaggle_worker_run(a), GOOSE_EUNSUPPORTED);
+    goose_attack_free(a);
+}
+
+TEST_MAIN(TEST_ENTRY(exact_counts_one_thread), TEST_ENTRY(exact_counts_two_threads),
+          TEST_ENTRY(redirects_count_every_hop), TEST_ENTRY(cookie_jar_per_user),
+          TEST_ENTRY(timeout_is_a_counted_failure), TEST_ENTRY(success_rules),
+          TEST_ENTRY(graceful_stop_is_prompt), TEST_ENTRY(hatch_rate_and_reset),
+          TEST_ENTRY(api_misuse_is_harmless))
