@@ -120,6 +120,7 @@ check-san:
 		bash tests/run.sh build-san/tests
 
 check: all tests
+	$(Q)sh tools/deps.sh python3 binutils
 	$(Q)GOOSE_BUILD=$(BUILD) GOOSE_CHECK_SAN=1 bash tests/check.sh
 
 demo: all
