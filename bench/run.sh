@@ -190,7 +190,7 @@ python3 bench/summarize.py --out "$OUT" --results bench/RESULTS.md --duration "$
     --conns "$CONNS" --idle-users "$IDLE_USERS" --idle-run "$IDLE_RUN" --idle-sample "$IDLE_SAMPLE" \
     --cg-iter "$CG_ITER_LO,$CG_ITER_HI" --cg-wrk "$CG_WRK_LO,$CG_WRK_HI" --url "$URL" || status=$?
 if [ -s "$OUT/callgrind-goose-inclusive.txt" ]; then
-    say "callgrind, libgoose, inclusive, top 30 (bench/out/callgrind-goose-inclusive.txt):"
+    say "callgrind, libgoose, inclusive, top 30 without recursion copies (bench/out/callgrind-goose-inclusive.txt):"
     python3 bench/summarize.py --top "$OUT/callgrind-goose-inclusive.txt" 30
 fi
 exit "$status"

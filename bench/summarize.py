@@ -93,8 +93,11 @@ def env_file(path):
     return out
 
 
-def top_functions(path, n):
-    """The first n function lines of a callgrind_annotate output."""
+def top_functions(path, n, clean=False):
+    """The first n function lines of a callgrind_annotate output (its first
+    table only).  clean drops the copies callgrind makes of functions seen
+    again below themselves (name'2: coroutine switches look like recursion)
+    and the duplicate rows without an [object]."""
     rows = []
     seen_header = False
     for line in (read(path, "") or "").splitlines():
@@ -103,11 +106,27 @@ def top_functions(path, n):
                 seen_header = True
             continue
         m = re.match(r"^\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(.*)$", line)
-        if m:
-            rows.append((m.group(1), m.group(2), m.group(3)))
-            if len(rows) >= n:
+        if not m:
+            if rows and not line.strip():
                 break
+            continue
+        fn = m.group(3)
+        if clean and ("'" in fn.split(" [")[0] or not fn.rstrip().endswith("]")):
+            continue
+        rows.append((m.group(1), m.group(2), fn))
+        if n and len(rows) >= n:
+            break
     return rows
+
+
+def by_object(path):
+    """Self cost per shared object, from a callgrind_annotate output."""
+    tot = {}
+    for ir, _, fn in top_functions(path, 0):
+        o = re.search(r"\[([^\]]+)\]\s*$", fn)
+        obj = os.path.basename(o.group(1)) if o else "?"
+        tot[obj] = tot.get(obj, 0) + int(ir.replace(",", ""))
+    return sorted(tot.items(), key=lambda kv: -kv[1])
 
 
 def cpu_model():
@@ -145,7 +164,7 @@ def main():
     a = ap.parse_args()
 
     if a.top:
-        for ir, pct, fn in top_functions(a.top[0], int(a.top[1])):
+        for ir, pct, fn in top_functions(a.top[0], int(a.top[1]), clean=True):
             print(f"{ir:>16} {pct:>6}%  {fn}")
         return 0
 
@@ -301,7 +320,17 @@ def main():
         if cg_ratio:
             md.append("")
             md.append(f"- marginal instructions per request, libgoose / wrk: {cg_ratio:.2f}x")
-        top = top_functions(os.path.join(out, "callgrind-goose-self.txt"), 15)
+        selff = os.path.join(out, "callgrind-goose-self.txt")
+        objs = by_object(selff)
+        if objs and gh:
+            md.append("")
+            md.append(f"libgoose run, self cost by shared object (all {gh[0]} requests, startup included):")
+            md.append("")
+            md.append("| object | instructions | Ir/req |")
+            md.append("|---|---:|---:|")
+            for obj, ir in objs[:8]:
+                md.append(f"| {obj} | {ir:,} | {ir / gh[0]:,.0f} |")
+        top = top_functions(selff, 15)
         if top:
             md.append("")
             md.append(f"libgoose, self cost, top 15 (`callgrind_annotate bench/out/callgrind.goose-{hi}.out`; "

@@ -24,5 +24,7 @@ echo
     --running-metrics 5s --report-file demo-report.json --no-reset-metrics
 
 echo
-echo "The target answered: $(curl -s "http://127.0.0.1:$port/stats" 2>/dev/null || echo '(curl not installed)')"
+served=$(curl -s "http://127.0.0.1:$port/stats" 2>/dev/null | grep -o '"total": *[0-9]*' | grep -o '[0-9]*$' || true)
+counted=$(grep -A1 '"totals"' demo-report.json | grep -o '"count": *[0-9]*' | grep -o '[0-9]*$' || true)
+echo "The target served ${served:-?} requests; the report counted ${counted:-?}."
 echo "JSON report: demo-report.json"

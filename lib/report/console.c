@@ -13,7 +13,7 @@
 #include "metrics/stats.h"
 #include "util/buf.h"
 
-#define NAME_MAX_COLS 24 /* Goose's width for names; longer ones are cut */
+#define NAME_MAX_COLS 40 /* longer names are cut */
 #define NO_RULE SIZE_MAX
 
 /* ---- a plain ASCII table ---- */

@@ -24,6 +24,7 @@
 #include <sys/types.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -861,6 +862,11 @@ static int app_listen(struct app *app, const struct opts *o, unsigned *port)
 		evconnlistener_free(lev);
 		return -1;
 	}
+	/* Accepted sockets inherit it: no Nagle delay between the headers
+	 * and a body written separately. */
+	int one = 1;
+	setsockopt(evconnlistener_get_fd(lev), IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one));
 	*port = bound_port(evconnlistener_get_fd(lev));
 	return *port ? 0 : -1;
 }
