@@ -146,6 +146,7 @@ install: lib pkgconfig/libgoose.pc
 	$(if $(MAN3),install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/)
 	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/)
 	@rm -f pkgconfig/libgoose.pc
+	$(if $(DESTDIR),,-ldconfig 2>/dev/null)
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/goose.h

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -222,6 +223,17 @@ static int exit_status(int rc)
     }
 }
 
+/* Each user holds a connection: a program may raise its own soft limit on
+ * open files to the hard one. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 static int run(goose_attack *a)
 {
     struct sigaction sa, old_int, old_term;
@@ -279,6 +291,7 @@ int goose_main(goose_attack *attack, int argc, char **argv)
     int own_log = attack->log_fn == NULL;
     if (own_log)
         goose_attack_set_log(attack, print_log, &log);
+    raise_fd_limit();
     int rc = run(attack);
     if (rc != GOOSE_OK)
         fprintf(stderr, "error: %s\n", goose_attack_error(attack));

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "util/clock.h"
@@ -288,6 +289,18 @@ static int init_totals(run_state *st, const goose_run_config *cfg)
     return goose__stats_init(&st->interval, cfg->ntransactions, cfg->nscenarios);
 }
 
+/* Every user keeps a connection open: say so before the sockets run out. */
+static void check_fd_limit(goose_attack *a, size_t users)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (rlim_t)users + 64 > rl.rlim_cur)
+        goose__log(a, GOOSE_LOG_WARN,
+                   "%zu users need about %zu open files but the limit is %llu: "
+                   "raise it (ulimit -n %zu, or LimitNOFILE= for a service)",
+                   users, users + 64, (unsigned long long)rl.rlim_cur, users + 64);
+}
+
 static int run_engine(goose_attack *a, goose_run_config *cfg)
 {
     run_state st = {.a = a, .users = cfg->users,
@@ -299,6 +312,7 @@ static int run_engine(goose_attack *a, goose_run_config *cfg)
     }
     st.start_us = st.measure_from_us = st.last_tick_us = st.last_running_us =
         goose__now_us();
+    check_fd_limit(a, cfg->users);
     st.engine = goose__engine_start(cfg, err, sizeof err);
     if (!st.engine) {
         free_totals(&st);

@@ -136,6 +136,7 @@ struct goose_response {
     int live;                  /* handed out and not yet freed */
     goose_buf failure;         /* set by goose_response_set_failure */
     goose_buf scratch;         /* header values handed to the user */
+    char why[96];              /* failure text built from the status */
     goose_http_capture capture;
 };
 

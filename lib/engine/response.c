@@ -46,8 +46,10 @@ static int status_expected(const goose_response *r)
 }
 
 /* The failure text of a response, or NULL when it succeeded. */
-static const char *failure_of(goose_response *r, char *tmp, size_t len)
+static const char *failure_of(goose_response *r)
 {
+    char *tmp = r->why;
+    size_t len = sizeof r->why;
     if (r->failure.len)
         return r->failure.data;
     if (r->result != CURLE_OK)
@@ -71,8 +73,7 @@ void goose__response_finalize(goose_response *r)
 {
     if (r->recorded || r->not_sent)
         return;
-    char tmp[96];
-    const char *why = failure_of(r, tmp, sizeof tmp);
+    const char *why = failure_of(r);
     goose__stats_record(&r->user->thread->local, r->method.data, r->name.data,
                         r->status, r->elapsed_us, why);
     r->recorded = 1;
@@ -150,12 +151,9 @@ const char *goose_response_error(const goose_response *r)
 {
     if (!r)
         return "no response";
-    if (r->failure.len)
-        return r->failure.data;
-    if (r->not_sent || r->result != CURLE_OK)
-        return r->capture.errbuf[0] ? r->capture.errbuf
-                                    : curl_easy_strerror(r->result);
-    return NULL;
+    if (r->not_sent)
+        return r->capture.errbuf;
+    return failure_of((goose_response *)r); /* why[] is a cache */
 }
 
 long long goose_response_time_us(const goose_response *r)

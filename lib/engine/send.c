@@ -259,6 +259,7 @@ goose_response *goose__send(goose_request *req)
             h.body_len = 0;
         }
         h.url = u->url.data;
+        r->nexpected = 0; /* expectations are of the last hop */
         goose__response_recycle(r);
         r = new_response(u, h.method, u->path.data, req);
         if (!r)

@@ -3,6 +3,7 @@
 #include <goose/version.h>
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -48,7 +49,24 @@ CURL *goose__http_easy_new(const goose_http_setup *setup, void *owner)
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, setup->timeout_ms);
     if (setup->resolve)
         curl_easy_setopt(e, CURLOPT_RESOLVE, setup->resolve);
+    if (setup->no_env_proxy) {
+        /* what curl would conclude, without five getenv() per request */
+        curl_easy_setopt(e, CURLOPT_PROXY, "");
+        curl_easy_setopt(e, CURLOPT_NOPROXY, "");
+    }
     return e;
+}
+
+int goose__http_no_env_proxy(void)
+{
+    static const char *const names[] = {"http_proxy", "HTTP_PROXY", "https_proxy",
+                                        "HTTPS_PROXY", "all_proxy", "ALL_PROXY"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const char *v = getenv(names[i]);
+        if (v && *v)
+            return 0;
+    }
+    return 1;
 }
 
 void goose__http_capture_init(goose_http_capture *c)

@@ -23,7 +23,11 @@ typedef struct goose_http_capture {
 typedef struct goose_http_setup {
     long timeout_ms;             /* whole request; 0 = none */
     struct curl_slist *resolve;  /* HOST:PORT:ADDR entries, or NULL */
+    int no_env_proxy;            /* no *_proxy variable: skip curl's lookups */
 } goose_http_setup;
+
+/* 1 when the environment names no proxy, so curl need not look each time. */
+int goose__http_no_env_proxy(void);
 
 typedef struct goose_http_request {
     const char *method;
