@@ -7,6 +7,7 @@
 #include <goose.h>
 #include <jansson.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,7 +34,9 @@ static inline void target_start(target *t)
     t->pid = fork();
     ASSERT(t->pid >= 0);
     if (t->pid == 0) {
-        freopen("/dev/null", "w", stdout);
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* a failed test leaves no server */
+        if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+            _exit(127);
         execl(path, path, "--port-file", portfile, (char *)NULL);
         _exit(127);
     }

@@ -135,6 +135,10 @@ static int redirect_chain(goose_user *u)
     r = goose_request_send(req);
     int kept = goose_response_status(r);
     goose_response_free(r);
+    req = goose_request_new(u, "GET", "/redirect/1");
+    goose_request_set_name(req, "expects 200");
+    goose_request_expect_status(req, 200); /* of the last hop, not the 302s */
+    goose_response_free(goose_request_send(req));
     return status == 200 && kept == 301 ? GOOSE_OK : 1;
 }
 
@@ -152,12 +156,15 @@ TEST(redirects_count_every_hop)
     ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
     json_t *report = report_of(a), *stats = target_json(&tgt, "/stats");
     ASSERT_EQ(jint(report_request(report, "GET", "/redirect/3"), "count"), 10);
-    ASSERT_EQ(jint(report_request(report, "GET", "/redirect/0"), "count"), 10);
-    ASSERT_EQ(jint(report_request(report, "GET", "/"), "count"), 10);
+    ASSERT_EQ(jint(report_request(report, "GET", "/redirect/0"), "count"), 20);
+    ASSERT_EQ(jint(report_request(report, "GET", "/"), "count"), 20);
     ASSERT_EQ(jint(report_request(report, "GET", "/status/301"), "fail"), 0);
+    ASSERT_EQ(jint(report_request(report, "GET", "expects 200"), "success"), 10);
+    ASSERT_EQ(jint(report_request(report, "GET", "/redirect/0"), "fail"), 0);
+    ASSERT_EQ(jint(report_request(report, "GET", "/"), "fail"), 0);
     ASSERT_EQ(target_count(stats, "/redirect/3") + target_count(stats, "/redirect/2") +
                   target_count(stats, "/redirect/1") + target_count(stats, "/redirect/0"),
-              40);
+              60);
     ASSERT_EQ(report_total(report), target_total(stats));
     json_t *tx = json_array_get(json_object_get(report, "transactions"), 0);
     ASSERT_EQ(jint(tx, "success"), 10);
@@ -241,9 +248,14 @@ TEST(timeout_is_a_counted_failure)
     target_stop(&tgt);
 }
 
+static atomic_int wrong_error_text;
+
 static int marked(goose_user *u)
 {
     goose_response *r = goose_get(u, "/status/503");
+    const char *why = goose_response_error(r);
+    if (!why || strcmp(why, "503 Service Unavailable") != 0)
+        atomic_fetch_add(&wrong_error_text, 1);
     goose_response_free(r);
     goose_request *req = goose_request_new(u, "GET", "/status/404");
     goose_request_expect_status(req, 404);
@@ -268,6 +280,7 @@ TEST(success_rules)
     ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
     json_t *report = report_of(a), *stats = target_json(&tgt, "/stats");
     ASSERT_EQ(jint(report_request(report, "GET", "/status/503"), "fail"), 3);
+    ASSERT_EQ(atomic_load(&wrong_error_text), 0);
     ASSERT_EQ(jint(report_request(report, "GET", "/status/404"), "success"), 3);
     ASSERT_EQ(jint(report_request(report, "GET", "/"), "fail"), 3);
     ASSERT_EQ(jint(report_request(report, "GET", "/node/1"), "success"), 3);
