@@ -104,8 +104,11 @@ $(TARGET_BIN): tests/target/target.c $(DEPS_OK)
 	$(Q)$(CC) $(CFLAGS_ALL) $< -o $@ $(shell pkg-config --libs libevent) $(LDSAN)
 
 # Tests link the static library: unit tests reach internal goose__ symbols.
-tests: $(TEST_BIN)
-$(BUILD)/tests/%: tests/%.c tests/test.h $(ARFILE)
+tests: $(BUILD)/.test-deps-ok $(TEST_BIN)
+$(BUILD)/.test-deps-ok:
+	$(Q)sh tools/deps.sh python3 binutils valgrind
+	$(Q)mkdir -p $(BUILD) && touch $@
+$(BUILD)/tests/%: tests/%.c tests/test.h tests/e2e.h $(ARFILE) | $(BUILD)/.test-deps-ok
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests $< -o $@ $(ARFILE) $(LDLIBS_ALL) $(LDSAN)
@@ -120,7 +123,6 @@ check-san:
 		bash tests/run.sh build-san/tests
 
 check: all tests
-	$(Q)sh tools/deps.sh python3 binutils
 	$(Q)GOOSE_BUILD=$(BUILD) GOOSE_CHECK_SAN=1 bash tests/check.sh
 
 demo: all
