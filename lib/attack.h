@@ -188,6 +188,43 @@ typedef struct goose_plan {
 int goose__plan_build(goose_attack *a, goose_plan *plan);
 void goose__plan_free(goose_plan *plan);
 
+/* setup.c: options and registry -> engine configuration, plan, results. */
+int goose__run_setup(goose_attack *a, goose_run_config *cfg, goose_plan *plan);
+void goose__run_teardown(goose_run_config *cfg, goose_plan *plan);
+int goose__results_prepare(goose_attack *a, const goose_plan *plan, size_t threads);
+
+/* collect.c: shards merged by addition, time series, phases. */
+typedef struct goose_collector {
+    goose_attack *a;
+    goose_stats **shards;     /* totals per shard (engine thread) */
+    size_t nshards;
+    goose_stats interval;     /* since the last tick */
+    size_t ntx;
+    size_t nscenarios;
+    size_t users;             /* of the whole test */
+    int reset_on_launch;
+    uint64_t start_us;
+    uint64_t measure_from_us;
+    uint64_t last_tick_us;
+    uint64_t last_running_us;
+    uint64_t maintain_from_us;
+    uint64_t stop_at_us;      /* 0: not known yet, or no run time */
+    uint64_t decrease_from_us;
+} goose_collector;
+
+int goose__collector_init(goose_collector *c, goose_attack *a,
+                          const goose_run_config *cfg);
+void goose__collector_free(goose_collector *c);
+int goose__collector_add(goose_collector *c, size_t shard, int reset,
+                         const goose_stats *delta);
+uint64_t goose__collector_shard_requests(const goose_collector *c, size_t shard);
+void goose__collector_tick(goose_collector *c, uint64_t now, size_t active);
+void goose__collector_totals(goose_collector *c);
+void goose__collector_running(goose_collector *c, uint64_t now, size_t active);
+void goose__collector_maintain(goose_collector *c, uint64_t now);
+int goose__collector_stop_due(goose_collector *c, uint64_t now);
+void goose__collector_finish(goose_collector *c, uint64_t end, size_t launched);
+
 /* report/: console text and JSON of the last run. */
 char *goose__report_text(const goose_attack *a);
 char *goose__report_json(const goose_attack *a);

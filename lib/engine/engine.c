@@ -23,7 +23,8 @@ static int assign_users(goose_engine *e)
 {
     for (size_t i = 0; i < e->cfg.users; i++) {
         goose_thread *t = &e->threads[i % e->nthreads];
-        goose_user *u = goose__user_new(t, (unsigned)i, e->cfg.user_scenario[i]);
+        unsigned index = e->cfg.user_index ? e->cfg.user_index[i] : (unsigned)i;
+        goose_user *u = goose__user_new(t, index, e->cfg.user_scenario[i]);
         if (!u)
             return -1;
         t->users[t->nusers++] = u;
@@ -62,6 +63,8 @@ goose_engine *goose__engine_start(const goose_run_config *cfg, char *err,
         return NULL;
     }
     e->cfg = *cfg;
+    if (!e->cfg.total_users)
+        e->cfg.total_users = cfg->users;
     e->nthreads = cfg->threads < cfg->users ? cfg->threads : cfg->users;
     if (e->nthreads == 0)
         e->nthreads = 1;
@@ -141,23 +144,26 @@ size_t goose__engine_threads(const goose_engine *e)
     return e->nthreads;
 }
 
-int goose__engine_collect(goose_engine *e, goose_stats *totals,
-                          goose_stats *interval)
+int goose__engine_collect_each(goose_engine *e, goose_shard_fn fn, void *arg)
 {
     int rc = 0;
     for (size_t i = 0; i < e->nthreads; i++) {
         goose_thread *t = &e->threads[i];
         pthread_mutex_lock(&t->outbox_lock);
-        if (t->resets != t->resets_seen) {
-            goose__stats_reset(&totals[i]);
-            t->resets_seen = t->resets;
-        }
-        rc |= goose__stats_merge(&totals[i], &t->outbox);
-        rc |= goose__stats_merge(interval, &t->outbox);
+        int reset = t->resets != t->resets_seen;
+        t->resets_seen = t->resets;
+        rc |= fn(arg, i, reset, &t->outbox);
         goose__stats_reset(&t->outbox);
         pthread_mutex_unlock(&t->outbox_lock);
     }
     return rc ? -1 : 0;
+}
+
+uint64_t goose__engine_start_offset(const goose_run_config *cfg, size_t index)
+{
+    if (cfg->hatch_rate <= 0)
+        return 0;
+    return (uint64_t)((double)index / cfg->hatch_rate * 1e6);
 }
 
 size_t goose__engine_launched(goose_engine *e)

@@ -44,8 +44,11 @@ typedef struct goose_run_config {
     const goose_scenario_plan *scenarios;
     size_t nscenarios;
     size_t ntransactions;
-    const unsigned *user_scenario; /* user index -> scenario index */
+    const unsigned *user_scenario; /* user i -> scenario index */
+    const unsigned *user_index;   /* user i -> index in the whole test
+                                     (a Gaggle Worker's slots); NULL: i */
     size_t users;
+    size_t total_users;           /* of the whole test; 0: users */
     double hatch_rate;            /* users per second; 0 = all at once */
     uint64_t iterations;          /* per user; 0 = no limit */
     long timeout_ms;
@@ -66,11 +69,14 @@ goose_engine *goose__engine_start(const goose_run_config *cfg, char *err,
 void goose__engine_stop(goose_engine *e);
 /* Waits up to timeout_ms for every thread to finish; 1 if they all have. */
 int goose__engine_wait(goose_engine *e, unsigned timeout_ms);
-/* Moves every thread's published metrics into totals[thread] (emptied
- * first when that thread has reset its metrics since) and into interval. */
-int goose__engine_collect(goose_engine *e, goose_stats *totals,
-                          goose_stats *interval);
 size_t goose__engine_threads(const goose_engine *e);
+/* Hands each thread's published metrics to fn (reset: that thread dropped
+ * its metrics since the last call), then empties them. */
+typedef int (*goose_shard_fn)(void *arg, size_t thread, int reset,
+                              const goose_stats *delta);
+int goose__engine_collect_each(goose_engine *e, goose_shard_fn fn, void *arg);
+/* When user `index` of the whole test starts, in µs after the start. */
+uint64_t goose__engine_start_offset(const goose_run_config *cfg, size_t index);
 size_t goose__engine_launched(goose_engine *e);
 size_t goose__engine_active(goose_engine *e);
 /* Joins the threads (stopping them first) and frees everything. */

@@ -121,9 +121,7 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *arg,
 
 static uint64_t start_offset_us(const goose_engine *e, unsigned index)
 {
-    if (e->cfg.hatch_rate <= 0)
-        return 0;
-    return (uint64_t)((double)index / e->cfg.hatch_rate * 1e6);
+    return goose__engine_start_offset(&e->cfg, index);
 }
 
 static void finish_if_idle(goose_thread *t)
@@ -191,9 +189,9 @@ static void on_reset(evutil_socket_t fd, short what, void *arg)
 static void schedule_reset(goose_thread *t)
 {
     goose_engine *e = t->engine;
-    if (!e->cfg.reset_on_launch || e->cfg.users == 0)
+    if (!e->cfg.reset_on_launch || e->cfg.total_users == 0)
         return;
-    uint64_t due = e->t0_us + start_offset_us(e, (unsigned)(e->cfg.users - 1));
+    uint64_t due = e->t0_us + start_offset_us(e, (unsigned)(e->cfg.total_users - 1));
     uint64_t now = goose__now_us();
     uint64_t wait = due > now ? due - now : 0;
     struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};

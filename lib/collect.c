@@ -1,0 +1,208 @@
+/* The controller's side of the metrics: the totals of every shard (an
+ * engine thread, or a Worker's thread in a Gaggle) merged by addition, the
+ * per-second time series, running metrics, and the phases of the run. */
+#include "attack.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/clock.h"
+
+static double since(uint64_t from_us, uint64_t to_us)
+{
+    return (double)(to_us - from_us) / 1e6;
+}
+
+static int series_push(goose_series *s, uint64_t users, double rps,
+                       uint64_t p95, uint64_t fails)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        uint64_t *u = realloc(s->users, cap * sizeof *u);
+        if (u)
+            s->users = u;
+        double *r = realloc(s->rps, cap * sizeof *r);
+        if (r)
+            s->rps = r;
+        uint64_t *p = realloc(s->p95_us, cap * sizeof *p);
+        if (p)
+            s->p95_us = p;
+        uint64_t *f = realloc(s->fails, cap * sizeof *f);
+        if (f)
+            s->fails = f;
+        if (!u || !r || !p || !f)
+            return -1;
+        s->cap = cap;
+    }
+    s->users[s->n] = users;
+    s->rps[s->n] = rps;
+    s->p95_us[s->n] = p95;
+    s->fails[s->n] = fails;
+    s->n++;
+    return 0;
+}
+
+int goose__collector_init(goose_collector *c, goose_attack *a,
+                          const goose_run_config *cfg)
+{
+    memset(c, 0, sizeof *c);
+    c->a = a;
+    c->ntx = cfg->ntransactions;
+    c->nscenarios = cfg->nscenarios;
+    c->users = cfg->total_users ? cfg->total_users : cfg->users;
+    c->reset_on_launch = cfg->reset_on_launch;
+    c->start_us = c->measure_from_us = c->last_tick_us = c->last_running_us =
+        goose__now_us();
+    return goose__stats_init(&c->interval, c->ntx, c->nscenarios);
+}
+
+void goose__collector_free(goose_collector *c)
+{
+    for (size_t i = 0; i < c->nshards; i++) {
+        if (c->shards[i])
+            goose__stats_free(c->shards[i]);
+        free(c->shards[i]);
+    }
+    free(c->shards);
+    goose__stats_free(&c->interval);
+    memset(c, 0, sizeof *c);
+}
+
+static goose_stats *shard(goose_collector *c, size_t index)
+{
+    if (index >= c->nshards) {
+        size_t n = index + 1;
+        goose_stats **p = realloc(c->shards, n * sizeof *p);
+        if (!p)
+            return NULL;
+        memset(p + c->nshards, 0, (n - c->nshards) * sizeof *p);
+        c->shards = p;
+        c->nshards = n;
+    }
+    if (!c->shards[index]) {
+        goose_stats *s = calloc(1, sizeof *s);
+        if (!s || goose__stats_init(s, c->ntx, c->nscenarios) < 0) {
+            free(s);
+            return NULL;
+        }
+        c->shards[index] = s;
+    }
+    return c->shards[index];
+}
+
+int goose__collector_add(goose_collector *c, size_t index, int reset,
+                         const goose_stats *delta)
+{
+    goose_stats *s = shard(c, index);
+    if (!s)
+        return -1;
+    if (reset)
+        goose__stats_reset(s);
+    int rc = goose__stats_merge(s, delta);
+    return rc | goose__stats_merge(&c->interval, delta);
+}
+
+uint64_t goose__collector_shard_requests(const goose_collector *c, size_t index)
+{
+    return index < c->nshards && c->shards[index] ? c->shards[index]->requests : 0;
+}
+
+/* Once a second: what arrived since the last tick is one point of the
+ * time series. */
+void goose__collector_tick(goose_collector *c, uint64_t now, size_t active)
+{
+    double dt = since(c->last_tick_us, now);
+    series_push(&c->a->results.series, active,
+                dt > 0 ? (double)c->interval.requests / dt : 0,
+                goose__hist_percentile(&c->interval.all, 0.95),
+                c->interval.failures);
+    goose__stats_reset(&c->interval);
+    c->last_tick_us = now;
+}
+
+/* The totals of the run so far: the sum of the shards. */
+void goose__collector_totals(goose_collector *c)
+{
+    goose_stats *all = &c->a->results.totals;
+    goose__stats_reset(all);
+    for (size_t i = 0; i < c->nshards; i++)
+        if (c->shards[i])
+            goose__stats_merge(all, c->shards[i]);
+}
+
+void goose__collector_running(goose_collector *c, uint64_t now, size_t active)
+{
+    uint64_t every = c->a->opt.running_metrics_us;
+    if (!every || now - c->last_running_us < every)
+        return;
+    c->last_running_us = now;
+    goose__collector_totals(c);
+    char *text = goose__report_running(c->a, &c->a->results.totals,
+                                       since(c->measure_from_us, now), active);
+    if (text)
+        goose__log(c->a, GOOSE_LOG_INFO, "%s", text);
+    free(text);
+}
+
+static void add_phase(goose_results *res, const char *name, double from,
+                      double to, size_t users_from, size_t users_to)
+{
+    goose_phase *p = &res->phases[res->nphases++];
+    p->name = name;
+    p->start_s = from;
+    p->end_s = to;
+    p->users_from = users_from;
+    p->users_to = users_to;
+}
+
+/* Every user launched: the increase phase is over. */
+void goose__collector_maintain(goose_collector *c, uint64_t now)
+{
+    goose_attack *a = c->a;
+    goose_results *res = &a->results;
+    if (c->maintain_from_us)
+        return;
+    c->maintain_from_us = now;
+    add_phase(res, "increase", 0, since(c->start_us, now), 0, c->users);
+    if (a->opt.run_time_us)
+        c->stop_at_us = now + a->opt.run_time_us;
+    goose__log(a, GOOSE_LOG_INFO, "all %zu users started in %.1fs", c->users,
+               since(c->start_us, now));
+    if (c->reset_on_launch) {
+        res->metrics_reset = 1;
+        res->reset_at_s = since(c->start_us, now);
+        c->measure_from_us = now;
+        goose__log(a, GOOSE_LOG_INFO, "metrics reset (--no-reset-metrics keeps them)");
+    }
+}
+
+/* 1 once the run should stop: its run time is up, or it was asked to. */
+int goose__collector_stop_due(goose_collector *c, uint64_t now)
+{
+    if (c->decrease_from_us)
+        return 0;
+    if (!atomic_load(&c->a->stop) && !(c->stop_at_us && now >= c->stop_at_us))
+        return 0;
+    c->decrease_from_us = now;
+    return 1;
+}
+
+void goose__collector_finish(goose_collector *c, uint64_t end, size_t launched)
+{
+    goose_results *res = &c->a->results;
+    uint64_t maintain = c->maintain_from_us ? c->maintain_from_us : end;
+    uint64_t decrease = c->decrease_from_us ? c->decrease_from_us : end;
+    goose__collector_tick(c, end, 0);
+    goose__collector_totals(c);
+    if (!c->maintain_from_us)
+        add_phase(res, "increase", 0, since(c->start_us, end), 0, launched);
+    else
+        add_phase(res, "maintain", since(c->start_us, maintain),
+                  since(c->start_us, decrease), c->users, c->users);
+    if (c->maintain_from_us || c->decrease_from_us)
+        add_phase(res, "decrease", since(c->start_us, decrease),
+                  since(c->start_us, end), launched, 0);
+    res->duration_s = since(c->measure_from_us, end);
+    res->elapsed_s = since(c->start_us, end);
+    res->valid = 1;
+}
