@@ -49,6 +49,7 @@ typedef struct goose_transaction goose_transaction;
 typedef struct goose_user goose_user;
 typedef struct goose_request goose_request;
 typedef struct goose_response goose_response;
+typedef struct gaggle_worker gaggle_worker;
 
 /* A transaction returns GOOSE_OK, or any non-zero value for a failure. */
 typedef int (*goose_transaction_fn)(goose_user *user);
@@ -124,6 +125,10 @@ GOOSE_API void goose_free(void *ptr);
 /* Distributed mode (Gaggle) */
 GOOSE_API int gaggle_manager_run(goose_attack *attack);
 GOOSE_API int gaggle_worker_run(goose_attack *attack);
+/* A Worker on a thread of its own, for a program with its own loop. */
+GOOSE_API gaggle_worker *gaggle_worker_start(goose_attack *attack);
+GOOSE_API int gaggle_worker_stop(gaggle_worker *worker);
+GOOSE_API int gaggle_worker_join(gaggle_worker *worker);
 
 /* Inside a transaction: requests */
 GOOSE_API goose_response *goose_get(goose_user *user, const char *path);

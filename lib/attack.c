@@ -39,6 +39,7 @@ void goose__results_free(goose_results *r)
     free(r->scenario_names);
     free(r->hosts);
     free(r->scenario_users);
+    free(r->workers);
     memset(r, 0, sizeof *r);
 }
 
@@ -178,16 +179,3 @@ char *goose_attack_report(const goose_attack *a, const char *format)
     return NULL;
 }
 
-int gaggle_manager_run(goose_attack *a)
-{
-    if (!a)
-        return GOOSE_EINVAL;
-    return goose__fail(a, GOOSE_EUNSUPPORTED, "not supported yet: Gaggle Manager");
-}
-
-int gaggle_worker_run(goose_attack *a)
-{
-    if (!a)
-        return GOOSE_EINVAL;
-    return goose__fail(a, GOOSE_EUNSUPPORTED, "not supported yet: Gaggle Worker");
-}

@@ -79,6 +79,16 @@ typedef struct goose_options {
     size_t nresolve;
     int help;
     int version;
+    int manager;
+    int worker;
+    size_t expect_workers;
+    int no_hash_check;
+    char *manager_bind_host;
+    unsigned manager_bind_port;
+    char *manager_host;
+    unsigned manager_port;
+    uint64_t gaggle_timeout_us;
+    uint64_t set_mask;      /* bit i: option i of the table was given */
 } goose_options;
 
 void goose__options_init(goose_options *o);
@@ -102,6 +112,7 @@ const goose_option_info *goose__option_find(const char *name);
 const goose_option_info *goose__option_find_short(char c);
 const goose_option_info *goose__option_list(size_t *n);
 int goose__parse_duration_us(const char *s, uint64_t *out);
+int goose__option_given(const goose_options *o, const char *name);
 
 /* ---- results of a run ---- */
 
@@ -126,6 +137,14 @@ typedef struct goose_series {
     uint64_t *fails;
 } goose_series;
 
+typedef struct goose_worker_info {
+    char name[128];
+    size_t users;
+    uint64_t requests;
+    const char *state;       /* "done" or "lost" */
+    double start_offset_ms;  /* against the planned start */
+} goose_worker_info;
+
 typedef struct goose_results {
     int valid;
     char started[40];        /* RFC 3339 */
@@ -145,6 +164,10 @@ typedef struct goose_results {
     size_t users;
     size_t threads;
     char **hosts;            /* per scenario */
+    int manager;             /* a Gaggle Manager's report */
+    goose_worker_info *workers;
+    size_t nworkers;
+    double start_spread_ms;
 } goose_results;
 
 void goose__results_free(goose_results *r);

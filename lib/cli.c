@@ -234,6 +234,23 @@ static void raise_fd_limit(void)
     }
 }
 
+/* Gaggle options without --manager or --worker would be ignored: refuse. */
+static int check_mode(goose_attack *a)
+{
+    static const char *const gaggle_only[] = {
+        "expect-workers", "no-hash-check", "manager-bind-host", "manager-bind-port",
+        "manager-host", "manager-port", "gaggle-timeout", NULL};
+    if (a->opt.manager || a->opt.worker)
+        return 0;
+    for (size_t i = 0; gaggle_only[i]; i++) {
+        if (goose__option_given(&a->opt, gaggle_only[i])) {
+            fprintf(stderr, "error: --%s needs --manager or --worker\n", gaggle_only[i]);
+            return EXIT_CONFIG;
+        }
+    }
+    return 0;
+}
+
 static int run(goose_attack *a)
 {
     struct sigaction sa, old_int, old_term;
@@ -243,7 +260,9 @@ static int run(goose_attack *a)
     signalled_attack = a;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    int rc = goose_attack_run(a);
+    int rc = a->opt.manager ? gaggle_manager_run(a)
+           : a->opt.worker  ? gaggle_worker_run(a)
+                            : goose_attack_run(a);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     signalled_attack = NULL;
@@ -285,6 +304,8 @@ int goose_main(goose_attack *attack, int argc, char **argv)
         printf("libgoose %s\n", goose_version());
         return EXIT_RAN;
     }
+    if (check_mode(attack))
+        return EXIT_CONFIG;
     cli_log log = {attack->opt.quiet ? GOOSE_LOG_WARN
                    : attack->opt.verbose ? GOOSE_LOG_DEBUG : GOOSE_LOG_INFO, ""};
     gethostname(log.host, sizeof log.host - 1);

@@ -261,6 +261,61 @@ static int opt_resolve(goose_options *o, const char *v, char *err, size_t errlen
     return append_string(&o->resolve, &o->nresolve, v);
 }
 
+static int port_value(const char *flag, const char *v, unsigned *out, char *err,
+                      size_t errlen)
+{
+    unsigned long long n;
+    if (parse_uint(v, 1, 65535, &n) < 0)
+        return FAIL("%s \"%s\" must be a port from 1 to 65535", flag, v);
+    *out = (unsigned)n;
+    return GOOSE_OK;
+}
+
+static int opt_manager_bind_port(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    return port_value("--manager-bind-port", v, &o->manager_bind_port, err, errlen);
+}
+
+static int opt_manager_port(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    return port_value("--manager-port", v, &o->manager_port, err, errlen);
+}
+
+static int host_value(const char *flag, const char *v, char **slot, char *err,
+                      size_t errlen)
+{
+    if (!*v || strlen(v) > 253 || strpbrk(v, " /\t\r\n"))
+        return FAIL("%s \"%s\" is not a host name or address", flag, v);
+    return set_string(slot, v);
+}
+
+static int opt_manager_bind_host(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    return host_value("--manager-bind-host", v, &o->manager_bind_host, err, errlen);
+}
+
+static int opt_manager_host(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    return host_value("--manager-host", v, &o->manager_host, err, errlen);
+}
+
+static int opt_expect_workers(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    unsigned long long n;
+    if (parse_uint(v, 1, 10000, &n) < 0)
+        return FAIL("--expect-workers \"%s\" must be a whole number from 1 to 10000", v);
+    o->expect_workers = (size_t)n;
+    return GOOSE_OK;
+}
+
+static int opt_gaggle_timeout(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    int rc = duration("--gaggle-timeout", v, &o->gaggle_timeout_us, 0, err, errlen);
+    if (rc == GOOSE_OK && o->gaggle_timeout_us < 1000000)
+        return FAIL("--gaggle-timeout \"%s\" must be at least 1s (heartbeats are every second)", v);
+    return rc;
+}
+
 #define FLAG_PARSER(fn, field)                                                 \
     static int fn(goose_options *o, const char *v, char *err, size_t errlen)   \
     {                                                                          \
@@ -275,6 +330,9 @@ FLAG_PARSER(opt_status_codes, status_codes)
 FLAG_PARSER(opt_quiet, quiet)
 FLAG_PARSER(opt_help, help)
 FLAG_PARSER(opt_version, version)
+FLAG_PARSER(opt_manager, manager)
+FLAG_PARSER(opt_worker, worker)
+FLAG_PARSER(opt_no_hash_check, no_hash_check)
 
 static int opt_verbose(goose_options *o, const char *v, char *err, size_t errlen)
 {
@@ -323,14 +381,15 @@ static const option_def options[] = {
     {{"threads", 0, 1, 0, "N", "engine threads (default: online CPUs)", 1}, opt_threads},
     {{"stack-size", 0, 1, 0, "SIZE", "stack of each user's coroutine (default 256k; only touched pages use memory)", 1}, opt_stack_size},
     {{"resolve", 0, 1, 1, "HOST:PORT:ADDR", "pin HOST:PORT to ADDR, as curl's --resolve; repeatable", 1}, opt_resolve},
-    {{"manager", 0, 0, 0, NULL, "run as a Gaggle Manager", 0}, NULL},
-    {{"worker", 0, 0, 0, NULL, "run as a Gaggle Worker", 0}, NULL},
-    {{"expect-workers", 0, 1, 0, "N", "Workers the Manager waits for", 0}, NULL},
-    {{"no-hash-check", 0, 0, 0, NULL, "let Workers with another load test join", 0}, NULL},
-    {{"manager-bind-host", 0, 1, 0, "HOST", "address the Manager listens on", 0}, NULL},
-    {{"manager-bind-port", 0, 1, 0, "PORT", "port the Manager listens on (5115)", 0}, NULL},
-    {{"manager-host", 0, 1, 0, "HOST", "Manager a Worker connects to", 0}, NULL},
-    {{"manager-port", 0, 1, 0, "PORT", "port of the Manager (5115)", 0}, NULL},
+    {{"manager", 0, 0, 0, NULL, "run as a Gaggle Manager", 1}, opt_manager},
+    {{"worker", 0, 0, 0, NULL, "run as a Gaggle Worker", 1}, opt_worker},
+    {{"expect-workers", 0, 1, 0, "N", "Workers the Manager waits for before it starts", 1}, opt_expect_workers},
+    {{"no-hash-check", 0, 0, 0, NULL, "let Workers with another load test join (a warning)", 1}, opt_no_hash_check},
+    {{"manager-bind-host", 0, 1, 0, "HOST", "address the Manager listens on (default 0.0.0.0)", 1}, opt_manager_bind_host},
+    {{"manager-bind-port", 0, 1, 0, "PORT", "port the Manager listens on (default 5115)", 1}, opt_manager_bind_port},
+    {{"manager-host", 0, 1, 0, "HOST", "Manager a Worker connects to (default 127.0.0.1)", 1}, opt_manager_host},
+    {{"manager-port", 0, 1, 0, "PORT", "port of the Manager (default 5115)", 1}, opt_manager_port},
+    {{"gaggle-timeout", 0, 1, 0, "TIME", "a Gaggle peer silent this long is lost (default 5s)", 1}, opt_gaggle_timeout},
     {{"gaggle-key", 0, 1, 0, "KEY", "pre-shared Gaggle key", 0}, NULL},
     {{"gaggle-key-file", 0, 1, 0, "FILE", "file holding the Gaggle key", 0}, NULL},
     {{"tls-cert", 0, 1, 0, "FILE", "Manager TLS certificate", 0}, NULL},
@@ -341,6 +400,7 @@ static const option_def options[] = {
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])
+_Static_assert(NOPTIONS <= 64, "set_mask has 64 bits");
 
 static const option_def *find_def(const char *name)
 {
@@ -389,7 +449,16 @@ int goose__option_set(goose_options *o, const char *name, const char *value,
         snprintf(err, errlen, "--%s needs a value (%s)", name, d->info.value_hint);
         return GOOSE_EVALUE;
     }
-    return d->parse(o, value, err, errlen);
+    int rc = d->parse(o, value, err, errlen);
+    if (rc == GOOSE_OK)
+        o->set_mask |= 1ull << (d - options);
+    return rc;
+}
+
+int goose__option_given(const goose_options *o, const char *name)
+{
+    const option_def *d = find_def(name);
+    return d && (o->set_mask >> (d - options) & 1);
 }
 
 void goose__options_init(goose_options *o)
@@ -397,6 +466,9 @@ void goose__options_init(goose_options *o)
     memset(o, 0, sizeof *o);
     o->timeout_ms = 60000;
     o->stack_size = 256 * 1024;
+    o->manager_bind_port = 5115;
+    o->manager_port = 5115;
+    o->gaggle_timeout_us = 5000000;
 }
 
 static void free_list(char **list, size_t n)
@@ -409,6 +481,8 @@ static void free_list(char **list, size_t n)
 void goose__options_free(goose_options *o)
 {
     free(o->host);
+    free(o->manager_bind_host);
+    free(o->manager_host);
     free_list(o->report_files, o->nreport_files);
     free_list(o->resolve, o->nresolve);
     memset(o, 0, sizeof *o);

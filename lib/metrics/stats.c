@@ -168,7 +168,7 @@ goose_req_stat *goose__stats_request(goose_stats *s, const char *method,
     return r;
 }
 
-static int add_status(goose_req_stat *r, int status, uint64_t n)
+int goose__stats_add_status(goose_req_stat *r, int status, uint64_t n)
 {
     size_t i = 0;
     while (i < r->nstatuses && r->statuses[i].status < status)
@@ -189,7 +189,7 @@ static int add_status(goose_req_stat *r, int status, uint64_t n)
     return 0;
 }
 
-static int add_error(goose_stats *s, const char *method, const char *name,
+int goose__stats_add_error(goose_stats *s, const char *method, const char *name,
                      const char *error, uint64_t n)
 {
     if (s->nerrs >= MAX_ERRORS)
@@ -238,9 +238,9 @@ int goose__stats_record(goose_stats *s, const char *method, const char *name,
         s->failures++;
     int rc = 0;
     if (status > 0)
-        rc |= add_status(r, status, 1);
+        rc |= goose__stats_add_status(r, status, 1);
     if (error)
-        rc |= add_error(s, method, name, error, 1);
+        rc |= goose__stats_add_error(s, method, name, error, 1);
     return rc;
 }
 
@@ -265,7 +265,7 @@ static int merge_request(goose_stats *dst, const goose_req_stat *src)
     r->fail += src->fail;
     goose__hist_merge(&r->hist, &src->hist);
     for (size_t i = 0; i < src->nstatuses; i++)
-        if (add_status(r, src->statuses[i].status, src->statuses[i].count) < 0)
+        if (goose__stats_add_status(r, src->statuses[i].status, src->statuses[i].count) < 0)
             return -1;
     return 0;
 }
@@ -277,7 +277,7 @@ int goose__stats_merge(goose_stats *dst, const goose_stats *src)
         rc |= merge_request(dst, src->reqs[i]);
     for (size_t i = 0; i < src->nerrs; i++) {
         const goose_err_stat *e = &src->errs[i];
-        rc |= add_error(dst, e->method, e->name, e->error, e->count);
+        rc |= goose__stats_add_error(dst, e->method, e->name, e->error, e->count);
     }
     for (size_t i = 0; i < src->ntxs && i < dst->ntxs; i++) {
         dst->txs[i].success += src->txs[i].success;

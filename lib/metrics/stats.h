@@ -69,6 +69,10 @@ int goose__stats_record(goose_stats *s, const char *method, const char *name,
 void goose__stats_record_tx(goose_stats *s, size_t tx, int success,
                             uint64_t elapsed_us);
 
+int goose__stats_add_status(goose_req_stat *r, int status, uint64_t n);
+int goose__stats_add_error(goose_stats *s, const char *method, const char *name,
+                           const char *error, uint64_t n);
+
 /* dst += src (dst must have at least src's transactions and scenarios). */
 int goose__stats_merge(goose_stats *dst, const goose_stats *src);
 

@@ -610,6 +610,44 @@ static int section_errors(goose_buf *b, const goose_results *r)
     return rc ? -1 : 0;
 }
 
+/* ---- WORKERS (a Gaggle Manager's report) ---- */
+
+static const column WORKER_COLS[] = {
+    {"#", 0, 0}, {"Worker", 1, NAME_MAX_COLS}, {"# users", 0, 0},
+    {"# reqs", 0, 0}, {"Start offset", 0, 0}, {"State", 1, 0},
+};
+
+static int section_workers(goose_buf *b, const goose_results *r)
+{
+    if (!r->manager)
+        return 0;
+    table t;
+    table_init(&t, WORKER_COLS, NCOLS(WORKER_COLS));
+    unsigned long long users = 0, reqs = 0, done = 0;
+    for (size_t i = 0; i < r->nworkers; i++) {
+        const goose_worker_info *w = &r->workers[i];
+        table_cellf(&t, "%zu", i + 1);
+        table_cellf(&t, "%s", w->name);
+        table_cellf(&t, "%zu", w->users);
+        table_cellf(&t, "%llu", ull(w->requests));
+        table_cellf(&t, "%+.1f ms", w->start_offset_ms);
+        table_cellf(&t, "%s", w->state);
+        users += w->users;
+        reqs += w->requests;
+        done += strcmp(w->state, "done") == 0;
+    }
+    table_totals_next(&t);
+    table_cellf(&t, "%s", "");
+    table_cellf(&t, "Gaggle");
+    table_cellf(&t, "%llu", users);
+    table_cellf(&t, "%llu", reqs);
+    table_cellf(&t, "%.1f ms", r->start_spread_ms);
+    table_cellf(&t, "%llu/%zu done", done, r->nworkers);
+    int rc = heading(b, "WORKERS");
+    rc |= table_emit(&t, b);
+    return rc ? -1 : 0;
+}
+
 /* ---- OVERVIEW ---- */
 
 static const column PHASE_COLS[] = {
@@ -665,7 +703,11 @@ static int section_overview(goose_buf *b, const goose_results *r)
                             fmt_secs(r->duration_s).s,
                             fmt_secs(r->elapsed_s).s);
     rc |= goose__buf_printf(b, "Users:         %zu\n", r->users);
-    rc |= goose__buf_printf(b, "Threads:       %zu\n", r->threads);
+    if (r->manager)
+        rc |= goose__buf_printf(b, "Workers:       %zu (a Gaggle Manager's report)\n",
+                                r->nworkers);
+    else
+        rc |= goose__buf_printf(b, "Threads:       %zu\n", r->threads);
     if (r->metrics_reset)
         rc |= goose__buf_printf(b, "Metrics reset: yes, after hatching, at "
                                 "%s\n", fmt_secs(r->reset_at_s).s);
@@ -696,7 +738,7 @@ char *goose__report_text(const goose_attack *a)
     if (section_requests(&b, r, scratch) < 0 || section_status(&b, r) < 0 ||
         section_transactions(&b, r, scratch, empty) < 0 ||
         section_scenarios(&b, r) < 0 || section_errors(&b, r) < 0 ||
-        section_overview(&b, r) < 0)
+        section_workers(&b, r) < 0 || section_overview(&b, r) < 0)
         goto out;
     out = goose__buf_steal(&b);
 out:

@@ -254,17 +254,40 @@ static json_t *timeseries_json(const goose_series *s)
     return checked(o, rc);
 }
 
+static json_t *workers_json(const goose_results *r)
+{
+    json_t *a = json_array();
+    int rc = 0;
+    for (size_t i = 0; i < r->nworkers; i++) {
+        const goose_worker_info *w = &r->workers[i];
+        json_t *o = json_object();
+        int orc = json_object_set_new(o, "name", jstr(w->name));
+        orc |= json_object_set_new(o, "users", jint(w->users));
+        orc |= json_object_set_new(o, "requests", jint(w->requests));
+        orc |= json_object_set_new(o, "state", jstr(w->state));
+        orc |= json_object_set_new(o, "start_offset_ms", jreal(w->start_offset_ms, 1000));
+        rc |= json_array_append_new(a, checked(o, orc));
+    }
+    return checked(a, rc);
+}
+
 static json_t *report_object(const goose_results *r, goose_hist *scratch)
 {
     json_t *o = json_object();
     int rc = json_object_set_new(o, "goose_version",
                                  json_string(GOOSE_VERSION_STRING));
-    rc |= json_object_set_new(o, "mode", json_string("standalone"));
+    rc |= json_object_set_new(o, "mode",
+                              json_string(r->manager ? "manager" : "standalone"));
     rc |= json_object_set_new(o, "started", jstr(r->started));
     rc |= json_object_set_new(o, "duration_s", jreal(r->duration_s, 1000));
     rc |= json_object_set_new(o, "elapsed_s", jreal(r->elapsed_s, 1000));
     rc |= json_object_set_new(o, "users", jint(r->users));
-    rc |= json_object_set_new(o, "threads", jint(r->threads));
+    if (r->manager) {
+        rc |= json_object_set_new(o, "workers", workers_json(r));
+        rc |= json_object_set_new(o, "start_spread_ms", jreal(r->start_spread_ms, 1000));
+    } else {
+        rc |= json_object_set_new(o, "threads", jint(r->threads));
+    }
     rc |= json_object_set_new(o, "hosts", hosts_json(r));
     rc |= json_object_set_new(o, "metrics_reset",
                               json_boolean(r->metrics_reset));

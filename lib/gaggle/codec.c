@@ -1,0 +1,216 @@
+/* Metrics deltas on the wire.  A delta is bounded by the number of request
+ * keys, errors and transactions, never by the number of requests:
+ * histograms travel in their sparse binary form. */
+#include "gaggle/wire.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NAME_MAX_BYTES 4096
+
+static void pack_hist(msgpack_packer *pk, const goose_hist *h)
+{
+    unsigned char *buf = malloc(goose__hist_encoded_max());
+    size_t n = buf ? goose__hist_encode(h, buf) : 0;
+    msgpack_pack_bin(pk, n);
+    msgpack_pack_bin_body(pk, buf, n);
+    free(buf);
+}
+
+static void pack_requests(msgpack_packer *pk, const goose_stats *s)
+{
+    msgpack_pack_array(pk, s->nreqs);
+    for (size_t i = 0; i < s->nreqs; i++) {
+        const goose_req_stat *r = s->reqs[i];
+        msgpack_pack_array(pk, 6);
+        goose__pack_str(pk, r->method);
+        goose__pack_str(pk, r->name);
+        msgpack_pack_uint64(pk, r->success);
+        msgpack_pack_uint64(pk, r->fail);
+        msgpack_pack_array(pk, r->nstatuses * 2);
+        for (size_t j = 0; j < r->nstatuses; j++) {
+            msgpack_pack_uint64(pk, (uint64_t)r->statuses[j].status);
+            msgpack_pack_uint64(pk, r->statuses[j].count);
+        }
+        pack_hist(pk, &r->hist);
+    }
+}
+
+static void pack_errors(msgpack_packer *pk, const goose_stats *s)
+{
+    msgpack_pack_array(pk, s->nerrs);
+    for (size_t i = 0; i < s->nerrs; i++) {
+        msgpack_pack_array(pk, 4);
+        goose__pack_str(pk, s->errs[i].method);
+        goose__pack_str(pk, s->errs[i].name);
+        goose__pack_str(pk, s->errs[i].error);
+        msgpack_pack_uint64(pk, s->errs[i].count);
+    }
+}
+
+static void pack_transactions(msgpack_packer *pk, const goose_stats *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->ntxs; i++)
+        n += s->txs[i].success + s->txs[i].fail > 0;
+    msgpack_pack_array(pk, n);
+    for (size_t i = 0; i < s->ntxs; i++) {
+        if (s->txs[i].success + s->txs[i].fail == 0)
+            continue;
+        msgpack_pack_array(pk, 4);
+        msgpack_pack_uint64(pk, i);
+        msgpack_pack_uint64(pk, s->txs[i].success);
+        msgpack_pack_uint64(pk, s->txs[i].fail);
+        pack_hist(pk, &s->txs[i].hist);
+    }
+}
+
+void goose__pack_stats(msgpack_packer *pk, const goose_stats *s)
+{
+    msgpack_pack_map(pk, 7);
+    goose__pack_str(pk, "requests");
+    pack_requests(pk, s);
+    goose__pack_str(pk, "errors");
+    pack_errors(pk, s);
+    goose__pack_str(pk, "transactions");
+    pack_transactions(pk, s);
+    goose__pack_str(pk, "iterations");
+    msgpack_pack_array(pk, s->nscenarios);
+    for (size_t i = 0; i < s->nscenarios; i++)
+        msgpack_pack_uint64(pk, s->iterations[i]);
+    goose__pack_str(pk, "count");
+    msgpack_pack_uint64(pk, s->requests);
+    goose__pack_str(pk, "fail");
+    msgpack_pack_uint64(pk, s->failures);
+    goose__pack_str(pk, "all");
+    pack_hist(pk, &s->all);
+}
+
+/* ---- decoding: everything checked, nothing trusted ---- */
+
+static int get_uint(const msgpack_object *o, uint64_t *out)
+{
+    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return -1;
+    *out = o->via.u64;
+    return 0;
+}
+
+static int get_hist(const msgpack_object *o, goose_hist *h)
+{
+    if (o->type != MSGPACK_OBJECT_BIN)
+        return -1;
+    return goose__hist_decode(h, (const unsigned char *)o->via.bin.ptr, o->via.bin.size);
+}
+
+static const msgpack_object *array_of(const msgpack_object *o, uint32_t n)
+{
+    if (!o || o->type != MSGPACK_OBJECT_ARRAY || (n && o->via.array.size != n))
+        return NULL;
+    return o->via.array.ptr;
+}
+
+static int unpack_request(const msgpack_object *o, goose_stats *s, goose_hist *h)
+{
+    const msgpack_object *f = array_of(o, 6);
+    char method[64], name[NAME_MAX_BYTES];
+    uint64_t success, fail;
+    if (!f || goose__obj_str(&f[0], method, sizeof method) < 0 ||
+        goose__obj_str(&f[1], name, sizeof name) < 0 || get_uint(&f[2], &success) < 0 ||
+        get_uint(&f[3], &fail) < 0 || get_hist(&f[5], h) < 0 || h->count != success + fail)
+        return -1;
+    const msgpack_object *codes = array_of(&f[4], 0);
+    if (!codes || f[4].via.array.size % 2)
+        return -1;
+    goose_req_stat *r = goose__stats_request(s, method, name);
+    if (!r)
+        return -1;
+    r->success += success;
+    r->fail += fail;
+    goose__hist_merge(&r->hist, h);
+    for (uint32_t i = 0; i < f[4].via.array.size; i += 2) {
+        uint64_t status, count;
+        if (get_uint(&codes[i], &status) < 0 || get_uint(&codes[i + 1], &count) < 0 ||
+            status < 100 || status > 999 || goose__stats_add_status(r, (int)status, count) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int unpack_error(const msgpack_object *o, goose_stats *s)
+{
+    const msgpack_object *f = array_of(o, 4);
+    char method[64], name[NAME_MAX_BYTES], error[NAME_MAX_BYTES];
+    uint64_t count;
+    if (!f || goose__obj_str(&f[0], method, sizeof method) < 0 ||
+        goose__obj_str(&f[1], name, sizeof name) < 0 ||
+        goose__obj_str(&f[2], error, sizeof error) < 0 || get_uint(&f[3], &count) < 0)
+        return -1;
+    return goose__stats_add_error(s, method, name, error, count);
+}
+
+static int unpack_transaction(const msgpack_object *o, goose_stats *s, goose_hist *h)
+{
+    const msgpack_object *f = array_of(o, 4);
+    uint64_t id, success, fail;
+    if (!f || get_uint(&f[0], &id) < 0 || id >= s->ntxs || get_uint(&f[1], &success) < 0 ||
+        get_uint(&f[2], &fail) < 0 || get_hist(&f[3], h) < 0 || h->count != success + fail)
+        return -1;
+    s->txs[id].success += success;
+    s->txs[id].fail += fail;
+    goose__hist_merge(&s->txs[id].hist, h);
+    return 0;
+}
+
+static int unpack_list(const msgpack_object *map, const char *key, goose_stats *s,
+                       goose_hist *h, int kind)
+{
+    const msgpack_object *list = goose__map_get(map, key);
+    if (!array_of(list, 0))
+        return list && list->type == MSGPACK_OBJECT_ARRAY ? 0 : -1;
+    for (uint32_t i = 0; i < list->via.array.size; i++) {
+        const msgpack_object *o = &list->via.array.ptr[i];
+        int rc = kind == 0 ? unpack_request(o, s, h)
+               : kind == 1 ? unpack_error(o, s)
+                           : unpack_transaction(o, s, h);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int unpack_iterations(const msgpack_object *map, goose_stats *s)
+{
+    const msgpack_object *list = goose__map_get(map, "iterations");
+    if (!list || list->type != MSGPACK_OBJECT_ARRAY || list->via.array.size != s->nscenarios)
+        return -1;
+    for (size_t i = 0; i < s->nscenarios; i++) {
+        uint64_t n;
+        if (get_uint(&list->via.array.ptr[i], &n) < 0)
+            return -1;
+        s->iterations[i] += n;
+    }
+    return 0;
+}
+
+int goose__unpack_stats(const msgpack_object *o, goose_stats *s)
+{
+    goose_hist *h = malloc(sizeof *h);
+    uint64_t count, fail;
+    int rc = -1;
+    if (!h || !o || o->type != MSGPACK_OBJECT_MAP)
+        goto out;
+    if (unpack_list(o, "requests", s, h, 0) < 0 || unpack_list(o, "errors", s, h, 1) < 0 ||
+        unpack_list(o, "transactions", s, h, 2) < 0 || unpack_iterations(o, s) < 0 ||
+        goose__get_u64(o, "count", &count) < 0 || goose__get_u64(o, "fail", &fail) < 0 ||
+        !goose__map_get(o, "all") || get_hist(goose__map_get(o, "all"), h) < 0 ||
+        h->count != count || fail > count)
+        goto out;
+    s->requests += count;
+    s->failures += fail;
+    goose__hist_merge(&s->all, h);
+    rc = 0;
+out:
+    free(h);
+    return rc;
+}

@@ -1,0 +1,547 @@
+/* The Gaggle Manager: runs no users.  It listens, checks each Worker's
+ * protocol version and load-test hash, hands out user slots from the one
+ * weighted allocation of the whole test, starts every Worker at the same
+ * moment (compensating each one's round trip), merges their metric deltas
+ * as shards, and writes the report as if one machine had run the test. */
+#include "gaggle/gaggle.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/listener.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/clock.h"
+
+#define TICK_MS 50
+#define START_LEAD_US 100000 /* beyond the slowest half round trip */
+
+enum { W_FREE, W_JOINED, W_READY, W_RUNNING, W_DONE, W_LOST };
+
+typedef struct mworker {
+    int state;
+    gaggle_peer *peer;
+    char name[128];
+    size_t users;
+    size_t active;
+    size_t max_thread;      /* shards seen: threads 0..max_thread-1 */
+    uint64_t ping_sent_us;
+    uint64_t rtt_us;
+    int rtt_known;
+    double offset_ms;
+} mworker;
+
+typedef struct conn {
+    gaggle_peer *peer;
+    struct conn *next;
+} conn;
+
+typedef struct manager {
+    goose_attack *a;
+    struct event_base *base;
+    struct evconnlistener *listener;
+    struct event *timer;
+    conn *conns;            /* every open connection */
+    mworker *workers;       /* expect_workers slots */
+    size_t expected;
+    goose_run_config cfg;
+    goose_plan plan;
+    goose_collector col;
+    char hash[65];
+    int started;
+    uint64_t start_at_us;
+    uint64_t last_beat_us;
+    int stop_sent;
+} manager;
+
+static mworker *worker_of(manager *m, const gaggle_peer *p)
+{
+    for (size_t i = 0; i < m->expected; i++)
+        if (m->workers[i].peer == p && m->workers[i].state != W_FREE)
+            return &m->workers[i];
+    return NULL;
+}
+
+static size_t count_state(const manager *m, int state)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->expected; i++)
+        n += m->workers[i].state == state;
+    return n;
+}
+
+static void send_simple(gaggle_peer *p, const char *type)
+{
+    gaggle_out o;
+    goose__out_begin(&o, type, 0);
+    goose__peer_send(p, &o);
+    goose__out_free(&o);
+}
+
+static void reject(manager *m, gaggle_peer *p, const char *why)
+{
+    goose__log(m->a, GOOSE_LOG_WARN, "refused a worker from %s: %s", p->addr, why);
+    gaggle_out o;
+    goose__out_begin(&o, "reject", 1);
+    goose__out_str(&o, "reason", why);
+    goose__peer_send(p, &o);
+    goose__out_free(&o);
+    goose__peer_finish(p);
+}
+
+/* Worker w of E runs the users w, w+E, w+2E, ... of the whole test, each
+ * with the scenario the single allocation gave it. */
+static void send_welcome(manager *m, gaggle_peer *p, size_t w)
+{
+    const goose_options *o = &m->a->opt;
+    gaggle_out out;
+    goose__out_begin(&out, "welcome", 12);
+    goose__out_u64(&out, "worker", w);
+    goose__out_u64(&out, "workers", m->expected);
+    goose__out_u64(&out, "users", m->cfg.users);
+    goose__out_f64(&out, "hatch_rate", m->cfg.hatch_rate);
+    goose__out_u64(&out, "run_time_us", o->run_time_us);
+    goose__out_u64(&out, "iterations", o->iterations);
+    goose__out_u64(&out, "timeout_ms", (uint64_t)o->timeout_ms);
+    goose__out_bool(&out, "reset", m->cfg.reset_on_launch);
+    goose__out_str(&out, "host", o->host ? o->host : "");
+    goose__out_key(&out, "resolve");
+    msgpack_pack_array(&out.pk, o->nresolve);
+    for (size_t i = 0; i < o->nresolve; i++)
+        goose__pack_str(&out.pk, o->resolve[i]);
+    size_t n = 0;
+    for (size_t u = w; u < m->cfg.users; u += m->expected)
+        n++;
+    goose__out_key(&out, "slots");
+    msgpack_pack_array(&out.pk, n);
+    for (size_t u = w; u < m->cfg.users; u += m->expected)
+        msgpack_pack_uint64(&out.pk, u);
+    goose__out_key(&out, "scenarios");
+    msgpack_pack_array(&out.pk, n);
+    for (size_t u = w; u < m->cfg.users; u += m->expected)
+        msgpack_pack_uint64(&out.pk, m->plan.user_scenario[u]);
+    goose__peer_send(p, &out);
+    goose__out_free(&out);
+    m->workers[w].users = n;
+}
+
+static void send_ping(mworker *w)
+{
+    gaggle_out o;
+    w->ping_sent_us = goose__now_us();
+    goose__out_begin(&o, "ping", 1);
+    goose__out_u64(&o, "t", w->ping_sent_us);
+    goose__peer_send(w->peer, &o);
+    goose__out_free(&o);
+}
+
+static void on_hello(manager *m, gaggle_peer *p, const msgpack_object *msg)
+{
+    uint64_t version = 0;
+    char hash[80] = "", name[128] = "";
+    char why[256];
+    goose__get_u64(msg, "version", &version);
+    goose__get_str(msg, "hash", hash, sizeof hash);
+    if (goose__get_str(msg, "name", name, sizeof name) < 0 || !name[0])
+        snprintf(name, sizeof name, "%s", p->addr);
+    if (version != GAGGLE_PROTOCOL_VERSION) {
+        snprintf(why, sizeof why, "protocol version %llu, the manager speaks %d",
+                 (unsigned long long)version, GAGGLE_PROTOCOL_VERSION);
+        { reject(m, p, why); return; }
+    }
+    if (m->started)
+        { reject(m, p, "the test has already started: wait for the next one"); return; }
+    mworker *w = NULL;
+    for (size_t i = 0; i < m->expected && !w; i++)
+        if (m->workers[i].state == W_FREE)
+            w = &m->workers[i];
+    if (!w) {
+        snprintf(why, sizeof why, "the gaggle is full (%zu workers expected)", m->expected);
+        { reject(m, p, why); return; }
+    }
+    if (strcmp(hash, m->hash) != 0) {
+        snprintf(why, sizeof why, "load test hash mismatch: manager %s, worker %s",
+                 m->hash, hash[0] ? hash : "(none)");
+        if (!m->a->opt.no_hash_check)
+            { reject(m, p, why); return; }
+        goose__log(m->a, GOOSE_LOG_WARN, "%s (accepted: --no-hash-check)", why);
+    }
+    memset(w, 0, sizeof *w);
+    w->state = W_JOINED;
+    w->peer = p;
+    snprintf(w->name, sizeof w->name, "%s", name);
+    size_t index = (size_t)(w - m->workers);
+    send_welcome(m, p, index);
+    send_ping(w);
+    goose__log(m->a, GOOSE_LOG_INFO, "worker %zu joined: %s from %s, %zu users (%zu of %zu)",
+               index + 1, w->name, p->addr, w->users,
+               m->expected - count_state(m, W_FREE), m->expected);
+}
+
+static int on_metrics(manager *m, mworker *w, const msgpack_object *msg)
+{
+    const msgpack_object *shards = goose__map_get(msg, "shards");
+    uint64_t active = 0;
+    if (!shards || shards->type != MSGPACK_OBJECT_ARRAY)
+        return -1;
+    if (goose__get_u64(msg, "active", &active) == 0 && active <= w->users)
+        w->active = (size_t)active;
+    goose_stats delta;
+    if (goose__stats_init(&delta, m->cfg.ntransactions, m->cfg.nscenarios) < 0)
+        return -1;
+    int rc = 0;
+    for (uint32_t i = 0; i < shards->via.array.size && rc == 0; i++) {
+        const msgpack_object *s = &shards->via.array.ptr[i];
+        uint64_t thread;
+        int reset = 0;
+        goose__stats_reset(&delta);
+        if (goose__get_u64(s, "thread", &thread) < 0 || thread >= GAGGLE_MAX_THREADS ||
+            goose__get_bool(s, "reset", &reset) < 0 ||
+            goose__unpack_stats(goose__map_get(s, "stats"), &delta) < 0) {
+            rc = -1;
+            break;
+        }
+        size_t index = (size_t)(w - m->workers) * GAGGLE_MAX_THREADS + (size_t)thread;
+        rc = goose__collector_add(&m->col, index, reset, &delta);
+        if (thread + 1 > w->max_thread)
+            w->max_thread = (size_t)thread + 1;
+    }
+    goose__stats_free(&delta);
+    return rc;
+}
+
+static void start_all(manager *m)
+{
+    uint64_t max_rtt = 0;
+    for (size_t i = 0; i < m->expected; i++)
+        if (m->workers[i].rtt_us > max_rtt)
+            max_rtt = m->workers[i].rtt_us;
+    uint64_t lead = max_rtt / 2 + START_LEAD_US;
+    uint64_t now = goose__now_us();
+    m->started = 1;
+    m->start_at_us = now + lead;
+    for (size_t i = 0; i < m->expected; i++) {
+        mworker *w = &m->workers[i];
+        gaggle_out o;
+        goose__out_begin(&o, "start", 1);
+        goose__out_u64(&o, "in_us", lead - w->rtt_us / 2);
+        goose__peer_send(w->peer, &o);
+        goose__out_free(&o);
+        w->state = W_RUNNING;
+    }
+    m->col.start_us = m->col.measure_from_us = m->col.last_tick_us =
+        m->col.last_running_us = m->start_at_us;
+    goose__log(m->a, GOOSE_LOG_INFO, "all %zu workers ready: START in %llu ms",
+               m->expected, (unsigned long long)(lead / 1000));
+}
+
+static void maybe_start(manager *m)
+{
+    if (m->started || count_state(m, W_READY) != m->expected)
+        return;
+    for (size_t i = 0; i < m->expected; i++)
+        if (!m->workers[i].rtt_known)
+            return;
+    start_all(m);
+}
+
+static void on_worker_msg(manager *m, mworker *w, const char *type,
+                          const msgpack_object *msg)
+{
+    uint64_t t;
+    if (!strcmp(type, "ready") && w->state == W_JOINED) {
+        w->state = W_READY;
+    } else if (!strcmp(type, "pong") && goose__get_u64(msg, "t", &t) == 0) {
+        uint64_t now = goose__now_us();
+        if (t == w->ping_sent_us && !w->rtt_known) {
+            w->rtt_us = now - t;
+            w->rtt_known = 1;
+        }
+    } else if (!strcmp(type, "ping") && goose__get_u64(msg, "t", &t) == 0) {
+        gaggle_out o;
+        goose__out_begin(&o, "pong", 1);
+        goose__out_u64(&o, "t", t);
+        goose__peer_send(w->peer, &o);
+        goose__out_free(&o);
+    } else if (!strcmp(type, "started") && m->started) {
+        /* it started half a round trip before this arrived */
+        uint64_t at = goose__now_us() - w->rtt_us / 2;
+        w->offset_ms = ((double)at - (double)m->start_at_us) / 1000.0;
+    } else if (!strcmp(type, "metrics") && w->state == W_RUNNING) {
+        if (on_metrics(m, w, msg) < 0)
+            goose__peer_close(w->peer, "malformed metrics");
+    } else if (!strcmp(type, "done") && w->state == W_RUNNING) {
+        if (on_metrics(m, w, msg) < 0)
+            { goose__peer_close(w->peer, "malformed final metrics"); return; }
+        w->state = W_DONE;
+        w->active = 0;
+        goose__log(m->a, GOOSE_LOG_INFO, "worker %zu (%s) is done",
+                   (size_t)(w - m->workers) + 1, w->name);
+        goose__peer_finish(w->peer);
+    } else {
+        goose__peer_close(w->peer, "unexpected message");
+    }
+    maybe_start(m);
+}
+
+static void on_msg(gaggle_peer *p, const char *type, const msgpack_object *msg)
+{
+    manager *m = p->owner;
+    mworker *w = worker_of(m, p);
+    if (w)
+        on_worker_msg(m, w, type, msg);
+    else if (!strcmp(type, "hello"))
+        on_hello(m, p, msg);
+    else
+        goose__peer_close(p, "the first message must be hello");
+}
+
+static void on_close(gaggle_peer *p, const char *why)
+{
+    manager *m = p->owner;
+    mworker *w = worker_of(m, p);
+    if (!w) {
+        goose__log(m->a, GOOSE_LOG_DEBUG, "connection from %s closed: %s", p->addr, why);
+        return;
+    }
+    size_t index = (size_t)(w - m->workers) + 1;
+    if (!m->started) { /* its place is free for another worker */
+        goose__log(m->a, GOOSE_LOG_WARN, "worker %zu (%s) left before the start: %s",
+                   index, w->name, why);
+        w->state = W_FREE;
+        return;
+    }
+    if (w->state != W_DONE) {
+        w->state = W_LOST;
+        w->active = 0;
+        goose__log(m->a, GOOSE_LOG_ERROR, "worker %zu (%s) lost: %s; the others go on",
+                   index, w->name, why);
+    }
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
+                      struct sockaddr *sa, int len, void *arg)
+{
+    (void)l, (void)sa, (void)len;
+    manager *m = arg;
+    conn *c = calloc(1, sizeof *c);
+    gaggle_peer *p = c ? goose__peer_new(m->base, fd, on_msg, on_close, m) : NULL;
+    if (!p) {
+        free(c);
+        evutil_closesocket(fd);
+        return;
+    }
+    c->peer = p;
+    c->next = m->conns;
+    m->conns = c;
+}
+
+/* Closed connections are freed here, outside their own callbacks. */
+static void sweep(manager *m, uint64_t now)
+{
+    uint64_t timeout = m->a->opt.gaggle_timeout_us;
+    for (conn **cp = &m->conns; *cp;) {
+        conn *c = *cp;
+        mworker *w = worker_of(m, c->peer);
+        if (!c->peer->closed && now - c->peer->last_rx_us > timeout)
+            goose__peer_close(c->peer, w ? "no heartbeat within --gaggle-timeout"
+                                         : "said nothing within --gaggle-timeout");
+        if (!c->peer->closed) {
+            cp = &c->next;
+            continue;
+        }
+        for (size_t i = 0; i < m->expected; i++)
+            if (m->workers[i].peer == c->peer)
+                m->workers[i].peer = NULL;
+        *cp = c->next;
+        goose__peer_free(c->peer);
+        free(c);
+    }
+}
+
+static size_t active_users(const manager *m)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->expected; i++)
+        n += m->workers[i].active;
+    return n;
+}
+
+static void heartbeat(manager *m, uint64_t now)
+{
+    if (now - m->last_beat_us < GAGGLE_HEARTBEAT_US)
+        return;
+    m->last_beat_us = now;
+    for (size_t i = 0; i < m->expected; i++)
+        if (m->workers[i].peer && !m->workers[i].peer->closed &&
+            m->workers[i].state != W_DONE && m->workers[i].rtt_known)
+            send_ping(&m->workers[i]);
+}
+
+static void drive_test(manager *m, uint64_t now)
+{
+    goose_collector *c = &m->col;
+    if (now < m->start_at_us)
+        return;
+    if (now >= m->start_at_us + goose__engine_start_offset(&m->cfg, m->cfg.users - 1))
+        goose__collector_maintain(c, now);
+    if (now - c->last_tick_us >= 1000000)
+        goose__collector_tick(c, now, active_users(m));
+    goose__collector_running(c, now, active_users(m));
+    if (goose__collector_stop_due(c, now)) {
+        goose__log(m->a, GOOSE_LOG_INFO, "stopping: telling %zu workers",
+                   count_state(m, W_RUNNING));
+        for (size_t i = 0; i < m->expected; i++)
+            if (m->workers[i].state == W_RUNNING && m->workers[i].peer)
+                send_simple(m->workers[i].peer, "stop");
+    }
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    manager *m = arg;
+    uint64_t now = goose__now_us();
+    sweep(m, now);
+    heartbeat(m, now);
+    if (!m->started) {
+        if (atomic_load(&m->a->stop))
+            event_base_loopbreak(m->base);
+        return;
+    }
+    drive_test(m, now);
+    if (count_state(m, W_RUNNING) == 0)
+        event_base_loopbreak(m->base);
+}
+
+static int listen_on(manager *m)
+{
+    const goose_options *o = &m->a->opt;
+    const char *host = o->manager_bind_host ? o->manager_bind_host : "0.0.0.0";
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+    struct addrinfo *res = NULL;
+    char port[8];
+    snprintf(port, sizeof port, "%u", o->manager_bind_port);
+    int rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0)
+        return goose__fail(m->a, GOOSE_ECONFIG, "--manager-bind-host %s: %s", host,
+                           gai_strerror(rc));
+    m->listener = evconnlistener_new_bind(m->base, on_accept, m,
+                                          LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+                                              LEV_OPT_CLOSE_ON_EXEC,
+                                          128, res->ai_addr, (int)res->ai_addrlen);
+    freeaddrinfo(res);
+    if (!m->listener)
+        return goose__fail(m->a, GOOSE_ESYS, "cannot listen on %s:%u: %s", host,
+                           o->manager_bind_port, strerror(errno));
+    goose__log(m->a, GOOSE_LOG_INFO, "manager listening on %s:%u for %zu workers (hash %.12s)",
+               host, o->manager_bind_port, m->expected, m->hash);
+    return GOOSE_OK;
+}
+
+static void record_workers(manager *m)
+{
+    goose_results *res = &m->a->results;
+    res->manager = 1;
+    res->workers = calloc(m->expected, sizeof *res->workers);
+    if (!res->workers)
+        return;
+    double lo = 0, hi = 0;
+    for (size_t i = 0; i < m->expected; i++) {
+        mworker *w = &m->workers[i];
+        goose_worker_info *info = &res->workers[res->nworkers++];
+        snprintf(info->name, sizeof info->name, "%s", w->name);
+        info->users = w->users;
+        info->state = w->state == W_DONE ? "done" : "lost";
+        info->start_offset_ms = w->offset_ms;
+        for (size_t t = 0; t < w->max_thread; t++)
+            info->requests += goose__collector_shard_requests(&m->col, i * GAGGLE_MAX_THREADS + t);
+        if (i == 0 || w->offset_ms < lo)
+            lo = w->offset_ms;
+        if (i == 0 || w->offset_ms > hi)
+            hi = w->offset_ms;
+    }
+    res->start_spread_ms = hi - lo;
+}
+
+static void manager_free(manager *m)
+{
+    while (m->conns) {
+        conn *c = m->conns;
+        m->conns = c->next;
+        goose__peer_free(c->peer);
+        free(c);
+    }
+    if (m->listener)
+        evconnlistener_free(m->listener);
+    if (m->timer)
+        event_free(m->timer);
+    if (m->base)
+        event_base_free(m->base);
+    free(m->workers);
+    goose__collector_free(&m->col);
+    goose__run_teardown(&m->cfg, &m->plan);
+}
+
+static int prepare(manager *m)
+{
+    int rc = goose__gaggle_check_options(m->a, 1);
+    if (rc != GOOSE_OK)
+        return rc;
+    m->expected = m->a->opt.expect_workers;
+    if (goose__gaggle_hash(m->a, m->hash) < 0)
+        return goose__fail(m->a, GOOSE_ESYS, "cannot compute the load-test hash");
+    rc = goose__run_setup(m->a, &m->cfg, &m->plan);
+    if (rc != GOOSE_OK)
+        return rc;
+    if (m->cfg.users < m->expected)
+        return goose__fail(m->a, GOOSE_ECONFIG, "%zu users cannot be shared by %zu workers",
+                           m->cfg.users, m->expected);
+    m->workers = calloc(m->expected, sizeof *m->workers);
+    m->base = event_base_new();
+    m->timer = m->base ? event_new(m->base, -1, EV_PERSIST, on_tick, m) : NULL;
+    if (!m->workers || !m->timer || goose__collector_init(&m->col, m->a, &m->cfg) < 0)
+        return goose__fail(m->a, GOOSE_ENOMEM, "out of memory");
+    return listen_on(m);
+}
+
+static int finish(manager *m)
+{
+    if (!m->started)
+        return goose__fail(m->a, GOOSE_EFAILED, "stopped before all %zu workers joined",
+                           m->expected);
+    goose__collector_finish(&m->col, goose__now_us(), m->cfg.users);
+    record_workers(m);
+    goose__log(m->a, GOOSE_LOG_INFO, "workers started within %.1f ms of each other",
+               m->a->results.start_spread_ms);
+    int rc = goose__report_write_files(m->a);
+    size_t lost = count_state(m, W_LOST);
+    if (rc == GOOSE_OK && lost)
+        rc = goose__fail(m->a, GOOSE_EFAILED, "%zu of %zu workers were lost", lost,
+                         m->expected);
+    return rc;
+}
+
+int gaggle_manager_run(goose_attack *a)
+{
+    if (!a)
+        return GOOSE_EINVAL;
+    if (atomic_exchange(&a->running, 1))
+        return goose__fail(a, GOOSE_ESTATE, "the attack is already running");
+    atomic_store(&a->stop, 0);
+    a->error[0] = '\0';
+    manager m = {.a = a};
+    int rc = prepare(&m);
+    if (rc == GOOSE_OK) {
+        struct timeval tick = {0, TICK_MS * 1000};
+        event_add(m.timer, &tick);
+        event_base_dispatch(m.base);
+        rc = finish(&m);
+    }
+    manager_free(&m);
+    atomic_store(&a->stop, 0);
+    atomic_store(&a->running, 0);
+    return rc;
+}

@@ -1,0 +1,219 @@
+/* A framed connection on a bufferevent: reads 4-byte lengths and msgpack
+ * maps, refuses frames over the cap as soon as their length is known (so a
+ * connection never buffers more than one frame), and closes on anything
+ * malformed.  Only that one connection is affected. */
+#include "gaggle/gaggle.h"
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "util/clock.h"
+
+static void close_with(gaggle_peer *p, const char *why)
+{
+    if (p->closed)
+        return;
+    p->closed = 1;
+    bufferevent_disable(p->bev, EV_READ | EV_WRITE);
+    if (p->on_close)
+        p->on_close(p, why);
+}
+
+void goose__peer_close(gaggle_peer *p, const char *why)
+{
+    close_with(p, why);
+}
+
+static int dispatch(gaggle_peer *p, const unsigned char *data, size_t len)
+{
+    if (goose__wire_check(data, len) < 0)
+        return -1;
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    int rc = -1;
+    char type[32];
+    if (msgpack_unpack_next(&u, (const char *)data, len, &off) == MSGPACK_UNPACK_SUCCESS &&
+        goose__get_str(&u.data, "type", type, sizeof type) == 0) {
+        p->on_msg(p, type, &u.data);
+        rc = 0;
+    }
+    msgpack_unpacked_destroy(&u);
+    return rc;
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    gaggle_peer *p = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    while (!p->closed && !p->flushing) {
+        unsigned char head[4];
+        if (evbuffer_copyout(in, head, 4) < 4)
+            return;
+        uint32_t n = (uint32_t)head[0] << 24 | (uint32_t)head[1] << 16 |
+                     (uint32_t)head[2] << 8 | head[3];
+        if (n == 0 || n > GAGGLE_FRAME_MAX) {
+            char why[96];
+            snprintf(why, sizeof why, "frame of %u bytes refused (cap %u)", n,
+                     GAGGLE_FRAME_MAX);
+            close_with(p, why);
+            return;
+        }
+        if (evbuffer_get_length(in) < (size_t)n + 4)
+            return;
+        const unsigned char *frame = evbuffer_pullup(in, (ev_ssize_t)n + 4);
+        p->last_rx_us = goose__now_us();
+        int rc = frame ? dispatch(p, frame + 4, n) : -1;
+        evbuffer_drain(in, (size_t)n + 4);
+        if (rc < 0)
+            close_with(p, "malformed frame");
+    }
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    gaggle_peer *p = arg;
+    if (p->flushing && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+        p->flushing = 0;
+        p->closed = 1;
+        bufferevent_disable(bev, EV_READ | EV_WRITE);
+    }
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev;
+    gaggle_peer *p = arg;
+    if (what & BEV_EVENT_CONNECTED)
+        return;
+    if (p->flushing) {
+        p->flushing = 0;
+        p->closed = 1;
+        return;
+    }
+    close_with(p, (what & BEV_EVENT_EOF) ? "connection closed" : "connection error");
+}
+
+static gaggle_peer *peer_alloc(struct event_base *base, evutil_socket_t fd,
+                               gaggle_msg_fn on_msg, gaggle_close_fn on_close,
+                               void *owner)
+{
+    gaggle_peer *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!p->bev) {
+        free(p);
+        return NULL;
+    }
+    p->on_msg = on_msg;
+    p->on_close = on_close;
+    p->owner = owner;
+    p->opened_us = p->last_rx_us = goose__now_us();
+    bufferevent_setcb(p->bev, on_read, on_write, on_event, p);
+    bufferevent_enable(p->bev, EV_READ | EV_WRITE);
+    return p;
+}
+
+gaggle_peer *goose__peer_new(struct event_base *base, evutil_socket_t fd,
+                             gaggle_msg_fn on_msg, gaggle_close_fn on_close,
+                             void *owner)
+{
+    gaggle_peer *p = peer_alloc(base, fd, on_msg, on_close, owner);
+    if (!p)
+        return NULL;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    char host[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+        if (ss.ss_family == AF_INET6) {
+            struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+            inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+            port = ntohs(a->sin6_port);
+        } else if (ss.ss_family == AF_INET) {
+            struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+            inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+            port = ntohs(a->sin_port);
+        }
+    }
+    snprintf(p->addr, sizeof p->addr, "%s:%u", host, port);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return p;
+}
+
+static evutil_socket_t dial(const char *host, unsigned port, char *err, size_t errlen)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    char service[8];
+    snprintf(service, sizeof service, "%u", port);
+    int rc = getaddrinfo(host, service, &hints, &res);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot resolve manager host %s: %s", host, gai_strerror(rc));
+        return -1;
+    }
+    evutil_socket_t fd = -1;
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+            snprintf(err, errlen, "cannot connect to the manager at %s:%u: %s", host,
+                     port, strerror(errno));
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd >= 0)
+        evutil_make_socket_nonblocking(fd);
+    return fd;
+}
+
+gaggle_peer *goose__peer_connect(struct event_base *base, const char *host,
+                                 unsigned port, gaggle_msg_fn on_msg,
+                                 gaggle_close_fn on_close, void *owner,
+                                 char *err, size_t errlen)
+{
+    evutil_socket_t fd = dial(host, port, err, errlen);
+    if (fd < 0)
+        return NULL;
+    gaggle_peer *p = goose__peer_new(base, fd, on_msg, on_close, owner);
+    if (!p) {
+        close(fd);
+        snprintf(err, errlen, "out of memory");
+    }
+    return p;
+}
+
+int goose__peer_send(gaggle_peer *p, gaggle_out *o)
+{
+    goose__out_finish(o);
+    if (p->closed || p->flushing)
+        return -1;
+    return bufferevent_write(p->bev, o->sb.data, o->sb.size);
+}
+
+void goose__peer_finish(gaggle_peer *p)
+{
+    if (p->closed)
+        return;
+    p->flushing = 1;
+    bufferevent_disable(p->bev, EV_READ);
+    on_write(p->bev, p);
+}
+
+void goose__peer_free(gaggle_peer *p)
+{
+    if (!p)
+        return;
+    bufferevent_free(p->bev);
+    free(p);
+}

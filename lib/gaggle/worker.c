@@ -1,0 +1,464 @@
+/* The Gaggle Worker: dials the Manager, proves it runs the same load test,
+ * takes its user slots, starts when told, streams metric deltas every
+ * second, flushes the last of them when its users are done, and leaves.
+ * A Manager that goes silent stops the Worker's users. */
+#include "gaggle/gaggle.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/clock.h"
+
+#define TICK_MS 50
+#define CONNECT_RETRY_US 250000
+
+enum { S_HELLO, S_READY, S_RUNNING, S_DRAINING, S_LEAVING, S_GONE };
+
+typedef struct worker {
+    goose_attack *a;
+    struct event_base *base;
+    struct event *timer;
+    struct event *start_timer;
+    gaggle_peer *peer;
+    int state;
+    int rc;
+    goose_run_config cfg;
+    goose_plan plan;
+    int planned;
+    unsigned *slots;
+    unsigned *slot_scenarios;
+    size_t nslots;
+    goose_engine *engine;
+    uint64_t start_at_us;
+    uint64_t maintain_at_us;
+    uint64_t stop_at_us;
+    uint64_t last_beat_us;
+    uint64_t last_flush_us;
+} worker;
+
+static int fail(worker *w, int code, const char *fmt, const char *detail)
+{
+    if (w->rc == GOOSE_OK)
+        w->rc = goose__fail(w->a, code, fmt, detail);
+    goose__log(w->a, GOOSE_LOG_ERROR, fmt, detail);
+    return w->rc;
+}
+
+static void leave(worker *w)
+{
+    w->state = S_GONE;
+    event_base_loopbreak(w->base);
+}
+
+static void send_pong(worker *w, uint64_t t)
+{
+    gaggle_out o;
+    goose__out_begin(&o, "pong", 1);
+    goose__out_u64(&o, "t", t);
+    goose__peer_send(w->peer, &o);
+    goose__out_free(&o);
+}
+
+/* ---- taking the configuration ---- */
+
+static int read_slots(worker *w, const msgpack_object *msg)
+{
+    const msgpack_object *slots = goose__map_get(msg, "slots");
+    const msgpack_object *scen = goose__map_get(msg, "scenarios");
+    if (!slots || !scen || slots->type != MSGPACK_OBJECT_ARRAY ||
+        scen->type != MSGPACK_OBJECT_ARRAY || slots->via.array.size != scen->via.array.size ||
+        slots->via.array.size == 0)
+        return -1;
+    w->nslots = slots->via.array.size;
+    w->slots = calloc(w->nslots, sizeof *w->slots);
+    w->slot_scenarios = calloc(w->nslots, sizeof *w->slot_scenarios);
+    if (!w->slots || !w->slot_scenarios)
+        return -1;
+    for (size_t i = 0; i < w->nslots; i++) {
+        const msgpack_object *a = &slots->via.array.ptr[i], *b = &scen->via.array.ptr[i];
+        if (a->type != MSGPACK_OBJECT_POSITIVE_INTEGER || a->via.u64 >= UINT32_MAX ||
+            b->type != MSGPACK_OBJECT_POSITIVE_INTEGER || b->via.u64 >= w->a->nscenarios)
+            return -1;
+        w->slots[i] = (unsigned)a->via.u64;
+        w->slot_scenarios[i] = (unsigned)b->via.u64;
+    }
+    return 0;
+}
+
+static int read_options(worker *w, const msgpack_object *msg, uint64_t *total)
+{
+    goose_options *o = &w->a->opt;
+    char host[2048];
+    uint64_t timeout_ms;
+    int reset;
+    if (goose__get_u64(msg, "users", total) < 0 || *total == 0 || *total > UINT32_MAX ||
+        goose__get_f64(msg, "hatch_rate", &o->hatch_rate) < 0 || !(o->hatch_rate > 0) ||
+        goose__get_u64(msg, "run_time_us", &o->run_time_us) < 0 ||
+        goose__get_u64(msg, "iterations", &o->iterations) < 0 ||
+        goose__get_u64(msg, "timeout_ms", &timeout_ms) < 0 || timeout_ms > 86400000 ||
+        goose__get_bool(msg, "reset", &reset) < 0 ||
+        goose__get_str(msg, "host", host, sizeof host) < 0)
+        return -1;
+    o->timeout_ms = (long)timeout_ms;
+    o->no_reset_metrics = !reset;
+    o->startup_us = 0;
+    o->users = w->nslots;
+    free(o->host);
+    o->host = host[0] ? strdup(host) : NULL;
+    const msgpack_object *resolve = goose__map_get(msg, "resolve");
+    for (uint32_t i = 0; resolve && resolve->type == MSGPACK_OBJECT_ARRAY &&
+                         i < resolve->via.array.size; i++) {
+        char entry[512], err[128];
+        if (goose__obj_str(&resolve->via.array.ptr[i], entry, sizeof entry) < 0 ||
+            goose__option_set(o, "resolve", entry, err, sizeof err) != GOOSE_OK)
+            return -1;
+    }
+    return 0;
+}
+
+static void on_welcome(worker *w, const msgpack_object *msg)
+{
+    uint64_t total = 0, index = 0;
+    if (read_slots(w, msg) < 0 || read_options(w, msg, &total) < 0 ||
+        goose__get_u64(msg, "worker", &index) < 0) {
+        fail(w, GOOSE_EFAILED, "%s", "the manager sent a configuration this worker cannot use");
+        { leave(w); return; }
+    }
+    int rc = goose__run_setup(w->a, &w->cfg, &w->plan);
+    w->planned = 1;
+    if (rc != GOOSE_OK) {
+        fail(w, rc, "cannot run the manager's configuration: %s", goose_attack_error(w->a));
+        { leave(w); return; }
+    }
+    w->cfg.user_scenario = w->slot_scenarios;
+    w->cfg.user_index = w->slots;
+    w->cfg.total_users = (size_t)total;
+    w->state = S_READY;
+    gaggle_out o;
+    goose__out_begin(&o, "ready", 0);
+    goose__peer_send(w->peer, &o);
+    goose__out_free(&o);
+    goose__log(w->a, GOOSE_LOG_INFO, "joined as worker %llu: %zu of %llu users",
+               (unsigned long long)index + 1, w->nslots, (unsigned long long)total);
+}
+
+/* ---- running ---- */
+
+static void start_engine(worker *w)
+{
+    char err[256];
+    w->engine = goose__engine_start(&w->cfg, err, sizeof err);
+    if (!w->engine) {
+        fail(w, GOOSE_ESYS, "%s", err);
+        { leave(w); return; }
+    }
+    uint64_t now = goose__now_us();
+    w->state = S_RUNNING;
+    w->last_flush_us = now;
+    w->maintain_at_us = now + goose__engine_start_offset(&w->cfg, w->cfg.total_users - 1);
+    if (w->a->opt.run_time_us)
+        w->stop_at_us = w->maintain_at_us + w->a->opt.run_time_us;
+    gaggle_out o;
+    goose__out_begin(&o, "started", 0);
+    goose__peer_send(w->peer, &o);
+    goose__out_free(&o);
+}
+
+static int pack_shard(void *arg, size_t thread, int reset, const goose_stats *delta)
+{
+    msgpack_packer *pk = arg;
+    msgpack_pack_map(pk, 3);
+    goose__pack_str(pk, "thread");
+    msgpack_pack_uint64(pk, thread);
+    goose__pack_str(pk, "reset");
+    if (reset)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+    goose__pack_str(pk, "stats");
+    goose__pack_stats(pk, delta);
+    return 0;
+}
+
+/* Every engine thread's delta since the last message, one shard each. */
+static void send_metrics(worker *w, const char *type)
+{
+    gaggle_out o;
+    goose__out_begin(&o, type, 2);
+    goose__out_u64(&o, "active", goose__engine_active(w->engine));
+    goose__out_key(&o, "shards");
+    msgpack_pack_array(&o.pk, goose__engine_threads(w->engine));
+    goose__engine_collect_each(w->engine, pack_shard, &o.pk);
+    goose__peer_send(w->peer, &o);
+    goose__out_free(&o);
+}
+
+static void stop_users(worker *w, const char *why)
+{
+    if (w->state != S_RUNNING)
+        return;
+    goose__log(w->a, GOOSE_LOG_INFO, "stopping users: %s", why);
+    w->state = S_DRAINING;
+    goose__engine_stop(w->engine);
+}
+
+static void on_start_time(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    worker *w = arg;
+    if (w->state == S_READY)
+        start_engine(w);
+}
+
+/* A timer of its own: every Worker starts at the moment the Manager chose. */
+static void on_start(worker *w, const msgpack_object *msg)
+{
+    uint64_t in_us;
+    if (goose__get_u64(msg, "in_us", &in_us) < 0 || in_us > 60000000) {
+        fail(w, GOOSE_EFAILED, "%s", "the manager sent a bad start time");
+        { leave(w); return; }
+    }
+    w->start_at_us = goose__now_us() + in_us;
+    struct timeval tv = {(time_t)(in_us / 1000000), (suseconds_t)(in_us % 1000000)};
+    w->start_timer = evtimer_new(w->base, on_start_time, w);
+    if (!w->start_timer || evtimer_add(w->start_timer, &tv) < 0) {
+        fail(w, GOOSE_ENOMEM, "%s", "out of memory");
+        leave(w);
+    }
+}
+
+static void on_msg(gaggle_peer *p, const char *type, const msgpack_object *msg)
+{
+    worker *w = p->owner;
+    uint64_t t;
+    char reason[512];
+    if (!strcmp(type, "ping") && goose__get_u64(msg, "t", &t) == 0) {
+        send_pong(w, t);
+    } else if (!strcmp(type, "pong")) {
+        /* its arrival is the heartbeat */
+    } else if (!strcmp(type, "welcome") && w->state == S_HELLO) {
+        on_welcome(w, msg);
+    } else if (!strcmp(type, "start") && w->state == S_READY && !w->start_at_us) {
+        on_start(w, msg);
+    } else if (!strcmp(type, "stop")) {
+        if (w->state == S_READY)
+            leave(w);
+        stop_users(w, "the manager says the test is over");
+    } else if (!strcmp(type, "reject")) {
+        if (goose__get_str(msg, "reason", reason, sizeof reason) < 0)
+            snprintf(reason, sizeof reason, "no reason given");
+        fail(w, GOOSE_EFAILED, "the manager refused this worker: %s", reason);
+        leave(w);
+    } else {
+        goose__peer_close(p, "unexpected message from the manager");
+    }
+}
+
+static void on_close(gaggle_peer *p, const char *why)
+{
+    worker *w = p->owner;
+    if (w->state == S_LEAVING || w->state == S_GONE)
+        return;
+    fail(w, GOOSE_EFAILED, "lost the manager: %s", why);
+    if (w->state == S_RUNNING)
+        stop_users(w, "the manager is gone");
+    else if (w->state != S_DRAINING)
+        leave(w);
+}
+
+static void heartbeat(worker *w, uint64_t now)
+{
+    if (now - w->last_beat_us < GAGGLE_HEARTBEAT_US || w->peer->closed)
+        return;
+    w->last_beat_us = now;
+    gaggle_out o;
+    goose__out_begin(&o, "ping", 1);
+    goose__out_u64(&o, "t", now);
+    goose__peer_send(w->peer, &o);
+    goose__out_free(&o);
+    if (now - w->peer->last_rx_us > w->a->opt.gaggle_timeout_us)
+        goose__peer_close(w->peer, "no heartbeat within --gaggle-timeout");
+}
+
+static void drive(worker *w, uint64_t now)
+{
+    if (w->state != S_RUNNING && w->state != S_DRAINING)
+        return;
+    if (atomic_load(&w->a->stop))
+        stop_users(w, "asked to stop");
+    if (w->stop_at_us && now >= w->stop_at_us)
+        stop_users(w, "run time is up");
+    int finished = goose__engine_wait(w->engine, 0);
+    if (!w->peer->closed && (finished || now - w->last_flush_us >= 1000000)) {
+        w->last_flush_us = now;
+        send_metrics(w, finished ? "done" : "metrics");
+    }
+    if (finished) {
+        w->state = S_LEAVING;
+        goose__peer_finish(w->peer);
+    }
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    worker *w = arg;
+    uint64_t now = goose__now_us();
+    if (w->state == S_GONE)
+        return;
+    if (w->state == S_LEAVING) {
+        if (w->peer->closed)
+            leave(w);
+        return;
+    }
+    if (w->state != S_DRAINING && atomic_load(&w->a->stop) && w->state != S_RUNNING) {
+        fail(w, GOOSE_EFAILED, "%s", "stopped before the test started");
+        { leave(w); return; }
+    }
+    if (!w->peer->closed)
+        heartbeat(w, now);
+    drive(w, now);
+}
+
+/* A Manager may start after its Workers: keep dialing for a while. */
+static int connect_manager(worker *w)
+{
+    const goose_options *o = &w->a->opt;
+    const char *host = o->manager_host ? o->manager_host : "127.0.0.1";
+    uint64_t give_up = goose__now_us() + 2 * o->gaggle_timeout_us;
+    char err[256] = "";
+    while (!(w->peer = goose__peer_connect(w->base, host, o->manager_port, on_msg,
+                                           on_close, w, err, sizeof err))) {
+        if (goose__now_us() >= give_up || atomic_load(&w->a->stop))
+            return goose__fail(w->a, GOOSE_EFAILED, "%s", err);
+        usleep(CONNECT_RETRY_US);
+    }
+    return GOOSE_OK;
+}
+
+static void send_hello(worker *w, const char *hash)
+{
+    char name[128];
+    goose__gaggle_name(name, sizeof name);
+    gaggle_out o;
+    goose__out_begin(&o, "hello", 3);
+    goose__out_u64(&o, "version", GAGGLE_PROTOCOL_VERSION);
+    goose__out_str(&o, "hash", hash);
+    goose__out_str(&o, "name", name);
+    goose__peer_send(w->peer, &o);
+    goose__out_free(&o);
+}
+
+static int prepare(worker *w)
+{
+    char hash[65];
+    int rc = goose__gaggle_check_options(w->a, 0);
+    if (rc != GOOSE_OK)
+        return rc;
+    if (w->a->config_error)
+        return goose__fail(w->a, w->a->config_code, "%s", w->a->config_error);
+    if (w->a->nscenarios == 0)
+        return goose__fail(w->a, GOOSE_ECONFIG, "no scenarios: register at least one "
+                           "with goose_attack_add_scenario()");
+    if (goose__gaggle_hash(w->a, hash) < 0)
+        return goose__fail(w->a, GOOSE_ESYS, "cannot compute the load-test hash");
+    w->base = event_base_new();
+    w->timer = w->base ? event_new(w->base, -1, EV_PERSIST, on_tick, w) : NULL;
+    if (!w->timer)
+        return goose__fail(w->a, GOOSE_ENOMEM, "out of memory");
+    rc = connect_manager(w);
+    if (rc != GOOSE_OK)
+        return rc;
+    send_hello(w, hash);
+    return GOOSE_OK;
+}
+
+static void worker_free(worker *w)
+{
+    goose__engine_free(w->engine);
+    goose__peer_free(w->peer);
+    if (w->timer)
+        event_free(w->timer);
+    if (w->start_timer)
+        event_free(w->start_timer);
+    if (w->base)
+        event_base_free(w->base);
+    if (w->planned)
+        goose__run_teardown(&w->cfg, &w->plan);
+    free(w->slots);
+    free(w->slot_scenarios);
+}
+
+int gaggle_worker_run(goose_attack *a)
+{
+    if (!a)
+        return GOOSE_EINVAL;
+    if (atomic_exchange(&a->running, 1))
+        return goose__fail(a, GOOSE_ESTATE, "the attack is already running");
+    a->error[0] = '\0';
+    worker w = {.a = a, .rc = GOOSE_OK};
+    int rc = prepare(&w);
+    if (rc == GOOSE_OK) {
+        struct timeval tick = {0, TICK_MS * 1000};
+        event_add(w.timer, &tick);
+        event_base_dispatch(w.base);
+        rc = w.rc;
+        if (rc == GOOSE_OK)
+            goose__log(a, GOOSE_LOG_INFO, "test over: this worker is done");
+    }
+    worker_free(&w);
+    atomic_store(&a->stop, 0); /* the next run starts afresh */
+    atomic_store(&a->running, 0);
+    return rc;
+}
+
+/* ---- a Worker on its own thread, for embedding ---- */
+
+struct gaggle_worker {
+    goose_attack *attack;
+    pthread_t thread;
+    int rc;
+};
+
+static void *worker_thread(void *arg)
+{
+    gaggle_worker *gw = arg;
+    gw->rc = gaggle_worker_run(gw->attack);
+    return NULL;
+}
+
+gaggle_worker *gaggle_worker_start(goose_attack *a)
+{
+    if (!a)
+        return NULL;
+    gaggle_worker *gw = calloc(1, sizeof *gw);
+    if (!gw)
+        return NULL;
+    gw->attack = a;
+    atomic_store(&a->stop, 0);
+    if (pthread_create(&gw->thread, NULL, worker_thread, gw) != 0) {
+        free(gw);
+        return NULL;
+    }
+    return gw;
+}
+
+int gaggle_worker_stop(gaggle_worker *gw)
+{
+    if (!gw)
+        return GOOSE_EINVAL;
+    return goose_attack_stop(gw->attack);
+}
+
+int gaggle_worker_join(gaggle_worker *gw)
+{
+    if (!gw)
+        return GOOSE_EINVAL;
+    pthread_join(gw->thread, NULL);
+    int rc = gw->rc;
+    free(gw);
+    return rc;
+}
