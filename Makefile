@@ -44,7 +44,7 @@ LIB_SRC := $(sort $(wildcard lib/*.c lib/*/*.c))
 LIB_ASM := $(sort $(wildcard lib/*/*.S))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(LIB_ASM:%.S=$(BUILD)/obj/%.o)
 TEST_SRC := $(sort $(wildcard tests/test-*.c))
-TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%) $(BUILD)/tests/gaggle-loadtest
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 TARGET_BIN := $(BUILD)/goose-target

@@ -390,8 +390,13 @@ TEST(api_misuse_is_harmless)
     goose_scenario *s = goose_scenario_new("s");
     goose_scenario_add_transaction(s, "t", outside);
     goose_attack_add_scenario(a, s);
-    ASSERT_EQ(gaggle_manager_run(a), GOOSE_EUNSUPPORTED);
-    ASSERT_EQ(gaggle_worker_run(a), GOOSE_EUNSUPPORTED);
+    ASSERT_EQ(gaggle_manager_run(a), GOOSE_ECONFIG); /* no --expect-workers */
+    ASSERT(strstr(goose_attack_error(a), "expect-workers"));
+    set(a, "users", "3");
+    ASSERT_EQ(gaggle_worker_run(a), GOOSE_ECONFIG); /* users are the Manager's */
+    ASSERT(strstr(goose_attack_error(a), "--users makes no sense on a Worker"));
+    ASSERT_EQ(gaggle_worker_stop(NULL), GOOSE_EINVAL);
+    ASSERT_EQ(gaggle_worker_join(NULL), GOOSE_EINVAL);
     goose_attack_free(a);
 }
 

@@ -124,7 +124,12 @@ TEST(set_option_refusals)
     set_bad(a, "stack-size", "1k", GOOSE_EVALUE);
     set_bad(a, "test-plan", "10,1s", GOOSE_EUNSUPPORTED);
     ASSERT(strstr(goose_attack_error(a), "not supported yet: --test-plan"));
-    set_bad(a, "manager", NULL, GOOSE_EUNSUPPORTED);
+    set_bad(a, "gaggle-key", "k", GOOSE_EUNSUPPORTED);
+    set_bad(a, "manager-bind-port", "0", GOOSE_EVALUE);
+    set_bad(a, "manager-port", "70000", GOOSE_EVALUE);
+    set_bad(a, "expect-workers", "0", GOOSE_EVALUE);
+    set_bad(a, "gaggle-timeout", "500ms", GOOSE_EVALUE);
+    set_bad(a, "manager-host", "", GOOSE_EVALUE);
     ASSERT_EQ(goose_attack_set_option(NULL, "users", "1"), GOOSE_EINVAL);
     ASSERT_EQ(goose_attack_set_option(a, NULL, "1"), GOOSE_EINVAL);
     goose_attack_free(a);
@@ -169,8 +174,15 @@ TEST(main_refuses_bad_input)
     REFUSED("-t", "");
     REFUSED("--host", "localhost:8080");
     REFUSED("--test-plan", "10,1s");
-    REFUSED("--manager");
-    REFUSED("--worker");
+    REFUSED("--manager"); /* without --expect-workers */
+    REFUSED("--manager", "--expect-workers", "2", "--manager-host", "x");
+    REFUSED("--manager", "--worker");
+    REFUSED("--worker", "-u", "5");
+    REFUSED("--worker", "--run-time", "5s");
+    REFUSED("--worker", "--host", "http://127.0.0.1:1");
+    REFUSED("--worker", "--report-file", "x.json");
+    REFUSED("--expect-workers", "2"); /* Gaggle options need a mode */
+    REFUSED("--manager-host", "127.0.0.1");
     REFUSED("--threshold", "p95<1s");
     REFUSED("--report-file", "/nonexistent-dir/x.json", "--host", "http://127.0.0.1:1");
     REFUSED("--hatch-rate", "2", "--startup-time", "5s", "--host", "http://127.0.0.1:1");

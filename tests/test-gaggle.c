@@ -1,0 +1,349 @@
+/* The Gaggle with real processes on 127.0.0.1: one Manager, Workers, the
+ * target; exact totals against the target's own counters, lost peers,
+ * refused workers and hostile bytes on the Manager's port. */
+#include "e2e.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "attack.h"
+
+static target tgt;
+static char dir[128];
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    ASSERT_EQ(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    ASSERT_EQ(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+/* Starts the load test with the given arguments; its output goes to
+ * dir/name.log. */
+static pid_t spawn(const char *name, const char *variant, ...)
+{
+    char *argv[40], prog[256], log[256];
+    snprintf(prog, sizeof prog, "%s/tests/gaggle-loadtest", build_dir());
+    snprintf(log, sizeof log, "%s/%s.log", dir, name);
+    int argc = 0;
+    argv[argc++] = prog;
+    va_list ap;
+    va_start(ap, variant);
+    for (char *s; (s = va_arg(ap, char *)) && argc < 39;)
+        argv[argc++] = s;
+    va_end(ap);
+    argv[argc] = NULL;
+    pid_t pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (variant)
+            setenv("LOADTEST_VARIANT", variant, 1);
+        execv(prog, argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Exit status, or -1 after killing it when it outlives the deadline. */
+static int wait_exit(pid_t pid, int seconds)
+{
+    for (int i = 0; i < seconds * 20; i++) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        usleep(50000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+}
+
+static int log_has(const char *name, const char *text)
+{
+    char path[256], buf[65536];
+    snprintf(path, sizeof path, "%s/%s.log", dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strstr(buf, text) != NULL;
+}
+
+static json_t *load_report(const char *path)
+{
+    json_error_t err;
+    json_t *j = json_load_file(path, 0, &err);
+    if (!j)
+        TEST_FAIL("cannot read %s: %s", path, err.text);
+    return j;
+}
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "%s/gaggle-%d", build_dir(), (int)getpid());
+    mkdir(dir, 0755);
+    target_start(&tgt);
+}
+
+static void teardown(void)
+{
+    target_stop(&tgt);
+}
+
+static long long workers_sum(json_t *report, const char *state)
+{
+    long long n = 0, requests = 0;
+    size_t i;
+    json_t *w;
+    json_array_foreach(json_object_get(report, "workers"), i, w) {
+        n += state && !strcmp(json_string_value(json_object_get(w, "state")), state);
+        requests += jint(w, "requests");
+    }
+    return state ? n : requests;
+}
+
+#define PORT_ARGS(port) "--manager-bind-host", "127.0.0.1", "--manager-bind-port", port
+
+TEST(three_workers_exact_totals)
+{
+    setup();
+    char port[8], report[256];
+    snprintf(port, sizeof port, "%d", free_port());
+    snprintf(report, sizeof report, "%s/report.json", dir);
+    pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "3", PORT_ARGS(port),
+                    "--host", tgt.url, "-u", "30", "-r", "60", "-t", "2s",
+                    "--no-reset-metrics", "--report-file", report, NULL);
+    pid_t w[3];
+    for (int i = 0; i < 3; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "worker%d", i);
+        w[i] = spawn(name, NULL, "--worker", "--manager-port", port, NULL);
+    }
+    ASSERT_EQ(wait_exit(m, 30), 0);
+    for (int i = 0; i < 3; i++)
+        ASSERT_EQ(wait_exit(w[i], 10), 0);
+    json_t *r = load_report(report), *stats = target_json(&tgt, "/stats");
+    ASSERT_STR_EQ(json_string_value(json_object_get(r, "mode")), "manager");
+    ASSERT_EQ(report_total(r), target_total(stats));
+    ASSERT_EQ(jint(json_object_get(r, "totals"), "count"), target_total(stats));
+    ASSERT_EQ(workers_sum(r, NULL), target_total(stats));
+    ASSERT_EQ(workers_sum(r, "done"), 3);
+    ASSERT_GT(target_total(stats), 100);
+    /* the scenario split is the standalone one for 30 users */
+    unsigned weights[] = {3, 1}, slots[30];
+    goose__allocate_users(weights, 2, 30, slots);
+    long long readers = 0;
+    for (int i = 0; i < 30; i++)
+        readers += slots[i] == 0;
+    json_t *sc = json_object_get(r, "scenarios");
+    ASSERT_EQ(jint(json_array_get(sc, 0), "users"), readers);
+    ASSERT_EQ(jint(json_array_get(sc, 1), "users"), 30 - readers);
+    ASSERT_EQ(target_count(stats, "/login"), 30 - readers); /* on_start once each */
+    ASSERT_EQ(target_count(stats, "/logout"), 30 - readers);
+    json_decref(r);
+    json_decref(stats);
+    teardown();
+}
+
+TEST(lost_worker_is_reported)
+{
+    setup();
+    char port[8], report[256];
+    snprintf(port, sizeof port, "%d", free_port());
+    snprintf(report, sizeof report, "%s/report.json", dir);
+    pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "3", PORT_ARGS(port),
+                    "--host", tgt.url, "-u", "9", "-r", "90", "-t", "4s",
+                    "--no-reset-metrics", "--gaggle-timeout", "2s", "--report-file", report,
+                    NULL);
+    pid_t w[3];
+    for (int i = 0; i < 3; i++)
+        w[i] = spawn(i == 1 ? "victim" : i ? "worker2" : "worker0", NULL, "--worker",
+                     "--manager-port", port, NULL);
+    sleep(2);
+    kill(w[1], SIGKILL);
+    ASSERT_EQ(wait_exit(m, 30), 1); /* the run did not complete as configured */
+    ASSERT_EQ(wait_exit(w[0], 10), 0);
+    ASSERT_EQ(wait_exit(w[2], 10), 0);
+    wait_exit(w[1], 1);
+    ASSERT(log_has("manager", "lost"));
+    json_t *r = load_report(report), *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(workers_sum(r, "lost"), 1);
+    ASSERT_EQ(workers_sum(r, "done"), 2);
+    /* what the lost worker flushed is kept; what it had not is missing */
+    ASSERT_LE(report_total(r), target_total(stats));
+    ASSERT_GT(report_total(r), target_total(stats) / 2);
+    json_decref(r);
+    json_decref(stats);
+    teardown();
+}
+
+TEST(lost_manager_stops_workers)
+{
+    setup();
+    char port[8];
+    snprintf(port, sizeof port, "%d", free_port());
+    pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "2", PORT_ARGS(port),
+                    "--host", tgt.url, "-u", "4", "-r", "40", "-t", "60s", NULL);
+    pid_t w0 = spawn("worker0", NULL, "--worker", "--manager-port", port,
+                     "--gaggle-timeout", "2s", NULL);
+    pid_t w1 = spawn("worker1", NULL, "--worker", "--manager-port", port,
+                     "--gaggle-timeout", "2s", NULL);
+    sleep(2);
+    kill(m, SIGKILL);
+    wait_exit(m, 1);
+    ASSERT_EQ(wait_exit(w0, 8), 1);
+    ASSERT_EQ(wait_exit(w1, 8), 1);
+    ASSERT(log_has("worker0", "lost the manager"));
+    teardown();
+}
+
+TEST(other_load_test_is_refused)
+{
+    setup();
+    char port[8];
+    snprintf(port, sizeof port, "%d", free_port());
+    pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "1", PORT_ARGS(port),
+                    "--host", tgt.url, "-u", "2", "-r", "20", "-t", "1s", NULL);
+    pid_t other = spawn("other", "1", "--worker", "--manager-port", port, NULL);
+    ASSERT_EQ(wait_exit(other, 15), 1);
+    ASSERT(log_has("other", "load test hash mismatch: manager "));
+    ASSERT(log_has("manager", "hash mismatch"));
+    pid_t same = spawn("same", NULL, "--worker", "--manager-port", port, NULL);
+    ASSERT_EQ(wait_exit(m, 30), 0); /* the right worker still runs the test */
+    ASSERT_EQ(wait_exit(same, 10), 0);
+    teardown();
+}
+
+TEST(no_hash_check_accepts_it)
+{
+    setup();
+    char port[8];
+    snprintf(port, sizeof port, "%d", free_port());
+    pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "1", PORT_ARGS(port),
+                    "--no-hash-check", "--host", tgt.url, "-u", "2", "-r", "20", "-t", "1s",
+                    NULL);
+    pid_t other = spawn("other", "1", "--worker", "--manager-port", port, NULL);
+    ASSERT_EQ(wait_exit(m, 30), 0);
+    ASSERT_EQ(wait_exit(other, 10), 0);
+    ASSERT(log_has("manager", "accepted: --no-hash-check"));
+    teardown();
+}
+
+TEST(late_worker_is_refused)
+{
+    setup();
+    char port[8], report[256];
+    snprintf(port, sizeof port, "%d", free_port());
+    snprintf(report, sizeof report, "%s/report.json", dir);
+    pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "1", PORT_ARGS(port),
+                    "--host", tgt.url, "-u", "3", "-r", "30", "-t", "3s",
+                    "--no-reset-metrics", "--report-file", report, NULL);
+    pid_t w = spawn("worker", NULL, "--worker", "--manager-port", port, NULL);
+    sleep(1);
+    pid_t late = spawn("late", NULL, "--worker", "--manager-port", port, NULL);
+    ASSERT_EQ(wait_exit(late, 10), 1);
+    ASSERT(log_has("late", "already started"));
+    ASSERT_EQ(wait_exit(m, 30), 0);
+    ASSERT_EQ(wait_exit(w, 10), 0);
+    json_t *r = load_report(report), *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(report_total(r), target_total(stats));
+    json_decref(r);
+    json_decref(stats);
+    teardown();
+}
+
+static int dial(const char *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    for (int i = 0; i < 100; i++) {
+        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+            return fd;
+        usleep(50000);
+    }
+    TEST_FAIL("cannot reach the manager on port %s", port);
+}
+
+/* Sends bytes; returns 1 when the manager then closes the connection. */
+static int closed_after(const char *port, const void *bytes, size_t len)
+{
+    int fd = dial(port);
+    ssize_t n = write(fd, bytes, len);
+    (void)n;
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[256];
+    ssize_t got;
+    while ((got = read(fd, buf, sizeof buf)) > 0)
+        ;
+    close(fd);
+    return got == 0;
+}
+
+TEST(hostile_bytes_close_one_connection)
+{
+    setup();
+    char port[8], report[256];
+    snprintf(port, sizeof port, "%d", free_port());
+    snprintf(report, sizeof report, "%s/report.json", dir);
+    pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "2", PORT_ARGS(port),
+                    "--host", tgt.url, "-u", "6", "-r", "60", "-t", "3s",
+                    "--no-reset-metrics", "--gaggle-timeout", "2s", "--report-file", report,
+                    NULL);
+    int idle = dial(port); /* says nothing: closed after the timeout */
+    pid_t w0 = spawn("worker0", NULL, "--worker", "--manager-port", port, NULL);
+    unsigned char random_bytes[512];
+    srand(7);
+    for (size_t i = 0; i < sizeof random_bytes; i++)
+        random_bytes[i] = (unsigned char)rand();
+    random_bytes[0] = 0; /* a plausible length: the map inside is garbage */
+    random_bytes[1] = 0;
+    ASSERT(closed_after(port, random_bytes, sizeof random_bytes));
+    const unsigned char huge[] = {0xff, 0xff, 0xff, 0xff, 0x81};
+    ASSERT(closed_after(port, huge, sizeof huge));
+    const unsigned char not_hello[] = {0, 0, 0, 11, 0x81, 0xa4, 't', 'y', 'p', 'e',
+                                       0xa4, 's', 't', 'o', 'p'};
+    ASSERT(closed_after(port, not_hello, sizeof not_hello));
+    /* a truncated frame: the length promises more than ever comes */
+    const unsigned char truncated[] = {0, 0, 0, 100, 0x81, 0xa4, 't'};
+    int fd = dial(port);
+    ASSERT_EQ(write(fd, truncated, sizeof truncated), (ssize_t)sizeof truncated);
+    close(fd);
+    /* a map claiming four billion entries in a few bytes */
+    const unsigned char claim[] = {0, 0, 0, 5, 0xdf, 0xff, 0xff, 0xff, 0xff};
+    ASSERT(closed_after(port, claim, sizeof claim));
+    pid_t w1 = spawn("worker1", NULL, "--worker", "--manager-port", port, NULL);
+    ASSERT_EQ(wait_exit(m, 30), 0);
+    ASSERT_EQ(wait_exit(w0, 10), 0);
+    ASSERT_EQ(wait_exit(w1, 10), 0);
+    char buf[16];
+    ASSERT_EQ(read(idle, buf, sizeof buf), 0); /* closed by the manager */
+    close(idle);
+    json_t *r = load_report(report), *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(report_total(r), target_total(stats));
+    ASSERT_EQ(workers_sum(r, "done"), 2);
+    json_decref(r);
+    json_decref(stats);
+    teardown();
+}
+
+TEST_MAIN(TEST_ENTRY(three_workers_exact_totals), TEST_ENTRY(lost_worker_is_reported),
+          TEST_ENTRY(lost_manager_stops_workers), TEST_ENTRY(other_load_test_is_refused),
+          TEST_ENTRY(no_hash_check_accepts_it), TEST_ENTRY(late_worker_is_refused),
+          TEST_ENTRY(hostile_bytes_close_one_connection))
