@@ -95,7 +95,7 @@ $(BUILD)/examples/%: examples/%.c $(SOFILE) include/goose.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) -std=c11 $(OPT) $(WARN) -Iinclude $< -o $@ -L$(dir $(SOFILE)) \
-		-Wl,-rpath,$(abspath $(dir $(SOFILE))) -lgoose $(LDSAN)
+		-Wl,-rpath,$(abspath $(dir $(SOFILE))) -lgoose $(shell pkg-config --libs libevent) $(LDSAN)
 
 target: $(TARGET_BIN)
 $(TARGET_BIN): tests/target/target.c $(DEPS_OK)

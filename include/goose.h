@@ -128,6 +128,7 @@ GOOSE_API int gaggle_worker_run(goose_attack *attack);
 /* A Worker on a thread of its own, for a program with its own loop. */
 GOOSE_API gaggle_worker *gaggle_worker_start(goose_attack *attack);
 GOOSE_API int gaggle_worker_stop(gaggle_worker *worker);
+GOOSE_API int gaggle_worker_done(const gaggle_worker *worker);
 GOOSE_API int gaggle_worker_join(gaggle_worker *worker);
 
 /* Inside a transaction: requests */

@@ -17,8 +17,8 @@ export PKG_CONFIG_PATH="$work/root/usr/lib/pkgconfig"
 flags=$(pkg-config --cflags --libs libgoose)
 rpath="-Wl,-rpath,$work/root/usr/lib"
 
-for src in examples/*.c; do
-    cc "$src" $flags $rpath -o "$work/$(basename "$src" .c)"
+for src in examples/*.c; do # embedded_worker.c also has a libevent loop of its own
+    cc "$src" $flags $rpath $(pkg-config --libs libevent) -o "$work/$(basename "$src" .c)"
 done
 echo "examples build against the installed library"
 

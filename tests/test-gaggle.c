@@ -27,12 +27,14 @@ static int free_port(void)
     return ntohs(sa.sin_port);
 }
 
+static const char *program = "tests/gaggle-loadtest";
+
 /* Starts the load test with the given arguments; its output goes to
  * dir/name.log. */
 static pid_t spawn(const char *name, const char *variant, ...)
 {
     char *argv[40], prog[256], log[256];
-    snprintf(prog, sizeof prog, "%s/tests/gaggle-loadtest", build_dir());
+    snprintf(prog, sizeof prog, "%s/%s", build_dir(), program);
     snprintf(log, sizeof log, "%s/%s.log", dir, name);
     int argc = 0;
     argv[argc++] = prog;
@@ -130,7 +132,7 @@ TEST(three_workers_exact_totals)
                     "--no-reset-metrics", "--report-file", report, NULL);
     pid_t w[3];
     for (int i = 0; i < 3; i++) {
-        char name[16];
+        char name[24];
         snprintf(name, sizeof name, "worker%d", i);
         w[i] = spawn(name, NULL, "--worker", "--manager-port", port, NULL);
     }
@@ -343,7 +345,62 @@ TEST(hostile_bytes_close_one_connection)
     teardown();
 }
 
-TEST_MAIN(TEST_ENTRY(three_workers_exact_totals), TEST_ENTRY(lost_worker_is_reported),
+static long health_status(int port)
+{
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/health", port);
+    body b = {NULL, 0};
+    CURL *e = curl_easy_init();
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, body_add);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 1000L);
+    long status = 0;
+    if (curl_easy_perform(e) == CURLE_OK)
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(e);
+    free(b.data);
+    return status;
+}
+
+/* examples/embedded_worker.c keeps answering its own health checks while
+ * the Worker it hosts runs the test. */
+TEST(embedded_worker_service_keeps_serving)
+{
+    setup();
+    program = "examples/embedded_worker";
+    char port[8], health[8], report[256];
+    snprintf(port, sizeof port, "%d", free_port());
+    int hport = free_port();
+    snprintf(health, sizeof health, "%d", hport);
+    snprintf(report, sizeof report, "%s/report.json", dir);
+    pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "1", PORT_ARGS(port),
+                    "--host", tgt.url, "-u", "4", "-r", "40", "-t", "3s",
+                    "--no-reset-metrics", "--report-file", report, NULL);
+    setenv("GOOSE_MANAGER_PORT", port, 1);
+    pid_t svc = spawn("service", NULL, "serve", health, NULL);
+    unsetenv("GOOSE_MANAGER_PORT");
+    int answered = 0;
+    for (int i = 0; i < 30 && answered < 10; i++) {
+        usleep(100000);
+        answered += health_status(hport) == 200;
+    }
+    ASSERT_GE(answered, 10);
+    ASSERT_EQ(waitpid(m, NULL, WNOHANG), 0); /* the test was still running */
+    ASSERT_EQ(waitpid(svc, NULL, WNOHANG), 0);
+    ASSERT_EQ(wait_exit(m, 30), 0);
+    ASSERT_EQ(wait_exit(svc, 10), 0);
+    ASSERT(log_has("service", "worker finished: success"));
+    json_t *r = load_report(report), *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(report_total(r), target_total(stats));
+    ASSERT_GT(target_total(stats), 0);
+    json_decref(r);
+    json_decref(stats);
+    teardown();
+}
+
+TEST_MAIN(TEST_ENTRY(three_workers_exact_totals),
+          TEST_ENTRY(embedded_worker_service_keeps_serving), TEST_ENTRY(lost_worker_is_reported),
           TEST_ENTRY(lost_manager_stops_workers), TEST_ENTRY(other_load_test_is_refused),
           TEST_ENTRY(no_hash_check_accepts_it), TEST_ENTRY(late_worker_is_refused),
           TEST_ENTRY(hostile_bytes_close_one_connection))

@@ -421,13 +421,21 @@ struct gaggle_worker {
     goose_attack *attack;
     pthread_t thread;
     int rc;
+    atomic_int done;
 };
 
 static void *worker_thread(void *arg)
 {
     gaggle_worker *gw = arg;
     gw->rc = gaggle_worker_run(gw->attack);
+    atomic_store(&gw->done, 1);
     return NULL;
+}
+
+/* 1 once the run has ended: gaggle_worker_join() will not wait. */
+int gaggle_worker_done(const gaggle_worker *gw)
+{
+    return gw ? atomic_load(&((gaggle_worker *)gw)->done) : 1;
 }
 
 gaggle_worker *gaggle_worker_start(goose_attack *a)
