@@ -1,0 +1,201 @@
+/* The Gaggle wire: the frame checker, the metrics codec and the load-test
+ * hash. */
+#include "test.h"
+
+#include "gaggle/gaggle.h"
+
+static int noop(goose_user *u)
+{
+    (void)u;
+    return GOOSE_OK;
+}
+
+static int frame_ok(const unsigned char *p, size_t n)
+{
+    return goose__wire_check(p, n) == 0;
+}
+
+TEST(check_accepts_real_messages)
+{
+    gaggle_out o;
+    goose__out_begin(&o, "hello", 3);
+    goose__out_u64(&o, "version", 1);
+    goose__out_str(&o, "hash", "abc");
+    goose__out_key(&o, "list");
+    msgpack_pack_array(&o.pk, 2);
+    msgpack_pack_map(&o.pk, 1);
+    goose__pack_str(&o.pk, "k");
+    msgpack_pack_double(&o.pk, 1.5);
+    msgpack_pack_bin(&o.pk, 3);
+    msgpack_pack_bin_body(&o.pk, "xyz", 3);
+    goose__out_finish(&o);
+    const unsigned char *p = (const unsigned char *)o.sb.data;
+    ASSERT_EQ(p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3], (int)o.sb.size - 4);
+    ASSERT(frame_ok(p + 4, o.sb.size - 4));
+    for (size_t n = 0; n < o.sb.size - 4; n++) /* every truncation is refused */
+        ASSERT(!frame_ok(p + 4, n));
+    goose__out_free(&o);
+}
+
+TEST(check_refuses_hostile_shapes)
+{
+    const unsigned char array_top[] = {0x91, 0x01};
+    const unsigned char big_claim[] = {0xdf, 0xff, 0xff, 0xff, 0xff};
+    const unsigned char array_claim[] = {0x81, 0xa1, 'k', 0xdd, 0x7f, 0xff, 0xff, 0xff, 0x01};
+    const unsigned char str_claim[] = {0x81, 0xa1, 'k', 0xdb, 0xff, 0xff, 0xff, 0xff};
+    const unsigned char ext[] = {0x81, 0xa1, 'k', 0xd4, 0x01, 0x02};
+    const unsigned char reserved[] = {0x81, 0xa1, 'k', 0xc1};
+    const unsigned char trailing[] = {0x80, 0x00};
+    ASSERT(!frame_ok(array_top, sizeof array_top));
+    ASSERT(!frame_ok(big_claim, sizeof big_claim));
+    ASSERT(!frame_ok(array_claim, sizeof array_claim));
+    ASSERT(!frame_ok(str_claim, sizeof str_claim));
+    ASSERT(!frame_ok(ext, sizeof ext));
+    ASSERT(!frame_ok(reserved, sizeof reserved));
+    ASSERT(!frame_ok(trailing, sizeof trailing));
+    ASSERT(frame_ok(trailing, 1)); /* an empty map is well-formed */
+    unsigned char deep[64];
+    size_t n = 0;
+    deep[n++] = 0x81;
+    deep[n++] = 0xa1;
+    deep[n++] = 'k';
+    for (int i = 0; i < 20; i++)
+        deep[n++] = 0x91; /* arrays nested 20 deep */
+    deep[n++] = 0x01;
+    ASSERT(!frame_ok(deep, n));
+    ASSERT(!frame_ok(deep, 0));
+}
+
+TEST(check_survives_random_bytes)
+{
+    unsigned char buf[256];
+    unsigned s = 12345;
+    for (int round = 0; round < 200000; round++) {
+        size_t n = 1 + (size_t)(round % 255);
+        for (size_t i = 0; i < n; i++) {
+            s = s * 1103515245u + 12345u;
+            buf[i] = (unsigned char)(s >> 16);
+        }
+        buf[0] = (unsigned char)(0x80 | (buf[0] & 0x0f));
+        goose__wire_check(buf, n); /* must not crash or read past n */
+    }
+}
+
+static void fill(goose_stats *s, int requests)
+{
+    for (int i = 0; i < requests; i++) {
+        const char *name = i % 3 == 0 ? "/" : i % 3 == 1 ? "/node/[id]" : "login";
+        int status = i % 50 == 0 ? 404 : 200;
+        goose__stats_record(s, i % 3 == 2 ? "POST" : "GET", name, status,
+                            100 + (uint64_t)(i * 7919) % 200000,
+                            status == 404 ? "404 Not Found" : NULL);
+        goose__stats_record_tx(s, (size_t)(i % 2), status != 404, 500);
+    }
+    s->iterations[1] += (uint64_t)requests / 10;
+}
+
+static size_t packed_size(const goose_stats *s, msgpack_sbuffer *sb)
+{
+    msgpack_packer pk;
+    msgpack_sbuffer_init(sb);
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+    goose__pack_stats(&pk, s);
+    return sb->size;
+}
+
+TEST(stats_round_trip)
+{
+    goose_stats a, b;
+    ASSERT_EQ(goose__stats_init(&a, 2, 2), 0);
+    ASSERT_EQ(goose__stats_init(&b, 2, 2), 0);
+    fill(&a, 3000);
+    msgpack_sbuffer sb;
+    packed_size(&a, &sb);
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    ASSERT_EQ(msgpack_unpack_next(&u, sb.data, sb.size, &off), MSGPACK_UNPACK_SUCCESS);
+    ASSERT_EQ(goose__unpack_stats(&u.data, &b), 0);
+    ASSERT_EQ(b.requests, a.requests);
+    ASSERT_EQ(b.failures, a.failures);
+    ASSERT_EQ(b.nreqs, a.nreqs);
+    ASSERT_EQ(b.nerrs, a.nerrs);
+    for (size_t i = 0; i < a.nreqs; i++) {
+        goose_req_stat *x = a.reqs[i], *y = goose__stats_request(&b, x->method, x->name);
+        ASSERT_EQ(y->success, x->success);
+        ASSERT_EQ(y->fail, x->fail);
+        ASSERT_EQ(y->nstatuses, x->nstatuses);
+        ASSERT_EQ(memcmp(&y->hist, &x->hist, sizeof x->hist), 0);
+    }
+    ASSERT_EQ(memcmp(&b.all, &a.all, sizeof a.all), 0);
+    ASSERT_EQ(b.txs[1].fail, a.txs[1].fail);
+    ASSERT_EQ(b.iterations[1], a.iterations[1]);
+    /* a shard that disagrees about transactions or scenarios is refused */
+    goose_stats c;
+    ASSERT_EQ(goose__stats_init(&c, 1, 2), 0);
+    ASSERT_EQ(goose__unpack_stats(&u.data, &c), -1);
+    msgpack_unpacked_destroy(&u);
+    msgpack_sbuffer_destroy(&sb);
+    goose__stats_free(&a);
+    goose__stats_free(&b);
+    goose__stats_free(&c);
+}
+
+TEST(message_size_does_not_grow_with_requests)
+{
+    goose_stats a, b;
+    ASSERT_EQ(goose__stats_init(&a, 2, 2), 0);
+    ASSERT_EQ(goose__stats_init(&b, 2, 2), 0);
+    fill(&a, 1000);
+    fill(&b, 100000);
+    msgpack_sbuffer sa, sbb;
+    size_t small = packed_size(&a, &sa), large = packed_size(&b, &sbb);
+    printf("metrics delta: %zu bytes at 1k requests, %zu at 100k\n", small, large);
+    /* bounded by the histograms' buckets, not by the requests */
+    ASSERT_LT(large, 8 * goose__hist_encoded_max());
+    ASSERT_LT(large, small * 20);
+    msgpack_sbuffer_destroy(&sa);
+    msgpack_sbuffer_destroy(&sbb);
+    goose__stats_free(&a);
+    goose__stats_free(&b);
+}
+
+static goose_attack *build(unsigned weight, const char *host)
+{
+    goose_attack *a = goose_attack_new();
+    goose_taskset *ts = goose_taskset_new("browse");
+    goose_taskset_add_transaction(ts, "read", noop);
+    goose_scenario *s = goose_scenario_new("S");
+    goose_scenario_set_weight(s, 2);
+    goose_scenario_set_wait_time(s, 1, 5);
+    if (host)
+        goose_scenario_set_host(s, host);
+    goose_transaction_set_weight(goose_scenario_add_transaction(s, "t", noop), weight);
+    goose_scenario_add_taskset(s, ts);
+    goose_attack_add_scenario(a, s);
+    return a;
+}
+
+TEST(hash_is_stable_and_sensitive)
+{
+    char h1[65], h2[65], h3[65], h4[65];
+    goose_attack *a = build(3, NULL), *b = build(3, NULL), *c = build(4, NULL),
+                 *d = build(3, "http://127.0.0.1:1");
+    ASSERT_EQ(goose__gaggle_hash(a, h1), 0);
+    ASSERT_EQ(goose__gaggle_hash(b, h2), 0);
+    ASSERT_EQ(goose__gaggle_hash(c, h3), 0);
+    ASSERT_EQ(goose__gaggle_hash(d, h4), 0);
+    ASSERT_EQ(strlen(h1), 64);
+    ASSERT_STR_EQ(h1, h2);
+    ASSERT(strcmp(h1, h3) != 0);
+    ASSERT(strcmp(h1, h4) != 0);
+    goose_attack_free(a);
+    goose_attack_free(b);
+    goose_attack_free(c);
+    goose_attack_free(d);
+}
+
+TEST_MAIN(TEST_ENTRY(check_accepts_real_messages), TEST_ENTRY(check_refuses_hostile_shapes),
+          TEST_ENTRY(check_survives_random_bytes), TEST_ENTRY(stats_round_trip),
+          TEST_ENTRY(message_size_does_not_grow_with_requests),
+          TEST_ENTRY(hash_is_stable_and_sensitive))
