@@ -184,6 +184,31 @@ if [ "$CALLGRIND" = 1 ] && command -v valgrind >/dev/null; then
     fi
 fi
 
+# --- Gaggle: standalone vs 1 Manager + 2 Workers, same users -----------------
+gaggle_run() { # standalone and gaggle, each with $CONNS users, no wait
+    local mport
+    say "gaggle: standalone --threads 1 -u $CONNS vs manager + 2 workers (--threads 1 each) ..."
+    run g-standalone "$OUT/loadtest" --host "$URL" --threads 1 -u "$CONNS" -r 1000 \
+        -t "${DURATION}s" --no-reset-metrics --report-file "$OUT/g-standalone.json" -q
+    mport=$(free_port)
+    rm -f "$OUT/g-manager.json"
+    taskset -c 1 /usr/bin/time -o "$OUT/g-manager.time" -f '%e %U %S %M' "$OUT/loadtest" --manager \
+        --expect-workers 2 --manager-bind-host 127.0.0.1 --manager-bind-port "$mport" \
+        --host "$URL" -u "$CONNS" -r 1000 -t "${DURATION}s" --no-reset-metrics \
+        --report-file "$OUT/g-manager.json" -q > "$OUT/g-manager.txt" 2>&1 &
+    local pids=$!
+    for w in 1 2; do
+        taskset -c 1 "$OUT/loadtest" --worker --manager-port "$mport" --threads 1 -q \
+            > "$OUT/g-worker$w.txt" 2>&1 &
+        pids="$pids $!"
+    done
+    wait $pids || true
+    cc -O2 -std=c11 -D_GNU_SOURCE -Iinclude -Ilib bench/msgsize.c lib/libgoose.a \
+        $(pkg-config --libs libcurl libevent libevent_pthreads msgpack openssl jansson) -lpthread -lm \
+        -o "$OUT/msgsize" && "$OUT/msgsize" > "$OUT/g-msgsize.txt"
+}
+gaggle_run
+
 # --- report -----------------------------------------------------------------
 status=0
 python3 bench/summarize.py --out "$OUT" --results bench/RESULTS.md --duration "$DURATION" \
@@ -193,4 +218,5 @@ if [ -s "$OUT/callgrind-goose-inclusive.txt" ]; then
     say "callgrind, libgoose, inclusive, top 30 without recursion copies (bench/out/callgrind-goose-inclusive.txt):"
     python3 bench/summarize.py --top "$OUT/callgrind-goose-inclusive.txt" 30
 fi
+python3 bench/gaggle_summary.py "$OUT" bench/RESULTS.md "$DURATION" "$CONNS" || status=1
 exit "$status"

@@ -50,6 +50,7 @@ struct opts {
 	unsigned port;
 	const char *port_file;
 	const char *log_path;
+	const char *netns_address;	/* an IPv4 address of a test's netns */
 };
 
 struct path_entry {
@@ -100,7 +101,9 @@ struct slow {
 static void usage(FILE *f)
 {
 	fputs("usage: goose-target [--port N] [--host 127.0.0.1] "
-	    "[--port-file PATH] [--access-log PATH]\n", f);
+	    "[--port-file PATH] [--access-log PATH]\n"
+	    "       [--test-netns-address IPV4]  (only inside a network "
+	    "namespace a test created)\n", f);
 }
 
 /* Strict decimal: digits only, no sign, value <= max. */
@@ -833,6 +836,21 @@ static int resolve_host(const char *host, unsigned port,
 	return -1;
 }
 
+/* A test that made its own network namespace may bind an address there. */
+static int resolve_netns(const char *addr, unsigned port,
+    struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) != 1)
+		return -1;
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)port);
+	*len = sizeof(*sin);
+	return 0;
+}
+
 static unsigned bound_port(evutil_socket_t fd)
 {
 	struct sockaddr_storage ss;
@@ -851,7 +869,8 @@ static int app_listen(struct app *app, const struct opts *o, unsigned *port)
 	socklen_t len;
 	struct evconnlistener *lev;
 
-	if (resolve_host(o->host, o->port, &ss, &len) < 0)
+	if ((o->netns_address ? resolve_netns(o->netns_address, o->port, &ss, &len)
+	    : resolve_host(o->host, o->port, &ss, &len)) < 0)
 		return -1;
 	lev = evconnlistener_new_bind(app->base, NULL, NULL,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
@@ -1024,6 +1043,8 @@ static int parse_opt(int argc, char **argv, int *i, struct opts *o)
 		o->port_file = v;
 	} else if ((v = flag_value(argc, argv, i, "--access-log")) != NULL) {
 		o->log_path = v;
+	} else if ((v = flag_value(argc, argv, i, "--test-netns-address")) != NULL) {
+		o->netns_address = v;
 	} else {
 		fprintf(stderr, "goose-target: unknown argument '%s'\n",
 		    argv[*i]);
@@ -1051,7 +1072,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		if (parse_opt(argc, argv, &i, o) < 0)
 			return -1;
 	}
-	if (resolve_host(o->host, 0, &ss, &len) < 0) {
+	if (o->netns_address && resolve_netns(o->netns_address, 0, &ss, &len) < 0) {
+		fprintf(stderr, "goose-target: bad --test-netns-address '%s'\n",
+		    o->netns_address);
+		return -1;
+	}
+	if (!o->netns_address && resolve_host(o->host, 0, &ss, &len) < 0) {
 		fprintf(stderr, "goose-target: refusing to bind '%s': only "
 		    "127.0.0.1, ::1 or localhost\n", o->host);
 		return -1;
@@ -1061,7 +1087,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { NULL, 0, NULL, NULL };
+	struct opts o = { NULL, 0, NULL, NULL, NULL };
 	struct app *app;
 	unsigned port = 0;
 	int rc = 1;
