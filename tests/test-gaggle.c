@@ -269,6 +269,31 @@ TEST(late_worker_is_refused)
     teardown();
 }
 
+TEST(ctrl_c_on_manager_stops_the_gaggle_gracefully)
+{
+    setup();
+    char port[8], report[256];
+    snprintf(port, sizeof port, "%d", free_port());
+    snprintf(report, sizeof report, "%s/report.json", dir);
+    pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "2", PORT_ARGS(port),
+                    "--host", tgt.url, "-u", "6", "-r", "60", "-t", "60s",
+                    "--no-reset-metrics", "--report-file", report, NULL);
+    pid_t w0 = spawn("worker0", NULL, "--worker", "--manager-port", port, NULL);
+    pid_t w1 = spawn("worker1", NULL, "--worker", "--manager-port", port, NULL);
+    sleep(2);
+    kill(m, SIGINT);
+    ASSERT_EQ(wait_exit(m, 15), 0);
+    ASSERT_EQ(wait_exit(w0, 10), 0);
+    ASSERT_EQ(wait_exit(w1, 10), 0);
+    json_t *r = load_report(report), *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(workers_sum(r, "done"), 2);
+    ASSERT_EQ(report_total(r), target_total(stats));
+    ASSERT_EQ(target_count(stats, "/logout"), target_count(stats, "/login")); /* on_stop ran */
+    json_decref(r);
+    json_decref(stats);
+    teardown();
+}
+
 static int dial(const char *port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -401,6 +426,7 @@ TEST(embedded_worker_service_keeps_serving)
 
 TEST_MAIN(TEST_ENTRY(three_workers_exact_totals),
           TEST_ENTRY(embedded_worker_service_keeps_serving), TEST_ENTRY(lost_worker_is_reported),
-          TEST_ENTRY(lost_manager_stops_workers), TEST_ENTRY(other_load_test_is_refused),
+          TEST_ENTRY(lost_manager_stops_workers),
+          TEST_ENTRY(ctrl_c_on_manager_stops_the_gaggle_gracefully), TEST_ENTRY(other_load_test_is_refused),
           TEST_ENTRY(no_hash_check_accepts_it), TEST_ENTRY(late_worker_is_refused),
           TEST_ENTRY(hostile_bytes_close_one_connection))
