@@ -57,7 +57,7 @@ ifeq ($(V),1)
 Q :=
 endif
 
-.PHONY: all deps lib examples target tests check check-fast check-san demo \
+.PHONY: all deps lib examples target tests check check-fast demo \
         install uninstall bench clean fuzz
 
 all: $(DEPS_OK) lib examples target
@@ -115,12 +115,6 @@ $(BUILD)/tests/%: tests/%.c tests/test.h tests/e2e.h $(ARFILE) | $(BUILD)/.test-
 
 check-fast: all tests
 	$(Q)GOOSE_BUILD=$(BUILD) bash tests/run.sh $(BUILD)/tests
-
-# The sanitizer build runs the C tests again (ASan+UBSan).
-check-san:
-	$(Q)$(MAKE) --no-print-directory SAN=1 BUILD=build-san tests target
-	$(Q)GOOSE_BUILD=build-san TEST_NO_SCRIPTS=1 ASAN_OPTIONS=detect_leaks=1 \
-		bash tests/run.sh build-san/tests
 
 check: all tests
 	$(Q)GOOSE_BUILD=$(BUILD) GOOSE_CHECK_SAN=1 bash tests/check.sh

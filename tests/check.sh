@@ -12,7 +12,7 @@ read -r p1 f1 s1 <<<"$(summary "$build/check.log")"
 p2=0 f2=0 s2=0
 if [ -n "${GOOSE_CHECK_SAN:-}" ]; then
     echo "--- the same C tests built with ASan+UBSan ---"
-    if make -s --no-print-directory SAN=1 BUILD=build-san tests target >build-san.log 2>&1; then
+    if make -s --no-print-directory SAN=1 BUILD=build-san tests target examples >build-san.log 2>&1; then
         GOOSE_BUILD=build-san TEST_NO_SCRIPTS=1 TEST_LOG_DIR=build-san/logs \
         ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
             bash tests/run.sh build-san/tests | sed 's/^\(ok\|FAIL\|skip\)\( *\)/\1\2san:/' | tee build-san/check.log
