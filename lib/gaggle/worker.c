@@ -108,6 +108,11 @@ static int read_options(worker *w, const msgpack_object *msg, uint64_t *total)
     o->users = w->nslots;
     free(o->host);
     o->host = host[0] ? strdup(host) : NULL;
+    for (size_t i = 0; i < o->nresolve; i++) /* the Manager's list replaces any */
+        free(o->resolve[i]);
+    free(o->resolve);
+    o->resolve = NULL;
+    o->nresolve = 0;
     const msgpack_object *resolve = goose__map_get(msg, "resolve");
     for (uint32_t i = 0; resolve && resolve->type == MSGPACK_OBJECT_ARRAY &&
                          i < resolve->via.array.size; i++) {
