@@ -181,6 +181,7 @@ TEST(main_refuses_bad_input)
     REFUSED("--worker", "--run-time", "5s");
     REFUSED("--worker", "--host", "http://127.0.0.1:1");
     REFUSED("--worker", "--report-file", "x.json");
+    REFUSED("--worker", "--resolve", "a:80:127.0.0.1");
     REFUSED("--expect-workers", "2"); /* Gaggle options need a mode */
     REFUSED("--manager-host", "127.0.0.1");
     REFUSED("--threshold", "p95<1s");
