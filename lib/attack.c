@@ -179,3 +179,22 @@ char *goose_attack_report(const goose_attack *a, const char *format)
     return NULL;
 }
 
+
+/* Every run (standalone, Manager, Worker) holds the attack for its length. */
+int goose__run_begin(goose_attack *a, int clear_stop)
+{
+    if (!a)
+        return GOOSE_EINVAL;
+    if (atomic_exchange(&a->running, 1))
+        return goose__fail(a, GOOSE_ESTATE, "the attack is already running");
+    if (clear_stop)
+        atomic_store(&a->stop, 0);
+    a->error[0] = '\0';
+    return GOOSE_OK;
+}
+
+void goose__run_end(goose_attack *a)
+{
+    atomic_store(&a->stop, 0); /* the next run starts afresh */
+    atomic_store(&a->running, 0);
+}

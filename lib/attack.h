@@ -211,6 +211,10 @@ typedef struct goose_plan {
 int goose__plan_build(goose_attack *a, goose_plan *plan);
 void goose__plan_free(goose_plan *plan);
 
+/* attack.c: a run holds the attack; stop requests end with it. */
+int goose__run_begin(goose_attack *a, int clear_stop);
+void goose__run_end(goose_attack *a);
+
 /* setup.c: options and registry -> engine configuration, plan, results. */
 int goose__run_setup(goose_attack *a, goose_run_config *cfg, goose_plan *plan);
 void goose__run_teardown(goose_run_config *cfg, goose_plan *plan);

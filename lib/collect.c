@@ -16,24 +16,22 @@ static double since(uint64_t from_us, uint64_t to_us)
 static int series_push(goose_series *s, uint64_t users, double rps,
                        uint64_t p95, uint64_t fails)
 {
+#define GROW(field)                                                            \
+    do {                                                                       \
+        void *q_ = realloc(s->field, cap * sizeof *s->field);                  \
+        if (!q_)                                                               \
+            return -1;                                                         \
+        s->field = q_;                                                         \
+    } while (0)
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 64;
-        uint64_t *u = realloc(s->users, cap * sizeof *u);
-        if (u)
-            s->users = u;
-        double *r = realloc(s->rps, cap * sizeof *r);
-        if (r)
-            s->rps = r;
-        uint64_t *p = realloc(s->p95_us, cap * sizeof *p);
-        if (p)
-            s->p95_us = p;
-        uint64_t *f = realloc(s->fails, cap * sizeof *f);
-        if (f)
-            s->fails = f;
-        if (!u || !r || !p || !f)
-            return -1;
+        GROW(users);
+        GROW(rps);
+        GROW(p95_us);
+        GROW(fails);
         s->cap = cap;
     }
+#undef GROW
     s->users[s->n] = users;
     s->rps[s->n] = rps;
     s->p95_us[s->n] = p95;

@@ -62,20 +62,17 @@ static int run_engine(goose_attack *a, goose_run_config *cfg)
 
 int goose_attack_run(goose_attack *a)
 {
-    if (!a)
-        return GOOSE_EINVAL;
-    if (atomic_exchange(&a->running, 1))
-        return goose__fail(a, GOOSE_ESTATE, "the attack is already running");
-    atomic_store(&a->stop, 0);
-    a->error[0] = '\0';
+    int rc = goose__run_begin(a, 1);
+    if (rc != GOOSE_OK)
+        return rc;
     goose_run_config cfg;
     goose_plan plan;
-    int rc = goose__run_setup(a, &cfg, &plan);
+    rc = goose__run_setup(a, &cfg, &plan);
     if (rc == GOOSE_OK)
         rc = run_engine(a, &cfg);
     if (rc == GOOSE_OK)
         rc = goose__report_write_files(a);
     goose__run_teardown(&cfg, &plan);
-    atomic_store(&a->running, 0);
+    goose__run_end(a);
     return rc;
 }

@@ -526,14 +526,11 @@ static int finish(manager *m)
 
 int gaggle_manager_run(goose_attack *a)
 {
-    if (!a)
-        return GOOSE_EINVAL;
-    if (atomic_exchange(&a->running, 1))
-        return goose__fail(a, GOOSE_ESTATE, "the attack is already running");
-    atomic_store(&a->stop, 0);
-    a->error[0] = '\0';
+    int rc = goose__run_begin(a, 1);
+    if (rc != GOOSE_OK)
+        return rc;
     manager m = {.a = a};
-    int rc = prepare(&m);
+    rc = prepare(&m);
     if (rc == GOOSE_OK) {
         struct timeval tick = {0, TICK_MS * 1000};
         event_add(m.timer, &tick);
@@ -541,7 +538,6 @@ int gaggle_manager_run(goose_attack *a)
         rc = finish(&m);
     }
     manager_free(&m);
-    atomic_store(&a->stop, 0);
-    atomic_store(&a->running, 0);
+    goose__run_end(a);
     return rc;
 }

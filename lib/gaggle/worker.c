@@ -399,13 +399,12 @@ static void worker_free(worker *w)
 
 int gaggle_worker_run(goose_attack *a)
 {
-    if (!a)
-        return GOOSE_EINVAL;
-    if (atomic_exchange(&a->running, 1))
-        return goose__fail(a, GOOSE_ESTATE, "the attack is already running");
-    a->error[0] = '\0';
+    /* a stop asked before this thread got here still counts */
+    int rc = goose__run_begin(a, 0);
+    if (rc != GOOSE_OK)
+        return rc;
     worker w = {.a = a, .rc = GOOSE_OK};
-    int rc = prepare(&w);
+    rc = prepare(&w);
     if (rc == GOOSE_OK) {
         struct timeval tick = {0, TICK_MS * 1000};
         event_add(w.timer, &tick);
@@ -415,8 +414,7 @@ int gaggle_worker_run(goose_attack *a)
             goose__log(a, GOOSE_LOG_INFO, "test over: this worker is done");
     }
     worker_free(&w);
-    atomic_store(&a->stop, 0); /* the next run starts afresh */
-    atomic_store(&a->running, 0);
+    goose__run_end(a);
     return rc;
 }
 
