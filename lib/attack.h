@@ -88,6 +88,8 @@ typedef struct goose_options {
     char *manager_host;
     unsigned manager_port;
     uint64_t gaggle_timeout_us;
+    char *gaggle_key;
+    char *gaggle_key_file;
     uint64_t set_mask;      /* bit i: option i of the table was given */
 } goose_options;
 

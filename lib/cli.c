@@ -191,9 +191,17 @@ static int apply_all(goose_attack *a, const cli_args *args)
         if (apply(a, &o, source))
             return EXIT_CONFIG;
     }
-    for (size_t i = 0; i < args->n; i++)
+    for (size_t i = 0; i < args->n; i++) {
+        /* every user of the machine can read a process's arguments */
+        if (!strcmp(args->opts[i].info->name, "gaggle-key")) {
+            fprintf(stderr, "error: --gaggle-key on the command line is visible to every "
+                            "user of this machine (ps): use --gaggle-key-file or "
+                            "GOOSE_GAGGLE_KEY\n");
+            return EXIT_CONFIG;
+        }
         if (apply(a, &args->opts[i], ""))
             return EXIT_CONFIG;
+    }
     return 0;
 }
 
@@ -239,7 +247,8 @@ static int check_mode(goose_attack *a)
 {
     static const char *const gaggle_only[] = {
         "expect-workers", "no-hash-check", "manager-bind-host", "manager-bind-port",
-        "manager-host", "manager-port", "gaggle-timeout", NULL};
+        "manager-host", "manager-port", "gaggle-timeout", "gaggle-key",
+        "gaggle-key-file", NULL};
     if (a->opt.manager || a->opt.worker)
         return 0;
     for (size_t i = 0; gaggle_only[i]; i++) {

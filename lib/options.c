@@ -316,6 +316,20 @@ static int opt_gaggle_timeout(goose_options *o, const char *v, char *err, size_t
     return rc;
 }
 
+static int opt_gaggle_key(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    if (!*v)
+        return FAIL("--gaggle-key is empty");
+    return set_string(&o->gaggle_key, v);
+}
+
+static int opt_gaggle_key_file(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    if (!*v)
+        return FAIL("--gaggle-key-file needs a file name");
+    return set_string(&o->gaggle_key_file, v);
+}
+
 #define FLAG_PARSER(fn, field)                                                 \
     static int fn(goose_options *o, const char *v, char *err, size_t errlen)   \
     {                                                                          \
@@ -390,8 +404,8 @@ static const option_def options[] = {
     {{"manager-host", 0, 1, 0, "HOST", "Manager a Worker connects to (default 127.0.0.1)", 1}, opt_manager_host},
     {{"manager-port", 0, 1, 0, "PORT", "port of the Manager (default 5115)", 1}, opt_manager_port},
     {{"gaggle-timeout", 0, 1, 0, "TIME", "a Gaggle peer silent this long is lost (default 5s)", 1}, opt_gaggle_timeout},
-    {{"gaggle-key", 0, 1, 0, "KEY", "pre-shared Gaggle key", 0}, NULL},
-    {{"gaggle-key-file", 0, 1, 0, "FILE", "file holding the Gaggle key", 0}, NULL},
+    {{"gaggle-key", 0, 1, 0, "KEY", "pre-shared Gaggle key: GOOSE_GAGGLE_KEY only, never a flag (ps shows flags)", 1}, opt_gaggle_key},
+    {{"gaggle-key-file", 0, 1, 0, "FILE", "file holding the pre-shared Gaggle key (at least 16 bytes)", 1}, opt_gaggle_key_file},
     {{"tls-cert", 0, 1, 0, "FILE", "Manager TLS certificate", 0}, NULL},
     {{"tls-key", 0, 1, 0, "FILE", "Manager TLS key", 0}, NULL},
     {{"tls-ca", 0, 1, 0, "FILE", "CA to verify the Gaggle peer", 0}, NULL},
@@ -478,11 +492,23 @@ static void free_list(char **list, size_t n)
     free(list);
 }
 
+/* A key is wiped before its memory goes back to the allocator. */
+static void wipe_string(char *s)
+{
+    volatile char *p = s;
+    while (*p)
+        *p++ = '\0';
+}
+
 void goose__options_free(goose_options *o)
 {
     free(o->host);
     free(o->manager_bind_host);
     free(o->manager_host);
+    if (o->gaggle_key)
+        wipe_string(o->gaggle_key);
+    free(o->gaggle_key);
+    free(o->gaggle_key_file);
     free_list(o->report_files, o->nreport_files);
     free_list(o->resolve, o->nresolve);
     memset(o, 0, sizeof *o);

@@ -12,9 +12,12 @@
 #include <time.h>
 
 #include "attack.h"
+#include "gaggle/gaggle.h"
 
 static target tgt;
 static char dir[128];
+
+static int dial(const char *port);
 
 static int free_port(void)
 {
@@ -294,6 +297,136 @@ TEST(ctrl_c_on_manager_stops_the_gaggle_gracefully)
     teardown();
 }
 
+static void write_key(const char *name, const char *key)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    ASSERT_NOT_NULL(f);
+    fprintf(f, "%s\n", key);
+    fclose(f);
+    chmod(path, 0600);
+}
+
+/* A Manager with the key file `mkey` (NULL: none) and one Worker with
+ * `wkey`; returns the Worker's exit status, and the Manager's in *mrc. */
+static int keyed_pair(const char *mkey, const char *wkey, int *mrc)
+{
+    char port[8], mk[256], wk[256];
+    snprintf(port, sizeof port, "%d", free_port());
+    snprintf(mk, sizeof mk, "%s/%s", dir, mkey ? mkey : "");
+    snprintf(wk, sizeof wk, "%s/%s", dir, wkey ? wkey : "");
+    pid_t m = mkey ? spawn("manager", NULL, "--manager", "--expect-workers", "1",
+                           PORT_ARGS(port), "--gaggle-key-file", mk, "--host", tgt.url,
+                           "-u", "2", "-r", "20", "-t", "1s", "--gaggle-timeout", "2s", NULL)
+                   : spawn("manager", NULL, "--manager", "--expect-workers", "1",
+                           PORT_ARGS(port), "--host", tgt.url, "-u", "2", "-r", "20", "-t",
+                           "1s", "--gaggle-timeout", "2s", NULL);
+    pid_t w = wkey ? spawn("worker", NULL, "--worker", "--manager-port", port,
+                           "--gaggle-key-file", wk, NULL)
+                   : spawn("worker", NULL, "--worker", "--manager-port", port, NULL);
+    int wrc = wait_exit(w, 15);
+    if (wrc == 0) {
+        *mrc = wait_exit(m, 15);
+    } else {
+        kill(m, SIGINT); /* it still waits for a worker */
+        *mrc = wait_exit(m, 15);
+    }
+    return wrc;
+}
+
+TEST(right_key_joins)
+{
+    setup();
+    write_key("a.key", "0123456789abcdef0123456789abcdef");
+    write_key("a2.key", "0123456789abcdef0123456789abcdef");
+    int mrc;
+    ASSERT_EQ(keyed_pair("a.key", "a2.key", &mrc), 0);
+    ASSERT_EQ(mrc, 0);
+    json_t *stats = target_json(&tgt, "/stats");
+    ASSERT_GT(target_total(stats), 0);
+    json_decref(stats);
+    teardown();
+}
+
+TEST(wrong_key_is_refused_both_ways)
+{
+    setup();
+    write_key("a.key", "0123456789abcdef0123456789abcdef");
+    write_key("b.key", "fedcba9876543210fedcba9876543210");
+    int mrc;
+    /* the worker meets a manager that cannot prove the worker's key: the
+       rogue manager case; the worker starts no user */
+    ASSERT_EQ(keyed_pair("a.key", "b.key", &mrc), 1);
+    ASSERT(log_has("worker", "the manager cannot prove the gaggle key"));
+    json_t *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(target_total(stats), 0);
+    json_decref(stats);
+    ASSERT_EQ(mrc, 1); /* stopped before any worker joined */
+    teardown();
+}
+
+TEST(key_on_one_side_only_is_refused)
+{
+    setup();
+    write_key("a.key", "0123456789abcdef0123456789abcdef");
+    int mrc;
+    ASSERT_EQ(keyed_pair("a.key", NULL, &mrc), 1);
+    ASSERT(log_has("worker", "the manager requires a gaggle key"));
+    ASSERT_EQ(keyed_pair(NULL, "a.key", &mrc), 1);
+    ASSERT(log_has("worker", "refusing an unauthenticated manager"));
+    json_t *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(target_total(stats), 0);
+    json_decref(stats);
+    teardown();
+}
+
+/* A raw client that knows the protocol but not the key learns nothing. */
+TEST(worker_without_proof_learns_nothing)
+{
+    setup();
+    write_key("a.key", "0123456789abcdef0123456789abcdef");
+    char port[8], mk[256];
+    snprintf(port, sizeof port, "%d", free_port());
+    snprintf(mk, sizeof mk, "%s/a.key", dir);
+    pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "1", PORT_ARGS(port),
+                    "--gaggle-key-file", mk, "--host", tgt.url, "-u", "2", "-t", "1s", NULL);
+    int fd = dial(port);
+    gaggle_out o;
+    unsigned char nonce[GAGGLE_NONCE] = {1};
+    goose__out_begin(&o, "hello", 2);
+    goose__out_u64(&o, "version", GAGGLE_PROTOCOL_VERSION);
+    goose__out_bin(&o, "nonce", nonce, sizeof nonce);
+    goose__out_finish(&o);
+    ASSERT_EQ(write(fd, o.sb.data, o.sb.size), (ssize_t)o.sb.size);
+    goose__out_free(&o);
+    unsigned char fake[GAGGLE_PROOF] = {0};
+    goose__out_begin(&o, "auth", 3);
+    goose__out_str(&o, "hash", "x");
+    goose__out_str(&o, "name", "intruder");
+    goose__out_bin(&o, "proof", fake, sizeof fake);
+    goose__out_finish(&o);
+    ASSERT_EQ(write(fd, o.sb.data, o.sb.size), (ssize_t)o.sb.size);
+    goose__out_free(&o);
+    char buf[8192];
+    size_t got = 0;
+    ssize_t n;
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    while ((n = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
+        got += (size_t)n;
+    close(fd);
+    buf[got] = '\0';
+    ASSERT(memmem(buf, got, "challenge", 9));
+    ASSERT(memmem(buf, got, "authentication failed", 21));
+    ASSERT(!memmem(buf, got, "welcome", 7)); /* no configuration, no host */
+    ASSERT(!memmem(buf, got, tgt.url + 7, strlen(tgt.url + 7)));
+    kill(m, SIGINT);
+    wait_exit(m, 10);
+    ASSERT(log_has("manager", "failed the key check: the worker's key proof is wrong"));
+    teardown();
+}
+
 static int dial(const char *port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -429,4 +562,7 @@ TEST_MAIN(TEST_ENTRY(three_workers_exact_totals),
           TEST_ENTRY(lost_manager_stops_workers),
           TEST_ENTRY(ctrl_c_on_manager_stops_the_gaggle_gracefully), TEST_ENTRY(other_load_test_is_refused),
           TEST_ENTRY(no_hash_check_accepts_it), TEST_ENTRY(late_worker_is_refused),
-          TEST_ENTRY(hostile_bytes_close_one_connection))
+          TEST_ENTRY(hostile_bytes_close_one_connection), TEST_ENTRY(right_key_joins),
+          TEST_ENTRY(wrong_key_is_refused_both_ways),
+          TEST_ENTRY(key_on_one_side_only_is_refused),
+          TEST_ENTRY(worker_without_proof_learns_nothing))

@@ -10,6 +10,7 @@
 
 #define GAGGLE_HEARTBEAT_US 1000000
 #define GAGGLE_MAX_THREADS 1024 /* per Worker: shard index = worker * this + thread */
+#define GAGGLE_HANDSHAKE_FRAME_MAX 4096 /* before a peer has proven itself */
 
 /* One TCP connection carrying frames.  Callbacks never free the peer: they
  * close it, and its owner frees closed peers from its own timer. */
@@ -27,6 +28,7 @@ struct gaggle_peer {
     uint64_t opened_us;
     int closed;           /* no more callbacks; free it */
     int flushing;         /* closing once the output is written */
+    uint32_t max_frame;   /* small until the peer has proven the key */
     char addr[64];
 };
 
@@ -46,6 +48,29 @@ void goose__peer_close(gaggle_peer *p, const char *why);
 void goose__peer_free(gaggle_peer *p);
 
 int goose__gaggle_hash(const goose_attack *a, char out[65]);
+
+/* auth.c: the pre-shared key and the mutual challenge-response. */
+#define GAGGLE_NONCE 32
+#define GAGGLE_PROOF 32
+typedef struct gaggle_key {
+    int set;
+    size_t len;
+    unsigned char bytes[1024];
+} gaggle_key;
+
+int goose__gaggle_load_key(goose_attack *a, gaggle_key *k);
+int goose__gaggle_nonce(unsigned char out[GAGGLE_NONCE]);
+/* HMAC-SHA256(key, "libgoose gaggle vN ROLE" || first || second) */
+void goose__gaggle_proof(const gaggle_key *k, const char *role,
+                         const unsigned char *first, const unsigned char *second,
+                         unsigned char out[GAGGLE_PROOF]);
+/* 1 when proof (a msgpack bin) is right; compared in constant time. */
+int goose__gaggle_proof_ok(const gaggle_key *k, const char *role,
+                           const unsigned char *first, const unsigned char *second,
+                           const msgpack_object *proof);
+int goose__get_nonce(const msgpack_object *map, const char *key,
+                     unsigned char out[GAGGLE_NONCE]);
+void goose__out_bin(gaggle_out *o, const char *key, const void *p, size_t n);
 
 /* Options that make sense on one side only. */
 int goose__gaggle_check_options(goose_attack *a, int manager);

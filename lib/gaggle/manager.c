@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <event2/listener.h>
 #include <netdb.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +34,13 @@ typedef struct mworker {
     double offset_ms;
 } mworker;
 
+/* A connection, and where it is in the handshake. */
 typedef struct conn {
     gaggle_peer *peer;
     struct conn *next;
+    int challenged;                       /* "challenge" sent, "auth" due */
+    unsigned char nonce_w[GAGGLE_NONCE];  /* the Worker's */
+    unsigned char nonce_m[GAGGLE_NONCE];  /* ours */
 } conn;
 
 typedef struct manager {
@@ -50,6 +55,7 @@ typedef struct manager {
     goose_plan plan;
     goose_collector col;
     char hash[65];
+    gaggle_key key;
     int started;
     uint64_t start_at_us;
     uint64_t last_beat_us;
@@ -137,35 +143,93 @@ static void send_ping(mworker *w)
     goose__out_free(&o);
 }
 
-static void on_hello(manager *m, gaggle_peer *p, const msgpack_object *msg)
+static conn *conn_of(manager *m, const gaggle_peer *p)
+{
+    for (conn *c = m->conns; c; c = c->next)
+        if (c->peer == p)
+            return c;
+    return NULL;
+}
+
+/* hello: a version and the Worker's nonce.  Our answer proves the key
+ * (when we have one) and says nothing about the test. */
+static void on_hello(manager *m, conn *c, const msgpack_object *msg)
 {
     uint64_t version = 0;
-    char hash[80] = "", name[128] = "";
-    char why[256];
+    char why[128];
     goose__get_u64(msg, "version", &version);
-    goose__get_str(msg, "hash", hash, sizeof hash);
-    if (goose__get_str(msg, "name", name, sizeof name) < 0 || !name[0])
-        snprintf(name, sizeof name, "%s", p->addr);
     if (version != GAGGLE_PROTOCOL_VERSION) {
         snprintf(why, sizeof why, "protocol version %llu, the manager speaks %d",
                  (unsigned long long)version, GAGGLE_PROTOCOL_VERSION);
-        { reject(m, p, why); return; }
+        reject(m, c->peer, why);
+        return;
     }
-    if (m->started)
-        { reject(m, p, "the test has already started: wait for the next one"); return; }
+    if (goose__get_nonce(msg, "nonce", c->nonce_w) < 0 || goose__gaggle_nonce(c->nonce_m) < 0) {
+        goose__peer_close(c->peer, "hello without a nonce");
+        return;
+    }
+    gaggle_out o;
+    goose__out_begin(&o, "challenge", m->key.set ? 3 : 2);
+    goose__out_bin(&o, "nonce", c->nonce_m, GAGGLE_NONCE);
+    goose__out_bool(&o, "key", m->key.set);
+    if (m->key.set) {
+        unsigned char proof[GAGGLE_PROOF];
+        goose__gaggle_proof(&m->key, "manager", c->nonce_w, c->nonce_m, proof);
+        goose__out_bin(&o, "proof", proof, sizeof proof);
+    }
+    goose__peer_send(c->peer, &o);
+    goose__out_free(&o);
+    c->challenged = 1;
+}
+
+/* Which check of the key failed, for the Manager's log. */
+static const char *key_failure(const manager *m, const conn *c, const msgpack_object *msg)
+{
+    const msgpack_object *proof = goose__map_get(msg, "proof");
+    if (!m->key.set)
+        return proof ? "the worker has a gaggle key but this manager has none" : NULL;
+    if (!proof)
+        return "the worker has no gaggle key";
+    if (!goose__gaggle_proof_ok(&m->key, "worker", c->nonce_m, c->nonce_w, proof))
+        return "the worker's key proof is wrong (another --gaggle-key?)";
+    return NULL;
+}
+
+static void on_auth(manager *m, conn *c, const msgpack_object *msg)
+{
+    gaggle_peer *p = c->peer;
+    char hash[80] = "", name[128] = "", why[256];
+    const char *bad_key = key_failure(m, c, msg);
+    if (bad_key) {
+        goose__log(m->a, GOOSE_LOG_WARN, "worker from %s failed the key check: %s",
+                   p->addr, bad_key);
+        reject(m, p, "authentication failed: the gaggle keys differ");
+        return;
+    }
+    p->max_frame = GAGGLE_FRAME_MAX; /* a proven peer may send full frames */
+    goose__get_str(msg, "hash", hash, sizeof hash);
+    if (goose__get_str(msg, "name", name, sizeof name) < 0 || !name[0])
+        snprintf(name, sizeof name, "%s", p->addr);
+    if (m->started) {
+        reject(m, p, "the test has already started: wait for the next one");
+        return;
+    }
     mworker *w = NULL;
     for (size_t i = 0; i < m->expected && !w; i++)
         if (m->workers[i].state == W_FREE)
             w = &m->workers[i];
     if (!w) {
         snprintf(why, sizeof why, "the gaggle is full (%zu workers expected)", m->expected);
-        { reject(m, p, why); return; }
+        reject(m, p, why);
+        return;
     }
     if (strcmp(hash, m->hash) != 0) {
         snprintf(why, sizeof why, "load test hash mismatch: manager %s, worker %s",
                  m->hash, hash[0] ? hash : "(none)");
-        if (!m->a->opt.no_hash_check)
-            { reject(m, p, why); return; }
+        if (!m->a->opt.no_hash_check) {
+            reject(m, p, why);
+            return;
+        }
         goose__log(m->a, GOOSE_LOG_WARN, "%s (accepted: --no-hash-check)", why);
     }
     memset(w, 0, sizeof *w);
@@ -290,12 +354,15 @@ static void on_msg(gaggle_peer *p, const char *type, const msgpack_object *msg)
 {
     manager *m = p->owner;
     mworker *w = worker_of(m, p);
+    conn *c = w ? NULL : conn_of(m, p);
     if (w)
         on_worker_msg(m, w, type, msg);
-    else if (!strcmp(type, "hello"))
-        on_hello(m, p, msg);
+    else if (c && !c->challenged && !strcmp(type, "hello"))
+        on_hello(m, c, msg);
+    else if (c && c->challenged && !strcmp(type, "auth"))
+        on_auth(m, c, msg);
     else
-        goose__peer_close(p, "the first message must be hello");
+        goose__peer_close(p, "not the handshake (hello, then auth)");
 }
 
 static void on_close(gaggle_peer *p, const char *why)
@@ -481,6 +548,7 @@ static void manager_free(manager *m)
     if (m->base)
         event_base_free(m->base);
     free(m->workers);
+    OPENSSL_cleanse(&m->key, sizeof m->key);
     goose__collector_free(&m->col);
     goose__run_teardown(&m->cfg, &m->plan);
 }
@@ -491,6 +559,9 @@ static int prepare(manager *m)
     if (rc != GOOSE_OK)
         return rc;
     m->expected = m->a->opt.expect_workers;
+    rc = goose__gaggle_load_key(m->a, &m->key);
+    if (rc != GOOSE_OK)
+        return rc;
     if (goose__gaggle_hash(m->a, m->hash) < 0)
         return goose__fail(m->a, GOOSE_ESYS, "cannot compute the load-test hash");
     rc = goose__run_setup(m->a, &m->cfg, &m->plan);

@@ -60,10 +60,10 @@ static void on_read(struct bufferevent *bev, void *arg)
             return;
         uint32_t n = (uint32_t)head[0] << 24 | (uint32_t)head[1] << 16 |
                      (uint32_t)head[2] << 8 | head[3];
-        if (n == 0 || n > GAGGLE_FRAME_MAX) {
+        if (n == 0 || n > p->max_frame) {
             char why[96];
             snprintf(why, sizeof why, "frame of %u bytes refused (cap %u)", n,
-                     GAGGLE_FRAME_MAX);
+                     p->max_frame);
             close_with(p, why);
             return;
         }
@@ -118,6 +118,7 @@ static gaggle_peer *peer_alloc(struct event_base *base, evutil_socket_t fd,
     p->on_close = on_close;
     p->owner = owner;
     p->opened_us = p->last_rx_us = goose__now_us();
+    p->max_frame = GAGGLE_HANDSHAKE_FRAME_MAX;
     bufferevent_setcb(p->bev, on_read, on_write, on_event, p);
     bufferevent_enable(p->bev, EV_READ | EV_WRITE);
     return p;

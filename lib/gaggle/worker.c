@@ -4,6 +4,7 @@
  * A Manager that goes silent stops the Worker's users. */
 #include "gaggle/gaggle.h"
 
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,7 @@
 #define TICK_MS 50
 #define CONNECT_RETRY_US 250000
 
-enum { S_HELLO, S_READY, S_RUNNING, S_DRAINING, S_LEAVING, S_GONE };
+enum { S_HELLO, S_AUTH, S_READY, S_RUNNING, S_DRAINING, S_LEAVING, S_GONE };
 
 typedef struct worker {
     goose_attack *a;
@@ -37,6 +38,9 @@ typedef struct worker {
     uint64_t stop_at_us;
     uint64_t last_beat_us;
     uint64_t last_flush_us;
+    gaggle_key key;
+    char hash[65];
+    unsigned char nonce_w[GAGGLE_NONCE];
 } worker;
 
 static int fail(worker *w, int code, const char *fmt, const char *detail)
@@ -235,6 +239,53 @@ static void on_start(worker *w, const msgpack_object *msg)
     }
 }
 
+/* Which check of the Manager's key failed, or NULL when it proved it. */
+static const char *manager_key_failure(worker *w, const msgpack_object *msg,
+                                       const unsigned char *nonce_m)
+{
+    int has_key = 0;
+    goose__get_bool(msg, "key", &has_key);
+    if (!w->key.set)
+        return has_key ? "the manager requires a gaggle key and this worker has none "
+                         "(--gaggle-key-file or GOOSE_GAGGLE_KEY)" : NULL;
+    if (!has_key)
+        return "the manager has no gaggle key: refusing an unauthenticated manager";
+    if (!goose__gaggle_proof_ok(&w->key, "manager", w->nonce_w, nonce_m,
+                                goose__map_get(msg, "proof")))
+        return "the manager cannot prove the gaggle key: refusing it";
+    return NULL;
+}
+
+/* The Manager proved the key (or neither side has one): prove ours, and
+ * only now say which test this is. */
+static void on_challenge(worker *w, const msgpack_object *msg)
+{
+    unsigned char nonce_m[GAGGLE_NONCE];
+    char name[128];
+    const char *bad = goose__get_nonce(msg, "nonce", nonce_m) < 0
+                          ? "the manager's challenge has no nonce"
+                          : manager_key_failure(w, msg, nonce_m);
+    if (bad) {
+        fail(w, GOOSE_EFAILED, "%s", bad);
+        leave(w);
+        return;
+    }
+    w->peer->max_frame = GAGGLE_FRAME_MAX;
+    goose__gaggle_name(name, sizeof name);
+    gaggle_out o;
+    goose__out_begin(&o, "auth", w->key.set ? 3 : 2);
+    goose__out_str(&o, "hash", w->hash);
+    goose__out_str(&o, "name", name);
+    if (w->key.set) {
+        unsigned char proof[GAGGLE_PROOF];
+        goose__gaggle_proof(&w->key, "worker", nonce_m, w->nonce_w, proof);
+        goose__out_bin(&o, "proof", proof, sizeof proof);
+    }
+    goose__peer_send(w->peer, &o);
+    goose__out_free(&o);
+    w->state = S_AUTH;
+}
+
 static void on_msg(gaggle_peer *p, const char *type, const msgpack_object *msg)
 {
     worker *w = p->owner;
@@ -244,7 +295,9 @@ static void on_msg(gaggle_peer *p, const char *type, const msgpack_object *msg)
         send_pong(w, t);
     } else if (!strcmp(type, "pong")) {
         /* its arrival is the heartbeat */
-    } else if (!strcmp(type, "welcome") && w->state == S_HELLO) {
+    } else if (!strcmp(type, "challenge") && w->state == S_HELLO) {
+        on_challenge(w, msg);
+    } else if (!strcmp(type, "welcome") && w->state == S_AUTH) {
         on_welcome(w, msg);
     } else if (!strcmp(type, "start") && w->state == S_READY && !w->start_at_us) {
         on_start(w, msg);
@@ -344,22 +397,21 @@ static int connect_manager(worker *w)
     return GOOSE_OK;
 }
 
-static void send_hello(worker *w, const char *hash)
+static int send_hello(worker *w)
 {
-    char name[128];
-    goose__gaggle_name(name, sizeof name);
+    if (goose__gaggle_nonce(w->nonce_w) < 0)
+        return goose__fail(w->a, GOOSE_ESYS, "no random bytes for the handshake nonce");
     gaggle_out o;
-    goose__out_begin(&o, "hello", 3);
+    goose__out_begin(&o, "hello", 2);
     goose__out_u64(&o, "version", GAGGLE_PROTOCOL_VERSION);
-    goose__out_str(&o, "hash", hash);
-    goose__out_str(&o, "name", name);
+    goose__out_bin(&o, "nonce", w->nonce_w, GAGGLE_NONCE);
     goose__peer_send(w->peer, &o);
     goose__out_free(&o);
+    return GOOSE_OK;
 }
 
 static int prepare(worker *w)
 {
-    char hash[65];
     int rc = goose__gaggle_check_options(w->a, 0);
     if (rc != GOOSE_OK)
         return rc;
@@ -368,17 +420,17 @@ static int prepare(worker *w)
     if (w->a->nscenarios == 0)
         return goose__fail(w->a, GOOSE_ECONFIG, "no scenarios: register at least one "
                            "with goose_attack_add_scenario()");
-    if (goose__gaggle_hash(w->a, hash) < 0)
+    if (goose__gaggle_hash(w->a, w->hash) < 0)
         return goose__fail(w->a, GOOSE_ESYS, "cannot compute the load-test hash");
+    rc = goose__gaggle_load_key(w->a, &w->key);
+    if (rc != GOOSE_OK)
+        return rc;
     w->base = event_base_new();
     w->timer = w->base ? event_new(w->base, -1, EV_PERSIST, on_tick, w) : NULL;
     if (!w->timer)
         return goose__fail(w->a, GOOSE_ENOMEM, "out of memory");
     rc = connect_manager(w);
-    if (rc != GOOSE_OK)
-        return rc;
-    send_hello(w, hash);
-    return GOOSE_OK;
+    return rc == GOOSE_OK ? send_hello(w) : rc;
 }
 
 static void worker_free(worker *w)
@@ -395,6 +447,7 @@ static void worker_free(worker *w)
         goose__run_teardown(&w->cfg, &w->plan);
     free(w->slots);
     free(w->slot_scenarios);
+    OPENSSL_cleanse(&w->key, sizeof w->key);
 }
 
 int gaggle_worker_run(goose_attack *a)
