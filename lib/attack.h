@@ -170,6 +170,8 @@ typedef struct goose_results {
     goose_worker_info *workers;
     size_t nworkers;
     double start_spread_ms;
+    int gaggle_authenticated;  /* the Workers proved a gaggle key */
+    int gaggle_tls;
 } goose_results;
 
 void goose__results_free(goose_results *r);

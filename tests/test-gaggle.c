@@ -427,6 +427,53 @@ TEST(worker_without_proof_learns_nothing)
     teardown();
 }
 
+/* 200 connections that say nothing and 200 that send random bytes, while
+ * a real, keyed Gaggle runs: it finishes with exact totals. */
+TEST(crowd_of_hostile_connections)
+{
+    setup();
+    write_key("a.key", "0123456789abcdef0123456789abcdef");
+    char port[8], report[256], key[256];
+    snprintf(port, sizeof port, "%d", free_port());
+    snprintf(report, sizeof report, "%s/report.json", dir);
+    snprintf(key, sizeof key, "%s/a.key", dir);
+    pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "2", PORT_ARGS(port),
+                    "--gaggle-key-file", key, "--host", tgt.url, "-u", "6", "-r", "60",
+                    "-t", "3s", "--no-reset-metrics", "--gaggle-timeout", "3s",
+                    "--report-file", report, NULL);
+    static int fds[400];
+    unsigned char junk[300];
+    unsigned seed = 99;
+    for (int i = 0; i < 400; i++) {
+        fds[i] = dial(port);
+        if (i < 200)
+            continue;
+        for (size_t j = 0; j < sizeof junk; j++) {
+            seed = seed * 1103515245u + 12345u;
+            junk[j] = (unsigned char)(seed >> 16);
+        }
+        ssize_t n = write(fds[i], junk, 8 + seed % (sizeof junk - 8));
+        (void)n;
+    }
+    pid_t w0 = spawn("worker0", NULL, "--worker", "--manager-port", port,
+                     "--gaggle-key-file", key, NULL);
+    pid_t w1 = spawn("worker1", NULL, "--worker", "--manager-port", port,
+                     "--gaggle-key-file", key, NULL);
+    ASSERT_EQ(wait_exit(m, 40), 0);
+    ASSERT_EQ(wait_exit(w0, 10), 0);
+    ASSERT_EQ(wait_exit(w1, 10), 0);
+    for (int i = 0; i < 400; i++)
+        close(fds[i]);
+    json_t *r = load_report(report), *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(report_total(r), target_total(stats));
+    ASSERT_GT(target_total(stats), 0);
+    ASSERT_EQ(workers_sum(r, "done"), 2);
+    ASSERT(json_is_true(json_object_get(r, "gaggle_authenticated")));
+    json_decref(r);
+    json_decref(stats);
+    teardown();
+}
+
 static int dial(const char *port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -565,4 +612,5 @@ TEST_MAIN(TEST_ENTRY(three_workers_exact_totals),
           TEST_ENTRY(hostile_bytes_close_one_connection), TEST_ENTRY(right_key_joins),
           TEST_ENTRY(wrong_key_is_refused_both_ways),
           TEST_ENTRY(key_on_one_side_only_is_refused),
-          TEST_ENTRY(worker_without_proof_learns_nothing))
+          TEST_ENTRY(worker_without_proof_learns_nothing),
+          TEST_ENTRY(crowd_of_hostile_connections))

@@ -41,6 +41,7 @@ gaggle_peer *goose__peer_connect(struct event_base *base, const char *host,
                                  gaggle_close_fn on_close, void *owner,
                                  char *err, size_t errlen);
 int goose__peer_send(gaggle_peer *p, gaggle_out *o);
+void goose__peer_set_max_frame(gaggle_peer *p, uint32_t max);
 /* Writes what is queued, then closes; on_close is not called. */
 void goose__peer_finish(gaggle_peer *p);
 /* Closes now and calls on_close(why). */

@@ -18,6 +18,7 @@
 
 #define TICK_MS 50
 #define START_LEAD_US 100000 /* beyond the slowest half round trip */
+#define PENDING_MAX 512      /* connections still in the handshake */
 
 enum { W_FREE, W_JOINED, W_READY, W_RUNNING, W_DONE, W_LOST };
 
@@ -206,7 +207,7 @@ static void on_auth(manager *m, conn *c, const msgpack_object *msg)
         reject(m, p, "authentication failed: the gaggle keys differ");
         return;
     }
-    p->max_frame = GAGGLE_FRAME_MAX; /* a proven peer may send full frames */
+    goose__peer_set_max_frame(p, GAGGLE_FRAME_MAX); /* a proven peer */
     goose__get_str(msg, "hash", hash, sizeof hash);
     if (goose__get_str(msg, "name", name, sizeof name) < 0 || !name[0])
         snprintf(name, sizeof name, "%s", p->addr);
@@ -388,11 +389,29 @@ static void on_close(gaggle_peer *p, const char *why)
     }
 }
 
+/* Too many connections still in the handshake: the oldest goes, so a flood
+ * cannot keep a real Worker out (it finishes its handshake in one round
+ * trip). */
+static void limit_pending(manager *m)
+{
+    size_t pending = 0;
+    conn *oldest = NULL;
+    for (conn *c = m->conns; c; c = c->next) {
+        if (c->peer->closed || worker_of(m, c->peer))
+            continue;
+        pending++;
+        oldest = c; /* the list is newest first */
+    }
+    if (pending >= PENDING_MAX && oldest)
+        goose__peer_close(oldest->peer, "too many connections in the handshake");
+}
+
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
                       struct sockaddr *sa, int len, void *arg)
 {
     (void)l, (void)sa, (void)len;
     manager *m = arg;
+    limit_pending(m);
     conn *c = calloc(1, sizeof *c);
     gaggle_peer *p = c ? goose__peer_new(m->base, fd, on_msg, on_close, m) : NULL;
     if (!p) {
@@ -483,6 +502,12 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         event_base_loopbreak(m->base);
 }
 
+static int is_loopback(const char *host)
+{
+    return !strcmp(host, "127.0.0.1") || !strcmp(host, "::1") || !strcmp(host, "localhost") ||
+           !strncmp(host, "127.", 4);
+}
+
 static int listen_on(manager *m)
 {
     const goose_options *o = &m->a->opt;
@@ -505,6 +530,12 @@ static int listen_on(manager *m)
                            o->manager_bind_port, strerror(errno));
     goose__log(m->a, GOOSE_LOG_INFO, "manager listening on %s:%u for %zu workers (hash %.12s)",
                host, o->manager_bind_port, m->expected, m->hash);
+    if (!m->key.set && !is_loopback(host))
+        goose__log(m->a, GOOSE_LOG_WARN,
+                   "WARNING: this Manager listens on %s without a gaggle key: anyone who "
+                   "reaches port %u can join the test and read its configuration. Give "
+                   "every side --gaggle-key-file (and --tls-cert/--tls-key), or bind "
+                   "127.0.0.1", host, o->manager_bind_port);
     return GOOSE_OK;
 }
 
@@ -512,6 +543,7 @@ static void record_workers(manager *m)
 {
     goose_results *res = &m->a->results;
     res->manager = 1;
+    res->gaggle_authenticated = m->key.set;
     res->workers = calloc(m->expected, sizeof *res->workers);
     if (!res->workers)
         return;

@@ -118,8 +118,8 @@ static gaggle_peer *peer_alloc(struct event_base *base, evutil_socket_t fd,
     p->on_close = on_close;
     p->owner = owner;
     p->opened_us = p->last_rx_us = goose__now_us();
-    p->max_frame = GAGGLE_HANDSHAKE_FRAME_MAX;
     bufferevent_setcb(p->bev, on_read, on_write, on_event, p);
+    goose__peer_set_max_frame(p, GAGGLE_HANDSHAKE_FRAME_MAX);
     bufferevent_enable(p->bev, EV_READ | EV_WRITE);
     return p;
 }
@@ -192,6 +192,13 @@ gaggle_peer *goose__peer_connect(struct event_base *base, const char *host,
         snprintf(err, errlen, "out of memory");
     }
     return p;
+}
+
+/* libevent stops reading once one whole frame is buffered: bounded memory. */
+void goose__peer_set_max_frame(gaggle_peer *p, uint32_t max)
+{
+    p->max_frame = max;
+    bufferevent_setwatermark(p->bev, EV_READ, 0, (size_t)max + 4);
 }
 
 int goose__peer_send(gaggle_peer *p, gaggle_out *o)

@@ -270,7 +270,7 @@ static void on_challenge(worker *w, const msgpack_object *msg)
         leave(w);
         return;
     }
-    w->peer->max_frame = GAGGLE_FRAME_MAX;
+    goose__peer_set_max_frame(w->peer, GAGGLE_FRAME_MAX);
     goose__gaggle_name(name, sizeof name);
     gaggle_out o;
     goose__out_begin(&o, "auth", w->key.set ? 3 : 2);

@@ -704,8 +704,11 @@ static int section_overview(goose_buf *b, const goose_results *r)
                             fmt_secs(r->elapsed_s).s);
     rc |= goose__buf_printf(b, "Users:         %zu\n", r->users);
     if (r->manager)
-        rc |= goose__buf_printf(b, "Workers:       %zu (a Gaggle Manager's report)\n",
-                                r->nworkers);
+        rc |= goose__buf_printf(b, "Workers:       %zu (a Gaggle Manager's report; %s, %s)\n",
+                                r->nworkers,
+                                r->gaggle_authenticated ? "workers proved the key"
+                                                        : "UNAUTHENTICATED",
+                                r->gaggle_tls ? "TLS" : "plaintext");
     else
         rc |= goose__buf_printf(b, "Threads:       %zu\n", r->threads);
     if (r->metrics_reset)

@@ -285,6 +285,9 @@ static json_t *report_object(const goose_results *r, goose_hist *scratch)
     if (r->manager) {
         rc |= json_object_set_new(o, "workers", workers_json(r));
         rc |= json_object_set_new(o, "start_spread_ms", jreal(r->start_spread_ms, 1000));
+        rc |= json_object_set_new(o, "gaggle_authenticated",
+                                  json_boolean(r->gaggle_authenticated));
+        rc |= json_object_set_new(o, "gaggle_tls", json_boolean(r->gaggle_tls));
     } else {
         rc |= json_object_set_new(o, "threads", jint(r->threads));
     }
