@@ -16,7 +16,7 @@ DESTDIR ?=
 
 CC ?= cc
 BUILD ?= build
-DEPS_PC := libcurl libevent libevent_pthreads msgpack openssl jansson
+DEPS_PC := libcurl libevent libevent_pthreads libevent_openssl msgpack openssl jansson
 OPT ?= -O2 -g
 WARN := -Wall -Wextra -Wstrict-prototypes -Wwrite-strings -Werror
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

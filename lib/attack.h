@@ -90,6 +90,9 @@ typedef struct goose_options {
     uint64_t gaggle_timeout_us;
     char *gaggle_key;
     char *gaggle_key_file;
+    char *tls_cert;
+    char *tls_key;
+    char *tls_ca;
     uint64_t set_mask;      /* bit i: option i of the table was given */
 } goose_options;
 

@@ -248,7 +248,7 @@ static int check_mode(goose_attack *a)
     static const char *const gaggle_only[] = {
         "expect-workers", "no-hash-check", "manager-bind-host", "manager-bind-port",
         "manager-host", "manager-port", "gaggle-timeout", "gaggle-key",
-        "gaggle-key-file", NULL};
+        "gaggle-key-file", "tls-cert", "tls-key", "tls-ca", NULL};
     if (a->opt.manager || a->opt.worker)
         return 0;
     for (size_t i = 0; gaggle_only[i]; i++) {

@@ -323,12 +323,18 @@ static int opt_gaggle_key(goose_options *o, const char *v, char *err, size_t err
     return set_string(&o->gaggle_key, v);
 }
 
-static int opt_gaggle_key_file(goose_options *o, const char *v, char *err, size_t errlen)
-{
-    if (!*v)
-        return FAIL("--gaggle-key-file needs a file name");
-    return set_string(&o->gaggle_key_file, v);
-}
+#define FILE_PARSER(fn, flag, field)                                            \
+    static int fn(goose_options *o, const char *v, char *err, size_t errlen)   \
+    {                                                                          \
+        if (!*v)                                                               \
+            return FAIL("--%s needs a file name", flag);                       \
+        return set_string(&o->field, v);                                       \
+    }
+
+FILE_PARSER(opt_gaggle_key_file, "gaggle-key-file", gaggle_key_file)
+FILE_PARSER(opt_tls_cert, "tls-cert", tls_cert)
+FILE_PARSER(opt_tls_key, "tls-key", tls_key)
+FILE_PARSER(opt_tls_ca, "tls-ca", tls_ca)
 
 #define FLAG_PARSER(fn, field)                                                 \
     static int fn(goose_options *o, const char *v, char *err, size_t errlen)   \
@@ -406,9 +412,9 @@ static const option_def options[] = {
     {{"gaggle-timeout", 0, 1, 0, "TIME", "a Gaggle peer silent this long is lost (default 5s)", 1}, opt_gaggle_timeout},
     {{"gaggle-key", 0, 1, 0, "KEY", "pre-shared Gaggle key: GOOSE_GAGGLE_KEY only, never a flag (ps shows flags)", 1}, opt_gaggle_key},
     {{"gaggle-key-file", 0, 1, 0, "FILE", "file holding the pre-shared Gaggle key (at least 16 bytes)", 1}, opt_gaggle_key_file},
-    {{"tls-cert", 0, 1, 0, "FILE", "Manager TLS certificate", 0}, NULL},
-    {{"tls-key", 0, 1, 0, "FILE", "Manager TLS key", 0}, NULL},
-    {{"tls-ca", 0, 1, 0, "FILE", "CA to verify the Gaggle peer", 0}, NULL},
+    {{"tls-cert", 0, 1, 0, "FILE", "TLS certificate (chain) of the Manager, or of a Worker for mTLS", 1}, opt_tls_cert},
+    {{"tls-key", 0, 1, 0, "FILE", "private key of --tls-cert", 1}, opt_tls_key},
+    {{"tls-ca", 0, 1, 0, "FILE", "CA a Worker verifies the Manager with (and a Manager its Workers: mTLS)", 1}, opt_tls_ca},
     {{"help", 'h', 0, 0, NULL, "print this help", 1}, opt_help},
     {{"version", 'V', 0, 0, NULL, "print the version", 1}, opt_version},
 };
@@ -509,6 +515,9 @@ void goose__options_free(goose_options *o)
         wipe_string(o->gaggle_key);
     free(o->gaggle_key);
     free(o->gaggle_key_file);
+    free(o->tls_cert);
+    free(o->tls_key);
+    free(o->tls_ca);
     free_list(o->report_files, o->nreport_files);
     free_list(o->resolve, o->nresolve);
     memset(o, 0, sizeof *o);

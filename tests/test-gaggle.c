@@ -62,6 +62,28 @@ static pid_t spawn(const char *name, const char *variant, ...)
     return pid;
 }
 
+static pid_t spawn_argv(const char *name, const char *const *args, size_t n)
+{
+    char *argv[48], prog[256], log[256];
+    snprintf(prog, sizeof prog, "%s/%s", build_dir(), program);
+    snprintf(log, sizeof log, "%s/%s.log", dir, name);
+    argv[0] = prog;
+    for (size_t i = 0; i < n && i < 46; i++)
+        argv[i + 1] = (char *)args[i];
+    argv[n + 1] = NULL;
+    pid_t pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execv(prog, argv);
+        _exit(127);
+    }
+    return pid;
+}
+
 /* Exit status, or -1 after killing it when it outlives the deadline. */
 static int wait_exit(pid_t pid, int seconds)
 {
@@ -474,6 +496,137 @@ TEST(crowd_of_hostile_connections)
     teardown();
 }
 
+/* ---- TLS ---- */
+
+static char certs[256];
+
+static void sh(const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    if (system(cmd) != 0)
+        TEST_FAIL("command failed: %s", cmd);
+}
+
+/* A CA, a second CA, and certificates for 127.0.0.1, for another name,
+ * self-signed, and for a Worker (mTLS). */
+static void make_certs(void)
+{
+    if (system("command -v openssl >/dev/null") != 0)
+        TEST_SKIP("the openssl command is not installed");
+    snprintf(certs, sizeof certs, "%s/certs", dir);
+    const char *ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+    sh("mkdir -p %s && cd %s && printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > ip.ext"
+       " && printf 'subjectAltName=DNS:wrong.example\n' > wrong.ext", certs, certs);
+    for (int i = 1; i <= 2; i++)
+        sh("cd %s && openssl req -x509 %s -keyout ca%d.key -out ca%d.pem -days 2"
+           " -subj /CN=goose-test-ca%d 2>/dev/null", certs, ec, i, i, i);
+    const char *leaf[][2] = {{"server", "ip.ext"}, {"wrong", "wrong.ext"}, {"client", "ip.ext"}};
+    for (int i = 0; i < 3; i++)
+        sh("cd %s && openssl req %s -keyout %s.key -out %s.csr -subj /CN=%s 2>/dev/null &&"
+           " openssl x509 -req -in %s.csr -CA ca1.pem -CAkey ca1.key -CAcreateserial"
+           " -out %s.pem -days 2 -extfile %s 2>/dev/null",
+           certs, ec, leaf[i][0], leaf[i][0], leaf[i][0], leaf[i][0], leaf[i][0], leaf[i][1]);
+    sh("cd %s && openssl req -x509 %s -keyout self.key -out self.pem -days 2 -subj /CN=self"
+       " -addext subjectAltName=IP:127.0.0.1 2>/dev/null", certs, ec);
+}
+
+static const char *cert(const char *name)
+{
+    static char paths[8][300];
+    static int next;
+    char *p = paths[next++ % 8];
+    snprintf(p, 300, "%s/%s", certs, name);
+    return p;
+}
+
+/* A Manager and a Worker with extra arguments (NULL-terminated lists);
+ * returns the Worker's exit status and the Manager's in *mrc. */
+static int tls_pair(const char *const *margs, const char *const *wargs, int *mrc)
+{
+    char port[8];
+    snprintf(port, sizeof port, "%d", free_port());
+    const char *mv[32] = {"--manager", "--expect-workers", "1", "--manager-bind-host",
+                          "127.0.0.1", "--manager-bind-port", port, "--host", tgt.url,
+                          "-u", "2", "-r", "20", "-t", "1s", "--gaggle-timeout", "2s"};
+    const char *wv[32] = {"--worker", "--manager-host", "127.0.0.1", "--manager-port", port,
+                          "--gaggle-timeout", "2s"};
+    size_t nm = 17, nw = 7;
+    for (; *margs; margs++)
+        mv[nm++] = *margs;
+    for (; *wargs; wargs++)
+        wv[nw++] = *wargs;
+    pid_t m = spawn_argv("manager", mv, nm);
+    pid_t w = spawn_argv("worker", wv, nw);
+    int wrc = wait_exit(w, 20);
+    if (wrc != 0)
+        kill(m, SIGINT);
+    *mrc = wait_exit(m, 20);
+    return wrc;
+}
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define SERVER "--tls-cert", cert("server.pem"), "--tls-key", cert("server.key")
+
+TEST(tls_valid_chain_and_mtls)
+{
+    setup();
+    make_certs();
+    int mrc;
+    ASSERT_EQ(tls_pair(ARGS(SERVER), ARGS("--tls-ca", cert("ca1.pem")), &mrc), 0);
+    ASSERT_EQ(mrc, 0);
+    ASSERT(log_has("manager", "TLS on"));
+    /* mTLS: the Manager asks for a certificate of its CA */
+    ASSERT_EQ(tls_pair(ARGS(SERVER, "--tls-ca", cert("ca1.pem")),
+                       ARGS("--tls-ca", cert("ca1.pem"), "--tls-cert", cert("client.pem"),
+                            "--tls-key", cert("client.key")), &mrc), 0);
+    ASSERT_EQ(mrc, 0);
+    ASSERT_EQ(tls_pair(ARGS(SERVER, "--tls-ca", cert("ca1.pem")),
+                       ARGS("--tls-ca", cert("ca1.pem")), &mrc), 1);
+    ASSERT(log_has("worker", "TLS"));
+    ASSERT_EQ(mrc, 1);
+    teardown();
+}
+
+TEST(tls_wrong_ca_self_signed_and_wrong_name)
+{
+    setup();
+    make_certs();
+    int mrc;
+    ASSERT_EQ(tls_pair(ARGS(SERVER), ARGS("--tls-ca", cert("ca2.pem")), &mrc), 1);
+    ASSERT(log_has("worker", "certificate failed verification"));
+    ASSERT_EQ(tls_pair(ARGS("--tls-cert", cert("self.pem"), "--tls-key", cert("self.key")),
+                       ARGS("--tls-ca", cert("ca1.pem")), &mrc), 1);
+    ASSERT(log_has("worker", "certificate failed verification"));
+    ASSERT_EQ(tls_pair(ARGS("--tls-cert", cert("wrong.pem"), "--tls-key", cert("wrong.key")),
+                       ARGS("--tls-ca", cert("ca1.pem")), &mrc), 1);
+    ASSERT(log_has("worker", "does not name --manager-host"));
+    json_t *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(target_total(stats), 0); /* no worker ever started a user */
+    json_decref(stats);
+    teardown();
+}
+
+TEST(tls_and_plaintext_do_not_mix)
+{
+    setup();
+    make_certs();
+    int mrc;
+    /* a plaintext worker (a self-signed manager and no --tls-ca) */
+    ASSERT_EQ(tls_pair(ARGS("--tls-cert", cert("self.pem"), "--tls-key", cert("self.key")),
+                       ARGS("-v"), &mrc), 1);
+    ASSERT(log_has("worker", "a TLS manager? give --tls-ca"));
+    ASSERT(log_has("manager", "does not speak TLS"));
+    /* a TLS worker against a plaintext manager */
+    ASSERT_EQ(tls_pair(ARGS("-v"), ARGS("--tls-ca", cert("ca1.pem")), &mrc), 1);
+    ASSERT(log_has("worker", "a plaintext manager without --tls-cert?"));
+    ASSERT(log_has("manager", "speaks TLS but this side has no TLS"));
+    teardown();
+}
+
 static int dial(const char *port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -613,4 +766,6 @@ TEST_MAIN(TEST_ENTRY(three_workers_exact_totals),
           TEST_ENTRY(wrong_key_is_refused_both_ways),
           TEST_ENTRY(key_on_one_side_only_is_refused),
           TEST_ENTRY(worker_without_proof_learns_nothing),
-          TEST_ENTRY(crowd_of_hostile_connections))
+          TEST_ENTRY(crowd_of_hostile_connections), TEST_ENTRY(tls_valid_chain_and_mtls),
+          TEST_ENTRY(tls_wrong_ca_self_signed_and_wrong_name),
+          TEST_ENTRY(tls_and_plaintext_do_not_mix))

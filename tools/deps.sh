@@ -3,7 +3,7 @@
 # installs what is missing; otherwise it stops with the line to run.
 #   tools/deps.sh [extra-debian-package...]
 set -u
-modules="libcurl libevent libevent_pthreads msgpack openssl jansson"
+modules="libcurl libevent libevent_pthreads libevent_openssl msgpack openssl jansson"
 packages="libcurl4-openssl-dev libevent-dev libmsgpack-dev libssl-dev libjansson-dev pkg-config"
 extra="$*"
 

@@ -4,6 +4,7 @@
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <openssl/ssl.h>
 
 #include "attack.h"
 #include "gaggle/wire.h"
@@ -29,15 +30,17 @@ struct gaggle_peer {
     int closed;           /* no more callbacks; free it */
     int flushing;         /* closing once the output is written */
     uint32_t max_frame;   /* small until the peer has proven the key */
+    int tls;              /* 1: manager side of TLS, 2: worker side */
     char addr[64];
 };
 
+/* An accepted connection; TLS when tls is not NULL. */
 gaggle_peer *goose__peer_new(struct event_base *base, evutil_socket_t fd,
-                             gaggle_msg_fn on_msg, gaggle_close_fn on_close,
-                             void *owner);
+                             SSL_CTX *tls, gaggle_msg_fn on_msg,
+                             gaggle_close_fn on_close, void *owner);
 /* Connects to host:port (a name is resolved first, blocking). */
 gaggle_peer *goose__peer_connect(struct event_base *base, const char *host,
-                                 unsigned port, gaggle_msg_fn on_msg,
+                                 unsigned port, SSL_CTX *tls, gaggle_msg_fn on_msg,
                                  gaggle_close_fn on_close, void *owner,
                                  char *err, size_t errlen);
 int goose__peer_send(gaggle_peer *p, gaggle_out *o);
@@ -72,6 +75,12 @@ int goose__gaggle_proof_ok(const gaggle_key *k, const char *role,
 int goose__get_nonce(const msgpack_object *map, const char *key,
                      unsigned char out[GAGGLE_NONCE]);
 void goose__out_bin(gaggle_out *o, const char *key, const void *p, size_t n);
+
+/* tls.c */
+SSL_CTX *goose__tls_context(goose_attack *a, int manager, int *rc);
+struct bufferevent *goose__tls_bufferevent(struct event_base *base, evutil_socket_t fd,
+                                           SSL_CTX *ctx, const char *host);
+const char *goose__tls_error(struct bufferevent *bev, int manager, char *buf, size_t len);
 
 /* Options that make sense on one side only. */
 int goose__gaggle_check_options(goose_attack *a, int manager);

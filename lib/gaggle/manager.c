@@ -57,6 +57,7 @@ typedef struct manager {
     goose_collector col;
     char hash[65];
     gaggle_key key;
+    SSL_CTX *tls;
     int started;
     uint64_t start_at_us;
     uint64_t last_beat_us;
@@ -370,8 +371,10 @@ static void on_close(gaggle_peer *p, const char *why)
 {
     manager *m = p->owner;
     mworker *w = worker_of(m, p);
-    if (!w) {
-        goose__log(m->a, GOOSE_LOG_DEBUG, "connection from %s closed: %s", p->addr, why);
+    if (!w) { /* a TLS mix-up deserves a word; the noise of strangers does not */
+        int tls = strstr(why, "TLS") != NULL;
+        goose__log(m->a, tls ? GOOSE_LOG_WARN : GOOSE_LOG_DEBUG,
+                   "connection from %s closed: %s", p->addr, why);
         return;
     }
     size_t index = (size_t)(w - m->workers) + 1;
@@ -413,7 +416,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
     manager *m = arg;
     limit_pending(m);
     conn *c = calloc(1, sizeof *c);
-    gaggle_peer *p = c ? goose__peer_new(m->base, fd, on_msg, on_close, m) : NULL;
+    gaggle_peer *p = c ? goose__peer_new(m->base, fd, m->tls, on_msg, on_close, m) : NULL;
     if (!p) {
         free(c);
         evutil_closesocket(fd);
@@ -530,6 +533,9 @@ static int listen_on(manager *m)
                            o->manager_bind_port, strerror(errno));
     goose__log(m->a, GOOSE_LOG_INFO, "manager listening on %s:%u for %zu workers (hash %.12s)",
                host, o->manager_bind_port, m->expected, m->hash);
+    if (m->tls)
+        goose__log(m->a, GOOSE_LOG_INFO, "TLS on: Workers must verify this Manager%s",
+                   m->a->opt.tls_ca ? " and present certificates of --tls-ca (mTLS)" : "");
     if (!m->key.set && !is_loopback(host))
         goose__log(m->a, GOOSE_LOG_WARN,
                    "WARNING: this Manager listens on %s without a gaggle key: anyone who "
@@ -544,6 +550,7 @@ static void record_workers(manager *m)
     goose_results *res = &m->a->results;
     res->manager = 1;
     res->gaggle_authenticated = m->key.set;
+    res->gaggle_tls = m->tls != NULL;
     res->workers = calloc(m->expected, sizeof *res->workers);
     if (!res->workers)
         return;
@@ -581,6 +588,7 @@ static void manager_free(manager *m)
         event_base_free(m->base);
     free(m->workers);
     OPENSSL_cleanse(&m->key, sizeof m->key);
+    SSL_CTX_free(m->tls);
     goose__collector_free(&m->col);
     goose__run_teardown(&m->cfg, &m->plan);
 }
@@ -592,6 +600,9 @@ static int prepare(manager *m)
         return rc;
     m->expected = m->a->opt.expect_workers;
     rc = goose__gaggle_load_key(m->a, &m->key);
+    if (rc != GOOSE_OK)
+        return rc;
+    m->tls = goose__tls_context(m->a, 1, &rc);
     if (rc != GOOSE_OK)
         return rc;
     if (goose__gaggle_hash(m->a, m->hash) < 0)

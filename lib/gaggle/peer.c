@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -58,6 +59,11 @@ static void on_read(struct bufferevent *bev, void *arg)
         unsigned char head[4];
         if (evbuffer_copyout(in, head, 4) < 4)
             return;
+        if (!p->tls && head[0] == 0x16 && head[1] == 0x03) { /* a TLS handshake record */
+            close_with(p, "the peer speaks TLS but this side has no TLS "
+                          "(--tls-cert on the Manager, --tls-ca on Workers)");
+            return;
+        }
         uint32_t n = (uint32_t)head[0] << 24 | (uint32_t)head[1] << 16 |
                      (uint32_t)head[2] << 8 | head[3];
         if (n == 0 || n > p->max_frame) {
@@ -99,20 +105,29 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         p->closed = 1;
         return;
     }
-    close_with(p, (what & BEV_EVENT_EOF) ? "connection closed" : "connection error");
+    char buf[256];
+    if (p->tls && (what & BEV_EVENT_ERROR))
+        close_with(p, goose__tls_error(bev, p->tls == 1, buf, sizeof buf));
+    else
+        close_with(p, (what & BEV_EVENT_EOF) ? "connection closed" : "connection error");
 }
 
 static gaggle_peer *peer_alloc(struct event_base *base, evutil_socket_t fd,
-                               gaggle_msg_fn on_msg, gaggle_close_fn on_close,
-                               void *owner)
+                               SSL_CTX *tls, const char *host, gaggle_msg_fn on_msg,
+                               gaggle_close_fn on_close, void *owner)
 {
     gaggle_peer *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
-    p->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+    p->bev = tls ? goose__tls_bufferevent(base, fd, tls, host)
+                 : bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (!p->bev) {
         free(p);
         return NULL;
+    }
+    if (tls) {
+        p->tls = host ? 2 : 1;
+        bufferevent_openssl_set_allow_dirty_shutdown(p->bev, 1);
     }
     p->on_msg = on_msg;
     p->on_close = on_close;
@@ -125,10 +140,10 @@ static gaggle_peer *peer_alloc(struct event_base *base, evutil_socket_t fd,
 }
 
 gaggle_peer *goose__peer_new(struct event_base *base, evutil_socket_t fd,
-                             gaggle_msg_fn on_msg, gaggle_close_fn on_close,
-                             void *owner)
+                             SSL_CTX *tls, gaggle_msg_fn on_msg,
+                             gaggle_close_fn on_close, void *owner)
 {
-    gaggle_peer *p = peer_alloc(base, fd, on_msg, on_close, owner);
+    gaggle_peer *p = peer_alloc(base, fd, tls, NULL, on_msg, on_close, owner);
     if (!p)
         return NULL;
     struct sockaddr_storage ss;
@@ -173,24 +188,29 @@ static evutil_socket_t dial(const char *host, unsigned port, char *err, size_t e
         }
     }
     freeaddrinfo(res);
-    if (fd >= 0)
+    if (fd >= 0) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         evutil_make_socket_nonblocking(fd);
+    }
     return fd;
 }
 
 gaggle_peer *goose__peer_connect(struct event_base *base, const char *host,
-                                 unsigned port, gaggle_msg_fn on_msg,
+                                 unsigned port, SSL_CTX *tls, gaggle_msg_fn on_msg,
                                  gaggle_close_fn on_close, void *owner,
                                  char *err, size_t errlen)
 {
     evutil_socket_t fd = dial(host, port, err, errlen);
     if (fd < 0)
         return NULL;
-    gaggle_peer *p = goose__peer_new(base, fd, on_msg, on_close, owner);
+    gaggle_peer *p = peer_alloc(base, fd, tls, host, on_msg, on_close, owner);
     if (!p) {
         close(fd);
-        snprintf(err, errlen, "out of memory");
+        snprintf(err, errlen, "cannot set up the connection to %s", host);
+        return NULL;
     }
+    snprintf(p->addr, sizeof p->addr, "%s:%u", host, port);
     return p;
 }
 

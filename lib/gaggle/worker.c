@@ -39,6 +39,7 @@ typedef struct worker {
     uint64_t last_beat_us;
     uint64_t last_flush_us;
     gaggle_key key;
+    SSL_CTX *tls;
     char hash[65];
     unsigned char nonce_w[GAGGLE_NONCE];
 } worker;
@@ -320,6 +321,8 @@ static void on_close(gaggle_peer *p, const char *why)
     worker *w = p->owner;
     if (w->state == S_LEAVING || w->state == S_GONE)
         return;
+    if (w->state == S_HELLO && !w->tls && strncmp(why, "connection ", 11) == 0)
+        why = "the manager closed the handshake (a TLS manager? give --tls-ca)";
     fail(w, GOOSE_EFAILED, "lost the manager: %s", why);
     if (w->state == S_RUNNING)
         stop_users(w, "the manager is gone");
@@ -388,7 +391,7 @@ static int connect_manager(worker *w)
     const char *host = o->manager_host ? o->manager_host : "127.0.0.1";
     uint64_t give_up = goose__now_us() + 2 * o->gaggle_timeout_us;
     char err[256] = "";
-    while (!(w->peer = goose__peer_connect(w->base, host, o->manager_port, on_msg,
+    while (!(w->peer = goose__peer_connect(w->base, host, o->manager_port, w->tls, on_msg,
                                            on_close, w, err, sizeof err))) {
         if (goose__now_us() >= give_up || atomic_load(&w->a->stop))
             return goose__fail(w->a, GOOSE_EFAILED, "%s", err);
@@ -425,6 +428,9 @@ static int prepare(worker *w)
     rc = goose__gaggle_load_key(w->a, &w->key);
     if (rc != GOOSE_OK)
         return rc;
+    w->tls = goose__tls_context(w->a, 0, &rc);
+    if (rc != GOOSE_OK)
+        return rc;
     w->base = event_base_new();
     w->timer = w->base ? event_new(w->base, -1, EV_PERSIST, on_tick, w) : NULL;
     if (!w->timer)
@@ -448,6 +454,7 @@ static void worker_free(worker *w)
     free(w->slots);
     free(w->slot_scenarios);
     OPENSSL_cleanse(&w->key, sizeof w->key);
+    SSL_CTX_free(w->tls);
 }
 
 int gaggle_worker_run(goose_attack *a)
