@@ -124,7 +124,9 @@ TEST(set_option_refusals)
     set_bad(a, "stack-size", "1k", GOOSE_EVALUE);
     set_bad(a, "test-plan", "10,1s", GOOSE_EUNSUPPORTED);
     ASSERT(strstr(goose_attack_error(a), "not supported yet: --test-plan"));
-    set_bad(a, "gaggle-key", "k", GOOSE_EUNSUPPORTED);
+    set_bad(a, "threshold-abort", NULL, GOOSE_EUNSUPPORTED);
+    set_bad(a, "gaggle-key", "", GOOSE_EVALUE);
+    set_bad(a, "tls-ca", "", GOOSE_EVALUE);
     set_bad(a, "manager-bind-port", "0", GOOSE_EVALUE);
     set_bad(a, "manager-port", "70000", GOOSE_EVALUE);
     set_bad(a, "expect-workers", "0", GOOSE_EVALUE);
@@ -184,6 +186,8 @@ TEST(main_refuses_bad_input)
     REFUSED("--worker", "--resolve", "a:80:127.0.0.1");
     REFUSED("--expect-workers", "2"); /* Gaggle options need a mode */
     REFUSED("--manager-host", "127.0.0.1");
+    REFUSED("--manager", "--expect-workers", "1", "--gaggle-key", "0123456789abcdef01");
+    REFUSED("--tls-ca", "ca.pem"); /* TLS options need a mode */
     REFUSED("--threshold", "p95<1s");
     REFUSED("--report-file", "/nonexistent-dir/x.json", "--host", "http://127.0.0.1:1");
     REFUSED("--hatch-rate", "2", "--startup-time", "5s", "--host", "http://127.0.0.1:1");
