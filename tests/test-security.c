@@ -260,9 +260,18 @@ TEST(tls_valid_chain_and_mtls)
     setup();
     make_certs();
     int mrc;
-    ASSERT_EQ(tls_pair(ARGS(SERVER), ARGS("--tls-ca", cert("ca1.pem")), &mrc), 0);
+    char report[256];
+    snprintf(report, sizeof report, "%s/report.json", dir);
+    ASSERT_EQ(tls_pair(ARGS(SERVER, "--no-reset-metrics", "--report-file", report),
+                       ARGS("--tls-ca", cert("ca1.pem")), &mrc), 0);
     ASSERT_EQ(mrc, 0);
     ASSERT(log_has("manager", "TLS on"));
+    json_t *r = load_report(report), *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(report_total(r), target_total(stats));
+    ASSERT_GT(target_total(stats), 0);
+    ASSERT(json_is_true(json_object_get(r, "gaggle_tls")));
+    json_decref(r);
+    json_decref(stats);
     /* mTLS: the Manager asks for a certificate of its CA */
     ASSERT_EQ(tls_pair(ARGS(SERVER, "--tls-ca", cert("ca1.pem")),
                        ARGS("--tls-ca", cert("ca1.pem"), "--tls-cert", cert("client.pem"),

@@ -76,6 +76,19 @@ int goose__get_nonce(const msgpack_object *map, const char *key,
                      unsigned char out[GAGGLE_NONCE]);
 void goose__out_bin(gaggle_out *o, const char *key, const void *p, size_t n);
 
+/* welcome.c: a Worker's slots and the run's options, from the Manager. */
+typedef struct gaggle_welcome {
+    uint64_t index;          /* this Worker's number, from 0 */
+    uint64_t total;          /* users of the whole test */
+    unsigned *slots;         /* user indexes in the whole test */
+    unsigned *scenarios;     /* the scenario of each slot */
+    size_t nslots;
+} gaggle_welcome;
+
+int goose__welcome_read(const msgpack_object *msg, size_t nscenarios, gaggle_welcome *w,
+                        goose_options *o);
+void goose__welcome_free(gaggle_welcome *w);
+
 /* tls.c */
 SSL_CTX *goose__tls_context(goose_attack *a, int manager, int *rc);
 struct bufferevent *goose__tls_bufferevent(struct event_base *base, evutil_socket_t fd,

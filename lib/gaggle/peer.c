@@ -35,18 +35,12 @@ void goose__peer_close(gaggle_peer *p, const char *why)
 
 static int dispatch(gaggle_peer *p, const unsigned char *data, size_t len)
 {
-    if (goose__wire_check(data, len) < 0)
-        return -1;
     msgpack_unpacked u;
-    msgpack_unpacked_init(&u);
-    size_t off = 0;
-    int rc = -1;
     char type[32];
-    if (msgpack_unpack_next(&u, (const char *)data, len, &off) == MSGPACK_UNPACK_SUCCESS &&
-        goose__get_str(&u.data, "type", type, sizeof type) == 0) {
+    msgpack_unpacked_init(&u);
+    int rc = goose__frame_decode(data, len, &u, type, sizeof type);
+    if (rc == 0)
         p->on_msg(p, type, &u.data);
-        rc = 0;
-    }
     msgpack_unpacked_destroy(&u);
     return rc;
 }
@@ -57,19 +51,18 @@ static void on_read(struct bufferevent *bev, void *arg)
     struct evbuffer *in = bufferevent_get_input(bev);
     while (!p->closed && !p->flushing) {
         unsigned char head[4];
+        uint32_t n;
+        char why[96];
         if (evbuffer_copyout(in, head, 4) < 4)
             return;
-        if (!p->tls && head[0] == 0x16 && head[1] == 0x03) { /* a TLS handshake record */
+        int rc = goose__frame_length(head, p->max_frame, &n);
+        if (rc == -2 && !p->tls) {
             close_with(p, "the peer speaks TLS but this side has no TLS "
                           "(--tls-cert on the Manager, --tls-ca on Workers)");
             return;
         }
-        uint32_t n = (uint32_t)head[0] << 24 | (uint32_t)head[1] << 16 |
-                     (uint32_t)head[2] << 8 | head[3];
-        if (n == 0 || n > p->max_frame) {
-            char why[96];
-            snprintf(why, sizeof why, "frame of %u bytes refused (cap %u)", n,
-                     p->max_frame);
+        if (rc < 0) {
+            snprintf(why, sizeof why, "frame of %u bytes refused (cap %u)", n, p->max_frame);
             close_with(p, why);
             return;
         }
@@ -77,7 +70,7 @@ static void on_read(struct bufferevent *bev, void *arg)
             return;
         const unsigned char *frame = evbuffer_pullup(in, (ev_ssize_t)n + 4);
         p->last_rx_us = goose__now_us();
-        int rc = frame ? dispatch(p, frame + 4, n) : -1;
+        rc = frame ? dispatch(p, frame + 4, n) : -1;
         evbuffer_drain(in, (size_t)n + 4);
         if (rc < 0)
             close_with(p, "malformed frame");

@@ -224,3 +224,23 @@ int goose__get_bool(const msgpack_object *map, const char *key, int *out)
     *out = o->via.boolean;
     return 0;
 }
+
+/* ---- frames ---- */
+
+int goose__frame_length(const unsigned char head[4], uint32_t max, uint32_t *n)
+{
+    *n = (uint32_t)head[0] << 24 | (uint32_t)head[1] << 16 | (uint32_t)head[2] << 8 | head[3];
+    if (head[0] == 0x16 && head[1] == 0x03)
+        return -2; /* a TLS handshake record, not a length */
+    return *n == 0 || *n > max ? -1 : 0;
+}
+
+int goose__frame_decode(const unsigned char *p, size_t n, msgpack_unpacked *u,
+                        char *type, size_t type_len)
+{
+    size_t off = 0;
+    if (goose__wire_check(p, n) < 0 ||
+        msgpack_unpack_next(u, (const char *)p, n, &off) != MSGPACK_UNPACK_SUCCESS)
+        return -1;
+    return goose__get_str(&u->data, "type", type, type_len);
+}

@@ -36,6 +36,14 @@ void goose__out_free(gaggle_out *o);
  * which would otherwise allocate what a hostile length claims. */
 int goose__wire_check(const unsigned char *p, size_t len);
 
+/* A frame's length from its first four bytes: 0, -1 when zero or over max,
+ * -2 when the bytes are a TLS record (a TLS peer talking to plaintext). */
+int goose__frame_length(const unsigned char head[4], uint32_t max, uint32_t *n);
+/* Checks and unpacks one frame's map into u (initialised by the caller)
+ * and reads its "type"; -1 when malformed. */
+int goose__frame_decode(const unsigned char *p, size_t n, msgpack_unpacked *u,
+                        char *type, size_t type_len);
+
 const msgpack_object *goose__map_get(const msgpack_object *map, const char *key);
 /* Each returns 0, or -1 when the key is missing or of another type. */
 int goose__get_str(const msgpack_object *map, const char *key, char *out,

@@ -29,9 +29,7 @@ typedef struct worker {
     goose_run_config cfg;
     goose_plan plan;
     int planned;
-    unsigned *slots;
-    unsigned *slot_scenarios;
-    size_t nslots;
+    gaggle_welcome welcome;
     goose_engine *engine;
     uint64_t start_at_us;
     uint64_t maintain_at_us;
@@ -67,73 +65,9 @@ static void send_pong(worker *w, uint64_t t)
     goose__out_free(&o);
 }
 
-/* ---- taking the configuration ---- */
-
-static int read_slots(worker *w, const msgpack_object *msg)
-{
-    const msgpack_object *slots = goose__map_get(msg, "slots");
-    const msgpack_object *scen = goose__map_get(msg, "scenarios");
-    if (!slots || !scen || slots->type != MSGPACK_OBJECT_ARRAY ||
-        scen->type != MSGPACK_OBJECT_ARRAY || slots->via.array.size != scen->via.array.size ||
-        slots->via.array.size == 0)
-        return -1;
-    w->nslots = slots->via.array.size;
-    w->slots = calloc(w->nslots, sizeof *w->slots);
-    w->slot_scenarios = calloc(w->nslots, sizeof *w->slot_scenarios);
-    if (!w->slots || !w->slot_scenarios)
-        return -1;
-    for (size_t i = 0; i < w->nslots; i++) {
-        const msgpack_object *a = &slots->via.array.ptr[i], *b = &scen->via.array.ptr[i];
-        if (a->type != MSGPACK_OBJECT_POSITIVE_INTEGER || a->via.u64 >= UINT32_MAX ||
-            b->type != MSGPACK_OBJECT_POSITIVE_INTEGER || b->via.u64 >= w->a->nscenarios)
-            return -1;
-        w->slots[i] = (unsigned)a->via.u64;
-        w->slot_scenarios[i] = (unsigned)b->via.u64;
-    }
-    return 0;
-}
-
-static int read_options(worker *w, const msgpack_object *msg, uint64_t *total)
-{
-    goose_options *o = &w->a->opt;
-    char host[2048];
-    uint64_t timeout_ms;
-    int reset;
-    if (goose__get_u64(msg, "users", total) < 0 || *total == 0 || *total > UINT32_MAX ||
-        goose__get_f64(msg, "hatch_rate", &o->hatch_rate) < 0 || !(o->hatch_rate > 0) ||
-        goose__get_u64(msg, "run_time_us", &o->run_time_us) < 0 ||
-        goose__get_u64(msg, "iterations", &o->iterations) < 0 ||
-        goose__get_u64(msg, "timeout_ms", &timeout_ms) < 0 || timeout_ms > 86400000 ||
-        goose__get_bool(msg, "reset", &reset) < 0 ||
-        goose__get_str(msg, "host", host, sizeof host) < 0)
-        return -1;
-    o->timeout_ms = (long)timeout_ms;
-    o->no_reset_metrics = !reset;
-    o->startup_us = 0;
-    o->users = w->nslots;
-    free(o->host);
-    o->host = host[0] ? strdup(host) : NULL;
-    for (size_t i = 0; i < o->nresolve; i++) /* the Manager's list replaces any */
-        free(o->resolve[i]);
-    free(o->resolve);
-    o->resolve = NULL;
-    o->nresolve = 0;
-    const msgpack_object *resolve = goose__map_get(msg, "resolve");
-    for (uint32_t i = 0; resolve && resolve->type == MSGPACK_OBJECT_ARRAY &&
-                         i < resolve->via.array.size; i++) {
-        char entry[512], err[128];
-        if (goose__obj_str(&resolve->via.array.ptr[i], entry, sizeof entry) < 0 ||
-            goose__option_set(o, "resolve", entry, err, sizeof err) != GOOSE_OK)
-            return -1;
-    }
-    return 0;
-}
-
 static void on_welcome(worker *w, const msgpack_object *msg)
 {
-    uint64_t total = 0, index = 0;
-    if (read_slots(w, msg) < 0 || read_options(w, msg, &total) < 0 ||
-        goose__get_u64(msg, "worker", &index) < 0) {
+    if (goose__welcome_read(msg, w->a->nscenarios, &w->welcome, &w->a->opt) < 0) {
         fail(w, GOOSE_EFAILED, "%s", "the manager sent a configuration this worker cannot use");
         { leave(w); return; }
     }
@@ -143,16 +77,17 @@ static void on_welcome(worker *w, const msgpack_object *msg)
         fail(w, rc, "cannot run the manager's configuration: %s", goose_attack_error(w->a));
         { leave(w); return; }
     }
-    w->cfg.user_scenario = w->slot_scenarios;
-    w->cfg.user_index = w->slots;
-    w->cfg.total_users = (size_t)total;
+    w->cfg.user_scenario = w->welcome.scenarios;
+    w->cfg.user_index = w->welcome.slots;
+    w->cfg.total_users = (size_t)w->welcome.total;
     w->state = S_READY;
     gaggle_out o;
     goose__out_begin(&o, "ready", 0);
     goose__peer_send(w->peer, &o);
     goose__out_free(&o);
     goose__log(w->a, GOOSE_LOG_INFO, "joined as worker %llu: %zu of %llu users",
-               (unsigned long long)index + 1, w->nslots, (unsigned long long)total);
+               (unsigned long long)w->welcome.index + 1, w->welcome.nslots,
+               (unsigned long long)w->welcome.total);
 }
 
 /* ---- running ---- */
@@ -451,8 +386,7 @@ static void worker_free(worker *w)
         event_base_free(w->base);
     if (w->planned)
         goose__run_teardown(&w->cfg, &w->plan);
-    free(w->slots);
-    free(w->slot_scenarios);
+    goose__welcome_free(&w->welcome);
     OPENSSL_cleanse(&w->key, sizeof w->key);
     SSL_CTX_free(w->tls);
 }

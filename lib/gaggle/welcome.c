@@ -1,0 +1,90 @@
+/* Reading a Manager's welcome: this Worker's user slots and the run's
+ * options.  Every field is checked; a Worker runs nothing it cannot read. */
+#include "gaggle/gaggle.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int read_slots(const msgpack_object *msg, size_t nscenarios, gaggle_welcome *w)
+{
+    const msgpack_object *slots = goose__map_get(msg, "slots");
+    const msgpack_object *scen = goose__map_get(msg, "scenarios");
+    if (!slots || !scen || slots->type != MSGPACK_OBJECT_ARRAY ||
+        scen->type != MSGPACK_OBJECT_ARRAY || slots->via.array.size != scen->via.array.size ||
+        slots->via.array.size == 0)
+        return -1;
+    w->nslots = slots->via.array.size;
+    w->slots = calloc(w->nslots, sizeof *w->slots);
+    w->scenarios = calloc(w->nslots, sizeof *w->scenarios);
+    if (!w->slots || !w->scenarios)
+        return -1;
+    for (size_t i = 0; i < w->nslots; i++) {
+        const msgpack_object *a = &slots->via.array.ptr[i], *b = &scen->via.array.ptr[i];
+        if (a->type != MSGPACK_OBJECT_POSITIVE_INTEGER || a->via.u64 >= w->total ||
+            b->type != MSGPACK_OBJECT_POSITIVE_INTEGER || b->via.u64 >= nscenarios)
+            return -1;
+        w->slots[i] = (unsigned)a->via.u64;
+        w->scenarios[i] = (unsigned)b->via.u64;
+    }
+    return 0;
+}
+
+static void clear_resolve(goose_options *o)
+{
+    for (size_t i = 0; i < o->nresolve; i++)
+        free(o->resolve[i]);
+    free(o->resolve);
+    o->resolve = NULL;
+    o->nresolve = 0;
+}
+
+static int read_options(const msgpack_object *msg, goose_options *o)
+{
+    char host[2048];
+    uint64_t timeout_ms;
+    int reset;
+    if (goose__get_f64(msg, "hatch_rate", &o->hatch_rate) < 0 || !(o->hatch_rate > 0) ||
+        goose__get_u64(msg, "run_time_us", &o->run_time_us) < 0 ||
+        goose__get_u64(msg, "iterations", &o->iterations) < 0 ||
+        goose__get_u64(msg, "timeout_ms", &timeout_ms) < 0 || timeout_ms > 86400000 ||
+        goose__get_bool(msg, "reset", &reset) < 0 ||
+        goose__get_str(msg, "host", host, sizeof host) < 0 ||
+        (host[0] && !goose__valid_url(host)))
+        return -1;
+    o->timeout_ms = (long)timeout_ms;
+    o->no_reset_metrics = !reset;
+    o->startup_us = 0;
+    free(o->host);
+    o->host = host[0] ? strdup(host) : NULL;
+    clear_resolve(o); /* --resolve is the Manager's option */
+    const msgpack_object *resolve = goose__map_get(msg, "resolve");
+    if (!resolve || resolve->type != MSGPACK_OBJECT_ARRAY)
+        return -1;
+    for (uint32_t i = 0; i < resolve->via.array.size; i++) {
+        char entry[512], err[128];
+        if (goose__obj_str(&resolve->via.array.ptr[i], entry, sizeof entry) < 0 ||
+            goose__option_set(o, "resolve", entry, err, sizeof err) != GOOSE_OK)
+            return -1;
+    }
+    return 0;
+}
+
+int goose__welcome_read(const msgpack_object *msg, size_t nscenarios, gaggle_welcome *w,
+                        goose_options *o)
+{
+    memset(w, 0, sizeof *w);
+    if (goose__get_u64(msg, "worker", &w->index) < 0 ||
+        goose__get_u64(msg, "users", &w->total) < 0 || w->total == 0 ||
+        w->total > UINT32_MAX || read_slots(msg, nscenarios, w) < 0 ||
+        read_options(msg, o) < 0)
+        return -1;
+    o->users = w->nslots;
+    return 0;
+}
+
+void goose__welcome_free(gaggle_welcome *w)
+{
+    free(w->slots);
+    free(w->scenarios);
+    memset(w, 0, sizeof *w);
+}
