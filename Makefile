@@ -106,9 +106,10 @@ $(TARGET_BIN): tests/target/target.c $(DEPS_OK)
 # Tests link the static library: unit tests reach internal goose__ symbols.
 tests: $(BUILD)/.test-deps-ok $(TEST_BIN)
 $(BUILD)/.test-deps-ok:
-	$(Q)sh tools/deps.sh python3 binutils valgrind
+	$(Q)sh tools/deps.sh python3 binutils valgrind openssl iproute2
 	$(Q)mkdir -p $(BUILD) && touch $@
-$(BUILD)/tests/%: tests/%.c tests/test.h tests/e2e.h $(ARFILE) | $(BUILD)/.test-deps-ok
+$(BUILD)/tests/%: tests/%.c tests/test.h tests/e2e.h tests/gaggle.h $(wildcard tests/fuzz/*.h) \
+		$(ARFILE) | $(BUILD)/.test-deps-ok
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests $< -o $@ $(ARFILE) $(LDLIBS_ALL) $(LDSAN)
@@ -118,6 +119,24 @@ check-fast: all tests
 
 check: all tests
 	$(Q)GOOSE_BUILD=$(BUILD) GOOSE_CHECK_SAN=1 bash tests/check.sh
+
+# libFuzzer on the Gaggle's frame reader and decoders, FUZZ_TIME seconds.
+FUZZ_TIME ?= 60
+FUZZ_CC ?= clang
+FUZZ_SRC := $(LIB_SRC) $(LIB_ASM)
+fuzz: $(ARFILE)
+	$(Q)sh tools/deps.sh clang libclang-rt-14-dev
+	$(Q)mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/crashes
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests tests/fuzz/write-seeds.c $(ARFILE) $(LDLIBS_ALL) \
+		-o $(BUILD)/fuzz/write-seeds
+	$(Q)$(BUILD)/fuzz/write-seeds $(BUILD)/fuzz/corpus
+	@echo "  FUZZ    tests/fuzz/libfuzzer.c ($(FUZZ_TIME) s)"
+	$(Q)$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-Iinclude -Ilib -Itests $(PKG_CFLAGS) tests/fuzz/libfuzzer.c $(FUZZ_SRC) \
+		$(LDLIBS_ALL) -o $(BUILD)/fuzz/gaggle-frames
+	$(Q)cd $(BUILD)/fuzz && ./gaggle-frames -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+		-artifact_prefix=crashes/ corpus 2>&1 | tee fuzz.log | grep -E "^(#[0-9]+[[:space:]]+(INITED|DONE)|stat::number|==[0-9]+==ERROR)" ; \
+		test -z "$$(ls crashes)" || { echo "crashes in $(BUILD)/fuzz/crashes: copy them to tests/fuzz/regressions"; exit 1; }
 
 demo: all
 	$(Q)bash tools/demo.sh $(BUILD)
