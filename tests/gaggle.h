@@ -99,6 +99,17 @@ static inline int log_has(const char *name, const char *text)
     return strstr(buf, text) != NULL;
 }
 
+/* Waits until a process's log says text; 1 if it did within seconds. */
+static inline int wait_log(const char *name, const char *text, int seconds)
+{
+    for (int i = 0; i < seconds * 20; i++) {
+        if (log_has(name, text))
+            return 1;
+        usleep(50000);
+    }
+    return 0;
+}
+
 static inline json_t *load_report(const char *path)
 {
     json_error_t err;

@@ -58,7 +58,8 @@ TEST(lost_worker_is_reported)
     for (int i = 0; i < 3; i++)
         w[i] = spawn(i == 1 ? "victim" : i ? "worker2" : "worker0", NULL, "--worker",
                      "--manager-port", port, NULL);
-    sleep(2);
+    ASSERT(wait_log("manager", "START in", 15));
+    sleep(2); /* the victim has flushed metrics by now */
     kill(w[1], SIGKILL);
     ASSERT_EQ(wait_exit(m, 30), 1); /* the run did not complete as configured */
     ASSERT_EQ(wait_exit(w[0], 10), 0);
@@ -87,7 +88,8 @@ TEST(lost_manager_stops_workers)
                      "--gaggle-timeout", "2s", NULL);
     pid_t w1 = spawn("worker1", NULL, "--worker", "--manager-port", port,
                      "--gaggle-timeout", "2s", NULL);
-    sleep(2);
+    ASSERT(wait_log("manager", "START in", 15));
+    sleep(1);
     kill(m, SIGKILL);
     wait_exit(m, 1);
     ASSERT_EQ(wait_exit(w0, 8), 1);
@@ -138,7 +140,7 @@ TEST(late_worker_is_refused)
                     "--host", tgt.url, "-u", "3", "-r", "30", "-t", "3s",
                     "--no-reset-metrics", "--report-file", report, NULL);
     pid_t w = spawn("worker", NULL, "--worker", "--manager-port", port, NULL);
-    sleep(1);
+    ASSERT(wait_log("manager", "START in", 15)); /* the test has started */
     pid_t late = spawn("late", NULL, "--worker", "--manager-port", port, NULL);
     ASSERT_EQ(wait_exit(late, 10), 1);
     ASSERT(log_has("late", "already started"));
@@ -162,7 +164,8 @@ TEST(ctrl_c_on_manager_stops_the_gaggle_gracefully)
                     "--no-reset-metrics", "--report-file", report, NULL);
     pid_t w0 = spawn("worker0", NULL, "--worker", "--manager-port", port, NULL);
     pid_t w1 = spawn("worker1", NULL, "--worker", "--manager-port", port, NULL);
-    sleep(2);
+    ASSERT(wait_log("manager", "START in", 15));
+    sleep(1);
     kill(m, SIGINT);
     ASSERT_EQ(wait_exit(m, 15), 0);
     ASSERT_EQ(wait_exit(w0, 10), 0);

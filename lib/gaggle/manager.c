@@ -582,6 +582,8 @@ static void manager_free(manager *m)
     }
     if (m->listener)
         evconnlistener_free(m->listener);
+    if (m->base) /* libevent finishes freeing a TLS bufferevent in its loop */
+        event_base_loop(m->base, EVLOOP_NONBLOCK);
     if (m->timer)
         event_free(m->timer);
     if (m->base)

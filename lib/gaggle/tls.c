@@ -129,6 +129,9 @@ const char *goose__tls_error(struct bufferevent *bev, int manager, char *buf, si
                     strstr(reason, "packet length too long") || strstr(reason, "record layer")))
         snprintf(buf, len, "TLS: the peer does not speak TLS (a plaintext worker against "
                            "this TLS manager?): %s", reason);
+    else if (!manager && strstr(reason, "certificate required"))
+        snprintf(buf, len, "TLS: the manager wants a client certificate (mTLS): give "
+                           "--tls-cert and --tls-key");
     else if (!manager && strstr(reason, "unexpected eof"))
         snprintf(buf, len, "TLS: the manager closed the handshake (a plaintext manager "
                            "without --tls-cert?)");

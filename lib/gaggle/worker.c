@@ -256,8 +256,10 @@ static void on_close(gaggle_peer *p, const char *why)
     worker *w = p->owner;
     if (w->state == S_LEAVING || w->state == S_GONE)
         return;
-    if (w->state == S_HELLO && !w->tls && strncmp(why, "connection ", 11) == 0)
-        why = "the manager closed the handshake (a TLS manager? give --tls-ca)";
+    if (w->state == S_HELLO && strncmp(why, "connection ", 11) == 0)
+        why = w->tls ? "TLS: the manager closed the connection after the TLS handshake "
+                       "(does it want a client certificate? --tls-cert/--tls-key)"
+                     : "the manager closed the handshake (a TLS manager? give --tls-ca)";
     fail(w, GOOSE_EFAILED, "lost the manager: %s", why);
     if (w->state == S_RUNNING)
         stop_users(w, "the manager is gone");
@@ -378,6 +380,8 @@ static void worker_free(worker *w)
 {
     goose__engine_free(w->engine);
     goose__peer_free(w->peer);
+    if (w->base) /* libevent finishes freeing a TLS bufferevent in its loop */
+        event_base_loop(w->base, EVLOOP_NONBLOCK);
     if (w->timer)
         event_free(w->timer);
     if (w->start_timer)
