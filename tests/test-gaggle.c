@@ -3,6 +3,8 @@
  * refused and late workers, an embedded Worker. */
 #include "gaggle.h"
 
+#include <math.h>
+
 TEST(three_workers_exact_totals)
 {
     setup();
@@ -233,7 +235,68 @@ TEST(embedded_worker_service_keeps_serving)
     teardown();
 }
 
-TEST_MAIN(TEST_ENTRY(three_workers_exact_totals),
+/* When a process's log says START, in ms of the day (the log's clock). */
+static double start_ms(const char *name)
+{
+    char path[256], line[512];
+    snprintf(path, sizeof path, "%s/%s.log", dir, name);
+    FILE *f = fopen(path, "r");
+    double ms = -1;
+    int h, m;
+    double sec;
+    while (f && fgets(line, sizeof line, f))
+        if (strstr(line, "START: running") && sscanf(line + 11, "%d:%d:%lfZ", &h, &m, &sec) == 3)
+            ms = (h * 3600 + m * 60 + sec) * 1000;
+    if (f)
+        fclose(f);
+    return ms;
+}
+
+/* A Worker 200 ms away (through tests/delay-proxy.py) and one next door:
+ * the handshake survives the round trip, both start within a few ms of
+ * each other, and the totals are exact. */
+TEST(far_worker_starts_with_the_near_one)
+{
+    setup();
+    char port[8], far[8], report[256];
+    snprintf(port, sizeof port, "%d", free_port());
+    snprintf(far, sizeof far, "%d", free_port());
+    snprintf(report, sizeof report, "%s/report.json", dir);
+    pid_t proxy = fork();
+    ASSERT(proxy >= 0);
+    if (proxy == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (!freopen("/dev/null", "w", stdout))
+            _exit(127);
+        execlp("python3", "python3", "tests/delay-proxy.py", far, port, "100", (char *)NULL);
+        _exit(127);
+    }
+    pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "2", PORT_ARGS(port),
+                    "--host", tgt.url, "-u", "6", "-r", "60", "-t", "2s",
+                    "--no-reset-metrics", "--report-file", report, NULL);
+    pid_t w_far = spawn("far", NULL, "--worker", "--manager-port", far, NULL);
+    pid_t w_near = spawn("near", NULL, "--worker", "--manager-port", port, NULL);
+    ASSERT_EQ(wait_exit(m, 40), 0);
+    ASSERT_EQ(wait_exit(w_far, 10), 0);
+    ASSERT_EQ(wait_exit(w_near, 10), 0);
+    kill(proxy, SIGKILL);
+    waitpid(proxy, NULL, 0);
+    json_t *r = load_report(report), *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(report_total(r), target_total(stats));
+    ASSERT_EQ(workers_sum(r, "done"), 2);
+    double spread = json_real_value(json_object_get(r, "start_spread_ms"));
+    double far_ms = start_ms("far"), near_ms = start_ms("near");
+    printf("start spread with a 200 ms round trip: %.1f ms estimated, %.0f ms in the logs\n",
+           spread, far_ms - near_ms);
+    ASSERT(spread < 30);
+    ASSERT(far_ms > 0 && near_ms > 0);
+    ASSERT(fabs(far_ms - near_ms) < 40); /* without compensation: about 100 ms */
+    json_decref(r);
+    json_decref(stats);
+    teardown();
+}
+
+TEST_MAIN(TEST_ENTRY(far_worker_starts_with_the_near_one), TEST_ENTRY(three_workers_exact_totals),
           TEST_ENTRY(embedded_worker_service_keeps_serving),
           TEST_ENTRY(lost_worker_is_reported), TEST_ENTRY(lost_manager_stops_workers),
           TEST_ENTRY(ctrl_c_on_manager_stops_the_gaggle_gracefully),

@@ -87,6 +87,43 @@ TEST(key_on_one_side_only_is_refused)
     teardown();
 }
 
+/* Workers with a wrong key, with no key, and a plaintext one against a
+ * keyed Manager are refused, each with its reason in both logs, while the
+ * real Worker runs the test to exact totals. */
+TEST(imposters_refused_while_the_real_test_runs)
+{
+    setup();
+    write_key("a.key", "0123456789abcdef0123456789abcdef");
+    write_key("b.key", "fedcba9876543210fedcba9876543210");
+    char port[8], report[256], ka[256], kb[256];
+    snprintf(port, sizeof port, "%d", free_port());
+    snprintf(report, sizeof report, "%s/report.json", dir);
+    snprintf(ka, sizeof ka, "%s/a.key", dir);
+    snprintf(kb, sizeof kb, "%s/b.key", dir);
+    pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "1", PORT_ARGS(port),
+                    "--gaggle-key-file", ka, "--host", tgt.url, "-u", "3", "-r", "30",
+                    "-t", "2s", "--no-reset-metrics", "--report-file", report, NULL);
+    pid_t wrong = spawn("wrong", NULL, "--worker", "--manager-port", port,
+                        "--gaggle-key-file", kb, NULL);
+    pid_t none = spawn("none", NULL, "--worker", "--manager-port", port, NULL);
+    ASSERT_EQ(wait_exit(wrong, 15), 1);
+    ASSERT_EQ(wait_exit(none, 15), 1);
+    ASSERT(log_has("wrong", "the manager cannot prove the gaggle key"));
+    ASSERT(log_has("none", "the manager requires a gaggle key"));
+    ASSERT(wait_log("manager", "refused this manager: the manager cannot prove", 5));
+    ASSERT(wait_log("manager", "refused this manager: the manager requires a gaggle key", 5));
+    pid_t real = spawn("real", NULL, "--worker", "--manager-port", port,
+                       "--gaggle-key-file", ka, NULL);
+    ASSERT_EQ(wait_exit(m, 30), 0);
+    ASSERT_EQ(wait_exit(real, 10), 0);
+    json_t *r = load_report(report), *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(report_total(r), target_total(stats));
+    ASSERT_GT(target_total(stats), 0);
+    json_decref(r);
+    json_decref(stats);
+    teardown();
+}
+
 /* A raw client that knows the protocol but not the key learns nothing. */
 TEST(worker_without_proof_learns_nothing)
 {
@@ -368,6 +405,7 @@ TEST(hostile_bytes_close_one_connection)
 }
 
 TEST_MAIN(TEST_ENTRY(right_key_joins), TEST_ENTRY(wrong_key_is_refused_both_ways),
+          TEST_ENTRY(imposters_refused_while_the_real_test_runs),
           TEST_ENTRY(key_on_one_side_only_is_refused),
           TEST_ENTRY(worker_without_proof_learns_nothing),
           TEST_ENTRY(crowd_of_hostile_connections),

@@ -197,6 +197,17 @@ static const char *key_failure(const manager *m, const conn *c, const msgpack_ob
     return NULL;
 }
 
+/* A Worker that would not take this Manager says why before it leaves. */
+static void on_refuse(manager *m, conn *c, const msgpack_object *msg)
+{
+    char reason[256];
+    if (goose__get_str(msg, "reason", reason, sizeof reason) < 0)
+        snprintf(reason, sizeof reason, "no reason given");
+    goose__log(m->a, GOOSE_LOG_WARN, "worker from %s refused this manager: %s",
+               c->peer->addr, reason);
+    goose__peer_close(c->peer, "refused by the worker");
+}
+
 static void on_auth(manager *m, conn *c, const msgpack_object *msg)
 {
     gaggle_peer *p = c->peer;
@@ -363,6 +374,8 @@ static void on_msg(gaggle_peer *p, const char *type, const msgpack_object *msg)
         on_hello(m, c, msg);
     else if (c && c->challenged && !strcmp(type, "auth"))
         on_auth(m, c, msg);
+    else if (c && c->challenged && !strcmp(type, "refuse"))
+        on_refuse(m, c, msg);
     else
         goose__peer_close(p, "not the handshake (hello, then auth)");
 }

@@ -101,6 +101,7 @@ static void start_engine(worker *w)
         { leave(w); return; }
     }
     uint64_t now = goose__now_us();
+    goose__log(w->a, GOOSE_LOG_INFO, "START: running %zu users", w->welcome.nslots);
     w->state = S_RUNNING;
     w->last_flush_us = now;
     w->maintain_at_us = now + goose__engine_start_offset(&w->cfg, w->cfg.total_users - 1);
@@ -201,9 +202,15 @@ static void on_challenge(worker *w, const msgpack_object *msg)
     const char *bad = goose__get_nonce(msg, "nonce", nonce_m) < 0
                           ? "the manager's challenge has no nonce"
                           : manager_key_failure(w, msg, nonce_m);
-    if (bad) {
+    if (bad) { /* tell the Manager why, so its log says it too */
         fail(w, GOOSE_EFAILED, "%s", bad);
-        leave(w);
+        gaggle_out o;
+        goose__out_begin(&o, "refuse", 1);
+        goose__out_str(&o, "reason", bad);
+        goose__peer_send(w->peer, &o);
+        goose__out_free(&o);
+        goose__peer_finish(w->peer);
+        w->state = S_LEAVING;
         return;
     }
     goose__peer_set_max_frame(w->peer, GAGGLE_FRAME_MAX);
@@ -267,8 +274,17 @@ static void on_close(gaggle_peer *p, const char *why)
         leave(w);
 }
 
+/* Heartbeats start once the handshake is over: before it, only hello and
+ * auth may reach the Manager (a ping would break the handshake over a long
+ * round trip).  Silence is still caught by --gaggle-timeout. */
 static void heartbeat(worker *w, uint64_t now)
 {
+    if (w->state == S_HELLO || w->state == S_AUTH) {
+        if (now - w->peer->last_rx_us > w->a->opt.gaggle_timeout_us)
+            goose__peer_close(w->peer, "the manager did not answer the handshake "
+                                       "within --gaggle-timeout");
+        return;
+    }
     if (now - w->last_beat_us < GAGGLE_HEARTBEAT_US || w->peer->closed)
         return;
     w->last_beat_us = now;
