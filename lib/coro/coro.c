@@ -215,6 +215,18 @@ fail:
     return NULL;
 }
 
+int goose__coro_restart(goose_coro *coro, goose_coro_fn fn, void *arg)
+{
+    if (!coro->finished)
+        return -1;
+    coro->fn = fn;
+    coro->arg = arg;
+    coro->finished = 0;
+    coro->asan_fake = NULL;
+    return stack_prepare(coro, coro->map + coro->map_size - coro->stack_size,
+                         coro->stack_size);
+}
+
 void goose__coro_free(goose_coro *coro)
 {
     if (!coro)

@@ -13,6 +13,8 @@ typedef void (*goose_coro_fn)(void *arg);
 /* The stack size is rounded up to whole pages; NULL when out of memory. */
 goose_coro *goose__coro_new(size_t stack_size, goose_coro_fn fn, void *arg);
 void goose__coro_free(goose_coro *coro);
+/* Reuses a finished coroutine's stack for a new function; -1 if running. */
+int goose__coro_restart(goose_coro *coro, goose_coro_fn fn, void *arg);
 /* Runs the coroutine until it yields or its function returns. */
 void goose__coro_resume(goose_coro *coro);
 /* From inside a coroutine: back to whoever resumed it. */

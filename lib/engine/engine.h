@@ -86,16 +86,29 @@ void goose__engine_free(goose_engine *e);
 
 typedef enum goose_user_wait {
     GOOSE_WAIT_NONE,
-    GOOSE_WAIT_HTTP,
-    GOOSE_WAIT_SLEEP
+    GOOSE_WAIT_HTTP,   /* inside a transaction, for a response */
+    GOOSE_WAIT_SLEEP,  /* inside a transaction, in goose_sleep() */
+    GOOSE_WAIT_PAUSE   /* between transactions: the scenario's wait time */
 } goose_user_wait;
+
+typedef enum goose_user_phase {
+    GOOSE_PHASE_START,
+    GOOSE_PHASE_LOOP,
+    GOOSE_PHASE_STOP,
+    GOOSE_PHASE_DONE
+} goose_user_phase;
 
 struct goose_user {
     goose_thread *thread;
     const goose_scenario_plan *scenario;
     unsigned index;
     unsigned scenario_index;
-    goose_coro *coro;
+    goose_coro *coro;          /* borrowed while a transaction runs */
+    const goose_tx_plan *tx;   /* the transaction running */
+    goose_user_phase phase;
+    size_t pos;                /* next transaction of the phase's list */
+    uint64_t iterations;
+    int pass_cut;              /* a transaction of this loop pass was cut short */
     CURL *easy;
     struct event *timer;       /* goose_sleep and wait time */
     goose_user_wait waiting;
@@ -107,7 +120,6 @@ struct goose_user {
     goose_response *open;      /* responses of the running transaction */
     goose_response *spare;     /* freed responses, for reuse */
     int stopping_tx;           /* a request was refused: the test is stopping */
-    int in_on_stop;
     struct curl_slist *no_expect; /* "Expect:" for requests with a body */
     goose_buf url;             /* scratch for building URLs */
     goose_buf path;            /* scratch for redirect paths */
@@ -159,6 +171,8 @@ struct goose_thread {
     struct event *wake_event;
     struct event *reset_timer;
     int wake_fd;
+    goose_coro **spare_coros;  /* finished coroutines, stacks kept for reuse */
+    size_t nspare_coros;
     goose_user **users;        /* this thread's users, in start order */
     size_t nusers;
     size_t nlaunched;
@@ -200,6 +214,8 @@ void goose__thread_cleanup(goose_thread *t);
 void *goose__thread_main(void *arg);
 void goose__thread_user_done(goose_thread *t);
 void goose__thread_wake(goose_thread *t);
+goose_coro *goose__thread_borrow_coro(goose_thread *t, goose_coro_fn fn, void *arg);
+void goose__thread_return_coro(goose_thread *t, goose_coro *c);
 
 /* response.c */
 goose_response *goose__response_get(goose_user *u);

@@ -204,9 +204,11 @@ static void begin_stop(goose_thread *t)
         return;
     t->stopping = 1;
     evtimer_del(t->hatch_timer);
-    for (size_t i = 0; i < t->nlaunched; i++)
-        if (t->users[i]->coro && t->users[i]->waiting == GOOSE_WAIT_SLEEP)
+    for (size_t i = 0; i < t->nlaunched; i++) {
+        goose_user_wait w = t->users[i]->waiting;
+        if (w == GOOSE_WAIT_SLEEP || w == GOOSE_WAIT_PAUSE)
             goose__user_wake(t->users[i]);
+    }
     finish_if_idle(t);
 }
 
@@ -295,8 +297,38 @@ void *goose__thread_main(void *arg)
     return NULL;
 }
 
+/* Stacks of finished transactions, kept for the next ones: as many as
+ * were ever running at once, up to this many. */
+#define SPARE_CORO_MAX 4096
+
+goose_coro *goose__thread_borrow_coro(goose_thread *t, goose_coro_fn fn, void *arg)
+{
+    if (t->nspare_coros) {
+        goose_coro *c = t->spare_coros[--t->nspare_coros];
+        goose__coro_restart(c, fn, arg);
+        return c;
+    }
+    if (!t->spare_coros) {
+        t->spare_coros = calloc(SPARE_CORO_MAX, sizeof *t->spare_coros);
+        if (!t->spare_coros)
+            return NULL;
+    }
+    return goose__coro_new(t->engine->cfg.stack_size, fn, arg);
+}
+
+void goose__thread_return_coro(goose_thread *t, goose_coro *c)
+{
+    if (t->nspare_coros < SPARE_CORO_MAX)
+        t->spare_coros[t->nspare_coros++] = c;
+    else
+        goose__coro_free(c);
+}
+
 void goose__thread_cleanup(goose_thread *t)
 {
+    for (size_t i = 0; i < t->nspare_coros; i++)
+        goose__coro_free(t->spare_coros[i]);
+    free(t->spare_coros);
     for (size_t i = 0; i < t->nusers; i++)
         goose__user_free(t->users[i]);
     free(t->users);

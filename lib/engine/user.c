@@ -1,5 +1,9 @@
-/* A virtual user: a coroutine running its scenario's transactions, on_start
- * first, then iterations of the loop, then on_stop. */
+/* A virtual user: a small state machine on its engine thread.  It runs its
+ * scenario's on_start transactions, then iterations of the loop, then
+ * on_stop; each transaction runs on a coroutine borrowed from the thread's
+ * pool for just that transaction.  Between transactions (the scenario's
+ * wait time) a user holds no stack at all, so thousands of waiting users
+ * cost a few KiB each and a handful of stacks. */
 #include "engine/engine.h"
 
 #include <event2/event.h>
@@ -8,12 +12,18 @@
 #include "util/clock.h"
 #include "util/rng.h"
 
+static void drive(goose_user *u);
+
 static void on_user_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     goose_user *u = arg;
-    if (u->waiting == GOOSE_WAIT_SLEEP)
+    if (u->waiting == GOOSE_WAIT_SLEEP) {
         goose__user_resume(u);
+    } else if (u->waiting == GOOSE_WAIT_PAUSE) {
+        u->waiting = GOOSE_WAIT_NONE;
+        drive(u);
+    }
 }
 
 goose_user *goose__user_new(goose_thread *t, unsigned index,
@@ -61,17 +71,11 @@ void goose__user_free(goose_user *u)
     free(u);
 }
 
-static void wait_between(goose_user *u)
+/* The body of a borrowed coroutine: one transaction. */
+static void transaction_main(void *arg)
 {
-    const goose_scenario_plan *s = u->scenario;
-    if (s->wait_max_ms == 0 || u->thread->stopping)
-        return;
-    goose_sleep(u, (unsigned)goose__rng_range(&u->rng, s->wait_min_ms,
-                                              s->wait_max_ms));
-}
-
-static void run_transaction(goose_user *u, const goose_tx_plan *tx)
-{
+    goose_user *u = arg;
+    const goose_tx_plan *tx = u->tx;
     u->stopping_tx = 0;
     uint64_t start = goose__now_us();
     int rc = tx->fn(u);
@@ -80,35 +84,101 @@ static void run_transaction(goose_user *u, const goose_tx_plan *tx)
     /* a transaction cut short by the end of the test is not counted */
     if (!u->stopping_tx)
         goose__stats_record_tx(&u->thread->local, tx->id, rc == 0, elapsed);
+    else
+        u->pass_cut = 1;
 }
 
-static int run_list(goose_user *u, const goose_tx_plan *list, size_t n)
+/* The next transaction to run, or NULL when the user is done. */
+static const goose_tx_plan *next_transaction(goose_user *u)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (u->thread->stopping && !u->in_on_stop)
-            return -1;
-        run_transaction(u, &list[i]);
-        if (!u->in_on_stop)
-            wait_between(u);
-    }
-    return u->thread->stopping && !u->in_on_stop ? -1 : 0;
-}
-
-static void user_main(void *arg)
-{
-    goose_user *u = arg;
     const goose_scenario_plan *s = u->scenario;
     uint64_t limit = u->thread->engine->cfg.iterations;
-    if (run_list(u, s->on_start, s->non_start) == 0) {
-        for (uint64_t i = 0; limit == 0 || i < limit; i++) {
-            if (s->nloop == 0 || run_list(u, s->loop, s->nloop) < 0)
-                break;
-            u->thread->local.iterations[u->scenario_index]++;
+    for (;;) {
+        switch (u->phase) {
+        case GOOSE_PHASE_START:
+            if (!u->thread->stopping && u->pos < s->non_start)
+                return &s->on_start[u->pos++];
+            u->phase = GOOSE_PHASE_LOOP;
+            u->pos = 0;
+            break;
+        case GOOSE_PHASE_LOOP:
+            if (!u->thread->stopping && s->nloop && (!limit || u->iterations < limit))
+                return &s->loop[u->pos++];
+            u->phase = GOOSE_PHASE_STOP;
+            u->pos = 0;
+            break;
+        case GOOSE_PHASE_STOP:
+            if (u->pos < s->non_stop)
+                return &s->on_stop[u->pos++];
+            u->phase = GOOSE_PHASE_DONE;
+            return NULL;
+        default:
+            return NULL;
         }
     }
-    u->in_on_stop = 1;
-    run_list(u, s->on_stop, s->non_stop);
+}
+
+static int start_transaction(goose_user *u, const goose_tx_plan *tx)
+{
+    u->tx = tx;
+    u->coro = goose__thread_borrow_coro(u->thread, transaction_main, u);
+    if (!u->coro)
+        return -1;
+    goose__coro_resume(u->coro);
+    return 0;
+}
+
+/* A transaction ended: its stack goes back; a loop pass may be complete. */
+static void end_transaction(goose_user *u)
+{
+    goose__thread_return_coro(u->thread, u->coro);
+    u->coro = NULL;
+    if (u->phase == GOOSE_PHASE_LOOP && u->pos == u->scenario->nloop) {
+        if (!u->pass_cut)
+            u->thread->local.iterations[u->scenario_index]++;
+        u->iterations++;
+        u->pos = 0;
+        u->pass_cut = 0;
+    }
+}
+
+/* The scenario's wait time after a transaction (not after on_stop ones). */
+static int pause_between(goose_user *u)
+{
+    const goose_scenario_plan *s = u->scenario;
+    if (s->wait_max_ms == 0 || u->thread->stopping || u->phase == GOOSE_PHASE_STOP)
+        return 0;
+    unsigned ms = (unsigned)goose__rng_range(&u->rng, s->wait_min_ms, s->wait_max_ms);
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    if (ms == 0 || evtimer_add(u->timer, &tv) < 0)
+        return 0;
+    u->waiting = GOOSE_WAIT_PAUSE;
+    return 1;
+}
+
+static void finish_user(goose_user *u)
+{
     release_resources(u);
+    goose__thread_user_done(u->thread);
+}
+
+/* Runs the user until it waits: for a response, a sleep, or its pause. */
+static void drive(goose_user *u)
+{
+    for (;;) {
+        if (u->coro) {
+            if (!goose__coro_finished(u->coro))
+                return; /* the transaction waits inside */
+            end_transaction(u);
+            if (pause_between(u))
+                return;
+        }
+        const goose_tx_plan *tx = next_transaction(u);
+        if (!tx || start_transaction(u, tx) < 0) {
+            finish_user(u);
+            return;
+        }
+    }
 }
 
 int goose__user_launch(goose_user *u)
@@ -117,26 +187,20 @@ int goose__user_launch(goose_user *u)
     u->easy = goose__http_easy_new(&e->http, u);
     u->timer = evtimer_new(u->thread->base, on_user_timer, u);
     u->no_expect = curl_slist_append(NULL, "Expect:");
-    u->coro = goose__coro_new(e->cfg.stack_size, user_main, u);
-    if (!u->easy || !u->timer || !u->no_expect || !u->coro) {
+    if (!u->easy || !u->timer || !u->no_expect) {
         release_resources(u);
-        goose__coro_free(u->coro);
-        u->coro = NULL;
         return -1;
     }
-    goose__user_resume(u);
+    drive(u);
     return 0;
 }
 
+/* Back into the transaction that waited for a response or a sleep. */
 void goose__user_resume(goose_user *u)
 {
     u->waiting = GOOSE_WAIT_NONE;
     goose__coro_resume(u->coro);
-    if (goose__coro_finished(u->coro)) {
-        goose__coro_free(u->coro);
-        u->coro = NULL;
-        goose__thread_user_done(u->thread);
-    }
+    drive(u);
 }
 
 void goose__user_wake(goose_user *u)
@@ -149,14 +213,15 @@ int goose_sleep(goose_user *u, unsigned ms)
 {
     if (!u || !u->coro || goose__coro_current() != u->coro)
         return GOOSE_EINVAL;
-    if (u->thread->stopping && !u->in_on_stop)
+    int in_on_stop = u->phase == GOOSE_PHASE_STOP;
+    if (u->thread->stopping && !in_on_stop)
         return GOOSE_ESTATE;
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     if (evtimer_add(u->timer, &tv) < 0)
         return GOOSE_ESYS;
     u->waiting = GOOSE_WAIT_SLEEP;
     goose__coro_yield();
-    return u->thread->stopping && !u->in_on_stop ? GOOSE_ESTATE : GOOSE_OK;
+    return u->thread->stopping && !in_on_stop ? GOOSE_ESTATE : GOOSE_OK;
 }
 
 int goose_user_set_data(goose_user *u, void *data, void (*free_fn)(void *))
