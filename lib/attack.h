@@ -77,6 +77,8 @@ typedef struct goose_options {
     size_t stack_size;
     char **resolve;
     size_t nresolve;
+    char **local_addrs;     /* users take them in turn (--local-address) */
+    size_t nlocal_addrs;
     int help;
     int version;
     int manager;

@@ -4,6 +4,7 @@
  * yet", never ignored. */
 #include "attack.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -323,6 +324,47 @@ static int opt_gaggle_key(goose_options *o, const char *v, char *err, size_t err
     return set_string(&o->gaggle_key, v);
 }
 
+/* "127.0.0.1,127.0.0.2" or a range of the last byte, "127.0.0.1-127.0.0.4". */
+static int add_local_range(goose_options *o, const char *item, char *err, size_t errlen)
+{
+    struct in_addr lo, hi;
+    char first[64];
+    const char *dash = strchr(item, '-');
+    size_t n = dash ? (size_t)(dash - item) : strlen(item);
+    if (n >= sizeof first)
+        return FAIL("--local-address \"%s\" is not an IPv4 address or range", item);
+    memcpy(first, item, n);
+    first[n] = '\0';
+    if (inet_pton(AF_INET, first, &lo) != 1 || (dash && inet_pton(AF_INET, dash + 1, &hi) != 1))
+        return FAIL("--local-address \"%s\" is not an IPv4 address or range", item);
+    uint32_t a = ntohl(lo.s_addr), b = dash ? ntohl(hi.s_addr) : a;
+    if (b < a || b - a > 255)
+        return FAIL("--local-address range \"%s\" must go up, by at most 256 addresses", item);
+    for (uint32_t x = a; x <= b; x++) {
+        struct in_addr ia = {htonl(x)};
+        char text[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &ia, text, sizeof text);
+        if (append_string(&o->local_addrs, &o->nlocal_addrs, text) != GOOSE_OK)
+            return GOOSE_ENOMEM;
+    }
+    return GOOSE_OK;
+}
+
+static int opt_local_address(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    char copy[1024];
+    if (!*v || strlen(v) >= sizeof copy)
+        return FAIL("--local-address needs addresses, like 127.0.0.1-127.0.0.4");
+    strcpy(copy, v);
+    for (char *save = NULL, *item = strtok_r(copy, ",", &save); item;
+         item = strtok_r(NULL, ",", &save)) {
+        int rc = add_local_range(o, item, err, errlen);
+        if (rc != GOOSE_OK)
+            return rc;
+    }
+    return GOOSE_OK;
+}
+
 #define FILE_PARSER(fn, flag, field)                                            \
     static int fn(goose_options *o, const char *v, char *err, size_t errlen)   \
     {                                                                          \
@@ -400,6 +442,7 @@ static const option_def options[] = {
     {{"quiet", 'q', 0, 0, NULL, "only warnings and errors", 1}, opt_quiet},
     {{"threads", 0, 1, 0, "N", "engine threads (default: online CPUs)", 1}, opt_threads},
     {{"stack-size", 0, 1, 0, "SIZE", "stack of each user's coroutine (default 256k; only touched pages use memory)", 1}, opt_stack_size},
+    {{"local-address", 0, 1, 1, "ADDRS", "source addresses users take in turn, like 127.0.0.1-127.0.0.4 (more than one port range of connections)", 1}, opt_local_address},
     {{"resolve", 0, 1, 1, "HOST:PORT:ADDR", "pin HOST:PORT to ADDR, as curl's --resolve; repeatable", 1}, opt_resolve},
     {{"manager", 0, 0, 0, NULL, "run as a Gaggle Manager", 1}, opt_manager},
     {{"worker", 0, 0, 0, NULL, "run as a Gaggle Worker", 1}, opt_worker},
@@ -520,5 +563,6 @@ void goose__options_free(goose_options *o)
     free(o->tls_ca);
     free_list(o->report_files, o->nreport_files);
     free_list(o->resolve, o->nresolve);
+    free_list(o->local_addrs, o->nlocal_addrs);
     memset(o, 0, sizeof *o);
 }

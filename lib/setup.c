@@ -93,6 +93,8 @@ static int resolve_config(goose_attack *a, goose_run_config *cfg)
     cfg->iterations = o->iterations;
     cfg->timeout_ms = o->timeout_ms;
     cfg->stack_size = o->stack_size;
+    cfg->local_addrs = o->local_addrs;
+    cfg->nlocal_addrs = o->nlocal_addrs;
     /* a test defined by its iterations counts every one of them */
     cfg->reset_on_launch = !o->no_reset_metrics && !o->iterations;
     for (size_t i = 0; i < o->nresolve; i++) {

@@ -150,6 +150,29 @@ TEST(guard_page_stops_overflow)
     ASSERT(WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0));
 }
 
-TEST_MAIN(TEST_ENTRY(resume_yield_order), TEST_ENTRY(many_coroutines_interleave),
+TEST(restart_reuses_the_stack)
+{
+    int a = 1, b = 5;
+    ntrace = 0;
+    goose_coro *c = goose__coro_new(32 * 1024, two_steps, &a);
+    ASSERT_EQ(goose__coro_restart(c, two_steps, &b), -1); /* not finished yet */
+    goose__coro_resume(c);
+    goose__coro_resume(c);
+    ASSERT(goose__coro_finished(c));
+    for (int round = 0; round < 1000; round++) {
+        ASSERT_EQ(goose__coro_restart(c, two_steps, &b), 0);
+        ASSERT(!goose__coro_finished(c));
+        ntrace = 0;
+        goose__coro_resume(c);
+        goose__coro_resume(c);
+        ASSERT(goose__coro_finished(c));
+        ASSERT_EQ(ntrace, 2);
+        ASSERT_EQ(trace[0], 5);
+        ASSERT_EQ(trace[1], 15);
+    }
+    goose__coro_free(c);
+}
+
+TEST_MAIN(TEST_ENTRY(resume_yield_order), TEST_ENTRY(restart_reuses_the_stack), TEST_ENTRY(many_coroutines_interleave),
           TEST_ENTRY(nested_resume_returns_to_resumer), TEST_ENTRY(deep_stack_fits),
           TEST_ENTRY(guard_page_stops_overflow))

@@ -367,6 +367,43 @@ TEST(hatch_rate_and_reset)
     target_stop(&tgt);
 }
 
+static atomic_int wrong_source;
+
+static int which_source(goose_user *u)
+{
+    goose_response *r = goose_get(u, "/peer");
+    const char *body = goose_response_body(r, NULL);
+    const char *want = goose_user_index(u) % 2 ? "127.0.0.3\n" : "127.0.0.2\n";
+    if (!body || strcmp(body, want) != 0)
+        atomic_fetch_add(&wrong_source, 1);
+    goose_response_free(r);
+    return GOOSE_OK;
+}
+
+/* --local-address: users take the source addresses in turn. */
+TEST(local_addresses_taken_in_turn)
+{
+    target_start(&tgt);
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("sources");
+    goose_scenario_add_transaction(s, "peer", which_source);
+    goose_attack_add_scenario(a, s);
+    set(a, "host", tgt.url);
+    set(a, "users", "4");
+    set(a, "hatch-rate", "100");
+    set(a, "iterations", "3");
+    set(a, "local-address", "127.0.0.2-127.0.0.3");
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    ASSERT_EQ(atomic_load(&wrong_source), 0);
+    json_t *report = report_of(a);
+    ASSERT_EQ(jint(report_request(report, "GET", "/peer"), "success"), 12);
+    json_decref(report);
+    ASSERT_EQ(goose_attack_set_option(a, "local-address", "127.0.0.9-127.0.0.1"), GOOSE_EVALUE);
+    ASSERT_EQ(goose_attack_set_option(a, "local-address", "localhost"), GOOSE_EVALUE);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
 static int outside(goose_user *u)
 {
     (void)u;
@@ -404,4 +441,4 @@ TEST_MAIN(TEST_ENTRY(exact_counts_one_thread), TEST_ENTRY(exact_counts_two_threa
           TEST_ENTRY(redirects_count_every_hop), TEST_ENTRY(cookie_jar_per_user),
           TEST_ENTRY(timeout_is_a_counted_failure), TEST_ENTRY(success_rules),
           TEST_ENTRY(graceful_stop_is_prompt), TEST_ENTRY(hatch_rate_and_reset),
-          TEST_ENTRY(api_misuse_is_harmless))
+          TEST_ENTRY(local_addresses_taken_in_turn), TEST_ENTRY(api_misuse_is_harmless))

@@ -71,6 +71,8 @@ goose_engine *goose__engine_start(const goose_run_config *cfg, char *err,
     e->http.timeout_ms = cfg->timeout_ms;
     e->http.resolve = cfg->resolve;
     e->http.no_env_proxy = goose__http_no_env_proxy();
+    e->http.local_addrs = cfg->local_addrs;
+    e->http.nlocal_addrs = cfg->nlocal_addrs;
     e->t0_us = goose__now_us();
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->done_cond, NULL);

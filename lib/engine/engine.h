@@ -55,6 +55,8 @@ typedef struct goose_run_config {
     size_t threads;
     size_t stack_size;
     struct curl_slist *resolve;
+    char **local_addrs;
+    size_t nlocal_addrs;
     int reset_on_launch;          /* drop what was measured while hatching */
 } goose_run_config;
 

@@ -184,7 +184,7 @@ static void drive(goose_user *u)
 int goose__user_launch(goose_user *u)
 {
     goose_engine *e = u->thread->engine;
-    u->easy = goose__http_easy_new(&e->http, u);
+    u->easy = goose__http_easy_new(&e->http, u, u->index);
     u->timer = evtimer_new(u->thread->base, on_user_timer, u);
     u->no_expect = curl_slist_append(NULL, "Expect:");
     if (!u->easy || !u->timer || !u->no_expect) {

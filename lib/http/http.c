@@ -3,6 +3,7 @@
 #include <goose/version.h>
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -32,7 +33,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
     return len;
 }
 
-CURL *goose__http_easy_new(const goose_http_setup *setup, void *owner)
+CURL *goose__http_easy_new(const goose_http_setup *setup, void *owner, unsigned index)
 {
     CURL *e = curl_easy_init();
     if (!e)
@@ -49,6 +50,12 @@ CURL *goose__http_easy_new(const goose_http_setup *setup, void *owner)
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, setup->timeout_ms);
     if (setup->resolve)
         curl_easy_setopt(e, CURLOPT_RESOLVE, setup->resolve);
+    if (setup->nlocal_addrs) {
+        char iface[80];
+        snprintf(iface, sizeof iface, "host!%s",
+                 setup->local_addrs[index % setup->nlocal_addrs]);
+        curl_easy_setopt(e, CURLOPT_INTERFACE, iface);
+    }
     if (setup->no_env_proxy) {
         /* what curl would conclude, without five getenv() per request */
         curl_easy_setopt(e, CURLOPT_PROXY, "");

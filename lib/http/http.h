@@ -24,6 +24,8 @@ typedef struct goose_http_setup {
     long timeout_ms;             /* whole request; 0 = none */
     struct curl_slist *resolve;  /* HOST:PORT:ADDR entries, or NULL */
     int no_env_proxy;            /* no *_proxy variable: skip curl's lookups */
+    char **local_addrs;          /* source addresses, taken in turn */
+    size_t nlocal_addrs;
 } goose_http_setup;
 
 /* 1 when the environment names no proxy, so curl need not look each time. */
@@ -38,7 +40,8 @@ typedef struct goose_http_request {
     int has_body;
 } goose_http_request;
 
-CURL *goose__http_easy_new(const goose_http_setup *setup, void *owner);
+/* A user's handle; user `index` binds to its turn of the local addresses. */
+CURL *goose__http_easy_new(const goose_http_setup *setup, void *owner, unsigned index);
 void goose__http_capture_init(goose_http_capture *c);
 void goose__http_capture_free(goose_http_capture *c);
 void goose__http_capture_reset(goose_http_capture *c);

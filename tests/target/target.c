@@ -669,6 +669,18 @@ static void handle_cookies(struct app *app, struct evhttp_request *req)
 	respond_text(app, req, 200, c ? c : "");
 }
 
+/* GET /peer: the client's address, to check which source address it used. */
+static void handle_peer(struct app *app, struct evhttp_request *req)
+{
+	char *addr = NULL;
+	ev_uint16_t port = 0;
+	char body[80];
+
+	evhttp_connection_get_peer(evhttp_request_get_connection(req), &addr, &port);
+	snprintf(body, sizeof(body), "%s\n", addr ? addr : "?");
+	respond_text(app, req, 200, body);
+}
+
 static void handle_echo(struct app *app, struct evhttp_request *req)
 {
 	struct evbuffer *body = evhttp_request_get_output_buffer(req);
@@ -757,6 +769,8 @@ static void route_get(struct app *app, struct evhttp_request *req,
 		handle_slow(app, req);
 	else if (has_prefix(path, "/bytes/"))
 		handle_bytes(app, req, path + 7);
+	else if (strcmp(path, "/peer") == 0)
+		handle_peer(app, req);
 	else if (strcmp(path, "/cookies/set") == 0)
 		handle_cookies_set(app, req);
 	else if (strcmp(path, "/cookies") == 0)
