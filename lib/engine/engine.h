@@ -112,6 +112,7 @@ struct goose_user {
     uint64_t iterations;
     int pass_cut;              /* a transaction of this loop pass was cut short */
     CURL *easy;
+    CURLSH *share;             /* the user's own connection pool */
     struct event *timer;       /* goose_sleep and wait time */
     goose_user_wait waiting;
     CURLcode result;           /* of the last transfer */

@@ -53,6 +53,9 @@ static void release_resources(goose_user *u)
     if (u->easy)
         curl_easy_cleanup(u->easy);
     u->easy = NULL;
+    if (u->share) /* closes the user's connection */
+        curl_share_cleanup(u->share);
+    u->share = NULL;
     if (u->timer)
         event_free(u->timer);
     u->timer = NULL;
@@ -184,7 +187,8 @@ static void drive(goose_user *u)
 int goose__user_launch(goose_user *u)
 {
     goose_engine *e = u->thread->engine;
-    u->easy = goose__http_easy_new(&e->http, u, u->index);
+    u->share = goose__http_share_new();
+    u->easy = u->share ? goose__http_easy_new(&e->http, u, u->index, u->share) : NULL;
     u->timer = evtimer_new(u->thread->base, on_user_timer, u);
     u->no_expect = curl_slist_append(NULL, "Expect:");
     if (!u->easy || !u->timer || !u->no_expect) {

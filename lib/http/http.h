@@ -40,8 +40,11 @@ typedef struct goose_http_request {
     int has_body;
 } goose_http_request;
 
-/* A user's handle; user `index` binds to its turn of the local addresses. */
-CURL *goose__http_easy_new(const goose_http_setup *setup, void *owner, unsigned index);
+/* A user's handle; user `index` binds to its turn of the local addresses;
+ * share (goose__http_share_new) holds the user's own connections. */
+CURL *goose__http_easy_new(const goose_http_setup *setup, void *owner, unsigned index,
+                           CURLSH *share);
+CURLSH *goose__http_share_new(void);
 void goose__http_capture_init(goose_http_capture *c);
 void goose__http_capture_free(goose_http_capture *c);
 void goose__http_capture_reset(goose_http_capture *c);
