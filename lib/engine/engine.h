@@ -113,6 +113,7 @@ struct goose_user {
     int pass_cut;              /* a transaction of this loop pass was cut short */
     CURL *easy;
     CURLSH *share;             /* the user's own connection pool */
+    goose_http_target target;  /* the URL the handle is aimed at */
     struct event *timer;       /* goose_sleep and wait time */
     goose_user_wait waiting;
     CURLcode result;           /* of the last transfer */

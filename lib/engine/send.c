@@ -243,7 +243,7 @@ goose_response *goose__send(goose_request *req)
     if (req->has_body && req->headers && !curl_slist_append(req->headers, "Expect:"))
         return refuse(r, "out of memory");
     goose_http_request h = {
-        .method = req->method, .url = u->url.data,
+        .target = &u->target, .method = req->method, .url = u->url.data,
         .headers = req->headers ? req->headers : (req->has_body ? u->no_expect : NULL),
         .body = req->body, .body_len = req->body_len, .has_body = req->has_body};
     for (int hops = 0;; hops++) {

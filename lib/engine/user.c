@@ -53,6 +53,7 @@ static void release_resources(goose_user *u)
     if (u->easy)
         curl_easy_cleanup(u->easy);
     u->easy = NULL;
+    goose__http_target_free(&u->target);
     if (u->share) /* closes the user's connection */
         curl_share_cleanup(u->share);
     u->share = NULL;

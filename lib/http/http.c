@@ -117,8 +117,7 @@ void goose__http_capture_reset(goose_http_capture *c)
 int goose__http_prepare(CURL *e, const goose_http_request *req,
                         goose_http_capture *capture)
 {
-    CURLcode rc = curl_easy_setopt(e, CURLOPT_URL, req->url);
-    if (rc != CURLE_OK)
+    if (goose__http_aim(e, req->target, req->url) < 0)
         return -1;
     if (strcmp(req->method, "HEAD") == 0) {
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
@@ -139,6 +138,34 @@ int goose__http_prepare(CURL *e, const goose_http_request *req,
     curl_easy_setopt(e, CURLOPT_HEADERDATA, capture);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, capture->errbuf);
     return 0;
+}
+
+/* Most users ask for the same URLs again and again: a URL parsed once is
+ * handed to curl as a CURLU, so it is not parsed again. */
+int goose__http_aim(CURL *e, goose_http_target *t, const char *url)
+{
+    if (!t->uh) {
+        t->uh = curl_url();
+        if (!t->uh)
+            return -1;
+    }
+    if (!t->url.data || strcmp(t->url.data, url) != 0) {
+        goose__buf_clear(&t->url);
+        if (curl_url_set(t->uh, CURLUPART_URL, url, 0) != CURLUE_OK ||
+            goose__buf_adds(&t->url, url) < 0) {
+            goose__buf_clear(&t->url);
+            return -1;
+        }
+        curl_easy_setopt(e, CURLOPT_CURLU, t->uh);
+    }
+    return 0;
+}
+
+void goose__http_target_free(goose_http_target *t)
+{
+    curl_url_cleanup(t->uh);
+    t->uh = NULL;
+    goose__buf_free(&t->url);
 }
 
 int goose__http_status(CURL *e)

@@ -31,7 +31,14 @@ typedef struct goose_http_setup {
 /* 1 when the environment names no proxy, so curl need not look each time. */
 int goose__http_no_env_proxy(void);
 
+/* The URL a user's handle is aimed at, parsed once. */
+typedef struct goose_http_target {
+    CURLU *uh;
+    goose_buf url;
+} goose_http_target;
+
 typedef struct goose_http_request {
+    goose_http_target *target;
     const char *method;
     const char *url;
     struct curl_slist *headers;
@@ -51,6 +58,8 @@ void goose__http_capture_reset(goose_http_capture *c);
 /* Aims the handle at one request; the capture receives the response. */
 int goose__http_prepare(CURL *easy, const goose_http_request *req,
                         goose_http_capture *capture);
+int goose__http_aim(CURL *easy, goose_http_target *t, const char *url);
+void goose__http_target_free(goose_http_target *t);
 /* The status code of the finished transfer (0 if none arrived). */
 int goose__http_status(CURL *easy);
 /* The absolute URL a 3xx points at, or NULL. */
