@@ -404,6 +404,46 @@ TEST(local_addresses_taken_in_turn)
     target_stop(&tgt);
 }
 
+static atomic_int wrong_agent;
+
+static int agents(goose_user *u)
+{
+    goose_response *r = goose_get(u, "/echo");
+    const char *body = goose_response_body(r, NULL);
+    if (!body || !strstr(body, "User-Agent: libgoose/" GOOSE_VERSION_STRING))
+        atomic_fetch_add(&wrong_agent, 1);
+    goose_response_free(r);
+    goose_request *req = goose_request_new(u, "POST", "/echo");
+    goose_request_set_header(req, "User-Agent", "mine/1.0");
+    goose_request_set_header(req, "X-Test", "yes");
+    goose_request_set_body(req, "abc", 3);
+    r = goose_request_send(req);
+    body = goose_response_body(r, NULL);
+    if (!body || !strstr(body, "User-Agent: mine/1.0") || strstr(body, "libgoose/") ||
+        !strstr(body, "X-Test: yes") || strstr(body, "Expect:") || !strstr(body, "abc"))
+        atomic_fetch_add(&wrong_agent, 1);
+    goose_response_free(r);
+    return GOOSE_OK;
+}
+
+/* Requests say who sends them, unless the test says otherwise. */
+TEST(user_agent_and_custom_headers)
+{
+    target_start(&tgt);
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("agents");
+    goose_scenario_add_transaction(s, "agents", agents);
+    goose_attack_add_scenario(a, s);
+    set(a, "host", tgt.url);
+    set(a, "users", "2");
+    set(a, "hatch-rate", "100");
+    set(a, "iterations", "2");
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    ASSERT_EQ(atomic_load(&wrong_agent), 0);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
 static int outside(goose_user *u)
 {
     (void)u;
@@ -441,4 +481,4 @@ TEST_MAIN(TEST_ENTRY(exact_counts_one_thread), TEST_ENTRY(exact_counts_two_threa
           TEST_ENTRY(redirects_count_every_hop), TEST_ENTRY(cookie_jar_per_user),
           TEST_ENTRY(timeout_is_a_counted_failure), TEST_ENTRY(success_rules),
           TEST_ENTRY(graceful_stop_is_prompt), TEST_ENTRY(hatch_rate_and_reset),
-          TEST_ENTRY(local_addresses_taken_in_turn), TEST_ENTRY(api_misuse_is_harmless))
+          TEST_ENTRY(local_addresses_taken_in_turn), TEST_ENTRY(user_agent_and_custom_headers), TEST_ENTRY(api_misuse_is_harmless))

@@ -76,6 +76,10 @@ goose_engine *goose__engine_start(const goose_run_config *cfg, char *err,
     e->t0_us = goose__now_us();
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->done_cond, NULL);
+    if (goose__http_headers_init(&e->headers) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     if (allocate_threads(e) < 0) {
         snprintf(err, errlen, "out of memory allocating %zu users", cfg->users);
         goto fail;
@@ -195,6 +199,7 @@ void goose__engine_free(goose_engine *e)
     for (size_t i = 0; e->threads && i < e->nthreads; i++)
         goose__thread_cleanup(&e->threads[i]);
     free(e->threads);
+    goose__http_headers_free(&e->headers);
     pthread_mutex_destroy(&e->lock);
     pthread_cond_destroy(&e->done_cond);
     free(e);

@@ -124,7 +124,6 @@ struct goose_user {
     goose_response *open;      /* responses of the running transaction */
     goose_response *spare;     /* freed responses, for reuse */
     int stopping_tx;           /* a request was refused: the test is stopping */
-    struct curl_slist *no_expect; /* "Expect:" for requests with a body */
     goose_buf url;             /* scratch for building URLs */
     goose_buf path;            /* scratch for redirect paths */
 };
@@ -199,6 +198,7 @@ struct goose_engine {
     size_t nthreads;
     uint64_t t0_us;
     goose_http_setup http;
+    goose_http_headers headers;
     pthread_mutex_t lock;
     pthread_cond_t done_cond;
     size_t nfinished;

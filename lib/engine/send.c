@@ -240,11 +240,13 @@ goose_response *goose__send(goose_request *req)
     }
     if (build_url(u, req->path) < 0)
         return refuse(r, "out of memory");
-    if (req->has_body && req->headers && !curl_slist_append(req->headers, "Expect:"))
+    const goose_http_headers *defaults = &u->thread->engine->headers;
+    if (req->headers && goose__http_headers_complete(req->headers, req->has_body) < 0)
         return refuse(r, "out of memory");
     goose_http_request h = {
         .target = &u->target, .method = req->method, .url = u->url.data,
-        .headers = req->headers ? req->headers : (req->has_body ? u->no_expect : NULL),
+        .headers = req->headers ? req->headers
+                 : req->has_body ? defaults->with_body : defaults->plain,
         .body = req->body, .body_len = req->body_len, .has_body = req->has_body};
     for (int hops = 0;; hops++) {
         transfer(u, r, &h);

@@ -60,8 +60,6 @@ static void release_resources(goose_user *u)
     if (u->timer)
         event_free(u->timer);
     u->timer = NULL;
-    curl_slist_free_all(u->no_expect);
-    u->no_expect = NULL;
     goose__buf_free(&u->url);
     goose__buf_free(&u->path);
 }
@@ -191,8 +189,7 @@ int goose__user_launch(goose_user *u)
     u->share = goose__http_share_new();
     u->easy = u->share ? goose__http_easy_new(&e->http, u, u->index, u->share) : NULL;
     u->timer = evtimer_new(u->thread->base, on_user_timer, u);
-    u->no_expect = curl_slist_append(NULL, "Expect:");
-    if (!u->easy || !u->timer || !u->no_expect) {
+    if (!u->easy || !u->timer) {
         release_resources(u);
         return -1;
     }

@@ -9,6 +9,19 @@
 #include <stdint.h>
 
 #include "util/buf.h"
+#include <goose/version.h>
+
+#define GOOSE_HTTP_USER_AGENT "User-Agent: libgoose/" GOOSE_VERSION_STRING
+
+/* The default header lists, shared read-only by every user. */
+typedef struct goose_http_headers {
+    struct curl_slist *plain;     /* User-Agent */
+    struct curl_slist *with_body; /* User-Agent, and no "Expect: 100-continue" */
+} goose_http_headers;
+
+int goose__http_headers_init(goose_http_headers *h);
+void goose__http_headers_free(goose_http_headers *h);
+int goose__http_headers_complete(struct curl_slist *list, int has_body);
 
 /* Response bodies beyond this are read but not kept. */
 #define GOOSE_HTTP_BODY_CAP (16u * 1024 * 1024)
