@@ -264,6 +264,9 @@ void goose__collector_finish(goose_collector *c, uint64_t end, size_t launched);
 /* report/: console text and JSON of the last run. */
 char *goose__report_text(const goose_attack *a);
 char *goose__report_json(const goose_attack *a);
+char *goose__report_markdown(const goose_attack *a);
+char *goose__report_csv(const goose_attack *a);
+char *goose__report_csv_history(const goose_attack *a);
 char *goose__report_running(const goose_attack *a, const goose_stats *s,
                             double elapsed_s, size_t users);
 int goose__report_write_files(goose_attack *a);

@@ -234,14 +234,12 @@ static int opt_report_file(goose_options *o, const char *v, char *err, size_t er
     const char *dot = strrchr(v, '.');
     if (!*v)
         return FAIL("--report-file needs a file name");
-    if (!dot || strcmp(dot, ".json") != 0) {
-        if (dot && (!strcmp(dot, ".html") || !strcmp(dot, ".htm") ||
-                    !strcmp(dot, ".md") || !strcmp(dot, ".csv"))) {
-            snprintf(err, errlen, "not supported yet: --report-file %s (only .json for now)", v);
-            return GOOSE_EUNSUPPORTED;
-        }
-        return FAIL("--report-file \"%s\": the extension must be .json", v);
+    if (dot && (!strcmp(dot, ".html") || !strcmp(dot, ".htm"))) {
+        snprintf(err, errlen, "not supported yet: --report-file %s (.json, .md and .csv are)", v);
+        return GOOSE_EUNSUPPORTED;
     }
+    if (!dot || (strcmp(dot, ".json") && strcmp(dot, ".md") && strcmp(dot, ".csv")))
+        return FAIL("--report-file \"%s\": the extension must be .json, .md or .csv", v);
     return append_string(&o->report_files, &o->nreport_files, v);
 }
 
@@ -425,7 +423,7 @@ static const option_def options[] = {
     {{"no-print-metrics", 0, 0, 0, NULL, "do not print the report at the end", 1}, opt_no_print_metrics},
     {{"status-codes", 0, 0, 0, NULL, "include status codes in the report (always on)", 1}, opt_status_codes},
     {{"sticky-follow", 0, 0, 0, NULL, "follow a redirect of the base URL for later requests", 0}, NULL},
-    {{"report-file", 0, 1, 1, "FILE", "write the report to FILE (.json); repeatable", 1}, opt_report_file},
+    {{"report-file", 0, 1, 1, "FILE", "write the report to FILE (.json, .md or .csv); repeatable", 1}, opt_report_file},
     {{"baseline-file", 0, 1, 0, "FILE", "compare with an earlier JSON report", 0}, NULL},
     {{"request-log", 0, 1, 0, "FILE", "log every request to FILE", 0}, NULL},
     {{"request-format", 0, 1, 0, "FORMAT", "request log format: json, csv or raw", 0}, NULL},

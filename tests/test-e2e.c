@@ -444,6 +444,65 @@ TEST(user_agent_and_custom_headers)
     target_stop(&tgt);
 }
 
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        TEST_FAIL("cannot read %s", path);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* One run, three formats: JSON, Markdown and CSV (with its history). */
+TEST(report_formats_agree)
+{
+    target_start(&tgt);
+    char dir[] = "/tmp/goose-reports-XXXXXX", json[80], md[80], csv[80], hist[80], line[200];
+    ASSERT_NOT_NULL(mkdtemp(dir));
+    snprintf(json, sizeof json, "%s/r.json", dir);
+    snprintf(md, sizeof md, "%s/r.md", dir);
+    snprintf(csv, sizeof csv, "%s/r.csv", dir);
+    snprintf(hist, sizeof hist, "%s/r_history.csv", dir);
+    goose_attack *a = two_scenarios();
+    set(a, "users", "3");
+    set(a, "hatch-rate", "30");
+    set(a, "run-time", "2s");
+    set(a, "no-reset-metrics", NULL);
+    set(a, "report-file", json);
+    set(a, "report-file", md);
+    set(a, "report-file", csv);
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    json_error_t err;
+    json_t *r = json_load_file(json, 0, &err);
+    ASSERT_NOT_NULL(r);
+    long long root = jint(report_request(r, "GET", "/"), "count");
+    long long total = report_total(r);
+    ASSERT_EQ(jint(report_request(r, "GET", "/"), "bytes"), root * 14); /* "Hello, goose!" */
+    char *text = slurp(md);
+    snprintf(line, sizeof line, "| GET / | %lld |", root);
+    ASSERT(strstr(text, line));
+    snprintf(line, sizeof line, "| **Aggregated** | %lld |", total);
+    ASSERT(strstr(text, line));
+    ASSERT(strstr(text, "## Status codes"));
+    text = slurp(csv);
+    ASSERT(!strncmp(text, "Type,Name,Request Count,Failure Count,", 38));
+    snprintf(line, sizeof line, "\nGET,/,%lld,0,", root);
+    ASSERT(strstr(text, line));
+    snprintf(line, sizeof line, "\n,Aggregated,%lld,", total);
+    ASSERT(strstr(text, line));
+    text = slurp(hist);
+    ASSERT(!strncmp(text, "Second,User Count,Requests/s,Failures/s,95%\n1,", 45));
+    json_decref(r);
+    goose_attack_free(a);
+    target_stop(&tgt);
+    char cmd[120];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ASSERT_EQ(system(cmd), 0);
+}
+
 static int outside(goose_user *u)
 {
     (void)u;
@@ -481,4 +540,5 @@ TEST_MAIN(TEST_ENTRY(exact_counts_one_thread), TEST_ENTRY(exact_counts_two_threa
           TEST_ENTRY(redirects_count_every_hop), TEST_ENTRY(cookie_jar_per_user),
           TEST_ENTRY(timeout_is_a_counted_failure), TEST_ENTRY(success_rules),
           TEST_ENTRY(graceful_stop_is_prompt), TEST_ENTRY(hatch_rate_and_reset),
-          TEST_ENTRY(local_addresses_taken_in_turn), TEST_ENTRY(user_agent_and_custom_headers), TEST_ENTRY(api_misuse_is_harmless))
+          TEST_ENTRY(local_addresses_taken_in_turn), TEST_ENTRY(user_agent_and_custom_headers),
+          TEST_ENTRY(report_formats_agree), TEST_ENTRY(api_misuse_is_harmless))

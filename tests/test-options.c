@@ -120,6 +120,7 @@ TEST(set_option_refusals)
     set_bad(a, "iterations", "0", GOOSE_EVALUE);
     set_bad(a, "no-reset-metrics", "maybe", GOOSE_EVALUE);
     set_bad(a, "report-file", "out.txt", GOOSE_EVALUE);
+    set_bad(a, "report-file", "out.html", GOOSE_EUNSUPPORTED);
     set_bad(a, "resolve", "nohost", GOOSE_EVALUE);
     set_bad(a, "stack-size", "1k", GOOSE_EVALUE);
     set_bad(a, "test-plan", "10,1s", GOOSE_EUNSUPPORTED);

@@ -86,9 +86,9 @@ static void fill(goose_stats *s, int requests)
     for (int i = 0; i < requests; i++) {
         const char *name = i % 3 == 0 ? "/" : i % 3 == 1 ? "/node/[id]" : "login";
         int status = i % 50 == 0 ? 404 : 200;
-        goose__stats_record(s, i % 3 == 2 ? "POST" : "GET", name, status,
-                            100 + (uint64_t)(i * 7919) % 200000,
-                            status == 404 ? "404 Not Found" : NULL);
+        goose__stats_record_bytes(s, i % 3 == 2 ? "POST" : "GET", name, status,
+                                  100 + (uint64_t)(i * 7919) % 200000,
+                                  status == 404 ? "404 Not Found" : NULL, (uint64_t)i % 700);
         goose__stats_record_tx(s, (size_t)(i % 2), status != 404, 500);
     }
     s->iterations[1] += (uint64_t)requests / 10;
@@ -124,6 +124,7 @@ TEST(stats_round_trip)
         goose_req_stat *x = a.reqs[i], *y = goose__stats_request(&b, x->method, x->name);
         ASSERT_EQ(y->success, x->success);
         ASSERT_EQ(y->fail, x->fail);
+        ASSERT_EQ(y->bytes, x->bytes);
         ASSERT_EQ(y->nstatuses, x->nstatuses);
         ASSERT_EQ(memcmp(&y->hist, &x->hist, sizeof x->hist), 0);
     }

@@ -74,8 +74,8 @@ void goose__response_finalize(goose_response *r)
     if (r->recorded || r->not_sent)
         return;
     const char *why = failure_of(r);
-    goose__stats_record(&r->user->thread->local, r->method.data, r->name.data,
-                        r->status, r->elapsed_us, why);
+    goose__stats_record_bytes(&r->user->thread->local, r->method.data, r->name.data,
+                              r->status, r->elapsed_us, why, r->capture.body_seen);
     r->recorded = 1;
 }
 

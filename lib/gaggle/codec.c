@@ -22,11 +22,12 @@ static void pack_requests(msgpack_packer *pk, const goose_stats *s)
     msgpack_pack_array(pk, s->nreqs);
     for (size_t i = 0; i < s->nreqs; i++) {
         const goose_req_stat *r = s->reqs[i];
-        msgpack_pack_array(pk, 6);
+        msgpack_pack_array(pk, 7);
         goose__pack_str(pk, r->method);
         goose__pack_str(pk, r->name);
         msgpack_pack_uint64(pk, r->success);
         msgpack_pack_uint64(pk, r->fail);
+        msgpack_pack_uint64(pk, r->bytes);
         msgpack_pack_array(pk, r->nstatuses * 2);
         for (size_t j = 0; j < r->nstatuses; j++) {
             msgpack_pack_uint64(pk, (uint64_t)r->statuses[j].status);
@@ -112,23 +113,25 @@ static const msgpack_object *array_of(const msgpack_object *o, uint32_t n)
 
 static int unpack_request(const msgpack_object *o, goose_stats *s, goose_hist *h)
 {
-    const msgpack_object *f = array_of(o, 6);
+    const msgpack_object *f = array_of(o, 7);
     char method[64], name[NAME_MAX_BYTES];
-    uint64_t success, fail;
+    uint64_t success, fail, bytes;
     if (!f || goose__obj_str(&f[0], method, sizeof method) < 0 ||
         goose__obj_str(&f[1], name, sizeof name) < 0 || get_uint(&f[2], &success) < 0 ||
-        get_uint(&f[3], &fail) < 0 || get_hist(&f[5], h) < 0 || h->count != success + fail)
+        get_uint(&f[3], &fail) < 0 || get_uint(&f[4], &bytes) < 0 ||
+        get_hist(&f[6], h) < 0 || h->count != success + fail)
         return -1;
-    const msgpack_object *codes = array_of(&f[4], 0);
-    if (!codes || f[4].via.array.size % 2)
+    const msgpack_object *codes = array_of(&f[5], 0);
+    if (!codes || f[5].via.array.size % 2)
         return -1;
     goose_req_stat *r = goose__stats_request(s, method, name);
     if (!r)
         return -1;
     r->success += success;
     r->fail += fail;
+    r->bytes += bytes;
     goose__hist_merge(&r->hist, h);
-    for (uint32_t i = 0; i < f[4].via.array.size; i += 2) {
+    for (uint32_t i = 0; i < f[5].via.array.size; i += 2) {
         uint64_t status, count;
         if (get_uint(&codes[i], &status) < 0 || get_uint(&codes[i + 1], &count) < 0 ||
             status < 100 || status > 999 || goose__stats_add_status(r, (int)status, count) < 0)

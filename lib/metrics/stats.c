@@ -224,9 +224,17 @@ int goose__stats_add_error(goose_stats *s, const char *method, const char *name,
 int goose__stats_record(goose_stats *s, const char *method, const char *name,
                         int status, uint64_t elapsed_us, const char *error)
 {
+    return goose__stats_record_bytes(s, method, name, status, elapsed_us, error, 0);
+}
+
+int goose__stats_record_bytes(goose_stats *s, const char *method, const char *name,
+                              int status, uint64_t elapsed_us, const char *error,
+                              uint64_t bytes)
+{
     goose_req_stat *r = goose__stats_request(s, method, name);
     if (!r)
         return -1;
+    r->bytes += bytes;
     if (error)
         r->fail++;
     else
@@ -263,6 +271,7 @@ static int merge_request(goose_stats *dst, const goose_req_stat *src)
         return -1;
     r->success += src->success;
     r->fail += src->fail;
+    r->bytes += src->bytes;
     goose__hist_merge(&r->hist, &src->hist);
     for (size_t i = 0; i < src->nstatuses; i++)
         if (goose__stats_add_status(r, src->statuses[i].status, src->statuses[i].count) < 0)

@@ -19,6 +19,7 @@ typedef struct goose_req_stat {
     char *name;
     uint64_t success;
     uint64_t fail;
+    uint64_t bytes;               /* of response bodies */
     goose_status_count *statuses; /* sorted by status */
     size_t nstatuses;
     goose_hist hist;
@@ -66,6 +67,10 @@ goose_req_stat *goose__stats_request(goose_stats *s, const char *method,
  * failure's text (NULL on success). */
 int goose__stats_record(goose_stats *s, const char *method, const char *name,
                         int status, uint64_t elapsed_us, const char *error);
+/* The same, with the size of the response body. */
+int goose__stats_record_bytes(goose_stats *s, const char *method, const char *name,
+                              int status, uint64_t elapsed_us, const char *error,
+                              uint64_t bytes);
 void goose__stats_record_tx(goose_stats *s, size_t tx, int success,
                             uint64_t elapsed_us);
 

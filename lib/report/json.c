@@ -94,6 +94,7 @@ static json_t *request_json(const goose_req_stat *q, double secs)
                               jreal(rate(goose__req_count(q), secs), 1000));
     rc |= json_object_set_new(o, "response_time_us", times_json(&q->hist));
     rc |= json_object_set_new(o, "status_codes", codes);
+    rc |= json_object_set_new(o, "bytes", jint(q->bytes));
     return checked(o, rc);
 }
 
@@ -324,71 +325,3 @@ char *goose__report_json(const goose_attack *a)
     return s;
 }
 
-/* ---- files ---- */
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Written next to the target then renamed over it, so a reader never sees
- * half a report.  Returns 0, or -1 with errno set. */
-static int write_file(const char *path, const char *text)
-{
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + sizeof ".tmp");
-    int fd = -1, err = 0;
-    if (!tmp)
-        return -1;
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", sizeof ".tmp");
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        err = errno;
-        goto out;
-    }
-    if (write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0 ||
-        fsync(fd) < 0)
-        err = errno;
-    if (close(fd) < 0 && !err)
-        err = errno;
-    if (!err && rename(tmp, path) < 0)
-        err = errno;
-    if (err)
-        unlink(tmp);
-out:
-    free(tmp);
-    errno = err;
-    return err ? -1 : 0;
-}
-
-int goose__report_write_files(goose_attack *a)
-{
-    if (!a->opt.nreport_files)
-        return GOOSE_OK;
-    /* Every path ends in .json for now; one rendering serves them all. */
-    char *json = goose__report_json(a);
-    if (!json)
-        return goose__fail(a, GOOSE_ENOMEM, "cannot write report %s: %s",
-                           a->opt.report_files[0], strerror(ENOMEM));
-    int rc = GOOSE_OK;
-    for (size_t i = 0; i < a->opt.nreport_files; i++) {
-        const char *path = a->opt.report_files[i];
-        if (write_file(path, json) < 0) {
-            rc = goose__fail(a, GOOSE_EIO, "cannot write report %s: %s", path,
-                             strerror(errno));
-            break;
-        }
-    }
-    free(json);
-    return rc;
-}

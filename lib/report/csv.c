@@ -1,0 +1,95 @@
+/* CSV reports: one row per request key with Locust's _stats.csv columns
+ * (times in ms) and the Aggregated row, and NAME_history.csv with the run's
+ * per-second series.  Fields are quoted as RFC 4180 says. */
+#include "attack.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const double QUANTILES[] = {0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0};
+#define NQ (sizeof QUANTILES / sizeof QUANTILES[0])
+
+static void field(goose_buf *b, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        goose__buf_adds(b, s);
+        return;
+    }
+    goose__buf_adds(b, "\"");
+    for (; *s; s++) {
+        if (*s == '"')
+            goose__buf_adds(b, "\"\""); /* a quote inside is doubled */
+        else
+            goose__buf_add(b, s, 1);
+    }
+    goose__buf_adds(b, "\"");
+}
+
+static double ms(uint64_t us)
+{
+    return (double)us / 1000.0;
+}
+
+static double per_second(uint64_t n, double seconds)
+{
+    return seconds > 0 ? (double)n / seconds : 0;
+}
+
+static void row(goose_buf *b, const char *type, const char *name, uint64_t ok, uint64_t fail,
+                uint64_t bytes, const goose_hist *h, double seconds)
+{
+    uint64_t count = ok + fail;
+    field(b, type);
+    goose__buf_adds(b, ",");
+    field(b, name);
+    goose__buf_printf(b, ",%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.1f,%.3f,%.3f",
+                      (unsigned long long)count, (unsigned long long)fail,
+                      ms(goose__hist_percentile(h, 0.5)), goose__hist_mean(h) / 1000.0,
+                      ms(count ? h->min : 0), ms(h->max),
+                      count ? (double)bytes / (double)count : 0.0,
+                      per_second(count, seconds), per_second(fail, seconds));
+    for (size_t i = 0; i < NQ; i++)
+        goose__buf_printf(b, ",%.3f", ms(goose__hist_percentile(h, QUANTILES[i])));
+    goose__buf_adds(b, "\n");
+}
+
+char *goose__report_csv(const goose_attack *a)
+{
+    const goose_results *r = &a->results;
+    const goose_stats *s = &r->totals;
+    goose_buf b;
+    goose_hist *all = malloc(sizeof *all);
+    if (!all)
+        return NULL;
+    goose__hist_init(all);
+    goose__buf_init(&b);
+    goose__buf_adds(&b, "Type,Name,Request Count,Failure Count,Median Response Time,"
+                        "Average Response Time,Min Response Time,Max Response Time,"
+                        "Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,"
+                        "95%,98%,99%,99.9%,99.99%,100%\n");
+    uint64_t ok = 0, fail = 0, bytes = 0;
+    for (size_t i = 0; i < s->nreqs; i++) {
+        const goose_req_stat *q = s->reqs[i];
+        row(&b, q->method, q->name, q->success, q->fail, q->bytes, &q->hist, r->duration_s);
+        ok += q->success;
+        fail += q->fail;
+        bytes += q->bytes;
+        goose__hist_merge(all, &q->hist);
+    }
+    row(&b, "", "Aggregated", ok, fail, bytes, all, r->duration_s);
+    free(all);
+    return goose__buf_steal(&b);
+}
+
+char *goose__report_csv_history(const goose_attack *a)
+{
+    const goose_series *s = &a->results.series;
+    goose_buf b;
+    goose__buf_init(&b);
+    goose__buf_adds(&b, "Second,User Count,Requests/s,Failures/s,95%\n");
+    for (size_t i = 0; i < s->n; i++)
+        goose__buf_printf(&b, "%zu,%llu,%.3f,%llu,%.3f\n", i + 1,
+                          (unsigned long long)s->users[i], s->rps[i],
+                          (unsigned long long)s->fails[i], ms(s->p95_us[i]));
+    return goose__buf_steal(&b);
+}

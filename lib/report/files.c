@@ -1,0 +1,113 @@
+/* Report files: the format follows the extension (.json, .md, .csv; a
+ * .csv also gets NAME_history.csv, the per-second series).  Each file is
+ * written next to its target and renamed over it, so a reader never sees
+ * half a report. */
+#include "attack.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Written next to the target then renamed over it, so a reader never sees
+ * half a report.  Returns 0, or -1 with errno set. */
+static int write_file(const char *path, const char *text)
+{
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + sizeof ".tmp");
+    int fd = -1, err = 0;
+    if (!tmp)
+        return -1;
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp", sizeof ".tmp");
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        err = errno;
+        goto out;
+    }
+    if (write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0 ||
+        fsync(fd) < 0)
+        err = errno;
+    if (close(fd) < 0 && !err)
+        err = errno;
+    if (!err && rename(tmp, path) < 0)
+        err = errno;
+    if (err)
+        unlink(tmp);
+out:
+    free(tmp);
+    errno = err;
+    return err ? -1 : 0;
+}
+
+static const char *extension(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    return dot ? dot : "";
+}
+
+/* NAME.csv -> NAME_history.csv */
+static char *history_path(const char *path)
+{
+    size_t n = strlen(path) - 4;
+    char *p = malloc(n + sizeof "_history.csv");
+    if (p) {
+        memcpy(p, path, n);
+        memcpy(p + n, "_history.csv", sizeof "_history.csv");
+    }
+    return p;
+}
+
+static int write_report(goose_attack *a, const char *path)
+{
+    const char *ext = extension(path);
+    char *text = !strcmp(ext, ".md")    ? goose__report_markdown(a)
+               : !strcmp(ext, ".csv")   ? goose__report_csv(a)
+                                        : goose__report_json(a);
+    if (!text)
+        return goose__fail(a, GOOSE_ENOMEM, "cannot write report %s: %s", path,
+                           strerror(ENOMEM));
+    int rc = write_file(path, text) < 0 ? -1 : 0;
+    free(text);
+    if (rc == 0 && !strcmp(ext, ".csv")) {
+        char *hpath = history_path(path);
+        char *history = goose__report_csv_history(a);
+        if (!hpath || !history || write_file(hpath, history) < 0) {
+            int err = hpath && history ? errno : ENOMEM;
+            rc = goose__fail(a, GOOSE_EIO, "cannot write report %s: %s",
+                             hpath ? hpath : path, strerror(err));
+        }
+        free(hpath);
+        free(history);
+        return rc;
+    }
+    if (rc < 0)
+        return goose__fail(a, GOOSE_EIO, "cannot write report %s: %s", path,
+                           strerror(errno));
+    return GOOSE_OK;
+}
+
+int goose__report_write_files(goose_attack *a)
+{
+    for (size_t i = 0; i < a->opt.nreport_files; i++) {
+        int rc = write_report(a, a->opt.report_files[i]);
+        if (rc != GOOSE_OK)
+            return rc;
+    }
+    return GOOSE_OK;
+}

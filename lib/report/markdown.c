@@ -1,0 +1,191 @@
+/* The Markdown report: the console report's tables as GitHub-flavoured
+ * Markdown, for a pull request or a wiki page. */
+#include "attack.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A table cell: '|' and newlines would break the row, backslashes and
+ * backticks would change its meaning. */
+static void cell(goose_buf *b, const char *s)
+{
+    goose__buf_adds(b, " ");
+    for (; *s; s++) {
+        if (strchr("|\\`*_", *s))
+            goose__buf_add(b, "\\", 1);
+        if (*s == '\n' || *s == '\r')
+            goose__buf_adds(b, " ");
+        else
+            goose__buf_add(b, s, 1);
+    }
+    goose__buf_adds(b, " |");
+}
+
+static void header(goose_buf *b, const char *title, const char *const *cols, size_t n)
+{
+    goose__buf_printf(b, "\n## %s\n\n|", title);
+    for (size_t i = 0; i < n; i++)
+        goose__buf_printf(b, " %s |", cols[i]);
+    goose__buf_adds(b, "\n|");
+    for (size_t i = 0; i < n; i++)
+        goose__buf_adds(b, i ? "---:|" : "---|");
+    goose__buf_adds(b, "\n");
+}
+
+static double ms(uint64_t us)
+{
+    return (double)us / 1000.0;
+}
+
+static void times(goose_buf *b, const goose_hist *h)
+{
+    goose__buf_printf(b, " %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n",
+                      goose__hist_mean(h) / 1000.0, ms(h->count ? h->min : 0), ms(h->max),
+                      ms(goose__hist_percentile(h, 0.5)), ms(goose__hist_percentile(h, 0.95)),
+                      ms(goose__hist_percentile(h, 0.99)));
+}
+
+static void requests(goose_buf *b, const goose_results *r, goose_hist *all)
+{
+    static const char *const cols[] = {"Request", "# reqs", "# fails", "req/s", "avg ms",
+                                       "min ms", "max ms", "p50 ms", "p95 ms", "p99 ms"};
+    const goose_stats *s = &r->totals;
+    uint64_t count = 0, fail = 0;
+    header(b, "Requests", cols, 10);
+    goose__hist_init(all);
+    for (size_t i = 0; i < s->nreqs; i++) {
+        const goose_req_stat *q = s->reqs[i];
+        char name[4200];
+        snprintf(name, sizeof name, "%s %s", q->method, q->name);
+        goose__buf_adds(b, "|");
+        cell(b, name);
+        goose__buf_printf(b, " %llu | %llu | %.2f |", (unsigned long long)goose__req_count(q),
+                          (unsigned long long)q->fail,
+                          r->duration_s > 0 ? (double)goose__req_count(q) / r->duration_s : 0);
+        times(b, &q->hist);
+        count += goose__req_count(q);
+        fail += q->fail;
+        goose__hist_merge(all, &q->hist);
+    }
+    goose__buf_printf(b, "| **Aggregated** | %llu | %llu | %.2f |", (unsigned long long)count,
+                      (unsigned long long)fail, r->duration_s > 0 ? (double)count / r->duration_s : 0);
+    times(b, all);
+}
+
+static void status_codes(goose_buf *b, const goose_results *r)
+{
+    static const char *const cols[] = {"Request", "Status codes"};
+    const goose_stats *s = &r->totals;
+    header(b, "Status codes", cols, 2);
+    for (size_t i = 0; i < s->nreqs; i++) {
+        const goose_req_stat *q = s->reqs[i];
+        char name[4200];
+        snprintf(name, sizeof name, "%s %s", q->method, q->name);
+        goose__buf_adds(b, "|");
+        cell(b, name);
+        for (size_t j = 0; j < q->nstatuses; j++)
+            goose__buf_printf(b, "%s%d: %llu", j ? ", " : " ", q->statuses[j].status,
+                              (unsigned long long)q->statuses[j].count);
+        goose__buf_adds(b, " |\n");
+    }
+}
+
+static void transactions(goose_buf *b, const goose_results *r)
+{
+    static const char *const cols[] = {"Transaction", "# runs", "# fails", "avg ms",
+                                       "min ms", "max ms", "p50 ms", "p95 ms", "p99 ms"};
+    header(b, "Transactions", cols, 9);
+    for (size_t i = 0; i < r->ntxs && i < r->totals.ntxs; i++) {
+        const goose_tx_stat *t = &r->totals.txs[i];
+        char name[600];
+        snprintf(name, sizeof name, "%s/%s", r->txs[i].scenario, r->txs[i].name);
+        goose__buf_adds(b, "|");
+        cell(b, name);
+        goose__buf_printf(b, " %llu | %llu |", (unsigned long long)(t->success + t->fail),
+                          (unsigned long long)t->fail);
+        times(b, &t->hist);
+    }
+}
+
+static void scenarios(goose_buf *b, const goose_results *r)
+{
+    static const char *const cols[] = {"Scenario", "# users", "# iterations"};
+    header(b, "Scenarios", cols, 3);
+    for (size_t i = 0; i < r->nscenarios; i++) {
+        goose__buf_adds(b, "|");
+        cell(b, r->scenario_names[i]);
+        goose__buf_printf(b, " %zu | %llu |\n", r->scenario_users[i],
+                          (unsigned long long)(i < r->totals.nscenarios
+                                                   ? r->totals.iterations[i] : 0));
+    }
+}
+
+static void errors(goose_buf *b, const goose_results *r)
+{
+    static const char *const cols[] = {"#", "Request", "Error"};
+    const goose_stats *s = &r->totals;
+    if (!s->nerrs)
+        return;
+    header(b, "Errors", cols, 3);
+    for (size_t i = 0; i < s->nerrs; i++) {
+        char name[4200];
+        snprintf(name, sizeof name, "%s %s", s->errs[i].method, s->errs[i].name);
+        goose__buf_printf(b, "| %llu |", (unsigned long long)s->errs[i].count);
+        cell(b, name);
+        cell(b, s->errs[i].error);
+        goose__buf_adds(b, "\n");
+    }
+}
+
+static void workers(goose_buf *b, const goose_results *r)
+{
+    static const char *const cols[] = {"Worker", "# users", "# reqs", "start offset ms", "state"};
+    if (!r->manager)
+        return;
+    header(b, "Workers", cols, 5);
+    for (size_t i = 0; i < r->nworkers; i++) {
+        const goose_worker_info *w = &r->workers[i];
+        goose__buf_adds(b, "|");
+        cell(b, w->name);
+        goose__buf_printf(b, " %zu | %llu | %+.1f | %s |\n", w->users,
+                          (unsigned long long)w->requests, w->start_offset_ms, w->state);
+    }
+}
+
+static void overview(goose_buf *b, const goose_results *r)
+{
+    static const char *const cols[] = {"Phase", "start s", "end s", "users"};
+    header(b, "Phases", cols, 4);
+    for (size_t i = 0; i < r->nphases; i++)
+        goose__buf_printf(b, "| %s | %.1f | %.1f | %zu -> %zu |\n", r->phases[i].name,
+                          r->phases[i].start_s, r->phases[i].end_s, r->phases[i].users_from,
+                          r->phases[i].users_to);
+    goose__buf_printf(b, "\nStarted %s; %.1f s measured, %.1f s in all; %zu users%s%s.\n",
+                      r->started, r->duration_s, r->elapsed_s, r->users,
+                      r->metrics_reset ? "; metrics reset once every user had started" : "",
+                      r->manager ? (r->gaggle_authenticated ? "; a Gaggle whose Workers "
+                                                               "proved the key"
+                                                             : "; an UNAUTHENTICATED Gaggle")
+                                 : "");
+}
+
+char *goose__report_markdown(const goose_attack *a)
+{
+    const goose_results *r = &a->results;
+    goose_hist *all = malloc(sizeof *all);
+    if (!all)
+        return NULL;
+    goose_buf b;
+    goose__buf_init(&b);
+    goose__buf_printf(&b, "# Load test report (libgoose %s, %s)\n", GOOSE_VERSION_STRING,
+                      r->manager ? "Gaggle Manager" : "standalone");
+    requests(&b, r, all);
+    status_codes(&b, r);
+    transactions(&b, r);
+    scenarios(&b, r);
+    errors(&b, r);
+    workers(&b, r);
+    overview(&b, r);
+    free(all);
+    return goose__buf_steal(&b);
+}
