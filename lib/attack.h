@@ -77,6 +77,8 @@ typedef struct goose_options {
     size_t stack_size;
     char **resolve;
     size_t nresolve;
+    char *log_paths[3];     /* --request-log, --transaction-log, --error-log */
+    int log_formats[3];     /* GOOSE_FORMAT_* */
     char **local_addrs;     /* users take them in turn (--local-address) */
     size_t nlocal_addrs;
     int help;
@@ -226,7 +228,8 @@ void goose__run_end(goose_attack *a);
 
 /* setup.c: options and registry -> engine configuration, plan, results. */
 int goose__run_setup(goose_attack *a, goose_run_config *cfg, goose_plan *plan);
-void goose__run_teardown(goose_run_config *cfg, goose_plan *plan);
+/* Closes the logs (GOOSE_EIO if one could not be written) and frees. */
+int goose__run_teardown(goose_attack *a, goose_run_config *cfg, goose_plan *plan);
 int goose__results_prepare(goose_attack *a, const goose_plan *plan, size_t threads);
 
 /* collect.c: shards merged by addition, time series, phases. */

@@ -363,6 +363,34 @@ static int opt_local_address(goose_options *o, const char *v, char *err, size_t 
     return GOOSE_OK;
 }
 
+static int log_format(const char *flag, const char *v, int *out, char *err, size_t errlen)
+{
+    static const char *const names[] = {"json", "csv", "raw"};
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(v, names[i]) == 0) {
+            *out = i;
+            return GOOSE_OK;
+        }
+    }
+    return FAIL("%s \"%s\" must be json, csv or raw", flag, v);
+}
+
+#define LOG_PARSERS(log, path_fn, format_fn, flag)                              \
+    static int path_fn(goose_options *o, const char *v, char *err, size_t errlen) \
+    {                                                                          \
+        if (!*v)                                                               \
+            return FAIL("--%s-log needs a file name", flag);                   \
+        return set_string(&o->log_paths[log], v);                              \
+    }                                                                          \
+    static int format_fn(goose_options *o, const char *v, char *err, size_t errlen) \
+    {                                                                          \
+        return log_format("--" flag "-format", v, &o->log_formats[log], err, errlen); \
+    }
+
+LOG_PARSERS(0, opt_request_log, opt_request_format, "request")
+LOG_PARSERS(1, opt_transaction_log, opt_transaction_format, "transaction")
+LOG_PARSERS(2, opt_error_log, opt_error_format, "error")
+
 #define FILE_PARSER(fn, flag, field)                                            \
     static int fn(goose_options *o, const char *v, char *err, size_t errlen)   \
     {                                                                          \
@@ -425,12 +453,12 @@ static const option_def options[] = {
     {{"sticky-follow", 0, 0, 0, NULL, "follow a redirect of the base URL for later requests", 0}, NULL},
     {{"report-file", 0, 1, 1, "FILE", "write the report to FILE (.json, .md or .csv); repeatable", 1}, opt_report_file},
     {{"baseline-file", 0, 1, 0, "FILE", "compare with an earlier JSON report", 0}, NULL},
-    {{"request-log", 0, 1, 0, "FILE", "log every request to FILE", 0}, NULL},
-    {{"request-format", 0, 1, 0, "FORMAT", "request log format: json, csv or raw", 0}, NULL},
-    {{"transaction-log", 0, 1, 0, "FILE", "log every transaction to FILE", 0}, NULL},
-    {{"transaction-format", 0, 1, 0, "FORMAT", "transaction log format", 0}, NULL},
-    {{"error-log", 0, 1, 0, "FILE", "log every error to FILE", 0}, NULL},
-    {{"error-format", 0, 1, 0, "FORMAT", "error log format", 0}, NULL},
+    {{"request-log", 0, 1, 0, "FILE", "log every counted request to FILE, one line each", 1}, opt_request_log},
+    {{"request-format", 0, 1, 0, "FORMAT", "request log format: json (default), csv or raw", 1}, opt_request_format},
+    {{"transaction-log", 0, 1, 0, "FILE", "log every counted transaction to FILE", 1}, opt_transaction_log},
+    {{"transaction-format", 0, 1, 0, "FORMAT", "transaction log format: json, csv or raw", 1}, opt_transaction_format},
+    {{"error-log", 0, 1, 0, "FILE", "log every failed request to FILE", 1}, opt_error_log},
+    {{"error-format", 0, 1, 0, "FORMAT", "error log format: json, csv or raw", 1}, opt_error_format},
     {{"log-format", 0, 1, 0, "FORMAT", "log line format: text or json", 0}, NULL},
     {{"metrics-listen", 0, 1, 0, "HOST:PORT", "serve Prometheus metrics", 0}, NULL},
     {{"controller", 0, 1, 0, "HOST:PORT", "live control port", 0}, NULL},
@@ -562,5 +590,7 @@ void goose__options_free(goose_options *o)
     free_list(o->report_files, o->nreport_files);
     free_list(o->resolve, o->nresolve);
     free_list(o->local_addrs, o->nlocal_addrs);
+    for (int i = 0; i < 3; i++)
+        free(o->log_paths[i]);
     memset(o, 0, sizeof *o);
 }

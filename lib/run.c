@@ -70,9 +70,11 @@ int goose_attack_run(goose_attack *a)
     rc = goose__run_setup(a, &cfg, &plan);
     if (rc == GOOSE_OK)
         rc = run_engine(a, &cfg);
+    int logs = goose__run_teardown(a, &cfg, &plan); /* the logs are complete */
+    if (rc == GOOSE_OK)
+        rc = logs;
     if (rc == GOOSE_OK)
         rc = goose__report_write_files(a);
-    goose__run_teardown(&cfg, &plan);
     goose__run_end(a);
     return rc;
 }

@@ -118,6 +118,26 @@ static void check_fd_limit(goose_attack *a, size_t users)
                    users, users + 64, (unsigned long long)rl.rlim_cur, users + 64);
 }
 
+static const char *const LOG_FLAGS[GOOSE_LOGFILES] = {"--request-log", "--transaction-log",
+                                                      "--error-log"};
+
+/* A log that cannot be created is bad configuration, found before any user
+ * starts. */
+static int open_logs(goose_attack *a, goose_run_config *cfg)
+{
+    for (int i = 0; i < GOOSE_LOGFILES; i++) {
+        const char *path = a->opt.log_paths[i];
+        if (!path)
+            continue;
+        cfg->log_formats[i] = a->opt.log_formats[i];
+        cfg->log_sinks[i] = goose__sink_open(path, goose__log_header(i, cfg->log_formats[i]));
+        if (!cfg->log_sinks[i])
+            return goose__fail(a, GOOSE_ECONFIG, "cannot create %s %s: %s", LOG_FLAGS[i],
+                               path, strerror(errno));
+    }
+    return GOOSE_OK;
+}
+
 int goose__run_setup(goose_attack *a, goose_run_config *cfg, goose_plan *plan)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -134,12 +154,20 @@ int goose__run_setup(goose_attack *a, goose_run_config *cfg, goose_plan *plan)
     if (goose__results_prepare(a, plan, cfg->threads) < 0)
         return goose__fail(a, GOOSE_ENOMEM, "out of memory");
     check_fd_limit(a, cfg->users);
-    return GOOSE_OK;
+    return open_logs(a, cfg);
 }
 
-void goose__run_teardown(goose_run_config *cfg, goose_plan *plan)
+int goose__run_teardown(goose_attack *a, goose_run_config *cfg, goose_plan *plan)
 {
+    int rc = GOOSE_OK;
+    for (int i = 0; i < GOOSE_LOGFILES; i++) {
+        if (goose__sink_close(cfg->log_sinks[i]) < 0 && rc == GOOSE_OK)
+            rc = goose__fail(a, GOOSE_EIO, "cannot write %s %s: %s", LOG_FLAGS[i],
+                             a->opt.log_paths[i], strerror(errno));
+        cfg->log_sinks[i] = NULL;
+    }
     curl_slist_free_all(cfg->resolve);
     cfg->resolve = NULL;
     goose__plan_free(plan);
+    return rc;
 }

@@ -503,6 +503,75 @@ TEST(report_formats_agree)
     ASSERT_EQ(system(cmd), 0);
 }
 
+static long count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        TEST_FAIL("cannot read %s", path);
+    long n = 0;
+    int c;
+    while ((c = fgetc(f)) != EOF)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+/* Every counted request has exactly one line in the request log; every
+ * counted transaction and every failure one in theirs. */
+TEST(logs_have_a_line_per_counted_event)
+{
+    target_start(&tgt);
+    char dir[] = "/tmp/goose-logs-XXXXXX", req[80], tx[80], err[80], cmd[120];
+    ASSERT_NOT_NULL(mkdtemp(dir));
+    snprintf(req, sizeof req, "%s/requests.json", dir);
+    snprintf(tx, sizeof tx, "%s/transactions.csv", dir);
+    snprintf(err, sizeof err, "%s/errors.log", dir);
+    goose_attack *a = two_scenarios();
+    set(a, "users", "4");
+    set(a, "hatch-rate", "40");
+    set(a, "run-time", "2s");
+    set(a, "threads", "2");
+    set(a, "no-reset-metrics", NULL);
+    set(a, "request-log", req);
+    set(a, "transaction-log", tx);
+    set(a, "transaction-format", "csv");
+    set(a, "error-log", err);
+    set(a, "error-format", "raw");
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    json_t *r = report_of(a);
+    long long total = report_total(r), fails = 0, txs = 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(r, "requests"), i, e)
+        fails += jint(e, "fail");
+    json_array_foreach(json_object_get(r, "transactions"), i, e)
+        txs += jint(e, "count");
+    ASSERT_GT(total, 100);
+    ASSERT_EQ(count_lines(req), total);
+    ASSERT_EQ(count_lines(tx), txs + 1); /* and its header */
+    ASSERT_EQ(count_lines(err), fails);
+    FILE *f = fopen(req, "r");
+    char line[4096];
+    ASSERT(fgets(line, sizeof line, f));
+    fclose(f);
+    json_error_t jerr;
+    json_t *first = json_loads(line, 0, &jerr);
+    ASSERT_NOT_NULL(first);
+    ASSERT(json_string_value(json_object_get(first, "url")));
+    ASSERT(json_is_integer(json_object_get(first, "response_time_us")));
+    json_decref(first);
+    json_decref(r);
+    goose_attack_free(a);
+    a = two_scenarios();
+    ASSERT_EQ(goose_attack_set_option(a, "request-format", "xml"), GOOSE_EVALUE);
+    set(a, "request-log", "/nonexistent-dir/requests.log");
+    ASSERT_EQ(goose_attack_run(a), GOOSE_ECONFIG); /* before any user starts */
+    goose_attack_free(a);
+    target_stop(&tgt);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ASSERT_EQ(system(cmd), 0);
+}
+
 static int outside(goose_user *u)
 {
     (void)u;
@@ -541,4 +610,4 @@ TEST_MAIN(TEST_ENTRY(exact_counts_one_thread), TEST_ENTRY(exact_counts_two_threa
           TEST_ENTRY(timeout_is_a_counted_failure), TEST_ENTRY(success_rules),
           TEST_ENTRY(graceful_stop_is_prompt), TEST_ENTRY(hatch_rate_and_reset),
           TEST_ENTRY(local_addresses_taken_in_turn), TEST_ENTRY(user_agent_and_custom_headers),
-          TEST_ENTRY(report_formats_agree), TEST_ENTRY(api_misuse_is_harmless))
+          TEST_ENTRY(report_formats_agree), TEST_ENTRY(logs_have_a_line_per_counted_event), TEST_ENTRY(api_misuse_is_harmless))

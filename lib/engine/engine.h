@@ -17,6 +17,7 @@
 #include "http/http.h"
 #include "metrics/stats.h"
 #include "util/buf.h"
+#include "util/sink.h"
 
 /* What the engine needs of one transaction. */
 typedef struct goose_tx_plan {
@@ -39,6 +40,10 @@ typedef struct goose_scenario_plan {
     size_t non_stop;
 } goose_scenario_plan;
 
+/* The logs a run may write, and their line formats. */
+enum { GOOSE_LOGFILE_REQUESTS, GOOSE_LOGFILE_TRANSACTIONS, GOOSE_LOGFILE_ERRORS, GOOSE_LOGFILES };
+enum { GOOSE_FORMAT_JSON, GOOSE_FORMAT_CSV, GOOSE_FORMAT_RAW, GOOSE_FORMATS };
+
 typedef struct goose_run_config {
     goose_attack *attack;
     const goose_scenario_plan *scenarios;
@@ -58,6 +63,8 @@ typedef struct goose_run_config {
     char **local_addrs;
     size_t nlocal_addrs;
     int reset_on_launch;          /* drop what was measured while hatching */
+    struct goose_sink *log_sinks[GOOSE_LOGFILES]; /* NULL: that log is off */
+    int log_formats[GOOSE_LOGFILES];
 } goose_run_config;
 
 typedef struct goose_engine goose_engine;
@@ -157,6 +164,7 @@ struct goose_response {
     int live;                  /* handed out and not yet freed */
     goose_buf failure;         /* set by goose_response_set_failure */
     goose_buf scratch;         /* header values handed to the user */
+    goose_buf url;             /* of the transfer, kept for the logs */
     char why[96];              /* failure text built from the status */
     goose_http_capture capture;
 };
@@ -183,6 +191,7 @@ struct goose_thread {
     int stopping;
     int finished;
     goose_stats local;         /* written only by this thread */
+    goose_buf logs[GOOSE_LOGFILES]; /* lines not yet handed to their writers */
     pthread_mutex_t outbox_lock;
     goose_stats outbox;        /* published once a second */
     unsigned resets;           /* metric resets, under outbox_lock */
@@ -227,6 +236,12 @@ void goose__response_finalize(goose_response *r);
 void goose__response_recycle(goose_response *r);
 void goose__responses_close(goose_user *u);
 void goose__responses_free_spares(goose_user *u);
+
+/* logs.c */
+const char *goose__log_header(int log, int format);
+void goose__log_request(goose_user *u, const goose_response *r, const char *error);
+void goose__log_transaction(goose_user *u, int success, uint64_t elapsed_us);
+void goose__logs_handover(goose_thread *t);
 
 /* send.c */
 goose_response *goose__send(goose_request *req);

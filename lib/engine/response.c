@@ -18,6 +18,7 @@ goose_response *goose__response_get(goose_user *u)
         goose__buf_init(&r->name);
         goose__buf_init(&r->failure);
         goose__buf_init(&r->scratch);
+        goose__buf_init(&r->url);
         goose__http_capture_init(&r->capture);
     }
     r->user = u;
@@ -31,6 +32,7 @@ goose_response *goose__response_get(goose_user *u)
     goose__buf_clear(&r->method);
     goose__buf_clear(&r->name);
     goose__buf_clear(&r->failure);
+    goose__buf_clear(&r->url);
     goose__http_capture_reset(&r->capture);
     r->next = u->open;
     u->open = r;
@@ -76,6 +78,9 @@ void goose__response_finalize(goose_response *r)
     const char *why = failure_of(r);
     goose__stats_record_bytes(&r->user->thread->local, r->method.data, r->name.data,
                               r->status, r->elapsed_us, why, r->capture.body_seen);
+    const goose_run_config *cfg = &r->user->thread->engine->cfg;
+    if (cfg->log_sinks[GOOSE_LOGFILE_REQUESTS] || (why && cfg->log_sinks[GOOSE_LOGFILE_ERRORS]))
+        goose__log_request(r->user, r, why);
     r->recorded = 1;
 }
 
@@ -117,6 +122,7 @@ void goose__responses_free_spares(goose_user *u)
         goose__buf_free(&r->name);
         goose__buf_free(&r->failure);
         goose__buf_free(&r->scratch);
+        goose__buf_free(&r->url);
         goose__http_capture_free(&r->capture);
         free(r);
     }

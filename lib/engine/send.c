@@ -180,6 +180,9 @@ static void transfer(goose_user *u, goose_response *r,
         refuse(r, "bad URL");
         return;
     }
+    const goose_run_config *cfg = &u->thread->engine->cfg;
+    if (cfg->log_sinks[GOOSE_LOGFILE_REQUESTS] || cfg->log_sinks[GOOSE_LOGFILE_ERRORS])
+        goose__buf_adds(&r->url, hreq->url); /* only the logs need it */
     uint64_t start = goose__now_us();
     if (curl_multi_add_handle(u->thread->multi, u->easy) != CURLM_OK) {
         refuse(r, "could not start the transfer");

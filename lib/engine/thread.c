@@ -20,6 +20,7 @@ typedef struct curl_sock {
 
 static void publish(goose_thread *t)
 {
+    goose__logs_handover(t);
     pthread_mutex_lock(&t->outbox_lock);
     goose__stats_merge(&t->outbox, &t->local);
     pthread_mutex_unlock(&t->outbox_lock);
@@ -350,5 +351,7 @@ void goose__thread_cleanup(goose_thread *t)
         close(t->wake_fd);
     goose__stats_free(&t->local);
     goose__stats_free(&t->outbox);
+    for (int i = 0; i < GOOSE_LOGFILES; i++)
+        goose__buf_free(&t->logs[i]);
     pthread_mutex_destroy(&t->outbox_lock);
 }

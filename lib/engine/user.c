@@ -84,10 +84,12 @@ static void transaction_main(void *arg)
     uint64_t elapsed = goose__now_us() - start;
     goose__responses_close(u);
     /* a transaction cut short by the end of the test is not counted */
-    if (!u->stopping_tx)
+    if (!u->stopping_tx) {
         goose__stats_record_tx(&u->thread->local, tx->id, rc == 0, elapsed);
-    else
+        goose__log_transaction(u, rc == 0, elapsed);
+    } else {
         u->pass_cut = 1;
+    }
 }
 
 /* The next transaction to run, or NULL when the user is done. */

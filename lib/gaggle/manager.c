@@ -605,7 +605,7 @@ static void manager_free(manager *m)
     OPENSSL_cleanse(&m->key, sizeof m->key);
     SSL_CTX_free(m->tls);
     goose__collector_free(&m->col);
-    goose__run_teardown(&m->cfg, &m->plan);
+    goose__run_teardown(m->a, &m->cfg, &m->plan);
 }
 
 static int prepare(manager *m)

@@ -14,7 +14,9 @@ static const char *const manager_only[] = {
     "manager-bind-port", "no-hash-check", "resolve", NULL};
 
 static const char *const worker_only[] = {
-    "manager-host", "manager-port", "threads", "stack-size", "local-address", NULL};
+    "manager-host", "manager-port", "threads", "stack-size", "local-address",
+    "request-log", "request-format", "transaction-log", "transaction-format", "error-log",
+    "error-format", NULL};
 
 static int refuse_given(goose_attack *a, const char *const *names,
                         const char *side, const char *owner)

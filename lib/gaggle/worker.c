@@ -404,8 +404,9 @@ static void worker_free(worker *w)
         event_free(w->start_timer);
     if (w->base)
         event_base_free(w->base);
-    if (w->planned)
-        goose__run_teardown(&w->cfg, &w->plan);
+    if (w->planned && goose__run_teardown(w->a, &w->cfg, &w->plan) != GOOSE_OK &&
+        w->rc == GOOSE_OK)
+        w->rc = GOOSE_EIO; /* a log could not be written */
     goose__welcome_free(&w->welcome);
     OPENSSL_cleanse(&w->key, sizeof w->key);
     SSL_CTX_free(w->tls);
@@ -423,11 +424,12 @@ int gaggle_worker_run(goose_attack *a)
         struct timeval tick = {0, TICK_MS * 1000};
         event_add(w.timer, &tick);
         event_base_dispatch(w.base);
-        rc = w.rc;
-        if (rc == GOOSE_OK)
-            goose__log(a, GOOSE_LOG_INFO, "test over: this worker is done");
     }
     worker_free(&w);
+    if (rc == GOOSE_OK)
+        rc = w.rc;
+    if (rc == GOOSE_OK)
+        goose__log(a, GOOSE_LOG_INFO, "test over: this worker is done");
     goose__run_end(a);
     return rc;
 }

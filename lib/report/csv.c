@@ -3,27 +3,13 @@
  * per-second series.  Fields are quoted as RFC 4180 says. */
 #include "attack.h"
 
+#include "util/escape.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 static const double QUANTILES[] = {0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0};
 #define NQ (sizeof QUANTILES / sizeof QUANTILES[0])
-
-static void field(goose_buf *b, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        goose__buf_adds(b, s);
-        return;
-    }
-    goose__buf_adds(b, "\"");
-    for (; *s; s++) {
-        if (*s == '"')
-            goose__buf_adds(b, "\"\""); /* a quote inside is doubled */
-        else
-            goose__buf_add(b, s, 1);
-    }
-    goose__buf_adds(b, "\"");
-}
 
 static double ms(uint64_t us)
 {
@@ -39,9 +25,9 @@ static void row(goose_buf *b, const char *type, const char *name, uint64_t ok, u
                 uint64_t bytes, const goose_hist *h, double seconds)
 {
     uint64_t count = ok + fail;
-    field(b, type);
+    goose__buf_csv_field(b, type);
     goose__buf_adds(b, ",");
-    field(b, name);
+    goose__buf_csv_field(b, name);
     goose__buf_printf(b, ",%llu,%llu,%.3f,%.3f,%.3f,%.3f,%.1f,%.3f,%.3f",
                       (unsigned long long)count, (unsigned long long)fail,
                       ms(goose__hist_percentile(h, 0.5)), goose__hist_mean(h) / 1000.0,
