@@ -73,6 +73,7 @@ typedef struct goose_options {
     size_t nreport_files;
     int verbose;
     int quiet;
+    int log_json;           /* --log-format json */
     size_t threads;         /* 0 = online CPUs */
     size_t stack_size;
     char **resolve;
@@ -183,6 +184,19 @@ typedef struct goose_results {
 
 void goose__results_free(goose_results *r);
 
+/* Once a second, for goose_main's status line. */
+typedef struct goose_progress {
+    double elapsed_s;
+    const char *phase;       /* "increase", "maintain", "decrease" */
+    size_t users;
+    double rps;              /* over the last second */
+    double fail_pct;         /* of every request so far */
+    double p95_ms;           /* over the last second */
+    uint64_t requests;       /* so far */
+} goose_progress;
+
+typedef void (*goose_progress_fn)(void *arg, const goose_progress *p);
+
 /* ---- the attack ---- */
 
 struct goose_attack {
@@ -196,6 +210,8 @@ struct goose_attack {
     void (*data_free)(void *);
     goose_log_fn log_fn;
     void *log_arg;
+    goose_progress_fn progress_fn; /* goose_main's; NULL for embedders */
+    void *progress_arg;
     atomic_int stop;
     atomic_int running;
     goose_results results;
@@ -249,6 +265,8 @@ typedef struct goose_collector {
     uint64_t maintain_from_us;
     uint64_t stop_at_us;      /* 0: not known yet, or no run time */
     uint64_t decrease_from_us;
+    uint64_t requests;        /* so far, for the progress line */
+    uint64_t failures;
 } goose_collector;
 
 int goose__collector_init(goose_collector *c, goose_attack *a,

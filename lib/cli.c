@@ -5,6 +5,8 @@
  * configuration. */
 #include "attack.h"
 
+#include "util/escape.h"
+
 #include <ctype.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,23 +23,80 @@
 
 typedef struct cli_log {
     int max_level;
+    int json;             /* --log-format json */
+    int tty;              /* stderr is a terminal: a live status line */
+    int status_shown;     /* the status line is on screen */
+    uint64_t every_us;    /* --running-metrics: a plain status line this often */
+    double last_plain_s;
     char host[64];
 } cli_log;
 
-static void print_log(void *arg, goose_log_level level, const char *line)
+static void timestamp(char *out, size_t len)
 {
-    static const char *names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
-    const cli_log *log = arg;
-    if ((int)level > log->max_level)
-        return;
     struct timeval tv;
     gettimeofday(&tv, NULL);
     struct tm tm;
     gmtime_r(&tv.tv_sec, &tm);
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    fprintf(stderr, "%s.%03dZ %s %s %s\n", stamp, (int)(tv.tv_usec / 1000),
-            log->host, names[level], line);
+    char s[32];
+    strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, len, "%s.%03dZ", s, (int)(tv.tv_usec / 1000));
+}
+
+/* One JSON object per line, for a container's log shipper. */
+static void print_json_line(const cli_log *log, const char *level, const char *line)
+{
+    char stamp[40];
+    goose_buf b;
+    timestamp(stamp, sizeof stamp);
+    goose__buf_init(&b);
+    goose__buf_printf(&b, "{\"time\":\"%s\",\"host\":", stamp);
+    goose__buf_json_str(&b, log->host);
+    goose__buf_printf(&b, ",\"level\":\"%s\",\"message\":", level);
+    goose__buf_json_str(&b, line);
+    goose__buf_adds(&b, "}\n");
+    fputs(b.data ? b.data : "", stderr);
+    goose__buf_free(&b);
+}
+
+static void clear_status(cli_log *log)
+{
+    if (log->status_shown)
+        fputs("\r\033[K", stderr);
+    log->status_shown = 0;
+}
+
+static void print_log(void *arg, goose_log_level level, const char *line)
+{
+    static const char *names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
+    cli_log *log = arg;
+    if ((int)level > log->max_level)
+        return;
+    clear_status(log);
+    if (log->json) {
+        print_json_line(log, names[level], line);
+        return;
+    }
+    char stamp[40];
+    timestamp(stamp, sizeof stamp);
+    fprintf(stderr, "%s %s %s %s\n", stamp, log->host, names[level], line);
+}
+
+/* A terminal gets one status line, redrawn each second; a log file gets a
+ * plain line every --running-metrics. */
+static void print_progress(void *arg, const goose_progress *p)
+{
+    cli_log *log = arg;
+    char line[200];
+    snprintf(line, sizeof line, "%.0fs %s: %zu users, %.0f req/s, %.2f%% failed, p95 %.1f ms, "
+             "%llu requests", p->elapsed_s, p->phase, p->users, p->rps, p->fail_pct,
+             p->p95_ms, (unsigned long long)p->requests);
+    if (log->tty && !log->json && log->max_level >= GOOSE_LOG_INFO) {
+        fprintf(stderr, "\r\033[K%s", line);
+        log->status_shown = 1;
+    } else if (log->every_us && p->elapsed_s - log->last_plain_s >= (double)log->every_us / 1e6) {
+        log->last_plain_s = p->elapsed_s;
+        print_log(log, GOOSE_LOG_INFO, line);
+    }
 }
 
 static void print_help(const char *prog)
@@ -315,18 +374,26 @@ int goose_main(goose_attack *attack, int argc, char **argv)
     }
     if (check_mode(attack))
         return EXIT_CONFIG;
-    cli_log log = {attack->opt.quiet ? GOOSE_LOG_WARN
-                   : attack->opt.verbose ? GOOSE_LOG_DEBUG : GOOSE_LOG_INFO, ""};
+    cli_log log = {.max_level = attack->opt.quiet ? GOOSE_LOG_WARN
+                                : attack->opt.verbose ? GOOSE_LOG_DEBUG : GOOSE_LOG_INFO,
+                   .json = attack->opt.log_json, .tty = isatty(STDERR_FILENO),
+                   .every_us = attack->opt.running_metrics_us};
     gethostname(log.host, sizeof log.host - 1);
     int own_log = attack->log_fn == NULL;
-    if (own_log)
+    if (own_log) {
         goose_attack_set_log(attack, print_log, &log);
+        attack->progress_fn = print_progress;
+        attack->progress_arg = &log;
+    }
     raise_fd_limit();
     int rc = run(attack);
+    clear_status(&log);
     if (rc != GOOSE_OK)
         fprintf(stderr, "error: %s\n", goose_attack_error(attack));
     print_report(attack);
-    if (own_log)
+    if (own_log) {
         goose_attack_set_log(attack, NULL, NULL);
+        attack->progress_fn = NULL;
+    }
     return exit_status(rc);
 }

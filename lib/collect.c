@@ -107,13 +107,30 @@ uint64_t goose__collector_shard_requests(const goose_collector *c, size_t index)
 
 /* Once a second: what arrived since the last tick is one point of the
  * time series. */
+static void progress(goose_collector *c, uint64_t now, size_t active, double rps,
+                     uint64_t p95_us)
+{
+    goose_attack *a = c->a;
+    if (!a->progress_fn)
+        return;
+    goose_progress p = {
+        .elapsed_s = since(c->start_us, now),
+        .phase = c->decrease_from_us ? "decrease" : c->maintain_from_us ? "maintain" : "increase",
+        .users = active, .rps = rps, .p95_ms = (double)p95_us / 1000.0,
+        .fail_pct = c->requests ? 100.0 * (double)c->failures / (double)c->requests : 0,
+        .requests = c->requests};
+    a->progress_fn(a->progress_arg, &p);
+}
+
 void goose__collector_tick(goose_collector *c, uint64_t now, size_t active)
 {
     double dt = since(c->last_tick_us, now);
-    series_push(&c->a->results.series, active,
-                dt > 0 ? (double)c->interval.requests / dt : 0,
-                goose__hist_percentile(&c->interval.all, 0.95),
-                c->interval.failures);
+    double rps = dt > 0 ? (double)c->interval.requests / dt : 0;
+    uint64_t p95 = goose__hist_percentile(&c->interval.all, 0.95);
+    series_push(&c->a->results.series, active, rps, p95, c->interval.failures);
+    c->requests += c->interval.requests;
+    c->failures += c->interval.failures;
+    progress(c, now, active, rps, p95);
     goose__stats_reset(&c->interval);
     c->last_tick_us = now;
 }

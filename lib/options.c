@@ -391,6 +391,14 @@ LOG_PARSERS(0, opt_request_log, opt_request_format, "request")
 LOG_PARSERS(1, opt_transaction_log, opt_transaction_format, "transaction")
 LOG_PARSERS(2, opt_error_log, opt_error_format, "error")
 
+static int opt_log_format(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    if (strcmp(v, "text") && strcmp(v, "json"))
+        return FAIL("--log-format \"%s\" must be text or json", v);
+    o->log_json = strcmp(v, "json") == 0;
+    return GOOSE_OK;
+}
+
 #define FILE_PARSER(fn, flag, field)                                            \
     static int fn(goose_options *o, const char *v, char *err, size_t errlen)   \
     {                                                                          \
@@ -459,7 +467,7 @@ static const option_def options[] = {
     {{"transaction-format", 0, 1, 0, "FORMAT", "transaction log format: json, csv or raw", 1}, opt_transaction_format},
     {{"error-log", 0, 1, 0, "FILE", "log every failed request to FILE", 1}, opt_error_log},
     {{"error-format", 0, 1, 0, "FORMAT", "error log format: json, csv or raw", 1}, opt_error_format},
-    {{"log-format", 0, 1, 0, "FORMAT", "log line format: text or json", 0}, NULL},
+    {{"log-format", 0, 1, 0, "FORMAT", "log lines as text (default) or json, one object per line", 1}, opt_log_format},
     {{"metrics-listen", 0, 1, 0, "HOST:PORT", "serve Prometheus metrics", 0}, NULL},
     {{"controller", 0, 1, 0, "HOST:PORT", "live control port", 0}, NULL},
     {{"threshold", 0, 1, 1, "EXPR", "fail the run unless EXPR holds, e.g. p95<200ms", 0}, NULL},
