@@ -272,10 +272,12 @@ TEST(far_worker_starts_with_the_near_one)
         _exit(127);
     }
     pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "2", PORT_ARGS(port),
-                    "--host", tgt.url, "-u", "6", "-r", "60", "-t", "2s",
-                    "--no-reset-metrics", "--report-file", report, NULL);
-    pid_t w_far = spawn("far", NULL, "--worker", "--manager-port", far, NULL);
-    pid_t w_near = spawn("near", NULL, "--worker", "--manager-port", port, NULL);
+                    "--host", tgt.url, "-u", "6", "-r", "60", "-t", "2s", "--gaggle-timeout",
+                    "10s", "--no-reset-metrics", "--report-file", report, NULL);
+    pid_t w_far = spawn("far", NULL, "--worker", "--manager-port", far, "--gaggle-timeout",
+                        "10s", NULL);
+    pid_t w_near = spawn("near", NULL, "--worker", "--manager-port", port, "--gaggle-timeout",
+                         "10s", NULL);
     ASSERT_EQ(wait_exit(m, 40), 0);
     ASSERT_EQ(wait_exit(w_far, 10), 0);
     ASSERT_EQ(wait_exit(w_near, 10), 0);
