@@ -10,14 +10,19 @@ Until MANAGER_PID exits, writes one JSON line per sample to OUT.jsonl:
   est        ESTABLISHED TCP connections whose source port is PORT, i.e.
              nginx's side of each connection:
              ss -Htn state established "( sport = :PORT )" | wc -l
+             (costs 0.2-0.5 s of CPU with 100,000 connections, so only at
+             t = 20 s and every --every-after seconds after 30 s)
+  inuse      TCP sockets in use, from /proc/net/sockstat (cheap: every
+             sample; each connection counts twice, once per end)
   rss_kib    VmRSS of the Worker processes, summed (KiB)
   wcpu_s     user+sys CPU seconds of the Worker processes so far
   cpu        busy fraction of each CPU since the previous sample (/proc/stat)
   ss_s       how long the ss call took
 
 A WORKER_PID may be /usr/bin/time's: its child (the Worker) is read instead.
-Samples every second for the first 30 s (the hatch), then every
---every-after seconds (default 10).
+Samples every 0.25 s for the first 30 s (the hatch: sockstat only, cheap),
+then every --every-after seconds (default 10); ss runs at t = 20 s and in
+every sample after 30 s.
 """
 import json
 import os
@@ -87,6 +92,15 @@ def cpu_times():
     return out
 
 
+def tcp_inuse():
+    with open("/proc/net/sockstat") as f:
+        for line in f:
+            if line.startswith("TCP:"):
+                parts = line.split()
+                return int(parts[parts.index("inuse") + 1])
+    return None
+
+
 def established(port):
     t0 = time.monotonic()
     p = subprocess.run(["ss", "-Htn", "state", "established", f"( sport = :{port} )"],
@@ -110,7 +124,7 @@ def main():
         n = 0
         while True:
             n += 1
-            target = n if n <= 30 else 30 + (n - 30) * every_after
+            target = n * 0.25 if n <= 120 else 30 + (n - 120) * every_after
             delay = t0 + target - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
@@ -119,7 +133,10 @@ def main():
             if resolved is None or len(set(resolved)) < len(workers):
                 resolved = [resolve(p) for p in workers]
             t = time.monotonic() - t0
-            est, ss_s = established(port)
+            wall = time.time()
+            est = ss_s = None
+            if n == 80 or n > 120:
+                est, ss_s = established(port)
             now = cpu_times()
             busy = {}
             for k, (tot, idle) in now.items():
@@ -128,11 +145,13 @@ def main():
             prev = now
             rec = {
                 "t": round(t, 2),
+                "wall": round(wall, 3),
                 "est": est,
+                "inuse": tcp_inuse(),
                 "rss_kib": sum(status_kib(p, "VmRSS") for p in resolved),
                 "wcpu_s": round(sum(cpu_s(p) for p in resolved), 2),
                 "cpu": busy,
-                "ss_s": round(ss_s, 3),
+                "ss_s": None if ss_s is None else round(ss_s, 3),
             }
             f.write(json.dumps(rec) + "\n")
             f.flush()

@@ -74,6 +74,7 @@ typedef struct goose_options {
     int verbose;
     int quiet;
     int log_json;           /* --log-format json */
+    char *metrics_listen;   /* HOST:PORT of the Prometheus endpoint */
     size_t threads;         /* 0 = online CPUs */
     size_t stack_size;
     char **resolve;
@@ -267,6 +268,7 @@ typedef struct goose_collector {
     uint64_t decrease_from_us;
     uint64_t requests;        /* so far, for the progress line */
     uint64_t failures;
+    struct goose_metrics_server *metrics; /* --metrics-listen, or NULL */
 } goose_collector;
 
 int goose__collector_init(goose_collector *c, goose_attack *a,
@@ -281,6 +283,13 @@ void goose__collector_running(goose_collector *c, uint64_t now, size_t active);
 void goose__collector_maintain(goose_collector *c, uint64_t now);
 int goose__collector_stop_due(goose_collector *c, uint64_t now);
 void goose__collector_finish(goose_collector *c, uint64_t end, size_t launched);
+
+/* report/prometheus.c: --metrics-listen */
+typedef struct goose_metrics_server goose_metrics_server;
+goose_metrics_server *goose__metrics_start(goose_attack *a, const char *hostport);
+char *goose__metrics_render(const goose_stats *s, size_t users, const char *phase);
+void goose__metrics_update(goose_metrics_server *m, char *page);
+void goose__metrics_stop(goose_metrics_server *m);
 
 /* report/: console text and JSON of the last run. */
 char *goose__report_text(const goose_attack *a);

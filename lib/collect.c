@@ -51,11 +51,16 @@ int goose__collector_init(goose_collector *c, goose_attack *a,
     c->reset_on_launch = cfg->reset_on_launch;
     c->start_us = c->measure_from_us = c->last_tick_us = c->last_running_us =
         goose__now_us();
-    return goose__stats_init(&c->interval, c->ntx, c->nscenarios);
+    if (goose__stats_init(&c->interval, c->ntx, c->nscenarios) < 0)
+        return goose__fail(a, GOOSE_ENOMEM, "out of memory");
+    if (a->opt.metrics_listen && !(c->metrics = goose__metrics_start(a, a->opt.metrics_listen)))
+        return GOOSE_ECONFIG; /* the message is set */
+    return GOOSE_OK;
 }
 
 void goose__collector_free(goose_collector *c)
 {
+    goose__metrics_stop(c->metrics);
     for (size_t i = 0; i < c->nshards; i++) {
         if (c->shards[i])
             goose__stats_free(c->shards[i]);
@@ -133,6 +138,14 @@ void goose__collector_tick(goose_collector *c, uint64_t now, size_t active)
     progress(c, now, active, rps, p95);
     goose__stats_reset(&c->interval);
     c->last_tick_us = now;
+    if (c->metrics) {
+        goose__collector_totals(c);
+        goose__metrics_update(c->metrics,
+                              goose__metrics_render(&c->a->results.totals, active,
+                                                    c->decrease_from_us  ? "decrease"
+                                                    : c->maintain_from_us ? "maintain"
+                                                                          : "increase"));
+    }
 }
 
 /* The totals of the run so far: the sum of the shards. */

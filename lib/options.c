@@ -391,6 +391,13 @@ LOG_PARSERS(0, opt_request_log, opt_request_format, "request")
 LOG_PARSERS(1, opt_transaction_log, opt_transaction_format, "transaction")
 LOG_PARSERS(2, opt_error_log, opt_error_format, "error")
 
+static int opt_metrics_listen(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    if (!*v || !isdigit((unsigned char)v[strlen(v) - 1]))
+        return FAIL("--metrics-listen \"%s\" must be HOST:PORT or PORT", v);
+    return set_string(&o->metrics_listen, v);
+}
+
 static int opt_log_format(goose_options *o, const char *v, char *err, size_t errlen)
 {
     if (strcmp(v, "text") && strcmp(v, "json"))
@@ -468,7 +475,7 @@ static const option_def options[] = {
     {{"error-log", 0, 1, 0, "FILE", "log every failed request to FILE", 1}, opt_error_log},
     {{"error-format", 0, 1, 0, "FORMAT", "error log format: json, csv or raw", 1}, opt_error_format},
     {{"log-format", 0, 1, 0, "FORMAT", "log lines as text (default) or json, one object per line", 1}, opt_log_format},
-    {{"metrics-listen", 0, 1, 0, "HOST:PORT", "serve Prometheus metrics", 0}, NULL},
+    {{"metrics-listen", 0, 1, 0, "HOST:PORT", "serve Prometheus metrics at /metrics (PORT alone: 127.0.0.1)", 1}, opt_metrics_listen},
     {{"controller", 0, 1, 0, "HOST:PORT", "live control port", 0}, NULL},
     {{"threshold", 0, 1, 1, "EXPR", "fail the run unless EXPR holds, e.g. p95<200ms", 0}, NULL},
     {{"threshold-abort", 0, 0, 0, NULL, "stop early when a threshold fails", 0}, NULL},
@@ -586,6 +593,7 @@ static void wipe_string(char *s)
 void goose__options_free(goose_options *o)
 {
     free(o->host);
+    free(o->metrics_listen);
     free(o->manager_bind_host);
     free(o->manager_host);
     if (o->gaggle_key)

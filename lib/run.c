@@ -41,9 +41,10 @@ static int run_engine(goose_attack *a, goose_run_config *cfg)
 {
     goose_collector c;
     char err[256];
-    if (goose__collector_init(&c, a, cfg) < 0) {
+    int rc = goose__collector_init(&c, a, cfg);
+    if (rc != GOOSE_OK) {
         goose__collector_free(&c);
-        return goose__fail(a, GOOSE_ENOMEM, "out of memory");
+        return rc;
     }
     goose_engine *e = goose__engine_start(cfg, err, sizeof err);
     if (!e) {

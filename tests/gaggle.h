@@ -20,17 +20,6 @@ static target tgt;
 static char dir[128];
 
 
-static inline int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof sa;
-    ASSERT_EQ(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    ASSERT_EQ(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
 static const char *program = "tests/gaggle-loadtest";
 
 /* Starts `program` with the arguments (LOADTEST_VARIANT=variant unless

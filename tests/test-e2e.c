@@ -2,6 +2,7 @@
  * their JSON reports compared with the target's own counters. */
 #include "e2e.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <time.h>
 
@@ -572,6 +573,71 @@ TEST(logs_have_a_line_per_counted_event)
     ASSERT_EQ(system(cmd), 0);
 }
 
+static char scraped[1 << 16];
+static int metrics_port;
+
+static void *scrape_later(void *arg)
+{
+    (void)arg;
+    usleep(1800000); /* in the maintain phase */
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", metrics_port);
+    body b = {NULL, 0};
+    CURL *e = curl_easy_init();
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, body_add);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT, 5L);
+    if (curl_easy_perform(e) == CURLE_OK && b.data)
+        snprintf(scraped, sizeof scraped, "%s", b.data);
+    curl_easy_cleanup(e);
+    free(b.data);
+    return NULL;
+}
+
+static long long metric(const char *text, const char *series)
+{
+    const char *p = strstr(text, series);
+    return p ? atoll(p + strlen(series)) : -1;
+}
+
+/* --metrics-listen serves live counters that never run ahead of the final
+ * report, with a well-formed histogram. */
+TEST(prometheus_endpoint_during_a_run)
+{
+    target_start(&tgt);
+    metrics_port = free_port();
+    char listen[32];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", metrics_port);
+    goose_attack *a = two_scenarios();
+    set(a, "users", "4");
+    set(a, "hatch-rate", "40");
+    set(a, "run-time", "2s");
+    set(a, "no-reset-metrics", NULL);
+    set(a, "metrics-listen", listen);
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, scrape_later, NULL), 0);
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    pthread_join(t, NULL);
+    ASSERT(scraped[0]);
+    json_t *r = report_of(a);
+    long long live = metric(scraped, "goose_requests_total{method=\"GET\",name=\"/\"} ");
+    long long final = jint(report_request(r, "GET", "/"), "count");
+    ASSERT_GT(live, 0);
+    ASSERT_LE(live, final);
+    ASSERT(strstr(scraped, "# TYPE goose_response_time_seconds histogram"));
+    long long inf = metric(scraped, "goose_response_time_seconds_bucket{method=\"GET\",name=\"/\",le=\"+Inf\"} ");
+    ASSERT_EQ(inf, live);
+    ASSERT_EQ(metric(scraped, "goose_phase{phase=\"maintain\"} "), 1);
+    ASSERT_EQ(metric(scraped, "\ngoose_users "), 4);
+    json_decref(r);
+    goose_attack_free(a);
+    a = two_scenarios();
+    ASSERT_EQ(goose_attack_set_option(a, "metrics-listen", "nowhere"), GOOSE_EVALUE);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
 static int outside(goose_user *u)
 {
     (void)u;
@@ -610,4 +676,5 @@ TEST_MAIN(TEST_ENTRY(exact_counts_one_thread), TEST_ENTRY(exact_counts_two_threa
           TEST_ENTRY(timeout_is_a_counted_failure), TEST_ENTRY(success_rules),
           TEST_ENTRY(graceful_stop_is_prompt), TEST_ENTRY(hatch_rate_and_reset),
           TEST_ENTRY(local_addresses_taken_in_turn), TEST_ENTRY(user_agent_and_custom_headers),
-          TEST_ENTRY(report_formats_agree), TEST_ENTRY(logs_have_a_line_per_counted_event), TEST_ENTRY(api_misuse_is_harmless))
+          TEST_ENTRY(report_formats_agree), TEST_ENTRY(logs_have_a_line_per_counted_event),
+          TEST_ENTRY(prometheus_endpoint_during_a_run), TEST_ENTRY(api_misuse_is_harmless))

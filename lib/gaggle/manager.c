@@ -631,8 +631,11 @@ static int prepare(manager *m)
     m->workers = calloc(m->expected, sizeof *m->workers);
     m->base = event_base_new();
     m->timer = m->base ? event_new(m->base, -1, EV_PERSIST, on_tick, m) : NULL;
-    if (!m->workers || !m->timer || goose__collector_init(&m->col, m->a, &m->cfg) < 0)
+    if (!m->workers || !m->timer)
         return goose__fail(m->a, GOOSE_ENOMEM, "out of memory");
+    rc = goose__collector_init(&m->col, m->a, &m->cfg);
+    if (rc != GOOSE_OK)
+        return rc;
     return listen_on(m);
 }
 

@@ -222,3 +222,20 @@ fail:
     goose__hist_init(h);
     return -1;
 }
+
+/* How many values are at most us (a bucket counts whole when its midpoint
+ * is at most us, so within the bucket's 1.6% width). */
+uint64_t goose__hist_count_upto(const goose_hist *h, uint64_t us)
+{
+    if (!h->count || us < h->min)
+        return 0;
+    if (us >= h->max)
+        return h->count;
+    unsigned last = goose__hist_index(us);
+    uint64_t n = 0;
+    for (unsigned i = 0; i < last; i++)
+        n += h->buckets[i];
+    if (goose__hist_bucket_mid(last) <= us)
+        n += h->buckets[last];
+    return n;
+}

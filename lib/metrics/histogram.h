@@ -31,6 +31,8 @@ void goose__hist_merge(goose_hist *dst, const goose_hist *src);
  * ceil(q*count)-th smallest value, clamped to [min,max]; 0 when empty. */
 uint64_t goose__hist_percentile(const goose_hist *h, double q);
 double goose__hist_mean(const goose_hist *h);
+/* How many recorded values are at most us (within a bucket's width). */
+uint64_t goose__hist_count_upto(const goose_hist *h, uint64_t us);
 int goose__hist_is_empty(const goose_hist *h);
 /* The bucket a value falls in (values >= 2^40 go in the last one), and the
  * value a bucket reports before clamping; exposed for tests. */

@@ -1,0 +1,236 @@
+/* --metrics-listen: the run's live counters in the Prometheus text format,
+ * served by a thread of its own from a page the controller renders once a
+ * second (a scrape never touches the engine). */
+#include "attack.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "util/escape.h"
+
+struct goose_metrics_server {
+    struct event_base *base;
+    struct evhttp *http;
+    struct event *quit;      /* on wake_fd: ends the server's loop */
+    int wake_fd;
+    int started;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    char *page;              /* the latest rendering */
+};
+
+/* Prometheus's default buckets, in seconds. */
+static const double BUCKETS[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+#define NBUCKETS (sizeof BUCKETS / sizeof BUCKETS[0])
+
+static void label(goose_buf *b, const char *key, const char *value)
+{
+    goose__buf_printf(b, "%s=", key);
+    goose__buf_json_str(b, value); /* the same escaping: \\ \" and \n */
+}
+
+static void labels(goose_buf *b, const goose_req_stat *q)
+{
+    goose__buf_adds(b, "{");
+    label(b, "method", q->method);
+    goose__buf_adds(b, ",");
+    label(b, "name", q->name);
+}
+
+static void histogram(goose_buf *b, const goose_req_stat *q)
+{
+    for (size_t i = 0; i < NBUCKETS; i++) {
+        goose__buf_adds(b, "goose_response_time_seconds_bucket");
+        labels(b, q);
+        goose__buf_printf(b, ",le=\"%g\"} %llu\n", BUCKETS[i],
+                          (unsigned long long)goose__hist_count_upto(&q->hist,
+                                                                     (uint64_t)(BUCKETS[i] * 1e6)));
+    }
+    goose__buf_adds(b, "goose_response_time_seconds_bucket");
+    labels(b, q);
+    goose__buf_printf(b, ",le=\"+Inf\"} %llu\n", (unsigned long long)q->hist.count);
+    goose__buf_adds(b, "goose_response_time_seconds_sum");
+    labels(b, q);
+    goose__buf_printf(b, "} %.6f\n", (double)q->hist.sum / 1e6);
+    goose__buf_adds(b, "goose_response_time_seconds_count");
+    labels(b, q);
+    goose__buf_printf(b, "} %llu\n", (unsigned long long)q->hist.count);
+}
+
+static void request_counters(goose_buf *b, const goose_stats *s)
+{
+    goose__buf_adds(b, "# HELP goose_requests_total Requests answered or failed.\n"
+                       "# TYPE goose_requests_total counter\n");
+    for (size_t i = 0; i < s->nreqs; i++) {
+        goose__buf_adds(b, "goose_requests_total");
+        labels(b, s->reqs[i]);
+        goose__buf_printf(b, "} %llu\n", (unsigned long long)goose__req_count(s->reqs[i]));
+    }
+    goose__buf_adds(b, "# HELP goose_request_failures_total Requests counted as failures.\n"
+                       "# TYPE goose_request_failures_total counter\n");
+    for (size_t i = 0; i < s->nreqs; i++) {
+        goose__buf_adds(b, "goose_request_failures_total");
+        labels(b, s->reqs[i]);
+        goose__buf_printf(b, "} %llu\n", (unsigned long long)s->reqs[i]->fail);
+    }
+    goose__buf_adds(b, "# HELP goose_responses_total Responses by status code.\n"
+                       "# TYPE goose_responses_total counter\n");
+    for (size_t i = 0; i < s->nreqs; i++) {
+        const goose_req_stat *q = s->reqs[i];
+        for (size_t j = 0; j < q->nstatuses; j++) {
+            goose__buf_adds(b, "goose_responses_total");
+            labels(b, q);
+            goose__buf_printf(b, ",status=\"%d\"} %llu\n", q->statuses[j].status,
+                              (unsigned long long)q->statuses[j].count);
+        }
+    }
+    goose__buf_adds(b, "# HELP goose_response_time_seconds Response times.\n"
+                       "# TYPE goose_response_time_seconds histogram\n");
+    for (size_t i = 0; i < s->nreqs; i++)
+        histogram(b, s->reqs[i]);
+}
+
+char *goose__metrics_render(const goose_stats *s, size_t users, const char *phase)
+{
+    static const char *const phases[] = {"increase", "maintain", "decrease"};
+    goose_buf b;
+    goose__buf_init(&b);
+    request_counters(&b, s);
+    goose__buf_printf(&b, "# HELP goose_users Users running now.\n"
+                          "# TYPE goose_users gauge\ngoose_users %zu\n", users);
+    goose__buf_adds(&b, "# HELP goose_phase The phase of the run (1 for the current one).\n"
+                        "# TYPE goose_phase gauge\n");
+    for (size_t i = 0; i < 3; i++)
+        goose__buf_printf(&b, "goose_phase{phase=\"%s\"} %d\n", phases[i],
+                          strcmp(phase, phases[i]) == 0);
+    return goose__buf_steal(&b);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    goose_metrics_server *m = arg;
+    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+    if (!path || strcmp(path, "/metrics") != 0) {
+        evhttp_send_error(req, 404, "only /metrics is here");
+        return;
+    }
+    struct evbuffer *body = evbuffer_new();
+    pthread_mutex_lock(&m->lock);
+    evbuffer_add(body, m->page ? m->page : "", m->page ? strlen(m->page) : 0);
+    pthread_mutex_unlock(&m->lock);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "text/plain; version=0.0.4");
+    evhttp_send_reply(req, 200, "OK", body);
+    evbuffer_free(body);
+}
+
+static void on_quit(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    event_base_loopbreak(arg);
+}
+
+static void *serve(void *arg)
+{
+    goose_metrics_server *m = arg;
+    event_base_dispatch(m->base);
+    return NULL;
+}
+
+/* "PORT" alone means 127.0.0.1:PORT: never beyond loopback unless told. */
+static int split(const char *hostport, char *host, size_t len, unsigned *port)
+{
+    const char *colon = strrchr(hostport, ':');
+    const char *p = colon ? colon + 1 : hostport;
+    char *end;
+    unsigned long n = strtoul(p, &end, 10);
+    if (!*p || *end || n == 0 || n > 65535)
+        return -1;
+    *port = (unsigned)n;
+    if (!colon) {
+        snprintf(host, len, "127.0.0.1");
+        return 0;
+    }
+    size_t hl = (size_t)(colon - hostport);
+    if (hl && hostport[0] == '[' && hostport[hl - 1] == ']') /* [::1]:9000 */
+        hostport++, hl -= 2;
+    if (hl == 0 || hl >= len)
+        return -1;
+    memcpy(host, hostport, hl);
+    host[hl] = '\0';
+    return 0;
+}
+
+goose_metrics_server *goose__metrics_start(goose_attack *a, const char *hostport)
+{
+    char host[256];
+    unsigned port;
+    if (split(hostport, host, sizeof host, &port) < 0) {
+        goose__fail(a, GOOSE_ECONFIG, "--metrics-listen \"%s\" must be HOST:PORT or PORT",
+                    hostport);
+        return NULL;
+    }
+    goose_metrics_server *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    pthread_mutex_init(&m->lock, NULL);
+    m->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (m->wake_fd < 0 || !(m->base = event_base_new()) || !(m->http = evhttp_new(m->base)) ||
+        !(m->quit = event_new(m->base, m->wake_fd, EV_READ, on_quit, m->base)) ||
+        event_add(m->quit, NULL) < 0 ||
+        evhttp_bind_socket(m->http, host, (ev_uint16_t)port) != 0) {
+        goose__fail(a, GOOSE_ECONFIG, "--metrics-listen: cannot listen on %s:%u", host, port);
+        goose__metrics_stop(m);
+        return NULL;
+    }
+    evhttp_set_gencb(m->http, on_request, m);
+    if (pthread_create(&m->thread, NULL, serve, m) != 0) {
+        goose__fail(a, GOOSE_ESYS, "--metrics-listen: cannot start its thread");
+        goose__metrics_stop(m);
+        return NULL;
+    }
+    m->started = 1;
+    return m;
+}
+
+void goose__metrics_update(goose_metrics_server *m, char *page)
+{
+    if (!m || !page) {
+        free(page);
+        return;
+    }
+    pthread_mutex_lock(&m->lock);
+    free(m->page);
+    m->page = page;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void goose__metrics_stop(goose_metrics_server *m)
+{
+    if (!m)
+        return;
+    if (m->started) { /* the loop is the server thread's: ask it to end */
+        uint64_t one = 1;
+        ssize_t n = write(m->wake_fd, &one, sizeof one);
+        (void)n;
+        pthread_join(m->thread, NULL);
+    }
+    if (m->http)
+        evhttp_free(m->http);
+    if (m->quit)
+        event_free(m->quit);
+    if (m->base)
+        event_base_free(m->base);
+    if (m->wake_fd >= 0)
+        close(m->wake_fd);
+    pthread_mutex_destroy(&m->lock);
+    free(m->page);
+    free(m);
+}
