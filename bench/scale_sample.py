@@ -1,34 +1,34 @@
 #!/usr/bin/env python3
 """bench/scale_sample.py - samples the 100,000-user run of `make bench`.
 
-  scale_sample.py PORT OUT.jsonl MANAGER_PID WORKER_PID... [--every-after S]
+  scale_sample.py --port P --status-port S --out OUT.jsonl \
+                  --manager PID --workers PID,PID,...
 
-Until MANAGER_PID exits, writes one JSON line per sample to OUT.jsonl:
+Until the Manager (PID) exits, writes one JSON line per sample to OUT.jsonl:
 
-  t          seconds since this sampler started (run.sh starts it right
-             after the Manager and the Workers)
-  est        ESTABLISHED TCP connections whose source port is PORT, i.e.
-             nginx's side of each connection:
-             ss -Htn state established "( sport = :PORT )" | wc -l
-             (costs 0.2-0.5 s of CPU with 100,000 connections, so only at
-             t = 20 s and every --every-after seconds after 30 s)
-  inuse      TCP sockets in use, from /proc/net/sockstat (cheap: every
-             sample; each connection counts twice, once per end)
+  t, wall    seconds since this sampler started; wall-clock time (epoch s)
+  active     nginx's open client connections: "Active connections" of
+             stub_status on 127.0.0.1:S, minus the status request's own
+             (cheap: every sample)
+  est        ESTABLISHED TCP connections whose source port is P, i.e.
+             nginx's end of each connection:
+             ss -Htn state established "( sport = :P )" | wc -l
+             (0.2-0.5 s of CPU with 100,000 connections: only at t = 20 s
+             and in the 10 s samples after 30 s)
   rss_kib    VmRSS of the Worker processes, summed (KiB)
   wcpu_s     user+sys CPU seconds of the Worker processes so far
-  cpu        busy fraction of each CPU since the previous sample (/proc/stat)
-  ss_s       how long the ss call took
+  jiffies    per CPU [busy, total] from /proc/stat (cumulative)
 
-A WORKER_PID may be /usr/bin/time's: its child (the Worker) is read instead.
-Samples every 0.25 s for the first 30 s (the hatch: sockstat only, cheap),
-then every --every-after seconds (default 10); ss runs at t = 20 s and in
-every sample after 30 s.
+A Worker PID may be /usr/bin/time's or taskset's: the program it runs is
+read instead.  Samples every 0.25 s for the first 30 s (the hatch), then
+every 10 s (--every).
 """
+import argparse
 import json
 import os
 import subprocess
-import sys
 import time
+import urllib.request
 
 
 def children(pid):
@@ -47,16 +47,23 @@ def comm(pid):
         return ""
 
 
+def state(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
+
+
 def resolve(pid):
     """/usr/bin/time (or taskset) -> the program it runs."""
     for _ in range(3):
-        if comm(pid) in ("time", "taskset"):
-            kids = children(pid)
-            if not kids:
-                return pid
-            pid = kids[0]
-        else:
+        if comm(pid) not in ("time", "taskset"):
             break
+        kids = children(pid)
+        if not kids:
+            break
+        pid = kids[0]
     return pid
 
 
@@ -80,25 +87,25 @@ def cpu_s(pid):
         return 0.0
 
 
-def cpu_times():
+def jiffies():
     out = {}
     with open("/proc/stat") as f:
         for line in f:
-            if line.startswith("cpu") and line[3].isdigit():
+            if line.startswith("cpu"):
                 parts = line.split()
-                vals = [int(x) for x in parts[1:]]
-                idle = vals[3] + vals[4]
-                out[parts[0]] = (sum(vals[:8]), idle)
+                vals = [int(x) for x in parts[1:9]]
+                total = sum(vals)
+                out[parts[0]] = [total - vals[3] - vals[4], total]
     return out
 
 
-def tcp_inuse():
-    with open("/proc/net/sockstat") as f:
-        for line in f:
-            if line.startswith("TCP:"):
-                parts = line.split()
-                return int(parts[parts.index("inuse") + 1])
-    return None
+def nginx_active(port):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+            text = r.read().decode()
+        return int(text.split("Active connections:")[1].split()[0]) - 1
+    except Exception:
+        return None
 
 
 def established(port):
@@ -109,59 +116,38 @@ def established(port):
 
 
 def main():
-    args = sys.argv[1:]
-    every_after = 10.0
-    if "--every-after" in args:
-        i = args.index("--every-after")
-        every_after = float(args[i + 1])
-        del args[i:i + 2]
-    port, out, manager = args[0], args[1], int(args[2])
-    workers = [int(p) for p in args[3:]]
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", required=True)
+    ap.add_argument("--status-port", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--manager", type=int, required=True)
+    ap.add_argument("--workers", required=True)
+    ap.add_argument("--every", type=float, default=10.0)
+    a = ap.parse_args()
+    workers = [int(p) for p in a.workers.split(",") if p]
     t0 = time.monotonic()
-    prev = cpu_times()
-    resolved = None
-    with open(out, "w") as f:
+    with open(a.out, "w") as f:
         n = 0
         while True:
             n += 1
-            target = n * 0.25 if n <= 120 else 30 + (n - 120) * every_after
+            target = n * 0.25 if n <= 120 else 30 + (n - 120) * a.every
             delay = t0 + target - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            if not os.path.exists(f"/proc/{manager}") or comm(manager) == "":
+            if state(a.manager) in ("", "Z", "X"):
                 break
-            if resolved is None or len(set(resolved)) < len(workers):
-                resolved = [resolve(p) for p in workers]
+            resolved = [resolve(p) for p in workers]
             t = time.monotonic() - t0
-            wall = time.time()
-            est = ss_s = None
+            rec = {"t": round(t, 2), "wall": round(time.time(), 3),
+                   "active": nginx_active(a.status_port), "est": None, "ss_s": None}
             if n == 80 or n > 120:
-                est, ss_s = established(port)
-            now = cpu_times()
-            busy = {}
-            for k, (tot, idle) in now.items():
-                pt, pi = prev.get(k, (tot, idle))
-                busy[k] = round(1 - (idle - pi) / (tot - pt), 3) if tot > pt else None
-            prev = now
-            rec = {
-                "t": round(t, 2),
-                "wall": round(wall, 3),
-                "est": est,
-                "inuse": tcp_inuse(),
-                "rss_kib": sum(status_kib(p, "VmRSS") for p in resolved),
-                "wcpu_s": round(sum(cpu_s(p) for p in resolved), 2),
-                "cpu": busy,
-                "ss_s": None if ss_s is None else round(ss_s, 3),
-            }
+                est, ss_s = established(a.port)
+                rec["est"], rec["ss_s"] = est, round(ss_s, 3)
+            rec["rss_kib"] = sum(status_kib(p, "VmRSS") for p in resolved)
+            rec["wcpu_s"] = round(sum(cpu_s(p) for p in resolved), 2)
+            rec["jiffies"] = jiffies()
             f.write(json.dumps(rec) + "\n")
             f.flush()
-            # zombie Manager (exited, not yet reaped by run.sh) ends it too
-            try:
-                with open(f"/proc/{manager}/stat") as s:
-                    if s.read().rsplit(")", 1)[1].split()[0] == "Z":
-                        break
-            except OSError:
-                break
 
 
 if __name__ == "__main__":

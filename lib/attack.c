@@ -25,8 +25,16 @@ void goose__results_free(goose_results *r)
     goose__stats_free(&r->totals);
     free(r->series.users);
     free(r->series.rps);
+    free(r->series.p50_us);
     free(r->series.p95_us);
+    free(r->series.p99_us);
     free(r->series.fails);
+    for (size_t i = 0; i < r->series.nkeys; i++) {
+        free(r->series.keys[i].method);
+        free(r->series.keys[i].name);
+        free(r->series.keys[i].counts);
+    }
+    free(r->series.keys);
     for (size_t i = 0; i < r->ntxs; i++) {
         free((char *)r->txs[i].scenario);
         free((char *)r->txs[i].name);

@@ -140,12 +140,24 @@ typedef struct goose_phase {
     size_t users_to;
 } goose_phase;
 
+/* One request key's requests in each second of the run. */
+typedef struct goose_key_series {
+    char *method;
+    char *name;
+    uint64_t *counts;        /* [series.n]; zero where the key had none */
+} goose_key_series;
+
+/* The run second by second, for graphs. */
 typedef struct goose_series {
     size_t n, cap;
     uint64_t *users;
     double *rps;
+    uint64_t *p50_us;
     uint64_t *p95_us;
+    uint64_t *p99_us;
     uint64_t *fails;
+    goose_key_series *keys;
+    size_t nkeys;
 } goose_series;
 
 typedef struct goose_worker_info {

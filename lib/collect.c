@@ -13,9 +13,9 @@ static double since(uint64_t from_us, uint64_t to_us)
     return (double)(to_us - from_us) / 1e6;
 }
 
-static int series_push(goose_series *s, uint64_t users, double rps,
-                       uint64_t p95, uint64_t fails)
+static int grow_series(goose_series *s)
 {
+    size_t cap = s->cap ? s->cap * 2 : 64;
 #define GROW(field)                                                            \
     do {                                                                       \
         void *q_ = realloc(s->field, cap * sizeof *s->field);                  \
@@ -23,20 +23,63 @@ static int series_push(goose_series *s, uint64_t users, double rps,
             return -1;                                                         \
         s->field = q_;                                                         \
     } while (0)
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        GROW(users);
-        GROW(rps);
-        GROW(p95_us);
-        GROW(fails);
-        s->cap = cap;
-    }
+    GROW(users);
+    GROW(rps);
+    GROW(p50_us);
+    GROW(p95_us);
+    GROW(p99_us);
+    GROW(fails);
+    for (size_t i = 0; i < s->nkeys; i++)
+        GROW(keys[i].counts);
 #undef GROW
-    s->users[s->n] = users;
-    s->rps[s->n] = rps;
-    s->p95_us[s->n] = p95;
-    s->fails[s->n] = fails;
+    s->cap = cap;
+    return 0;
+}
+
+/* The series of a request key, created (zero so far) on first sight. */
+static goose_key_series *key_series(goose_series *s, const goose_req_stat *q)
+{
+    for (size_t i = 0; i < s->nkeys; i++)
+        if (!strcmp(s->keys[i].name, q->name) && !strcmp(s->keys[i].method, q->method))
+            return &s->keys[i];
+    goose_key_series *k = realloc(s->keys, (s->nkeys + 1) * sizeof *k);
+    if (!k)
+        return NULL;
+    s->keys = k;
+    k = &s->keys[s->nkeys];
+    k->method = strdup(q->method);
+    k->name = strdup(q->name);
+    k->counts = calloc(s->cap ? s->cap : 1, sizeof *k->counts);
+    if (!k->method || !k->name || !k->counts) {
+        free(k->method);
+        free(k->name);
+        free(k->counts);
+        return NULL;
+    }
+    s->nkeys++;
+    return k;
+}
+
+/* One point of every series: what arrived since the last tick. */
+static int series_push(goose_series *s, uint64_t users, double rps, const goose_stats *d)
+{
+    if (s->n == s->cap && grow_series(s) < 0)
+        return -1;
+    size_t i = s->n;
+    s->users[i] = users;
+    s->rps[i] = rps;
+    s->p50_us[i] = goose__hist_percentile(&d->all, 0.5);
+    s->p95_us[i] = goose__hist_percentile(&d->all, 0.95);
+    s->p99_us[i] = goose__hist_percentile(&d->all, 0.99);
+    s->fails[i] = d->failures;
+    for (size_t k = 0; k < s->nkeys; k++)
+        s->keys[k].counts[i] = 0;
     s->n++;
+    for (size_t r = 0; r < d->nreqs; r++) {
+        goose_key_series *k = key_series(s, d->reqs[r]);
+        if (k)
+            k->counts[i] = goose__req_count(d->reqs[r]);
+    }
     return 0;
 }
 
@@ -132,7 +175,7 @@ void goose__collector_tick(goose_collector *c, uint64_t now, size_t active)
     double dt = since(c->last_tick_us, now);
     double rps = dt > 0 ? (double)c->interval.requests / dt : 0;
     uint64_t p95 = goose__hist_percentile(&c->interval.all, 0.95);
-    series_push(&c->a->results.series, active, rps, p95, c->interval.failures);
+    series_push(&c->a->results.series, active, rps, &c->interval);
     c->requests += c->interval.requests;
     c->failures += c->interval.failures;
     progress(c, now, active, rps, p95);

@@ -272,9 +272,9 @@ static int tls_pair(const char *const *margs, const char *const *wargs, int *mrc
     snprintf(port, sizeof port, "%d", free_port());
     const char *mv[32] = {"--manager", "--expect-workers", "1", "--manager-bind-host",
                           "127.0.0.1", "--manager-bind-port", port, "--host", tgt.url,
-                          "-u", "2", "-r", "20", "-t", "1s", "--gaggle-timeout", "2s"};
+                          "-u", "2", "-r", "20", "-t", "1s", "--gaggle-timeout", "5s"};
     const char *wv[32] = {"--worker", "--manager-host", "127.0.0.1", "--manager-port", port,
-                          "--gaggle-timeout", "2s"};
+                          "--gaggle-timeout", "5s"};
     size_t nm = 17, nw = 7;
     for (; *margs; margs++)
         mv[nm++] = *margs;

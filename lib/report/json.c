@@ -250,8 +250,19 @@ static json_t *timeseries_json(const goose_series *s)
     int rc = json_object_set_new(o, "interval_s", json_integer(1));
     rc |= json_object_set_new(o, "users", u64_array(s->users, s->n));
     rc |= json_object_set_new(o, "rps", checked(rps, rrc));
+    rc |= json_object_set_new(o, "p50_us", u64_array(s->p50_us, s->n));
     rc |= json_object_set_new(o, "p95_us", u64_array(s->p95_us, s->n));
+    rc |= json_object_set_new(o, "p99_us", u64_array(s->p99_us, s->n));
     rc |= json_object_set_new(o, "fails", u64_array(s->fails, s->n));
+    json_t *keys = json_array();
+    for (size_t i = 0; i < s->nkeys; i++) {
+        json_t *k = json_object();
+        int krc = json_object_set_new(k, "method", jstr(s->keys[i].method));
+        krc |= json_object_set_new(k, "name", jstr(s->keys[i].name));
+        krc |= json_object_set_new(k, "counts", u64_array(s->keys[i].counts, s->n));
+        rc |= json_array_append_new(keys, checked(k, krc));
+    }
+    rc |= json_object_set_new(o, "requests", keys);
     return checked(o, rc);
 }
 
