@@ -1,25 +1,46 @@
 #!/usr/bin/env bash
-# bench/run.sh [BUILD] - `make bench`: libgoose against wrk on one nginx.
+# bench/run.sh [BUILD] - `make bench`: libgoose against wrk and Locust on nginx.
 #
 # nginx (bench/nginx.conf) listens on 127.0.0.1 pinned to CPU 0; each load
 # generator runs pinned to CPU 1 under /usr/bin/time, one after the other:
 #
 #   wrk -t1 -c50 -d10s                   50 keep-alive connections, 10 s
 #   loadtest --threads 1 -u 50 -r 1000   50 users without wait, 10 s
+#   locust -u 50 -r 50 -t 10s            bench/locustfile.py, HttpUser then
+#                                        FastHttpUser, headless, 1 process
 #
 # and prints requests/s, generator CPU µs per request ((user+sys) / requests)
 # and max RSS, then the idle-user memory ((RSS of 1000 users waiting 1 s -
-# RSS of 1 user) / 999), then callgrind's instructions per request.  The
-# results replace the generated section of bench/RESULTS.md.
+# RSS of 1 user) / 999), then callgrind's instructions per request, then a
+# Gaggle (Manager + 2 Workers) against the standalone run.  Then:
+#
+#   --threads 1 vs 2    nginx with 2 workers and the generator, both unpinned,
+#                       100 users without wait, 10 s each (informative)
+#   100,000 users       a Manager + 6 Workers (one fd table of <= 20,000
+#                       each), each user on its own keep-alive connection,
+#                       10 s wait, hatched at 10,000/s, BENCH_SCALE_TIME s
+#                       (300) against an nginx of 6 workers on CPU 0
+#
+# Each part replaces its generated section of bench/RESULTS.md; the last
+# lines printed are a PASS/FAIL line per part and the verdict.
 #
 # Exit status 1 when a floor is missed:
 #   libgoose CPU per request   <= 3.0 x wrk's in the same run
 #   memory per idle user       <= 48 KiB
 #   nginx's access log counts exactly the requests libgoose's report counts
+#   Gaggle (2 Workers) requests/s >= 0.90 x standalone
+#   libgoose requests per CPU-second >= 30 x Locust HttpUser's,
+#                                    >=  8 x Locust FastHttpUser's
+#   100,000 users: 0 failed requests and no errors, ESTABLISHED connections
+#     to nginx >= 100,000 while they run, hatch (measured) <= 11 s
 #
 # Environment: BENCH_DURATION (s, default 10), BENCH_IDLE_USERS (1000),
 # BENCH_CALLGRIND=0 skips the callgrind part (informative, not a floor),
-# BENCH_CALLGRIND_WRK=0 skips only wrk under callgrind.
+# BENCH_CALLGRIND_WRK=0 skips only wrk under callgrind, BENCH_LOCUST=0,
+# BENCH_THREADS=0 and BENCH_SCALE=0 skip those parts, BENCH_SCALE_TIME (s of
+# run time after the hatch, 300), BENCH_SCALE_ADDRS (source addresses of the
+# Workers, 127.0.0.1-127.0.0.16), BENCH_SCALE_CPUS (CPUs of the Manager and
+# Workers, 0,1).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -38,9 +59,23 @@ CG_ITER_HI=200              # iterations per user for callgrind (x 50 users)
 CG_ITER_LO=20
 CG_WRK_HI=4                 # s of wrk under callgrind
 CG_WRK_LO=1
-ADDR=127.0.0.1              # the only address this script ever uses
+ADDR=127.0.0.1              # nginx's address; the 100k part also uses
+                            # 127.0.0.x source addresses (BENCH_SCALE_ADDRS)
+LOCUST=${BENCH_LOCUST:-1}
+THREADS=${BENCH_THREADS:-1}
+TH_USERS=100
+SCALE=${BENCH_SCALE:-1}
+SCALE_TIME=${BENCH_SCALE_TIME:-300}
+SCALE_USERS=100000
+SCALE_RATE=10000
+SCALE_WORKERS=6
+SCALE_WAIT_MS=10000
+SCALE_NGINX_WORKERS=6
+SCALE_ADDRS=${BENCH_SCALE_ADDRS:-127.0.0.1-127.0.0.16}
+SCALE_CPUS=${BENCH_SCALE_CPUS:-0,1}
 
 PATH=$PATH:/usr/sbin:/sbin
+export PYTHONDONTWRITEBYTECODE=1     # no bench/__pycache__ from the summaries
 say() { printf 'bench: %s\n' "$*"; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 
@@ -53,6 +88,12 @@ command -v taskset >/dev/null || missing+=(util-linux)
 command -v python3 >/dev/null || missing+=(python3)
 if [ "$CALLGRIND" = 1 ] && ! command -v valgrind >/dev/null; then
     missing+=(valgrind)
+fi
+if [ "$LOCUST" = 1 ] && ! command -v locust >/dev/null; then
+    missing+=(python3-locust)
+fi
+if [ "$SCALE" = 1 ] && ! command -v ss >/dev/null; then
+    missing+=(iproute2)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -77,38 +118,68 @@ say "built bench/out/loadtest"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # --- nginx ------------------------------------------------------------------
-NGINX_PID=
-bg_pid=
+NGINX_PIDS=()               # every nginx this script started (masters)
+BG_PIDS=()                  # background generators, for an early exit
 cleanup() {
-    if [ -n "$bg_pid" ]; then kill "$bg_pid" 2>/dev/null || true; fi
-    if [ -n "$NGINX_PID" ]; then
-        kill -QUIT "$NGINX_PID" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$NGINX_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -TERM "$NGINX_PID" 2>/dev/null || true
-        wait "$NGINX_PID" 2>/dev/null || true
-    fi
+    local p
+    for p in "${BG_PIDS[@]}"; do kill_tree "$p"; done
+    for p in "${NGINX_PIDS[@]}"; do stop_nginx "$p"; done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# kill_tree PID: PID and, when it is /usr/bin/time or taskset, what it runs
+kill_tree() {
+    local kids
+    kids=$(cat "/proc/$1/task/$1/children" 2>/dev/null || true)
+    kill "$1" $kids 2>/dev/null || true
+}
+
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_nginx PREFIX PORT CPUS: nginx -p PREFIX/ with PREFIX/nginx.conf, under
+# taskset -c CPUS when CPUS is not empty; NGINX_PID is its master.
+start_nginx() {
+    local prefix=$1 port=$2 cpus=$3 pin=()
+    [ -n "$cpus" ] && pin=(taskset -c "$cpus")
+    "${pin[@]}" nginx -p "$prefix/" -e "$prefix/error.log" -c "$prefix/nginx.conf" -g 'daemon off;' &
+    NGINX_PID=$!
+    NGINX_PIDS+=("$NGINX_PID")
+    for _ in $(seq 100); do
+        if (exec 3<>"/dev/tcp/$ADDR/$port") 2>/dev/null; then break; fi
+        kill -0 "$NGINX_PID" 2>/dev/null || die "nginx did not start: $(cat "$prefix/error.log" 2>/dev/null)"
+        sleep 0.05
+    done
+    local body
+    body=$(python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode(), end="")' "http://$ADDR:$port/")
+    [ "$body" = hello ] || die "nginx at http://$ADDR:$port answers \"$body\", not hello"
+}
+
+stop_nginx() {
+    local pid=$1 p keep=()
+    kill -QUIT "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    for p in "${NGINX_PIDS[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
+    NGINX_PIDS=("${keep[@]}")
+}
+
+# nginx_cpu MASTER: user+sys jiffies of its workers, summed
+nginx_cpu() {
+    local kids
+    kids=$(cat "/proc/$1/task/$1/children" 2>/dev/null || true)
+    (cd /proc && for k in $kids; do cat "$k/stat" 2>/dev/null; done) | awk '{ s += $14 + $15 } END { print s + 0 }'
 }
 
 rm -rf "$W"
 mkdir -p "$W/tmp"
 PORT=$(free_port)
 sed "s/@PORT@/$PORT/" bench/nginx.conf > "$W/nginx.conf"
-taskset -c 0 nginx -p "$W/" -e "$W/error.log" -c "$W/nginx.conf" -g 'daemon off;' &
-NGINX_PID=$!
+start_nginx "$W" "$PORT" 0
 URL=http://$ADDR:$PORT
-for _ in $(seq 100); do
-    if (exec 3<>"/dev/tcp/$ADDR/$PORT") 2>/dev/null; then break; fi
-    kill -0 "$NGINX_PID" 2>/dev/null || die "nginx did not start: $(cat "$W/error.log" 2>/dev/null)"
-    sleep 0.05
-done
-body=$(python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode(), end="")' "$URL/")
-[ "$body" = hello ] || die "nginx at $URL answers \"$body\", not hello"
 say "nginx $(nginx -v 2>&1 | sed 's/.*\///') on $URL, CPU 0"
 
 # Lines in the access log once its 1 s buffer flush has happened.
@@ -136,6 +207,44 @@ run goose "$OUT/loadtest" --host "$URL" --threads 1 -u "$CONNS" -r 1000 -t "${DU
 after=$(log_lines)
 echo $((after - before)) > "$OUT/goose.nginx-count"
 
+# --- Locust: same target, same users, HttpUser then FastHttpUser --------------
+# One process each (no --processes), pinned to CPU 1 like libgoose, headless;
+# BENCH_LOCUST_USER picks the class in bench/locustfile.py.
+locust_part() {
+    local kind py
+    rm -f "$OUT"/locust-*
+    # The Python that runs locust (its #! line), for FastHttpUser's import.
+    py=$(head -1 "$(command -v locust)" | sed -n 's/^#! *\([^ ]*\).*/\1/p')
+    py=${py:-python3}
+    if ! "$py" -c 'import geventhttpclient, locust.contrib.fasthttp' 2>/dev/null &&
+        [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        say "installing python3-geventhttpclient for FastHttpUser"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            python3-geventhttpclient >/dev/null 2>&1 || true
+    fi
+    if ! "$py" -c 'import geventhttpclient, locust.contrib.fasthttp' > "$OUT/locust-fast.import" 2>&1; then
+        echo "FastHttpUser needs geventhttpclient, which $py cannot import ($(tail -1 "$OUT/locust-fast.import")) and Debian did not install" \
+            > "$OUT/locust-fast.skip"
+    fi
+    for kind in http fast; do
+        if [ -e "$OUT/locust-$kind.skip" ]; then
+            say "locust $kind: skipped: $(cat "$OUT/locust-$kind.skip")"
+            continue
+        fi
+        say "locust ${kind}: -u $CONNS -r $CONNS -t ${DURATION}s ..."
+        before=$(log_lines)
+        run "locust-$kind" env BENCH_LOCUST_USER="$kind" locust -f "$ROOT/bench/locustfile.py" \
+            --headless -u "$CONNS" -r "$CONNS" -t "${DURATION}s" --host "$URL" \
+            --csv "$OUT/locust-$kind" --only-summary
+        after=$(log_lines)
+        echo $((after - before)) > "$OUT/locust-$kind.nginx-count"
+    done
+    # Locust's fixed cost (start Python, import, stop), informative.
+    run locust-idle env BENCH_LOCUST_USER=http locust -f "$ROOT/bench/locustfile.py" \
+        --headless -u 0 -r 1 -t 1s --host "$URL" --only-summary
+}
+if [ "$LOCUST" = 1 ]; then locust_part; fi
+
 # --- memory per idle user ---------------------------------------------------
 # idle N: N users waiting 1 s between requests; VmRSS read IDLE_SAMPLE s in.
 idle() {
@@ -144,11 +253,11 @@ idle() {
     BENCH_WAIT_MS=1000 taskset -c 1 "$OUT/loadtest" --host "$URL" --threads 1 -u "$n" -r 1000 \
         -t "${IDLE_RUN}s" --report-file "$OUT/idle-$n.json" -q > "$OUT/idle-$n.txt" 2>&1 &
     pid=$!
-    bg_pid=$pid
+    BG_PIDS=("$pid")
     sleep "$IDLE_SAMPLE"
     grep -E '^(VmRSS|VmHWM)' "/proc/$pid/status" > "$OUT/idle-$n.status" 2>/dev/null || true
     wait "$pid" || rc=$?
-    bg_pid=
+    BG_PIDS=()
     echo "$rc" > "$OUT/idle-$n.rc"
 }
 say "idle memory: 1 user, then $IDLE_USERS users, 1 s wait ..."
@@ -160,6 +269,7 @@ cg_total() { # total instructions of a callgrind output file
     awk '/^(summary|totals):/ { print $2; exit }' "$1"
 }
 : > "$OUT/callgrind.env"
+rm -f "$OUT"/callgrind-goose-*.txt   # no stale top-30 when this part is skipped
 if [ "$CALLGRIND" = 1 ] && command -v valgrind >/dev/null; then
     for it in "$CG_ITER_LO" "$CG_ITER_HI"; do
         say "callgrind: libgoose -u $CONNS --iterations $it ..."
@@ -209,14 +319,151 @@ gaggle_run() { # standalone and gaggle, each with $CONNS users, no wait
 }
 gaggle_run
 
+# --- --threads 1 vs 2: both CPUs for nginx and the generator -----------------
+# nginx with 2 workers (reuseport: one accept queue each), access log off, and
+# the generator, neither pinned; 100 users without wait, 10 s per run.  The
+# "cpu" line of /proc/stat and nginx's worker CPU before and after each run
+# show where the machine's two cores went.
+threads_part() {
+    local tw=$OUT/nginx-threads tport n rc
+    rm -rf "$tw" "$OUT"/th-*
+    mkdir -p "$tw/tmp"
+    tport=$(free_port)
+    sed -e 's/^worker_processes .*/worker_processes 2;/' \
+        -e 's/^\( *\)access_log .*/\1access_log off;/' \
+        -e "s/listen 127.0.0.1:@PORT@;/listen 127.0.0.1:$tport reuseport;/" \
+        bench/nginx.conf > "$tw/nginx.conf"
+    start_nginx "$tw" "$tport" ""
+    local tpid=$NGINX_PID
+    TH_URL=http://$ADDR:$tport
+    for n in 1 2; do
+        say "threads: --threads $n -u $TH_USERS, nginx 2 workers, nothing pinned ..."
+        rc=0
+        head -1 /proc/stat > "$OUT/th-$n.stat0"
+        nginx_cpu "$tpid" > "$OUT/th-$n.ngx0"
+        /usr/bin/time -o "$OUT/th-$n.time" -f '%e %U %S %M' "$OUT/loadtest" --host "$TH_URL" \
+            --threads "$n" -u "$TH_USERS" -r 1000 -t "${DURATION}s" --no-reset-metrics \
+            --report-file "$OUT/th-$n.json" -q > "$OUT/th-$n.txt" 2>&1 || rc=$?
+        head -1 /proc/stat > "$OUT/th-$n.stat1"
+        nginx_cpu "$tpid" > "$OUT/th-$n.ngx1"
+        echo "$rc" > "$OUT/th-$n.rc"
+    done
+    stop_nginx "$tpid"
+}
+TH_URL=
+if [ "$THREADS" = 1 ]; then threads_part; fi
+
+# --- 100,000 users: Manager + 6 Workers, each user on its own connection -----
+# RLIMIT_NOFILE's hard limit (20,000 here) bounds one process, so the users
+# are spread over Workers, each with its own fd table; they take source
+# addresses in turn (--local-address) because one (source, destination) pair
+# has only ip_local_port_range's ~28,000 ports.  nginx: 6 workers pinned to
+# CPU 0, reuseport, plus stub_status on a second port for the sampler.
+scale_part() {
+    local sw=$OUT/nginx-scale sport stport mport w mpid spid rc naddrs
+    local wpids=()
+    rm -rf "$sw" "$OUT"/scale-* "$OUT/scale.env"
+    mkdir -p "$sw/tmp"
+    sport=$(free_port); stport=$(free_port); mport=$(free_port)
+    sed -e "s/^worker_processes .*/worker_processes $SCALE_NGINX_WORKERS;/" \
+        -e 's/^worker_rlimit_nofile .*/worker_rlimit_nofile 20000;/' \
+        -e 's/^\( *\)worker_connections .*/\1worker_connections 19500;/' \
+        -e 's/^\( *\)access_log .*/\1access_log off;/' \
+        -e "s/listen 127.0.0.1:@PORT@;/listen 127.0.0.1:$sport reuseport backlog=4096;/" \
+        -e "/^ *server_tokens off;/a\\    server { listen 127.0.0.1:$stport; location / { stub_status; } }" \
+        bench/nginx.conf > "$sw/nginx.conf"
+    start_nginx "$sw" "$sport" 0
+    local npid=$NGINX_PID
+    local surl=http://$ADDR:$sport
+    naddrs=$(python3 -c '
+import ipaddress, sys
+n = 0
+for item in sys.argv[1].split(","):
+    lo, _, hi = item.partition("-")
+    n += int(ipaddress.IPv4Address(hi or lo)) - int(ipaddress.IPv4Address(lo)) + 1
+print(n)' "$SCALE_ADDRS")
+    local cmd_m="BENCH_WAIT_MS=$SCALE_WAIT_MS taskset -c $SCALE_CPUS bench/out/loadtest --manager --expect-workers $SCALE_WORKERS --manager-bind-host 127.0.0.1 --manager-bind-port $mport --host $surl -u $SCALE_USERS -r $SCALE_RATE -t ${SCALE_TIME}s --no-reset-metrics --report-file bench/out/scale-manager.json"
+    local cmd_w="BENCH_WAIT_MS=$SCALE_WAIT_MS taskset -c $SCALE_CPUS bench/out/loadtest --worker --manager-port $mport --threads 1 --local-address $SCALE_ADDRS -q"
+    {
+        echo "users=$SCALE_USERS"; echo "rate=$SCALE_RATE"; echo "workers=$SCALE_WORKERS"
+        echo "time=$SCALE_TIME"; echo "wait_ms=$SCALE_WAIT_MS"; echo "addrs=$SCALE_ADDRS"
+        echo "naddrs=$naddrs"; echo "cpus=$SCALE_CPUS"; echo "port=$sport"
+        echo "status_port=$stport"; echo "nginx_workers=$SCALE_NGINX_WORKERS"
+        echo "cmd_manager=$cmd_m"; echo "cmd_worker=$cmd_w"
+    } > "$OUT/scale.env"
+    say "100k: $SCALE_USERS users, manager + $SCALE_WORKERS workers on CPUs $SCALE_CPUS," \
+        "--local-address $SCALE_ADDRS, ${SCALE_WAIT_MS} ms wait, -r $SCALE_RATE, -t ${SCALE_TIME}s ..."
+    # The Manager logs at INFO (no -q): its START line times the hatch.
+    BENCH_WAIT_MS=$SCALE_WAIT_MS taskset -c "$SCALE_CPUS" /usr/bin/time -o "$OUT/scale-manager.time" \
+        -f '%e %U %S %M' "$OUT/loadtest" --manager --expect-workers "$SCALE_WORKERS" \
+        --manager-bind-host 127.0.0.1 --manager-bind-port "$mport" --host "$surl" \
+        -u "$SCALE_USERS" -r "$SCALE_RATE" -t "${SCALE_TIME}s" --no-reset-metrics \
+        --report-file "$OUT/scale-manager.json" > "$OUT/scale-manager.txt" 2>&1 &
+    mpid=$!
+    BG_PIDS=("$mpid")
+    for w in $(seq "$SCALE_WORKERS"); do
+        BENCH_WAIT_MS=$SCALE_WAIT_MS taskset -c "$SCALE_CPUS" /usr/bin/time \
+            -o "$OUT/scale-worker$w.time" -f '%e %U %S %M' "$OUT/loadtest" --worker \
+            --manager-port "$mport" --threads 1 --local-address "$SCALE_ADDRS" -q \
+            > "$OUT/scale-worker$w.txt" 2>&1 &
+        wpids+=($!)
+        BG_PIDS+=($!)
+    done
+    taskset -c 0 python3 bench/scale_sample.py --port "$sport" --status-port "$stport" \
+        --out "$OUT/scale-samples.jsonl" --manager "$mpid" \
+        --workers "$(IFS=,; echo "${wpids[*]}")" \
+        --end-after $((SCALE_USERS / SCALE_RATE + SCALE_TIME)) > "$OUT/scale-sampler.txt" 2>&1 &
+    spid=$!
+    BG_PIDS+=("$spid")
+    rc=0; wait "$mpid" || rc=$?
+    echo "$rc" > "$OUT/scale-manager.rc"
+    for w in $(seq "$SCALE_WORKERS"); do
+        rc=0; wait "${wpids[$((w - 1))]}" || rc=$?
+        echo "$rc" > "$OUT/scale-worker$w.rc"
+    done
+    wait "$spid" || true
+    BG_PIDS=()
+    stop_nginx "$npid"
+}
+if [ "$SCALE" = 1 ]; then scale_part; fi
+
 # --- report -----------------------------------------------------------------
 status=0
+verdicts=()
+verdict() { # NAME RC
+    if [ "$2" = 0 ]; then verdicts+=("PASS  $1"); else verdicts+=("FAIL  $1"); status=1; fi
+}
+rc=0
 python3 bench/summarize.py --out "$OUT" --results bench/RESULTS.md --duration "$DURATION" \
     --conns "$CONNS" --idle-users "$IDLE_USERS" --idle-run "$IDLE_RUN" --idle-sample "$IDLE_SAMPLE" \
-    --cg-iter "$CG_ITER_LO,$CG_ITER_HI" --cg-wrk "$CG_WRK_LO,$CG_WRK_HI" --url "$URL" || status=$?
+    --cg-iter "$CG_ITER_LO,$CG_ITER_HI" --cg-wrk "$CG_WRK_LO,$CG_WRK_HI" --url "$URL" || rc=$?
+verdict "libgoose vs wrk: CPU/request <= 3.0x, idle user <= 48 KiB, exact nginx count" "$rc"
 if [ -s "$OUT/callgrind-goose-inclusive.txt" ]; then
     say "callgrind, libgoose, inclusive, top 30 without recursion copies (bench/out/callgrind-goose-inclusive.txt):"
     python3 bench/summarize.py --top "$OUT/callgrind-goose-inclusive.txt" 30
 fi
-python3 bench/gaggle_summary.py "$OUT" bench/RESULTS.md "$DURATION" "$CONNS" || status=1
+rc=0
+python3 bench/gaggle_summary.py "$OUT" bench/RESULTS.md "$DURATION" "$CONNS" || rc=$?
+verdict "Gaggle, Manager + 2 Workers: requests/s >= 0.90x standalone" "$rc"
+if [ "$LOCUST" = 1 ]; then
+    rc=0
+    python3 bench/locust_summary.py "$OUT" bench/RESULTS.md "$DURATION" "$CONNS" "$URL" || rc=$?
+    verdict "Locust: requests per CPU-second >= 30x HttpUser, >= 8x FastHttpUser" "$rc"
+fi
+if [ "$THREADS" = 1 ]; then
+    rc=0
+    python3 bench/threads_summary.py "$OUT" bench/RESULTS.md "$DURATION" "$TH_USERS" "$TH_URL" \
+        "$(nproc)" || rc=$?
+    verdict "--threads 1 vs 2: both runs clean (the curve itself is informative)" "$rc"
+fi
+if [ "$SCALE" = 1 ]; then
+    rc=0
+    python3 bench/scale_summary.py "$OUT" bench/RESULTS.md || rc=$?
+    verdict "$SCALE_USERS users: 0 failures, >= $SCALE_USERS ESTABLISHED, hatch <= 11 s" "$rc"
+fi
+say "results written to bench/RESULTS.md"
+echo
+say "summary:"
+for v in "${verdicts[@]}"; do say "  $v"; done
+if [ "$status" = 0 ]; then say "PASS"; else say "FAIL (a floor was missed: exit 1)"; fi
 exit "$status"

@@ -2,7 +2,7 @@
 """bench/scale_sample.py - samples the 100,000-user run of `make bench`.
 
   scale_sample.py --port P --status-port S --out OUT.jsonl \
-                  --manager PID --workers PID,PID,...
+                  --manager PID --workers PID,PID,... [--end-after S]
 
 Until the Manager (PID) exits, writes one JSON line per sample to OUT.jsonl:
 
@@ -13,15 +13,15 @@ Until the Manager (PID) exits, writes one JSON line per sample to OUT.jsonl:
   est        ESTABLISHED TCP connections whose source port is P, i.e.
              nginx's end of each connection:
              ss -Htn state established "( sport = :P )" | wc -l
-             (0.2-0.5 s of CPU with 100,000 connections: only at t = 20 s
-             and in the 10 s samples after 30 s)
+             (0.2-0.5 s of CPU with 100,000 connections: only at t = 20 s,
+             in the 10 s samples after 30 s and 3 s before --end-after)
   rss_kib    VmRSS of the Worker processes, summed (KiB)
   wcpu_s     user+sys CPU seconds of the Worker processes so far
   jiffies    per CPU [busy, total] from /proc/stat (cumulative)
 
 A Worker PID may be /usr/bin/time's or taskset's: the program it runs is
 read instead.  Samples every 0.25 s for the first 30 s (the hatch), then
-every 10 s (--every).
+every 10 s (--every), until the Manager exits.
 """
 import argparse
 import json
@@ -123,14 +123,25 @@ def main():
     ap.add_argument("--manager", type=int, required=True)
     ap.add_argument("--workers", required=True)
     ap.add_argument("--every", type=float, default=10.0)
+    ap.add_argument("--end-after", type=float, default=0,
+                    help="s from now to the planned end of the run (hatch + run time)")
+    ap.add_argument("--end-before", type=float, default=3.0)
     a = ap.parse_args()
     workers = [int(p) for p in a.workers.split(",") if p]
+    # (time, with ss): 0.25 s steps to 30 s (ss at 20 s), then every --every
+    # seconds with ss, and one more with ss --end-before s before --end-after
+    plan = [(k * 0.25, k == 80) for k in range(1, 121)]
+    last = a.end_after + 120 if a.end_after else 86400 * 7
+    k = 1
+    while 30 + k * a.every <= last:
+        plan.append((30 + k * a.every, True))
+        k += 1
+    if a.end_after and a.end_after - a.end_before > 20:
+        plan.append((a.end_after - a.end_before, True))
+    plan.sort()
     t0 = time.monotonic()
     with open(a.out, "w") as f:
-        n = 0
-        while True:
-            n += 1
-            target = n * 0.25 if n <= 120 else 30 + (n - 120) * a.every
+        for target, with_ss in plan:
             delay = t0 + target - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
@@ -140,7 +151,7 @@ def main():
             t = time.monotonic() - t0
             rec = {"t": round(t, 2), "wall": round(time.time(), 3),
                    "active": nginx_active(a.status_port), "est": None, "ss_s": None}
-            if n == 80 or n > 120:
+            if with_ss:
                 est, ss_s = established(a.port)
                 rec["est"], rec["ss_s"] = est, round(ss_s, 3)
             rec["rss_kib"] = sum(status_kib(p, "VmRSS") for p in resolved)

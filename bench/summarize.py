@@ -386,7 +386,7 @@ def main():
     print(f"results written to {a.results}" if a.results else "")
 
     failed = not (cpu_ok and rss_ok and exact) or problems
-    print("bench: FAIL" if failed else "bench: PASS")
+    print("bench: wrk/idle/exact-count floors: " + ("FAIL" if failed else "PASS"))
     return 1 if failed else 0
 
 

@@ -184,6 +184,12 @@ char *goose_attack_report(const goose_attack *a, const char *format)
         return goose__report_json(a);
     if (strcmp(format, "text") == 0)
         return goose__report_text(a);
+    if (strcmp(format, "html") == 0)
+        return goose__report_html(a);
+    if (strcmp(format, "md") == 0)
+        return goose__report_markdown(a);
+    if (strcmp(format, "csv") == 0)
+        return goose__report_csv(a);
     return NULL;
 }
 

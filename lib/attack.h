@@ -307,6 +307,7 @@ void goose__metrics_stop(goose_metrics_server *m);
 char *goose__report_text(const goose_attack *a);
 char *goose__report_json(const goose_attack *a);
 char *goose__report_markdown(const goose_attack *a);
+char *goose__report_html(const goose_attack *a);
 char *goose__report_csv(const goose_attack *a);
 char *goose__report_csv_history(const goose_attack *a);
 char *goose__report_running(const goose_attack *a, const goose_stats *s,

@@ -234,12 +234,10 @@ static int opt_report_file(goose_options *o, const char *v, char *err, size_t er
     const char *dot = strrchr(v, '.');
     if (!*v)
         return FAIL("--report-file needs a file name");
-    if (dot && (!strcmp(dot, ".html") || !strcmp(dot, ".htm"))) {
-        snprintf(err, errlen, "not supported yet: --report-file %s (.json, .md and .csv are)", v);
-        return GOOSE_EUNSUPPORTED;
-    }
-    if (!dot || (strcmp(dot, ".json") && strcmp(dot, ".md") && strcmp(dot, ".csv")))
-        return FAIL("--report-file \"%s\": the extension must be .json, .md or .csv", v);
+    if (!dot || (strcmp(dot, ".json") && strcmp(dot, ".md") && strcmp(dot, ".csv") &&
+                 strcmp(dot, ".html") && strcmp(dot, ".htm")))
+        return FAIL("--report-file \"%s\": the extension must be .json, .md, .csv, .html "
+                    "or .htm", v);
     return append_string(&o->report_files, &o->nreport_files, v);
 }
 
@@ -466,7 +464,7 @@ static const option_def options[] = {
     {{"no-print-metrics", 0, 0, 0, NULL, "do not print the report at the end", 1}, opt_no_print_metrics},
     {{"status-codes", 0, 0, 0, NULL, "include status codes in the report (always on)", 1}, opt_status_codes},
     {{"sticky-follow", 0, 0, 0, NULL, "follow a redirect of the base URL for later requests", 0}, NULL},
-    {{"report-file", 0, 1, 1, "FILE", "write the report to FILE (.json, .md or .csv); repeatable", 1}, opt_report_file},
+    {{"report-file", 0, 1, 1, "FILE", "write the report to FILE (.json, .md, .csv or .html); repeatable", 1}, opt_report_file},
     {{"baseline-file", 0, 1, 0, "FILE", "compare with an earlier JSON report", 0}, NULL},
     {{"request-log", 0, 1, 0, "FILE", "log every counted request to FILE, one line each", 1}, opt_request_log},
     {{"request-format", 0, 1, 0, "FORMAT", "request log format: json (default), csv or raw", 1}, opt_request_format},

@@ -86,7 +86,9 @@ TEST(set_option_values)
     ASSERT_EQ(a->opt.no_reset_metrics, 0);
     set_ok(a, "report-file", "a.json");
     set_ok(a, "report-file", "b.json");
-    ASSERT_EQ(a->opt.nreport_files, 2);
+    set_ok(a, "report-file", "out.html");
+    set_ok(a, "report-file", "out.htm");
+    ASSERT_EQ(a->opt.nreport_files, 4);
     set_ok(a, "host", "https://example.test:8443/base");
     set_ok(a, "resolve", "example.test:8443:127.0.0.1");
     set_ok(a, "stack-size", "64k");
@@ -120,7 +122,6 @@ TEST(set_option_refusals)
     set_bad(a, "iterations", "0", GOOSE_EVALUE);
     set_bad(a, "no-reset-metrics", "maybe", GOOSE_EVALUE);
     set_bad(a, "report-file", "out.txt", GOOSE_EVALUE);
-    set_bad(a, "report-file", "out.html", GOOSE_EUNSUPPORTED);
     set_bad(a, "resolve", "nohost", GOOSE_EVALUE);
     set_bad(a, "stack-size", "1k", GOOSE_EVALUE);
     set_bad(a, "test-plan", "10,1s", GOOSE_EUNSUPPORTED);

@@ -1,7 +1,7 @@
-/* Report files: the format follows the extension (.json, .md, .csv; a
- * .csv also gets NAME_history.csv, the per-second series).  Each file is
- * written next to its target and renamed over it, so a reader never sees
- * half a report. */
+/* Report files: the format follows the extension (.json, .md, .csv, .html
+ * or .htm; a .csv also gets NAME_history.csv, the per-second series).
+ * Each file is written next to its target and renamed over it, so a reader
+ * never sees half a report. */
 #include "attack.h"
 
 #include <errno.h>
@@ -76,8 +76,10 @@ static char *history_path(const char *path)
 static int write_report(goose_attack *a, const char *path)
 {
     const char *ext = extension(path);
+    int html = !strcmp(ext, ".html") || !strcmp(ext, ".htm");
     char *text = !strcmp(ext, ".md")    ? goose__report_markdown(a)
                : !strcmp(ext, ".csv")   ? goose__report_csv(a)
+               : html                   ? goose__report_html(a)
                                         : goose__report_json(a);
     if (!text)
         return goose__fail(a, GOOSE_ENOMEM, "cannot write report %s: %s", path,
