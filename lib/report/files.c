@@ -10,19 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
+#include "util/io.h"
 
 /* Written next to the target then renamed over it, so a reader never sees
  * half a report.  Returns 0, or -1 with errno set. */
@@ -40,7 +28,7 @@ static int write_file(const char *path, const char *text)
         err = errno;
         goto out;
     }
-    if (write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0 ||
+    if (goose__write_all(fd, text, strlen(text)) < 0 || goose__write_all(fd, "\n", 1) < 0 ||
         fsync(fd) < 0)
         err = errno;
     if (close(fd) < 0 && !err)

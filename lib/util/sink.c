@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/io.h"
+
 typedef struct chunk {
     struct chunk *next;
     size_t len;
@@ -22,20 +24,6 @@ struct goose_sink {
     pthread_cond_t more;
     chunk *head, *tail;
 };
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 static chunk *take_all(goose_sink *s)
 {
@@ -56,7 +44,7 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&s->lock);
         while (c) {
             chunk *next = c->next;
-            if (!s->error && write_all(s->fd, c->data, c->len) < 0)
+            if (!s->error && goose__write_all(s->fd, c->data, c->len) < 0)
                 s->error = errno;
             free(c->data);
             free(c);
@@ -78,7 +66,7 @@ goose_sink *goose__sink_open(const char *path, const char *header)
     s->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (s->fd < 0)
         goto fail;
-    if (header && write_all(s->fd, header, strlen(header)) < 0)
+    if (header && goose__write_all(s->fd, header, strlen(header)) < 0)
         goto fail_close;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->more, NULL);

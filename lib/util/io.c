@@ -1,0 +1,18 @@
+#include "util/io.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+int goose__write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
