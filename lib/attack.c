@@ -61,6 +61,7 @@ void goose_attack_free(goose_attack *a)
     free(a->config_error);
     goose__options_free(&a->opt);
     goose__results_free(&a->results);
+    goose__baseline_free(a->baseline);
     if (a->data_free)
         a->data_free(a->data);
     free(a);

@@ -75,6 +75,7 @@ typedef struct goose_options {
     int quiet;
     int log_json;           /* --log-format json */
     char *metrics_listen;   /* HOST:PORT of the Prometheus endpoint */
+    char *baseline_file;
     size_t threads;         /* 0 = online CPUs */
     size_t stack_size;
     char **resolve;
@@ -197,6 +198,8 @@ typedef struct goose_results {
 
 void goose__results_free(goose_results *r);
 
+typedef struct goose_baseline goose_baseline; /* report/baseline.c */
+
 /* Once a second, for goose_main's status line. */
 typedef struct goose_progress {
     double elapsed_s;
@@ -223,6 +226,7 @@ struct goose_attack {
     void (*data_free)(void *);
     goose_log_fn log_fn;
     void *log_arg;
+    goose_baseline *baseline;      /* --baseline-file, read before the run */
     goose_progress_fn progress_fn; /* goose_main's; NULL for embedders */
     void *progress_arg;
     atomic_int stop;
@@ -295,6 +299,26 @@ void goose__collector_running(goose_collector *c, uint64_t now, size_t active);
 void goose__collector_maintain(goose_collector *c, uint64_t now);
 int goose__collector_stop_due(goose_collector *c, uint64_t now);
 void goose__collector_finish(goose_collector *c, uint64_t end, size_t launched);
+
+/* report/baseline.c: --baseline-file, set against this run. */
+typedef struct goose_compare {
+    const char *method;
+    const char *name;
+    int in_baseline;
+    int in_run;
+    uint64_t then_count, now_count;
+    double then_rps, now_rps;
+    double then_p95_ms, now_p95_ms;
+    double then_fail_pct, now_fail_pct;
+} goose_compare;
+
+int goose__baseline_load(goose_attack *a, goose_baseline **out);
+void goose__baseline_free(goose_baseline *b);
+const char *goose__baseline_file(const goose_baseline *b);
+/* One row per request key of either; *out is freed by the caller. */
+size_t goose__baseline_compare(const goose_attack *a, goose_compare **out);
+void goose__baseline_change(double then, double now, int in_baseline, int in_run, char *buf,
+                            size_t len);
 
 /* report/prometheus.c: --metrics-listen */
 typedef struct goose_metrics_server goose_metrics_server;

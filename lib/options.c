@@ -413,6 +413,7 @@ static int opt_log_format(goose_options *o, const char *v, char *err, size_t err
     }
 
 FILE_PARSER(opt_gaggle_key_file, "gaggle-key-file", gaggle_key_file)
+FILE_PARSER(opt_baseline_file, "baseline-file", baseline_file)
 FILE_PARSER(opt_tls_cert, "tls-cert", tls_cert)
 FILE_PARSER(opt_tls_key, "tls-key", tls_key)
 FILE_PARSER(opt_tls_ca, "tls-ca", tls_ca)
@@ -465,7 +466,7 @@ static const option_def options[] = {
     {{"status-codes", 0, 0, 0, NULL, "include status codes in the report (always on)", 1}, opt_status_codes},
     {{"sticky-follow", 0, 0, 0, NULL, "follow a redirect of the base URL for later requests", 0}, NULL},
     {{"report-file", 0, 1, 1, "FILE", "write the report to FILE (.json, .md, .csv or .html); repeatable", 1}, opt_report_file},
-    {{"baseline-file", 0, 1, 0, "FILE", "compare with an earlier JSON report", 0}, NULL},
+    {{"baseline-file", 0, 1, 0, "FILE", "set this run against an earlier JSON report, in every report", 1}, opt_baseline_file},
     {{"request-log", 0, 1, 0, "FILE", "log every counted request to FILE, one line each", 1}, opt_request_log},
     {{"request-format", 0, 1, 0, "FORMAT", "request log format: json (default), csv or raw", 1}, opt_request_format},
     {{"transaction-log", 0, 1, 0, "FILE", "log every counted transaction to FILE", 1}, opt_transaction_log},
@@ -592,6 +593,7 @@ void goose__options_free(goose_options *o)
 {
     free(o->host);
     free(o->metrics_listen);
+    free(o->baseline_file);
     free(o->manager_bind_host);
     free(o->manager_host);
     if (o->gaggle_key)

@@ -638,6 +638,69 @@ TEST(prometheus_endpoint_during_a_run)
     target_stop(&tgt);
 }
 
+/* A second run set against the first, in every format. */
+TEST(baseline_in_every_format)
+{
+    target_start(&tgt);
+    char dir[] = "/tmp/goose-baseline-XXXXXX", first[80], json[80], md[80], csv[80],
+         html[80], bad[80], cmd[120];
+    ASSERT_NOT_NULL(mkdtemp(dir));
+    snprintf(first, sizeof first, "%s/first.json", dir);
+    snprintf(json, sizeof json, "%s/second.json", dir);
+    snprintf(md, sizeof md, "%s/second.md", dir);
+    snprintf(csv, sizeof csv, "%s/second.csv", dir);
+    snprintf(html, sizeof html, "%s/second.html", dir);
+    snprintf(bad, sizeof bad, "%s/bad.json", dir);
+    goose_attack *a = two_scenarios();
+    set(a, "users", "2");
+    set(a, "hatch-rate", "20");
+    set(a, "iterations", "5");
+    set(a, "report-file", first);
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    json_error_t err;
+    json_t *r1 = json_load_file(first, 0, &err);
+    goose_attack_free(a);
+    a = two_scenarios();
+    set(a, "users", "2");
+    set(a, "hatch-rate", "20");
+    set(a, "iterations", "10");
+    set(a, "baseline-file", first);
+    set(a, "report-file", json);
+    set(a, "report-file", md);
+    set(a, "report-file", csv);
+    set(a, "report-file", html);
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    json_t *r2 = json_load_file(json, 0, &err);
+    json_t *base = json_object_get(r2, "baseline");
+    ASSERT_NOT_NULL(base);
+    ASSERT_STR_EQ(json_string_value(json_object_get(base, "file")), first);
+    json_t *row = json_array_get(json_object_get(base, "requests"), 0);
+    const char *name = json_string_value(json_object_get(row, "name"));
+    const char *method = json_string_value(json_object_get(row, "method"));
+    ASSERT_EQ(jint(row, "count_then"), jint(report_request(r1, method, name), "count"));
+    ASSERT_EQ(jint(row, "count"), jint(report_request(r2, method, name), "count"));
+    ASSERT(strstr(slurp(md), "## Compared with "));
+    ASSERT(strstr(slurp(csv), ",Baseline Request Count,Baseline Requests/s,Baseline 95%\n"));
+    ASSERT(strstr(slurp(html), "<section id=\"baseline\">"));
+    char *text = goose_attack_report(a, "text");
+    ASSERT(strstr(text, "=== COMPARED WITH "));
+    goose_free(text);
+    json_decref(r1);
+    json_decref(r2);
+    goose_attack_free(a);
+    FILE *f = fopen(bad, "w");
+    fputs("{\"requests\": [{\"method\": 1}]}", f);
+    fclose(f);
+    a = two_scenarios();
+    set(a, "baseline-file", bad);
+    ASSERT_EQ(goose_attack_run(a), GOOSE_ECONFIG);
+    ASSERT(strstr(goose_attack_error(a), "--baseline-file"));
+    goose_attack_free(a);
+    target_stop(&tgt);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ASSERT_EQ(system(cmd), 0);
+}
+
 static int outside(goose_user *u)
 {
     (void)u;
@@ -677,4 +740,4 @@ TEST_MAIN(TEST_ENTRY(exact_counts_one_thread), TEST_ENTRY(exact_counts_two_threa
           TEST_ENTRY(graceful_stop_is_prompt), TEST_ENTRY(hatch_rate_and_reset),
           TEST_ENTRY(local_addresses_taken_in_turn), TEST_ENTRY(user_agent_and_custom_headers),
           TEST_ENTRY(report_formats_agree), TEST_ENTRY(logs_have_a_line_per_counted_event),
-          TEST_ENTRY(prometheus_endpoint_during_a_run), TEST_ENTRY(api_misuse_is_harmless))
+          TEST_ENTRY(prometheus_endpoint_during_a_run), TEST_ENTRY(baseline_in_every_format), TEST_ENTRY(api_misuse_is_harmless))

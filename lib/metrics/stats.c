@@ -149,6 +149,15 @@ static goose_req_stat *new_request(const char *method, const char *name)
     return r;
 }
 
+const goose_req_stat *goose__stats_find(const goose_stats *s, const char *method,
+                                        const char *name)
+{
+    if (!s->req_slot_cap)
+        return NULL;
+    size_t *slot = find_slot(s, method, name);
+    return *slot ? s->reqs[*slot - 1] : NULL;
+}
+
 goose_req_stat *goose__stats_request(goose_stats *s, const char *method,
                                      const char *name)
 {

@@ -60,6 +60,9 @@ void goose__stats_free(goose_stats *s);
 void goose__stats_reset(goose_stats *s);
 int goose__stats_empty(const goose_stats *s);
 
+/* The entry for (method, name), or NULL when there is none. */
+const goose_req_stat *goose__stats_find(const goose_stats *s, const char *method,
+                                        const char *name);
 /* The entry for (method, name), created on first use; NULL if out of memory. */
 goose_req_stat *goose__stats_request(goose_stats *s, const char *method,
                                      const char *name);

@@ -610,6 +610,49 @@ static int section_errors(goose_buf *b, const goose_results *r)
     return rc ? -1 : 0;
 }
 
+/* ---- BASELINE ---- */
+
+static const column BASE_COLS[] = {
+    {"Name", 1, NAME_MAX_COLS}, {"# reqs", 0, 0}, {"then", 0, 0}, {"change", 0, 0},
+    {"req/s", 0, 0}, {"change", 0, 0}, {"p95 ms", 0, 0}, {"change", 0, 0},
+    {"fail %", 0, 0}, {"then", 0, 0},
+};
+
+static int section_baseline(goose_buf *b, const goose_attack *a)
+{
+    goose_compare *v;
+    size_t n = goose__baseline_compare(a, &v);
+    if (!v)
+        return 0;
+    table t;
+    table_init(&t, BASE_COLS, NCOLS(BASE_COLS));
+    for (size_t i = 0; i < n; i++) {
+        const goose_compare *c = &v[i];
+        char d1[24], d2[24], d3[24];
+        goose__baseline_change((double)c->then_count, (double)c->now_count, c->in_baseline,
+                               c->in_run, d1, sizeof d1);
+        goose__baseline_change(c->then_rps, c->now_rps, c->in_baseline, c->in_run, d2, sizeof d2);
+        goose__baseline_change(c->then_p95_ms, c->now_p95_ms, c->in_baseline, c->in_run, d3,
+                               sizeof d3);
+        table_cellf(&t, "%s %s", c->method, c->name);
+        table_cellf(&t, "%llu", ull(c->now_count));
+        table_cellf(&t, "%llu", ull(c->then_count));
+        table_cellf(&t, "%s", d1);
+        table_cellf(&t, "%.2f", c->now_rps);
+        table_cellf(&t, "%s", d2);
+        table_cellf(&t, "%.2f", c->now_p95_ms);
+        table_cellf(&t, "%s", d3);
+        table_cellf(&t, "%.1f", c->now_fail_pct);
+        table_cellf(&t, "%.1f", c->then_fail_pct);
+    }
+    free(v);
+    char title[512];
+    snprintf(title, sizeof title, "COMPARED WITH %s", goose__baseline_file(a->baseline));
+    int rc = heading(b, title);
+    rc |= table_emit(&t, b);
+    return rc ? -1 : 0;
+}
+
 /* ---- WORKERS (a Gaggle Manager's report) ---- */
 
 static const column WORKER_COLS[] = {
@@ -741,7 +784,8 @@ char *goose__report_text(const goose_attack *a)
     if (section_requests(&b, r, scratch) < 0 || section_status(&b, r) < 0 ||
         section_transactions(&b, r, scratch, empty) < 0 ||
         section_scenarios(&b, r) < 0 || section_errors(&b, r) < 0 ||
-        section_workers(&b, r) < 0 || section_overview(&b, r) < 0)
+        section_baseline(&b, a) < 0 || section_workers(&b, r) < 0 ||
+        section_overview(&b, r) < 0)
         goto out;
     out = goose__buf_steal(&b);
 out:

@@ -36,7 +36,21 @@ static void row(goose_buf *b, const char *type, const char *name, uint64_t ok, u
                       per_second(count, seconds), per_second(fail, seconds));
     for (size_t i = 0; i < NQ; i++)
         goose__buf_printf(b, ",%.3f", ms(goose__hist_percentile(h, QUANTILES[i])));
-    goose__buf_adds(b, "\n");
+}
+
+/* With --baseline-file, each row also says what the baseline had. */
+static void baseline_columns(goose_buf *b, const goose_compare *v, size_t n,
+                             const char *method, const char *name)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        if (v[i].in_baseline && !strcmp(v[i].method, method) && !strcmp(v[i].name, name)) {
+            goose__buf_printf(b, ",%llu,%.3f,%.3f", (unsigned long long)v[i].then_count,
+                              v[i].then_rps, v[i].then_p95_ms);
+            return;
+        }
+    }
+    if (v)
+        goose__buf_adds(b, ",,,");
 }
 
 char *goose__report_csv(const goose_attack *a)
@@ -49,20 +63,27 @@ char *goose__report_csv(const goose_attack *a)
         return NULL;
     goose__hist_init(all);
     goose__buf_init(&b);
+    goose_compare *v;
+    size_t nv = goose__baseline_compare(a, &v);
     goose__buf_adds(&b, "Type,Name,Request Count,Failure Count,Median Response Time,"
                         "Average Response Time,Min Response Time,Max Response Time,"
                         "Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,"
-                        "95%,98%,99%,99.9%,99.99%,100%\n");
+                        "95%,98%,99%,99.9%,99.99%,100%");
+    goose__buf_adds(&b, v ? ",Baseline Request Count,Baseline Requests/s,Baseline 95%\n" : "\n");
     uint64_t ok = 0, fail = 0, bytes = 0;
     for (size_t i = 0; i < s->nreqs; i++) {
         const goose_req_stat *q = s->reqs[i];
         row(&b, q->method, q->name, q->success, q->fail, q->bytes, &q->hist, r->duration_s);
+        baseline_columns(&b, v, nv, q->method, q->name);
+        goose__buf_adds(&b, "\n");
         ok += q->success;
         fail += q->fail;
         bytes += q->bytes;
         goose__hist_merge(all, &q->hist);
     }
     row(&b, "", "Aggregated", ok, fail, bytes, all, r->duration_s);
+    goose__buf_adds(&b, v ? ",,,\n" : "\n");
+    free(v);
     free(all);
     return goose__buf_steal(&b);
 }

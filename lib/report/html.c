@@ -437,6 +437,38 @@ static void section_errors(out *o, const goose_results *r)
     free(v);
 }
 
+static void section_baseline(out *o, const goose_attack *a)
+{
+    static const char *const cols[] = {"Request", "# reqs", "then", "change", "req/s",
+                                       "change", "p95 ms", "change", "fail %", "then", NULL};
+    goose_compare *v;
+    size_t n = goose__baseline_compare(a, &v);
+    if (!v)
+        return;
+    put(o, "<section id=\"baseline\"><h2>Compared with ");
+    esc(o, goose__baseline_file(a->baseline));
+    put(o, "</h2>\n");
+    table_open(o, "baseline", cols, 0);
+    for (size_t i = 0; i < n; i++) {
+        const goose_compare *c = &v[i];
+        char d1[24], d2[24], d3[24];
+        goose__baseline_change((double)c->then_count, (double)c->now_count, c->in_baseline,
+                               c->in_run, d1, sizeof d1);
+        goose__baseline_change(c->then_rps, c->now_rps, c->in_baseline, c->in_run, d2, sizeof d2);
+        goose__baseline_change(c->then_p95_ms, c->now_p95_ms, c->in_baseline, c->in_run, d3,
+                               sizeof d3);
+        put(o, "<tr><td class=\"name\">");
+        esc_key(o, c->method, c->name);
+        putf(o, "</td><td>%llu</td><td>%llu</td><td>%s</td><td>%.2f</td><td>%s</td>"
+                "<td>%.2f</td><td>%s</td><td>%.1f</td><td>%.1f</td></tr>\n",
+             ull(c->now_count), ull(c->then_count), d1, c->now_rps, d2, c->now_p95_ms, d3,
+             c->now_fail_pct, c->then_fail_pct);
+    }
+    table_close(o);
+    put(o, "</section>\n");
+    free(v);
+}
+
 static void section_workers(out *o, const goose_results *r)
 {
     static const char *const cols[] = {"#", "Worker", "# users", "# reqs", "Start offset",
@@ -1268,6 +1300,7 @@ char *goose__report_html(const goose_attack *a)
     section_transactions(&o, r, scratch, empty);
     section_scenarios(&o, r);
     section_errors(&o, r);
+    section_baseline(&o, a);
     section_workers(&o, r);
     section_overview(&o, r, hash);
     section_options(&o, &a->opt);

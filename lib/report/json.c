@@ -283,6 +283,36 @@ static json_t *workers_json(const goose_results *r)
     return checked(a, rc);
 }
 
+static json_t *baseline_json(const goose_attack *a)
+{
+    goose_compare *v;
+    size_t n = goose__baseline_compare(a, &v);
+    if (!v)
+        return NULL;
+    json_t *o = json_object(), *rows = json_array();
+    int rc = json_object_set_new(o, "file", jstr(goose__baseline_file(a->baseline)));
+    for (size_t i = 0; i < n; i++) {
+        const goose_compare *c = &v[i];
+        json_t *q = json_object();
+        int qrc = json_object_set_new(q, "method", jstr(c->method));
+        qrc |= json_object_set_new(q, "name", jstr(c->name));
+        qrc |= json_object_set_new(q, "in_run", json_boolean(c->in_run));
+        qrc |= json_object_set_new(q, "in_baseline", json_boolean(c->in_baseline));
+        qrc |= json_object_set_new(q, "count", jint(c->now_count));
+        qrc |= json_object_set_new(q, "count_then", jint(c->then_count));
+        qrc |= json_object_set_new(q, "rps", jreal(c->now_rps, 1000));
+        qrc |= json_object_set_new(q, "rps_then", jreal(c->then_rps, 1000));
+        qrc |= json_object_set_new(q, "p95_ms", jreal(c->now_p95_ms, 1000));
+        qrc |= json_object_set_new(q, "p95_ms_then", jreal(c->then_p95_ms, 1000));
+        qrc |= json_object_set_new(q, "fail_pct", jreal(c->now_fail_pct, 1000));
+        qrc |= json_object_set_new(q, "fail_pct_then", jreal(c->then_fail_pct, 1000));
+        rc |= json_array_append_new(rows, checked(q, qrc));
+    }
+    free(v);
+    rc |= json_object_set_new(o, "requests", rows);
+    return checked(o, rc);
+}
+
 static json_t *report_object(const goose_results *r, goose_hist *scratch)
 {
     json_t *o = json_object();
@@ -329,6 +359,10 @@ char *goose__report_json(const goose_attack *a)
     free(scratch);
     if (!o)
         return NULL;
+    if (a->baseline && json_object_set_new(o, "baseline", baseline_json(a)) < 0) {
+        json_decref(o);
+        return NULL;
+    }
     /* %.12g: rounded reals print as 33.333, not 33.332999999999998 */
     char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
                                 JSON_REAL_PRECISION(12));
