@@ -310,6 +310,9 @@ typedef struct goose_compare {
     double then_rps, now_rps;
     double then_p95_ms, now_p95_ms;
     double then_fail_pct, now_fail_pct;
+    char count_change[24];   /* "+12.5%", "new", "gone", ... */
+    char rps_change[24];
+    char p95_change[24];
 } goose_compare;
 
 int goose__baseline_load(goose_attack *a, goose_baseline **out);
@@ -317,8 +320,6 @@ void goose__baseline_free(goose_baseline *b);
 const char *goose__baseline_file(const goose_baseline *b);
 /* One row per request key of either; *out is freed by the caller. */
 size_t goose__baseline_compare(const goose_attack *a, goose_compare **out);
-void goose__baseline_change(double then, double now, int in_baseline, int in_run, char *buf,
-                            size_t len);
 
 /* report/prometheus.c: --metrics-listen */
 typedef struct goose_metrics_server goose_metrics_server;

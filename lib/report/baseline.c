@@ -108,6 +108,29 @@ static double fail_pct(uint64_t fail, uint64_t count)
     return count ? 100.0 * (double)fail / (double)count : 0;
 }
 
+/* "+12.5%", "-3.0%", "new", "gone" or "=" */
+static void change(double then, double now, int in_baseline, int in_run, char *buf, size_t len)
+{
+    if (!in_baseline)
+        snprintf(buf, len, "new");
+    else if (!in_run)
+        snprintf(buf, len, "gone");
+    else if (then == 0)
+        snprintf(buf, len, now == 0 ? "=" : "+inf");
+    else
+        snprintf(buf, len, "%+.1f%%", 100.0 * (now - then) / then);
+}
+
+static void describe(goose_compare *c)
+{
+    change((double)c->then_count, (double)c->now_count, c->in_baseline, c->in_run,
+           c->count_change, sizeof c->count_change);
+    change(c->then_rps, c->now_rps, c->in_baseline, c->in_run, c->rps_change,
+           sizeof c->rps_change);
+    change(c->then_p95_ms, c->now_p95_ms, c->in_baseline, c->in_run, c->p95_change,
+           sizeof c->p95_change);
+}
+
 /* This run's keys first, in their order, then the baseline's keys this run
  * did not have. */
 size_t goose__baseline_compare(const goose_attack *a, goose_compare **out)
@@ -152,20 +175,9 @@ size_t goose__baseline_compare(const goose_attack *a, goose_compare **out)
         c->then_p95_ms = then->p95_ms;
         c->then_fail_pct = fail_pct(then->fail, then->count);
     }
+    for (size_t i = 0; i < n; i++)
+        describe(&v[i]);
     *out = v;
     return n;
 }
 
-/* "+12.5%", "-3.0%", "new", "gone" or "=" */
-void goose__baseline_change(double then, double now, int in_baseline, int in_run, char *buf,
-                            size_t len)
-{
-    if (!in_baseline)
-        snprintf(buf, len, "new");
-    else if (!in_run)
-        snprintf(buf, len, "gone");
-    else if (then == 0)
-        snprintf(buf, len, now == 0 ? "=" : "+inf");
-    else
-        snprintf(buf, len, "%+.1f%%", 100.0 * (now - then) / then);
-}

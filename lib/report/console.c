@@ -628,20 +628,14 @@ static int section_baseline(goose_buf *b, const goose_attack *a)
     table_init(&t, BASE_COLS, NCOLS(BASE_COLS));
     for (size_t i = 0; i < n; i++) {
         const goose_compare *c = &v[i];
-        char d1[24], d2[24], d3[24];
-        goose__baseline_change((double)c->then_count, (double)c->now_count, c->in_baseline,
-                               c->in_run, d1, sizeof d1);
-        goose__baseline_change(c->then_rps, c->now_rps, c->in_baseline, c->in_run, d2, sizeof d2);
-        goose__baseline_change(c->then_p95_ms, c->now_p95_ms, c->in_baseline, c->in_run, d3,
-                               sizeof d3);
         table_cellf(&t, "%s %s", c->method, c->name);
         table_cellf(&t, "%llu", ull(c->now_count));
         table_cellf(&t, "%llu", ull(c->then_count));
-        table_cellf(&t, "%s", d1);
+        table_cellf(&t, "%s", c->count_change);
         table_cellf(&t, "%.2f", c->now_rps);
-        table_cellf(&t, "%s", d2);
+        table_cellf(&t, "%s", c->rps_change);
         table_cellf(&t, "%.2f", c->now_p95_ms);
-        table_cellf(&t, "%s", d3);
+        table_cellf(&t, "%s", c->p95_change);
         table_cellf(&t, "%.1f", c->now_fail_pct);
         table_cellf(&t, "%.1f", c->then_fail_pct);
     }

@@ -451,17 +451,12 @@ static void section_baseline(out *o, const goose_attack *a)
     table_open(o, "baseline", cols, 0);
     for (size_t i = 0; i < n; i++) {
         const goose_compare *c = &v[i];
-        char d1[24], d2[24], d3[24];
-        goose__baseline_change((double)c->then_count, (double)c->now_count, c->in_baseline,
-                               c->in_run, d1, sizeof d1);
-        goose__baseline_change(c->then_rps, c->now_rps, c->in_baseline, c->in_run, d2, sizeof d2);
-        goose__baseline_change(c->then_p95_ms, c->now_p95_ms, c->in_baseline, c->in_run, d3,
-                               sizeof d3);
         put(o, "<tr><td class=\"name\">");
         esc_key(o, c->method, c->name);
         putf(o, "</td><td>%llu</td><td>%llu</td><td>%s</td><td>%.2f</td><td>%s</td>"
                 "<td>%.2f</td><td>%s</td><td>%.1f</td><td>%.1f</td></tr>\n",
-             ull(c->now_count), ull(c->then_count), d1, c->now_rps, d2, c->now_p95_ms, d3,
+             ull(c->now_count), ull(c->then_count), c->count_change, c->now_rps, c->rps_change,
+             c->now_p95_ms, c->p95_change,
              c->now_fail_pct, c->then_fail_pct);
     }
     table_close(o);

@@ -150,18 +150,13 @@ static void baseline(goose_buf *b, const goose_attack *a)
     header(b, title, cols, 10);
     for (size_t i = 0; i < n; i++) {
         const goose_compare *c = &v[i];
-        char name[4200], d1[24], d2[24], d3[24];
+        char name[4200];
         snprintf(name, sizeof name, "%s %s", c->method, c->name);
-        goose__baseline_change((double)c->then_count, (double)c->now_count, c->in_baseline,
-                               c->in_run, d1, sizeof d1);
-        goose__baseline_change(c->then_rps, c->now_rps, c->in_baseline, c->in_run, d2, sizeof d2);
-        goose__baseline_change(c->then_p95_ms, c->now_p95_ms, c->in_baseline, c->in_run, d3,
-                               sizeof d3);
         goose__buf_adds(b, "|");
         cell(b, name);
         goose__buf_printf(b, " %llu | %llu | %s | %.2f | %s | %.2f | %s | %.1f | %.1f |\n",
-                          (unsigned long long)c->now_count, (unsigned long long)c->then_count, d1,
-                          c->now_rps, d2, c->now_p95_ms, d3, c->now_fail_pct, c->then_fail_pct);
+                          (unsigned long long)c->now_count, (unsigned long long)c->then_count,
+                          c->count_change, c->now_rps, c->rps_change, c->now_p95_ms, c->p95_change, c->now_fail_pct, c->then_fail_pct);
     }
     free(v);
 }
