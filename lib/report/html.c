@@ -455,9 +455,8 @@ static void section_baseline(out *o, const goose_attack *a)
         esc_key(o, c->method, c->name);
         putf(o, "</td><td>%llu</td><td>%llu</td><td>%s</td><td>%.2f</td><td>%s</td>"
                 "<td>%.2f</td><td>%s</td><td>%.1f</td><td>%.1f</td></tr>\n",
-             ull(c->now_count), ull(c->then_count), c->count_change, c->now_rps, c->rps_change,
-             c->now_p95_ms, c->p95_change,
-             c->now_fail_pct, c->then_fail_pct);
+             ull(c->now_count), ull(c->then_count), c->count_change, c->now_rps,
+             c->rps_change, c->now_p95_ms, c->p95_change, c->now_fail_pct, c->then_fail_pct);
     }
     table_close(o);
     put(o, "</section>\n");

@@ -156,7 +156,8 @@ static void baseline(goose_buf *b, const goose_attack *a)
         cell(b, name);
         goose__buf_printf(b, " %llu | %llu | %s | %.2f | %s | %.2f | %s | %.1f | %.1f |\n",
                           (unsigned long long)c->now_count, (unsigned long long)c->then_count,
-                          c->count_change, c->now_rps, c->rps_change, c->now_p95_ms, c->p95_change, c->now_fail_pct, c->then_fail_pct);
+                          c->count_change, c->now_rps, c->rps_change, c->now_p95_ms,
+                          c->p95_change, c->now_fail_pct, c->then_fail_pct);
     }
     free(v);
 }
