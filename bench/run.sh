@@ -321,8 +321,9 @@ gaggle_run
 
 # --- --threads 1 vs 2: both CPUs for nginx and the generator -----------------
 # nginx with 2 workers (reuseport: one accept queue each), access log off, and
-# the generator, neither pinned; 100 users without wait, 10 s per run.  The
-# "cpu" line of /proc/stat and nginx's worker CPU before and after each run
+# the generator, neither pinned; 100 users without wait, 10 s per run.
+# /proc/uptime (its idle seconds are exact; /proc/stat's busy ticks get lost
+# on this VM under load) and nginx's worker CPU before and after each run
 # show where the machine's two cores went.
 threads_part() {
     local tw=$OUT/nginx-threads tport n rc
@@ -339,12 +340,12 @@ threads_part() {
     for n in 1 2; do
         say "threads: --threads $n -u $TH_USERS, nginx 2 workers, nothing pinned ..."
         rc=0
-        head -1 /proc/stat > "$OUT/th-$n.stat0"
+        cat /proc/uptime > "$OUT/th-$n.up0"
         nginx_cpu "$tpid" > "$OUT/th-$n.ngx0"
         /usr/bin/time -o "$OUT/th-$n.time" -f '%e %U %S %M' "$OUT/loadtest" --host "$TH_URL" \
             --threads "$n" -u "$TH_USERS" -r 1000 -t "${DURATION}s" --no-reset-metrics \
             --report-file "$OUT/th-$n.json" -q > "$OUT/th-$n.txt" 2>&1 || rc=$?
-        head -1 /proc/stat > "$OUT/th-$n.stat1"
+        cat /proc/uptime > "$OUT/th-$n.up1"
         nginx_cpu "$tpid" > "$OUT/th-$n.ngx1"
         echo "$rc" > "$OUT/th-$n.rc"
     done
@@ -410,7 +411,7 @@ print(n)' "$SCALE_ADDRS")
         BG_PIDS+=($!)
     done
     taskset -c 0 python3 bench/scale_sample.py --port "$sport" --status-port "$stport" \
-        --out "$OUT/scale-samples.jsonl" --manager "$mpid" \
+        --out "$OUT/scale-samples.jsonl" --manager "$mpid" --nginx "$npid" \
         --workers "$(IFS=,; echo "${wpids[*]}")" \
         --end-after $((SCALE_USERS / SCALE_RATE + SCALE_TIME)) > "$OUT/scale-sampler.txt" 2>&1 &
     spid=$!

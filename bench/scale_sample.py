@@ -2,7 +2,7 @@
 """bench/scale_sample.py - samples the 100,000-user run of `make bench`.
 
   scale_sample.py --port P --status-port S --out OUT.jsonl \
-                  --manager PID --workers PID,PID,... [--end-after S]
+                  --manager PID --workers PID,PID,... [--nginx PID] [--end-after S]
 
 Until the Manager (PID) exits, writes one JSON line per sample to OUT.jsonl:
 
@@ -17,7 +17,11 @@ Until the Manager (PID) exits, writes one JSON line per sample to OUT.jsonl:
              in the 10 s samples after 30 s and 3 s before --end-after)
   rss_kib    VmRSS of the Worker processes, summed (KiB)
   wcpu_s     user+sys CPU seconds of the Worker processes so far
-  jiffies    per CPU [busy, total] from /proc/stat (cumulative)
+  ncpu_s     user+sys CPU seconds of nginx's worker processes so far
+             (--nginx: its master's PID)
+  idle       per CPU idle+iowait jiffies from /proc/stat (cumulative; exact
+             on this VM, whereas its busy ticks get lost under load)
+  uptime     /proc/uptime: [uptime s, idle s summed over the CPUs]
 
 A Worker PID may be /usr/bin/time's or taskset's: the program it runs is
 read instead.  Samples every 0.25 s for the first 30 s (the hatch), then
@@ -87,16 +91,19 @@ def cpu_s(pid):
         return 0.0
 
 
-def jiffies():
+def idle_jiffies():
     out = {}
     with open("/proc/stat") as f:
         for line in f:
             if line.startswith("cpu"):
                 parts = line.split()
-                vals = [int(x) for x in parts[1:9]]
-                total = sum(vals)
-                out[parts[0]] = [total - vals[3] - vals[4], total]
+                out[parts[0]] = int(parts[4]) + int(parts[5])
     return out
+
+
+def uptime():
+    with open("/proc/uptime") as f:
+        return [float(x) for x in f.read().split()[:2]]
 
 
 def nginx_active(port):
@@ -122,6 +129,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--manager", type=int, required=True)
     ap.add_argument("--workers", required=True)
+    ap.add_argument("--nginx", type=int, default=0)
     ap.add_argument("--every", type=float, default=10.0)
     ap.add_argument("--end-after", type=float, default=0,
                     help="s from now to the planned end of the run (hatch + run time)")
@@ -156,7 +164,10 @@ def main():
                 rec["est"], rec["ss_s"] = est, round(ss_s, 3)
             rec["rss_kib"] = sum(status_kib(p, "VmRSS") for p in resolved)
             rec["wcpu_s"] = round(sum(cpu_s(p) for p in resolved), 2)
-            rec["jiffies"] = jiffies()
+            if a.nginx:
+                rec["ncpu_s"] = round(sum(cpu_s(p) for p in children(a.nginx)), 2)
+            rec["idle"] = idle_jiffies()
+            rec["uptime"] = uptime()
             f.write(json.dumps(rec) + "\n")
             f.flush()
 

@@ -25,6 +25,7 @@ import sys
 from benchlib import fmt, now, pf, rc, read, replace_section, report, time_file
 
 HATCH_FLOOR_S = 11.0
+HZ = os.sysconf("SC_CLK_TCK")
 
 
 def env(path):
@@ -57,11 +58,12 @@ def start_wall(text):
 
 
 def busy(a, b, cpu):
-    """Busy fraction of cpu between samples a and b (cumulative jiffies)."""
+    """Busy fraction of cpu between samples a and b: 1 - idle / elapsed
+    (idle jiffies are exact here; /proc/stat's busy ticks are not)."""
     try:
-        (ba, ta), (bb, tb) = a["jiffies"][cpu], b["jiffies"][cpu]
-        return (bb - ba) / (tb - ta) if tb > ta else None
-    except (KeyError, TypeError, ValueError):
+        dt = b["uptime"][0] - a["uptime"][0]
+        return 1 - (b["idle"][cpu] - a["idle"][cpu]) / HZ / dt if dt > 0 else None
+    except (KeyError, TypeError):
         return None
 
 
@@ -151,9 +153,26 @@ def main():
     # CPU: per CPU busy during the hatch and during the maintain phase
     hatch_row = next((r for r in rows if t0 is not None and hatch is not None and rel(r) >= hatch), None)
     first_row = next((r for r in rows if t0 is not None and rel(r) >= 0), rows[0] if rows else None)
-    cpus = sorted(k for k in (rows[0]["jiffies"] if rows else {}) if k != "cpu")
+    cpus = sorted(k for k in (rows[0].get("idle", {}) if rows else {}) if k != "cpu")
     busy_hatch = {c: busy(first_row, hatch_row, c) for c in cpus} if (first_row and hatch_row) else {}
     busy_run = {c: busy(hatch_row, s_end, c) for c in cpus} if (hatch_row and s_end and s_end is not hatch_row) else {}
+
+    def split(a, b):
+        """cores used between samples a and b: machine, Workers, nginx, rest"""
+        if not a or not b or b["t"] <= a["t"]:
+            return None
+        dt = b["t"] - a["t"]
+        try:
+            up = b["uptime"][0] - a["uptime"][0]
+            machine = (len(cpus) * up - (b["uptime"][1] - a["uptime"][1])) / up
+        except (KeyError, TypeError, ZeroDivisionError):
+            return None
+        wk = (b["wcpu_s"] - a["wcpu_s"]) / dt
+        ng = (b["ncpu_s"] - a["ncpu_s"]) / dt if ("ncpu_s" in a and "ncpu_s" in b) else None
+        rest = machine - wk - (ng or 0)
+        return machine, wk, ng, rest
+    split_hatch = split(first_row, hatch_row)
+    split_run = split(hatch_row, s_end)
     wcpu = sum(t[1] + t[2] for t in wtimes if t) if all(wtimes) else None
     mcpu = mtime[1] + mtime[2] if mtime else None
     wmaxrss = sum(t[3] for t in wtimes if t) if all(wtimes) else None
@@ -234,14 +253,15 @@ def main():
               f"{fmt(wcpu * 1e6 / reqs if (wcpu and reqs) else None, '.0f')} µs per request, "
               f"connections and hatch included | |")
     md.append(f"| Manager's CPU | {fmt(mcpu, '.2f')} s over {fmt(mtime[0] if mtime else None, '.0f')} s | |")
-    if busy_hatch:
-        md.append("| machine busy during the hatch | "
-                  + ", ".join(f"{c} {fmt(v * 100 if v is not None else None, '.0f')}%" for c, v in busy_hatch.items())
-                  + " | |")
-    if busy_run:
-        md.append("| machine busy after the hatch | "
-                  + ", ".join(f"{c} {fmt(v * 100 if v is not None else None, '.0f')}%" for c, v in busy_run.items())
-                  + " | |")
+    for label, bz, sp in (("during the hatch", busy_hatch, split_hatch),
+                          ("after the hatch", busy_run, split_run)):
+        if not bz:
+            continue
+        text = ", ".join(f"{c} {fmt(v * 100 if v is not None else None, '.0f')}%" for c, v in bz.items())
+        if sp:
+            text += (f": {sp[0]:.2f} cores = Workers {sp[1]:.2f} + nginx {fmt(sp[2], '.2f')} + "
+                     f"the rest {sp[3]:.2f} (kernel softirq, the sampler, other processes)")
+        md.append(f"| machine busy {label} | {text} | |")
     md.append("")
     md.append("Per Worker (from the Manager's report):")
     md.append("")
@@ -278,6 +298,9 @@ def main():
     print(f"established at ~20 s {fmt(s20['est'] if s20 else None, 'd')}, at the end "
           f"{fmt(s_end['est'] if s_end else None, 'd')}, lowest {fmt(est_min, 'd')} (floor >= {users})  "
           f"{pf(est_ok)}")
+    if split_hatch:
+        print(f"cores during the hatch: machine {split_hatch[0]:.2f} = Workers {split_hatch[1]:.2f} + "
+              f"nginx {fmt(split_hatch[2], '.2f')} + rest {split_hatch[3]:.2f}")
     if s_end:
         raw, net = per_user(s_end)
         print(f"Workers' RSS at the end {s_end['rss_kib'] / 1024:.0f} MiB = {fmt(raw, '.1f')} KiB/user "

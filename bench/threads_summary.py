@@ -3,10 +3,10 @@
 
   threads_summary.py OUT RESULTS DURATION USERS URL NCPU
 
-Reads bench/out/th-N.{json,time,rc,stat0,stat1,ngx0,ngx1} for N = 1, 2
-(stat: the "cpu" line of /proc/stat before and after the run; ngx: the
-nginx workers' user+sys jiffies before and after) and writes the threads
-section of RESULTS.  No floor: exits 1 only when a run failed.
+Reads bench/out/th-N.{json,time,rc,up0,up1,ngx0,ngx1} for N = 1, 2
+(up: /proc/uptime before and after the run, whose idle seconds give the
+machine's busy cores; ngx: the nginx workers' user+sys jiffies before and
+after) and writes the threads section of RESULTS.  No floor: exits 1 only when a run failed.
 """
 import os
 import sys
@@ -16,14 +16,13 @@ from benchlib import fmt, now, pf, rc, read, replace_section, report, time_file
 HZ = os.sysconf("SC_CLK_TCK")
 
 
-def jiffies(path):
-    """(busy, total) of the first /proc/stat "cpu" line in path."""
-    parts = (read(path, "") or "").split()
-    if len(parts) < 9 or parts[0] != "cpu":
+def uptime(path):
+    """(uptime s, idle s summed over CPUs) from a copy of /proc/uptime."""
+    try:
+        a, b = (read(path, "") or "").split()[:2]
+        return float(a), float(b)
+    except ValueError:
         return None
-    vals = [int(x) for x in parts[1:9]]
-    total = sum(vals)
-    return total - vals[3] - vals[4], total
 
 
 def number(path):
@@ -51,8 +50,8 @@ def main():
         dur = r["duration_s"] if r else None
         rps = reqs / dur if (reqs and dur) else None
         cpu = t[1] + t[2] if t else None
-        a, b = jiffies(p("stat0")), jiffies(p("stat1"))
-        machine = (b[0] - a[0]) / (b[1] - a[1]) * ncpu if (a and b and b[1] > a[1]) else None
+        a, b = uptime(p("up0")), uptime(p("up1"))
+        machine = (ncpu * (b[0] - a[0]) - (b[1] - a[1])) / (b[0] - a[0]) if (a and b and b[0] > a[0]) else None
         n0, n1 = number(p("ngx0")), number(p("ngx1"))
         ngx = (n1 - n0) / HZ / t[0] if (n0 is not None and n1 is not None and t) else None
         rows.append(dict(n=n, reqs=reqs, rps=rps, cpu=cpu, cores=cpu / t[0] if t else None,

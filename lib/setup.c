@@ -153,7 +153,8 @@ int goose__run_setup(goose_attack *a, goose_run_config *cfg, goose_plan *plan)
     cfg->user_scenario = plan->user_scenario;
     if (goose__results_prepare(a, plan, cfg->threads) < 0)
         return goose__fail(a, GOOSE_ENOMEM, "out of memory");
-    check_fd_limit(a, cfg->users);
+    if (!a->opt.manager) /* a Manager's users run on its Workers */
+        check_fd_limit(a, cfg->users);
     goose__baseline_free(a->baseline);
     a->baseline = NULL;
     if (a->opt.baseline_file && (rc = goose__baseline_load(a, &a->baseline)) != GOOSE_OK)
