@@ -215,8 +215,8 @@ def main():
                   f"({users / max(naddrs, 1) / ports * 100:.0f}% of a pair's ports)")
     md.append(f"- sampled by bench/scale_sample.py: nginx's open connections (stub_status) every "
               f"0.25 s for 30 s, then every 10 s; `ss -Htn state established \"( sport = :"
-              f"{e.get('port', 'PORT')} )\" | wc -l` at 20 s and every 10 s after 30 s; VmRSS and CPU of "
-              f"the Workers (bench/out/scale-samples.jsonl)")
+              f"{e.get('port', 'PORT')} )\" | wc -l` at 20 s, every 10 s after 30 s and 3 s before the "
+              f"planned end; VmRSS and CPU of the Workers and nginx (bench/out/scale-samples.jsonl)")
     md.append("")
     md.append("| | value | floor |")
     md.append("|---|---:|---|")
