@@ -207,6 +207,13 @@ run goose "$OUT/loadtest" --host "$URL" --threads 1 -u "$CONNS" -r 1000 -t "${DU
 after=$(log_lines)
 echo $((after - before)) > "$OUT/goose.nginx-count"
 
+# The same run writing a JSON line per request (informative: its cost).
+say "libgoose --threads 1 -u $CONNS --request-log (json) ..."
+rm -f "$OUT/goose-reqlog.json" "$OUT/requests.log"
+run goose-reqlog "$OUT/loadtest" --host "$URL" --threads 1 -u "$CONNS" -r 1000 -t "${DURATION}s" \
+    --no-reset-metrics --report-file "$OUT/goose-reqlog.json" --request-log "$OUT/requests.log" -q
+wc -l < "$OUT/requests.log" > "$OUT/goose-reqlog.lines"
+
 # --- Locust: same target, same users, HttpUser then FastHttpUser --------------
 # One process each (no --processes), pinned to CPU 1 like libgoose, headless;
 # BENCH_LOCUST_USER picks the class in bench/locustfile.py.
@@ -443,6 +450,9 @@ if [ -s "$OUT/callgrind-goose-inclusive.txt" ]; then
     say "callgrind, libgoose, inclusive, top 30 without recursion copies (bench/out/callgrind-goose-inclusive.txt):"
     python3 bench/summarize.py --top "$OUT/callgrind-goose-inclusive.txt" 30
 fi
+rc=0
+python3 bench/reqlog_summary.py "$OUT" bench/RESULTS.md "$DURATION" "$CONNS" || rc=$?
+verdict "--request-log json: one line per counted request (its cost is informative)" "$rc"
 rc=0
 python3 bench/gaggle_summary.py "$OUT" bench/RESULTS.md "$DURATION" "$CONNS" || rc=$?
 verdict "Gaggle, Manager + 2 Workers: requests/s >= 0.90x standalone" "$rc"
