@@ -135,6 +135,8 @@ static void finish_if_idle(goose_thread *t)
     event_base_loopbreak(t->base);
 }
 
+static void on_reset(evutil_socket_t fd, short what, void *arg);
+
 static void on_hatch(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
@@ -150,6 +152,12 @@ static void on_hatch(evutil_socket_t fd, short what, void *arg)
                                  (suseconds_t)(wait % 1000000)};
             evtimer_add(t->hatch_timer, &tv);
             return;
+        }
+        /* the last user's own first requests belong to the measured part:
+           reset before it starts, not a moment later by another timer */
+        if (u->index + 1 == e->cfg.total_users && evtimer_pending(t->reset_timer, NULL)) {
+            evtimer_del(t->reset_timer);
+            on_reset(-1, 0, t);
         }
         t->nlaunched++;
         t->nactive++;

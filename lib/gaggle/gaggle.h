@@ -29,6 +29,7 @@ struct gaggle_peer {
     uint64_t opened_us;
     int closed;           /* no more callbacks; free it */
     int flushing;         /* closing once the output is written */
+    int draining;         /* written and shut down: waiting for the peer's EOF */
     uint32_t max_frame;   /* small until the peer has proven the key */
     int tls;              /* 1: manager side of TLS, 2: worker side */
     char addr[64];
@@ -45,7 +46,8 @@ gaggle_peer *goose__peer_connect(struct event_base *base, const char *host,
                                  char *err, size_t errlen);
 int goose__peer_send(gaggle_peer *p, gaggle_out *o);
 void goose__peer_set_max_frame(gaggle_peer *p, uint32_t max);
-/* Writes what is queued, then closes; on_close is not called. */
+/* Writes what is queued, shuts down the sending side, and reads (and
+ * drops) until the peer closes too; on_close is not called. */
 void goose__peer_finish(gaggle_peer *p);
 /* Closes now and calls on_close(why). */
 void goose__peer_close(gaggle_peer *p, const char *why);

@@ -49,7 +49,11 @@ static void on_read(struct bufferevent *bev, void *arg)
 {
     gaggle_peer *p = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
-    while (!p->closed && !p->flushing) {
+    if (p->flushing || p->draining) { /* finished: what comes now is read and dropped */
+        evbuffer_drain(in, evbuffer_get_length(in));
+        return;
+    }
+    while (!p->closed) {
         unsigned char head[4];
         uint32_t n;
         char why[96];
@@ -77,13 +81,17 @@ static void on_read(struct bufferevent *bev, void *arg)
     }
 }
 
+/* Everything written: say so with a FIN, and read until the peer closes
+ * too.  Closing at once could reset the connection (unread data makes the
+ * kernel send RST), and an RST throws away what the peer had not read yet:
+ * a Worker's last metrics, say. */
 static void on_write(struct bufferevent *bev, void *arg)
 {
     gaggle_peer *p = arg;
     if (p->flushing && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
         p->flushing = 0;
-        p->closed = 1;
-        bufferevent_disable(bev, EV_READ | EV_WRITE);
+        p->draining = 1;
+        shutdown(bufferevent_getfd(bev), SHUT_WR);
     }
 }
 
@@ -93,9 +101,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     gaggle_peer *p = arg;
     if (what & BEV_EVENT_CONNECTED)
         return;
-    if (p->flushing) {
-        p->flushing = 0;
+    if (p->flushing || p->draining) { /* the peer closed too: done */
+        p->flushing = p->draining = 0;
         p->closed = 1;
+        bufferevent_disable(bev, EV_READ | EV_WRITE);
         return;
     }
     char buf[256];
@@ -224,10 +233,9 @@ int goose__peer_send(gaggle_peer *p, gaggle_out *o)
 
 void goose__peer_finish(gaggle_peer *p)
 {
-    if (p->closed)
+    if (p->closed || p->flushing || p->draining)
         return;
     p->flushing = 1;
-    bufferevent_disable(p->bev, EV_READ);
     on_write(p->bev, p);
 }
 

@@ -36,6 +36,7 @@ typedef struct worker {
     uint64_t stop_at_us;
     uint64_t last_beat_us;
     uint64_t last_flush_us;
+    uint64_t leave_by_us;      /* gives up waiting for the Manager to close */
     gaggle_key key;
     SSL_CTX *tls;
     char hash[65];
@@ -323,8 +324,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     uint64_t now = goose__now_us();
     if (w->state == S_GONE)
         return;
-    if (w->state == S_LEAVING) {
-        if (w->peer->closed)
+    if (w->state == S_LEAVING) { /* the Manager closes after our last words */
+        if (!w->leave_by_us)
+            w->leave_by_us = now + w->a->opt.gaggle_timeout_us;
+        if (w->peer->closed || now >= w->leave_by_us)
             leave(w);
         return;
     }
