@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "util/clock.h"
+#include "util/sigpipe.h"
 
 #define TICK_MS 50
 #define START_LEAD_US 100000 /* beyond the slowest half round trip */
@@ -662,6 +663,8 @@ int gaggle_manager_run(goose_attack *a)
     if (rc != GOOSE_OK)
         return rc;
     manager m = {.a = a};
+    sigset_t mask;
+    goose__sigpipe_block(&mask);
     rc = prepare(&m);
     if (rc == GOOSE_OK) {
         struct timeval tick = {0, TICK_MS * 1000};
@@ -670,6 +673,7 @@ int gaggle_manager_run(goose_attack *a)
         rc = finish(&m);
     }
     manager_free(&m);
+    goose__sigpipe_restore(&mask);
     goose__run_end(a);
     return rc;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "util/clock.h"
+#include "util/sigpipe.h"
 
 #define TICK_MS 50
 #define CONNECT_RETRY_US 250000
@@ -422,6 +423,8 @@ int gaggle_worker_run(goose_attack *a)
     if (rc != GOOSE_OK)
         return rc;
     worker w = {.a = a, .rc = GOOSE_OK};
+    sigset_t mask;
+    goose__sigpipe_block(&mask);
     rc = prepare(&w);
     if (rc == GOOSE_OK) {
         struct timeval tick = {0, TICK_MS * 1000};
@@ -429,6 +432,7 @@ int gaggle_worker_run(goose_attack *a)
         event_base_dispatch(w.base);
     }
     worker_free(&w);
+    goose__sigpipe_restore(&mask);
     if (rc == GOOSE_OK)
         rc = w.rc;
     if (rc == GOOSE_OK)

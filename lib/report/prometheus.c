@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "util/escape.h"
+#include "util/sigpipe.h"
 
 struct goose_metrics_server {
     struct event_base *base;
@@ -140,6 +141,8 @@ static void on_quit(evutil_socket_t fd, short what, void *arg)
 static void *serve(void *arg)
 {
     goose_metrics_server *m = arg;
+    sigset_t mask;
+    goose__sigpipe_block(&mask); /* a scraper that leaves early */
     event_base_dispatch(m->base);
     return NULL;
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "util/io.h"
+#include "util/sigpipe.h"
 
 typedef struct chunk {
     struct chunk *next;
@@ -35,6 +36,8 @@ static chunk *take_all(goose_sink *s)
 static void *writer_main(void *arg)
 {
     goose_sink *s = arg;
+    sigset_t mask;
+    goose__sigpipe_block(&mask); /* a log that is a pipe whose reader left */
     pthread_mutex_lock(&s->lock);
     for (;;) {
         while (!s->head && !s->closing)
