@@ -576,22 +576,30 @@ TEST(logs_have_a_line_per_counted_event)
 static char scraped[1 << 16];
 static int metrics_port;
 
+/* Scrapes until the page has GET / in the maintain phase (or 4 s pass). */
 static void *scrape_later(void *arg)
 {
     (void)arg;
-    usleep(1800000); /* in the maintain phase */
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", metrics_port);
-    body b = {NULL, 0};
-    CURL *e = curl_easy_init();
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, body_add);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT, 5L);
-    if (curl_easy_perform(e) == CURLE_OK && b.data)
-        snprintf(scraped, sizeof scraped, "%s", b.data);
-    curl_easy_cleanup(e);
-    free(b.data);
+    for (int i = 0; i < 40; i++) {
+        usleep(100000);
+        body b = {NULL, 0};
+        CURL *e = curl_easy_init();
+        curl_easy_setopt(e, CURLOPT_URL, url);
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, body_add);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
+        curl_easy_setopt(e, CURLOPT_TIMEOUT, 5L);
+        int got = curl_easy_perform(e) == CURLE_OK && b.data &&
+                  strstr(b.data, "goose_requests_total{method=\"GET\",name=\"/\"}") &&
+                  strstr(b.data, "goose_phase{phase=\"maintain\"} 1");
+        if (got)
+            snprintf(scraped, sizeof scraped, "%s", b.data);
+        curl_easy_cleanup(e);
+        free(b.data);
+        if (got)
+            break;
+    }
     return NULL;
 }
 
