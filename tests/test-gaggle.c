@@ -5,21 +5,52 @@
 
 #include <math.h>
 
+/* The Manager's Prometheus page, scraped while the Gaggle runs: the sum of
+ * the Workers' requests so far. */
+static long long scrape_gaggle(int port)
+{
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", port);
+    for (int i = 0; i < 60; i++) {
+        usleep(100000);
+        body b = {NULL, 0};
+        CURL *e = curl_easy_init();
+        curl_easy_setopt(e, CURLOPT_URL, url);
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, body_add);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
+        curl_easy_setopt(e, CURLOPT_TIMEOUT, 2L);
+        const char *key = "goose_requests_total{method=\"GET\",name=\"/\"} ";
+        const char *hit = curl_easy_perform(e) == CURLE_OK && b.data &&
+                                  strstr(b.data, "goose_phase{phase=\"maintain\"} 1")
+                              ? strstr(b.data, key) : NULL;
+        long long n = hit ? atoll(hit + strlen(key)) : -1;
+        curl_easy_cleanup(e);
+        free(b.data);
+        if (n > 0)
+            return n;
+    }
+    return -1;
+}
+
 TEST(three_workers_exact_totals)
 {
     setup();
-    char port[8], report[256];
+    char port[8], report[256], metrics[8];
     snprintf(port, sizeof port, "%d", free_port());
+    snprintf(metrics, sizeof metrics, "%d", free_port());
     snprintf(report, sizeof report, "%s/report.json", dir);
     pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "3", PORT_ARGS(port),
                     "--host", tgt.url, "-u", "30", "-r", "60", "-t", "2s",
-                    "--no-reset-metrics", "--report-file", report, NULL);
+                    "--no-reset-metrics", "--report-file", report, "--metrics-listen", metrics,
+                    NULL);
     pid_t w[3];
     for (int i = 0; i < 3; i++) {
         char name[24];
         snprintf(name, sizeof name, "worker%d", i);
         w[i] = spawn(name, NULL, "--worker", "--manager-port", port, NULL);
     }
+    long long live = scrape_gaggle(atoi(metrics));
+    ASSERT_GT(live, 0);
     ASSERT_EQ(wait_exit(m, 30), 0);
     for (int i = 0; i < 3; i++)
         ASSERT_EQ(wait_exit(w[i], 10), 0);
@@ -28,6 +59,7 @@ TEST(three_workers_exact_totals)
     ASSERT_EQ(report_total(r), target_total(stats));
     ASSERT_EQ(jint(json_object_get(r, "totals"), "count"), target_total(stats));
     ASSERT_EQ(workers_sum(r, NULL), target_total(stats));
+    ASSERT_LE(live, jint(report_request(r, "GET", "/"), "count"));
     ASSERT_EQ(workers_sum(r, "done"), 3);
     ASSERT_GT(target_total(stats), 100);
     /* the scenario split is the standalone one for 30 users */
