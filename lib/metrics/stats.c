@@ -177,25 +177,29 @@ goose_req_stat *goose__stats_request(goose_stats *s, const char *method,
     return r;
 }
 
-int goose__stats_add_status(goose_req_stat *r, int status, uint64_t n)
+int goose__status_add(goose_status_count **v, size_t *n, int status, uint64_t count)
 {
     size_t i = 0;
-    while (i < r->nstatuses && r->statuses[i].status < status)
+    while (i < *n && (*v)[i].status < status)
         i++;
-    if (i < r->nstatuses && r->statuses[i].status == status) {
-        r->statuses[i].count += n;
+    if (i < *n && (*v)[i].status == status) {
+        (*v)[i].count += count;
         return 0;
     }
-    goose_status_count *p =
-        realloc(r->statuses, (r->nstatuses + 1) * sizeof *p);
+    goose_status_count *p = realloc(*v, (*n + 1) * sizeof *p);
     if (!p)
         return -1;
-    memmove(p + i + 1, p + i, (r->nstatuses - i) * sizeof *p);
+    memmove(p + i + 1, p + i, (*n - i) * sizeof *p);
     p[i].status = status;
-    p[i].count = n;
-    r->statuses = p;
-    r->nstatuses++;
+    p[i].count = count;
+    *v = p;
+    (*n)++;
     return 0;
+}
+
+int goose__stats_add_status(goose_req_stat *r, int status, uint64_t n)
+{
+    return goose__status_add(&r->statuses, &r->nstatuses, status, n);
 }
 
 int goose__stats_add_error(goose_stats *s, const char *method, const char *name,

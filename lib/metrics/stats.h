@@ -77,6 +77,8 @@ int goose__stats_record_bytes(goose_stats *s, const char *method, const char *na
 void goose__stats_record_tx(goose_stats *s, size_t tx, int success,
                             uint64_t elapsed_us);
 
+/* Adds count to status in v, kept sorted by status (n entries). */
+int goose__status_add(goose_status_count **v, size_t *n, int status, uint64_t count);
 int goose__stats_add_status(goose_req_stat *r, int status, uint64_t n);
 int goose__stats_add_error(goose_stats *s, const char *method, const char *name,
                            const char *error, uint64_t n);

@@ -410,28 +410,6 @@ static const column STATUS_COLS[] = {
     {"Name", 1, NAME_MAX_COLS}, {"Status codes", 1, 0},
 };
 
-/* Keeps v sorted by status, like goose_req_stat.statuses. */
-static int add_code(goose_status_count **v, size_t *n, int status,
-                    uint64_t count)
-{
-    size_t i = 0;
-    while (i < *n && (*v)[i].status < status)
-        i++;
-    if (i < *n && (*v)[i].status == status) {
-        (*v)[i].count += count;
-        return 0;
-    }
-    goose_status_count *p = realloc(*v, (*n + 1) * sizeof *p);
-    if (!p)
-        return -1;
-    memmove(p + i + 1, p + i, (*n - i) * sizeof *p);
-    p[i].status = status;
-    p[i].count = count;
-    *v = p;
-    (*n)++;
-    return 0;
-}
-
 /* "200: 50, 404: 3"; requests that got no status at all (transport
  * errors) are counted too, so the row adds up to # reqs. */
 static void status_row(table *t, const char *method, const char *name,
@@ -473,7 +451,7 @@ static int section_status(goose_buf *b, const goose_results *r)
                    goose__req_count(q));
         count += goose__req_count(q);
         for (size_t j = 0; j < q->nstatuses; j++)
-            if (add_code(&all, &nall, q->statuses[j].status,
+            if (goose__status_add(&all, &nall, q->statuses[j].status,
                          q->statuses[j].count) < 0)
                 t.oom = 1;
     }

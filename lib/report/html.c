@@ -265,27 +265,6 @@ static void section_requests(out *o, const goose_results *r, goose_hist *all)
     put(o, "</tfoot></table></div>\n</section>\n");
 }
 
-/* Keeps v sorted by status, like goose_req_stat.statuses. */
-static int add_code(goose_status_count **v, size_t *n, int status, uint64_t count)
-{
-    size_t i = 0;
-    while (i < *n && (*v)[i].status < status)
-        i++;
-    if (i < *n && (*v)[i].status == status) {
-        (*v)[i].count += count;
-        return 0;
-    }
-    goose_status_count *p = realloc(*v, (*n + 1) * sizeof *p);
-    if (!p)
-        return -1;
-    memmove(p + i + 1, p + i, (*n - i) * sizeof *p);
-    p[i].status = status;
-    p[i].count = count;
-    *v = p;
-    (*n)++;
-    return 0;
-}
-
 /* Requests that got no status at all (transport errors) are counted too,
  * so the row adds up to # reqs. */
 static void status_row(out *o, const char *method, const char *name,
@@ -322,7 +301,8 @@ static void section_status(out *o, const goose_results *r)
         status_row(o, q->method, q->name, q->statuses, q->nstatuses, goose__req_count(q));
         count += goose__req_count(q);
         for (size_t j = 0; j < q->nstatuses; j++)
-            if (add_code(&all, &nall, q->statuses[j].status, q->statuses[j].count) < 0)
+            if (goose__status_add(&all, &nall, q->statuses[j].status,
+                                  q->statuses[j].count) < 0)
                 o->oom = 1;
     }
     put(o, "</tbody><tfoot>");
