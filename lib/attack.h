@@ -259,6 +259,9 @@ void goose__plan_free(goose_plan *plan);
 int goose__run_begin(goose_attack *a, int clear_stop);
 void goose__run_end(goose_attack *a);
 
+/* hash.c: SHA-256 (hex) over what shapes the test: the registry. */
+int goose__test_hash(const goose_attack *a, char out[65]);
+
 /* setup.c: options and registry -> engine configuration, plan, results. */
 int goose__run_setup(goose_attack *a, goose_run_config *cfg, goose_plan *plan);
 /* Closes the logs (GOOSE_EIO if one could not be written) and frees. */

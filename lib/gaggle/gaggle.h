@@ -53,7 +53,6 @@ void goose__peer_finish(gaggle_peer *p);
 void goose__peer_close(gaggle_peer *p, const char *why);
 void goose__peer_free(gaggle_peer *p);
 
-int goose__gaggle_hash(const goose_attack *a, char out[65]);
 
 /* auth.c: the pre-shared key and the mutual challenge-response. */
 #define GAGGLE_NONCE 32

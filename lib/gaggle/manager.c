@@ -621,7 +621,7 @@ static int prepare(manager *m)
     m->tls = goose__tls_context(m->a, 1, &rc);
     if (rc != GOOSE_OK)
         return rc;
-    if (goose__gaggle_hash(m->a, m->hash) < 0)
+    if (goose__test_hash(m->a, m->hash) < 0)
         return goose__fail(m->a, GOOSE_ESYS, "cannot compute the load-test hash");
     rc = goose__run_setup(m->a, &m->cfg, &m->plan);
     if (rc != GOOSE_OK)

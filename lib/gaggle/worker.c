@@ -380,7 +380,7 @@ static int prepare(worker *w)
     if (w->a->nscenarios == 0)
         return goose__fail(w->a, GOOSE_ECONFIG, "no scenarios: register at least one "
                            "with goose_attack_add_scenario()");
-    if (goose__gaggle_hash(w->a, w->hash) < 0)
+    if (goose__test_hash(w->a, w->hash) < 0)
         return goose__fail(w->a, GOOSE_ESYS, "cannot compute the load-test hash");
     rc = goose__gaggle_load_key(w->a, &w->key);
     if (rc != GOOSE_OK)

@@ -4,7 +4,6 @@
 #include "attack.h"
 /* The load-test hash is the Gaggle's (Workers are checked against it);
  * the report only shows it. */
-#include "gaggle/gaggle.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -1224,7 +1223,7 @@ char *goose__report_html(const goose_attack *a)
         return NULL;
     const goose_results *r = &a->results;
     char hash[65] = "-";
-    if (goose__gaggle_hash(a, hash) < 0)
+    if (goose__test_hash(a, hash) < 0)
         strcpy(hash, "-");
     /* ~18 KB each: kept off the stack of whatever thread reports */
     goose_hist *all = malloc(sizeof *all);

@@ -2,7 +2,7 @@
  * weights, wait times and hosts, task sets, transactions with their
  * weights, sequences and on_start/on_stop), never over addresses, so two
  * builds of the same source agree and any change to the test disagrees. */
-#include "gaggle/gaggle.h"
+#include "attack.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -50,7 +50,7 @@ static void feed_scenario(EVP_MD_CTX *md, const goose_scenario *s)
     }
 }
 
-int goose__gaggle_hash(const goose_attack *a, char out[65])
+int goose__test_hash(const goose_attack *a, char out[65])
 {
     unsigned char digest[32];
     unsigned int len = 0;
