@@ -2,6 +2,7 @@
  * report) and the compact table printed while a test runs.  Only builds
  * strings; the caller decides where they go (the library never prints). */
 #include "attack.h"
+#include "report/format.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -224,60 +225,6 @@ static int table_emit(table *t, goose_buf *b)
 
 /* ---- numbers ---- */
 
-typedef struct numstr {
-    char s[48];
-} numstr;
-
-/* Integer ms from 10 ms up; below, two decimals so fast pages show. */
-static numstr fmt_ms(double us)
-{
-    numstr n;
-    double ms = us / 1000.0;
-    snprintf(n.s, sizeof n.s, ms >= 10.0 ? "%.0f" : "%.2f", ms);
-    return n;
-}
-
-static numstr fmt_rate(uint64_t count, double seconds)
-{
-    numstr n;
-    snprintf(n.s, sizeof n.s, "%.2f",
-             seconds > 0 ? (double)count / seconds : 0.0);
-    return n;
-}
-
-/* "3 (1.2%)": one decimal, none when it is a whole number. */
-static numstr fmt_fails(uint64_t fail, uint64_t count)
-{
-    numstr n;
-    double pct = count ? 100.0 * (double)fail / (double)count : 0.0;
-    char p[32];
-    snprintf(p, sizeof p, "%.1f", pct);
-    size_t len = strlen(p);
-    if (len > 2 && strcmp(p + len - 2, ".0") == 0)
-        p[len - 2] = '\0';
-    snprintf(n.s, sizeof n.s, "%llu (%s%%)", (unsigned long long)fail, p);
-    return n;
-}
-
-/* Seconds as "12.3s", "4m05s" or "1h02m03s". */
-static numstr fmt_secs(double s)
-{
-    numstr n;
-    if (s < 0)
-        s = 0;
-    if (s < 60) {
-        snprintf(n.s, sizeof n.s, "%.1fs", s);
-        return n;
-    }
-    unsigned long long t = (unsigned long long)(s + 0.5);
-    if (t < 3600)
-        snprintf(n.s, sizeof n.s, "%llum%02llus", t / 60, t % 60);
-    else
-        snprintf(n.s, sizeof n.s, "%lluh%02llum%02llus", t / 3600,
-                 t / 60 % 60, t % 60);
-    return n;
-}
-
 static uint64_t hist_min(const goose_hist *h)
 {
     return h->count ? h->min : 0;
@@ -327,9 +274,9 @@ static void count_row(table *t, const char *method, const char *name,
     else
         table_cellf(t, "%s", name);
     table_cellf(t, "%llu", ull(count));
-    table_cellf(t, "%s", fmt_fails(fail, count).s);
-    table_cellf(t, "%s", fmt_rate(count, secs).s);
-    table_cellf(t, "%s", fmt_rate(fail, secs).s);
+    table_cellf(t, "%s", goose__fmt_fails(fail, count).s);
+    table_cellf(t, "%s", goose__fmt_rate(count, secs).s);
+    table_cellf(t, "%s", goose__fmt_rate(fail, secs).s);
 }
 
 static const column TIME_COLS[] = {
@@ -344,10 +291,10 @@ static void time_row(table *t, const char *method, const char *name,
         table_cellf(t, "%s %s", method, name);
     else
         table_cellf(t, "%s", name);
-    table_cellf(t, "%s", fmt_ms(goose__hist_mean(h)).s);
-    table_cellf(t, "%s", fmt_ms((double)hist_min(h)).s);
-    table_cellf(t, "%s", fmt_ms((double)h->max).s);
-    table_cellf(t, "%s", fmt_ms(pct_us(h, 0.5)).s);
+    table_cellf(t, "%s", goose__fmt_ms(goose__hist_mean(h)).s);
+    table_cellf(t, "%s", goose__fmt_ms((double)hist_min(h)).s);
+    table_cellf(t, "%s", goose__fmt_ms((double)h->max).s);
+    table_cellf(t, "%s", goose__fmt_ms(pct_us(h, 0.5)).s);
 }
 
 static const column PCT_COLS[] = {
@@ -364,7 +311,7 @@ static void pct_row(table *t, const char *method, const char *name,
     else
         table_cellf(t, "%s", name);
     for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++)
-        table_cellf(t, "%s", fmt_ms(pct_us(h, qs[i])).s);
+        table_cellf(t, "%s", goose__fmt_ms(pct_us(h, qs[i])).s);
 }
 
 #define NCOLS(cols) (sizeof(cols) / sizeof((cols)[0]))
@@ -478,11 +425,11 @@ static void tx_row(table *t, const char *scenario, const char *name,
     else
         table_cellf(t, "%s", name);
     table_cellf(t, "%llu", ull(success + fail));
-    table_cellf(t, "%s", fmt_fails(fail, success + fail).s);
-    table_cellf(t, "%s", fmt_ms(goose__hist_mean(h)).s);
-    table_cellf(t, "%s", fmt_ms((double)hist_min(h)).s);
-    table_cellf(t, "%s", fmt_ms((double)h->max).s);
-    table_cellf(t, "%s", fmt_ms(pct_us(h, 0.5)).s);
+    table_cellf(t, "%s", goose__fmt_fails(fail, success + fail).s);
+    table_cellf(t, "%s", goose__fmt_ms(goose__hist_mean(h)).s);
+    table_cellf(t, "%s", goose__fmt_ms((double)hist_min(h)).s);
+    table_cellf(t, "%s", goose__fmt_ms((double)h->max).s);
+    table_cellf(t, "%s", goose__fmt_ms(pct_us(h, 0.5)).s);
 }
 
 /* Every transaction is listed, including those never run. */
@@ -678,9 +625,9 @@ static int phases_table(goose_buf *b, const goose_results *r)
     for (size_t i = 0; i < n; i++) {
         const goose_phase *p = &r->phases[i];
         table_cellf(&t, "%s", p->name ? p->name : "?");
-        table_cellf(&t, "%s", fmt_secs(p->start_s).s);
-        table_cellf(&t, "%s", fmt_secs(p->end_s).s);
-        table_cellf(&t, "%s", fmt_secs(p->end_s - p->start_s).s);
+        table_cellf(&t, "%s", goose__fmt_secs(p->start_s).s);
+        table_cellf(&t, "%s", goose__fmt_secs(p->end_s).s);
+        table_cellf(&t, "%s", goose__fmt_secs(p->end_s - p->start_s).s);
         if (p->users_from == p->users_to)
             table_cellf(&t, "%zu", p->users_to);
         else
@@ -715,8 +662,8 @@ static int section_overview(goose_buf *b, const goose_results *r)
     rc |= goose__buf_printf(b, "%sStarted:       %s\n", r->nphases ? "\n" : "",
                             r->started[0] ? r->started : "-");
     rc |= goose__buf_printf(b, "Duration:      %s measured, %s in all\n",
-                            fmt_secs(r->duration_s).s,
-                            fmt_secs(r->elapsed_s).s);
+                            goose__fmt_secs(r->duration_s).s,
+                            goose__fmt_secs(r->elapsed_s).s);
     rc |= goose__buf_printf(b, "Users:         %zu\n", r->users);
     if (r->manager)
         rc |= goose__buf_printf(b, "Workers:       %zu (a Gaggle Manager's report; %s, %s)\n",
@@ -728,7 +675,7 @@ static int section_overview(goose_buf *b, const goose_results *r)
         rc |= goose__buf_printf(b, "Threads:       %zu\n", r->threads);
     if (r->metrics_reset)
         rc |= goose__buf_printf(b, "Metrics reset: yes, after hatching, at "
-                                "%s\n", fmt_secs(r->reset_at_s).s);
+                                "%s\n", goose__fmt_secs(r->reset_at_s).s);
     else
         rc |= goose__buf_adds(b, "Metrics reset: no\n");
     rc |= hosts_line(b, r);
@@ -782,10 +729,10 @@ static void running_row(table *t, const char *method, const char *name,
     else
         table_cellf(t, "%s", name);
     table_cellf(t, "%llu", ull(count));
-    table_cellf(t, "%s", fmt_fails(fail, count).s);
-    table_cellf(t, "%s", fmt_rate(count, elapsed_s).s);
-    table_cellf(t, "%s", fmt_ms(goose__hist_mean(h)).s);
-    table_cellf(t, "%s", fmt_ms(pct_us(h, 0.95)).s);
+    table_cellf(t, "%s", goose__fmt_fails(fail, count).s);
+    table_cellf(t, "%s", goose__fmt_rate(count, elapsed_s).s);
+    table_cellf(t, "%s", goose__fmt_ms(goose__hist_mean(h)).s);
+    table_cellf(t, "%s", goose__fmt_ms(pct_us(h, 0.95)).s);
 }
 
 char *goose__report_running(const goose_attack *a, const goose_stats *s,

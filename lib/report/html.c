@@ -2,6 +2,7 @@
  * Inline CSS, charts drawn here as inline SVG from the per-second series,
  * no script and nothing fetched.  Every string from the run is escaped. */
 #include "attack.h"
+#include "report/format.h"
 /* The load-test hash is the Gaggle's (Workers are checked against it);
  * the report only shows it. */
 
@@ -103,62 +104,10 @@ static void esc_key(out *o, const char *method, const char *name)
 
 /* ---- numbers ---- */
 
-typedef struct numstr {
-    char s[48];
-} numstr;
-
-/* Integer ms from 10 ms up; below, two decimals so fast pages show. */
-static numstr fmt_ms(double us)
-{
-    numstr n;
-    double ms = us / 1000.0;
-    snprintf(n.s, sizeof n.s, ms >= 10.0 ? "%.0f" : "%.2f", ms);
-    return n;
-}
-
-static numstr fmt_rate(uint64_t count, double seconds)
-{
-    numstr n;
-    snprintf(n.s, sizeof n.s, "%.2f", seconds > 0 ? (double)count / seconds : 0.0);
-    return n;
-}
-
-/* "3 (1.2%)"; the share has no decimals when it is a whole number. */
-static numstr fmt_fails(uint64_t fail, uint64_t count)
-{
-    numstr n;
-    double pct = count ? 100.0 * (double)fail / (double)count : 0.0;
-    char p[32];
-    snprintf(p, sizeof p, "%.1f", pct);
-    size_t len = strlen(p);
-    if (len > 2 && strcmp(p + len - 2, ".0") == 0)
-        p[len - 2] = '\0';
-    snprintf(n.s, sizeof n.s, "%llu (%s%%)", (unsigned long long)fail, p);
-    return n;
-}
-
-/* Seconds as "12.3s", "4m05s" or "1h02m03s". */
-static numstr fmt_secs(double s)
-{
-    numstr n;
-    if (!(s > 0))
-        s = 0;
-    if (s < 60) {
-        snprintf(n.s, sizeof n.s, "%.1fs", s);
-        return n;
-    }
-    unsigned long long t = (unsigned long long)(s + 0.5);
-    if (t < 3600)
-        snprintf(n.s, sizeof n.s, "%llum%02llus", t / 60, t % 60);
-    else
-        snprintf(n.s, sizeof n.s, "%lluh%02llum%02llus", t / 3600, t / 60 % 60, t % 60);
-    return n;
-}
-
 /* An axis label: whole seconds as "45s", "3m", "2m30s", "1h", "1h30m". */
-static numstr fmt_tick(unsigned long long t)
+static goose_numstr fmt_tick(unsigned long long t)
 {
-    numstr n;
+    goose_numstr n;
     if (t < 60)
         snprintf(n.s, sizeof n.s, "%llus", t);
     else if (t < 3600)
@@ -169,18 +118,18 @@ static numstr fmt_tick(unsigned long long t)
 }
 
 /* A moment of the run: "12s", "2m30s", or "3.2s" between whole seconds. */
-static numstr fmt_at(double t)
+static goose_numstr fmt_at(double t)
 {
     double whole = floor(t + 0.5);
     if (fabs(t - whole) < 0.05)
         return fmt_tick((unsigned long long)whole);
-    return fmt_secs(t);
+    return goose__fmt_secs(t);
 }
 
 /* An option's duration as it would be written: "30s", "1h30m", "250ms". */
-static numstr fmt_duration(uint64_t us)
+static goose_numstr fmt_duration(uint64_t us)
 {
-    numstr n;
+    goose_numstr n;
     unsigned long long s = us / 1000000;
     if (us % 1000000 || !s) {
         snprintf(n.s, sizeof n.s, us % 1000 ? "%lluus" : "%llums",
@@ -222,12 +171,12 @@ static void table_close(out *o)
 
 static void times_cells(out *o, const goose_hist *h)
 {
-    putf(o, "<td>%s</td>", fmt_ms(goose__hist_mean(h)).s);
-    putf(o, "<td>%s</td>", fmt_ms((double)(h->count ? h->min : 0)).s);
-    putf(o, "<td>%s</td>", fmt_ms((double)h->max).s);
-    putf(o, "<td>%s</td>", fmt_ms((double)goose__hist_percentile(h, 0.5)).s);
-    putf(o, "<td>%s</td>", fmt_ms((double)goose__hist_percentile(h, 0.95)).s);
-    putf(o, "<td>%s</td>", fmt_ms((double)goose__hist_percentile(h, 0.99)).s);
+    putf(o, "<td>%s</td>", goose__fmt_ms(goose__hist_mean(h)).s);
+    putf(o, "<td>%s</td>", goose__fmt_ms((double)(h->count ? h->min : 0)).s);
+    putf(o, "<td>%s</td>", goose__fmt_ms((double)h->max).s);
+    putf(o, "<td>%s</td>", goose__fmt_ms((double)goose__hist_percentile(h, 0.5)).s);
+    putf(o, "<td>%s</td>", goose__fmt_ms((double)goose__hist_percentile(h, 0.95)).s);
+    putf(o, "<td>%s</td>", goose__fmt_ms((double)goose__hist_percentile(h, 0.99)).s);
 }
 
 static void request_row(out *o, const char *method, const char *name, uint64_t success,
@@ -237,7 +186,7 @@ static void request_row(out *o, const char *method, const char *name, uint64_t s
     put(o, "<tr><td class=\"name\">");
     esc_key(o, method, name);
     putf(o, "</td><td>%llu</td><td%s>%s</td><td>%s</td>", ull(count),
-         fail ? " class=\"bad\"" : "", fmt_fails(fail, count).s, fmt_rate(count, secs).s);
+         fail ? " class=\"bad\"" : "", goose__fmt_fails(fail, count).s, goose__fmt_rate(count, secs).s);
     times_cells(o, h);
     put(o, "</tr>\n");
 }
@@ -320,7 +269,7 @@ static void tx_row(out *o, const char *scenario, const char *name, uint64_t succ
     }
     esc(o, name ? name : "?");
     putf(o, "</td><td>%llu</td><td%s>%s</td>", ull(success + fail),
-         fail ? " class=\"bad\"" : "", fmt_fails(fail, success + fail).s);
+         fail ? " class=\"bad\"" : "", goose__fmt_fails(fail, success + fail).s);
     times_cells(o, h);
     put(o, "</tr>\n");
 }
@@ -513,8 +462,8 @@ static void section_overview(out *o, const goose_results *r, const char *hash)
             const goose_phase *p = &r->phases[i];
             put(o, "<tr><td class=\"name\">");
             esc(o, p->name ? p->name : "?");
-            putf(o, "</td><td>%s</td><td>%s</td><td>%s</td>", fmt_secs(p->start_s).s,
-                 fmt_secs(p->end_s).s, fmt_secs(p->end_s - p->start_s).s);
+            putf(o, "</td><td>%s</td><td>%s</td><td>%s</td>", goose__fmt_secs(p->start_s).s,
+                 goose__fmt_secs(p->end_s).s, goose__fmt_secs(p->end_s - p->start_s).s);
             if (p->users_from == p->users_to)
                 putf(o, "<td>%zu</td></tr>\n", p->users_to);
             else
@@ -526,7 +475,7 @@ static void section_overview(out *o, const goose_results *r, const char *hash)
     kv(o, "Started");
     esc(o, r->started[0] ? r->started : "-");
     kv(o, "Duration");
-    putf(o, "%s measured, %s in all", fmt_secs(r->duration_s).s, fmt_secs(r->elapsed_s).s);
+    putf(o, "%s measured, %s in all", goose__fmt_secs(r->duration_s).s, goose__fmt_secs(r->elapsed_s).s);
     kv(o, "Users");
     putf(o, "%zu", r->users);
     if (r->manager) {
@@ -541,7 +490,7 @@ static void section_overview(out *o, const goose_results *r, const char *hash)
     }
     kv(o, "Metrics reset");
     if (r->metrics_reset)
-        putf(o, "yes, once every user had started, at %s", fmt_secs(r->reset_at_s).s);
+        putf(o, "yes, once every user had started, at %s", goose__fmt_secs(r->reset_at_s).s);
     else
         put(o, "no");
     kv(o, "Target hosts");
@@ -847,7 +796,7 @@ static void phase_bands(out *o, const frame *f, const goose_results *r)
                 "<title>",
              phase_class(p->name), a, MT, b - a, CH - MT - MB);
         esc(o, p->name);
-        putf(o, ": %s to %s, ", fmt_secs(p->start_s).s, fmt_secs(p->end_s).s);
+        putf(o, ": %s to %s, ", goose__fmt_secs(p->start_s).s, goose__fmt_secs(p->end_s).s);
         if (p->users_from == p->users_to)
             putf(o, "%zu users", p->users_to);
         else
@@ -949,12 +898,12 @@ static void draw_chart(out *o, const frame *f, const chart *c, const goose_resul
         char text[160];
         if (p->users_from == p->users_to)
             snprintf(text, sizeof text, "%s (%s to %s, %zu users)",
-                     p->name ? p->name : "?", fmt_secs(p->start_s).s,
-                     fmt_secs(p->end_s).s, p->users_to);
+                     p->name ? p->name : "?", goose__fmt_secs(p->start_s).s,
+                     goose__fmt_secs(p->end_s).s, p->users_to);
         else
             snprintf(text, sizeof text, "%s (%s to %s, %zu to %zu users)",
-                     p->name ? p->name : "?", fmt_secs(p->start_s).s,
-                     fmt_secs(p->end_s).s, p->users_from, p->users_to);
+                     p->name ? p->name : "?", goose__fmt_secs(p->start_s).s,
+                     goose__fmt_secs(p->end_s).s, p->users_from, p->users_to);
         legend_item(o, NULL, phase_class(p->name), NULL, text);
     }
     put(o, "</ul>\n");
@@ -1029,7 +978,7 @@ static void section_charts(out *o, const goose_results *r)
     f.m = (s->n + f.bucket - 1) / f.bucket;
     if (f.bucket > 1)
         putf(o, "<p class=\"note\">A run of %s: each point stands for %zu seconds.</p>\n",
-             fmt_secs((double)s->n).s, f.bucket);
+             goose__fmt_secs((double)s->n).s, f.bucket);
     put(o, "<div class=\"charts\">\n");
     /* the last point ends the run, usually part of a second after the one before */
     f.last_x = r->elapsed_s > (double)(s->n - 1) ? r->elapsed_s : (double)s->n;
@@ -1206,14 +1155,14 @@ static void tiles(out *o, const goose_results *r, const goose_hist *all)
          fail ? " class=\"bad\"" : "", ull(fail),
          count ? 100.0 * (double)fail / (double)count : 0.0);
     putf(o, "<div class=\"tile\"><span>Requests/s</span><b>%s</b></div>",
-         fmt_rate(count, r->duration_s).s);
+         goose__fmt_rate(count, r->duration_s).s);
     putf(o, "<div class=\"tile\"><span>Median</span><b>%s ms</b></div>",
-         fmt_ms((double)goose__hist_percentile(all, 0.5)).s);
+         goose__fmt_ms((double)goose__hist_percentile(all, 0.5)).s);
     putf(o, "<div class=\"tile\"><span>p95</span><b>%s ms</b></div>",
-         fmt_ms((double)goose__hist_percentile(all, 0.95)).s);
+         goose__fmt_ms((double)goose__hist_percentile(all, 0.95)).s);
     putf(o, "<div class=\"tile\"><span>Users</span><b>%zu</b></div>", r->users);
     putf(o, "<div class=\"tile\"><span>Measured</span><b>%s</b></div>",
-         fmt_secs(r->duration_s).s);
+         goose__fmt_secs(r->duration_s).s);
     put(o, "</div>\n");
 }
 
@@ -1255,8 +1204,8 @@ char *goose__report_html(const goose_attack *a)
         put(&o, " &middot; started ");
         esc(&o, r->started);
     }
-    putf(&o, " &middot; %s measured, %s in all &middot; hosts: ", fmt_secs(r->duration_s).s,
-         fmt_secs(r->elapsed_s).s);
+    putf(&o, " &middot; %s measured, %s in all &middot; hosts: ", goose__fmt_secs(r->duration_s).s,
+         goose__fmt_secs(r->elapsed_s).s);
     hosts(&o, r);
     putf(&o, "<br>load-test hash <code class=\"hash\">%s</code></div>\n", hash);
     if (!r->valid)

@@ -1,0 +1,53 @@
+/* Numbers as the console and HTML reports print them. */
+#include "report/format.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Integer ms from 10 ms up; below, two decimals so fast pages show. */
+goose_numstr goose__fmt_ms(double us)
+{
+    goose_numstr n;
+    double ms = us / 1000.0;
+    snprintf(n.s, sizeof n.s, ms >= 10.0 ? "%.0f" : "%.2f", ms);
+    return n;
+}
+
+goose_numstr goose__fmt_rate(uint64_t count, double seconds)
+{
+    goose_numstr n;
+    snprintf(n.s, sizeof n.s, "%.2f", seconds > 0 ? (double)count / seconds : 0.0);
+    return n;
+}
+
+/* "3 (1.2%)"; the share has no decimals when it is a whole number. */
+goose_numstr goose__fmt_fails(uint64_t fail, uint64_t count)
+{
+    goose_numstr n;
+    double pct = count ? 100.0 * (double)fail / (double)count : 0.0;
+    char p[32];
+    snprintf(p, sizeof p, "%.1f", pct);
+    size_t len = strlen(p);
+    if (len > 2 && strcmp(p + len - 2, ".0") == 0)
+        p[len - 2] = '\0';
+    snprintf(n.s, sizeof n.s, "%llu (%s%%)", (unsigned long long)fail, p);
+    return n;
+}
+
+/* Seconds as "12.3s", "4m05s" or "1h02m03s". */
+goose_numstr goose__fmt_secs(double s)
+{
+    goose_numstr n;
+    if (!(s > 0))
+        s = 0;
+    if (s < 60) {
+        snprintf(n.s, sizeof n.s, "%.1fs", s);
+        return n;
+    }
+    unsigned long long t = (unsigned long long)(s + 0.5);
+    if (t < 3600)
+        snprintf(n.s, sizeof n.s, "%llum%02llus", t / 60, t % 60);
+    else
+        snprintf(n.s, sizeof n.s, "%lluh%02llum%02llus", t / 3600, t / 60 % 60, t % 60);
+    return n;
+}

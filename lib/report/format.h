@@ -1,0 +1,20 @@
+/* Numbers as the console and HTML reports print them: short strings
+ * returned by value. */
+#ifndef GOOSE_REPORT_FORMAT_H
+#define GOOSE_REPORT_FORMAT_H
+
+#include <stdint.h>
+
+typedef struct goose_numstr {
+    char s[48];
+} goose_numstr;
+
+/* Integer ms from 10 ms up; below, two decimals so fast pages show. */
+goose_numstr goose__fmt_ms(double us);
+goose_numstr goose__fmt_rate(uint64_t count, double seconds);
+/* "3 (1.2%)"; the share has no decimals when it is a whole number. */
+goose_numstr goose__fmt_fails(uint64_t fail, uint64_t count);
+/* Seconds as "12.3s", "4m05s" or "1h02m03s". */
+goose_numstr goose__fmt_secs(double s);
+
+#endif
