@@ -399,7 +399,7 @@ static int section_status(goose_buf *b, const goose_results *r)
         count += goose__req_count(q);
         for (size_t j = 0; j < q->nstatuses; j++)
             if (goose__status_add(&all, &nall, q->statuses[j].status,
-                         q->statuses[j].count) < 0)
+                                  q->statuses[j].count) < 0)
                 t.oom = 1;
     }
     table_totals_next(&t);
