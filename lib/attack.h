@@ -82,6 +82,10 @@ typedef struct goose_options {
     size_t nresolve;
     char *log_paths[3];     /* --request-log, --transaction-log, --error-log */
     int log_formats[3];     /* GOOSE_FORMAT_* */
+    char *test_plan;        /* "users,duration;..." (--test-plan) */
+    double throttle_rps;    /* --throttle-requests; 0: none */
+    double arrival_rate;    /* --arrival-rate; 0: closed model */
+    char *arrival_plan;     /* --arrival-plan */
     char **local_addrs;     /* users take them in turn (--local-address) */
     size_t nlocal_addrs;
     int help;
@@ -125,6 +129,11 @@ const goose_option_info *goose__option_find_short(char c);
 const goose_option_info *goose__option_list(size_t *n);
 int goose__parse_duration_us(const char *s, uint64_t *out);
 int goose__option_given(const goose_options *o, const char *name);
+
+/* loadplan.c: "level,duration;..." (whole: levels are users).  A one-line
+ * message naming the bad step on error; out may be NULL to only check. */
+int goose__loadplan_parse(const char *flag, const char *spec, int whole, double max,
+                          goose_shape *out, char *err, size_t errlen);
 
 /* ---- results of a run ---- */
 
@@ -178,7 +187,7 @@ typedef struct goose_results {
     double reset_at_s;
     goose_stats totals;
     goose_series series;
-    goose_phase phases[3];
+    goose_phase *phases;     /* increase/maintain/decrease, in order */
     size_t nphases;
     goose_tx_info *txs;
     size_t ntxs;
@@ -285,6 +294,10 @@ typedef struct goose_collector {
     uint64_t maintain_from_us;
     uint64_t stop_at_us;      /* 0: not known yet, or no run time */
     uint64_t decrease_from_us;
+    int shaped;               /* users follow `shape` (a test plan or a
+                                 controller's change), not one ramp */
+    int stop_at_shape_end;    /* a test plan: the run ends with it */
+    goose_shape shape;
     uint64_t requests;        /* so far, for the progress line */
     uint64_t failures;
     struct goose_metrics_server *metrics; /* --metrics-listen, or NULL */
@@ -300,6 +313,8 @@ void goose__collector_tick(goose_collector *c, uint64_t now, size_t active);
 void goose__collector_totals(goose_collector *c);
 void goose__collector_running(goose_collector *c, uint64_t now, size_t active);
 void goose__collector_maintain(goose_collector *c, uint64_t now);
+/* The users follow `shape` from now on (times since the start). */
+int goose__collector_reshape(goose_collector *c, const goose_shape *shape);
 int goose__collector_stop_due(goose_collector *c, uint64_t now);
 void goose__collector_finish(goose_collector *c, uint64_t end, size_t launched);
 

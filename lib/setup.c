@@ -71,6 +71,49 @@ static size_t online_cpus(void)
     return n > 0 ? (size_t)n : 1;
 }
 
+/* Options a test plan replaces: it says how many users run when. */
+static const char *const PLAN_CONFLICTS[] = {"users", "hatch-rate", "startup-time",
+                                             "run-time", "iterations", NULL};
+
+static int plan_users(goose_attack *a, goose_run_config *cfg)
+{
+    goose_options *o = &a->opt;
+    for (size_t i = 0; PLAN_CONFLICTS[i]; i++)
+        if (goose__option_given(o, PLAN_CONFLICTS[i]))
+            return goose__fail(a, GOOSE_ECONFIG, "--test-plan sets the users over time: "
+                               "drop --%s", PLAN_CONFLICTS[i]);
+    char err[256];
+    int rc = goose__loadplan_parse("--test-plan", o->test_plan, 1, 10000000, &cfg->shape,
+                                   err, sizeof err);
+    if (rc != GOOSE_OK)
+        return goose__fail(a, rc, "%s", err);
+    if (!o->worker) /* a Worker has its slots of the Manager's plan */
+        o->users = (size_t)goose__shape_max(&cfg->shape);
+    cfg->hatch_rate = 0;
+    return GOOSE_OK;
+}
+
+/* The users level over time: a test plan, or --users started at the hatch
+ * rate (user i at i / rate seconds) and held. */
+static int users_over_time(goose_attack *a, goose_run_config *cfg)
+{
+    goose_options *o = &a->opt;
+    goose__shape_free(&cfg->shape);
+    if (o->test_plan)
+        return plan_users(a, cfg);
+    if (!o->users)
+        o->users = online_cpus();
+    if (o->startup_us)
+        cfg->hatch_rate = (double)o->users / ((double)o->startup_us / 1e6);
+    else
+        cfg->hatch_rate = o->hatch_rate > 0 ? o->hatch_rate : 1.0;
+    size_t total = cfg->total_users ? cfg->total_users : o->users;
+    uint64_t ramp = (uint64_t)((double)total / cfg->hatch_rate * 1e6);
+    if (goose__shape_add(&cfg->shape, (double)total, ramp) < 0)
+        return goose__fail(a, GOOSE_ENOMEM, "out of memory");
+    return GOOSE_OK;
+}
+
 static int resolve_config(goose_attack *a, goose_run_config *cfg)
 {
     goose_options *o = &a->opt;
@@ -79,24 +122,22 @@ static int resolve_config(goose_attack *a, goose_run_config *cfg)
     if (o->hatch_rate > 0 && o->startup_us)
         return goose__fail(a, GOOSE_ECONFIG,
                            "give --hatch-rate or --startup-time, not both");
-    if (!o->users)
-        o->users = online_cpus();
+    int rc = users_over_time(a, cfg);
+    if (rc != GOOSE_OK)
+        return rc;
     cfg->attack = a;
     cfg->users = o->users;
     cfg->threads = o->threads ? o->threads : online_cpus();
     if (cfg->threads > cfg->users)
         cfg->threads = cfg->users;
-    if (o->startup_us)
-        cfg->hatch_rate = (double)o->users / ((double)o->startup_us / 1e6);
-    else
-        cfg->hatch_rate = o->hatch_rate > 0 ? o->hatch_rate : 1.0;
     cfg->iterations = o->iterations;
     cfg->timeout_ms = o->timeout_ms;
     cfg->stack_size = o->stack_size;
     cfg->local_addrs = o->local_addrs;
     cfg->nlocal_addrs = o->nlocal_addrs;
-    /* a test defined by its iterations counts every one of them */
-    cfg->reset_on_launch = !o->no_reset_metrics && !o->iterations;
+    /* a test defined by its iterations counts every one of them; a test
+       plan measures all of its steps */
+    cfg->reset_on_launch = !o->no_reset_metrics && !o->iterations && !o->test_plan;
     for (size_t i = 0; i < o->nresolve; i++) {
         struct curl_slist *l = curl_slist_append(cfg->resolve, o->resolve[i]);
         if (!l)
@@ -173,6 +214,7 @@ int goose__run_teardown(goose_attack *a, goose_run_config *cfg, goose_plan *plan
     }
     curl_slist_free_all(cfg->resolve);
     cfg->resolve = NULL;
+    goose__shape_free(&cfg->shape);
     goose__plan_free(plan);
     return rc;
 }

@@ -237,7 +237,7 @@ goose_response *goose__send(goose_request *req)
     goose_response *r = new_response(u, req->method, name, req);
     if (!r)
         return NULL;
-    if (u->thread->stopping && u->phase != GOOSE_PHASE_STOP) {
+    if (goose__user_stopping(u) && u->phase != GOOSE_PHASE_STOP) {
         u->stopping_tx = 1;
         return refuse(r, "the load test is stopping: request not sent");
     }

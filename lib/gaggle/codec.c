@@ -217,3 +217,58 @@ out:
     free(h);
     return rc;
 }
+
+/* A users (or rate) level over time: [[start_us, end_us, from, to], ...]. */
+void goose__pack_shape(msgpack_packer *pk, const goose_shape *s)
+{
+    msgpack_pack_array(pk, s->n);
+    for (size_t i = 0; i < s->n; i++) {
+        msgpack_pack_array(pk, 4);
+        msgpack_pack_uint64(pk, s->steps[i].start_us);
+        msgpack_pack_uint64(pk, s->steps[i].end_us);
+        msgpack_pack_double(pk, s->steps[i].from);
+        msgpack_pack_double(pk, s->steps[i].to);
+    }
+}
+
+static int number(const msgpack_object *o, double *out)
+{
+    if (o->type == MSGPACK_OBJECT_FLOAT64)
+        *out = o->via.f64;
+    else if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        *out = (double)o->via.u64;
+    else
+        return -1;
+    return *out >= 0 && *out <= GAGGLE_LEVEL_MAX ? 0 : -1; /* NaN fails too */
+}
+
+/* Steps must follow each other from time 0, each from where the last got. */
+static int unpack_step(const msgpack_object *o, const goose_shape *s, goose_step *st)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 4)
+        return -1;
+    const msgpack_object *f = o->via.array.ptr;
+    if (f[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+        f[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER || number(&f[2], &st->from) < 0 ||
+        number(&f[3], &st->to) < 0)
+        return -1;
+    st->start_us = f[0].via.u64;
+    st->end_us = f[1].via.u64;
+    return st->end_us >= st->start_us && st->start_us == goose__shape_end(s) ? 0 : -1;
+}
+
+int goose__unpack_shape(const msgpack_object *o, goose_shape *s)
+{
+    goose__shape_free(s);
+    if (!o || o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size > GAGGLE_STEPS_MAX)
+        return -1;
+    for (uint32_t i = 0; i < o->via.array.size; i++) {
+        goose_step st;
+        if (unpack_step(&o->via.array.ptr[i], s, &st) < 0 ||
+            goose__shape_add(s, st.to, st.end_us - st.start_us) < 0) {
+            goose__shape_free(s);
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -84,6 +84,8 @@ typedef struct gaggle_welcome {
     unsigned *slots;         /* user indexes in the whole test */
     unsigned *scenarios;     /* the scenario of each slot */
     size_t nslots;
+    goose_shape shape;       /* the users of the whole test over time */
+    int plan;                /* a test plan: the run ends with the shape */
 } gaggle_welcome;
 
 int goose__welcome_read(const msgpack_object *msg, size_t nscenarios, gaggle_welcome *w,

@@ -82,6 +82,10 @@ static void on_welcome(worker *w, const msgpack_object *msg)
     w->cfg.user_scenario = w->welcome.scenarios;
     w->cfg.user_index = w->welcome.slots;
     w->cfg.total_users = (size_t)w->welcome.total;
+    if (goose__shape_copy(&w->cfg.shape, &w->welcome.shape) < 0) {
+        fail(w, GOOSE_ENOMEM, "%s", "out of memory");
+        { leave(w); return; }
+    }
     w->state = S_READY;
     gaggle_out o;
     goose__out_begin(&o, "ready", 0);
@@ -109,6 +113,8 @@ static void start_engine(worker *w)
     w->maintain_at_us = now + goose__engine_start_offset(&w->cfg, w->cfg.total_users - 1);
     if (w->a->opt.run_time_us)
         w->stop_at_us = w->maintain_at_us + w->a->opt.run_time_us;
+    if (w->welcome.plan)
+        w->stop_at_us = now + goose__shape_end(&w->cfg.shape);
     gaggle_out o;
     goose__out_begin(&o, "started", 0);
     goose__peer_send(w->peer, &o);

@@ -621,8 +621,7 @@ static int phases_table(goose_buf *b, const goose_results *r)
 {
     table t;
     table_init(&t, PHASE_COLS, NCOLS(PHASE_COLS));
-    size_t n = r->nphases < 3 ? r->nphases : 3;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < r->nphases; i++) {
         const goose_phase *p = &r->phases[i];
         table_cellf(&t, "%s", p->name ? p->name : "?");
         table_cellf(&t, "%s", goose__fmt_secs(p->start_s).s);

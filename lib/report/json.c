@@ -218,7 +218,7 @@ static json_t *phases_json(const goose_results *r)
 {
     json_t *v = json_array();
     int rc = 0;
-    for (size_t i = 0; i < r->nphases && i < 3; i++) {
+    for (size_t i = 0; i < r->nphases; i++) {
         const goose_phase *p = &r->phases[i];
         json_t *o = json_object();
         int orc = json_object_set_new(o, "name", jstr(p->name));
