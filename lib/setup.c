@@ -131,6 +131,7 @@ static int resolve_config(goose_attack *a, goose_run_config *cfg)
     if (cfg->threads > cfg->users)
         cfg->threads = cfg->users;
     cfg->iterations = o->iterations;
+    cfg->throttle_rps = o->throttle_rps;
     cfg->timeout_ms = o->timeout_ms;
     cfg->stack_size = o->stack_size;
     cfg->local_addrs = o->local_addrs;

@@ -82,6 +82,8 @@ goose_engine *goose__engine_start(const goose_run_config *cfg, char *err,
         goto fail;
     }
     atomic_store(&e->shape_version, 1);
+    goose__throttle_init(&e->throttle, cfg->throttle_rps, cfg->process_index,
+                         cfg->processes);
     if (goose__http_headers_init(&e->headers) < 0) {
         snprintf(err, errlen, "out of memory");
         goto fail;

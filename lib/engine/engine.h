@@ -15,6 +15,7 @@
 
 #include "coro/coro.h"
 #include "engine/shape.h"
+#include "engine/throttle.h"
 #include "http/http.h"
 #include "metrics/stats.h"
 #include "util/buf.h"
@@ -66,6 +67,9 @@ typedef struct goose_run_config {
     char **local_addrs;
     size_t nlocal_addrs;
     int reset_on_launch;          /* drop what was measured while hatching */
+    double throttle_rps;          /* of the whole test; 0: no throttle */
+    size_t process_index;         /* a Gaggle Worker's number, from 0 */
+    size_t processes;             /* Workers in the Gaggle; 0: standalone */
     struct goose_sink *log_sinks[GOOSE_LOGFILES]; /* NULL: that log is off */
     int log_formats[GOOSE_LOGFILES];
 } goose_run_config;
@@ -107,6 +111,7 @@ typedef enum goose_user_wait {
     GOOSE_WAIT_NONE,
     GOOSE_WAIT_HTTP,   /* inside a transaction, for a response */
     GOOSE_WAIT_SLEEP,  /* inside a transaction, in goose_sleep() */
+    GOOSE_WAIT_THROTTLE, /* inside a transaction, for a request slot */
     GOOSE_WAIT_PAUSE   /* between transactions: the scenario's wait time */
 } goose_user_wait;
 
@@ -236,6 +241,7 @@ struct goose_engine {
     pthread_mutex_t lock;
     pthread_cond_t done_cond;
     size_t nfinished;
+    goose_throttle throttle;
     goose_shape shape;         /* under lock: the users over time */
     atomic_uint shape_version;
 };

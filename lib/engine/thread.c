@@ -271,7 +271,7 @@ static void begin_stop(goose_thread *t)
     evtimer_del(t->steer_timer);
     for (size_t i = 0; i < t->nusers; i++) {
         goose_user_wait w = t->users[i]->waiting;
-        if (w == GOOSE_WAIT_SLEEP || w == GOOSE_WAIT_PAUSE)
+        if (w == GOOSE_WAIT_SLEEP || w == GOOSE_WAIT_PAUSE || w == GOOSE_WAIT_THROTTLE)
             goose__user_wake(t->users[i]);
     }
     finish_if_idle(t);

@@ -18,7 +18,7 @@ static void on_user_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     goose_user *u = arg;
-    if (u->waiting == GOOSE_WAIT_SLEEP) {
+    if (u->waiting == GOOSE_WAIT_SLEEP || u->waiting == GOOSE_WAIT_THROTTLE) {
         goose__user_resume(u);
     } else if (u->waiting == GOOSE_WAIT_PAUSE) {
         u->waiting = GOOSE_WAIT_NONE;
@@ -228,7 +228,8 @@ void goose__user_retire(goose_user *u)
         return;
     u->state = GOOSE_USER_RETIRING;
     goose__thread_user_retiring(u->thread);
-    if (u->waiting == GOOSE_WAIT_SLEEP || u->waiting == GOOSE_WAIT_PAUSE)
+    if (u->waiting == GOOSE_WAIT_SLEEP || u->waiting == GOOSE_WAIT_PAUSE ||
+        u->waiting == GOOSE_WAIT_THROTTLE)
         goose__user_wake(u);
 }
 

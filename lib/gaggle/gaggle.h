@@ -81,6 +81,8 @@ void goose__out_bin(gaggle_out *o, const char *key, const void *p, size_t n);
 typedef struct gaggle_welcome {
     uint64_t index;          /* this Worker's number, from 0 */
     uint64_t total;          /* users of the whole test */
+    uint64_t workers;        /* in the Gaggle */
+    double throttle_rps;     /* of the whole Gaggle; 0: none */
     unsigned *slots;         /* user indexes in the whole test */
     unsigned *scenarios;     /* the scenario of each slot */
     size_t nslots;

@@ -75,6 +75,8 @@ int goose__welcome_read(const msgpack_object *msg, size_t nscenarios, gaggle_wel
     memset(w, 0, sizeof *w);
     if (goose__get_u64(msg, "worker", &w->index) < 0 ||
         goose__get_u64(msg, "users", &w->total) < 0 || w->total == 0 ||
+        goose__get_u64(msg, "workers", &w->workers) < 0 || w->index >= w->workers ||
+        goose__get_f64(msg, "throttle", &w->throttle_rps) < 0 || !(w->throttle_rps >= 0) ||
         w->total > UINT32_MAX || read_slots(msg, nscenarios, w) < 0 ||
         read_options(msg, o) < 0 || goose__get_bool(msg, "plan", &w->plan) < 0 ||
         goose__unpack_shape(goose__map_get(msg, "shape"), &w->shape) < 0 || w->shape.n == 0)

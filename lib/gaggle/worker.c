@@ -82,6 +82,9 @@ static void on_welcome(worker *w, const msgpack_object *msg)
     w->cfg.user_scenario = w->welcome.scenarios;
     w->cfg.user_index = w->welcome.slots;
     w->cfg.total_users = (size_t)w->welcome.total;
+    w->cfg.throttle_rps = w->welcome.throttle_rps;
+    w->cfg.process_index = (size_t)w->welcome.index;
+    w->cfg.processes = (size_t)w->welcome.workers;
     if (goose__shape_copy(&w->cfg.shape, &w->welcome.shape) < 0) {
         fail(w, GOOSE_ENOMEM, "%s", "out of memory");
         { leave(w); return; }
