@@ -24,6 +24,8 @@ void goose__results_free(goose_results *r)
 {
     goose__stats_free(&r->totals);
     free(r->phases);
+    free(r->load.test_plan);
+    free(r->load.arrival_plan);
     free(r->series.users);
     free(r->series.rps);
     free(r->series.p50_us);

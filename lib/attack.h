@@ -178,8 +178,18 @@ typedef struct goose_worker_info {
     double start_offset_ms;  /* against the planned start */
 } goose_worker_info;
 
+/* How the load was shaped, for the reports. */
+typedef struct goose_load_info {
+    char *test_plan;         /* NULL: none */
+    int open_model;
+    double arrival_rate;     /* constant rate, or 0 */
+    char *arrival_plan;      /* NULL: none */
+    double throttle_rps;     /* 0: none */
+} goose_load_info;
+
 typedef struct goose_results {
     int valid;
+    goose_load_info load;
     char started[40];        /* RFC 3339 */
     double duration_s;       /* of the measured part */
     double elapsed_s;        /* of the whole run */
@@ -248,10 +258,6 @@ void goose__log(goose_attack *a, goose_log_level level, const char *fmt, ...)
 int goose__fail(goose_attack *a, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* allocate.c: user i -> scenario (see goose(7) for the rule). */
-int goose__allocate_users(const unsigned *weights, size_t nweights,
-                          size_t users, unsigned *out);
-
 /* plan.c: the engine's view of the registered scenarios. */
 typedef struct goose_plan {
     goose_scenario_plan *scenarios;
@@ -259,6 +265,7 @@ typedef struct goose_plan {
     goose_tx_info *txs;
     size_t ntxs;
     unsigned *user_scenario;
+    unsigned *weights;      /* per scenario */
 } goose_plan;
 
 int goose__plan_build(goose_attack *a, goose_plan *plan);
@@ -296,7 +303,8 @@ typedef struct goose_collector {
     uint64_t decrease_from_us;
     int shaped;               /* users follow `shape` (a test plan or a
                                  controller's change), not one ramp */
-    int stop_at_shape_end;    /* a test plan: the run ends with it */
+    uint64_t plan_end_us;     /* a test or arrival plan ends the run then
+                                 (since the start); 0: no plan */
     goose_shape shape;
     uint64_t requests;        /* so far, for the progress line */
     uint64_t failures;

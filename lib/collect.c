@@ -96,9 +96,12 @@ int goose__collector_init(goose_collector *c, goose_attack *a,
         goose__now_us();
     if (goose__stats_init(&c->interval, c->ntx, c->nscenarios) < 0)
         return goose__fail(a, GOOSE_ENOMEM, "out of memory");
-    c->stop_at_shape_end = a->opt.test_plan != NULL;
-    if (c->stop_at_shape_end && goose__collector_reshape(c, &cfg->shape) < 0)
+    if (a->opt.test_plan && goose__collector_reshape(c, &cfg->shape) < 0)
         return goose__fail(a, GOOSE_ENOMEM, "out of memory");
+    if (a->opt.test_plan)
+        c->plan_end_us = goose__shape_end(&cfg->shape);
+    else if (cfg->open_model && a->opt.arrival_plan)
+        c->plan_end_us = goose__shape_end(&cfg->arrivals);
     if (a->opt.metrics_listen && !(c->metrics = goose__metrics_start(a, a->opt.metrics_listen)))
         return GOOSE_ECONFIG; /* the message is set */
     return GOOSE_OK;
@@ -271,8 +274,7 @@ int goose__collector_stop_due(goose_collector *c, uint64_t now)
 {
     if (c->decrease_from_us)
         return 0;
-    int plan_over = c->stop_at_shape_end &&
-                    now >= c->start_us + goose__shape_end(&c->shape);
+    int plan_over = c->plan_end_us && now >= c->start_us + c->plan_end_us;
     if (!atomic_load(&c->a->stop) && !(c->stop_at_us && now >= c->stop_at_us) && !plan_over)
         return 0;
     c->decrease_from_us = now;
@@ -310,7 +312,7 @@ static void shape_phases(goose_collector *c, uint64_t stop, uint64_t end)
                   (double)until / 1e6, (size_t)st->from, (size_t)to);
     }
     double held = goose__shape_level(s, stop);
-    if (goose__shape_end(s) < stop && !c->stop_at_shape_end)
+    if (goose__shape_end(s) < stop && !c->plan_end_us)
         add_phase(res, "maintain", (double)goose__shape_end(s) / 1e6, (double)stop / 1e6,
                   (size_t)held, (size_t)held);
     if (held > 0 && end > stop)

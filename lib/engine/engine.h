@@ -68,6 +68,9 @@ typedef struct goose_run_config {
     size_t nlocal_addrs;
     int reset_on_launch;          /* drop what was measured while hatching */
     double throttle_rps;          /* of the whole test; 0: no throttle */
+    int open_model;               /* users wait for arrivals (--arrival-rate) */
+    goose_shape arrivals;         /* iterations started per second over time */
+    const unsigned *scenario_weights; /* arrival k -> scenario, as user k */
     size_t process_index;         /* a Gaggle Worker's number, from 0 */
     size_t processes;             /* Workers in the Gaggle; 0: standalone */
     struct goose_sink *log_sinks[GOOSE_LOGFILES]; /* NULL: that log is off */
@@ -105,6 +108,12 @@ size_t goose__engine_live(goose_engine *e);
 /* Joins the threads (stopping them first) and frees everything. */
 void goose__engine_free(goose_engine *e);
 
+/* allocate.c: user i -> scenario by weight (see goose(7) for the rule). */
+int goose__allocate_users(const unsigned *weights, size_t nweights,
+                          size_t users, unsigned *out);
+/* The scenario of user (or arrival) `index`. */
+unsigned goose__scenario_at(const unsigned *weights, size_t nweights, uint64_t index);
+
 /* ---- inside the engine ---- */
 
 typedef enum goose_user_wait {
@@ -112,7 +121,8 @@ typedef enum goose_user_wait {
     GOOSE_WAIT_HTTP,   /* inside a transaction, for a response */
     GOOSE_WAIT_SLEEP,  /* inside a transaction, in goose_sleep() */
     GOOSE_WAIT_THROTTLE, /* inside a transaction, for a request slot */
-    GOOSE_WAIT_PAUSE   /* between transactions: the scenario's wait time */
+    GOOSE_WAIT_PAUSE,  /* between transactions: the scenario's wait time */
+    GOOSE_WAIT_ARRIVAL /* free in the pool, for an iteration to start */
 } goose_user_wait;
 
 typedef enum goose_user_state {
@@ -141,6 +151,7 @@ struct goose_user {
     goose_user_phase phase;
     size_t pos;                /* next transaction of the phase's list */
     uint64_t iterations;
+    int arrived;               /* open model: an iteration was handed over */
     int pass_cut;              /* a transaction of this loop pass was cut short */
     CURL *easy;
     CURLSH *share;             /* the user's own connection pool */
@@ -205,6 +216,10 @@ struct goose_thread {
     struct event *flush_timer;
     struct event *wake_event;
     struct event *reset_timer;
+    struct event *arrival_timer;
+    uint64_t arrivals_taken;   /* this thread's arrivals so far */
+    goose_user ***free_users;  /* per scenario: users waiting for arrivals */
+    size_t *nfree;
     int wake_fd;
     goose_coro **spare_coros;  /* finished coroutines, stacks kept for reuse */
     size_t nspare_coros;
@@ -252,6 +267,8 @@ goose_user *goose__user_new(goose_thread *t, unsigned index,
 void goose__user_free(goose_user *u);
 void goose__user_resume(goose_user *u);
 void goose__user_wake(goose_user *u);
+/* Open model: an iteration for a user waiting in the pool. */
+void goose__user_arrive(goose_user *u);
 /* The level rose above the user, or fell to it. */
 void goose__user_want(goose_user *u);
 void goose__user_retire(goose_user *u);
@@ -282,6 +299,12 @@ const char *goose__log_header(int log, int format);
 void goose__log_request(goose_user *u, const goose_response *r, const char *error);
 void goose__log_transaction(goose_user *u, int success, uint64_t elapsed_us);
 void goose__logs_handover(goose_thread *t);
+
+/* arrival.c: the open model */
+int goose__arrivals_init(goose_thread *t);
+void goose__arrivals_start(goose_thread *t);
+void goose__arrivals_free(goose_thread *t);
+void goose__arrival_wait(goose_user *u);
 
 /* send.c */
 goose_response *goose__send(goose_request *req);

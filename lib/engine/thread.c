@@ -271,7 +271,8 @@ static void begin_stop(goose_thread *t)
     evtimer_del(t->steer_timer);
     for (size_t i = 0; i < t->nusers; i++) {
         goose_user_wait w = t->users[i]->waiting;
-        if (w == GOOSE_WAIT_SLEEP || w == GOOSE_WAIT_PAUSE || w == GOOSE_WAIT_THROTTLE)
+        if (w == GOOSE_WAIT_SLEEP || w == GOOSE_WAIT_PAUSE || w == GOOSE_WAIT_THROTTLE ||
+            w == GOOSE_WAIT_ARRIVAL)
             goose__user_wake(t->users[i]);
     }
     finish_if_idle(t);
@@ -351,6 +352,8 @@ int goose__thread_init(goose_thread *t, goose_engine *e, size_t id)
     t->flush_timer = event_new(t->base, -1, EV_PERSIST, on_flush, t);
     t->wake_event = event_new(t->base, t->wake_fd, EV_READ | EV_PERSIST, on_wake, t);
     t->reset_timer = evtimer_new(t->base, on_reset, t);
+    if (goose__arrivals_init(t) < 0)
+        return -1;
     if (!t->curl_timer || !t->steer_timer || !t->flush_timer || !t->wake_event ||
         !t->reset_timer)
         return -1;
@@ -366,6 +369,7 @@ void *goose__thread_main(void *arg)
     take_shape(t);
     schedule_reset(t);
     steer(t);
+    goose__arrivals_start(t);
     if (atomic_load(&t->stop_requested))
         begin_stop(t);
     if (!t->finished)
@@ -427,6 +431,7 @@ void goose__thread_cleanup(goose_thread *t)
         event_free(t->wake_event);
     if (t->reset_timer)
         event_free(t->reset_timer);
+    goose__arrivals_free(t);
     if (t->base)
         event_base_free(t->base);
     if (t->wake_fd >= 0)

@@ -14,13 +14,17 @@
 
 static void drive(goose_user *u);
 
+/* What next_transaction() says when an open-model user must wait for an
+ * arrival before its next iteration. */
+static const goose_tx_plan AWAIT_ARRIVAL;
+
 static void on_user_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     goose_user *u = arg;
     if (u->waiting == GOOSE_WAIT_SLEEP || u->waiting == GOOSE_WAIT_THROTTLE) {
         goose__user_resume(u);
-    } else if (u->waiting == GOOSE_WAIT_PAUSE) {
+    } else if (u->waiting == GOOSE_WAIT_PAUSE || u->waiting == GOOSE_WAIT_ARRIVAL) {
         u->waiting = GOOSE_WAIT_NONE;
         drive(u);
     }
@@ -106,8 +110,11 @@ static const goose_tx_plan *next_transaction(goose_user *u)
             u->pos = 0;
             break;
         case GOOSE_PHASE_LOOP:
-            if (!goose__user_stopping(u) && s->nloop && (!limit || u->iterations < limit))
+            if (!goose__user_stopping(u) && s->nloop && (!limit || u->iterations < limit)) {
+                if (u->thread->engine->cfg.open_model && u->pos == 0 && !u->arrived)
+                    return &AWAIT_ARRIVAL;
                 return &s->loop[u->pos++];
+            }
             u->phase = GOOSE_PHASE_STOP;
             u->pos = 0;
             break;
@@ -143,6 +150,7 @@ static void end_transaction(goose_user *u)
         u->iterations++;
         u->pos = 0;
         u->pass_cut = 0;
+        u->arrived = 0;
     }
 }
 
@@ -152,6 +160,8 @@ static int pause_between(goose_user *u)
     const goose_scenario_plan *s = u->scenario;
     if (s->wait_max_ms == 0 || goose__user_stopping(u) || u->phase == GOOSE_PHASE_STOP)
         return 0;
+    if (u->arrived == 0 && u->thread->engine->cfg.open_model && u->phase == GOOSE_PHASE_LOOP)
+        return 0; /* an iteration of the open model ended: the user is free */
     unsigned ms = (unsigned)goose__rng_range(&u->rng, s->wait_min_ms, s->wait_max_ms);
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     if (ms == 0 || evtimer_add(u->timer, &tv) < 0)
@@ -178,6 +188,10 @@ static void drive(goose_user *u)
                 return;
         }
         const goose_tx_plan *tx = next_transaction(u);
+        if (tx == &AWAIT_ARRIVAL) {
+            goose__arrival_wait(u);
+            return;
+        }
         if (!tx || start_transaction(u, tx) < 0) {
             finish_user(u);
             return;
@@ -214,6 +228,7 @@ void goose__user_want(goose_user *u)
     u->pos = 0;
     u->iterations = 0;
     u->pass_cut = 0;
+    u->arrived = 0;
     goose__thread_user_started(u->thread);
     if (launch(u) < 0) /* it could not start: it ends for good */
         goose__thread_user_done(u->thread, u);
@@ -238,6 +253,13 @@ void goose__user_resume(goose_user *u)
 {
     u->waiting = GOOSE_WAIT_NONE;
     goose__coro_resume(u->coro);
+    drive(u);
+}
+
+void goose__user_arrive(goose_user *u)
+{
+    u->waiting = GOOSE_WAIT_NONE;
+    u->arrived = 1;
     drive(u);
 }
 

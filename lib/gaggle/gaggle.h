@@ -87,7 +87,8 @@ typedef struct gaggle_welcome {
     unsigned *scenarios;     /* the scenario of each slot */
     size_t nslots;
     goose_shape shape;       /* the users of the whole test over time */
-    int plan;                /* a test plan: the run ends with the shape */
+    goose_shape arrivals;    /* open model: iterations started per second */
+    uint64_t end_us;         /* a test or arrival plan ends the run then */
 } gaggle_welcome;
 
 int goose__welcome_read(const msgpack_object *msg, size_t nscenarios, gaggle_welcome *w,

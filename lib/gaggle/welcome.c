@@ -78,8 +78,9 @@ int goose__welcome_read(const msgpack_object *msg, size_t nscenarios, gaggle_wel
         goose__get_u64(msg, "workers", &w->workers) < 0 || w->index >= w->workers ||
         goose__get_f64(msg, "throttle", &w->throttle_rps) < 0 || !(w->throttle_rps >= 0) ||
         w->total > UINT32_MAX || read_slots(msg, nscenarios, w) < 0 ||
-        read_options(msg, o) < 0 || goose__get_bool(msg, "plan", &w->plan) < 0 ||
-        goose__unpack_shape(goose__map_get(msg, "shape"), &w->shape) < 0 || w->shape.n == 0)
+        read_options(msg, o) < 0 || goose__get_u64(msg, "end_us", &w->end_us) < 0 ||
+        goose__unpack_shape(goose__map_get(msg, "shape"), &w->shape) < 0 || w->shape.n == 0 ||
+        goose__unpack_shape(goose__map_get(msg, "arrivals"), &w->arrivals) < 0)
         return -1;
     o->users = w->nslots;
     return 0;
@@ -90,5 +91,6 @@ void goose__welcome_free(gaggle_welcome *w)
     free(w->slots);
     free(w->scenarios);
     goose__shape_free(&w->shape);
+    goose__shape_free(&w->arrivals);
     memset(w, 0, sizeof *w);
 }
