@@ -75,6 +75,7 @@ typedef struct goose_options {
     int quiet;
     int log_json;           /* --log-format json */
     char *metrics_listen;   /* HOST:PORT of the Prometheus endpoint */
+    char *controller;       /* HOST:PORT of the live controller */
     char *baseline_file;
     size_t threads;         /* 0 = online CPUs */
     size_t stack_size;

@@ -307,7 +307,7 @@ static void shape_phases(goose_collector *c, uint64_t stop, uint64_t end)
         uint64_t until = st->end_us < stop ? st->end_us : stop;
         if (until == st->start_us)
             continue;
-        double to = goose__shape_level(s, until);
+        double to = until == st->end_us ? st->to : goose__shape_level(s, until);
         add_phase(res, phase_kind(st->from, to), (double)st->start_us / 1e6,
                   (double)until / 1e6, (size_t)st->from, (size_t)to);
     }

@@ -422,6 +422,13 @@ static int opt_metrics_listen(goose_options *o, const char *v, char *err, size_t
     return set_string(&o->metrics_listen, v);
 }
 
+static int opt_controller(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    if (!*v || !isdigit((unsigned char)v[strlen(v) - 1]))
+        return FAIL("--controller \"%s\" must be HOST:PORT or PORT", v);
+    return set_string(&o->controller, v);
+}
+
 static int opt_log_format(goose_options *o, const char *v, char *err, size_t errlen)
 {
     if (strcmp(v, "text") && strcmp(v, "json"))
@@ -501,7 +508,7 @@ static const option_def options[] = {
     {{"error-format", 0, 1, 0, "FORMAT", "error log format: json, csv or raw", 1}, opt_error_format},
     {{"log-format", 0, 1, 0, "FORMAT", "log lines as text (default) or json, one object per line", 1}, opt_log_format},
     {{"metrics-listen", 0, 1, 0, "HOST:PORT", "serve Prometheus metrics at /metrics (PORT alone: 127.0.0.1)", 1}, opt_metrics_listen},
-    {{"controller", 0, 1, 0, "HOST:PORT", "live control port", 0}, NULL},
+    {{"controller", 0, 1, 0, "HOST:PORT", "live control (telnet or HTTP JSON) on this port; PORT alone: 127.0.0.1", 1}, opt_controller},
     {{"threshold", 0, 1, 1, "EXPR", "fail the run unless EXPR holds, e.g. p95<200ms", 0}, NULL},
     {{"threshold-abort", 0, 0, 0, NULL, "stop early when a threshold fails", 0}, NULL},
     {{"verbose", 'v', 0, 0, NULL, "more log output (repeat for more)", 1}, opt_verbose},
@@ -621,6 +628,7 @@ void goose__options_free(goose_options *o)
     free(o->test_plan);
     free(o->arrival_plan);
     free(o->metrics_listen);
+    free(o->controller);
     free(o->baseline_file);
     free(o->manager_bind_host);
     free(o->manager_host);

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 
+#include "control/control.h"
 #include "util/clock.h"
 
 #define TICK_MS 50
@@ -15,11 +16,20 @@ static int into_collector(void *arg, size_t thread, int reset,
     return goose__collector_add(arg, thread, reset, delta);
 }
 
-static void control_loop(goose_collector *c, goose_engine *e)
+static int reshape_engine(void *arg, const goose_shape *shape, uint64_t plan_end_us)
+{
+    (void)plan_end_us; /* the collector ends the run */
+    return goose__engine_reshape(arg, shape) < 0 ? GOOSE_ENOMEM : GOOSE_OK;
+}
+
+static void control_loop(goose_collector *c, goose_engine *e, goose_control *ctl,
+                         const goose_run_config *cfg)
 {
     for (;;) {
         int finished = goose__engine_wait(e, TICK_MS);
         uint64_t now = goose__now_us();
+        goose_control_run run = {c, cfg, NULL, goose__engine_active(e), reshape_engine, e};
+        goose__control_poll(ctl, &run);
         if (goose__engine_launched(e) == c->users)
             goose__collector_maintain(c, now);
         if (now - c->last_tick_us >= 1000000) {
@@ -46,14 +56,21 @@ static int run_engine(goose_attack *a, goose_run_config *cfg)
         goose__collector_free(&c);
         return rc;
     }
+    goose_control *ctl = NULL;
+    if (a->opt.controller && !(ctl = goose__control_start(a, a->opt.controller, cfg))) {
+        goose__collector_free(&c);
+        return GOOSE_ECONFIG; /* the message is set */
+    }
     goose_engine *e = goose__engine_start(cfg, err, sizeof err);
     if (!e) {
+        goose__control_stop(ctl);
         goose__collector_free(&c);
         return goose__fail(a, GOOSE_ESYS, "%s", err);
     }
     goose__log(a, GOOSE_LOG_INFO, "starting %zu users on %zu threads at %.3g users/s",
                cfg->users, cfg->threads, cfg->hatch_rate);
-    control_loop(&c, e);
+    control_loop(&c, e, ctl, cfg);
+    goose__control_stop(ctl);
     goose__engine_collect_each(e, into_collector, &c);
     goose__collector_finish(&c, goose__now_us(), goose__engine_launched(e));
     goose__engine_free(e);

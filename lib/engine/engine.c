@@ -40,6 +40,7 @@ static int allocate_threads(goose_engine *e)
     for (size_t i = 0; i < e->nthreads; i++) {
         size_t share = e->cfg.users / e->nthreads + 1;
         e->threads[i].users = calloc(share, sizeof(goose_user *));
+        e->threads[i].users_cap = share;
         e->threads[i].wake_fd = -1;
         e->threads[i].engine = e;
         if (!e->threads[i].users)

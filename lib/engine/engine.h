@@ -96,9 +96,9 @@ typedef int (*goose_shard_fn)(void *arg, size_t thread, int reset,
 int goose__engine_collect_each(goose_engine *e, goose_shard_fn fn, void *arg);
 /* When user `index` of the whole test first starts, in µs after the start. */
 uint64_t goose__engine_start_offset(const goose_run_config *cfg, size_t index);
-/* From `at_us` (since the start) on, the users follow `shape` (a live
- * change: a controller's "users N", a new test plan).  Users beyond those
- * the engine was started with are not run.  -1 when out of memory. */
+/* The users follow `shape` (times since the start) from now on: a live
+ * change, such as a controller's "users N" or a new test plan.  Threads
+ * make the users a higher level needs.  -1 when out of memory. */
 int goose__engine_reshape(goose_engine *e, const goose_shape *shape);
 size_t goose__engine_launched(goose_engine *e);
 /* Users running now (not those finishing because the level fell). */
@@ -224,7 +224,7 @@ struct goose_thread {
     goose_coro **spare_coros;  /* finished coroutines, stacks kept for reuse */
     size_t nspare_coros;
     goose_user **users;        /* this thread's users, by index */
-    size_t nusers;
+    size_t nusers, users_cap;
     size_t nwanted;            /* users[0..nwanted) are below the level */
     size_t nlaunched;          /* launches so far */
     size_t nrunning;           /* GOOSE_USER_RUNNING */

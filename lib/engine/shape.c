@@ -70,7 +70,7 @@ double goose__shape_max(const goose_shape *s)
     return m;
 }
 
-int goose__shape_retarget(goose_shape *s, uint64_t now, double to, double per_s)
+int goose__shape_cut(goose_shape *s, uint64_t now)
 {
     double level = goose__shape_level(s, now);
     while (s->n && s->steps[s->n - 1].start_us >= now)
@@ -83,6 +83,14 @@ int goose__shape_retarget(goose_shape *s, uint64_t now, double to, double per_s)
     if (end < now && goose__shape_add(s, level, now - end) < 0)
         return -1;
     if (!s->n && goose__shape_add(s, level, now) < 0)
+        return -1;
+    return 0;
+}
+
+int goose__shape_retarget(goose_shape *s, uint64_t now, double to, double per_s)
+{
+    double level = goose__shape_level(s, now);
+    if (goose__shape_cut(s, now) < 0)
         return -1;
     double ramp_s = per_s > 0 ? fabs(to - level) / per_s : 0;
     return goose__shape_add(s, to, (uint64_t)llround(ramp_s * 1e6));

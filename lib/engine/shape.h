@@ -24,6 +24,9 @@ typedef struct goose_shape {
 /* Appends a ramp to `to` lasting duration_us after the last step (from
  * the last level, 0 for the first).  -1 when out of memory. */
 int goose__shape_add(goose_shape *s, double to, uint64_t duration_us);
+/* Ends the shape at `now`: later steps are dropped, the step under way
+ * stops where it got, and a hold fills any gap up to now. */
+int goose__shape_cut(goose_shape *s, uint64_t now);
 /* From `now` on: ramp from the level at `now` to `to` at `per_s` a second
  * (0: at once), then hold.  Later steps are dropped. */
 int goose__shape_retarget(goose_shape *s, uint64_t now, double to, double per_s);

@@ -278,6 +278,36 @@ static void begin_stop(goose_thread *t)
     finish_if_idle(t);
 }
 
+/* The users a higher level needs: this thread's n-th user is user
+ * p + P*(id + T*n) of the whole test (process p of P, thread id of T),
+ * as the first ones were dealt. */
+static int grow_users(goose_thread *t)
+{
+    goose_engine *e = t->engine;
+    const goose_run_config *cfg = &e->cfg;
+    uint64_t procs = cfg->processes ? cfg->processes : 1;
+    double top = goose__shape_max(&t->shape);
+    for (;;) {
+        uint64_t index = cfg->process_index + procs * (t->id + e->nthreads * t->nusers);
+        if ((double)index >= top || index >= UINT32_MAX)
+            return 0;
+        if (t->nusers == t->users_cap) {
+            size_t cap = t->users_cap * 2 + 1;
+            goose_user **p = realloc(t->users, cap * sizeof *p);
+            if (!p)
+                return -1;
+            t->users = p;
+            t->users_cap = cap;
+        }
+        unsigned s = goose__scenario_at(cfg->scenario_weights, cfg->nscenarios, index);
+        goose_user *u = goose__user_new(t, (unsigned)index, s);
+        if (!u)
+            return -1;
+        t->users[t->nusers++] = u;
+        curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, (long)t->nusers);
+    }
+}
+
 /* A new shape from the controller: 1 when this thread took it. */
 static int take_shape(goose_thread *t)
 {
@@ -289,7 +319,7 @@ static int take_shape(goose_thread *t)
     int rc = goose__shape_copy(&t->shape, &e->shape);
     t->shape_version = atomic_load(&e->shape_version);
     pthread_mutex_unlock(&e->lock);
-    return rc == 0;
+    return rc == 0 && grow_users(t) == 0;
 }
 
 static void on_wake(evutil_socket_t fd, short what, void *arg)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/control.h"
 #include "util/clock.h"
 #include "util/sigpipe.h"
 
@@ -63,6 +64,7 @@ typedef struct manager {
     uint64_t start_at_us;
     uint64_t last_beat_us;
     int stop_sent;
+    goose_control *control;  /* --controller, or NULL */
 } manager;
 
 static mworker *worker_of(manager *m, const gaggle_peer *p)
@@ -270,8 +272,11 @@ static int on_metrics(manager *m, mworker *w, const msgpack_object *msg)
     uint64_t active = 0;
     if (!shards || shards->type != MSGPACK_OBJECT_ARRAY)
         return -1;
-    if (goose__get_u64(msg, "active", &active) == 0 && active <= w->users)
+    if (goose__get_u64(msg, "active", &active) == 0 && active <= GAGGLE_LEVEL_MAX) {
         w->active = (size_t)active;
+        if (w->active > w->users) /* the controller added users */
+            w->users = w->active;
+    }
     goose_stats delta;
     if (goose__stats_init(&delta, m->cfg.ntransactions, m->cfg.nscenarios) < 0)
         return -1;
@@ -508,6 +513,35 @@ static void drive_test(manager *m, uint64_t now)
     }
 }
 
+/* The controller's users change, for every running Worker. */
+static int send_shape(void *arg, const goose_shape *shape, uint64_t end_us)
+{
+    manager *m = arg;
+    for (size_t i = 0; i < m->expected; i++) {
+        mworker *w = &m->workers[i];
+        if (w->state != W_RUNNING || !w->peer)
+            continue;
+        gaggle_out o;
+        goose__out_begin(&o, "shape", 2);
+        goose__out_key(&o, "shape");
+        goose__pack_shape(&o.pk, shape);
+        goose__out_u64(&o, "end_us", end_us);
+        goose__peer_send(w->peer, &o);
+        goose__out_free(&o);
+    }
+    return GOOSE_OK;
+}
+
+static void poll_controller(manager *m)
+{
+    char waiting[96];
+    snprintf(waiting, sizeof waiting, "%zu of %zu workers have joined",
+             m->expected - count_state(m, W_FREE), m->expected);
+    goose_control_run run = {&m->col, &m->cfg, m->started ? NULL : waiting, active_users(m),
+                             send_shape, m};
+    goose__control_poll(m->control, &run);
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
@@ -515,6 +549,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     uint64_t now = goose__now_us();
     sweep(m, now);
     heartbeat(m, now);
+    poll_controller(m);
     if (!m->started) {
         if (atomic_load(&m->a->stop))
             event_base_loopbreak(m->base);
@@ -594,6 +629,7 @@ static void record_workers(manager *m)
 
 static void manager_free(manager *m)
 {
+    goose__control_stop(m->control);
     while (m->conns) {
         conn *c = m->conns;
         m->conns = c->next;
@@ -643,6 +679,9 @@ static int prepare(manager *m)
     rc = goose__collector_init(&m->col, m->a, &m->cfg);
     if (rc != GOOSE_OK)
         return rc;
+    if (m->a->opt.controller &&
+        !(m->control = goose__control_start(m->a, m->a->opt.controller, &m->cfg)))
+        return GOOSE_ECONFIG; /* the message is set */
     return listen_on(m);
 }
 
@@ -676,6 +715,8 @@ int gaggle_manager_run(goose_attack *a)
         struct timeval tick = {0, TICK_MS * 1000};
         event_add(m.timer, &tick);
         event_base_dispatch(m.base);
+        goose__control_stop(m.control); /* no commands while reporting */
+        m.control = NULL;
         rc = finish(&m);
     }
     manager_free(&m);

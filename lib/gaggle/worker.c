@@ -35,6 +35,7 @@ typedef struct worker {
     uint64_t start_at_us;
     uint64_t maintain_at_us;
     uint64_t stop_at_us;
+    uint64_t run_start_us;      /* the users' time 0 */
     uint64_t last_beat_us;
     uint64_t last_flush_us;
     uint64_t leave_by_us;      /* gives up waiting for the Manager to close */
@@ -115,6 +116,7 @@ static void start_engine(worker *w)
     goose__log(w->a, GOOSE_LOG_INFO, "START: running %zu users", w->welcome.nslots);
     w->state = S_RUNNING;
     w->last_flush_us = now;
+    w->run_start_us = now;
     w->maintain_at_us = now + goose__engine_start_offset(&w->cfg, w->cfg.total_users - 1);
     if (w->a->opt.run_time_us)
         w->stop_at_us = w->maintain_at_us + w->a->opt.run_time_us;
@@ -242,6 +244,27 @@ static void on_challenge(worker *w, const msgpack_object *msg)
     w->state = S_AUTH;
 }
 
+/* The Manager's controller changed the users: from now on they follow
+ * this shape, and the run ends when the Manager says (or at end_us). */
+static void on_shape(worker *w, const msgpack_object *msg)
+{
+    goose_shape shape = {0};
+    uint64_t end_us;
+    if (goose__unpack_shape(goose__map_get(msg, "shape"), &shape) < 0 || shape.n == 0 ||
+        goose__get_u64(msg, "end_us", &end_us) < 0) {
+        goose__shape_free(&shape);
+        goose__peer_close(w->peer, "a bad shape message from the manager");
+        return;
+    }
+    if (goose__engine_reshape(w->engine, &shape) < 0)
+        goose__log(w->a, GOOSE_LOG_WARN, "out of memory changing the users");
+    else
+        goose__log(w->a, GOOSE_LOG_INFO, "the manager changes the users of the test to %.0f",
+                   shape.steps[shape.n - 1].to);
+    w->stop_at_us = end_us ? w->run_start_us + end_us : 0;
+    goose__shape_free(&shape);
+}
+
 static void on_msg(gaggle_peer *p, const char *type, const msgpack_object *msg)
 {
     worker *w = p->owner;
@@ -257,6 +280,8 @@ static void on_msg(gaggle_peer *p, const char *type, const msgpack_object *msg)
         on_welcome(w, msg);
     } else if (!strcmp(type, "start") && w->state == S_READY && !w->start_at_us) {
         on_start(w, msg);
+    } else if (!strcmp(type, "shape") && w->state == S_RUNNING) {
+        on_shape(w, msg);
     } else if (!strcmp(type, "stop")) {
         if (w->state == S_READY)
             leave(w);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "util/escape.h"
+#include "util/hostport.h"
 #include "util/sigpipe.h"
 
 struct goose_metrics_server {
@@ -147,35 +148,11 @@ static void *serve(void *arg)
     return NULL;
 }
 
-/* "PORT" alone means 127.0.0.1:PORT: never beyond loopback unless told. */
-static int split(const char *hostport, char *host, size_t len, unsigned *port)
-{
-    const char *colon = strrchr(hostport, ':');
-    const char *p = colon ? colon + 1 : hostport;
-    char *end;
-    unsigned long n = strtoul(p, &end, 10);
-    if (!*p || *end || n == 0 || n > 65535)
-        return -1;
-    *port = (unsigned)n;
-    if (!colon) {
-        snprintf(host, len, "127.0.0.1");
-        return 0;
-    }
-    size_t hl = (size_t)(colon - hostport);
-    if (hl && hostport[0] == '[' && hostport[hl - 1] == ']') /* [::1]:9000 */
-        hostport++, hl -= 2;
-    if (hl == 0 || hl >= len)
-        return -1;
-    memcpy(host, hostport, hl);
-    host[hl] = '\0';
-    return 0;
-}
-
 goose_metrics_server *goose__metrics_start(goose_attack *a, const char *hostport)
 {
     char host[256];
     unsigned port;
-    if (split(hostport, host, sizeof host, &port) < 0) {
+    if (goose__split_hostport(hostport, host, sizeof host, &port) < 0) {
         goose__fail(a, GOOSE_ECONFIG, "--metrics-listen \"%s\" must be HOST:PORT or PORT",
                     hostport);
         return NULL;
