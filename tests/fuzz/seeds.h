@@ -48,7 +48,7 @@ static unsigned char *fuzz_seed(int i, size_t *len)
         goose__out_bin(&o, "proof", nonce, sizeof nonce);
         break;
     case 3:
-        goose__out_begin(&o, "welcome", 12);
+        goose__out_begin(&o, "welcome", 13);
         goose__out_u64(&o, "worker", 0);
         goose__out_u64(&o, "workers", 2);
         goose__out_u64(&o, "users", 4);
@@ -58,6 +58,7 @@ static unsigned char *fuzz_seed(int i, size_t *len)
         goose__out_u64(&o, "timeout_ms", 5000);
         goose__out_bool(&o, "reset", 1);
         goose__out_str(&o, "host", "http://127.0.0.1:8080");
+        goose__out_str(&o, "select", "reader,admin*");
         goose__out_key(&o, "resolve");
         msgpack_pack_array(&o.pk, 1);
         goose__pack_str(&o.pk, "example.test:80:127.0.0.1");
