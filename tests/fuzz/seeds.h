@@ -27,7 +27,9 @@ static inline void seed_stats(msgpack_packer *pk)
 /* A welcome for worker 0 of 2 (slots 0 and 2, of scenarios 0 and 1). */
 static inline void seed_welcome(gaggle_out *o, const char *select)
 {
-    goose__out_begin(o, "welcome", 13);
+    goose_shape users = {0}, none = {0};
+    goose__shape_add(&users, 4, 500000); /* 4 users over 0.5 s */
+    goose__out_begin(o, "welcome", 17);
     goose__out_u64(o, "worker", 0);
     goose__out_u64(o, "workers", 2);
     goose__out_u64(o, "users", 4);
@@ -37,6 +39,12 @@ static inline void seed_welcome(gaggle_out *o, const char *select)
     goose__out_u64(o, "timeout_ms", 5000);
     goose__out_bool(o, "reset", 1);
     goose__out_str(o, "host", "http://127.0.0.1:8080");
+    goose__out_u64(o, "end_us", 0);
+    goose__out_f64(o, "throttle", 0);
+    goose__out_key(o, "shape");
+    goose__pack_shape(&o->pk, &users);
+    goose__out_key(o, "arrivals");
+    goose__pack_shape(&o->pk, &none);
     goose__out_str(o, "select", select);
     goose__out_key(o, "resolve");
     msgpack_pack_array(&o->pk, 1);
@@ -49,6 +57,7 @@ static inline void seed_welcome(gaggle_out *o, const char *select)
     msgpack_pack_array(&o->pk, 2);
     msgpack_pack_uint64(&o->pk, 0);
     msgpack_pack_uint64(&o->pk, 1);
+    goose__shape_free(&users);
 }
 
 /* Seed i as a malloc'd frame; its length in *len. */
