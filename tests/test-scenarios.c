@@ -278,7 +278,6 @@ static goose_attack *reader_and_writer(void)
     goose_attack_add_scenario(a, writer);
     set(a, "host", tgt.url);
     set(a, "users", "4");
-    set(a, "hatch-rate", "40");
     set(a, "run-time", "1s");
     set(a, "no-reset-metrics", NULL);
     return a;
@@ -314,6 +313,7 @@ TEST(standalone_runs_only_the_selected_scenario)
 {
     target_start(&tgt);
     goose_attack *a = reader_and_writer();
+    set(a, "hatch-rate", "40");
     set(a, "scenarios", "READ*"); /* Reader alone: weight 3 of 4 no longer matters */
     ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
     json_t *stats = target_json(&tgt, "/stats");
@@ -328,6 +328,7 @@ TEST(standalone_runs_only_the_selected_scenario)
     goose_attack_free(a);
     json_decref(target_json(&tgt, "/reset"));
     a = reader_and_writer();
+    set(a, "hatch-rate", "40");
     set(a, "scenarios", "writer");
     ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
     stats = target_json(&tgt, "/stats");
@@ -336,6 +337,24 @@ TEST(standalone_runs_only_the_selected_scenario)
     ASSERT_EQ(target_count(stats, "/login"), 4); /* all 4 users are Writers */
     ASSERT_EQ(target_count(stats, "/logout"), 4);
     ASSERT_EQ(atomic_load(&starts), 4);
+    json_decref(stats);
+    reports_hold_only(a, "Writer", "Reader");
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
+/* Arrivals of the open model go to the selected scenario alone. */
+TEST(open_model_arrivals_go_to_the_selected_scenario)
+{
+    target_start(&tgt);
+    goose_attack *a = reader_and_writer();
+    set(a, "arrival-rate", "40"); /* the pool of 4 users starts at once */
+    set(a, "scenarios", "writer");
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    json_t *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(target_count(stats, "/"), 0);
+    ASSERT_GT(target_count(stats, "/node/1"), 10);
+    ASSERT_LE(target_count(stats, "/login"), 4); /* once per user of the pool */
     json_decref(stats);
     reports_hold_only(a, "Writer", "Reader");
     goose_attack_free(a);
@@ -461,6 +480,7 @@ TEST_MAIN(TEST_ENTRY(match_exact_glob_and_machine_names),
           TEST_ENTRY(listing_names_weights_and_transactions),
           TEST_ENTRY(welcome_carries_the_selection),
           TEST_ENTRY(standalone_runs_only_the_selected_scenario),
+          TEST_ENTRY(open_model_arrivals_go_to_the_selected_scenario),
           TEST_ENTRY(main_lists_the_scenarios_and_runs_nothing),
           TEST_ENTRY(main_refuses_an_unknown_scenario_before_any_user),
           TEST_ENTRY(gaggle_runs_the_managers_selection),
