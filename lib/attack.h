@@ -64,6 +64,8 @@ typedef struct goose_options {
     uint64_t startup_us;    /* 0 = not set */
     uint64_t run_time_us;   /* 0 = until stopped */
     uint64_t iterations;
+    char *scenarios;        /* --scenarios: the list as given; NULL = all */
+    int scenarios_list;     /* --scenarios-list (goose_main) */
     long timeout_ms;
     int no_reset_metrics;
     uint64_t running_metrics_us;
@@ -258,6 +260,22 @@ void goose__log(goose_attack *a, goose_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int goose__fail(goose_attack *a, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* select.c: which scenarios run (--scenarios) and their listing. */
+#define GOOSE_SCENARIOS_MAX 4096 /* bytes of a --scenarios list */
+/* 1 when the pattern (plen bytes, '*' a wildcard) matches the name, both
+ * compared as machine names (see goose(7)). */
+int goose__scenario_match(const char *pattern, size_t plen, const char *name);
+/* Checks a --scenarios list: no empty item, not too long. */
+int goose__scenarios_check(const char *list, char *err, size_t errlen);
+/* selected[i] for each registered scenario, *count of them; an item that
+ * matches no scenario is GOOSE_ECONFIG. */
+int goose__scenarios_select(goose_attack *a, unsigned char *selected, size_t *count);
+/* --scenarios-list: one line per selected scenario, in *out (free()). */
+int goose__scenarios_list(goose_attack *a, char **out);
+/* scenario.c: its transactions, task sets expanded in place, in
+ * registration order; out may be NULL to count them. */
+size_t goose__scenario_txs(const goose_scenario *s, const goose_transaction **out);
 
 /* plan.c: the engine's view of the registered scenarios. */
 typedef struct goose_plan {

@@ -319,6 +319,21 @@ static int check_mode(goose_attack *a)
     return 0;
 }
 
+/* --scenarios-list: what would run, then exit without running. */
+static int list_scenarios(goose_attack *a)
+{
+    char *text = NULL;
+    int rc = goose__scenarios_list(a, &text);
+    if (rc != GOOSE_OK) {
+        fprintf(stderr, "error: %s\n", goose_attack_error(a));
+        return exit_status(rc);
+    }
+    fputs(text, stdout);
+    fflush(stdout);
+    free(text);
+    return EXIT_RAN;
+}
+
 static int run(goose_attack *a)
 {
     struct sigaction sa, old_int, old_term;
@@ -372,6 +387,8 @@ int goose_main(goose_attack *attack, int argc, char **argv)
         printf("libgoose %s\n", goose_version());
         return EXIT_RAN;
     }
+    if (attack->opt.scenarios_list)
+        return list_scenarios(attack);
     if (check_mode(attack))
         return EXIT_CONFIG;
     cli_log log = {.max_level = attack->opt.quiet ? GOOSE_LOG_WARN

@@ -231,6 +231,12 @@ static int opt_iterations(goose_options *o, const char *v, char *err, size_t err
     return GOOSE_OK;
 }
 
+static int opt_scenarios(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    int rc = goose__scenarios_check(v, err, errlen);
+    return rc == GOOSE_OK ? set_string(&o->scenarios, v) : rc;
+}
+
 static int opt_threads(goose_options *o, const char *v, char *err, size_t errlen)
 {
     unsigned long long n;
@@ -468,6 +474,7 @@ FLAG_PARSER(opt_version, version)
 FLAG_PARSER(opt_manager, manager)
 FLAG_PARSER(opt_worker, worker)
 FLAG_PARSER(opt_no_hash_check, no_hash_check)
+FLAG_PARSER(opt_scenarios_list, scenarios_list)
 
 static int opt_verbose(goose_options *o, const char *v, char *err, size_t errlen)
 {
@@ -485,8 +492,8 @@ static const option_def options[] = {
     {{"startup-time", 0, 1, 0, "TIME", "start all users over this time instead of a hatch rate", 1}, opt_startup_time},
     {{"run-time", 't', 1, 0, "TIME", "stop after this long once all users are started (30s, 20m, 1h30m)", 1}, opt_run_time},
     {{"iterations", 0, 1, 0, "N", "each user runs its scenario N times, then stops", 1}, opt_iterations},
-    {{"scenarios", 0, 1, 0, "LIST", "run only these scenarios", 0}, NULL},
-    {{"scenarios-list", 0, 0, 0, NULL, "list the scenarios and exit", 0}, NULL},
+    {{"scenarios", 0, 1, 0, "LIST", "run only these scenarios: names or globs, like \"reader,admin*\"", 1}, opt_scenarios},
+    {{"scenarios-list", 0, 0, 0, NULL, "list the scenarios (those of --scenarios) and exit", 1}, opt_scenarios_list},
     {{"test-plan", 0, 1, 0, "PLAN", "users over time: \"users,time;users,time;...\"", 1}, opt_test_plan},
     {{"throttle-requests", 0, 1, 0, "N", "at most N requests per second overall", 1}, opt_throttle},
     {{"arrival-rate", 0, 1, 0, "N", "start N iterations per second (open model; --users is the pool)", 1}, opt_arrival_rate},
@@ -627,6 +634,7 @@ void goose__options_free(goose_options *o)
     free(o->host);
     free(o->test_plan);
     free(o->arrival_plan);
+    free(o->scenarios);
     free(o->metrics_listen);
     free(o->controller);
     free(o->baseline_file);

@@ -1,9 +1,10 @@
-/* The engine's view of the registered scenarios: for each, the order in
- * which a user runs its transactions.  on_start transactions run once
- * first; then each iteration runs the sequenced transactions by ascending
- * sequence (each as many times in a row as its weight), then the others,
- * weights spread round-robin (weights 3:1 run A B A A); on_stop
- * transactions run once at the end. */
+/* The engine's view of the scenarios that run (every one, or those
+ * --scenarios selects): for each, the order in which a user runs its
+ * transactions.  on_start transactions run once first; then each
+ * iteration runs the sequenced transactions by ascending sequence (each
+ * as many times in a row as its weight), then the others, weights spread
+ * round-robin (weights 3:1 run A B A A); on_stop transactions run once at
+ * the end. */
 #include "attack.h"
 
 #include <stdlib.h>
@@ -13,34 +14,6 @@ typedef struct tx_ref {
     const goose_transaction *tx;
     size_t order; /* registration order, to keep sorting stable */
 } tx_ref;
-
-/* Every transaction of a scenario, task sets expanded in place. */
-static size_t collect(const goose_scenario *s, tx_ref *out)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < s->nitems; i++) {
-        if (s->items[i].tx) {
-            out[n].tx = s->items[i].tx;
-            out[n].order = n;
-            n++;
-            continue;
-        }
-        for (size_t j = 0; j < s->items[i].ts->ntxs; j++) {
-            out[n].tx = s->items[i].ts->txs[j];
-            out[n].order = n;
-            n++;
-        }
-    }
-    return n;
-}
-
-static size_t count_all(const goose_scenario *s)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < s->nitems; i++)
-        n += s->items[i].tx ? 1 : s->items[i].ts->ntxs;
-    return n;
-}
 
 static int by_sequence(const void *a, const void *b)
 {
@@ -94,18 +67,32 @@ static void lay_out_loop(goose_plan *p, size_t first, const goose_scenario *s,
     }
 }
 
+/* Every transaction of a scenario, task sets expanded in place. */
+static int collect(const goose_scenario *s, tx_ref *out, size_t n)
+{
+    const goose_transaction **txs = calloc(n ? n : 1, sizeof *txs);
+    if (!txs)
+        return -1;
+    goose__scenario_txs(s, txs);
+    for (size_t i = 0; i < n; i++) {
+        out[i].tx = txs[i];
+        out[i].order = i;
+    }
+    free(txs);
+    return 0;
+}
+
 static int plan_scenario(goose_plan *p, const goose_scenario *s,
                          goose_scenario_plan *sp)
 {
-    size_t n = count_all(s);
+    size_t n = goose__scenario_txs(s, NULL);
     size_t loop_len = 0;
     tx_ref *all = calloc(n ? n : 1, sizeof *all);
     tx_ref *loop = calloc(n ? n : 1, sizeof *loop);
     sp->on_start = calloc(n ? n : 1, sizeof *sp->on_start);
     sp->on_stop = calloc(n ? n : 1, sizeof *sp->on_stop);
-    if (!all || !loop || !sp->on_start || !sp->on_stop)
+    if (!all || !loop || !sp->on_start || !sp->on_stop || collect(s, all, n) < 0)
         goto fail;
-    collect(s, all);
     size_t first = p->ntxs, nloop = 0;
     for (size_t i = 0; i < n; i++) /* ids in registration order */
         tx_id(p, first, s, all[i].tx);
@@ -134,7 +121,9 @@ fail:
     return -1;
 }
 
-static int check_scenario(goose_attack *a, const goose_scenario *s)
+/* Every scenario must be registered right; only those that run need a
+ * host. */
+static int check_scenario(goose_attack *a, const goose_scenario *s, int runs)
 {
     if (s->error)
         return goose__fail(a, GOOSE_ECONFIG, "%s", s->error);
@@ -156,56 +145,80 @@ static int check_scenario(goose_attack *a, const goose_scenario *s)
     if (n == 0)
         return goose__fail(a, GOOSE_ECONFIG, "scenario \"%s\" has no transactions",
                            s->name);
-    if (!a->opt.host && !s->host)
+    if (runs && !a->opt.host && !s->host)
         return goose__fail(a, GOOSE_ECONFIG,
                            "scenario \"%s\" has no host: give --host or "
                            "goose_scenario_set_host()", s->name);
     return GOOSE_OK;
 }
 
-static size_t total_transactions(const goose_attack *a)
+/* The scenarios --scenarios selects, checked; *count of them. */
+static int select_checked(goose_attack *a, unsigned char *selected, size_t *count)
+{
+    int rc = goose__scenarios_select(a, selected, count);
+    for (size_t i = 0; rc == GOOSE_OK && i < a->nscenarios; i++)
+        rc = check_scenario(a, a->scenarios[i], selected[i]);
+    if (rc == GOOSE_OK && a->opt.scenarios)
+        goose__log(a, GOOSE_LOG_INFO, "running %zu of %zu scenarios (--scenarios %s)",
+                   *count, a->nscenarios, a->opt.scenarios);
+    return rc;
+}
+
+/* Only the selected scenarios are planned, in registration order: the
+ * others get no user, no transaction id and no place in the report. */
+static int plan_selected(goose_attack *a, goose_plan *p, const unsigned char *selected,
+                         unsigned *weights)
+{
+    for (size_t i = 0; i < a->nscenarios; i++) {
+        const goose_scenario *s = a->scenarios[i];
+        if (!selected[i])
+            continue;
+        goose_scenario_plan *sp = &p->scenarios[p->nscenarios];
+        weights[p->nscenarios++] = s->weight;
+        sp->name = s->name;
+        sp->host = a->opt.host ? a->opt.host : s->host;
+        sp->wait_min_ms = s->wait_min_ms;
+        sp->wait_max_ms = s->wait_max_ms;
+        if (plan_scenario(p, s, sp) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static size_t total_transactions(const goose_attack *a, const unsigned char *selected)
 {
     size_t n = 0;
     for (size_t i = 0; i < a->nscenarios; i++)
-        n += count_all(a->scenarios[i]);
+        n += selected[i] ? goose__scenario_txs(a->scenarios[i], NULL) : 0;
     return n;
 }
 
 int goose__plan_build(goose_attack *a, goose_plan *p)
 {
     memset(p, 0, sizeof *p);
-    if (a->nscenarios == 0)
-        return goose__fail(a, GOOSE_ECONFIG, "no scenarios: register at least one "
-                           "with goose_attack_add_scenario()");
-    for (size_t i = 0; i < a->nscenarios; i++) {
-        int rc = check_scenario(a, a->scenarios[i]);
-        if (rc != GOOSE_OK)
-            return rc;
+    size_t users = a->opt.users, count = 0;
+    unsigned char *selected = calloc(a->nscenarios ? a->nscenarios : 1, 1);
+    if (!selected)
+        return goose__fail(a, GOOSE_ENOMEM, "out of memory planning the run");
+    int rc = select_checked(a, selected, &count);
+    if (rc != GOOSE_OK) {
+        free(selected);
+        return rc;
     }
-    size_t users = a->opt.users;
-    unsigned *weights = calloc(a->nscenarios, sizeof *weights);
-    p->scenarios = calloc(a->nscenarios, sizeof *p->scenarios);
-    p->txs = calloc(total_transactions(a) + 1, sizeof *p->txs);
+    unsigned *weights = calloc(count, sizeof *weights);
+    p->scenarios = calloc(count, sizeof *p->scenarios);
+    p->txs = calloc(total_transactions(a, selected) + 1, sizeof *p->txs);
     p->user_scenario = calloc(users ? users : 1, sizeof *p->user_scenario);
-    if (!weights || !p->scenarios || !p->txs || !p->user_scenario)
+    if (!weights || !p->scenarios || !p->txs || !p->user_scenario ||
+        plan_selected(a, p, selected, weights) < 0)
         goto nomem;
-    p->nscenarios = a->nscenarios;
-    for (size_t i = 0; i < a->nscenarios; i++) {
-        const goose_scenario *s = a->scenarios[i];
-        goose_scenario_plan *sp = &p->scenarios[i];
-        weights[i] = s->weight;
-        sp->name = s->name;
-        sp->host = a->opt.host ? a->opt.host : s->host;
-        sp->wait_min_ms = s->wait_min_ms;
-        sp->wait_max_ms = s->wait_max_ms;
-        if (plan_scenario(p, s, sp) < 0)
-            goto nomem;
-    }
-    goose__allocate_users(weights, a->nscenarios, users, p->user_scenario);
+    goose__allocate_users(weights, p->nscenarios, users, p->user_scenario);
     p->weights = weights;
+    free(selected);
     return GOOSE_OK;
 nomem:
     free(weights);
+    free(selected);
     goose__plan_free(p);
     return goose__fail(a, GOOSE_ENOMEM, "out of memory planning the run");
 }

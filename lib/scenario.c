@@ -287,3 +287,16 @@ int goose_scenario_add_taskset(goose_scenario *s, goose_taskset *ts)
         ts->refs++;
     return rc;
 }
+
+size_t goose__scenario_txs(const goose_scenario *s, const goose_transaction **out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->nitems; i++) {
+        const goose_taskset *ts = s->items[i].ts;
+        size_t m = ts ? ts->ntxs : 1;
+        for (size_t j = 0; j < m; j++, n++)
+            if (out)
+                out[n] = ts ? ts->txs[j] : s->items[i].tx;
+    }
+    return n;
+}

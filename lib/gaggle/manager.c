@@ -103,12 +103,13 @@ static void reject(manager *m, gaggle_peer *p, const char *why)
 }
 
 /* Worker w of E runs the users w, w+E, w+2E, ... of the whole test, each
- * with the scenario the single allocation gave it. */
+ * with the scenario the single allocation gave it: an index into the
+ * scenarios that run, which the Worker plans alike from "select". */
 static void send_welcome(manager *m, gaggle_peer *p, size_t w)
 {
     const goose_options *o = &m->a->opt;
     gaggle_out out;
-    goose__out_begin(&out, "welcome", 16);
+    goose__out_begin(&out, "welcome", 17);
     goose__out_u64(&out, "worker", w);
     goose__out_u64(&out, "workers", m->expected);
     goose__out_u64(&out, "users", m->cfg.users);
@@ -124,6 +125,7 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
     goose__pack_shape(&out.pk, &m->cfg.shape);
     goose__out_key(&out, "arrivals");
     goose__pack_shape(&out.pk, &m->cfg.arrivals);
+    goose__out_str(&out, "select", o->scenarios ? o->scenarios : "");
     goose__out_key(&out, "resolve");
     msgpack_pack_array(&out.pk, o->nresolve);
     for (size_t i = 0; i < o->nresolve; i++)

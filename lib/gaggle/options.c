@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 static const char *const manager_only[] = {
-    "users", "hatch-rate", "startup-time", "run-time", "iterations", "host",
+    "users", "hatch-rate", "startup-time", "run-time", "iterations", "host", "scenarios",
     "timeout", "no-reset-metrics", "report-file", "running-metrics",
     "no-print-metrics", "expect-workers", "manager-bind-host",
     "manager-bind-port", "no-hash-check", "resolve", "metrics-listen", "test-plan",

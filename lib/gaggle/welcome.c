@@ -38,6 +38,19 @@ static void clear_resolve(goose_options *o)
     o->nresolve = 0;
 }
 
+/* --scenarios is the Manager's: the Worker plans the same scenarios, so
+ * slot scenario indexes and transaction ids mean the same on both sides. */
+static int read_select(const msgpack_object *msg, goose_options *o)
+{
+    char list[GOOSE_SCENARIOS_MAX + 1], err[128];
+    if (goose__get_str(msg, "select", list, sizeof list) < 0)
+        return -1;
+    free(o->scenarios);
+    o->scenarios = NULL;
+    return list[0] && goose__option_set(o, "scenarios", list, err, sizeof err) != GOOSE_OK
+               ? -1 : 0;
+}
+
 static int read_options(const msgpack_object *msg, goose_options *o)
 {
     char host[2048];
@@ -49,7 +62,7 @@ static int read_options(const msgpack_object *msg, goose_options *o)
         goose__get_u64(msg, "timeout_ms", &timeout_ms) < 0 || timeout_ms > 86400000 ||
         goose__get_bool(msg, "reset", &reset) < 0 ||
         goose__get_str(msg, "host", host, sizeof host) < 0 ||
-        (host[0] && !goose__valid_url(host)))
+        (host[0] && !goose__valid_url(host)) || read_select(msg, o) < 0)
         return -1;
     o->timeout_ms = (long)timeout_ms;
     o->no_reset_metrics = !reset;
@@ -69,10 +82,9 @@ static int read_options(const msgpack_object *msg, goose_options *o)
     return 0;
 }
 
-int goose__welcome_read(const msgpack_object *msg, size_t nscenarios, gaggle_welcome *w,
-                        goose_options *o)
+static int read_all(const msgpack_object *msg, size_t nscenarios, gaggle_welcome *w,
+                    goose_options *o)
 {
-    memset(w, 0, sizeof *w);
     if (goose__get_u64(msg, "worker", &w->index) < 0 ||
         goose__get_u64(msg, "users", &w->total) < 0 || w->total == 0 ||
         goose__get_u64(msg, "workers", &w->workers) < 0 || w->index >= w->workers ||
@@ -82,8 +94,21 @@ int goose__welcome_read(const msgpack_object *msg, size_t nscenarios, gaggle_wel
         goose__unpack_shape(goose__map_get(msg, "shape"), &w->shape) < 0 || w->shape.n == 0 ||
         goose__unpack_shape(goose__map_get(msg, "arrivals"), &w->arrivals) < 0)
         return -1;
-    o->users = w->nslots;
     return 0;
+}
+
+/* nscenarios bounds the slots' scenario indexes; the Worker checks them
+ * again against the scenarios its plan selects. */
+int goose__welcome_read(const msgpack_object *msg, size_t nscenarios, gaggle_welcome *w,
+                        goose_options *o)
+{
+    uint64_t given = o->set_mask; /* what the Manager sends, the Worker was not given */
+    memset(w, 0, sizeof *w);
+    int rc = read_all(msg, nscenarios, w, o);
+    o->set_mask = given;
+    if (rc == 0)
+        o->users = w->nslots;
+    return rc;
 }
 
 void goose__welcome_free(gaggle_welcome *w)

@@ -68,6 +68,15 @@ static void send_pong(worker *w, uint64_t t)
     goose__out_free(&o);
 }
 
+/* Every slot's scenario is one this Worker planned (of --scenarios). */
+static int slots_planned(const gaggle_welcome *wl, const goose_plan *plan)
+{
+    for (size_t i = 0; i < wl->nslots; i++)
+        if (wl->scenarios[i] >= plan->nscenarios)
+            return 0;
+    return 1;
+}
+
 static void on_welcome(worker *w, const msgpack_object *msg)
 {
     if (goose__welcome_read(msg, w->a->nscenarios, &w->welcome, &w->a->opt) < 0) {
@@ -78,6 +87,10 @@ static void on_welcome(worker *w, const msgpack_object *msg)
     w->planned = 1;
     if (rc != GOOSE_OK) {
         fail(w, rc, "cannot run the manager's configuration: %s", goose_attack_error(w->a));
+        { leave(w); return; }
+    }
+    if (!slots_planned(&w->welcome, &w->plan)) {
+        fail(w, GOOSE_EFAILED, "%s", "the manager sent a configuration this worker cannot use");
         { leave(w); return; }
     }
     w->cfg.user_scenario = w->welcome.scenarios;

@@ -546,6 +546,8 @@ static void option_value(out *o, const goose_options *p, const char *name)
     }
     if (!strcmp(name, "host"))
         esc(o, p->host);
+    else if (!strcmp(name, "scenarios"))
+        esc(o, p->scenarios);
     else if (!strcmp(name, "users"))
         putf(o, "%zu", p->users);
     else if (!strcmp(name, "hatch-rate"))

@@ -9,7 +9,7 @@
 
 #define FUZZ_SEEDS 9
 
-static void seed_stats(msgpack_packer *pk)
+static inline void seed_stats(msgpack_packer *pk)
 {
     goose_stats s;
     goose__stats_init(&s, 4, 3);
@@ -24,8 +24,44 @@ static void seed_stats(msgpack_packer *pk)
     goose__stats_free(&s);
 }
 
+/* A welcome for worker 0 of 2 (slots 0 and 2, of scenarios 0 and 1). */
+static inline void seed_welcome(gaggle_out *o, const char *select)
+{
+    goose_shape users = {0}, none = {0};
+    goose__shape_add(&users, 4, 500000); /* 4 users over 0.5 s */
+    goose__out_begin(o, "welcome", 17);
+    goose__out_u64(o, "worker", 0);
+    goose__out_u64(o, "workers", 2);
+    goose__out_u64(o, "users", 4);
+    goose__out_f64(o, "hatch_rate", 2.5);
+    goose__out_u64(o, "run_time_us", 1000000);
+    goose__out_u64(o, "iterations", 0);
+    goose__out_u64(o, "timeout_ms", 5000);
+    goose__out_bool(o, "reset", 1);
+    goose__out_str(o, "host", "http://127.0.0.1:8080");
+    goose__out_u64(o, "end_us", 0);
+    goose__out_f64(o, "throttle", 0);
+    goose__out_key(o, "shape");
+    goose__pack_shape(&o->pk, &users);
+    goose__out_key(o, "arrivals");
+    goose__pack_shape(&o->pk, &none);
+    goose__out_str(o, "select", select);
+    goose__out_key(o, "resolve");
+    msgpack_pack_array(&o->pk, 1);
+    goose__pack_str(&o->pk, "example.test:80:127.0.0.1");
+    goose__out_key(o, "slots");
+    msgpack_pack_array(&o->pk, 2);
+    msgpack_pack_uint64(&o->pk, 0);
+    msgpack_pack_uint64(&o->pk, 2);
+    goose__out_key(o, "scenarios");
+    msgpack_pack_array(&o->pk, 2);
+    msgpack_pack_uint64(&o->pk, 0);
+    msgpack_pack_uint64(&o->pk, 1);
+    goose__shape_free(&users);
+}
+
 /* Seed i as a malloc'd frame; its length in *len. */
-static unsigned char *fuzz_seed(int i, size_t *len)
+static inline unsigned char *fuzz_seed(int i, size_t *len)
 {
     static const unsigned char nonce[GAGGLE_NONCE] = {1, 2, 3};
     gaggle_out o;
@@ -48,27 +84,7 @@ static unsigned char *fuzz_seed(int i, size_t *len)
         goose__out_bin(&o, "proof", nonce, sizeof nonce);
         break;
     case 3:
-        goose__out_begin(&o, "welcome", 12);
-        goose__out_u64(&o, "worker", 0);
-        goose__out_u64(&o, "workers", 2);
-        goose__out_u64(&o, "users", 4);
-        goose__out_f64(&o, "hatch_rate", 2.5);
-        goose__out_u64(&o, "run_time_us", 1000000);
-        goose__out_u64(&o, "iterations", 0);
-        goose__out_u64(&o, "timeout_ms", 5000);
-        goose__out_bool(&o, "reset", 1);
-        goose__out_str(&o, "host", "http://127.0.0.1:8080");
-        goose__out_key(&o, "resolve");
-        msgpack_pack_array(&o.pk, 1);
-        goose__pack_str(&o.pk, "example.test:80:127.0.0.1");
-        goose__out_key(&o, "slots");
-        msgpack_pack_array(&o.pk, 2);
-        msgpack_pack_uint64(&o.pk, 0);
-        msgpack_pack_uint64(&o.pk, 2);
-        goose__out_key(&o, "scenarios");
-        msgpack_pack_array(&o.pk, 2);
-        msgpack_pack_uint64(&o.pk, 0);
-        msgpack_pack_uint64(&o.pk, 1);
+        seed_welcome(&o, "reader,admin*");
         break;
     case 4:
     case 5:
