@@ -65,6 +65,7 @@ typedef struct goose_options {
     uint64_t run_time_us;   /* 0 = until stopped */
     uint64_t iterations;
     long timeout_ms;
+    int co_mitigation;      /* goose_co_mode (metrics/co.h); 0 = disabled */
     int no_reset_metrics;
     uint64_t running_metrics_us;
     int no_print_metrics;
@@ -176,6 +177,7 @@ typedef struct goose_results {
     double elapsed_s;        /* of the whole run */
     int metrics_reset;
     double reset_at_s;
+    int co_mode;             /* --co-mitigation: adjusted times when not 0 */
     goose_stats totals;
     goose_series series;
     goose_phase phases[3];

@@ -15,6 +15,7 @@
 
 #include "coro/coro.h"
 #include "http/http.h"
+#include "metrics/co.h"
 #include "metrics/stats.h"
 #include "util/buf.h"
 #include "util/sink.h"
@@ -63,6 +64,7 @@ typedef struct goose_run_config {
     char **local_addrs;
     size_t nlocal_addrs;
     int reset_on_launch;          /* drop what was measured while hatching */
+    int co_mode;                  /* --co-mitigation: goose_co_mode */
     struct goose_sink *log_sinks[GOOSE_LOGFILES]; /* NULL: that log is off */
     int log_formats[GOOSE_LOGFILES];
 } goose_run_config;
@@ -118,6 +120,8 @@ struct goose_user {
     size_t pos;                /* next transaction of the phase's list */
     uint64_t iterations;
     int pass_cut;              /* a transaction of this loop pass was cut short */
+    uint64_t pass_us;          /* this loop pass's transactions so far */
+    goose_cadence cadence;     /* of the loop passes (--co-mitigation) */
     CURL *easy;
     CURLSH *share;             /* the user's own connection pool */
     goose_http_target target;  /* the URL the handle is aimed at */
