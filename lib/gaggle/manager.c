@@ -106,7 +106,7 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
 {
     const goose_options *o = &m->a->opt;
     gaggle_out out;
-    goose__out_begin(&out, "welcome", 12);
+    goose__out_begin(&out, "welcome", 13);
     goose__out_u64(&out, "worker", w);
     goose__out_u64(&out, "workers", m->expected);
     goose__out_u64(&out, "users", m->cfg.users);
@@ -115,6 +115,7 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
     goose__out_u64(&out, "iterations", o->iterations);
     goose__out_u64(&out, "timeout_ms", (uint64_t)o->timeout_ms);
     goose__out_bool(&out, "reset", m->cfg.reset_on_launch);
+    goose__out_str(&out, "co_mitigation", goose__co_mode_name(o->co_mitigation));
     goose__out_str(&out, "host", o->host ? o->host : "");
     goose__out_key(&out, "resolve");
     msgpack_pack_array(&out.pk, o->nresolve);

@@ -9,7 +9,7 @@
 
 #include "metrics/stats.h"
 
-#define GAGGLE_PROTOCOL_VERSION 3
+#define GAGGLE_PROTOCOL_VERSION 4 /* 4: coordinated omission mitigation */
 #define GAGGLE_FRAME_MAX (16u * 1024 * 1024)
 #define GAGGLE_MAX_DEPTH 8
 
