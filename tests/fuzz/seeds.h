@@ -20,6 +20,8 @@ static void seed_stats(msgpack_packer *pk)
         goose__stats_record_tx(&s, (size_t)(i % 4), i % 5 != 0, 250);
     }
     s.iterations[1] = 5;
+    /* a key with synthetic samples (--co-mitigation): an 8-element entry */
+    goose__stats_backfill(goose__stats_request(&s, "GET", "/"), 20000, 1500, 137);
     goose__pack_stats(pk, &s);
     goose__stats_free(&s);
 }
@@ -48,7 +50,7 @@ static unsigned char *fuzz_seed(int i, size_t *len)
         goose__out_bin(&o, "proof", nonce, sizeof nonce);
         break;
     case 3:
-        goose__out_begin(&o, "welcome", 12);
+        goose__out_begin(&o, "welcome", 13);
         goose__out_u64(&o, "worker", 0);
         goose__out_u64(&o, "workers", 2);
         goose__out_u64(&o, "users", 4);
@@ -57,6 +59,7 @@ static unsigned char *fuzz_seed(int i, size_t *len)
         goose__out_u64(&o, "iterations", 0);
         goose__out_u64(&o, "timeout_ms", 5000);
         goose__out_bool(&o, "reset", 1);
+        goose__out_str(&o, "co_mitigation", "average");
         goose__out_str(&o, "host", "http://127.0.0.1:8080");
         goose__out_key(&o, "resolve");
         msgpack_pack_array(&o.pk, 1);
