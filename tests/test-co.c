@@ -442,6 +442,38 @@ static json_t *times(json_t *req, const char *key)
     return t;
 }
 
+/* Every other format shows the synthetic samples beside the measured
+ * times too. */
+static void check_formats(goose_attack *a, long long root, long long all)
+{
+    char want[160];
+    char *text = goose_attack_report(a, "text");
+    ASSERT(strstr(text, "=== COORDINATED OMISSION MITIGATION ("));
+    snprintf(want, sizeof want, "\nGET /      | %11lld |", root);
+    ASSERT(strstr(text, want));
+    goose_free(text);
+    text = goose_attack_report(a, "md");
+    ASSERT(strstr(text, "## Coordinated omission mitigation ("));
+    snprintf(want, sizeof want, "| GET / | %lld |", root);
+    ASSERT(strstr(text, want));
+    snprintf(want, sizeof want, "| **Aggregated** | %lld |", all);
+    ASSERT(strstr(text, want));
+    goose_free(text);
+    text = goose_attack_report(a, "csv");
+    ASSERT(strstr(text, ",100%,Synthetic Count,Adjusted Median Response Time,"));
+    const char *p = strstr(text, "\nGET,/,");
+    ASSERT_NOT_NULL(p);
+    for (int commas = 0; commas < 22 && *++p && *p != '\n';)
+        commas += *p == ',';
+    ASSERT_EQ(atoll(p + 1), root); /* the 23rd column */
+    goose_free(text);
+    text = goose_attack_report(a, "html");
+    ASSERT(strstr(text, "<section id=\"co\"><h2>Coordinated omission mitigation</h2>"));
+    snprintf(want, sizeof want, "GET /</td><td>%lld</td>", root);
+    ASSERT(strstr(text, want));
+    goose_free(text);
+}
+
 static void stall_run(const char *mode_name, int mode)
 {
     target_start(&tgt);
@@ -482,10 +514,7 @@ static void stall_run(const char *mode_name, int mode)
     ASSERT_GT(json_real_value(json_object_get(adj, "mean")),
               json_real_value(json_object_get(raw, "mean")));
     ASSERT_GE(jint(adj, "max"), jint(raw, "max")); /* the stalled pass, /slow and all */
-    /* the console report shows both */
-    char *text = goose_attack_report(a, "text");
-    ASSERT(strstr(text, "COORDINATED OMISSION MITIGATION"));
-    goose_free(text);
+    check_formats(a, jint(root, "synthetic"), jint(totals, "synthetic"));
     json_decref(r);
     json_decref(stats);
     goose_attack_free(a);
@@ -528,9 +557,14 @@ TEST(disabled_adds_nothing)
         }
         ASSERT_NULL(json_object_get(json_object_get(r, "totals"), "synthetic"));
         ASSERT_EQ(jint(report_request(r, "GET", "/"), "count"), USERS * PASSES);
-        char *text = goose_attack_report(a, "text");
-        ASSERT(!strstr(text, "COORDINATED OMISSION"));
-        goose_free(text);
+        static const char *const formats[] = {"text", "md", "csv", "html"};
+        for (int f = 0; f < 4; f++) {
+            char *text = goose_attack_report(a, formats[f]);
+            ASSERT_NOT_NULL(text);
+            ASSERT(!strcasestr(text, "coordinated omission"));
+            ASSERT(!strstr(text, "Synthetic") && !strstr(text, "synthetic"));
+            goose_free(text);
+        }
         json_decref(r);
         goose_attack_free(a);
     }
