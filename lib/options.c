@@ -470,7 +470,7 @@ static const option_def options[] = {
     {{"arrival-rate", 0, 1, 0, "N", "start N iterations per second (open model)", 0}, NULL},
     {{"arrival-plan", 0, 1, 0, "PLAN", "arrival rate over time: \"rate,time;...\"", 0}, NULL},
     {{"timeout", 0, 1, 0, "TIME", "per-request timeout (default 60s)", 1}, opt_timeout},
-    {{"co-mitigation", 0, 1, 0, "MODE", "coordinated omission mitigation: disabled (default), average, minimum or maximum", 1}, opt_co_mitigation},
+    {{"co-mitigation", 0, 1, 0, "MODE", "coordinated omission mitigation: disabled (default), average, minimum, maximum", 1}, opt_co_mitigation},
     {{"no-reset-metrics", 0, 0, 0, NULL, "keep the metrics of the hatch phase", 1}, opt_no_reset_metrics},
     {{"running-metrics", 0, 1, 0, "TIME", "print the request table every TIME while running", 1}, opt_running_metrics},
     {{"no-print-metrics", 0, 0, 0, NULL, "do not print the report at the end", 1}, opt_no_print_metrics},

@@ -248,6 +248,16 @@ TEST(env_and_flag_precedence)
     ASSERT_EQ(main_with(a, "--version", NULL), 2);
     goose_attack_free(a);
     unsetenv("GOOSE_USERS");
+    setenv("GOOSE_CO_MITIGATION", "minimum", 1);
+    a = new_attack();
+    ASSERT_EQ(main_with(a, "--version", NULL), 0);
+    ASSERT_EQ(a->opt.co_mitigation, 2);
+    goose_attack_free(a);
+    setenv("GOOSE_CO_MITIGATION", "often", 1);
+    a = new_attack();
+    ASSERT_EQ(main_with(a, "--version", NULL), 2);
+    goose_attack_free(a);
+    unsetenv("GOOSE_CO_MITIGATION");
     setenv("GOOSE_TEST_PLAN", "1,1s", 1);
     a = new_attack();
     ASSERT_EQ(main_with(a, "--version", NULL), 2);
