@@ -67,6 +67,7 @@ typedef struct goose_options {
     char *scenarios;        /* --scenarios: the list as given; NULL = all */
     int scenarios_list;     /* --scenarios-list (goose_main) */
     long timeout_ms;
+    int co_mitigation;      /* goose_co_mode (metrics/co.h); 0 = disabled */
     int no_reset_metrics;
     uint64_t running_metrics_us;
     int no_print_metrics;
@@ -198,6 +199,7 @@ typedef struct goose_results {
     double elapsed_s;        /* of the whole run */
     int metrics_reset;
     double reset_at_s;
+    int co_mode;             /* --co-mitigation: adjusted times when not 0 */
     goose_stats totals;
     goose_series series;
     goose_phase *phases;     /* increase/maintain/decrease, in order */

@@ -4,6 +4,8 @@
  * yet", never ignored. */
 #include "attack.h"
 
+#include "metrics/co.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -189,6 +191,15 @@ static int opt_timeout(goose_options *o, const char *v, char *err, size_t errlen
     if (rc == GOOSE_OK)
         o->timeout_ms = (long)((us + 999) / 1000);
     return rc;
+}
+
+static int opt_co_mitigation(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    int mode = goose__co_mode_parse(v);
+    if (mode < 0)
+        return FAIL("--co-mitigation \"%s\" must be disabled, average, minimum or maximum", v);
+    o->co_mitigation = mode;
+    return GOOSE_OK;
 }
 
 static int opt_running_metrics(goose_options *o, const char *v, char *err, size_t errlen)
@@ -499,7 +510,7 @@ static const option_def options[] = {
     {{"arrival-rate", 0, 1, 0, "N", "start N iterations per second (open model; --users is the pool)", 1}, opt_arrival_rate},
     {{"arrival-plan", 0, 1, 0, "PLAN", "arrival rate over time: \"rate,time;...\"", 1}, opt_arrival_plan},
     {{"timeout", 0, 1, 0, "TIME", "per-request timeout (default 60s)", 1}, opt_timeout},
-    {{"co-mitigation", 0, 1, 0, "MODE", "coordinated omission mitigation", 0}, NULL},
+    {{"co-mitigation", 0, 1, 0, "MODE", "coordinated omission mitigation: disabled (default), average, minimum, maximum", 1}, opt_co_mitigation},
     {{"no-reset-metrics", 0, 0, 0, NULL, "keep the metrics of the hatch phase", 1}, opt_no_reset_metrics},
     {{"running-metrics", 0, 1, 0, "TIME", "print the request table every TIME while running", 1}, opt_running_metrics},
     {{"no-print-metrics", 0, 0, 0, NULL, "do not print the report at the end", 1}, opt_no_print_metrics},

@@ -40,6 +40,7 @@ int goose__results_prepare(goose_attack *a, const goose_plan *plan, size_t threa
     }
     res->users = a->opt.users;
     res->threads = threads;
+    res->co_mode = a->opt.co_mitigation;
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
@@ -192,6 +193,7 @@ static int resolve_config(goose_attack *a, goose_run_config *cfg)
     cfg->iterations = o->iterations;
     cfg->throttle_rps = o->throttle_rps;
     cfg->timeout_ms = o->timeout_ms;
+    cfg->co_mode = o->co_mitigation;
     cfg->stack_size = o->stack_size;
     cfg->local_addrs = o->local_addrs;
     cfg->nlocal_addrs = o->nlocal_addrs;

@@ -1,7 +1,10 @@
 /* The load test the Gaggle tests run as Manager and Workers.  With
- * LOADTEST_VARIANT=1 one weight differs: a different load test. */
+ * LOADTEST_VARIANT=1 one weight differs: a different load test.  With
+ * LOADTEST_VARIANT=stall each user's 6th pass waits 300 ms on the target
+ * (for --co-mitigation). */
 #include <goose.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int front_page(goose_user *u)
 {
@@ -32,9 +35,39 @@ static int log_out(goose_user *u)
     return GOOSE_OK;
 }
 
+/* Fast passes, and one slow one per user. */
+static int stall_once(goose_user *u)
+{
+    unsigned *passes = goose_user_data(u);
+    if (!passes) {
+        passes = calloc(1, sizeof *passes);
+        goose_user_set_data(u, passes, free);
+    }
+    goose_response_free(goose_get(u, "/"));
+    if (passes && ++*passes == 6) {
+        goose_request *req = goose_request_new(u, "GET", "/slow?ms=300");
+        goose_request_set_name(req, "/slow");
+        goose_response_free(goose_request_send(req));
+    }
+    return GOOSE_OK;
+}
+
+static int run_staller(int argc, char **argv)
+{
+    goose_attack *attack = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("Staller");
+    goose_scenario_add_transaction(s, "page", stall_once);
+    goose_attack_add_scenario(attack, s);
+    int status = goose_main(attack, argc, argv);
+    goose_attack_free(attack);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     const char *variant = getenv("LOADTEST_VARIANT");
+    if (variant && !strcmp(variant, "stall"))
+        return run_staller(argc, argv);
     goose_attack *attack = goose_attack_new();
     goose_scenario *reader = goose_scenario_new("Reader");
     goose_scenario_set_weight(reader, variant && *variant == '1' ? 2 : 3);

@@ -330,7 +330,71 @@ TEST(far_worker_starts_with_the_near_one)
     teardown();
 }
 
-TEST_MAIN(TEST_ENTRY(far_worker_starts_with_the_near_one), TEST_ENTRY(three_workers_exact_totals),
+/* What a Worker's log says it measured: "users done: N requests
+ * measured, M synthetic samples"; 0 when the line is missing. */
+static int worker_measured(const char *name, long long *requests, long long *synthetic)
+{
+    char path[256], line[1024];
+    snprintf(path, sizeof path, "%s/%s.log", dir, name);
+    FILE *f = fopen(path, "r");
+    int found = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        const char *p = strstr(line, "users done: ");
+        found |= p && sscanf(p, "users done: %lld requests measured, %lld synthetic",
+                             requests, synthetic) == 2;
+    }
+    if (f)
+        fclose(f);
+    return found;
+}
+
+/* --co-mitigation across a Gaggle: the Manager hands the mode to its
+ * Workers, they measure and back-fill, and the Manager's synthetic samples
+ * are exactly the sum of what each Worker says it measured, while the
+ * request counts stay the target's. */
+TEST(co_mitigation_sums_the_workers)
+{
+    setup();
+    char port[8], report[256];
+    snprintf(port, sizeof port, "%d", free_port());
+    snprintf(report, sizeof report, "%s/report.json", dir);
+    pid_t m = spawn("manager", "stall", "--manager", "--expect-workers", "2", PORT_ARGS(port),
+                    "--host", tgt.url, "-u", "4", "-r", "100", "--iterations", "12",
+                    "--co-mitigation", "average", "--report-file", report, NULL);
+    pid_t w0 = spawn("worker0", "stall", "--worker", "--manager-port", port, NULL);
+    pid_t w1 = spawn("worker1", "stall", "--worker", "--manager-port", port, NULL);
+    ASSERT_EQ(wait_exit(m, 30), 0);
+    ASSERT_EQ(wait_exit(w0, 10), 0);
+    ASSERT_EQ(wait_exit(w1, 10), 0);
+    json_t *r = load_report(report), *stats = target_json(&tgt, "/stats");
+    ASSERT_STR_EQ(json_string_value(json_object_get(r, "co_mitigation")), "average");
+    ASSERT_EQ(report_total(r), target_total(stats));
+    ASSERT_EQ(jint(report_request(r, "GET", "/"), "count"), 4 * 12);
+    ASSERT_EQ(target_count(stats, "/"), 4 * 12);
+    ASSERT_EQ(target_count(stats, "/slow"), 4);
+    long long req[2], syn[2];
+    ASSERT(worker_measured("worker0", &req[0], &syn[0]));
+    ASSERT(worker_measured("worker1", &req[1], &syn[1]));
+    ASSERT_GT(syn[0], 0); /* each Worker's users stalled once */
+    ASSERT_GT(syn[1], 0);
+    json_t *totals = json_object_get(r, "totals");
+    ASSERT_EQ(jint(totals, "synthetic"), syn[0] + syn[1]);
+    ASSERT_EQ(req[0] + req[1], target_total(stats));
+    long long per_key = 0;
+    size_t i;
+    json_t *q;
+    json_array_foreach(json_object_get(r, "requests"), i, q)
+        per_key += jint(q, "synthetic");
+    ASSERT_EQ(per_key, syn[0] + syn[1]);
+    json_t *adj = json_object_get(report_request(r, "GET", "/"), "response_time_us_adjusted");
+    ASSERT_GE(jint(adj, "max"), 300000);
+    json_decref(r);
+    json_decref(stats);
+    teardown();
+}
+
+TEST_MAIN(TEST_ENTRY(co_mitigation_sums_the_workers),
+          TEST_ENTRY(far_worker_starts_with_the_near_one), TEST_ENTRY(three_workers_exact_totals),
           TEST_ENTRY(embedded_worker_service_keeps_serving),
           TEST_ENTRY(lost_worker_is_reported), TEST_ENTRY(lost_manager_stops_workers),
           TEST_ENTRY(ctrl_c_on_manager_stops_the_gaggle_gracefully),

@@ -44,6 +44,7 @@ for _ in $(seq 100); do [ -s "$out/port" ] && break; sleep 0.05; done
 port=$(cat "$out/port")
 
 timeout 60 "$build/examples/umami" --host "http://127.0.0.1:$port" -u 6 -r 30 -t 3s \
+    --co-mitigation average \
     --no-reset-metrics --report-file "$out/r.html" --report-file "$out/r.json" -q \
     >"$out/umami.out" 2>&1 || { echo "umami failed:"; tail "$out/umami.out"; exit 1; }
 [ -s "$out/r.html" ] && [ -s "$out/r.json" ] || { echo "no report written"; exit 1; }

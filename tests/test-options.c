@@ -94,6 +94,11 @@ TEST(set_option_values)
     set_ok(a, "stack-size", "64k");
     ASSERT_EQ(a->opt.stack_size, 65536);
     set_ok(a, "threads", "3");
+    ASSERT_EQ(a->opt.co_mitigation, 0); /* disabled by default */
+    set_ok(a, "co-mitigation", "maximum");
+    ASSERT_EQ(a->opt.co_mitigation, 3);
+    set_ok(a, "co-mitigation", "disabled");
+    ASSERT_EQ(a->opt.co_mitigation, 0);
     goose_attack_free(a);
 }
 
@@ -124,6 +129,11 @@ TEST(set_option_refusals)
     set_bad(a, "report-file", "out.txt", GOOSE_EVALUE);
     set_bad(a, "resolve", "nohost", GOOSE_EVALUE);
     set_bad(a, "stack-size", "1k", GOOSE_EVALUE);
+    set_bad(a, "co-mitigation", "avg", GOOSE_EVALUE);
+    ASSERT_STR_EQ(goose_attack_error(a), "--co-mitigation \"avg\" must be disabled, "
+                                         "average, minimum or maximum");
+    set_bad(a, "co-mitigation", "", GOOSE_EVALUE);
+    set_bad(a, "co-mitigation", NULL, GOOSE_EVALUE);
     set_bad(a, "test-plan", "10,1s", GOOSE_EUNSUPPORTED);
     ASSERT(strstr(goose_attack_error(a), "not supported yet: --test-plan"));
     set_bad(a, "threshold-abort", NULL, GOOSE_EUNSUPPORTED);
@@ -178,6 +188,9 @@ TEST(main_refuses_bad_input)
     REFUSED("-t", "");
     REFUSED("--host", "localhost:8080");
     REFUSED("--test-plan", "10,1s");
+    REFUSED("--co-mitigation", "sometimes", "--host", "http://127.0.0.1:1");
+    REFUSED("--co-mitigation", "Average", "--host", "http://127.0.0.1:1");
+    REFUSED("--worker", "--co-mitigation", "average"); /* the Manager's option */
     REFUSED("--manager"); /* without --expect-workers */
     REFUSED("--manager", "--expect-workers", "2", "--manager-host", "x");
     REFUSED("--manager", "--worker");
@@ -235,6 +248,16 @@ TEST(env_and_flag_precedence)
     ASSERT_EQ(main_with(a, "--version", NULL), 2);
     goose_attack_free(a);
     unsetenv("GOOSE_USERS");
+    setenv("GOOSE_CO_MITIGATION", "minimum", 1);
+    a = new_attack();
+    ASSERT_EQ(main_with(a, "--version", NULL), 0);
+    ASSERT_EQ(a->opt.co_mitigation, 2);
+    goose_attack_free(a);
+    setenv("GOOSE_CO_MITIGATION", "often", 1);
+    a = new_attack();
+    ASSERT_EQ(main_with(a, "--version", NULL), 2);
+    goose_attack_free(a);
+    unsetenv("GOOSE_CO_MITIGATION");
     setenv("GOOSE_TEST_PLAN", "1,1s", 1);
     a = new_attack();
     ASSERT_EQ(main_with(a, "--version", NULL), 2);

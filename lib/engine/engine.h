@@ -17,6 +17,7 @@
 #include "engine/shape.h"
 #include "engine/throttle.h"
 #include "http/http.h"
+#include "metrics/co.h"
 #include "metrics/stats.h"
 #include "util/buf.h"
 #include "util/sink.h"
@@ -73,6 +74,7 @@ typedef struct goose_run_config {
     const unsigned *scenario_weights; /* arrival k -> scenario, as user k */
     size_t process_index;         /* a Gaggle Worker's number, from 0 */
     size_t processes;             /* Workers in the Gaggle; 0: standalone */
+    int co_mode;                  /* --co-mitigation: goose_co_mode */
     struct goose_sink *log_sinks[GOOSE_LOGFILES]; /* NULL: that log is off */
     int log_formats[GOOSE_LOGFILES];
 } goose_run_config;
@@ -153,6 +155,8 @@ struct goose_user {
     uint64_t iterations;
     int arrived;               /* open model: an iteration was handed over */
     int pass_cut;              /* a transaction of this loop pass was cut short */
+    uint64_t pass_us;          /* this loop pass's transactions so far */
+    goose_cadence cadence;     /* of the loop passes (--co-mitigation) */
     CURL *easy;
     CURLSH *share;             /* the user's own connection pool */
     goose_http_target target;  /* the URL the handle is aimed at */

@@ -71,6 +71,18 @@ static const char *failure_of(goose_response *r)
     return NULL;
 }
 
+/* The pass after a stall: this request stands for those the stall kept
+ * from being sent (coordinated omission mitigation, goose(7)). */
+static void backfill(goose_response *r)
+{
+    goose_user *u = r->user;
+    goose_req_stat *q = goose__stats_request(&u->thread->local, r->method.data,
+                                             r->name.data);
+    if (q)
+        goose__stats_backfill(q, u->cadence.stall_us, u->cadence.expected_us,
+                              r->elapsed_us);
+}
+
 void goose__response_finalize(goose_response *r)
 {
     if (r->recorded || r->not_sent)
@@ -78,6 +90,8 @@ void goose__response_finalize(goose_response *r)
     const char *why = failure_of(r);
     goose__stats_record_bytes(&r->user->thread->local, r->method.data, r->name.data,
                               r->status, r->elapsed_us, why, r->capture.body_seen);
+    if (r->user->cadence.stall_us && r->user->phase == GOOSE_PHASE_LOOP)
+        backfill(r);
     const goose_run_config *cfg = &r->user->thread->engine->cfg;
     if (cfg->log_sinks[GOOSE_LOGFILE_REQUESTS] || (why && cfg->log_sinks[GOOSE_LOGFILE_ERRORS]))
         goose__log_request(r->user, r, why);

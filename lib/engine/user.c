@@ -91,6 +91,7 @@ static void transaction_main(void *arg)
     if (!u->stopping_tx) {
         goose__stats_record_tx(&u->thread->local, tx->id, rc == 0, elapsed);
         goose__log_transaction(u, rc == 0, elapsed);
+        u->pass_us += elapsed;
     } else {
         u->pass_cut = 1;
     }
@@ -139,6 +140,19 @@ static int start_transaction(goose_user *u, const goose_tx_plan *tx)
     return 0;
 }
 
+/* A complete loop pass is the user's cadence: the time its transactions
+ * took, wait time not counted (as Goose); a pass cut short by the end of
+ * the test says nothing about it. */
+static void end_pass(goose_user *u)
+{
+    int mode = u->thread->engine->cfg.co_mode;
+    if (mode != GOOSE_CO_DISABLED && !u->pass_cut)
+        goose__cadence_pass(&u->cadence, mode, u->pass_us);
+    else
+        u->cadence.stall_us = 0;
+    u->pass_us = 0;
+}
+
 /* A transaction ended: its stack goes back; a loop pass may be complete. */
 static void end_transaction(goose_user *u)
 {
@@ -147,10 +161,13 @@ static void end_transaction(goose_user *u)
     if (u->phase == GOOSE_PHASE_LOOP && u->pos == u->scenario->nloop) {
         if (!u->pass_cut)
             u->thread->local.iterations[u->scenario_index]++;
+        end_pass(u);
         u->iterations++;
         u->pos = 0;
         u->pass_cut = 0;
         u->arrived = 0;
+    } else if (u->phase != GOOSE_PHASE_LOOP) {
+        u->pass_us = 0; /* on_start and on_stop are not part of a pass */
     }
 }
 

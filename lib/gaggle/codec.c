@@ -17,12 +17,16 @@ static void pack_hist(msgpack_packer *pk, const goose_hist *h)
     free(buf);
 }
 
+/* A request key is [method, name, success, fail, bytes, statuses, hist],
+ * and an 8th element, the histogram of its synthetic samples, when
+ * coordinated omission mitigation back-filled it. */
 static void pack_requests(msgpack_packer *pk, const goose_stats *s)
 {
     msgpack_pack_array(pk, s->nreqs);
     for (size_t i = 0; i < s->nreqs; i++) {
         const goose_req_stat *r = s->reqs[i];
-        msgpack_pack_array(pk, 7);
+        int co = goose__req_synthetic(r) > 0;
+        msgpack_pack_array(pk, co ? 8 : 7);
         goose__pack_str(pk, r->method);
         goose__pack_str(pk, r->name);
         msgpack_pack_uint64(pk, r->success);
@@ -34,6 +38,8 @@ static void pack_requests(msgpack_packer *pk, const goose_stats *s)
             msgpack_pack_uint64(pk, r->statuses[j].count);
         }
         pack_hist(pk, &r->hist);
+        if (co)
+            pack_hist(pk, r->co);
     }
 }
 
@@ -118,9 +124,28 @@ static const msgpack_object *array_of(const msgpack_object *o, uint32_t n)
     return o->via.array.ptr;
 }
 
+/* The synthetic samples of a request key, when it has an 8th element. */
+static int unpack_synthetic(const msgpack_object *o, goose_req_stat *r, goose_hist *h)
+{
+    if (o->via.array.size == 7)
+        return 0;
+    if (get_hist(&o->via.array.ptr[7], h) < 0 || h->count == 0)
+        return -1;
+    goose_hist *dst = r->co ? r->co : malloc(sizeof *dst);
+    if (!dst)
+        return -1;
+    if (!r->co)
+        goose__hist_init(dst);
+    r->co = dst;
+    goose__hist_merge(dst, h);
+    return 0;
+}
+
 static int unpack_request(const msgpack_object *o, goose_stats *s, goose_hist *h)
 {
-    const msgpack_object *f = array_of(o, 7);
+    const msgpack_object *f = o && o->type == MSGPACK_OBJECT_ARRAY &&
+                                      (o->via.array.size == 7 || o->via.array.size == 8)
+                                  ? o->via.array.ptr : NULL;
     char method[64], name[NAME_MAX_BYTES];
     uint64_t success, fail, bytes;
     if (!f || goose__obj_str(&f[0], method, sizeof method) < 0 ||
@@ -144,7 +169,7 @@ static int unpack_request(const msgpack_object *o, goose_stats *s, goose_hist *h
             status < 100 || status > 999 || goose__stats_add_status(r, (int)status, count) < 0)
             return -1;
     }
-    return 0;
+    return unpack_synthetic(o, r, h);
 }
 
 static int unpack_error(const msgpack_object *o, goose_stats *s)

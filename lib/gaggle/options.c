@@ -9,7 +9,7 @@
 
 static const char *const manager_only[] = {
     "users", "hatch-rate", "startup-time", "run-time", "iterations", "host", "scenarios",
-    "timeout", "no-reset-metrics", "report-file", "running-metrics",
+    "timeout", "co-mitigation", "no-reset-metrics", "report-file", "running-metrics",
     "no-print-metrics", "expect-workers", "manager-bind-host",
     "manager-bind-port", "no-hash-check", "resolve", "metrics-listen", "test-plan",
     "throttle-requests", "arrival-rate", "arrival-plan", "controller", NULL};

@@ -2,6 +2,8 @@
  * options.  Every field is checked; a Worker runs nothing it cannot read. */
 #include "gaggle/gaggle.h"
 
+#include "metrics/co.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,7 +55,7 @@ static int read_select(const msgpack_object *msg, goose_options *o)
 
 static int read_options(const msgpack_object *msg, goose_options *o)
 {
-    char host[2048];
+    char host[2048], co[16];
     uint64_t timeout_ms;
     int reset;
     if (goose__get_f64(msg, "hatch_rate", &o->hatch_rate) < 0 || !(o->hatch_rate >= 0) ||
@@ -61,6 +63,8 @@ static int read_options(const msgpack_object *msg, goose_options *o)
         goose__get_u64(msg, "iterations", &o->iterations) < 0 ||
         goose__get_u64(msg, "timeout_ms", &timeout_ms) < 0 || timeout_ms > 86400000 ||
         goose__get_bool(msg, "reset", &reset) < 0 ||
+        goose__get_str(msg, "co_mitigation", co, sizeof co) < 0 ||
+        (o->co_mitigation = goose__co_mode_parse(co)) < 0 ||
         goose__get_str(msg, "host", host, sizeof host) < 0 ||
         (host[0] && !goose__valid_url(host)) || read_select(msg, o) < 0)
         return -1;

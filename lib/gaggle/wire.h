@@ -10,7 +10,7 @@
 #include "engine/shape.h"
 #include "metrics/stats.h"
 
-#define GAGGLE_PROTOCOL_VERSION 4
+#define GAGGLE_PROTOCOL_VERSION 4 /* 4: load shapes, --scenarios, co-mitigation */
 #define GAGGLE_FRAME_MAX (16u * 1024 * 1024)
 #define GAGGLE_MAX_DEPTH 8
 

@@ -19,6 +19,13 @@
 
 enum { S_HELLO, S_AUTH, S_READY, S_RUNNING, S_DRAINING, S_LEAVING, S_GONE };
 
+/* What one engine thread's deltas added up to, as the Manager merges them
+ * (a reset drops what came before), for this Worker's own log. */
+typedef struct sent_tally {
+    uint64_t requests;
+    uint64_t synthetic;
+} sent_tally;
+
 typedef struct worker {
     goose_attack *a;
     struct event_base *base;
@@ -32,6 +39,8 @@ typedef struct worker {
     int planned;
     gaggle_welcome welcome;
     goose_engine *engine;
+    sent_tally *sent;          /* per engine thread */
+    size_t nsent;
     uint64_t start_at_us;
     uint64_t maintain_at_us;
     uint64_t stop_at_us;
@@ -125,6 +134,11 @@ static void start_engine(worker *w)
         fail(w, GOOSE_ESYS, "%s", err);
         { leave(w); return; }
     }
+    w->nsent = goose__engine_threads(w->engine);
+    if (!(w->sent = calloc(w->nsent, sizeof *w->sent))) {
+        fail(w, GOOSE_ENOMEM, "%s", "out of memory");
+        { leave(w); return; }
+    }
     uint64_t now = goose__now_us();
     goose__log(w->a, GOOSE_LOG_INFO, "START: running %zu users", w->welcome.nslots);
     w->state = S_RUNNING;
@@ -141,9 +155,28 @@ static void start_engine(worker *w)
     goose__out_free(&o);
 }
 
+static void tally(worker *w, size_t thread, int reset, const goose_stats *delta)
+{
+    if (thread >= w->nsent)
+        return;
+    sent_tally *t = &w->sent[thread];
+    if (reset)
+        *t = (sent_tally){0, 0};
+    t->requests += delta->requests;
+    for (size_t i = 0; i < delta->nreqs; i++)
+        t->synthetic += goose__req_synthetic(delta->reqs[i]);
+}
+
+typedef struct shard_out {
+    worker *w;
+    msgpack_packer *pk;
+} shard_out;
+
 static int pack_shard(void *arg, size_t thread, int reset, const goose_stats *delta)
 {
-    msgpack_packer *pk = arg;
+    shard_out *so = arg;
+    msgpack_packer *pk = so->pk;
+    tally(so->w, thread, reset, delta);
     msgpack_pack_map(pk, 3);
     goose__pack_str(pk, "thread");
     msgpack_pack_uint64(pk, thread);
@@ -165,7 +198,8 @@ static void send_metrics(worker *w, const char *type)
     goose__out_u64(&o, "active", goose__engine_active(w->engine));
     goose__out_key(&o, "shards");
     msgpack_pack_array(&o.pk, goose__engine_threads(w->engine));
-    goose__engine_collect_each(w->engine, pack_shard, &o.pk);
+    shard_out so = {w, &o.pk};
+    goose__engine_collect_each(w->engine, pack_shard, &so);
     goose__peer_send(w->peer, &o);
     goose__out_free(&o);
 }
@@ -348,6 +382,24 @@ static void heartbeat(worker *w, uint64_t now)
         goose__peer_close(w->peer, "no heartbeat within --gaggle-timeout");
 }
 
+/* What this Worker measured, once its users are done: a log shipper can
+ * add the Workers up and find the Manager's totals. */
+static void log_measured(worker *w)
+{
+    sent_tally sum = {0, 0};
+    for (size_t i = 0; i < w->nsent; i++) {
+        sum.requests += w->sent[i].requests;
+        sum.synthetic += w->sent[i].synthetic;
+    }
+    if (w->cfg.co_mode != GOOSE_CO_DISABLED)
+        goose__log(w->a, GOOSE_LOG_INFO, "users done: %llu requests measured, %llu "
+                   "synthetic samples (--co-mitigation %s)", (unsigned long long)sum.requests,
+                   (unsigned long long)sum.synthetic, goose__co_mode_name(w->cfg.co_mode));
+    else
+        goose__log(w->a, GOOSE_LOG_INFO, "users done: %llu requests measured",
+                   (unsigned long long)sum.requests);
+}
+
 static void drive(worker *w, uint64_t now)
 {
     if (w->state != S_RUNNING && w->state != S_DRAINING)
@@ -362,6 +414,7 @@ static void drive(worker *w, uint64_t now)
         send_metrics(w, finished ? "done" : "metrics");
     }
     if (finished) {
+        log_measured(w);
         w->state = S_LEAVING;
         goose__peer_finish(w->peer);
     }
@@ -448,6 +501,7 @@ static int prepare(worker *w)
 static void worker_free(worker *w)
 {
     goose__engine_free(w->engine);
+    free(w->sent);
     goose__peer_free(w->peer);
     if (w->base) /* libevent finishes freeing a TLS bufferevent in its loop */
         event_base_loop(w->base, EVLOOP_NONBLOCK);

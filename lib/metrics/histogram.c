@@ -58,6 +58,46 @@ void goose__hist_add(goose_hist *h, uint64_t us)
     h->max = us > h->max ? us : h->max;
 }
 
+/* The smallest value bucket i holds. */
+static uint64_t bucket_low(unsigned i)
+{
+    if (i < (1u << SUB))
+        return i;
+    unsigned shift = (i >> (SUB - 1)) - 1;
+    return (uint64_t)(HALF + (i & (HALF - 1))) << shift;
+}
+
+/* n * first - step * n(n-1)/2, wrapping as n single adds would. */
+static uint64_t series_sum(uint64_t first, uint64_t step, uint64_t n)
+{
+    uint64_t pairs = n % 2 ? n * ((n - 1) / 2) : (n / 2) * (n - 1);
+    return n * first - step * pairs;
+}
+
+/* Walks down the series a bucket at a time: every term from k on that is
+ * at least the bucket's low end falls in that bucket. */
+void goose__hist_add_series(goose_hist *h, uint64_t first, uint64_t step, uint64_t n)
+{
+    if (n == 0)
+        return;
+    if (step == 0) {
+        h->buckets[hist_index(first)] += n;
+    } else {
+        for (uint64_t k = 0; k < n;) {
+            unsigned i = hist_index(first - k * step);
+            uint64_t last = (first - bucket_low(i)) / step; /* >= k */
+            uint64_t m = last - k + 1 < n - k ? last - k + 1 : n - k;
+            h->buckets[i] += m;
+            k += m;
+        }
+    }
+    uint64_t lowest = first - (n - 1) * step;
+    h->count += n;
+    h->sum += series_sum(first, step, n);
+    h->min = lowest < h->min ? lowest : h->min;
+    h->max = first > h->max ? first : h->max;
+}
+
 void goose__hist_merge(goose_hist *dst, const goose_hist *src)
 {
     if (src->count == 0)

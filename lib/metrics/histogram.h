@@ -25,6 +25,9 @@ typedef struct goose_hist {
 
 void goose__hist_init(goose_hist *h);
 void goose__hist_add(goose_hist *h, uint64_t us);
+/* Adds the n values first, first - step, ..., first - (n-1)*step (all
+ * must be >= 0) in time bounded by the number of buckets, not by n. */
+void goose__hist_add_series(goose_hist *h, uint64_t first, uint64_t step, uint64_t n);
 /* dst += src */
 void goose__hist_merge(goose_hist *dst, const goose_hist *src);
 /* Value at quantile q in [0,1]: the midpoint of the bucket holding the

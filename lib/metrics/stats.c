@@ -1,5 +1,7 @@
 #include "metrics/stats.h"
 
+#include "metrics/co.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +35,7 @@ static void free_requests(goose_stats *s)
         free(s->reqs[i]->method);
         free(s->reqs[i]->name);
         free(s->reqs[i]->statuses);
+        free(s->reqs[i]->co);
         free(s->reqs[i]);
     }
     free(s->reqs);
@@ -282,6 +285,33 @@ void goose__stats_record_tx(goose_stats *s, size_t tx, int success,
     goose__hist_add(&s->txs[tx].hist, elapsed_us);
 }
 
+/* Allocated on first use: a key never back-filled costs nothing. */
+static goose_hist *co_hist(goose_req_stat *r)
+{
+    if (!r->co && (r->co = malloc(sizeof *r->co)))
+        goose__hist_init(r->co);
+    return r->co;
+}
+
+int goose__stats_backfill(goose_req_stat *r, uint64_t stall_us, uint64_t cadence_us,
+                          uint64_t response_us)
+{
+    if (!goose__co_backfill_count(stall_us, cadence_us, response_us))
+        return 0;
+    goose_hist *h = co_hist(r);
+    if (!h)
+        return -1;
+    goose__co_backfill(h, stall_us, cadence_us, response_us);
+    return 0;
+}
+
+void goose__req_adjusted(const goose_req_stat *r, goose_hist *out)
+{
+    *out = r->hist;
+    if (r->co)
+        goose__hist_merge(out, r->co);
+}
+
 static int merge_request(goose_stats *dst, const goose_req_stat *src)
 {
     goose_req_stat *r = goose__stats_request(dst, src->method, src->name);
@@ -291,6 +321,11 @@ static int merge_request(goose_stats *dst, const goose_req_stat *src)
     r->fail += src->fail;
     r->bytes += src->bytes;
     goose__hist_merge(&r->hist, &src->hist);
+    if (src->co && src->co->count) {
+        if (!co_hist(r))
+            return -1;
+        goose__hist_merge(r->co, src->co);
+    }
     for (size_t i = 0; i < src->nstatuses; i++)
         if (goose__stats_add_status(r, src->statuses[i].status, src->statuses[i].count) < 0)
             return -1;

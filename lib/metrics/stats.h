@@ -23,6 +23,8 @@ typedef struct goose_req_stat {
     goose_status_count *statuses; /* sorted by status */
     size_t nstatuses;
     goose_hist hist;
+    goose_hist *co;               /* synthetic samples of coordinated omission
+                                     mitigation; NULL until the first */
 } goose_req_stat;
 
 typedef struct goose_err_stat {
@@ -84,6 +86,20 @@ int goose__status_add(goose_status_count **v, size_t *n, int status, uint64_t co
 int goose__stats_add_status(goose_req_stat *r, int status, uint64_t n);
 int goose__stats_add_error(goose_stats *s, const char *method, const char *name,
                            const char *error, uint64_t n);
+
+/* Coordinated omission mitigation: synthetic samples for the request of
+ * r that took response_us, after a stall of stall_us where cadence_us was
+ * expected (metrics/co.h).  Counts are untouched.  0, or -1 when out of
+ * memory. */
+int goose__stats_backfill(goose_req_stat *r, uint64_t stall_us, uint64_t cadence_us,
+                          uint64_t response_us);
+static inline uint64_t goose__req_synthetic(const goose_req_stat *r)
+{
+    return r->co ? r->co->count : 0;
+}
+/* The response times adjusted for coordinated omission: the measured ones
+ * and the synthetic ones, into out. */
+void goose__req_adjusted(const goose_req_stat *r, goose_hist *out);
 
 /* dst += src (dst must have at least src's transactions and scenarios). */
 int goose__stats_merge(goose_stats *dst, const goose_stats *src);

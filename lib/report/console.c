@@ -351,6 +351,66 @@ static int section_requests(goose_buf *b, const goose_results *r,
     return rc ? -1 : 0;
 }
 
+/* ---- COORDINATED OMISSION (--co-mitigation) ---- */
+
+static const column CO_COLS[] = {
+    {"Name", 1, NAME_MAX_COLS}, {"# synthetic", 0, 0}, {"Avg (ms)", 0, 0},
+    {"adjusted", 0, 0}, {"95%", 0, 0}, {"adjusted", 0, 0}, {"99%", 0, 0},
+    {"adjusted", 0, 0}, {"Max", 0, 0}, {"adjusted", 0, 0},
+};
+
+/* Measured and adjusted side by side. */
+static void co_row(table *t, const char *method, const char *name, uint64_t synthetic,
+                   const goose_hist *raw, const goose_hist *adj)
+{
+    if (method)
+        table_cellf(t, "%s %s", method, name);
+    else
+        table_cellf(t, "%s", name);
+    table_cellf(t, "%llu", ull(synthetic));
+    table_cellf(t, "%s", goose__fmt_ms(goose__hist_mean(raw)).s);
+    table_cellf(t, "%s", goose__fmt_ms(goose__hist_mean(adj)).s);
+    table_cellf(t, "%s", goose__fmt_ms(pct_us(raw, 0.95)).s);
+    table_cellf(t, "%s", goose__fmt_ms(pct_us(adj, 0.95)).s);
+    table_cellf(t, "%s", goose__fmt_ms(pct_us(raw, 0.99)).s);
+    table_cellf(t, "%s", goose__fmt_ms(pct_us(adj, 0.99)).s);
+    table_cellf(t, "%s", goose__fmt_ms((double)raw->max).s);
+    table_cellf(t, "%s", goose__fmt_ms((double)adj->max).s);
+}
+
+/* scratch: three histograms (heap): a row's adjusted times, and the
+ * measured and adjusted totals. */
+static int section_co(goose_buf *b, const goose_results *r, goose_hist *scratch)
+{
+    if (!r->co_mode)
+        return 0;
+    const goose_stats *s = &r->totals;
+    goose_hist *adj = &scratch[0], *all = &scratch[1], *all_adj = &scratch[2];
+    uint64_t synthetic = 0;
+    goose__hist_init(all);
+    goose__hist_init(all_adj);
+    table t;
+    table_init(&t, CO_COLS, NCOLS(CO_COLS));
+    for (size_t i = 0; i < s->nreqs; i++) {
+        const goose_req_stat *q = s->reqs[i];
+        goose__req_adjusted(q, adj);
+        co_row(&t, q->method, q->name, goose__req_synthetic(q), &q->hist, adj);
+        goose__hist_merge(all, &q->hist);
+        goose__hist_merge(all_adj, adj);
+        synthetic += goose__req_synthetic(q);
+    }
+    table_totals_next(&t);
+    co_row(&t, NULL, "Aggregated", synthetic, all, all_adj);
+    char title[96];
+    snprintf(title, sizeof title, "COORDINATED OMISSION MITIGATION (%s cadence)",
+             goose__co_mode_name(r->co_mode));
+    int rc = heading(b, title);
+    rc |= goose__buf_adds(b, "Measured times beside times adjusted with the synthetic samples "
+                             "of stalled passes (not counted as requests)\n");
+    rc |= table_emit(&t, b);
+    return rc ? -1 : 0;
+}
+
 /* ---- STATUS CODES ---- */
 
 static const column STATUS_COLS[] = {
@@ -725,11 +785,13 @@ char *goose__report_text(const goose_attack *a)
     /* ~18 KB each: kept off the stack of whatever thread reports */
     goose_hist *scratch = malloc(sizeof *scratch);
     goose_hist *empty = malloc(sizeof *empty);
+    goose_hist *co = r->co_mode ? malloc(3 * sizeof *co) : NULL;
     char *out = NULL;
-    if (!scratch || !empty)
+    if (!scratch || !empty || (r->co_mode && !co))
         goto out;
     goose__hist_init(empty);
-    if (section_requests(&b, r, scratch) < 0 || section_status(&b, r) < 0 ||
+    if (section_requests(&b, r, scratch) < 0 || section_co(&b, r, co) < 0 ||
+        section_status(&b, r) < 0 ||
         section_transactions(&b, r, scratch, empty) < 0 ||
         section_scenarios(&b, r) < 0 || section_errors(&b, r) < 0 ||
         section_baseline(&b, a) < 0 || section_workers(&b, r) < 0 ||
@@ -740,6 +802,7 @@ out:
     goose__buf_free(&b);
     free(scratch);
     free(empty);
+    free(co);
     return out;
 }
 

@@ -38,6 +38,16 @@ static void row(goose_buf *b, const char *type, const char *name, uint64_t ok, u
         goose__buf_printf(b, ",%.3f", ms(goose__hist_percentile(h, QUANTILES[i])));
 }
 
+/* With --co-mitigation, each row also has its synthetic samples and the
+ * times adjusted with them. */
+static void co_columns(goose_buf *b, uint64_t synthetic, const goose_hist *adj)
+{
+    goose__buf_printf(b, ",%llu,%.3f,%.3f,%.3f,%.3f,%.3f", (unsigned long long)synthetic,
+                      ms(goose__hist_percentile(adj, 0.5)), goose__hist_mean(adj) / 1000.0,
+                      ms(goose__hist_percentile(adj, 0.95)),
+                      ms(goose__hist_percentile(adj, 0.99)), ms(adj->max));
+}
+
 /* With --baseline-file, each row also says what the baseline had. */
 static void baseline_columns(goose_buf *b, const goose_compare *v, size_t n,
                              const char *method, const char *name)
@@ -58,10 +68,13 @@ char *goose__report_csv(const goose_attack *a)
     const goose_results *r = &a->results;
     const goose_stats *s = &r->totals;
     goose_buf b;
-    goose_hist *all = malloc(sizeof *all);
+    goose_hist *all = malloc(3 * sizeof *all); /* measured, a row's adjusted, all adjusted */
     if (!all)
         return NULL;
+    goose_hist *adj = &all[1], *all_adj = &all[2];
+    uint64_t synthetic = 0;
     goose__hist_init(all);
+    goose__hist_init(all_adj);
     goose__buf_init(&b);
     goose_compare *v;
     size_t nv = goose__baseline_compare(a, &v);
@@ -69,11 +82,21 @@ char *goose__report_csv(const goose_attack *a)
                         "Average Response Time,Min Response Time,Max Response Time,"
                         "Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,"
                         "95%,98%,99%,99.9%,99.99%,100%");
+    if (r->co_mode)
+        goose__buf_adds(&b, ",Synthetic Count,Adjusted Median Response Time,"
+                            "Adjusted Average Response Time,Adjusted 95%,Adjusted 99%,"
+                            "Adjusted Max Response Time");
     goose__buf_adds(&b, v ? ",Baseline Request Count,Baseline Requests/s,Baseline 95%\n" : "\n");
     uint64_t ok = 0, fail = 0, bytes = 0;
     for (size_t i = 0; i < s->nreqs; i++) {
         const goose_req_stat *q = s->reqs[i];
         row(&b, q->method, q->name, q->success, q->fail, q->bytes, &q->hist, r->duration_s);
+        if (r->co_mode) {
+            goose__req_adjusted(q, adj);
+            co_columns(&b, goose__req_synthetic(q), adj);
+            goose__hist_merge(all_adj, adj);
+            synthetic += goose__req_synthetic(q);
+        }
         baseline_columns(&b, v, nv, q->method, q->name);
         goose__buf_adds(&b, "\n");
         ok += q->success;
@@ -82,6 +105,8 @@ char *goose__report_csv(const goose_attack *a)
         goose__hist_merge(all, &q->hist);
     }
     row(&b, "", "Aggregated", ok, fail, bytes, all, r->duration_s);
+    if (r->co_mode)
+        co_columns(&b, synthetic, all_adj);
     goose__buf_adds(&b, v ? ",,,\n" : "\n");
     free(v);
     free(all);

@@ -213,6 +213,56 @@ static void section_requests(out *o, const goose_results *r, goose_hist *all)
     put(o, "</tfoot></table></div>\n</section>\n");
 }
 
+/* --co-mitigation: measured and adjusted times side by side. */
+static void co_row(out *o, const char *method, const char *name, uint64_t synthetic,
+                   const goose_hist *raw, const goose_hist *adj)
+{
+    put(o, "<tr><td class=\"name\">");
+    esc_key(o, method, name);
+    putf(o, "</td><td>%llu</td>", ull(synthetic));
+    putf(o, "<td>%s</td><td>%s</td>", goose__fmt_ms(goose__hist_mean(raw)).s,
+         goose__fmt_ms(goose__hist_mean(adj)).s);
+    static const double qs[] = {0.95, 0.99};
+    for (size_t i = 0; i < 2; i++)
+        putf(o, "<td>%s</td><td>%s</td>",
+             goose__fmt_ms((double)goose__hist_percentile(raw, qs[i])).s,
+             goose__fmt_ms((double)goose__hist_percentile(adj, qs[i])).s);
+    putf(o, "<td>%s</td><td>%s</td></tr>\n", goose__fmt_ms((double)raw->max).s,
+         goose__fmt_ms((double)adj->max).s);
+}
+
+/* h: three histograms of scratch (a row's adjusted, all measured, all
+ * adjusted). */
+static void section_co(out *o, const goose_results *r, goose_hist *h)
+{
+    static const char *const cols[] = {"Request", "# synthetic", "avg ms", "adjusted",
+                                       "p95 ms", "adjusted", "p99 ms", "adjusted",
+                                       "max ms", "adjusted", NULL};
+    const goose_stats *s = &r->totals;
+    uint64_t synthetic = 0;
+    if (!r->co_mode)
+        return;
+    goose__hist_init(&h[1]);
+    goose__hist_init(&h[2]);
+    putf(o, "<section id=\"co\"><h2>Coordinated omission mitigation</h2>\n"
+            "<p class=\"muted\">%s cadence: after a loop pass longer than twice its user&#39;s "
+            "usual one, each request of the next pass is back-filled with synthetic samples "
+            "for the requests the stall kept from being sent (not counted as requests).</p>\n",
+         goose__co_mode_name(r->co_mode));
+    table_open(o, "num", cols, 0x1);
+    for (size_t i = 0; i < s->nreqs; i++) {
+        const goose_req_stat *q = s->reqs[i];
+        goose__req_adjusted(q, &h[0]);
+        co_row(o, q->method, q->name, goose__req_synthetic(q), &q->hist, &h[0]);
+        goose__hist_merge(&h[1], &q->hist);
+        goose__hist_merge(&h[2], &h[0]);
+        synthetic += goose__req_synthetic(q);
+    }
+    put(o, "</tbody><tfoot>");
+    co_row(o, NULL, "Aggregated", synthetic, &h[1], &h[2]);
+    put(o, "</tfoot></table></div>\n</section>\n");
+}
+
 /* Requests that got no status at all (transport errors) are counted too,
  * so the row adds up to # reqs. */
 static void status_row(out *o, const char *method, const char *name,
@@ -560,6 +610,8 @@ static void option_value(out *o, const goose_options *p, const char *name)
         putf(o, "%llu", ull(p->iterations));
     else if (!strcmp(name, "timeout"))
         put(o, fmt_duration((uint64_t)p->timeout_ms * 1000).s);
+    else if (!strcmp(name, "co-mitigation"))
+        put(o, goose__co_mode_name(p->co_mitigation));
     else if (!strcmp(name, "running-metrics"))
         put(o, fmt_duration(p->running_metrics_us).s);
     else if (!strcmp(name, "report-file"))
@@ -1180,7 +1232,8 @@ char *goose__report_html(const goose_attack *a)
     goose_hist *all = malloc(sizeof *all);
     goose_hist *scratch = malloc(sizeof *scratch);
     goose_hist *empty = malloc(sizeof *empty);
-    out o = {.oom = !all || !scratch || !empty};
+    goose_hist *co = r->co_mode ? malloc(3 * sizeof *co) : NULL;
+    out o = {.oom = !all || !scratch || !empty || (r->co_mode && !co)};
     char *page = NULL;
     goose__buf_init(&o.b);
     if (o.oom)
@@ -1220,6 +1273,7 @@ char *goose__report_html(const goose_attack *a)
     put(&o, "</header>\n");
     section_charts(&o, r);
     section_requests(&o, r, scratch);
+    section_co(&o, r, co);
     section_status(&o, r);
     section_transactions(&o, r, scratch, empty);
     section_scenarios(&o, r);
@@ -1238,5 +1292,6 @@ out:
     free(all);
     free(scratch);
     free(empty);
+    free(co);
     return page;
 }

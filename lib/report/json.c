@@ -80,7 +80,17 @@ static int add_statuses(json_t *o, const goose_status_count *v, size_t n)
     return rc;
 }
 
-static json_t *request_json(const goose_req_stat *q, double secs)
+/* With --co-mitigation: the synthetic samples and the times adjusted with
+ * them, beside the measured ones (scratch: a histogram's worth, heap). */
+static int adjusted_json(json_t *o, const goose_hist *adjusted, uint64_t synthetic)
+{
+    int rc = json_object_set_new(o, "synthetic", jint(synthetic));
+    rc |= json_object_set_new(o, "response_time_us_adjusted", times_json(adjusted));
+    return rc;
+}
+
+static json_t *request_json(const goose_req_stat *q, double secs, int co,
+                            goose_hist *scratch)
 {
     json_t *o = json_object();
     json_t *codes = json_object();
@@ -93,19 +103,37 @@ static json_t *request_json(const goose_req_stat *q, double secs)
     rc |= json_object_set_new(o, "rps",
                               jreal(rate(goose__req_count(q), secs), 1000));
     rc |= json_object_set_new(o, "response_time_us", times_json(&q->hist));
+    if (co) {
+        goose__req_adjusted(q, scratch);
+        rc |= adjusted_json(o, scratch, goose__req_synthetic(q));
+    }
     rc |= json_object_set_new(o, "status_codes", codes);
     rc |= json_object_set_new(o, "bytes", jint(q->bytes));
     return checked(o, rc);
 }
 
-static json_t *requests_json(const goose_results *r)
+static json_t *requests_json(const goose_results *r, goose_hist *scratch)
 {
     json_t *v = json_array();
     int rc = 0;
     for (size_t i = 0; i < r->totals.nreqs; i++)
-        rc |= json_array_append_new(v, request_json(r->totals.reqs[i],
-                                                    r->duration_s));
+        rc |= json_array_append_new(v, request_json(r->totals.reqs[i], r->duration_s,
+                                                    r->co_mode, scratch));
     return checked(v, rc);
+}
+
+/* The adjusted times of every request row, merged. */
+static int adjusted_totals(json_t *o, const goose_stats *s, goose_hist *all)
+{
+    uint64_t synthetic = 0;
+    goose__hist_init(all);
+    for (size_t i = 0; i < s->nreqs; i++) {
+        goose__hist_merge(all, &s->reqs[i]->hist);
+        if (s->reqs[i]->co)
+            goose__hist_merge(all, s->reqs[i]->co);
+        synthetic += goose__req_synthetic(s->reqs[i]);
+    }
+    return adjusted_json(o, all, synthetic);
 }
 
 /* Every request row summed; `all` is scratch space (~18 KB, heap). */
@@ -131,6 +159,8 @@ static json_t *totals_json(const goose_results *r, goose_hist *all)
     rc |= json_object_set_new(o, "rps",
                               jreal(rate(success + fail, r->duration_s), 1000));
     rc |= json_object_set_new(o, "response_time_us", times_json(all));
+    if (r->co_mode)
+        rc |= adjusted_totals(o, s, all);
     rc |= json_object_set_new(o, "status_codes", codes);
     return checked(o, rc);
 }
@@ -385,9 +415,11 @@ static json_t *report_object(const goose_results *r, goose_hist *scratch)
                               json_boolean(r->metrics_reset));
     rc |= json_object_set_new(o, "reset_at_s", jreal(r->reset_at_s, 1000));
     rc |= json_object_set_new(o, "load", load_json(r));
+    if (r->co_mode)
+        rc |= json_object_set_new(o, "co_mitigation", jstr(goose__co_mode_name(r->co_mode)));
     rc |= json_object_set_new(o, "phases", phases_json(r));
     rc |= json_object_set_new(o, "scenarios", scenarios_json(r));
-    rc |= json_object_set_new(o, "requests", requests_json(r));
+    rc |= json_object_set_new(o, "requests", requests_json(r, scratch));
     rc |= json_object_set_new(o, "transactions",
                               transactions_json(r, scratch));
     rc |= json_object_set_new(o, "errors", errors_json(&r->totals));
