@@ -55,10 +55,10 @@ static int run_engine(goose_attack *a, goose_run_config *cfg)
                cfg->users, cfg->threads, cfg->hatch_rate);
     control_loop(&c, e);
     goose__engine_collect_each(e, into_collector, &c);
-    goose__collector_finish(&c, goose__now_us(), goose__engine_launched(e));
+    rc = goose__collector_finish(&c, goose__now_us(), goose__engine_launched(e));
     goose__engine_free(e);
     goose__collector_free(&c);
-    return GOOSE_OK;
+    return rc;
 }
 
 int goose_attack_run(goose_attack *a)
@@ -76,6 +76,7 @@ int goose_attack_run(goose_attack *a)
         rc = logs;
     if (rc == GOOSE_OK)
         rc = goose__report_write_files(a);
+    rc = goose__thresholds_verdict(a, rc);
     goose__run_end(a);
     return rc;
 }
