@@ -418,6 +418,7 @@ char *goose__report_markdown(const goose_attack *a);
 char *goose__report_html(const goose_attack *a);
 char *goose__report_csv(const goose_attack *a);
 char *goose__report_csv_history(const goose_attack *a);
+char *goose__report_csv_thresholds(const goose_attack *a);
 char *goose__report_running(const goose_attack *a, const goose_stats *s,
                             double elapsed_s, size_t users);
 int goose__report_write_files(goose_attack *a);
