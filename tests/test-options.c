@@ -126,7 +126,10 @@ TEST(set_option_refusals)
     set_bad(a, "stack-size", "1k", GOOSE_EVALUE);
     set_bad(a, "test-plan", "10,1s", GOOSE_EUNSUPPORTED);
     ASSERT(strstr(goose_attack_error(a), "not supported yet: --test-plan"));
-    set_bad(a, "threshold-abort", NULL, GOOSE_EUNSUPPORTED);
+    set_bad(a, "threshold", "p95<abc", GOOSE_EVALUE);
+    ASSERT(strstr(goose_attack_error(a), "--threshold \"p95<abc\": \"abc\" is not a duration"));
+    set_bad(a, "threshold", "", GOOSE_EVALUE);
+    set_bad(a, "threshold-abort", "maybe", GOOSE_EVALUE);
     set_bad(a, "gaggle-key", "", GOOSE_EVALUE);
     set_bad(a, "tls-ca", "", GOOSE_EVALUE);
     set_bad(a, "manager-bind-port", "0", GOOSE_EVALUE);
@@ -190,7 +193,10 @@ TEST(main_refuses_bad_input)
     REFUSED("--manager-host", "127.0.0.1");
     REFUSED("--manager", "--expect-workers", "1", "--gaggle-key", "0123456789abcdef01");
     REFUSED("--tls-ca", "ca.pem"); /* TLS options need a mode */
-    REFUSED("--threshold", "p95<1s");
+    REFUSED("--threshold", "p95<abc");
+    REFUSED("--threshold", "p95=1s", "--host", "http://127.0.0.1:1");
+    REFUSED("--threshold-abort", "--host", "http://127.0.0.1:1"); /* no --threshold */
+    REFUSED("--worker", "--threshold", "p95<1s");
     REFUSED("--report-file", "/nonexistent-dir/x.json", "--host", "http://127.0.0.1:1");
     REFUSED("--hatch-rate", "2", "--startup-time", "5s", "--host", "http://127.0.0.1:1");
     /* no host anywhere: found before any user starts */
@@ -256,6 +262,9 @@ TEST(strerror_and_version)
 {
     ASSERT_STR_EQ(goose_strerror(GOOSE_OK), "success");
     ASSERT_STR_EQ(goose_strerror(GOOSE_EUNSUPPORTED), "not supported yet");
+    ASSERT_STR_EQ(goose_strerror(GOOSE_ETHRESHOLD), "a threshold failed");
+    for (int code = GOOSE_OK; code >= GOOSE_ETHRESHOLD; code--) /* every code has a text */
+        ASSERT(strcmp(goose_strerror(code), "unknown error") != 0);
     ASSERT_STR_EQ(goose_strerror(-999), "unknown error");
     ASSERT_STR_EQ(goose_version(), GOOSE_VERSION_STRING);
     ASSERT_EQ(goose_version_num(), GOOSE_VERSION_NUM);
