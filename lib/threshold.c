@@ -84,8 +84,11 @@ static int parse_percentile(const char *s, double *q)
     if (!end || *end)
         return -1;
     size_t digits = strlen(s + 1);
-    if (!strchr(s, '.') && digits > 2 && strcmp(s + 1, "100") != 0)
+    if (!strchr(s, '.') && digits > 2 && strcmp(s + 1, "100") != 0) {
+        if (strncmp(s + 1, "99", 2) != 0)
+            return -1;
         v /= pow(10, (double)(digits - 2));
+    }
     if (v <= 0 || v > 100)
         return -1;
     *q = v / 100;
