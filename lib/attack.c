@@ -23,6 +23,9 @@ goose_attack *goose_attack_new(void)
 void goose__results_free(goose_results *r)
 {
     goose__stats_free(&r->totals);
+    free(r->phases);
+    free(r->load.test_plan);
+    free(r->load.arrival_plan);
     free(r->series.users);
     free(r->series.rps);
     free(r->series.p50_us);

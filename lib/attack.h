@@ -124,6 +124,10 @@ typedef struct goose_options {
     size_t nresolve;
     char *log_paths[3];     /* --request-log, --transaction-log, --error-log */
     int log_formats[3];     /* GOOSE_FORMAT_* */
+    char *test_plan;        /* "users,duration;..." (--test-plan) */
+    double throttle_rps;    /* --throttle-requests; 0: none */
+    double arrival_rate;    /* --arrival-rate; 0: closed model */
+    char *arrival_plan;     /* --arrival-plan */
     char **local_addrs;     /* users take them in turn (--local-address) */
     size_t nlocal_addrs;
     int help;
@@ -175,6 +179,11 @@ int goose__parse_duration_us(const char *s, uint64_t *out);
 const char *goose__parse_decimal(const char *s, double *out);
 int goose__option_given(const goose_options *o, const char *name);
 
+/* loadplan.c: "level,duration;..." (whole: levels are users).  A one-line
+ * message naming the bad step on error; out may be NULL to only check. */
+int goose__loadplan_parse(const char *flag, const char *spec, int whole, double max,
+                          goose_shape *out, char *err, size_t errlen);
+
 /* ---- results of a run ---- */
 
 typedef struct goose_tx_info {
@@ -218,8 +227,18 @@ typedef struct goose_worker_info {
     double start_offset_ms;  /* against the planned start */
 } goose_worker_info;
 
+/* How the load was shaped, for the reports. */
+typedef struct goose_load_info {
+    char *test_plan;         /* NULL: none */
+    int open_model;
+    double arrival_rate;     /* constant rate, or 0 */
+    char *arrival_plan;      /* NULL: none */
+    double throttle_rps;     /* 0: none */
+} goose_load_info;
+
 typedef struct goose_results {
     int valid;
+    goose_load_info load;
     char started[40];        /* RFC 3339 */
     double duration_s;       /* of the measured part */
     double elapsed_s;        /* of the whole run */
@@ -227,7 +246,7 @@ typedef struct goose_results {
     double reset_at_s;
     goose_stats totals;
     goose_series series;
-    goose_phase phases[3];
+    goose_phase *phases;     /* increase/maintain/decrease, in order */
     size_t nphases;
     goose_tx_info *txs;
     size_t ntxs;
@@ -294,10 +313,6 @@ void goose__log(goose_attack *a, goose_log_level level, const char *fmt, ...)
 int goose__fail(goose_attack *a, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* allocate.c: user i -> scenario (see goose(7) for the rule). */
-int goose__allocate_users(const unsigned *weights, size_t nweights,
-                          size_t users, unsigned *out);
-
 /* plan.c: the engine's view of the registered scenarios. */
 typedef struct goose_plan {
     goose_scenario_plan *scenarios;
@@ -305,6 +320,7 @@ typedef struct goose_plan {
     goose_tx_info *txs;
     size_t ntxs;
     unsigned *user_scenario;
+    unsigned *weights;      /* per scenario */
 } goose_plan;
 
 int goose__plan_build(goose_attack *a, goose_plan *plan);
@@ -340,6 +356,11 @@ typedef struct goose_collector {
     uint64_t maintain_from_us;
     uint64_t stop_at_us;      /* 0: not known yet, or no run time */
     uint64_t decrease_from_us;
+    int shaped;               /* users follow `shape` (a test plan or a
+                                 controller's change), not one ramp */
+    uint64_t plan_end_us;     /* a test or arrival plan ends the run then
+                                 (since the start); 0: no plan */
+    goose_shape shape;
     uint64_t requests;        /* so far, for the progress line */
     uint64_t failures;
     uint64_t lag_us;          /* how far behind its shards' data may be */
@@ -357,6 +378,8 @@ void goose__collector_tick(goose_collector *c, uint64_t now, size_t active);
 void goose__collector_totals(goose_collector *c);
 void goose__collector_running(goose_collector *c, uint64_t now, size_t active);
 void goose__collector_maintain(goose_collector *c, uint64_t now);
+/* The users follow `shape` from now on (times since the start). */
+int goose__collector_reshape(goose_collector *c, const goose_shape *shape);
 int goose__collector_stop_due(goose_collector *c, uint64_t now);
 /* The results of the run, thresholds evaluated; GOOSE_ENOMEM or GOOSE_OK. */
 int goose__collector_finish(goose_collector *c, uint64_t end, size_t launched);

@@ -96,6 +96,12 @@ int goose__collector_init(goose_collector *c, goose_attack *a,
         goose__now_us();
     if (goose__stats_init(&c->interval, c->ntx, c->nscenarios) < 0)
         return goose__fail(a, GOOSE_ENOMEM, "out of memory");
+    if (a->opt.test_plan && goose__collector_reshape(c, &cfg->shape) < 0)
+        return goose__fail(a, GOOSE_ENOMEM, "out of memory");
+    if (a->opt.test_plan)
+        c->plan_end_us = goose__shape_end(&cfg->shape);
+    else if (cfg->open_model && a->opt.arrival_plan)
+        c->plan_end_us = goose__shape_end(&cfg->arrivals);
     if (a->opt.metrics_listen && !(c->metrics = goose__metrics_start(a, a->opt.metrics_listen)))
         return GOOSE_ECONFIG; /* the message is set */
     return GOOSE_OK;
@@ -111,6 +117,7 @@ void goose__collector_free(goose_collector *c)
     }
     free(c->shards);
     goose__stats_free(&c->interval);
+    goose__shape_free(&c->shape);
     memset(c, 0, sizeof *c);
 }
 
@@ -155,6 +162,19 @@ uint64_t goose__collector_shard_requests(const goose_collector *c, size_t index)
 
 /* Once a second: what arrived since the last tick is one point of the
  * time series. */
+static const char *phase_kind(double from, double to);
+
+static const char *phase_now(const goose_collector *c, uint64_t now)
+{
+    if (c->decrease_from_us)
+        return "decrease";
+    if (!c->shaped)
+        return c->maintain_from_us ? "maintain" : "increase";
+    uint64_t t = now - c->start_us;
+    double before = goose__shape_level(&c->shape, t > 1000000 ? t - 1000000 : 0);
+    return phase_kind(before, goose__shape_level(&c->shape, t));
+}
+
 static void progress(goose_collector *c, uint64_t now, size_t active, double rps,
                      uint64_t p95_us)
 {
@@ -163,7 +183,7 @@ static void progress(goose_collector *c, uint64_t now, size_t active, double rps
         return;
     goose_progress p = {
         .elapsed_s = since(c->start_us, now),
-        .phase = c->decrease_from_us ? "decrease" : c->maintain_from_us ? "maintain" : "increase",
+        .phase = phase_now(c, now),
         .users = active, .rps = rps, .p95_ms = (double)p95_us / 1000.0,
         .fail_pct = c->requests ? 100.0 * (double)c->failures / (double)c->requests : 0,
         .requests = c->requests};
@@ -185,9 +205,7 @@ void goose__collector_tick(goose_collector *c, uint64_t now, size_t active)
         goose__collector_totals(c);
         goose__metrics_update(c->metrics,
                               goose__metrics_render(&c->a->results.totals, active,
-                                                    c->decrease_from_us  ? "decrease"
-                                                    : c->maintain_from_us ? "maintain"
-                                                                          : "increase"));
+                                                    phase_now(c, now)));
     }
 }
 
@@ -218,6 +236,10 @@ void goose__collector_running(goose_collector *c, uint64_t now, size_t active)
 static void add_phase(goose_results *res, const char *name, double from,
                       double to, size_t users_from, size_t users_to)
 {
+    goose_phase *grown = realloc(res->phases, (res->nphases + 1) * sizeof *grown);
+    if (!grown)
+        return;
+    res->phases = grown;
     goose_phase *p = &res->phases[res->nphases++];
     p->name = name;
     p->start_s = from;
@@ -231,7 +253,7 @@ void goose__collector_maintain(goose_collector *c, uint64_t now)
 {
     goose_attack *a = c->a;
     goose_results *res = &a->results;
-    if (c->maintain_from_us)
+    if (c->maintain_from_us || c->shaped)
         return;
     c->maintain_from_us = now;
     add_phase(res, "increase", 0, since(c->start_us, now), 0, c->users);
@@ -247,15 +269,17 @@ void goose__collector_maintain(goose_collector *c, uint64_t now)
     }
 }
 
-/* --threshold-abort: after each tick, once every user has started and a
- * second of data has been measured, the totals so far against each
- * threshold.  A Manager's data trails by lag_us (Workers send every
- * second), which rps must not count as seconds without requests. */
+/* --threshold-abort: after each tick, once every user has started (a
+ * shaped run has no such moment: from its start) and a second of data has
+ * been measured, the totals so far against each threshold.  A Manager's
+ * data trails by lag_us (Workers send every second), which rps must not
+ * count as seconds without requests. */
 static int threshold_abort_due(goose_collector *c)
 {
     goose_attack *a = c->a;
     uint64_t tick = c->last_tick_us;
-    if (!a->opt.threshold_abort || !c->maintain_from_us || tick == c->threshold_tick_us ||
+    if (!a->opt.threshold_abort || !(c->maintain_from_us || c->shaped) ||
+        tick == c->threshold_tick_us ||
         tick < c->measure_from_us + c->lag_us + 1000000)
         return 0;
     c->threshold_tick_us = tick;
@@ -270,11 +294,50 @@ int goose__collector_stop_due(goose_collector *c, uint64_t now)
 {
     if (c->decrease_from_us)
         return 0;
-    if (!atomic_load(&c->a->stop) && !(c->stop_at_us && now >= c->stop_at_us) &&
+    int plan_over = c->plan_end_us && now >= c->start_us + c->plan_end_us;
+    if (!atomic_load(&c->a->stop) && !(c->stop_at_us && now >= c->stop_at_us) && !plan_over &&
         !threshold_abort_due(c))
         return 0;
     c->decrease_from_us = now;
     return 1;
+}
+
+int goose__collector_reshape(goose_collector *c, const goose_shape *shape)
+{
+    if (!c->shaped && c->maintain_from_us) { /* the ramp so far is history */
+        c->a->results.nphases = 0;
+        c->maintain_from_us = 0;
+    }
+    c->shaped = 1;
+    return goose__shape_copy(&c->shape, shape);
+}
+
+static const char *phase_kind(double from, double to)
+{
+    return to > from ? "increase" : to < from ? "decrease" : "maintain";
+}
+
+/* A shaped run's phases are its steps up to the stop (times since the
+ * start), the last level held until then, and the users finishing after. */
+static void shape_phases(goose_collector *c, uint64_t stop, uint64_t end)
+{
+    goose_results *res = &c->a->results;
+    const goose_shape *s = &c->shape;
+    for (size_t i = 0; i < s->n && s->steps[i].start_us < stop; i++) {
+        const goose_step *st = &s->steps[i];
+        uint64_t until = st->end_us < stop ? st->end_us : stop;
+        if (until == st->start_us)
+            continue;
+        double to = goose__shape_level(s, until);
+        add_phase(res, phase_kind(st->from, to), (double)st->start_us / 1e6,
+                  (double)until / 1e6, (size_t)st->from, (size_t)to);
+    }
+    double held = goose__shape_level(s, stop);
+    if (goose__shape_end(s) < stop && !c->plan_end_us)
+        add_phase(res, "maintain", (double)goose__shape_end(s) / 1e6, (double)stop / 1e6,
+                  (size_t)held, (size_t)held);
+    if (held > 0 && end > stop)
+        add_phase(res, "decrease", (double)stop / 1e6, (double)end / 1e6, (size_t)held, 0);
 }
 
 int goose__collector_finish(goose_collector *c, uint64_t end, size_t launched)
@@ -284,12 +347,14 @@ int goose__collector_finish(goose_collector *c, uint64_t end, size_t launched)
     uint64_t decrease = c->decrease_from_us ? c->decrease_from_us : end;
     goose__collector_tick(c, end, 0);
     goose__collector_totals(c);
-    if (!c->maintain_from_us)
+    if (c->shaped)
+        shape_phases(c, decrease - c->start_us, end - c->start_us);
+    else if (!c->maintain_from_us)
         add_phase(res, "increase", 0, since(c->start_us, end), 0, launched);
     else
         add_phase(res, "maintain", since(c->start_us, maintain),
                   since(c->start_us, decrease), c->users, c->users);
-    if (c->maintain_from_us || c->decrease_from_us)
+    if (!c->shaped && (c->maintain_from_us || c->decrease_from_us))
         add_phase(res, "decrease", since(c->start_us, decrease),
                   since(c->start_us, end), launched, 0);
     res->duration_s = since(c->measure_from_us, end);

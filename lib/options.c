@@ -200,6 +200,32 @@ static int opt_running_metrics(goose_options *o, const char *v, char *err, size_
     return duration("--running-metrics", v, &o->running_metrics_us, 0, err, errlen);
 }
 
+static int opt_test_plan(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    int rc = goose__loadplan_parse("--test-plan", v, 1, 10000000, NULL, err, errlen);
+    return rc == GOOSE_OK ? set_string(&o->test_plan, v) : rc;
+}
+
+static int opt_arrival_plan(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    int rc = goose__loadplan_parse("--arrival-plan", v, 0, 1e7, NULL, err, errlen);
+    return rc == GOOSE_OK ? set_string(&o->arrival_plan, v) : rc;
+}
+
+static int opt_arrival_rate(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    if (parse_positive_double(v, &o->arrival_rate) < 0 || o->arrival_rate > 1e7)
+        return FAIL("--arrival-rate \"%s\" must be iterations per second above 0", v);
+    return GOOSE_OK;
+}
+
+static int opt_throttle(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    if (parse_positive_double(v, &o->throttle_rps) < 0 || o->throttle_rps > 1e8)
+        return FAIL("--throttle-requests \"%s\" must be requests per second above 0", v);
+    return GOOSE_OK;
+}
+
 static int opt_iterations(goose_options *o, const char *v, char *err, size_t errlen)
 {
     unsigned long long n;
@@ -476,10 +502,10 @@ static const option_def options[] = {
     {{"iterations", 0, 1, 0, "N", "each user runs its scenario N times, then stops", 1}, opt_iterations},
     {{"scenarios", 0, 1, 0, "LIST", "run only these scenarios", 0}, NULL},
     {{"scenarios-list", 0, 0, 0, NULL, "list the scenarios and exit", 0}, NULL},
-    {{"test-plan", 0, 1, 0, "PLAN", "users over time: \"users,time;users,time;...\"", 0}, NULL},
-    {{"throttle-requests", 0, 1, 0, "N", "at most N requests per second overall", 0}, NULL},
-    {{"arrival-rate", 0, 1, 0, "N", "start N iterations per second (open model)", 0}, NULL},
-    {{"arrival-plan", 0, 1, 0, "PLAN", "arrival rate over time: \"rate,time;...\"", 0}, NULL},
+    {{"test-plan", 0, 1, 0, "PLAN", "users over time: \"users,time;users,time;...\"", 1}, opt_test_plan},
+    {{"throttle-requests", 0, 1, 0, "N", "at most N requests per second overall", 1}, opt_throttle},
+    {{"arrival-rate", 0, 1, 0, "N", "start N iterations per second (open model; --users is the pool)", 1}, opt_arrival_rate},
+    {{"arrival-plan", 0, 1, 0, "PLAN", "arrival rate over time: \"rate,time;...\"", 1}, opt_arrival_plan},
     {{"timeout", 0, 1, 0, "TIME", "per-request timeout (default 60s)", 1}, opt_timeout},
     {{"co-mitigation", 0, 1, 0, "MODE", "coordinated omission mitigation", 0}, NULL},
     {{"no-reset-metrics", 0, 0, 0, NULL, "keep the metrics of the hatch phase", 1}, opt_no_reset_metrics},
@@ -614,6 +640,8 @@ static void wipe_string(char *s)
 void goose__options_free(goose_options *o)
 {
     free(o->host);
+    free(o->test_plan);
+    free(o->arrival_plan);
     free(o->metrics_listen);
     free(o->baseline_file);
     free(o->manager_bind_host);

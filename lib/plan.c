@@ -202,7 +202,7 @@ int goose__plan_build(goose_attack *a, goose_plan *p)
             goto nomem;
     }
     goose__allocate_users(weights, a->nscenarios, users, p->user_scenario);
-    free(weights);
+    p->weights = weights;
     return GOOSE_OK;
 nomem:
     free(weights);
@@ -220,5 +220,6 @@ void goose__plan_free(goose_plan *p)
     free(p->scenarios);
     free(p->txs);
     free(p->user_scenario);
+    free(p->weights);
     memset(p, 0, sizeof *p);
 }

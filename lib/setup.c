@@ -47,6 +47,20 @@ int goose__results_prepare(goose_attack *a, const goose_plan *plan, size_t threa
     return 0;
 }
 
+static int describe_load(goose_attack *a, const goose_run_config *cfg)
+{
+    goose_load_info *l = &a->results.load;
+    const goose_options *o = &a->opt;
+    l->open_model = cfg->open_model;
+    l->arrival_rate = o->arrival_plan ? 0 : o->arrival_rate;
+    l->throttle_rps = o->throttle_rps;
+    if (o->test_plan && !(l->test_plan = strdup(o->test_plan)))
+        return -1;
+    if (o->arrival_plan && !(l->arrival_plan = strdup(o->arrival_plan)))
+        return -1;
+    return 0;
+}
+
 /* A report path that cannot be created is bad configuration: found before
  * any user starts. */
 static int check_report_paths(goose_attack *a)
@@ -71,6 +85,94 @@ static size_t online_cpus(void)
     return n > 0 ? (size_t)n : 1;
 }
 
+/* Options a test plan replaces: it says how many users run when. */
+static const char *const PLAN_CONFLICTS[] = {"users", "hatch-rate", "startup-time",
+                                             "run-time", "iterations", NULL};
+
+static int refuse_with(goose_attack *a, const char *flag, const char *why,
+                       const char *const *conflicts)
+{
+    for (size_t i = 0; conflicts[i]; i++)
+        if (goose__option_given(&a->opt, conflicts[i]))
+            return goose__fail(a, GOOSE_ECONFIG, "%s %s: drop --%s", flag, why, conflicts[i]);
+    return GOOSE_OK;
+}
+
+static int plan_users(goose_attack *a, goose_run_config *cfg)
+{
+    goose_options *o = &a->opt;
+    int rc = refuse_with(a, "--test-plan", "sets the users over time", PLAN_CONFLICTS);
+    if (rc != GOOSE_OK)
+        return rc;
+    char err[256];
+    rc = goose__loadplan_parse("--test-plan", o->test_plan, 1, 10000000, &cfg->shape,
+                                   err, sizeof err);
+    if (rc != GOOSE_OK)
+        return goose__fail(a, rc, "%s", err);
+    if (!o->worker) /* a Worker has its slots of the Manager's plan */
+        o->users = (size_t)goose__shape_max(&cfg->shape);
+    cfg->hatch_rate = 0;
+    return GOOSE_OK;
+}
+
+/* Options the open model replaces: its pool starts at once and iterations
+ * follow the arrivals. */
+static const char *const ARRIVAL_CONFLICTS[] = {"test-plan", "hatch-rate", "startup-time",
+                                                "iterations", NULL};
+
+/* The open model: a pool of --users, started at once, and a rate. */
+static int open_model(goose_attack *a, goose_run_config *cfg)
+{
+    goose_options *o = &a->opt;
+    const char *flag = o->arrival_plan ? "--arrival-plan" : "--arrival-rate";
+    int rc = refuse_with(a, flag, "starts iterations at a rate", ARRIVAL_CONFLICTS);
+    if (rc == GOOSE_OK && o->arrival_plan && o->arrival_rate > 0)
+        rc = goose__fail(a, GOOSE_ECONFIG, "give --arrival-rate or --arrival-plan, not both");
+    if (rc == GOOSE_OK && o->arrival_plan && goose__option_given(o, "run-time"))
+        rc = goose__fail(a, GOOSE_ECONFIG, "--arrival-plan ends the run: drop --run-time");
+    if (rc != GOOSE_OK)
+        return rc;
+    char err[256];
+    goose__shape_free(&cfg->arrivals);
+    if (o->arrival_plan)
+        rc = goose__loadplan_parse("--arrival-plan", o->arrival_plan, 0, 1e7, &cfg->arrivals,
+                                   err, sizeof err);
+    else if (goose__shape_add(&cfg->arrivals, o->arrival_rate, 0) < 0)
+        rc = GOOSE_ENOMEM;
+    if (rc != GOOSE_OK)
+        return goose__fail(a, rc, "%s", rc == GOOSE_ENOMEM ? "out of memory" : err);
+    cfg->open_model = 1;
+    if (!o->users)
+        o->users = online_cpus();
+    cfg->hatch_rate = 0;
+    size_t total = cfg->total_users ? cfg->total_users : o->users;
+    return goose__shape_add(&cfg->shape, (double)total, 0) < 0
+               ? goose__fail(a, GOOSE_ENOMEM, "out of memory") : GOOSE_OK;
+}
+
+/* The users level over time: a test plan, or --users started at the hatch
+ * rate (user i at i / rate seconds) and held. */
+static int users_over_time(goose_attack *a, goose_run_config *cfg)
+{
+    goose_options *o = &a->opt;
+    goose__shape_free(&cfg->shape);
+    if (o->arrival_rate > 0 || o->arrival_plan)
+        return open_model(a, cfg);
+    if (o->test_plan)
+        return plan_users(a, cfg);
+    if (!o->users)
+        o->users = online_cpus();
+    if (o->startup_us)
+        cfg->hatch_rate = (double)o->users / ((double)o->startup_us / 1e6);
+    else
+        cfg->hatch_rate = o->hatch_rate > 0 ? o->hatch_rate : 1.0;
+    size_t total = cfg->total_users ? cfg->total_users : o->users;
+    uint64_t ramp = (uint64_t)((double)total / cfg->hatch_rate * 1e6);
+    if (goose__shape_add(&cfg->shape, (double)total, ramp) < 0)
+        return goose__fail(a, GOOSE_ENOMEM, "out of memory");
+    return GOOSE_OK;
+}
+
 static int resolve_config(goose_attack *a, goose_run_config *cfg)
 {
     goose_options *o = &a->opt;
@@ -82,24 +184,24 @@ static int resolve_config(goose_attack *a, goose_run_config *cfg)
     if (o->threshold_abort && !o->nthresholds)
         return goose__fail(a, GOOSE_ECONFIG,
                            "--threshold-abort needs a --threshold to watch");
-    if (!o->users)
-        o->users = online_cpus();
+    int rc = users_over_time(a, cfg);
+    if (rc != GOOSE_OK)
+        return rc;
     cfg->attack = a;
     cfg->users = o->users;
     cfg->threads = o->threads ? o->threads : online_cpus();
     if (cfg->threads > cfg->users)
         cfg->threads = cfg->users;
-    if (o->startup_us)
-        cfg->hatch_rate = (double)o->users / ((double)o->startup_us / 1e6);
-    else
-        cfg->hatch_rate = o->hatch_rate > 0 ? o->hatch_rate : 1.0;
     cfg->iterations = o->iterations;
+    cfg->throttle_rps = o->throttle_rps;
     cfg->timeout_ms = o->timeout_ms;
     cfg->stack_size = o->stack_size;
     cfg->local_addrs = o->local_addrs;
     cfg->nlocal_addrs = o->nlocal_addrs;
-    /* a test defined by its iterations counts every one of them */
-    cfg->reset_on_launch = !o->no_reset_metrics && !o->iterations;
+    /* a test defined by its iterations counts every one of them; a test
+       plan measures all of its steps */
+    cfg->reset_on_launch = !o->no_reset_metrics && !o->iterations && !o->test_plan &&
+                           !cfg->open_model;
     for (size_t i = 0; i < o->nresolve; i++) {
         struct curl_slist *l = curl_slist_append(cfg->resolve, o->resolve[i]);
         if (!l)
@@ -154,7 +256,8 @@ int goose__run_setup(goose_attack *a, goose_run_config *cfg, goose_plan *plan)
     cfg->nscenarios = plan->nscenarios;
     cfg->ntransactions = plan->ntxs;
     cfg->user_scenario = plan->user_scenario;
-    if (goose__results_prepare(a, plan, cfg->threads) < 0)
+    cfg->scenario_weights = plan->weights;
+    if (goose__results_prepare(a, plan, cfg->threads) < 0 || describe_load(a, cfg) < 0)
         return goose__fail(a, GOOSE_ENOMEM, "out of memory");
     if (!a->opt.manager) /* a Manager's users run on its Workers */
         check_fd_limit(a, cfg->users);
@@ -176,6 +279,8 @@ int goose__run_teardown(goose_attack *a, goose_run_config *cfg, goose_plan *plan
     }
     curl_slist_free_all(cfg->resolve);
     cfg->resolve = NULL;
+    goose__shape_free(&cfg->shape);
+    goose__shape_free(&cfg->arrivals);
     goose__plan_free(plan);
     return rc;
 }

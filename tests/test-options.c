@@ -124,8 +124,8 @@ TEST(set_option_refusals)
     set_bad(a, "report-file", "out.txt", GOOSE_EVALUE);
     set_bad(a, "resolve", "nohost", GOOSE_EVALUE);
     set_bad(a, "stack-size", "1k", GOOSE_EVALUE);
-    set_bad(a, "test-plan", "10,1s", GOOSE_EUNSUPPORTED);
-    ASSERT(strstr(goose_attack_error(a), "not supported yet: --test-plan"));
+    set_bad(a, "controller", "127.0.0.1:5116", GOOSE_EUNSUPPORTED);
+    ASSERT(strstr(goose_attack_error(a), "not supported yet: --controller"));
     set_bad(a, "threshold", "p95<abc", GOOSE_EVALUE);
     ASSERT(strstr(goose_attack_error(a), "--threshold \"p95<abc\": \"abc\" is not a duration"));
     set_bad(a, "threshold", "", GOOSE_EVALUE);
@@ -241,10 +241,11 @@ TEST(env_and_flag_precedence)
     ASSERT_EQ(main_with(a, "--version", NULL), 2);
     goose_attack_free(a);
     unsetenv("GOOSE_USERS");
-    setenv("GOOSE_TEST_PLAN", "1,1s", 1);
+    setenv("GOOSE_CONTROLLER", "127.0.0.1:5116", 1); /* not supported yet */
     a = new_attack();
     ASSERT_EQ(main_with(a, "--version", NULL), 2);
     goose_attack_free(a);
+    unsetenv("GOOSE_CONTROLLER");
 }
 
 TEST(short_flags_and_help)

@@ -76,6 +76,14 @@ goose_engine *goose__engine_start(const goose_run_config *cfg, char *err,
     e->t0_us = goose__now_us();
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->done_cond, NULL);
+    e->cfg.shape = (goose_shape){0};
+    if (goose__shape_copy(&e->shape, &cfg->shape) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    atomic_store(&e->shape_version, 1);
+    goose__throttle_init(&e->throttle, cfg->throttle_rps, cfg->process_index,
+                         cfg->processes);
     if (goose__http_headers_init(&e->headers) < 0) {
         snprintf(err, errlen, "out of memory");
         goto fail;
@@ -167,9 +175,20 @@ int goose__engine_collect_each(goose_engine *e, goose_shard_fn fn, void *arg)
 
 uint64_t goose__engine_start_offset(const goose_run_config *cfg, size_t index)
 {
-    if (cfg->hatch_rate <= 0)
-        return 0;
-    return (uint64_t)((double)index / cfg->hatch_rate * 1e6);
+    return goose__shape_when_above(&cfg->shape, 0, (double)index);
+}
+
+int goose__engine_reshape(goose_engine *e, const goose_shape *shape)
+{
+    pthread_mutex_lock(&e->lock);
+    int rc = goose__shape_copy(&e->shape, shape);
+    if (rc == 0)
+        atomic_fetch_add(&e->shape_version, 1);
+    pthread_mutex_unlock(&e->lock);
+    for (size_t i = 0; rc == 0 && i < e->nthreads; i++)
+        if (e->threads[i].started)
+            goose__thread_wake(&e->threads[i]);
+    return rc;
 }
 
 size_t goose__engine_launched(goose_engine *e)
@@ -188,6 +207,14 @@ size_t goose__engine_active(goose_engine *e)
     return n;
 }
 
+size_t goose__engine_live(goose_engine *e)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < e->nthreads; i++)
+        n += atomic_load(&e->threads[i].pub_live);
+    return n;
+}
+
 void goose__engine_free(goose_engine *e)
 {
     if (!e)
@@ -200,6 +227,7 @@ void goose__engine_free(goose_engine *e)
         goose__thread_cleanup(&e->threads[i]);
     free(e->threads);
     goose__http_headers_free(&e->headers);
+    goose__shape_free(&e->shape);
     pthread_mutex_destroy(&e->lock);
     pthread_cond_destroy(&e->done_cond);
     free(e);

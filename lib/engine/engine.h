@@ -14,6 +14,8 @@
 #include <stdint.h>
 
 #include "coro/coro.h"
+#include "engine/shape.h"
+#include "engine/throttle.h"
 #include "http/http.h"
 #include "metrics/stats.h"
 #include "util/buf.h"
@@ -54,7 +56,9 @@ typedef struct goose_run_config {
                                      (a Gaggle Worker's slots); NULL: i */
     size_t users;
     size_t total_users;           /* of the whole test; 0: users */
-    double hatch_rate;            /* users per second; 0 = all at once */
+    double hatch_rate;            /* users per second (for the logs) */
+    goose_shape shape;            /* users over time: user i runs while
+                                     the level is above i */
     uint64_t iterations;          /* per user; 0 = no limit */
     long timeout_ms;
     size_t threads;
@@ -63,6 +67,12 @@ typedef struct goose_run_config {
     char **local_addrs;
     size_t nlocal_addrs;
     int reset_on_launch;          /* drop what was measured while hatching */
+    double throttle_rps;          /* of the whole test; 0: no throttle */
+    int open_model;               /* users wait for arrivals (--arrival-rate) */
+    goose_shape arrivals;         /* iterations started per second over time */
+    const unsigned *scenario_weights; /* arrival k -> scenario, as user k */
+    size_t process_index;         /* a Gaggle Worker's number, from 0 */
+    size_t processes;             /* Workers in the Gaggle; 0: standalone */
     struct goose_sink *log_sinks[GOOSE_LOGFILES]; /* NULL: that log is off */
     int log_formats[GOOSE_LOGFILES];
 } goose_run_config;
@@ -84,12 +94,25 @@ size_t goose__engine_threads(const goose_engine *e);
 typedef int (*goose_shard_fn)(void *arg, size_t thread, int reset,
                               const goose_stats *delta);
 int goose__engine_collect_each(goose_engine *e, goose_shard_fn fn, void *arg);
-/* When user `index` of the whole test starts, in µs after the start. */
+/* When user `index` of the whole test first starts, in µs after the start. */
 uint64_t goose__engine_start_offset(const goose_run_config *cfg, size_t index);
+/* From `at_us` (since the start) on, the users follow `shape` (a live
+ * change: a controller's "users N", a new test plan).  Users beyond those
+ * the engine was started with are not run.  -1 when out of memory. */
+int goose__engine_reshape(goose_engine *e, const goose_shape *shape);
 size_t goose__engine_launched(goose_engine *e);
+/* Users running now (not those finishing because the level fell). */
 size_t goose__engine_active(goose_engine *e);
+/* Users still finishing a transaction or their on_stop. */
+size_t goose__engine_live(goose_engine *e);
 /* Joins the threads (stopping them first) and frees everything. */
 void goose__engine_free(goose_engine *e);
+
+/* allocate.c: user i -> scenario by weight (see goose(7) for the rule). */
+int goose__allocate_users(const unsigned *weights, size_t nweights,
+                          size_t users, unsigned *out);
+/* The scenario of user (or arrival) `index`. */
+unsigned goose__scenario_at(const unsigned *weights, size_t nweights, uint64_t index);
 
 /* ---- inside the engine ---- */
 
@@ -97,8 +120,17 @@ typedef enum goose_user_wait {
     GOOSE_WAIT_NONE,
     GOOSE_WAIT_HTTP,   /* inside a transaction, for a response */
     GOOSE_WAIT_SLEEP,  /* inside a transaction, in goose_sleep() */
-    GOOSE_WAIT_PAUSE   /* between transactions: the scenario's wait time */
+    GOOSE_WAIT_THROTTLE, /* inside a transaction, for a request slot */
+    GOOSE_WAIT_PAUSE,  /* between transactions: the scenario's wait time */
+    GOOSE_WAIT_ARRIVAL /* free in the pool, for an iteration to start */
 } goose_user_wait;
+
+typedef enum goose_user_state {
+    GOOSE_USER_IDLE,      /* not started, or retired: may start (again) */
+    GOOSE_USER_RUNNING,
+    GOOSE_USER_RETIRING,  /* the level fell below it: finishing */
+    GOOSE_USER_DONE       /* its iterations are done, or it could not start */
+} goose_user_state;
 
 typedef enum goose_user_phase {
     GOOSE_PHASE_START,
@@ -112,11 +144,14 @@ struct goose_user {
     const goose_scenario_plan *scenario;
     unsigned index;
     unsigned scenario_index;
+    goose_user_state state;
+    int relaunch;              /* retiring, but wanted again */
     goose_coro *coro;          /* borrowed while a transaction runs */
     const goose_tx_plan *tx;   /* the transaction running */
     goose_user_phase phase;
     size_t pos;                /* next transaction of the phase's list */
     uint64_t iterations;
+    int arrived;               /* open model: an iteration was handed over */
     int pass_cut;              /* a transaction of this loop pass was cut short */
     CURL *easy;
     CURLSH *share;             /* the user's own connection pool */
@@ -177,17 +212,26 @@ struct goose_thread {
     struct event_base *base;
     CURLM *multi;
     struct event *curl_timer;
-    struct event *hatch_timer;
+    struct event *steer_timer; /* the next change of the users level */
     struct event *flush_timer;
     struct event *wake_event;
     struct event *reset_timer;
+    struct event *arrival_timer;
+    uint64_t arrivals_taken;   /* this thread's arrivals so far */
+    goose_user ***free_users;  /* per scenario: users waiting for arrivals */
+    size_t *nfree;
     int wake_fd;
     goose_coro **spare_coros;  /* finished coroutines, stacks kept for reuse */
     size_t nspare_coros;
-    goose_user **users;        /* this thread's users, in start order */
+    goose_user **users;        /* this thread's users, by index */
     size_t nusers;
-    size_t nlaunched;
-    size_t nactive;
+    size_t nwanted;            /* users[0..nwanted) are below the level */
+    size_t nlaunched;          /* launches so far */
+    size_t nrunning;           /* GOOSE_USER_RUNNING */
+    size_t nlive;              /* running or retiring */
+    size_t ndone;              /* GOOSE_USER_DONE */
+    goose_shape shape;         /* the engine's, as of shape_version */
+    unsigned shape_version;
     int stopping;
     int finished;
     goose_stats local;         /* written only by this thread */
@@ -198,6 +242,7 @@ struct goose_thread {
     unsigned resets_seen;      /* by the controller */
     atomic_size_t pub_launched;
     atomic_size_t pub_active;
+    atomic_size_t pub_live;
     atomic_int stop_requested;
 };
 
@@ -211,21 +256,33 @@ struct goose_engine {
     pthread_mutex_t lock;
     pthread_cond_t done_cond;
     size_t nfinished;
+    goose_throttle throttle;
+    goose_shape shape;         /* under lock: the users over time */
+    atomic_uint shape_version;
 };
 
 /* user.c */
 goose_user *goose__user_new(goose_thread *t, unsigned index,
                             unsigned scenario_index);
 void goose__user_free(goose_user *u);
-int goose__user_launch(goose_user *u);
 void goose__user_resume(goose_user *u);
 void goose__user_wake(goose_user *u);
+/* Open model: an iteration for a user waiting in the pool. */
+void goose__user_arrive(goose_user *u);
+/* The level rose above the user, or fell to it. */
+void goose__user_want(goose_user *u);
+void goose__user_retire(goose_user *u);
+/* No new transaction starts: the test or this user is stopping. */
+static inline int goose__user_stopping(const goose_user *u);
 
 /* thread.c */
 int goose__thread_init(goose_thread *t, goose_engine *e, size_t id);
 void goose__thread_cleanup(goose_thread *t);
 void *goose__thread_main(void *arg);
-void goose__thread_user_done(goose_thread *t);
+/* The user ended: it retired, stopped, or ran all its iterations. */
+void goose__thread_user_done(goose_thread *t, goose_user *u);
+void goose__thread_user_started(goose_thread *t);
+void goose__thread_user_retiring(goose_thread *t);
 void goose__thread_wake(goose_thread *t);
 goose_coro *goose__thread_borrow_coro(goose_thread *t, goose_coro_fn fn, void *arg);
 void goose__thread_return_coro(goose_thread *t, goose_coro *c);
@@ -243,7 +300,18 @@ void goose__log_request(goose_user *u, const goose_response *r, const char *erro
 void goose__log_transaction(goose_user *u, int success, uint64_t elapsed_us);
 void goose__logs_handover(goose_thread *t);
 
+/* arrival.c: the open model */
+int goose__arrivals_init(goose_thread *t);
+void goose__arrivals_start(goose_thread *t);
+void goose__arrivals_free(goose_thread *t);
+void goose__arrival_wait(goose_user *u);
+
 /* send.c */
 goose_response *goose__send(goose_request *req);
+
+static inline int goose__user_stopping(const goose_user *u)
+{
+    return u->thread->stopping || u->state == GOOSE_USER_RETIRING;
+}
 
 #endif

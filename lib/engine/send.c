@@ -5,6 +5,7 @@
 #include "engine/engine.h"
 
 #include <ctype.h>
+#include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,10 +173,35 @@ static goose_response *refuse(goose_response *r, const char *why)
     return r;
 }
 
+/* --throttle-requests: wait for this request's slot.  0 when it may go;
+ * -1 when the test stopped meanwhile. */
+static int await_slot(goose_user *u)
+{
+    goose_engine *e = u->thread->engine;
+    if (e->throttle.rate <= 0)
+        return 0;
+    uint64_t now = goose__now_us() - e->t0_us;
+    uint64_t due = goose__throttle_claim(&e->throttle, now);
+    if (due <= now)
+        return 0;
+    uint64_t wait = due - now;
+    struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
+    if (evtimer_add(u->timer, &tv) < 0)
+        return 0;
+    u->waiting = GOOSE_WAIT_THROTTLE;
+    goose__coro_yield();
+    return goose__user_stopping(u) && u->phase != GOOSE_PHASE_STOP ? -1 : 0;
+}
+
 /* One transfer: hand the handle to curl and sleep until it is done. */
 static void transfer(goose_user *u, goose_response *r,
                      const goose_http_request *hreq)
 {
+    if (await_slot(u) < 0) {
+        u->stopping_tx = 1;
+        refuse(r, "the load test is stopping: request not sent");
+        return;
+    }
     if (goose__http_prepare(u->easy, hreq, &r->capture) < 0) {
         refuse(r, "bad URL");
         return;
@@ -237,7 +263,7 @@ goose_response *goose__send(goose_request *req)
     goose_response *r = new_response(u, req->method, name, req);
     if (!r)
         return NULL;
-    if (u->thread->stopping && u->phase != GOOSE_PHASE_STOP) {
+    if (goose__user_stopping(u) && u->phase != GOOSE_PHASE_STOP) {
         u->stopping_tx = 1;
         return refuse(r, "the load test is stopping: request not sent");
     }

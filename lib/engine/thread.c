@@ -1,6 +1,7 @@
 /* One engine thread: an event_base driving a CURLM through curl's socket
- * and timer callbacks (the hiperfifo pattern), a hatch timer launching this
- * thread's users, and a one-second timer publishing its metrics. */
+ * and timer callbacks (the hiperfifo pattern), a steer timer starting and
+ * retiring users as the users level of the test plan moves, and a one-second
+ * timer publishing its metrics. */
 #include "engine/engine.h"
 
 #include <errno.h>
@@ -120,16 +121,24 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *arg,
     return event_add(s->ev, NULL);
 }
 
-static uint64_t start_offset_us(const goose_engine *e, unsigned index)
+static uint64_t since_start(const goose_thread *t)
 {
-    return goose__engine_start_offset(&e->cfg, index);
+    return goose__now_us() - t->engine->t0_us;
 }
 
+static void publish_counts(goose_thread *t)
+{
+    atomic_store(&t->pub_launched, t->nlaunched);
+    atomic_store(&t->pub_active, t->nrunning);
+    atomic_store(&t->pub_live, t->nlive);
+}
+
+/* Done when stopped, or when no user can ever run again. */
 static void finish_if_idle(goose_thread *t)
 {
-    if (t->finished || t->nactive > 0)
+    if (t->finished || t->nlive > 0)
         return;
-    if (!t->stopping && t->nlaunched < t->nusers)
+    if (!t->stopping && t->ndone < t->nusers)
         return;
     t->finished = 1;
     event_base_loopbreak(t->base);
@@ -137,43 +146,89 @@ static void finish_if_idle(goose_thread *t)
 
 static void on_reset(evutil_socket_t fd, short what, void *arg);
 
-static void on_hatch(evutil_socket_t fd, short what, void *arg)
+/* The last user's own first requests belong to the measured part: reset
+ * before it starts, not a moment later by another timer. */
+static void reset_before_last(goose_thread *t, const goose_user *u)
 {
-    (void)fd, (void)what;
-    goose_thread *t = arg;
-    goose_engine *e = t->engine;
-    uint64_t elapsed = goose__now_us() - e->t0_us;
-    while (!t->stopping && t->nlaunched < t->nusers) {
-        goose_user *u = t->users[t->nlaunched];
-        uint64_t due = start_offset_us(e, u->index);
-        if (due > elapsed) {
-            uint64_t wait = due - elapsed;
-            struct timeval tv = {(time_t)(wait / 1000000),
-                                 (suseconds_t)(wait % 1000000)};
-            evtimer_add(t->hatch_timer, &tv);
-            return;
-        }
-        /* the last user's own first requests belong to the measured part:
-           reset before it starts, not a moment later by another timer */
-        if (u->index + 1 == e->cfg.total_users && evtimer_pending(t->reset_timer, NULL)) {
-            evtimer_del(t->reset_timer);
-            on_reset(-1, 0, t);
-        }
-        t->nlaunched++;
-        t->nactive++;
-        atomic_store(&t->pub_launched, t->nlaunched);
-        atomic_store(&t->pub_active, t->nactive);
-        if (goose__user_launch(u) < 0)
-            goose__thread_user_done(t);
+    if (u->index + 1 == t->engine->cfg.total_users && evtimer_pending(t->reset_timer, NULL)) {
+        evtimer_del(t->reset_timer);
+        on_reset(-1, 0, t);
+    }
+}
+
+/* When the level next passes one of this thread's users, either way. */
+static uint64_t next_change(const goose_thread *t, uint64_t now)
+{
+    uint64_t next = GOOSE_NEVER;
+    if (t->nwanted < t->nusers)
+        next = goose__shape_when_above(&t->shape, now, t->users[t->nwanted]->index);
+    if (t->nwanted > 0) {
+        uint64_t down = goose__shape_when_at_most(&t->shape, now,
+                                                  t->users[t->nwanted - 1]->index);
+        next = down < next ? down : next;
+    }
+    return next;
+}
+
+/* Users below the level run, the others retire; then sleep until the
+ * level next passes one of ours. */
+static void steer(goose_thread *t)
+{
+    if (t->stopping)
+        return;
+    uint64_t now = since_start(t);
+    double level = goose__shape_level(&t->shape, now);
+    while (t->nwanted < t->nusers && t->users[t->nwanted]->index < level) {
+        goose_user *u = t->users[t->nwanted++];
+        reset_before_last(t, u);
+        goose__user_want(u);
+    }
+    while (t->nwanted > 0 && t->users[t->nwanted - 1]->index >= level)
+        goose__user_retire(t->users[--t->nwanted]);
+    publish_counts(t);
+    uint64_t next = next_change(t, now);
+    if (next != GOOSE_NEVER) {
+        uint64_t wait = next > now ? next - now : 1;
+        struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
+        evtimer_add(t->steer_timer, &tv);
     }
     finish_if_idle(t);
 }
 
-void goose__thread_user_done(goose_thread *t)
+static void on_steer(evutil_socket_t fd, short what, void *arg)
 {
-    t->nactive--;
-    atomic_store(&t->pub_active, t->nactive);
+    (void)fd, (void)what;
+    steer(arg);
+}
+
+void goose__thread_user_started(goose_thread *t)
+{
+    t->nlaunched++;
+    t->nrunning++;
+    t->nlive++;
+}
+
+void goose__thread_user_done(goose_thread *t, goose_user *u)
+{
+    if (u->state == GOOSE_USER_RUNNING)
+        t->nrunning--;
+    t->nlive--;
+    if (u->state == GOOSE_USER_RETIRING && !t->stopping) {
+        u->state = GOOSE_USER_IDLE;
+        if (u->relaunch)
+            goose__user_want(u);
+    } else {
+        u->state = GOOSE_USER_DONE;
+        t->ndone++;
+    }
+    publish_counts(t);
     finish_if_idle(t);
+}
+
+void goose__thread_user_retiring(goose_thread *t)
+{
+    t->nrunning--;
+    publish_counts(t);
 }
 
 static void on_flush(evutil_socket_t fd, short what, void *arg)
@@ -200,7 +255,8 @@ static void schedule_reset(goose_thread *t)
     goose_engine *e = t->engine;
     if (!e->cfg.reset_on_launch || e->cfg.total_users == 0)
         return;
-    uint64_t due = e->t0_us + start_offset_us(e, (unsigned)(e->cfg.total_users - 1));
+    uint64_t due = e->t0_us +
+                   goose__shape_when_above(&t->shape, 0, (double)(e->cfg.total_users - 1));
     uint64_t now = goose__now_us();
     uint64_t wait = due > now ? due - now : 0;
     struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
@@ -212,13 +268,28 @@ static void begin_stop(goose_thread *t)
     if (t->stopping)
         return;
     t->stopping = 1;
-    evtimer_del(t->hatch_timer);
-    for (size_t i = 0; i < t->nlaunched; i++) {
+    evtimer_del(t->steer_timer);
+    for (size_t i = 0; i < t->nusers; i++) {
         goose_user_wait w = t->users[i]->waiting;
-        if (w == GOOSE_WAIT_SLEEP || w == GOOSE_WAIT_PAUSE)
+        if (w == GOOSE_WAIT_SLEEP || w == GOOSE_WAIT_PAUSE || w == GOOSE_WAIT_THROTTLE ||
+            w == GOOSE_WAIT_ARRIVAL)
             goose__user_wake(t->users[i]);
     }
     finish_if_idle(t);
+}
+
+/* A new shape from the controller: 1 when this thread took it. */
+static int take_shape(goose_thread *t)
+{
+    goose_engine *e = t->engine;
+    unsigned v = atomic_load(&e->shape_version);
+    if (v == t->shape_version)
+        return 0;
+    pthread_mutex_lock(&e->lock);
+    int rc = goose__shape_copy(&t->shape, &e->shape);
+    t->shape_version = atomic_load(&e->shape_version);
+    pthread_mutex_unlock(&e->lock);
+    return rc == 0;
 }
 
 static void on_wake(evutil_socket_t fd, short what, void *arg)
@@ -230,6 +301,8 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
         ;
     if (atomic_load(&t->stop_requested))
         begin_stop(t);
+    else if (take_shape(t))
+        steer(t);
 }
 
 void goose__thread_wake(goose_thread *t)
@@ -275,11 +348,13 @@ int goose__thread_init(goose_thread *t, goose_engine *e, size_t id)
     if (t->wake_fd < 0)
         return -1;
     t->curl_timer = evtimer_new(t->base, on_curl_timeout, t);
-    t->hatch_timer = evtimer_new(t->base, on_hatch, t);
+    t->steer_timer = evtimer_new(t->base, on_steer, t);
     t->flush_timer = event_new(t->base, -1, EV_PERSIST, on_flush, t);
     t->wake_event = event_new(t->base, t->wake_fd, EV_READ | EV_PERSIST, on_wake, t);
     t->reset_timer = evtimer_new(t->base, on_reset, t);
-    if (!t->curl_timer || !t->hatch_timer || !t->flush_timer || !t->wake_event ||
+    if (goose__arrivals_init(t) < 0)
+        return -1;
+    if (!t->curl_timer || !t->steer_timer || !t->flush_timer || !t->wake_event ||
         !t->reset_timer)
         return -1;
     return 0;
@@ -291,8 +366,10 @@ void *goose__thread_main(void *arg)
     struct timeval second = {1, 0};
     event_add(t->wake_event, NULL);
     event_add(t->flush_timer, &second);
+    take_shape(t);
     schedule_reset(t);
-    on_hatch(-1, 0, t);
+    steer(t);
+    goose__arrivals_start(t);
     if (atomic_load(&t->stop_requested))
         begin_stop(t);
     if (!t->finished)
@@ -345,14 +422,16 @@ void goose__thread_cleanup(goose_thread *t)
         curl_multi_cleanup(t->multi);
     if (t->curl_timer)
         event_free(t->curl_timer);
-    if (t->hatch_timer)
-        event_free(t->hatch_timer);
+    if (t->steer_timer)
+        event_free(t->steer_timer);
+    goose__shape_free(&t->shape);
     if (t->flush_timer)
         event_free(t->flush_timer);
     if (t->wake_event)
         event_free(t->wake_event);
     if (t->reset_timer)
         event_free(t->reset_timer);
+    goose__arrivals_free(t);
     if (t->base)
         event_base_free(t->base);
     if (t->wake_fd >= 0)

@@ -14,13 +14,17 @@
 
 static void drive(goose_user *u);
 
+/* What next_transaction() says when an open-model user must wait for an
+ * arrival before its next iteration. */
+static const goose_tx_plan AWAIT_ARRIVAL;
+
 static void on_user_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     goose_user *u = arg;
-    if (u->waiting == GOOSE_WAIT_SLEEP) {
+    if (u->waiting == GOOSE_WAIT_SLEEP || u->waiting == GOOSE_WAIT_THROTTLE) {
         goose__user_resume(u);
-    } else if (u->waiting == GOOSE_WAIT_PAUSE) {
+    } else if (u->waiting == GOOSE_WAIT_PAUSE || u->waiting == GOOSE_WAIT_ARRIVAL) {
         u->waiting = GOOSE_WAIT_NONE;
         drive(u);
     }
@@ -100,14 +104,17 @@ static const goose_tx_plan *next_transaction(goose_user *u)
     for (;;) {
         switch (u->phase) {
         case GOOSE_PHASE_START:
-            if (!u->thread->stopping && u->pos < s->non_start)
+            if (!goose__user_stopping(u) && u->pos < s->non_start)
                 return &s->on_start[u->pos++];
             u->phase = GOOSE_PHASE_LOOP;
             u->pos = 0;
             break;
         case GOOSE_PHASE_LOOP:
-            if (!u->thread->stopping && s->nloop && (!limit || u->iterations < limit))
+            if (!goose__user_stopping(u) && s->nloop && (!limit || u->iterations < limit)) {
+                if (u->thread->engine->cfg.open_model && u->pos == 0 && !u->arrived)
+                    return &AWAIT_ARRIVAL;
                 return &s->loop[u->pos++];
+            }
             u->phase = GOOSE_PHASE_STOP;
             u->pos = 0;
             break;
@@ -143,6 +150,7 @@ static void end_transaction(goose_user *u)
         u->iterations++;
         u->pos = 0;
         u->pass_cut = 0;
+        u->arrived = 0;
     }
 }
 
@@ -150,8 +158,10 @@ static void end_transaction(goose_user *u)
 static int pause_between(goose_user *u)
 {
     const goose_scenario_plan *s = u->scenario;
-    if (s->wait_max_ms == 0 || u->thread->stopping || u->phase == GOOSE_PHASE_STOP)
+    if (s->wait_max_ms == 0 || goose__user_stopping(u) || u->phase == GOOSE_PHASE_STOP)
         return 0;
+    if (u->arrived == 0 && u->thread->engine->cfg.open_model && u->phase == GOOSE_PHASE_LOOP)
+        return 0; /* an iteration of the open model ended: the user is free */
     unsigned ms = (unsigned)goose__rng_range(&u->rng, s->wait_min_ms, s->wait_max_ms);
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     if (ms == 0 || evtimer_add(u->timer, &tv) < 0)
@@ -163,7 +173,7 @@ static int pause_between(goose_user *u)
 static void finish_user(goose_user *u)
 {
     release_resources(u);
-    goose__thread_user_done(u->thread);
+    goose__thread_user_done(u->thread, u);
 }
 
 /* Runs the user until it waits: for a response, a sleep, or its pause. */
@@ -178,6 +188,10 @@ static void drive(goose_user *u)
                 return;
         }
         const goose_tx_plan *tx = next_transaction(u);
+        if (tx == &AWAIT_ARRIVAL) {
+            goose__arrival_wait(u);
+            return;
+        }
         if (!tx || start_transaction(u, tx) < 0) {
             finish_user(u);
             return;
@@ -185,7 +199,7 @@ static void drive(goose_user *u)
     }
 }
 
-int goose__user_launch(goose_user *u)
+static int launch(goose_user *u)
 {
     goose_engine *e = u->thread->engine;
     u->share = goose__http_share_new();
@@ -199,11 +213,53 @@ int goose__user_launch(goose_user *u)
     return 0;
 }
 
+/* A fresh start: on_start again, iterations from zero, no data. */
+void goose__user_want(goose_user *u)
+{
+    if (u->state == GOOSE_USER_RETIRING) {
+        u->relaunch = 1;
+        return;
+    }
+    if (u->state != GOOSE_USER_IDLE)
+        return;
+    u->state = GOOSE_USER_RUNNING;
+    u->relaunch = 0;
+    u->phase = GOOSE_PHASE_START;
+    u->pos = 0;
+    u->iterations = 0;
+    u->pass_cut = 0;
+    u->arrived = 0;
+    goose__thread_user_started(u->thread);
+    if (launch(u) < 0) /* it could not start: it ends for good */
+        goose__thread_user_done(u->thread, u);
+}
+
+/* The user finishes its transaction and runs its on_stop ones. */
+void goose__user_retire(goose_user *u)
+{
+    if (u->state == GOOSE_USER_RETIRING)
+        u->relaunch = 0;
+    if (u->state != GOOSE_USER_RUNNING)
+        return;
+    u->state = GOOSE_USER_RETIRING;
+    goose__thread_user_retiring(u->thread);
+    if (u->waiting == GOOSE_WAIT_SLEEP || u->waiting == GOOSE_WAIT_PAUSE ||
+        u->waiting == GOOSE_WAIT_THROTTLE)
+        goose__user_wake(u);
+}
+
 /* Back into the transaction that waited for a response or a sleep. */
 void goose__user_resume(goose_user *u)
 {
     u->waiting = GOOSE_WAIT_NONE;
     goose__coro_resume(u->coro);
+    drive(u);
+}
+
+void goose__user_arrive(goose_user *u)
+{
+    u->waiting = GOOSE_WAIT_NONE;
+    u->arrived = 1;
     drive(u);
 }
 
@@ -218,14 +274,14 @@ int goose_sleep(goose_user *u, unsigned ms)
     if (!u || !u->coro || goose__coro_current() != u->coro)
         return GOOSE_EINVAL;
     int in_on_stop = u->phase == GOOSE_PHASE_STOP;
-    if (u->thread->stopping && !in_on_stop)
+    if (goose__user_stopping(u) && !in_on_stop)
         return GOOSE_ESTATE;
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     if (evtimer_add(u->timer, &tv) < 0)
         return GOOSE_ESYS;
     u->waiting = GOOSE_WAIT_SLEEP;
     goose__coro_yield();
-    return u->thread->stopping && !in_on_stop ? GOOSE_ESTATE : GOOSE_OK;
+    return goose__user_stopping(u) && !in_on_stop ? GOOSE_ESTATE : GOOSE_OK;
 }
 
 int goose_user_set_data(goose_user *u, void *data, void (*free_fn)(void *))

@@ -66,19 +66,26 @@ static void pack_transactions(msgpack_packer *pk, const goose_stats *s)
     }
 }
 
+static void pack_counts(msgpack_packer *pk, const char *key, const uint64_t *v, size_t n)
+{
+    goose__pack_str(pk, key);
+    msgpack_pack_array(pk, n);
+    for (size_t i = 0; i < n; i++)
+        msgpack_pack_uint64(pk, v[i]);
+}
+
 void goose__pack_stats(msgpack_packer *pk, const goose_stats *s)
 {
-    msgpack_pack_map(pk, 7);
+    msgpack_pack_map(pk, 9);
     goose__pack_str(pk, "requests");
     pack_requests(pk, s);
     goose__pack_str(pk, "errors");
     pack_errors(pk, s);
     goose__pack_str(pk, "transactions");
     pack_transactions(pk, s);
-    goose__pack_str(pk, "iterations");
-    msgpack_pack_array(pk, s->nscenarios);
-    for (size_t i = 0; i < s->nscenarios; i++)
-        msgpack_pack_uint64(pk, s->iterations[i]);
+    pack_counts(pk, "iterations", s->iterations, s->nscenarios);
+    pack_counts(pk, "arrivals", s->arrivals, s->nscenarios);
+    pack_counts(pk, "dropped", s->dropped, s->nscenarios);
     goose__pack_str(pk, "count");
     msgpack_pack_uint64(pk, s->requests);
     goose__pack_str(pk, "fail");
@@ -182,16 +189,17 @@ static int unpack_list(const msgpack_object *map, const char *key, goose_stats *
     return 0;
 }
 
-static int unpack_iterations(const msgpack_object *map, goose_stats *s)
+/* Per-scenario counts, added to v. */
+static int unpack_counts(const msgpack_object *map, const char *key, uint64_t *v, size_t n)
 {
-    const msgpack_object *list = goose__map_get(map, "iterations");
-    if (!list || list->type != MSGPACK_OBJECT_ARRAY || list->via.array.size != s->nscenarios)
+    const msgpack_object *list = goose__map_get(map, key);
+    if (!list || list->type != MSGPACK_OBJECT_ARRAY || list->via.array.size != n)
         return -1;
-    for (size_t i = 0; i < s->nscenarios; i++) {
-        uint64_t n;
-        if (get_uint(&list->via.array.ptr[i], &n) < 0)
+    for (size_t i = 0; i < n; i++) {
+        uint64_t c;
+        if (get_uint(&list->via.array.ptr[i], &c) < 0)
             return -1;
-        s->iterations[i] += n;
+        v[i] += c;
     }
     return 0;
 }
@@ -204,7 +212,10 @@ int goose__unpack_stats(const msgpack_object *o, goose_stats *s)
     if (!h || !o || o->type != MSGPACK_OBJECT_MAP)
         goto out;
     if (unpack_list(o, "requests", s, h, 0) < 0 || unpack_list(o, "errors", s, h, 1) < 0 ||
-        unpack_list(o, "transactions", s, h, 2) < 0 || unpack_iterations(o, s) < 0 ||
+        unpack_list(o, "transactions", s, h, 2) < 0 ||
+        unpack_counts(o, "iterations", s->iterations, s->nscenarios) < 0 ||
+        unpack_counts(o, "arrivals", s->arrivals, s->nscenarios) < 0 ||
+        unpack_counts(o, "dropped", s->dropped, s->nscenarios) < 0 ||
         goose__get_u64(o, "count", &count) < 0 || goose__get_u64(o, "fail", &fail) < 0 ||
         !goose__map_get(o, "all") || get_hist(goose__map_get(o, "all"), h) < 0 ||
         h->count != count || fail > count)
@@ -216,4 +227,59 @@ int goose__unpack_stats(const msgpack_object *o, goose_stats *s)
 out:
     free(h);
     return rc;
+}
+
+/* A users (or rate) level over time: [[start_us, end_us, from, to], ...]. */
+void goose__pack_shape(msgpack_packer *pk, const goose_shape *s)
+{
+    msgpack_pack_array(pk, s->n);
+    for (size_t i = 0; i < s->n; i++) {
+        msgpack_pack_array(pk, 4);
+        msgpack_pack_uint64(pk, s->steps[i].start_us);
+        msgpack_pack_uint64(pk, s->steps[i].end_us);
+        msgpack_pack_double(pk, s->steps[i].from);
+        msgpack_pack_double(pk, s->steps[i].to);
+    }
+}
+
+static int number(const msgpack_object *o, double *out)
+{
+    if (o->type == MSGPACK_OBJECT_FLOAT64)
+        *out = o->via.f64;
+    else if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        *out = (double)o->via.u64;
+    else
+        return -1;
+    return *out >= 0 && *out <= GAGGLE_LEVEL_MAX ? 0 : -1; /* NaN fails too */
+}
+
+/* Steps must follow each other from time 0, each from where the last got. */
+static int unpack_step(const msgpack_object *o, const goose_shape *s, goose_step *st)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 4)
+        return -1;
+    const msgpack_object *f = o->via.array.ptr;
+    if (f[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+        f[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER || number(&f[2], &st->from) < 0 ||
+        number(&f[3], &st->to) < 0)
+        return -1;
+    st->start_us = f[0].via.u64;
+    st->end_us = f[1].via.u64;
+    return st->end_us >= st->start_us && st->start_us == goose__shape_end(s) ? 0 : -1;
+}
+
+int goose__unpack_shape(const msgpack_object *o, goose_shape *s)
+{
+    goose__shape_free(s);
+    if (!o || o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size > GAGGLE_STEPS_MAX)
+        return -1;
+    for (uint32_t i = 0; i < o->via.array.size; i++) {
+        goose_step st;
+        if (unpack_step(&o->via.array.ptr[i], s, &st) < 0 ||
+            goose__shape_add(s, st.to, st.end_us - st.start_us) < 0) {
+            goose__shape_free(s);
+            return -1;
+        }
+    }
+    return 0;
 }

@@ -81,9 +81,14 @@ void goose__out_bin(gaggle_out *o, const char *key, const void *p, size_t n);
 typedef struct gaggle_welcome {
     uint64_t index;          /* this Worker's number, from 0 */
     uint64_t total;          /* users of the whole test */
+    uint64_t workers;        /* in the Gaggle */
+    double throttle_rps;     /* of the whole Gaggle; 0: none */
     unsigned *slots;         /* user indexes in the whole test */
     unsigned *scenarios;     /* the scenario of each slot */
     size_t nslots;
+    goose_shape shape;       /* the users of the whole test over time */
+    goose_shape arrivals;    /* open model: iterations started per second */
+    uint64_t end_us;         /* a test or arrival plan ends the run then */
 } gaggle_welcome;
 
 int goose__welcome_read(const msgpack_object *msg, size_t nscenarios, gaggle_welcome *w,

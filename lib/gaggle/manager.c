@@ -106,7 +106,7 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
 {
     const goose_options *o = &m->a->opt;
     gaggle_out out;
-    goose__out_begin(&out, "welcome", 12);
+    goose__out_begin(&out, "welcome", 16);
     goose__out_u64(&out, "worker", w);
     goose__out_u64(&out, "workers", m->expected);
     goose__out_u64(&out, "users", m->cfg.users);
@@ -116,6 +116,12 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
     goose__out_u64(&out, "timeout_ms", (uint64_t)o->timeout_ms);
     goose__out_bool(&out, "reset", m->cfg.reset_on_launch);
     goose__out_str(&out, "host", o->host ? o->host : "");
+    goose__out_u64(&out, "end_us", m->col.plan_end_us);
+    goose__out_f64(&out, "throttle", o->throttle_rps);
+    goose__out_key(&out, "shape");
+    goose__pack_shape(&out.pk, &m->cfg.shape);
+    goose__out_key(&out, "arrivals");
+    goose__pack_shape(&out.pk, &m->cfg.arrivals);
     goose__out_key(&out, "resolve");
     msgpack_pack_array(&out.pk, o->nresolve);
     for (size_t i = 0; i < o->nresolve; i++)

@@ -11,8 +11,9 @@ static const char *const manager_only[] = {
     "users", "hatch-rate", "startup-time", "run-time", "iterations", "host",
     "timeout", "no-reset-metrics", "report-file", "running-metrics",
     "no-print-metrics", "expect-workers", "manager-bind-host",
-    "manager-bind-port", "no-hash-check", "resolve", "metrics-listen", "threshold",
-    "threshold-abort", NULL};
+    "manager-bind-port", "no-hash-check", "resolve", "metrics-listen", "test-plan",
+    "throttle-requests", "arrival-rate", "arrival-plan", "threshold", "threshold-abort",
+    NULL};
 
 static const char *const worker_only[] = {
     "manager-host", "manager-port", "threads", "stack-size", "local-address",

@@ -43,7 +43,7 @@ static int read_options(const msgpack_object *msg, goose_options *o)
     char host[2048];
     uint64_t timeout_ms;
     int reset;
-    if (goose__get_f64(msg, "hatch_rate", &o->hatch_rate) < 0 || !(o->hatch_rate > 0) ||
+    if (goose__get_f64(msg, "hatch_rate", &o->hatch_rate) < 0 || !(o->hatch_rate >= 0) ||
         goose__get_u64(msg, "run_time_us", &o->run_time_us) < 0 ||
         goose__get_u64(msg, "iterations", &o->iterations) < 0 ||
         goose__get_u64(msg, "timeout_ms", &timeout_ms) < 0 || timeout_ms > 86400000 ||
@@ -75,8 +75,12 @@ int goose__welcome_read(const msgpack_object *msg, size_t nscenarios, gaggle_wel
     memset(w, 0, sizeof *w);
     if (goose__get_u64(msg, "worker", &w->index) < 0 ||
         goose__get_u64(msg, "users", &w->total) < 0 || w->total == 0 ||
+        goose__get_u64(msg, "workers", &w->workers) < 0 || w->index >= w->workers ||
+        goose__get_f64(msg, "throttle", &w->throttle_rps) < 0 || !(w->throttle_rps >= 0) ||
         w->total > UINT32_MAX || read_slots(msg, nscenarios, w) < 0 ||
-        read_options(msg, o) < 0)
+        read_options(msg, o) < 0 || goose__get_u64(msg, "end_us", &w->end_us) < 0 ||
+        goose__unpack_shape(goose__map_get(msg, "shape"), &w->shape) < 0 || w->shape.n == 0 ||
+        goose__unpack_shape(goose__map_get(msg, "arrivals"), &w->arrivals) < 0)
         return -1;
     o->users = w->nslots;
     return 0;
@@ -86,5 +90,7 @@ void goose__welcome_free(gaggle_welcome *w)
 {
     free(w->slots);
     free(w->scenarios);
+    goose__shape_free(&w->shape);
+    goose__shape_free(&w->arrivals);
     memset(w, 0, sizeof *w);
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/shape.h"
 #include "metrics/stats.h"
 
 #define GAGGLE_PROTOCOL_VERSION 3
@@ -58,5 +59,12 @@ int goose__obj_str(const msgpack_object *o, char *out, size_t cap);
 void goose__pack_stats(msgpack_packer *pk, const goose_stats *s);
 /* Into s (initialised, empty); -1 when malformed or out of range. */
 int goose__unpack_stats(const msgpack_object *o, goose_stats *s);
+
+/* A level over time; unpacking checks every step (at most
+ * GAGGLE_STEPS_MAX, levels up to GAGGLE_LEVEL_MAX). */
+#define GAGGLE_STEPS_MAX 10000
+#define GAGGLE_LEVEL_MAX 1e8
+void goose__pack_shape(msgpack_packer *pk, const goose_shape *s);
+int goose__unpack_shape(const msgpack_object *o, goose_shape *s);
 
 #endif

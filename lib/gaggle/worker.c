@@ -82,6 +82,15 @@ static void on_welcome(worker *w, const msgpack_object *msg)
     w->cfg.user_scenario = w->welcome.scenarios;
     w->cfg.user_index = w->welcome.slots;
     w->cfg.total_users = (size_t)w->welcome.total;
+    w->cfg.throttle_rps = w->welcome.throttle_rps;
+    w->cfg.process_index = (size_t)w->welcome.index;
+    w->cfg.processes = (size_t)w->welcome.workers;
+    w->cfg.open_model = w->welcome.arrivals.n > 0;
+    if (goose__shape_copy(&w->cfg.shape, &w->welcome.shape) < 0 ||
+        goose__shape_copy(&w->cfg.arrivals, &w->welcome.arrivals) < 0) {
+        fail(w, GOOSE_ENOMEM, "%s", "out of memory");
+        { leave(w); return; }
+    }
     w->state = S_READY;
     gaggle_out o;
     goose__out_begin(&o, "ready", 0);
@@ -109,6 +118,8 @@ static void start_engine(worker *w)
     w->maintain_at_us = now + goose__engine_start_offset(&w->cfg, w->cfg.total_users - 1);
     if (w->a->opt.run_time_us)
         w->stop_at_us = w->maintain_at_us + w->a->opt.run_time_us;
+    if (w->welcome.end_us)
+        w->stop_at_us = now + w->welcome.end_us;
     gaggle_out o;
     goose__out_begin(&o, "started", 0);
     goose__peer_send(w->peer, &o);

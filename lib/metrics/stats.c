@@ -12,7 +12,10 @@ int goose__stats_init(goose_stats *s, size_t ntransactions, size_t nscenarios)
     memset(s, 0, sizeof *s);
     goose__hist_init(&s->all);
     s->txs = calloc(ntransactions ? ntransactions : 1, sizeof *s->txs);
-    s->iterations = calloc(nscenarios ? nscenarios : 1, sizeof *s->iterations);
+    size_t n = nscenarios ? nscenarios : 1;
+    s->iterations = calloc(3 * n, sizeof *s->iterations); /* one block */
+    s->arrivals = s->iterations ? s->iterations + n : NULL;
+    s->dropped = s->iterations ? s->iterations + 2 * n : NULL;
     if (!s->txs || !s->iterations) {
         goose__stats_free(s);
         return -1;
@@ -70,6 +73,8 @@ void goose__stats_reset(goose_stats *s)
         goose__hist_init(&s->txs[i].hist);
     }
     memset(s->iterations, 0, s->nscenarios * sizeof *s->iterations);
+    memset(s->arrivals, 0, s->nscenarios * sizeof *s->arrivals);
+    memset(s->dropped, 0, s->nscenarios * sizeof *s->dropped);
     s->requests = s->failures = 0;
     goose__hist_init(&s->all);
 }
@@ -82,7 +87,7 @@ int goose__stats_empty(const goose_stats *s)
         if (s->txs[i].success || s->txs[i].fail)
             return 0;
     for (size_t i = 0; i < s->nscenarios; i++)
-        if (s->iterations[i])
+        if (s->iterations[i] || s->arrivals[i])
             return 0;
     return 1;
 }
@@ -306,8 +311,11 @@ int goose__stats_merge(goose_stats *dst, const goose_stats *src)
         dst->txs[i].fail += src->txs[i].fail;
         goose__hist_merge(&dst->txs[i].hist, &src->txs[i].hist);
     }
-    for (size_t i = 0; i < src->nscenarios && i < dst->nscenarios; i++)
+    for (size_t i = 0; i < src->nscenarios && i < dst->nscenarios; i++) {
         dst->iterations[i] += src->iterations[i];
+        dst->arrivals[i] += src->arrivals[i];
+        dst->dropped[i] += src->dropped[i];
+    }
     dst->requests += src->requests;
     dst->failures += src->failures;
     goose__hist_merge(&dst->all, &src->all);

@@ -47,7 +47,9 @@ typedef struct goose_stats {
     size_t nerrs;
     goose_tx_stat *txs;     /* indexed by transaction id */
     size_t ntxs;
-    uint64_t *iterations;   /* indexed by scenario */
+    uint64_t *iterations;   /* indexed by scenario: loop passes done */
+    uint64_t *arrivals;     /* open model: iterations due to start ... */
+    uint64_t *dropped;      /* ... of which no user was free to run */
     size_t nscenarios;
     uint64_t requests;      /* totals, for the time series */
     uint64_t failures;

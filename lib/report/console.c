@@ -621,8 +621,7 @@ static int phases_table(goose_buf *b, const goose_results *r)
 {
     table t;
     table_init(&t, PHASE_COLS, NCOLS(PHASE_COLS));
-    size_t n = r->nphases < 3 ? r->nphases : 3;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < r->nphases; i++) {
         const goose_phase *p = &r->phases[i];
         table_cellf(&t, "%s", p->name ? p->name : "?");
         table_cellf(&t, "%s", goose__fmt_secs(p->start_s).s);
@@ -654,6 +653,34 @@ static int hosts_line(goose_buf *b, const goose_results *r)
     return rc ? -1 : 0;
 }
 
+/* The test plan, arrivals and throttle, when the run had them. */
+static int load_lines(goose_buf *b, const goose_results *r)
+{
+    const goose_load_info *l = &r->load;
+    int rc = 0;
+    if (l->test_plan)
+        rc |= goose__buf_printf(b, "Test plan:     %s\n", l->test_plan);
+    if (l->open_model) {
+        uint64_t due = 0, dropped = 0;
+        for (size_t i = 0; i < r->totals.nscenarios; i++) {
+            due += r->totals.arrivals[i];
+            dropped += r->totals.dropped[i];
+        }
+        if (l->arrival_plan)
+            rc |= goose__buf_printf(b, "Arrival plan:  %s\n", l->arrival_plan);
+        else
+            rc |= goose__buf_printf(b, "Arrival rate:  %g/s\n", l->arrival_rate);
+        rc |= goose__buf_printf(b, "Arrivals:      %llu due, %llu started (%.1f/s), %llu "
+                                "dropped (no free user in the pool)\n", ull(due),
+                                ull(due - dropped),
+                                r->duration_s > 0 ? (double)(due - dropped) / r->duration_s : 0,
+                                ull(dropped));
+    }
+    if (l->throttle_rps > 0)
+        rc |= goose__buf_printf(b, "Throttle:      %g requests/s\n", l->throttle_rps);
+    return rc;
+}
+
 static int section_overview(goose_buf *b, const goose_results *r)
 {
     int rc = heading(b, "OVERVIEW");
@@ -664,7 +691,9 @@ static int section_overview(goose_buf *b, const goose_results *r)
     rc |= goose__buf_printf(b, "Duration:      %s measured, %s in all\n",
                             goose__fmt_secs(r->duration_s).s,
                             goose__fmt_secs(r->elapsed_s).s);
-    rc |= goose__buf_printf(b, "Users:         %zu\n", r->users);
+    rc |= goose__buf_printf(b, "Users:         %zu%s\n", r->users,
+                            r->load.open_model ? " (the pool of the open model)" : "");
+    rc |= load_lines(b, r);
     if (r->manager)
         rc |= goose__buf_printf(b, "Workers:       %zu (a Gaggle Manager's report; %s, %s)\n",
                                 r->nworkers,

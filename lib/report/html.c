@@ -490,7 +490,7 @@ static void section_overview(out *o, const goose_results *r, const char *hash)
     put(o, "<section id=\"overview\"><h2>Overview</h2>\n");
     if (r->nphases) {
         table_open(o, "phases", cols, 0x1);
-        for (size_t i = 0; i < r->nphases && i < 3; i++) {
+        for (size_t i = 0; i < r->nphases; i++) {
             const goose_phase *p = &r->phases[i];
             put(o, "<tr><td class=\"name\">");
             esc(o, p->name ? p->name : "?");
@@ -826,7 +826,7 @@ static const char *phase_class(const char *name)
 static void phase_bands(out *o, const frame *f, const goose_results *r)
 {
     put(o, "<g class=\"phases\">");
-    for (size_t i = 0; i < r->nphases && i < 3; i++) {
+    for (size_t i = 0; i < r->nphases; i++) {
         const goose_phase *p = &r->phases[i];
         double a = px(f, p->start_s), b = px(f, p->end_s < f->xmax ? p->end_s : f->xmax);
         if (!(b - a >= 0.5)) /* too short to show */
@@ -932,7 +932,7 @@ static void draw_chart(out *o, const frame *f, const chart *c, const goose_resul
     put(o, "</svg>\n<ul class=\"legend\">");
     for (size_t k = 0; k < c->nlines; k++)
         legend_item(o, c->lines[k].color, NULL, c->lines[k].method, c->lines[k].label);
-    for (size_t i = 0; bands && i < r->nphases && i < 3; i++) {
+    for (size_t i = 0; bands && i < r->nphases; i++) {
         const goose_phase *p = &r->phases[i];
         char text[160];
         if (p->users_from == p->users_to)
@@ -1025,7 +1025,7 @@ static void section_charts(out *o, const goose_results *r)
     if (f.last_dt > 1 || f.last_dt < 0.01)
         f.last_dt = 1;
     f.xmax = f.last_x;
-    for (size_t i = 0; i < r->nphases && i < 3; i++)
+    for (size_t i = 0; i < r->nphases; i++)
         if (r->phases[i].end_s > f.xmax)
             f.xmax = r->phases[i].end_s;
 

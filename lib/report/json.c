@@ -178,6 +178,49 @@ static const char *host_of(const goose_results *r, size_t i)
     return r->hosts && r->hosts[i] ? r->hosts[i] : "";
 }
 
+static json_t *jstr_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *jrate_or_null(double v)
+{
+    return v > 0 ? jreal(v, 1000) : json_null();
+}
+
+/* The open model's arrivals over the whole run. */
+static json_t *arrivals_json(const goose_results *r)
+{
+    uint64_t due = 0, dropped = 0;
+    for (size_t i = 0; i < r->totals.nscenarios; i++) {
+        due += r->totals.arrivals[i];
+        dropped += r->totals.dropped[i];
+    }
+    json_t *o = json_object();
+    int rc = json_object_set_new(o, "due", jint(due));
+    rc |= json_object_set_new(o, "started", jint(due - dropped));
+    rc |= json_object_set_new(o, "dropped", jint(dropped));
+    rc |= json_object_set_new(o, "started_per_s",
+                              jreal(r->duration_s > 0 ? (double)(due - dropped) / r->duration_s
+                                                      : 0, 1000));
+    return checked(o, rc);
+}
+
+/* How the load was shaped: the model and its options. */
+static json_t *load_json(const goose_results *r)
+{
+    const goose_load_info *l = &r->load;
+    json_t *o = json_object();
+    int rc = json_object_set_new(o, "model", json_string(l->open_model ? "open" : "closed"));
+    rc |= json_object_set_new(o, "test_plan", jstr_or_null(l->test_plan));
+    rc |= json_object_set_new(o, "arrival_rate", jrate_or_null(l->arrival_rate));
+    rc |= json_object_set_new(o, "arrival_plan", jstr_or_null(l->arrival_plan));
+    rc |= json_object_set_new(o, "throttle_requests", jrate_or_null(l->throttle_rps));
+    if (l->open_model)
+        rc |= json_object_set_new(o, "arrivals", arrivals_json(r));
+    return checked(o, rc);
+}
+
 static json_t *scenarios_json(const goose_results *r)
 {
     json_t *v = json_array();
@@ -192,6 +235,10 @@ static json_t *scenarios_json(const goose_results *r)
                                    jint(i < r->totals.nscenarios
                                             ? r->totals.iterations[i]
                                             : 0));
+        if (r->load.open_model && i < r->totals.nscenarios) {
+            orc |= json_object_set_new(o, "arrivals", jint(r->totals.arrivals[i]));
+            orc |= json_object_set_new(o, "dropped", jint(r->totals.dropped[i]));
+        }
         orc |= json_object_set_new(o, "host", jstr(host_of(r, i)));
         rc |= json_array_append_new(v, checked(o, orc));
     }
@@ -218,7 +265,7 @@ static json_t *phases_json(const goose_results *r)
 {
     json_t *v = json_array();
     int rc = 0;
-    for (size_t i = 0; i < r->nphases && i < 3; i++) {
+    for (size_t i = 0; i < r->nphases; i++) {
         const goose_phase *p = &r->phases[i];
         json_t *o = json_object();
         int orc = json_object_set_new(o, "name", jstr(p->name));
@@ -369,6 +416,7 @@ static json_t *report_object(const goose_results *r, goose_hist *scratch)
     rc |= json_object_set_new(o, "metrics_reset",
                               json_boolean(r->metrics_reset));
     rc |= json_object_set_new(o, "reset_at_s", jreal(r->reset_at_s, 1000));
+    rc |= json_object_set_new(o, "load", load_json(r));
     rc |= json_object_set_new(o, "phases", phases_json(r));
     rc |= json_object_set_new(o, "scenarios", scenarios_json(r));
     rc |= json_object_set_new(o, "requests", requests_json(r));
