@@ -532,6 +532,26 @@ TEST(standalone_threshold_abort_stops_early)
     teardown();
 }
 
+/* A test plan has no moment when every user has started: the checks begin
+ * with its first second. */
+TEST(standalone_threshold_abort_with_a_test_plan)
+{
+    setup();
+    char report[256];
+    snprintf(report, sizeof report, "%s/r.json", dir);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pid_t p = spawn("run", NULL, "--host", tgt.url, "--test-plan", "4,1s;4,30s",
+                    "--threshold", "p95<1us", "--threshold-abort", "--report-file", report,
+                    NULL);
+    ASSERT_EQ(wait_exit(p, 20), 1);
+    ASSERT_LT(since_s(&t0), 10);
+    json_t *r = load_report(report);
+    ASSERT_STR_EQ(json_string_value(json_object_get(r, "aborted_by")), "p95<1us");
+    json_decref(r);
+    teardown();
+}
+
 /* ---- embedded: goose_attack_run says GOOSE_ETHRESHOLD ---- */
 
 static int server_error(goose_user *u)
@@ -652,6 +672,7 @@ TEST_MAIN(TEST_ENTRY(parse_valid), TEST_ENTRY(parse_malformed_names_the_bad_part
           TEST_ENTRY(standalone_failing_threshold_exits_1_with_every_report),
           TEST_ENTRY(standalone_malformed_threshold_exits_2_before_any_request),
           TEST_ENTRY(standalone_threshold_abort_stops_early),
+          TEST_ENTRY(standalone_threshold_abort_with_a_test_plan),
           TEST_ENTRY(embedded_run_returns_ethreshold_on_failures),
           TEST_ENTRY(gaggle_failing_threshold_manager_exits_1),
           TEST_ENTRY(gaggle_threshold_abort_stops_every_worker),
