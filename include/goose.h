@@ -39,7 +39,8 @@ typedef enum goose_error {
     GOOSE_EIO = -8,           /* a file could not be read or written */
     GOOSE_ESYS = -9,          /* a system resource failed (threads, fds) */
     GOOSE_EEXIST = -10,       /* a name is already taken */
-    GOOSE_EFAILED = -11       /* the run could not complete as configured */
+    GOOSE_EFAILED = -11,      /* the run could not complete as configured */
+    GOOSE_ETHRESHOLD = -12    /* a --threshold failed; the run and its report are complete */
 } goose_error;
 
 typedef struct goose_attack goose_attack;

@@ -51,6 +51,9 @@ void goose__results_free(goose_results *r)
     free(r->hosts);
     free(r->scenario_users);
     free(r->workers);
+    for (size_t i = 0; i < r->nthresholds; i++)
+        goose__threshold_free(&r->thresholds[i].t);
+    free(r->thresholds);
     memset(r, 0, sizeof *r);
 }
 

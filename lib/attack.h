@@ -55,6 +55,48 @@ void goose__set_error(char **slot, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int goose__valid_url(const char *url);
 
+/* ---- thresholds (threshold.c): "[KEY:]METRIC OP VALUE", see goose(7) ---- */
+
+typedef enum goose_th_metric {
+    GOOSE_TH_PERCENTILE,
+    GOOSE_TH_MIN,
+    GOOSE_TH_MAX,
+    GOOSE_TH_AVG,
+    GOOSE_TH_COUNT,
+    GOOSE_TH_FAILS,
+    GOOSE_TH_FAIL_RATE,
+    GOOSE_TH_RPS
+} goose_th_metric;
+
+typedef enum goose_th_op {
+    GOOSE_TH_LT,
+    GOOSE_TH_LE,
+    GOOSE_TH_GT,
+    GOOSE_TH_GE,
+    GOOSE_TH_EQ,
+    GOOSE_TH_NE
+} goose_th_op;
+
+typedef struct goose_threshold {
+    char *expr;             /* as given, trimmed */
+    char *key;              /* a request or transaction; NULL: every request */
+    char metric[16];        /* "p95", "p99.9", "avg", "fail_rate", ... */
+    goose_th_metric kind;
+    double quantile;        /* of a percentile, in (0, 1] */
+    goose_th_op op;
+    double limit;           /* us for times, a fraction for fail_rate */
+} goose_threshold;
+
+/* A threshold as the end of a run found it. */
+typedef struct goose_threshold_result {
+    goose_threshold t;      /* a copy: the report outlives option changes */
+    int measured;           /* 0: nothing to measure, see reason */
+    double observed;        /* in the unit of t.limit */
+    int pass;
+    int aborted;            /* it stopped the run (--threshold-abort) */
+    char reason[200];       /* why it failed without a measurement, or the abort */
+} goose_threshold_result;
+
 /* ---- options (options.c) ---- */
 
 typedef struct goose_options {
@@ -108,6 +150,9 @@ typedef struct goose_options {
     char *tls_cert;
     char *tls_key;
     char *tls_ca;
+    goose_threshold *thresholds;
+    size_t nthresholds;
+    int threshold_abort;
     uint64_t set_mask;      /* bit i: option i of the table was given */
 } goose_options;
 
@@ -131,7 +176,11 @@ typedef struct goose_option_info {
 const goose_option_info *goose__option_find(const char *name);
 const goose_option_info *goose__option_find_short(char c);
 const goose_option_info *goose__option_list(size_t *n);
+/* A bare number is bare_us microseconds; goose__parse_duration_us: seconds. */
+int goose__parse_duration(const char *s, double bare_us, uint64_t *out);
 int goose__parse_duration_us(const char *s, uint64_t *out);
+/* Digits with at most one '.': returns the end, or NULL. */
+const char *goose__parse_decimal(const char *s, double *out);
 int goose__option_given(const goose_options *o, const char *name);
 
 /* loadplan.c: "level,duration;..." (whole: levels are users).  A one-line
@@ -218,6 +267,12 @@ typedef struct goose_results {
     double start_spread_ms;
     int gaggle_authenticated;  /* the Workers proved a gaggle key */
     int gaggle_tls;
+    goose_threshold_result *thresholds; /* one per --threshold, in order */
+    size_t nthresholds;
+    int aborted;             /* --threshold-abort stopped the run ... */
+    size_t aborted_by;       /* ... on this threshold */
+    double aborted_at_s;     /* since the start of the run */
+    double aborted_observed; /* what it measured then */
 } goose_results;
 
 void goose__results_free(goose_results *r);
@@ -329,6 +384,8 @@ typedef struct goose_collector {
     goose_shape shape;
     uint64_t requests;        /* so far, for the progress line */
     uint64_t failures;
+    uint64_t lag_us;          /* how far behind its shards' data may be */
+    uint64_t threshold_tick_us; /* the tick --threshold-abort last saw */
     struct goose_metrics_server *metrics; /* --metrics-listen, or NULL */
 } goose_collector;
 
@@ -345,7 +402,30 @@ void goose__collector_maintain(goose_collector *c, uint64_t now);
 /* The users follow `shape` from now on (times since the start). */
 int goose__collector_reshape(goose_collector *c, const goose_shape *shape);
 int goose__collector_stop_due(goose_collector *c, uint64_t now);
-void goose__collector_finish(goose_collector *c, uint64_t end, size_t launched);
+/* The results of the run, thresholds evaluated; GOOSE_ENOMEM or GOOSE_OK. */
+int goose__collector_finish(goose_collector *c, uint64_t end, size_t launched);
+
+/* threshold.c */
+int goose__threshold_parse(const char *expr, goose_threshold *out, char *err,
+                           size_t errlen);
+int goose__threshold_copy(goose_threshold *dst, const goose_threshold *src);
+void goose__threshold_free(goose_threshold *t);
+/* t against s, the totals of secs measured seconds; scratch: any histogram. */
+void goose__threshold_check(const goose_threshold *t, const goose_stats *s,
+                            const goose_tx_info *txs, size_t ntxs, double secs,
+                            goose_hist *scratch, goose_threshold_result *out);
+const char *goose__threshold_op(goose_th_op op);
+/* The unit of limit and observed: "us", "fraction", "count" or "per_s". */
+const char *goose__threshold_unit(const goose_threshold *t);
+/* A value for people: "212.4ms", "1.5%", "1234", "523.1/s". */
+void goose__threshold_format(const goose_threshold *t, double v, char *out, size_t len);
+/* --threshold-abort: 1 when the totals so far (secs measured, at_s into the
+ * run) fail a threshold for good; the run's results say which. */
+int goose__thresholds_abort_due(goose_attack *a, double secs, double at_s);
+/* Every threshold against the final totals, into the results. */
+int goose__thresholds_evaluate(goose_attack *a);
+/* rc, or GOOSE_ETHRESHOLD when rc is GOOSE_OK and a threshold failed. */
+int goose__thresholds_verdict(goose_attack *a, int rc);
 
 /* report/baseline.c: --baseline-file, set against this run. */
 typedef struct goose_compare {
@@ -382,6 +462,7 @@ char *goose__report_markdown(const goose_attack *a);
 char *goose__report_html(const goose_attack *a);
 char *goose__report_csv(const goose_attack *a);
 char *goose__report_csv_history(const goose_attack *a);
+char *goose__report_csv_thresholds(const goose_attack *a);
 char *goose__report_running(const goose_attack *a, const goose_stats *s,
                             double elapsed_s, size_t users);
 int goose__report_write_files(goose_attack *a);

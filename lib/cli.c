@@ -1,8 +1,8 @@
 /* goose_main(): the one place in libgoose that behaves like a program.  It
  * reads flags and GOOSE_* environment variables (a flag wins), prints logs
  * and the report, turns SIGINT/SIGTERM into a graceful stop, and returns
- * the exit status: 0 ran as configured, 1 could not complete, 2 bad
- * configuration. */
+ * the exit status: 0 ran as configured, 1 a threshold failed or the run
+ * could not complete, 2 bad configuration. */
 #include "attack.h"
 
 #include "util/escape.h"
@@ -118,8 +118,8 @@ static void print_help(const char *prog)
         printf("  %-34s %s%s\n", left, opts[i].help,
                opts[i].supported ? "" : " (not supported yet)");
     }
-    printf("\nExit status: 0 the test ran as configured, 1 it could not complete,"
-           "\n2 bad configuration.  See goose(7).\n");
+    printf("\nExit status: 0 the test ran as configured, 1 a --threshold failed or it"
+           "\ncould not complete, 2 bad configuration.  See goose(7).\n");
 }
 
 /* One option given on the command line or in the environment. */

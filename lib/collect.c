@@ -269,13 +269,34 @@ void goose__collector_maintain(goose_collector *c, uint64_t now)
     }
 }
 
-/* 1 once the run should stop: its run time is up, or it was asked to. */
+/* --threshold-abort: after each tick, once every user has started (a
+ * shaped run has no such moment: from its start) and a second of data has
+ * been measured, the totals so far against each threshold.  A Manager's
+ * data trails by lag_us (Workers send every second), which rps must not
+ * count as seconds without requests. */
+static int threshold_abort_due(goose_collector *c)
+{
+    goose_attack *a = c->a;
+    uint64_t tick = c->last_tick_us;
+    if (!a->opt.threshold_abort || !(c->maintain_from_us || c->shaped) ||
+        tick == c->threshold_tick_us ||
+        tick < c->measure_from_us + c->lag_us + 1000000)
+        return 0;
+    c->threshold_tick_us = tick;
+    goose__collector_totals(c);
+    return goose__thresholds_abort_due(a, since(c->measure_from_us, tick - c->lag_us),
+                                       since(c->start_us, tick));
+}
+
+/* 1 once the run should stop: its run time is up, it was asked to, or a
+ * threshold failed with --threshold-abort. */
 int goose__collector_stop_due(goose_collector *c, uint64_t now)
 {
     if (c->decrease_from_us)
         return 0;
     int plan_over = c->plan_end_us && now >= c->start_us + c->plan_end_us;
-    if (!atomic_load(&c->a->stop) && !(c->stop_at_us && now >= c->stop_at_us) && !plan_over)
+    if (!atomic_load(&c->a->stop) && !(c->stop_at_us && now >= c->stop_at_us) && !plan_over &&
+        !threshold_abort_due(c))
         return 0;
     c->decrease_from_us = now;
     return 1;
@@ -319,7 +340,7 @@ static void shape_phases(goose_collector *c, uint64_t stop, uint64_t end)
         add_phase(res, "decrease", (double)stop / 1e6, (double)end / 1e6, (size_t)held, 0);
 }
 
-void goose__collector_finish(goose_collector *c, uint64_t end, size_t launched)
+int goose__collector_finish(goose_collector *c, uint64_t end, size_t launched)
 {
     goose_results *res = &c->a->results;
     uint64_t maintain = c->maintain_from_us ? c->maintain_from_us : end;
@@ -339,4 +360,5 @@ void goose__collector_finish(goose_collector *c, uint64_t end, size_t launched)
     res->duration_s = since(c->measure_from_us, end);
     res->elapsed_s = since(c->start_us, end);
     res->valid = 1;
+    return goose__thresholds_evaluate(c->a);
 }

@@ -39,12 +39,10 @@ static int parse_uint(const char *s, unsigned long long min,
     return 0;
 }
 
-static const char *parse_decimal(const char *s, double *out);
-
 static int parse_positive_double(const char *s, double *out)
 {
     double v;
-    const char *end = s ? parse_decimal(s, &v) : NULL;
+    const char *end = s ? goose__parse_decimal(s, &v) : NULL;
     if (!end || *end || v <= 0)
         return -1;
     *out = v;
@@ -52,7 +50,7 @@ static int parse_positive_double(const char *s, double *out)
 }
 
 /* A plain decimal: digits with at most one '.', no sign or exponent. */
-static const char *parse_decimal(const char *s, double *out)
+const char *goose__parse_decimal(const char *s, double *out)
 {
     const char *p = s;
     int digits = 0, dots = 0;
@@ -70,8 +68,9 @@ static const char *parse_decimal(const char *s, double *out)
 }
 
 /* Goose's durations: "90", "30s", "20m", "3h", "1h30m", "1.5s", "250ms".
- * A bare number means seconds. */
-int goose__parse_duration_us(const char *s, uint64_t *out)
+ * A bare number means bare_us microseconds: seconds for options,
+ * milliseconds for the response times of thresholds. */
+int goose__parse_duration(const char *s, double bare_us, uint64_t *out)
 {
     if (!s || !*s)
         return -1;
@@ -79,7 +78,7 @@ int goose__parse_duration_us(const char *s, uint64_t *out)
     int parts = 0;
     while (*s) {
         double v;
-        const char *end = parse_decimal(s, &v);
+        const char *end = goose__parse_decimal(s, &v);
         if (!end)
             return -1;
         double unit;
@@ -90,7 +89,7 @@ int goose__parse_duration_us(const char *s, uint64_t *out)
             unit = *end == 'h' ? 3600e6 : *end == 'm' ? 60e6 : 1e6;
             end++;
         } else if (*end == '\0' && parts == 0) {
-            unit = 1e6;
+            unit = bare_us;
         } else {
             return -1;
         }
@@ -102,6 +101,11 @@ int goose__parse_duration_us(const char *s, uint64_t *out)
         return -1;
     *out = (uint64_t)llround(total);
     return 0;
+}
+
+int goose__parse_duration_us(const char *s, uint64_t *out)
+{
+    return goose__parse_duration(s, 1e6, out);
 }
 
 static int bool_value(const char *v, int *out)
@@ -486,6 +490,24 @@ FLAG_PARSER(opt_manager, manager)
 FLAG_PARSER(opt_worker, worker)
 FLAG_PARSER(opt_no_hash_check, no_hash_check)
 FLAG_PARSER(opt_scenarios_list, scenarios_list)
+FLAG_PARSER(opt_threshold_abort, threshold_abort)
+
+/* Parsed now, so a bad expression is refused before any user starts. */
+static int opt_threshold(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    goose_threshold t;
+    int rc = goose__threshold_parse(v, &t, err, errlen);
+    if (rc != GOOSE_OK)
+        return rc;
+    goose_threshold *p = realloc(o->thresholds, (o->nthresholds + 1) * sizeof *p);
+    if (!p) {
+        goose__threshold_free(&t);
+        return GOOSE_ENOMEM;
+    }
+    o->thresholds = p;
+    p[o->nthresholds++] = t;
+    return GOOSE_OK;
+}
 
 static int opt_verbose(goose_options *o, const char *v, char *err, size_t errlen)
 {
@@ -527,8 +549,8 @@ static const option_def options[] = {
     {{"log-format", 0, 1, 0, "FORMAT", "log lines as text (default) or json, one object per line", 1}, opt_log_format},
     {{"metrics-listen", 0, 1, 0, "HOST:PORT", "serve Prometheus metrics at /metrics (PORT alone: 127.0.0.1)", 1}, opt_metrics_listen},
     {{"controller", 0, 1, 0, "HOST:PORT", "live control (telnet or HTTP JSON) on this port; PORT alone: 127.0.0.1", 1}, opt_controller},
-    {{"threshold", 0, 1, 1, "EXPR", "fail the run unless EXPR holds, e.g. p95<200ms", 0}, NULL},
-    {{"threshold-abort", 0, 0, 0, NULL, "stop early when a threshold fails", 0}, NULL},
+    {{"threshold", 0, 1, 1, "EXPR", "exit 1 unless EXPR holds, like p95<200ms or \"GET /:fail_rate<1%\"; repeatable", 1}, opt_threshold},
+    {{"threshold-abort", 0, 0, 0, NULL, "stop the test as soon as a threshold fails", 1}, opt_threshold_abort},
     {{"verbose", 'v', 0, 0, NULL, "more log output (repeat for more)", 1}, opt_verbose},
     {{"quiet", 'q', 0, 0, NULL, "only warnings and errors", 1}, opt_quiet},
     {{"threads", 0, 1, 0, "N", "engine threads (default: online CPUs)", 1}, opt_threads},
@@ -663,5 +685,8 @@ void goose__options_free(goose_options *o)
     free_list(o->local_addrs, o->nlocal_addrs);
     for (int i = 0; i < 3; i++)
         free(o->log_paths[i]);
+    for (size_t i = 0; i < o->nthresholds; i++)
+        goose__threshold_free(&o->thresholds[i]);
+    free(o->thresholds);
     memset(o, 0, sizeof *o);
 }

@@ -72,10 +72,10 @@ static int run_engine(goose_attack *a, goose_run_config *cfg)
     control_loop(&c, e, ctl, cfg);
     goose__control_stop(ctl);
     goose__engine_collect_each(e, into_collector, &c);
-    goose__collector_finish(&c, goose__now_us(), goose__engine_launched(e));
+    rc = goose__collector_finish(&c, goose__now_us(), goose__engine_launched(e));
     goose__engine_free(e);
     goose__collector_free(&c);
-    return GOOSE_OK;
+    return rc;
 }
 
 int goose_attack_run(goose_attack *a)
@@ -93,6 +93,7 @@ int goose_attack_run(goose_attack *a)
         rc = logs;
     if (rc == GOOSE_OK)
         rc = goose__report_write_files(a);
+    rc = goose__thresholds_verdict(a, rc);
     goose__run_end(a);
     return rc;
 }

@@ -182,6 +182,9 @@ static int resolve_config(goose_attack *a, goose_run_config *cfg)
     if (o->hatch_rate > 0 && o->startup_us)
         return goose__fail(a, GOOSE_ECONFIG,
                            "give --hatch-rate or --startup-time, not both");
+    if (o->threshold_abort && !o->nthresholds)
+        return goose__fail(a, GOOSE_ECONFIG,
+                           "--threshold-abort needs a --threshold to watch");
     int rc = users_over_time(a, cfg);
     if (rc != GOOSE_OK)
         return rc;

@@ -134,9 +134,20 @@ TEST(set_option_refusals)
                                          "average, minimum or maximum");
     set_bad(a, "co-mitigation", "", GOOSE_EVALUE);
     set_bad(a, "co-mitigation", NULL, GOOSE_EVALUE);
-    set_bad(a, "test-plan", "10,1s", GOOSE_EUNSUPPORTED);
-    ASSERT(strstr(goose_attack_error(a), "not supported yet: --test-plan"));
-    set_bad(a, "threshold-abort", NULL, GOOSE_EUNSUPPORTED);
+    set_bad(a, "sticky-follow", NULL, GOOSE_EUNSUPPORTED);
+    ASSERT(strstr(goose_attack_error(a), "not supported yet: --sticky-follow"));
+    set_bad(a, "controller", "", GOOSE_EVALUE);
+    set_bad(a, "test-plan", "10", GOOSE_EVALUE);
+    ASSERT(strstr(goose_attack_error(a), "--test-plan: step \"10\" is not \"users,duration\""));
+    set_bad(a, "test-plan", "10,forever", GOOSE_EVALUE);
+    set_bad(a, "test-plan", "1.5,10s", GOOSE_EVALUE);
+    set_bad(a, "arrival-plan", "5,1x", GOOSE_EVALUE);
+    set_bad(a, "arrival-rate", "0", GOOSE_EVALUE);
+    set_bad(a, "throttle-requests", "-1", GOOSE_EVALUE);
+    set_bad(a, "threshold", "p95<abc", GOOSE_EVALUE);
+    ASSERT(strstr(goose_attack_error(a), "--threshold \"p95<abc\": \"abc\" is not a duration"));
+    set_bad(a, "threshold", "", GOOSE_EVALUE);
+    set_bad(a, "threshold-abort", "maybe", GOOSE_EVALUE);
     set_bad(a, "gaggle-key", "", GOOSE_EVALUE);
     set_bad(a, "tls-ca", "", GOOSE_EVALUE);
     set_bad(a, "manager-bind-port", "0", GOOSE_EVALUE);
@@ -203,7 +214,10 @@ TEST(main_refuses_bad_input)
     REFUSED("--manager-host", "127.0.0.1");
     REFUSED("--manager", "--expect-workers", "1", "--gaggle-key", "0123456789abcdef01");
     REFUSED("--tls-ca", "ca.pem"); /* TLS options need a mode */
-    REFUSED("--threshold", "p95<1s");
+    REFUSED("--threshold", "p95<abc");
+    REFUSED("--threshold", "p95=1s", "--host", "http://127.0.0.1:1");
+    REFUSED("--threshold-abort", "--host", "http://127.0.0.1:1"); /* no --threshold */
+    REFUSED("--worker", "--threshold", "p95<1s");
     REFUSED("--report-file", "/nonexistent-dir/x.json", "--host", "http://127.0.0.1:1");
     REFUSED("--hatch-rate", "2", "--startup-time", "5s", "--host", "http://127.0.0.1:1");
     /* no host anywhere: found before any user starts */
@@ -258,10 +272,11 @@ TEST(env_and_flag_precedence)
     ASSERT_EQ(main_with(a, "--version", NULL), 2);
     goose_attack_free(a);
     unsetenv("GOOSE_CO_MITIGATION");
-    setenv("GOOSE_TEST_PLAN", "1,1s", 1);
+    setenv("GOOSE_STICKY_FOLLOW", "1", 1); /* not supported yet */
     a = new_attack();
     ASSERT_EQ(main_with(a, "--version", NULL), 2);
     goose_attack_free(a);
+    unsetenv("GOOSE_CONTROLLER");
 }
 
 TEST(short_flags_and_help)
@@ -279,6 +294,9 @@ TEST(strerror_and_version)
 {
     ASSERT_STR_EQ(goose_strerror(GOOSE_OK), "success");
     ASSERT_STR_EQ(goose_strerror(GOOSE_EUNSUPPORTED), "not supported yet");
+    ASSERT_STR_EQ(goose_strerror(GOOSE_ETHRESHOLD), "a threshold failed");
+    for (int code = GOOSE_OK; code >= GOOSE_ETHRESHOLD; code--) /* every code has a text */
+        ASSERT(strcmp(goose_strerror(code), "unknown error") != 0);
     ASSERT_STR_EQ(goose_strerror(-999), "unknown error");
     ASSERT_STR_EQ(goose_version(), GOOSE_VERSION_STRING);
     ASSERT_EQ(goose_version_num(), GOOSE_VERSION_NUM);

@@ -47,6 +47,8 @@ static goose_attack *fixture_empty(void)
     r->nscenarios = NSCEN;
     r->users = 10;
     r->threads = 2;
+    static goose_phase phases[3]; /* static, as the fixture's other arrays */
+    r->phases = phases;
     r->phases[0] = (goose_phase){"increase", 0.0, 2.0, 0, 10};
     r->phases[1] = (goose_phase){"maintain", 2.0, 12.0, 10, 10};
     r->phases[2] = (goose_phase){"decrease", 12.0, 13.0, 10, 0};

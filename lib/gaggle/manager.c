@@ -682,6 +682,7 @@ static int prepare(manager *m)
     rc = goose__collector_init(&m->col, m->a, &m->cfg);
     if (rc != GOOSE_OK)
         return rc;
+    m->col.lag_us = GAGGLE_HEARTBEAT_US; /* Workers send their metrics every second */
     if (m->a->opt.controller &&
         !(m->control = goose__control_start(m->a, m->a->opt.controller, &m->cfg)))
         return GOOSE_ECONFIG; /* the message is set */
@@ -693,16 +694,17 @@ static int finish(manager *m)
     if (!m->started)
         return goose__fail(m->a, GOOSE_EFAILED, "stopped before all %zu workers joined",
                            m->expected);
-    goose__collector_finish(&m->col, goose__now_us(), m->cfg.users);
+    int rc = goose__collector_finish(&m->col, goose__now_us(), m->cfg.users);
     record_workers(m);
     goose__log(m->a, GOOSE_LOG_INFO, "workers started within %.1f ms of each other",
                m->a->results.start_spread_ms);
-    int rc = goose__report_write_files(m->a);
+    if (rc == GOOSE_OK)
+        rc = goose__report_write_files(m->a);
     size_t lost = count_state(m, W_LOST);
     if (rc == GOOSE_OK && lost)
         rc = goose__fail(m->a, GOOSE_EFAILED, "%zu of %zu workers were lost", lost,
                          m->expected);
-    return rc;
+    return goose__thresholds_verdict(m->a, rc);
 }
 
 int gaggle_manager_run(goose_attack *a)

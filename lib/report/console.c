@@ -772,6 +772,37 @@ static int section_overview(goose_buf *b, const goose_results *r)
     return rc ? -1 : 0;
 }
 
+/* ---- THRESHOLDS (last: the verdict of the run) ---- */
+
+static const column THRESHOLD_COLS[] = {
+    {"Result", 1, 0}, {"Threshold", 1, 60}, {"Observed", 0, 0}, {"Note", 1, 0},
+};
+
+static int section_thresholds(goose_buf *b, const goose_results *r)
+{
+    size_t failed = 0;
+    if (!r->nthresholds)
+        return 0;
+    table t;
+    table_init(&t, THRESHOLD_COLS, NCOLS(THRESHOLD_COLS));
+    for (size_t i = 0; i < r->nthresholds; i++) {
+        const goose_threshold_result *x = &r->thresholds[i];
+        char seen[32] = "-";
+        if (x->measured)
+            goose__threshold_format(&x->t, x->observed, seen, sizeof seen);
+        table_cellf(&t, "%s", x->pass ? "PASS" : "FAIL");
+        table_cellf(&t, "%s", x->t.expr);
+        table_cellf(&t, "%s", seen);
+        table_cellf(&t, "%s", x->reason);
+        failed += !x->pass;
+    }
+    int rc = heading(b, "THRESHOLDS");
+    rc |= table_emit(&t, b);
+    rc |= goose__buf_printf(b, "\n%zu passed, %zu failed%s\n", r->nthresholds - failed, failed,
+                            r->aborted ? "; the run was stopped early (--threshold-abort)" : "");
+    return rc ? -1 : 0;
+}
+
 /* ---- entry points ---- */
 
 char *goose__report_text(const goose_attack *a)
@@ -795,7 +826,7 @@ char *goose__report_text(const goose_attack *a)
         section_transactions(&b, r, scratch, empty) < 0 ||
         section_scenarios(&b, r) < 0 || section_errors(&b, r) < 0 ||
         section_baseline(&b, a) < 0 || section_workers(&b, r) < 0 ||
-        section_overview(&b, r) < 0)
+        section_overview(&b, r) < 0 || section_thresholds(&b, r) < 0)
         goto out;
     out = goose__buf_steal(&b);
 out:

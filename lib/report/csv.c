@@ -1,6 +1,8 @@
 /* CSV reports: one row per request key with Locust's _stats.csv columns
- * (times in ms) and the Aggregated row, and NAME_history.csv with the run's
- * per-second series.  Fields are quoted as RFC 4180 says. */
+ * (times in ms) and the Aggregated row, NAME_history.csv with the run's
+ * per-second series and, with --threshold, NAME_thresholds.csv: one table
+ * per file, so each stays readable by any CSV reader.  Fields are quoted
+ * as RFC 4180 says. */
 #include "attack.h"
 
 #include "util/escape.h"
@@ -123,5 +125,30 @@ char *goose__report_csv_history(const goose_attack *a)
         goose__buf_printf(&b, "%zu,%llu,%.3f,%llu,%.3f\n", i + 1,
                           (unsigned long long)s->users[i], s->rps[i],
                           (unsigned long long)s->fails[i], ms(s->p95_us[i]));
+    return goose__buf_steal(&b);
+}
+
+/* Limit and observed in the unit column's unit (us, fraction, count,
+ * per_s), as in the JSON report. */
+char *goose__report_csv_thresholds(const goose_attack *a)
+{
+    const goose_results *r = &a->results;
+    goose_buf b;
+    goose__buf_init(&b);
+    goose__buf_adds(&b, "Threshold,Key,Metric,Operator,Limit,Observed,Unit,Result,Aborted,Note\n");
+    for (size_t i = 0; i < r->nthresholds; i++) {
+        const goose_threshold_result *x = &r->thresholds[i];
+        goose__buf_csv_field(&b, x->t.expr);
+        goose__buf_adds(&b, ",");
+        goose__buf_csv_field(&b, x->t.key ? x->t.key : "");
+        goose__buf_printf(&b, ",%s,%s,%.12g,", x->t.metric, goose__threshold_op(x->t.op),
+                          x->t.limit);
+        if (x->measured)
+            goose__buf_printf(&b, "%.12g", x->observed);
+        goose__buf_printf(&b, ",%s,%s,%s,", goose__threshold_unit(&x->t),
+                          x->pass ? "pass" : "fail", x->aborted ? "yes" : "no");
+        goose__buf_csv_field(&b, x->reason);
+        goose__buf_adds(&b, "\n");
+    }
     return goose__buf_steal(&b);
 }

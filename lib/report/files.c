@@ -1,5 +1,6 @@
 /* Report files: the format follows the extension (.json, .md, .csv, .html
- * or .htm; a .csv also gets NAME_history.csv, the per-second series).
+ * or .htm; a .csv also gets NAME_history.csv, the per-second series, and
+ * with thresholds NAME_thresholds.csv).
  * Each file is written next to its target and renamed over it, so a reader
  * never sees half a report. */
 #include "attack.h"
@@ -49,16 +50,33 @@ static const char *extension(const char *path)
     return dot ? dot : "";
 }
 
-/* NAME.csv -> NAME_history.csv */
-static char *history_path(const char *path)
+/* NAME.csv -> NAME_history.csv (suffix "_history.csv") */
+static char *sibling_path(const char *path, const char *suffix)
 {
-    size_t n = strlen(path) - 4;
-    char *p = malloc(n + sizeof "_history.csv");
+    size_t n = strlen(path) - 4, len = strlen(suffix) + 1;
+    char *p = malloc(n + len);
     if (p) {
         memcpy(p, path, n);
-        memcpy(p + n, "_history.csv", sizeof "_history.csv");
+        memcpy(p + n, suffix, len);
     }
     return p;
+}
+
+/* One more table of a .csv report, in a file of its own. */
+static int write_sibling(goose_attack *a, const char *path, const char *suffix,
+                         char *(*render)(const goose_attack *))
+{
+    char *spath = sibling_path(path, suffix);
+    char *text = render(a);
+    int rc = GOOSE_OK;
+    if (!spath || !text || write_file(spath, text) < 0) {
+        int err = spath && text ? errno : ENOMEM;
+        rc = goose__fail(a, GOOSE_EIO, "cannot write report %s: %s", spath ? spath : path,
+                         strerror(err));
+    }
+    free(spath);
+    free(text);
+    return rc;
 }
 
 static int write_report(goose_attack *a, const char *path)
@@ -75,15 +93,9 @@ static int write_report(goose_attack *a, const char *path)
     int rc = write_file(path, text) < 0 ? -1 : 0;
     free(text);
     if (rc == 0 && !strcmp(ext, ".csv")) {
-        char *hpath = history_path(path);
-        char *history = goose__report_csv_history(a);
-        if (!hpath || !history || write_file(hpath, history) < 0) {
-            int err = hpath && history ? errno : ENOMEM;
-            rc = goose__fail(a, GOOSE_EIO, "cannot write report %s: %s",
-                             hpath ? hpath : path, strerror(err));
-        }
-        free(hpath);
-        free(history);
+        rc = write_sibling(a, path, "_history.csv", goose__report_csv_history);
+        if (rc == GOOSE_OK && a->results.nthresholds)
+            rc = write_sibling(a, path, "_thresholds.csv", goose__report_csv_thresholds);
         return rc;
     }
     if (rc < 0)

@@ -469,6 +469,38 @@ static void section_workers(out *o, const goose_results *r)
          users, reqs, r->start_spread_ms, done, r->nworkers);
 }
 
+/* The verdict of the run, right below the header. */
+static void section_thresholds(out *o, const goose_results *r)
+{
+    static const char *const cols[] = {"Result", "Threshold", "Observed", "Note", NULL};
+    if (!r->nthresholds)
+        return;
+    put(o, "<section id=\"thresholds\"><h2>Thresholds</h2>\n");
+    if (r->aborted && r->aborted_by < r->nthresholds) {
+        put(o, "<p class=\"bad\">Stopped early: <code>");
+        esc(o, r->thresholds[r->aborted_by].t.expr);
+        putf(o, "</code> failed at %s (<code>--threshold-abort</code>).</p>\n",
+             fmt_at(r->aborted_at_s).s);
+    }
+    table_open(o, "thresholds", cols, 0xb);
+    for (size_t i = 0; i < r->nthresholds; i++) {
+        const goose_threshold_result *x = &r->thresholds[i];
+        char seen[32] = "-";
+        if (x->measured)
+            goose__threshold_format(&x->t, x->observed, seen, sizeof seen);
+        putf(o, "<tr><td class=\"text %s\">%s</td><td class=\"name\"><code>",
+             x->pass ? "good" : "bad", x->pass ? "PASS" : "FAIL");
+        esc(o, x->t.expr);
+        put(o, "</code></td><td>");
+        esc(o, seen);
+        put(o, "</td><td class=\"name\">");
+        esc(o, x->reason);
+        put(o, "</td></tr>\n");
+    }
+    table_close(o);
+    put(o, "</section>\n");
+}
+
 /* ---- overview and options ---- */
 
 /* Opens the <dd> of key; the next kv() or kv_end() closes it. */
@@ -573,9 +605,10 @@ static void option_value(out *o, const goose_options *p, const char *name)
 {
     static const char *const flags[] = {"no-reset-metrics", "no-print-metrics",
                                         "status-codes", "quiet", "manager", "worker",
-                                        "no-hash-check"};
+                                        "no-hash-check", "threshold-abort"};
     const int flag_values[] = {p->no_reset_metrics, p->no_print_metrics, p->status_codes,
-                               p->quiet, p->manager, p->worker, p->no_hash_check};
+                               p->quiet, p->manager, p->worker, p->no_hash_check,
+                               p->threshold_abort};
     static const char *const logs[] = {"request-log", "transaction-log", "error-log"};
     static const char *const formats[] = {"request-format", "transaction-format",
                                           "error-format"};
@@ -655,7 +688,13 @@ static void option_value(out *o, const goose_options *p, const char *name)
         esc(o, p->tls_key);
     else if (!strcmp(name, "tls-ca"))
         esc(o, p->tls_ca);
-    else
+    else if (!strcmp(name, "threshold")) {
+        for (size_t i = 0; i < p->nthresholds; i++) {
+            put(o, i ? ", <code>" : "<code>");
+            esc(o, p->thresholds[i].expr);
+            put(o, "</code>");
+        }
+    } else
         put(o, "(given)");
 }
 
@@ -1173,7 +1212,7 @@ static const char CSS[] =
     "table.phases{width:auto;margin-bottom:12px}\n"
     "table.options td:first-child{width:1%;white-space:nowrap}\n"
     "table.errors td:first-child,table.workers td:first-child{width:4em}\n"
-    ".bad{color:var(--bad)}\n"
+    ".bad{color:var(--bad)}.good{color:#1e7b34}\n"
     ".code{font-weight:600}.code.c2{color:#1e7b34}.code.c3{color:#2f5fa7}"
     ".code.c4,.code.c5,.code.c0{color:var(--bad)}\n"
     "code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}\n"
@@ -1215,6 +1254,14 @@ static void tiles(out *o, const goose_results *r, const goose_hist *all)
     putf(o, "<div class=\"tile\"><span>p95</span><b>%s ms</b></div>",
          goose__fmt_ms((double)goose__hist_percentile(all, 0.95)).s);
     putf(o, "<div class=\"tile\"><span>Users</span><b>%zu</b></div>", r->users);
+    if (r->nthresholds) {
+        size_t passed = 0;
+        for (size_t i = 0; i < r->nthresholds; i++)
+            passed += r->thresholds[i].pass != 0;
+        putf(o, "<div class=\"tile\"><span>Thresholds</span><b class=\"%s\">%zu/%zu "
+                "<small>passed</small></b></div>",
+             passed == r->nthresholds ? "good" : "bad", passed, r->nthresholds);
+    }
     putf(o, "<div class=\"tile\"><span>Measured</span><b>%s</b></div>",
          goose__fmt_secs(r->duration_s).s);
     put(o, "</div>\n");
@@ -1271,6 +1318,7 @@ char *goose__report_html(const goose_attack *a)
                 "key.</p>\n");
     tiles(&o, r, all);
     put(&o, "</header>\n");
+    section_thresholds(&o, r);
     section_charts(&o, r);
     section_requests(&o, r, scratch);
     section_co(&o, r, co);

@@ -390,6 +390,38 @@ static json_t *baseline_json(const goose_attack *a)
     return checked(o, rc);
 }
 
+/* Counts stay integers; times (us), fractions and rates are reals. */
+static json_t *threshold_value(const goose_threshold *t, double v)
+{
+    if (t->kind == GOOSE_TH_COUNT || t->kind == GOOSE_TH_FAILS)
+        return jint((uint64_t)llround(v));
+    return jreal(v, 1e6);
+}
+
+static json_t *thresholds_json(const goose_results *r)
+{
+    json_t *v = json_array();
+    int rc = 0;
+    for (size_t i = 0; i < r->nthresholds; i++) {
+        const goose_threshold_result *x = &r->thresholds[i];
+        const goose_threshold *t = &x->t;
+        json_t *o = json_object();
+        int orc = json_object_set_new(o, "expression", jstr(t->expr));
+        orc |= json_object_set_new(o, "key", t->key ? jstr(t->key) : json_null());
+        orc |= json_object_set_new(o, "metric", jstr(t->metric));
+        orc |= json_object_set_new(o, "op", jstr(goose__threshold_op(t->op)));
+        orc |= json_object_set_new(o, "limit", threshold_value(t, t->limit));
+        orc |= json_object_set_new(o, "observed",
+                                   x->measured ? threshold_value(t, x->observed) : json_null());
+        orc |= json_object_set_new(o, "unit", jstr(goose__threshold_unit(t)));
+        orc |= json_object_set_new(o, "pass", json_boolean(x->pass));
+        orc |= json_object_set_new(o, "aborted", json_boolean(x->aborted));
+        orc |= json_object_set_new(o, "reason", x->reason[0] ? jstr(x->reason) : json_null());
+        rc |= json_array_append_new(v, checked(o, orc));
+    }
+    return checked(v, rc);
+}
+
 static json_t *report_object(const goose_results *r, goose_hist *scratch)
 {
     json_t *o = json_object();
@@ -424,6 +456,11 @@ static json_t *report_object(const goose_results *r, goose_hist *scratch)
                               transactions_json(r, scratch));
     rc |= json_object_set_new(o, "errors", errors_json(&r->totals));
     rc |= json_object_set_new(o, "totals", totals_json(r, scratch));
+    rc |= json_object_set_new(o, "thresholds", thresholds_json(r));
+    rc |= json_object_set_new(o, "aborted_by",
+                              r->aborted && r->aborted_by < r->nthresholds
+                                  ? jstr(r->thresholds[r->aborted_by].t.expr)
+                                  : json_null());
     rc |= json_object_set_new(o, "timeseries", timeseries_json(&r->series));
     return checked(o, rc);
 }

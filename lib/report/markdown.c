@@ -45,6 +45,29 @@ static void times(goose_buf *b, const goose_hist *h)
                       ms(goose__hist_percentile(h, 0.99)));
 }
 
+/* First: the verdict of the run. */
+static void thresholds(goose_buf *b, const goose_results *r)
+{
+    static const char *const cols[] = {"Result", "Threshold", "Observed", "Note"};
+    if (!r->nthresholds)
+        return;
+    header(b, "Thresholds", cols, 4);
+    for (size_t i = 0; i < r->nthresholds; i++) {
+        const goose_threshold_result *x = &r->thresholds[i];
+        char seen[32] = "-";
+        if (x->measured)
+            goose__threshold_format(&x->t, x->observed, seen, sizeof seen);
+        goose__buf_printf(b, "| %s |", x->pass ? "PASS" : "**FAIL**");
+        cell(b, x->t.expr);
+        cell(b, seen);
+        cell(b, x->reason);
+        goose__buf_adds(b, "\n");
+    }
+    if (r->aborted)
+        goose__buf_adds(b, "\nThe run was stopped early by a failed threshold "
+                           "(`--threshold-abort`).\n");
+}
+
 static void requests(goose_buf *b, const goose_results *r, goose_hist *all)
 {
     static const char *const cols[] = {"Request", "# reqs", "# fails", "req/s", "avg ms",
@@ -248,6 +271,7 @@ char *goose__report_markdown(const goose_attack *a)
     goose__buf_init(&b);
     goose__buf_printf(&b, "# Load test report (libgoose %s, %s)\n", GOOSE_VERSION_STRING,
                       r->manager ? "Gaggle Manager" : "standalone");
+    thresholds(&b, r);
     requests(&b, r, all);
     if (r->co_mode)
         coordinated_omission(&b, r, all);

@@ -17,6 +17,7 @@ const char *goose_strerror(int code)
     case GOOSE_ESYS: return "system resource error";
     case GOOSE_EEXIST: return "name already taken";
     case GOOSE_EFAILED: return "run did not complete as configured";
+    case GOOSE_ETHRESHOLD: return "a threshold failed";
     }
     return "unknown error";
 }
