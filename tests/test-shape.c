@@ -390,7 +390,7 @@ static void gaggle_run(const char *const *margs, size_t n, json_t **report, int 
         args[k++] = margs[i];
     pid_t m = spawn_argv("manager", NULL, args, k), w[2];
     for (int i = 0; i < 2; i++) {
-        char name[16];
+        char name[24];
         snprintf(name, sizeof name, "worker%d", i);
         snprintf(log[i], sizeof log[i], "%s/requests%d.json", dir, i);
         w[i] = worker_logs ? spawn(name, NULL, "--worker", "--manager-port", port,

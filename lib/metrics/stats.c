@@ -356,3 +356,12 @@ int goose__stats_merge(goose_stats *dst, const goose_stats *src)
     goose__hist_merge(&dst->all, &src->all);
     return rc ? -1 : 0;
 }
+
+void goose__stats_arrivals(const goose_stats *s, uint64_t *due, uint64_t *dropped)
+{
+    *due = *dropped = 0;
+    for (size_t i = 0; i < s->nscenarios; i++) {
+        *due += s->arrivals[i];
+        *dropped += s->dropped[i];
+    }
+}

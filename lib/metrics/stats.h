@@ -101,6 +101,9 @@ static inline uint64_t goose__req_synthetic(const goose_req_stat *r)
  * and the synthetic ones, into out. */
 void goose__req_adjusted(const goose_req_stat *r, goose_hist *out);
 
+/* Arrivals due and dropped over every scenario (the open model). */
+void goose__stats_arrivals(const goose_stats *s, uint64_t *due, uint64_t *dropped);
+
 /* dst += src (dst must have at least src's transactions and scenarios). */
 int goose__stats_merge(goose_stats *dst, const goose_stats *src);
 

@@ -716,28 +716,14 @@ static int hosts_line(goose_buf *b, const goose_results *r)
 /* The test plan, arrivals and throttle, when the run had them. */
 static int load_lines(goose_buf *b, const goose_results *r)
 {
-    const goose_load_info *l = &r->load;
+    goose_fact facts[4];
+    size_t n = goose__load_facts(r, facts);
     int rc = 0;
-    if (l->test_plan)
-        rc |= goose__buf_printf(b, "Test plan:     %s\n", l->test_plan);
-    if (l->open_model) {
-        uint64_t due = 0, dropped = 0;
-        for (size_t i = 0; i < r->totals.nscenarios; i++) {
-            due += r->totals.arrivals[i];
-            dropped += r->totals.dropped[i];
-        }
-        if (l->arrival_plan)
-            rc |= goose__buf_printf(b, "Arrival plan:  %s\n", l->arrival_plan);
-        else
-            rc |= goose__buf_printf(b, "Arrival rate:  %g/s\n", l->arrival_rate);
-        rc |= goose__buf_printf(b, "Arrivals:      %llu due, %llu started (%.1f/s), %llu "
-                                "dropped (no free user in the pool)\n", ull(due),
-                                ull(due - dropped),
-                                r->duration_s > 0 ? (double)(due - dropped) / r->duration_s : 0,
-                                ull(dropped));
+    for (size_t i = 0; i < n; i++) {
+        char label[24];
+        snprintf(label, sizeof label, "%s:", facts[i].label);
+        rc |= goose__buf_printf(b, "%-15s%s\n", label, facts[i].text);
     }
-    if (l->throttle_rps > 0)
-        rc |= goose__buf_printf(b, "Throttle:      %g requests/s\n", l->throttle_rps);
     return rc;
 }
 

@@ -1,6 +1,8 @@
 /* Numbers as the console and HTML reports print them. */
 #include "report/format.h"
 
+#include "attack.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -49,5 +51,34 @@ goose_numstr goose__fmt_secs(double s)
         snprintf(n.s, sizeof n.s, "%llum%02llus", t / 60, t % 60);
     else
         snprintf(n.s, sizeof n.s, "%lluh%02llum%02llus", t / 3600, t / 60 % 60, t % 60);
+    return n;
+}
+
+size_t goose__load_facts(const goose_results *r, goose_fact out[4])
+{
+    const goose_load_info *l = &r->load;
+    size_t n = 0;
+    if (l->test_plan) {
+        out[n].label = "Test plan";
+        snprintf(out[n++].text, sizeof out->text, "%.180s", l->test_plan);
+    }
+    if (l->open_model) {
+        uint64_t due, dropped;
+        goose__stats_arrivals(&r->totals, &due, &dropped);
+        out[n].label = l->arrival_plan ? "Arrival plan" : "Arrival rate";
+        if (l->arrival_plan)
+            snprintf(out[n++].text, sizeof out->text, "%.180s", l->arrival_plan);
+        else
+            snprintf(out[n++].text, sizeof out->text, "%g/s", l->arrival_rate);
+        out[n].label = "Arrivals";
+        snprintf(out[n++].text, sizeof out->text,
+                 "%llu due, %llu started (%s/s), %llu dropped (no free user in the pool)",
+                 (unsigned long long)due, (unsigned long long)(due - dropped),
+                 goose__fmt_rate(due - dropped, r->duration_s).s, (unsigned long long)dropped);
+    }
+    if (l->throttle_rps > 0) {
+        out[n].label = "Throttle";
+        snprintf(out[n++].text, sizeof out->text, "%g requests/s", l->throttle_rps);
+    }
     return n;
 }

@@ -3,7 +3,10 @@
 #ifndef GOOSE_REPORT_FORMAT_H
 #define GOOSE_REPORT_FORMAT_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+struct goose_results;
 
 typedef struct goose_numstr {
     char s[48];
@@ -16,5 +19,14 @@ goose_numstr goose__fmt_rate(uint64_t count, double seconds);
 goose_numstr goose__fmt_fails(uint64_t fail, uint64_t count);
 /* Seconds as "12.3s", "4m05s" or "1h02m03s". */
 goose_numstr goose__fmt_secs(double s);
+
+/* How the load was shaped (test plan, arrivals, throttle), as label and
+ * text pairs every report shows; returns how many (at most 4). */
+typedef struct goose_fact {
+    const char *label;
+    char text[200];
+} goose_fact;
+
+size_t goose__load_facts(const struct goose_results *r, goose_fact out[4]);
 
 #endif

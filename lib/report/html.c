@@ -560,6 +560,11 @@ static void section_overview(out *o, const goose_results *r, const char *hash)
     putf(o, "%s measured, %s in all", goose__fmt_secs(r->duration_s).s, goose__fmt_secs(r->elapsed_s).s);
     kv(o, "Users");
     putf(o, "%zu", r->users);
+    goose_fact facts[4];
+    for (size_t i = 0, n = goose__load_facts(r, facts); i < n; i++) {
+        kv(o, facts[i].label);
+        esc(o, facts[i].text);
+    }
     if (r->manager) {
         kv(o, "Workers");
         putf(o, "%zu (a Gaggle Manager&#39;s report; %s, %s)", r->nworkers,

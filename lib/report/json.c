@@ -221,11 +221,8 @@ static json_t *jrate_or_null(double v)
 /* The open model's arrivals over the whole run. */
 static json_t *arrivals_json(const goose_results *r)
 {
-    uint64_t due = 0, dropped = 0;
-    for (size_t i = 0; i < r->totals.nscenarios; i++) {
-        due += r->totals.arrivals[i];
-        dropped += r->totals.dropped[i];
-    }
+    uint64_t due, dropped;
+    goose__stats_arrivals(&r->totals, &due, &dropped);
     json_t *o = json_object();
     int rc = json_object_set_new(o, "due", jint(due));
     rc |= json_object_set_new(o, "started", jint(due - dropped));

@@ -1,6 +1,7 @@
 /* The Markdown report: the console report's tables as GitHub-flavoured
  * Markdown, for a pull request or a wiki page. */
 #include "attack.h"
+#include "report/format.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -259,6 +260,10 @@ static void overview(goose_buf *b, const goose_results *r)
                                                                "proved the key"
                                                              : "; an UNAUTHENTICATED Gaggle")
                                  : "");
+    goose_fact facts[4];
+    size_t n = goose__load_facts(r, facts);
+    for (size_t i = 0; i < n; i++)
+        goose__buf_printf(b, "%s- %s: %s\n", i ? "" : "\n", facts[i].label, facts[i].text);
 }
 
 char *goose__report_markdown(const goose_attack *a)
