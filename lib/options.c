@@ -436,18 +436,23 @@ LOG_PARSERS(0, opt_request_log, opt_request_format, "request")
 LOG_PARSERS(1, opt_transaction_log, opt_transaction_format, "transaction")
 LOG_PARSERS(2, opt_error_log, opt_error_format, "error")
 
-static int opt_metrics_listen(goose_options *o, const char *v, char *err, size_t errlen)
+/* HOST:PORT or PORT of a port we listen on; checked again when bound. */
+static int listen_address(const char *flag, char **slot, const char *v, char *err,
+                          size_t errlen)
 {
     if (!*v || !isdigit((unsigned char)v[strlen(v) - 1]))
-        return FAIL("--metrics-listen \"%s\" must be HOST:PORT or PORT", v);
-    return set_string(&o->metrics_listen, v);
+        return FAIL("%s \"%s\" must be HOST:PORT or PORT", flag, v);
+    return set_string(slot, v);
+}
+
+static int opt_metrics_listen(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    return listen_address("--metrics-listen", &o->metrics_listen, v, err, errlen);
 }
 
 static int opt_controller(goose_options *o, const char *v, char *err, size_t errlen)
 {
-    if (!*v || !isdigit((unsigned char)v[strlen(v) - 1]))
-        return FAIL("--controller \"%s\" must be HOST:PORT or PORT", v);
-    return set_string(&o->controller, v);
+    return listen_address("--controller", &o->controller, v, err, errlen);
 }
 
 static int opt_log_format(goose_options *o, const char *v, char *err, size_t errlen)

@@ -158,7 +158,9 @@ TEST(test_plan_conflicts)
     ASSERT_EQ(goose_attack_run(a), GOOSE_ECONFIG);
     ASSERT(strstr(goose_attack_error(a), "drop --iterations"));
     goose_attack_free(a);
-    ASSERT_EQ(target_total(target_json(&tgt2, "/stats")), 0);
+    json_t *stats = target_json(&tgt2, "/stats");
+    ASSERT_EQ(target_total(stats), 0);
+    json_decref(stats);
     target_stop(&tgt2);
 }
 

@@ -12,17 +12,15 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <netdb.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "util/hostport.h"
-#include "util/sigpipe.h"
+#include "util/loop.h"
 
 #define LINE_MAX_BYTES 8192
 #define CONNS_MAX 64
@@ -37,12 +35,8 @@ typedef struct pending {
 
 struct goose_control {
     goose_attack *a;
-    struct event_base *base;
+    goose_loop loop;
     struct evconnlistener *listener;
-    struct event *quit;
-    int wake_fd;
-    int started;
-    pthread_t thread;
     struct conn *conns;
     size_t nconns;
     pthread_mutex_t lock;
@@ -240,7 +234,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         return;
     }
     conn *c = calloc(1, sizeof *c);
-    struct bufferevent *bev = bufferevent_socket_new(ctl->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    struct bufferevent *bev = bufferevent_socket_new(ctl->loop.base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (!c || !bev) {
         free(c);
         if (bev)
@@ -401,21 +395,6 @@ static void http_request(conn *c, struct evbuffer *in)
 
 /* ---- the server ---- */
 
-static void on_quit(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd, (void)what;
-    event_base_loopbreak(arg);
-}
-
-static void *serve(void *arg)
-{
-    goose_control *ctl = arg;
-    sigset_t mask;
-    goose__sigpipe_block(&mask);
-    event_base_dispatch(ctl->base);
-    return NULL;
-}
-
 static int listen_on(goose_control *ctl, const char *hostport)
 {
     char host[256], port[8];
@@ -429,7 +408,7 @@ static int listen_on(goose_control *ctl, const char *hostport)
     int rc = getaddrinfo(host, port, &hints, &res);
     if (rc != 0)
         return goose__fail(ctl->a, GOOSE_ECONFIG, "--controller %s: %s", host, gai_strerror(rc));
-    ctl->listener = evconnlistener_new_bind(ctl->base, on_accept, ctl,
+    ctl->listener = evconnlistener_new_bind(ctl->loop.base, on_accept, ctl,
                                             LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
                                                 LEV_OPT_CLOSE_ON_EXEC,
                                             16, res->ai_addr, (int)res->ai_addrlen);
@@ -452,11 +431,7 @@ goose_control *goose__control_start(goose_attack *a, const char *hostport,
     ctl->a = a;
     pthread_mutex_init(&ctl->lock, NULL);
     pthread_cond_init(&ctl->cond, NULL);
-    ctl->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (goose__control_state_init(&ctl->state, cfg) < 0 || ctl->wake_fd < 0 ||
-        !(ctl->base = event_base_new()) ||
-        !(ctl->quit = event_new(ctl->base, ctl->wake_fd, EV_READ, on_quit, ctl->base)) ||
-        event_add(ctl->quit, NULL) < 0) {
+    if (goose__loop_init(&ctl->loop) < 0 || goose__control_state_init(&ctl->state, cfg) < 0) {
         goose__fail(a, GOOSE_ESYS, "--controller: cannot set up its event loop");
         goose__control_stop(ctl);
         return NULL;
@@ -465,12 +440,11 @@ goose_control *goose__control_start(goose_attack *a, const char *hostport,
         goose__control_stop(ctl);
         return NULL;
     }
-    if (pthread_create(&ctl->thread, NULL, serve, ctl) != 0) {
+    if (goose__loop_start(&ctl->loop) < 0) {
         goose__fail(a, GOOSE_ESYS, "--controller: cannot start its thread");
         goose__control_stop(ctl);
         return NULL;
     }
-    ctl->started = 1;
     return ctl;
 }
 
@@ -482,22 +456,12 @@ void goose__control_stop(goose_control *ctl)
     ctl->closing = 1;
     pthread_cond_broadcast(&ctl->cond);
     pthread_mutex_unlock(&ctl->lock);
-    if (ctl->started) {
-        uint64_t one = 1;
-        ssize_t n = write(ctl->wake_fd, &one, sizeof one);
-        (void)n;
-        pthread_join(ctl->thread, NULL);
-    }
+    goose__loop_stop(&ctl->loop);
     while (ctl->conns)
         conn_free(ctl->conns);
     if (ctl->listener)
         evconnlistener_free(ctl->listener);
-    if (ctl->quit)
-        event_free(ctl->quit);
-    if (ctl->base)
-        event_base_free(ctl->base);
-    if (ctl->wake_fd >= 0)
-        close(ctl->wake_fd);
+    goose__loop_free(&ctl->loop);
     goose__control_state_free(&ctl->state);
     pthread_mutex_destroy(&ctl->lock);
     pthread_cond_destroy(&ctl->cond);

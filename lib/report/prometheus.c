@@ -10,20 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include "util/escape.h"
 #include "util/hostport.h"
-#include "util/sigpipe.h"
+#include "util/loop.h"
 
 struct goose_metrics_server {
-    struct event_base *base;
+    goose_loop loop;
     struct evhttp *http;
-    struct event *quit;      /* on wake_fd: ends the server's loop */
-    int wake_fd;
-    int started;
-    pthread_t thread;
     pthread_mutex_t lock;
     char *page;              /* the latest rendering */
 };
@@ -133,21 +127,6 @@ static void on_request(struct evhttp_request *req, void *arg)
     evbuffer_free(body);
 }
 
-static void on_quit(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd, (void)what;
-    event_base_loopbreak(arg);
-}
-
-static void *serve(void *arg)
-{
-    goose_metrics_server *m = arg;
-    sigset_t mask;
-    goose__sigpipe_block(&mask); /* a scraper that leaves early */
-    event_base_dispatch(m->base);
-    return NULL;
-}
-
 goose_metrics_server *goose__metrics_start(goose_attack *a, const char *hostport)
 {
     char host[256];
@@ -161,22 +140,18 @@ goose_metrics_server *goose__metrics_start(goose_attack *a, const char *hostport
     if (!m)
         return NULL;
     pthread_mutex_init(&m->lock, NULL);
-    m->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (m->wake_fd < 0 || !(m->base = event_base_new()) || !(m->http = evhttp_new(m->base)) ||
-        !(m->quit = event_new(m->base, m->wake_fd, EV_READ, on_quit, m->base)) ||
-        event_add(m->quit, NULL) < 0 ||
+    if (goose__loop_init(&m->loop) < 0 || !(m->http = evhttp_new(m->loop.base)) ||
         evhttp_bind_socket(m->http, host, (ev_uint16_t)port) != 0) {
         goose__fail(a, GOOSE_ECONFIG, "--metrics-listen: cannot listen on %s:%u", host, port);
         goose__metrics_stop(m);
         return NULL;
     }
     evhttp_set_gencb(m->http, on_request, m);
-    if (pthread_create(&m->thread, NULL, serve, m) != 0) {
+    if (goose__loop_start(&m->loop) < 0) {
         goose__fail(a, GOOSE_ESYS, "--metrics-listen: cannot start its thread");
         goose__metrics_stop(m);
         return NULL;
     }
-    m->started = 1;
     return m;
 }
 
@@ -196,20 +171,10 @@ void goose__metrics_stop(goose_metrics_server *m)
 {
     if (!m)
         return;
-    if (m->started) { /* the loop is the server thread's: ask it to end */
-        uint64_t one = 1;
-        ssize_t n = write(m->wake_fd, &one, sizeof one);
-        (void)n;
-        pthread_join(m->thread, NULL);
-    }
+    goose__loop_stop(&m->loop); /* the loop is the server thread's */
     if (m->http)
         evhttp_free(m->http);
-    if (m->quit)
-        event_free(m->quit);
-    if (m->base)
-        event_base_free(m->base);
-    if (m->wake_fd >= 0)
-        close(m->wake_fd);
+    goose__loop_free(&m->loop);
     pthread_mutex_destroy(&m->lock);
     free(m->page);
     free(m);
