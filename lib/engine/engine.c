@@ -83,8 +83,11 @@ goose_engine *goose__engine_start(const goose_run_config *cfg, char *err,
         goto fail;
     }
     atomic_store(&e->shape_version, 1);
-    goose__throttle_init(&e->throttle, cfg->throttle_rps, cfg->process_index,
-                         cfg->processes);
+    if (goose__throttle_init(&e->throttle, cfg->throttle_rps, cfg->process_index,
+                             cfg->processes) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     if (goose__http_headers_init(&e->headers) < 0) {
         snprintf(err, errlen, "out of memory");
         goto fail;
@@ -229,6 +232,7 @@ void goose__engine_free(goose_engine *e)
     free(e->threads);
     goose__http_headers_free(&e->headers);
     goose__shape_free(&e->shape);
+    goose__throttle_free(&e->throttle);
     pthread_mutex_destroy(&e->lock);
     pthread_cond_destroy(&e->done_cond);
     free(e);

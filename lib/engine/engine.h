@@ -196,6 +196,7 @@ struct goose_response {
     int status;
     CURLcode result;
     uint64_t elapsed_us;
+    uint64_t sent_us;          /* when it was handed to curl */
     int expected[8];
     size_t nexpected;
     int recorded;              /* the metric is final */

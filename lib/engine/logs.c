@@ -98,9 +98,11 @@ static void put_line(goose_thread *t, int log, const field *f, size_t n)
         goose__sink_submit(t->engine->cfg.log_sinks[log], b);
 }
 
-static long long elapsed_ms(const goose_user *u)
+/* Milliseconds from the start of the run to `at` (a request's sending,
+ * a transaction's end). */
+static long long elapsed_ms(const goose_user *u, uint64_t at)
 {
-    return (long long)((goose__now_us() - u->thread->engine->t0_us) / 1000);
+    return (long long)((at - u->thread->engine->t0_us) / 1000);
 }
 
 static const char *transaction_of(const goose_user *u)
@@ -112,7 +114,7 @@ void goose__log_request(goose_user *u, const goose_response *r, const char *erro
 {
     const goose_run_config *cfg = &u->thread->engine->cfg;
     field f[] = {
-        {"elapsed_ms", NULL, elapsed_ms(u), 0}, {"user", NULL, u->index, 0},
+        {"elapsed_ms", NULL, elapsed_ms(u, r->sent_us), 0}, {"user", NULL, u->index, 0},
         {"scenario", u->scenario->name, 0, 0}, {"transaction", transaction_of(u), 0, 0},
         {"method", r->method.data, 0, 0}, {"name", r->name.data, 0, 0},
         {"url", r->url.data ? r->url.data : "", 0, 0}, {"status", NULL, r->status, 0},
@@ -130,7 +132,8 @@ void goose__log_transaction(goose_user *u, int success, uint64_t elapsed_us)
 {
     if (!u->thread->engine->cfg.log_sinks[GOOSE_LOGFILE_TRANSACTIONS])
         return;
-    field f[] = {{"elapsed_ms", NULL, elapsed_ms(u), 0}, {"user", NULL, u->index, 0},
+    field f[] = {{"elapsed_ms", NULL, elapsed_ms(u, goose__now_us()), 0},
+                 {"user", NULL, u->index, 0},
                  {"scenario", u->scenario->name, 0, 0},
                  {"transaction", transaction_of(u), 0, 0}, {"success", NULL, success, 1},
                  {"response_time_us", NULL, (long long)elapsed_us, 0}};

@@ -174,23 +174,29 @@ static goose_response *refuse(goose_response *r, const char *why)
 }
 
 /* --throttle-requests: wait for this request's slot.  0 when it may go;
- * -1 when the test stopped meanwhile. */
+ * -1 when the test stopped meanwhile.  The clock is read again after each
+ * wake-up: libevent measures timers from the time it cached when this loop
+ * pass began, so one may fire a little early; and when the last request
+ * went late, this one waits to keep a slot's distance from it. */
 static int await_slot(goose_user *u)
 {
     goose_engine *e = u->thread->engine;
     if (e->throttle.rate <= 0)
         return 0;
-    uint64_t now = goose__now_us() - e->t0_us;
-    uint64_t due = goose__throttle_claim(&e->throttle, now);
-    if (due <= now)
-        return 0;
-    uint64_t wait = due - now;
-    struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
-    if (evtimer_add(u->timer, &tv) < 0)
-        return 0;
-    u->waiting = GOOSE_WAIT_THROTTLE;
-    goose__coro_yield();
-    return goose__user_stopping(u) && u->phase != GOOSE_PHASE_STOP ? -1 : 0;
+    uint64_t due = goose__throttle_claim(&e->throttle, goose__now_us() - e->t0_us);
+    for (;;) {
+        uint64_t now = goose__now_us() - e->t0_us;
+        if (due <= now && goose__throttle_pace(&e->throttle, now, &due))
+            return 0;
+        if (goose__user_stopping(u) && u->phase != GOOSE_PHASE_STOP)
+            return -1;
+        uint64_t wait = due - now;
+        struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
+        if (evtimer_add(u->timer, &tv) < 0)
+            return 0;
+        u->waiting = GOOSE_WAIT_THROTTLE;
+        goose__coro_yield();
+    }
 }
 
 /* One transfer: hand the handle to curl and sleep until it is done. */
@@ -210,6 +216,7 @@ static void transfer(goose_user *u, goose_response *r,
     if (cfg->log_sinks[GOOSE_LOGFILE_REQUESTS] || cfg->log_sinks[GOOSE_LOGFILE_ERRORS])
         goose__buf_adds(&r->url, hreq->url); /* only the logs need it */
     uint64_t start = goose__now_us();
+    r->sent_us = start;
     if (curl_multi_add_handle(u->thread->multi, u->easy) != CURLM_OK) {
         refuse(r, "could not start the transfer");
         return;
