@@ -130,6 +130,7 @@ typedef struct goose_options {
     int log_formats[3];     /* GOOSE_FORMAT_* */
     char *test_plan;        /* "users,duration;..." (--test-plan) */
     double throttle_rps;    /* --throttle-requests; 0: none */
+    int sticky_follow;
     double arrival_rate;    /* --arrival-rate; 0: closed model */
     char *arrival_plan;     /* --arrival-plan */
     char **local_addrs;     /* users take them in turn (--local-address) */

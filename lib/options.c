@@ -494,6 +494,7 @@ FLAG_PARSER(opt_version, version)
 FLAG_PARSER(opt_manager, manager)
 FLAG_PARSER(opt_worker, worker)
 FLAG_PARSER(opt_no_hash_check, no_hash_check)
+FLAG_PARSER(opt_sticky_follow, sticky_follow)
 FLAG_PARSER(opt_scenarios_list, scenarios_list)
 FLAG_PARSER(opt_threshold_abort, threshold_abort)
 
@@ -542,7 +543,7 @@ static const option_def options[] = {
     {{"running-metrics", 0, 1, 0, "TIME", "print the request table every TIME while running", 1}, opt_running_metrics},
     {{"no-print-metrics", 0, 0, 0, NULL, "do not print the report at the end", 1}, opt_no_print_metrics},
     {{"status-codes", 0, 0, 0, NULL, "include status codes in the report (always on)", 1}, opt_status_codes},
-    {{"sticky-follow", 0, 0, 0, NULL, "follow a redirect of the base URL for later requests", 0}, NULL},
+    {{"sticky-follow", 0, 0, 0, NULL, "a redirect of a base-URL path moves the user's later paths to its host", 1}, opt_sticky_follow},
     {{"report-file", 0, 1, 1, "FILE", "write the report to FILE (.json, .md, .csv or .html); repeatable", 1}, opt_report_file},
     {{"baseline-file", 0, 1, 0, "FILE", "set this run against an earlier JSON report, in every report", 1}, opt_baseline_file},
     {{"request-log", 0, 1, 0, "FILE", "log every counted request to FILE, one line each", 1}, opt_request_log},

@@ -195,6 +195,7 @@ static int resolve_config(goose_attack *a, goose_run_config *cfg)
         cfg->threads = cfg->users;
     cfg->iterations = o->iterations;
     cfg->throttle_rps = o->throttle_rps;
+    cfg->sticky_follow = o->sticky_follow;
     cfg->timeout_ms = o->timeout_ms;
     cfg->co_mode = o->co_mitigation;
     cfg->stack_size = o->stack_size;

@@ -742,10 +742,70 @@ TEST(api_misuse_is_harmless)
     goose_attack_free(a);
 }
 
+/* --sticky-follow: after its base URL sent it to another server, a
+ * user's later paths go there; without it they stay. */
+static char hop_path[64];
+
+static int hop_then_page(goose_user *u)
+{
+    goose_response_free(goose_get(u, hop_path));
+    goose_response_free(goose_get(u, "/node/1"));
+    return GOOSE_OK;
+}
+
+static void sticky_run(const target *b, int sticky, json_t **stats_a, json_t **stats_b)
+{
+    target_start(&tgt);
+    snprintf(hop_path, sizeof hop_path, "/redirect-to/%d", b->port);
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("Hopper");
+    goose_scenario_add_transaction(s, "hop", hop_then_page);
+    goose_attack_add_scenario(a, s);
+    set(a, "host", tgt.url);
+    set(a, "users", "2");
+    set(a, "iterations", "2");
+    set(a, "quiet", NULL);
+    if (sticky)
+        set(a, "sticky-follow", NULL);
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    json_t *r = report_of(a);
+    ASSERT_EQ(report_total(r), 12); /* 2 users x 2 passes x (302, its hop, the page) */
+    json_decref(r);
+    *stats_a = target_json(&tgt, "/stats");
+    *stats_b = target_json(b, "/stats");
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
+TEST(sticky_follow_moves_the_user)
+{
+    target b;
+    target_start(&b);
+    json_t *sa, *sb;
+    sticky_run(&b, 1, &sa, &sb);
+    /* the first hop comes from A; then B has everything */
+    ASSERT_EQ(target_count(sa, hop_path), 2);
+    ASSERT_EQ(target_count(sa, "/node/1"), 0);
+    ASSERT_EQ(target_count(sb, "/node/1"), 4);
+    ASSERT_EQ(target_total(sa) + target_total(sb), 12);
+    json_decref(sa);
+    json_decref(sb);
+    target_stop(&b);
+    target_start(&b);
+    sticky_run(&b, 0, &sa, &sb);
+    ASSERT_EQ(target_count(sa, "/node/1"), 4);
+    ASSERT_EQ(target_count(sb, "/node/1"), 0);
+    ASSERT_EQ(target_count(sb, "/"), 4);
+    json_decref(sa);
+    json_decref(sb);
+    target_stop(&b);
+}
+
 TEST_MAIN(TEST_ENTRY(exact_counts_one_thread), TEST_ENTRY(exact_counts_two_threads),
           TEST_ENTRY(redirects_count_every_hop), TEST_ENTRY(cookie_jar_per_user),
           TEST_ENTRY(timeout_is_a_counted_failure), TEST_ENTRY(success_rules),
           TEST_ENTRY(graceful_stop_is_prompt), TEST_ENTRY(hatch_rate_and_reset),
           TEST_ENTRY(local_addresses_taken_in_turn), TEST_ENTRY(user_agent_and_custom_headers),
           TEST_ENTRY(report_formats_agree), TEST_ENTRY(logs_have_a_line_per_counted_event),
-          TEST_ENTRY(prometheus_endpoint_during_a_run), TEST_ENTRY(baseline_in_every_format), TEST_ENTRY(api_misuse_is_harmless))
+          TEST_ENTRY(prometheus_endpoint_during_a_run), TEST_ENTRY(baseline_in_every_format), TEST_ENTRY(api_misuse_is_harmless),
+          TEST_ENTRY(sticky_follow_moves_the_user))

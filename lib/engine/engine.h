@@ -69,6 +69,7 @@ typedef struct goose_run_config {
     size_t nlocal_addrs;
     int reset_on_launch;          /* drop what was measured while hatching */
     double throttle_rps;          /* of the whole test; 0: no throttle */
+    int sticky_follow;            /* a redirect of the base URL moves the user */
     int open_model;               /* users wait for arrivals (--arrival-rate) */
     goose_shape arrivals;         /* iterations started per second over time */
     const unsigned *scenario_weights; /* arrival k -> scenario, as user k */
@@ -172,6 +173,8 @@ struct goose_user {
     int stopping_tx;           /* a request was refused: the test is stopping */
     goose_buf url;             /* scratch for building URLs */
     goose_buf path;            /* scratch for redirect paths */
+    goose_buf base;            /* --sticky-follow: the host a redirect
+                                  moved this user to; empty: the scenario's */
 };
 
 struct goose_request {

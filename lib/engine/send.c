@@ -147,7 +147,7 @@ static int build_url(goose_user *u, const char *path)
     goose__buf_clear(&u->url);
     if (goose__http_is_absolute(path))
         return goose__buf_adds(&u->url, path);
-    const char *host = u->scenario->host;
+    const char *host = u->base.len ? u->base.data : u->scenario->host;
     size_t hlen = strlen(host);
     while (hlen && host[hlen - 1] == '/')
         hlen--;
@@ -261,6 +261,27 @@ static int follow(goose_user *u, goose_response *r, const goose_request *req,
     return goose__buf_adds(&u->path, goose__http_url_path(u->url.data)) == 0;
 }
 
+/* --sticky-follow: a request for a path of the base URL that was
+ * redirected makes the last hop's scheme, host and port the user's base
+ * URL for its later paths (as Goose's sticky follow). */
+static void stick(goose_user *u, const goose_request *req, int hops)
+{
+    if (!hops || !u->thread->engine->cfg.sticky_follow || goose__http_is_absolute(req->path))
+        return;
+    const char *url = u->url.data, *sep = strstr(url, "://");
+    if (!sep)
+        return;
+    size_t len = (size_t)(sep + 3 - url) + strcspn(sep + 3, "/?#");
+    goose_buf origin;
+    goose__buf_init(&origin);
+    if (goose__buf_add(&origin, url, len) == 0) {
+        goose__buf_free(&u->base);
+        u->base = origin;
+    } else {
+        goose__buf_free(&origin);
+    }
+}
+
 goose_response *goose__send(goose_request *req)
 {
     goose_user *u = req->user;
@@ -286,8 +307,12 @@ goose_response *goose__send(goose_request *req)
         .body = req->body, .body_len = req->body_len, .has_body = req->has_body};
     for (int hops = 0;; hops++) {
         transfer(u, r, &h);
-        if (r->not_sent || !follow(u, r, req, hops))
+        if (r->not_sent)
             return r;
+        if (!follow(u, r, req, hops)) {
+            stick(u, req, hops);
+            return r;
+        }
         int to_get = r->status == 303 ||
                      ((r->status == 301 || r->status == 302) && h.has_body);
         if (to_get && strcmp(h.method, "HEAD") != 0) {

@@ -66,6 +66,7 @@ static void release_resources(goose_user *u)
     u->timer = NULL;
     goose__buf_free(&u->url);
     goose__buf_free(&u->path);
+    goose__buf_free(&u->base);
 }
 
 void goose__user_free(goose_user *u)

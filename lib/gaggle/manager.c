@@ -109,7 +109,7 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
 {
     const goose_options *o = &m->a->opt;
     gaggle_out out;
-    goose__out_begin(&out, "welcome", 18);
+    goose__out_begin(&out, "welcome", 19);
     goose__out_u64(&out, "worker", w);
     goose__out_u64(&out, "workers", m->expected);
     goose__out_u64(&out, "users", m->cfg.users);
@@ -122,6 +122,7 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
     goose__out_str(&out, "host", o->host ? o->host : "");
     goose__out_u64(&out, "end_us", m->col.plan_end_us);
     goose__out_f64(&out, "throttle", o->throttle_rps);
+    goose__out_bool(&out, "sticky_follow", o->sticky_follow);
     goose__out_key(&out, "shape");
     goose__pack_shape(&out.pk, &m->cfg.shape);
     goose__out_key(&out, "arrivals");

@@ -12,7 +12,7 @@ static const char *const manager_only[] = {
     "timeout", "co-mitigation", "no-reset-metrics", "report-file", "running-metrics",
     "no-print-metrics", "expect-workers", "manager-bind-host",
     "manager-bind-port", "no-hash-check", "resolve", "metrics-listen", "test-plan",
-    "throttle-requests", "arrival-rate", "arrival-plan", "controller", "threshold",
+    "throttle-requests", "arrival-rate", "arrival-plan", "controller", "sticky-follow", "threshold",
     "threshold-abort", NULL};
 
 static const char *const worker_only[] = {

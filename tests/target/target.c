@@ -596,6 +596,23 @@ static void handle_redirect(struct app *app, struct evhttp_request *req,
 	respond_text(app, req, 302, "redirect\n");
 }
 
+/* /redirect-to/PORT: to the front page of 127.0.0.1:PORT, another server
+ * (only ever loopback). */
+static void handle_redirect_to(struct app *app, struct evhttp_request *req,
+    const char *arg)
+{
+	unsigned long port;
+	char loc[40];
+
+	if (parse_dec(arg, strlen(arg), 65535, &port) < 0 || port == 0) {
+		not_found(app, req);
+		return;
+	}
+	snprintf(loc, sizeof(loc), "http://127.0.0.1:%lu/", port);
+	add_header(req, "Location", loc);
+	respond_text(app, req, 302, "redirect\n");
+}
+
 static void handle_bytes(struct app *app, struct evhttp_request *req,
     const char *arg)
 {
@@ -765,6 +782,8 @@ static void route_get(struct app *app, struct evhttp_request *req,
 		handle_status(app, req, path + 8);
 	else if (has_prefix(path, "/redirect/"))
 		handle_redirect(app, req, path + 10);
+	else if (has_prefix(path, "/redirect-to/"))
+		handle_redirect_to(app, req, path + 13);
 	else if (strcmp(path, "/slow") == 0)
 		handle_slow(app, req);
 	else if (has_prefix(path, "/bytes/"))
