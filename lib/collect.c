@@ -302,14 +302,22 @@ int goose__collector_stop_due(goose_collector *c, uint64_t now)
     return 1;
 }
 
+/* A live change.  Before every user had started, it also cancels the
+ * metrics reset still to come (the engine drops its reset timer) and the
+ * run time then counts from when the users reach the new level. */
 int goose__collector_reshape(goose_collector *c, const goose_shape *shape)
 {
     if (!c->shaped && c->maintain_from_us) { /* the ramp so far is history */
         c->a->results.nphases = 0;
         c->maintain_from_us = 0;
     }
+    c->reset_on_launch = 0;
+    if (goose__shape_copy(&c->shape, shape) < 0)
+        return -1;
+    if (!c->shaped && !c->stop_at_us && c->a->opt.run_time_us && !c->plan_end_us)
+        c->stop_at_us = c->start_us + goose__shape_end(shape) + c->a->opt.run_time_us;
     c->shaped = 1;
-    return goose__shape_copy(&c->shape, shape);
+    return 0;
 }
 
 static const char *phase_kind(double from, double to)

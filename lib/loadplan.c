@@ -85,8 +85,9 @@ int goose__loadplan_parse(const char *flag, const char *spec, int whole, double 
                  whole ? "users" : "rate");
         rc = GOOSE_EVALUE;
     }
-    if (rc == GOOSE_OK && goose__shape_end(&shape) == 0 && goose__shape_max(&shape) == 0) {
-        snprintf(err, errlen, "%s \"%s\" never starts anything", flag, spec);
+    if (rc == GOOSE_OK && goose__shape_max(&shape) == 0) {
+        snprintf(err, errlen, "%s \"%s\" never starts anything: every level is 0", flag,
+                 spec);
         rc = GOOSE_EVALUE;
     }
     if (rc == GOOSE_OK && out)

@@ -28,10 +28,10 @@ static void control_loop(goose_collector *c, goose_engine *e, goose_control *ctl
     for (;;) {
         int finished = goose__engine_wait(e, TICK_MS);
         uint64_t now = goose__now_us();
-        goose_control_run run = {c, cfg, NULL, goose__engine_active(e), reshape_engine, e};
-        goose__control_poll(ctl, &run);
         if (goose__engine_launched(e) == c->users)
             goose__collector_maintain(c, now);
+        goose_control_run run = {c, cfg, NULL, goose__engine_active(e), reshape_engine, e};
+        goose__control_poll(ctl, &run); /* after: a reset is seen before a change */
         if (now - c->last_tick_us >= 1000000) {
             goose__engine_collect_each(e, into_collector, c);
             goose__collector_tick(c, now, goose__engine_active(e));
@@ -67,8 +67,12 @@ static int run_engine(goose_attack *a, goose_run_config *cfg)
         goose__collector_free(&c);
         return goose__fail(a, GOOSE_ESYS, "%s", err);
     }
-    goose__log(a, GOOSE_LOG_INFO, "starting %zu users on %zu threads at %.3g users/s",
-               cfg->users, cfg->threads, cfg->hatch_rate);
+    if (cfg->hatch_rate > 0)
+        goose__log(a, GOOSE_LOG_INFO, "starting %zu users on %zu threads at %.3g users/s",
+                   cfg->users, cfg->threads, cfg->hatch_rate);
+    else
+        goose__log(a, GOOSE_LOG_INFO, "starting up to %zu users on %zu threads (%s)", cfg->users,
+                   cfg->threads, cfg->open_model ? "the open model's pool" : "the test plan");
     control_loop(&c, e, ctl, cfg);
     goose__control_stop(ctl);
     goose__engine_collect_each(e, into_collector, &c);

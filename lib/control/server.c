@@ -305,13 +305,30 @@ static int read_headers(conn *c, struct evbuffer *in)
     }
 }
 
-/* The value: ?value=..., or the body's "value" (JSON), or the body itself. */
-static char *request_value(char *query, const char *body, json_t *json)
+/* The "value" parameter of a query or form body ("a=1&value=3"), decoded
+ * in place; NULL when there is none. */
+static char *form_value(char *form)
 {
-    if (query && !strncmp(query, "value=", 6)) {
-        url_decode(query + 6);
-        return strdup(query + 6);
+    for (char *p = form; p && *p;) {
+        char *amp = strchr(p, '&');
+        if (amp)
+            *amp = '\0';
+        if (!strncmp(p, "value=", 6)) {
+            url_decode(p + 6);
+            return p + 6;
+        }
+        p = amp ? amp + 1 : NULL;
     }
+    return NULL;
+}
+
+/* The value: ?value=..., or the body's "value" (JSON or a form), or the
+ * body itself with its surrounding white space dropped. */
+static char *request_value(char *query, char *body, json_t *json)
+{
+    char *form = form_value(query);
+    if (form || (!json && (form = form_value(strstr(body, "value=") == body ? body : NULL))))
+        return strdup(form);
     json_t *v = json ? json_object_get(json, "value") : NULL;
     if (json_is_string(v))
         return strdup(json_string_value(v));
@@ -320,7 +337,13 @@ static char *request_value(char *query, const char *body, json_t *json)
         snprintf(buf, sizeof buf, "%.17g", json_number_value(v));
         return strdup(buf);
     }
-    return !json && *body ? strdup(body) : NULL;
+    if (json)
+        return NULL;
+    char *start = body + strspn(body, " \t\r\n");
+    size_t n = strlen(start);
+    while (n && strchr(" \t\r\n", start[n - 1]))
+        n--;
+    return n ? strndup(start, n) : NULL;
 }
 
 static void http_answer(conn *c, const char *command, const goose_control_reply *r)
@@ -330,7 +353,7 @@ static void http_answer(conn *c, const char *command, const goose_control_reply 
                           message);
     if (o && r->data)
         json_object_set(o, "data", r->data);
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(12)) : NULL;
     json_decref(o);
     evbuffer_add_printf(bufferevent_get_output(c->bev),
                         "HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
@@ -352,7 +375,9 @@ static void http_handle(conn *c, char *body)
         json_decref(json);
         json = NULL;
     }
-    const char *command = path + strspn(path, "/");
+    char *first = path + strspn(path, "/");
+    first[strcspn(first, "/")] = '\0'; /* "/users/" is "users" */
+    const char *command = first;
     json_t *named = json ? json_object_get(json, "command") : NULL;
     if (!*command && !named && json)
         named = json_object_get(json, "request"); /* Goose's WebSocket form */

@@ -319,6 +319,8 @@ static int take_shape(goose_thread *t)
     int rc = goose__shape_copy(&t->shape, &e->shape);
     t->shape_version = atomic_load(&e->shape_version);
     pthread_mutex_unlock(&e->lock);
+    if (t->shape_version > 1) /* changed live: the ramp of the reset is gone */
+        evtimer_del(t->reset_timer);
     return rc == 0 && grow_users(t) == 0;
 }
 

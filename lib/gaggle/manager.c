@@ -553,13 +553,14 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     uint64_t now = goose__now_us();
     sweep(m, now);
     heartbeat(m, now);
-    poll_controller(m);
     if (!m->started) {
+        poll_controller(m);
         if (atomic_load(&m->a->stop))
             event_base_loopbreak(m->base);
         return;
     }
     drive_test(m, now);
+    poll_controller(m); /* after: a reset is seen before a change */
     if (count_state(m, W_RUNNING) == 0)
         event_base_loopbreak(m->base);
 }

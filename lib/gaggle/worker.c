@@ -45,6 +45,8 @@ typedef struct worker {
     uint64_t maintain_at_us;
     uint64_t stop_at_us;
     uint64_t run_start_us;      /* the users' time 0 */
+    int reshaped;               /* the Manager's controller changed the users */
+    uint64_t end_us;            /* then: when the run ends (0: the Manager says) */
     uint64_t last_beat_us;
     uint64_t last_flush_us;
     uint64_t leave_by_us;      /* gives up waiting for the Manager to close */
@@ -144,11 +146,14 @@ static void start_engine(worker *w)
     w->state = S_RUNNING;
     w->last_flush_us = now;
     w->run_start_us = now;
-    w->maintain_at_us = now + goose__engine_start_offset(&w->cfg, w->cfg.total_users - 1);
-    if (w->a->opt.run_time_us)
+    uint64_t last = goose__engine_start_offset(&w->cfg, w->cfg.total_users - 1);
+    w->maintain_at_us = last == GOOSE_NEVER ? GOOSE_NEVER : now + last;
+    if (w->a->opt.run_time_us && last != GOOSE_NEVER)
         w->stop_at_us = w->maintain_at_us + w->a->opt.run_time_us;
     if (w->welcome.end_us)
         w->stop_at_us = now + w->welcome.end_us;
+    if (w->reshaped) /* changed before the start */
+        w->stop_at_us = w->end_us ? now + w->end_us : 0;
     gaggle_out o;
     goose__out_begin(&o, "started", 0);
     goose__peer_send(w->peer, &o);
@@ -303,12 +308,17 @@ static void on_shape(worker *w, const msgpack_object *msg)
         goose__peer_close(w->peer, "a bad shape message from the manager");
         return;
     }
-    if (goose__engine_reshape(w->engine, &shape) < 0)
+    int rc = w->state == S_RUNNING ? goose__engine_reshape(w->engine, &shape)
+                                   : goose__shape_copy(&w->cfg.shape, &shape);
+    if (rc < 0)
         goose__log(w->a, GOOSE_LOG_WARN, "out of memory changing the users");
     else
         goose__log(w->a, GOOSE_LOG_INFO, "the manager changes the users of the test to %.0f",
                    shape.steps[shape.n - 1].to);
-    w->stop_at_us = end_us ? w->run_start_us + end_us : 0;
+    w->end_us = end_us;
+    w->reshaped = 1;
+    if (w->state == S_RUNNING)
+        w->stop_at_us = end_us ? w->run_start_us + end_us : 0;
     goose__shape_free(&shape);
 }
 
@@ -327,8 +337,10 @@ static void on_msg(gaggle_peer *p, const char *type, const msgpack_object *msg)
         on_welcome(w, msg);
     } else if (!strcmp(type, "start") && w->state == S_READY && !w->start_at_us) {
         on_start(w, msg);
-    } else if (!strcmp(type, "shape") && w->state == S_RUNNING) {
+    } else if (!strcmp(type, "shape") && (w->state == S_READY || w->state == S_RUNNING)) {
         on_shape(w, msg);
+    } else if (!strcmp(type, "shape") && w->state == S_DRAINING) {
+        /* the test is ending: the users stop whatever the shape */
     } else if (!strcmp(type, "stop")) {
         if (w->state == S_READY)
             leave(w);
