@@ -1,5 +1,6 @@
 # libgoose - plain Makefile.  `make`, `make check`, `make demo`,
-# `make install PREFIX=/usr/local DESTDIR=`, `make uninstall`, `make bench`.
+# `make install PREFIX=/usr/local DESTDIR=`, `make uninstall`, `make bench`,
+# `make abi-check`.
 
 VERSION_H := include/goose/version.h
 MAJOR := $(shell sed -n 's/^\#define GOOSE_VERSION_MAJOR \([0-9]*\)/\1/p' $(VERSION_H))
@@ -58,7 +59,7 @@ Q :=
 endif
 
 .PHONY: all deps lib examples target tests check check-fast demo \
-        install uninstall bench clean fuzz
+        install uninstall bench clean fuzz abi-lib abi-check abi-baseline
 
 all: $(DEPS_OK) lib examples target
 
@@ -106,7 +107,7 @@ $(TARGET_BIN): tests/target/target.c $(DEPS_OK)
 # Tests link the static library: unit tests reach internal goose__ symbols.
 tests: $(BUILD)/.test-deps-ok $(TEST_BIN)
 $(BUILD)/.test-deps-ok:
-	$(Q)sh tools/deps.sh python3 binutils valgrind openssl iproute2
+	$(Q)sh tools/deps.sh python3 binutils valgrind openssl iproute2 abigail-tools
 	$(Q)mkdir -p $(BUILD) && touch $@
 $(BUILD)/tests/%: tests/%.c tests/test.h tests/e2e.h tests/gaggle.h $(wildcard tests/fuzz/*.h) \
 		$(ARFILE) | $(BUILD)/.test-deps-ok
@@ -144,6 +145,24 @@ demo: all
 bench: all
 	$(Q)bash bench/run.sh $(BUILD)
 
+# ABI: the library built again with -g in build-abi/ (the normal build is
+# left as it is), dumped by abidw and compared with the newest committed
+# baseline abi/libgoose-X.Y.Z.abi; an incompatible change fails unless the
+# SONAME's major changed.  `make abi-baseline` writes the baseline of this
+# version, to commit with a release.  See tools/abi-check.sh.
+ABI_BUILD := build-abi
+ABI_SO := $(ABI_BUILD)/libgoose.so.$(VERSION)
+abi-lib:
+	$(Q)sh tools/deps.sh abigail-tools
+	$(Q)$(MAKE) -s --no-print-directory BUILD=$(ABI_BUILD) SOFILE=$(ABI_SO) \
+		ARFILE=$(ABI_BUILD)/libgoose.a SAN= OPT="-O2 -g" $(ABI_SO)
+
+abi-check: abi-lib
+	$(Q)bash tools/abi-check.sh $(ABI_SO)
+
+abi-baseline: abi-lib
+	$(Q)bash tools/abi-check.sh --baseline $(ABI_SO)
+
 pkgconfig/libgoose.pc: pkgconfig/libgoose.pc.in $(VERSION_H)
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
@@ -174,6 +193,6 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
 
 clean:
-	rm -rf build build-san lib/libgoose.so* lib/libgoose.a pkgconfig/libgoose.pc demo-report.json
+	rm -rf build build-san build-abi lib/libgoose.so* lib/libgoose.a pkgconfig/libgoose.pc demo-report.json
 
 -include $(LIB_OBJ:.o=.d)
