@@ -163,11 +163,9 @@ abi-check: abi-lib
 abi-baseline: abi-lib
 	$(Q)bash tools/abi-check.sh --baseline $(ABI_SO)
 
-pkgconfig/libgoose.pc: pkgconfig/libgoose.pc.in $(VERSION_H)
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
-
-install: lib pkgconfig/libgoose.pc
+# The .pc is written straight to its place, never into the tree, so a .pc
+# left by an earlier install with another PREFIX cannot be installed.
+install: lib
 	install -d $(DESTDIR)$(INCLUDEDIR)/goose $(DESTDIR)$(LIBDIR) \
 		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
 	install -m 644 include/goose.h $(DESTDIR)$(INCLUDEDIR)/goose.h
@@ -176,10 +174,12 @@ install: lib pkgconfig/libgoose.pc
 	ln -sf libgoose.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libgoose.so
 	install -m 644 $(ARFILE) $(DESTDIR)$(LIBDIR)/
-	install -m 644 pkgconfig/libgoose.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		pkgconfig/libgoose.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libgoose.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libgoose.pc
 	$(if $(MAN3),install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/)
 	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/)
-	@rm -f pkgconfig/libgoose.pc
 	$(if $(DESTDIR),,-ldconfig 2>/dev/null)
 
 uninstall:
@@ -191,6 +191,7 @@ uninstall:
 	rm -f $(DESTDIR)$(PKGCONFIGDIR)/libgoose.pc
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
+	$(if $(DESTDIR),,-ldconfig 2>/dev/null)
 
 clean:
 	rm -rf build build-san build-abi lib/libgoose.so* lib/libgoose.a pkgconfig/libgoose.pc demo-report.json
