@@ -1,5 +1,6 @@
 # libgoose - plain Makefile.  `make`, `make check`, `make demo`,
-# `make install PREFIX=/usr/local DESTDIR=`, `make uninstall`, `make bench`.
+# `make install PREFIX=/usr/local DESTDIR=`, `make uninstall`, `make bench`,
+# `make abi-check`.
 
 VERSION_H := include/goose/version.h
 MAJOR := $(shell sed -n 's/^\#define GOOSE_VERSION_MAJOR \([0-9]*\)/\1/p' $(VERSION_H))
@@ -58,7 +59,7 @@ Q :=
 endif
 
 .PHONY: all deps lib examples target tests check check-fast demo \
-        install uninstall bench clean fuzz
+        install uninstall bench clean fuzz abi-lib abi-check abi-baseline
 
 all: $(DEPS_OK) lib examples target
 
@@ -106,7 +107,7 @@ $(TARGET_BIN): tests/target/target.c $(DEPS_OK)
 # Tests link the static library: unit tests reach internal goose__ symbols.
 tests: $(BUILD)/.test-deps-ok $(TEST_BIN)
 $(BUILD)/.test-deps-ok:
-	$(Q)sh tools/deps.sh python3 binutils valgrind openssl iproute2
+	$(Q)sh tools/deps.sh python3 binutils valgrind openssl iproute2 abigail-tools
 	$(Q)mkdir -p $(BUILD) && touch $@
 $(BUILD)/tests/%: tests/%.c tests/test.h tests/e2e.h tests/gaggle.h $(wildcard tests/fuzz/*.h) \
 		$(ARFILE) | $(BUILD)/.test-deps-ok
@@ -144,11 +145,27 @@ demo: all
 bench: all
 	$(Q)bash bench/run.sh $(BUILD)
 
-pkgconfig/libgoose.pc: pkgconfig/libgoose.pc.in $(VERSION_H)
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+# ABI: the library built again with -g in build-abi/ (the normal build is
+# left as it is), dumped by abidw and compared with the newest committed
+# baseline abi/libgoose-X.Y.Z.abi; an incompatible change fails unless the
+# SONAME's major changed.  `make abi-baseline` writes the baseline of this
+# version, to commit with a release.  See tools/abi-check.sh.
+ABI_BUILD := build-abi
+ABI_SO := $(ABI_BUILD)/libgoose.so.$(VERSION)
+abi-lib:
+	$(Q)sh tools/deps.sh abigail-tools
+	$(Q)$(MAKE) -s --no-print-directory BUILD=$(ABI_BUILD) SOFILE=$(ABI_SO) \
+		ARFILE=$(ABI_BUILD)/libgoose.a SAN= OPT="-O2 -g" $(ABI_SO)
 
-install: lib pkgconfig/libgoose.pc
+abi-check: abi-lib
+	$(Q)bash tools/abi-check.sh $(ABI_SO)
+
+abi-baseline: abi-lib
+	$(Q)bash tools/abi-check.sh --baseline $(ABI_SO)
+
+# The .pc is written straight to its place, never into the tree, so a .pc
+# left by an earlier install with another PREFIX cannot be installed.
+install: lib
 	install -d $(DESTDIR)$(INCLUDEDIR)/goose $(DESTDIR)$(LIBDIR) \
 		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
 	install -m 644 include/goose.h $(DESTDIR)$(INCLUDEDIR)/goose.h
@@ -157,10 +174,12 @@ install: lib pkgconfig/libgoose.pc
 	ln -sf libgoose.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libgoose.so
 	install -m 644 $(ARFILE) $(DESTDIR)$(LIBDIR)/
-	install -m 644 pkgconfig/libgoose.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		pkgconfig/libgoose.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/libgoose.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/libgoose.pc
 	$(if $(MAN3),install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/)
 	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/)
-	@rm -f pkgconfig/libgoose.pc
 	$(if $(DESTDIR),,-ldconfig 2>/dev/null)
 
 uninstall:
@@ -172,8 +191,9 @@ uninstall:
 	rm -f $(DESTDIR)$(PKGCONFIGDIR)/libgoose.pc
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
+	$(if $(DESTDIR),,-ldconfig 2>/dev/null)
 
 clean:
-	rm -rf build build-san lib/libgoose.so* lib/libgoose.a pkgconfig/libgoose.pc demo-report.json
+	rm -rf build build-san build-abi lib/libgoose.so* lib/libgoose.a pkgconfig/libgoose.pc demo-report.json
 
 -include $(LIB_OBJ:.o=.d)
