@@ -211,14 +211,6 @@ size_t goose__engine_active(goose_engine *e)
     return n;
 }
 
-size_t goose__engine_live(goose_engine *e)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < e->nthreads; i++)
-        n += atomic_load(&e->threads[i].pub_live);
-    return n;
-}
-
 void goose__engine_free(goose_engine *e)
 {
     if (!e)

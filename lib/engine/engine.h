@@ -106,8 +106,6 @@ int goose__engine_reshape(goose_engine *e, const goose_shape *shape);
 size_t goose__engine_launched(goose_engine *e);
 /* Users running now (not those finishing because the level fell). */
 size_t goose__engine_active(goose_engine *e);
-/* Users still finishing a transaction or their on_stop. */
-size_t goose__engine_live(goose_engine *e);
 /* Joins the threads (stopping them first) and frees everything. */
 void goose__engine_free(goose_engine *e);
 
@@ -250,7 +248,6 @@ struct goose_thread {
     unsigned resets_seen;      /* by the controller */
     atomic_size_t pub_launched;
     atomic_size_t pub_active;
-    atomic_size_t pub_live;
     atomic_int stop_requested;
 };
 

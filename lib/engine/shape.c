@@ -161,17 +161,6 @@ static double step_area(const goose_step *st, uint64_t t)
     return (st->from + step_level(st, until)) / 2 * (double)(until - st->start_us) / 1e6;
 }
 
-double goose__shape_area(const goose_shape *s, uint64_t t)
-{
-    double area = 0;
-    for (size_t i = 0; i < s->n && t >= s->steps[i].start_us; i++)
-        area += step_area(&s->steps[i], t);
-    uint64_t end = goose__shape_end(s);
-    if (t > end)
-        area += last_level(s) * (double)(t - end) / 1e6;
-    return area;
-}
-
 /* How far into a step (µs) the area `rest` (level-seconds) is reached:
  * the root of from*x + k*x*x/2 = rest, written to stay exact as k -> 0. */
 static double into_step(const goose_step *st, double rest)

@@ -41,10 +41,8 @@ uint64_t goose__shape_end(const goose_shape *s);
  * GOOSE_NEVER when it never is. */
 uint64_t goose__shape_when_above(const goose_shape *s, uint64_t now, double x);
 uint64_t goose__shape_when_at_most(const goose_shape *s, uint64_t now, double x);
-/* The area under the level from 0 to t, in level-seconds (arrivals when the
- * level is a rate). */
-double goose__shape_area(const goose_shape *s, uint64_t t);
-/* The first time the area reaches `area`, or GOOSE_NEVER. */
+/* The first time the area under the level (level-seconds from 0: arrivals
+ * when the level is a rate) reaches `area`, or GOOSE_NEVER. */
 uint64_t goose__shape_when_area(const goose_shape *s, double area);
 
 #endif

@@ -130,7 +130,6 @@ static void publish_counts(goose_thread *t)
 {
     atomic_store(&t->pub_launched, t->nlaunched);
     atomic_store(&t->pub_active, t->nrunning);
-    atomic_store(&t->pub_live, t->nlive);
 }
 
 /* Done when stopped, or when no user can ever run again. */
