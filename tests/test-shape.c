@@ -390,6 +390,84 @@ TEST(controller_standalone)
     target_stop(&tgt2);
 }
 
+/* Raw bytes to the controller; what came back (up to len - 1 bytes) until
+ * it closed or a second passed. */
+static size_t raw(int port, const void *bytes, size_t n, char *out, size_t len)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    struct timeval tv = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ASSERT_EQ(write(fd, bytes, n), (ssize_t)n);
+    size_t got = 0;
+    for (ssize_t r; got + 1 < len && (r = read(fd, out + got, len - 1 - got)) > 0;)
+        got += (size_t)r;
+    out[got] = '\0';
+    close(fd);
+    return got;
+}
+
+/* Junk, floods and half-finished requests on the controller's port: each
+ * gets a one-line refusal or is closed, and the run ends on time with
+ * exact counts. */
+TEST(controller_survives_junk)
+{
+    target_start(&tgt2);
+    int port = free_port();
+    char hostport[32], out[4096];
+    snprintf(hostport, sizeof hostport, "%d", port);
+    goose_attack *a = one_page(front, 50);
+    set(a, "users", "2");
+    set(a, "run-time", "8s");
+    set(a, "no-reset-metrics", NULL);
+    set(a, "controller", hostport);
+    pthread_t th;
+    pthread_create(&th, NULL, run_attack, a);
+    talk(port, "help\n", out, sizeof out); /* up and answering */
+    static char flood[20000];
+    memset(flood, 'x', sizeof flood);
+    raw(port, flood, sizeof flood, out, sizeof out);
+    ASSERT(strstr(out, "error: line longer than 8192 bytes"));
+    const unsigned char junk[] = {0, 1, 2, 0xff, 0xfe, '\n', 'u', 's', 'e', 'r', 's', ' ',
+                                  '9', '9', '9', '9', '9', '9', '9', '9', '9', '\n'};
+    raw(port, junk, sizeof junk, out, sizeof out); /* the server closes after quiet */
+    const char big[] = "POST /users HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n";
+    raw(port, big, sizeof big - 1, out, sizeof out);
+    ASSERT(strstr(out, "413"));
+    const char bad_json[] = "POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\n{\"users\":";
+    raw(port, bad_json, sizeof bad_json - 1, out, sizeof out);
+    ASSERT(strstr(out, "200 OK")); /* no command: the help */
+    int held[70];
+    size_t nheld = 0;
+    for (; nheld < 70; nheld++) { /* more connections than the server keeps */
+        held[nheld] = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ASSERT_EQ(connect(held[nheld], (struct sockaddr *)&sa, sizeof sa), 0);
+    }
+    usleep(200000);
+    char busy[128] = "";
+    struct timeval tv = {2, 0};
+    setsockopt(held[69], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ASSERT_GT(read(held[69], busy, sizeof busy - 1), 0);
+    ASSERT(strstr(busy, "too many controller connections"));
+    for (size_t i = 0; i < nheld; i++)
+        close(held[i]);
+    void *rc;
+    pthread_join(th, &rc); /* held sockets do not keep the run alive */
+    ASSERT_EQ(*(int *)rc, GOOSE_OK);
+    json_t *r = report_of(a), *stats = target_json(&tgt2, "/stats");
+    ASSERT(json_real_value(json_object_get(r, "duration_s")) < 10); /* 1 s hatch + 8 s */
+    ASSERT_EQ(report_total(r), target_total(stats));
+    ASSERT_EQ(jint(r, "users"), 2); /* "users 999999999" was refused */
+    json_decref(r);
+    json_decref(stats);
+    goose_attack_free(a);
+    target_stop(&tgt2);
+}
+
 /* ---- a Gaggle of one Manager and two Workers ---- */
 
 static void gaggle_run(const char *const *margs, size_t n, json_t **report, int worker_logs)
@@ -513,5 +591,6 @@ TEST_MAIN(TEST_ENTRY(shape_levels_and_crossings), TEST_ENTRY(throttle_slots),
           TEST_ENTRY(test_plan_standalone), TEST_ENTRY(test_plan_conflicts),
           TEST_ENTRY(arrival_rate_is_achieved), TEST_ENTRY(arrival_drops_are_counted),
           TEST_ENTRY(throttle_caps_every_second), TEST_ENTRY(controller_standalone),
+          TEST_ENTRY(controller_survives_junk),
           TEST_ENTRY(test_plan_gaggle), TEST_ENTRY(arrival_rate_gaggle),
           TEST_ENTRY(throttle_gaggle), TEST_ENTRY(controller_gaggle))
