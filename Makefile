@@ -106,7 +106,7 @@ $(TARGET_BIN): tests/target/target.c $(DEPS_OK)
 # Tests link the static library: unit tests reach internal goose__ symbols.
 tests: $(BUILD)/.test-deps-ok $(TEST_BIN)
 $(BUILD)/.test-deps-ok:
-	$(Q)sh tools/deps.sh python3 binutils valgrind openssl iproute2
+	$(Q)sh tools/deps.sh python3 python3-yaml binutils valgrind openssl iproute2
 	$(Q)mkdir -p $(BUILD) && touch $@
 $(BUILD)/tests/%: tests/%.c tests/test.h tests/e2e.h tests/gaggle.h $(wildcard tests/fuzz/*.h) \
 		$(ARFILE) | $(BUILD)/.test-deps-ok
