@@ -12,9 +12,11 @@
 With --chroot, RUNTIME_ROOT is a Debian root file system holding only the
 runtime stage, and every program runs inside it as the image's USER.
 """
-import json, os, re, secrets, socket, subprocess, sys, time, urllib.parse
+import json, os, re, secrets, shutil, socket, subprocess, sys, time, urllib.parse
 
 import yaml
+
+CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"  # sbin may be off PATH
 
 failures = []
 
@@ -42,7 +44,7 @@ class Root:
 
     def run(self, argv, **kw):
         if self.chroot:
-            argv = ["chroot", self.root] + argv
+            argv = [CHROOT, self.root] + argv
         return subprocess.run(argv, capture_output=True, text=True, **kw)
 
     def dpkg_owner(self, path):
@@ -245,10 +247,11 @@ def compose(path, rt_dir, rt_json, work, chroot):
           f"the report {report} goes to a volume at the image's WORKDIR {rt['workdir']}")
     done()
 
-    run_gaggle(rt, rt_dir, work, me, we, replicas, ef(m), chroot, url)
+    health = {n: s[n]["healthcheck"]["test"] for n in ("target", "manager")}
+    run_gaggle(rt, rt_dir, work, me, we, replicas, ef(m), chroot, url, health)
 
 
-def run_gaggle(rt, rt_dir, work, me, we, replicas, env_files, chroot, url):
+def run_gaggle(rt, rt_dir, work, me, we, replicas, env_files, chroot, url, health):
     """The compose file's services as processes on 127.0.0.1."""
     root = Root(rt_dir, chroot)
     os.makedirs(os.path.join(work, "reports"), exist_ok=True)
@@ -264,12 +267,19 @@ def run_gaggle(rt, rt_dir, work, me, we, replicas, env_files, chroot, url):
         base = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/"}
         if chroot:
             user = rt["user"] or "0:0"
-            argv = ["chroot", f"--userspec={user}", root.root, "env", "-i", "-C", reports] + \
+            argv = [CHROOT, f"--userspec={user}", root.root, "env", "-i", "-C", reports] + \
                    [f"{k}={v}" for k, v in {**base, **env}.items()] + argv
             return subprocess.Popen(argv, stdout=out, stderr=err, env={})
         base["PATH"] = root.path("/usr/local/bin") + ":" + os.environ["PATH"]
         base["LD_LIBRARY_PATH"] = root.path("/usr/local/lib")
         return subprocess.Popen(argv, stdout=out, stderr=err, env={**base, **env}, cwd=reports)
+
+    def healthy(name, port):  # the compose healthcheck's command, as the image's user
+        test = health[name]
+        argv = [re.sub(r"/127\.0\.0\.1/\d+$", f"/127.0.0.1/{port}", w) for w in test[1:]]
+        if chroot:
+            argv = [CHROOT, f"--userspec={rt['user']}", root.root] + argv
+        return subprocess.run(argv, capture_output=True, timeout=10).returncode == 0
 
     procs = []
     try:
@@ -289,6 +299,8 @@ def run_gaggle(rt, rt_dir, work, me, we, replicas, env_files, chroot, url):
         wenv = {**we, **key, "GOOSE_MANAGER_HOST": "127.0.0.1", "GOOSE_MANAGER_PORT": str(gport)}
         outs, errs = {}, {}
         names = [f"worker{i + 1}" for i in range(int(replicas))] + ["manager"]
+        check(healthy("target", tport), "target: its healthcheck passes")
+        check(not healthy("manager", gport), "manager: its healthcheck fails before it listens")
         for name in names:  # Workers first: they wait for the Manager
             outs[name] = open(os.path.join(work, name + ".out"), "w+")
             errs[name] = open(os.path.join(work, name + ".err"), "w+")
@@ -296,6 +308,13 @@ def run_gaggle(rt, rt_dir, work, me, we, replicas, env_files, chroot, url):
                 time.sleep(0.5)
             procs.append(start(rt["entrypoint"], menv if name == "manager" else wenv,
                                outs[name], errs[name]))
+        up = False
+        for _ in range(50):
+            up = healthy("manager", gport)
+            if up:
+                break
+            time.sleep(0.1)
+        check(up, "manager: its healthcheck passes once it listens (and disturbs no one)")
         deadline = time.time() + 60
         codes = {}
         for name, p in zip(names, procs[1:]):

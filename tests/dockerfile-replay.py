@@ -18,7 +18,9 @@ context's .dockerignore) as BuildKit does.  Two ways to run a RUN:
 Prints a JSON summary on stdout: per stage its base, packages, user,
 entrypoint, cmd, exposed ports and what it copied from other stages.
 """
-import argparse, fnmatch, glob, json, os, re, shlex, shutil, subprocess, sys
+import argparse, glob, json, os, re, shlex, shutil, subprocess, sys
+
+CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"  # sbin may be off PATH
 
 
 def logical_lines(path):
@@ -204,7 +206,7 @@ def main():
                 full = {"PATH": base_path, "HOME": "/root", "DEBIAN_FRONTEND": "noninteractive", **env}
                 line = f"cd {shlex.quote(workdir)} && {cmd}"
                 print(f"+ [{summary['stage']}] RUN {cmd[:160]}", file=sys.stderr)
-                rc = subprocess.call(["chroot", root, "/bin/sh", "-ec", line],
+                rc = subprocess.call([CHROOT, root, "/bin/sh", "-ec", line],
                                      env=full, stdout=sys.stderr)
             elif pkgs:
                 missing = [p for p in pkgs if subprocess.run(
