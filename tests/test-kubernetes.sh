@@ -183,18 +183,22 @@ check("gaggle.env" in open(f"{dir_}/.gitignore").read().split(), "gaggle.env is 
 docs = load(*[f"{dir_}/{r}" for r in kz["resources"]])
 jobs = {d["metadata"]["name"]: d for d in kinds(docs, "Job")}
 svcs = {d["metadata"]["name"]: d for d in kinds(docs, "Service")}
-manager = next(j for j in jobs.values() if labels(j).get("app.kubernetes.io/component") == "manager")
-workers = [j for j in jobs.values() if labels(j).get("app.kubernetes.io/component") == "worker"]
-check(len(workers) == 1, "one Worker Job")
-svc = next(s for s in svcs.values() if selects(s["spec"]["selector"], labels(manager)))
+managers = [j for j in jobs.values() if val(container(j), "GOOSE_MANAGER") == "1"]
+workers = [j for j in jobs.values() if val(container(j), "GOOSE_WORKER") == "1"]
+check(len(managers) == 1 and len(workers) == 1, "one Manager Job, one Worker Job")
+manager = managers[0]
+# the Service the Workers dial, by its DNS name (this namespace or another)
+host = val(container(workers[0]), "GOOSE_MANAGER_HOST", "")
+n, _, rest = host.partition(".")
+svc = svcs.get(n)
+check(svc is not None and re.fullmatch(r"([a-z0-9-]+(\.svc(\.cluster\.local)?)?)?", rest) is not None,
+      f"the Workers' GOOSE_MANAGER_HOST {host} is the DNS name of a Service here")
+if svc is None:
+    sys.exit("no Service for the Workers to dial")
 gaggle_wiring(svc, manager, workers, "examples/kubernetes")
 check_common(manager, gens, "Never")
 for w in workers:
     check_common(w, gens, "OnFailure")
-    host = val(container(w), "GOOSE_MANAGER_HOST")
-    n = svc["metadata"]["name"]
-    check(host in (n, f"{n}.default", f"{n}.default.svc", f"{n}.default.svc.cluster.local"),
-          f"{w['metadata']['name']}: GOOSE_MANAGER_HOST {host} is the Service's DNS name")
 
 # the target: what GOOSE_HOST names
 (tdep,) = kinds(docs, "Deployment")
@@ -211,8 +215,8 @@ check(url == f"http://{tsvc['metadata']['name']}:{tp['port']}"
 # ---- multi-region ----
 md = f"{dir_}/multi-region"
 mdocs = load(f"{md}/manager.yaml")
-mjob = kinds(mdocs, "Job")[0]
-(msvc,) = kinds(mdocs, "Service")
+(mjob,) = kinds(mdocs, "Job")
+(msvc,) = kinds(mdocs, "Service")  # the Workers dial its load balancer's name: see below
 wjobs = [j for f in sorted(glob.glob(f"{md}/workers-*.yaml")) for j in kinds(load(f), "Job")]
 check(len(wjobs) >= 2, f"multi-region: {len(wjobs)} Worker Jobs")
 check(msvc["spec"].get("type") in ("LoadBalancer", "NodePort"),
