@@ -52,6 +52,12 @@ if [ -z "${GOOSE_DOCKER_CHROOT:-}" ]; then
     replay 1 "$work/rt" --stage-root build="$work/build" --no-run >"$work/rt.json"
     echo "ok    build stage replayed; runtime stage's COPY --from done (its RUN lines not run here)"
     $py tests/docker-check.py libs "$work/rt" "$work/rt.json"
+    # a load test that links libevent itself needs nothing more either
+    replay build "$work/build2" --build-arg LOADTEST=examples/embedded_worker.c >/dev/null
+    replay 1 "$work/rt2" --stage-root build="$work/build2" --no-run >"$work/rt2.json"
+    $py tests/docker-check.py libs "$work/rt2" "$work/rt2.json" >"$work/libs2.log" ||
+        { grep -v "^ok" "$work/libs2.log"; exit 1; }
+    echo "ok    LOADTEST=examples/embedded_worker.c: the same runtime packages suffice"
     mkdir "$work/run"
     $py tests/docker-check.py compose examples/docker/compose.yaml "$work/rt" "$work/rt.json" "$work/run"
     exit 0
