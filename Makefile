@@ -105,7 +105,7 @@ $(TARGET_BIN): tests/target/target.c $(DEPS_OK)
 	$(Q)$(CC) $(CFLAGS_ALL) $< -o $@ $(shell pkg-config --libs libevent) $(LDSAN)
 
 # Tests link the static library: unit tests reach internal goose__ symbols.
-tests: $(BUILD)/.test-deps-ok $(TEST_BIN)
+tests: $(BUILD)/.test-deps-ok $(BUILD)/.yaml-deps-ok $(TEST_BIN)
 $(BUILD)/.test-deps-ok:
 	$(Q)sh tools/deps.sh python3 binutils valgrind openssl iproute2 abigail-tools
 	$(Q)mkdir -p $(BUILD) && touch $@
@@ -114,6 +114,12 @@ $(BUILD)/tests/%: tests/%.c tests/test.h tests/e2e.h tests/gaggle.h $(wildcard t
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests $< -o $@ $(ARFILE) $(LDLIBS_ALL) $(LDSAN)
+
+# PyYAML for tests/test-docker.sh and tests/test-kubernetes.sh (they skip
+# without it).
+$(BUILD)/.yaml-deps-ok:
+	$(Q)sh tools/deps.sh python3-yaml
+	$(Q)mkdir -p $(BUILD) && touch $@
 
 check-fast: all tests
 	$(Q)GOOSE_BUILD=$(BUILD) bash tests/run.sh $(BUILD)/tests

@@ -1,0 +1,340 @@
+#!/usr/bin/env bash
+# examples/kubernetes: no cluster here, so the manifests are parsed and the
+# fields that wire them together are checked (Service selector and port
+# against the Manager's pods, the Workers' GOOSE_MANAGER_HOST against the
+# Service's DNS names, GOOSE_EXPECT_WORKERS against the Workers' parallelism,
+# the key from the Secret, resources, restart policies, images), also for
+# multi-region/ (load balancer, TLS files, one Worker Job per region).  Then
+# the Manager's and the Workers' environments, as the manifests give them,
+# run a Gaggle of the built umami example on 127.0.0.1.  With kubectl,
+# `kubectl kustomize` must render the directory with the Secret's hashed
+# name in both Jobs.
+set -eu
+build=${GOOSE_BUILD:-build}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+py=python3  # Debian's python3-yaml (make tests installs it) when PATH's lacks yaml
+$py -c 'import yaml' 2>/dev/null || py=/usr/bin/python3
+$py -c 'import yaml' 2>/dev/null ||
+    { echo "skipped: python3 cannot import yaml (apt-get install python3-yaml)"; exit 77; }
+[ -x "$build/examples/umami" ] && [ -x "$build/goose-target" ] ||
+    { echo "skipped: build $build/examples/umami and $build/goose-target first (make)"; exit 77; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export GOOSE_BUILD=$build WORK=$work
+$py - examples/kubernetes <<'PY'
+import glob, json, os, re, secrets, shutil, socket, subprocess, sys, time
+
+import yaml
+
+dir_ = sys.argv[1]
+build, work = os.environ["GOOSE_BUILD"], os.environ["WORK"]
+failures = []
+
+
+def check(ok, what):
+    print(("ok    " if ok else "FAIL  ") + what)
+    if not ok:
+        failures.append(what)
+    return ok
+
+
+def load(*files):
+    docs = []
+    for f in files:
+        docs += [d for d in yaml.safe_load_all(open(f)) if d]
+    return docs
+
+
+def pod(obj):
+    return obj["spec"]["template"]["spec"]
+
+
+def labels(obj):
+    return obj["spec"]["template"]["metadata"].get("labels", {})
+
+
+def container(obj):
+    cs = pod(obj)["containers"]
+    if len(cs) != 1:
+        check(False, f"{obj['metadata']['name']}: one container, not {len(cs)}")
+    return cs[0]
+
+
+def env(c):
+    return {e["name"]: e for e in c.get("env", [])}
+
+
+def val(c, name, default=None):
+    e = env(c).get(name)
+    return str(e["value"]) if e and "value" in e else default
+
+
+def selects(selector, lbls):
+    return bool(selector) and all(lbls.get(k) == v for k, v in selector.items())
+
+
+def kinds(docs, kind):
+    return [d for d in docs if d["kind"] == kind]
+
+
+# what these objects may hold: a misspelt field would be ignored by no one
+# here, but refused (or worse, dropped) by the API server
+KNOWN = {
+    "job": {"parallelism", "completions", "backoffLimit", "activeDeadlineSeconds", "template",
+            "ttlSecondsAfterFinished", "completionMode", "suspend", "podFailurePolicy", "selector",
+            "manualSelector", "backoffLimitPerIndex", "maxFailedIndexes"},
+    "pod": {"restartPolicy", "securityContext", "containers", "volumes", "nodeSelector",
+            "topologySpreadConstraints", "affinity", "tolerations", "initContainers",
+            "serviceAccountName", "terminationGracePeriodSeconds", "priorityClassName",
+            "imagePullSecrets", "dnsPolicy", "hostNetwork"},
+    "container": {"name", "image", "command", "args", "env", "envFrom", "ports", "resources",
+                  "readinessProbe", "livenessProbe", "startupProbe", "securityContext",
+                  "volumeMounts", "imagePullPolicy", "workingDir"},
+}
+
+
+def typo_guard(obj):
+    n = obj["metadata"]["name"]
+    if obj["kind"] == "Job":
+        extra = set(obj["spec"]) - KNOWN["job"]
+        check(not extra, f"{n}: Job spec fields are Kubernetes' {sorted(extra) or ''}")
+    extra = set(pod(obj)) - KNOWN["pod"]
+    check(not extra, f"{n}: pod spec fields are Kubernetes' {sorted(extra) or ''}")
+    extra = set(container(obj)) - KNOWN["container"]
+    check(not extra, f"{n}: container fields are Kubernetes' {sorted(extra) or ''}")
+
+
+def port_of(c, ref):
+    for p in c.get("ports", []):
+        if ref in (p.get("name"), p["containerPort"]):
+            return p["containerPort"]
+    return ref if isinstance(ref, int) else None
+
+
+def check_common(obj, secret_names, restart):
+    n, c = obj["metadata"]["name"], container(obj)
+    typo_guard(obj)
+    r = c.get("resources", {})
+    check(all(k in r.get(s, {}) for s in ("requests", "limits") for k in ("cpu", "memory")),
+          f"{n}: cpu and memory requests and limits")
+    check(pod(obj).get("restartPolicy") == restart, f"{n}: restartPolicy {restart}")
+    check("activeDeadlineSeconds" in obj["spec"], f"{n}: activeDeadlineSeconds bounds it")
+    k = env(c).get("GOOSE_GAGGLE_KEY", {})
+    ref = k.get("valueFrom", {}).get("secretKeyRef", {})
+    check(ref.get("name") in secret_names and ref.get("key") == "GOOSE_GAGGLE_KEY"
+          and "value" not in k, f"{n}: GOOSE_GAGGLE_KEY from the Secret {ref.get('name')}")
+    check(not any(e.startswith("GOOSE_GAGGLE_KEY_FILE") for e in env(c)), f"{n}: no key file")
+    sc = pod(obj).get("securityContext", {})
+    check(sc.get("runAsNonRoot") is True and sc.get("runAsUser") == 10001,
+          f"{n}: runs as the image's user 10001, not root")
+
+
+def gaggle_wiring(svc, manager, worker_jobs, what):
+    mc = container(manager)
+    check(selects(svc["spec"]["selector"], labels(manager)),
+          f"{what}: Service {svc['metadata']['name']} selects the Manager's pods")
+    check(not any(selects(svc["spec"]["selector"], labels(w)) for w in worker_jobs),
+          f"{what}: ... and no Worker's")
+    (sp,) = svc["spec"]["ports"]
+    bind = int(val(mc, "GOOSE_MANAGER_BIND_PORT", "5115"))
+    check(sp["port"] == 5115 and port_of(mc, sp.get("targetPort", sp["port"])) == bind == 5115,
+          f"{what}: Service port {sp['port']} -> container port {port_of(mc, sp.get('targetPort'))}"
+          f" == GOOSE_MANAGER_BIND_PORT {bind}")
+    probe = mc.get("readinessProbe", {}).get("tcpSocket", {})
+    check(port_of(mc, probe.get("port")) == bind, f"{what}: the Manager is ready once it listens")
+    check(val(mc, "GOOSE_MANAGER") == "1", f"{what}: GOOSE_MANAGER=1")
+    total = 0
+    for w in worker_jobs:
+        n, wc = w["metadata"]["name"], container(w)
+        total += w["spec"]["parallelism"]
+        check(w["spec"].get("completions") == w["spec"]["parallelism"],
+              f"{n}: completions == parallelism ({w['spec']['parallelism']}): one per Worker")
+        check(val(wc, "GOOSE_WORKER") == "1", f"{n}: GOOSE_WORKER=1")
+        check(int(val(wc, "GOOSE_MANAGER_PORT", "5115")) == sp["port"], f"{n}: dials port {sp['port']}")
+        check(wc["image"] == mc["image"], f"{n}: the Manager's image {mc['image']}")
+        th = env(wc).get("GOOSE_THREADS", {}).get("valueFrom", {}).get("resourceFieldRef", {})
+        check(th.get("resource") == "limits.cpu", f"{n}: GOOSE_THREADS = its CPU limit")
+        spread = pod(w).get("topologySpreadConstraints", [])
+        check(all(selects(s["labelSelector"]["matchLabels"], labels(w)) for s in spread),
+              f"{n}: topology spread selects its own pods")
+    check(int(val(mc, "GOOSE_EXPECT_WORKERS", "0")) == total,
+          f"{what}: GOOSE_EXPECT_WORKERS {val(mc, 'GOOSE_EXPECT_WORKERS')} == the Workers' "
+          f"parallelism, summed ({total})")
+    check(manager["spec"].get("backoffLimit") == 0, f"{what}: the Manager runs once (backoffLimit 0)")
+
+
+def mounted_file(obj, path):
+    """The volume a path of the container lies in, or None."""
+    c = container(obj)
+    for m in c.get("volumeMounts", []):
+        if path.startswith(m["mountPath"].rstrip("/") + "/"):
+            return next((v for v in pod(obj).get("volumes", []) if v["name"] == m["name"]), None)
+    return None
+
+
+# ---- examples/kubernetes ----
+kz = yaml.safe_load(open(f"{dir_}/kustomization.yaml"))
+check(all(os.path.isfile(f"{dir_}/{r}") for r in kz["resources"]), f"kustomization: {kz['resources']}")
+gens = {g["name"]: g for g in kz.get("secretGenerator", [])}
+check(gens.get("gaggle-key", {}).get("envs") == ["gaggle.env"],
+      "the Secret gaggle-key is made from gaggle.env")
+check("gaggle.env" in open(f"{dir_}/.gitignore").read().split(), "gaggle.env is never committed")
+docs = load(*[f"{dir_}/{r}" for r in kz["resources"]])
+jobs = {d["metadata"]["name"]: d for d in kinds(docs, "Job")}
+svcs = {d["metadata"]["name"]: d for d in kinds(docs, "Service")}
+managers = [j for j in jobs.values() if val(container(j), "GOOSE_MANAGER") == "1"]
+workers = [j for j in jobs.values() if val(container(j), "GOOSE_WORKER") == "1"]
+check(len(managers) == 1 and len(workers) == 1, "one Manager Job, one Worker Job")
+manager = managers[0]
+# the Service the Workers dial, by its DNS name (this namespace or another)
+host = val(container(workers[0]), "GOOSE_MANAGER_HOST", "")
+n, _, rest = host.partition(".")
+svc = svcs.get(n)
+check(svc is not None and re.fullmatch(r"([a-z0-9-]+(\.svc(\.cluster\.local)?)?)?", rest) is not None,
+      f"the Workers' GOOSE_MANAGER_HOST {host} is the DNS name of a Service here")
+if svc is None:
+    sys.exit("no Service for the Workers to dial")
+gaggle_wiring(svc, manager, workers, "examples/kubernetes")
+check_common(manager, gens, "Never")
+for w in workers:
+    check_common(w, gens, "OnFailure")
+
+# the target: what GOOSE_HOST names
+(tdep,) = kinds(docs, "Deployment")
+tc = container(tdep)
+typo_guard(tdep)
+tsvc = next(s for s in svcs.values() if selects(s["spec"]["selector"], labels(tdep)))
+url = val(container(manager), "GOOSE_HOST")
+(tp,) = tsvc["spec"]["ports"]
+check(url == f"http://{tsvc['metadata']['name']}:{tp['port']}"
+      and port_of(tc, tp["targetPort"]) == int(tc["command"][tc["command"].index("--port") + 1])
+      and "0.0.0.0" in tc["command"] and tc["image"] == container(manager)["image"],
+      f"the Manager's GOOSE_HOST {url} is the target's Service, in front of goose-target on 0.0.0.0")
+
+# ---- multi-region ----
+md = f"{dir_}/multi-region"
+mdocs = load(f"{md}/manager.yaml")
+(mjob,) = kinds(mdocs, "Job")
+(msvc,) = kinds(mdocs, "Service")  # the Workers dial its load balancer's name: see below
+wjobs = [j for f in sorted(glob.glob(f"{md}/workers-*.yaml")) for j in kinds(load(f), "Job")]
+check(len(wjobs) >= 2, f"multi-region: {len(wjobs)} Worker Jobs")
+check(msvc["spec"].get("type") in ("LoadBalancer", "NodePort"),
+      f"multi-region: the Manager is reachable from outside ({msvc['spec'].get('type')})")
+gaggle_wiring(msvc, mjob, wjobs, "multi-region")
+check_common(mjob, {"gaggle-key"}, "Never")
+mc = container(mjob)
+for var, file in (("GOOSE_TLS_CERT", "tls.crt"), ("GOOSE_TLS_KEY", "tls.key")):
+    p = val(mc, var, "")
+    v = mounted_file(mjob, p) or {}
+    check(os.path.basename(p) == file and v.get("secret", {}).get("secretName") == "gaggle-tls",
+          f"multi-region: {var}={p} is {file} of the TLS Secret gaggle-tls, mounted")
+check(v.get("secret", {}).get("defaultMode") == 0o440 and pod(mjob)["securityContext"].get("fsGroup") == 10001,
+      "multi-region: the TLS files are readable by the group of the Manager's user only")
+readme = open(f"{dir_}/README.md").read()
+sans = set(re.findall(r"subjectAltName = DNS:([\w.-]+)", readme))
+hosts, selectors = set(), []
+for w in wjobs:
+    n, wc = w["metadata"]["name"], container(w)
+    check_common(w, {"gaggle-key"}, "OnFailure")
+    hosts.add(val(wc, "GOOSE_MANAGER_HOST"))
+    ca = val(wc, "GOOSE_TLS_CA", "")
+    vol = mounted_file(w, ca) or {}
+    check(ca and ("configMap" in vol or "secret" in vol), f"{n}: GOOSE_TLS_CA={ca} is mounted")
+    selectors.append(pod(w).get("nodeSelector"))
+    check(bool(pod(w).get("nodeSelector")), f"{n}: nodeSelector {pod(w).get('nodeSelector')}")
+check(len(hosts) == 1 and hosts <= sans, f"multi-region: every Worker dials {hosts}, the name "
+      f"the README's certificate holds ({sans})")
+check(len({json.dumps(s, sort_keys=True) for s in selectors}) == len(selectors),
+      "multi-region: one Worker Job per region")
+check(not any(k in env(container(w)) for w in workers + wjobs
+              for k in ("GOOSE_HOST", "GOOSE_USERS", "GOOSE_RUN_TIME", "GOOSE_EXPECT_WORKERS")),
+      "Workers set nothing the Manager owns")
+main_readme = open("README.md").read()
+check("examples/kubernetes" in main_readme and "examples/docker" in main_readme,
+      "the README points at examples/docker and examples/kubernetes")
+
+# ---- kubectl kustomize, when kubectl is here ----
+if shutil.which("kubectl"):
+    shutil.copytree(dir_, f"{work}/k")
+    open(f"{work}/k/gaggle.env", "w").write(f"GOOSE_GAGGLE_KEY={secrets.token_hex(32)}\n")
+    try:
+        r = subprocess.run(["kubectl", "kustomize", f"{work}/k"], capture_output=True, text=True,
+                           timeout=60)
+        out = list(yaml.safe_load_all(r.stdout)) if r.returncode == 0 else []
+    except subprocess.TimeoutExpired:
+        out = []
+    secret = [d["metadata"]["name"] for d in out if d and d["kind"] == "Secret"]
+    refs = {e["valueFrom"]["secretKeyRef"]["name"] for d in out if d and d["kind"] == "Job"
+            for e in container(d)["env"] if "secretKeyRef" in e.get("valueFrom", {})}
+    check(len(secret) == 1 and refs == set(secret),
+          f"kubectl kustomize: the Jobs use the generated Secret {secret} ({refs})")
+else:
+    print("note: no kubectl here, kustomize rendering not checked")
+
+# ---- the manifests' environments run a Gaggle on 127.0.0.1 ----
+exe = f"{build}/examples/umami"
+helped = subprocess.run([exe, "--help"], capture_output=True, text=True).stdout
+options = {"GOOSE_" + o.upper().replace("-", "_") for o in re.findall(r"--([a-z0-9-]+)", helped)}
+for obj in [manager] + workers + [mjob] + wjobs:
+    unknown = set(env(container(obj))) - options
+    check(not unknown, f"{obj['metadata']['name']}: every variable is a GOOSE_* option {sorted(unknown) or ''}")
+if failures:
+    sys.exit(f"{len(failures)} check(s) failed")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def plain(c, **override):
+    """A container's env as a process gets it: the Secret and CPU limit resolved."""
+    out = {}
+    for name, e in env(c).items():
+        src = e.get("valueFrom", {})
+        if "secretKeyRef" in src:
+            out[name] = key
+        elif "resourceFieldRef" in src:
+            out[name] = str(c["resources"]["limits"]["cpu"])
+        else:
+            out[name] = str(e["value"])
+    return {**out, **override}
+
+
+key = secrets.token_hex(32)
+gport, tport = free_port(), free_port()
+target = subprocess.Popen([f"{build}/goose-target", "--port", str(tport)], stdout=subprocess.DEVNULL)
+procs = []
+try:
+    time.sleep(0.3)
+    n = int(workers[0]["spec"]["parallelism"])
+    wenv = plain(container(workers[0]), GOOSE_MANAGER_HOST="127.0.0.1", GOOSE_MANAGER_PORT=str(gport))
+    menv = plain(container(manager), GOOSE_MANAGER_BIND_HOST="127.0.0.1",
+                 GOOSE_MANAGER_BIND_PORT=str(gport), GOOSE_HOST=f"http://127.0.0.1:{tport}",
+                 GOOSE_RUN_TIME="2s", GOOSE_HATCH_RATE="30", GOOSE_REPORT_FILE=f"{work}/report.json")
+    base = {"PATH": os.environ["PATH"]}
+    for i in range(n):
+        procs.append(subprocess.Popen([exe], env={**base, **wenv}, stdout=subprocess.DEVNULL,
+                                      stderr=open(f"{work}/worker{i}.log", "w")))
+    procs.append(subprocess.Popen([exe], env={**base, **menv}, stdout=subprocess.DEVNULL,
+                                  stderr=open(f"{work}/manager.log", "w")))
+    codes = [p.wait(60) for p in procs]
+finally:
+    for p in procs + [target]:
+        if p.poll() is None:
+            p.kill()
+for f in sorted(glob.glob(f"{work}/*.log")):
+    print(f"--- {os.path.basename(f)}\n" + open(f).read()[-1500:])
+r = json.load(open(f"{work}/report.json"))
+check(codes == [0] * (n + 1), f"the Manager and {n} Workers, with the manifests' env, exit 0: {codes}")
+check(len(r["workers"]) == n and all(w["state"] == "done" for w in r["workers"])
+      and r["gaggle_authenticated"] is True and sum(q["count"] for q in r["requests"]) > 0,
+      f"the report: {n} Workers done, key proved, requests counted")
+if failures:
+    sys.exit(f"{len(failures)} check(s) failed")
+print(f"all checks passed")
+PY
