@@ -405,7 +405,9 @@ int goose_main(goose_attack *attack, int argc, char **argv)
     raise_fd_limit();
     int rc = run(attack);
     clear_status(&log);
-    if (rc != GOOSE_OK)
+    if (rc != GOOSE_OK && log.json) /* a JSON log stays JSON to its end */
+        print_json_line(&log, "error", goose_attack_error(attack));
+    else if (rc != GOOSE_OK)
         fprintf(stderr, "error: %s\n", goose_attack_error(attack));
     print_report(attack);
     if (own_log) {
