@@ -24,6 +24,7 @@ typedef struct option_def {
 } option_def;
 
 #define FAIL(...) (snprintf(err, errlen, __VA_ARGS__), GOOSE_EVALUE)
+#define HATCH_RATE_MIN 0.0001 /* a user every 2.8 hours */
 
 static int parse_uint(const char *s, unsigned long long min,
                       unsigned long long max, unsigned long long *out)
@@ -163,8 +164,9 @@ static int opt_users(goose_options *o, const char *v, char *err, size_t errlen)
 
 static int opt_hatch_rate(goose_options *o, const char *v, char *err, size_t errlen)
 {
-    if (parse_positive_double(v, &o->hatch_rate) < 0)
-        return FAIL("--hatch-rate \"%s\" must be a number of users per second above 0", v);
+    if (parse_positive_double(v, &o->hatch_rate) < 0 || o->hatch_rate < HATCH_RATE_MIN ||
+        o->hatch_rate > 1e7)
+        return FAIL("--hatch-rate \"%s\" must be users per second from 0.0001 to 10000000", v);
     return GOOSE_OK;
 }
 

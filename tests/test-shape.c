@@ -204,6 +204,47 @@ TEST(arrival_rate_is_achieved)
     target_stop(&tgt2);
 }
 
+static int node_page(goose_user *u)
+{
+    goose_response_free(goose_get(u, "/node/1"));
+    return GOOSE_OK;
+}
+
+/* Each scenario's arrivals go to its own users, on whichever thread they
+ * run: with users enough for both, none is dropped (they once went to the
+ * thread of user k, which may have had no user of that scenario). */
+TEST(arrivals_follow_each_scenario)
+{
+    unsigned w[] = {2, 1};
+    unsigned s;
+    ASSERT_EQ(goose__scenario_ordinal(w, 2, 5, &s), 1); /* A A B A A B: the 2nd B */
+    ASSERT_EQ(s, 1);
+    ASSERT_EQ(goose__scenario_user(w, 2, 0, 3), 4);
+    ASSERT_EQ(goose__scenario_users(w, 2, 1, 4), 1);
+    ASSERT_EQ(goose__scenario_users(w, 2, 0, 4), 3);
+    target_start(&tgt2);
+    goose_attack *a = one_page(front, 0);
+    goose_scenario *b = goose_scenario_new("Other");
+    goose_scenario_add_transaction(b, "node", node_page);
+    goose_attack_add_scenario(a, b);
+    goose_scenario_set_weight(b, 1);
+    set(a, "users", "4");
+    set(a, "threads", "4");
+    set(a, "arrival-rate", "100");
+    set(a, "run-time", "2s");
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    json_t *r = report_of(a), *stats = target_json(&tgt2, "/stats");
+    json_t *arr = arrivals_of(r);
+    ASSERT_EQ(jint(arr, "dropped"), 0);
+    ASSERT_EQ(target_count(stats, "/node/1"), jint(json_array_get(json_object_get(r, "scenarios"), 1),
+                                                    "arrivals"));
+    ASSERT_EQ(report_total(r), target_total(stats));
+    json_decref(r);
+    json_decref(stats);
+    goose_attack_free(a);
+    target_stop(&tgt2);
+}
+
 TEST(arrival_drops_are_counted)
 {
     target_start(&tgt2);
@@ -383,6 +424,37 @@ TEST(controller_standalone)
     ASSERT_EQ(series_max(r), 7);
     ASSERT_EQ(jint(r, "users"), 7);
     ASSERT_EQ(series_at(r, "users", 0), 2);
+    ASSERT_EQ(report_total(r), target_total(stats));
+    json_decref(r);
+    json_decref(stats);
+    goose_attack_free(a);
+    target_stop(&tgt2);
+}
+
+/* Fewer users while each runs its --iterations: the ones retired never
+ * come back, and the test ends when the others are done (it once waited
+ * for them forever). */
+TEST(iterations_end_after_fewer_users)
+{
+    target_start(&tgt2);
+    int port = free_port();
+    char hostport[32], answer[4096];
+    snprintf(hostport, sizeof hostport, "%d", port);
+    goose_attack *a = one_page(front, 300);
+    set(a, "users", "4");
+    set(a, "hatch-rate", "100");
+    set(a, "iterations", "3");
+    set(a, "controller", hostport);
+    pthread_t th;
+    pthread_create(&th, NULL, run_attack, a);
+    talk(port, "users 2\n", answer, sizeof answer);
+    ASSERT(strstr(answer, "ok: users"));
+    time_t t0 = time(NULL);
+    void *rc;
+    pthread_join(th, &rc);
+    ASSERT_EQ(*(int *)rc, GOOSE_OK);
+    ASSERT(time(NULL) - t0 < 10);
+    json_t *r = report_of(a), *stats = target_json(&tgt2, "/stats");
     ASSERT_EQ(report_total(r), target_total(stats));
     json_decref(r);
     json_decref(stats);
@@ -590,6 +662,7 @@ TEST(controller_gaggle)
 TEST_MAIN(TEST_ENTRY(shape_levels_and_crossings), TEST_ENTRY(throttle_slots),
           TEST_ENTRY(test_plan_standalone), TEST_ENTRY(test_plan_conflicts),
           TEST_ENTRY(arrival_rate_is_achieved), TEST_ENTRY(arrival_drops_are_counted),
+          TEST_ENTRY(arrivals_follow_each_scenario), TEST_ENTRY(iterations_end_after_fewer_users),
           TEST_ENTRY(throttle_caps_every_second), TEST_ENTRY(controller_standalone),
           TEST_ENTRY(controller_survives_junk),
           TEST_ENTRY(test_plan_gaggle), TEST_ENTRY(arrival_rate_gaggle),

@@ -14,6 +14,7 @@
 #include "util/clock.h"
 
 #define USERS_MAX 10000000
+#define HISTORY_MAX 100000 /* steps of the users' history a run keeps */
 
 __attribute__((format(printf, 3, 4))) static void say(goose_control_reply *r, int ok,
                                                       const char *fmt, ...)
@@ -40,7 +41,8 @@ void goose__control_state_free(goose_control_state *st)
 
 static uint64_t since_start(const goose_control_run *run)
 {
-    return goose__now_us() - run->c->start_us;
+    uint64_t now = goose__now_us();
+    return now > run->c->start_us ? now - run->c->start_us : 0;
 }
 
 /* The report counts every user the test had, by scenario. */
@@ -53,12 +55,16 @@ static void count_users(goose_results *res, const goose_run_config *cfg, double 
         res->users = users;
 }
 
-/* The new shape goes to the users and to the report's phases. */
+/* The new shape goes to the users (from now on) and to the report's
+ * phases (all of it). */
 static int apply(goose_control_state *st, const goose_control_run *run, uint64_t plan_end,
                  goose_control_reply *r)
 {
     count_users(&run->c->a->results, run->cfg, goose__shape_max(&st->shape));
-    int rc = run->apply(run->arg, &st->shape, plan_end);
+    goose_shape ahead = {0};
+    int rc = goose__shape_since(&ahead, &st->shape, since_start(run)) < 0
+                 ? GOOSE_ENOMEM : run->apply(run->arg, &ahead, plan_end);
+    goose__shape_free(&ahead);
     if (rc == GOOSE_OK && goose__collector_reshape(run->c, &st->shape) < 0)
         rc = GOOSE_ENOMEM;
     if (rc != GOOSE_OK) {
@@ -81,6 +87,8 @@ static int can_steer(const goose_control_state *st, const goose_control_run *run
         say(r, 0, "the test is stopping");
     else if (run->cfg->open_model)
         say(r, 0, "the open model (--arrival-rate) runs a fixed pool of users");
+    else if (st->shape.n > HISTORY_MAX)
+        say(r, 0, "this run has changed its users %d times: no more changes", HISTORY_MAX / 2);
     else
         return 1;
     return 0;
@@ -120,8 +128,9 @@ static void cmd_hatch_rate(goose_control_state *st, const goose_control_run *run
 {
     char *end = NULL;
     double rate = v ? strtod(v, &end) : 0;
-    if (!v || !isdigit((unsigned char)*v) || *end || !(rate > 0) || rate > 1e7) {
-        say(r, 0, "hatch-rate takes users per second above 0 (not \"%s\")", v ? v : "");
+    if (!v || !isdigit((unsigned char)*v) || *end || !(rate >= 0.0001) || rate > 1e7) {
+        say(r, 0, "hatch-rate takes users per second from 0.0001 to 10000000 (not \"%s\")",
+            v ? v : "");
         return;
     }
     if (!can_steer(st, run, r))
@@ -157,9 +166,11 @@ static void cmd_test_plan(goose_control_state *st, const goose_control_run *run,
                                   plan.steps[i].end_us - plan.steps[i].start_us);
         if (rc < 0)
             say(r, 0, "out of memory");
-        else if (apply(st, run, goose__shape_end(&st->shape), r) == 0)
+        else if (apply(st, run, goose__shape_end(&st->shape), r) == 0) {
+            run->c->stop_at_us = 0; /* the plan ends the test, not --run-time */
             say(r, 1, "test plan \"%s\" from now: the test ends in %.1fs", v,
                 (double)goose__shape_end(&plan) / 1e6);
+        }
     }
     goose__shape_free(&plan);
 }

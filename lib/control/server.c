@@ -24,6 +24,8 @@
 
 #define LINE_MAX_BYTES 8192
 #define CONNS_MAX 64
+#define ANSWERS_MAX_BYTES (1024 * 1024) /* unread answers of one client */
+#define IDLE_S 600                     /* a silent connection closes */
 #define ANSWER_WAIT_S 10
 
 typedef struct pending {
@@ -53,6 +55,7 @@ typedef struct conn {
     int http;                /* -1: not known yet */
     char *head;              /* HTTP: the request line */
     long body_len;           /* HTTP: -1 until the headers are in */
+    int closing;             /* the last answer is going out: read no more */
 } conn;
 
 /* ---- the mailbox ---- */
@@ -114,13 +117,15 @@ static void on_drained(struct bufferevent *bev, void *arg)
     conn_free(arg);
 }
 
-/* Writes the last bytes and closes once they are out. */
+static void on_event(struct bufferevent *bev, short what, void *arg);
+
+/* Reads no more; the connection closes once its last bytes are out (the
+ * end of on_read frees it when there are none: never under its feet). */
 static void finish(conn *c)
 {
+    c->closing = 1;
     bufferevent_disable(c->bev, EV_READ);
-    bufferevent_setcb(c->bev, NULL, on_drained, NULL, c);
-    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-        conn_free(c);
+    bufferevent_setcb(c->bev, NULL, on_drained, on_event, c);
 }
 
 /* "users 10" -> command "users", value "10" (NULL when none). */
@@ -172,30 +177,43 @@ static int is_http_request_line(const char *line)
 
 static void on_read(struct bufferevent *bev, void *arg);
 
+/* The peer left, a write failed, or the connection sat idle too long. */
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
     (void)bev;
-    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
         conn_free(arg);
 }
 
 static void too_long(conn *c)
 {
-    evbuffer_add_printf(bufferevent_get_output(c->bev),
-                        c->http == 1 ? "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n"
-                                       "Connection: close\r\n\r\n"
-                                     : "error: line longer than %d bytes\n",
-                        LINE_MAX_BYTES);
+    const char *http = c->body_len == -3 ? "411 Length Required" : "413 Payload Too Large";
+    if (c->http == 1)
+        evbuffer_add_printf(bufferevent_get_output(c->bev),
+                            "HTTP/1.1 %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                            http);
+    else
+        evbuffer_add_printf(bufferevent_get_output(c->bev),
+                            "error: line longer than %d bytes\n", LINE_MAX_BYTES);
     finish(c);
 }
 
 static void http_request(conn *c, struct evbuffer *in);
 
+static void read_input(conn *c, struct evbuffer *in);
+
 static void on_read(struct bufferevent *bev, void *arg)
 {
     conn *c = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
-    while (c->http != 1) {
+    read_input(c, bufferevent_get_input(bev));
+    if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        conn_free(c);
+}
+
+/* Lines, or one HTTP request, as far as they have come in. */
+static void read_input(conn *c, struct evbuffer *in)
+{
+    while (c->http != 1 && !c->closing) {
         size_t n;
         char *line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF);
         if (!line) {
@@ -209,16 +227,15 @@ static void on_read(struct bufferevent *bev, void *arg)
             break;
         }
         c->http = 0;
-        int closing = n > LINE_MAX_BYTES;
-        if (closing)
-            too_long(c);
+        if (n > LINE_MAX_BYTES ||
+            evbuffer_get_length(bufferevent_get_output(c->bev)) > ANSWERS_MAX_BYTES)
+            too_long(c); /* or a client that never reads its answers */
         else
             telnet_line(c, line);
         free(line);
-        if (closing || bufferevent_get_enabled(bev) == 0)
-            return;
     }
-    http_request(c, in);
+    if (c->http == 1 && !c->closing)
+        http_request(c, in);
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
@@ -253,6 +270,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     c->http = -1;
     c->body_len = -1;
     bufferevent_setcb(bev, on_read, NULL, on_event, c);
+    struct timeval idle = {IDLE_S, 0};
+    bufferevent_set_timeouts(bev, &idle, NULL);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
@@ -297,10 +316,13 @@ static int read_headers(conn *c, struct evbuffer *in)
         if (!strncasecmp(line, "Content-Length:", 15)) {
             char *end;
             long v = strtol(line + 15, &end, 10);
+            end += strspn(end, " \t");
             c->body_len = (*end || v < 0 || v > LINE_MAX_BYTES) ? -2 : v;
+        } else if (!strncasecmp(line, "Transfer-Encoding:", 18)) {
+            c->body_len = -3; /* chunked: not for a one-value command */
         }
         free(line);
-        if (c->body_len == -2)
+        if (c->body_len <= -2)
             return -1;
     }
 }
@@ -346,11 +368,26 @@ static char *request_value(char *query, char *body, json_t *json)
     return n ? strndup(start, n) : NULL;
 }
 
+/* JSON strings are UTF-8: a value echoed in an answer may not be. */
+static json_t *json_text(const char *s)
+{
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    char *copy = strdup(s);
+    for (char *p = copy; p && *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    j = json_string(copy ? copy : "");
+    free(copy);
+    return j;
+}
+
 static void http_answer(conn *c, const char *command, const goose_control_reply *r)
 {
     const char *message = r->data ? "" : r->text.data ? r->text.data : "";
-    json_t *o = json_pack("{s:b, s:s, s:s}", "ok", r->ok, "command", command, "message",
-                          message);
+    json_t *o = json_pack("{s:b, s:o, s:o}", "ok", r->ok, "command", json_text(command),
+                          "message", json_text(message));
     if (o && r->data)
         json_object_set(o, "data", r->data);
     char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(12)) : NULL;

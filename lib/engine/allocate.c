@@ -4,7 +4,8 @@
  * slots as its weight.  8 users at weights 3:1 give A A A B A A A B:
  * 6 and 2.  A Gaggle does this once on the Manager and hands out slots.
  * Iterations of the open model (--arrival-rate) take scenarios the same
- * way: arrival k runs the scenario that user k would. */
+ * way: arrival k runs the scenario that user k would, and the j-th arrival
+ * of a scenario goes to its users in turn. */
 #include "engine/engine.h"
 
 static unsigned gcd(unsigned a, unsigned b)
@@ -65,4 +66,44 @@ unsigned goose__scenario_at(const unsigned *weights, size_t nweights, uint64_t i
 {
     unsigned g = common_divisor(weights, nweights);
     return g ? slot_scenario(weights, g, cycle_length(weights, nweights, g), index) : 0;
+}
+
+/* Where scenario s sits in one turn of the cycle: its first slot, and how
+ * many it takes; the turn's length is returned. */
+static uint64_t block_of(const unsigned *weights, size_t nweights, unsigned s, uint64_t *first,
+                         uint64_t *size)
+{
+    unsigned g = common_divisor(weights, nweights);
+    *first = *size = 0;
+    if (g == 0)
+        return 0;
+    for (unsigned i = 0; i < s; i++)
+        *first += weights[i] / g;
+    *size = weights[s] / g;
+    return cycle_length(weights, nweights, g);
+}
+
+uint64_t goose__scenario_ordinal(const unsigned *weights, size_t nweights, uint64_t index,
+                                 unsigned *scenario)
+{
+    unsigned s = goose__scenario_at(weights, nweights, index);
+    uint64_t first, size, cycle = block_of(weights, nweights, s, &first, &size);
+    *scenario = s;
+    return cycle ? index / cycle * size + (index % cycle - first) : 0;
+}
+
+uint64_t goose__scenario_user(const unsigned *weights, size_t nweights, unsigned s, uint64_t m)
+{
+    uint64_t first, size, cycle = block_of(weights, nweights, s, &first, &size);
+    return size ? m / size * cycle + first + m % size : 0;
+}
+
+uint64_t goose__scenario_users(const unsigned *weights, size_t nweights, unsigned s,
+                               uint64_t users)
+{
+    uint64_t first, size, cycle = block_of(weights, nweights, s, &first, &size);
+    if (!cycle)
+        return 0;
+    uint64_t rest = users % cycle;
+    return users / cycle * size + (rest > first ? (rest - first < size ? rest - first : size) : 0);
 }

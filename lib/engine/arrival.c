@@ -1,11 +1,11 @@
 /* The open model (--arrival-rate, --arrival-plan): iterations start at a
  * rate, whether or not earlier ones have finished, like k6's arrival-rate
  * executors.  Arrivals are numbered over the whole test, arrival k due
- * when the area under the rate reaches k; Worker w of W takes k = w mod W
- * and its threads take turns, as with users, so arrival k runs where user
- * k would and on that user's scenario.  A thread hands an arrival to a
- * free user of that scenario; when none is free the arrival is counted as
- * dropped, never silently skipped. */
+ * when the area under the rate reaches k and running the scenario user k
+ * would; each scenario's arrivals go to its users in turn, so they are
+ * spread over the threads and Workers as those users are.  A thread hands
+ * an arrival to a free user of that scenario; when none is free the
+ * arrival is counted as dropped, never silently skipped. */
 #include "engine/engine.h"
 
 #include <event2/event.h>
@@ -41,18 +41,27 @@ void goose__arrivals_free(goose_thread *t)
         event_free(t->arrival_timer);
 }
 
-/* The number of this thread's i-th arrival in the whole test. */
-static uint64_t arrival_number(const goose_thread *t, uint64_t i)
+/* The thread that takes arrival k: the j-th arrival of a scenario goes
+ * to that scenario's user j (mod their number), wherever that user runs, so
+ * every thread and Worker gets arrivals for the users it has.  An arrival of
+ * a scenario with no user at all falls to the first thread of process 0,
+ * which counts it dropped.  *s is the arrival's scenario. */
+static int is_mine(const goose_thread *t, uint64_t k, unsigned *s)
 {
     const goose_engine *e = t->engine;
-    uint64_t procs = e->cfg.processes ? e->cfg.processes : 1;
-    return e->cfg.process_index + procs * (t->id + e->nthreads * i);
+    const goose_run_config *cfg = &e->cfg;
+    uint64_t procs = cfg->processes ? cfg->processes : 1;
+    uint64_t j = goose__scenario_ordinal(cfg->scenario_weights, cfg->nscenarios, k, s);
+    uint64_t n = goose__scenario_users(cfg->scenario_weights, cfg->nscenarios, *s,
+                                       cfg->total_users);
+    if (n == 0)
+        return cfg->process_index == 0 && t->id == 0;
+    uint64_t user = goose__scenario_user(cfg->scenario_weights, cfg->nscenarios, *s, j % n);
+    return user % procs == cfg->process_index && (user / procs) % e->nthreads == t->id;
 }
 
-static void hand_over(goose_thread *t, uint64_t k)
+static void hand_over(goose_thread *t, unsigned s)
 {
-    const goose_run_config *cfg = &t->engine->cfg;
-    unsigned s = goose__scenario_at(cfg->scenario_weights, cfg->nscenarios, k);
     t->local.arrivals[s]++;
     if (t->nfree[s] == 0) {
         t->local.dropped[s]++;
@@ -61,25 +70,40 @@ static void hand_over(goose_thread *t, uint64_t k)
     goose__user_arrive(t->free_users[s][--t->nfree[s]]);
 }
 
+static void wait_until(goose_thread *t, uint64_t due, uint64_t now)
+{
+    uint64_t wait = due > now ? due - now : 1;
+    struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
+    evtimer_add(t->arrival_timer, &tv);
+}
+
+/* Runs the arrivals due that are this thread's, then sleeps until its next
+ * one.  Others' arrivals are passed over without waiting for them; a long
+ * run of them is passed over a slice at a time, to let other events in. */
 static void on_arrival(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     goose_thread *t = arg;
     const goose_shape *rate = &t->engine->cfg.arrivals;
     uint64_t now = goose__now_us() - t->engine->t0_us;
-    while (!t->stopping) {
-        uint64_t due = goose__shape_when_area(rate, (double)arrival_number(t, t->arrivals_taken));
+    for (int slice = 0; slice < 4096 && !t->stopping; slice++) {
+        unsigned s;
+        if (!is_mine(t, t->next_arrival, &s)) {
+            t->next_arrival++;
+            continue;
+        }
+        uint64_t due = goose__shape_when_area(rate, (double)t->next_arrival);
         if (due == GOOSE_NEVER)
             return;
         if (due > now) {
-            uint64_t wait = due - now;
-            struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
-            evtimer_add(t->arrival_timer, &tv);
+            wait_until(t, due, now);
             return;
         }
-        t->arrivals_taken++;
-        hand_over(t, arrival_number(t, t->arrivals_taken - 1));
+        t->next_arrival++;
+        hand_over(t, s);
     }
+    if (!t->stopping)
+        wait_until(t, now, now); /* more to look at: go on at once */
 }
 
 void goose__arrivals_start(goose_thread *t)

@@ -114,6 +114,14 @@ int goose__allocate_users(const unsigned *weights, size_t nweights,
                           size_t users, unsigned *out);
 /* The scenario of user (or arrival) `index`. */
 unsigned goose__scenario_at(const unsigned *weights, size_t nweights, uint64_t index);
+/* Its scenario, and which of that scenario's users (or arrivals) it is. */
+uint64_t goose__scenario_ordinal(const unsigned *weights, size_t nweights, uint64_t index,
+                                 unsigned *scenario);
+/* The index of the m-th user of scenario s. */
+uint64_t goose__scenario_user(const unsigned *weights, size_t nweights, unsigned s, uint64_t m);
+/* How many of the first `users` users run scenario s. */
+uint64_t goose__scenario_users(const unsigned *weights, size_t nweights, unsigned s,
+                               uint64_t users);
 
 /* ---- inside the engine ---- */
 
@@ -223,7 +231,7 @@ struct goose_thread {
     struct event *wake_event;
     struct event *reset_timer;
     struct event *arrival_timer;
-    uint64_t arrivals_taken;   /* this thread's arrivals so far */
+    uint64_t next_arrival;     /* the first arrival of the test not yet seen */
     goose_user ***free_users;  /* per scenario: users waiting for arrivals */
     size_t *nfree;
     int wake_fd;

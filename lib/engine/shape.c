@@ -109,6 +109,22 @@ int goose__shape_copy(goose_shape *dst, const goose_shape *src)
     return 0;
 }
 
+int goose__shape_since(goose_shape *dst, const goose_shape *src, uint64_t now)
+{
+    goose_shape c = {0};
+    double level = goose__shape_level(src, now);
+    int rc = goose__shape_add(&c, level, 0) | goose__shape_add(&c, level, now);
+    for (size_t i = 0; rc == 0 && i < src->n; i++) {
+        const goose_step *st = &src->steps[i];
+        if (st->end_us > now) /* a step under way goes on from where it is */
+            rc = goose__shape_add(&c, st->to, st->end_us - (st->start_us > now ? st->start_us : now));
+    }
+    if (rc == 0)
+        rc = goose__shape_copy(dst, &c);
+    goose__shape_free(&c);
+    return rc;
+}
+
 void goose__shape_free(goose_shape *s)
 {
     free(s->steps);
@@ -175,8 +191,8 @@ static double into_step(const goose_step *st, double rest)
 
 uint64_t goose__shape_when_area(const goose_shape *s, double area)
 {
-    if (area <= 0)
-        return 0;
+    if (area <= 0) /* the first arrival: once the rate is above 0 */
+        return goose__shape_when_above(s, 0, 0);
     double done = 0;
     for (size_t i = 0; i < s->n; i++) {
         const goose_step *st = &s->steps[i];

@@ -31,6 +31,9 @@ int goose__shape_cut(goose_shape *s, uint64_t now);
  * (0: at once), then hold.  Later steps are dropped. */
 int goose__shape_retarget(goose_shape *s, uint64_t now, double to, double per_s);
 int goose__shape_copy(goose_shape *dst, const goose_shape *src);
+/* The shape as seen from `now` on: what came before is one step at the
+ * level of now, so a shape sent to Workers does not grow with history. */
+int goose__shape_since(goose_shape *dst, const goose_shape *src, uint64_t now);
 void goose__shape_free(goose_shape *s);
 
 double goose__shape_level(const goose_shape *s, uint64_t t);

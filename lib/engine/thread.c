@@ -132,12 +132,59 @@ static void publish_counts(goose_thread *t)
     atomic_store(&t->pub_active, t->nrunning);
 }
 
-/* Done when stopped, or when no user can ever run again. */
+/* The index in the whole test of this thread's next user to make: its
+ * n-th user is user p + P*(id + T*n) (process p of P, thread id of T), as
+ * the first ones were dealt. */
+static uint64_t next_new_index(const goose_thread *t)
+{
+    const goose_engine *e = t->engine;
+    uint64_t procs = e->cfg.processes ? e->cfg.processes : 1;
+    return e->cfg.process_index + procs * (t->id + e->nthreads * t->nusers);
+}
+
+/* Makes the users a level needs (those below it), as it gets there: a
+ * controller's "users 1000000" at 10/s allocates ten users a second, not a
+ * million at once. */
+static int grow_users(goose_thread *t, double level)
+{
+    const goose_run_config *cfg = &t->engine->cfg;
+    for (uint64_t index; (double)(index = next_new_index(t)) < level && index < UINT32_MAX;) {
+        if (t->nusers == t->users_cap) {
+            size_t cap = t->users_cap * 2 + 1;
+            goose_user **p = realloc(t->users, cap * sizeof *p);
+            if (!p)
+                return -1;
+            t->users = p;
+            t->users_cap = cap;
+        }
+        unsigned s = goose__scenario_at(cfg->scenario_weights, cfg->nscenarios, index);
+        goose_user *u = goose__user_new(t, (unsigned)index, s);
+        if (!u)
+            return -1;
+        t->users[t->nusers++] = u;
+        curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, (long)t->nusers);
+    }
+    return 0;
+}
+
+/* The index of the first user above the level (made or still to make). */
+static uint64_t first_unwanted(const goose_thread *t)
+{
+    return t->nwanted < t->nusers ? t->users[t->nwanted]->index : next_new_index(t);
+}
+
+/* Done when stopped, or when no user can ever run again: all ran their
+ * iterations, or (with --iterations) the others will never be below the
+ * level again. */
 static void finish_if_idle(goose_thread *t)
 {
     if (t->finished || t->nlive > 0)
         return;
-    if (!t->stopping && t->ndone < t->nusers)
+    int over = t->stopping || t->ndone == t->nusers;
+    if (!over && t->engine->cfg.iterations)
+        over = goose__shape_when_above(&t->shape, since_start(t), (double)first_unwanted(t)) ==
+               GOOSE_NEVER;
+    if (!over)
         return;
     t->finished = 1;
     event_base_loopbreak(t->base);
@@ -158,9 +205,7 @@ static void reset_before_last(goose_thread *t, const goose_user *u)
 /* When the level next passes one of this thread's users, either way. */
 static uint64_t next_change(const goose_thread *t, uint64_t now)
 {
-    uint64_t next = GOOSE_NEVER;
-    if (t->nwanted < t->nusers)
-        next = goose__shape_when_above(&t->shape, now, t->users[t->nwanted]->index);
+    uint64_t next = goose__shape_when_above(&t->shape, now, (double)first_unwanted(t));
     if (t->nwanted > 0) {
         uint64_t down = goose__shape_when_at_most(&t->shape, now,
                                                   t->users[t->nwanted - 1]->index);
@@ -177,6 +222,7 @@ static void steer(goose_thread *t)
         return;
     uint64_t now = since_start(t);
     double level = goose__shape_level(&t->shape, now);
+    int short_of_memory = grow_users(t, level) < 0; /* run the users made so far */
     while (t->nwanted < t->nusers && t->users[t->nwanted]->index < level) {
         goose_user *u = t->users[t->nwanted++];
         reset_before_last(t, u);
@@ -186,6 +232,8 @@ static void steer(goose_thread *t)
         goose__user_retire(t->users[--t->nwanted]);
     publish_counts(t);
     uint64_t next = next_change(t, now);
+    if (short_of_memory && next < now + 1000000)
+        next = now + 1000000; /* try again in a second, not in a tight loop */
     if (next != GOOSE_NEVER) {
         uint64_t wait = next > now ? next - now : 1;
         struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
@@ -277,36 +325,6 @@ static void begin_stop(goose_thread *t)
     finish_if_idle(t);
 }
 
-/* The users a higher level needs: this thread's n-th user is user
- * p + P*(id + T*n) of the whole test (process p of P, thread id of T),
- * as the first ones were dealt. */
-static int grow_users(goose_thread *t)
-{
-    goose_engine *e = t->engine;
-    const goose_run_config *cfg = &e->cfg;
-    uint64_t procs = cfg->processes ? cfg->processes : 1;
-    double top = goose__shape_max(&t->shape);
-    for (;;) {
-        uint64_t index = cfg->process_index + procs * (t->id + e->nthreads * t->nusers);
-        if ((double)index >= top || index >= UINT32_MAX)
-            return 0;
-        if (t->nusers == t->users_cap) {
-            size_t cap = t->users_cap * 2 + 1;
-            goose_user **p = realloc(t->users, cap * sizeof *p);
-            if (!p)
-                return -1;
-            t->users = p;
-            t->users_cap = cap;
-        }
-        unsigned s = goose__scenario_at(cfg->scenario_weights, cfg->nscenarios, index);
-        goose_user *u = goose__user_new(t, (unsigned)index, s);
-        if (!u)
-            return -1;
-        t->users[t->nusers++] = u;
-        curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, (long)t->nusers);
-    }
-}
-
 /* A new shape from the controller: 1 when this thread took it. */
 static int take_shape(goose_thread *t)
 {
@@ -320,7 +338,7 @@ static int take_shape(goose_thread *t)
     pthread_mutex_unlock(&e->lock);
     if (t->shape_version > 1) /* changed live: the ramp of the reset is gone */
         evtimer_del(t->reset_timer);
-    return rc == 0 && grow_users(t) == 0;
+    return rc == 0;
 }
 
 static void on_wake(evutil_socket_t fd, short what, void *arg)

@@ -539,9 +539,15 @@ static int send_shape(void *arg, const goose_shape *shape, uint64_t end_us)
 static void poll_controller(manager *m)
 {
     char waiting[96];
-    snprintf(waiting, sizeof waiting, "%zu of %zu workers have joined",
-             m->expected - count_state(m, W_FREE), m->expected);
-    goose_control_run run = {&m->col, &m->cfg, m->started ? NULL : waiting, active_users(m),
+    uint64_t now = goose__now_us();
+    if (m->started && now < m->start_at_us)
+        snprintf(waiting, sizeof waiting, "it starts in %llu ms",
+                 (unsigned long long)((m->start_at_us - now) / 1000 + 1));
+    else
+        snprintf(waiting, sizeof waiting, "%zu of %zu workers have joined",
+                 m->expected - count_state(m, W_FREE), m->expected);
+    int running = m->started && now >= m->start_at_us;
+    goose_control_run run = {&m->col, &m->cfg, running ? NULL : waiting, active_users(m),
                              send_shape, m};
     goose__control_poll(m->control, &run);
 }
