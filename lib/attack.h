@@ -184,9 +184,12 @@ int goose__parse_duration_us(const char *s, uint64_t *out);
 const char *goose__parse_decimal(const char *s, double *out);
 int goose__option_given(const goose_options *o, const char *name);
 
-/* loadplan.c: "level,duration;..." (whole: levels are users).  A one-line
- * message naming the bad step on error; out may be NULL to only check. */
-int goose__loadplan_parse(const char *flag, const char *spec, int whole, double max,
+/* loadplan.c: "level,duration;..." (GOOSE_PLAN_USERS: levels are whole
+ * users; GOOSE_PLAN_FROM_NOW: a plan that continues from a running level,
+ * which may be all zeros).  A one-line message naming the bad step on
+ * error; out may be NULL to only check. */
+enum { GOOSE_PLAN_USERS = 1, GOOSE_PLAN_FROM_NOW = 2 };
+int goose__loadplan_parse(const char *flag, const char *spec, int flags, double max,
                           goose_shape *out, char *err, size_t errlen);
 
 /* ---- results of a run ---- */

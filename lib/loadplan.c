@@ -62,9 +62,10 @@ static int parse_step(const char *flag, const char *p, const char *end, int whol
     return goose__shape_add(out, level, us) < 0 ? GOOSE_ENOMEM : GOOSE_OK;
 }
 
-int goose__loadplan_parse(const char *flag, const char *spec, int whole, double max,
+int goose__loadplan_parse(const char *flag, const char *spec, int flags, double max,
                           goose_shape *out, char *err, size_t errlen)
 {
+    int whole = flags & GOOSE_PLAN_USERS;
     goose_shape shape = {0};
     const char *p = spec;
     int rc = GOOSE_OK;
@@ -85,7 +86,7 @@ int goose__loadplan_parse(const char *flag, const char *spec, int whole, double 
                  whole ? "users" : "rate");
         rc = GOOSE_EVALUE;
     }
-    if (rc == GOOSE_OK && goose__shape_max(&shape) == 0) {
+    if (rc == GOOSE_OK && goose__shape_max(&shape) == 0 && !(flags & GOOSE_PLAN_FROM_NOW)) {
         snprintf(err, errlen, "%s \"%s\" never starts anything: every level is 0", flag,
                  spec);
         rc = GOOSE_EVALUE;

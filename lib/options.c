@@ -215,7 +215,8 @@ static int opt_running_metrics(goose_options *o, const char *v, char *err, size_
 
 static int opt_test_plan(goose_options *o, const char *v, char *err, size_t errlen)
 {
-    int rc = goose__loadplan_parse("--test-plan", v, 1, 10000000, NULL, err, errlen);
+    int rc = goose__loadplan_parse("--test-plan", v, GOOSE_PLAN_USERS, 10000000, NULL, err,
+                                   errlen);
     return rc == GOOSE_OK ? set_string(&o->test_plan, v) : rc;
 }
 

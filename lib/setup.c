@@ -106,8 +106,8 @@ static int plan_users(goose_attack *a, goose_run_config *cfg)
     if (rc != GOOSE_OK)
         return rc;
     char err[256];
-    rc = goose__loadplan_parse("--test-plan", o->test_plan, 1, 10000000, &cfg->shape,
-                                   err, sizeof err);
+    rc = goose__loadplan_parse("--test-plan", o->test_plan, GOOSE_PLAN_USERS, 10000000,
+                               &cfg->shape, err, sizeof err);
     if (rc != GOOSE_OK)
         return goose__fail(a, rc, "%s", err);
     if (!o->worker) /* a Worker has its slots of the Manager's plan */
