@@ -270,8 +270,9 @@ void goose__collector_maintain(goose_collector *c, uint64_t now)
 }
 
 /* --threshold-abort: after each tick, once every user has started (a
- * shaped run has no such moment: from its start) and a second of data has
- * been measured, the totals so far against each threshold.  A Manager's
+ * shaped run: once its users first reach their peak, so a ramp is not
+ * judged) and a second of data has been measured, the totals so far
+ * against each threshold.  A Manager's
  * data trails by lag_us (Workers send every second), which rps must not
  * count as seconds without requests. */
 static int threshold_abort_due(goose_collector *c)
@@ -282,6 +283,12 @@ static int threshold_abort_due(goose_collector *c)
         tick == c->threshold_tick_us ||
         tick < c->measure_from_us + c->lag_us + 1000000)
         return 0;
+    if (c->shaped && !c->maintain_from_us) {
+        double peak = goose__shape_max(&c->shape);
+        uint64_t at = goose__shape_when_above(&c->shape, 0, peak - 1e-9 * (peak + 1));
+        if (at == GOOSE_NEVER || tick < c->start_us + at + 1000000)
+            return 0;
+    }
     c->threshold_tick_us = tick;
     goose__collector_totals(c);
     return goose__thresholds_abort_due(a, since(c->measure_from_us, tick - c->lag_us),

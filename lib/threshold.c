@@ -91,7 +91,9 @@ static int parse_percentile(const char *s, double *q)
     }
     if (v <= 0 || v > 100)
         return -1;
-    *q = v / 100;
+    /* 99.9 / 100 is 0.99900000000000011, one rank past the report's p999
+       at 1000 samples: both sides scaled to exact integers first */
+    *q = (double)llround(v * 1e9) / 1e11;
     return 0;
 }
 
@@ -355,10 +357,11 @@ static int observe(const goose_threshold *t, const selection *x, double secs, do
     return 0;
 }
 
-/* Equal within rounding: 1% written as "1%" or "0.01" is the same limit. */
-static int holds(goose_th_op op, double a, double b)
+/* Equal within rounding (1% written as "1%" or "0.01" is the same limit);
+ * counts, whole numbers, compare exactly. */
+static int holds(goose_th_op op, double a, double b, int exact)
 {
-    int eq = fabs(a - b) <= 1e-9 * fmax(fabs(a), fabs(b));
+    int eq = exact ? a == b : fabs(a - b) <= 1e-9 * fmax(fabs(a), fabs(b));
     switch (op) {
     case GOOSE_TH_LT: return a < b && !eq;
     case GOOSE_TH_LE: return a < b || eq;
@@ -391,7 +394,8 @@ void goose__threshold_check(const goose_threshold *t, const goose_stats *s,
         return;
     }
     out->measured = 1;
-    out->pass = holds(t->op, out->observed, t->limit);
+    out->pass = holds(t->op, out->observed, t->limit,
+                      t->kind == GOOSE_TH_COUNT || t->kind == GOOSE_TH_FAILS);
 }
 
 const char *goose__threshold_unit(const goose_threshold *t)

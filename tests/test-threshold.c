@@ -251,6 +251,34 @@ TEST(evaluate_selects_and_compares)
     goose_attack_free(a);
 }
 
+/* p99.9 is the report's p999 (99.9 / 100 in doubles is one rank further
+ * at 1000 samples), and counts compare exactly even past 2^30. */
+TEST(percentiles_and_counts_are_exact)
+{
+    const char *exprs[] = {"p99.9<1s", "p999<1s", "count>1000000000", "count<1000000002",
+                           "count==1000000000"};
+    goose_attack *a = goose_attack_new();
+    for (size_t i = 0; i < 5; i++)
+        set(a, "threshold", exprs[i]);
+    goose_results *r = &a->results;
+    ASSERT_EQ(goose__stats_init(&r->totals, 0, 0), 0);
+    for (uint64_t i = 1; i <= 1000; i++)
+        ASSERT_EQ(goose__stats_record(&r->totals, "GET", "/", 200, i * 1000, NULL), 0);
+    uint64_t p999 = goose__hist_percentile(&r->totals.all, 0.999);
+    r->totals.requests = 1000000001; /* as after a long run */
+    r->valid = 1;
+    r->duration_s = 10;
+    ASSERT_EQ(goose__thresholds_evaluate(a), GOOSE_OK);
+    ASSERT(p999 < 1000000);
+    ASSERT_EQ(r->thresholds[0].observed, (double)p999);
+    ASSERT_EQ(r->thresholds[0].pass, 1);
+    ASSERT_EQ(r->thresholds[1].pass, 1);
+    ASSERT_EQ(r->thresholds[2].pass, 1);
+    ASSERT_EQ(r->thresholds[3].pass, 1);
+    ASSERT_EQ(r->thresholds[4].pass, 0);
+    goose_attack_free(a);
+}
+
 TEST(verdict_names_the_failures)
 {
     static const char *const all_pass[] = {"p95<200ms", "count>100"};
@@ -533,7 +561,7 @@ TEST(standalone_threshold_abort_stops_early)
 }
 
 /* A test plan has no moment when every user has started: the checks begin
- * with its first second. */
+ * a second after its users first reach their peak (here 1 s in). */
 TEST(standalone_threshold_abort_with_a_test_plan)
 {
     setup();
@@ -663,7 +691,7 @@ TEST(worker_refuses_thresholds)
 }
 
 TEST_MAIN(TEST_ENTRY(parse_valid), TEST_ENTRY(parse_malformed_names_the_bad_part),
-          TEST_ENTRY(set_option_repeats_and_refuses), TEST_ENTRY(evaluate_selects_and_compares),
+          TEST_ENTRY(set_option_repeats_and_refuses), TEST_ENTRY(evaluate_selects_and_compares), TEST_ENTRY(percentiles_and_counts_are_exact),
           TEST_ENTRY(verdict_names_the_failures),
           TEST_ENTRY(abort_only_on_failures_the_run_cannot_undo),
           TEST_ENTRY(the_aborting_threshold_stays_failed),

@@ -151,8 +151,8 @@ static int unpack_request(const msgpack_object *o, goose_stats *s, goose_hist *h
     if (!f || goose__obj_str(&f[0], method, sizeof method) < 0 ||
         goose__obj_str(&f[1], name, sizeof name) < 0 || get_uint(&f[2], &success) < 0 ||
         get_uint(&f[3], &fail) < 0 || get_uint(&f[4], &bytes) < 0 ||
-        get_hist(&f[6], h) < 0 || h->count != success + fail)
-        return -1;
+        get_hist(&f[6], h) < 0 || success > UINT64_MAX - fail || h->count != success + fail)
+        return -1; /* (a sum that wraps would pass the count check) */
     const msgpack_object *codes = array_of(&f[5], 0);
     if (!codes || f[5].via.array.size % 2)
         return -1;

@@ -65,11 +65,12 @@ static int read_options(const msgpack_object *msg, goose_options *o)
         goose__get_bool(msg, "reset", &reset) < 0 ||
         goose__get_bool(msg, "sticky_follow", &o->sticky_follow) < 0 ||
         goose__get_str(msg, "co_mitigation", co, sizeof co) < 0 ||
-        (o->co_mitigation = goose__co_mode_parse(co)) < 0 ||
+        goose__co_mode_parse(co) < 0 ||
         goose__get_str(msg, "host", host, sizeof host) < 0 ||
         (host[0] && !goose__valid_url(host)) || read_select(msg, o) < 0)
         return -1;
     o->timeout_ms = (long)timeout_ms;
+    o->co_mitigation = goose__co_mode_parse(co); /* checked above */
     o->no_reset_metrics = !reset;
     o->startup_us = 0;
     free(o->host);
