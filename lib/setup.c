@@ -190,8 +190,9 @@ static int resolve_config(goose_attack *a, goose_run_config *cfg)
         return rc;
     cfg->attack = a;
     cfg->users = o->users;
-    cfg->threads = o->threads ? o->threads : online_cpus();
-    if (cfg->threads > cfg->users)
+    cfg->threads = cfg->threads_wanted = o->threads ? o->threads : online_cpus();
+    /* a controller may add users: then every thread is there for them */
+    if (cfg->threads > cfg->users && !o->controller)
         cfg->threads = cfg->users;
     cfg->iterations = o->iterations;
     cfg->throttle_rps = o->throttle_rps;

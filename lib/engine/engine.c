@@ -66,9 +66,7 @@ goose_engine *goose__engine_start(const goose_run_config *cfg, char *err,
     e->cfg = *cfg;
     if (!e->cfg.total_users)
         e->cfg.total_users = cfg->users;
-    e->nthreads = cfg->threads < cfg->users ? cfg->threads : cfg->users;
-    if (e->nthreads == 0)
-        e->nthreads = 1;
+    e->nthreads = cfg->threads ? cfg->threads : 1; /* setup caps it at the users */
     e->http.timeout_ms = cfg->timeout_ms;
     e->http.resolve = cfg->resolve;
     e->http.no_env_proxy = goose__http_no_env_proxy();

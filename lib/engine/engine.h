@@ -63,6 +63,7 @@ typedef struct goose_run_config {
     uint64_t iterations;          /* per user; 0 = no limit */
     long timeout_ms;
     size_t threads;
+    size_t threads_wanted;        /* --threads before the cap at the users */
     size_t stack_size;
     struct curl_slist *resolve;
     char **local_addrs;

@@ -180,7 +180,7 @@ static void finish_if_idle(goose_thread *t)
 {
     if (t->finished || t->nlive > 0)
         return;
-    int over = t->stopping || t->ndone == t->nusers;
+    int over = t->stopping || (t->nusers && t->ndone == t->nusers);
     if (!over && t->engine->cfg.iterations)
         over = goose__shape_when_above(&t->shape, since_start(t), (double)first_unwanted(t)) ==
                GOOSE_NEVER;

@@ -89,6 +89,7 @@ typedef struct gaggle_welcome {
     goose_shape shape;       /* the users of the whole test over time */
     goose_shape arrivals;    /* open model: iterations started per second */
     uint64_t end_us;         /* a test or arrival plan ends the run then */
+    int controller;          /* the Manager's controller may add users */
 } gaggle_welcome;
 
 int goose__welcome_read(const msgpack_object *msg, size_t nscenarios, gaggle_welcome *w,

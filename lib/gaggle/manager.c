@@ -109,7 +109,7 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
 {
     const goose_options *o = &m->a->opt;
     gaggle_out out;
-    goose__out_begin(&out, "welcome", 19);
+    goose__out_begin(&out, "welcome", 20);
     goose__out_u64(&out, "worker", w);
     goose__out_u64(&out, "workers", m->expected);
     goose__out_u64(&out, "users", m->cfg.users);
@@ -121,6 +121,7 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
     goose__out_str(&out, "co_mitigation", goose__co_mode_name(o->co_mitigation));
     goose__out_str(&out, "host", o->host ? o->host : "");
     goose__out_u64(&out, "end_us", m->col.plan_end_us);
+    goose__out_bool(&out, "controller", o->controller != NULL);
     goose__out_f64(&out, "throttle", o->throttle_rps);
     goose__out_bool(&out, "sticky_follow", o->sticky_follow);
     goose__out_key(&out, "shape");

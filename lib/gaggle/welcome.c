@@ -97,6 +97,7 @@ static int read_all(const msgpack_object *msg, size_t nscenarios, gaggle_welcome
         goose__get_f64(msg, "throttle", &w->throttle_rps) < 0 || !(w->throttle_rps >= 0) ||
         w->total > UINT32_MAX || read_slots(msg, nscenarios, w) < 0 ||
         read_options(msg, o) < 0 || goose__get_u64(msg, "end_us", &w->end_us) < 0 ||
+        goose__get_bool(msg, "controller", &w->controller) < 0 ||
         goose__unpack_shape(goose__map_get(msg, "shape"), &w->shape) < 0 || w->shape.n == 0 ||
         goose__unpack_shape(goose__map_get(msg, "arrivals"), &w->arrivals) < 0)
         return -1;

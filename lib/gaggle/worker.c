@@ -108,6 +108,8 @@ static void on_welcome(worker *w, const msgpack_object *msg)
     w->cfg.user_index = w->welcome.slots;
     w->cfg.total_users = (size_t)w->welcome.total;
     w->cfg.throttle_rps = w->welcome.throttle_rps;
+    if (w->welcome.controller) /* users may be added: every thread is there for them */
+        w->cfg.threads = w->cfg.threads_wanted;
     w->cfg.process_index = (size_t)w->welcome.index;
     w->cfg.processes = (size_t)w->welcome.workers;
     w->cfg.open_model = w->welcome.arrivals.n > 0;
