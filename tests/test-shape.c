@@ -232,9 +232,9 @@ TEST(arrivals_follow_each_scenario)
     goose_scenario_add_transaction(b, "node", node_page);
     goose_attack_add_scenario(a, b);
     goose_scenario_set_weight(b, 1);
-    set(a, "users", "4");
+    set(a, "users", "8"); /* threads 0 and 3 have no user of "Other" */
     set(a, "threads", "4");
-    set(a, "arrival-rate", "100");
+    set(a, "arrival-rate", "50");
     set(a, "run-time", "2s");
     ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
     json_t *r = report_of(a), *stats = target_json(&tgt2, "/stats");
