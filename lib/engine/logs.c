@@ -34,17 +34,25 @@ typedef struct field {
     int is_bool;
 } field;
 
+typedef int (*text_fn)(goose_buf *b, const char *s);
+
+/* One value: a boolean, a number, or text as the format writes it. */
+static void put_value(goose_buf *b, const field *f, text_fn text)
+{
+    if (f->is_bool)
+        goose__buf_adds(b, f->number ? "true" : "false");
+    else if (f->text)
+        text(b, f->text);
+    else
+        goose__buf_printf(b, "%lld", f->number);
+}
+
 static void put_json(goose_buf *b, const field *f, size_t n)
 {
     goose__buf_add(b, "{", 1);
     for (size_t i = 0; i < n; i++) {
         goose__buf_printf(b, "%s\"%s\":", i ? "," : "", f[i].key);
-        if (f[i].is_bool)
-            goose__buf_adds(b, f[i].number ? "true" : "false");
-        else if (f[i].text)
-            goose__buf_json_str(b, f[i].text);
-        else
-            goose__buf_printf(b, "%lld", f[i].number);
+        put_value(b, &f[i], goose__buf_json_str);
     }
     goose__buf_add(b, "}\n", 2);
 }
@@ -54,14 +62,15 @@ static void put_csv(goose_buf *b, const field *f, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (i)
             goose__buf_add(b, ",", 1);
-        if (f[i].is_bool)
-            goose__buf_adds(b, f[i].number ? "true" : "false");
-        else if (f[i].text)
-            goose__buf_csv_field(b, f[i].text);
-        else
-            goose__buf_printf(b, "%lld", f[i].number);
+        put_value(b, &f[i], goose__buf_csv_field);
     }
     goose__buf_add(b, "\n", 1);
+}
+
+/* raw text is quoted only when it would not read as one value */
+static int raw_text(goose_buf *b, const char *s)
+{
+    return strpbrk(s, " \t\r\n\"\\=") ? goose__buf_json_str(b, s) : goose__buf_adds(b, s);
 }
 
 /* raw: key=value pairs on one line, for people and grep */
@@ -69,14 +78,7 @@ static void put_raw(goose_buf *b, const field *f, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         goose__buf_printf(b, "%s%s=", i ? " " : "", f[i].key);
-        if (f[i].is_bool)
-            goose__buf_adds(b, f[i].number ? "true" : "false");
-        else if (f[i].text && strpbrk(f[i].text, " \t\r\n\"\\="))
-            goose__buf_json_str(b, f[i].text);
-        else if (f[i].text)
-            goose__buf_adds(b, f[i].text);
-        else
-            goose__buf_printf(b, "%lld", f[i].number);
+        put_value(b, &f[i], raw_text);
     }
     goose__buf_add(b, "\n", 1);
 }

@@ -57,7 +57,7 @@ static int read_options(const msgpack_object *msg, goose_options *o)
 {
     char host[2048], co[16];
     uint64_t timeout_ms;
-    int reset;
+    int reset, co_mode;
     if (goose__get_f64(msg, "hatch_rate", &o->hatch_rate) < 0 || !(o->hatch_rate >= 0) ||
         goose__get_u64(msg, "run_time_us", &o->run_time_us) < 0 ||
         goose__get_u64(msg, "iterations", &o->iterations) < 0 ||
@@ -65,12 +65,12 @@ static int read_options(const msgpack_object *msg, goose_options *o)
         goose__get_bool(msg, "reset", &reset) < 0 ||
         goose__get_bool(msg, "sticky_follow", &o->sticky_follow) < 0 ||
         goose__get_str(msg, "co_mitigation", co, sizeof co) < 0 ||
-        goose__co_mode_parse(co) < 0 ||
+        (co_mode = goose__co_mode_parse(co)) < 0 ||
         goose__get_str(msg, "host", host, sizeof host) < 0 ||
         (host[0] && !goose__valid_url(host)) || read_select(msg, o) < 0)
         return -1;
     o->timeout_ms = (long)timeout_ms;
-    o->co_mitigation = goose__co_mode_parse(co); /* checked above */
+    o->co_mitigation = co_mode;
     o->no_reset_metrics = !reset;
     o->startup_us = 0;
     free(o->host);

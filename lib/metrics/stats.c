@@ -365,3 +365,23 @@ void goose__stats_arrivals(const goose_stats *s, uint64_t *due, uint64_t *droppe
         *dropped += s->dropped[i];
     }
 }
+
+static int by_count(const void *x, const void *y)
+{
+    const goose_err_stat *a = *(const goose_err_stat *const *)x;
+    const goose_err_stat *b = *(const goose_err_stat *const *)y;
+    if (a->count != b->count)
+        return a->count > b->count ? -1 : 1;
+    return a < b ? -1 : a > b;
+}
+
+const goose_err_stat **goose__stats_errors_by_count(const goose_stats *s)
+{
+    const goose_err_stat **v = s->nerrs ? malloc(s->nerrs * sizeof *v) : NULL;
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < s->nerrs; i++)
+        v[i] = &s->errs[i];
+    qsort(v, s->nerrs, sizeof *v, by_count);
+    return v;
+}

@@ -101,6 +101,10 @@ static inline uint64_t goose__req_synthetic(const goose_req_stat *r)
  * and the synthetic ones, into out. */
 void goose__req_adjusted(const goose_req_stat *r, goose_hist *out);
 
+/* The errors, most frequent first (ties in the order first seen): an
+ * array the caller frees, NULL when there are none or out of memory. */
+const goose_err_stat **goose__stats_errors_by_count(const goose_stats *s);
+
 /* Arrivals due and dropped over every scenario (the open model). */
 void goose__stats_arrivals(const goose_stats *s, uint64_t *due, uint64_t *dropped);
 

@@ -560,27 +560,14 @@ static const column ERR_COLS[] = {
     {"Error", 1, 0},
 };
 
-/* Most frequent first; ties keep the order they were first seen in. */
-static int cmp_err(const void *x, const void *y)
-{
-    const goose_err_stat *a = *(const goose_err_stat *const *)x;
-    const goose_err_stat *b = *(const goose_err_stat *const *)y;
-    if (a->count != b->count)
-        return a->count > b->count ? -1 : 1;
-    return a < b ? -1 : a > b;
-}
-
 static int section_errors(goose_buf *b, const goose_results *r)
 {
     const goose_stats *s = &r->totals;
     if (!s->nerrs)
         return 0;
-    const goose_err_stat **v = malloc(s->nerrs * sizeof *v);
+    const goose_err_stat **v = goose__stats_errors_by_count(s);
     if (!v)
         return -1;
-    for (size_t i = 0; i < s->nerrs; i++)
-        v[i] = &s->errs[i];
-    qsort(v, s->nerrs, sizeof *v, cmp_err);
     table t;
     table_init(&t, ERR_COLS, NCOLS(ERR_COLS));
     for (size_t i = 0; i < s->nerrs; i++) {

@@ -377,30 +377,17 @@ static void section_scenarios(out *o, const goose_results *r)
          users, iters);
 }
 
-/* Most frequent first; ties keep the order they were first seen in. */
-static int cmp_err(const void *x, const void *y)
-{
-    const goose_err_stat *a = *(const goose_err_stat *const *)x;
-    const goose_err_stat *b = *(const goose_err_stat *const *)y;
-    if (a->count != b->count)
-        return a->count > b->count ? -1 : 1;
-    return a < b ? -1 : a > b;
-}
-
 static void section_errors(out *o, const goose_results *r)
 {
     static const char *const cols[] = {"#", "Request", "Error", NULL};
     const goose_stats *s = &r->totals;
     if (!s->nerrs)
         return;
-    const goose_err_stat **v = malloc(s->nerrs * sizeof *v);
+    const goose_err_stat **v = goose__stats_errors_by_count(s);
     if (!v) {
         o->oom = 1;
         return;
     }
-    for (size_t i = 0; i < s->nerrs; i++)
-        v[i] = &s->errs[i];
-    qsort(v, s->nerrs, sizeof *v, cmp_err);
     put(o, "<section id=\"errors\"><h2>Errors</h2>\n");
     table_open(o, "errors", cols, 0x6);
     for (size_t i = 0; i < s->nerrs; i++) {

@@ -22,6 +22,15 @@ static void cell(goose_buf *b, const char *s)
     goose__buf_adds(b, " |");
 }
 
+/* A row's first cell: "| METHOD name". */
+static void request_cell(goose_buf *b, const goose_req_stat *q)
+{
+    char name[4200];
+    snprintf(name, sizeof name, "%s %s", q->method, q->name);
+    goose__buf_adds(b, "|");
+    cell(b, name);
+}
+
 static void header(goose_buf *b, const char *title, const char *const *cols, size_t n)
 {
     goose__buf_printf(b, "\n## %s\n\n|", title);
@@ -79,10 +88,7 @@ static void requests(goose_buf *b, const goose_results *r, goose_hist *all)
     goose__hist_init(all);
     for (size_t i = 0; i < s->nreqs; i++) {
         const goose_req_stat *q = s->reqs[i];
-        char name[4200];
-        snprintf(name, sizeof name, "%s %s", q->method, q->name);
-        goose__buf_adds(b, "|");
-        cell(b, name);
+        request_cell(b, q);
         goose__buf_printf(b, " %llu | %llu | %.2f |", (unsigned long long)goose__req_count(q),
                           (unsigned long long)q->fail,
                           r->duration_s > 0 ? (double)goose__req_count(q) / r->duration_s : 0);
@@ -147,10 +153,7 @@ static void status_codes(goose_buf *b, const goose_results *r)
     header(b, "Status codes", cols, 2);
     for (size_t i = 0; i < s->nreqs; i++) {
         const goose_req_stat *q = s->reqs[i];
-        char name[4200];
-        snprintf(name, sizeof name, "%s %s", q->method, q->name);
-        goose__buf_adds(b, "|");
-        cell(b, name);
+        request_cell(b, q);
         for (size_t j = 0; j < q->nstatuses; j++)
             goose__buf_printf(b, "%s%d: %llu", j ? ", " : " ", q->statuses[j].status,
                               (unsigned long long)q->statuses[j].count);
