@@ -97,23 +97,39 @@ static inline size_t body_add(char *p, size_t size, size_t n, void *arg)
     return size * n;
 }
 
+/* GET url (POST `post` when not NULL): the body, to free; NULL when the
+ * transfer failed.  *status (when given) is the HTTP status. */
+static inline char *http_fetch(const char *url, const char *post, long timeout_ms, long *status)
+{
+    body b = {NULL, 0};
+    CURL *e = curl_easy_init();
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    if (post)
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, post);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, body_add);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+    CURLcode rc = curl_easy_perform(e);
+    if (status)
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
+    curl_easy_cleanup(e);
+    if (rc != CURLE_OK) {
+        free(b.data);
+        return NULL;
+    }
+    return b.data ? b.data : calloc(1, 1);
+}
+
 /* GET a control path of the target (not counted by it). */
 static inline json_t *target_json(const target *t, const char *path)
 {
     char url[128];
     snprintf(url, sizeof url, "%s%s", t->url, path);
-    body b = {NULL, 0};
-    CURL *e = curl_easy_init();
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, body_add);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT, 10L);
-    CURLcode rc = curl_easy_perform(e);
-    curl_easy_cleanup(e);
-    ASSERT_EQ(rc, CURLE_OK);
+    char *text = http_fetch(url, NULL, 10000, NULL);
+    ASSERT_NOT_NULL(text);
     json_error_t err;
-    json_t *j = b.data ? json_loads(b.data, 0, &err) : NULL;
-    free(b.data);
+    json_t *j = json_loads(text, 0, &err);
+    free(text);
     return j;
 }
 

@@ -139,6 +139,7 @@ static inline long long workers_sum(json_t *report, const char *state)
 
 #define PORT_ARGS(port) "--manager-bind-host", "127.0.0.1", "--manager-bind-port", port
 
+/* A connection to 127.0.0.1:port, retried for 5 s while it comes up. */
 static inline int dial(const char *port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -149,7 +150,7 @@ static inline int dial(const char *port)
             return fd;
         usleep(50000);
     }
-    TEST_FAIL("cannot reach the manager on port %s", port);
+    TEST_FAIL("cannot reach 127.0.0.1:%s", port);
 }
 
 /* Sends bytes; returns 1 when the manager then closes the connection. */

@@ -584,19 +584,12 @@ static void *scrape_later(void *arg)
     snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", metrics_port);
     for (int i = 0; i < 40; i++) {
         usleep(100000);
-        body b = {NULL, 0};
-        CURL *e = curl_easy_init();
-        curl_easy_setopt(e, CURLOPT_URL, url);
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, body_add);
-        curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
-        curl_easy_setopt(e, CURLOPT_TIMEOUT, 5L);
-        int got = curl_easy_perform(e) == CURLE_OK && b.data &&
-                  strstr(b.data, "goose_requests_total{method=\"GET\",name=\"/\"}") &&
-                  strstr(b.data, "goose_phase{phase=\"maintain\"} 1");
+        char *page = http_fetch(url, NULL, 5000, NULL);
+        int got = page && strstr(page, "goose_requests_total{method=\"GET\",name=\"/\"}") &&
+                  strstr(page, "goose_phase{phase=\"maintain\"} 1");
         if (got)
-            snprintf(scraped, sizeof scraped, "%s", b.data);
-        curl_easy_cleanup(e);
-        free(b.data);
+            snprintf(scraped, sizeof scraped, "%s", page);
+        free(page);
         if (got)
             break;
     }

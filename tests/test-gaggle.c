@@ -13,19 +13,12 @@ static long long scrape_gaggle(int port)
     snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", port);
     for (int i = 0; i < 60; i++) {
         usleep(100000);
-        body b = {NULL, 0};
-        CURL *e = curl_easy_init();
-        curl_easy_setopt(e, CURLOPT_URL, url);
-        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, body_add);
-        curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
-        curl_easy_setopt(e, CURLOPT_TIMEOUT, 2L);
+        char *page = http_fetch(url, NULL, 2000, NULL);
         const char *key = "goose_requests_total{method=\"GET\",name=\"/\"} ";
-        const char *hit = curl_easy_perform(e) == CURLE_OK && b.data &&
-                                  strstr(b.data, "goose_phase{phase=\"maintain\"} 1")
-                              ? strstr(b.data, key) : NULL;
+        const char *hit = page && strstr(page, "goose_phase{phase=\"maintain\"} 1")
+                              ? strstr(page, key) : NULL;
         long long n = hit ? atoll(hit + strlen(key)) : -1;
-        curl_easy_cleanup(e);
-        free(b.data);
+        free(page);
         if (n > 0)
             return n;
     }
@@ -217,17 +210,11 @@ static long health_status(int port)
 {
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/health", port);
-    body b = {NULL, 0};
-    CURL *e = curl_easy_init();
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, body_add);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 1000L);
     long status = 0;
-    if (curl_easy_perform(e) == CURLE_OK)
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(e);
-    free(b.data);
+    char *page = http_fetch(url, NULL, 1000, &status);
+    if (!page)
+        return 0;
+    free(page);
     return status;
 }
 

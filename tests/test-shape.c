@@ -329,31 +329,35 @@ TEST(throttle_caps_every_second)
 
 /* ---- the controller ---- */
 
+static int dial_port(int port)
+{
+    char p[8];
+    snprintf(p, sizeof p, "%d", port);
+    return dial(p);
+}
+
+/* Bytes to the controller; what came back (up to len - 1 bytes), until a
+ * newline when one_line, else until it closed, or secs passed. */
+static size_t exchange(int port, const void *bytes, size_t n, char *out, size_t len, int secs,
+                       int one_line)
+{
+    int fd = dial_port(port);
+    struct timeval tv = {secs, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ASSERT_EQ(write(fd, bytes, n), (ssize_t)n);
+    size_t got = 0;
+    for (ssize_t r; got + 1 < len && !(one_line && memchr(out, '\n', got)) &&
+                    (r = read(fd, out + got, len - 1 - got)) > 0;)
+        got += (size_t)r;
+    out[got] = '\0';
+    close(fd);
+    return got;
+}
+
 /* One telnet-style exchange: the answer's first line. */
 static void talk(int port, const char *command, char *answer, size_t len)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int ok = -1;
-    for (int i = 0; i < 50 && ok < 0; i++) {
-        ok = connect(fd, (struct sockaddr *)&sa, sizeof sa);
-        if (ok < 0)
-            usleep(50000);
-    }
-    ASSERT_EQ(ok, 0);
-    struct timeval tv = {15, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ASSERT_EQ(write(fd, command, strlen(command)), (ssize_t)strlen(command));
-    size_t n = 0;
-    while (n + 1 < len && !memchr(answer, '\n', n)) {
-        ssize_t got = read(fd, answer + n, len - 1 - n);
-        if (got <= 0)
-            break;
-        n += (size_t)got;
-    }
-    answer[n] = '\0';
-    close(fd);
+    exchange(port, command, strlen(command), answer, len, 15, 1);
 }
 
 /* POST /command with a JSON body; the answer's body. */
@@ -361,17 +365,10 @@ static json_t *post(int port, const char *command, const char *payload)
 {
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/%s", port, command);
-    body b = {NULL, 0};
-    CURL *e = curl_easy_init();
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, payload);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, body_add);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT, 15L);
-    ASSERT_EQ(curl_easy_perform(e), CURLE_OK);
-    curl_easy_cleanup(e);
-    json_t *j = json_loads(b.data ? b.data : "", 0, NULL);
-    free(b.data);
+    char *text = http_fetch(url, payload, 15000, NULL);
+    ASSERT_NOT_NULL(text);
+    json_t *j = json_loads(text, 0, NULL);
+    free(text);
     ASSERT_NOT_NULL(j);
     return j;
 }
@@ -466,23 +463,11 @@ TEST(iterations_end_after_fewer_users)
     target_stop(&tgt2);
 }
 
-/* Raw bytes to the controller; what came back (up to len - 1 bytes) until
- * it closed or a second passed. */
+/* Raw bytes to the controller; what came back until it closed or a
+ * second passed. */
 static size_t raw(int port, const void *bytes, size_t n, char *out, size_t len)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    struct timeval tv = {1, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ASSERT_EQ(write(fd, bytes, n), (ssize_t)n);
-    size_t got = 0;
-    for (ssize_t r; got + 1 < len && (r = read(fd, out + got, len - 1 - got)) > 0;)
-        got += (size_t)r;
-    out[got] = '\0';
-    close(fd);
-    return got;
+    return exchange(port, bytes, n, out, len, 1, 0);
 }
 
 /* Junk, floods and half-finished requests on the controller's port: each
@@ -518,10 +503,7 @@ TEST(controller_survives_junk)
     int held[70];
     size_t nheld = 0;
     for (; nheld < 70; nheld++) { /* more connections than the server keeps */
-        held[nheld] = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ASSERT_EQ(connect(held[nheld], (struct sockaddr *)&sa, sizeof sa), 0);
+        held[nheld] = dial_port(port);
     }
     usleep(200000);
     char busy[128] = "";
