@@ -380,6 +380,26 @@ static void *run_attack(void *a)
     return &rc;
 }
 
+/* Runs the attack on a thread, its controller on a free port (*port). */
+static pthread_t run_controlled(goose_attack *a, int *port)
+{
+    char hostport[32];
+    *port = free_port();
+    snprintf(hostport, sizeof hostport, "127.0.0.1:%d", *port);
+    set(a, "controller", hostport);
+    pthread_t th;
+    ASSERT_EQ(pthread_create(&th, NULL, run_attack, a), 0);
+    return th;
+}
+
+/* The attack's return code once its thread ends. */
+static int joined(pthread_t th)
+{
+    void *rc;
+    pthread_join(th, &rc);
+    return *(int *)rc;
+}
+
 static long long series_max(json_t *r)
 {
     long long most = 0;
@@ -393,17 +413,14 @@ static long long series_max(json_t *r)
 TEST(controller_standalone)
 {
     target_start(&tgt2);
-    int port = free_port();
-    char hostport[32], answer[4096];
-    snprintf(hostport, sizeof hostport, "127.0.0.1:%d", port);
+    int port;
+    char answer[4096];
     goose_attack *a = one_page(front, 50);
     set(a, "users", "2");
     set(a, "hatch-rate", "100");
     set(a, "run-time", "4s");
     set(a, "no-reset-metrics", NULL); /* every request, as the target saw them */
-    set(a, "controller", hostport);
-    pthread_t th;
-    pthread_create(&th, NULL, run_attack, a);
+    pthread_t th = run_controlled(a, &port);
     usleep(1200000);
     talk(port, "users 7\n", answer, sizeof answer);
     ASSERT(strstr(answer, "ok: users 2 -> 7"));
@@ -418,9 +435,7 @@ TEST(controller_standalone)
     j = post(port, "config", "");
     ASSERT_EQ(jint(json_object_get(j, "data"), "users_target"), 3);
     json_decref(j);
-    void *rc;
-    pthread_join(th, &rc);
-    ASSERT_EQ(*(int *)rc, GOOSE_OK);
+    ASSERT_EQ(joined(th), GOOSE_OK);
     json_t *r = report_of(a), *stats = target_json(&tgt2, "/stats");
     ASSERT_EQ(series_max(r), 7);
     ASSERT_EQ(jint(r, "users"), 7);
@@ -438,22 +453,17 @@ TEST(controller_standalone)
 TEST(iterations_end_after_fewer_users)
 {
     target_start(&tgt2);
-    int port = free_port();
-    char hostport[32], answer[4096];
-    snprintf(hostport, sizeof hostport, "%d", port);
+    int port;
+    char answer[4096];
     goose_attack *a = one_page(front, 300);
     set(a, "users", "4");
     set(a, "hatch-rate", "100");
     set(a, "iterations", "3");
-    set(a, "controller", hostport);
-    pthread_t th;
-    pthread_create(&th, NULL, run_attack, a);
+    pthread_t th = run_controlled(a, &port);
     talk(port, "users 2\n", answer, sizeof answer);
     ASSERT(strstr(answer, "ok: users"));
     time_t t0 = time(NULL);
-    void *rc;
-    pthread_join(th, &rc);
-    ASSERT_EQ(*(int *)rc, GOOSE_OK);
+    ASSERT_EQ(joined(th), GOOSE_OK);
     ASSERT(time(NULL) - t0 < 10);
     json_t *r = report_of(a), *stats = target_json(&tgt2, "/stats");
     ASSERT_EQ(report_total(r), target_total(stats));
@@ -476,16 +486,13 @@ static size_t raw(int port, const void *bytes, size_t n, char *out, size_t len)
 TEST(controller_survives_junk)
 {
     target_start(&tgt2);
-    int port = free_port();
-    char hostport[32], out[4096];
-    snprintf(hostport, sizeof hostport, "%d", port);
+    int port;
+    char out[4096];
     goose_attack *a = one_page(front, 50);
     set(a, "users", "2");
     set(a, "run-time", "8s");
     set(a, "no-reset-metrics", NULL);
-    set(a, "controller", hostport);
-    pthread_t th;
-    pthread_create(&th, NULL, run_attack, a);
+    pthread_t th = run_controlled(a, &port);
     talk(port, "help\n", out, sizeof out); /* up and answering */
     static char flood[20000];
     memset(flood, 'x', sizeof flood);
@@ -513,9 +520,7 @@ TEST(controller_survives_junk)
     ASSERT(strstr(busy, "too many controller connections"));
     for (size_t i = 0; i < nheld; i++)
         close(held[i]);
-    void *rc;
-    pthread_join(th, &rc); /* held sockets do not keep the run alive */
-    ASSERT_EQ(*(int *)rc, GOOSE_OK);
+    ASSERT_EQ(joined(th), GOOSE_OK); /* held sockets do not keep the run alive */
     json_t *r = report_of(a), *stats = target_json(&tgt2, "/stats");
     ASSERT(json_real_value(json_object_get(r, "duration_s")) < 10); /* 1 s hatch + 8 s */
     ASSERT_EQ(report_total(r), target_total(stats));

@@ -689,10 +689,7 @@ static int hosts_line(goose_buf *b, const goose_results *r)
     size_t shown = 0;
     for (size_t i = 0; r->hosts && i < r->nscenarios; i++) {
         const char *h = r->hosts[i];
-        int dup = !h || !*h;
-        for (size_t j = 0; !dup && j < i; j++)
-            dup = r->hosts[j] && strcmp(r->hosts[j], h) == 0;
-        if (dup)
+        if (!goose__host_first(r, i))
             continue;
         rc |= goose__buf_printf(b, "%s%s", shown++ ? ", " : "", h);
     }

@@ -82,3 +82,14 @@ size_t goose__load_facts(const goose_results *r, goose_fact out[4])
     }
     return n;
 }
+
+int goose__host_first(const goose_results *r, size_t i)
+{
+    const char *h = r->hosts[i];
+    if (!h || !*h)
+        return 0;
+    for (size_t j = 0; j < i; j++)
+        if (r->hosts[j] && strcmp(r->hosts[j], h) == 0)
+            return 0;
+    return 1;
+}

@@ -27,6 +27,10 @@ typedef struct goose_fact {
     char text[200];
 } goose_fact;
 
+/* 1 when scenario i's host is set and no earlier scenario has it:
+ * scenarios often share a host, which the reports list once. */
+int goose__host_first(const struct goose_results *r, size_t i);
+
 size_t goose__load_facts(const struct goose_results *r, goose_fact out[4]);
 
 #endif

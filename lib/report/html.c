@@ -509,10 +509,7 @@ static void hosts(out *o, const goose_results *r)
     size_t shown = 0;
     for (size_t i = 0; r->hosts && i < r->nscenarios; i++) {
         const char *h = r->hosts[i];
-        int dup = !h || !*h;
-        for (size_t j = 0; !dup && j < i; j++)
-            dup = r->hosts[j] && strcmp(r->hosts[j], h) == 0;
-        if (dup)
+        if (!goose__host_first(r, i))
             continue;
         put(o, shown++ ? ", " : "");
         esc(o, h);
