@@ -16,6 +16,8 @@
 #include "coro/coro.h"
 #include "engine/shape.h"
 #include "engine/throttle.h"
+#include "http/cookie.h"
+#include "http/h1.h"
 #include "http/http.h"
 #include "metrics/co.h"
 #include "metrics/stats.h"
@@ -165,8 +167,11 @@ struct goose_user {
     int pass_cut;              /* a transaction of this loop pass was cut short */
     uint64_t pass_us;          /* this loop pass's transactions so far */
     goose_cadence cadence;     /* of the loop passes (--co-mitigation) */
-    CURL *easy;
+    goose_h1 *h1;              /* own HTTP/1.1 client: plain http origins */
+    CURL *easy;                /* libcurl: the rest (made when first needed) */
     CURLSH *share;             /* the user's own connection pool */
+    goose_cookie_jar cookies;  /* both clients' */
+    goose_buf cookie_host, cookie_path, cookie_value; /* scratch */
     goose_http_target target;  /* the URL the handle is aimed at */
     struct event *timer;       /* goose_sleep and wait time */
     goose_user_wait waiting;
@@ -319,6 +324,10 @@ int goose__arrivals_init(goose_thread *t);
 void goose__arrivals_start(goose_thread *t);
 void goose__arrivals_free(goose_thread *t);
 void goose__arrival_wait(goose_user *u);
+
+/* exchange.c: sends one request and waits for its answer; NULL, or why
+ * it was not sent. */
+const char *goose__exchange(goose_user *u, goose_response *r, const goose_http_request *req);
 
 /* send.c */
 goose_response *goose__send(goose_request *req);

@@ -1,7 +1,6 @@
-/* Building and sending requests from inside a transaction.  Sending hands
- * the user's easy handle to its thread's CURLM and yields; the thread
- * resumes the user when curl reports the transfer done.  Redirects are
- * followed here, not by curl, so that every hop is counted. */
+/* Building and sending requests from inside a transaction.  Sending
+ * yields until the answer is in (exchange.c).  Redirects are followed
+ * here, not by the HTTP client, so that every hop is counted. */
 #include "engine/engine.h"
 
 #include <ctype.h>
@@ -199,7 +198,7 @@ static int await_slot(goose_user *u)
     }
 }
 
-/* One transfer: hand the handle to curl and sleep until it is done. */
+/* One transfer: the user sleeps until the answer is in (exchange.c). */
 static void transfer(goose_user *u, goose_response *r,
                      const goose_http_request *hreq)
 {
@@ -208,24 +207,18 @@ static void transfer(goose_user *u, goose_response *r,
         refuse(r, "the load test is stopping: request not sent");
         return;
     }
-    if (goose__http_prepare(u->easy, hreq, &r->capture) < 0) {
-        refuse(r, "bad URL");
-        return;
-    }
     const goose_run_config *cfg = &u->thread->engine->cfg;
     if (cfg->log_sinks[GOOSE_LOGFILE_REQUESTS] || cfg->log_sinks[GOOSE_LOGFILE_ERRORS])
         goose__buf_adds(&r->url, hreq->url); /* only the logs need it */
     uint64_t start = goose__now_us();
     r->sent_us = start;
-    if (curl_multi_add_handle(u->thread->multi, u->easy) != CURLM_OK) {
-        refuse(r, "could not start the transfer");
+    const char *why = goose__exchange(u, r, hreq);
+    if (why) {
+        refuse(r, why);
         return;
     }
-    u->waiting = GOOSE_WAIT_HTTP;
-    goose__coro_yield();
     r->elapsed_us = u->done_us - start;
     r->result = u->result;
-    r->status = u->result == CURLE_OK ? goose__http_status(u->easy) : 0;
 }
 
 static goose_response *new_response(goose_user *u, const char *method,
@@ -251,11 +244,9 @@ static int follow(goose_user *u, goose_response *r, const goose_request *req,
     if (r->result != CURLE_OK || r->status < 300 || r->status > 399 ||
         is_expected(req, r->status) || hops >= MAX_REDIRECTS)
         return 0;
-    const char *location = goose__http_redirect_url(u->easy);
-    if (!location)
-        return 0;
-    goose__buf_clear(&u->url);
-    if (goose__buf_adds(&u->url, location) < 0)
+    /* u->path holds the Location until it is resolved against the URL */
+    const char *location = goose__http_header(&r->capture.headers, "Location", &u->path);
+    if (!location || goose__http_resolve(u->url.data, location, &u->url) < 0)
         return 0;
     goose__buf_clear(&u->path);
     return goose__buf_adds(&u->path, goose__http_url_path(u->url.data)) == 0;

@@ -54,9 +54,15 @@ static void release_resources(goose_user *u)
         u->data_free(u->data);
     u->data = NULL;
     u->data_free = NULL;
+    goose__h1_free(u->h1);
+    u->h1 = NULL;
     if (u->easy)
         curl_easy_cleanup(u->easy);
     u->easy = NULL;
+    goose__cookies_free(&u->cookies);
+    goose__buf_free(&u->cookie_host);
+    goose__buf_free(&u->cookie_path);
+    goose__buf_free(&u->cookie_value);
     goose__http_target_free(&u->target);
     if (u->share) /* closes the user's connection */
         curl_share_cleanup(u->share);
@@ -219,11 +225,8 @@ static void drive(goose_user *u)
 
 static int launch(goose_user *u)
 {
-    goose_engine *e = u->thread->engine;
-    u->share = goose__http_share_new();
-    u->easy = u->share ? goose__http_easy_new(&e->http, u, u->index, u->share) : NULL;
     u->timer = evtimer_new(u->thread->base, on_user_timer, u);
-    if (!u->easy || !u->timer) {
+    if (!u->timer) {
         release_resources(u);
         return -1;
     }

@@ -8,17 +8,19 @@
 #include <string.h>
 #include <strings.h>
 
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
+int goose__http_capture_body(goose_http_capture *c, const char *data, size_t len)
 {
-    goose_http_capture *c = arg;
-    size_t len = size * n;
     c->body_seen += len;
     size_t room = GOOSE_HTTP_BODY_CAP > c->body.len
                       ? GOOSE_HTTP_BODY_CAP - c->body.len : 0;
     size_t keep = len < room ? len : room;
-    if (keep && goose__buf_add(&c->body, data, keep) < 0)
-        return CURL_WRITEFUNC_ERROR;
-    return len;
+    return keep ? goose__buf_add(&c->body, data, keep) : 0;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+    size_t len = size * n;
+    return goose__http_capture_body(arg, data, len) < 0 ? CURL_WRITEFUNC_ERROR : len;
 }
 
 static size_t on_header(char *data, size_t size, size_t n, void *arg)
@@ -56,7 +58,6 @@ CURL *goose__http_easy_new(const goose_http_setup *setup, void *owner, unsigned 
         curl_easy_setopt(e, CURLOPT_SHARE, share);
     curl_easy_setopt(e, CURLOPT_PRIVATE, owner);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_COOKIEFILE, ""); /* cookie engine, per user */
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); /* each hop is counted */
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -209,12 +210,20 @@ int goose__http_status(CURL *e)
     return (int)code;
 }
 
-const char *goose__http_redirect_url(CURL *e)
+int goose__http_resolve(const char *base, const char *location, goose_buf *out)
 {
+    CURLU *uh = curl_url();
     char *url = NULL;
-    if (curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &url) != CURLE_OK)
-        return NULL;
-    return url;
+    int rc = -1;
+    if (uh && curl_url_set(uh, CURLUPART_URL, base, 0) == CURLUE_OK &&
+        curl_url_set(uh, CURLUPART_URL, location, 0) == CURLUE_OK &&
+        curl_url_get(uh, CURLUPART_URL, &url, 0) == CURLUE_OK) {
+        goose__buf_clear(out);
+        rc = goose__buf_adds(out, url);
+    }
+    curl_free(url);
+    curl_url_cleanup(uh);
+    return rc;
 }
 
 const char *goose__http_header(const goose_buf *headers, const char *name,

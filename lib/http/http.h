@@ -68,6 +68,9 @@ CURLSH *goose__http_share_new(void);
 void goose__http_capture_init(goose_http_capture *c);
 void goose__http_capture_free(goose_http_capture *c);
 void goose__http_capture_reset(goose_http_capture *c);
+/* Body bytes: all are counted, the first GOOSE_HTTP_BODY_CAP kept; -1
+ * when out of memory. */
+int goose__http_capture_body(goose_http_capture *c, const char *data, size_t len);
 /* Aims the handle at one request; the capture receives the response. */
 int goose__http_prepare(CURL *easy, const goose_http_request *req,
                         goose_http_capture *capture);
@@ -75,8 +78,9 @@ int goose__http_aim(CURL *easy, goose_http_target *t, const char *url);
 void goose__http_target_free(goose_http_target *t);
 /* The status code of the finished transfer (0 if none arrived). */
 int goose__http_status(CURL *easy);
-/* The absolute URL a 3xx points at, or NULL. */
-const char *goose__http_redirect_url(CURL *easy);
+/* The absolute URL of a Location value, relative to base, into out
+ * (which may hold base); -1 when it is no URL. */
+int goose__http_resolve(const char *base, const char *location, goose_buf *out);
 /* The value of header `name` in raw header lines, copied into out. */
 const char *goose__http_header(const goose_buf *headers, const char *name,
                                goose_buf *out);

@@ -1,0 +1,147 @@
+/* One HTTP exchange of a user: the cookies that go with it, and the
+ * client that carries it -- our own HTTP/1.1 client for plain http://
+ * origins it can reach without DNS, libcurl for everything else.  Both
+ * share the user's cookie jar.  The user's coroutine waits in here until
+ * the answer (or the error) is in. */
+#include "engine/engine.h"
+
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "util/clock.h"
+
+static void on_h1_done(void *arg, CURLcode result)
+{
+    goose_user *u = arg;
+    u->result = result;
+    u->done_us = goose__now_us();
+    goose__user_resume(u);
+}
+
+/* The Cookie header value for this request, or NULL. */
+static const char *cookies_for(goose_user *u, const goose_url_parts *url)
+{
+    if (goose__cookies_empty(&u->cookies) ||
+        goose__url_cookie_scope(url, &u->cookie_host, &u->cookie_path) < 0)
+        return NULL;
+    goose__buf_clear(&u->cookie_value);
+    int n = goose__cookies_header(&u->cookies, u->cookie_host.data, u->cookie_path.data,
+                                  url->secure, (long long)time(NULL), &u->cookie_value);
+    return n > 0 ? u->cookie_value.data : NULL;
+}
+
+static int has_set_cookie(const goose_buf *headers)
+{
+    if (!headers->len)
+        return 0;
+    const char *p = headers->data, *end = p + headers->len;
+    while ((p = memchr(p, '\n', (size_t)(end - p))) && ++p < end)
+        if ((*p == 'S' || *p == 's') && strncasecmp(p, "Set-Cookie:", 11) == 0)
+            return 1;
+    return 0;
+}
+
+static void keep_cookies(goose_user *u, const goose_url_parts *url, const goose_buf *headers)
+{
+    if (!has_set_cookie(headers) ||
+        goose__url_cookie_scope(url, &u->cookie_host, &u->cookie_path) < 0)
+        return;
+    goose__cookies_store_headers(&u->cookies, u->cookie_host.data, u->cookie_path.data,
+                                 url->secure, headers->data, headers->len,
+                                 (long long)time(NULL));
+}
+
+/* The own client, when it takes this URL: 1 with the result in u. */
+static int via_h1(goose_user *u, goose_response *r, const goose_http_request *req,
+                  const goose_url_parts *url, const char *cookie)
+{
+    goose_engine *e = u->thread->engine;
+    if (!u->h1 && !(u->h1 = goose__h1_new(u->thread->base, &e->http, u->index, on_h1_done, u)))
+        return 0;
+    if (!goose__h1_aim(u->h1, url))
+        return 0;
+    CURLcode rc = goose__h1_send(u->h1, req, url->path, url->path_len, cookie, &r->capture);
+    if (rc == CURLE_AGAIN) {
+        u->waiting = GOOSE_WAIT_HTTP;
+        goose__coro_yield();
+    } else {
+        u->result = rc;
+        u->done_us = goose__now_us();
+    }
+    r->status = u->result == CURLE_OK ? goose__h1_status(u->h1) : 0;
+    return 1;
+}
+
+/* The request's header list with the Cookie header added; NULL when out
+ * of memory. */
+static struct curl_slist *with_cookie(const struct curl_slist *headers, const char *cookie)
+{
+    struct curl_slist *list = NULL, *l;
+    for (; headers; headers = headers->next) {
+        if (!(l = curl_slist_append(list, headers->data)))
+            goto fail;
+        list = l;
+    }
+    goose_buf line;
+    goose__buf_init(&line);
+    l = goose__buf_printf(&line, "Cookie: %s", cookie) < 0 ? NULL
+                                                           : curl_slist_append(list, line.data);
+    goose__buf_free(&line);
+    if (l)
+        return l;
+fail:
+    curl_slist_free_all(list);
+    return NULL;
+}
+
+static int ensure_easy(goose_user *u)
+{
+    if (u->easy)
+        return 0;
+    goose_engine *e = u->thread->engine;
+    if (!u->share && !(u->share = goose__http_share_new()))
+        return -1;
+    u->easy = goose__http_easy_new(&e->http, u, u->index, u->share);
+    return u->easy ? 0 : -1;
+}
+
+/* libcurl: the handle goes to the thread's multi handle, which resumes
+ * the user when the transfer is done.  NULL, or why it was not sent. */
+static const char *via_curl(goose_user *u, goose_response *r, const goose_http_request *req,
+                            const char *cookie)
+{
+    if (ensure_easy(u) < 0)
+        return "out of memory";
+    goose_http_request h = *req;
+    struct curl_slist *extra = NULL;
+    if (cookie && !(h.headers = extra = with_cookie(req->headers, cookie)))
+        return "out of memory";
+    const char *why = NULL;
+    if (goose__http_prepare(u->easy, &h, &r->capture) < 0)
+        why = "bad URL";
+    else if (curl_multi_add_handle(u->thread->multi, u->easy) != CURLM_OK)
+        why = "could not start the transfer";
+    if (!why) {
+        u->waiting = GOOSE_WAIT_HTTP;
+        goose__coro_yield();
+        r->status = u->result == CURLE_OK ? goose__http_status(u->easy) : 0;
+    }
+    curl_slist_free_all(extra);
+    return why;
+}
+
+const char *goose__exchange(goose_user *u, goose_response *r, const goose_http_request *req)
+{
+    goose_url_parts url;
+    int split = goose__url_split(req->url, &url) == 0;
+    const char *cookie = split ? cookies_for(u, &url) : NULL;
+    if (!(split && !url.secure && via_h1(u, r, req, &url, cookie))) {
+        const char *why = via_curl(u, r, req, cookie);
+        if (why)
+            return why;
+    }
+    if (split && u->result == CURLE_OK)
+        keep_cookies(u, &url, &r->capture.headers);
+    return NULL;
+}

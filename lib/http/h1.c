@@ -1,0 +1,467 @@
+/* One user's HTTP/1.1 connection: connect (to each known address in
+ * turn), write the request, read the response, keep the connection for
+ * the next request.  The read event stays registered for the
+ * connection's life, so a request costs one send and one recv, and an
+ * idle connection the server closes is noticed and dropped at once.  A
+ * request on a reused connection that dies before any byte of the answer
+ * is sent again once on a new connection, as curl does: the server never
+ * saw it. */
+#include "http/h1.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define READ_CHUNK 16384
+
+struct goose_h1 {
+    struct event_base *base;
+    const goose_http_setup *setup;
+    unsigned index;             /* the user's: picks its local address */
+    goose_h1_done_fn done;
+    void *arg;
+    goose_h1_origin origin;
+    int aimed;
+    int fd;                     /* -1: no connection */
+    unsigned addr_at;           /* the origin address being tried */
+    int connecting;
+    int reused;                 /* the connection carried a request before */
+    int retried;
+    int close_after;            /* the request asked for Connection: close */
+    int busy;                   /* a request is under way */
+    int in_send;                /* inside goose__h1_send: report, don't call */
+    CURLcode sync_result;
+    struct event *rev, *wev, *timer;
+    goose_buf head;             /* the request head, kept for a retry */
+    const char *body;
+    size_t body_len;
+    size_t sent;                /* of head + body */
+    goose_http_capture *capture;
+    goose_h1_parser parser;
+};
+
+static void on_read(evutil_socket_t fd, short what, void *arg);
+static void on_write(evutil_socket_t fd, short what, void *arg);
+static void on_timeout(evutil_socket_t fd, short what, void *arg);
+
+goose_h1 *goose__h1_new(struct event_base *base, const goose_http_setup *setup,
+                        unsigned index, goose_h1_done_fn done, void *arg)
+{
+    goose_h1 *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->base = base;
+    c->setup = setup;
+    c->index = index;
+    c->done = done;
+    c->arg = arg;
+    c->fd = -1;
+    goose__buf_init(&c->head);
+    c->rev = event_new(base, -1, 0, on_read, c);
+    c->wev = event_new(base, -1, 0, on_write, c);
+    if (setup->timeout_ms > 0)
+        c->timer = evtimer_new(base, on_timeout, c);
+    if (!c->rev || !c->wev || (setup->timeout_ms > 0 && !c->timer)) {
+        goose__h1_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void close_connection(goose_h1 *c)
+{
+    if (c->fd < 0)
+        return;
+    event_del(c->rev);
+    event_del(c->wev);
+    close(c->fd);
+    c->fd = -1;
+    c->connecting = 0;
+    c->reused = 0;
+}
+
+void goose__h1_free(goose_h1 *c)
+{
+    if (!c)
+        return;
+    close_connection(c);
+    if (c->rev)
+        event_free(c->rev);
+    if (c->wev)
+        event_free(c->wev);
+    if (c->timer)
+        event_free(c->timer);
+    goose__buf_free(&c->head);
+    free(c);
+}
+
+int goose__h1_status(const goose_h1 *c)
+{
+    return c->parser.status;
+}
+
+int goose__h1_aim(goose_h1 *c, const goose_url_parts *url)
+{
+    if (c->aimed && url->authority_len < sizeof c->origin.authority &&
+        memcmp(c->origin.authority, url->authority, url->authority_len) == 0 &&
+        c->origin.authority[url->authority_len] == '\0' && !url->secure)
+        return 1; /* the same origin: keep the connection */
+    close_connection(c);
+    c->aimed = goose__h1_origin(url, c->setup, &c->origin);
+    return c->aimed;
+}
+
+/* The request ended.  Calling done() is the last thing done here: it
+ * resumes the user, which may send again or free this connection. */
+static void finish(goose_h1 *c, CURLcode result)
+{
+    c->busy = 0;
+    if (c->timer)
+        evtimer_del(c->timer);
+    if (result != CURLE_OK)
+        close_connection(c);
+    if (c->in_send) {
+        c->sync_result = result;
+        return;
+    }
+    c->done(c->arg, result);
+}
+
+static void fail(goose_h1 *c, CURLcode result, const char *fmt, const char *detail)
+{
+    snprintf(c->capture->errbuf, sizeof c->capture->errbuf, fmt, detail);
+    finish(c, result);
+}
+
+static int set_socket_options(goose_h1 *c, int fd, int family)
+{
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (!c->setup->nlocal_addrs || family != AF_INET)
+        return 0;
+    /* the port is chosen at connect(), per destination: more than one
+     * ephemeral range per source address */
+#ifdef IP_BIND_ADDRESS_NO_PORT
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+#endif
+    struct sockaddr_in local = {.sin_family = AF_INET};
+    const char *addr = c->setup->local_addrs[c->index % c->setup->nlocal_addrs];
+    if (inet_pton(AF_INET, addr, &local.sin_addr) != 1)
+        return -1;
+    return bind(fd, (struct sockaddr *)&local, sizeof local);
+}
+
+static void write_request(goose_h1 *c);
+static void start_connect(goose_h1 *c);
+
+static void connected(goose_h1 *c)
+{
+    c->connecting = 0;
+    event_assign(c->rev, c->base, c->fd, EV_READ | EV_PERSIST, on_read, c);
+    if (event_add(c->rev, NULL) < 0) {
+        fail(c, CURLE_OUT_OF_MEMORY, "%s", "could not watch the connection");
+        return;
+    }
+    write_request(c);
+}
+
+static void connect_failed(goose_h1 *c, int err)
+{
+    close_connection(c);
+    if (++c->addr_at < c->origin.naddrs) {
+        start_connect(c);
+        return;
+    }
+    char why[160];
+    snprintf(why, sizeof why, "Failed to connect to %.100s: %s", c->origin.authority,
+             strerror(err));
+    fail(c, CURLE_COULDNT_CONNECT, "%s", why);
+}
+
+static void start_connect(goose_h1 *c)
+{
+    const struct sockaddr_storage *sa = &c->origin.addrs[c->addr_at];
+    int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        char why[96];
+        snprintf(why, sizeof why, "Could not open a socket: %s", strerror(errno));
+        fail(c, CURLE_COULDNT_CONNECT, "%s", why);
+        return;
+    }
+    c->fd = fd;
+    if (set_socket_options(c, fd, sa->ss_family) < 0) {
+        connect_failed(c, errno);
+        return;
+    }
+    if (connect(fd, (const struct sockaddr *)sa, c->origin.addr_lens[c->addr_at]) == 0) {
+        connected(c);
+    } else if (errno == EINPROGRESS) {
+        c->connecting = 1;
+        event_assign(c->wev, c->base, fd, EV_WRITE, on_write, c);
+        if (event_add(c->wev, NULL) < 0)
+            connect_failed(c, ENOMEM);
+    } else {
+        connect_failed(c, errno);
+    }
+}
+
+/* A reused connection died before the answer began: the server never
+ * took the request, so it goes again on a new connection, once. */
+static int may_retry(const goose_h1 *c)
+{
+    return c->reused && !c->retried && c->parser.received == 0;
+}
+
+static void retry(goose_h1 *c)
+{
+    close_connection(c);
+    c->retried = 1;
+    c->sent = 0;
+    c->addr_at = 0;
+    start_connect(c);
+}
+
+static void io_failed(goose_h1 *c, int err, const char *what)
+{
+    if (may_retry(c)) {
+        retry(c);
+        return;
+    }
+    char why[96];
+    snprintf(why, sizeof why, "%s failure: %s", what, strerror(err));
+    fail(c, err == EPIPE || err == ECONNRESET ? CURLE_SEND_ERROR : CURLE_RECV_ERROR, "%s", why);
+}
+
+/* Sends what is left of head + body; waits for writability when the
+ * socket is full. */
+static void write_request(goose_h1 *c)
+{
+    size_t total = c->head.len + c->body_len;
+    while (c->sent < total) {
+        struct iovec iov[2];
+        int n = 0;
+        if (c->sent < c->head.len)
+            iov[n++] = (struct iovec){c->head.data + c->sent, c->head.len - c->sent};
+        size_t body_at = c->sent > c->head.len ? c->sent - c->head.len : 0;
+        if (c->body_len > body_at)
+            iov[n++] = (struct iovec){(void *)(c->body + body_at), c->body_len - body_at};
+        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+        ssize_t w = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && errno == EAGAIN) {
+            event_assign(c->wev, c->base, c->fd, EV_WRITE, on_write, c);
+            if (event_add(c->wev, NULL) < 0)
+                fail(c, CURLE_OUT_OF_MEMORY, "%s", "could not watch the connection");
+            return;
+        }
+        if (w < 0) {
+            io_failed(c, errno, "Send");
+            return;
+        }
+        c->sent += (size_t)w;
+    }
+}
+
+static void on_write(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    goose_h1 *c = arg;
+    if (!c->connecting) {
+        write_request(c);
+        return;
+    }
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        err = errno;
+    if (err)
+        connect_failed(c, err);
+    else
+        connected(c);
+}
+
+static void response_done(goose_h1 *c, int extra_bytes)
+{
+    if (!c->parser.keep_alive || c->close_after || extra_bytes)
+        close_connection(c);
+    else
+        c->reused = 1;
+    finish(c, CURLE_OK);
+}
+
+static void got_bytes(goose_h1 *c, const char *data, size_t len)
+{
+    size_t used = goose__h1_parse(&c->parser, c->capture, data, len);
+    if (c->parser.state == GOOSE_H1_ERROR)
+        fail(c, c->parser.code, "%s", c->parser.error);
+    else if (c->parser.state == GOOSE_H1_DONE)
+        response_done(c, used < len);
+}
+
+static void got_eof(goose_h1 *c)
+{
+    if (may_retry(c)) {
+        retry(c);
+        return;
+    }
+    close_connection(c);
+    if (goose__h1_parse_eof(&c->parser) == GOOSE_H1_DONE)
+        finish(c, CURLE_OK);
+    else
+        fail(c, c->parser.code, "%s", c->parser.error);
+}
+
+static void on_read(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    goose_h1 *c = arg;
+    char buf[READ_CHUNK];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (!c->busy) { /* an idle connection closed, or spoke out of turn */
+        close_connection(c);
+        return;
+    }
+    if (n > 0)
+        got_bytes(c, buf, (size_t)n);
+    else if (n == 0 || errno == ECONNRESET)
+        got_eof(c);
+    else
+        io_failed(c, errno, "Recv");
+}
+
+static void on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    goose_h1 *c = arg;
+    char why[128];
+    snprintf(why, sizeof why, "Operation timed out after %ld milliseconds with %llu bytes received",
+             c->setup->timeout_ms, (unsigned long long)c->parser.received);
+    fail(c, CURLE_OPERATION_TIMEDOUT, "%s", why);
+}
+
+/* ---- the request head ---- */
+
+static int is_header(const char *line, const char *name)
+{
+    size_t n = strlen(name);
+    return strncasecmp(line, name, n) == 0 && (line[n] == ':' || line[n] == ';');
+}
+
+/* One line of the request's header list, as curl reads it: "Name: value"
+ * is sent, "Name;" sends the header empty, "Name:" only removes ours. */
+static int add_header_line(goose_buf *b, const char *line)
+{
+    const char *colon = strchr(line, ':');
+    if (colon) {
+        const char *v = colon + 1;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        if (!*v)
+            return 0;
+        return goose__buf_adds(b, line) < 0 || goose__buf_add(b, "\r\n", 2) < 0 ? -1 : 0;
+    }
+    size_t n = strcspn(line, ";");
+    if (!line[n])
+        return 0;
+    return goose__buf_add(b, line, n) < 0 || goose__buf_add(b, ":\r\n", 3) < 0 ? -1 : 0;
+}
+
+/* The headers of the request's list that change what we add. */
+typedef struct given { int host, accept, type, cookie; } given;
+
+static int add_header_list(goose_h1 *c, const struct curl_slist *l, given *g)
+{
+    for (; l; l = l->next) {
+        const char *h = l->data;
+        switch (tolower((unsigned char)h[0])) {
+        case 'h':
+            g->host |= is_header(h, "Host");
+            break;
+        case 'a':
+            g->accept |= is_header(h, "Accept");
+            break;
+        case 't':
+            if (is_header(h, "Transfer-Encoding"))
+                continue; /* the body is framed by us */
+            break;
+        case 'c':
+            if (is_header(h, "Content-Length"))
+                continue;
+            g->type |= is_header(h, "Content-Type");
+            g->cookie |= is_header(h, "Cookie");
+            if (is_header(h, "Connection") && strcasestr(h, "close"))
+                c->close_after = 1;
+            break;
+        }
+        if (add_header_line(&c->head, h) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int build_head(goose_h1 *c, const goose_http_request *req, const char *path,
+                      size_t path_len, const char *cookie)
+{
+    goose_buf *b = &c->head;
+    given g = {0};
+    goose__buf_clear(b);
+    c->close_after = 0;
+    int slash = path_len == 0 || path[0] != '/';
+    if (goose__buf_adds(b, req->method) < 0 || goose__buf_add(b, " /", slash ? 2 : 1) < 0 ||
+        goose__buf_add(b, path, path_len) < 0 || goose__buf_add(b, " HTTP/1.1\r\n", 11) < 0 ||
+        add_header_list(c, req->headers, &g) < 0)
+        return -1;
+    if (!g.host && goose__buf_add(b, c->origin.host_header, c->origin.host_header_len) < 0)
+        return -1;
+    if (!g.accept && goose__buf_add(b, "Accept: */*\r\n", 13) < 0)
+        return -1;
+    if (cookie && !g.cookie && goose__buf_printf(b, "Cookie: %s\r\n", cookie) < 0)
+        return -1;
+    if (req->has_body) {
+        if (!g.type && goose__buf_adds(b, "Content-Type: application/x-www-form-urlencoded\r\n") < 0)
+            return -1;
+        if (goose__buf_printf(b, "Content-Length: %zu\r\n", req->body_len) < 0)
+            return -1;
+    }
+    return goose__buf_add(b, "\r\n", 2);
+}
+
+CURLcode goose__h1_send(goose_h1 *c, const goose_http_request *req, const char *path,
+                        size_t path_len, const char *cookie, goose_http_capture *capture)
+{
+    c->capture = capture;
+    if (build_head(c, req, path, path_len, cookie) < 0) {
+        snprintf(capture->errbuf, sizeof capture->errbuf, "Out of memory");
+        return CURLE_OUT_OF_MEMORY;
+    }
+    c->body = req->has_body ? req->body : NULL;
+    c->body_len = req->has_body ? req->body_len : 0;
+    c->sent = 0;
+    c->retried = 0;
+    c->busy = 1;
+    c->in_send = 1;
+    c->sync_result = CURLE_AGAIN;
+    goose__h1_parser_start(&c->parser, strcmp(req->method, "HEAD") == 0);
+    if (c->timer) {
+        struct timeval tv = {c->setup->timeout_ms / 1000, (c->setup->timeout_ms % 1000) * 1000};
+        evtimer_add(c->timer, &tv);
+    }
+    if (c->fd < 0) {
+        c->addr_at = 0;
+        start_connect(c);
+    } else {
+        write_request(c);
+    }
+    c->in_send = 0;
+    return c->sync_result;
+}

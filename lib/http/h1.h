@@ -1,0 +1,119 @@
+/* Our own HTTP/1.1 client for plain http://, the hot path of a load test.
+ *
+ * libcurl spends about 55,000 instructions on each keep-alive request
+ * (option handling, header matching, connection checks): most of a
+ * request's cost, and more than wrk's whole request.  A user's requests to
+ * a plain http:// origin take this path instead: one keep-alive connection
+ * per user, a persistent read event (no epoll_ctl per request), the request
+ * head written in one send, the response parsed as it arrives.  Anything it
+ * does not take -- https, proxies, host names that need DNS, unusual URLs --
+ * goes through libcurl (http.c), and both paths fill the same capture. */
+#ifndef GOOSE_HTTP_H1_H
+#define GOOSE_HTTP_H1_H
+
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "http/http.h"
+
+/* ---- URLs (url.c) ---- */
+
+/* An absolute http(s) URL, split in place (slices of the URL). */
+typedef struct goose_url_parts {
+    int secure;              /* https */
+    const char *authority;   /* host[:port], as written */
+    size_t authority_len;
+    const char *host;        /* without brackets or port */
+    size_t host_len;
+    unsigned port;
+    const char *path;        /* from the first '/' or '?', up to '#'; may be empty */
+    size_t path_len;
+} goose_url_parts;
+
+/* 0, or -1 when url is not http(s)://AUTHORITY[/...]. */
+int goose__url_split(const char *url, goose_url_parts *out);
+/* The host in lower case and the path without its query ("/" when empty),
+ * as cookies need them; -1 when out of memory. */
+int goose__url_cookie_scope(const goose_url_parts *p, goose_buf *host, goose_buf *path);
+
+/* Where the own client connects: addresses it knows without DNS. */
+typedef struct goose_h1_origin {
+    char authority[264];     /* the URL's host[:port]: the connection's key */
+    char host_header[272];   /* "Host: ...\r\n" */
+    size_t host_header_len;
+    struct sockaddr_storage addrs[2];
+    socklen_t addr_lens[2];
+    unsigned naddrs;
+    unsigned port;
+} goose_h1_origin;
+
+/* 1 when the own client takes this URL (plain http, an IP literal,
+ * localhost or a --resolve entry, a path of plain characters), with o
+ * filled; 0 when libcurl must take it. */
+int goose__h1_origin(const goose_url_parts *p, const goose_http_setup *setup,
+                     goose_h1_origin *o);
+
+/* ---- responses (h1_response.c) ---- */
+
+typedef enum goose_h1_state {
+    GOOSE_H1_HEAD,          /* status line and headers */
+    GOOSE_H1_BODY,          /* Content-Length bytes */
+    GOOSE_H1_CHUNK_SIZE,
+    GOOSE_H1_CHUNK_DATA,
+    GOOSE_H1_CHUNK_END,     /* the CRLF after a chunk */
+    GOOSE_H1_TRAILER,
+    GOOSE_H1_UNTIL_CLOSE,   /* no length: the body ends with the connection */
+    GOOSE_H1_DONE,
+    GOOSE_H1_ERROR
+} goose_h1_state;
+
+typedef struct goose_h1_parser {
+    goose_h1_state state;
+    int no_body;             /* a HEAD request */
+    int status;
+    int keep_alive;          /* the connection may carry the next request */
+    uint64_t remaining;      /* of the body or of the chunk */
+    uint64_t received;       /* bytes of this response so far */
+    size_t line_start;       /* where the head's current line starts */
+    char line[64];           /* chunk-size line so far (the rest is ignored) */
+    size_t line_len;
+    CURLcode code;           /* on error */
+    const char *error;
+} goose_h1_parser;
+
+void goose__h1_parser_start(goose_h1_parser *p, int no_body);
+/* Feeds bytes; the head goes to c->headers, the body to c->body.  Returns
+ * how many bytes it used: fewer than len only when the response is done
+ * (the rest was not asked for) or failed (state GOOSE_H1_ERROR). */
+size_t goose__h1_parse(goose_h1_parser *p, goose_http_capture *c,
+                       const char *data, size_t len);
+/* The connection closed: GOOSE_H1_DONE when that ends the response,
+ * GOOSE_H1_ERROR (code and error set) when it cut it short. */
+goose_h1_state goose__h1_parse_eof(goose_h1_parser *p);
+
+/* ---- connections (h1.c) ---- */
+
+typedef struct goose_h1 goose_h1;
+/* A request finished: CURLE_OK, or an error with c->errbuf filled. */
+typedef void (*goose_h1_done_fn)(void *arg, CURLcode result);
+
+goose_h1 *goose__h1_new(struct event_base *base, const goose_http_setup *setup,
+                        unsigned index, goose_h1_done_fn done, void *arg);
+void goose__h1_free(goose_h1 *c);
+/* 1 when the own client takes this URL (see goose__h1_origin); a new
+ * origin closes the connection to the old one.  0: libcurl must take it. */
+int goose__h1_aim(goose_h1 *c, const goose_url_parts *url);
+/* Sends req (path: the URL's path and query) to the origin aimed at,
+ * reusing the open connection; cookie is a Cookie header value or NULL.
+ * Returns CURLE_AGAIN while the request is under way (done() is called
+ * once it ends), or the result when it ended at once (done() is not
+ * called).  req, path, cookie and the capture must stay valid until then. */
+CURLcode goose__h1_send(goose_h1 *c, const goose_http_request *req, const char *path,
+                        size_t path_len, const char *cookie, goose_http_capture *capture);
+/* The status code of the last response (0 if none arrived). */
+int goose__h1_status(const goose_h1 *c);
+
+#endif

@@ -1,0 +1,193 @@
+/* URLs as the own HTTP/1.1 client and the cookie jar need them: split in
+ * place, and turned into addresses without DNS (IP literals, localhost,
+ * --resolve entries).  Whatever needs more goes to libcurl. */
+#include "http/h1.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static size_t scheme_len(const char *url, int *secure)
+{
+    if (strncasecmp(url, "http://", 7) == 0) {
+        *secure = 0;
+        return 7;
+    }
+    if (strncasecmp(url, "https://", 8) == 0) {
+        *secure = 1;
+        return 8;
+    }
+    return 0;
+}
+
+static int parse_port(const char *s, size_t len, unsigned *port)
+{
+    unsigned n = 0;
+    if (len == 0 || len > 5)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+        n = n * 10 + (unsigned)(s[i] - '0');
+    }
+    if (n == 0 || n > 65535)
+        return -1;
+    *port = n;
+    return 0;
+}
+
+/* host[:port] or [v6][:port], after any user info. */
+static int split_authority(const char *a, size_t len, goose_url_parts *out)
+{
+    const char *at = memchr(a, '@', len);
+    if (at) {
+        len -= (size_t)(at + 1 - a);
+        a = at + 1;
+    }
+    const char *port = NULL;
+    if (len && a[0] == '[') {
+        const char *close = memchr(a, ']', len);
+        if (!close)
+            return -1;
+        out->host = a + 1;
+        out->host_len = (size_t)(close - a - 1);
+        if (close + 1 < a + len) {
+            if (close[1] != ':')
+                return -1;
+            port = close + 2;
+        }
+    } else {
+        const char *colon = memchr(a, ':', len);
+        out->host = a;
+        out->host_len = colon ? (size_t)(colon - a) : len;
+        port = colon ? colon + 1 : NULL;
+    }
+    out->port = out->secure ? 443 : 80;
+    if (port && port < a + len && parse_port(port, (size_t)(a + len - port), &out->port) < 0)
+        return -1;
+    return out->host_len ? 0 : -1;
+}
+
+int goose__url_split(const char *url, goose_url_parts *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t skip = scheme_len(url, &out->secure);
+    if (!skip)
+        return -1;
+    out->authority = url + skip;
+    out->authority_len = strcspn(out->authority, "/?#");
+    out->path = out->authority + out->authority_len;
+    out->path_len = strcspn(out->path, "#");
+    return split_authority(out->authority, out->authority_len, out);
+}
+
+int goose__url_cookie_scope(const goose_url_parts *p, goose_buf *host, goose_buf *path)
+{
+    goose__buf_clear(host);
+    goose__buf_clear(path);
+    for (size_t i = 0; i < p->host_len; i++) {
+        char ch = (char)tolower((unsigned char)p->host[i]);
+        if (goose__buf_add(host, &ch, 1) < 0)
+            return -1;
+    }
+    size_t plen = strcspn(p->path, "?#");
+    if (plen > p->path_len)
+        plen = p->path_len;
+    return plen ? goose__buf_add(path, p->path, plen) : goose__buf_adds(path, "/");
+}
+
+/* Plain printable characters and no dot segments: sent as written, as
+ * curl would send them.  Anything else goes through curl. */
+static int plain_path(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch <= 0x20 || ch >= 0x7f)
+            return 0;
+        if (ch == '/' && i + 1 < len && s[i + 1] == '.')
+            return 0;
+    }
+    return 1;
+}
+
+static int add_address(goose_h1_origin *o, const char *text, size_t len)
+{
+    char buf[INET6_ADDRSTRLEN + 2];
+    if (len && text[0] == '[' && text[len - 1] == ']') {
+        text++;
+        len -= 2;
+    }
+    if (len >= sizeof buf || o->naddrs == 2)
+        return -1;
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    struct sockaddr_storage *ss = &o->addrs[o->naddrs];
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, buf, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)o->port);
+        o->addr_lens[o->naddrs++] = sizeof *v4;
+    } else if (inet_pton(AF_INET6, buf, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)o->port);
+        o->addr_lens[o->naddrs++] = sizeof *v6;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+/* A --resolve entry "[+]HOST:PORT:ADDR[,ADDR...]" for this host and port:
+ * its first address. */
+static int resolve_entry(const char *e, const goose_url_parts *p, goose_h1_origin *o)
+{
+    if (*e == '+')
+        e++;
+    const char *c1 = strchr(e, ':');
+    const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    unsigned port;
+    if (!c2 || (size_t)(c1 - e) != p->host_len || strncasecmp(e, p->host, p->host_len) != 0 ||
+        parse_port(c1 + 1, (size_t)(c2 - c1 - 1), &port) < 0 || port != p->port)
+        return 0;
+    const char *addr = c2 + 1;
+    return add_address(o, addr, strcspn(addr, ",")) == 0;
+}
+
+static int find_addresses(const goose_url_parts *p, const goose_http_setup *setup,
+                          goose_h1_origin *o)
+{
+    for (const struct curl_slist *l = setup->resolve; l; l = l->next)
+        if (l->data[0] != '-' && resolve_entry(l->data, p, o))
+            return 1;
+    if (p->host_len == 9 && strncasecmp(p->host, "localhost", 9) == 0)
+        return add_address(o, "127.0.0.1", 9) == 0 && add_address(o, "::1", 3) == 0;
+    return !memchr(p->host, '%', p->host_len) && add_address(o, p->host, p->host_len) == 0;
+}
+
+int goose__h1_origin(const goose_url_parts *p, const goose_http_setup *setup,
+                     goose_h1_origin *o)
+{
+    if (p->secure || !setup->no_env_proxy || memchr(p->authority, '@', p->authority_len) ||
+        p->authority_len >= sizeof o->authority || !plain_path(p->path, p->path_len))
+        return 0;
+    o->naddrs = 0;
+    o->port = p->port;
+    if (!find_addresses(p, setup, o))
+        return 0;
+    memcpy(o->authority, p->authority, p->authority_len);
+    o->authority[p->authority_len] = '\0';
+    /* curl's Host header: the host as written, the port unless it is 80 */
+    int bracket = p->host > p->authority && p->host[-1] == '[';
+    int n = snprintf(o->host_header, sizeof o->host_header, "Host: %s%.*s%s", bracket ? "[" : "",
+                     (int)p->host_len, p->host, bracket ? "]" : "");
+    if (p->port != 80)
+        n += snprintf(o->host_header + n, sizeof o->host_header - (size_t)n, ":%u", p->port);
+    n += snprintf(o->host_header + n, sizeof o->host_header - (size_t)n, "\r\n");
+    o->host_header_len = (size_t)n;
+    return n < (int)sizeof o->host_header;
+}
