@@ -1,0 +1,1359 @@
+/* HTTP/1.1 on the wire, end to end: load tests against tests/rawhttp.py,
+ * a scripted server that answers each path in one deliberate way and logs
+ * every request it reads.  Each test holds the report (counts, statuses,
+ * failures) against that log, and what the transactions saw (bodies,
+ * headers) against what was sent.  Run from the source tree, as
+ * tests/delay-proxy.py is. */
+#include "e2e.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <strings.h>
+#include <time.h>
+
+#define SCRIPT "tests/rawhttp.py"
+#define BIG_POST (2u * 1024 * 1024)
+
+typedef struct rawhttp {
+    pid_t pid;
+    int port;
+    char url[64];
+    char dir[64];
+    char log[96];
+} rawhttp;
+
+static rawhttp srv;
+static atomic_int bad; /* mismatches seen inside transactions */
+static char *pat;      /* "00000,00001,...": the bodies rawhttp.py sends */
+
+/* A transaction's finding: counted, and the first few said. */
+static void miss(const char *fmt, ...)
+{
+    if (atomic_fetch_add(&bad, 1) >= 5)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("mismatch: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static int mismatches(void)
+{
+    return atomic_load(&bad);
+}
+
+static void make_pattern(void)
+{
+    if (pat)
+        return;
+    pat = malloc(BIG_POST + 8);
+    ASSERT_NOT_NULL(pat);
+    size_t off = 0;
+    for (unsigned i = 0; off < BIG_POST; i++)
+        off += (size_t)snprintf(pat + off, 8, "%05u,", i);
+    pat[BIG_POST] = '\0';
+}
+
+/* A test that fails exits at once: its server goes, its log stays. */
+static void srv_abandoned(void)
+{
+    if (srv.pid > 0) {
+        kill(srv.pid, SIGTERM);
+        waitpid(srv.pid, NULL, 0);
+        fprintf(stderr, "rawhttp.py's log: %s\n", srv.log);
+    }
+}
+
+static void srv_start(void)
+{
+    static int once;
+    char portfile[96];
+    if (!once++)
+        atexit(srv_abandoned);
+    make_pattern();
+    atomic_store(&bad, 0);
+    if (access(SCRIPT, R_OK) != 0)
+        TEST_FAIL("%s not found: run from the source tree", SCRIPT);
+    snprintf(srv.dir, sizeof srv.dir, "/tmp/goose-http-XXXXXX");
+    ASSERT_NOT_NULL(mkdtemp(srv.dir));
+    snprintf(portfile, sizeof portfile, "%s/port", srv.dir);
+    snprintf(srv.log, sizeof srv.log, "%s/requests.jsonl", srv.dir);
+    srv.port = 0;
+    fflush(NULL); /* the child's freopen would write what is buffered again */
+    srv.pid = fork();
+    ASSERT(srv.pid >= 0);
+    if (srv.pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* a failed test leaves no server */
+        if (!freopen("/dev/null", "w", stdout))
+            _exit(127);
+        execlp("python3", "python3", SCRIPT, "--port-file", portfile, "--log", srv.log,
+               (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 250 && !srv.port; i++) {
+        FILE *f = fopen(portfile, "r");
+        if (f) {
+            if (fscanf(f, "%d", &srv.port) != 1)
+                srv.port = 0;
+            fclose(f);
+        }
+        if (!srv.port)
+            usleep(20000);
+    }
+    if (srv.port <= 0)
+        TEST_FAIL("%s did not start", SCRIPT);
+    snprintf(srv.url, sizeof srv.url, "http://127.0.0.1:%d", srv.port);
+}
+
+static void srv_stop(void)
+{
+    char path[128];
+    if (srv.pid > 0) {
+        kill(srv.pid, SIGTERM);
+        waitpid(srv.pid, NULL, 0);
+        srv.pid = 0;
+    }
+    snprintf(path, sizeof path, "%s/port", srv.dir);
+    unlink(path);
+    unlink(srv.log);
+    rmdir(srv.dir);
+}
+
+/* The server's log: an array of its request entries, in arrival order. */
+static json_t *srv_log(void)
+{
+    json_t *all = json_array();
+    FILE *f = fopen(srv.log, "r");
+    if (!f)
+        return all; /* nothing arrived */
+    char *line = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, f) > 0) {
+        json_error_t err;
+        json_t *e = json_loads(line, 0, &err);
+        if (!e)
+            TEST_FAIL("bad log line: %s", err.text);
+        json_array_append_new(all, e);
+    }
+    free(line);
+    fclose(f);
+    return all;
+}
+
+static const char *e_str(json_t *e, const char *key)
+{
+    const char *s = json_string_value(json_object_get(e, key));
+    return s ? s : "";
+}
+
+/* Values of header `name` (any case) in a log entry: how many, the first. */
+static int e_header(json_t *e, const char *name, const char **first)
+{
+    int n = 0;
+    size_t i;
+    json_t *h;
+    if (first)
+        *first = NULL;
+    json_array_foreach(json_object_get(e, "headers"), i, h) {
+        if (strcasecmp(json_string_value(json_array_get(h, 0)), name) == 0) {
+            if (first && !n)
+                *first = json_string_value(json_array_get(h, 1));
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Requests logged for METHOD (NULL: any) and target (NULL: any). */
+static long long log_count(json_t *log, const char *method, const char *path)
+{
+    long long n = 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach(log, i, e)
+        n += (!method || !strcmp(e_str(e, "method"), method)) &&
+             (!path || !strcmp(e_str(e, "path"), path));
+    return n;
+}
+
+/* Distinct connections in the log (by_port: distinct client ports). */
+static long long log_conns(json_t *log, int by_port)
+{
+    long long seen[4096], n = 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach(log, i, e) {
+        long long id = by_port
+                           ? json_integer_value(json_array_get(json_object_get(e, "client"), 1))
+                           : jint(e, "conn");
+        int dup = 0;
+        for (long long k = 0; k < n && !dup; k++)
+            dup = seen[k] == id;
+        if (!dup) {
+            ASSERT_LT(n, 4096);
+            seen[n++] = id;
+        }
+    }
+    return n;
+}
+
+/* The entry that came next on the same connection as entry i, or NULL. */
+static json_t *log_next_on_conn(json_t *log, size_t i)
+{
+    json_t *e = json_array_get(log, i), *o;
+    long long conn = jint(e, "conn"), seq = jint(e, "seq");
+    size_t k;
+    json_array_foreach(log, k, o)
+        if (jint(o, "conn") == conn && jint(o, "seq") == seq + 1)
+            return o;
+    return NULL;
+}
+
+/* Requests that arrived on a connection after an answer to `path` on it. */
+static long long log_reused_after(json_t *log, const char *path)
+{
+    long long n = 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach(log, i, e)
+        n += !strcmp(e_str(e, "path"), path) && log_next_on_conn(log, i) != NULL;
+    return n;
+}
+
+static uint32_t crc32_of(const char *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= (unsigned char)p[i];
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? (c >> 1) ^ 0xedb88320u : c >> 1;
+    }
+    return ~c;
+}
+
+static goose_attack *attack(goose_transaction_fn fn, const char *host, const char *users,
+                            const char *iterations)
+{
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("wire");
+    goose_scenario_add_transaction(s, "tx", fn);
+    goose_attack_add_scenario(a, s);
+    set(a, "host", host ? host : srv.url);
+    set(a, "users", users);
+    set(a, "hatch-rate", "1000");
+    set(a, "iterations", iterations);
+    set(a, "run-time", "15s"); /* a cap: the iterations end the run long before */
+    set(a, "no-reset-metrics", NULL);
+    return a;
+}
+
+static json_t *run(goose_attack *a)
+{
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    return report_of(a);
+}
+
+static json_t *req_of(json_t *report, const char *method, const char *name)
+{
+    json_t *r = report_request(report, method, name);
+    if (!r)
+        TEST_FAIL("no \"%s %s\" in the report", method, name);
+    return r;
+}
+
+static long long status_count(json_t *entry, const char *code)
+{
+    json_t *n = json_object_get(json_object_get(entry, "status_codes"), code);
+    return n ? json_integer_value(n) : 0;
+}
+
+/* The report's error rows for METHOD name: their total count and one text. */
+static long long error_count(json_t *report, const char *method, const char *name,
+                             const char **text)
+{
+    long long n = 0;
+    size_t i;
+    json_t *e;
+    if (text)
+        *text = NULL;
+    json_array_foreach(json_object_get(report, "errors"), i, e) {
+        if (strcmp(e_str(e, "method"), method) || strcmp(e_str(e, "name"), name))
+            continue;
+        n += jint(e, "count");
+        if (text && !*text)
+            *text = e_str(e, "error");
+    }
+    return n;
+}
+
+static long long total_fails(json_t *report)
+{
+    long long n = 0;
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(report, "requests"), i, r)
+        n += jint(r, "fail");
+    return n;
+}
+
+/* Every request the report counts reached the server, and only those. */
+static void same_as_log(json_t *report, json_t *log)
+{
+    ASSERT_EQ(report_total(report), (long long)json_array_size(log));
+}
+
+/* Exactly one header `name` in a log entry, with this value. */
+static void one_header(json_t *e, const char *name, const char *want)
+{
+    const char *v;
+    int n = e_header(e, name, &v);
+    if (n != 1 || strcmp(v, want) != 0)
+        TEST_FAIL("%s %s: %d \"%s\" header(s), first \"%s\", want one \"%s\"",
+                  e_str(e, "method"), e_str(e, "path"), n, name, v ? v : "", want);
+}
+
+static void expect_body(goose_response *r, const char *what, const char *want, size_t len)
+{
+    size_t got = 0;
+    const char *body = goose_response_body(r, &got);
+    if (goose_response_status(r) != 200)
+        miss("%s: status %d (%s)", what, goose_response_status(r),
+             goose_response_error(r) ? goose_response_error(r) : "no error");
+    else if (got != len || memcmp(body, want, len) != 0)
+        miss("%s: body of %zu bytes, want %zu", what, got, len);
+}
+
+static void get_expect(goose_user *u, const char *path, const char *want, size_t len)
+{
+    goose_response *r = goose_get(u, path);
+    expect_body(r, path, want, len);
+    goose_response_free(r);
+}
+
+/* ---- bodies ---- */
+
+static atomic_int trailer_seen;
+
+static int chunked(goose_user *u)
+{
+    goose_response *r = goose_get(u, "/chunked");
+    expect_body(r, "/chunked", pat, 3000);
+    if (goose_response_header(r, "X-Trailer"))
+        atomic_fetch_add(&trailer_seen, 1); /* said, not required */
+    goose_response_free(r);
+    return GOOSE_OK;
+}
+
+/* Chunk extensions, a size line split across writes, a trailer: the body
+ * arrives intact and the connection is used again. */
+TEST(chunked_body_with_extensions_and_trailer)
+{
+    srv_start();
+    goose_attack *a = attack(chunked, NULL, "2", "5");
+    json_t *report = run(a), *log = srv_log();
+    json_t *r = req_of(report, "GET", "/chunked");
+    ASSERT_EQ(mismatches(), 0);
+    ASSERT_EQ(jint(r, "count"), 10);
+    ASSERT_EQ(jint(r, "fail"), 0);
+    ASSERT_EQ(jint(r, "bytes"), 10 * 3000);
+    printf("trailer X-Trailer visible in %d of 10 responses\n", atomic_load(&trailer_seen));
+    ASSERT_EQ(log_count(log, "GET", "/chunked"), 10);
+    ASSERT_LE(log_conns(log, 0), 2); /* the body's end was found: kept alive */
+    same_as_log(report, log);
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    srv_stop();
+}
+
+static int slow_body(goose_user *u)
+{
+    get_expect(u, "/slow-body", pat, 6000);
+    return GOOSE_OK;
+}
+
+TEST(content_length_body_in_slow_pieces)
+{
+    srv_start();
+    goose_attack *a = attack(slow_body, NULL, "2", "3");
+    json_t *report = run(a), *log = srv_log();
+    json_t *r = req_of(report, "GET", "/slow-body");
+    ASSERT_EQ(mismatches(), 0);
+    ASSERT_EQ(jint(r, "count"), 6);
+    ASSERT_EQ(jint(r, "fail"), 0);
+    ASSERT_EQ(jint(r, "bytes"), 6 * 6000);
+    ASSERT_EQ(log_count(log, "GET", "/slow-body"), 6);
+    ASSERT_LE(log_conns(log, 0), 2);
+    ASSERT_GE(jint(json_object_get(r, "response_time_us"), "min"), 100000); /* 5 x 20 ms */
+    same_as_log(report, log);
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    srv_stop();
+}
+
+static int close_delimited(goose_user *u)
+{
+    get_expect(u, "/close-delimited", pat, 5000);
+    get_expect(u, "/ok", "ok", 2);
+    return GOOSE_OK;
+}
+
+/* No Content-Length, no chunking: the body ends with the connection, and
+ * the next request goes out on a new one. */
+TEST(close_delimited_body_then_next_request)
+{
+    srv_start();
+    goose_attack *a = attack(close_delimited, NULL, "2", "3");
+    json_t *report = run(a), *log = srv_log();
+    ASSERT_EQ(mismatches(), 0);
+    ASSERT_EQ(jint(req_of(report, "GET", "/close-delimited"), "count"), 6);
+    ASSERT_EQ(jint(req_of(report, "GET", "/close-delimited"), "bytes"), 6 * 5000);
+    ASSERT_EQ(jint(req_of(report, "GET", "/ok"), "success"), 6);
+    ASSERT_EQ(total_fails(report), 0);
+    ASSERT_EQ(log_count(log, "GET", "/close-delimited"), 6);
+    ASSERT_EQ(log_count(log, "GET", "/ok"), 6);
+    same_as_log(report, log);
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    srv_stop();
+}
+
+static int http10(goose_user *u)
+{
+    get_expect(u, "/http10", "one point oh", 12);
+    get_expect(u, "/ok", "ok", 2);
+    return GOOSE_OK;
+}
+
+/* An HTTP/1.0 answer without keep-alive ends its connection: the server
+ * keeps it open, and would log a request sent on it anyway. */
+TEST(http10_response_is_not_kept_alive)
+{
+    srv_start();
+    goose_attack *a = attack(http10, NULL, "2", "3");
+    json_t *report = run(a), *log = srv_log();
+    ASSERT_EQ(mismatches(), 0);
+    ASSERT_EQ(jint(req_of(report, "GET", "/http10"), "success"), 6);
+    ASSERT_EQ(status_count(req_of(report, "GET", "/http10"), "200"), 6);
+    ASSERT_EQ(total_fails(report), 0);
+    ASSERT_EQ(log_count(log, "GET", "/http10"), 6);
+    ASSERT_EQ(log_reused_after(log, "/http10"), 0);
+    same_as_log(report, log);
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    srv_stop();
+}
+
+static int close_after(goose_user *u)
+{
+    get_expect(u, "/close-after", "closing", 7);
+    get_expect(u, "/close-after", "closing", 7);
+    return GOOSE_OK;
+}
+
+/* The server answers with keep-alive and then closes at once: the next
+ * request must not fail for it, and the server sees each request once.
+ * Six requests per user; the next test has many more. */
+TEST(server_closes_keep_alive_connection)
+{
+    srv_start();
+    goose_attack *a = attack(close_after, NULL, "5", "3");
+    json_t *report = run(a), *log = srv_log();
+    ASSERT_EQ(mismatches(), 0);
+    ASSERT_EQ(jint(req_of(report, "GET", "/close-after"), "count"), 30);
+    ASSERT_EQ(total_fails(report), 0);
+    ASSERT_EQ(log_count(log, "GET", "/close-after"), 30);
+    ASSERT_EQ(log_conns(log, 0), 30); /* every request on its own connection */
+    same_as_log(report, log);
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    srv_stop();
+}
+
+static int close_late(goose_user *u)
+{
+    get_expect(u, "/close-late", "closing", 7);
+    get_expect(u, "/close-late", "closing", 7);
+    goose_response *r = goose_post(u, "/close-late", "abc", 3);
+    expect_body(r, "POST /close-late", "closing", 7);
+    goose_response_free(r);
+    return GOOSE_OK;
+}
+
+/* The server answers with keep-alive, then closes 30 ms later without
+ * reading what came meanwhile: each next request (a POST too) was sent on
+ * a connection the server never read from, which the client learns from
+ * the reset (an unread close resets; a read one ends with a FIN, as in
+ * the test below).  It must go again on a fresh connection, body
+ * included: none fails, none is seen twice.  Eleven times per user, as a
+ * long test against a server that closes idle connections would. */
+TEST(unread_request_is_resent_on_a_fresh_connection)
+{
+    srv_start();
+    goose_attack *a = attack(close_late, NULL, "2", "4");
+    json_t *report = run(a), *log = srv_log();
+    json_t *post = req_of(report, "POST", "/close-late");
+    const char *text;
+    if (error_count(report, "GET", "/close-late", &text) ||
+        error_count(report, "POST", "/close-late", &text))
+        printf("resend failure: \"%s\"\n", text);
+    ASSERT_EQ(mismatches(), 0);
+    ASSERT_EQ(jint(req_of(report, "GET", "/close-late"), "count"), 16);
+    ASSERT_EQ(jint(post, "count"), 8);
+    ASSERT_EQ(total_fails(report), 0);
+    ASSERT_EQ(log_count(log, "GET", "/close-late"), 16);
+    ASSERT_EQ(log_count(log, "POST", "/close-late"), 8);
+    ASSERT_EQ(log_conns(log, 0), 24);
+    size_t i;
+    json_t *e;
+    json_array_foreach(log, i, e)
+        if (!strcmp(e_str(e, "method"), "POST"))
+            ASSERT_EQ(jint(e, "body_len"), 3); /* the body went again too */
+    same_as_log(report, log);
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    srv_stop();
+}
+
+static atomic_int dropped_status;
+
+static int drop_reused(goose_user *u)
+{
+    get_expect(u, "/ok", "ok", 2);
+    goose_response *r = goose_post(u, "/drop-reused", "once", 4);
+    atomic_store(&dropped_status, goose_response_status(r));
+    goose_response_free(r);
+    return GOOSE_OK;
+}
+
+/* The server reads a POST on a kept-alive connection and closes it without
+ * an answer.  The server has seen the request: sending it again on a new
+ * connection would make it act twice on one counted request (RFC 9110
+ * 9.2.2: no automatic retry of a non-idempotent request). */
+TEST(post_seen_by_the_server_is_not_resent)
+{
+    srv_start();
+    goose_attack *a = attack(drop_reused, NULL, "1", "3");
+    json_t *report = run(a), *log = srv_log();
+    json_t *r = req_of(report, "POST", "/drop-reused");
+    printf("POST /drop-reused: report count %lld fail %lld, server saw %lld, last status %d\n",
+           jint(r, "count"), jint(r, "fail"), log_count(log, "POST", "/drop-reused"),
+           atomic_load(&dropped_status));
+    ASSERT_EQ(mismatches(), 0);
+    ASSERT_EQ(jint(r, "count"), 3);
+    ASSERT_EQ(log_count(log, "POST", "/drop-reused"), 3);
+    ASSERT_EQ(jint(r, "fail"), 3);
+    same_as_log(report, log);
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    srv_stop();
+}
+
+static int head_len(goose_user *u)
+{
+    goose_request *req = goose_request_new(u, "HEAD", "/head-len");
+    goose_response *r = goose_request_send(req);
+    size_t len = 1;
+    goose_response_body(r, &len);
+    const char *cl = goose_response_header(r, "Content-Length");
+    if (goose_response_status(r) != 200 || len != 0 || !cl || strcmp(cl, "1000") != 0)
+        miss("HEAD /head-len: status %d, body %zu, Content-Length %s",
+             goose_response_status(r), len, cl ? cl : "(none)");
+    if (goose_response_time_us(r) > 1000000)
+        miss("HEAD /head-len took %lld us", goose_response_time_us(r));
+    goose_response_free(r);
+    get_expect(u, "/ok", "ok", 2);
+    return GOOSE_OK;
+}
+
+/* A HEAD answer's Content-Length announces no body: no wait for one, and
+ * the connection carries the next request. */
+TEST(head_with_content_length_does_not_hang)
+{
+    srv_start();
+    goose_attack *a = attack(head_len, NULL, "1", "3");
+    set(a, "timeout", "3s");
+    time_t t0 = time(NULL);
+    json_t *report = run(a), *log = srv_log();
+    ASSERT_LT(time(NULL) - t0, 3);
+    ASSERT_EQ(mismatches(), 0);
+    ASSERT_EQ(jint(req_of(report, "HEAD", "/head-len"), "success"), 3);
+    ASSERT_EQ(jint(req_of(report, "HEAD", "/head-len"), "bytes"), 0);
+    ASSERT_EQ(total_fails(report), 0);
+    ASSERT_EQ(log_count(log, "HEAD", "/head-len"), 3);
+    ASSERT_EQ(log_conns(log, 0), 1);
+    same_as_log(report, log);
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    srv_stop();
+}
+
+static int bodyless(goose_user *u)
+{
+    size_t len = 1;
+    goose_response *r = goose_get(u, "/204");
+    goose_response_body(r, &len);
+    if (goose_response_status(r) != 204 || len != 0)
+        miss("/204: status %d, body %zu", goose_response_status(r), len);
+    goose_response_free(r);
+    r = goose_get(u, "/304");
+    len = 1;
+    goose_response_body(r, &len);
+    const char *etag = goose_response_header(r, "ETag");
+    if (goose_response_status(r) != 304 || len != 0 || !etag || strcmp(etag, "\"v1\"") != 0)
+        miss("/304: status %d, body %zu, ETag %s", goose_response_status(r), len,
+             etag ? etag : "(none)");
+    goose_response_free(r);
+    get_expect(u, "/ok", "ok", 2);
+    return GOOSE_OK;
+}
+
+/* 204 has no body; 304 has none whatever its Content-Length says. */
+TEST(no_body_for_204_and_304)
+{
+    srv_start();
+    goose_attack *a = attack(bodyless, NULL, "2", "3");
+    set(a, "timeout", "3s");
+    time_t t0 = time(NULL);
+    json_t *report = run(a), *log = srv_log();
+    ASSERT_LT(time(NULL) - t0, 3);
+    ASSERT_EQ(mismatches(), 0);
+    ASSERT_EQ(status_count(req_of(report, "GET", "/204"), "204"), 6);
+    ASSERT_EQ(status_count(req_of(report, "GET", "/304"), "304"), 6);
+    ASSERT_EQ(total_fails(report), 0);
+    ASSERT_EQ(log_count(log, "GET", "/204"), 6);
+    ASSERT_EQ(log_count(log, "GET", "/304"), 6);
+    ASSERT_LE(log_conns(log, 0), 2);
+    same_as_log(report, log);
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    srv_stop();
+}
+
+static int early_hints(goose_user *u)
+{
+    goose_response *r = goose_get(u, "/early-hints");
+    expect_body(r, "/early-hints", "final answer", 12);
+    const char *final = goose_response_header(r, "X-Final");
+    const char *interim = goose_response_header(r, "X-Interim");
+    const char *link = goose_response_header(r, "Link");
+    if (!final || strcmp(final, "yes") != 0 || interim || link)
+        miss("/early-hints headers: X-Final %s, X-Interim %s, Link %s", final ? final : "-",
+             interim ? interim : "-", link ? link : "-");
+    goose_response_free(r);
+    get_expect(u, "/ok", "ok", 2);
+    return GOOSE_OK;
+}
+
+/* 103 and 100 before the 200: the status and headers are the 200's. */
+TEST(interim_responses_then_final)
+{
+    srv_start();
+    goose_attack *a = attack(early_hints, NULL, "2", "3");
+    json_t *report = run(a), *log = srv_log();
+    json_t *r = req_of(report, "GET", "/early-hints");
+    ASSERT_EQ(mismatches(), 0);
+    ASSERT_EQ(status_count(r, "200"), 6);
+    ASSERT_EQ(json_object_size(json_object_get(r, "status_codes")), 1);
+    ASSERT_EQ(total_fails(report), 0);
+    ASSERT_EQ(log_count(log, "GET", "/early-hints"), 6);
+    ASSERT_LE(log_conns(log, 0), 2);
+    same_as_log(report, log);
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    srv_stop();
+}
+
+static int big_headers(goose_user *u)
+{
+    goose_response *r = goose_get(u, "/big-headers");
+    expect_body(r, "/big-headers", "big", 3);
+    const char *big = goose_response_header(r, "X-Big");
+    size_t n = big ? strlen(big) : 0;
+    if (n != 8192 || strspn(big, "b") != 8192)
+        miss("X-Big: %zu bytes", n);
+    for (int i = 0; i < 59; i++) {
+        char name[24], want[24];
+        snprintf(name, sizeof name, "X-H-%02d", i);
+        snprintf(want, sizeof want, "value-%02d", i);
+        const char *v = goose_response_header(r, name);
+        if (!v || strcmp(v, want) != 0)
+            miss("%s: %s", name, v ? v : "(none)");
+    }
+    goose_response_free(r);
+    return GOOSE_OK;
+}
+
+/* 60 headers, one of 8 KiB: all readable through goose_response_header. */
+TEST(big_headers_readable)
+{
+    srv_start();
+    goose_attack *a = attack(big_headers, NULL, "2", "2");
+    json_t *report = run(a), *log = srv_log();
+    ASSERT_EQ(mismatches(), 0);
+    ASSERT_EQ(jint(req_of(report, "GET", "/big-headers"), "success"), 4);
+    ASSERT_EQ(log_count(log, "GET", "/big-headers"), 4);
+    same_as_log(report, log);
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    srv_stop();
+}
+
+/* ---- request bodies and methods ---- */
+
+static void send_with_body(goose_user *u, const char *method, const char *body)
+{
+    goose_request *req = goose_request_new(u, method, "/echo-len");
+    if (body)
+        goose_request_set_body(req, body, strlen(body));
+    goose_response *r = goose_request_send(req);
+    char want[24];
+    snprintf(want, sizeof want, "%zu", body ? strlen(body) : 0);
+    expect_body(r, method, want, strlen(want));
+    goose_response_free(r);
+}
+
+static int methods(goose_user *u)
+{
+    goose_response *r = goose_post(u, "/echo-len", pat, BIG_POST);
+    expect_body(r, "2 MiB POST", "2097152", 7);
+    goose_response_free(r);
+    send_with_body(u, "PUT", "put body");
+    send_with_body(u, "PATCH", "a patch body");
+    send_with_body(u, "DELETE", "del");
+    send_with_body(u, "OPTIONS", NULL);
+    return GOOSE_OK;
+}
+
+/* What arrived, for a method: bodies intact (length and CRC-32), one
+ * Content-Length saying so, no Expect, no chunking. */
+static void check_bodies(json_t *log, const char *method, size_t len, const char *data)
+{
+    size_t i;
+    json_t *e;
+    int seen = 0;
+    json_array_foreach(log, i, e) {
+        if (strcmp(e_str(e, "method"), method))
+            continue;
+        seen++;
+        const char *cl;
+        ASSERT_STR_EQ(e_str(e, "path"), "/echo-len");
+        ASSERT_EQ(jint(e, "body_len"), len);
+        ASSERT_EQ(e_header(e, "Expect", NULL), 0);
+        ASSERT_EQ(e_header(e, "Transfer-Encoding", NULL), 0);
+        if (data) {
+            char want[24];
+            snprintf(want, sizeof want, "%zu", len);
+            ASSERT_EQ((uint32_t)jint(e, "body_crc32"), crc32_of(data, len));
+            ASSERT_EQ(e_header(e, "Content-Length", &cl), 1);
+            ASSERT_STR_EQ(cl, want);
+        } else {
+            int n = e_header(e, "Content-Length", &cl);
+            ASSERT(n == 0 || (n == 1 && !strcmp(cl, "0")));
+        }
+    }
+    ASSERT_EQ(seen, 2);
+}
+
+TEST(request_bodies_arrive_complete)
+{
+    srv_start();
+    goose_attack *a = attack(methods, NULL, "1", "2");
+    json_t *report = run(a), *log = srv_log();
+    ASSERT_EQ(mismatches(), 0);
+    ASSERT_EQ(jint(req_of(report, "POST", "/echo-len"), "success"), 2);
+    ASSERT_EQ(jint(req_of(report, "PUT", "/echo-len"), "success"), 2);
+    ASSERT_EQ(jint(req_of(report, "PATCH", "/echo-len"), "success"), 2);
+    ASSERT_EQ(jint(req_of(report, "DELETE", "/echo-len"), "success"), 2);
+    ASSERT_EQ(jint(req_of(report, "OPTIONS", "/echo-len"), "success"), 2);
+    check_bodies(log, "POST", BIG_POST, pat);
+    check_bodies(log, "PUT", 8, "put body");
+    check_bodies(log, "PATCH", 12, "a patch body");
+    check_bodies(log, "DELETE", 3, "del");
+    check_bodies(log, "OPTIONS", 0, NULL);
+    size_t i;
+    json_t *e;
+    json_array_foreach(log, i, e) {
+        const char *ct;
+        if (e_header(e, "Content-Type", &ct))
+            printf("%s sent Content-Type: %s\n", e_str(e, "method"), ct);
+    }
+    same_as_log(report, log);
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    srv_stop();
+}
+
+static int empty_posts(goose_user *u)
+{
+    goose_response_free(goose_post(u, "/echo-len?via=post", "", 0));
+    goose_response_free(goose_post(u, "/echo-len?via=null", NULL, 0));
+    goose_request *req = goose_request_new(u, "POST", "/echo-len?via=set-body");
+    goose_request_set_body(req, "", 0);
+    goose_response_free(goose_request_send(req));
+    return GOOSE_OK;
+}
+
+static int no_body_given(goose_user *u)
+{
+    goose_response_free(goose_request_send(goose_request_new(u, "POST", "/echo-len")));
+    goose_response_free(goose_request_send(goose_request_new(u, "PUT", "/echo-len")));
+    return GOOSE_OK;
+}
+
+/* Every request logged has "Content-Length: 0" and nothing after it. */
+static void empty_requests(goose_transaction_fn fn, size_t n)
+{
+    srv_start();
+    goose_attack *a = attack(fn, NULL, "1", "1");
+    json_t *report = run(a), *log = srv_log();
+    ASSERT_EQ(total_fails(report), 0);
+    ASSERT_EQ(json_array_size(log), n);
+    size_t i;
+    json_t *e;
+    json_array_foreach(log, i, e) {
+        const char *cl;
+        int count = e_header(e, "Content-Length", &cl);
+        printf("%s %s: %d Content-Length (%s)\n", e_str(e, "method"), e_str(e, "path"), count,
+               cl ? cl : "-");
+    }
+    json_array_foreach(log, i, e) {
+        ASSERT_EQ(jint(e, "body_len"), 0);
+        ASSERT_EQ(e_header(e, "Transfer-Encoding", NULL), 0);
+        one_header(e, "Content-Length", "0");
+    }
+    same_as_log(report, log);
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    srv_stop();
+}
+
+/* An empty POST body says so: "Content-Length: 0", however it was given. */
+TEST(empty_post_sends_content_length_zero)
+{
+    empty_requests(empty_posts, 3);
+}
+
+/* A POST or PUT built without a body is an empty one too (RFC 9110 8.6: a
+ * user agent sends Content-Length in a POST even when it is 0; some
+ * servers answer 411 without it). */
+TEST(post_without_body_sends_content_length_zero)
+{
+    empty_requests(no_body_given, 2);
+}
+
+/* ---- failures ---- */
+
+static int partial(goose_user *u)
+{
+    goose_response *r = goose_get(u, "/partial");
+    const char *err = goose_response_error(r);
+    if (goose_response_status(r) != 0 || !err || !*err)
+        miss("/partial: status %d, error \"%s\"", goose_response_status(r), err ? err : "");
+    goose_response_free(r);
+    get_expect(u, "/ok", "ok", 2);
+    return GOOSE_OK;
+}
+
+/* Content-Length 100, 10 bytes, then the close: one failure per request,
+ * with a reason, and no second attempt. */
+TEST(partial_body_is_one_failure)
+{
+    srv_start();
+    goose_attack *a = attack(partial, NULL, "2", "3");
+    json_t *report = run(a), *log = srv_log();
+    json_t *r = req_of(report, "GET", "/partial");
+    const char *text;
+    ASSERT_EQ(mismatches(), 0);
+    ASSERT_EQ(jint(r, "count"), 6);
+    ASSERT_EQ(jint(r, "fail"), 6);
+    ASSERT_EQ(error_count(report, "GET", "/partial", &text), 6);
+    printf("partial body: \"%s\"\n", text);
+    ASSERT(text && *text);
+    ASSERT_EQ(jint(req_of(report, "GET", "/ok"), "fail"), 0);
+    ASSERT_EQ(log_count(log, "GET", "/partial"), 6);
+    same_as_log(report, log);
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    srv_stop();
+}
+
+static int slow(goose_user *u)
+{
+    goose_response *r = goose_get(u, "/slow?ms=2000");
+    const char *err = goose_response_error(r);
+    if (goose_response_status(r) != 0 || !err || !*err)
+        miss("/slow: status %d, error \"%s\"", goose_response_status(r), err ? err : "");
+    goose_response_free(r);
+    /* a client that kept the timed-out connection would read the late
+     * answer here, or wait for it */
+    get_expect(u, "/ok", "ok", 2);
+    return GOOSE_OK;
+}
+
+TEST(timeout_is_one_failure)
+{
+    srv_start();
+    goose_attack *a = attack(slow, NULL, "2", "1");
+    set(a, "timeout", "200ms");
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    json_t *report = run(a), *log = srv_log();
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long long ms = (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    json_t *r = req_of(report, "GET", "/slow?ms=2000");
+    const char *text;
+    ASSERT_LT(ms, 1500);
+    ASSERT_EQ(mismatches(), 0);
+    ASSERT_EQ(jint(r, "count"), 2);
+    ASSERT_EQ(jint(r, "fail"), 2);
+    ASSERT_GE(jint(json_object_get(r, "response_time_us"), "min"), 190000);
+    ASSERT_EQ(error_count(report, "GET", "/slow?ms=2000", &text), 2);
+    printf("timeout: \"%s\"\n", text);
+    ASSERT(text && *text);
+    ASSERT_EQ(jint(req_of(report, "GET", "/ok"), "success"), 2);
+    ASSERT_EQ(log_count(log, "GET", "/slow?ms=2000"), 2);
+    same_as_log(report, log);
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    srv_stop();
+}
+
+static int refused(goose_user *u)
+{
+    goose_response *r = goose_get(u, "/ok");
+    const char *err = goose_response_error(r);
+    if (goose_response_status(r) != 0 || !err || !*err)
+        miss("refused: status %d, error \"%s\"", goose_response_status(r), err ? err : "");
+    goose_response_free(r);
+    return GOOSE_OK;
+}
+
+TEST(connection_refused_is_counted)
+{
+    char host[64];
+    snprintf(host, sizeof host, "http://127.0.0.1:%d", free_port());
+    atomic_store(&bad, 0);
+    goose_attack *a = attack(refused, host, "2", "3");
+    set(a, "timeout", "5s");
+    json_t *report = run(a);
+    json_t *r = req_of(report, "GET", "/ok");
+    const char *text;
+    ASSERT_EQ(mismatches(), 0);
+    ASSERT_EQ(jint(r, "count"), 6);
+    ASSERT_EQ(jint(r, "fail"), 6);
+    ASSERT_EQ(json_object_size(json_object_get(r, "status_codes")), 0); /* no status */
+    ASSERT_EQ(error_count(report, "GET", "/ok", &text), 6);
+    printf("refused: \"%s\"\n", text);
+    ASSERT(text && *text);
+    json_decref(report);
+    goose_attack_free(a);
+}
+
+static int garbage(goose_user *u)
+{
+    goose_response *r = goose_get(u, "/garbage");
+    const char *err = goose_response_error(r);
+    if (goose_response_status(r) != 0 || !err || !*err)
+        miss("/garbage: status %d, error \"%s\"", goose_response_status(r), err ? err : "");
+    goose_response_free(r);
+    get_expect(u, "/ok", "ok", 2);
+    return GOOSE_OK;
+}
+
+/* "HELLO\r\n\r\n" is not HTTP: a failure, and the user goes on. */
+TEST(garbage_reply_is_a_failure)
+{
+    srv_start();
+    goose_attack *a = attack(garbage, NULL, "2", "3");
+    set(a, "timeout", "3s");
+    json_t *report = run(a), *log = srv_log();
+    json_t *r = req_of(report, "GET", "/garbage");
+    const char *text;
+    ASSERT_EQ(mismatches(), 0);
+    ASSERT_EQ(jint(r, "count"), 6);
+    ASSERT_EQ(jint(r, "fail"), 6);
+    ASSERT_EQ(error_count(report, "GET", "/garbage", &text), 6);
+    printf("garbage: \"%s\"\n", text);
+    ASSERT(text && *text);
+    ASSERT_EQ(jint(req_of(report, "GET", "/ok"), "success"), 6);
+    ASSERT_EQ(log_count(log, "GET", "/garbage"), 6);
+    same_as_log(report, log);
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    srv_stop();
+}
+
+/* ---- redirects ---- */
+
+static int relative_redirects(goose_user *u)
+{
+    goose_response *r = goose_get(u, "/r/dir/start");
+    expect_body(r, "redirect chain", "final", 5);
+    goose_response_free(r);
+    return GOOSE_OK;
+}
+
+/* "../x", "y?q=1", "//127.0.0.1:P/z", "http://127.0.0.1:P/final": each hop
+ * lands where a browser would go, and each is counted under its path. */
+TEST(relative_redirects_land_on_the_right_path)
+{
+    static const char *const hops[] = {"/r/dir/start", "/r/x", "/r/y?q=1", "/z", "/final"};
+    srv_start();
+    goose_attack *a = attack(relative_redirects, NULL, "2", "3");
+    json_t *report = run(a), *log = srv_log();
+    ASSERT_EQ(mismatches(), 0);
+    for (size_t h = 0; h < 5; h++) {
+        ASSERT_EQ(jint(req_of(report, "GET", hops[h]), "count"), 6);
+        ASSERT_EQ(log_count(log, "GET", hops[h]), 6);
+    }
+    ASSERT_EQ(status_count(req_of(report, "GET", "/r/dir/start"), "302"), 6);
+    ASSERT_EQ(status_count(req_of(report, "GET", "/final"), "200"), 6);
+    ASSERT_EQ(total_fails(report), 0);
+    size_t i;
+    json_t *e;
+    json_array_foreach(log, i, e) { /* each hop follows the one before */
+        for (size_t h = 0; h + 1 < 5; h++) {
+            if (strcmp(e_str(e, "path"), hops[h]))
+                continue;
+            json_t *next = log_next_on_conn(log, i);
+            ASSERT_NOT_NULL(next);
+            ASSERT_STR_EQ(e_str(next, "path"), hops[h + 1]);
+        }
+    }
+    same_as_log(report, log);
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    srv_stop();
+}
+
+static int redirect_methods(goose_user *u)
+{
+    static const char *const paths[] = {"/301", "/302", "/303", "/307", "/308"};
+    for (size_t i = 0; i < 5; i++) {
+        goose_response *r = goose_post(u, paths[i], "abc", 3);
+        const char *want = i < 3 ? "0" : "3";
+        expect_body(r, paths[i], want, 1);
+        goose_response_free(r);
+    }
+    return GOOSE_OK;
+}
+
+/* A POST redirected by 301, 302 or 303 becomes a GET without a body; by
+ * 307 or 308 it stays a POST and keeps it. */
+TEST(redirected_post_keeps_or_drops_its_body)
+{
+    srv_start();
+    goose_attack *a = attack(redirect_methods, NULL, "1", "2");
+    json_t *report = run(a), *log = srv_log();
+    ASSERT_EQ(mismatches(), 0);
+    ASSERT_EQ(jint(req_of(report, "GET", "/echo-len"), "count"), 6);
+    ASSERT_EQ(jint(req_of(report, "POST", "/echo-len"), "count"), 4);
+    ASSERT_EQ(total_fails(report), 0);
+    size_t i;
+    json_t *e;
+    json_array_foreach(log, i, e) {
+        const char *p = e_str(e, "path");
+        if (strcmp(p, "/echo-len") == 0)
+            continue;
+        json_t *next = log_next_on_conn(log, i);
+        ASSERT_NOT_NULL(next);
+        int keeps = !strcmp(p, "/307") || !strcmp(p, "/308");
+        ASSERT_EQ(jint(e, "body_len"), 3);
+        ASSERT_STR_EQ(e_str(next, "path"), "/echo-len");
+        ASSERT_STR_EQ(e_str(next, "method"), keeps ? "POST" : "GET");
+        ASSERT_EQ(jint(next, "body_len"), keeps ? 3 : 0);
+        if (!keeps)
+            ASSERT_EQ(e_header(next, "Content-Length", NULL), 0);
+    }
+    ASSERT_EQ(json_array_size(log), 20);
+    same_as_log(report, log);
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    srv_stop();
+}
+
+/* ---- cookies ---- */
+
+/* "/set-cookie?c=...&c=...": one Set-Cookie line per value. */
+static void set_cookies(goose_user *u, const char *path, const char *const *lines)
+{
+    char url[1024];
+    size_t off = (size_t)snprintf(url, sizeof url, "%s", path);
+    for (; *lines; lines++) {
+        off += (size_t)snprintf(url + off, sizeof url - off, "%sc=", strchr(url, '?') ? "&" : "?");
+        for (const char *p = *lines; *p; p++)
+            off += (size_t)snprintf(url + off, sizeof url - off,
+                                    isalnum((unsigned char)*p) ? "%c" : "%%%02X",
+                                    (unsigned char)*p);
+    }
+    ASSERT_LT(off, sizeof url);
+    goose_response *r = goose_get(u, url);
+    if (goose_response_status(r) != 200)
+        miss("%s: status %d", path, goose_response_status(r));
+    goose_response_free(r);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "b=2; a=1" -> "a=1,b=2": cookies as a set, whatever their order. */
+static void cookie_set(const char *header, char *out, size_t size)
+{
+    char copy[1024], *parts[32], *save = NULL;
+    size_t n = 0;
+    snprintf(copy, sizeof copy, "%s", header ? header : "");
+    for (char *t = strtok_r(copy, "; ", &save); t && n < 32; t = strtok_r(NULL, "; ", &save))
+        parts[n++] = t;
+    qsort(parts, n, sizeof parts[0], cmp_str);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + strlen(out), size - strlen(out), "%s%s", i ? "," : "", parts[i]);
+}
+
+static void expect_cookies(goose_user *u, const char *path, const char *want)
+{
+    char got[1024];
+    goose_response *r = goose_get(u, path);
+    cookie_set(goose_response_body(r, NULL), got, sizeof got);
+    if (goose_response_status(r) != 200 || strcmp(got, want) != 0)
+        miss("%s: cookies \"%s\", want \"%s\"", path, got, want);
+    goose_response_free(r);
+}
+
+static int cookies(goose_user *u)
+{
+    static const char *const first[] = {
+        "root=1; Path=/", "scoped=2; Path=/p", "gone=3; Path=/", "old=4; Path=/",
+        "evil=5; Domain=localhost; Path=/", "far=6; Domain=example.com; Path=/", NULL};
+    static const char *const dflt[] = {"dflt=7", NULL};
+    static const char *const second[] = {
+        "gone=x; Path=/; Max-Age=0", "old=x; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+        "root=9; Path=/", NULL};
+    char other_host[96];
+    set_cookies(u, "/set-cookie", first);
+    set_cookies(u, "/d/set-cookie", dflt); /* default path: /d */
+    expect_cookies(u, "/show-cookie", "gone=3,old=4,root=1");
+    expect_cookies(u, "/p/show-cookie", "gone=3,old=4,root=1,scoped=2");
+    expect_cookies(u, "/px/show-cookie", "gone=3,old=4,root=1");
+    expect_cookies(u, "/d/show-cookie", "dflt=7,gone=3,old=4,root=1");
+    set_cookies(u, "/set-cookie", second);
+    expect_cookies(u, "/show-cookie", "root=9");
+    expect_cookies(u, "/p/show-cookie", "root=9,scoped=2");
+    /* host-only cookies of 127.0.0.1 are not localhost's */
+    snprintf(other_host, sizeof other_host, "http://localhost:%d/show-cookie", srv.port);
+    expect_cookies(u, other_host, "");
+    return GOOSE_OK;
+}
+
+/* Path scoping (explicit and default), deletion by Max-Age=0 and by a past
+ * Expires, a Domain for another host refused, host-only cookies kept to
+ * their host, a value replaced; checked in what the server received. */
+TEST(cookie_rules_on_the_wire)
+{
+    static const struct {
+        const char *path, *cookies;
+    } want[] = {
+        {"/show-cookie", "gone=3,old=4,root=1"},
+        {"/p/show-cookie", "gone=3,old=4,root=1,scoped=2"},
+        {"/px/show-cookie", "gone=3,old=4,root=1"},
+        {"/d/show-cookie", "dflt=7,gone=3,old=4,root=1"},
+        {"/show-cookie", "root=9"},
+        {"/p/show-cookie", "root=9,scoped=2"},
+        {"/show-cookie", ""},
+    };
+    srv_start();
+    goose_attack *a = attack(cookies, NULL, "1", "1");
+    json_t *report = run(a), *log = srv_log();
+    ASSERT_EQ(mismatches(), 0);
+    ASSERT_EQ(total_fails(report), 0);
+    ASSERT_EQ(json_array_size(log), 10);
+    size_t i, k = 0;
+    json_t *e;
+    json_array_foreach(log, i, e) {
+        const char *path = e_str(e, "path"), *cookie, *host;
+        char got[1024];
+        if (!strstr(path, "/show-cookie"))
+            continue;
+        ASSERT_LT(k, 7);
+        ASSERT_STR_EQ(path, want[k].path);
+        int n = e_header(e, "Cookie", &cookie);
+        ASSERT_EQ(n, *want[k].cookies ? 1 : 0); /* one Cookie header, or none */
+        cookie_set(cookie, got, sizeof got);
+        ASSERT_STR_EQ(got, want[k].cookies);
+        char want_host[64];
+        snprintf(want_host, sizeof want_host, "%s:%d", k == 6 ? "localhost" : "127.0.0.1",
+                 srv.port);
+        ASSERT_EQ(e_header(e, "Host", &host), 1);
+        ASSERT_STR_EQ(host, want_host);
+        k++;
+    }
+    ASSERT_EQ(k, 7);
+    same_as_log(report, log);
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    srv_stop();
+}
+
+/* ---- request headers ---- */
+
+static int custom_headers(goose_user *u)
+{
+    goose_request *req = goose_request_new(u, "GET", "/ok");
+    goose_request_set_header(req, "user-agent", "mine/1.0");
+    goose_request_set_header(req, "Accept", "text/x-mine");
+    goose_request_set_header(req, "Host", "example.test:8080");
+    goose_request_set_header(req, "X-Empty", "");
+    goose_request_set_header(req, "X-Two", "a");
+    goose_request_set_header(req, "X-Two", "b");
+    goose_response_free(goose_request_send(req));
+    req = goose_request_new(u, "POST", "/echo-len");
+    goose_request_set_header(req, "Content-Type", "application/json");
+    goose_request_set_body(req, "{}", 2);
+    goose_response_free(goose_request_send(req));
+    return GOOSE_OK;
+}
+
+/* A header the test sets replaces the default one (any case), a header
+ * with an empty value goes out empty, a repeated one goes out twice. */
+TEST(custom_headers_replace_defaults)
+{
+    srv_start();
+    goose_attack *a = attack(custom_headers, NULL, "1", "1");
+    json_t *report = run(a), *log = srv_log();
+    ASSERT_EQ(total_fails(report), 0);
+    ASSERT_EQ(json_array_size(log), 2);
+    json_t *get = json_array_get(log, 0), *post = json_array_get(log, 1);
+    one_header(get, "User-Agent", "mine/1.0");
+    one_header(get, "Accept", "text/x-mine");
+    one_header(get, "Host", "example.test:8080");
+    one_header(get, "X-Empty", "");
+    const char *v;
+    ASSERT_EQ(e_header(get, "X-Two", &v), 2);
+    one_header(post, "Content-Type", "application/json");
+    one_header(post, "Content-Length", "2");
+    same_as_log(report, log);
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    srv_stop();
+}
+
+static int plain_requests(goose_user *u)
+{
+    goose_response_free(goose_get(u, "/ok"));
+    goose_response_free(goose_post(u, "/echo-len", "a=b", 3));
+    return GOOSE_OK;
+}
+
+/* What a plain GET and POST carry when the test sets no header. */
+TEST(default_request_headers)
+{
+    srv_start();
+    goose_attack *a = attack(plain_requests, NULL, "1", "1");
+    json_t *report = run(a), *log = srv_log();
+    ASSERT_EQ(total_fails(report), 0);
+    ASSERT_EQ(json_array_size(log), 2);
+    json_t *get = json_array_get(log, 0), *post = json_array_get(log, 1);
+    size_t i;
+    json_t *e, *h;
+    json_array_foreach(log, i, e) {
+        printf("%s %s %s:", e_str(e, "method"), e_str(e, "path"), e_str(e, "version"));
+        size_t k;
+        json_array_foreach(json_object_get(e, "headers"), k, h)
+            printf(" [%s: %s]", json_string_value(json_array_get(h, 0)),
+                   json_string_value(json_array_get(h, 1)));
+        printf("\n");
+        ASSERT_STR_EQ(e_str(e, "version"), "HTTP/1.1");
+        one_header(e, "Host", srv.url + 7);
+        one_header(e, "User-Agent", "libgoose/" GOOSE_VERSION_STRING);
+        one_header(e, "Accept", "*/*");
+        ASSERT_EQ(e_header(e, "Expect", NULL), 0);
+        ASSERT_EQ(e_header(e, "Transfer-Encoding", NULL), 0);
+        ASSERT_EQ(e_header(e, "Cookie", NULL), 0);
+        ASSERT_EQ(e_header(e, "Connection", NULL), 0); /* keep-alive is 1.1's default */
+    }
+    ASSERT_EQ(e_header(get, "Content-Length", NULL), 0);
+    ASSERT_EQ(jint(get, "body_len"), 0);
+    one_header(post, "Content-Length", "3");
+    ASSERT_EQ(jint(post, "body_len"), 3);
+    ASSERT_EQ(jint(get, "conn"), jint(post, "conn"));
+    same_as_log(report, log);
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    srv_stop();
+}
+
+/* ---- connections ---- */
+
+static int one_get(goose_user *u)
+{
+    get_expect(u, "/ok", "ok", 2);
+    return GOOSE_OK;
+}
+
+/* 50 users, 10 requests each: a user keeps its one connection. */
+TEST(fifty_users_keep_one_connection_each)
+{
+    srv_start();
+    goose_attack *a = attack(one_get, NULL, "50", "10");
+    set(a, "threads", "2");
+    json_t *report = run(a), *log = srv_log();
+    ASSERT_EQ(mismatches(), 0);
+    ASSERT_EQ(jint(req_of(report, "GET", "/ok"), "success"), 500);
+    ASSERT_EQ(log_count(log, "GET", "/ok"), 500);
+    printf("50 users: %lld connections, %lld client ports\n", log_conns(log, 0),
+           log_conns(log, 1));
+    ASSERT_LE(log_conns(log, 1), 50);
+    ASSERT_LE(log_conns(log, 0), 50);
+    same_as_log(report, log);
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    srv_stop();
+}
+
+/* The last three fail with libcurl 7.88 (see each one's comment). */
+TEST_MAIN(TEST_ENTRY(chunked_body_with_extensions_and_trailer),
+          TEST_ENTRY(content_length_body_in_slow_pieces),
+          TEST_ENTRY(close_delimited_body_then_next_request),
+          TEST_ENTRY(http10_response_is_not_kept_alive),
+          TEST_ENTRY(server_closes_keep_alive_connection),
+          TEST_ENTRY(head_with_content_length_does_not_hang),
+          TEST_ENTRY(no_body_for_204_and_304), TEST_ENTRY(interim_responses_then_final),
+          TEST_ENTRY(big_headers_readable), TEST_ENTRY(request_bodies_arrive_complete),
+          TEST_ENTRY(empty_post_sends_content_length_zero),
+          TEST_ENTRY(partial_body_is_one_failure), TEST_ENTRY(timeout_is_one_failure),
+          TEST_ENTRY(connection_refused_is_counted), TEST_ENTRY(garbage_reply_is_a_failure),
+          TEST_ENTRY(relative_redirects_land_on_the_right_path),
+          TEST_ENTRY(redirected_post_keeps_or_drops_its_body),
+          TEST_ENTRY(cookie_rules_on_the_wire), TEST_ENTRY(custom_headers_replace_defaults),
+          TEST_ENTRY(default_request_headers), TEST_ENTRY(fifty_users_keep_one_connection_each),
+          TEST_ENTRY(unread_request_is_resent_on_a_fresh_connection),
+          TEST_ENTRY(post_seen_by_the_server_is_not_resent),
+          TEST_ENTRY(post_without_body_sends_content_length_zero))
