@@ -288,6 +288,11 @@ goose_response *goose__send(goose_request *req)
     }
     if (build_url(u, req->path) < 0)
         return refuse(r, "out of memory");
+    /* a method that defines a body gets Content-Length: 0 without one
+     * (RFC 9110, 8.6): some servers answer 411 otherwise */
+    if (!req->has_body && (strcmp(req->method, "POST") == 0 ||
+                           strcmp(req->method, "PUT") == 0 || strcmp(req->method, "PATCH") == 0))
+        req->has_body = 1;
     const goose_http_headers *defaults = &u->thread->engine->headers;
     if (req->headers && goose__http_headers_complete(req->headers, req->has_body) < 0)
         return refuse(r, "out of memory");

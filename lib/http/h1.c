@@ -34,6 +34,7 @@ struct goose_h1 {
     int connecting;
     int reused;                 /* the connection carried a request before */
     int retried;
+    int idempotent;             /* the request may be sent twice */
     int close_after;            /* the request asked for Connection: close */
     int busy;                   /* a request is under way */
     int in_send;                /* inside goose__h1_send: report, don't call */
@@ -212,11 +213,23 @@ static void start_connect(goose_h1 *c)
     }
 }
 
-/* A reused connection died before the answer began: the server never
- * took the request, so it goes again on a new connection, once. */
-static int may_retry(const goose_h1 *c)
+/* A reused connection died before the answer began, most likely closed
+ * by the server while idle: the request goes again on a new connection,
+ * once.  A reset means the server closed without reading it; a plain
+ * close may follow a request it read, so only an idempotent one is sent
+ * again then (RFC 9110, 9.2.2). */
+static int may_retry(const goose_h1 *c, int reset)
 {
-    return c->reused && !c->retried && c->parser.received == 0;
+    return c->reused && !c->retried && c->parser.received == 0 && (reset || c->idempotent);
+}
+
+static int is_idempotent(const char *method)
+{
+    static const char *const safe[] = {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"};
+    for (size_t i = 0; i < sizeof safe / sizeof safe[0]; i++)
+        if (strcmp(method, safe[i]) == 0)
+            return 1;
+    return 0;
 }
 
 static void retry(goose_h1 *c)
@@ -230,7 +243,7 @@ static void retry(goose_h1 *c)
 
 static void io_failed(goose_h1 *c, int err, const char *what)
 {
-    if (may_retry(c)) {
+    if (may_retry(c, err == ECONNRESET || err == EPIPE)) {
         retry(c);
         return;
     }
@@ -288,9 +301,12 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
         connected(c);
 }
 
+/* extra_bytes: the server said more than the answer; an answer before
+ * the whole request went out (an early 413, say) ends the connection too. */
 static void response_done(goose_h1 *c, int extra_bytes)
 {
-    if (!c->parser.keep_alive || c->close_after || extra_bytes)
+    if (!c->parser.keep_alive || c->close_after || extra_bytes ||
+        c->sent < c->head.len + c->body_len)
         close_connection(c);
     else
         c->reused = 1;
@@ -306,9 +322,9 @@ static void got_bytes(goose_h1 *c, const char *data, size_t len)
         response_done(c, used < len);
 }
 
-static void got_eof(goose_h1 *c)
+static void got_eof(goose_h1 *c, int reset)
 {
-    if (may_retry(c)) {
+    if (may_retry(c, reset)) {
         retry(c);
         return;
     }
@@ -334,7 +350,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     if (n > 0)
         got_bytes(c, buf, (size_t)n);
     else if (n == 0 || errno == ECONNRESET)
-        got_eof(c);
+        got_eof(c, n < 0);
     else
         io_failed(c, errno, "Recv");
 }
@@ -448,6 +464,7 @@ CURLcode goose__h1_send(goose_h1 *c, const goose_http_request *req, const char *
     c->body_len = req->has_body ? req->body_len : 0;
     c->sent = 0;
     c->retried = 0;
+    c->idempotent = is_idempotent(req->method);
     c->busy = 1;
     c->in_send = 1;
     c->sync_result = CURLE_AGAIN;
