@@ -7,6 +7,7 @@
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/clock.h"
 
@@ -73,8 +74,9 @@ int goose_request_set_name(goose_request *req, const char *name)
 int goose_request_set_header(goose_request *req, const char *name,
                              const char *value)
 {
-    if (!req || !is_token(name) || !value || has_line_break(value))
-        return GOOSE_EINVAL;
+    if (!req || !is_token(name) || !value || has_line_break(value) ||
+        strcasecmp(name, "Content-Length") == 0 || strcasecmp(name, "Transfer-Encoding") == 0)
+        return GOOSE_EINVAL; /* the body's framing is ours */
     goose_buf line;
     goose__buf_init(&line);
     /* "Name;" is curl's way of sending a header with an empty value */

@@ -406,13 +406,7 @@ static int add_header_list(goose_h1 *c, const struct curl_slist *l, given *g)
         case 'a':
             g->accept |= is_header(h, "Accept");
             break;
-        case 't':
-            if (is_header(h, "Transfer-Encoding"))
-                continue; /* the body is framed by us */
-            break;
-        case 'c':
-            if (is_header(h, "Content-Length"))
-                continue;
+        case 'c': /* never Content-Length: goose_request_set_header refuses it */
             g->type |= is_header(h, "Content-Type");
             g->cookie |= is_header(h, "Cookie");
             if (is_header(h, "Connection") && strcasestr(h, "close"))

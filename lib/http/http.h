@@ -36,6 +36,7 @@ typedef struct goose_http_capture {
 typedef struct goose_http_setup {
     long timeout_ms;             /* whole request; 0 = none */
     struct curl_slist *resolve;  /* HOST:PORT:ADDR entries, or NULL */
+    struct curl_slist *pinned;   /* looked up at the start (goose__http_pin) */
     int no_env_proxy;            /* no *_proxy variable: skip curl's lookups */
     char **local_addrs;          /* source addresses, taken in turn */
     size_t nlocal_addrs;

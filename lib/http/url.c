@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,9 @@ static int find_addresses(const goose_url_parts *p, const goose_http_setup *setu
     for (const struct curl_slist *l = setup->resolve; l; l = l->next)
         if (l->data[0] != '-' && resolve_entry(l->data, p, o))
             return 1;
+    for (const struct curl_slist *l = setup->pinned; l; l = l->next)
+        if (resolve_entry(l->data, p, o))
+            return 1;
     if (p->host_len == 9 && strncasecmp(p->host, "localhost", 9) == 0)
         return add_address(o, "127.0.0.1", 9) == 0 && add_address(o, "::1", 3) == 0;
     return !memchr(p->host, '%', p->host_len) && add_address(o, p->host, p->host_len) == 0;
@@ -190,4 +194,57 @@ int goose__h1_origin(const goose_url_parts *p, const goose_http_setup *setup,
     n += snprintf(o->host_header + n, sizeof o->host_header - (size_t)n, "\r\n");
     o->host_header_len = (size_t)n;
     return n < (int)sizeof o->host_header;
+}
+
+static int is_literal_or_known(const goose_url_parts *p, const goose_http_setup *setup)
+{
+    goose_h1_origin o = {.port = p->port};
+    return find_addresses(p, setup, &o);
+}
+
+/* "HOST:PORT:ADDR[,ADDR]" from the first two addresses DNS gives. */
+static int pin_entry(const goose_url_parts *p, goose_buf *entry)
+{
+    char host[256], port[8];
+    if (p->host_len >= sizeof host)
+        return -1;
+    memcpy(host, p->host, p->host_len);
+    host[p->host_len] = '\0';
+    snprintf(port, sizeof port, "%u", p->port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res;
+    if (getaddrinfo(host, port, &hints, &res) != 0)
+        return -1;
+    int n = 0;
+    goose__buf_printf(entry, "%s:%u:", host, p->port);
+    for (struct addrinfo *ai = res; ai && n < 2; ai = ai->ai_next) {
+        char text[INET6_ADDRSTRLEN];
+        const void *a = ai->ai_family == AF_INET
+                            ? (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
+                            : (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+        if ((ai->ai_family == AF_INET || ai->ai_family == AF_INET6) &&
+            inet_ntop(ai->ai_family, a, text, sizeof text))
+            goose__buf_printf(entry, ai->ai_family == AF_INET6 ? "%s[%s]" : "%s%s",
+                              n++ ? "," : "", text);
+    }
+    freeaddrinfo(res);
+    return n ? 0 : -1;
+}
+
+int goose__http_pin(goose_http_setup *setup, const char *url)
+{
+    goose_url_parts p;
+    if (!url || goose__url_split(url, &p) < 0 || p.secure || is_literal_or_known(&p, setup))
+        return 0;
+    goose_buf entry;
+    goose__buf_init(&entry);
+    int rc = 0;
+    if (pin_entry(&p, &entry) == 0 && entry.data) {
+        struct curl_slist *l = curl_slist_append(setup->pinned, entry.data);
+        if (l)
+            setup->pinned = l;
+        else
+            rc = -1;
+    }
+    goose__buf_free(&entry);
+    return rc;
 }
