@@ -1120,7 +1120,8 @@ static struct curl_slist *list_of(const char *const *entries, size_t n)
 TEST(origin_resolve_entries)
 {
     static const char *const entries[] = {
-        "-example.test:9090:127.0.0.9",  /* a removal: ignored */
+        "example.test:9090:127.0.0.9",
+        "-example.test:9090",            /* a removal of the one before */
         "other.test:8080:10.0.0.1",
         "example.test:8080:127.0.0.2",
         "+Example.Test:8081:127.0.0.3",  /* "+": also taken; names in any case */
@@ -1162,8 +1163,8 @@ TEST(origin_resolve_entries)
     expect_curl("http://example.test:8080/", &s);
     curl_slist_free_all(s.resolve);
 
-    /* the first entry that matches wins */
-    static const char *const twice[] = {"a.test:80:127.0.0.7", "a.test:80:127.0.0.8"};
+    /* a later entry replaces an earlier one, as in curl's DNS cache */
+    static const char *const twice[] = {"a.test:80:127.0.0.8", "a.test:80:127.0.0.7"};
     goose_http_setup s2 = {.no_env_proxy = 1};
     s2.resolve = list_of(twice, 2);
     expect_origin("http://a.test/", &s2, "127.0.0.7", 80, "a.test", "Host: a.test\r\n");
@@ -1305,26 +1306,26 @@ TEST(pin_loopback_name)
     curl_slist_free_all(r.resolve);
 }
 
-/* ---- library bugs: these fail until the library is fixed ---- */
+/* ---- bugs these tests found (fixed) ---- */
 
-/* BUG: "Connection: keep-alive,<TAB>close" -- a tab after the comma is
+/* Was a bug: "Connection: keep-alive,<TAB>close" -- a tab after the comma is
  * optional whitespace (RFC 9110 5.6.1), and curl sees "close" there, but
  * has_token() in h1_response.c skips only spaces before a list element:
  * the connection is kept although the server said it closes it. */
-TEST(bug_connection_close_after_a_tab)
+TEST(connection_close_after_a_tab)
 {
     expect_response("HTTP/1.1 200 OK\r\nConnection: keep-alive,\tclose\r\n"
                     "Content-Length: 0\r\n\r\n",
                     "", "", 0, 0, 200, 0, "");
 }
 
-/* BUG: a --resolve entry "HOST:PORT:ADDR,ADDR" (and what goose__http_pin
+/* Was a bug: a --resolve entry "HOST:PORT:ADDR,ADDR" (and what goose__http_pin
  * writes for a name with two addresses) gives the own client only its
  * first address (resolve_entry() in url.c), while curl tries each and
  * localhost gets two: when the first refuses (a server on 127.0.0.1 only,
  * the name's first address ::1), the own client fails where curl would
  * have connected. */
-TEST(bug_resolve_entry_second_address_ignored)
+TEST(resolve_entry_gives_every_address)
 {
     static const char *const entries[] = {"two.test:8080:[::1],127.0.0.1"};
     goose_http_setup s = {.no_env_proxy = 1};
@@ -1337,12 +1338,12 @@ TEST(bug_resolve_entry_second_address_ignored)
     assert_addr(&o, 1, "127.0.0.1", 8080);
 }
 
-/* BUG: the parser keeps the first 64 bytes of a chunk-size line, so a
+/* Was a bug: the parser keeps the first 64 bytes of a chunk-size line, so a
  * size written with more leading zeros than that ("000...0005") reads as
  * 0: the chunk's data and the rest are taken as trailers and the response
  * ends "done" with an empty body.  curl fails on such a line; either that
  * or the right size would do, not a wrong body. */
-TEST(bug_chunk_size_past_64_leading_zeros)
+TEST(chunk_size_past_64_leading_zeros)
 {
     char text[300];
     snprintf(text, sizeof text,
@@ -1357,10 +1358,10 @@ TEST(bug_chunk_size_past_64_leading_zeros)
     outcome_free(&o);
 }
 
-/* BUG: "http://[127.0.0.1]/" is no URL for curl ("URL using bad/illegal
+/* Was a bug: "http://[127.0.0.1]/" is no URL for curl ("URL using bad/illegal
  * format", CURLE_URL_MALFORMAT), but the own client takes it and connects
  * to 127.0.0.1: the two clients disagree on which URLs exist. */
-TEST(bug_bracketed_ipv4_taken)
+TEST(bracketed_ipv4_goes_to_curl)
 {
     goose_http_setup s = {.no_env_proxy = 1};
     expect_curl("http://[127.0.0.1]:8080/", &s);
@@ -1380,6 +1381,6 @@ TEST_MAIN(TEST_ENTRY(content_length_in_every_split), TEST_ENTRY(chunked_in_every
           TEST_ENTRY(origin_literals_and_host_header),
           TEST_ENTRY(origin_declines_what_curl_must_take),
           TEST_ENTRY(origin_localhost_two_addresses), TEST_ENTRY(origin_resolve_entries),
-          TEST_ENTRY(pin_loopback_name), TEST_ENTRY(bug_connection_close_after_a_tab),
-          TEST_ENTRY(bug_resolve_entry_second_address_ignored),
-          TEST_ENTRY(bug_chunk_size_past_64_leading_zeros), TEST_ENTRY(bug_bracketed_ipv4_taken))
+          TEST_ENTRY(pin_loopback_name), TEST_ENTRY(connection_close_after_a_tab),
+          TEST_ENTRY(resolve_entry_gives_every_address),
+          TEST_ENTRY(chunk_size_past_64_leading_zeros), TEST_ENTRY(bracketed_ipv4_goes_to_curl))

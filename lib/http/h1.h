@@ -109,12 +109,6 @@ typedef void (*goose_h1_done_fn)(void *arg, CURLcode result);
 goose_h1 *goose__h1_new(struct event_base *base, const goose_http_setup *setup,
                         unsigned index, goose_h1_done_fn done, void *arg);
 void goose__h1_free(goose_h1 *c);
-/* The host of a plain http URL that needs DNS is looked up once, here,
- * (as wrk does) so that its requests can take the own client: an entry
- * is added to setup->pinned.  0 (also when it cannot be looked up: curl
- * will then say why), -1 when out of memory.  It blocks: call it before
- * the run. */
-int goose__http_pin(goose_http_setup *setup, const char *url);
 /* 1 when the own client takes this URL (see goose__h1_origin); a new
  * origin closes the connection to the old one.  0: libcurl must take it. */
 int goose__h1_aim(goose_h1 *c, const goose_url_parts *url);

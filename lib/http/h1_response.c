@@ -47,7 +47,7 @@ static int has_token(const char *v, const char *ve, const char *token)
 {
     size_t n = strlen(token);
     while (v < ve) {
-        while (v < ve && (*v == ' ' || *v == ','))
+        while (v < ve && (*v == ' ' || *v == '\t' || *v == ','))
             v++;
         const char *t = v;
         while (v < ve && *v != ',')
@@ -271,8 +271,12 @@ static size_t parse_framing_line(goose_h1_parser *p, const char *data, size_t le
 {
     const char *nl = memchr(data, '\n', len);
     size_t take = nl ? (size_t)(nl - data) + 1 : len;
-    for (size_t i = 0; i < take && p->line_len < sizeof p->line; i++)
-        p->line[p->line_len++] = data[i];
+    for (size_t i = 0; i < take; i++) {
+        if (p->line_len == 1 && p->line[0] == '0' && hex_value(data[i]) >= 0)
+            p->line_len = 0; /* leading zeros: "0001a" keeps "1a" */
+        if (p->line_len < sizeof p->line)
+            p->line[p->line_len++] = data[i];
+    }
     if (!nl)
         return take;
     size_t line_len = p->line_len; /* up to sizeof line */

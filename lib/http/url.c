@@ -143,34 +143,64 @@ static int add_address(goose_h1_origin *o, const char *text, size_t len)
     return 0;
 }
 
-/* A --resolve entry "[+]HOST:PORT:ADDR[,ADDR...]" for this host and port:
- * its first address. */
-static int resolve_entry(const char *e, const goose_url_parts *p, goose_h1_origin *o)
+/* Whether a --resolve entry "[+|-]HOST:PORT[:ADDR[,ADDR...]]" (HOST may
+ * be "*") names this host and port. */
+static int entry_matches(const char *e, const goose_url_parts *p, const char **addrs)
 {
-    if (*e == '+')
+    if (*e == '+' || *e == '-')
         e++;
     const char *c1 = strchr(e, ':');
-    const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-    unsigned port;
-    if (!c2 || (size_t)(c1 - e) != p->host_len || strncasecmp(e, p->host, p->host_len) != 0 ||
-        parse_port(c1 + 1, (size_t)(c2 - c1 - 1), &port) < 0 || port != p->port)
+    if (!c1)
         return 0;
-    const char *addr = c2 + 1;
-    return add_address(o, addr, strcspn(addr, ",")) == 0;
+    size_t plen = strcspn(c1 + 1, ":");
+    unsigned port;
+    int any_host = c1 == e + 1 && *e == '*'; /* curl's wildcard entry */
+    if ((!any_host && ((size_t)(c1 - e) != p->host_len ||
+                       strncasecmp(e, p->host, p->host_len) != 0)) ||
+        parse_port(c1 + 1, plen, &port) < 0 || port != p->port)
+        return 0;
+    *addrs = c1[1 + plen] == ':' ? c1 + 2 + plen : "";
+    return 1;
+}
+
+/* The addresses of an entry, in its order (at most two are kept). */
+static int take_addresses(goose_h1_origin *o, const char *addrs)
+{
+    o->naddrs = 0;
+    while (*addrs && o->naddrs < 2) {
+        size_t len = strcspn(addrs, ",");
+        if (add_address(o, addrs, len) < 0)
+            return 0;
+        addrs += len + (addrs[len] == ',');
+    }
+    return o->naddrs > 0;
+}
+
+/* The last word of a list on this host and port: an entry gives its
+ * addresses, a "-" entry takes them back (as curl reads the list). */
+static int from_list(const struct curl_slist *l, const goose_url_parts *p, goose_h1_origin *o)
+{
+    int found = 0;
+    const char *addrs;
+    for (; l; l = l->next)
+        if (entry_matches(l->data, p, &addrs))
+            found = l->data[0] != '-' && take_addresses(o, addrs);
+    return found;
 }
 
 static int find_addresses(const goose_url_parts *p, const goose_http_setup *setup,
                           goose_h1_origin *o)
 {
-    for (const struct curl_slist *l = setup->resolve; l; l = l->next)
-        if (l->data[0] != '-' && resolve_entry(l->data, p, o))
-            return 1;
-    for (const struct curl_slist *l = setup->pinned; l; l = l->next)
-        if (resolve_entry(l->data, p, o))
-            return 1;
+    if (from_list(setup->resolve, p, o) || from_list(setup->pinned, p, o))
+        return 1;
+    o->naddrs = 0;
     if (p->host_len == 9 && strncasecmp(p->host, "localhost", 9) == 0)
         return add_address(o, "127.0.0.1", 9) == 0 && add_address(o, "::1", 3) == 0;
-    return !memchr(p->host, '%', p->host_len) && add_address(o, p->host, p->host_len) == 0;
+    /* [v6] only: curl refuses a bracketed IPv4 address; no zone ids */
+    int bracketed = p->host > p->authority && p->host[-1] == '[';
+    if (memchr(p->host, '%', p->host_len) || (bracketed && !memchr(p->host, ':', p->host_len)))
+        return 0;
+    return add_address(o, p->host, p->host_len) == 0;
 }
 
 int goose__h1_origin(const goose_url_parts *p, const goose_http_setup *setup,
