@@ -92,7 +92,7 @@ def main():
             f"the rest kernel softirq time and other processes), so each thread got well under a core. "
             f"What does not change is the cost of a request: {fmt(one['per'], '.2f')} µs of "
             f"generator CPU with 1 thread, {fmt(two['per'], '.2f')} µs with 2 (the threads share "
-            f"nothing on the request path: each has its own event base, curl multi handle and "
+            f"nothing on the request path: each has its own event base, HTTP connections and "
             f"metrics, handed to the collector under a lock once a second). On a machine with more cores than the generator and the target need "
             f"(or with the target on other machines), requests/s would grow with --threads at "
             f"about 1/(CPU per request) per thread until the target, the network or the cores "
