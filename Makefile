@@ -59,7 +59,7 @@ Q :=
 endif
 
 .PHONY: all deps lib examples target tests check check-fast demo \
-        install uninstall bench clean fuzz abi-lib abi-check abi-baseline
+        install uninstall bench clean fuzz fuzz-http abi-lib abi-check abi-baseline
 
 all: $(DEPS_OK) lib examples target
 
@@ -144,6 +144,19 @@ fuzz: $(ARFILE)
 	$(Q)cd $(BUILD)/fuzz && ./gaggle-frames -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
 		-artifact_prefix=crashes/ corpus 2>&1 | tee fuzz.log | grep -E "^(#[0-9]+[[:space:]]+(INITED|DONE)|stat::number|==[0-9]+==ERROR)" ; \
 		test -z "$$(ls crashes)" || { echo "crashes in $(BUILD)/fuzz/crashes: copy them to tests/fuzz/regressions"; exit 1; }
+
+# libFuzzer on the own HTTP/1.1 client's response parser, FUZZ_TIME seconds.
+fuzz-http: $(ARFILE)
+	$(Q)sh tools/deps.sh clang libclang-rt-14-dev
+	$(Q)mkdir -p $(BUILD)/fuzz-http/corpus $(BUILD)/fuzz-http/crashes
+	$(Q)cp tests/fuzz/http-seeds/* $(BUILD)/fuzz-http/corpus/
+	@echo "  FUZZ    tests/fuzz/http-libfuzzer.c ($(FUZZ_TIME) s)"
+	$(Q)$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-Iinclude -Ilib -Itests $(PKG_CFLAGS) tests/fuzz/http-libfuzzer.c $(FUZZ_SRC) \
+		$(LDLIBS_ALL) -o $(BUILD)/fuzz-http/http-responses
+	$(Q)cd $(BUILD)/fuzz-http && ./http-responses -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+		-artifact_prefix=crashes/ corpus 2>&1 | tee fuzz.log | grep -E "^(#[0-9]+[[:space:]]+(INITED|DONE)|stat::number|==[0-9]+==ERROR)" ; \
+		test -z "$$(ls crashes)" || { echo "crashes in $(BUILD)/fuzz-http/crashes"; exit 1; }
 
 demo: all
 	$(Q)bash tools/demo.sh $(BUILD)

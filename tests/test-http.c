@@ -1219,6 +1219,41 @@ TEST(cookie_rules_on_the_wire)
     srv_stop();
 }
 
+/* A path with a dot segment goes through libcurl, a plain one through the
+ * own client: one jar serves both.  The first header line tells which
+ * client sent a request: curl starts with Host, the own client with the
+ * request's own list (User-Agent). */
+static int cookies_across_clients(goose_user *u)
+{
+    static const char *const by_own[] = {"own=1; Path=/", NULL};
+    static const char *const by_curl[] = {"curl=2; Path=/", NULL};
+    set_cookies(u, "/set-cookie", by_own);
+    expect_cookies(u, "/x/../show-cookie", "own=1");
+    set_cookies(u, "/x/../set-cookie", by_curl);
+    expect_cookies(u, "/show-cookie", "curl=2,own=1");
+    return GOOSE_OK;
+}
+
+TEST(cookies_shared_by_both_clients)
+{
+    srv_start();
+    goose_attack *a = attack(cookies_across_clients, NULL, "1", "1");
+    json_t *report = run(a), *log = srv_log();
+    ASSERT_EQ(mismatches(), 0);
+    ASSERT_EQ(total_fails(report), 0);
+    ASSERT_EQ(json_array_size(log), 4);
+    static const char *const first_header[] = {"User-Agent", "Host", "Host", "User-Agent"};
+    for (size_t i = 0; i < 4; i++) {
+        json_t *h = json_array_get(json_object_get(json_array_get(log, i), "headers"), 0);
+        ASSERT_STR_EQ(json_string_value(json_array_get(h, 0)), first_header[i]);
+    }
+    same_as_log(report, log);
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    srv_stop();
+}
+
 /* ---- request headers ---- */
 
 static int custom_headers(goose_user *u)
@@ -1352,7 +1387,8 @@ TEST_MAIN(TEST_ENTRY(chunked_body_with_extensions_and_trailer),
           TEST_ENTRY(connection_refused_is_counted), TEST_ENTRY(garbage_reply_is_a_failure),
           TEST_ENTRY(relative_redirects_land_on_the_right_path),
           TEST_ENTRY(redirected_post_keeps_or_drops_its_body),
-          TEST_ENTRY(cookie_rules_on_the_wire), TEST_ENTRY(custom_headers_replace_defaults),
+          TEST_ENTRY(cookie_rules_on_the_wire), TEST_ENTRY(cookies_shared_by_both_clients),
+          TEST_ENTRY(custom_headers_replace_defaults),
           TEST_ENTRY(default_request_headers), TEST_ENTRY(fifty_users_keep_one_connection_each),
           TEST_ENTRY(unread_request_is_resent_on_a_fresh_connection),
           TEST_ENTRY(post_seen_by_the_server_is_not_resent),

@@ -110,6 +110,8 @@ int goose__h1_status(const goose_h1 *c)
 
 int goose__h1_aim(goose_h1 *c, const goose_url_parts *url)
 {
+    if (!goose__url_plain_path(url->path, url->path_len))
+        return 0; /* curl's, without giving up the connection */
     if (c->aimed && url->authority_len < sizeof c->origin.authority &&
         memcmp(c->origin.authority, url->authority, url->authority_len) == 0 &&
         c->origin.authority[url->authority_len] == '\0' && !url->secure)

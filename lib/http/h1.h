@@ -39,6 +39,10 @@ int goose__url_split(const char *url, goose_url_parts *out);
  * as cookies need them; -1 when out of memory. */
 int goose__url_cookie_scope(const goose_url_parts *p, goose_buf *host, goose_buf *path);
 
+/* Plain printable characters and no dot segments: a path both clients
+ * send as written. */
+int goose__url_plain_path(const char *path, size_t len);
+
 /* Where the own client connects: addresses it knows without DNS. */
 typedef struct goose_h1_origin {
     char authority[264];     /* the URL's host[:port]: the connection's key */

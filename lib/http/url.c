@@ -100,9 +100,8 @@ int goose__url_cookie_scope(const goose_url_parts *p, goose_buf *host, goose_buf
     return plen ? goose__buf_add(path, p->path, plen) : goose__buf_adds(path, "/");
 }
 
-/* Plain printable characters and no dot segments: sent as written, as
- * curl would send them.  Anything else goes through curl. */
-static int plain_path(const char *s, size_t len)
+/* Anything else goes through curl. */
+int goose__url_plain_path(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)s[i];
@@ -207,7 +206,7 @@ int goose__h1_origin(const goose_url_parts *p, const goose_http_setup *setup,
                      goose_h1_origin *o)
 {
     if (p->secure || !setup->no_env_proxy || memchr(p->authority, '@', p->authority_len) ||
-        p->authority_len >= sizeof o->authority || !plain_path(p->path, p->path_len))
+        p->authority_len >= sizeof o->authority || !goose__url_plain_path(p->path, p->path_len))
         return 0;
     o->naddrs = 0;
     o->port = p->port;
