@@ -301,9 +301,15 @@ static long long total_fails(json_t *report)
 }
 
 /* Every request the report counts reached the server, and only those. */
-static void same_as_log(json_t *report, json_t *log)
+/* Every test's last check: the report counted what the server logged.
+ * Then the run, its report and the server go. */
+static void same_as_log_then_stop(goose_attack *a, json_t *report, json_t *log)
 {
     ASSERT_EQ(report_total(report), (long long)json_array_size(log));
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    srv_stop();
 }
 
 /* Exactly one header `name` in a log entry, with this value. */
@@ -363,11 +369,7 @@ TEST(chunked_body_with_extensions_and_trailer)
     printf("trailer X-Trailer visible in %d of 10 responses\n", atomic_load(&trailer_seen));
     ASSERT_EQ(log_count(log, "GET", "/chunked"), 10);
     ASSERT_LE(log_conns(log, 0), 2); /* the body's end was found: kept alive */
-    same_as_log(report, log);
-    json_decref(report);
-    json_decref(log);
-    goose_attack_free(a);
-    srv_stop();
+    same_as_log_then_stop(a, report, log);
 }
 
 static int slow_body(goose_user *u)
@@ -389,11 +391,7 @@ TEST(content_length_body_in_slow_pieces)
     ASSERT_EQ(log_count(log, "GET", "/slow-body"), 6);
     ASSERT_LE(log_conns(log, 0), 2);
     ASSERT_GE(jint(json_object_get(r, "response_time_us"), "min"), 100000); /* 5 x 20 ms */
-    same_as_log(report, log);
-    json_decref(report);
-    json_decref(log);
-    goose_attack_free(a);
-    srv_stop();
+    same_as_log_then_stop(a, report, log);
 }
 
 static int close_delimited(goose_user *u)
@@ -417,11 +415,7 @@ TEST(close_delimited_body_then_next_request)
     ASSERT_EQ(total_fails(report), 0);
     ASSERT_EQ(log_count(log, "GET", "/close-delimited"), 6);
     ASSERT_EQ(log_count(log, "GET", "/ok"), 6);
-    same_as_log(report, log);
-    json_decref(report);
-    json_decref(log);
-    goose_attack_free(a);
-    srv_stop();
+    same_as_log_then_stop(a, report, log);
 }
 
 static int http10(goose_user *u)
@@ -444,11 +438,7 @@ TEST(http10_response_is_not_kept_alive)
     ASSERT_EQ(total_fails(report), 0);
     ASSERT_EQ(log_count(log, "GET", "/http10"), 6);
     ASSERT_EQ(log_reused_after(log, "/http10"), 0);
-    same_as_log(report, log);
-    json_decref(report);
-    json_decref(log);
-    goose_attack_free(a);
-    srv_stop();
+    same_as_log_then_stop(a, report, log);
 }
 
 static int close_after(goose_user *u)
@@ -471,11 +461,7 @@ TEST(server_closes_keep_alive_connection)
     ASSERT_EQ(total_fails(report), 0);
     ASSERT_EQ(log_count(log, "GET", "/close-after"), 30);
     ASSERT_EQ(log_conns(log, 0), 30); /* every request on its own connection */
-    same_as_log(report, log);
-    json_decref(report);
-    json_decref(log);
-    goose_attack_free(a);
-    srv_stop();
+    same_as_log_then_stop(a, report, log);
 }
 
 static int close_late(goose_user *u)
@@ -517,11 +503,7 @@ TEST(unread_request_is_resent_on_a_fresh_connection)
     json_array_foreach(log, i, e)
         if (!strcmp(e_str(e, "method"), "POST"))
             ASSERT_EQ(jint(e, "body_len"), 3); /* the body went again too */
-    same_as_log(report, log);
-    json_decref(report);
-    json_decref(log);
-    goose_attack_free(a);
-    srv_stop();
+    same_as_log_then_stop(a, report, log);
 }
 
 static atomic_int dropped_status;
@@ -552,11 +534,7 @@ TEST(post_seen_by_the_server_is_not_resent)
     ASSERT_EQ(jint(r, "count"), 3);
     ASSERT_EQ(log_count(log, "POST", "/drop-reused"), 3);
     ASSERT_EQ(jint(r, "fail"), 3);
-    same_as_log(report, log);
-    json_decref(report);
-    json_decref(log);
-    goose_attack_free(a);
-    srv_stop();
+    same_as_log_then_stop(a, report, log);
 }
 
 static int head_len(goose_user *u)
@@ -592,11 +570,7 @@ TEST(head_with_content_length_does_not_hang)
     ASSERT_EQ(total_fails(report), 0);
     ASSERT_EQ(log_count(log, "HEAD", "/head-len"), 3);
     ASSERT_EQ(log_conns(log, 0), 1);
-    same_as_log(report, log);
-    json_decref(report);
-    json_decref(log);
-    goose_attack_free(a);
-    srv_stop();
+    same_as_log_then_stop(a, report, log);
 }
 
 static int bodyless(goose_user *u)
@@ -635,11 +609,7 @@ TEST(no_body_for_204_and_304)
     ASSERT_EQ(log_count(log, "GET", "/204"), 6);
     ASSERT_EQ(log_count(log, "GET", "/304"), 6);
     ASSERT_LE(log_conns(log, 0), 2);
-    same_as_log(report, log);
-    json_decref(report);
-    json_decref(log);
-    goose_attack_free(a);
-    srv_stop();
+    same_as_log_then_stop(a, report, log);
 }
 
 static int early_hints(goose_user *u)
@@ -670,11 +640,7 @@ TEST(interim_responses_then_final)
     ASSERT_EQ(total_fails(report), 0);
     ASSERT_EQ(log_count(log, "GET", "/early-hints"), 6);
     ASSERT_LE(log_conns(log, 0), 2);
-    same_as_log(report, log);
-    json_decref(report);
-    json_decref(log);
-    goose_attack_free(a);
-    srv_stop();
+    same_as_log_then_stop(a, report, log);
 }
 
 static int big_headers(goose_user *u)
@@ -706,11 +672,7 @@ TEST(big_headers_readable)
     ASSERT_EQ(mismatches(), 0);
     ASSERT_EQ(jint(req_of(report, "GET", "/big-headers"), "success"), 4);
     ASSERT_EQ(log_count(log, "GET", "/big-headers"), 4);
-    same_as_log(report, log);
-    json_decref(report);
-    json_decref(log);
-    goose_attack_free(a);
-    srv_stop();
+    same_as_log_then_stop(a, report, log);
 }
 
 /* ---- request bodies and methods ---- */
@@ -792,11 +754,7 @@ TEST(request_bodies_arrive_complete)
         if (e_header(e, "Content-Type", &ct))
             printf("%s sent Content-Type: %s\n", e_str(e, "method"), ct);
     }
-    same_as_log(report, log);
-    json_decref(report);
-    json_decref(log);
-    goose_attack_free(a);
-    srv_stop();
+    same_as_log_then_stop(a, report, log);
 }
 
 static int empty_posts(goose_user *u)
@@ -837,11 +795,7 @@ static void empty_requests(goose_transaction_fn fn, size_t n)
         ASSERT_EQ(e_header(e, "Transfer-Encoding", NULL), 0);
         one_header(e, "Content-Length", "0");
     }
-    same_as_log(report, log);
-    json_decref(report);
-    json_decref(log);
-    goose_attack_free(a);
-    srv_stop();
+    same_as_log_then_stop(a, report, log);
 }
 
 /* An empty POST body says so: "Content-Length: 0", however it was given. */
@@ -888,11 +842,7 @@ TEST(partial_body_is_one_failure)
     ASSERT(text && *text);
     ASSERT_EQ(jint(req_of(report, "GET", "/ok"), "fail"), 0);
     ASSERT_EQ(log_count(log, "GET", "/partial"), 6);
-    same_as_log(report, log);
-    json_decref(report);
-    json_decref(log);
-    goose_attack_free(a);
-    srv_stop();
+    same_as_log_then_stop(a, report, log);
 }
 
 static int slow(goose_user *u)
@@ -930,11 +880,7 @@ TEST(timeout_is_one_failure)
     ASSERT(text && *text);
     ASSERT_EQ(jint(req_of(report, "GET", "/ok"), "success"), 2);
     ASSERT_EQ(log_count(log, "GET", "/slow?ms=2000"), 2);
-    same_as_log(report, log);
-    json_decref(report);
-    json_decref(log);
-    goose_attack_free(a);
-    srv_stop();
+    same_as_log_then_stop(a, report, log);
 }
 
 static int refused(goose_user *u)
@@ -996,11 +942,7 @@ TEST(garbage_reply_is_a_failure)
     ASSERT(text && *text);
     ASSERT_EQ(jint(req_of(report, "GET", "/ok"), "success"), 6);
     ASSERT_EQ(log_count(log, "GET", "/garbage"), 6);
-    same_as_log(report, log);
-    json_decref(report);
-    json_decref(log);
-    goose_attack_free(a);
-    srv_stop();
+    same_as_log_then_stop(a, report, log);
 }
 
 /* ---- redirects ---- */
@@ -1040,11 +982,7 @@ TEST(relative_redirects_land_on_the_right_path)
             ASSERT_STR_EQ(e_str(next, "path"), hops[h + 1]);
         }
     }
-    same_as_log(report, log);
-    json_decref(report);
-    json_decref(log);
-    goose_attack_free(a);
-    srv_stop();
+    same_as_log_then_stop(a, report, log);
 }
 
 static int redirect_methods(goose_user *u)
@@ -1087,11 +1025,7 @@ TEST(redirected_post_keeps_or_drops_its_body)
             ASSERT_EQ(e_header(next, "Content-Length", NULL), 0);
     }
     ASSERT_EQ(json_array_size(log), 20);
-    same_as_log(report, log);
-    json_decref(report);
-    json_decref(log);
-    goose_attack_free(a);
-    srv_stop();
+    same_as_log_then_stop(a, report, log);
 }
 
 /* ---- cookies ---- */
@@ -1212,11 +1146,7 @@ TEST(cookie_rules_on_the_wire)
         k++;
     }
     ASSERT_EQ(k, 7);
-    same_as_log(report, log);
-    json_decref(report);
-    json_decref(log);
-    goose_attack_free(a);
-    srv_stop();
+    same_as_log_then_stop(a, report, log);
 }
 
 /* A path with a dot segment goes through libcurl, a plain one through the
@@ -1247,11 +1177,7 @@ TEST(cookies_shared_by_both_clients)
         json_t *h = json_array_get(json_object_get(json_array_get(log, i), "headers"), 0);
         ASSERT_STR_EQ(json_string_value(json_array_get(h, 0)), first_header[i]);
     }
-    same_as_log(report, log);
-    json_decref(report);
-    json_decref(log);
-    goose_attack_free(a);
-    srv_stop();
+    same_as_log_then_stop(a, report, log);
 }
 
 /* ---- request headers ---- */
@@ -1291,11 +1217,7 @@ TEST(custom_headers_replace_defaults)
     ASSERT_EQ(e_header(get, "X-Two", &v), 2);
     one_header(post, "Content-Type", "application/json");
     one_header(post, "Content-Length", "2");
-    same_as_log(report, log);
-    json_decref(report);
-    json_decref(log);
-    goose_attack_free(a);
-    srv_stop();
+    same_as_log_then_stop(a, report, log);
 }
 
 static int plain_requests(goose_user *u)
@@ -1337,11 +1259,7 @@ TEST(default_request_headers)
     one_header(post, "Content-Length", "3");
     ASSERT_EQ(jint(post, "body_len"), 3);
     ASSERT_EQ(jint(get, "conn"), jint(post, "conn"));
-    same_as_log(report, log);
-    json_decref(report);
-    json_decref(log);
-    goose_attack_free(a);
-    srv_stop();
+    same_as_log_then_stop(a, report, log);
 }
 
 /* ---- connections ---- */
@@ -1366,11 +1284,7 @@ TEST(fifty_users_keep_one_connection_each)
            log_conns(log, 1));
     ASSERT_LE(log_conns(log, 1), 50);
     ASSERT_LE(log_conns(log, 0), 50);
-    same_as_log(report, log);
-    json_decref(report);
-    json_decref(log);
-    goose_attack_free(a);
-    srv_stop();
+    same_as_log_then_stop(a, report, log);
 }
 
 /* The last three fail with libcurl 7.88 (see each one's comment). */
