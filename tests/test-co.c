@@ -62,11 +62,7 @@ static uint64_t rng_state = UINT64_C(0x2545f4914f6cdd1d);
 
 static uint64_t rng(void)
 {
-    uint64_t x = rng_state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return rng_state = x;
+    return test_rng(&rng_state);
 }
 
 /* The bulk series equals one goose__hist_add per value, bucket for

@@ -515,12 +515,9 @@ TEST(random_bytes_do_not_crash)
     char s[200];
     goose_cookie_jar j = {0};
     for (int round = 0; round < 20000; round++) {
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        size_t n = (size_t)(x % sizeof s);
-        for (size_t i = 0; i < n; i++) {
-            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-            s[i] = alphabet[x % (sizeof alphabet - 1)];
-        }
+        size_t n = (size_t)(test_rng(&x) % sizeof s);
+        for (size_t i = 0; i < n; i++)
+            s[i] = alphabet[test_rng(&x) % (sizeof alphabet - 1)];
         const char *host = round % 3 ? "www.example.com" : "10.0.0.1";
         ASSERT_EQ(goose__cookies_store(&j, host, "/a/b", round & 1, s, n, NOW), 0);
         get_at(&j, host, "/a/b/c", round & 1, NOW + round % 100);

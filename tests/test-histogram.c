@@ -14,11 +14,7 @@ static uint64_t rng_state = UINT64_C(0x9e3779b97f4a7c15);
 
 static uint64_t rng(void)
 {
-    uint64_t x = rng_state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return rng_state = x;
+    return test_rng(&rng_state);
 }
 
 static double rng_unit(void) /* [0,1) */

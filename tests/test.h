@@ -66,6 +66,16 @@ typedef struct test_entry {
 #define ASSERT_NOT_NULL(p) ASSERT((p) != NULL)
 #define ASSERT_NULL(p) ASSERT((p) == NULL)
 
+/* xorshift64: seeded inputs that are the same on every run. */
+static inline uint64_t test_rng(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
+}
+
 static inline int test_run(const test_entry *tests, int argc, char **argv)
 {
     if (argc == 2 && strcmp(argv[1], "--list") == 0) {
