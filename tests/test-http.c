@@ -1287,8 +1287,30 @@ TEST(fifty_users_keep_one_connection_each)
     same_as_log_then_stop(a, report, log);
 }
 
-/* The last three fail with libcurl 7.88 (see each one's comment). */
-TEST_MAIN(TEST_ENTRY(chunked_body_with_extensions_and_trailer),
+/* Two hosts in turn (127.0.0.1 and localhost: two origins, one server). */
+static int two_origins(goose_user *u)
+{
+    char url[96];
+    get_expect(u, "/ok", "ok", 2);
+    snprintf(url, sizeof url, "http://localhost:%d/ok", srv.port);
+    get_expect(u, url, "ok", 2);
+    return GOOSE_OK;
+}
+
+/* A user keeps a connection per origin, not one it closes at each switch. */
+TEST(a_connection_per_origin)
+{
+    srv_start();
+    goose_attack *a = attack(two_origins, NULL, "1", "10");
+    json_t *report = run(a), *log = srv_log();
+    ASSERT_EQ(mismatches(), 0);
+    ASSERT_EQ(log_count(log, "GET", "/ok"), 20);
+    ASSERT_EQ(log_conns(log, 0), 2);
+    same_as_log_then_stop(a, report, log);
+}
+
+/* Three of these failed with libcurl 7.88 (see their comments). */
+TEST_MAIN(TEST_ENTRY(chunked_body_with_extensions_and_trailer), TEST_ENTRY(a_connection_per_origin),
           TEST_ENTRY(content_length_body_in_slow_pieces),
           TEST_ENTRY(close_delimited_body_then_next_request),
           TEST_ENTRY(http10_response_is_not_kept_alive),

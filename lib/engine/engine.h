@@ -128,6 +128,11 @@ uint64_t goose__scenario_users(const unsigned *weights, size_t nweights, unsigne
 
 /* ---- inside the engine ---- */
 
+/* Plain http origins a user keeps a connection to at once (as curl's
+ * per-user pool would): a page and its asset host, say.  One more and the
+ * least recently used connection is closed. */
+#define GOOSE_H1_PER_USER 4
+
 typedef enum goose_user_wait {
     GOOSE_WAIT_NONE,
     GOOSE_WAIT_HTTP,   /* inside a transaction, for a response */
@@ -167,7 +172,8 @@ struct goose_user {
     int pass_cut;              /* a transaction of this loop pass was cut short */
     uint64_t pass_us;          /* this loop pass's transactions so far */
     goose_cadence cadence;     /* of the loop passes (--co-mitigation) */
-    goose_h1 *h1;              /* own HTTP/1.1 client: plain http origins */
+    goose_h1 *h1[GOOSE_H1_PER_USER]; /* own HTTP/1.1 client: a connection per
+                                  plain http origin, most recently used first */
     CURL *easy;                /* libcurl: the rest (made when first needed) */
     CURLSH *share;             /* the user's own connection pool */
     goose_cookie_jar cookies;  /* both clients' */

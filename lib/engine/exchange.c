@@ -52,16 +52,38 @@ static void keep_cookies(goose_user *u, const goose_url_parts *url, const goose_
                                  (long long)time(NULL));
 }
 
+/* The user's connection for this URL's origin, moved to the front: the
+ * one already there, else a new one, else the least recently used one
+ * re-aimed.  NULL when the own client does not take the URL. */
+static goose_h1 *connection_for(goose_user *u, const goose_url_parts *url)
+{
+    size_t i = 0;
+    while (i < GOOSE_H1_PER_USER - 1 && u->h1[i] && !goose__h1_serves(u->h1[i], url))
+        i++;
+    if (!u->h1[i]) {
+        goose_engine *e = u->thread->engine;
+        goose_h1_origin o;
+        if (!goose__url_plain_path(url->path, url->path_len) ||
+            !goose__h1_origin(url, &e->http, &o))
+            return NULL; /* no connection made for nothing */
+        u->h1[i] = goose__h1_new(u->thread->base, &e->http, u->index, on_h1_done, u);
+    }
+    goose_h1 *c = u->h1[i];
+    if (!c || !goose__h1_aim(c, url))
+        return NULL;
+    memmove(&u->h1[1], &u->h1[0], i * sizeof u->h1[0]);
+    u->h1[0] = c;
+    return c;
+}
+
 /* The own client, when it takes this URL: 1 with the result in u. */
 static int via_h1(goose_user *u, goose_response *r, const goose_http_request *req,
                   const goose_url_parts *url, const char *cookie)
 {
-    goose_engine *e = u->thread->engine;
-    if (!u->h1 && !(u->h1 = goose__h1_new(u->thread->base, &e->http, u->index, on_h1_done, u)))
+    goose_h1 *c = connection_for(u, url);
+    if (!c)
         return 0;
-    if (!goose__h1_aim(u->h1, url))
-        return 0;
-    CURLcode rc = goose__h1_send(u->h1, req, url->path, url->path_len, cookie, &r->capture);
+    CURLcode rc = goose__h1_send(c, req, url->path, url->path_len, cookie, &r->capture);
     if (rc == CURLE_AGAIN) {
         u->waiting = GOOSE_WAIT_HTTP;
         goose__coro_yield();
@@ -69,7 +91,7 @@ static int via_h1(goose_user *u, goose_response *r, const goose_http_request *re
         u->result = rc;
         u->done_us = goose__now_us();
     }
-    r->status = u->result == CURLE_OK ? goose__h1_status(u->h1) : 0;
+    r->status = u->result == CURLE_OK ? goose__h1_status(c) : 0;
     return 1;
 }
 

@@ -54,8 +54,10 @@ static void release_resources(goose_user *u)
         u->data_free(u->data);
     u->data = NULL;
     u->data_free = NULL;
-    goose__h1_free(u->h1);
-    u->h1 = NULL;
+    for (size_t i = 0; i < GOOSE_H1_PER_USER; i++) {
+        goose__h1_free(u->h1[i]);
+        u->h1[i] = NULL;
+    }
     if (u->easy)
         curl_easy_cleanup(u->easy);
     u->easy = NULL;

@@ -108,17 +108,26 @@ int goose__h1_status(const goose_h1 *c)
     return c->parser.status;
 }
 
+int goose__h1_serves(const goose_h1 *c, const goose_url_parts *url)
+{
+    return c->aimed && !url->secure && url->authority_len < sizeof c->origin.authority &&
+           memcmp(c->origin.authority, url->authority, url->authority_len) == 0 &&
+           c->origin.authority[url->authority_len] == '\0';
+}
+
 int goose__h1_aim(goose_h1 *c, const goose_url_parts *url)
 {
     if (!goose__url_plain_path(url->path, url->path_len))
         return 0; /* curl's, without giving up the connection */
-    if (c->aimed && url->authority_len < sizeof c->origin.authority &&
-        memcmp(c->origin.authority, url->authority, url->authority_len) == 0 &&
-        c->origin.authority[url->authority_len] == '\0' && !url->secure)
+    if (goose__h1_serves(c, url))
         return 1; /* the same origin: keep the connection */
+    goose_h1_origin origin;
+    if (!goose__h1_origin(url, c->setup, &origin))
+        return 0;
     close_connection(c);
-    c->aimed = goose__h1_origin(url, c->setup, &c->origin);
-    return c->aimed;
+    c->origin = origin;
+    c->aimed = 1;
+    return 1;
 }
 
 /* The request ended.  Calling done() is the last thing done here: it
