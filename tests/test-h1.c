@@ -173,7 +173,15 @@ static void expect_interim(const char *interim, const char *head, const char *bo
     ASSERT_EQ(ref.status, status);
     ASSERT_EQ(ref.keep_alive, keep_alive);
     ASSERT_EQ(ref.used, strlen(interim) + strlen(head) + strlen(body));
-    ASSERT_BUF(&ref.c.headers, head);
+    /* the final head, then a chunked body's trailers (the body's tail,
+     * without its final empty line) */
+    size_t hlen = strlen(head), blen = strlen(body), tlen = ref.c.headers.len - hlen;
+    size_t last = blen >= 2 && body[blen - 2] == '\r' ? 2 : 1; /* CRLF or LF */
+    const char *tail = body + blen - tlen - last;
+    ASSERT(ref.c.headers.len >= hlen && memcmp(ref.c.headers.data, head, hlen) == 0);
+    if (tlen && (tlen + last > blen || memcmp(ref.c.headers.data + hlen, tail, tlen) != 0))
+        TEST_FAIL("headers after the head are not the body's trailers: \"%s\"",
+                  ref.c.headers.data + hlen);
     ASSERT_BUF(&ref.c.body, want_body);
     ASSERT_EQ(ref.c.body_seen, strlen(want_body));
     outcome_free(&ref);
@@ -224,6 +232,22 @@ TEST(chunked_in_every_split)
     /* no trailer; "0000" ends it too; leading zeros in a size */
     expect_response("HTTP/1.1 201 Created\r\nTransfer-Encoding: Chunked\r\n\r\n",
                     "003\r\nabc\r\n0000\r\n\r\n", "x", 0, 1, 201, 1, "abc");
+}
+
+/* Trailer lines join the header lines, as curl's header callback has them. */
+TEST(trailers_join_the_headers)
+{
+    outcome ref;
+    check(&ref, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                "2\r\nok\r\n0\r\nX-Trailer: yes\r\n\r\n", 0, 0, 0);
+    ASSERT_EQ(ref.state, GOOSE_H1_DONE);
+    ASSERT_BUF(&ref.c.headers, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                               "X-Trailer: yes\r\n");
+    ASSERT_BUF(&ref.c.body, "ok");
+    outcome_free(&ref);
+    check(&ref, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 0, 0, 0);
+    ASSERT_BUF(&ref.c.headers, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    outcome_free(&ref);
 }
 
 TEST(chunked_variants)
@@ -768,13 +792,12 @@ static void robust(const char *s, size_t len)
         ASSERT_LE(whole.status, 999);
     }
     if (whole.state != GOOSE_H1_ERROR && whole.state != GOOSE_H1_HEAD) {
-        /* the head is complete: a status line, then lines, then an empty line */
+        /* the head is complete: a status line, then lines, then an empty
+         * line (a chunked body's trailers may follow) */
         const goose_buf *h = &whole.c.headers;
         ASSERT_GE(h->len, 14);
         ASSERT(memcmp(h->data, "HTTP/1.", 7) == 0);
-        ASSERT(h->data[h->len - 1] == '\n');
-        ASSERT(h->data[h->len - 2] == '\n' ||
-               (h->data[h->len - 2] == '\r' && h->data[h->len - 3] == '\n'));
+        ASSERT(memmem(h->data, h->len, "\n\n", 2) || memmem(h->data, h->len, "\n\r\n", 3));
         ASSERT_LE(h->len + whole.c.body_seen, whole.used);
     }
     for (int round = 0; round < 2; round++) {
@@ -1364,7 +1387,7 @@ TEST(bracketed_ipv4_goes_to_curl)
 }
 
 TEST_MAIN(TEST_ENTRY(content_length_in_every_split), TEST_ENTRY(chunked_in_every_split),
-          TEST_ENTRY(chunked_variants), TEST_ENTRY(bad_chunks_fail),
+          TEST_ENTRY(trailers_join_the_headers), TEST_ENTRY(chunked_variants), TEST_ENTRY(bad_chunks_fail),
           TEST_ENTRY(chunked_must_be_the_last_coding),
           TEST_ENTRY(head_request_ends_after_the_head), TEST_ENTRY(no_body_for_204_and_304),
           TEST_ENTRY(interim_responses_are_dropped), TEST_ENTRY(switching_protocols_is_an_error),

@@ -266,11 +266,18 @@ static int chunk_size(const char *s, size_t len, uint64_t *out)
 }
 
 /* A line of the chunked framing (size line, chunk end, trailer); the
- * line's first bytes are kept in p->line. */
-static size_t parse_framing_line(goose_h1_parser *p, const char *data, size_t len)
+ * line's first bytes are kept in p->line, trailer lines in the headers. */
+static size_t parse_framing_line(goose_h1_parser *p, goose_http_capture *c,
+                                 const char *data, size_t len)
 {
     const char *nl = memchr(data, '\n', len);
     size_t take = nl ? (size_t)(nl - data) + 1 : len;
+    if (p->state == GOOSE_H1_TRAILER) { /* trailers join the headers, as with curl */
+        if (c->headers.len + take > HEAD_CAP)
+            return fail(p, CURLE_RECV_ERROR, "Too large response headers");
+        if (goose__buf_add(&c->headers, data, take) < 0)
+            return fail(p, CURLE_OUT_OF_MEMORY, "Out of memory");
+    }
     for (size_t i = 0; i < take; i++) {
         if (p->line_len == 1 && p->line[0] == '0' && hex_value(data[i]) >= 0)
             p->line_len = 0; /* leading zeros: "0001a" keeps "1a" */
@@ -287,12 +294,17 @@ static size_t parse_framing_line(goose_h1_parser *p, const char *data, size_t le
         if (chunk_size(p->line, line_len, &p->remaining) < 0)
             return fail(p, CURLE_RECV_ERROR, "Invalid chunk size in the response");
         p->state = p->remaining ? GOOSE_H1_CHUNK_DATA : GOOSE_H1_TRAILER;
+        p->line_start = c->headers.len;
     } else if (p->state == GOOSE_H1_CHUNK_END) {
         if (line_len)
             return fail(p, CURLE_RECV_ERROR, "Malformed chunk end in the response");
         p->state = GOOSE_H1_CHUNK_SIZE;
-    } else if (line_len == 0) { /* the empty line after the trailers */
+    } else if (line_len == 0) { /* the empty line after the trailers: not kept */
+        c->headers.len = p->line_start;
+        c->headers.data[c->headers.len] = '\0';
         p->state = GOOSE_H1_DONE;
+    } else {
+        p->line_start = c->headers.len;
     }
     return take;
 }
@@ -315,7 +327,7 @@ size_t goose__h1_parse(goose_h1_parser *p, goose_http_capture *c,
             used += take_body(p, c, at, left);
             break;
         default:
-            used += parse_framing_line(p, at, left);
+            used += parse_framing_line(p, c, at, left);
             break;
         }
     }
