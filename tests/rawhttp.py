@@ -74,7 +74,10 @@ def header(headers, name):
     return values[0] if values else None
 
 
-def read_request(reader):
+MIDWAY = 65536  # what /reset-midway and /reject-midway read of a body
+
+
+def read_request(reader, seq=1):
     """(method, target, version, headers, body), or None at a clean EOF."""
     try:
         while reader.buf.startswith(b"\r\n"):  # stray CRLF between requests
@@ -109,7 +112,10 @@ def read_request(reader):
     else:
         length = header(headers, "Content-Length")
         if length is not None:
-            body = reader.exact(int(length))
+            n = int(length)
+            if seq > 1 and target.startswith(("/reset-midway", "/reject-midway")):
+                n = min(n, MIDWAY)  # the rest stays unread: the close resets
+            body = reader.exact(n)
     return method, target, version, headers, body
 
 
@@ -131,7 +137,7 @@ class Server:
         reader = Reader(sock)
         try:
             for seq in itertools.count(1):
-                req = read_request(reader)
+                req = read_request(reader, seq)
                 if req is None:
                     break
                 method, target, version, headers, body = req
@@ -249,6 +255,16 @@ class Server:
             sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"p" * 10)
             sock.shutdown(socket.SHUT_RDWR)
             return False
+        elif path in ("/reset-midway", "/reject-midway"):
+            # on a reused connection: a part of the body read (and logged),
+            # then closed with the rest unread, which the kernel answers with
+            # a reset; /reject-midway says 413 first
+            if seq > 1:
+                if path == "/reject-midway":
+                    send(sock, "413 Payload Too Large", [("Connection", "close")], b"too big")
+                sock.close()
+                return False
+            send(sock, "200 OK", [], b"%d" % len(body))
         elif path == "/slow":
             time.sleep(int(query.get("ms", ["100"])[0]) / 1000)
             send(sock, "200 OK", [], b"slow")

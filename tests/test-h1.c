@@ -1386,6 +1386,49 @@ TEST(bracketed_ipv4_goes_to_curl)
     expect_curl("http://[127.0.0.1]:8080/", &s);
 }
 
+/* ---- review ---- */
+
+/* CURLOPT_RESOLVE(3): "This wildcard is resolved last so any resolve with
+ * a specific host and port number is given priority."  from_list() takes
+ * the last matching entry, so a '*' entry given after a specific one wins
+ * on the own client (127.0.0.3) where curl connects to 127.0.0.2. */
+TEST(review_wildcard_resolve_entry_is_taken_last)
+{
+    static const char *const entries[] = {"a.test:80:127.0.0.2", "*:80:127.0.0.3"};
+    goose_http_setup s = {.no_env_proxy = 1};
+    s.resolve = list_of(entries, 2);
+    goose_h1_origin o;
+    ASSERT_EQ(origin_of("http://a.test/", &s, &o), 1);
+    curl_slist_free_all(s.resolve);
+    assert_addr(&o, 0, "127.0.0.2", 80);
+}
+
+/* curl 7.88 writes an IPv6 literal in its shortest form in the Host header
+ * ("curl http://[0:0::1]:P/" sends "Host: [::1]:P"); the own client sends
+ * it as written, so the access log differs between the clients. */
+TEST(review_ipv6_literal_host_header_as_curl_sends_it)
+{
+    goose_http_setup s = {.no_env_proxy = 1};
+    goose_h1_origin o;
+    ASSERT_EQ(origin_of("http://[0:0::1]:8080/", &s, &o), 1);
+    ASSERT_SLICE(o.host_header, o.host_header_len, "Host: [::1]:8080\r\n");
+}
+
+/* "127.1" is no inet_pton() literal, so a scenario host written so is
+ * pinned through getaddrinfo() (inet_aton rules: no DNS query) and the own
+ * client sends "Host: 127.1:8080"; curl 7.88 normalises the IPv4 address
+ * in the URL and sends "Host: 127.0.0.1:8080". */
+TEST(review_pinned_short_ipv4_host_header_as_curl_sends_it)
+{
+    goose_http_setup s = {.no_env_proxy = 1};
+    ASSERT_EQ(goose__http_pin(&s, "http://127.1:8080"), 0);
+    goose_h1_origin o;
+    int taken = origin_of("http://127.1:8080/", &s, &o);
+    curl_slist_free_all(s.pinned);
+    if (taken)
+        ASSERT_SLICE(o.host_header, o.host_header_len, "Host: 127.0.0.1:8080\r\n");
+}
+
 TEST_MAIN(TEST_ENTRY(content_length_in_every_split), TEST_ENTRY(chunked_in_every_split),
           TEST_ENTRY(trailers_join_the_headers), TEST_ENTRY(chunked_variants), TEST_ENTRY(bad_chunks_fail),
           TEST_ENTRY(chunked_must_be_the_last_coding),
@@ -1402,4 +1445,7 @@ TEST_MAIN(TEST_ENTRY(content_length_in_every_split), TEST_ENTRY(chunked_in_every
           TEST_ENTRY(origin_localhost_two_addresses), TEST_ENTRY(origin_resolve_entries),
           TEST_ENTRY(pin_loopback_name), TEST_ENTRY(connection_close_after_a_tab),
           TEST_ENTRY(resolve_entry_gives_every_address),
-          TEST_ENTRY(chunk_size_past_64_leading_zeros), TEST_ENTRY(bracketed_ipv4_goes_to_curl))
+          TEST_ENTRY(chunk_size_past_64_leading_zeros), TEST_ENTRY(bracketed_ipv4_goes_to_curl),
+          TEST_ENTRY(review_wildcard_resolve_entry_is_taken_last),
+          TEST_ENTRY(review_ipv6_literal_host_header_as_curl_sends_it),
+          TEST_ENTRY(review_pinned_short_ipv4_host_header_as_curl_sends_it))
