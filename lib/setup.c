@@ -1,6 +1,7 @@
 /* Turning an attack's options and registry into a run: the engine's
  * configuration, the plan, and the empty results it will fill. */
 #include "attack.h"
+#include "http/h1.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -247,6 +248,18 @@ static int open_logs(goose_attack *a, goose_run_config *cfg)
     return GOOSE_OK;
 }
 
+/* Scenario hosts that need DNS are looked up now, once, and pinned for
+ * both HTTP clients (see goose__http_pin). */
+static int pin_hosts(goose_run_config *cfg)
+{
+    goose_http_setup http = {.resolve = cfg->resolve, .no_env_proxy = 1};
+    int rc = 0;
+    for (size_t i = 0; i < cfg->nscenarios && rc == 0; i++)
+        rc = goose__http_pin(&http, cfg->scenarios[i].host);
+    cfg->resolve = http.resolve;
+    return rc;
+}
+
 int goose__run_setup(goose_attack *a, goose_run_config *cfg, goose_plan *plan)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -261,7 +274,8 @@ int goose__run_setup(goose_attack *a, goose_run_config *cfg, goose_plan *plan)
     cfg->ntransactions = plan->ntxs;
     cfg->user_scenario = plan->user_scenario;
     cfg->scenario_weights = plan->weights;
-    if (goose__results_prepare(a, plan, cfg->threads) < 0 || describe_load(a, cfg) < 0)
+    if (goose__results_prepare(a, plan, cfg->threads) < 0 || describe_load(a, cfg) < 0 ||
+        (!a->opt.manager && pin_hosts(cfg) < 0)) /* a Manager sends no requests */
         return goose__fail(a, GOOSE_ENOMEM, "out of memory");
     if (!a->opt.manager) /* a Manager's users run on its Workers */
         check_fd_limit(a, cfg->users);

@@ -1029,8 +1029,9 @@ TEST(origin_literals_and_host_header)
                   "Host: 10.1.2.3:443\r\n");
     expect_origin("http://[::1]:8080/", &s, "::1", 8080, "[::1]:8080", "Host: [::1]:8080\r\n");
     expect_origin("http://[::1]/", &s, "::1", 80, "[::1]", "Host: [::1]\r\n");
+    /* an IPv6 address as curl writes it: lower case, zeros folded */
     expect_origin("http://[2001:DB8::7]:81/", &s, "2001:db8::7", 81, "[2001:DB8::7]:81",
-                  "Host: [2001:DB8::7]:81\r\n");
+                  "Host: [2001:db8::7]:81\r\n");
     /* an empty path or a bare query (the head then asks for "/?q") */
     expect_origin("http://127.0.0.1", &s, "127.0.0.1", 80, "127.0.0.1", "Host: 127.0.0.1\r\n");
     expect_origin("http://127.0.0.1?q=1", &s, "127.0.0.1", 80, "127.0.0.1",
@@ -1187,13 +1188,7 @@ TEST(origin_resolve_entries)
     goose_http_setup s2 = {.no_env_proxy = 1};
     s2.resolve = list_of(twice, 2);
     expect_origin("http://a.test/", &s2, "127.0.0.7", 80, "a.test", "Host: a.test\r\n");
-    /* --resolve comes before pinned entries */
-    static const char *const pinned[] = {"a.test:80:127.0.0.9", "b.test:80:127.0.0.10"};
-    s2.pinned = list_of(pinned, 2);
-    expect_origin("http://a.test/", &s2, "127.0.0.7", 80, "a.test", "Host: a.test\r\n");
-    expect_origin("http://b.test/", &s2, "127.0.0.10", 80, "b.test", "Host: b.test\r\n");
     curl_slist_free_all(s2.resolve);
-    curl_slist_free_all(s2.pinned);
 }
 
 /* ---- pinning ---- */
@@ -1287,13 +1282,13 @@ TEST(pin_loopback_name)
     char https[300];
     snprintf(https, sizeof https, "https://%s:8080/", name);
     ASSERT_EQ(goose__http_pin(&s, https), 0);
-    ASSERT_NULL(s.pinned);
+    ASSERT_NULL(s.resolve);
 
     ASSERT_EQ(goose__http_pin(&s, url), 0);
-    ASSERT_EQ(list_len(s.pinned), 1);
+    ASSERT_EQ(list_len(s.resolve), 1);
     snprintf(want, sizeof want, "%s:8080:", name);
-    if (strncmp(s.pinned->data, want, strlen(want)) != 0)
-        TEST_FAIL("pinned \"%s\", want it to start with \"%s\"", s.pinned->data, want);
+    if (strncmp(s.resolve->data, want, strlen(want)) != 0)
+        TEST_FAIL("pinned \"%s\", want it to start with \"%s\"", s.resolve->data, want);
     goose_h1_origin o;
     ASSERT_EQ(origin_of(url, &s, &o), 1);
     assert_addr(&o, 0, addr, 8080);
@@ -1301,18 +1296,18 @@ TEST(pin_loopback_name)
     ASSERT_SLICE(o.host_header, o.host_header_len, want);
     /* once is enough; another port is another entry */
     ASSERT_EQ(goose__http_pin(&s, url), 0);
-    ASSERT_EQ(list_len(s.pinned), 1);
+    ASSERT_EQ(list_len(s.resolve), 1);
     snprintf(url, sizeof url, "http://%s/", name);
     expect_curl(url, &s);
     ASSERT_EQ(goose__http_pin(&s, url), 0);
-    ASSERT_EQ(list_len(s.pinned), 2);
+    ASSERT_EQ(list_len(s.resolve), 2);
     ASSERT_EQ(origin_of(url, &s, &o), 1);
     assert_addr(&o, 0, addr, 80);
     snprintf(want, sizeof want, "Host: %s\r\n", name);
     ASSERT_SLICE(o.host_header, o.host_header_len, want);
     snprintf(url, sizeof url, "http://%s:8081/", name);
     expect_curl(url, &s);
-    curl_slist_free_all(s.pinned);
+    curl_slist_free_all(s.resolve);
 
     /* a --resolve entry for the name: nothing to pin */
     snprintf(want, sizeof want, "%s:8080:127.0.0.1", name);
@@ -1321,7 +1316,7 @@ TEST(pin_loopback_name)
     ASSERT_NOT_NULL(r.resolve);
     snprintf(url, sizeof url, "http://%s:8080/", name);
     ASSERT_EQ(goose__http_pin(&r, url), 0);
-    ASSERT_NULL(r.pinned);
+    ASSERT_EQ(list_len(r.resolve), 1);
     curl_slist_free_all(r.resolve);
 }
 
@@ -1386,13 +1381,11 @@ TEST(bracketed_ipv4_goes_to_curl)
     expect_curl("http://[127.0.0.1]:8080/", &s);
 }
 
-/* ---- review ---- */
+/* ---- as curl does it ---- */
 
 /* CURLOPT_RESOLVE(3): "This wildcard is resolved last so any resolve with
- * a specific host and port number is given priority."  from_list() takes
- * the last matching entry, so a '*' entry given after a specific one wins
- * on the own client (127.0.0.3) where curl connects to 127.0.0.2. */
-TEST(review_wildcard_resolve_entry_is_taken_last)
+ * a specific host and port number is given priority." */
+TEST(wildcard_resolve_entry_is_taken_last)
 {
     static const char *const entries[] = {"a.test:80:127.0.0.2", "*:80:127.0.0.3"};
     goose_http_setup s = {.no_env_proxy = 1};
@@ -1404,9 +1397,9 @@ TEST(review_wildcard_resolve_entry_is_taken_last)
 }
 
 /* curl 7.88 writes an IPv6 literal in its shortest form in the Host header
- * ("curl http://[0:0::1]:P/" sends "Host: [::1]:P"); the own client sends
- * it as written, so the access log differs between the clients. */
-TEST(review_ipv6_literal_host_header_as_curl_sends_it)
+ * ("curl http://[0:0::1]:P/" sends "Host: [::1]:P"), and so does the own
+ * client. */
+TEST(ipv6_host_header_as_curl_writes_it)
 {
     goose_http_setup s = {.no_env_proxy = 1};
     goose_h1_origin o;
@@ -1414,19 +1407,21 @@ TEST(review_ipv6_literal_host_header_as_curl_sends_it)
     ASSERT_SLICE(o.host_header, o.host_header_len, "Host: [::1]:8080\r\n");
 }
 
-/* "127.1" is no inet_pton() literal, so a scenario host written so is
- * pinned through getaddrinfo() (inet_aton rules: no DNS query) and the own
- * client sends "Host: 127.1:8080"; curl 7.88 normalises the IPv4 address
- * in the URL and sends "Host: 127.0.0.1:8080". */
-TEST(review_pinned_short_ipv4_host_header_as_curl_sends_it)
+/* curl 7.88 rewrites an IPv4 address written short ("127.1", "0x7f000001")
+ * and sends "Host: 127.0.0.1:8080": such hosts are not pinned and go to
+ * curl, so the Host header is curl's.  A name whose last label happens to
+ * be hex letters is still a name. */
+TEST(short_ipv4_forms_are_left_to_curl)
 {
     goose_http_setup s = {.no_env_proxy = 1};
     ASSERT_EQ(goose__http_pin(&s, "http://127.1:8080"), 0);
     goose_h1_origin o;
-    int taken = origin_of("http://127.1:8080/", &s, &o);
-    curl_slist_free_all(s.pinned);
-    if (taken)
-        ASSERT_SLICE(o.host_header, o.host_header_len, "Host: 127.0.0.1:8080\r\n");
+    ASSERT_NULL(s.resolve); /* not pinned: curl rewrites it */
+    ASSERT_EQ(origin_of("http://127.1:8080/", &s, &o), 0);
+    ASSERT_EQ(goose__http_pin(&s, "http://0x7f000001:8080"), 0);
+    ASSERT_NULL(s.resolve);
+    ASSERT_EQ(goose__http_pin(&s, "http://api.beef:8080"), 0); /* a name (DNS may fail) */
+    curl_slist_free_all(s.resolve);
 }
 
 TEST_MAIN(TEST_ENTRY(content_length_in_every_split), TEST_ENTRY(chunked_in_every_split),
@@ -1446,6 +1441,6 @@ TEST_MAIN(TEST_ENTRY(content_length_in_every_split), TEST_ENTRY(chunked_in_every
           TEST_ENTRY(pin_loopback_name), TEST_ENTRY(connection_close_after_a_tab),
           TEST_ENTRY(resolve_entry_gives_every_address),
           TEST_ENTRY(chunk_size_past_64_leading_zeros), TEST_ENTRY(bracketed_ipv4_goes_to_curl),
-          TEST_ENTRY(review_wildcard_resolve_entry_is_taken_last),
-          TEST_ENTRY(review_ipv6_literal_host_header_as_curl_sends_it),
-          TEST_ENTRY(review_pinned_short_ipv4_host_header_as_curl_sends_it))
+          TEST_ENTRY(wildcard_resolve_entry_is_taken_last),
+          TEST_ENTRY(ipv6_host_header_as_curl_writes_it),
+          TEST_ENTRY(short_ipv4_forms_are_left_to_curl))

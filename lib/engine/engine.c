@@ -90,12 +90,6 @@ goose_engine *goose__engine_start(const goose_run_config *cfg, char *err,
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    for (size_t i = 0; i < cfg->nscenarios; i++) {
-        if (goose__http_pin(&e->http, cfg->scenarios[i].host) < 0) {
-            snprintf(err, errlen, "out of memory");
-            goto fail;
-        }
-    }
     if (allocate_threads(e) < 0) {
         snprintf(err, errlen, "out of memory allocating %zu users", cfg->users);
         goto fail;
@@ -227,7 +221,6 @@ void goose__engine_free(goose_engine *e)
         goose__thread_cleanup(&e->threads[i]);
     free(e->threads);
     goose__http_headers_free(&e->headers);
-    curl_slist_free_all(e->http.pinned);
     goose__shape_free(&e->shape);
     goose__throttle_free(&e->throttle);
     pthread_mutex_destroy(&e->lock);

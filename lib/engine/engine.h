@@ -294,6 +294,10 @@ void goose__user_resume(goose_user *u);
 void goose__user_wake(goose_user *u);
 /* Open model: an iteration for a user waiting in the pool. */
 void goose__user_arrive(goose_user *u);
+/* Lets the thread's other users and events run before this one goes on:
+ * a request that ended at once (refused, or failed before any I/O) must
+ * not let a user without wait time loop without the loop ever running. */
+void goose__user_pass_turn(goose_user *u);
 /* The level rose above the user, or fell to it. */
 void goose__user_want(goose_user *u);
 void goose__user_retire(goose_user *u);

@@ -19,11 +19,31 @@ static void on_h1_done(void *arg, CURLcode result)
     goose__user_resume(u);
 }
 
-/* The Cookie header value for this request, or NULL. */
-static const char *cookies_for(goose_user *u, const goose_url_parts *url)
+/* Cookies belong to the host the request names: a Host header of the
+ * request's own (a virtual host tested by address) wins over the URL's. */
+static int cookie_scope(goose_user *u, const goose_http_request *req,
+                        const goose_url_parts *url)
 {
-    if (goose__cookies_empty(&u->cookies) ||
-        goose__url_cookie_scope(url, &u->cookie_host, &u->cookie_path) < 0)
+    goose_url_parts scope = *url;
+    size_t len;
+    const char *host = goose__http_list_value(req->headers, "Host", &len);
+    if (host && len) {
+        int bracketed = host[0] == '[';
+        const char *end = bracketed ? memchr(host, ']', len) : memchr(host, ':', len);
+        scope.host = host + bracketed;
+        scope.host_len = end ? (size_t)(end - scope.host) : len - (size_t)bracketed;
+    }
+    return goose__url_cookie_scope(&scope, &u->cookie_host, &u->cookie_path);
+}
+
+/* The Cookie header value for this request, or NULL (also when the
+ * request sets its own Cookie header: that one is sent alone). */
+static const char *cookies_for(goose_user *u, const goose_http_request *req,
+                               const goose_url_parts *url)
+{
+    size_t len;
+    if (goose__cookies_empty(&u->cookies) || goose__http_list_value(req->headers, "Cookie", &len) ||
+        cookie_scope(u, req, url) < 0)
         return NULL;
     goose__buf_clear(&u->cookie_value);
     int n = goose__cookies_header(&u->cookies, u->cookie_host.data, u->cookie_path.data,
@@ -42,10 +62,10 @@ static int has_set_cookie(const goose_buf *headers)
     return 0;
 }
 
-static void keep_cookies(goose_user *u, const goose_url_parts *url, const goose_buf *headers)
+static void keep_cookies(goose_user *u, const goose_http_request *req,
+                         const goose_url_parts *url, const goose_buf *headers)
 {
-    if (!has_set_cookie(headers) ||
-        goose__url_cookie_scope(url, &u->cookie_host, &u->cookie_path) < 0)
+    if (!has_set_cookie(headers) || cookie_scope(u, req, url) < 0)
         return;
     goose__cookies_store_headers(&u->cookies, u->cookie_host.data, u->cookie_path.data,
                                  url->secure, headers->data, headers->len,
@@ -90,6 +110,7 @@ static int via_h1(goose_user *u, goose_response *r, const goose_http_request *re
     } else {
         u->result = rc;
         u->done_us = goose__now_us();
+        goose__user_pass_turn(u);
     }
     r->status = u->result == CURLE_OK ? goose__h1_status(c) : 0;
     return 1;
@@ -130,8 +151,21 @@ static int ensure_easy(goose_user *u)
 
 /* libcurl: the handle goes to the thread's multi handle, which resumes
  * the user when the transfer is done.  NULL, or why it was not sent. */
+/* curl's texts for a refused connection and a timeout carry timings;
+ * both clients say them alike (see goose__http_connect_error). */
+static void own_words(goose_user *u, goose_response *r, const goose_url_parts *url)
+{
+    if (u->result == CURLE_COULDNT_CONNECT) {
+        long err = 0;
+        curl_easy_getinfo(u->easy, CURLINFO_OS_ERRNO, &err);
+        goose__http_connect_error(&r->capture, url->authority, url->authority_len, (int)err);
+    } else if (u->result == CURLE_OPERATION_TIMEDOUT && u->thread->engine->http.timeout_ms > 0) {
+        goose__http_timeout_error(&r->capture, u->thread->engine->http.timeout_ms);
+    }
+}
+
 static const char *via_curl(goose_user *u, goose_response *r, const goose_http_request *req,
-                            const char *cookie)
+                            const goose_url_parts *url, const char *cookie)
 {
     if (ensure_easy(u) < 0)
         return "out of memory";
@@ -148,6 +182,8 @@ static const char *via_curl(goose_user *u, goose_response *r, const goose_http_r
         u->waiting = GOOSE_WAIT_HTTP;
         goose__coro_yield();
         r->status = u->result == CURLE_OK ? goose__http_status(u->easy) : 0;
+        if (url)
+            own_words(u, r, url);
     }
     curl_slist_free_all(extra);
     return why;
@@ -157,13 +193,13 @@ const char *goose__exchange(goose_user *u, goose_response *r, const goose_http_r
 {
     goose_url_parts url;
     int split = goose__url_split(req->url, &url) == 0;
-    const char *cookie = split ? cookies_for(u, &url) : NULL;
+    const char *cookie = split ? cookies_for(u, req, &url) : NULL;
     if (!(split && !url.secure && via_h1(u, r, req, &url, cookie))) {
-        const char *why = via_curl(u, r, req, cookie);
+        const char *why = via_curl(u, r, req, split ? &url : NULL, cookie);
         if (why)
             return why;
     }
     if (split && u->result == CURLE_OK)
-        keep_cookies(u, &url, &r->capture.headers);
+        keep_cookies(u, req, &url, &r->capture.headers);
     return NULL;
 }

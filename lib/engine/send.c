@@ -167,10 +167,14 @@ static int is_expected(const goose_request *req, int status)
     return 0;
 }
 
+/* A request not sent (and not counted); the thread gets a turn first,
+ * so a user refused again and again cannot keep it from its loop. */
 static goose_response *refuse(goose_response *r, const char *why)
 {
     r->not_sent = 1;
     snprintf(r->capture.errbuf, sizeof r->capture.errbuf, "%s", why);
+    if (!goose__user_stopping(r->user))
+        goose__user_pass_turn(r->user);
     return r;
 }
 

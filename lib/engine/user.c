@@ -292,6 +292,15 @@ void goose__user_wake(goose_user *u)
     event_active(u->timer, EV_TIMEOUT, 1);
 }
 
+void goose__user_pass_turn(goose_user *u)
+{
+    static const struct timeval now = {0, 0};
+    if (evtimer_add(u->timer, &now) < 0)
+        return;
+    u->waiting = GOOSE_WAIT_SLEEP;
+    goose__coro_yield();
+}
+
 int goose_sleep(goose_user *u, unsigned ms)
 {
     if (!u || !u->coro || goose__coro_current() != u->coro)

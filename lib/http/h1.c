@@ -191,10 +191,8 @@ static void connect_failed(goose_h1 *c, int err)
         start_connect(c);
         return;
     }
-    char why[160];
-    snprintf(why, sizeof why, "Failed to connect to %.100s: %s", c->origin.authority,
-             strerror(err));
-    fail(c, CURLE_COULDNT_CONNECT, "%s", why);
+    goose__http_connect_error(c->capture, c->origin.authority, strlen(c->origin.authority), err);
+    finish(c, CURLE_COULDNT_CONNECT);
 }
 
 static void start_connect(goose_h1 *c)
@@ -202,9 +200,7 @@ static void start_connect(goose_h1 *c)
     const struct sockaddr_storage *sa = &c->origin.addrs[c->addr_at];
     int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        char why[96];
-        snprintf(why, sizeof why, "Could not open a socket: %s", strerror(errno));
-        fail(c, CURLE_COULDNT_CONNECT, "%s", why);
+        connect_failed(c, errno);
         return;
     }
     c->fd = fd;
@@ -226,12 +222,20 @@ static void start_connect(goose_h1 *c)
 
 /* A reused connection died before the answer began, most likely closed
  * by the server while idle: the request goes again on a new connection,
- * once.  A reset means the server closed without reading it; a plain
- * close may follow a request it read, so only an idempotent one is sent
- * again then (RFC 9110, 9.2.2). */
+ * once -- when it is idempotent (RFC 9110, 9.2.2); when not one byte of
+ * it went out (Go's net/http draws the same line); or when the server
+ * reset the connection and the request was small enough to have been
+ * read whole at once: a reset means the server closed with bytes unread,
+ * so it read none of it.  A bigger request may have been read in part
+ * (an early 413, say) and is not sent twice.  Before a request that may
+ * not go twice, still_open() asks whether the server closed already. */
+#define READ_AT_ONCE 16384
+
 static int may_retry(const goose_h1 *c, int reset)
 {
-    return c->reused && !c->retried && c->parser.received == 0 && (reset || c->idempotent);
+    return c->reused && !c->retried && c->parser.received == 0 &&
+           (c->idempotent || c->sent == 0 ||
+            (reset && c->head.len + c->body_len <= READ_AT_ONCE));
 }
 
 static int is_idempotent(const char *method)
@@ -370,10 +374,8 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     goose_h1 *c = arg;
-    char why[128];
-    snprintf(why, sizeof why, "Operation timed out after %ld milliseconds with %llu bytes received",
-             c->setup->timeout_ms, (unsigned long long)c->parser.received);
-    fail(c, CURLE_OPERATION_TIMEDOUT, "%s", why);
+    goose__http_timeout_error(c->capture, c->setup->timeout_ms);
+    finish(c, CURLE_OPERATION_TIMEDOUT);
 }
 
 /* ---- the request head ---- */
@@ -404,7 +406,7 @@ static int add_header_line(goose_buf *b, const char *line)
 }
 
 /* The headers of the request's list that change what we add. */
-typedef struct given { int host, accept, type, cookie; } given;
+typedef struct given { int host, accept, type; } given;
 
 static int add_header_list(goose_h1 *c, const struct curl_slist *l, given *g)
 {
@@ -419,7 +421,6 @@ static int add_header_list(goose_h1 *c, const struct curl_slist *l, given *g)
             break;
         case 'c': /* never Content-Length: goose_request_set_header refuses it */
             g->type |= is_header(h, "Content-Type");
-            g->cookie |= is_header(h, "Cookie");
             if (is_header(h, "Connection") && strcasestr(h, "close"))
                 c->close_after = 1;
             break;
@@ -446,7 +447,7 @@ static int build_head(goose_h1 *c, const goose_http_request *req, const char *pa
         return -1;
     if (!g.accept && goose__buf_add(b, "Accept: */*\r\n", 13) < 0)
         return -1;
-    if (cookie && !g.cookie && goose__buf_printf(b, "Cookie: %s\r\n", cookie) < 0)
+    if (cookie && goose__buf_printf(b, "Cookie: %s\r\n", cookie) < 0)
         return -1;
     if (req->has_body) {
         if (!g.type && goose__buf_adds(b, "Content-Type: application/x-www-form-urlencoded\r\n") < 0)
@@ -455,6 +456,16 @@ static int build_head(goose_h1 *c, const goose_http_request *req, const char *pa
             return -1;
     }
     return goose__buf_add(b, "\r\n", 2);
+}
+
+/* Whether the server has not closed an idle connection: asked before a
+ * request that may not be sent twice (one recv; GETs skip it, they are
+ * sent again if the connection turns out dead). */
+static int still_open(const goose_h1 *c)
+{
+    char byte;
+    ssize_t n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 CURLcode goose__h1_send(goose_h1 *c, const goose_http_request *req, const char *path,
@@ -478,6 +489,8 @@ CURLcode goose__h1_send(goose_h1 *c, const goose_http_request *req, const char *
         struct timeval tv = {c->setup->timeout_ms / 1000, (c->setup->timeout_ms % 1000) * 1000};
         evtimer_add(c->timer, &tv);
     }
+    if (c->fd >= 0 && !c->idempotent && !still_open(c))
+        close_connection(c);
     if (c->fd < 0) {
         c->addr_at = 0;
         start_connect(c);

@@ -54,11 +54,11 @@ typedef struct goose_h1_origin {
     unsigned port;
 } goose_h1_origin;
 
-/* The host of a plain http URL that needs DNS is looked up once, here,
- * (as wrk does) so that its requests can take the own client: an entry
- * is added to setup->pinned.  0 (also when it cannot be looked up: curl
- * will then say why), -1 when out of memory.  It blocks: call it before
- * the run. */
+/* The host of a plain http URL that needs DNS is looked up once, before
+ * the run (as wrk does), and added to setup->resolve as a --resolve entry,
+ * so that both clients use that address and the own client takes its
+ * requests.  0 (also when it cannot be looked up: curl will then say
+ * why), -1 when out of memory.  It blocks. */
 int goose__http_pin(goose_http_setup *setup, const char *url);
 /* 1 when the own client takes this URL (plain http, an IP literal,
  * localhost or a --resolve entry, a path of plain characters), with o

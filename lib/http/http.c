@@ -115,6 +115,43 @@ int goose__http_headers_complete(struct curl_slist *list, int has_body)
     return 0;
 }
 
+const char *goose__http_list_value(const struct curl_slist *list, const char *name,
+                                   size_t *len)
+{
+    size_t n = strlen(name);
+    for (; list; list = list->next) {
+        const char *h = list->data;
+        if (strncasecmp(h, name, n) != 0 || (h[n] != ':' && h[n] != ';'))
+            continue;
+        if (h[n] == ';') { /* sent empty */
+            *len = 0;
+            return h + n + 1;
+        }
+        const char *v = h + n + 1;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        if (!*v)
+            continue; /* "Name:" only takes a default header away */
+        *len = strlen(v);
+        return v;
+    }
+    return NULL;
+}
+
+void goose__http_connect_error(goose_http_capture *c, const char *authority, size_t len,
+                               int err)
+{
+    snprintf(c->errbuf, sizeof c->errbuf, "Failed to connect to %.*s: %s",
+             (int)(len < 200 ? len : 200), authority,
+             err ? strerror(err) : "Couldn't connect to server");
+}
+
+void goose__http_timeout_error(goose_http_capture *c, long timeout_ms)
+{
+    snprintf(c->errbuf, sizeof c->errbuf, "Operation timed out after %ld milliseconds",
+             timeout_ms);
+}
+
 int goose__http_no_env_proxy(void)
 {
     static const char *const names[] = {"http_proxy", "HTTP_PROXY", "https_proxy",

@@ -36,12 +36,15 @@ typedef struct goose_http_capture {
 typedef struct goose_http_setup {
     long timeout_ms;             /* whole request; 0 = none */
     struct curl_slist *resolve;  /* HOST:PORT:ADDR entries, or NULL */
-    struct curl_slist *pinned;   /* looked up at the start (goose__http_pin) */
     int no_env_proxy;            /* no *_proxy variable: skip curl's lookups */
     char **local_addrs;          /* source addresses, taken in turn */
     size_t nlocal_addrs;
 } goose_http_setup;
 
+/* The value a request's header list sends for `name` ("Name: value", or
+ * "Name;" for an empty one), with its length; NULL when it sends none. */
+const char *goose__http_list_value(const struct curl_slist *list, const char *name,
+                                   size_t *len);
 /* 1 when the environment names no proxy, so curl need not look each time. */
 int goose__http_no_env_proxy(void);
 
@@ -72,6 +75,13 @@ void goose__http_capture_reset(goose_http_capture *c);
 /* Body bytes: all are counted, the first GOOSE_HTTP_BODY_CAP kept; -1
  * when out of memory. */
 int goose__http_capture_body(goose_http_capture *c, const char *data, size_t len);
+/* The words both clients use for the commonest transport errors, free
+ * of timings, so that each makes one row of the errors table whichever
+ * client met it: "Failed to connect to HOST:PORT: Connection refused",
+ * "Operation timed out after 200 milliseconds" (the --timeout). */
+void goose__http_connect_error(goose_http_capture *c, const char *authority, size_t len,
+                               int err);
+void goose__http_timeout_error(goose_http_capture *c, long timeout_ms);
 /* Aims the handle at one request; the capture receives the response. */
 int goose__http_prepare(CURL *easy, const goose_http_request *req,
                         goose_http_capture *capture);

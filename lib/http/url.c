@@ -175,22 +175,33 @@ static int take_addresses(goose_h1_origin *o, const char *addrs)
     return o->naddrs > 0;
 }
 
-/* The last word of a list on this host and port: an entry gives its
- * addresses, a "-" entry takes them back (as curl reads the list). */
-static int from_list(const struct curl_slist *l, const goose_url_parts *p, goose_h1_origin *o)
+/* The last word of the list on this host and port, among the entries
+ * that name the host or (wildcard) the "*" ones: an entry gives its
+ * addresses, a "-" entry takes them back, as curl reads the list. */
+static int last_word(const struct curl_slist *l, const goose_url_parts *p, int wildcard,
+                     goose_h1_origin *o)
 {
     int found = 0;
     const char *addrs;
-    for (; l; l = l->next)
-        if (entry_matches(l->data, p, &addrs))
+    for (; l; l = l->next) {
+        const char *host = l->data + (l->data[0] == '+' || l->data[0] == '-');
+        int any = host[0] == '*' && host[1] == ':';
+        if (any == wildcard && entry_matches(l->data, p, &addrs))
             found = l->data[0] != '-' && take_addresses(o, addrs);
+    }
     return found;
+}
+
+/* curl uses a "*" entry only for a host no entry names. */
+static int from_list(const struct curl_slist *l, const goose_url_parts *p, goose_h1_origin *o)
+{
+    return last_word(l, p, 0, o) || last_word(l, p, 1, o);
 }
 
 static int find_addresses(const goose_url_parts *p, const goose_http_setup *setup,
                           goose_h1_origin *o)
 {
-    if (from_list(setup->resolve, p, o) || from_list(setup->pinned, p, o))
+    if (from_list(setup->resolve, p, o))
         return 1;
     o->naddrs = 0;
     if (p->host_len == 9 && strncasecmp(p->host, "localhost", 9) == 0)
@@ -202,6 +213,32 @@ static int find_addresses(const goose_url_parts *p, const goose_http_setup *setu
     return add_address(o, p->host, p->host_len) == 0;
 }
 
+/* curl's Host header: the host as written (an IPv6 address as curl
+ * writes it), the port unless it is 80. */
+static int host_header(const goose_url_parts *p, goose_h1_origin *o)
+{
+    char host[INET6_ADDRSTRLEN + 2], port[8] = "";
+    int bracketed = p->host > p->authority && p->host[-1] == '[';
+    struct in6_addr a6;
+    if (bracketed) {
+        char text[INET6_ADDRSTRLEN];
+        if (p->host_len >= sizeof text)
+            return 0;
+        memcpy(text, p->host, p->host_len);
+        text[p->host_len] = '\0';
+        if (inet_pton(AF_INET6, text, &a6) != 1 || !inet_ntop(AF_INET6, &a6, text, sizeof text))
+            return 0;
+        snprintf(host, sizeof host, "[%s]", text);
+    }
+    if (p->port != 80)
+        snprintf(port, sizeof port, ":%u", p->port);
+    int n = snprintf(o->host_header, sizeof o->host_header, "Host: %.*s%s\r\n",
+                     bracketed ? (int)strlen(host) : (int)p->host_len,
+                     bracketed ? host : p->host, port);
+    o->host_header_len = (size_t)n;
+    return n > 0 && (size_t)n < sizeof o->host_header;
+}
+
 int goose__h1_origin(const goose_url_parts *p, const goose_http_setup *setup,
                      goose_h1_origin *o)
 {
@@ -210,19 +247,32 @@ int goose__h1_origin(const goose_url_parts *p, const goose_http_setup *setup,
         return 0;
     o->naddrs = 0;
     o->port = p->port;
-    if (!find_addresses(p, setup, o))
+    if (!find_addresses(p, setup, o) || !host_header(p, o))
         return 0;
     memcpy(o->authority, p->authority, p->authority_len);
     o->authority[p->authority_len] = '\0';
-    /* curl's Host header: the host as written, the port unless it is 80 */
-    int bracket = p->host > p->authority && p->host[-1] == '[';
-    int n = snprintf(o->host_header, sizeof o->host_header, "Host: %s%.*s%s", bracket ? "[" : "",
-                     (int)p->host_len, p->host, bracket ? "]" : "");
-    if (p->port != 80)
-        n += snprintf(o->host_header + n, sizeof o->host_header - (size_t)n, ":%u", p->port);
-    n += snprintf(o->host_header + n, sizeof o->host_header - (size_t)n, "\r\n");
-    o->host_header_len = (size_t)n;
-    return n < (int)sizeof o->host_header;
+    return 1;
+}
+
+/* An IPv4 address in one of the forms curl rewrites ("127.1",
+ * "0x7f000001"): its last label is a number. */
+static int ipv4_number_form(const goose_url_parts *p)
+{
+    const char *h = p->host, *end = p->host + p->host_len;
+    if (end > h && end[-1] == '.')
+        end--;
+    const char *label = end;
+    while (label > h && label[-1] != '.')
+        label--;
+    int hex = end - label > 2 && label[0] == '0' && (label[1] == 'x' || label[1] == 'X');
+    if (hex)
+        label += 2;
+    if (label == end)
+        return 0;
+    for (; label < end; label++)
+        if (hex ? !isxdigit((unsigned char)*label) : !isdigit((unsigned char)*label))
+            return 0;
+    return 1;
 }
 
 static int is_literal_or_known(const goose_url_parts *p, const goose_http_setup *setup)
@@ -262,15 +312,16 @@ static int pin_entry(const goose_url_parts *p, goose_buf *entry)
 int goose__http_pin(goose_http_setup *setup, const char *url)
 {
     goose_url_parts p;
-    if (!url || goose__url_split(url, &p) < 0 || p.secure || is_literal_or_known(&p, setup))
-        return 0;
+    if (!url || goose__url_split(url, &p) < 0 || p.secure || ipv4_number_form(&p) ||
+        is_literal_or_known(&p, setup))
+        return 0; /* a number form goes to curl, which rewrites it */
     goose_buf entry;
     goose__buf_init(&entry);
     int rc = 0;
     if (pin_entry(&p, &entry) == 0 && entry.data) {
-        struct curl_slist *l = curl_slist_append(setup->pinned, entry.data);
+        struct curl_slist *l = curl_slist_append(setup->resolve, entry.data);
         if (l)
-            setup->pinned = l;
+            setup->resolve = l;
         else
             rc = -1;
     }
