@@ -4,8 +4,7 @@
  * connection's life, so a request costs one send and one recv, and an
  * idle connection the server closes is noticed and dropped at once.  A
  * request on a reused connection that dies before any byte of the answer
- * is sent again once on a new connection, as curl does: the server never
- * saw it. */
+ * may go again once on a new connection (may_retry says when). */
 #include "http/h1.h"
 
 #include <arpa/inet.h>
@@ -146,9 +145,9 @@ static void finish(goose_h1 *c, CURLcode result)
     c->done(c->arg, result);
 }
 
-static void fail(goose_h1 *c, CURLcode result, const char *fmt, const char *detail)
+static void fail(goose_h1 *c, CURLcode result, const char *why)
 {
-    snprintf(c->capture->errbuf, sizeof c->capture->errbuf, fmt, detail);
+    snprintf(c->capture->errbuf, sizeof c->capture->errbuf, "%s", why);
     finish(c, result);
 }
 
@@ -178,7 +177,7 @@ static void connected(goose_h1 *c)
     c->connecting = 0;
     event_assign(c->rev, c->base, c->fd, EV_READ | EV_PERSIST, on_read, c);
     if (event_add(c->rev, NULL) < 0) {
-        fail(c, CURLE_OUT_OF_MEMORY, "%s", "could not watch the connection");
+        fail(c, CURLE_OUT_OF_MEMORY, "could not watch the connection");
         return;
     }
     write_request(c);
@@ -256,15 +255,16 @@ static void retry(goose_h1 *c)
     start_connect(c);
 }
 
-static void io_failed(goose_h1 *c, int err, const char *what)
+/* A send or a recv failed (curl's words: "Send failure: ..."). */
+static void io_failed(goose_h1 *c, int err, int sending)
 {
     if (may_retry(c, err == ECONNRESET || err == EPIPE)) {
         retry(c);
         return;
     }
     char why[96];
-    snprintf(why, sizeof why, "%s failure: %s", what, strerror(err));
-    fail(c, err == EPIPE || err == ECONNRESET ? CURLE_SEND_ERROR : CURLE_RECV_ERROR, "%s", why);
+    snprintf(why, sizeof why, "%s failure: %s", sending ? "Send" : "Recv", strerror(err));
+    fail(c, sending ? CURLE_SEND_ERROR : CURLE_RECV_ERROR, why);
 }
 
 /* Sends what is left of head + body; waits for writability when the
@@ -287,11 +287,11 @@ static void write_request(goose_h1 *c)
         if (w < 0 && errno == EAGAIN) {
             event_assign(c->wev, c->base, c->fd, EV_WRITE, on_write, c);
             if (event_add(c->wev, NULL) < 0)
-                fail(c, CURLE_OUT_OF_MEMORY, "%s", "could not watch the connection");
+                fail(c, CURLE_OUT_OF_MEMORY, "could not watch the connection");
             return;
         }
         if (w < 0) {
-            io_failed(c, errno, "Send");
+            io_failed(c, errno, 1);
             return;
         }
         c->sent += (size_t)w;
@@ -332,7 +332,7 @@ static void got_bytes(goose_h1 *c, const char *data, size_t len)
 {
     size_t used = goose__h1_parse(&c->parser, c->capture, data, len);
     if (c->parser.state == GOOSE_H1_ERROR)
-        fail(c, c->parser.code, "%s", c->parser.error);
+        fail(c, c->parser.code, c->parser.error);
     else if (c->parser.state == GOOSE_H1_DONE)
         response_done(c, used < len);
 }
@@ -347,7 +347,7 @@ static void got_eof(goose_h1 *c, int reset)
     if (goose__h1_parse_eof(&c->parser) == GOOSE_H1_DONE)
         finish(c, CURLE_OK);
     else
-        fail(c, c->parser.code, "%s", c->parser.error);
+        fail(c, c->parser.code, c->parser.error);
 }
 
 static void on_read(evutil_socket_t fd, short what, void *arg)
@@ -367,7 +367,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     else if (n == 0 || errno == ECONNRESET)
         got_eof(c, n < 0);
     else
-        io_failed(c, errno, "Recv");
+        io_failed(c, errno, 0);
 }
 
 static void on_timeout(evutil_socket_t fd, short what, void *arg)
