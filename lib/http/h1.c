@@ -337,8 +337,22 @@ static void got_bytes(goose_h1 *c, const char *data, size_t len)
         response_done(c, used < len);
 }
 
+/* After the server's FIN, a reset says it closed before our request came:
+ * its kernel answered the request with a RST (which Linux reports as
+ * EPIPE once the FIN is in).  A server that read the request and then
+ * closed sends none. */
+static int reset_after_close(const goose_h1 *c)
+{
+    int err = 0;
+    socklen_t len = sizeof err;
+    return getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+           (err == EPIPE || err == ECONNRESET);
+}
+
 static void got_eof(goose_h1 *c, int reset)
 {
+    if (!reset && !c->idempotent && c->reused)
+        reset = reset_after_close(c);
     if (may_retry(c, reset)) {
         retry(c);
         return;
