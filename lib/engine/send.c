@@ -146,7 +146,7 @@ goose_response *goose_post(goose_user *u, const char *path, const void *body,
 static int build_url(goose_user *u, const char *path)
 {
     goose__buf_clear(&u->url);
-    if (goose__http_is_absolute(path))
+    if (goose__url_is_absolute(path))
         return goose__buf_adds(&u->url, path);
     const char *host = u->base.len ? u->base.data : u->scenario->host;
     size_t hlen = strlen(host);
@@ -254,8 +254,12 @@ static int follow(goose_user *u, goose_response *r, const goose_request *req,
     const char *location = goose__http_header(&r->capture.headers, "Location", &u->path);
     if (!location || goose__http_resolve(u->url.data, location, &u->url) < 0)
         return 0;
+    goose_url_parts next; /* the hop is named by its path and query */
+    if (goose__url_split(u->url.data, &next) < 0)
+        return 0;
     goose__buf_clear(&u->path);
-    return goose__buf_adds(&u->path, goose__http_url_path(u->url.data)) == 0;
+    return (next.path_len ? goose__buf_add(&u->path, next.path, next.path_len)
+                          : goose__buf_adds(&u->path, "/")) == 0;
 }
 
 /* --sticky-follow: a request for a path of the base URL that was
@@ -263,15 +267,15 @@ static int follow(goose_user *u, goose_response *r, const goose_request *req,
  * URL for its later paths (as Goose's sticky follow). */
 static void stick(goose_user *u, const goose_request *req, int hops)
 {
-    if (!hops || !u->thread->engine->cfg.sticky_follow || goose__http_is_absolute(req->path))
+    if (!hops || !u->thread->engine->cfg.sticky_follow || goose__url_is_absolute(req->path))
         return;
-    const char *url = u->url.data, *sep = strstr(url, "://");
-    if (!sep)
+    goose_url_parts last;
+    if (goose__url_split(u->url.data, &last) < 0)
         return;
-    size_t len = (size_t)(sep + 3 - url) + strcspn(sep + 3, "/?#");
+    size_t len = (size_t)(last.authority + last.authority_len - u->url.data);
     goose_buf origin;
     goose__buf_init(&origin);
-    if (goose__buf_add(&origin, url, len) == 0) {
+    if (goose__buf_add(&origin, u->url.data, len) == 0) {
         goose__buf_free(&u->base);
         u->base = origin;
     } else {

@@ -33,6 +33,8 @@ typedef struct goose_url_parts {
     size_t path_len;
 } goose_url_parts;
 
+/* Whether url starts with http:// or https:// (any case). */
+int goose__url_is_absolute(const char *url);
 /* 0, or -1 when url is not http(s)://AUTHORITY[/...]. */
 int goose__url_split(const char *url, goose_url_parts *out);
 /* The host in lower case and the path without its query ("/" when empty),

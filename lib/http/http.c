@@ -290,22 +290,6 @@ const char *goose__http_header(const goose_buf *headers, const char *name,
     return NULL;
 }
 
-int goose__http_is_absolute(const char *url)
-{
-    return strncasecmp(url, "http://", 7) == 0 ||
-           strncasecmp(url, "https://", 8) == 0;
-}
-
-const char *goose__http_url_path(const char *url)
-{
-    const char *p = strstr(url, "://");
-    if (!p)
-        return url;
-    p += 3;
-    p += strcspn(p, "/?#");
-    return *p ? p : "/";
-}
-
 const char *goose__http_reason(int status)
 {
     switch (status) {

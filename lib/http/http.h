@@ -95,9 +95,6 @@ int goose__http_resolve(const char *base, const char *location, goose_buf *out);
 /* The value of header `name` in raw header lines, copied into out. */
 const char *goose__http_header(const goose_buf *headers, const char *name,
                                goose_buf *out);
-/* The path (with query) of an absolute URL: "http://h:1/a?b" -> "/a?b". */
-const char *goose__http_url_path(const char *url);
-int goose__http_is_absolute(const char *url);
 const char *goose__http_reason(int status);
 
 #endif

@@ -24,6 +24,12 @@ static size_t scheme_len(const char *url, int *secure)
     return 0;
 }
 
+int goose__url_is_absolute(const char *url)
+{
+    int secure;
+    return scheme_len(url, &secure) > 0;
+}
+
 static int parse_port(const char *s, size_t len, unsigned *port)
 {
     unsigned n = 0;
