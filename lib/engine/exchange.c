@@ -77,20 +77,23 @@ static void keep_cookies(goose_user *u, const goose_http_request *req,
  * re-aimed.  NULL when the own client does not take the URL. */
 static goose_h1 *connection_for(goose_user *u, const goose_url_parts *url)
 {
+    if (!goose__url_plain_path(url->path, url->path_len))
+        return NULL; /* curl's, and every connection stays as it is */
     size_t i = 0;
-    while (i < GOOSE_H1_PER_USER - 1 && u->h1[i] && !goose__h1_serves(u->h1[i], url))
+    int serves = 0;
+    while (u->h1[i] && !(serves = goose__h1_serves(u->h1[i], url)) && i < GOOSE_H1_PER_USER - 1)
         i++;
-    if (!u->h1[i]) {
+    goose_h1 *c = u->h1[i];
+    if (!serves) { /* a new origin: is it the own client's? */
         goose_engine *e = u->thread->engine;
         goose_h1_origin o;
-        if (!goose__url_plain_path(url->path, url->path_len) ||
-            !goose__h1_origin(url, &e->http, &o))
-            return NULL; /* no connection made for nothing */
-        u->h1[i] = goose__h1_new(u->thread->base, &e->http, u->index, on_h1_done, u);
+        if (!goose__h1_origin(url, &e->http, &o))
+            return NULL;
+        if (!c && !(c = u->h1[i] = goose__h1_new(u->thread->base, &e->http, u->index,
+                                                   on_h1_done, u)))
+            return NULL;
+        goose__h1_aim(c, &o);
     }
-    goose_h1 *c = u->h1[i];
-    if (!c || !goose__h1_aim(c, url))
-        return NULL;
     memmove(&u->h1[1], &u->h1[0], i * sizeof u->h1[0]);
     u->h1[0] = c;
     return c;

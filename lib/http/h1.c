@@ -114,19 +114,11 @@ int goose__h1_serves(const goose_h1 *c, const goose_url_parts *url)
            c->origin.authority[url->authority_len] == '\0';
 }
 
-int goose__h1_aim(goose_h1 *c, const goose_url_parts *url)
+void goose__h1_aim(goose_h1 *c, const goose_h1_origin *origin)
 {
-    if (!goose__url_plain_path(url->path, url->path_len))
-        return 0; /* curl's, without giving up the connection */
-    if (goose__h1_serves(c, url))
-        return 1; /* the same origin: keep the connection */
-    goose_h1_origin origin;
-    if (!goose__h1_origin(url, c->setup, &origin))
-        return 0;
     close_connection(c);
-    c->origin = origin;
+    c->origin = *origin;
     c->aimed = 1;
-    return 1;
 }
 
 /* The request ended.  Calling done() is the last thing done here: it

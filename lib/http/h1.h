@@ -115,10 +115,9 @@ typedef void (*goose_h1_done_fn)(void *arg, CURLcode result);
 goose_h1 *goose__h1_new(struct event_base *base, const goose_http_setup *setup,
                         unsigned index, goose_h1_done_fn done, void *arg);
 void goose__h1_free(goose_h1 *c);
-/* 1 when the own client takes this URL (see goose__h1_origin); a new
- * origin closes the connection to the old one.  0: libcurl must take it
- * (c is left as it was). */
-int goose__h1_aim(goose_h1 *c, const goose_url_parts *url);
+/* Points c at another origin (from goose__h1_origin), closing its
+ * connection to the old one. */
+void goose__h1_aim(goose_h1 *c, const goose_h1_origin *origin);
 /* 1 when c is aimed at this URL's origin. */
 int goose__h1_serves(const goose_h1 *c, const goose_url_parts *url);
 /* Sends req (path: the URL's path and query) to the origin aimed at,
