@@ -6,7 +6,6 @@
 #include "engine/engine.h"
 
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "util/clock.h"
@@ -51,21 +50,11 @@ static const char *cookies_for(goose_user *u, const goose_http_request *req,
     return n > 0 ? u->cookie_value.data : NULL;
 }
 
-static int has_set_cookie(const goose_buf *headers)
-{
-    if (!headers->len)
-        return 0;
-    const char *p = headers->data, *end = p + headers->len;
-    while ((p = memchr(p, '\n', (size_t)(end - p))) && ++p < end)
-        if ((*p == 'S' || *p == 's') && strncasecmp(p, "Set-Cookie:", 11) == 0)
-            return 1;
-    return 0;
-}
-
 static void keep_cookies(goose_user *u, const goose_http_request *req,
-                         const goose_url_parts *url, const goose_buf *headers)
+                         const goose_url_parts *url, const goose_http_capture *c)
 {
-    if (!has_set_cookie(headers) || cookie_scope(u, req, url) < 0)
+    const goose_buf *headers = &c->headers;
+    if (!c->set_cookie || cookie_scope(u, req, url) < 0)
         return;
     goose__cookies_store_headers(&u->cookies, u->cookie_host.data, u->cookie_path.data,
                                  url->secure, headers->data, headers->len,
@@ -203,6 +192,6 @@ const char *goose__exchange(goose_user *u, goose_response *r, const goose_http_r
             return why;
     }
     if (split && u->result == CURLE_OK)
-        keep_cookies(u, req, &url, &r->capture.headers);
+        keep_cookies(u, req, &url, &r->capture);
     return NULL;
 }

@@ -92,6 +92,7 @@ typedef struct head_facts {
     int has_length;
     uint64_t length;
     int conn_close, conn_keep_alive;
+    int set_cookie;
 } head_facts;
 
 static int read_status_line(goose_h1_parser *p, const char *s, const char *e,
@@ -111,6 +112,8 @@ static int read_header_line(const char *s, const char *e, head_facts *f)
 {
     const char *v, *ve;
     char first = (char)tolower((unsigned char)*s);
+    if (first == 's')
+        f->set_cookie |= goose__http_is_set_cookie(s, (size_t)(e - s));
     if (first != 'c' && first != 't')
         return 0; /* none of the three that frame the body */
     if (header_value(s, e, "Content-Length", &v, &ve)) {
@@ -130,8 +133,9 @@ static int read_header_line(const char *s, const char *e, head_facts *f)
 }
 
 /* The head is complete in c->headers: what it says about the body. */
-static void read_head(goose_h1_parser *p, const goose_buf *h)
+static void read_head(goose_h1_parser *p, goose_http_capture *c)
 {
+    const goose_buf *h = &c->headers;
     head_facts f = {0};
     const char *s = h->data, *end = h->data + h->len;
     const char *eol = memchr(s, '\n', (size_t)(end - s));
@@ -146,6 +150,7 @@ static void read_head(goose_h1_parser *p, const goose_buf *h)
             return;
         }
     }
+    c->set_cookie = f.set_cookie;
     p->keep_alive = f.http10 ? f.conn_keep_alive && !f.conn_close : !f.conn_close;
     if (p->status < 200 || p->no_body || p->status == 204 || p->status == 304) {
         p->state = GOOSE_H1_DONE;
@@ -164,7 +169,7 @@ static void read_head(goose_h1_parser *p, const goose_buf *h)
  * real one awaited; 0 when the head is final (or failed). */
 static int head_ended(goose_h1_parser *p, goose_http_capture *c)
 {
-    read_head(p, &c->headers);
+    read_head(p, c);
     if (p->state == GOOSE_H1_DONE && p->status < 200 && p->status != 101) {
         goose__buf_clear(&c->headers);
         p->state = GOOSE_H1_HEAD;

@@ -8,6 +8,12 @@
 #include <string.h>
 #include <strings.h>
 
+int goose__http_is_set_cookie(const char *line, size_t len)
+{
+    return len > 11 && (line[0] == 'S' || line[0] == 's') &&
+           strncasecmp(line, "Set-Cookie:", 11) == 0;
+}
+
 int goose__http_capture_body(goose_http_capture *c, const char *data, size_t len)
 {
     c->body_seen += len;
@@ -28,8 +34,11 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
     goose_http_capture *c = arg;
     size_t len = size * n;
     /* a new status line (after 100 Continue, say) starts a new response */
-    if (len >= 5 && memcmp(data, "HTTP/", 5) == 0)
+    if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
         goose__buf_clear(&c->headers);
+        c->set_cookie = 0;
+    }
+    c->set_cookie |= goose__http_is_set_cookie(data, len);
     if (goose__buf_add(&c->headers, data, len) < 0)
         return 0;
     return len;
@@ -169,6 +178,7 @@ void goose__http_capture_init(goose_http_capture *c)
     goose__buf_init(&c->body);
     goose__buf_init(&c->headers);
     c->body_seen = 0;
+    c->set_cookie = 0;
     c->errbuf[0] = '\0';
 }
 
@@ -183,6 +193,7 @@ void goose__http_capture_reset(goose_http_capture *c)
     goose__buf_clear(&c->body);
     goose__buf_clear(&c->headers);
     c->body_seen = 0;
+    c->set_cookie = 0;
     c->errbuf[0] = '\0';
 }
 

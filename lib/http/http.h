@@ -30,6 +30,7 @@ typedef struct goose_http_capture {
     goose_buf body;
     goose_buf headers;   /* raw header lines of the last response */
     size_t body_seen;    /* every body byte, kept or not */
+    int set_cookie;      /* the response's head has a Set-Cookie line */
     char errbuf[CURL_ERROR_SIZE];
 } goose_http_capture;
 
@@ -72,6 +73,8 @@ CURLSH *goose__http_share_new(void);
 void goose__http_capture_init(goose_http_capture *c);
 void goose__http_capture_free(goose_http_capture *c);
 void goose__http_capture_reset(goose_http_capture *c);
+/* Whether a header line is a Set-Cookie one. */
+int goose__http_is_set_cookie(const char *line, size_t len);
 /* Body bytes: all are counted, the first GOOSE_HTTP_BODY_CAP kept; -1
  * when out of memory. */
 int goose__http_capture_body(goose_http_capture *c, const char *data, size_t len);
