@@ -19,8 +19,14 @@
 static target tgt;
 static char dir[128];
 
-
 static const char *program = "tests/gaggle-loadtest";
+
+/* A free port for the Manager, and its report's path in the test's dir. */
+static inline void manager_spot(char port[8], char report[256])
+{
+    snprintf(port, 8, "%d", free_port());
+    snprintf(report, 256, "%s/report.json", dir);
+}
 
 /* Starts `program` with the arguments (LOADTEST_VARIANT=variant unless
  * NULL); its output goes to dir/name.log. */

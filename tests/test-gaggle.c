@@ -75,8 +75,7 @@ TEST(lost_worker_is_reported)
 {
     setup();
     char port[8], report[256];
-    snprintf(port, sizeof port, "%d", free_port());
-    snprintf(report, sizeof report, "%s/report.json", dir);
+    manager_spot(port, report);
     pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "3", PORT_ARGS(port),
                     "--host", tgt.url, "-u", "9", "-r", "90", "-t", "4s",
                     "--no-reset-metrics", "--gaggle-timeout", "2s", "--report-file", report,
@@ -161,8 +160,7 @@ TEST(late_worker_is_refused)
 {
     setup();
     char port[8], report[256];
-    snprintf(port, sizeof port, "%d", free_port());
-    snprintf(report, sizeof report, "%s/report.json", dir);
+    manager_spot(port, report);
     pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "1", PORT_ARGS(port),
                     "--host", tgt.url, "-u", "3", "-r", "30", "-t", "3s",
                     "--no-reset-metrics", "--report-file", report, NULL);
@@ -184,8 +182,7 @@ TEST(ctrl_c_on_manager_stops_the_gaggle_gracefully)
 {
     setup();
     char port[8], report[256];
-    snprintf(port, sizeof port, "%d", free_port());
-    snprintf(report, sizeof report, "%s/report.json", dir);
+    manager_spot(port, report);
     pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "2", PORT_ARGS(port),
                     "--host", tgt.url, "-u", "6", "-r", "60", "-t", "60s",
                     "--no-reset-metrics", "--report-file", report, NULL);
@@ -343,8 +340,7 @@ TEST(co_mitigation_sums_the_workers)
 {
     setup();
     char port[8], report[256];
-    snprintf(port, sizeof port, "%d", free_port());
-    snprintf(report, sizeof report, "%s/report.json", dir);
+    manager_spot(port, report);
     pid_t m = spawn("manager", "stall", "--manager", "--expect-workers", "2", PORT_ARGS(port),
                     "--host", tgt.url, "-u", "4", "-r", "100", "--iterations", "12",
                     "--co-mitigation", "average", "--report-file", report, NULL);

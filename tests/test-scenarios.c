@@ -425,8 +425,7 @@ TEST(gaggle_runs_the_managers_selection)
 {
     setup();
     char port[8], report[256];
-    snprintf(port, sizeof port, "%d", free_port());
-    snprintf(report, sizeof report, "%s/report.json", dir);
+    manager_spot(port, report);
     pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "2", PORT_ARGS(port),
                     "--host", tgt.url, "-u", "6", "-r", "30", "-t", "2s", "--scenarios",
                     "WRITER", "--no-reset-metrics", "--report-file", report, NULL);

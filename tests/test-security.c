@@ -96,8 +96,7 @@ TEST(imposters_refused_while_the_real_test_runs)
     write_key("a.key", "0123456789abcdef0123456789abcdef");
     write_key("b.key", "fedcba9876543210fedcba9876543210");
     char port[8], report[256], ka[256], kb[256];
-    snprintf(port, sizeof port, "%d", free_port());
-    snprintf(report, sizeof report, "%s/report.json", dir);
+    manager_spot(port, report);
     snprintf(ka, sizeof ka, "%s/a.key", dir);
     snprintf(kb, sizeof kb, "%s/b.key", dir);
     pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "1", PORT_ARGS(port),
@@ -177,8 +176,7 @@ TEST(crowd_of_hostile_connections)
     setup();
     write_key("a.key", "0123456789abcdef0123456789abcdef");
     char port[8], report[256], key[256];
-    snprintf(port, sizeof port, "%d", free_port());
-    snprintf(report, sizeof report, "%s/report.json", dir);
+    manager_spot(port, report);
     snprintf(key, sizeof key, "%s/a.key", dir);
     pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "2", PORT_ARGS(port),
                     "--gaggle-key-file", key, "--host", tgt.url, "-u", "6", "-r", "60",
@@ -361,8 +359,7 @@ TEST(hostile_bytes_close_one_connection)
 {
     setup();
     char port[8], report[256];
-    snprintf(port, sizeof port, "%d", free_port());
-    snprintf(report, sizeof report, "%s/report.json", dir);
+    manager_spot(port, report);
     pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "2", PORT_ARGS(port),
                     "--host", tgt.url, "-u", "6", "-r", "60", "-t", "3s",
                     "--no-reset-metrics", "--gaggle-timeout", "2s", "--report-file", report,

@@ -625,8 +625,7 @@ TEST(gaggle_failing_threshold_manager_exits_1)
 {
     setup();
     char port[8], report[256];
-    snprintf(port, sizeof port, "%d", free_port());
-    snprintf(report, sizeof report, "%s/report.json", dir);
+    manager_spot(port, report);
     pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "2", PORT_ARGS(port),
                     "--host", tgt.url, "-u", "6", "-r", "60", "-t", "2s",
                     "--no-reset-metrics", "--report-file", report, "--threshold", "p95<1us",
@@ -655,8 +654,7 @@ TEST(gaggle_threshold_abort_stops_every_worker)
 {
     setup();
     char port[8], report[256];
-    snprintf(port, sizeof port, "%d", free_port());
-    snprintf(report, sizeof report, "%s/report.json", dir);
+    manager_spot(port, report);
     pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "2", PORT_ARGS(port),
                     "--host", tgt.url, "-u", "6", "-r", "60", "-t", "60s",
                     "--report-file", report, "--threshold", "fail_rate<=100%",
