@@ -13,10 +13,7 @@ set -eu
 build=${GOOSE_BUILD:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-py=python3  # Debian's python3-yaml (make tests installs it) when PATH's lacks yaml
-$py -c 'import yaml' 2>/dev/null || py=/usr/bin/python3
-$py -c 'import yaml' 2>/dev/null ||
-    { echo "skipped: python3 cannot import yaml (apt-get install python3-yaml)"; exit 77; }
+. tests/yaml-python.sh
 [ -x "$build/examples/umami" ] && [ -x "$build/goose-target" ] ||
     { echo "skipped: build $build/examples/umami and $build/goose-target first (make)"; exit 77; }
 work=$(mktemp -d)
