@@ -8,6 +8,7 @@
 #include "util/escape.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,9 +152,17 @@ static int add_opt(cli_args *args, const goose_option_info *info,
 }
 
 /* A mistake on the command line: the attack keeps it (a run refuses). */
-static int refuse(goose_attack *a, int code, const char *fmt, const char *x, const char *y)
+static int refuse(goose_attack *a, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int refuse(goose_attack *a, int code, const char *fmt, ...)
 {
-    goose__fail(a, code, fmt, x, y);
+    char line[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    goose__fail(a, code, "%s", line);
     goose__remember_mistake(a, GOOSE_ECONFIG);
     return code;
 }
@@ -163,7 +172,7 @@ static int unknown_flag(goose_attack *a, const char *name)
     const char *meant = goose__option_suggest(name);
     if (meant)
         return refuse(a, GOOSE_EOPTION, "unknown option: --%s (did you mean --%s?)", name, meant);
-    return refuse(a, GOOSE_EOPTION, "unknown option: --%s%s (see --help)", name, "");
+    return refuse(a, GOOSE_EOPTION, "unknown option: --%s (see --help)", name);
 }
 
 static int parse_long(goose_attack *a, cli_args *args, int argc, char **argv, int *i)
@@ -173,7 +182,7 @@ static int parse_long(goose_attack *a, cli_args *args, int argc, char **argv, in
     char name[64];
     size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
     if (len == 0 || len >= sizeof name)
-        return refuse(a, GOOSE_EOPTION, "unknown option: %s%s (see --help)", argv[*i], "");
+        return refuse(a, GOOSE_EOPTION, "unknown option: %s (see --help)", argv[*i]);
     memcpy(name, arg, len);
     name[len] = '\0';
     const goose_option_info *info = goose__option_find(name);
@@ -194,7 +203,7 @@ static int parse_short(goose_attack *a, cli_args *args, int argc, char **argv, i
         const goose_option_info *info = goose__option_find_short(*p);
         char flag[3] = {'-', *p, '\0'};
         if (!info)
-            return refuse(a, GOOSE_EOPTION, "unknown option: %s%s (see --help)", flag, "");
+            return refuse(a, GOOSE_EOPTION, "unknown option: %s (see --help)", flag);
         if (!info->takes_value) {
             add_opt(args, info, NULL);
             continue;
@@ -220,7 +229,7 @@ static int parse_argv(goose_attack *a, cli_args *args, int argc, char **argv)
         else if (arg[0] == '-' && arg[1] && arg[1] != '-')
             rc = parse_short(a, args, argc, argv, &i);
         else
-            rc = refuse(a, GOOSE_EOPTION, "unexpected argument \"%s\"%s (see --help)", arg, "");
+            rc = refuse(a, GOOSE_EOPTION, "unexpected argument \"%s\" (see --help)", arg);
         if (rc != GOOSE_OK)
             return rc;
     }
@@ -264,7 +273,7 @@ static int apply_all(goose_attack *a, const cli_args *args)
         if (!strcmp(args->opts[i].info->name, "gaggle-key"))
             return refuse(a, GOOSE_ECONFIG, "--gaggle-key on the command line is visible to "
                           "every user of this machine (ps): use --gaggle-key-file or "
-                          "GOOSE_GAGGLE_KEY%s%s", "", "");
+                          "GOOSE_GAGGLE_KEY");
         int rc = goose__set_option_from(a, args->opts[i].info->name, args->opts[i].value, "");
         if (rc != GOOSE_OK)
             return rc;
@@ -320,8 +329,8 @@ int goose_attack_parse_args(goose_attack *a, int argc, char **argv)
     if (atomic_load(&a->running))
         return goose__fail(a, GOOSE_ESTATE, "options cannot change while the attack runs");
     if (argc < 0 || (argc > 0 && !argv))
-        return refuse(a, GOOSE_EINVAL, "goose_attack_parse_args: argc is %s%s", argc < 0
-                      ? "negative" : "above 0 but argv is NULL", "");
+        return refuse(a, GOOSE_EINVAL, "goose_attack_parse_args: argc is %s",
+                      argc < 0 ? "negative" : "above 0 but argv is NULL");
     cli_args args = {calloc((size_t)(argc > 0 ? argc : 1), sizeof(cli_opt)), 0};
     if (!args.opts)
         return goose__fail(a, GOOSE_ENOMEM, "out of memory");

@@ -300,12 +300,14 @@ static int writable_place(const char *flag, const char *v, char *err, size_t err
     size_t n = slash ? (size_t)(slash - v) : 0;
     if (n >= sizeof dir)
         return FAIL("--%s %s: the name is too long", flag, v);
-    if (!slash)
+    if (!slash) {
         strcpy(dir, ".");
-    else if (n == 0)
+    } else if (n == 0) {
         strcpy(dir, "/");
-    else
-        memcpy(dir, v, n), dir[n] = '\0';
+    } else {
+        memcpy(dir, v, n);
+        dir[n] = '\0';
+    }
     if (access(dir, W_OK | X_OK) < 0)
         return FAIL("cannot create --%s %s: %s: %s", flag, v, dir, strerror(errno));
     return GOOSE_OK;
@@ -446,7 +448,7 @@ static int opt_gaggle_key_file(goose_options *o, const char *v, char *err, size_
         return FAIL("--gaggle-key-file needs a file name");
     int rc = goose__key_file_read(v, key, &len, err, errlen);
     volatile unsigned char *p = key; /* no copy of the key outlives this */
-    for (size_t i = 0; i < len; i++)
+    for (size_t i = 0; i < sizeof key; i++)
         p[i] = 0;
     return rc == GOOSE_OK ? set_string(&o->gaggle_key_file, v) : rc;
 }
