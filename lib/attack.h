@@ -178,6 +178,11 @@ const goose_option_info *goose__option_find(const char *name);
 /* The option a misspelt name meant ("run_tme", "RUNTIME"), or NULL when
  * none is close. */
 const char *goose__option_suggest(const char *name);
+/* Edits between two names (a swap of two letters is one edit); SIZE_MAX
+ * past 63 bytes.  A name is a slip of another within goose__slip_limit()
+ * edits: one in three letters, two at most. */
+size_t goose__edit_distance(const char *a, const char *b);
+size_t goose__slip_limit(const char *name);
 /* The pre-shared Gaggle key: its bounds, and reading it from a file (a
  * trailing newline dropped; GOOSE_EVALUE and a message when unreadable or
  * out of bounds). */

@@ -730,9 +730,7 @@ const goose_option_info *goose__option_list(size_t *n)
     return infos;
 }
 
-/* Optimal string alignment distance (a swap of two letters is one edit),
- * of names up to 63 bytes. */
-static size_t edit_distance(const char *a, const char *b)
+size_t goose__edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b), d[64][64];
     if (la > 63 || lb > 63)
@@ -757,9 +755,15 @@ static size_t edit_distance(const char *a, const char *b)
     return d[la][lb];
 }
 
+size_t goose__slip_limit(const char *name)
+{
+    size_t third = strlen(name) / 3;
+    return third < 1 ? 1 : third > 2 ? 2 : third;
+}
+
 /* The option meant by a misspelt name ("run_tme", "RUNTIME"): the closest
  * long name, compared in lower case with '_' as '-', when it is close
- * enough to be a slip (at most one edit in three letters, two at most). */
+ * enough to be a slip. */
 const char *goose__option_suggest(const char *name)
 {
     char norm[64];
@@ -768,11 +772,11 @@ const char *goose__option_suggest(const char *name)
         return NULL;
     for (size_t i = 0; i <= len; i++)
         norm[i] = name[i] == '_' ? '-' : (char)tolower((unsigned char)name[i]);
-    size_t limit = len / 3 < 1 ? 1 : len / 3 > 2 ? 2 : len / 3;
+    size_t limit = goose__slip_limit(norm);
     const char *best = NULL;
     size_t best_d = limit + 1;
     for (size_t i = 0; i < NOPTIONS; i++) {
-        size_t d = edit_distance(norm, options[i].info.name);
+        size_t d = goose__edit_distance(norm, options[i].info.name);
         if (d < best_d)
             best = options[i].info.name, best_d = d;
     }
