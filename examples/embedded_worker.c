@@ -6,7 +6,11 @@
  *   cc embedded_worker.c $(pkg-config --cflags --libs libgoose) -levent -o svc
  *   ./svc --manager --expect-workers 1 --host http://127.0.0.1:8080 -u 10 -t 30s
  *   GOOSE_MANAGER_HOST=127.0.0.1 ./svc serve 9000     # health on :9000
+ *   ./svc serve 9000 --manager-port 6000               # Worker options after the port
  *
+ * The Worker reads its options as goose_main() would, from GOOSE_*
+ * variables and the arguments after the port (goose_attack_parse_args),
+ * so GOOSE_MANAGER_PORT reaches it.
  * The same binary is the Manager (through goose_main) and the service that
  * hosts a Worker: both register the same load test, so their hashes agree.
  */
@@ -63,25 +67,25 @@ static void on_check(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(svc->base);
 }
 
-static int serve(goose_attack *attack, unsigned short port)
+static int serve(goose_attack *attack, unsigned short port, int argc, char **argv)
 {
     struct service svc = {event_base_new(), NULL, 1};
     struct evhttp *http = evhttp_new(svc.base);
     struct event *check = event_new(svc.base, -1, EV_PERSIST, on_check, &svc);
     struct timeval every = {0, 100000};
-    const char *host = getenv("GOOSE_MANAGER_HOST");
-    const char *mport = getenv("GOOSE_MANAGER_PORT");
     if (!http || !check || evhttp_bind_socket(http, "127.0.0.1", port) != 0) {
         fprintf(stderr, "error: cannot serve on 127.0.0.1:%u\n", port);
         return 1;
     }
     evhttp_set_cb(http, "/health", on_health, NULL);
     goose_attack_set_option(attack, "worker", NULL);
-    if (host)
-        goose_attack_set_option(attack, "manager-host", host);
-    if (mport && goose_attack_set_option(attack, "manager-port", mport) != GOOSE_OK) {
-        fprintf(stderr, "error: %s\n", goose_attack_error(attack));
-        return 2;
+    int rc = goose_attack_parse_args(attack, argc, argv);
+    if (rc != GOOSE_OK) { /* a bad option, or --help */
+        if (rc < 0)
+            fprintf(stderr, "error: %s\n", goose_attack_error(attack));
+        else
+            printf("usage: svc serve PORT [Worker options of gaggle(7)]\n");
+        return rc < 0 ? 2 : 0;
     }
     svc.worker = gaggle_worker_start(attack);
     if (!svc.worker) {
@@ -106,8 +110,8 @@ int main(int argc, char **argv)
 {
     goose_attack *attack = load_test();
     int status;
-    if (argc == 3 && strcmp(argv[1], "serve") == 0)
-        status = serve(attack, (unsigned short)atoi(argv[2]));
+    if (argc >= 3 && strcmp(argv[1], "serve") == 0) /* argv[2] stands as the name */
+        status = serve(attack, (unsigned short)atoi(argv[2]), argc - 2, argv + 2);
     else
         status = goose_main(attack, argc, argv);
     goose_attack_free(attack);

@@ -77,6 +77,11 @@ GOOSE_API void goose_attack_free(goose_attack *attack);
 GOOSE_API const char *goose_attack_error(const goose_attack *attack);
 GOOSE_API int goose_attack_set_option(goose_attack *attack, const char *name,
                                       const char *value);
+/* Flags and GOOSE_* environment into the options, as goose_main() reads
+ * them, without running; 1 when --help, --version or --scenarios-list
+ * asked for nothing to run. */
+GOOSE_API int goose_attack_parse_args(goose_attack *attack, int argc,
+                                      char **argv);
 GOOSE_API int goose_attack_set_data(goose_attack *attack, void *data,
                                     void (*free_fn)(void *));
 GOOSE_API void *goose_attack_data(const goose_attack *attack);

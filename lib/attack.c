@@ -101,17 +101,33 @@ void goose__log(goose_attack *a, goose_log_level level, const char *fmt, ...)
     a->log_fn(a->log_arg, level, line);
 }
 
+/* The first mistake sticks to the attack until it is freed, as a
+ * registration mistake does: a run refuses it (goose__run_begin). */
+void goose__remember_mistake(goose_attack *a, int code)
+{
+    if (a->config_error)
+        return;
+    a->config_error = strdup(a->error);
+    a->config_code = code;
+}
+
+int goose__set_option_from(goose_attack *a, const char *name, const char *value,
+                           const char *source)
+{
+    if (atomic_load(&a->running)) /* a matter of timing, not of the options */
+        return goose__fail(a, GOOSE_ESTATE, "options cannot change while the attack runs");
+    char err[400] = "";
+    int rc = goose__option_set(&a->opt, name, value, err, sizeof err);
+    if (rc != GOOSE_OK) {
+        goose__fail(a, rc, "%s%s", err[0] ? err : goose_strerror(rc), source);
+        goose__remember_mistake(a, GOOSE_ECONFIG);
+    }
+    return rc;
+}
+
 int goose_attack_set_option(goose_attack *a, const char *name, const char *value)
 {
-    if (!a || !name)
-        return GOOSE_EINVAL;
-    if (atomic_load(&a->running))
-        return goose__fail(a, GOOSE_ESTATE, "options cannot change while the attack runs");
-    char err[256] = "";
-    int rc = goose__option_set(&a->opt, name, value, err, sizeof err);
-    if (rc != GOOSE_OK)
-        goose__fail(a, rc, "%s", err[0] ? err : goose_strerror(rc));
-    return rc;
+    return a ? goose__set_option_from(a, name, value, "") : GOOSE_EINVAL;
 }
 
 int goose_attack_set_data(goose_attack *a, void *data, void (*free_fn)(void *))
@@ -163,10 +179,7 @@ int goose_attack_add_scenario(goose_attack *a, goose_scenario *s)
     if (rc == GOOSE_OK && !list)
         rc = goose__fail(a, GOOSE_ENOMEM, "out of memory");
     if (rc != GOOSE_OK) {
-        if (!a->config_error) {
-            a->config_error = strdup(a->error);
-            a->config_code = rc;
-        }
+        goose__remember_mistake(a, rc);
         goose_scenario_free(s);
         return rc;
     }
@@ -211,6 +224,12 @@ int goose__run_begin(goose_attack *a, int clear_stop)
     if (clear_stop)
         atomic_store(&a->stop, 0);
     a->error[0] = '\0';
+    if (a->config_error) { /* a refused option or registration */
+        int code = a->config_code;
+        goose__fail(a, code, "%s", a->config_error);
+        goose__run_end(a);
+        return code;
+    }
     return GOOSE_OK;
 }
 

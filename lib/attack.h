@@ -175,6 +175,21 @@ typedef struct goose_option_info {
 } goose_option_info;
 
 const goose_option_info *goose__option_find(const char *name);
+/* The option a misspelt name meant ("run_tme", "RUNTIME"), or NULL when
+ * none is close. */
+const char *goose__option_suggest(const char *name);
+/* Edits between two names (a swap of two letters is one edit); SIZE_MAX
+ * past 63 bytes.  A name is a slip of another within goose__slip_limit()
+ * edits: one in three letters, two at most. */
+size_t goose__edit_distance(const char *a, const char *b);
+size_t goose__slip_limit(const char *name);
+/* The pre-shared Gaggle key: its bounds, and reading it from a file (a
+ * trailing newline dropped; GOOSE_EVALUE and a message when unreadable or
+ * out of bounds). */
+#define GOOSE_KEY_MIN 16
+#define GOOSE_KEY_MAX 1024
+int goose__key_file_read(const char *path, unsigned char out[GOOSE_KEY_MAX], size_t *len,
+                         char *err, size_t errlen);
 const goose_option_info *goose__option_find_short(char c);
 const goose_option_info *goose__option_list(size_t *n);
 /* A bare number is bare_us microseconds; goose__parse_duration_us: seconds. */
@@ -321,6 +336,12 @@ void goose__log(goose_attack *a, goose_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int goose__fail(goose_attack *a, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The message of goose__fail() becomes the attack's first mistake, unless
+ * it has one: every run then refuses with code (see goose__run_begin). */
+void goose__remember_mistake(goose_attack *a, int code);
+/* goose_attack_set_option(), source added to a message ("(from GOOSE_X)"). */
+int goose__set_option_from(goose_attack *a, const char *name, const char *value,
+                           const char *source);
 
 /* select.c: which scenarios run (--scenarios) and their listing. */
 #define GOOSE_SCENARIOS_MAX 4096 /* bytes of a --scenarios list */

@@ -8,6 +8,7 @@
 #include "util/escape.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,16 +21,23 @@
 #define EXIT_RAN 0
 #define EXIT_FAILED 1
 #define EXIT_CONFIG 2
+#define PARSE_ONLY 1 /* goose_attack_parse_args: --help, --version, ... */
 
+/* Installed before the options are read, so it follows them as they come
+ * (-q, --log-format json, --running-metrics). */
 typedef struct cli_log {
-    int max_level;
-    int json;             /* --log-format json */
+    const goose_options *opt;
     int tty;              /* stderr is a terminal: a live status line */
     int status_shown;     /* the status line is on screen */
-    uint64_t every_us;    /* --running-metrics: a plain status line this often */
     double last_plain_s;
     char host[64];
 } cli_log;
+
+static int max_level(const cli_log *log)
+{
+    return log->opt->quiet ? GOOSE_LOG_WARN
+         : log->opt->verbose ? GOOSE_LOG_DEBUG : GOOSE_LOG_INFO;
+}
 
 static void timestamp(char *out, size_t len)
 {
@@ -69,10 +77,10 @@ static void print_log(void *arg, goose_log_level level, const char *line)
 {
     static const char *names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
     cli_log *log = arg;
-    if ((int)level > log->max_level)
+    if ((int)level > max_level(log))
         return;
     clear_status(log);
-    if (log->json) {
+    if (log->opt->log_json) {
         print_json_line(log, names[level], line);
         return;
     }
@@ -90,10 +98,11 @@ static void print_progress(void *arg, const goose_progress *p)
     snprintf(line, sizeof line, "%.0fs %s: %zu users, %.0f req/s, %.2f%% failed, p95 %.1f ms, "
              "%llu requests", p->elapsed_s, p->phase, p->users, p->rps, p->fail_pct,
              p->p95_ms, (unsigned long long)p->requests);
-    if (log->tty && !log->json && log->max_level >= GOOSE_LOG_INFO) {
+    uint64_t every_us = log->opt->running_metrics_us;
+    if (log->tty && !log->opt->log_json && max_level(log) >= GOOSE_LOG_INFO) {
         fprintf(stderr, "\r\033[K%s", line);
         log->status_shown = 1;
-    } else if (log->every_us && p->elapsed_s - log->last_plain_s >= (double)log->every_us / 1e6) {
+    } else if (every_us && p->elapsed_s - log->last_plain_s >= (double)every_us / 1e6) {
         log->last_plain_s = p->elapsed_s;
         print_log(log, GOOSE_LOG_INFO, line);
     }
@@ -139,46 +148,62 @@ static int add_opt(cli_args *args, const goose_option_info *info,
     args->opts[args->n].info = info;
     args->opts[args->n].value = value;
     args->n++;
-    return 0;
+    return GOOSE_OK;
 }
 
-static int fail_line(const char *fmt, const char *a, const char *b)
+/* A mistake on the command line: the attack keeps it (a run refuses). */
+static int refuse(goose_attack *a, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int refuse(goose_attack *a, int code, const char *fmt, ...)
 {
-    fprintf(stderr, "error: ");
-    fprintf(stderr, fmt, a, b);
-    fprintf(stderr, "\n");
-    return EXIT_CONFIG;
+    char line[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    goose__fail(a, code, "%s", line);
+    goose__remember_mistake(a, GOOSE_ECONFIG);
+    return code;
 }
 
-static int parse_long(cli_args *args, int argc, char **argv, int *i)
+static int unknown_flag(goose_attack *a, const char *name)
+{
+    const char *meant = goose__option_suggest(name);
+    if (meant)
+        return refuse(a, GOOSE_EOPTION, "unknown option: --%s (did you mean --%s?)", name, meant);
+    return refuse(a, GOOSE_EOPTION, "unknown option: --%s (see --help)", name);
+}
+
+static int parse_long(goose_attack *a, cli_args *args, int argc, char **argv, int *i)
 {
     const char *arg = argv[*i] + 2;
     const char *eq = strchr(arg, '=');
     char name[64];
     size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
     if (len == 0 || len >= sizeof name)
-        return fail_line("unknown option: %s%s (see --help)", argv[*i], "");
+        return refuse(a, GOOSE_EOPTION, "unknown option: %s (see --help)", argv[*i]);
     memcpy(name, arg, len);
     name[len] = '\0';
     const goose_option_info *info = goose__option_find(name);
     if (!info)
-        return fail_line("unknown option: --%s%s (see --help)", name, "");
+        return unknown_flag(a, name);
     if (eq)
         return add_opt(args, info, eq + 1);
     if (!info->takes_value)
         return add_opt(args, info, NULL);
     if (*i + 1 >= argc)
-        return fail_line("--%s needs a value (%s)", name, info->value_hint);
+        return refuse(a, GOOSE_EVALUE, "--%s needs a value (%s)", name, info->value_hint);
     return add_opt(args, info, argv[++*i]);
 }
 
-static int parse_short(cli_args *args, int argc, char **argv, int *i)
+static int parse_short(goose_attack *a, cli_args *args, int argc, char **argv, int *i)
 {
     for (const char *p = argv[*i] + 1; *p; p++) {
         const goose_option_info *info = goose__option_find_short(*p);
         char flag[3] = {'-', *p, '\0'};
         if (!info)
-            return fail_line("unknown option: %s%s (see --help)", flag, "");
+            return refuse(a, GOOSE_EOPTION, "unknown option: %s (see --help)", flag);
         if (!info->takes_value) {
             add_opt(args, info, NULL);
             continue;
@@ -186,27 +211,29 @@ static int parse_short(cli_args *args, int argc, char **argv, int *i)
         if (p[1])
             return add_opt(args, info, p + 1);
         if (*i + 1 >= argc)
-            return fail_line("%s needs a value (%s)", flag, info->value_hint);
+            return refuse(a, GOOSE_EVALUE, "%s needs a value (%s)", flag, info->value_hint);
         return add_opt(args, info, argv[++*i]);
     }
-    return 0;
+    return GOOSE_OK;
 }
 
-static int parse_argv(cli_args *args, int argc, char **argv)
+static int parse_argv(goose_attack *a, cli_args *args, int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         int rc;
+        if (!arg)
+            break; /* argv[argc] */
         if (strncmp(arg, "--", 2) == 0 && arg[2])
-            rc = parse_long(args, argc, argv, &i);
+            rc = parse_long(a, args, argc, argv, &i);
         else if (arg[0] == '-' && arg[1] && arg[1] != '-')
-            rc = parse_short(args, argc, argv, &i);
+            rc = parse_short(a, args, argc, argv, &i);
         else
-            rc = fail_line("unexpected argument \"%s\"%s (see --help)", arg, "");
-        if (rc)
+            rc = refuse(a, GOOSE_EOPTION, "unexpected argument \"%s\" (see --help)", arg);
+        if (rc != GOOSE_OK)
             return rc;
     }
-    return 0;
+    return GOOSE_OK;
 }
 
 static int given(const cli_args *args, const goose_option_info *info)
@@ -225,15 +252,6 @@ static void env_name(const char *option, char *out, size_t len)
         *p = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
 }
 
-static int apply(goose_attack *a, const cli_opt *o, const char *source)
-{
-    int rc = goose_attack_set_option(a, o->info->name, o->value);
-    if (rc == GOOSE_OK)
-        return 0;
-    fprintf(stderr, "error: %s%s\n", goose_attack_error(a), source);
-    return EXIT_CONFIG;
-}
-
 static int apply_all(goose_attack *a, const cli_args *args)
 {
     size_t n;
@@ -244,24 +262,91 @@ static int apply_all(goose_attack *a, const cli_args *args)
         const char *v = getenv(name);
         if (!v || !*v || given(args, goose__option_find(opts[i].name)))
             continue;
-        cli_opt o = {goose__option_find(opts[i].name), v};
         char source[96];
         snprintf(source, sizeof source, " (from %s)", name);
-        if (apply(a, &o, source))
-            return EXIT_CONFIG;
+        int rc = goose__set_option_from(a, opts[i].name, v, source);
+        if (rc != GOOSE_OK)
+            return rc;
     }
     for (size_t i = 0; i < args->n; i++) {
         /* every user of the machine can read a process's arguments */
-        if (!strcmp(args->opts[i].info->name, "gaggle-key")) {
-            fprintf(stderr, "error: --gaggle-key on the command line is visible to every "
-                            "user of this machine (ps): use --gaggle-key-file or "
-                            "GOOSE_GAGGLE_KEY\n");
-            return EXIT_CONFIG;
-        }
-        if (apply(a, &args->opts[i], ""))
-            return EXIT_CONFIG;
+        if (!strcmp(args->opts[i].info->name, "gaggle-key"))
+            return refuse(a, GOOSE_ECONFIG, "--gaggle-key on the command line is visible to "
+                          "every user of this machine (ps): use --gaggle-key-file or "
+                          "GOOSE_GAGGLE_KEY");
+        int rc = goose__set_option_from(a, args->opts[i].info->name, args->opts[i].value, "");
+        if (rc != GOOSE_OK)
+            return rc;
     }
-    return 0;
+    return GOOSE_OK;
+}
+
+/* Variables of libgoose's own build and tests (Makefile, tests/), which
+ * name no option. */
+static const char *const NOT_OPTIONS[] = {"GOOSE_BUILD", "GOOSE_CHECK_SAN",
+                                          "GOOSE_DOCKER_CHROOT", NULL};
+
+/* A misspelt variable would be ignored: say so, with the name meant. */
+static void warn_unknown_env(goose_attack *a)
+{
+    for (char **e = environ; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        size_t len = eq ? (size_t)(eq - *e) : strlen(*e);
+        char name[128];
+        if (strncmp(*e, "GOOSE_", 6) != 0 || len <= 6 || len >= sizeof name)
+            continue;
+        memcpy(name, *e, len);
+        name[len] = '\0';
+        int known = 0;
+        for (size_t i = 0; NOT_OPTIONS[i] && !known; i++)
+            known = strcmp(name, NOT_OPTIONS[i]) == 0;
+        char option[128], meant[160];
+        for (size_t i = 6; i <= len; i++)
+            option[i - 6] = name[i] == '_' ? '-' : (char)tolower((unsigned char)name[i]);
+        const goose_option_info *info = goose__option_find(option);
+        if (info) { /* GOOSE_RUN_TIME, not GOOSE_run_time */
+            env_name(info->name, meant, sizeof meant);
+            known = known || strcmp(meant, name) == 0;
+        }
+        if (known)
+            continue;
+        const char *close = goose__option_suggest(option);
+        if (close) {
+            env_name(close, meant, sizeof meant);
+            goose__log(a, GOOSE_LOG_WARN, "unknown environment variable %s (did you mean "
+                       "%s?)", name, meant);
+        } else {
+            goose__log(a, GOOSE_LOG_WARN, "unknown environment variable %s: no option has "
+                       "this name (see --help)", name);
+        }
+    }
+}
+
+int goose_attack_parse_args(goose_attack *a, int argc, char **argv)
+{
+    if (!a)
+        return GOOSE_EINVAL;
+    if (atomic_load(&a->running))
+        return goose__fail(a, GOOSE_ESTATE, "options cannot change while the attack runs");
+    if (argc < 0 || (argc > 0 && !argv))
+        return refuse(a, GOOSE_EINVAL, "goose_attack_parse_args: argc is %s",
+                      argc < 0 ? "negative" : "above 0 but argv is NULL");
+    cli_args args = {calloc((size_t)(argc > 0 ? argc : 1), sizeof(cli_opt)), 0};
+    if (!args.opts)
+        return goose__fail(a, GOOSE_ENOMEM, "out of memory");
+    int rc = parse_argv(a, &args, argc, argv);
+    if (rc == GOOSE_OK)
+        rc = apply_all(a, &args);
+    free(args.opts);
+    if (rc != GOOSE_OK)
+        return rc;
+    warn_unknown_env(a);
+    if (a->opt.help || a->opt.version || a->opt.scenarios_list) {
+        goose__fail(a, GOOSE_OK, "%s was given: nothing to run", a->opt.help ? "--help"
+                    : a->opt.version ? "--version" : "--scenarios-list");
+        return PARSE_ONLY;
+    }
+    return GOOSE_OK;
 }
 
 static goose_attack *volatile signalled_attack;
@@ -364,55 +449,54 @@ static void print_report(goose_attack *a)
     free(text);
 }
 
+/* The run itself, its closing error line and the report. */
+static int run_and_report(goose_attack *a, cli_log *log, int own_log)
+{
+    if (own_log) {
+        a->progress_fn = print_progress;
+        a->progress_arg = log;
+    }
+    raise_fd_limit();
+    int rc = run(a);
+    clear_status(log);
+    if (rc != GOOSE_OK && a->opt.log_json) /* a JSON log stays JSON to its end */
+        print_json_line(log, "error", goose_attack_error(a));
+    else if (rc != GOOSE_OK)
+        fprintf(stderr, "error: %s\n", goose_attack_error(a));
+    print_report(a);
+    if (own_log)
+        a->progress_fn = NULL;
+    return exit_status(rc);
+}
+
 int goose_main(goose_attack *attack, int argc, char **argv)
 {
     if (!attack) {
         fprintf(stderr, "error: goose_main: attack is NULL (goose_attack_new failed?)\n");
         return EXIT_CONFIG;
     }
-    cli_args args = {calloc((size_t)(argc > 0 ? argc : 1), sizeof(cli_opt)), 0};
-    if (!args.opts)
-        return EXIT_FAILED;
-    int status = parse_argv(&args, argc, argv);
-    if (!status)
-        status = apply_all(attack, &args);
-    free(args.opts);
-    if (status)
-        return status;
-    if (attack->opt.help) {
-        print_help(argc > 0 ? argv[0] : "loadtest");
-        return EXIT_RAN;
-    }
-    if (attack->opt.version) {
-        printf("libgoose %s\n", goose_version());
-        return EXIT_RAN;
-    }
-    if (attack->opt.scenarios_list)
-        return list_scenarios(attack);
-    if (check_mode(attack))
-        return EXIT_CONFIG;
-    cli_log log = {.max_level = attack->opt.quiet ? GOOSE_LOG_WARN
-                                : attack->opt.verbose ? GOOSE_LOG_DEBUG : GOOSE_LOG_INFO,
-                   .json = attack->opt.log_json, .tty = isatty(STDERR_FILENO),
-                   .every_us = attack->opt.running_metrics_us};
+    cli_log log = {.opt = &attack->opt, .tty = isatty(STDERR_FILENO)};
     gethostname(log.host, sizeof log.host - 1);
     int own_log = attack->log_fn == NULL;
-    if (own_log) {
+    if (own_log) /* the warnings of reading the options are logged too */
         goose_attack_set_log(attack, print_log, &log);
-        attack->progress_fn = print_progress;
-        attack->progress_arg = &log;
-    }
-    raise_fd_limit();
-    int rc = run(attack);
-    clear_status(&log);
-    if (rc != GOOSE_OK && log.json) /* a JSON log stays JSON to its end */
-        print_json_line(&log, "error", goose_attack_error(attack));
-    else if (rc != GOOSE_OK)
+    int status = EXIT_RAN;
+    int rc = goose_attack_parse_args(attack, argc, argv);
+    if (rc < 0) {
         fprintf(stderr, "error: %s\n", goose_attack_error(attack));
-    print_report(attack);
-    if (own_log) {
-        goose_attack_set_log(attack, NULL, NULL);
-        attack->progress_fn = NULL;
+        status = exit_status(rc);
+    } else if (attack->opt.help) {
+        print_help(argc > 0 && argv[0] ? argv[0] : "loadtest");
+    } else if (attack->opt.version) {
+        printf("libgoose %s\n", goose_version());
+    } else if (attack->opt.scenarios_list) {
+        status = list_scenarios(attack);
+    } else if (check_mode(attack)) {
+        status = EXIT_CONFIG;
+    } else {
+        status = run_and_report(attack, &log, own_log);
     }
-    return exit_status(rc);
+    if (own_log)
+        goose_attack_set_log(attack, NULL, NULL);
+    return status;
 }

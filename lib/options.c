@@ -5,6 +5,7 @@
 #include "attack.h"
 
 #include "metrics/co.h"
+#include "util/hostport.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -14,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 typedef int (*option_parser)(goose_options *o, const char *value, char *err,
                              size_t errlen);
@@ -24,6 +27,7 @@ typedef struct option_def {
 } option_def;
 
 #define FAIL(...) (snprintf(err, errlen, __VA_ARGS__), GOOSE_EVALUE)
+#define CONFLICT(...) (snprintf(err, errlen, __VA_ARGS__), GOOSE_ECONFIG)
 #define HATCH_RATE_MIN 0.0001 /* a user every 2.8 hours */
 
 static int parse_uint(const char *s, unsigned long long min,
@@ -164,19 +168,23 @@ static int opt_users(goose_options *o, const char *v, char *err, size_t errlen)
 
 static int opt_hatch_rate(goose_options *o, const char *v, char *err, size_t errlen)
 {
-    if (parse_positive_double(v, &o->hatch_rate) < 0 || o->hatch_rate < HATCH_RATE_MIN ||
-        o->hatch_rate > 1e7)
+    double rate;
+    if (parse_positive_double(v, &rate) < 0 || rate < HATCH_RATE_MIN || rate > 1e7)
         return FAIL("--hatch-rate \"%s\" must be users per second from 0.0001 to 10000000", v);
+    o->hatch_rate = rate;
     return GOOSE_OK;
 }
 
+/* *out changes only when the value is taken. */
 static int duration(const char *flag, const char *v, uint64_t *out, int zero_ok,
                     char *err, size_t errlen)
 {
-    if (goose__parse_duration_us(v, out) < 0)
+    uint64_t us;
+    if (goose__parse_duration_us(v, &us) < 0)
         return FAIL("%s \"%s\" is not a duration (like 90, 30s, 20m, 1h30m)", flag, v);
-    if (!zero_ok && *out == 0)
+    if (!zero_ok && us == 0)
         return FAIL("%s \"%s\" must be above zero", flag, v);
+    *out = us;
     return GOOSE_OK;
 }
 
@@ -228,15 +236,19 @@ static int opt_arrival_plan(goose_options *o, const char *v, char *err, size_t e
 
 static int opt_arrival_rate(goose_options *o, const char *v, char *err, size_t errlen)
 {
-    if (parse_positive_double(v, &o->arrival_rate) < 0 || o->arrival_rate > 1e7)
+    double rate;
+    if (parse_positive_double(v, &rate) < 0 || rate > 1e7)
         return FAIL("--arrival-rate \"%s\" must be iterations per second above 0", v);
+    o->arrival_rate = rate;
     return GOOSE_OK;
 }
 
 static int opt_throttle(goose_options *o, const char *v, char *err, size_t errlen)
 {
-    if (parse_positive_double(v, &o->throttle_rps) < 0 || o->throttle_rps > 1e8)
+    double rps;
+    if (parse_positive_double(v, &rps) < 0 || rps > 1e8)
         return FAIL("--throttle-requests \"%s\" must be requests per second above 0", v);
+    o->throttle_rps = rps;
     return GOOSE_OK;
 }
 
@@ -279,6 +291,28 @@ static int opt_stack_size(goose_options *o, const char *v, char *err, size_t err
     return GOOSE_OK;
 }
 
+/* A file the run will write: its folder must be there and writable now
+ * (the run tries to create the file itself before any user starts). */
+static int writable_place(const char *flag, const char *v, char *err, size_t errlen)
+{
+    char dir[4096];
+    const char *slash = strrchr(v, '/');
+    size_t n = slash ? (size_t)(slash - v) : 0;
+    if (n >= sizeof dir)
+        return FAIL("--%s %s: the name is too long", flag, v);
+    if (!slash) {
+        strcpy(dir, ".");
+    } else if (n == 0) {
+        strcpy(dir, "/");
+    } else {
+        memcpy(dir, v, n);
+        dir[n] = '\0';
+    }
+    if (access(dir, W_OK | X_OK) < 0)
+        return FAIL("cannot create --%s %s: %s: %s", flag, v, dir, strerror(errno));
+    return GOOSE_OK;
+}
+
 static int opt_report_file(goose_options *o, const char *v, char *err, size_t errlen)
 {
     const char *dot = strrchr(v, '.');
@@ -288,7 +322,8 @@ static int opt_report_file(goose_options *o, const char *v, char *err, size_t er
                  strcmp(dot, ".html") && strcmp(dot, ".htm")))
         return FAIL("--report-file \"%s\": the extension must be .json, .md, .csv, .html "
                     "or .htm", v);
-    return append_string(&o->report_files, &o->nreport_files, v);
+    int rc = writable_place("report-file", v, err, errlen);
+    return rc == GOOSE_OK ? append_string(&o->report_files, &o->nreport_files, v) : rc;
 }
 
 static int opt_resolve(goose_options *o, const char *v, char *err, size_t errlen)
@@ -357,21 +392,70 @@ static int opt_expect_workers(goose_options *o, const char *v, char *err, size_t
 
 static int opt_gaggle_timeout(goose_options *o, const char *v, char *err, size_t errlen)
 {
-    int rc = duration("--gaggle-timeout", v, &o->gaggle_timeout_us, 0, err, errlen);
-    if (rc == GOOSE_OK && o->gaggle_timeout_us < 1000000)
+    uint64_t us;
+    int rc = duration("--gaggle-timeout", v, &us, 0, err, errlen);
+    if (rc == GOOSE_OK && us < 1000000)
         return FAIL("--gaggle-timeout \"%s\" must be at least 1s (heartbeats are every second)", v);
+    if (rc == GOOSE_OK)
+        o->gaggle_timeout_us = us;
     return rc;
 }
 
+static int key_length(const char *what, size_t len, char *err, size_t errlen)
+{
+    if (len < GOOSE_KEY_MIN)
+        return FAIL("%s must be at least %d bytes (try: openssl rand -hex 32 > gaggle.key)",
+                    what, GOOSE_KEY_MIN);
+    if (len > GOOSE_KEY_MAX)
+        return FAIL("%s is longer than %d bytes", what, GOOSE_KEY_MAX);
+    return GOOSE_OK;
+}
+
+/* Checked when set, so a Worker never dials its Manager with a key the
+ * handshake would refuse. */
 static int opt_gaggle_key(goose_options *o, const char *v, char *err, size_t errlen)
 {
     if (!*v)
         return FAIL("--gaggle-key is empty");
-    return set_string(&o->gaggle_key, v);
+    int rc = key_length("the gaggle key", strlen(v), err, errlen);
+    return rc == GOOSE_OK ? set_string(&o->gaggle_key, v) : rc;
+}
+
+int goose__key_file_read(const char *path, unsigned char out[GOOSE_KEY_MAX], size_t *len,
+                         char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return FAIL("cannot read --gaggle-key-file %s: %s", path, strerror(errno));
+    size_t n = fread(out, 1, GOOSE_KEY_MAX, f);
+    int too_long = n == GOOSE_KEY_MAX && fgetc(f) != EOF;
+    fclose(f);
+    if (too_long)
+        return FAIL("--gaggle-key-file %s: longer than %d bytes", path, GOOSE_KEY_MAX);
+    while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+        n--; /* a trailing newline is not part of the key */
+    *len = n;
+    char what[300];
+    snprintf(what, sizeof what, "the gaggle key in %s", path);
+    return key_length(what, n, err, errlen);
+}
+
+static int opt_gaggle_key_file(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    unsigned char key[GOOSE_KEY_MAX];
+    size_t len = 0;
+    if (!*v)
+        return FAIL("--gaggle-key-file needs a file name");
+    int rc = goose__key_file_read(v, key, &len, err, errlen);
+    volatile unsigned char *p = key; /* no copy of the key outlives this */
+    for (size_t i = 0; i < sizeof key; i++)
+        p[i] = 0;
+    return rc == GOOSE_OK ? set_string(&o->gaggle_key_file, v) : rc;
 }
 
 /* "127.0.0.1,127.0.0.2" or a range of the last byte, "127.0.0.1-127.0.0.4". */
-static int add_local_range(goose_options *o, const char *item, char *err, size_t errlen)
+static int add_local_range(char ***list, size_t *nlist, const char *item, char *err,
+                           size_t errlen)
 {
     struct in_addr lo, hi;
     char first[64];
@@ -390,25 +474,35 @@ static int add_local_range(goose_options *o, const char *item, char *err, size_t
         struct in_addr ia = {htonl(x)};
         char text[INET_ADDRSTRLEN];
         inet_ntop(AF_INET, &ia, text, sizeof text);
-        if (append_string(&o->local_addrs, &o->nlocal_addrs, text) != GOOSE_OK)
+        if (append_string(list, nlist, text) != GOOSE_OK)
             return GOOSE_ENOMEM;
     }
     return GOOSE_OK;
 }
 
+static void free_list(char **list, size_t n);
+
+/* The addresses are added all together, or none of them. */
 static int opt_local_address(goose_options *o, const char *v, char *err, size_t errlen)
 {
     char copy[1024];
     if (!*v || strlen(v) >= sizeof copy)
         return FAIL("--local-address needs addresses, like 127.0.0.1-127.0.0.4");
     strcpy(copy, v);
-    for (char *save = NULL, *item = strtok_r(copy, ",", &save); item;
-         item = strtok_r(NULL, ",", &save)) {
-        int rc = add_local_range(o, item, err, errlen);
-        if (rc != GOOSE_OK)
-            return rc;
+    char **list = NULL;
+    size_t n = 0;
+    int rc = GOOSE_OK;
+    for (char *save = NULL, *item = strtok_r(copy, ",", &save); item && rc == GOOSE_OK;
+         item = strtok_r(NULL, ",", &save))
+        rc = add_local_range(&list, &n, item, err, errlen);
+    for (size_t i = 0; i < n && rc == GOOSE_OK; i++) {
+        rc = append_string(&o->local_addrs, &o->nlocal_addrs, list[i]);
+        if (rc != GOOSE_OK) /* none of them, as before */
+            while (i--)
+                free(o->local_addrs[--o->nlocal_addrs]);
     }
-    return GOOSE_OK;
+    free_list(list, n);
+    return rc;
 }
 
 static int log_format(const char *flag, const char *v, int *out, char *err, size_t errlen)
@@ -428,7 +522,8 @@ static int log_format(const char *flag, const char *v, int *out, char *err, size
     {                                                                          \
         if (!*v)                                                               \
             return FAIL("--%s-log needs a file name", flag);                   \
-        return set_string(&o->log_paths[log], v);                              \
+        int rc = writable_place(flag "-log", v, err, errlen);                  \
+        return rc == GOOSE_OK ? set_string(&o->log_paths[log], v) : rc;        \
     }                                                                          \
     static int format_fn(goose_options *o, const char *v, char *err, size_t errlen) \
     {                                                                          \
@@ -443,8 +538,10 @@ LOG_PARSERS(2, opt_error_log, opt_error_format, "error")
 static int listen_address(const char *flag, char **slot, const char *v, char *err,
                           size_t errlen)
 {
-    if (!*v || !isdigit((unsigned char)v[strlen(v) - 1]))
-        return FAIL("%s \"%s\" must be HOST:PORT or PORT", flag, v);
+    char host[256];
+    unsigned port;
+    if (goose__split_hostport(v, host, sizeof host, &port) < 0)
+        return FAIL("%s \"%s\" must be HOST:PORT or PORT (1 to 65535)", flag, v);
     return set_string(slot, v);
 }
 
@@ -466,15 +563,30 @@ static int opt_log_format(goose_options *o, const char *v, char *err, size_t err
     return GOOSE_OK;
 }
 
+/* A file the run will read: it must be there when it is set (and the run
+ * reads it again). */
+static int readable_file(const char *flag, const char *v, char *err, size_t errlen)
+{
+    if (!*v)
+        return FAIL("--%s needs a file name", flag);
+    struct stat st;
+    FILE *f = fopen(v, "r");
+    int dir = f && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode);
+    int saved = errno;
+    if (f)
+        fclose(f);
+    if (!f || dir)
+        return FAIL("cannot read --%s %s: %s", flag, v, dir ? "a directory" : strerror(saved));
+    return GOOSE_OK;
+}
+
 #define FILE_PARSER(fn, flag, field)                                            \
     static int fn(goose_options *o, const char *v, char *err, size_t errlen)   \
     {                                                                          \
-        if (!*v)                                                               \
-            return FAIL("--%s needs a file name", flag);                       \
-        return set_string(&o->field, v);                                       \
+        int rc = readable_file(flag, v, err, errlen);                          \
+        return rc == GOOSE_OK ? set_string(&o->field, v) : rc;                 \
     }
 
-FILE_PARSER(opt_gaggle_key_file, "gaggle-key-file", gaggle_key_file)
 FILE_PARSER(opt_baseline_file, "baseline-file", baseline_file)
 FILE_PARSER(opt_tls_cert, "tls-cert", tls_cert)
 FILE_PARSER(opt_tls_key, "tls-key", tls_key)
@@ -618,14 +730,130 @@ const goose_option_info *goose__option_list(size_t *n)
     return infos;
 }
 
+size_t goose__edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), d[64][64];
+    if (la > 63 || lb > 63)
+        return SIZE_MAX;
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        for (size_t j = 1; j <= lb; j++) {
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    return d[la][lb];
+}
+
+size_t goose__slip_limit(const char *name)
+{
+    size_t third = strlen(name) / 3;
+    return third < 1 ? 1 : third > 2 ? 2 : third;
+}
+
+/* The option meant by a misspelt name ("run_tme", "RUNTIME"): the closest
+ * long name, compared in lower case with '_' as '-', when it is close
+ * enough to be a slip. */
+const char *goose__option_suggest(const char *name)
+{
+    char norm[64];
+    size_t len = name ? strlen(name) : 0;
+    if (!len || len >= sizeof norm)
+        return NULL;
+    for (size_t i = 0; i <= len; i++)
+        norm[i] = name[i] == '_' ? '-' : (char)tolower((unsigned char)name[i]);
+    size_t limit = goose__slip_limit(norm);
+    const char *best = NULL;
+    size_t best_d = limit + 1;
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        size_t d = goose__edit_distance(norm, options[i].info.name);
+        if (d < best_d)
+            best = options[i].info.name, best_d = d;
+    }
+    return best;
+}
+
+/* "unknown option: --run-tme (did you mean --run-time?)" */
+static int unknown_option(const char *name, char *err, size_t errlen)
+{
+    const goose_option_info *meant = NULL;
+    if (name[0] == '-') { /* "--users", "-u": a flag, not a name */
+        const char *bare = name + strspn(name, "-");
+        meant = bare[0] && !bare[1] && name[1] != '-' ? goose__option_find_short(bare[0])
+                                                      : goose__option_find(bare);
+        if (meant) {
+            snprintf(err, errlen, "unknown option name \"%s\": names have no leading "
+                     "dashes (use \"%s\")", name, meant->name);
+            return GOOSE_EOPTION;
+        }
+    }
+    const char *close = goose__option_suggest(name);
+    if (close)
+        snprintf(err, errlen, "unknown option: --%s (did you mean --%s?)", name, close);
+    else
+        snprintf(err, errlen, "unknown option: --%s", name);
+    return GOOSE_EOPTION;
+}
+
+/* Options that exclude each other: the second one set is refused, as the
+ * run would refuse the two (setup.c says so again for the Gaggle's own
+ * settings).  A flag turned off excludes nothing. */
+static const char *const EXCLUSIVE[][3] = {
+    {"hatch-rate", "startup-time", "give --hatch-rate or --startup-time, not both"},
+    {"arrival-rate", "arrival-plan", "give --arrival-rate or --arrival-plan, not both"},
+    {"gaggle-key", "gaggle-key-file", "give --gaggle-key-file or GOOSE_GAGGLE_KEY, not both"},
+    {"test-plan", "users", "--test-plan sets the users over time: drop --users"},
+    {"test-plan", "hatch-rate", "--test-plan sets the users over time: drop --hatch-rate"},
+    {"test-plan", "startup-time", "--test-plan sets the users over time: drop --startup-time"},
+    {"test-plan", "run-time", "--test-plan sets the users over time: drop --run-time"},
+    {"test-plan", "iterations", "--test-plan sets the users over time: drop --iterations"},
+    {"arrival-rate", "test-plan", "--arrival-rate starts iterations at a rate: drop --test-plan"},
+    {"arrival-rate", "hatch-rate", "--arrival-rate starts iterations at a rate: drop --hatch-rate"},
+    {"arrival-rate", "startup-time", "--arrival-rate starts iterations at a rate: drop --startup-time"},
+    {"arrival-rate", "iterations", "--arrival-rate starts iterations at a rate: drop --iterations"},
+    {"arrival-plan", "test-plan", "--arrival-plan starts iterations at a rate: drop --test-plan"},
+    {"arrival-plan", "hatch-rate", "--arrival-plan starts iterations at a rate: drop --hatch-rate"},
+    {"arrival-plan", "startup-time", "--arrival-plan starts iterations at a rate: drop --startup-time"},
+    {"arrival-plan", "iterations", "--arrival-plan starts iterations at a rate: drop --iterations"},
+    {"arrival-plan", "run-time", "--arrival-plan ends the run: drop --run-time"},
+};
+
+static int excluded(const goose_options *o, const option_def *d, const char *v, char *err,
+                    size_t errlen)
+{
+    int on = 1;
+    if (!d->info.takes_value && (bool_value(v, &on) < 0 || !on))
+        return GOOSE_OK; /* a bad value is the parser's to refuse */
+    if ((strcmp(d->info.name, "manager") == 0 && o->worker) ||
+        (strcmp(d->info.name, "worker") == 0 && o->manager))
+        return CONFLICT("--manager and --worker exclude each other");
+    for (size_t i = 0; i < sizeof EXCLUSIVE / sizeof EXCLUSIVE[0]; i++) {
+        const char *other = !strcmp(EXCLUSIVE[i][0], d->info.name)   ? EXCLUSIVE[i][1]
+                          : !strcmp(EXCLUSIVE[i][1], d->info.name) ? EXCLUSIVE[i][0]
+                                                                    : NULL;
+        if (other && goose__option_given(o, other))
+            return CONFLICT("%s", EXCLUSIVE[i][2]);
+    }
+    return GOOSE_OK;
+}
+
 int goose__option_set(goose_options *o, const char *name, const char *value,
                       char *err, size_t errlen)
 {
     const option_def *d = name ? find_def(name) : NULL;
-    if (!d) {
-        snprintf(err, errlen, "unknown option: --%s", name ? name : "(null)");
-        return GOOSE_EOPTION;
-    }
+    if (!d)
+        return name ? unknown_option(name, err, errlen)
+                    : (snprintf(err, errlen, "option name is NULL"), GOOSE_EINVAL);
     if (!d->parse) {
         snprintf(err, errlen, "not supported yet: --%s", name);
         return GOOSE_EUNSUPPORTED;
@@ -634,7 +862,9 @@ int goose__option_set(goose_options *o, const char *name, const char *value,
         snprintf(err, errlen, "--%s needs a value (%s)", name, d->info.value_hint);
         return GOOSE_EVALUE;
     }
-    int rc = d->parse(o, value, err, errlen);
+    int rc = excluded(o, d, value, err, errlen);
+    if (rc == GOOSE_OK)
+        rc = d->parse(o, value, err, errlen);
     if (rc == GOOSE_OK)
         o->set_mask |= 1ull << (d - options);
     return rc;

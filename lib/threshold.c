@@ -373,6 +373,29 @@ static int holds(goose_th_op op, double a, double b, int exact)
     return 0;
 }
 
+/* A key that matches nothing is often a slip ("GET/" for "GET /"): the
+ * closest request or transaction, or "" when none is close. */
+static void closest_key(const char *key, const goose_stats *s, const goose_tx_info *txs,
+                        size_t ntxs, char *out, size_t len)
+{
+    size_t best = goose__slip_limit(key) + 1;
+    char name[128];
+    out[0] = '\0';
+    for (size_t i = 0; i < s->nreqs + ntxs; i++) {
+        if (i < s->nreqs)
+            snprintf(name, sizeof name, "%s %s", s->reqs[i]->method, s->reqs[i]->name);
+        else if (txs[i - s->nreqs].name)
+            snprintf(name, sizeof name, "%s", txs[i - s->nreqs].name);
+        else
+            continue;
+        size_t d = goose__edit_distance(key, name);
+        if (d < best) {
+            best = d;
+            snprintf(out, len, "%s", name);
+        }
+    }
+}
+
 void goose__threshold_check(const goose_threshold *t, const goose_stats *s,
                             const goose_tx_info *txs, size_t ntxs, double secs,
                             goose_hist *scratch, goose_threshold_result *out)
@@ -383,8 +406,11 @@ void goose__threshold_check(const goose_threshold *t, const goose_stats *s,
     out->reason[0] = '\0';
     select_all(&x, t, s, txs, ntxs);
     if (!x.found) {
+        char meant[128];
+        closest_key(t->key, s, txs, ntxs, meant, sizeof meant);
         snprintf(out->reason, sizeof out->reason,
-                 "no requests or transactions named \"%s\"", t->key);
+                 "no requests or transactions named \"%s\"%s%s%s", t->key,
+                 meant[0] ? " (did you mean \"" : "", meant, meant[0] ? "\"?)" : "");
         return;
     }
     if (observe(t, &x, secs, &out->observed) < 0) {

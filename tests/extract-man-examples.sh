@@ -6,7 +6,8 @@
 # result is written to OUTDIR/<page>.c and compiled with
 #   ${CC:-cc} -std=c11 -Wall -Wextra -Werror -I INCLUDE_DIR -c
 # (compile only: no library needed; EXAMPLE_CFLAGS adds flags).  Alias pages
-# (a ".so" line) are skipped.  Exits 1 listing the pages whose example is
+# (a symbolic link to the page of their family, or a ".so" line) are
+# skipped.  Exits 1 listing the pages whose example is
 # missing or does not compile.
 set -u
 usage="usage: tests/extract-man-examples.sh INCLUDE_DIR OUTDIR [MAN3_DIR]"
@@ -45,6 +46,7 @@ pages=0 passed=0 bad=()
 for page in "$man3"/*.3; do
     [ -f "$page" ] || continue
     name=$(basename "$page" .3)
+    [ -L "$page" ] && continue
     grep -q '^\.so[ \t]' "$page" && continue
     pages=$((pages + 1))
     src="$outdir/$name.c"

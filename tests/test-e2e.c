@@ -565,7 +565,8 @@ TEST(logs_have_a_line_per_counted_event)
     goose_attack_free(a);
     a = two_scenarios();
     ASSERT_EQ(goose_attack_set_option(a, "request-format", "xml"), GOOSE_EVALUE);
-    set(a, "request-log", "/nonexistent-dir/requests.log");
+    ASSERT_EQ(goose_attack_set_option(a, "request-log", "/nonexistent-dir/requests.log"),
+              GOOSE_EVALUE); /* its folder is checked when it is set */
     ASSERT_EQ(goose_attack_run(a), GOOSE_ECONFIG); /* before any user starts */
     goose_attack_free(a);
     target_stop(&tgt);

@@ -4,7 +4,12 @@
 
 #include "attack.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdarg.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static int noop(goose_user *u)
 {
@@ -308,8 +313,337 @@ TEST(strerror_and_version)
     ASSERT(!GOOSE_AT_LEAST_VERSION(99, 0, 0));
 }
 
+/* ---- unknown names say what was meant ---- */
+
+TEST(unknown_names_suggest)
+{
+    ASSERT_STR_EQ(goose__option_suggest("run-tme"), "run-time");
+    ASSERT_STR_EQ(goose__option_suggest("run_time"), "run-time");
+    ASSERT_STR_EQ(goose__option_suggest("RUNTIME"), "run-time");
+    ASSERT_STR_EQ(goose__option_suggest("usrs"), "users");
+    ASSERT_STR_EQ(goose__option_suggest("hatchrate"), "hatch-rate");
+    ASSERT_NULL(goose__option_suggest("bogus"));
+    ASSERT_NULL(goose__option_suggest("xyzzy-plugh"));
+    ASSERT_NULL(goose__option_suggest("u"));
+    ASSERT_NULL(goose__option_suggest(""));
+    goose_attack *a = new_attack();
+    set_bad(a, "run_time", "1s", GOOSE_EOPTION);
+    ASSERT_STR_EQ(goose_attack_error(a), "unknown option: --run_time (did you mean --run-time?)");
+    set_bad(a, "bogus", "1", GOOSE_EOPTION);
+    ASSERT_STR_EQ(goose_attack_error(a), "unknown option: --bogus");
+    set_bad(a, "--users", "3", GOOSE_EOPTION);
+    ASSERT_STR_EQ(goose_attack_error(a), "unknown option name \"--users\": names have no "
+                                         "leading dashes (use \"users\")");
+    set_bad(a, "-u", "3", GOOSE_EOPTION);
+    ASSERT_STR_EQ(goose_attack_error(a), "unknown option name \"-u\": names have no "
+                                         "leading dashes (use \"users\")");
+    set_bad(a, "--run-tme", "3", GOOSE_EOPTION);
+    ASSERT_STR_EQ(goose_attack_error(a), "unknown option: ----run-tme");
+    set_bad(a, NULL, "3", GOOSE_EINVAL);
+    goose_attack_free(a);
+    a = new_attack();
+    char *argv[] = {(char *)"loadtest", (char *)"--run-tme", (char *)"5", NULL};
+    ASSERT_EQ(goose_attack_parse_args(a, 3, argv), GOOSE_EOPTION);
+    ASSERT_STR_EQ(goose_attack_error(a), "unknown option: --run-tme (did you mean --run-time?)");
+    goose_attack_free(a);
+}
+
+/* ---- a refused option sticks to the attack ---- */
+
+static void run_refused(goose_attack *a, const char *why)
+{
+    ASSERT_EQ(goose_attack_run(a), GOOSE_ECONFIG);
+    if (!strstr(goose_attack_error(a), why))
+        TEST_FAIL("goose_attack_run: \"%s\" does not say \"%s\"", goose_attack_error(a), why);
+    ASSERT_EQ(gaggle_manager_run(a), GOOSE_ECONFIG);
+    ASSERT(strstr(goose_attack_error(a), why));
+    ASSERT_EQ(gaggle_worker_run(a), GOOSE_ECONFIG);
+    ASSERT(strstr(goose_attack_error(a), why));
+    gaggle_worker *w = gaggle_worker_start(a);
+    ASSERT_NOT_NULL(w);
+    ASSERT_EQ(gaggle_worker_join(w), GOOSE_ECONFIG);
+    ASSERT(strstr(goose_attack_error(a), why));
+}
+
+TEST(failed_option_sticks)
+{
+    goose_attack *a = new_attack();
+    set_ok(a, "host", "http://127.0.0.1:1");
+    set_ok(a, "users", "1");
+    set_ok(a, "iterations", "1");
+    set_bad(a, "run_time", "1s", GOOSE_EOPTION);
+    set_ok(a, "run-time", "1s"); /* set right later: the mistake still sticks */
+    run_refused(a, "unknown option: --run_time (did you mean --run-time?)");
+    goose_attack_free(a);
+
+    a = new_attack(); /* a bad value, then a good one: the first mistake wins */
+    set_ok(a, "host", "http://127.0.0.1:1");
+    set_bad(a, "users", "many", GOOSE_EVALUE);
+    set_bad(a, "threads", "0", GOOSE_EVALUE);
+    run_refused(a, "--users \"many\"");
+    goose_attack_free(a);
+
+    a = new_attack(); /* a flag refused by goose_attack_parse_args */
+    char *argv[] = {(char *)"svc", (char *)"--manager-port", (char *)"99999", NULL};
+    ASSERT_EQ(goose_attack_parse_args(a, 3, argv), GOOSE_EVALUE);
+    run_refused(a, "--manager-port \"99999\"");
+    goose_attack_free(a);
+
+    a = new_attack(); /* options cannot change while running: not a mistake */
+    set_ok(a, "host", "http://127.0.0.1:1");
+    atomic_store(&a->running, 1);
+    set_bad(a, "users", "2", GOOSE_ESTATE);
+    atomic_store(&a->running, 0);
+    ASSERT_NULL(a->config_error);
+    goose_attack_free(a);
+}
+
+static char *write_file(const char *dir, const char *name, const char *text)
+{
+    static char path[8][512];
+    static int next;
+    char *p = path[next++ % 8];
+    snprintf(p, 512, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    ASSERT_NOT_NULL(f);
+    fputs(text, f);
+    fclose(f);
+    return p;
+}
+
+TEST(values_checked_when_set)
+{
+    char dir[] = "/tmp/goose-options-XXXXXX";
+    ASSERT_NOT_NULL(mkdtemp(dir));
+    char *shortkey = write_file(dir, "short.key", "0123456789\n");
+    char *goodkey = write_file(dir, "good.key", "0123456789abcdef0123\n");
+    char *pem = write_file(dir, "ca.pem", "not checked here\n");
+    char missing[600], nodir[600];
+    snprintf(missing, sizeof missing, "%s/missing.pem", dir);
+    snprintf(nodir, sizeof nodir, "%s/no/such/dir/report.json", dir);
+
+    goose_attack *a = new_attack();
+    set_bad(a, "gaggle-key", "short", GOOSE_EVALUE);
+    ASSERT(strstr(goose_attack_error(a), "at least 16 bytes"));
+    char long_key[1100];
+    memset(long_key, 'k', sizeof long_key - 1);
+    long_key[sizeof long_key - 1] = '\0';
+    set_bad(a, "gaggle-key", long_key, GOOSE_EVALUE);
+    ASSERT(strstr(goose_attack_error(a), "longer than 1024 bytes"));
+    set_ok(a, "gaggle-key", "0123456789abcdef");
+    set_bad(a, "gaggle-key-file", goodkey, GOOSE_ECONFIG); /* not both */
+    ASSERT_STR_EQ(goose_attack_error(a), "give --gaggle-key-file or GOOSE_GAGGLE_KEY, not both");
+    goose_attack_free(a);
+
+    a = new_attack();
+    set_bad(a, "gaggle-key-file", shortkey, GOOSE_EVALUE);
+    ASSERT(strstr(goose_attack_error(a), "at least 16 bytes"));
+    set_bad(a, "gaggle-key-file", missing, GOOSE_EVALUE);
+    ASSERT(strstr(goose_attack_error(a), "cannot read --gaggle-key-file"));
+    set_bad(a, "gaggle-key-file", dir, GOOSE_EVALUE);
+    set_ok(a, "gaggle-key-file", goodkey);
+    ASSERT_STR_EQ(a->opt.gaggle_key_file, goodkey);
+    for (const char *const *f = (const char *const[]){"tls-ca", "tls-cert", "tls-key",
+                                                       "baseline-file", NULL}; *f; f++) {
+        set_bad(a, *f, missing, GOOSE_EVALUE);
+        ASSERT(strstr(goose_attack_error(a), "No such file"));
+        set_bad(a, *f, dir, GOOSE_EVALUE);
+        ASSERT(strstr(goose_attack_error(a), "a directory"));
+        set_ok(a, *f, pem);
+    }
+    set_bad(a, "report-file", nodir, GOOSE_EVALUE);
+    ASSERT(strstr(goose_attack_error(a), "cannot create --report-file"));
+    set_bad(a, "request-log", nodir, GOOSE_EVALUE);
+    set_bad(a, "error-log", nodir, GOOSE_EVALUE);
+    set_ok(a, "transaction-log", "relative.log"); /* the working directory */
+    set_bad(a, "metrics-listen", "70000", GOOSE_EVALUE);
+    set_bad(a, "controller", "127.0.0.1:0", GOOSE_EVALUE);
+    set_ok(a, "controller", "[::1]:9000");
+    set_ok(a, "manager", NULL);
+    set_bad(a, "worker", NULL, GOOSE_ECONFIG);
+    set_ok(a, "worker", "false"); /* off excludes nothing */
+    goose_attack_free(a);
+
+    a = new_attack();
+    set_ok(a, "hatch-rate", "2");
+    set_bad(a, "startup-time", "10s", GOOSE_ECONFIG);
+    ASSERT_STR_EQ(goose_attack_error(a), "give --hatch-rate or --startup-time, not both");
+    ASSERT_EQ(a->opt.startup_us, 0);
+    set_ok(a, "users", "5");
+    set_bad(a, "test-plan", "5,10s", GOOSE_ECONFIG);
+    ASSERT_STR_EQ(goose_attack_error(a), "--test-plan sets the users over time: drop --users");
+    ASSERT_NULL(a->opt.test_plan);
+    goose_attack_free(a);
+
+    a = new_attack();
+    set_ok(a, "arrival-rate", "10");
+    set_bad(a, "arrival-plan", "10,1m", GOOSE_ECONFIG);
+    goose_attack_free(a);
+
+    a = new_attack();
+    set_ok(a, "arrival-plan", "10,1m");
+    set_bad(a, "run-time", "1m", GOOSE_ECONFIG);
+    ASSERT_STR_EQ(goose_attack_error(a), "--arrival-plan ends the run: drop --run-time");
+    goose_attack_free(a);
+
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ASSERT_EQ(system(cmd), 0);
+}
+
+/* A refused value leaves the option as it was, whatever the option. */
+TEST(refused_value_leaves_previous)
+{
+    static const char *const cases[][3] = {
+        {"hatch-rate", "2", "0.00001"},   {"hatch-rate", "2", "20000000"},
+        {"run-time", "5s", "0"},          {"startup-time", "5s", "0"},
+        {"running-metrics", "5s", "0"},   {"timeout", "5s", "0"},
+        {"gaggle-timeout", "3s", "500ms"}, {"arrival-rate", "5", "20000000"},
+        {"throttle-requests", "5", "1000000000"}, {"users", "3", "0"},
+        {"threads", "2", "2000"},         {"iterations", "2", "0"},
+        {"stack-size", "64k", "1k"},      {"co-mitigation", "average", "avg"},
+        {"local-address", "127.0.0.1", "127.0.0.2,127.0.0.300"},
+        {"local-address", "127.0.0.1", "127.0.0.2-127.0.0.3,nothing"},
+        {"resolve", "a:80:127.0.0.1", "a:99999:127.0.0.1"},
+        {"report-file", "r.json", "r.txt"}, {"threshold", "p95<1s", "p95<fast"},
+        {"test-plan", "5,10s", "5,10x"},  {"host", "http://127.0.0.1:1", "ftp://x"},
+        {"manager-port", "6000", "0"},    {"metrics-listen", "9000", "9x"},
+        {"gaggle-key", "0123456789abcdef", "short"}, {"verbose", NULL, "maybe"},
+        {"no-reset-metrics", NULL, "maybe"}, {"scenarios", "s", ","},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        goose_attack *a = new_attack();
+        set_ok(a, cases[i][0], cases[i][1]);
+        goose_options before;
+        memcpy(&before, &a->opt, sizeof before);
+        int rc = goose_attack_set_option(a, cases[i][0], cases[i][2]);
+        if (rc == GOOSE_OK)
+            TEST_FAIL("--%s \"%s\" was taken", cases[i][0], cases[i][2]);
+        if (memcmp(&before, &a->opt, sizeof before) != 0)
+            TEST_FAIL("--%s \"%s\" was refused but changed the options", cases[i][0],
+                      cases[i][2]);
+        goose_attack_free(a);
+    }
+}
+
+/* ---- goose_attack_parse_args and the environment ---- */
+
+static char logged[4096];
+
+static void keep_log(void *arg, goose_log_level level, const char *line)
+{
+    (void)arg;
+    if (level == GOOSE_LOG_WARN && strlen(logged) + strlen(line) + 2 < sizeof logged) {
+        strcat(logged, line);
+        strcat(logged, "\n");
+    }
+}
+
+TEST(unknown_environment_warns)
+{
+    setenv("GOOSE_RUNTIME", "1s", 1);
+    setenv("GOOSE_run_time", "1s", 1);
+    setenv("GOOSE_FROBNICATE", "1", 1);
+    setenv("GOOSE_USERS", "2", 1);          /* an option */
+    setenv("GOOSE_BUILD", "build", 1);      /* the tests' own */
+    setenv("GOOSE_CHECK_SAN", "1", 1);
+    setenv("XGOOSE_RUNTIME", "1", 1);       /* not ours */
+    goose_attack *a = new_attack();
+    goose_attack_set_log(a, keep_log, NULL);
+    ASSERT_EQ(goose_attack_parse_args(a, 0, NULL), GOOSE_OK);
+    ASSERT_EQ(a->opt.users, 2);
+    ASSERT(strstr(logged, "unknown environment variable GOOSE_RUNTIME (did you mean "
+                          "GOOSE_RUN_TIME?)\n"));
+    ASSERT(strstr(logged, "unknown environment variable GOOSE_run_time (did you mean "
+                          "GOOSE_RUN_TIME?)\n"));
+    ASSERT(strstr(logged, "unknown environment variable GOOSE_FROBNICATE: no option has "
+                          "this name (see --help)\n"));
+    ASSERT_NULL(strstr(logged, "GOOSE_USERS"));
+    ASSERT_NULL(strstr(logged, "GOOSE_BUILD"));
+    ASSERT_NULL(strstr(logged, "GOOSE_CHECK_SAN"));
+    ASSERT_NULL(strstr(logged, "XGOOSE"));
+    int lines = 0;
+    for (const char *p = logged; (p = strchr(p, '\n')); p++)
+        lines++;
+    ASSERT_EQ(lines, 3);
+    goose_attack_free(a);
+}
+
+TEST(parse_args_without_running)
+{
+    goose_attack *a = new_attack();
+    ASSERT_EQ(goose_attack_parse_args(NULL, 0, NULL), GOOSE_EINVAL);
+    setenv("GOOSE_MANAGER_PORT", "5999", 1);
+    setenv("GOOSE_USERS", "4", 1);
+    ASSERT_EQ(goose_attack_parse_args(a, 0, NULL), GOOSE_OK);
+    ASSERT_EQ(a->opt.manager_port, 5999);
+    ASSERT_EQ(a->opt.users, 4);
+    char *argv[] = {(char *)"svc", (char *)"--manager-port", (char *)"6001", (char *)"-t10s",
+                    NULL};
+    ASSERT_EQ(goose_attack_parse_args(a, 4, argv), GOOSE_OK);
+    ASSERT_EQ(a->opt.manager_port, 6001); /* the flag wins */
+    ASSERT_EQ(a->opt.run_time_us, 10000000);
+    ASSERT_EQ(a->results.valid, 0);        /* nothing ran */
+    ASSERT_NULL(a->config_error);
+    char *help[] = {(char *)"svc", (char *)"--help", NULL};
+    ASSERT_EQ(goose_attack_parse_args(a, 2, help), 1);
+    ASSERT_STR_EQ(goose_attack_error(a), "--help was given: nothing to run");
+    goose_attack_free(a);
+    a = new_attack();
+    char *version[] = {(char *)"svc", (char *)"-V", NULL};
+    ASSERT_EQ(goose_attack_parse_args(a, 2, version), 1);
+    goose_attack_free(a);
+    a = new_attack();
+    ASSERT_EQ(goose_attack_parse_args(a, -1, NULL), GOOSE_EINVAL);
+    goose_attack_free(a);
+    a = new_attack();
+    char *key[] = {(char *)"svc", (char *)"--gaggle-key", (char *)"0123456789abcdef", NULL};
+    ASSERT_EQ(goose_attack_parse_args(a, 3, key), GOOSE_ECONFIG);
+    ASSERT(strstr(goose_attack_error(a), "visible to every user"));
+    goose_attack_free(a);
+    unsetenv("GOOSE_MANAGER_PORT");
+    unsetenv("GOOSE_USERS");
+}
+
+/* An embedded Worker dials the Manager port of the environment. */
+TEST(embedded_worker_reads_environment)
+{
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    ASSERT_EQ(bind(l, (struct sockaddr *)&sa, sizeof sa), 0);
+    ASSERT_EQ(listen(l, 4), 0);
+    ASSERT_EQ(getsockname(l, (struct sockaddr *)&sa, &len), 0);
+    char port[16];
+    snprintf(port, sizeof port, "%d", ntohs(sa.sin_port));
+    setenv("GOOSE_MANAGER_PORT", port, 1);
+    setenv("GOOSE_MANAGER_HOST", "127.0.0.1", 1);
+    setenv("GOOSE_GAGGLE_TIMEOUT", "1s", 1);
+    goose_attack *a = new_attack();
+    ASSERT_EQ(goose_attack_parse_args(a, 0, NULL), GOOSE_OK);
+    gaggle_worker *w = gaggle_worker_start(a);
+    ASSERT_NOT_NULL(w);
+    struct pollfd p = {.fd = l, .events = POLLIN};
+    int ready = poll(&p, 1, 10000);
+    gaggle_worker_stop(w);
+    int c = ready == 1 ? accept(l, NULL, NULL) : -1;
+    if (c >= 0)
+        close(c);
+    gaggle_worker_join(w);
+    close(l);
+    goose_attack_free(a);
+    unsetenv("GOOSE_MANAGER_PORT");
+    unsetenv("GOOSE_MANAGER_HOST");
+    unsetenv("GOOSE_GAGGLE_TIMEOUT");
+    if (ready != 1)
+        TEST_FAIL("the worker did not dial GOOSE_MANAGER_PORT=%s within 10 s", port);
+}
+
 TEST_MAIN(TEST_ENTRY(durations), TEST_ENTRY(set_option_values),
           TEST_ENTRY(set_option_refusals), TEST_ENTRY(main_refuses_bad_input),
           TEST_ENTRY(main_refuses_bad_registrations),
           TEST_ENTRY(env_and_flag_precedence), TEST_ENTRY(short_flags_and_help),
-          TEST_ENTRY(strerror_and_version))
+          TEST_ENTRY(strerror_and_version), TEST_ENTRY(unknown_names_suggest),
+          TEST_ENTRY(failed_option_sticks), TEST_ENTRY(values_checked_when_set),
+          TEST_ENTRY(refused_value_leaves_previous), TEST_ENTRY(unknown_environment_warns),
+          TEST_ENTRY(parse_args_without_running), TEST_ENTRY(embedded_worker_reads_environment))

@@ -65,11 +65,12 @@ grep -h -A2 '^GOOSE_API' include/goose.h include/goose/*.h |
 missing=$(comm -23 "$work/declared" "$work/names")
 [ -z "$missing" ] || bad "declared GOOSE_API but not in $symbols:" $missing
 
-# A man page per symbol: man/man3/NAME.3, a page or a ".so man3/PAGE.3" alias
-# to a page that exists, whose NAME section names the symbol.
+# A man page per symbol: man/man3/NAME.3, a page, or an alias (a symbolic
+# link, which man -l opens from anywhere, or a ".so man3/PAGE.3" line) to a
+# page that exists, whose NAME section names the symbol.
 while read -r name; do
     page=man/man3/$name.3
-    if [ ! -f "$page" ]; then bad "no man page man/man3/$name.3"; continue; fi
+    if [ ! -f "$page" ]; then bad "no man page man/man3/$name.3 (or a broken link)"; continue; fi
     target=$(sed -n 's/^\.so[ \t]\{1,\}//p' "$page" | head -n 1)
     if [ -n "$target" ]; then
         page=man/$target

@@ -212,6 +212,7 @@ static const struct {
     {"Api/home:avg<1ms", 1, 1, 800, 1e-9},
     {"about:count==0", 1, 1, 0, 0},
     {"about:p95<1s", 0, 0, 0, 0},
+    {"GET/missing:p95<1s", 0, 0, 0, 0}, /* a slip: names the request meant */
     {"nosuch:p95<1s", 0, 0, 0, 0},
     {"nosuch:count==0", 0, 0, 0, 0},
 };
@@ -246,8 +247,10 @@ TEST(evaluate_selects_and_compares)
         ASSERT_EQ(r->aborted, 0);
     }
     const goose_threshold_result *r = a->results.thresholds;
-    ASSERT_STR_EQ(r[NCASES - 3].reason, "no transactions named \"about\" to measure");
+    ASSERT_STR_EQ(r[NCASES - 4].reason, "no transactions named \"about\" to measure");
     ASSERT_STR_EQ(r[NCASES - 2].reason, "no requests or transactions named \"nosuch\"");
+    ASSERT_STR_EQ(r[NCASES - 3].reason, "no requests or transactions named \"GET/missing\" "
+                                        "(did you mean \"GET /missing\"?)");
     goose_attack_free(a);
 }
 

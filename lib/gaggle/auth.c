@@ -4,7 +4,6 @@
  * before both proofs are checked. */
 #include "gaggle/gaggle.h"
 
-#include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -13,26 +12,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define KEY_MIN 16
+_Static_assert(sizeof ((gaggle_key *)0)->bytes == GOOSE_KEY_MAX, "a key fits");
 
+/* Read again when the run starts: the file may have changed since it was
+ * set (and was checked then). */
 static int key_from_file(goose_attack *a, const char *path, gaggle_key *k)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return goose__fail(a, GOOSE_ECONFIG, "cannot read --gaggle-key-file %s: %s", path,
-                           strerror(errno));
+    char err[512];
     struct stat st;
-    if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+    if (goose__key_file_read(path, k->bytes, &k->len, err, sizeof err) != GOOSE_OK)
+        return goose__fail(a, GOOSE_ECONFIG, "%s", err);
+    if (stat(path, &st) == 0 && (st.st_mode & 077))
         goose__log(a, GOOSE_LOG_WARN, "--gaggle-key-file %s can be read by other users: "
                    "chmod 600 it", path);
-    k->len = fread(k->bytes, 1, sizeof k->bytes, f);
-    int too_long = k->len == sizeof k->bytes && fgetc(f) != EOF;
-    fclose(f);
-    if (too_long)
-        return goose__fail(a, GOOSE_ECONFIG, "--gaggle-key-file %s: longer than %zu bytes",
-                           path, sizeof k->bytes);
-    while (k->len && (k->bytes[k->len - 1] == '\n' || k->bytes[k->len - 1] == '\r'))
-        k->len--; /* a trailing newline is not part of the key */
     return GOOSE_OK;
 }
 
@@ -55,9 +47,9 @@ int goose__gaggle_load_key(goose_attack *a, gaggle_key *k)
     } else {
         return GOOSE_OK;
     }
-    if (k->len < KEY_MIN)
+    if (k->len < GOOSE_KEY_MIN)
         return goose__fail(a, GOOSE_ECONFIG, "the gaggle key must be at least %d bytes "
-                           "(try: openssl rand -hex 32 > gaggle.key)", KEY_MIN);
+                           "(try: openssl rand -hex 32 > gaggle.key)", GOOSE_KEY_MIN);
     k->set = 1;
     return GOOSE_OK;
 }

@@ -98,12 +98,34 @@ struct slow {
 
 /* ---- small helpers ---- */
 
+/* The routes, as request_cb() dispatches them: a first test is written
+ * from this list. */
 static void usage(FILE *f)
 {
 	fputs("usage: goose-target [--port N] [--host 127.0.0.1] "
 	    "[--port-file PATH] [--access-log PATH]\n"
 	    "       [--test-netns-address IPV4]  (only inside a network "
-	    "namespace a test created)\n", f);
+	    "namespace a test created)\n"
+	    "\n"
+	    "Routes (GET unless said):\n"
+	    "  /                 200 \"Hello, goose!\"\n"
+	    "  /node/N           200 an HTML page titled \"node N\" linking "
+	    "/node/N+1\n"
+	    "  /status/CODE      that status (200-599), body \"status CODE\"; "
+	    "a 3xx points at /\n"
+	    "  /redirect/N       302 to /redirect/N-1, the last to /\n"
+	    "  /redirect-to/PORT 302 to http://127.0.0.1:PORT/\n"
+	    "  /slow?ms=N        200 after N ms (at most 60000)\n"
+	    "  /bytes/N          200 with N bytes of 'x' (at most 64 MiB)\n"
+	    "  /peer             200 with the client's address\n"
+	    "  /cookies/set?K=V  200 setting cookie K=V (one per pair)\n"
+	    "  /cookies          200 with the Cookie header received\n"
+	    "  /logout           200 \"logged out\"\n"
+	    "  POST /login       302 to / with a new session cookie\n"
+	    "  /echo             any method: the method, URI, headers and body\n"
+	    "  anything else     404\n"
+	    "Control (never counted): /stats (JSON counts per path), /reset, "
+	    "/shutdown\n", f);
 }
 
 /* Strict decimal: digits only, no sign, value <= max. */
