@@ -149,7 +149,7 @@ static field_fault check_field(const char *s, const char *e)
 }
 
 /* The words for a faulty field, in the head or in the trailers; curl's
- * where curl has them. */
+ * where curl has them (as for Content-Length and the chunked framing). */
 static const char *field_error(field_fault f, int trailer)
 {
     static const char *const words[][2] = {
@@ -227,7 +227,7 @@ static int read_header_line(goose_h1_parser *p, const char *s, const char *e, he
         uint64_t n;
         f->framing = 1;
         if (parse_length(v, ve, &n) < 0 || (f->has_length && n != f->length))
-            return refuse(p, CURLE_WEIRD_SERVER_REPLY, "Invalid Content-Length in the response");
+            return refuse(p, CURLE_WEIRD_SERVER_REPLY, "Invalid Content-Length: value");
         f->has_length = 1;
         f->length = n;
     } else if (header_value(s, e, "Transfer-Encoding", &v, &ve)) {
