@@ -111,11 +111,20 @@ static const char *line_end(const char *s, const char *eol)
     return eol > s && eol[-1] == '\r' ? eol - 1 : eol;
 }
 
-/* RFC 9110 5.6.2: the characters of a token (a field name). */
-static int is_tchar(unsigned char ch)
-{
-    return isalnum(ch) || (ch && strchr("!#$%&'*+-.^_`|~", ch));
-}
+/* RFC 9110 5.6.2: the characters of a token (a field name), by byte. */
+static const unsigned char tchar[256] = {
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1,
+    ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1,
+    ['~'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1,
+    ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1,
+    ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1,
+    ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1,
+    ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1,
+    ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
 
 typedef enum field_fault {
     FIELD_OK,
@@ -127,25 +136,24 @@ typedef enum field_fault {
     FIELD_FIRST_FOLD
 } field_fault;
 
-/* One header or trailer line (without its line end) as RFC 9110 5.5 and
- * RFC 9112 5 have it: a token, a colon, a value without NUL or CR.  Other
- * control bytes in a value are kept, as RFC 9110 5.5 allows and curl
- * does.  A line starting with whitespace continues the field before it
- * (obs-fold), which a user agent must take (RFC 9112 5.2). */
-static field_fault check_field(const char *s, const char *e)
+/* One header or trailer line (without its line end, and known to hold no
+ * NUL) as RFC 9110 5.5 and RFC 9112 5 have it: a token, a colon, a value
+ * without CR.  Other control bytes in a value are kept, as RFC 9110 5.5
+ * allows and curl does.  A line starting with whitespace continues the
+ * field before it (obs-fold), which a user agent must take (RFC 9112 5.2).
+ * The name ends before e: the line's end in the buffer is a CR or LF. */
+static inline field_fault check_field(const char *s, const char *e)
 {
     const char *c = s;
-    if (memchr(s, '\0', (size_t)(e - s)))
-        return FIELD_NUL;
-    if (memchr(s, '\r', (size_t)(e - s)))
-        return FIELD_BARE_CR;
     if (*s == ' ' || *s == '\t')
-        return FIELD_FOLD;
-    while (c < e && is_tchar((unsigned char)*c))
+        return memchr(s, '\r', (size_t)(e - s)) ? FIELD_BARE_CR : FIELD_FOLD;
+    while (tchar[(unsigned char)*c])
         c++;
-    if (c < e && *c == ':' && c > s)
-        return FIELD_OK;
-    return memchr(s, ':', (size_t)(e - s)) ? FIELD_BAD_NAME : FIELD_NO_COLON;
+    if (*c != ':' || c == s)
+        return memchr(c, '\r', (size_t)(e - c)) ? FIELD_BARE_CR
+               : memchr(s, ':', (size_t)(e - s)) ? FIELD_BAD_NAME
+                                                 : FIELD_NO_COLON;
+    return memchr(c, '\r', (size_t)(e - c)) ? FIELD_BARE_CR : FIELD_OK;
 }
 
 /* The words for a faulty field, in the head or in the trailers; curl's
@@ -252,6 +260,10 @@ static void read_head(goose_h1_parser *p, goose_http_capture *c)
     const char *eol = memchr(s, '\n', (size_t)(end - s));
     if (read_status_line(p, s, line_end(s, eol), &f) < 0)
         return;
+    if (memchr(eol, '\0', (size_t)(end - eol))) {
+        fail(p, CURLE_WEIRD_SERVER_REPLY, field_error(FIELD_NUL, 0));
+        return;
+    }
     for (s = eol + 1; s < end; s = eol + 1) {
         eol = memchr(s, '\n', (size_t)(end - s));
         const char *e = line_end(s, eol);
@@ -464,7 +476,7 @@ static size_t parse_trailer(goose_h1_parser *p, goose_http_capture *c,
         p->state = GOOSE_H1_DONE;
         return take;
     }
-    field_fault fault = check_field(s, e);
+    field_fault fault = memchr(s, '\0', (size_t)(e - s)) ? FIELD_NUL : check_field(s, e);
     if (fault == FIELD_FOLD && !p->trailers)
         fault = FIELD_FIRST_FOLD;
     if (fault != FIELD_OK && fault != FIELD_FOLD)
