@@ -143,7 +143,7 @@ fuzz: $(ARFILE)
 		$(LDLIBS_ALL) -o $(BUILD)/fuzz/gaggle-frames
 	$(Q)cd $(BUILD)/fuzz && ./gaggle-frames -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
 		-artifact_prefix=crashes/ corpus 2>&1 | tee fuzz.log | grep -E "^(#[0-9]+[[:space:]]+(INITED|DONE)|stat::number|==[0-9]+==ERROR)" ; \
-		test -z "$$(ls crashes)" || { echo "crashes in $(BUILD)/fuzz/crashes: copy them to tests/fuzz/regressions"; exit 1; }
+		test -z "$$(ls crashes)" || { echo "crashes in $(BUILD)/fuzz/crashes: copy them to tests/fuzz/regressions/frames"; exit 1; }
 
 # libFuzzer on the own HTTP/1.1 client's response parser, FUZZ_TIME seconds.
 fuzz-http: $(ARFILE)
@@ -156,7 +156,7 @@ fuzz-http: $(ARFILE)
 		$(LDLIBS_ALL) -o $(BUILD)/fuzz-http/http-responses
 	$(Q)cd $(BUILD)/fuzz-http && ./http-responses -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
 		-artifact_prefix=crashes/ corpus 2>&1 | tee fuzz.log | grep -E "^(#[0-9]+[[:space:]]+(INITED|DONE)|stat::number|==[0-9]+==ERROR)" ; \
-		test -z "$$(ls crashes)" || { echo "crashes in $(BUILD)/fuzz-http/crashes"; exit 1; }
+		test -z "$$(ls crashes)" || { echo "crashes in $(BUILD)/fuzz-http/crashes: copy them to tests/fuzz/regressions/http"; exit 1; }
 
 demo: all
 	$(Q)bash tools/demo.sh $(BUILD)

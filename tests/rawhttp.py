@@ -268,6 +268,12 @@ class Server:
         elif path == "/slow":
             time.sleep(int(query.get("ms", ["100"])[0]) / 1000)
             send(sock, "200 OK", [], b"slow")
+        elif path == "/raw":
+            # exactly the bytes given in hex (?b=...); the connection stays
+            # open 300 ms for a next request (the log shows a client that
+            # reuses it), then closes
+            sock.sendall(bytes.fromhex(query.get("b", [""])[0]))
+            sock.settimeout(0.3)
         elif path == "/garbage":
             sock.sendall(b"HELLO\r\n\r\n")
             sock.shutdown(socket.SHUT_RDWR)

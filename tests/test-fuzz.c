@@ -1,11 +1,14 @@
-/* The fuzz harness's readers in make check: every seed, every committed
- * crash reproducer (tests/fuzz/regressions), and a bounded number of
- * mutations of the seeds. */
+/* The fuzz harnesses' readers in make check: every seed, every committed
+ * reproducer (tests/fuzz/regressions/frames and http, each with the
+ * verdict its name says), the response corpus, and a bounded number of
+ * mutations of the frame seeds. */
 #include "test.h"
 
 #include <dirent.h>
+#include <errno.h>
 
 #include "fuzz/frames.h"
+#include "fuzz/http.h"
 #include "fuzz/seeds.h"
 
 TEST(seeds_decode)
@@ -23,29 +26,67 @@ TEST(seeds_decode)
     }
 }
 
-TEST(regressions_replay)
+/* Each input of dir through `replay`; the inputs (non-empty files) are
+ * counted, and those named NAME.ok / NAME.done / NAME.bad / NAME.error
+ * must get that verdict (frames: .ok or .bad; responses: .done or
+ * .error); other names only must not crash. */
+typedef int (*replay_fn)(const unsigned char *data, size_t len);
+
+static int replay_dir(const char *dir, replay_fn replay, const char *good, const char *bad)
 {
-    const char *dir = "tests/fuzz/regressions";
     DIR *d = opendir(dir);
     if (!d)
-        TEST_SKIP("run from the source tree");
+        TEST_FAIL("%s: %s (run from the source tree)", dir, strerror(errno));
     struct dirent *e;
     int n = 0;
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
         char path[512];
+        static unsigned char buf[1 << 20];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         FILE *f = fopen(path, "rb");
-        static unsigned char buf[1 << 20];
-        size_t len = f ? fread(buf, 1, sizeof buf, f) : 0;
-        if (f)
-            fclose(f);
-        goose_fuzz_frames(buf, len);
+        if (!f)
+            TEST_FAIL("%s: %s", path, strerror(errno));
+        size_t len = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        if (len == 0)
+            continue;
+        /* exactly len bytes, so that a read past the end is seen */
+        unsigned char *p = malloc(len);
+        ASSERT_NOT_NULL(p);
+        memcpy(p, buf, len);
+        int verdict = replay(p, len);
+        free(p);
+        const char *dot = strrchr(e->d_name, '.');
+        int want = !dot ? -1 : !strcmp(dot + 1, good) ? 1 : !strcmp(dot + 1, bad) ? 0 : -1;
+        if (want >= 0 && verdict != want)
+            TEST_FAIL("%s: %s, want .%s", path, verdict ? good : bad, want ? good : bad);
         n++;
     }
     closedir(d);
-    printf("%d reproducers replayed\n", n);
+    printf("%s: %d inputs replayed\n", dir, n);
+    return n;
+}
+
+static int replay_frames(const unsigned char *data, size_t len)
+{
+    return goose_fuzz_frames_ok(data, len);
+}
+
+static int replay_response(const unsigned char *data, size_t len)
+{
+    return goose_fuzz_http_end(data, len) == GOOSE_H1_DONE;
+}
+
+/* Crash reproducers and edge cases of both fuzz harnesses (make fuzz,
+ * make fuzz-http), and the response corpus of make fuzz-http; a folder
+ * without inputs is a failure, not a pass. */
+TEST(regressions_replay)
+{
+    ASSERT_GT(replay_dir("tests/fuzz/regressions/frames", replay_frames, "ok", "bad"), 0);
+    ASSERT_GT(replay_dir("tests/fuzz/regressions/http", replay_response, "done", "error"), 0);
+    ASSERT_GT(replay_dir("tests/fuzz/http-seeds", replay_response, "done", "error"), 0);
 }
 
 TEST(mutated_seeds)

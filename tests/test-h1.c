@@ -195,6 +195,17 @@ static void expect_response(const char *head, const char *body, const char *extr
     expect_interim("", head, body, extra, no_body, three, status, keep_alive, want_body);
 }
 
+/* Refused, with this code and these words, however the bytes arrive. */
+static void expect_refused(const char *text, size_t len, CURLcode code, const char *why)
+{
+    outcome ref;
+    all_splits(&ref, text, len, 0, 0, 0);
+    if (ref.state != GOOSE_H1_ERROR || ref.code != code || strcmp(ref.error, why) != 0)
+        TEST_FAIL("state %d code %d \"%s\", want code %d \"%s\", for %.*s", (int)ref.state,
+                  (int)ref.code, ref.error ? ref.error : "-", (int)code, why, (int)len, text);
+    outcome_free(&ref);
+}
+
 static void expect_error(const char *text, int no_body, CURLcode code)
 {
     outcome ref;
@@ -299,9 +310,25 @@ TEST(chunked_must_be_the_last_coding)
     expect_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n"
                     "Transfer-Encoding: chunked\r\n\r\n",
                     "2\r\nab\r\n0\r\n\r\n", "", 0, 0, 200, 1, "ab");
-    static const char *const until_close[] = {
+    expect_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: , chunked ,\r\n\r\n",
+                    "2\r\nab\r\n0\r\n\r\n", "", 0, 0, 200, 1, "ab");
+    /* chunked, then another coding (or chunked again): refused */
+    static const char *const refused[] = {
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked;x=1, identity\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: CHUNKED\r\nTransfer-Encoding: chunked\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        char text[200];
+        snprintf(text, sizeof text, "%s2\r\nab\r\n0\r\n\r\n", refused[i]);
+        expect_refused(text, strlen(text), CURLE_WEIRD_SERVER_REPLY,
+                       "Transfer-Encoding with chunked not last in the response");
+    }
+    /* no chunked at all: the body ends with the connection (RFC 9112 6.3) */
+    static const char *const until_close[] = {
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunkedx\r\n\r\n",
         /* chunked not last: the length does not count either */
         "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: identity\r\n\r\n",
@@ -411,7 +438,6 @@ TEST(keep_alive_rules)
         {"HTTP/1.1 200 OK\r\nConnection: upgrade\r\n", 1},
         {"HTTP/1.1 200 OK\r\nX-Connection: close\r\n", 1},
         {"HTTP/1.1 200 OK\r\nProxy-Connection: close\r\n", 1},
-        {"HTTP/1.2 200 OK\r\n", 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char head[200];
@@ -501,15 +527,209 @@ TEST(invalid_status_lines)
                     999, 1, "");
 }
 
+/* A bare LF ends the status line and a field line (RFC 9112 2.2 allows
+ * it, curl takes it), but no line of the chunked framing: RFC 9112 7.1
+ * has CRLF there, llhttp refuses a bare LF, curl 7.88 takes it. */
 TEST(bare_lf_line_endings)
 {
     expect_response("HTTP/1.1 200 OK\nContent-Length: 5\nX: y\n\n", "hello", "\n", 0, 1, 200, 1,
                     "hello");
-    expect_response("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n", "5\nhello\n0\nT: 1\n\n",
-                    "HTTP", 0, 1, 200, 1, "hello");
+    expect_response("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n",
+                    "5\r\nhello\r\n0\r\nT: 1\n\n", "HTTP", 0, 1, 200, 1, "hello");
     expect_response("HTTP/1.1 200 OK\r\nA: b\nContent-Length: 2\r\n\n",
                     "ok", "", 0, 1, 200, 1, "ok");
     expect_response("HTTP/1.1 200 OK\nConnection: close\n\n", "", "", 1, 0, 200, 0, "");
+    static const char *const bodies[] = {
+        "5\nhello\n0\nT: 1\n\n", "5\nhello\r\n0\r\n\r\n", "5;a=b\nhello\r\n0\r\n\r\n",
+        "5 \nhello\r\n0\r\n\r\n", "5\r\nhello\r\n0\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        char text[200];
+        snprintf(text, sizeof text, "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n%s",
+                 bodies[i]);
+        expect_refused(text, strlen(text), CURLE_RECV_ERROR,
+                       "Chunk-size line not ended by CR LF in chunked-encoding");
+    }
+    expect_refused("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n",
+                   61, CURLE_RECV_ERROR, "Malformed encoding found in chunked-encoding");
+}
+
+/* ---- strict framing: every shape refused whole, byte by byte and cut
+ * anywhere, with its words ---- */
+
+#define CHUNKED_HEAD "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+#define OK_HEAD "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+
+typedef struct shape {
+    const char *text;
+    size_t len;
+    CURLcode code;
+    const char *why;
+} shape;
+
+#define SHAPE(lit, code, why) {lit, sizeof lit - 1, code, why}
+
+static void expect_all_refused(const shape *shapes, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        expect_refused(shapes[i].text, shapes[i].len, shapes[i].code, shapes[i].why);
+}
+
+#define HEX_BAD "Illegal or missing hexadecimal sequence in chunked-encoding"
+#define NO_CRLF "Chunk-size line not ended by CR LF in chunked-encoding"
+
+/* The issue's case first: "0x" was the last chunk, and what followed
+ * trailers taken unchecked: a 200 with an empty body. */
+TEST(strict_chunk_size_lines)
+{
+    static const shape bad[] = {
+        SHAPE(CHUNKED_HEAD "0x\r\n\r\n", CURLE_RECV_ERROR, HEX_BAD),
+        SHAPE(CHUNKED_HEAD "0x5\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, HEX_BAD),
+        SHAPE(CHUNKED_HEAD "5x\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, HEX_BAD),
+        SHAPE(CHUNKED_HEAD "5 x\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, HEX_BAD),
+        SHAPE(CHUNKED_HEAD "0 0\r\n\r\n", CURLE_RECV_ERROR, HEX_BAD),
+        SHAPE(CHUNKED_HEAD " 5\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, HEX_BAD),
+        SHAPE(CHUNKED_HEAD "+5\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, HEX_BAD),
+        SHAPE(CHUNKED_HEAD "-5\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, HEX_BAD),
+        SHAPE(CHUNKED_HEAD ";a=b\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, HEX_BAD),
+        SHAPE(CHUNKED_HEAD "\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, HEX_BAD),
+        SHAPE(CHUNKED_HEAD "5\x00\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, HEX_BAD),
+        SHAPE(CHUNKED_HEAD "5=\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, HEX_BAD),
+        SHAPE(CHUNKED_HEAD "10000000000000005\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR,
+              "Too long hexadecimal number in chunked-encoding"),
+        SHAPE(CHUNKED_HEAD "5;a\x01" "b\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR,
+              "Invalid chunk extension in chunked-encoding"),
+        SHAPE(CHUNKED_HEAD "5;a\x00" "b\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR,
+              "Invalid chunk extension in chunked-encoding"),
+        SHAPE(CHUNKED_HEAD "5;a\x7f\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR,
+              "Invalid chunk extension in chunked-encoding"),
+        SHAPE(CHUNKED_HEAD "5;a\rb\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR,
+              NO_CRLF),
+        SHAPE(CHUNKED_HEAD "5\rhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, NO_CRLF),
+        SHAPE(CHUNKED_HEAD "5\r\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, NO_CRLF),
+        SHAPE(CHUNKED_HEAD "5;a\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, NO_CRLF),
+        SHAPE(CHUNKED_HEAD "0\n\r\n", CURLE_RECV_ERROR, NO_CRLF),
+    };
+    expect_all_refused(bad, sizeof bad / sizeof bad[0]);
+    /* whitespace after the size (BWS, as llhttp takes it), extensions
+     * with spaces, quotes, tabs and obs-text */
+    static const char *const good[] = {
+        "5 \r\nhello\r\n0\t\r\n\r\n",     "5\t;a=b\r\nhello\r\n0 ; last\r\n\r\n",
+        "5; a = \"b;c\"\r\nhello\r\n0\r\n\r\n", "5;\xe9t\xe9\t\r\nhello\r\n0;\r\n\r\n",
+        "05 ;\r\nhello\r\n000\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        expect_response(CHUNKED_HEAD, good[i], "", 0, 0, 200, 1, "hello");
+}
+
+TEST(chunk_data_ends_with_crlf)
+{
+    static const shape bad[] = {
+        SHAPE(CHUNKED_HEAD "5\r\nhello\n0\r\n\r\n", CURLE_RECV_ERROR, ""),
+        SHAPE(CHUNKED_HEAD "5\r\nhello\r0\r\n\r\n", CURLE_RECV_ERROR, ""),
+        SHAPE(CHUNKED_HEAD "5\r\nhelloX\r\n0\r\n\r\n", CURLE_RECV_ERROR, ""),
+        SHAPE(CHUNKED_HEAD "5\r\nhello\r\r\n0\r\n\r\n", CURLE_RECV_ERROR, ""),
+        SHAPE(CHUNKED_HEAD "5\r\nhello \r\n0\r\n\r\n", CURLE_RECV_ERROR, ""),
+        SHAPE(CHUNKED_HEAD "5\r\nhello0\r\n\r\n", CURLE_RECV_ERROR, ""),
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect_refused(bad[i].text, bad[i].len, bad[i].code,
+                       "Malformed encoding found in chunked-encoding");
+}
+
+TEST(strict_trailers)
+{
+    static const shape bad[] = {
+        SHAPE(CHUNKED_HEAD "0\r\nnocolon\r\n\r\n", CURLE_RECV_ERROR, "Trailer without colon"),
+        SHAPE(CHUNKED_HEAD "2\r\nok\r\n0\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR,
+              "Trailer without colon"),
+        SHAPE(CHUNKED_HEAD "0\r\nX-T : v\r\n\r\n", CURLE_RECV_ERROR, "Invalid trailer name"),
+        SHAPE(CHUNKED_HEAD "0\r\n: v\r\n\r\n", CURLE_RECV_ERROR, "Invalid trailer name"),
+        SHAPE(CHUNKED_HEAD "0\r\nX\x01T: v\r\n\r\n", CURLE_RECV_ERROR, "Invalid trailer name"),
+        SHAPE(CHUNKED_HEAD "0\r\nX(T): v\r\n\r\n", CURLE_RECV_ERROR, "Invalid trailer name"),
+        SHAPE(CHUNKED_HEAD "0\r\nX-T: a\x00" "b\r\n\r\n", CURLE_RECV_ERROR,
+              "Nul byte in trailer"),
+        SHAPE(CHUNKED_HEAD "0\r\nX-T: a\rb\r\n\r\n", CURLE_RECV_ERROR, "Bare CR in trailer"),
+        SHAPE(CHUNKED_HEAD "0\r\nX-T: a\r\r\n\r\n", CURLE_RECV_ERROR, "Bare CR in trailer"),
+        SHAPE(CHUNKED_HEAD "0\r\n\rX: 1\r\n\r\n", CURLE_RECV_ERROR, "Bare CR in trailer"),
+        SHAPE(CHUNKED_HEAD "0\r\n X-T: a\r\n\r\n", CURLE_RECV_ERROR,
+              "Whitespace before the first trailer"),
+    };
+    expect_all_refused(bad, sizeof bad / sizeof bad[0]);
+    /* a fold continues a trailer (RFC 9112 5.2; curl takes it); other
+     * control bytes and obs-text in a value are kept (RFC 9110 5.5) */
+    expect_response(CHUNKED_HEAD, "2\r\nok\r\n0\r\nX-T: a\r\n b\r\nY:\x01\xff\tz\r\n\r\n", "", 0,
+                    0, 200, 1, "ok");
+}
+
+TEST(strict_header_lines)
+{
+    static const shape bad[] = {
+        SHAPE("HTTP/1.1 200 OK\r\nnocolon\r\nContent-Length: 2\r\n\r\nok",
+              CURLE_WEIRD_SERVER_REPLY, "Header without colon"),
+        SHAPE("HTTP/1.1 200 OK\r\nX-A : b\r\n" "Content-Length: 2\r\n\r\nok",
+              CURLE_WEIRD_SERVER_REPLY, "Invalid header name"),
+        SHAPE("HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+              "Invalid header name"),
+        SHAPE("HTTP/1.1 200 OK\r\nContent-Length\t: 2\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+              "Invalid header name"),
+        SHAPE(OK_HEAD ": b\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY, "Invalid header name"),
+        SHAPE(OK_HEAD "X\x01" "A: b\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+              "Invalid header name"),
+        SHAPE(OK_HEAD "X\x7f" "A: b\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+              "Invalid header name"),
+        SHAPE(OK_HEAD "X-A: a\x00" "b\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+              "Nul byte in header"),
+        SHAPE(OK_HEAD "X-A: a\rb\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY, "Bare CR in header"),
+        SHAPE(OK_HEAD "X-A: ab\r\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY, "Bare CR in header"),
+        SHAPE("HTTP/1.1 200 OK\r\n X-A: a\r\nContent-Length: 2\r\n\r\nok",
+              CURLE_WEIRD_SERVER_REPLY, "Whitespace before the first header"),
+        SHAPE("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n 3\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+              "Folded Content-Length or Transfer-Encoding in the response"),
+        SHAPE("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip,\r\n chunked\r\n\r\nok",
+              CURLE_WEIRD_SERVER_REPLY,
+              "Folded Content-Length or Transfer-Encoding in the response"),
+        SHAPE("HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+              "Invalid Content-Length: value"),
+        SHAPE("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nokx",
+              CURLE_WEIRD_SERVER_REPLY, "Invalid Content-Length: value"),
+        SHAPE("HTTP/1.1 200 OK\r\nContent-Length: 2\v\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+              "Invalid Content-Length: value"),
+        /* an interim head is held to the same rules */
+        SHAPE("HTTP/1.1 100 Continue\r\nX A: b\r\n\r\n" OK_HEAD "\r\nok",
+              CURLE_WEIRD_SERVER_REPLY, "Invalid header name"),
+    };
+    expect_all_refused(bad, sizeof bad / sizeof bad[0]);
+    /* a fold continues another field; control bytes and obs-text kept */
+    expect_response("HTTP/1.1 200 OK\r\nX-A: a\r\n\tb\r\n c\r\nContent-Length: 2\r\n"
+                    "X-B: \x01\x7f\xe9\t.\r\nX!#$%&'*+-.^_`|~9: v\r\n\r\n",
+                    "ok", "", 0, 0, 200, 1, "ok");
+}
+
+TEST(strict_status_lines)
+{
+    static const shape bad[] = {
+        SHAPE("HTTP/1.1 200 O\x01K\r\n" "Content-Length: 2\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+              "Invalid status line in the response"),
+        SHAPE("HTTP/1.1 200 O\rK\r\nContent-Length: 2\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+              "Invalid status line in the response"),
+        SHAPE("HTTP/1.1 200 OK\r\r\nContent-Length: 2\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+              "Invalid status line in the response"),
+        SHAPE("HTTP/1.1 200 O\x00K\r\nContent-Length: 2\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+              "Invalid status line in the response"),
+        SHAPE("HTTP/1.1 200 O\x7fK\r\nContent-Length: 2\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+              "Invalid status line in the response"),
+        SHAPE("HTTP/1.2 200 OK\r\nContent-Length: 2\r\n\r\nok", CURLE_UNSUPPORTED_PROTOCOL,
+              "Unsupported HTTP version (1.2) in response"),
+        SHAPE("HTTP/1.9 200 OK\r\nContent-Length: 2\r\n\r\nok", CURLE_UNSUPPORTED_PROTOCOL,
+              "Unsupported HTTP version (1.9) in response"),
+    };
+    expect_all_refused(bad, sizeof bad / sizeof bad[0]);
+    /* an empty reason, with or without its space; tabs and obs-text */
+    expect_response("HTTP/1.1 200\r\nContent-Length: 2\r\n\r\n", "ok", "", 0, 0, 200, 1, "ok");
+    expect_response("HTTP/1.1 200 \r\nContent-Length: 2\r\n\r\n", "ok", "", 0, 0, 200, 1, "ok");
+    expect_response("HTTP/1.0 200 O\tK \xe9\r\nContent-Length: 2\r\n\r\n", "ok", "", 0, 0, 200,
+                    0, "ok");
 }
 
 /* "HTTP/1.1 200 OK" ... padded with header lines to `size` bytes. */
@@ -1431,7 +1651,10 @@ TEST_MAIN(TEST_ENTRY(content_length_in_every_split), TEST_ENTRY(chunked_in_every
           TEST_ENTRY(interim_responses_are_dropped), TEST_ENTRY(switching_protocols_is_an_error),
           TEST_ENTRY(keep_alive_rules), TEST_ENTRY(until_close_ends_at_eof),
           TEST_ENTRY(content_length_rules), TEST_ENTRY(invalid_status_lines),
-          TEST_ENTRY(bare_lf_line_endings), TEST_ENTRY(head_size_limit),
+          TEST_ENTRY(bare_lf_line_endings), TEST_ENTRY(strict_chunk_size_lines),
+          TEST_ENTRY(chunk_data_ends_with_crlf), TEST_ENTRY(strict_trailers),
+          TEST_ENTRY(strict_header_lines), TEST_ENTRY(strict_status_lines),
+          TEST_ENTRY(head_size_limit),
           TEST_ENTRY(eof_in_every_state), TEST_ENTRY(body_beyond_cap_is_counted_not_kept),
           TEST_ENTRY(random_bytes_and_mutations), TEST_ENTRY(url_split_schemes_and_ports),
           TEST_ENTRY(url_split_hosts_and_paths), TEST_ENTRY(cookie_scope),

@@ -1611,6 +1611,156 @@ TEST(error_texts_are_the_same_on_both_clients)
     ASSERT_EQ(same, 2);
 }
 
+/* ---- malformed framing: both clients ---- */
+
+/* Responses that break RFC 9112 where it decides where a message ends or
+ * what its head is.  curl_takes: libcurl 7.88 (Debian 12) takes it (as
+ * measured by this test), where the own client is stricter on purpose;
+ * every other shape both clients refuse.  CURL_CRASHES: not given to
+ * libcurl 7.88, which refuses it and then reads and frees freed memory
+ * (valgrind, in a multi handle; the curl tool is spared). */
+typedef struct malformed {
+    const char *name;
+    const char *bytes;
+    size_t len;
+    int curl_takes;
+} malformed;
+
+#define CH "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+#define CURL_CRASHES 2
+#define MF(name, lit, takes) {name, lit, sizeof lit - 1, takes}
+
+static const malformed shapes[] = {
+    MF("chunk size 0x (the issue's)", CH "0x\r\n\r\n", 1),
+    MF("chunk size 0x5, trailers not fields", CH "0x5\r\nhello\r\n0\r\n\r\n", 0),
+    MF("chunk size 5x", CH "5x\r\nhello\r\n0\r\n\r\n", 1),
+    MF("chunk size after a space", CH " 5\r\nhello\r\n0\r\n\r\n", 0),
+    MF("chunk size +5", CH "+5\r\nhello\r\n0\r\n\r\n", 0),
+    MF("chunk size past 64 bits", CH "10000000000000005\r\nhello\r\n0\r\n\r\n", 0),
+    MF("control byte in a chunk extension", CH "5;a\x01" "b\r\nhello\r\n0\r\n\r\n", 1),
+    MF("bare LF after the chunk size", CH "5\nhello\r\n0\r\n\r\n", 1),
+    MF("bare CR after the chunk size", CH "5\rhello\r\n0\r\n\r\n", 0),
+    MF("chunk data then X", CH "5\r\nhelloXY0\r\n\r\n", 0),
+    MF("chunk data then bare LF", CH "5\r\nhello\n0\r\n\r\n", 1),
+    MF("chunk data then bare CR", CH "5\r\nhello\r0\r\n\r\n", 0),
+    MF("trailer without colon", CH "5\r\nhello\r\n0\r\nnocolon\r\n\r\n", 0),
+    MF("space before a trailer's colon", CH "5\r\nhello\r\n0\r\nX-T : v\r\n\r\n", 1),
+    MF("NUL in a trailer", CH "5\r\nhello\r\n0\r\nX-T: a\x00" "b\r\n\r\n", 0),
+    MF("bare CR in a trailer", CH "5\r\nhello\r\n0\r\nX-T: a\rb\r\n\r\n", 0),
+    MF("Transfer-Encoding chunked, gzip",
+       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n2\r\nok\r\n0\r\n\r\n", 0),
+    MF("Transfer-Encoding chunked, chunked",
+       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", 1),
+    MF("header without colon", "HTTP/1.1 200 OK\r\nnocolon\r\nContent-Length: 2\r\n\r\nok", 0),
+    MF("space before Content-Length's colon",
+       "HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nokextra", 1),
+    MF("empty header name", "HTTP/1.1 200 OK\r\n: a\r\nContent-Length: 2\r\n\r\nok", 1),
+    MF("NUL in a header", "HTTP/1.1 200 OK\r\nX-A: a\x00" "b\r\nContent-Length: 2\r\n\r\nok", 0),
+    MF("bare CR in a header", "HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 2\r\n\r\nok", 1),
+    MF("whitespace before the first header",
+       "HTTP/1.1 200 OK\r\n X-A: a\r\nContent-Length: 2\r\n\r\nok", CURL_CRASHES),
+    MF("folded Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n 3\r\n\r\nok", 1),
+    MF("two Content-Lengths",
+       "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nokx", 1),
+    MF("Content-Length 2x", "HTTP/1.1 200 OK\r\nContent-Length: 2x\r\n\r\nok", 1),
+    MF("Content-Length -2", "HTTP/1.1 200 OK\r\nContent-Length: -2\r\n\r\nok", 0),
+    MF("empty Content-Length", "HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\nok", 0),
+    MF("HTTP/1.2", "HTTP/1.2 200 OK\r\nContent-Length: 2\r\n\r\nok", 0),
+    MF("control byte in the reason", "HTTP/1.1 200 O\x01K\r\nContent-Length: 2\r\n\r\nok", 1),
+};
+
+#define NSHAPES (sizeof shapes / sizeof shapes[0])
+#define WELL_FORMED CH "5;a=b \r\nhello\r\n0\r\nX-T: v\r\n\r\n"
+
+typedef struct shape_result {
+    int failed, status;
+    char error[160];
+    size_t body_len;
+} shape_result;
+
+static shape_result shape_results[NSHAPES + 1]; /* the last: the well-formed one */
+static int shapes_via_curl;
+
+static void get_raw(goose_user *u, const char *bytes, size_t len, shape_result *out)
+{
+    char path[512];
+    size_t at = (size_t)snprintf(path, sizeof path, "/raw?b=");
+    for (size_t i = 0; i < len && at + 3 < sizeof path; i++)
+        at += (size_t)snprintf(path + at, sizeof path - at, "%02x", (unsigned char)bytes[i]);
+    goose_response *r = goose_get(u, path);
+    const char *err = goose_response_error(r);
+    out->failed = err != NULL;
+    out->status = goose_response_status(r);
+    snprintf(out->error, sizeof out->error, "%s", err ? err : "");
+    goose_response_body(r, &out->body_len);
+    goose_response_free(r);
+}
+
+/* Each shape, then /ok, then the well-formed one and /ok. */
+static int malformed_all(goose_user *u)
+{
+    for (size_t i = 0; i < NSHAPES; i++) {
+        if (shapes_via_curl && shapes[i].curl_takes == CURL_CRASHES) {
+            shape_results[i] = (shape_result){1, 0, "(not sent: libcurl 7.88 crashes)", 0};
+            continue;
+        }
+        get_raw(u, shapes[i].bytes, shapes[i].len, &shape_results[i]);
+        get_expect(u, "/ok", "ok", 2);
+    }
+    get_raw(u, WELL_FORMED, sizeof WELL_FORMED - 1, &shape_results[NSHAPES]);
+    get_expect(u, "/ok", "ok", 2);
+    return GOOSE_OK;
+}
+
+/* Every shape fails on the own client, with an error text, and its
+ * connection is closed (the /ok after it came on a new connection, while
+ * after the well-formed one it came on the same); curl refuses the same
+ * shapes but those it is known to take. */
+TEST(malformed_framing_fails_on_both_clients)
+{
+    shape_result got[2][NSHAPES + 1];
+    for (int curl = 0; curl < 2; curl++) {
+        via_curl_only(curl);
+        shapes_via_curl = curl;
+        srv_start();
+        goose_attack *a = attack(malformed_all, NULL, "1", "1");
+        set(a, "timeout", "5s");
+        json_t *report = run(a), *log = srv_log();
+        ASSERT_EQ(mismatches(), 0);
+        memcpy(got[curl], shape_results, sizeof shape_results);
+        size_t i, raws = 0, reused = 0;
+        json_t *e;
+        json_array_foreach(log, i, e) {
+            if (strncmp(e_str(e, "path"), "/raw?", 5) != 0)
+                continue;
+            raws++;
+            reused += log_next_on_conn(log, i) != NULL;
+        }
+        ASSERT_EQ(raws, NSHAPES + 1 - (curl ? 1 : 0)); /* one CURL_CRASHES */
+        if (!curl) /* only after the well-formed one */
+            ASSERT_EQ(reused, 1);
+        same_as_log_then_stop(a, report, log);
+    }
+    via_curl_only(0);
+    for (size_t i = 0; i <= NSHAPES; i++) {
+        const char *name = i < NSHAPES ? shapes[i].name : "(well-formed)";
+        printf("%-38s own: %-60s curl: %s\n", name,
+               got[0][i].failed ? got[0][i].error : "taken",
+               got[1][i].failed ? got[1][i].error : "taken");
+    }
+    ASSERT(!got[0][NSHAPES].failed && got[0][NSHAPES].body_len == 5);
+    ASSERT(!got[1][NSHAPES].failed && got[1][NSHAPES].body_len == 5);
+    for (size_t i = 0; i < NSHAPES; i++) {
+        if (!got[0][i].failed || !got[0][i].error[0])
+            TEST_FAIL("own client took \"%s\": status %d, %zu body bytes", shapes[i].name,
+                      got[0][i].status, got[0][i].body_len);
+        if (!shapes[i].curl_takes && !got[1][i].failed)
+            TEST_FAIL("curl took \"%s\", which it refused before", shapes[i].name);
+        if (shapes[i].curl_takes == 1 && got[1][i].failed)
+            printf("note: curl now refuses \"%s\" too\n", shapes[i].name);
+    }
+}
+
 static int one_get_no_check(goose_user *u)
 {
     goose_response_free(goose_get(u, "/ok"));
@@ -1761,6 +1911,7 @@ TEST_MAIN(TEST_ENTRY(chunked_body_with_extensions_and_trailer), TEST_ENTRY(a_con
           TEST_ENTRY(own_cookie_header_is_sent_alone_by_both_clients),
           TEST_ENTRY(cookies_follow_a_custom_host_header),
           TEST_ENTRY(error_texts_are_the_same_on_both_clients),
+          TEST_ENTRY(malformed_framing_fails_on_both_clients),
           TEST_ENTRY(immediate_connect_failure_lets_the_run_stop),
           TEST_ENTRY(get_read_then_closed_is_sent_again),
           TEST_ENTRY(refused_requests_let_the_run_stop))

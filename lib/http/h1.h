@@ -90,8 +90,8 @@ typedef struct goose_h1_parser {
     uint64_t remaining;      /* of the body or of the chunk */
     uint64_t received;       /* bytes of this response so far */
     size_t line_start;       /* where the head's current line starts */
-    char line[64];           /* chunk-size line so far (the rest is ignored) */
-    size_t line_len;
+    int step;                /* where in a chunk-size line or chunk end */
+    int trailers;            /* trailer fields so far (a fold needs one) */
     CURLcode code;           /* on error */
     const char *error;
 } goose_h1_parser;

@@ -25,7 +25,14 @@ static size_t fail(goose_h1_parser *p, CURLcode code, const char *why)
     return 0;
 }
 
-/* "Name: value" -> value (trimmed) when the line's name is `name`. */
+static int refuse(goose_h1_parser *p, CURLcode code, const char *why)
+{
+    fail(p, code, why);
+    return -1;
+}
+
+/* "Name: value" -> value (trimmed) when the line's name is `name`; the
+ * line comes without its line end. */
 static int header_value(const char *line, const char *end, const char *name,
                         const char **v, const char **ve)
 {
@@ -35,7 +42,7 @@ static int header_value(const char *line, const char *end, const char *name,
     const char *s = line + n + 1, *e = end;
     while (s < e && (*s == ' ' || *s == '\t'))
         s++;
-    while (e > s && isspace((unsigned char)e[-1]))
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
         e--;
     *v = s;
     *ve = e;
@@ -61,15 +68,27 @@ static int has_token(const char *v, const char *ve, const char *token)
     return 0;
 }
 
-/* The last coding of Transfer-Encoding is what frames the body. */
-static int ends_chunked(const char *v, const char *ve)
+/* The codings of a Transfer-Encoding line, after those of earlier lines:
+ * *chunked says whether the last so far is chunked.  -1 when a coding
+ * follows chunked (RFC 9112 6.1: chunked is applied once, and last). */
+static int read_codings(const char *v, const char *ve, int *chunked)
 {
-    const char *last = ve;
-    while (last > v && last[-1] != ',')
-        last--;
-    while (last < ve && (*last == ' ' || *last == '\t'))
-        last++;
-    return ve - last == 7 && strncasecmp(last, "chunked", 7) == 0;
+    while (v < ve) {
+        while (v < ve && (*v == ' ' || *v == '\t' || *v == ','))
+            v++;
+        const char *t = v;
+        while (v < ve && *v != ',')
+            v++;
+        const char *te = t;
+        while (te < v && *te != ';' && *te != ' ' && *te != '\t')
+            te++;
+        if (te == t)
+            continue; /* an empty list element */
+        if (*chunked)
+            return -1;
+        *chunked = te - t == 7 && strncasecmp(t, "chunked", 7) == 0;
+    }
+    return 0;
 }
 
 static int parse_length(const char *v, const char *ve, uint64_t *out)
@@ -86,6 +105,72 @@ static int parse_length(const char *v, const char *ve, uint64_t *out)
     return 0;
 }
 
+/* A line from s up to its '\n' (at eol), without the CR before it. */
+static const char *line_end(const char *s, const char *eol)
+{
+    return eol > s && eol[-1] == '\r' ? eol - 1 : eol;
+}
+
+/* RFC 9110 5.6.2: the characters of a token (a field name), by byte. */
+static const unsigned char tchar[256] = {
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1,
+    ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1,
+    ['~'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1,
+    ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1,
+    ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1,
+    ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1,
+    ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1,
+    ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
+
+typedef enum field_fault {
+    FIELD_OK,
+    FIELD_FOLD,     /* obs-fold: continues the field before it */
+    FIELD_NUL,
+    FIELD_BARE_CR,
+    FIELD_NO_COLON,
+    FIELD_BAD_NAME, /* not a token: empty, a space before the colon, ... */
+    FIELD_FIRST_FOLD
+} field_fault;
+
+/* One header or trailer line (without its line end, and known to hold no
+ * NUL) as RFC 9110 5.5 and RFC 9112 5 have it: a token, a colon, a value
+ * without CR.  Other control bytes in a value are kept, as RFC 9110 5.5
+ * allows and curl does.  A line starting with whitespace continues the
+ * field before it (obs-fold), which a user agent must take (RFC 9112 5.2).
+ * The name ends before e: the line's end in the buffer is a CR or LF. */
+static inline field_fault check_field(const char *s, const char *e)
+{
+    const char *c = s;
+    if (*s == ' ' || *s == '\t')
+        return memchr(s, '\r', (size_t)(e - s)) ? FIELD_BARE_CR : FIELD_FOLD;
+    while (tchar[(unsigned char)*c])
+        c++;
+    if (*c != ':' || c == s)
+        return memchr(c, '\r', (size_t)(e - c)) ? FIELD_BARE_CR
+               : memchr(s, ':', (size_t)(e - s)) ? FIELD_BAD_NAME
+                                                 : FIELD_NO_COLON;
+    return memchr(c, '\r', (size_t)(e - c)) ? FIELD_BARE_CR : FIELD_OK;
+}
+
+/* The words for a faulty field, in the head or in the trailers; curl's
+ * where curl has them (as for Content-Length and the chunked framing). */
+static const char *field_error(field_fault f, int trailer)
+{
+    static const char *const words[][2] = {
+        [FIELD_NUL] = {"Nul byte in header", "Nul byte in trailer"},
+        [FIELD_BARE_CR] = {"Bare CR in header", "Bare CR in trailer"},
+        [FIELD_NO_COLON] = {"Header without colon", "Trailer without colon"},
+        [FIELD_BAD_NAME] = {"Invalid header name", "Invalid trailer name"},
+        [FIELD_FIRST_FOLD] = {"Whitespace before the first header",
+                              "Whitespace before the first trailer"},
+    };
+    return words[f][trailer];
+}
+
 typedef struct head_facts {
     int http10;
     int chunked, has_te;
@@ -93,24 +178,54 @@ typedef struct head_facts {
     uint64_t length;
     int conn_close, conn_keep_alive;
     int set_cookie;
+    int fields;
+    int framing;            /* the last field was Content-Length or Transfer-Encoding */
 } head_facts;
 
+/* HTTP/1.x SP 3DIGIT [SP reason]; a reason of SP, HTAB, visible
+ * characters and obs-text (RFC 9112 4).  The space before an empty
+ * reason may be missing, as curl and llhttp allow. */
 static int read_status_line(goose_h1_parser *p, const char *s, const char *e,
                             head_facts *f)
 {
-    /* HTTP/1.x SP 3DIGIT [SP reason] */
+    static const char *const versions[] = {
+        "Unsupported HTTP version (1.2) in response", "Unsupported HTTP version (1.3) in response",
+        "Unsupported HTTP version (1.4) in response", "Unsupported HTTP version (1.5) in response",
+        "Unsupported HTTP version (1.6) in response", "Unsupported HTTP version (1.7) in response",
+        "Unsupported HTTP version (1.8) in response", "Unsupported HTTP version (1.9) in response",
+    };
     if (e - s < 12 || memcmp(s, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)s[7]) ||
         s[8] != ' ' || !isdigit((unsigned char)s[9]) || !isdigit((unsigned char)s[10]) ||
-        !isdigit((unsigned char)s[11]) || (e - s > 12 && s[12] != ' ' && s[12] != '\r'))
-        return -1;
+        !isdigit((unsigned char)s[11]) || (e - s > 12 && s[12] != ' '))
+        goto bad;
+    for (const char *c = s + 13; c < e; c++)
+        if ((unsigned char)*c < 0x20 ? *c != '\t' : *c == 0x7f)
+            goto bad;
+    if (s[7] > '1') /* curl refuses it too; RFC 9112 2.3 would read it as 1.1 */
+        return refuse(p, CURLE_UNSUPPORTED_PROTOCOL, versions[s[7] - '2']);
     f->http10 = s[7] == '0';
     p->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
-    return p->status >= 100 ? 0 : -1;
+    if (p->status >= 100)
+        return 0;
+bad:
+    return refuse(p, CURLE_WEIRD_SERVER_REPLY, "Invalid status line in the response");
 }
 
-static int read_header_line(const char *s, const char *e, head_facts *f)
+static int read_header_line(goose_h1_parser *p, const char *s, const char *e, head_facts *f)
 {
     const char *v, *ve;
+    field_fault fault = check_field(s, e);
+    if (fault == FIELD_FOLD && !f->fields)
+        fault = FIELD_FIRST_FOLD; /* RFC 9112 2.2: refused, as curl does */
+    if (fault == FIELD_FOLD && f->framing)
+        return refuse(p, CURLE_WEIRD_SERVER_REPLY,
+                      "Folded Content-Length or Transfer-Encoding in the response");
+    if (fault == FIELD_FOLD)
+        return 0; /* continues a field that does not frame the body */
+    if (fault != FIELD_OK)
+        return refuse(p, CURLE_WEIRD_SERVER_REPLY, field_error(fault, 0));
+    f->fields++;
+    f->framing = 0;
     char first = (char)tolower((unsigned char)*s);
     if (first == 's')
         f->set_cookie |= goose__http_is_set_cookie(s, (size_t)(e - s));
@@ -118,13 +233,17 @@ static int read_header_line(const char *s, const char *e, head_facts *f)
         return 0; /* none of the three that frame the body */
     if (header_value(s, e, "Content-Length", &v, &ve)) {
         uint64_t n;
+        f->framing = 1;
         if (parse_length(v, ve, &n) < 0 || (f->has_length && n != f->length))
-            return -1;
+            return refuse(p, CURLE_WEIRD_SERVER_REPLY, "Invalid Content-Length: value");
         f->has_length = 1;
         f->length = n;
     } else if (header_value(s, e, "Transfer-Encoding", &v, &ve)) {
+        f->framing = 1;
         f->has_te = 1;
-        f->chunked = ends_chunked(v, ve);
+        if (read_codings(v, ve, &f->chunked) < 0)
+            return refuse(p, CURLE_WEIRD_SERVER_REPLY,
+                          "Transfer-Encoding with chunked not last in the response");
     } else if (header_value(s, e, "Connection", &v, &ve)) {
         f->conn_close |= has_token(v, ve, "close");
         f->conn_keep_alive |= has_token(v, ve, "keep-alive");
@@ -139,16 +258,19 @@ static void read_head(goose_h1_parser *p, goose_http_capture *c)
     head_facts f = {0};
     const char *s = h->data, *end = h->data + h->len;
     const char *eol = memchr(s, '\n', (size_t)(end - s));
-    if (read_status_line(p, s, eol, &f) < 0) {
-        fail(p, CURLE_WEIRD_SERVER_REPLY, "Invalid status line in the response");
+    if (read_status_line(p, s, line_end(s, eol), &f) < 0)
+        return;
+    if (memchr(eol, '\0', (size_t)(end - eol))) {
+        fail(p, CURLE_WEIRD_SERVER_REPLY, field_error(FIELD_NUL, 0));
         return;
     }
     for (s = eol + 1; s < end; s = eol + 1) {
         eol = memchr(s, '\n', (size_t)(end - s));
-        if (read_header_line(s, eol, &f) < 0) {
-            fail(p, CURLE_WEIRD_SERVER_REPLY, "Invalid Content-Length in the response");
+        const char *e = line_end(s, eol);
+        if (e == s)
+            break; /* the empty line that ends the head */
+        if (read_header_line(p, s, e, &f) < 0)
             return;
-        }
     }
     c->set_cookie = f.set_cookie;
     p->keep_alive = f.http10 ? f.conn_keep_alive && !f.conn_close : !f.conn_close;
@@ -156,6 +278,9 @@ static void read_head(goose_h1_parser *p, goose_http_capture *c)
         p->state = GOOSE_H1_DONE;
     } else if (f.has_te && f.chunked) {
         p->state = GOOSE_H1_CHUNK_SIZE;
+        p->step = 0;
+        p->remaining = 0;
+        p->line_start = h->len; /* where trailers will go */
     } else if (f.has_length && !f.has_te) {
         p->remaining = f.length;
         p->state = f.length ? GOOSE_H1_BODY : GOOSE_H1_DONE;
@@ -254,63 +379,110 @@ static int hex_value(char ch)
     return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
 }
 
-/* "1a2;ext=1" -> 0x1a2 (extensions ignored). */
-static int chunk_size(const char *s, size_t len, uint64_t *out)
+/* Where a chunk-size line is: RFC 9112 7.1, 1*HEXDIG [BWS] [";" ext] CRLF. */
+enum { SIZE_FIRST, SIZE_HEX, SIZE_BWS, SIZE_EXT, SIZE_CR };
+
+/* A chunk-size line, a byte at a time (the line is never kept).  Leading
+ * zeros are taken (curl refuses more than 16 digits); a size past 64 bits
+ * is not.  An extension may hold any byte but a control other than HTAB;
+ * a bare LF ends no line here (curl takes it, RFC 9112 and llhttp do not). */
+static size_t parse_size_line(goose_h1_parser *p, const char *data, size_t len)
 {
-    uint64_t n = 0;
-    size_t i = 0;
-    for (; i < len && hex_value(s[i]) >= 0; i++) {
-        if (n >> 60)
-            return -1;
-        n = n * 16 + (uint64_t)hex_value(s[i]);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)data[i];
+        int hex = hex_value((char)ch);
+        if (ch == '\n' && p->step != SIZE_FIRST && p->step != SIZE_CR)
+            return fail(p, CURLE_RECV_ERROR,
+                        "Chunk-size line not ended by CR LF in chunked-encoding");
+        switch (p->step) {
+        case SIZE_FIRST:
+        case SIZE_HEX:
+            if (hex >= 0) {
+                if (p->remaining >> 60)
+                    return fail(p, CURLE_RECV_ERROR,
+                                "Too long hexadecimal number in chunked-encoding");
+                p->remaining = p->remaining * 16 + (uint64_t)hex;
+                p->step = SIZE_HEX;
+                continue;
+            }
+            if (p->step == SIZE_FIRST || (ch != ' ' && ch != '\t' && ch != ';' && ch != '\r'))
+                return fail(p, CURLE_RECV_ERROR,
+                            "Illegal or missing hexadecimal sequence in chunked-encoding");
+            /* fall through */
+        case SIZE_BWS:
+            if (ch == ' ' || ch == '\t')
+                p->step = SIZE_BWS;
+            else if (ch == ';')
+                p->step = SIZE_EXT;
+            else if (ch == '\r')
+                p->step = SIZE_CR;
+            else
+                return fail(p, CURLE_RECV_ERROR,
+                            "Illegal or missing hexadecimal sequence in chunked-encoding");
+            break;
+        case SIZE_EXT:
+            if (ch == '\r')
+                p->step = SIZE_CR;
+            else if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+                return fail(p, CURLE_RECV_ERROR, "Invalid chunk extension in chunked-encoding");
+            break;
+        default: /* SIZE_CR */
+            if (ch != '\n')
+                return fail(p, CURLE_RECV_ERROR,
+                            "Chunk-size line not ended by CR LF in chunked-encoding");
+            p->state = p->remaining ? GOOSE_H1_CHUNK_DATA : GOOSE_H1_TRAILER;
+            p->step = 0;
+            return i + 1;
+        }
     }
-    if (i == 0)
-        return -1;
-    *out = n;
-    return 0;
+    return len;
 }
 
-/* A line of the chunked framing (size line, chunk end, trailer); the
- * line's first bytes are kept in p->line, trailer lines in the headers. */
-static size_t parse_framing_line(goose_h1_parser *p, goose_http_capture *c,
-                                 const char *data, size_t len)
+/* The CR LF after a chunk's data, exactly. */
+static size_t parse_chunk_end(goose_h1_parser *p, const char *data, size_t len)
+{
+    size_t i = 0;
+    for (; i < len; i++) {
+        if (data[i] != (p->step ? '\n' : '\r'))
+            return fail(p, CURLE_RECV_ERROR, "Malformed encoding found in chunked-encoding");
+        if (p->step++) {
+            p->state = GOOSE_H1_CHUNK_SIZE;
+            p->step = SIZE_FIRST;
+            p->remaining = 0;
+            return i + 1;
+        }
+    }
+    return i;
+}
+
+/* Trailer lines join the headers, as with curl, each a valid field; the
+ * empty line after them ends the response and is not kept. */
+static size_t parse_trailer(goose_h1_parser *p, goose_http_capture *c,
+                            const char *data, size_t len)
 {
     const char *nl = memchr(data, '\n', len);
     size_t take = nl ? (size_t)(nl - data) + 1 : len;
-    if (p->state == GOOSE_H1_TRAILER) { /* trailers join the headers, as with curl */
-        if (c->headers.len + take > HEAD_CAP)
-            return fail(p, CURLE_RECV_ERROR, "Too large response headers");
-        if (goose__buf_add(&c->headers, data, take) < 0)
-            return fail(p, CURLE_OUT_OF_MEMORY, "Out of memory");
-    }
-    for (size_t i = 0; i < take; i++) {
-        if (p->line_len == 1 && p->line[0] == '0' && hex_value(data[i]) >= 0)
-            p->line_len = 0; /* leading zeros: "0001a" keeps "1a" */
-        if (p->line_len < sizeof p->line)
-            p->line[p->line_len++] = data[i];
-    }
+    if (c->headers.len + take > HEAD_CAP)
+        return fail(p, CURLE_RECV_ERROR, "Too large response headers");
+    if (goose__buf_add(&c->headers, data, take) < 0)
+        return fail(p, CURLE_OUT_OF_MEMORY, "Out of memory");
     if (!nl)
         return take;
-    size_t line_len = p->line_len; /* up to sizeof line */
-    while (line_len && (p->line[line_len - 1] == '\n' || p->line[line_len - 1] == '\r'))
-        line_len--;
-    p->line_len = 0;
-    if (p->state == GOOSE_H1_CHUNK_SIZE) {
-        if (chunk_size(p->line, line_len, &p->remaining) < 0)
-            return fail(p, CURLE_RECV_ERROR, "Invalid chunk size in the response");
-        p->state = p->remaining ? GOOSE_H1_CHUNK_DATA : GOOSE_H1_TRAILER;
-        p->line_start = c->headers.len;
-    } else if (p->state == GOOSE_H1_CHUNK_END) {
-        if (line_len)
-            return fail(p, CURLE_RECV_ERROR, "Malformed chunk end in the response");
-        p->state = GOOSE_H1_CHUNK_SIZE;
-    } else if (line_len == 0) { /* the empty line after the trailers: not kept */
+    const char *s = c->headers.data + p->line_start, *eol = c->headers.data + c->headers.len - 1;
+    const char *e = line_end(s, eol);
+    if (e == s) {
         c->headers.len = p->line_start;
         c->headers.data[c->headers.len] = '\0';
         p->state = GOOSE_H1_DONE;
-    } else {
-        p->line_start = c->headers.len;
+        return take;
     }
+    field_fault fault = memchr(s, '\0', (size_t)(e - s)) ? FIELD_NUL : check_field(s, e);
+    if (fault == FIELD_FOLD && !p->trailers)
+        fault = FIELD_FIRST_FOLD;
+    if (fault != FIELD_OK && fault != FIELD_FOLD)
+        return fail(p, CURLE_RECV_ERROR, field_error(fault, 1));
+    p->trailers++;
+    p->line_start = c->headers.len;
     return take;
 }
 
@@ -331,8 +503,14 @@ size_t goose__h1_parse(goose_h1_parser *p, goose_http_capture *c,
         case GOOSE_H1_UNTIL_CLOSE:
             used += take_body(p, c, at, left);
             break;
+        case GOOSE_H1_CHUNK_SIZE:
+            used += parse_size_line(p, at, left);
+            break;
+        case GOOSE_H1_CHUNK_END:
+            used += parse_chunk_end(p, at, left);
+            break;
         default:
-            used += parse_framing_line(p, c, at, left);
+            used += parse_trailer(p, c, at, left);
             break;
         }
     }

@@ -50,9 +50,13 @@ static void fuzz_message(const msgpack_object *msg)
     goose__get_f64(msg, "hatch_rate", &d);
 }
 
-static int goose_fuzz_frames(const uint8_t *data, size_t size)
+/* Every frame of the stream through every reader; 1 when the stream is
+ * whole frames that each decode to a typed message, 0 when something in
+ * it was refused (a length, a cut frame, a frame that does not decode). */
+static int goose_fuzz_frames_ok(const uint8_t *data, size_t size)
 {
     size_t off = 0;
+    int ok = size > 0;
     while (size - off >= 4) {
         uint32_t n;
         if (goose__frame_length(data + off, GAGGLE_FRAME_MAX, &n) < 0 || size - off - 4 < n)
@@ -62,9 +66,17 @@ static int goose_fuzz_frames(const uint8_t *data, size_t size)
         msgpack_unpacked_init(&u);
         if (goose__frame_decode(data + off + 4, n, &u, type, sizeof type) == 0)
             fuzz_message(&u.data);
+        else
+            ok = 0; /* the next frame is still read */
         msgpack_unpacked_destroy(&u);
         off += 4 + (size_t)n;
     }
+    return ok && off == size;
+}
+
+static int goose_fuzz_frames(const uint8_t *data, size_t size)
+{
+    goose_fuzz_frames_ok(data, size);
     return 0;
 }
 
