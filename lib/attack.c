@@ -179,7 +179,7 @@ int goose_attack_stop(goose_attack *a)
 {
     if (!a)
         return GOOSE_EINVAL;
-    atomic_store(&a->stop, 1);
+    atomic_fetch_add(&a->stop, 1); /* a second stop abandons the users */
     return GOOSE_OK;
 }
 

@@ -29,6 +29,7 @@
 #endif
 
 #ifdef GOOSE_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 
@@ -233,6 +234,9 @@ void goose__coro_free(goose_coro *coro)
         return;
 #ifdef GOOSE_HAVE_VALGRIND
     VALGRIND_STACK_DEREGISTER(coro->vg_stack);
+#endif
+#ifdef GOOSE_ASAN /* an abandoned coroutine's frames are still poisoned */
+    __asan_unpoison_memory_region(coro->map, coro->map_size);
 #endif
     munmap(coro->map, coro->map_size);
     free(coro);

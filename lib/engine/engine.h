@@ -79,7 +79,6 @@ typedef struct goose_run_config {
     size_t process_index;         /* a Gaggle Worker's number, from 0 */
     size_t processes;             /* Workers in the Gaggle; 0: standalone */
     int co_mode;                  /* --co-mitigation: goose_co_mode */
-    uint64_t stop_timeout_us;     /* --stop-timeout (the caller enforces it) */
     goose_log_fn log_fn;          /* the attack's log, for misuse; NULL: none */
     void *log_arg;
     struct goose_sink *log_sinks[GOOSE_LOGFILES]; /* NULL: that log is off */
@@ -96,6 +95,13 @@ goose_engine *goose__engine_start(const goose_run_config *cfg, char *err,
                                   size_t errlen);
 /* Asks every thread to stop gracefully: no new transaction starts. */
 void goose__engine_stop(goose_engine *e);
+/* The stop timeout is up, or a second stop came: the users still running
+ * are abandoned (never resumed; a request in flight is cancelled and
+ * counted as failed) and the threads finish at once. */
+void goose__engine_abandon(goose_engine *e);
+size_t goose__engine_abandoned(goose_engine *e);
+/* Users that ran all their --iterations (and went on to on_stop). */
+size_t goose__engine_iterations_done(goose_engine *e);
 /* Waits up to timeout_ms for every thread to finish; 1 if they all have. */
 int goose__engine_wait(goose_engine *e, unsigned timeout_ms);
 size_t goose__engine_threads(const goose_engine *e);
@@ -294,6 +300,11 @@ struct goose_thread {
     atomic_size_t pub_launched;
     atomic_size_t pub_active;
     atomic_int stop_requested;
+    atomic_int abandon_requested;
+    size_t nabandoned;         /* users left suspended by the stop timeout */
+    size_t niterations_done;   /* users that ran their --iterations */
+    atomic_size_t pub_abandoned;
+    atomic_size_t pub_iterations_done;
 };
 
 struct goose_engine {
@@ -327,6 +338,8 @@ void goose__user_pass_turn(goose_user *u);
 /* The level rose above the user, or fell to it. */
 void goose__user_want(goose_user *u);
 void goose__user_retire(goose_user *u);
+/* Leaves the user where it is, for good: see goose__engine_abandon. */
+void goose__user_abandon(goose_user *u);
 /* No new transaction starts: the test or this user is stopping. */
 static inline int goose__user_stopping(const goose_user *u);
 
