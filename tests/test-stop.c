@@ -352,10 +352,37 @@ TEST(gaggle_worker_abandons_at_the_managers_stop_timeout)
     teardown();
 }
 
+/* A Manager asked twice to stop tells its Workers to abandon their users
+ * at once, and still writes the report. */
+TEST(gaggle_manager_second_sigint_ends_the_stop)
+{
+    setup();
+    char port[8], report[256];
+    manager_spot(port, report);
+    pid_t m = spawn("manager", "hang", "--manager", "--expect-workers", "1", PORT_ARGS(port),
+                    "--host", tgt.url, "--users", "2", "--hatch-rate", "100", "--stop-timeout",
+                    "1h", "--no-reset-metrics", "--report-file", report, (char *)NULL);
+    pid_t w = spawn("worker", "hang", "--worker", "--manager-port", port, (char *)NULL);
+    wait_target("/", 10);
+    kill(m, SIGINT);
+    wait_target("/logout", 2);
+    kill(m, SIGINT);
+    ASSERT_EQ(wait_exit(m, 15), 0);
+    ASSERT_EQ(wait_exit(w, 10), 0);
+    json_t *r = load_report(report), *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(jint(r, "abandoned_users"), 2);
+    ASSERT_EQ(report_total(r), target_total(stats));
+    ASSERT(log_has("worker", "asked again to stop"));
+    json_decref(r);
+    json_decref(stats);
+    teardown();
+}
+
 TEST_MAIN(TEST_ENTRY(response_double_free_is_refused),
           TEST_ENTRY(response_of_another_user_is_not_freed),
           TEST_ENTRY(stop_timeout_abandons_users), TEST_ENTRY(stop_timeout_bounds_iterations),
           TEST_ENTRY(stop_timeout_option_is_checked),
           TEST_ENTRY(sigterm_stops_gracefully_with_a_report),
           TEST_ENTRY(second_sigint_ends_the_stop_with_a_report),
-          TEST_ENTRY(gaggle_worker_abandons_at_the_managers_stop_timeout))
+          TEST_ENTRY(gaggle_worker_abandons_at_the_managers_stop_timeout),
+          TEST_ENTRY(gaggle_manager_second_sigint_ends_the_stop))
