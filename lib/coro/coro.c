@@ -47,6 +47,7 @@ struct goose_coro {
     size_t map_size;
     size_t stack_size;
     int finished;
+    int running;     /* resumed and not yet yielded back */
     goose_coro *prev; /* the coroutine that was current before resume */
 #ifdef GOOSE_HAVE_VALGRIND
     unsigned vg_stack;
@@ -77,6 +78,11 @@ const char *goose__coro_backend(void)
 goose_coro *goose__coro_current(void)
 {
     return current;
+}
+
+int goose__coro_running(const goose_coro *coro)
+{
+    return coro && coro->running;
 }
 
 int goose__coro_finished(const goose_coro *coro)
@@ -249,10 +255,12 @@ void goose__coro_resume(goose_coro *coro)
     void *fake = NULL;
     coro->prev = current;
     current = coro;
+    coro->running = 1;
     asan_leave(&fake, coro->map + coro->map_size - coro->stack_size,
                coro->stack_size);
     switch_into(coro);
     asan_arrive(fake, NULL, NULL);
+    coro->running = 0;
     current = coro->prev;
 }
 

@@ -205,6 +205,7 @@ struct goose_user {
     goose_response *freed;     /* handles freed in this transaction: kept
                                   out of reuse until it returns */
     goose_response *freed_first;
+    size_t nfreed;
     int abandoned;             /* left suspended by the stop timeout */
     int iterations_counted;    /* its --iterations are done (counted once) */
     int stopping_tx;           /* a request was refused: the test is stopping */

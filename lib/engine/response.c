@@ -127,6 +127,7 @@ static void unlink_open(goose_reply *r)
 static void release_handle(goose_user *u, goose_response *h)
 {
     h->reply = NULL;
+    u->nfreed++;
     h->next = u->freed;
     if (!u->freed)
         u->freed_first = h;
@@ -172,16 +173,16 @@ goose_response *goose__response_hand_out(goose_reply *r)
  * handed out first), and the spares beyond the bound are freed. */
 static void reuse_freed_handles(goose_user *u)
 {
-    for (goose_response *h = u->freed; h; h = h->next)
-        u->nhandles++;
-    if (u->freed) {
-        if (u->handles)
-            u->handles_last->next = u->freed;
-        else
-            u->handles = u->freed;
-        u->handles_last = u->freed_first;
-    }
+    if (!u->freed)
+        return;
+    if (u->handles)
+        u->handles_last->next = u->freed;
+    else
+        u->handles = u->freed;
+    u->handles_last = u->freed_first;
+    u->nhandles += u->nfreed;
     u->freed = u->freed_first = NULL;
+    u->nfreed = 0;
     while (u->nhandles > SPARE_HANDLES_MAX) {
         goose_response *h = u->handles;
         u->handles = h->next;
@@ -247,7 +248,7 @@ static goose_reply *own_reply(goose_response *h, const char *fn)
         misuse(h, what);
         return NULL;
     }
-    if (!h->user->coro || goose__coro_current() != h->user->coro) {
+    if (!goose__coro_running(h->user->coro)) {
         snprintf(what, sizeof what, "%s: the response belongs to another user", fn);
         misuse(h, what);
         return NULL;
