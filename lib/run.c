@@ -40,7 +40,7 @@ void goose__stop_clock_tick(goose_stop_clock *sc, goose_attack *a, goose_engine 
     if (urgent)
         goose__log(a, GOOSE_LOG_WARN, "asked again to stop: abandoning the users still running");
     else
-        goose__log(a, GOOSE_LOG_WARN, "the stop timeout (%.3gs) is up: abandoning the users "
+        goose__log(a, GOOSE_LOG_WARN, "the stop timeout (%gs) is up: abandoning the users "
                    "still running", (double)a->opt.stop_timeout_us / 1e6);
     goose__engine_abandon(e);
 }
