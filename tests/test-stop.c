@@ -255,7 +255,49 @@ TEST(stop_timeout_bounds_iterations)
     target_stop(&tgt);
 }
 
-/* Nothing to abandon: a stop timeout that is never reached says nothing. */
+/* A request still waiting for its --throttle-requests slot when its user
+ * is abandoned was never sent: it is not counted at all. */
+static int throttled_goodbyes(goose_user *u)
+{
+    for (int i = 0; i < 20; i++)
+        goose_response_free(goose_get(u, "/logout"));
+    return GOOSE_OK;
+}
+
+TEST(stop_timeout_drops_requests_waiting_for_the_throttle)
+{
+    alarm(60);
+    target_start(&tgt);
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("Polite");
+    goose_scenario_set_wait_time(s, 100, 100);
+    goose_scenario_add_transaction(s, "browse", browse);
+    goose_transaction_set_on_stop(goose_scenario_add_transaction(s, "bye", throttled_goodbyes));
+    goose_attack_add_scenario(a, s);
+    set(a, "host", tgt.url);
+    set(a, "users", "1");
+    set(a, "run-time", "1s");
+    set(a, "throttle-requests", "2");
+    set(a, "stop-timeout", "1500ms");
+    set(a, "no-reset-metrics", NULL);
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    json_t *report = report_of(a), *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(jint(report, "abandoned_users"), 1);
+    json_t *bye = report_request(report, "GET", "/logout");
+    ASSERT_NOT_NULL(bye);
+    ASSERT_GT(jint(bye, "count"), 0);
+    ASSERT_LT(jint(bye, "count"), 20);
+    /* answered ones, and at most one cut off in flight (on a busy box) */
+    ASSERT_EQ(jint(bye, "success"), target_count(stats, "/logout"));
+    ASSERT_LE(jint(bye, "fail"), 1);
+    ASSERT_EQ(report_total(report), target_total(stats) + jint(bye, "fail"));
+    json_decref(report);
+    json_decref(stats);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
+/* --stop-timeout is a duration, 0 included, checked when it is set. */
 TEST(stop_timeout_option_is_checked)
 {
     goose_attack *a = goose_attack_new();
@@ -381,6 +423,7 @@ TEST(gaggle_manager_second_sigint_ends_the_stop)
 TEST_MAIN(TEST_ENTRY(response_double_free_is_refused),
           TEST_ENTRY(response_of_another_user_is_not_freed),
           TEST_ENTRY(stop_timeout_abandons_users), TEST_ENTRY(stop_timeout_bounds_iterations),
+          TEST_ENTRY(stop_timeout_drops_requests_waiting_for_the_throttle),
           TEST_ENTRY(stop_timeout_option_is_checked),
           TEST_ENTRY(sigterm_stops_gracefully_with_a_report),
           TEST_ENTRY(second_sigint_ends_the_stop_with_a_report),
