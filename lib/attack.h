@@ -368,7 +368,8 @@ typedef struct goose_stop_clock {
  * urgent (a second stop), abandons the users still running. */
 void goose__stop_clock_tick(goose_stop_clock *sc, goose_attack *a, goose_engine *e,
                             uint64_t now, int urgent);
-/* 1 when a second stop was asked: the stop ends at once. */
+/* 1 when goose_main got a second signal (a->stop is 2): the stop ends at
+ * once.  goose_attack_stop() only ever sets 1. */
 int goose__stop_urgent(const goose_attack *a);
 /* The users abandoned, into the results, with a warning when there are. */
 void goose__stop_clock_record(goose_attack *a, size_t abandoned);

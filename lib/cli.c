@@ -275,12 +275,16 @@ static volatile sig_atomic_t signals_seen;
 static void on_signal(int sig)
 {
     (void)sig;
-    if (signalled_attack)
-        goose_attack_stop(signalled_attack);
-    if (++signals_seen >= 2) {
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
+    goose_attack *a = signalled_attack;
+    if (++signals_seen == 1) {
+        if (a)
+            goose_attack_stop(a);
+        return;
     }
+    if (a)
+        atomic_store(&a->stop, 2); /* the stop ends at once */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
 }
 
 static int exit_status(int rc)

@@ -297,6 +297,43 @@ TEST(stop_timeout_drops_requests_waiting_for_the_throttle)
     target_stop(&tgt);
 }
 
+/* Every user may call goose_attack_stop(): the stop stays graceful. */
+static int browse_then_stop(goose_user *u)
+{
+    goose_response_free(goose_get(u, "/"));
+    goose_attack_stop(goose_user_attack(u));
+    return GOOSE_OK;
+}
+
+static int slow_goodbye(goose_user *u)
+{
+    goose_sleep(u, 300);
+    goose_response_free(goose_get(u, "/logout"));
+    return GOOSE_OK;
+}
+
+TEST(goose_attack_stop_twice_stays_graceful)
+{
+    alarm(60);
+    target_start(&tgt);
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("Stoppers");
+    goose_scenario_add_transaction(s, "browse", browse_then_stop);
+    goose_transaction_set_on_stop(goose_scenario_add_transaction(s, "bye", slow_goodbye));
+    goose_attack_add_scenario(a, s);
+    set(a, "host", tgt.url);
+    set(a, "users", "3");
+    set(a, "hatch-rate", "100");
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    json_t *report = report_of(a), *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(jint(report, "abandoned_users"), 0);
+    ASSERT_EQ(target_count(stats, "/logout"), 3);
+    json_decref(report);
+    json_decref(stats);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
 /* --stop-timeout is a duration, 0 included, checked when it is set. */
 TEST(stop_timeout_option_is_checked)
 {
@@ -424,6 +461,7 @@ TEST_MAIN(TEST_ENTRY(response_double_free_is_refused),
           TEST_ENTRY(response_of_another_user_is_not_freed),
           TEST_ENTRY(stop_timeout_abandons_users), TEST_ENTRY(stop_timeout_bounds_iterations),
           TEST_ENTRY(stop_timeout_drops_requests_waiting_for_the_throttle),
+          TEST_ENTRY(goose_attack_stop_twice_stays_graceful),
           TEST_ENTRY(stop_timeout_option_is_checked),
           TEST_ENTRY(sigterm_stops_gracefully_with_a_report),
           TEST_ENTRY(second_sigint_ends_the_stop_with_a_report),
