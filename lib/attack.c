@@ -192,7 +192,8 @@ int goose_attack_stop(goose_attack *a)
 {
     if (!a)
         return GOOSE_EINVAL;
-    atomic_store(&a->stop, 1);
+    int running = 0; /* a stop already ending at once stays so */
+    atomic_compare_exchange_strong(&a->stop, &running, 1);
     return GOOSE_OK;
 }
 

@@ -105,6 +105,7 @@ typedef struct goose_options {
     double hatch_rate;      /* users per second; 0 = not set */
     uint64_t startup_us;    /* 0 = not set */
     uint64_t run_time_us;   /* 0 = until stopped */
+    uint64_t stop_timeout_us; /* --stop-timeout: users may finish this long */
     uint64_t iterations;
     char *scenarios;        /* --scenarios: the list as given; NULL = all */
     int scenarios_list;     /* --scenarios-list (goose_main) */
@@ -292,6 +293,7 @@ typedef struct goose_results {
     size_t aborted_by;       /* ... on this threshold */
     double aborted_at_s;     /* since the start of the run */
     double aborted_observed; /* what it measured then */
+    size_t abandoned_users;  /* left unfinished at the stop timeout */
 } goose_results;
 
 void goose__results_free(goose_results *r);
@@ -375,6 +377,23 @@ void goose__plan_free(goose_plan *plan);
 /* attack.c: a run holds the attack; stop requests end with it. */
 int goose__run_begin(goose_attack *a, int clear_stop);
 void goose__run_end(goose_attack *a);
+
+/* run.c: the graceful stop, bounded by --stop-timeout. */
+typedef struct goose_stop_clock {
+    uint64_t since_us;       /* when the users began to finish; 0: not yet */
+    int abandoned;
+} goose_stop_clock;
+
+/* Called every tick while the users finish (the engine was asked to stop,
+ * or every user ran its iterations): past --stop-timeout, or at once when
+ * urgent (a second stop), abandons the users still running. */
+void goose__stop_clock_tick(goose_stop_clock *sc, goose_attack *a, goose_engine *e,
+                            uint64_t now, int urgent);
+/* 1 when goose_main got a second signal (a->stop is 2): the stop ends at
+ * once.  goose_attack_stop() only ever sets 1. */
+int goose__stop_urgent(const goose_attack *a);
+/* The users abandoned, into the results, with a warning when there are. */
+void goose__stop_clock_record(goose_attack *a, size_t abandoned);
 
 /* hash.c: SHA-256 (hex) over what shapes the test: the registry. */
 int goose__test_hash(const goose_attack *a, char out[65]);

@@ -128,7 +128,9 @@ static void print_help(const char *prog)
                opts[i].supported ? "" : " (not supported yet)");
     }
     printf("\nExit status: 0 the test ran as configured, 1 a --threshold failed or it"
-           "\ncould not complete, 2 bad configuration.  See goose(7).\n");
+           "\ncould not complete, 2 bad configuration.  See goose(7).\n"
+           "SIGINT or SIGTERM stops the test gracefully (users finish, at most\n"
+           "--stop-timeout); a second one abandons them at once; the report is written.\n");
 }
 
 /* One option given on the command line or in the environment. */
@@ -350,12 +352,24 @@ int goose_attack_parse_args(goose_attack *a, int argc, char **argv)
 }
 
 static goose_attack *volatile signalled_attack;
+static volatile sig_atomic_t signals_seen;
 
+/* SIGINT and SIGTERM alike: the first stops the test gracefully, the
+ * second abandons the users still finishing (the report is still
+ * written), a third ends the program at once. */
 static void on_signal(int sig)
 {
-    if (signalled_attack)
-        goose_attack_stop(signalled_attack);
-    signal(sig, SIG_DFL); /* a second signal ends the program */
+    (void)sig;
+    goose_attack *a = signalled_attack;
+    if (++signals_seen == 1) {
+        if (a)
+            goose_attack_stop(a);
+        return;
+    }
+    if (a)
+        atomic_store(&a->stop, 2); /* the stop ends at once */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
 }
 
 static int exit_status(int rc)
@@ -426,6 +440,7 @@ static int run(goose_attack *a)
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     signalled_attack = a;
+    signals_seen = 0;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     int rc = a->opt.manager ? gaggle_manager_run(a)

@@ -198,6 +198,11 @@ static int opt_run_time(goose_options *o, const char *v, char *err, size_t errle
     return duration("--run-time", v, &o->run_time_us, 0, err, errlen);
 }
 
+static int opt_stop_timeout(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    return duration("--stop-timeout", v, &o->stop_timeout_us, 1, err, errlen);
+}
+
 static int opt_timeout(goose_options *o, const char *v, char *err, size_t errlen)
 {
     uint64_t us;
@@ -646,6 +651,7 @@ static const option_def options[] = {
     {{"startup-time", 0, 1, 0, "TIME", "start all users over this time instead of a hatch rate", 1}, opt_startup_time},
     {{"run-time", 't', 1, 0, "TIME", "stop after this long once all users are started (30s, 20m, 1h30m)", 1}, opt_run_time},
     {{"iterations", 0, 1, 0, "N", "each user runs its scenario N times, then stops", 1}, opt_iterations},
+    {{"stop-timeout", 0, 1, 0, "TIME", "when the test ends, users may finish this long, then are abandoned (default 30s)", 1}, opt_stop_timeout},
     {{"scenarios", 0, 1, 0, "LIST", "run only these scenarios: names or globs, like \"reader,admin*\"", 1}, opt_scenarios},
     {{"scenarios-list", 0, 0, 0, NULL, "list the scenarios (those of --scenarios) and exit", 1}, opt_scenarios_list},
     {{"test-plan", 0, 1, 0, "PLAN", "users over time: \"users,time;users,time;...\"", 1}, opt_test_plan},
@@ -884,6 +890,7 @@ void goose__options_init(goose_options *o)
     o->manager_bind_port = 5115;
     o->manager_port = 5115;
     o->gaggle_timeout_us = 5000000;
+    o->stop_timeout_us = 30000000;
 }
 
 static void free_list(char **list, size_t n)

@@ -22,9 +22,50 @@ static int reshape_engine(void *arg, const goose_shape *shape, uint64_t plan_end
     return goose__engine_reshape(arg, shape) < 0 ? GOOSE_ENOMEM : GOOSE_OK;
 }
 
+int goose__stop_urgent(const goose_attack *a)
+{
+    return atomic_load(&((goose_attack *)a)->stop) >= 2;
+}
+
+void goose__stop_clock_tick(goose_stop_clock *sc, goose_attack *a, goose_engine *e,
+                            uint64_t now, int urgent)
+{
+    if (sc->abandoned)
+        return;
+    if (!sc->since_us)
+        sc->since_us = now;
+    if (!urgent && now - sc->since_us < a->opt.stop_timeout_us)
+        return;
+    sc->abandoned = 1;
+    if (urgent)
+        goose__log(a, GOOSE_LOG_WARN, "asked again to stop: abandoning the users still running");
+    else
+        goose__log(a, GOOSE_LOG_WARN, "the stop timeout (%gs) is up: abandoning the users "
+                   "still running", (double)a->opt.stop_timeout_us / 1e6);
+    goose__engine_abandon(e);
+}
+
+void goose__stop_clock_record(goose_attack *a, size_t abandoned)
+{
+    a->results.abandoned_users = abandoned;
+    if (abandoned)
+        goose__log(a, GOOSE_LOG_WARN, "%zu users abandoned: they had not finished within "
+                   "--stop-timeout (their requests in flight count as failed)", abandoned);
+}
+
+/* The users are finishing: the run time is up, a stop was asked, or every
+ * user ran its iterations (and runs its on_stop). */
+static int users_finishing(const goose_collector *c, goose_engine *e,
+                           const goose_run_config *cfg)
+{
+    return c->decrease_from_us ||
+           (cfg->iterations && goose__engine_iterations_done(e) >= cfg->users);
+}
+
 static void control_loop(goose_collector *c, goose_engine *e, goose_control *ctl,
                          const goose_run_config *cfg)
 {
+    goose_stop_clock sc = {0, 0};
     for (;;) {
         int finished = goose__engine_wait(e, TICK_MS);
         uint64_t now = goose__now_us();
@@ -44,6 +85,8 @@ static void control_loop(goose_collector *c, goose_engine *e, goose_control *ctl
                        goose__engine_active(e));
             goose__engine_stop(e);
         }
+        if (users_finishing(c, e, cfg))
+            goose__stop_clock_tick(&sc, c->a, e, now, goose__stop_urgent(c->a));
     }
 }
 
@@ -76,6 +119,7 @@ static int run_engine(goose_attack *a, goose_run_config *cfg)
     control_loop(&c, e, ctl, cfg);
     goose__control_stop(ctl);
     goose__engine_collect_each(e, into_collector, &c);
+    goose__stop_clock_record(a, goose__engine_abandoned(e));
     rc = goose__collector_finish(&c, goose__now_us(), goose__engine_launched(e));
     goose__engine_free(e);
     goose__collector_free(&c);

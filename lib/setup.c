@@ -200,6 +200,8 @@ static int resolve_config(goose_attack *a, goose_run_config *cfg)
     cfg->sticky_follow = o->sticky_follow;
     cfg->timeout_ms = o->timeout_ms;
     cfg->co_mode = o->co_mitigation;
+    cfg->log_fn = a->log_fn;
+    cfg->log_arg = a->log_arg;
     cfg->stack_size = o->stack_size;
     cfg->local_addrs = o->local_addrs;
     cfg->nlocal_addrs = o->nlocal_addrs;

@@ -1,7 +1,8 @@
 /* The load test the Gaggle tests run as Manager and Workers.  With
  * LOADTEST_VARIANT=1 one weight differs: a different load test.  With
  * LOADTEST_VARIANT=stall each user's 6th pass waits 300 ms on the target
- * (for --co-mitigation). */
+ * (for --co-mitigation).  With LOADTEST_VARIANT=hang each user's on_stop
+ * logs out, then sleeps an hour (for --stop-timeout and signals). */
 #include <goose.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,11 +64,33 @@ static int run_staller(int argc, char **argv)
     return status;
 }
 
+static int log_out_and_hang(goose_user *u)
+{
+    goose_response_free(goose_get(u, "/logout"));
+    goose_sleep(u, 3600 * 1000);
+    return GOOSE_OK;
+}
+
+static int run_hanger(int argc, char **argv)
+{
+    goose_attack *attack = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("Hanger");
+    goose_scenario_set_wait_time(s, 1, 5);
+    goose_scenario_add_transaction(s, "front", front_page);
+    goose_transaction_set_on_stop(goose_scenario_add_transaction(s, "hang", log_out_and_hang));
+    goose_attack_add_scenario(attack, s);
+    int status = goose_main(attack, argc, argv);
+    goose_attack_free(attack);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     const char *variant = getenv("LOADTEST_VARIANT");
     if (variant && !strcmp(variant, "stall"))
         return run_staller(argc, argv);
+    if (variant && !strcmp(variant, "hang"))
+        return run_hanger(argc, argv);
     goose_attack *attack = goose_attack_new();
     goose_scenario *reader = goose_scenario_new("Reader");
     goose_scenario_set_weight(reader, variant && *variant == '1' ? 2 : 3);

@@ -29,6 +29,7 @@
 #endif
 
 #ifdef GOOSE_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 
@@ -46,6 +47,7 @@ struct goose_coro {
     size_t map_size;
     size_t stack_size;
     int finished;
+    int running;     /* resumed and not yet yielded back */
     goose_coro *prev; /* the coroutine that was current before resume */
 #ifdef GOOSE_HAVE_VALGRIND
     unsigned vg_stack;
@@ -76,6 +78,11 @@ const char *goose__coro_backend(void)
 goose_coro *goose__coro_current(void)
 {
     return current;
+}
+
+int goose__coro_running(const goose_coro *coro)
+{
+    return coro && coro->running;
 }
 
 int goose__coro_finished(const goose_coro *coro)
@@ -234,6 +241,9 @@ void goose__coro_free(goose_coro *coro)
 #ifdef GOOSE_HAVE_VALGRIND
     VALGRIND_STACK_DEREGISTER(coro->vg_stack);
 #endif
+#ifdef GOOSE_ASAN /* an abandoned coroutine's frames are still poisoned */
+    __asan_unpoison_memory_region(coro->map, coro->map_size);
+#endif
     munmap(coro->map, coro->map_size);
     free(coro);
 }
@@ -245,10 +255,12 @@ void goose__coro_resume(goose_coro *coro)
     void *fake = NULL;
     coro->prev = current;
     current = coro;
+    coro->running = 1;
     asan_leave(&fake, coro->map + coro->map_size - coro->stack_size,
                coro->stack_size);
     switch_into(coro);
     asan_arrive(fake, NULL, NULL);
+    coro->running = 0;
     current = coro->prev;
 }
 

@@ -20,6 +20,8 @@ void goose__coro_resume(goose_coro *coro);
 /* From inside a coroutine: back to whoever resumed it. */
 void goose__coro_yield(void);
 int goose__coro_finished(const goose_coro *coro);
+/* 1 while the coroutine runs (this thread is on its stack); 0 for NULL. */
+int goose__coro_running(const goose_coro *coro);
 /* The coroutine running on this thread, or NULL. */
 goose_coro *goose__coro_current(void);
 /* The name of the switch in use ("x86_64", "aarch64" or "ucontext"). */

@@ -127,6 +127,31 @@ void goose__engine_stop(goose_engine *e)
     }
 }
 
+void goose__engine_abandon(goose_engine *e)
+{
+    for (size_t i = 0; i < e->nthreads; i++) {
+        goose_thread *t = &e->threads[i];
+        if (t->started && !atomic_exchange(&t->abandon_requested, 1))
+            goose__thread_wake(t);
+    }
+}
+
+size_t goose__engine_abandoned(goose_engine *e)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < e->nthreads; i++)
+        n += atomic_load(&e->threads[i].pub_abandoned);
+    return n;
+}
+
+size_t goose__engine_iterations_done(goose_engine *e)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < e->nthreads; i++)
+        n += atomic_load(&e->threads[i].pub_iterations_done);
+    return n;
+}
+
 static size_t started_threads(const goose_engine *e)
 {
     size_t n = 0;

@@ -79,12 +79,15 @@ typedef struct goose_run_config {
     size_t process_index;         /* a Gaggle Worker's number, from 0 */
     size_t processes;             /* Workers in the Gaggle; 0: standalone */
     int co_mode;                  /* --co-mitigation: goose_co_mode */
+    goose_log_fn log_fn;          /* the attack's log, for misuse; NULL: none */
+    void *log_arg;
     struct goose_sink *log_sinks[GOOSE_LOGFILES]; /* NULL: that log is off */
     int log_formats[GOOSE_LOGFILES];
 } goose_run_config;
 
 typedef struct goose_engine goose_engine;
 typedef struct goose_thread goose_thread;
+typedef struct goose_reply goose_reply;
 
 /* Starts the threads; hatching begins at once.  NULL on failure, with a
  * message in err. */
@@ -92,6 +95,13 @@ goose_engine *goose__engine_start(const goose_run_config *cfg, char *err,
                                   size_t errlen);
 /* Asks every thread to stop gracefully: no new transaction starts. */
 void goose__engine_stop(goose_engine *e);
+/* The stop timeout is up, or a second stop came: the users still running
+ * are abandoned (never resumed; a request in flight is cancelled and
+ * counted as failed) and the threads finish at once. */
+void goose__engine_abandon(goose_engine *e);
+size_t goose__engine_abandoned(goose_engine *e);
+/* Users that ran all their --iterations (and went on to on_stop). */
+size_t goose__engine_iterations_done(goose_engine *e);
 /* Waits up to timeout_ms for every thread to finish; 1 if they all have. */
 int goose__engine_wait(goose_engine *e, unsigned timeout_ms);
 size_t goose__engine_threads(const goose_engine *e);
@@ -186,8 +196,18 @@ struct goose_user {
     uint64_t rng;
     void *data;
     void (*data_free)(void *);
-    goose_response *open;      /* responses of the running transaction */
-    goose_response *spare;     /* freed responses, for reuse */
+    goose_reply *open;         /* replies of the running transaction */
+    goose_reply *spare;        /* freed replies, for reuse */
+    goose_reply *inflight;     /* the reply a request in flight fills */
+    goose_response *handles;   /* spare handles, oldest first */
+    goose_response *handles_last;
+    size_t nhandles;
+    goose_response *freed;     /* handles freed in this transaction: kept
+                                  out of reuse until it returns */
+    goose_response *freed_first;
+    size_t nfreed;
+    int abandoned;             /* left suspended by the stop timeout */
+    int iterations_counted;    /* its --iterations are done (counted once) */
     int stopping_tx;           /* a request was refused: the test is stopping */
     goose_buf url;             /* scratch for building URLs */
     goose_buf path;            /* scratch for redirect paths */
@@ -209,9 +229,12 @@ struct goose_request {
     int owned;                 /* strings are ours to free */
 };
 
-struct goose_response {
+/* What a request got: recycled as soon as it is freed, so a request costs
+ * no allocation. */
+struct goose_reply {
     goose_user *user;
-    goose_response *next;
+    goose_reply *next;
+    goose_response *handle;    /* the user's, or NULL (a redirect's hop) */
     goose_buf method;
     goose_buf name;
     int status;
@@ -222,12 +245,21 @@ struct goose_response {
     size_t nexpected;
     int recorded;              /* the metric is final */
     int not_sent;              /* refused before sending: never counted */
-    int live;                  /* handed out and not yet freed */
     goose_buf failure;         /* set by goose_response_set_failure */
     goose_buf scratch;         /* header values handed to the user */
     goose_buf url;             /* of the transfer, kept for the logs */
     char why[96];              /* failure text built from the status */
     goose_http_capture capture;
+};
+
+/* What a user holds: a small handle on a reply.  A handle freed during a
+ * transaction is not handed out again before the transaction returns, so
+ * a second free (or a use after free) of it finds no reply and is refused,
+ * never reaching another response of the user. */
+struct goose_response {
+    goose_user *user;
+    goose_reply *reply;        /* NULL once freed */
+    goose_response *next;
 };
 
 struct goose_thread {
@@ -269,6 +301,11 @@ struct goose_thread {
     atomic_size_t pub_launched;
     atomic_size_t pub_active;
     atomic_int stop_requested;
+    atomic_int abandon_requested;
+    size_t nabandoned;         /* users left suspended by the stop timeout */
+    size_t niterations_done;   /* users that ran their --iterations */
+    atomic_size_t pub_abandoned;
+    atomic_size_t pub_iterations_done;
 };
 
 struct goose_engine {
@@ -284,6 +321,7 @@ struct goose_engine {
     goose_throttle throttle;
     goose_shape shape;         /* under lock: the users over time */
     atomic_uint shape_version;
+    atomic_uint misuse;        /* responses misused by transactions */
 };
 
 /* user.c */
@@ -301,6 +339,8 @@ void goose__user_pass_turn(goose_user *u);
 /* The level rose above the user, or fell to it. */
 void goose__user_want(goose_user *u);
 void goose__user_retire(goose_user *u);
+/* Leaves the user where it is, for good: see goose__engine_abandon. */
+void goose__user_abandon(goose_user *u);
 /* No new transaction starts: the test or this user is stopping. */
 static inline int goose__user_stopping(const goose_user *u);
 
@@ -317,15 +357,18 @@ goose_coro *goose__thread_borrow_coro(goose_thread *t, goose_coro_fn fn, void *a
 void goose__thread_return_coro(goose_thread *t, goose_coro *c);
 
 /* response.c */
-goose_response *goose__response_get(goose_user *u);
-void goose__response_finalize(goose_response *r);
-void goose__response_recycle(goose_response *r);
+goose_reply *goose__response_get(goose_user *u);
+void goose__response_finalize(goose_reply *r);
+void goose__response_recycle(goose_reply *r);
+/* The user's handle on r; NULL (r recycled) when out of memory. */
+goose_response *goose__response_hand_out(goose_reply *r);
+/* The transaction returned: its replies are final, its handles reusable. */
 void goose__responses_close(goose_user *u);
 void goose__responses_free_spares(goose_user *u);
 
 /* logs.c */
 const char *goose__log_header(int log, int format);
-void goose__log_request(goose_user *u, const goose_response *r, const char *error);
+void goose__log_request(goose_user *u, const goose_reply *r, const char *error);
 void goose__log_transaction(goose_user *u, int success, uint64_t elapsed_us);
 void goose__logs_handover(goose_thread *t);
 
@@ -337,10 +380,10 @@ void goose__arrival_wait(goose_user *u);
 
 /* exchange.c: sends one request and waits for its answer; NULL, or why
  * it was not sent. */
-const char *goose__exchange(goose_user *u, goose_response *r, const goose_http_request *req);
+const char *goose__exchange(goose_user *u, goose_reply *r, const goose_http_request *req);
 
 /* send.c */
-goose_response *goose__send(goose_request *req);
+goose_reply *goose__send(goose_request *req);
 
 static inline int goose__user_stopping(const goose_user *u)
 {

@@ -89,7 +89,7 @@ static goose_h1 *connection_for(goose_user *u, const goose_url_parts *url)
 }
 
 /* The own client, when it takes this URL: 1 with the result in u. */
-static int via_h1(goose_user *u, goose_response *r, const goose_http_request *req,
+static int via_h1(goose_user *u, goose_reply *r, const goose_http_request *req,
                   const goose_url_parts *url, const char *cookie)
 {
     goose_h1 *c = connection_for(u, url);
@@ -145,7 +145,7 @@ static int ensure_easy(goose_user *u)
  * the user when the transfer is done.  NULL, or why it was not sent. */
 /* curl's texts for a refused connection and a timeout carry timings;
  * both clients say them alike (see goose__http_connect_error). */
-static void own_words(goose_user *u, goose_response *r, const goose_url_parts *url)
+static void own_words(goose_user *u, goose_reply *r, const goose_url_parts *url)
 {
     if (u->result == CURLE_COULDNT_CONNECT) {
         long err = 0;
@@ -156,7 +156,7 @@ static void own_words(goose_user *u, goose_response *r, const goose_url_parts *u
     }
 }
 
-static const char *via_curl(goose_user *u, goose_response *r, const goose_http_request *req,
+static const char *via_curl(goose_user *u, goose_reply *r, const goose_http_request *req,
                             const goose_url_parts *url, const char *cookie)
 {
     if (ensure_easy(u) < 0)
@@ -181,7 +181,7 @@ static const char *via_curl(goose_user *u, goose_response *r, const goose_http_r
     return why;
 }
 
-const char *goose__exchange(goose_user *u, goose_response *r, const goose_http_request *req)
+const char *goose__exchange(goose_user *u, goose_reply *r, const goose_http_request *req)
 {
     goose_url_parts url;
     int split = goose__url_split(req->url, &url) == 0;

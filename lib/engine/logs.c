@@ -112,7 +112,7 @@ static const char *transaction_of(const goose_user *u)
     return u->tx ? u->tx->name : "";
 }
 
-void goose__log_request(goose_user *u, const goose_response *r, const char *error)
+void goose__log_request(goose_user *u, const goose_reply *r, const char *error)
 {
     const goose_run_config *cfg = &u->thread->engine->cfg;
     field f[] = {

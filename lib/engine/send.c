@@ -121,7 +121,7 @@ goose_response *goose_request_send(goose_request *req)
 {
     if (!req)
         return NULL;
-    goose_response *r = goose__send(req);
+    goose_response *r = goose__response_hand_out(goose__send(req));
     goose_request_free(req);
     return r;
 }
@@ -129,7 +129,7 @@ goose_response *goose_request_send(goose_request *req)
 goose_response *goose_get(goose_user *u, const char *path)
 {
     goose_request req = {.user = u, .method = (char *)"GET", .path = (char *)path};
-    return path ? goose__send(&req) : NULL;
+    return path ? goose__response_hand_out(goose__send(&req)) : NULL;
 }
 
 goose_response *goose_post(goose_user *u, const char *path, const void *body,
@@ -140,7 +140,7 @@ goose_response *goose_post(goose_user *u, const char *path, const void *body,
     goose_request req = {.user = u, .method = (char *)"POST",
                          .path = (char *)path, .body = (char *)body,
                          .body_len = len, .has_body = 1};
-    return goose__send(&req);
+    return goose__response_hand_out(goose__send(&req));
 }
 
 static int build_url(goose_user *u, const char *path)
@@ -169,7 +169,7 @@ static int is_expected(const goose_request *req, int status)
 
 /* A request not sent (and not counted); the thread gets a turn first,
  * so a user refused again and again cannot keep it from its loop. */
-static goose_response *refuse(goose_response *r, const char *why)
+static goose_reply *refuse(goose_reply *r, const char *why)
 {
     r->not_sent = 1;
     snprintf(r->capture.errbuf, sizeof r->capture.errbuf, "%s", why);
@@ -205,7 +205,7 @@ static int await_slot(goose_user *u)
 }
 
 /* One transfer: the user sleeps until the answer is in (exchange.c). */
-static void transfer(goose_user *u, goose_response *r,
+static void transfer(goose_user *u, goose_reply *r,
                      const goose_http_request *hreq)
 {
     if (await_slot(u) < 0) {
@@ -218,7 +218,9 @@ static void transfer(goose_user *u, goose_response *r,
         goose__buf_adds(&r->url, hreq->url); /* only the logs need it */
     uint64_t start = goose__now_us();
     r->sent_us = start;
+    u->inflight = r; /* the stop timeout may abandon the user meanwhile */
     const char *why = goose__exchange(u, r, hreq);
+    u->inflight = NULL;
     if (why) {
         refuse(r, why);
         return;
@@ -227,10 +229,10 @@ static void transfer(goose_user *u, goose_response *r,
     r->result = u->result;
 }
 
-static goose_response *new_response(goose_user *u, const char *method,
+static goose_reply *new_response(goose_user *u, const char *method,
                                     const char *name, const goose_request *req)
 {
-    goose_response *r = goose__response_get(u);
+    goose_reply *r = goose__response_get(u);
     if (!r)
         return NULL;
     if (goose__buf_adds(&r->method, method) < 0 ||
@@ -244,7 +246,7 @@ static goose_response *new_response(goose_user *u, const char *method,
 }
 
 /* The next hop of a redirect, or 0 when this response is the last. */
-static int follow(goose_user *u, goose_response *r, const goose_request *req,
+static int follow(goose_user *u, goose_reply *r, const goose_request *req,
                   int hops)
 {
     if (r->result != CURLE_OK || r->status < 300 || r->status > 399 ||
@@ -283,13 +285,13 @@ static void stick(goose_user *u, const goose_request *req, int hops)
     }
 }
 
-goose_response *goose__send(goose_request *req)
+goose_reply *goose__send(goose_request *req)
 {
     goose_user *u = req->user;
     if (!u || !u->coro || goose__coro_current() != u->coro || !req->path)
         return NULL;
     const char *name = req->name ? req->name : req->path;
-    goose_response *r = new_response(u, req->method, name, req);
+    goose_reply *r = new_response(u, req->method, name, req);
     if (!r)
         return NULL;
     if (goose__user_stopping(u) && u->phase != GOOSE_PHASE_STOP) {

@@ -325,6 +325,19 @@ static void begin_stop(goose_thread *t)
     finish_if_idle(t);
 }
 
+/* Past the stop timeout: every user still running is left as it is. */
+static void abandon_users(goose_thread *t)
+{
+    begin_stop(t);
+    for (size_t i = 0; i < t->nusers; i++) {
+        goose_user *u = t->users[i];
+        if (u->state == GOOSE_USER_RUNNING || u->state == GOOSE_USER_RETIRING)
+            goose__user_abandon(u);
+    }
+    atomic_store(&t->pub_abandoned, t->nabandoned);
+    finish_if_idle(t);
+}
+
 /* A new shape from the controller: 1 when this thread took it. */
 static int take_shape(goose_thread *t)
 {
@@ -348,7 +361,9 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     uint64_t n;
     while (read(fd, &n, sizeof n) < 0 && errno == EINTR)
         ;
-    if (atomic_load(&t->stop_requested))
+    if (atomic_load(&t->abandon_requested))
+        abandon_users(t);
+    else if (atomic_load(&t->stop_requested))
         begin_stop(t);
     else if (take_shape(t))
         steer(t);
@@ -419,7 +434,9 @@ void *goose__thread_main(void *arg)
     schedule_reset(t);
     steer(t);
     goose__arrivals_start(t);
-    if (atomic_load(&t->stop_requested))
+    if (atomic_load(&t->abandon_requested))
+        abandon_users(t);
+    else if (atomic_load(&t->stop_requested))
         begin_stop(t);
     if (!t->finished)
         event_base_dispatch(t->base);

@@ -12,6 +12,8 @@
 #include "util/clock.h"
 #include "util/rng.h"
 
+#define ABANDONED "abandoned at --stop-timeout: no answer yet"
+
 static void drive(goose_user *u);
 
 /* What next_transaction() says when an open-model user must wait for an
@@ -22,6 +24,8 @@ static void on_user_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     goose_user *u = arg;
+    if (u->abandoned)
+        return;
     if (u->waiting == GOOSE_WAIT_SLEEP || u->waiting == GOOSE_WAIT_THROTTLE) {
         goose__user_resume(u);
     } else if (u->waiting == GOOSE_WAIT_PAUSE || u->waiting == GOOSE_WAIT_ARRIVAL) {
@@ -124,6 +128,10 @@ static const goose_tx_plan *next_transaction(goose_user *u)
                 if (u->thread->engine->cfg.open_model && u->pos == 0 && !u->arrived)
                     return &AWAIT_ARRIVAL;
                 return &s->loop[u->pos++];
+            }
+            if (limit && !goose__user_stopping(u) && !u->iterations_counted) {
+                u->iterations_counted = 1; /* its on_stop is the end of the run */
+                atomic_store(&u->thread->pub_iterations_done, ++u->thread->niterations_done);
             }
             u->phase = GOOSE_PHASE_STOP;
             u->pos = 0;
@@ -271,9 +279,34 @@ void goose__user_retire(goose_user *u)
         goose__user_wake(u);
 }
 
+/* Its transaction is never resumed (its stack is freed with the user);
+ * a request in flight is cancelled and counted as a failure, since the
+ * server may have seen it; the replies it got are counted as they are. */
+void goose__user_abandon(goose_user *u)
+{
+    goose_reply *r = u->inflight;
+    if (u->easy)
+        curl_multi_remove_handle(u->thread->multi, u->easy);
+    if (u->waiting == GOOSE_WAIT_THROTTLE && u->open)
+        u->open->not_sent = 1; /* it waited for its slot: never sent */
+    if (r) {
+        r->status = 0;
+        r->result = CURLE_ABORTED_BY_CALLBACK; /* if the words do not fit */
+        r->elapsed_us = goose__now_us() - r->sent_us;
+        goose__buf_clear(&r->failure);
+        goose__buf_adds(&r->failure, ABANDONED);
+        u->inflight = NULL;
+    }
+    u->abandoned = 1;
+    u->thread->nabandoned++;
+    finish_user(u);
+}
+
 /* Back into the transaction that waited for a response or a sleep. */
 void goose__user_resume(goose_user *u)
 {
+    if (u->abandoned)
+        return;
     u->waiting = GOOSE_WAIT_NONE;
     goose__coro_resume(u->coro);
     drive(u);

@@ -35,6 +35,7 @@ typedef struct mworker {
     uint64_t rtt_us;
     int rtt_known;
     double offset_ms;
+    uint64_t abandoned;     /* its users left at --stop-timeout */
 } mworker;
 
 /* A connection, and where it is in the handshake. */
@@ -64,6 +65,7 @@ typedef struct manager {
     uint64_t start_at_us;
     uint64_t last_beat_us;
     int stop_sent;
+    int stop_now_sent;      /* asked again: the Workers abandon their users */
     goose_control *control;  /* --controller, or NULL */
 } manager;
 
@@ -91,6 +93,15 @@ static void send_simple(gaggle_peer *p, const char *type)
     goose__out_free(&o);
 }
 
+static void send_stop_now(gaggle_peer *p)
+{
+    gaggle_out o;
+    goose__out_begin(&o, "stop", 1);
+    goose__out_bool(&o, "now", 1);
+    goose__peer_send(p, &o);
+    goose__out_free(&o);
+}
+
 static void reject(manager *m, gaggle_peer *p, const char *why)
 {
     goose__log(m->a, GOOSE_LOG_WARN, "refused a worker from %s: %s", p->addr, why);
@@ -109,7 +120,7 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
 {
     const goose_options *o = &m->a->opt;
     gaggle_out out;
-    goose__out_begin(&out, "welcome", 20);
+    goose__out_begin(&out, "welcome", 21);
     goose__out_u64(&out, "worker", w);
     goose__out_u64(&out, "workers", m->expected);
     goose__out_u64(&out, "users", m->cfg.users);
@@ -124,6 +135,7 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
     goose__out_bool(&out, "controller", o->controller != NULL);
     goose__out_f64(&out, "throttle", o->throttle_rps);
     goose__out_bool(&out, "sticky_follow", o->sticky_follow);
+    goose__out_u64(&out, "stop_timeout_us", o->stop_timeout_us);
     goose__out_key(&out, "shape");
     goose__pack_shape(&out.pk, &m->cfg.shape);
     goose__out_key(&out, "arrivals");
@@ -371,6 +383,8 @@ static void on_worker_msg(manager *m, mworker *w, const char *type,
             { goose__peer_close(w->peer, "malformed final metrics"); return; }
         w->state = W_DONE;
         w->active = 0;
+        if (goose__get_u64(msg, "abandoned", &w->abandoned) < 0 || w->abandoned > w->users)
+            w->abandoned = 0;
         goose__log(m->a, GOOSE_LOG_INFO, "worker %zu (%s) is done",
                    (size_t)(w - m->workers) + 1, w->name);
         goose__peer_finish(w->peer);
@@ -515,6 +529,13 @@ static void drive_test(manager *m, uint64_t now)
         for (size_t i = 0; i < m->expected; i++)
             if (m->workers[i].state == W_RUNNING && m->workers[i].peer)
                 send_simple(m->workers[i].peer, "stop");
+    }
+    if (c->decrease_from_us && goose__stop_urgent(m->a) && !m->stop_now_sent) {
+        m->stop_now_sent = 1;
+        goose__log(m->a, GOOSE_LOG_WARN, "asked again to stop: the workers abandon their users");
+        for (size_t i = 0; i < m->expected; i++)
+            if (m->workers[i].state == W_RUNNING && m->workers[i].peer)
+                send_stop_now(m->workers[i].peer);
     }
 }
 
@@ -703,6 +724,10 @@ static int finish(manager *m)
     if (!m->started)
         return goose__fail(m->a, GOOSE_EFAILED, "stopped before all %zu workers joined",
                            m->expected);
+    uint64_t abandoned = 0;
+    for (size_t i = 0; i < m->expected; i++)
+        abandoned += m->workers[i].abandoned;
+    goose__stop_clock_record(m->a, (size_t)abandoned);
     int rc = goose__collector_finish(&m->col, goose__now_us(), m->cfg.users);
     record_workers(m);
     goose__log(m->a, GOOSE_LOG_INFO, "workers started within %.1f ms of each other",

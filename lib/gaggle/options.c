@@ -13,7 +13,7 @@ static const char *const manager_only[] = {
     "no-print-metrics", "expect-workers", "manager-bind-host",
     "manager-bind-port", "no-hash-check", "resolve", "metrics-listen", "test-plan",
     "throttle-requests", "arrival-rate", "arrival-plan", "controller", "sticky-follow", "threshold",
-    "threshold-abort", NULL};
+    "threshold-abort", "stop-timeout", NULL};
 
 static const char *const worker_only[] = {
     "manager-host", "manager-port", "threads", "stack-size", "local-address",

@@ -64,6 +64,8 @@ static int read_options(const msgpack_object *msg, goose_options *o)
         goose__get_u64(msg, "timeout_ms", &timeout_ms) < 0 || timeout_ms > 86400000 ||
         goose__get_bool(msg, "reset", &reset) < 0 ||
         goose__get_bool(msg, "sticky_follow", &o->sticky_follow) < 0 ||
+        goose__get_u64(msg, "stop_timeout_us", &o->stop_timeout_us) < 0 ||
+        o->stop_timeout_us > 86400000000ull * 366 * 10 ||
         goose__get_str(msg, "co_mitigation", co, sizeof co) < 0 ||
         (co_mode = goose__co_mode_parse(co)) < 0 ||
         goose__get_str(msg, "host", host, sizeof host) < 0 ||

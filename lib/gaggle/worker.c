@@ -50,6 +50,8 @@ typedef struct worker {
     uint64_t last_beat_us;
     uint64_t last_flush_us;
     uint64_t leave_by_us;      /* gives up waiting for the Manager to close */
+    goose_stop_clock stop_clock; /* --stop-timeout, the Manager's */
+    int stop_now;              /* the Manager was asked twice to stop */
     gaggle_key key;
     SSL_CTX *tls;
     char hash[65];
@@ -201,8 +203,11 @@ static int pack_shard(void *arg, size_t thread, int reset, const goose_stats *de
 static void send_metrics(worker *w, const char *type)
 {
     gaggle_out o;
-    goose__out_begin(&o, type, 2);
+    int done = !strcmp(type, "done");
+    goose__out_begin(&o, type, done ? 3 : 2);
     goose__out_u64(&o, "active", goose__engine_active(w->engine));
+    if (done)
+        goose__out_u64(&o, "abandoned", goose__engine_abandoned(w->engine));
     goose__out_key(&o, "shards");
     msgpack_pack_array(&o.pk, goose__engine_threads(w->engine));
     shard_out so = {w, &o.pk};
@@ -344,6 +349,8 @@ static void on_msg(gaggle_peer *p, const char *type, const msgpack_object *msg)
     } else if (!strcmp(type, "shape") && w->state == S_DRAINING) {
         /* the test is ending: the users stop whatever the shape */
     } else if (!strcmp(type, "stop")) {
+        int now = 0;
+        w->stop_now |= goose__get_bool(msg, "now", &now) == 0 && now;
         if (w->state == S_READY)
             leave(w);
         stop_users(w, "the manager says the test is over");
@@ -422,12 +429,17 @@ static void drive(worker *w, uint64_t now)
         stop_users(w, "asked to stop");
     if (w->stop_at_us && now >= w->stop_at_us)
         stop_users(w, "run time is up");
+    if (w->state == S_DRAINING ||
+        (w->cfg.iterations && goose__engine_iterations_done(w->engine) >= w->cfg.users))
+        goose__stop_clock_tick(&w->stop_clock, w->a, w->engine, now,
+                               w->stop_now || goose__stop_urgent(w->a));
     int finished = goose__engine_wait(w->engine, 0);
     if (!w->peer->closed && (finished || now - w->last_flush_us >= 1000000)) {
         w->last_flush_us = now;
         send_metrics(w, finished ? "done" : "metrics");
     }
     if (finished) {
+        goose__stop_clock_record(w->a, goose__engine_abandoned(w->engine));
         log_measured(w);
         w->state = S_LEAVING;
         goose__peer_finish(w->peer);

@@ -723,6 +723,9 @@ static int section_overview(goose_buf *b, const goose_results *r)
                             goose__fmt_secs(r->elapsed_s).s);
     rc |= goose__buf_printf(b, "Users:         %zu%s\n", r->users,
                             r->load.open_model ? " (the pool of the open model)" : "");
+    if (r->abandoned_users)
+        rc |= goose__buf_printf(b, "Abandoned:     %zu users, not finished within "
+                                "--stop-timeout\n", r->abandoned_users);
     rc |= load_lines(b, r);
     if (r->manager)
         rc |= goose__buf_printf(b, "Workers:       %zu (a Gaggle Manager's report; %s, %s)\n",

@@ -65,6 +65,19 @@ static void baseline_columns(goose_buf *b, const goose_compare *v, size_t n,
         goose__buf_adds(b, ",,,");
 }
 
+/* Users left unfinished at --stop-timeout: one more row, as wide as the
+ * header, its count under "Request Count". */
+static void abandoned_row(goose_buf *b, size_t abandoned)
+{
+    size_t commas = 0;
+    for (const char *p = b->data; p && *p && *p != '\n'; p++)
+        commas += *p == ',';
+    goose__buf_printf(b, "Abandoned,users (--stop-timeout),%zu", abandoned);
+    for (size_t i = 2; i < commas; i++)
+        goose__buf_adds(b, ",");
+    goose__buf_adds(b, "\n");
+}
+
 char *goose__report_csv(const goose_attack *a)
 {
     const goose_results *r = &a->results;
@@ -110,6 +123,8 @@ char *goose__report_csv(const goose_attack *a)
     if (r->co_mode)
         co_columns(&b, synthetic, all_adj);
     goose__buf_adds(&b, v ? ",,,\n" : "\n");
+    if (r->abandoned_users)
+        abandoned_row(&b, r->abandoned_users);
     free(v);
     free(all);
     return goose__buf_steal(&b);

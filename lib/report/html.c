@@ -544,6 +544,11 @@ static void section_overview(out *o, const goose_results *r, const char *hash)
     putf(o, "%s measured, %s in all", goose__fmt_secs(r->duration_s).s, goose__fmt_secs(r->elapsed_s).s);
     kv(o, "Users");
     putf(o, "%zu", r->users);
+    if (r->abandoned_users) {
+        kv(o, "Abandoned");
+        putf(o, "<span class=\"bad\">%zu users</span>, not finished within --stop-timeout",
+             r->abandoned_users);
+    }
     goose_fact facts[4];
     for (size_t i = 0, n = goose__load_facts(r, facts); i < n; i++) {
         kv(o, facts[i].label);

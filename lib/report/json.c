@@ -430,6 +430,7 @@ static json_t *report_object(const goose_results *r, goose_hist *scratch)
     rc |= json_object_set_new(o, "duration_s", jreal(r->duration_s, 1000));
     rc |= json_object_set_new(o, "elapsed_s", jreal(r->elapsed_s, 1000));
     rc |= json_object_set_new(o, "users", jint(r->users));
+    rc |= json_object_set_new(o, "abandoned_users", jint(r->abandoned_users));
     if (r->manager) {
         rc |= json_object_set_new(o, "workers", workers_json(r));
         rc |= json_object_set_new(o, "start_spread_ms", jreal(r->start_spread_ms, 1000));

@@ -263,6 +263,9 @@ static void overview(goose_buf *b, const goose_results *r)
                                                                "proved the key"
                                                              : "; an UNAUTHENTICATED Gaggle")
                                  : "");
+    if (r->abandoned_users)
+        goose__buf_printf(b, "\nAbandoned users: %zu, not finished within `--stop-timeout`.\n",
+                          r->abandoned_users);
     goose_fact facts[4];
     size_t n = goose__load_facts(r, facts);
     for (size_t i = 0; i < n; i++)
