@@ -50,7 +50,14 @@ static void init_empty(void)
     goose__hist_init(&empty_hist);
 }
 
-#define ASSERT_HIST_EQ(a, b) ASSERT(memcmp((a), (b), sizeof(goose_hist)) == 0)
+#define ASSERT_HIST_EQ(a, b) ASSERT(goose__hist_equal((a), (b)))
+
+/* Histograms own their chunks: every (static) one here is emptied with
+ * this, which frees what it held. */
+static void reinit(goose_hist *h)
+{
+    goose__hist_free(h);
+}
 
 /* ASSERT_CMP goes through long long; these print unsigned values. */
 #define ASSERT_U64_EQ(a, b)                                                    \
@@ -65,7 +72,7 @@ static void assert_consistent(const goose_hist *h)
 {
     uint64_t total = 0;
     for (unsigned i = 0; i < NB; i++)
-        total += h->buckets[i];
+        total += goose__hist_bucket(h, i);
     ASSERT_U64_EQ(total, h->count);
     if (h->count == 0) {
         ASSERT_HIST_EQ(h, &empty_hist);
@@ -73,11 +80,11 @@ static void assert_consistent(const goose_hist *h)
     }
     ASSERT(h->min <= h->max);
     unsigned lo = goose__hist_index(h->min), hi = goose__hist_index(h->max);
-    ASSERT(h->buckets[lo] > 0);
-    ASSERT(h->buckets[hi] > 0);
+    ASSERT(goose__hist_bucket(h, lo) > 0);
+    ASSERT(goose__hist_bucket(h, hi) > 0);
     for (unsigned i = 0; i < NB; i++)
         if (i < lo || i > hi)
-            ASSERT_U64_EQ(h->buckets[i], 0);
+            ASSERT_U64_EQ(goose__hist_bucket(h, i), 0);
 }
 
 TEST(layout)
@@ -143,7 +150,7 @@ static void check_alone(goose_hist *h, uint64_t v)
         ASSERT_U64_EQ(mid, v);
 
     /* Back to a fresh histogram without 18 KB of memset per value. */
-    h->buckets[goose__hist_index(v)] = 0;
+    *goose__hist_slot(h, goose__hist_index(v)) = 0;
     h->count = h->sum = h->max = 0;
     h->min = UINT64_MAX;
 }
@@ -158,7 +165,7 @@ TEST(error_bound)
         999999, 1000000, 59999999, MAX_US,     TWO40 - 1, TWO40 - 2,
     };
     init_empty();
-    goose__hist_init(&h);
+    reinit(&h);
     for (size_t k = 0; k < sizeof(edges) / sizeof(edges[0]); k++)
         check_alone(&h, edges[k]);
     const int n = 100000;
@@ -193,7 +200,7 @@ TEST(percentiles_vs_sorted)
     uint64_t *v = malloc(n * sizeof(*v));
     ASSERT_NOT_NULL(v);
     rng_state = 12345;
-    goose__hist_init(&h);
+    reinit(&h);
     for (size_t i = 0; i < n; i++) {
         v[i] = log_uniform(rng_unit());
         goose__hist_add(&h, v[i]);
@@ -224,7 +231,7 @@ TEST(percentiles_vs_sorted)
 TEST(percentile_small_exact)
 {
     static goose_hist h;
-    goose__hist_init(&h);
+    reinit(&h);
     for (uint64_t v = 1; v <= 100; v++)
         goose__hist_add(&h, v);
     /* Values below 128 are exact, so these are order statistics. */
@@ -239,7 +246,7 @@ TEST(percentile_small_exact)
     ASSERT_EQ(goose__hist_percentile(&h, NAN), 1);
 
     /* Two values far apart: the median is the lower one's bucket. */
-    goose__hist_init(&h);
+    reinit(&h);
     goose__hist_add(&h, 1000);
     goose__hist_add(&h, 50000);
     uint64_t lo = goose__hist_bucket_mid(goose__hist_index(1000));
@@ -255,7 +262,7 @@ TEST(stats_exact)
     uint64_t sum = 0, min = UINT64_MAX, max = 0;
     const uint64_t n = 100000;
     rng_state = 777;
-    goose__hist_init(&h);
+    reinit(&h);
     for (uint64_t i = 0; i < n; i++) {
         uint64_t v = log_uniform(rng_unit()) - 1; /* include 0 */
         goose__hist_add(&h, v);
@@ -270,7 +277,7 @@ TEST(stats_exact)
     ASSERT(goose__hist_mean(&h) == (double)sum / (double)n);
     ASSERT_EQ(goose__hist_is_empty(&h), 0);
 
-    goose__hist_init(&h);
+    reinit(&h);
     goose__hist_add(&h, 3);
     goose__hist_add(&h, 4);
     ASSERT(goose__hist_mean(&h) == 3.5);
@@ -283,14 +290,14 @@ TEST(empty)
 {
     static goose_hist h;
     memset(&h, 0xab, sizeof(h));
-    goose__hist_init(&h);
+    goose__hist_init(&h); /* init, not free: h holds no chunks of its own */
     ASSERT_EQ(goose__hist_is_empty(&h), 1);
     ASSERT_U64_EQ(h.count, 0);
     ASSERT_U64_EQ(h.sum, 0);
     ASSERT_U64_EQ(h.min, UINT64_MAX);
     ASSERT_U64_EQ(h.max, 0);
     for (unsigned i = 0; i < NB; i++)
-        ASSERT_U64_EQ(h.buckets[i], 0);
+        ASSERT_U64_EQ(goose__hist_bucket(&h, i), 0);
     ASSERT_U64_EQ(goose__hist_percentile(&h, 0), 0);
     ASSERT_U64_EQ(goose__hist_percentile(&h, 0.5), 0);
     ASSERT_U64_EQ(goose__hist_percentile(&h, 1), 0);
@@ -301,17 +308,17 @@ TEST(empty)
     ASSERT_U64_EQ(h.count, 1);
     ASSERT_U64_EQ(h.min, 0);
     ASSERT_U64_EQ(h.max, 0);
-    ASSERT_U64_EQ(h.buckets[0], 1);
+    ASSERT_U64_EQ(goose__hist_bucket(&h, 0), 1);
     ASSERT_U64_EQ(goose__hist_percentile(&h, 0.5), 0);
 }
 
 TEST(clamp_huge)
 {
     static goose_hist h;
-    goose__hist_init(&h);
+    reinit(&h);
     goose__hist_add(&h, TWO40);
     goose__hist_add(&h, UINT64_C(1) << 50);
-    ASSERT_U64_EQ(h.buckets[NB - 1], 2);
+    ASSERT_U64_EQ(goose__hist_bucket(&h, NB - 1), 2);
     ASSERT_U64_EQ(h.count, 2);
     ASSERT_U64_EQ(h.min, TWO40);
     ASSERT_U64_EQ(h.max, UINT64_C(1) << 50);
@@ -321,16 +328,16 @@ TEST(clamp_huge)
     ASSERT_U64_EQ(goose__hist_percentile(&h, 0.9), TWO40);
     ASSERT_U64_EQ(goose__hist_percentile(&h, 1), UINT64_C(1) << 50);
 
-    goose__hist_init(&h);
+    reinit(&h);
     goose__hist_add(&h, UINT64_MAX);
-    ASSERT_U64_EQ(h.buckets[NB - 1], 1);
+    ASSERT_U64_EQ(goose__hist_bucket(&h, NB - 1), 1);
     ASSERT_U64_EQ(h.sum, UINT64_MAX);
     ASSERT_U64_EQ(h.min, UINT64_MAX);
     ASSERT_U64_EQ(h.max, UINT64_MAX);
     ASSERT_U64_EQ(goose__hist_percentile(&h, 0.5), UINT64_MAX);
 
     /* Mixed with normal values, huge ones only move the top. */
-    goose__hist_init(&h);
+    reinit(&h);
     for (int i = 0; i < 99; i++)
         goose__hist_add(&h, 1000);
     goose__hist_add(&h, UINT64_C(1) << 45);
@@ -354,30 +361,30 @@ TEST(merge)
 {
     static goose_hist a, b, all, shards[8], merged;
     rng_state = 4242;
-    goose__hist_init(&a);
-    goose__hist_init(&b);
-    goose__hist_init(&all);
+    reinit(&a);
+    reinit(&b);
+    reinit(&all);
     for (int i = 0; i < 8; i++)
-        goose__hist_init(&shards[i]);
+        reinit(&shards[i]);
     for (int i = 0; i < 120000; i++) {
         uint64_t v = random_value();
         goose__hist_add(i % 3 ? &a : &b, v);
         goose__hist_add(&shards[rng() % 8], v);
         goose__hist_add(&all, v);
     }
-    ASSERT(memcmp(&a, &all, sizeof(a)) != 0);
+    ASSERT(!goose__hist_equal(&a, &all));
     goose__hist_merge(&a, &b);
     ASSERT_HIST_EQ(&a, &all);
 
-    goose__hist_init(&merged);
+    reinit(&merged);
     for (int i = 0; i < 8; i++)
         goose__hist_merge(&merged, &shards[i]);
     ASSERT_HIST_EQ(&merged, &all);
 
     /* Sets of very different ranges: min from one, max from the other. */
-    goose__hist_init(&a);
-    goose__hist_init(&b);
-    goose__hist_init(&all);
+    reinit(&a);
+    reinit(&b);
+    reinit(&all);
     for (uint64_t v = 5; v < 50; v++) {
         goose__hist_add(&a, v * 1000);
         goose__hist_add(&b, v);
@@ -395,19 +402,19 @@ TEST(merge_empty)
     static goose_hist h, copy, e1, e2;
     init_empty();
     rng_state = 99;
-    goose__hist_init(&h);
+    reinit(&h);
     for (int i = 0; i < 1000; i++)
         goose__hist_add(&h, random_value());
-    copy = h;
+    ASSERT_EQ(goose__hist_copy(&copy, &h), 0);
 
-    goose__hist_init(&e1);
+    reinit(&e1);
     goose__hist_merge(&h, &e1); /* x + 0 = x */
     ASSERT_HIST_EQ(&h, &copy);
     goose__hist_merge(&e1, &h); /* 0 + x = x */
     ASSERT_HIST_EQ(&e1, &copy);
 
-    goose__hist_init(&e1);
-    goose__hist_init(&e2);
+    reinit(&e1);
+    reinit(&e2);
     goose__hist_merge(&e1, &e2); /* 0 + 0 = 0 */
     ASSERT_HIST_EQ(&e1, &empty_hist);
     ASSERT_EQ(goose__hist_is_empty(&e1), 1);
@@ -417,7 +424,7 @@ TEST(merge_empty)
 /* Fills *h with a few kinds of histograms, by number. */
 static void sample_hist(goose_hist *h, int kind)
 {
-    goose__hist_init(h);
+    reinit(h);
     rng_state = 1000 + (uint64_t)kind;
     switch (kind) {
     case 0: break; /* empty */
@@ -436,7 +443,7 @@ static void sample_hist(goose_hist *h, int kind)
     default: /* counts that need long varints */
         for (int i = 0; i < 300; i++)
             goose__hist_add(h, 100 + (uint64_t)i * 997);
-        h->buckets[goose__hist_index(100)] += UINT64_C(1) << 62;
+        *goose__hist_slot(h, goose__hist_index(100)) += UINT64_C(1) << 62;
         h->count += UINT64_C(1) << 62;
         break;
     }
@@ -471,9 +478,9 @@ TEST(encode_roundtrip)
             ASSERT_LE(n, 20); /* sparse: one bucket, not 2240 */
     }
     /* The bound holds for a worst case: every bucket at a huge count. */
-    goose__hist_init(&h);
+    reinit(&h);
     for (unsigned i = 0; i < NB; i++)
-        h.buckets[i] = UINT64_MAX / NB;
+        *goose__hist_slot(&h, i) = UINT64_MAX / NB;
     h.count = (UINT64_MAX / NB) * NB;
     h.sum = UINT64_MAX;
     h.min = 0;
@@ -498,7 +505,7 @@ TEST(decode_truncated)
             unsigned char *p = malloc(len ? len : 1);
             ASSERT_NOT_NULL(p);
             memcpy(p, buf, len);
-            goose__hist_init(&back);
+            reinit(&back);
             goose__hist_add(&back, 5); /* must be emptied */
             if (goose__hist_decode(&back, p, len) != -1)
                 TEST_FAIL("kind %d: prefix %zu of %zu accepted", kind, len, n);
@@ -532,7 +539,7 @@ static int decode_check(const unsigned char *p, size_t len, unsigned char *scrat
     unsigned char *exact = malloc(len ? len : 1);
     ASSERT_NOT_NULL(exact);
     memcpy(exact, p, len);
-    goose__hist_init(&h);
+    reinit(&h);
     goose__hist_add(&h, 77);
     int r = goose__hist_decode(&h, exact, len);
     free(exact);

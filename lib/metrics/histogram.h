@@ -1,5 +1,10 @@
 /* Mergeable log-linear histogram of response times in microseconds.
- * Fixed memory, <= 1% relative error on percentiles, merged by addition. */
+ * Bounded memory, <= 1% relative error on percentiles, merged by addition.
+ * Buckets live in chunks of 64 (one power of two each) allocated on first
+ * use, so a histogram of a few samples costs a chunk or two (~0.8 KB with
+ * its header) and a full one the same 18 KB as a flat array.  A histogram
+ * owns its chunks: copy it with goose__hist_copy, release it with
+ * goose__hist_free, never with a struct assignment. */
 #ifndef GOOSE_METRICS_HISTOGRAM_H
 #define GOOSE_METRICS_HISTOGRAM_H
 
@@ -15,21 +20,46 @@
     ((1u << GOOSE_HIST_SUB_BITS) +                                             \
      (GOOSE_HIST_MAX_EXP - GOOSE_HIST_SUB_BITS) * (1u << (GOOSE_HIST_SUB_BITS - 1)))
 
+#define GOOSE_HIST_CHUNK_BITS (GOOSE_HIST_SUB_BITS - 1)
+#define GOOSE_HIST_CHUNK (1u << GOOSE_HIST_CHUNK_BITS) /* buckets per chunk */
+#define GOOSE_HIST_CHUNKS (GOOSE_HIST_BUCKETS / GOOSE_HIST_CHUNK)
+
 typedef struct goose_hist {
     uint64_t count;
     uint64_t sum;  /* exact, for the mean */
     uint64_t min;  /* exact; UINT64_MAX when empty */
     uint64_t max;  /* exact; 0 when empty */
-    uint64_t buckets[GOOSE_HIST_BUCKETS];
+    uint64_t *chunk[GOOSE_HIST_CHUNKS]; /* NULL: 64 empty buckets */
 } goose_hist;
 
+/* An empty histogram; allocates nothing. */
 void goose__hist_init(goose_hist *h);
-void goose__hist_add(goose_hist *h, uint64_t us);
+/* Frees the chunks; h is then empty (as after init) and may be reused. */
+void goose__hist_free(goose_hist *h);
+/* n empty histograms in one block (NULL when out of memory), and their
+ * end: goose__hists_delete(NULL, n) does nothing. */
+goose_hist *goose__hists_new(size_t n);
+void goose__hists_delete(goose_hist *h, size_t n);
+/* Every function that adds returns 0, or -1 when out of memory, and then
+ * leaves h as it was. */
+int goose__hist_add(goose_hist *h, uint64_t us);
+/* Takes back a value just added (min and max stay as they are). */
+void goose__hist_remove(goose_hist *h, uint64_t us);
 /* Adds the n values first, first - step, ..., first - (n-1)*step (all
  * must be >= 0) in time bounded by the number of buckets, not by n. */
-void goose__hist_add_series(goose_hist *h, uint64_t first, uint64_t step, uint64_t n);
+int goose__hist_add_series(goose_hist *h, uint64_t first, uint64_t step, uint64_t n);
 /* dst += src */
-void goose__hist_merge(goose_hist *dst, const goose_hist *src);
+int goose__hist_merge(goose_hist *dst, const goose_hist *src);
+/* dst = src (dst's old chunks are freed). */
+int goose__hist_copy(goose_hist *dst, const goose_hist *src);
+/* Bucket i's count, and a pointer to it (its chunk allocated; NULL when
+ * out of memory) for tests that build odd histograms. */
+uint64_t goose__hist_bucket(const goose_hist *h, unsigned i);
+uint64_t *goose__hist_slot(goose_hist *h, unsigned i);
+/* 1 when both hold the same values (chunks of zeros count as absent). */
+int goose__hist_equal(const goose_hist *a, const goose_hist *b);
+/* Heap bytes held (the chunks; the struct itself is the caller's). */
+size_t goose__hist_heap_bytes(const goose_hist *h);
 /* Value at quantile q in [0,1]: the midpoint of the bucket holding the
  * ceil(q*count)-th smallest value, clamped to [min,max]; 0 when empty. */
 uint64_t goose__hist_percentile(const goose_hist *h, double q);

@@ -70,13 +70,11 @@ char *goose__report_csv(const goose_attack *a)
     const goose_results *r = &a->results;
     const goose_stats *s = &r->totals;
     goose_buf b;
-    goose_hist *all = malloc(3 * sizeof *all); /* measured, a row's adjusted, all adjusted */
+    goose_hist *all = goose__hists_new(3); /* measured, a row's adjusted, all adjusted */
     if (!all)
         return NULL;
     goose_hist *adj = &all[1], *all_adj = &all[2];
     uint64_t synthetic = 0;
-    goose__hist_init(all);
-    goose__hist_init(all_adj);
     goose__buf_init(&b);
     goose_compare *v;
     size_t nv = goose__baseline_compare(a, &v);
@@ -111,7 +109,7 @@ char *goose__report_csv(const goose_attack *a)
         co_columns(&b, synthetic, all_adj);
     goose__buf_adds(&b, v ? ",,,\n" : "\n");
     free(v);
-    free(all);
+    goose__hists_delete(all, 3);
     return goose__buf_steal(&b);
 }
 
