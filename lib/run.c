@@ -10,6 +10,26 @@
 
 #define TICK_MS 50
 
+void goose__names_warn(goose_attack *a, goose_names *n, const char *where)
+{
+    char some[512];
+    if (n && goose__names_warning_due(n, some, sizeof some))
+        goose__log(a, GOOSE_LOG_WARN,
+                   "%smore than %zu request names (--max-request-names): new ones are "
+                   "counted under \"" GOOSE_OTHER_NAME "\", like %s; give dynamic paths one "
+                   "name with goose_request_set_name()",
+                   where ? where : "", goose__names_max(n), some);
+}
+
+void goose__names_report(goose_attack *a, const goose_collector *c, uint64_t names_folded,
+                         uint64_t errors_folded)
+{
+    goose_results *r = &a->results;
+    r->max_request_names = goose__names_max(c->names);
+    r->names_folded = names_folded + goose__names_folded(c->names, GOOSE_NAMES_REQUESTS);
+    r->errors_folded = errors_folded + goose__names_folded(c->names, GOOSE_NAMES_ERRORS);
+}
+
 static int into_collector(void *arg, size_t thread, int reset,
                           const goose_stats *delta)
 {
@@ -35,6 +55,7 @@ static void control_loop(goose_collector *c, goose_engine *e, goose_control *ctl
         if (now - c->last_tick_us >= 1000000) {
             goose__engine_collect_each(e, into_collector, c);
             goose__collector_tick(c, now, goose__engine_active(e));
+            goose__names_warn(c->a, goose__engine_names(e), NULL);
         }
         goose__collector_running(c, now, goose__engine_active(e));
         if (finished)
@@ -76,6 +97,10 @@ static int run_engine(goose_attack *a, goose_run_config *cfg)
     control_loop(&c, e, ctl, cfg);
     goose__control_stop(ctl);
     goose__engine_collect_each(e, into_collector, &c);
+    goose_names *names = goose__engine_names(e);
+    goose__names_warn(a, names, NULL);
+    goose__names_report(a, &c, names ? goose__names_folded(names, GOOSE_NAMES_REQUESTS) : 0,
+                        names ? goose__names_folded(names, GOOSE_NAMES_ERRORS) : 0);
     rc = goose__collector_finish(&c, goose__now_us(), goose__engine_launched(e));
     goose__engine_free(e);
     goose__collector_free(&c);

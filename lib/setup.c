@@ -201,6 +201,7 @@ static int resolve_config(goose_attack *a, goose_run_config *cfg)
     cfg->timeout_ms = o->timeout_ms;
     cfg->co_mode = o->co_mitigation;
     cfg->stack_size = o->stack_size;
+    cfg->max_request_names = o->max_request_names;
     cfg->local_addrs = o->local_addrs;
     cfg->nlocal_addrs = o->nlocal_addrs;
     /* a test defined by its iterations counts every one of them; a test

@@ -79,6 +79,7 @@ typedef struct goose_run_config {
     size_t process_index;         /* a Gaggle Worker's number, from 0 */
     size_t processes;             /* Workers in the Gaggle; 0: standalone */
     int co_mode;                  /* --co-mitigation: goose_co_mode */
+    size_t max_request_names;     /* --max-request-names; 0: no bound */
     struct goose_sink *log_sinks[GOOSE_LOGFILES]; /* NULL: that log is off */
     int log_formats[GOOSE_LOGFILES];
 } goose_run_config;
@@ -107,6 +108,8 @@ uint64_t goose__engine_start_offset(const goose_run_config *cfg, size_t index);
  * make the users a higher level needs.  -1 when out of memory. */
 int goose__engine_reshape(goose_engine *e, const goose_shape *shape);
 size_t goose__engine_launched(goose_engine *e);
+/* The bound the threads share on request keys and error rows, or NULL. */
+goose_names *goose__engine_names(goose_engine *e);
 /* Users running now (not those finishing because the level fell). */
 size_t goose__engine_active(goose_engine *e);
 /* Joins the threads (stopping them first) and frees everything. */
@@ -284,6 +287,8 @@ struct goose_engine {
     goose_throttle throttle;
     goose_shape shape;         /* under lock: the users over time */
     atomic_uint shape_version;
+    goose_names *names;        /* request keys and error rows every thread
+                                  keeps by name (NULL: no bound) */
 };
 
 /* user.c */

@@ -335,8 +335,8 @@ int goose__stats_record_bytes(goose_stats *s, const char *method, const char *na
     int rc = 0;
     if (status > 0)
         rc |= goose__stats_add_status(r, status, 1);
-    if (error)
-        rc |= goose__stats_add_error(s, method, name, error, 1);
+    if (error) /* under the request's row: (other) when its name folded */
+        rc |= goose__stats_add_error(s, r->method, r->name, error, 1);
     return rc;
 }
 

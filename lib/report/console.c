@@ -348,6 +348,9 @@ static int section_requests(goose_buf *b, const goose_results *r,
     table_totals_next(&t);
     pct_row(&t, NULL, "Aggregated", all);
     rc |= table_emit(&t, b);
+    char folded[320];
+    if (goose__fmt_folded(r, folded, sizeof folded))
+        rc |= goose__buf_printf(b, "\n%s.\n", folded) < 0;
     return rc ? -1 : 0;
 }
 

@@ -86,7 +86,11 @@ char *goose__report_csv(const goose_attack *a)
         goose__buf_adds(&b, ",Synthetic Count,Adjusted Median Response Time,"
                             "Adjusted Average Response Time,Adjusted 95%,Adjusted 99%,"
                             "Adjusted Max Response Time");
-    goose__buf_adds(&b, v ? ",Baseline Request Count,Baseline Requests/s,Baseline 95%\n" : "\n");
+    goose__buf_adds(&b, v ? ",Baseline Request Count,Baseline Requests/s,Baseline 95%" : "");
+    /* past --max-request-names: how many names (and error texts) the
+       (other) rows hold, said once, on the Aggregated row */
+    int folded = r->names_folded || r->errors_folded;
+    goose__buf_adds(&b, folded ? ",Folded Names,Folded Error Texts\n" : "\n");
     uint64_t ok = 0, fail = 0, bytes = 0;
     for (size_t i = 0; i < s->nreqs; i++) {
         const goose_req_stat *q = s->reqs[i];
@@ -98,7 +102,7 @@ char *goose__report_csv(const goose_attack *a)
             synthetic += goose__req_synthetic(q);
         }
         baseline_columns(&b, v, nv, q->method, q->name);
-        goose__buf_adds(&b, "\n");
+        goose__buf_adds(&b, folded ? ",,\n" : "\n");
         ok += q->success;
         fail += q->fail;
         bytes += q->bytes;
@@ -107,7 +111,11 @@ char *goose__report_csv(const goose_attack *a)
     row(&b, "", "Aggregated", ok, fail, bytes, all, r->duration_s);
     if (r->co_mode)
         co_columns(&b, synthetic, all_adj);
-    goose__buf_adds(&b, v ? ",,,\n" : "\n");
+    goose__buf_adds(&b, v ? ",,," : "");
+    if (folded)
+        goose__buf_printf(&b, ",%llu,%llu", (unsigned long long)r->names_folded,
+                          (unsigned long long)r->errors_folded);
+    goose__buf_adds(&b, "\n");
     free(v);
     goose__hists_delete(all, 3);
     return goose__buf_steal(&b);

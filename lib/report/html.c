@@ -210,7 +210,14 @@ static void section_requests(out *o, const goose_results *r, goose_hist *all)
     }
     put(o, "</tbody><tfoot>");
     request_row(o, NULL, "Aggregated", success, fail, r->duration_s, all);
-    put(o, "</tfoot></table></div>\n</section>\n");
+    put(o, "</tfoot></table></div>\n");
+    char folded[320];
+    if (goose__fmt_folded(r, folded, sizeof folded)) {
+        put(o, "<p class=\"bad\">");
+        esc(o, folded);
+        put(o, ".</p>\n");
+    }
+    put(o, "</section>\n");
 }
 
 /* --co-mitigation: measured and adjusted times side by side. */

@@ -452,6 +452,11 @@ static json_t *report_object(const goose_results *r, goose_hist *scratch)
     rc |= json_object_set_new(o, "transactions",
                               transactions_json(r, scratch));
     rc |= json_object_set_new(o, "errors", errors_json(&r->totals));
+    json_t *names = json_object();
+    rc |= json_object_set_new(names, "max", jint(r->max_request_names));
+    rc |= json_object_set_new(names, "folded", jint(r->names_folded));
+    rc |= json_object_set_new(names, "errors_folded", jint(r->errors_folded));
+    rc |= json_object_set_new(o, "request_names", names);
     rc |= json_object_set_new(o, "totals", totals_json(r, scratch));
     rc |= json_object_set_new(o, "thresholds", thresholds_json(r));
     rc |= json_object_set_new(o, "aborted_by",

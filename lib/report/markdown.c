@@ -100,6 +100,9 @@ static void requests(goose_buf *b, const goose_results *r, goose_hist *all)
     goose__buf_printf(b, "| **Aggregated** | %llu | %llu | %.2f |", (unsigned long long)count,
                       (unsigned long long)fail, r->duration_s > 0 ? (double)count / r->duration_s : 0);
     times(b, all);
+    char folded[320];
+    if (goose__fmt_folded(r, folded, sizeof folded))
+        goose__buf_printf(b, "\n%s.\n", folded);
 }
 
 static void co_cells(goose_buf *b, uint64_t synthetic, const goose_hist *raw,
