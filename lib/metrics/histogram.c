@@ -8,7 +8,6 @@
 
 #define SUB GOOSE_HIST_SUB_BITS
 #define HALF (1u << (SUB - 1))             /* buckets per power of two: 64 */
-#define CLAMP ((UINT64_C(1) << GOOSE_HIST_MAX_EXP) - 1) /* largest binned value */
 #define CB GOOSE_HIST_CHUNK_BITS
 #define CMASK (GOOSE_HIST_CHUNK - 1)
 
@@ -16,16 +15,9 @@
 #define HIST_FORMAT 1
 #define VARINT_MAX 10 /* bytes of a LEB128 uint64 */
 
-/* With e = floor(log2 v) >= SUB and m = v >> (e - SUB + 1) in [64,128), the
- * index 128 + (e-7)*64 + (m-64) simplifies to (e-6)*64 + m.  OR-ing in 64
- * makes e >= 6 for small v, where shift is 0 and the index is v itself, so
- * the exact range needs no branch of its own. */
 static inline unsigned hist_index(uint64_t v)
 {
-    v = v < CLAMP ? v : CLAMP;
-    unsigned e = 63u - (unsigned)__builtin_clzll(v | HALF);
-    unsigned shift = e - (SUB - 1);
-    return (shift << (SUB - 1)) + (unsigned)(v >> shift);
+    return goose__hist_index_fast(v); /* histogram.h says how */
 }
 
 unsigned goose__hist_index(uint64_t us)
@@ -111,27 +103,10 @@ uint64_t *goose__hist_slot(goose_hist *h, unsigned i)
     return &h->chunk[i >> CB][i & CMASK];
 }
 
-/* Runs once per request: one clz, one load and a test that is false but
- * for the first value of a chunk; the rest the compiler turns into cmovs.
- * sum wraps only past 2^64 us (584k years). */
-__attribute__((noinline)) static int add_to_new_chunk(goose_hist *h, uint64_t us)
+int goose__hist_add_new_chunk(goose_hist *h, uint64_t us)
 {
     unsigned c = hist_index(us) >> CB;
     return need_chunks(h, c, c) < 0 ? -1 : goose__hist_add(h, us);
-}
-
-int goose__hist_add(goose_hist *h, uint64_t us)
-{
-    unsigned i = hist_index(us);
-    uint64_t *c = h->chunk[i >> CB];
-    if (__builtin_expect(!c, 0)) /* a tail call: the common path saves no registers */
-        return add_to_new_chunk(h, us);
-    c[i & CMASK]++;
-    h->count++;
-    h->sum += us;
-    h->min = us < h->min ? us : h->min;
-    h->max = us > h->max ? us : h->max;
-    return 0;
 }
 
 void goose__hist_remove(goose_hist *h, uint64_t us)

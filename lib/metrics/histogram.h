@@ -40,9 +40,40 @@ void goose__hist_free(goose_hist *h);
  * end: goose__hists_delete(NULL, n) does nothing. */
 goose_hist *goose__hists_new(size_t n);
 void goose__hists_delete(goose_hist *h, size_t n);
+/* With e = floor(log2 v) >= SUB and m = v >> (e - SUB + 1) in [64,128), the
+ * index 128 + (e-7)*64 + (m-64) simplifies to (e-6)*64 + m.  OR-ing in 64
+ * makes e >= 6 for small v, where shift is 0 and the index is v itself, so
+ * the exact range needs no branch of its own. */
+static inline unsigned goose__hist_index_fast(uint64_t v)
+{
+    const uint64_t clamp = (UINT64_C(1) << GOOSE_HIST_MAX_EXP) - 1;
+    v = v < clamp ? v : clamp;
+    unsigned e = 63u - (unsigned)__builtin_clzll(v | GOOSE_HIST_CHUNK);
+    unsigned shift = e - GOOSE_HIST_CHUNK_BITS;
+    return (shift << GOOSE_HIST_CHUNK_BITS) + (unsigned)(v >> shift);
+}
+
+/* The first value of a chunk: allocates it, then adds. */
+int goose__hist_add_new_chunk(goose_hist *h, uint64_t us);
+
 /* Every function that adds returns 0, or -1 when out of memory, and then
- * leaves h as it was. */
-int goose__hist_add(goose_hist *h, uint64_t us);
+ * leaves h as it was.  goose__hist_add runs for every request (twice, and
+ * once per transaction): inline, one clz, one load and a test that is false
+ * but for the first value of a chunk; the rest the compiler turns into
+ * cmovs.  sum wraps only past 2^64 us (584k years). */
+static inline int goose__hist_add(goose_hist *h, uint64_t us)
+{
+    unsigned i = goose__hist_index_fast(us);
+    uint64_t *c = h->chunk[i >> GOOSE_HIST_CHUNK_BITS];
+    if (__builtin_expect(!c, 0))
+        return goose__hist_add_new_chunk(h, us);
+    c[i & (GOOSE_HIST_CHUNK - 1)]++;
+    h->count++;
+    h->sum += us;
+    h->min = us < h->min ? us : h->min;
+    h->max = us > h->max ? us : h->max;
+    return 0;
+}
 /* Takes back a value just added (min and max stay as they are). */
 void goose__hist_remove(goose_hist *h, uint64_t us);
 /* Adds the n values first, first - step, ..., first - (n-1)*step (all
