@@ -282,6 +282,14 @@ int goose__stats_add_error(goose_stats *s, const char *method, const char *name,
             return 0;
         }
     }
+    if (s->names && strcmp(name, GOOSE_OTHER_NAME) != 0 && !goose__stats_find(s, method, name)) {
+        /* an error merged in (a Worker's) goes where its request went */
+        int admitted = goose__names_admit(s->names, GOOSE_NAMES_REQUESTS, method, name, NULL);
+        if (admitted < 0)
+            return -1;
+        if (!admitted)
+            return goose__stats_add_error(s, method, GOOSE_OTHER_NAME, error, n);
+    }
     if (s->names && strcmp(error, GOOSE_OTHER_ERRORS) != 0) {
         int admitted = goose__names_admit(s->names, GOOSE_NAMES_ERRORS, method, name, error);
         if (admitted < 0)
