@@ -397,8 +397,6 @@ typedef struct goose_collector {
     uint64_t lag_us;          /* how far behind its shards' data may be */
     uint64_t threshold_tick_us; /* the tick --threshold-abort last saw */
     struct goose_metrics_server *metrics; /* --metrics-listen, or NULL */
-    goose_names *names;       /* the bound the shards share (--max-request-names):
-                                 a Gaggle Manager's Workers each keep their own */
 } goose_collector;
 
 int goose__collector_init(goose_collector *c, goose_attack *a,
@@ -417,10 +415,10 @@ int goose__collector_stop_due(goose_collector *c, uint64_t now);
 /* The results of the run, thresholds evaluated; GOOSE_ENOMEM or GOOSE_OK. */
 int goose__collector_finish(goose_collector *c, uint64_t end, size_t launched);
 /* run.c: the one warning when request keys first fold (with a few of
- * them), and what the reports say: the collector's folds plus what the
- * engine (or the Workers) folded. */
+ * them), and what the reports say: what n (the engine's bound, or a
+ * Manager's) folded, plus what others (the Workers) did. */
 void goose__names_warn(goose_attack *a, goose_names *n, const char *where);
-void goose__names_report(goose_attack *a, const goose_collector *c, uint64_t names_folded,
+void goose__names_report(goose_attack *a, goose_names *n, uint64_t names_folded,
                          uint64_t errors_folded);
 
 /* threshold.c */

@@ -132,8 +132,7 @@ int goose__collector_init(goose_collector *c, goose_attack *a,
     c->reset_on_launch = cfg->reset_on_launch;
     c->start_us = c->measure_from_us = c->last_tick_us = c->last_running_us =
         goose__now_us();
-    if (goose__stats_init(&c->interval, c->ntx, c->nscenarios) < 0 ||
-        !(c->names = goose__names_new(a->opt.max_request_names)))
+    if (goose__stats_init(&c->interval, c->ntx, c->nscenarios) < 0)
         return goose__fail(a, GOOSE_ENOMEM, "out of memory");
     if (a->opt.test_plan && goose__collector_reshape(c, &cfg->shape) < 0)
         return goose__fail(a, GOOSE_ENOMEM, "out of memory");
@@ -156,7 +155,6 @@ void goose__collector_free(goose_collector *c)
     }
     free(c->shards);
     goose__stats_free(&c->interval);
-    goose__names_free(c->names);
     goose__shape_free(&c->shape);
     memset(c, 0, sizeof *c);
 }
@@ -178,7 +176,6 @@ static goose_stats *shard(goose_collector *c, size_t index)
             free(s);
             return NULL;
         }
-        s->names = c->names;
         c->shards[index] = s;
     }
     return c->shards[index];

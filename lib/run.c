@@ -21,13 +21,13 @@ void goose__names_warn(goose_attack *a, goose_names *n, const char *where)
                    where ? where : "", goose__names_max(n), some);
 }
 
-void goose__names_report(goose_attack *a, const goose_collector *c, uint64_t names_folded,
+void goose__names_report(goose_attack *a, goose_names *n, uint64_t names_folded,
                          uint64_t errors_folded)
 {
     goose_results *r = &a->results;
-    r->max_request_names = goose__names_max(c->names);
-    r->names_folded = names_folded + goose__names_folded(c->names, GOOSE_NAMES_REQUESTS);
-    r->errors_folded = errors_folded + goose__names_folded(c->names, GOOSE_NAMES_ERRORS);
+    r->max_request_names = a->opt.max_request_names;
+    r->names_folded = names_folded + (n ? goose__names_folded(n, GOOSE_NAMES_REQUESTS) : 0);
+    r->errors_folded = errors_folded + (n ? goose__names_folded(n, GOOSE_NAMES_ERRORS) : 0);
 }
 
 static int into_collector(void *arg, size_t thread, int reset,
@@ -97,10 +97,8 @@ static int run_engine(goose_attack *a, goose_run_config *cfg)
     control_loop(&c, e, ctl, cfg);
     goose__control_stop(ctl);
     goose__engine_collect_each(e, into_collector, &c);
-    goose_names *names = goose__engine_names(e);
-    goose__names_warn(a, names, NULL);
-    goose__names_report(a, &c, names ? goose__names_folded(names, GOOSE_NAMES_REQUESTS) : 0,
-                        names ? goose__names_folded(names, GOOSE_NAMES_ERRORS) : 0);
+    goose__names_warn(a, goose__engine_names(e), NULL);
+    goose__names_report(a, goose__engine_names(e), 0, 0);
     rc = goose__collector_finish(&c, goose__now_us(), goose__engine_launched(e));
     goose__engine_free(e);
     goose__collector_free(&c);

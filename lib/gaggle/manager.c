@@ -58,6 +58,7 @@ typedef struct manager {
     goose_run_config cfg;
     goose_plan plan;
     goose_collector col;
+    goose_names *names;     /* --max-request-names over every Worker's names */
     int workers_folded;     /* the warning that a Worker folded names is out */
     char hash[65];
     gaggle_key key;
@@ -311,7 +312,7 @@ static int on_metrics(manager *m, mworker *w, const msgpack_object *msg)
     goose_stats delta;
     if (goose__stats_init(&delta, m->cfg.ntransactions, m->cfg.nscenarios) < 0)
         return -1;
-    delta.names = m->col.names; /* a Worker's names past the bound fold here */
+    delta.names = m->names; /* a Worker's names past the bound fold here */
     int rc = 0;
     for (uint32_t i = 0; i < shards->via.array.size && rc == 0; i++) {
         const msgpack_object *s = &shards->via.array.ptr[i];
@@ -535,7 +536,7 @@ static void drive_test(manager *m, uint64_t now)
         goose__collector_maintain(c, now);
     if (now - c->last_tick_us >= 1000000) {
         goose__collector_tick(c, now, active_users(m));
-        goose__names_warn(m->a, c->names, "the workers sent ");
+        goose__names_warn(m->a, m->names, "the workers sent ");
     }
     goose__collector_running(c, now, active_users(m));
     if (goose__collector_stop_due(c, now)) {
@@ -689,6 +690,7 @@ static void manager_free(manager *m)
     OPENSSL_cleanse(&m->key, sizeof m->key);
     SSL_CTX_free(m->tls);
     goose__collector_free(&m->col);
+    goose__names_free(m->names);
     goose__run_teardown(m->a, &m->cfg, &m->plan);
 }
 
@@ -715,7 +717,8 @@ static int prepare(manager *m)
     m->workers = calloc(m->expected, sizeof *m->workers);
     m->base = event_base_new();
     m->timer = m->base ? event_new(m->base, -1, EV_PERSIST, on_tick, m) : NULL;
-    if (!m->workers || !m->timer)
+    m->names = goose__names_new(m->a->opt.max_request_names);
+    if (!m->workers || !m->timer || !m->names)
         return goose__fail(m->a, GOOSE_ENOMEM, "out of memory");
     rc = goose__collector_init(&m->col, m->a, &m->cfg);
     if (rc != GOOSE_OK)
@@ -736,8 +739,8 @@ static int finish(manager *m)
     for (size_t i = 0; i < m->expected; i++)
         for (int k = 0; k < 2; k++)
             folded[k] += m->workers[i].folded[k];
-    goose__names_warn(m->a, m->col.names, "the workers sent ");
-    goose__names_report(m->a, &m->col, folded[0], folded[1]);
+    goose__names_warn(m->a, m->names, "the workers sent ");
+    goose__names_report(m->a, m->names, folded[0], folded[1]);
     int rc = goose__collector_finish(&m->col, goose__now_us(), m->cfg.users);
     record_workers(m);
     goose__log(m->a, GOOSE_LOG_INFO, "workers started within %.1f ms of each other",
