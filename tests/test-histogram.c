@@ -761,10 +761,201 @@ TEST(decode_fuzz)
     free(mut);
 }
 
+/* ---- the chunked buckets against the flat array they replaced ---- */
+
+/* The histogram as it was before buckets came in chunks: one flat array,
+ * written here from the layout (ref_index) and the documented rules, so
+ * the chunked one must give the same answers and the same bytes. */
+typedef struct dense {
+    uint64_t count, sum, min, max;
+    uint64_t b[NB];
+} dense;
+
+static void dense_init(dense *d)
+{
+    memset(d, 0, sizeof *d);
+    d->min = UINT64_MAX;
+}
+
+static void dense_add(dense *d, uint64_t v)
+{
+    d->b[ref_index(v)]++;
+    d->count++;
+    d->sum += v;
+    d->min = v < d->min ? v : d->min;
+    d->max = v > d->max ? v : d->max;
+}
+
+static void dense_merge(dense *d, const dense *s)
+{
+    for (unsigned i = 0; i < NB; i++)
+        d->b[i] += s->b[i];
+    d->count += s->count;
+    d->sum += s->sum;
+    d->min = s->min < d->min ? s->min : d->min;
+    d->max = s->max > d->max ? s->max : d->max;
+}
+
+/* The midpoint of the bucket of the ceil(q*count)-th value, in [min,max]. */
+static uint64_t dense_percentile(const dense *d, double q)
+{
+    if (!d->count)
+        return 0;
+    if (!(q > 0))
+        return d->min;
+    if (q >= 1)
+        return d->max;
+    double x = ceil(q * (double)d->count);
+    uint64_t rank = x >= (double)d->count ? d->count : (uint64_t)x, seen = 0;
+    rank = rank < 1 ? 1 : rank;
+    for (unsigned i = 0; i < NB; i++) {
+        seen += d->b[i];
+        if (seen >= rank) {
+            uint64_t mid = goose__hist_bucket_mid(i);
+            return mid < d->min ? d->min : mid > d->max ? d->max : mid;
+        }
+    }
+    return d->max;
+}
+
+/* The documented encoding: version 1, LEB128 count, sum, min, max, then
+ * (gap, count) for each used bucket. */
+static size_t dense_encode(const dense *d, unsigned char *out)
+{
+    size_t n = 0;
+    out[n++] = 1;
+    n += put(out + n, d->count);
+    n += put(out + n, d->sum);
+    n += put(out + n, d->min);
+    n += put(out + n, d->max);
+    unsigned prev = (unsigned)-1;
+    for (unsigned i = 0; i < NB && d->count; i++) {
+        if (!d->b[i])
+            continue;
+        n += put(out + n, i - prev - 1);
+        n += put(out + n, d->b[i]);
+        prev = i;
+    }
+    return n;
+}
+
+static void assert_same(const goose_hist *h, const dense *d, unsigned char *e1,
+                        unsigned char *e2)
+{
+    static const double qs[] = {0, 0.01, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1};
+    ASSERT_U64_EQ(h->count, d->count);
+    ASSERT_U64_EQ(h->sum, d->sum);
+    ASSERT_U64_EQ(h->min, d->min);
+    ASSERT_U64_EQ(h->max, d->max);
+    for (unsigned i = 0; i < NB; i++)
+        ASSERT_U64_EQ(goose__hist_bucket(h, i), d->b[i]);
+    for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++)
+        ASSERT_U64_EQ(goose__hist_percentile(h, qs[k]), dense_percentile(d, qs[k]));
+    /* count_upto: whole buckets below at's, and at's when its midpoint is
+       at most at */
+    uint64_t at = d->count ? d->min + (d->max - d->min) / 2 : 7, upto = 0;
+    unsigned last = ref_index(at);
+    for (unsigned i = 0; i < last; i++)
+        upto += d->b[i];
+    if (goose__hist_bucket_mid(last) <= at)
+        upto += d->b[last];
+    if (d->count && at >= d->max)
+        upto = d->count;
+    if (!d->count || at < d->min)
+        upto = 0;
+    ASSERT_U64_EQ(goose__hist_count_upto(h, at), upto);
+    size_t n1 = goose__hist_encode(h, e1), n2 = dense_encode(d, e2);
+    ASSERT_EQ(n1, n2);
+    ASSERT(memcmp(e1, e2, n1) == 0);
+}
+
+/* Values a request key sees: mostly a narrow band around a typical time,
+ * now and then anything. */
+static uint64_t key_value(uint64_t typical)
+{
+    if (rng() % 8 == 0)
+        return random_value();
+    return typical / 2 + rng() % (typical + 1);
+}
+
+/* Random histograms of a few values (what most dynamic keys hold) and of
+ * many, built, merged, copied and decoded: the same as the flat array. */
+TEST(chunks_match_flat_buckets)
+{
+    static goose_hist h[3], back;
+    static dense d[3];
+    size_t max = goose__hist_encoded_max();
+    unsigned char *e1 = malloc(max), *e2 = malloc(max);
+    ASSERT(e1 && e2);
+    rng_state = 20261207;
+    for (int round = 0; round < 600; round++) {
+        uint64_t typical = log_uniform(rng_unit());
+        for (int k = 0; k < 2; k++) {
+            reinit(&h[k]);
+            dense_init(&d[k]);
+            uint64_t n = round % 3 == 0 ? rng() % 4 : round % 3 == 1 ? rng() % 40 : rng() % 5000;
+            for (uint64_t i = 0; i < n; i++) {
+                uint64_t v = key_value(typical);
+                ASSERT_EQ(goose__hist_add(&h[k], v), 0);
+                dense_add(&d[k], v);
+            }
+            assert_same(&h[k], &d[k], e1, e2);
+        }
+        /* merge, both ways round through a copy */
+        reinit(&h[2]);
+        ASSERT_EQ(goose__hist_copy(&h[2], &h[1]), 0);
+        d[2] = d[1];
+        ASSERT_EQ(goose__hist_merge(&h[2], &h[0]), 0);
+        dense_merge(&d[2], &d[0]);
+        assert_same(&h[2], &d[2], e1, e2);
+        ASSERT_EQ(goose__hist_merge(&h[0], &h[1]), 0);
+        ASSERT_HIST_EQ(&h[0], &h[2]);
+        /* and what decodes from the bytes is the same again */
+        size_t n = goose__hist_encode(&h[2], e1);
+        ASSERT_EQ(goose__hist_decode(&back, e1, n), 0);
+        assert_same(&back, &d[2], e1, e2);
+    }
+    for (int k = 0; k < 3; k++)
+        goose__hist_free(&h[k]);
+    goose__hist_free(&back);
+    free(e1);
+    free(e2);
+}
+
+/* A key seen a few times costs about 2 KB at most: its chunks (one per
+ * power of two its values span) and the struct; a flat array was 17.5 KB
+ * whatever it held.  A histogram with every bucket used holds every chunk,
+ * no more than the flat array did. */
+TEST(few_values_stay_small)
+{
+    static goose_hist h;
+    rng_state = 5;
+    for (int round = 0; round < 2000; round++) {
+        reinit(&h);
+        uint64_t typical = log_uniform(rng_unit());
+        int n = 1 + (int)(rng() % 5);
+        for (int i = 0; i < n; i++)
+            goose__hist_add(&h, typical / 2 + rng() % (typical + 1));
+        /* typical/2 .. 3*typical/2 spans at most 2 powers of two (+1 below 128) */
+        ASSERT_LE(goose__hist_heap_bytes(&h), 3 * 64 * sizeof(uint64_t));
+        ASSERT_LE(sizeof h + goose__hist_heap_bytes(&h), 2048);
+    }
+    reinit(&h);
+    ASSERT_EQ(goose__hist_heap_bytes(&h), 0); /* empty: nothing */
+    goose__hist_add(&h, 250000);
+    ASSERT_EQ(goose__hist_heap_bytes(&h), 64 * sizeof(uint64_t));
+    for (unsigned i = 0; i < NB; i++)
+        goose__hist_add(&h, goose__hist_bucket_mid(i));
+    ASSERT_EQ(goose__hist_heap_bytes(&h), NB * sizeof(uint64_t));
+    goose__hist_free(&h);
+    ASSERT_EQ(goose__hist_heap_bytes(&h), 0);
+}
+
 TEST_MAIN(TEST_ENTRY(layout), TEST_ENTRY(error_bound),
           TEST_ENTRY(percentiles_vs_sorted), TEST_ENTRY(percentile_small_exact),
           TEST_ENTRY(stats_exact), TEST_ENTRY(empty), TEST_ENTRY(clamp_huge),
           TEST_ENTRY(merge), TEST_ENTRY(merge_empty),
           TEST_ENTRY(encode_roundtrip), TEST_ENTRY(decode_truncated),
           TEST_ENTRY(decode_corrupt), TEST_ENTRY(decode_malformed),
-          TEST_ENTRY(decode_fuzz))
+          TEST_ENTRY(decode_fuzz), TEST_ENTRY(chunks_match_flat_buckets),
+          TEST_ENTRY(few_values_stay_small))
