@@ -26,8 +26,11 @@ void goose__names_report(goose_attack *a, goose_names *n, uint64_t names_folded,
 {
     goose_results *r = &a->results;
     r->max_request_names = a->opt.max_request_names;
-    r->names_folded = names_folded + (n ? goose__names_folded(n, GOOSE_NAMES_REQUESTS) : 0);
-    r->errors_folded = errors_folded + (n ? goose__names_folded(n, GOOSE_NAMES_ERRORS) : 0);
+    r->folded_exact = 1;
+    r->names_folded = names_folded +
+                      (n ? goose__names_folded(n, GOOSE_NAMES_REQUESTS, &r->folded_exact) : 0);
+    r->errors_folded = errors_folded +
+                       (n ? goose__names_folded(n, GOOSE_NAMES_ERRORS, &r->folded_exact) : 0);
 }
 
 static int into_collector(void *arg, size_t thread, int reset,

@@ -50,7 +50,7 @@ TEST(shards_share_one_bound)
     ASSERT_EQ(total.nreqs, 5);
     ASSERT_EQ(total.nerrs, 1);
     ASSERT_STR_EQ(total.errs[0].name, GOOSE_OTHER_NAME); /* under its request's row */
-    ASSERT_EQ(goose__names_folded(n, GOOSE_NAMES_REQUESTS), 98); /* /a/3../a/99, POST */
+    ASSERT_EQ(goose__names_folded(n, GOOSE_NAMES_REQUESTS, NULL), 98); /* /a/3../a/99, POST */
     char some[256];
     ASSERT_EQ(goose__names_warning_due(n, some, sizeof some), 1);
     ASSERT_STR_EQ(some, "GET /a/3, GET /a/4, GET /a/5");
@@ -84,7 +84,7 @@ TEST(error_rows_are_bounded)
     }
     ASSERT_EQ(sum, 1000);
     ASSERT_EQ(other, 1000 - 5 * 3); /* "bad 0".."bad 4" came 3 times each */
-    ASSERT_EQ(goose__names_folded(n, GOOSE_NAMES_ERRORS), 395);
+    ASSERT_EQ(goose__names_folded(n, GOOSE_NAMES_ERRORS, NULL), 395);
     goose__stats_free(&s);
     goose__names_free(n);
 }
@@ -132,7 +132,7 @@ TEST(manager_folds_a_workers_names)
     ASSERT_EQ(fails, 1000);
     ASSERT_EQ(errors, 1000);
     ASSERT_EQ(goose__req_count(goose__stats_find(&m, "GET", GOOSE_OTHER_NAME)), 3000 - CAP);
-    ASSERT_EQ(goose__names_folded(n, GOOSE_NAMES_REQUESTS), 3000 - CAP);
+    ASSERT_EQ(goose__names_folded(n, GOOSE_NAMES_REQUESTS, NULL), 3000 - CAP);
     msgpack_unpacked_destroy(&u);
     msgpack_sbuffer_destroy(&sb);
     goose__stats_free(&w);

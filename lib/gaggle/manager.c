@@ -741,6 +741,8 @@ static int finish(manager *m)
             folded[k] += m->workers[i].folded[k];
     goose__names_warn(m->a, m->names, "the workers sent ");
     goose__names_report(m->a, m->names, folded[0], folded[1]);
+    if (folded[0] || folded[1])
+        m->a->results.folded_exact = 0;
     int rc = goose__collector_finish(&m->col, goose__now_us(), m->cfg.users);
     record_workers(m);
     goose__log(m->a, GOOSE_LOG_INFO, "workers started within %.1f ms of each other",

@@ -207,8 +207,8 @@ static void send_metrics(worker *w, const char *type)
     goose__out_u64(&o, "active", goose__engine_active(w->engine));
     goose__out_key(&o, "folded");
     msgpack_pack_array(&o.pk, 2);
-    msgpack_pack_uint64(&o.pk, names ? goose__names_folded(names, GOOSE_NAMES_REQUESTS) : 0);
-    msgpack_pack_uint64(&o.pk, names ? goose__names_folded(names, GOOSE_NAMES_ERRORS) : 0);
+    msgpack_pack_uint64(&o.pk, names ? goose__names_folded(names, GOOSE_NAMES_REQUESTS, NULL) : 0);
+    msgpack_pack_uint64(&o.pk, names ? goose__names_folded(names, GOOSE_NAMES_ERRORS, NULL) : 0);
     goose__out_key(&o, "shards");
     msgpack_pack_array(&o.pk, goose__engine_threads(w->engine));
     shard_out so = {w, &o.pk};

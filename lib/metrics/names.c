@@ -225,10 +225,12 @@ size_t goose__names_max(const goose_names *n)
     return n->max;
 }
 
-uint64_t goose__names_folded(goose_names *n, goose_names_kind kind)
+uint64_t goose__names_folded(goose_names *n, goose_names_kind kind, int *exact)
 {
     pthread_mutex_lock(&n->lock);
     uint64_t v = n->kinds[kind].nfolded;
+    if (exact && n->kinds[kind].folded.n >= GOOSE_NAMES_TRACK)
+        *exact = 0;
     pthread_mutex_unlock(&n->lock);
     return v;
 }

@@ -28,8 +28,9 @@ void goose__names_free(goose_names *n);
 int goose__names_admit(goose_names *n, goose_names_kind kind, const char *method,
                        const char *name, const char *error);
 size_t goose__names_max(const goose_names *n);
-/* Distinct keys of a kind folded so far. */
-uint64_t goose__names_folded(goose_names *n, goose_names_kind kind);
+/* Distinct keys of a kind folded so far; *exact (when not NULL) is set to
+ * 0 once more than GOOSE_NAMES_TRACK folded: the count is a lower bound. */
+uint64_t goose__names_folded(goose_names *n, goose_names_kind kind, int *exact);
 /* Once: 1 and up to 3 of the first folded request keys ("GET /a/1",
  * "GET /a/2", ...) joined by ", " into out, when keys have folded and this
  * was not asked before; 0 otherwise. */

@@ -100,9 +100,10 @@ int goose__fmt_folded(const goose_results *r, char *out, size_t size)
     if (!r->names_folded && !r->errors_folded)
         return 0;
     int n = snprintf(out, size,
-                     "%llu request names past --max-request-names %zu are counted under "
+                     "%s%llu request names past --max-request-names %zu are counted under "
                      "\"" GOOSE_OTHER_NAME "\" (name dynamic paths with goose_request_set_name)",
-                     (unsigned long long)r->names_folded, r->max_request_names);
+                     r->folded_exact ? "" : "at least ", (unsigned long long)r->names_folded,
+                     r->max_request_names);
     if (r->errors_folded && n > 0 && (size_t)n < size)
         snprintf(out + n, size - (size_t)n, "; %llu error texts past it under \""
                  GOOSE_OTHER_ERRORS "\"", (unsigned long long)r->errors_folded);

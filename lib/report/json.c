@@ -455,6 +455,7 @@ static json_t *report_object(const goose_results *r, goose_hist *scratch)
     json_t *names = json_object();
     rc |= json_object_set_new(names, "max", jint(r->max_request_names));
     rc |= json_object_set_new(names, "folded", jint(r->names_folded));
+    rc |= json_object_set_new(names, "folded_exact", json_boolean(r->folded_exact));
     rc |= json_object_set_new(names, "errors_folded", jint(r->errors_folded));
     rc |= json_object_set_new(o, "request_names", names);
     rc |= json_object_set_new(o, "totals", totals_json(r, scratch));
