@@ -1,7 +1,7 @@
 /* --max-request-names: request keys and error rows past the bound fold
  * into (other) rows, exactly counted, in one process (every engine thread
  * sharing one bound) and on a Gaggle Manager decoding a Worker's delta. */
-#include "e2e.h"
+#include "gaggle.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attack.h"
-#include "gaggle/gaggle.h"
 
 #define CAP 50
 #define USERS 4
@@ -326,6 +324,64 @@ TEST(run_folds_past_the_bound)
     target_stop(&t);
 }
 
+/* A Gaggle: the Manager's bound (10) goes to the Workers, each folds its
+ * own paths past it, and the Manager folds what the Workers kept beyond
+ * its own 10: its report has 10 named rows, each exactly the target's
+ * count, the rest in (other), and the total the target's. */
+TEST(gaggle_manager_keeps_the_bound)
+{
+    setup();
+    char port[8], report[256];
+    manager_spot(port, report);
+    pid_t m = spawn("manager", "paths", "--manager", "--expect-workers", "2", PORT_ARGS(port),
+                    "--host", tgt.url, "-u", "2", "-r", "100", "--iterations", "300",
+                    "--max-request-names", "10", "--report-file", report, NULL);
+    pid_t w0 = spawn("worker0", "paths", "--worker", "--manager-port", port, "--threads", "1",
+                     NULL);
+    pid_t w1 = spawn("worker1", "paths", "--worker", "--manager-port", port, "--threads", "1",
+                     NULL);
+    ASSERT_EQ(wait_exit(m, 60), 0);
+    ASSERT_EQ(wait_exit(w0, 10), 0);
+    ASSERT_EQ(wait_exit(w1, 10), 0);
+    json_t *r = load_report(report), *stats = target_json(&tgt, "/stats");
+    long long total = target_total(stats);
+    ASSERT_EQ(total, 2 * 300 * 2);
+    ASSERT_EQ(report_total(r), total);
+    size_t named = 0, i;
+    long long in_named = 0, other = 0;
+    json_t *q;
+    json_array_foreach(json_object_get(r, "requests"), i, q) {
+        const char *name = json_string_value(json_object_get(q, "name"));
+        if (!strcmp(name, GOOSE_OTHER_NAME)) {
+            other += jint(q, "count");
+            continue;
+        }
+        named++;
+        in_named += jint(q, "count");
+        if (jint(q, "count") != target_count(stats, name))
+            TEST_FAIL("%s: %lld in the report, %lld at the target", name, jint(q, "count"),
+                      target_count(stats, name));
+    }
+    ASSERT_EQ(named, 10);
+    ASSERT_EQ(other, total - in_named);
+    for (int k = 0; k < 5; k++) { /* the shared paths came first everywhere */
+        char path[16];
+        snprintf(path, sizeof path, "/node/%d", k);
+        ASSERT_NOT_NULL(report_request(r, "GET", path));
+    }
+    json_t *names = json_object_get(r, "request_names");
+    size_t paths = json_object_size(json_object_get(stats, "paths"));
+    ASSERT_EQ(jint(names, "max"), 10);
+    ASSERT_EQ(jint(names, "folded"), (long long)(paths - named));
+    ASSERT(json_is_false(json_object_get(names, "folded_exact"))); /* a Gaggle's sum */
+    ASSERT(log_has("worker0", "goose_request_set_name"));
+    ASSERT(log_has("worker1", "goose_request_set_name"));
+    ASSERT(log_has("manager", "the workers sent more than 10 request names"));
+    json_decref(r);
+    json_decref(stats);
+    teardown();
+}
+
 TEST_MAIN(TEST_ENTRY(shards_share_one_bound), TEST_ENTRY(error_rows_are_bounded),
           TEST_ENTRY(manager_folds_a_workers_names), TEST_ENTRY(option_is_checked),
-          TEST_ENTRY(run_folds_past_the_bound))
+          TEST_ENTRY(run_folds_past_the_bound), TEST_ENTRY(gaggle_manager_keeps_the_bound))
