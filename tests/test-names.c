@@ -365,7 +365,7 @@ TEST(gaggle_manager_keeps_the_bound)
     ASSERT_EQ(named, 10);
     ASSERT_EQ(other, total - in_named);
     for (int k = 0; k < 5; k++) { /* the shared paths came first everywhere */
-        char path[16];
+        char path[24];
         snprintf(path, sizeof path, "/node/%d", k);
         ASSERT_NOT_NULL(report_request(r, "GET", path));
     }
