@@ -419,7 +419,7 @@ int goose__collector_finish(goose_collector *c, uint64_t end, size_t launched);
 /* run.c: the one warning when request keys first fold (with a few of
  * them), and what the reports say: what n (the engine's bound, or a
  * Manager's) folded, plus what others (the Workers) did. */
-void goose__names_warn(goose_attack *a, goose_names *n, const char *where);
+int goose__names_warn(goose_attack *a, goose_names *n, const char *where);
 void goose__names_report(goose_attack *a, goose_names *n, uint64_t names_folded,
                          uint64_t errors_folded);
 

@@ -10,15 +10,17 @@
 
 #define TICK_MS 50
 
-void goose__names_warn(goose_attack *a, goose_names *n, const char *where)
+int goose__names_warn(goose_attack *a, goose_names *n, const char *where)
 {
     char some[512];
-    if (n && goose__names_warning_due(n, some, sizeof some))
-        goose__log(a, GOOSE_LOG_WARN,
-                   "%smore than %zu request names (--max-request-names): new ones are "
-                   "counted under \"" GOOSE_OTHER_NAME "\", like %s; give dynamic paths one "
-                   "name with goose_request_set_name()",
-                   where ? where : "", goose__names_max(n), some);
+    if (!n || !goose__names_warning_due(n, some, sizeof some))
+        return 0;
+    goose__log(a, GOOSE_LOG_WARN,
+               "%smore than %zu request names (--max-request-names): new ones are "
+               "counted under \"" GOOSE_OTHER_NAME "\", like %s; give dynamic paths one "
+               "name with goose_request_set_name()",
+               where ? where : "", goose__names_max(n), some);
+    return 1;
 }
 
 void goose__names_report(goose_attack *a, goose_names *n, uint64_t names_folded,

@@ -324,6 +324,20 @@ TEST(run_folds_past_the_bound)
     target_stop(&t);
 }
 
+/* How many lines of a process's log say text. */
+static int log_count(const char *name, const char *text)
+{
+    char path[256], line[4096];
+    snprintf(path, sizeof path, "%s/%s.log", dir, name);
+    FILE *f = fopen(path, "r");
+    int n = 0;
+    while (f && fgets(line, sizeof line, f))
+        n += strstr(line, text) != NULL;
+    if (f)
+        fclose(f);
+    return n;
+}
+
 /* A Gaggle: the Manager's bound (10) goes to the Workers, each folds its
  * own paths past it, and the Manager folds what the Workers kept beyond
  * its own 10: its report has 10 named rows, each exactly the target's
@@ -376,7 +390,7 @@ TEST(gaggle_manager_keeps_the_bound)
     ASSERT(json_is_false(json_object_get(names, "folded_exact"))); /* a Gaggle's sum */
     ASSERT(log_has("worker0", "goose_request_set_name"));
     ASSERT(log_has("worker1", "goose_request_set_name"));
-    ASSERT(log_has("manager", "the workers sent more than 10 request names"));
+    ASSERT_EQ(log_count("manager", "request names (--max-request-names)"), 1); /* once */
     json_decref(r);
     json_decref(stats);
     teardown();

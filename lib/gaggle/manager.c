@@ -59,7 +59,8 @@ typedef struct manager {
     goose_plan plan;
     goose_collector col;
     goose_names *names;     /* --max-request-names over every Worker's names */
-    int workers_folded;     /* the warning that a Worker folded names is out */
+    int names_warned;       /* the one warning that names fold is out (a
+                               Worker folded them, or the Manager did) */
     char hash[65];
     gaggle_key key;
     SSL_CTX *tls;
@@ -287,8 +288,8 @@ static void read_folded(manager *m, mworker *w, const msgpack_object *msg)
         if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER && v->via.u64 > w->folded[k])
             w->folded[k] = v->via.u64;
     }
-    if (w->folded[0] && !m->workers_folded) {
-        m->workers_folded = 1;
+    if (w->folded[0] && !m->names_warned) {
+        m->names_warned = 1;
         goose__log(m->a, GOOSE_LOG_WARN, "worker %zu (%s) has more than %zu request names "
                    "(--max-request-names): new ones are counted under \"" GOOSE_OTHER_NAME
                    "\" (its log names a few); give dynamic paths one name with "
@@ -536,7 +537,8 @@ static void drive_test(manager *m, uint64_t now)
         goose__collector_maintain(c, now);
     if (now - c->last_tick_us >= 1000000) {
         goose__collector_tick(c, now, active_users(m));
-        goose__names_warn(m->a, m->names, "the workers sent ");
+        if (!m->names_warned)
+            m->names_warned = goose__names_warn(m->a, m->names, "the workers sent ");
     }
     goose__collector_running(c, now, active_users(m));
     if (goose__collector_stop_due(c, now)) {
@@ -739,7 +741,8 @@ static int finish(manager *m)
     for (size_t i = 0; i < m->expected; i++)
         for (int k = 0; k < 2; k++)
             folded[k] += m->workers[i].folded[k];
-    goose__names_warn(m->a, m->names, "the workers sent ");
+    if (!m->names_warned)
+        m->names_warned = goose__names_warn(m->a, m->names, "the workers sent ");
     goose__names_report(m->a, m->names, folded[0], folded[1]);
     if (folded[0] || folded[1])
         m->a->results.folded_exact = 0;
