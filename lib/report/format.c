@@ -101,11 +101,13 @@ int goose__fmt_folded(const goose_results *r, char *out, size_t size)
         return 0;
     /* not exact: past what a process tells apart (a lower bound), or a
        Gaggle's sum over its Workers (a name two folded counts twice) */
-    const char *how = r->folded_exact ? "" : r->manager ? "(over the Workers) " : "at least ";
+    int gaggle = !r->folded_exact && r->manager;
     int n = snprintf(out, size,
-                     "%s%llu request names past --max-request-names %zu are counted under "
+                     "%s%llu request names%s past --max-request-names %zu are counted under "
                      "\"" GOOSE_OTHER_NAME "\" (name dynamic paths with goose_request_set_name)",
-                     how, (unsigned long long)r->names_folded, r->max_request_names);
+                     r->folded_exact || gaggle ? "" : "at least ",
+                     (unsigned long long)r->names_folded,
+                     gaggle ? " (added up over the Workers)" : "", r->max_request_names);
     if (r->errors_folded && n > 0 && (size_t)n < size)
         snprintf(out + n, size - (size_t)n, "; %llu error texts past it under \""
                  GOOSE_OTHER_ERRORS "\"", (unsigned long long)r->errors_folded);
