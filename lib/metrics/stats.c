@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 int goose__stats_init(goose_stats *s, size_t ntransactions, size_t nscenarios)
 {
     memset(s, 0, sizeof *s);

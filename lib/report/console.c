@@ -786,7 +786,7 @@ char *goose__report_text(const goose_attack *a)
     const goose_results *r = &a->results;
     goose_buf b;
     goose__buf_init(&b);
-    /* ~18 KB each: kept off the stack of whatever thread reports */
+    /* up to 18 KB each once merged into: kept off the stack of whatever thread reports */
     goose_hist *scratch = goose__hists_new(1);
     goose_hist *empty = goose__hists_new(1);
     goose_hist *co = r->co_mode ? goose__hists_new(3) : NULL;

@@ -1271,7 +1271,7 @@ char *goose__report_html(const goose_attack *a)
     char hash[65] = "-";
     if (goose__test_hash(a, hash) < 0)
         strcpy(hash, "-");
-    /* ~18 KB each: kept off the stack of whatever thread reports */
+    /* up to 18 KB each once merged into: kept off the stack of whatever thread reports */
     goose_hist *all = goose__hists_new(1);
     goose_hist *scratch = goose__hists_new(1);
     goose_hist *empty = goose__hists_new(1);

@@ -136,7 +136,7 @@ static int adjusted_totals(json_t *o, const goose_stats *s, goose_hist *all)
     return adjusted_json(o, all, synthetic);
 }
 
-/* Every request row summed; `all` is scratch space (~18 KB, heap). */
+/* Every request row summed; `all` is scratch space (its chunks on the heap). */
 static json_t *totals_json(const goose_results *r, goose_hist *all)
 {
     const goose_stats *s = &r->totals;
