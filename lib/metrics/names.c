@@ -20,7 +20,7 @@ typedef struct key_set {
 typedef struct kind_sets {
     key_set admitted;
     key_set folded;
-    uint64_t nfolded; /* distinct, >= folded.n past GOOSE_NAMES_TRACK */
+    uint64_t nfolded; /* distinct; stops at GOOSE_NAMES_TRACK, as folded.n */
 } kind_sets;
 
 struct goose_names {
@@ -45,7 +45,7 @@ static uint64_t hash_key(const char *key, size_t len)
 static size_t slot_of(const key_set *s, uint64_t h, const char *key, size_t len)
 {
     size_t mask = s->cap - 1;
-    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+    for (size_t i = (size_t)(h >> 1) & mask;; i = (i + 1) & mask) { /* bit 0 is always 1 */
         if (s->hashes[i] == 0)
             return i;
         if (s->hashes[i] == h &&
