@@ -5,12 +5,15 @@
  * smallest load test would be.  Users do not wait between requests unless
  * BENCH_WAIT_MS is set (the idle-memory test sets 1000): goose_main()
  * rejects flags it does not know, so the knob is an environment variable.
+ * BENCH_UNIQUE_PATHS=1 makes every request's path a new one (/p/1, /p/2,
+ * ...), unnamed: the mistake --max-request-names bounds.
  *
  *   cc -O2 -Iinclude bench/loadtest.c -Llib -Wl,-rpath,$PWD/lib -lgoose \
  *      -o bench/out/loadtest
  */
 #include <goose.h>
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -18,6 +21,16 @@ static int get_root(goose_user *user)
 {
     goose_response *r = goose_get(user, "/");
     goose_response_free(r);
+    return GOOSE_OK;
+}
+
+static atomic_ulong next_path;
+
+static int get_unique(goose_user *user)
+{
+    char path[32];
+    snprintf(path, sizeof path, "/p/%lu", atomic_fetch_add(&next_path, 1) + 1);
+    goose_response_free(goose_get(user, path));
     return GOOSE_OK;
 }
 
@@ -45,7 +58,9 @@ int main(int argc, char **argv)
         }
         goose_scenario_set_wait_time(s, (unsigned)ms, (unsigned)ms);
     }
-    if (!goose_scenario_add_transaction(s, "get /", get_root)) {
+    const char *unique = getenv("BENCH_UNIQUE_PATHS");
+    int u = unique && *unique && *unique != '0';
+    if (!goose_scenario_add_transaction(s, u ? "get /p/N" : "get /", u ? get_unique : get_root)) {
         fprintf(stderr, "loadtest: cannot add the transaction\n");
         goose_scenario_free(s);
         goose_attack_free(attack);

@@ -20,6 +20,9 @@
 #                       each), each user on its own keep-alive connection,
 #                       10 s wait, hatched at 10,000/s, BENCH_SCALE_TIME s
 #                       (300) against an nginx of 6 workers on CPU 0
+#   dynamic URLs        every request a new unnamed path, --threads 1 -u 50
+#                       without wait, BENCH_NAMES_TIME s (20), against the
+#                       first nginx: the --max-request-names bound
 #
 # Each part replaces its generated section of bench/RESULTS.md; the last
 # lines printed are a PASS/FAIL line per part and the verdict.
@@ -33,6 +36,8 @@
 #                                    >=  8 x Locust FastHttpUser's
 #   100,000 users: 0 failed requests and no errors, ESTABLISHED connections
 #     to nginx >= 100,000 while they run, hatch (measured) <= 11 s
+#   dynamic URLs: max RSS <= 100 MiB, exit status 0, >= 100,000 distinct
+#     paths, the report's total = nginx's access-log count
 #
 # Environment: BENCH_DURATION (s, default 10), BENCH_IDLE_USERS (10000),
 # BENCH_CALLGRIND=0 skips the callgrind part (informative, not a floor),
@@ -40,7 +45,8 @@
 # BENCH_THREADS=0 and BENCH_SCALE=0 skip those parts, BENCH_SCALE_TIME (s of
 # run time after the hatch, 300), BENCH_SCALE_ADDRS (source addresses of the
 # Workers, 127.0.0.1-127.0.0.16), BENCH_SCALE_CPUS (CPUs of the Manager and
-# Workers, 0,1).
+# Workers, 0,1), BENCH_NAMES=0 skips the dynamic-URL part, BENCH_NAMES_TIME
+# (s, 20); BENCH_ONLY=names runs that part alone (nginx and its summary).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -73,6 +79,14 @@ SCALE_WAIT_MS=10000
 SCALE_NGINX_WORKERS=6
 SCALE_ADDRS=${BENCH_SCALE_ADDRS:-127.0.0.1-127.0.0.16}
 SCALE_CPUS=${BENCH_SCALE_CPUS:-0,1}
+NAMES=${BENCH_NAMES:-1}
+NAMES_TIME=${BENCH_NAMES_TIME:-20}
+ONLY=${BENCH_ONLY:-}
+case "$ONLY" in
+    "") ;;
+    names) NAMES=1 CALLGRIND=0 LOCUST=0 THREADS=0 SCALE=0 ;;
+    *) printf 'bench: BENCH_ONLY="%s": the one part that runs alone is names\n' "$ONLY" >&2; exit 2 ;;
+esac
 
 PATH=$PATH:/usr/sbin:/sbin
 export PYTHONDONTWRITEBYTECODE=1     # no bench/__pycache__ from the summaries
@@ -196,6 +210,7 @@ run() {
 }
 
 # --- throughput and CPU -----------------------------------------------------
+main_part() {
 say "wrk -t1 -c$CONNS -d${DURATION}s ..."
 run wrk wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$URL/"
 
@@ -213,6 +228,8 @@ rm -f "$OUT/goose-reqlog.json" "$OUT/requests.log"
 run goose-reqlog "$OUT/loadtest" --host "$URL" --threads 1 -u "$CONNS" -r 1000 -t "${DURATION}s" \
     --no-reset-metrics --report-file "$OUT/goose-reqlog.json" --request-log "$OUT/requests.log" -q
 wc -l < "$OUT/requests.log" > "$OUT/goose-reqlog.lines"
+}
+if [ -z "$ONLY" ]; then main_part; fi
 
 # --- Locust: same target, same users, HttpUser then FastHttpUser --------------
 # One process each (no --processes), pinned to CPU 1 like libgoose, headless;
@@ -267,9 +284,11 @@ idle() {
     BG_PIDS=()
     echo "$rc" > "$OUT/idle-$n.rc"
 }
-say "idle memory: 1 user, then $IDLE_USERS users, 1 s wait ..."
-idle 1
-idle "$IDLE_USERS"
+if [ -z "$ONLY" ]; then
+    say "idle memory: 1 user, then $IDLE_USERS users, 1 s wait ..."
+    idle 1
+    idle "$IDLE_USERS"
+fi
 
 # --- callgrind (informative) ------------------------------------------------
 cg_total() { # total instructions of a callgrind output file
@@ -324,7 +343,7 @@ gaggle_run() { # standalone and gaggle, each with $CONNS users, no wait
         $(pkg-config --libs libcurl libevent libevent_pthreads msgpack openssl jansson) -lpthread -lm \
         -o "$OUT/msgsize" && "$OUT/msgsize" > "$OUT/g-msgsize.txt"
 }
-gaggle_run
+if [ -z "$ONLY" ]; then gaggle_run; fi
 
 # --- --threads 1 vs 2: both CPUs for nginx and the generator -----------------
 # nginx with 2 workers (reuseport: one accept queue each), access log off, and
@@ -435,12 +454,29 @@ print(n)' "$SCALE_ADDRS")
 }
 if [ "$SCALE" = 1 ]; then scale_part; fi
 
+# --- dynamic URLs: a new path per request -------------------------------------
+# The first nginx (1 worker, CPU 0, access log on); every request of 50 users
+# without wait on one thread is a new unnamed path, for NAMES_TIME s, at the
+# default --max-request-names.  Its access log counts what the report must.
+NAMES_CMD="BENCH_UNIQUE_PATHS=1 taskset -c 1 bench/out/loadtest --host $URL --threads 1 -u $CONNS -r 1000 -t ${NAMES_TIME}s --no-reset-metrics --report-file bench/out/names.json -q"
+names_part() {
+    rm -f "$OUT"/names.*
+    say "dynamic URLs: a new path per request, --threads 1 -u $CONNS, ${NAMES_TIME}s ..."
+    before=$(log_lines)
+    run names env BENCH_UNIQUE_PATHS=1 "$OUT/loadtest" --host "$URL" --threads 1 -u "$CONNS" \
+        -r 1000 -t "${NAMES_TIME}s" --no-reset-metrics --report-file "$OUT/names.json" -q
+    after=$(log_lines)
+    echo $((after - before)) > "$OUT/names.nginx-count"
+}
+if [ "$NAMES" = 1 ]; then names_part; fi
+
 # --- report -----------------------------------------------------------------
 status=0
 verdicts=()
 verdict() { # NAME RC
     if [ "$2" = 0 ]; then verdicts+=("PASS  $1"); else verdicts+=("FAIL  $1"); status=1; fi
 }
+main_summaries() {
 rc=0
 python3 bench/summarize.py --out "$OUT" --results bench/RESULTS.md --duration "$DURATION" \
     --conns "$CONNS" --idle-users "$IDLE_USERS" --idle-run "$IDLE_RUN" --idle-sample "$IDLE_SAMPLE" \
@@ -456,6 +492,8 @@ verdict "--request-log json: one line per counted request (its cost is informati
 rc=0
 python3 bench/gaggle_summary.py "$OUT" bench/RESULTS.md "$DURATION" "$CONNS" || rc=$?
 verdict "Gaggle, Manager + 2 Workers: requests/s >= 0.90x standalone" "$rc"
+}
+if [ -z "$ONLY" ]; then main_summaries; fi
 if [ "$LOCUST" = 1 ]; then
     rc=0
     python3 bench/locust_summary.py "$OUT" bench/RESULTS.md "$DURATION" "$CONNS" "$URL" || rc=$?
@@ -471,6 +509,11 @@ if [ "$SCALE" = 1 ]; then
     rc=0
     python3 bench/scale_summary.py "$OUT" bench/RESULTS.md || rc=$?
     verdict "$SCALE_USERS users: 0 failures, >= $SCALE_USERS ESTABLISHED, hatch <= 11 s" "$rc"
+fi
+if [ "$NAMES" = 1 ]; then
+    rc=0
+    python3 bench/names_summary.py "$OUT" bench/RESULTS.md "$NAMES_TIME" "$CONNS" "$NAMES_CMD" || rc=$?
+    verdict "dynamic URLs: max RSS <= 100 MiB, exit 0, >= 100,000 paths, exact nginx count" "$rc"
 fi
 say "results written to bench/RESULTS.md"
 echo

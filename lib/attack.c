@@ -38,6 +38,7 @@ void goose__results_free(goose_results *r)
         free(r->series.keys[i].counts);
     }
     free(r->series.keys);
+    free(r->series.key_slots);
     for (size_t i = 0; i < r->ntxs; i++) {
         free((char *)r->txs[i].scenario);
         free((char *)r->txs[i].name);

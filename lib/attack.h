@@ -125,6 +125,7 @@ typedef struct goose_options {
     char *baseline_file;
     size_t threads;         /* 0 = online CPUs */
     size_t stack_size;
+    size_t max_request_names; /* request keys (and error rows) kept by name */
     char **resolve;
     size_t nresolve;
     char *log_paths[3];     /* --request-log, --transaction-log, --error-log */
@@ -241,6 +242,8 @@ typedef struct goose_series {
     uint64_t *fails;
     goose_key_series *keys;
     size_t nkeys;
+    size_t *key_slots;       /* open addressing: index+1 into keys, 0 free */
+    size_t key_slot_cap;     /* a power of two, at least twice nkeys */
 } goose_series;
 
 typedef struct goose_worker_info {
@@ -294,6 +297,11 @@ typedef struct goose_results {
     double aborted_at_s;     /* since the start of the run */
     double aborted_observed; /* what it measured then */
     size_t abandoned_users;  /* left unfinished at the stop timeout */
+    size_t max_request_names; /* the bound on request keys and error rows */
+    uint64_t names_folded;   /* distinct request keys counted under (other) */
+    uint64_t errors_folded;  /* distinct error rows counted under (other errors) */
+    int folded_exact;        /* 0: the two counts are lower bounds (more than
+                                GOOSE_NAMES_TRACK folded) or a Gaggle's sums */
 } goose_results;
 
 void goose__results_free(goose_results *r);
@@ -448,6 +456,12 @@ int goose__collector_reshape(goose_collector *c, const goose_shape *shape);
 int goose__collector_stop_due(goose_collector *c, uint64_t now);
 /* The results of the run, thresholds evaluated; GOOSE_ENOMEM or GOOSE_OK. */
 int goose__collector_finish(goose_collector *c, uint64_t end, size_t launched);
+/* run.c: the one warning when request keys first fold (with a few of
+ * them), and what the reports say: what n (the engine's bound, or a
+ * Manager's) folded, plus what others (the Workers) did. */
+int goose__names_warn(goose_attack *a, goose_names *n, const char *where);
+void goose__names_report(goose_attack *a, goose_names *n, uint64_t names_folded,
+                         uint64_t errors_folded);
 
 /* threshold.c */
 int goose__threshold_parse(const char *expr, goose_threshold *out, char *err,

@@ -36,12 +36,49 @@ static int grow_series(goose_series *s)
     return 0;
 }
 
-/* The series of a request key, created (zero so far) on first sight. */
+static size_t *key_slot(const goose_series *s, const char *method, const char *name)
+{
+    size_t h = 1469598103934665603ULL; /* FNV-1a of "method name" */
+    for (const char *p = method; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    h = (h ^ ' ') * 1099511628211ULL;
+    for (const char *p = name; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    size_t mask = s->key_slot_cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        size_t *slot = &s->key_slots[i];
+        if (!*slot || (!strcmp(s->keys[*slot - 1].name, name) &&
+                       !strcmp(s->keys[*slot - 1].method, method)))
+            return slot;
+    }
+}
+
+/* Keeps the index at most half full. */
+static int grow_key_slots(goose_series *s)
+{
+    size_t cap = s->key_slot_cap ? s->key_slot_cap * 2 : 64;
+    size_t *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return -1;
+    free(s->key_slots);
+    s->key_slots = slots;
+    s->key_slot_cap = cap;
+    for (size_t i = 0; i < s->nkeys; i++)
+        *key_slot(s, s->keys[i].method, s->keys[i].name) = i + 1;
+    return 0;
+}
+
+/* The series of a request key, created (zero so far) on first sight;
+ * found through a hash index, not a walk over every key. */
 static goose_key_series *key_series(goose_series *s, const goose_req_stat *q)
 {
-    for (size_t i = 0; i < s->nkeys; i++)
-        if (!strcmp(s->keys[i].name, q->name) && !strcmp(s->keys[i].method, q->method))
-            return &s->keys[i];
+    if (s->key_slot_cap) {
+        size_t *slot = key_slot(s, q->method, q->name);
+        if (*slot)
+            return &s->keys[*slot - 1];
+    }
+    if ((s->nkeys + 1) * 2 > s->key_slot_cap && grow_key_slots(s) < 0)
+        return NULL;
     goose_key_series *k = realloc(s->keys, (s->nkeys + 1) * sizeof *k);
     if (!k)
         return NULL;
@@ -57,6 +94,7 @@ static goose_key_series *key_series(goose_series *s, const goose_req_stat *q)
         return NULL;
     }
     s->nkeys++;
+    *key_slot(s, k->method, k->name) = s->nkeys;
     return k;
 }
 

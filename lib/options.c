@@ -318,6 +318,20 @@ static int writable_place(const char *flag, const char *v, char *err, size_t err
     return GOOSE_OK;
 }
 
+/* Past this many, a report of one row per name would be unreadable, and
+ * each row costs memory in every shard. */
+#define MAX_REQUEST_NAMES_MAX 1000000
+
+static int opt_max_request_names(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    unsigned long long n;
+    if (parse_uint(v, 1, MAX_REQUEST_NAMES_MAX, &n) < 0)
+        return FAIL("--max-request-names \"%s\" must be a whole number from 1 to %d", v,
+                    MAX_REQUEST_NAMES_MAX);
+    o->max_request_names = (size_t)n;
+    return GOOSE_OK;
+}
+
 static int opt_report_file(goose_options *o, const char *v, char *err, size_t errlen)
 {
     const char *dot = strrchr(v, '.');
@@ -681,6 +695,7 @@ static const option_def options[] = {
     {{"verbose", 'v', 0, 0, NULL, "more log output (repeat for more)", 1}, opt_verbose},
     {{"quiet", 'q', 0, 0, NULL, "only warnings and errors", 1}, opt_quiet},
     {{"threads", 0, 1, 0, "N", "engine threads (default: online CPUs)", 1}, opt_threads},
+    {{"max-request-names", 0, 1, 0, "N", "request names (method and name) reported one by one (default 2000); later ones fold into (other)", 1}, opt_max_request_names},
     {{"stack-size", 0, 1, 0, "SIZE", "stack of each user's coroutine (default 256k; only touched pages use memory)", 1}, opt_stack_size},
     {{"local-address", 0, 1, 1, "ADDRS", "source addresses users take in turn, like 127.0.0.1-127.0.0.4 (more than one port range of connections)", 1}, opt_local_address},
     {{"resolve", 0, 1, 1, "HOST:PORT:ADDR", "pin HOST:PORT to ADDR, as curl's --resolve; repeatable", 1}, opt_resolve},
@@ -887,6 +902,7 @@ void goose__options_init(goose_options *o)
     memset(o, 0, sizeof *o);
     o->timeout_ms = 60000;
     o->stack_size = 256 * 1024;
+    o->max_request_names = GOOSE_MAX_REQUEST_NAMES;
     o->manager_bind_port = 5115;
     o->manager_port = 5115;
     o->gaggle_timeout_us = 5000000;

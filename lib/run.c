@@ -10,6 +10,31 @@
 
 #define TICK_MS 50
 
+int goose__names_warn(goose_attack *a, goose_names *n, const char *where)
+{
+    char some[512];
+    if (!n || !goose__names_warning_due(n, some, sizeof some))
+        return 0;
+    goose__log(a, GOOSE_LOG_WARN,
+               "%smore than %zu request names (--max-request-names): new ones are "
+               "counted under \"" GOOSE_OTHER_NAME "\", like %s; give dynamic paths one "
+               "name with goose_request_set_name()",
+               where ? where : "", goose__names_max(n), some);
+    return 1;
+}
+
+void goose__names_report(goose_attack *a, goose_names *n, uint64_t names_folded,
+                         uint64_t errors_folded)
+{
+    goose_results *r = &a->results;
+    r->max_request_names = a->opt.max_request_names;
+    r->folded_exact = 1;
+    r->names_folded = names_folded +
+                      (n ? goose__names_folded(n, GOOSE_NAMES_REQUESTS, &r->folded_exact) : 0);
+    r->errors_folded = errors_folded +
+                       (n ? goose__names_folded(n, GOOSE_NAMES_ERRORS, &r->folded_exact) : 0);
+}
+
 static int into_collector(void *arg, size_t thread, int reset,
                           const goose_stats *delta)
 {
@@ -76,6 +101,7 @@ static void control_loop(goose_collector *c, goose_engine *e, goose_control *ctl
         if (now - c->last_tick_us >= 1000000) {
             goose__engine_collect_each(e, into_collector, c);
             goose__collector_tick(c, now, goose__engine_active(e));
+            goose__names_warn(c->a, goose__engine_names(e), NULL);
         }
         goose__collector_running(c, now, goose__engine_active(e));
         if (finished)
@@ -120,6 +146,8 @@ static int run_engine(goose_attack *a, goose_run_config *cfg)
     goose__control_stop(ctl);
     goose__engine_collect_each(e, into_collector, &c);
     goose__stop_clock_record(a, goose__engine_abandoned(e));
+    goose__names_warn(a, goose__engine_names(e), NULL);
+    goose__names_report(a, goose__engine_names(e), 0, 0);
     rc = goose__collector_finish(&c, goose__now_us(), goose__engine_launched(e));
     goose__engine_free(e);
     goose__collector_free(&c);

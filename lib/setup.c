@@ -203,6 +203,7 @@ static int resolve_config(goose_attack *a, goose_run_config *cfg)
     cfg->log_fn = a->log_fn;
     cfg->log_arg = a->log_arg;
     cfg->stack_size = o->stack_size;
+    cfg->max_request_names = o->max_request_names;
     cfg->local_addrs = o->local_addrs;
     cfg->nlocal_addrs = o->nlocal_addrs;
     /* a test defined by its iterations counts every one of them; a test

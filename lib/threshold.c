@@ -281,7 +281,7 @@ typedef struct selection {
 static void add(selection *x, uint64_t success, uint64_t fail, const goose_hist *h)
 {
     if (!x->found++)
-        goose__hist_init(x->scratch);
+        goose__hist_free(x->scratch);
     x->count += success + fail;
     x->fails += fail;
     goose__hist_merge(x->scratch, h);
@@ -468,7 +468,7 @@ static int final_failure(const goose_threshold *t, const goose_threshold_result 
 int goose__thresholds_abort_due(goose_attack *a, double secs, double at_s)
 {
     goose_results *res = &a->results;
-    goose_hist *scratch = malloc(sizeof *scratch); /* ~18 KB */
+    goose_hist *scratch = goose__hists_new(1);
     goose_threshold_result r;
     int due = 0;
     for (size_t i = 0; scratch && !due && i < a->opt.nthresholds; i++) {
@@ -485,7 +485,7 @@ int goose__thresholds_abort_due(goose_attack *a, double secs, double at_s)
         goose__log(a, GOOSE_LOG_WARN, "threshold %s failed: %s is %s after %.1fs measured; "
                    "stopping the test (--threshold-abort)", t->expr, t->metric, seen, secs);
     }
-    free(scratch);
+    goose__hists_delete(scratch, 1);
     return due;
 }
 
@@ -495,22 +495,22 @@ int goose__thresholds_evaluate(goose_attack *a)
     size_t n = a->opt.nthresholds;
     if (!n)
         return GOOSE_OK;
-    goose_hist *scratch = malloc(sizeof *scratch);
+    goose_hist *scratch = goose__hists_new(1);
     res->thresholds = calloc(n, sizeof *res->thresholds);
     if (!scratch || !res->thresholds) {
-        free(scratch);
+        goose__hists_delete(scratch, 1);
         return goose__fail(a, GOOSE_ENOMEM, "out of memory");
     }
     for (; res->nthresholds < n; res->nthresholds++) {
         goose_threshold_result *r = &res->thresholds[res->nthresholds];
         if (goose__threshold_copy(&r->t, &a->opt.thresholds[res->nthresholds]) < 0) {
-            free(scratch);
+            goose__hists_delete(scratch, 1);
             return goose__fail(a, GOOSE_ENOMEM, "out of memory");
         }
         goose__threshold_check(&r->t, &res->totals, res->txs, res->ntxs, res->duration_s,
                                scratch, r);
     }
-    free(scratch);
+    goose__hists_delete(scratch, 1);
     if (res->aborted && res->aborted_by < n) {
         /* it failed when it stopped the run, whatever the end looks like */
         goose_threshold_result *r = &res->thresholds[res->aborted_by];

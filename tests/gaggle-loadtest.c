@@ -2,10 +2,15 @@
  * LOADTEST_VARIANT=1 one weight differs: a different load test.  With
  * LOADTEST_VARIANT=stall each user's 6th pass waits 300 ms on the target
  * (for --co-mitigation).  With LOADTEST_VARIANT=hang each user's on_stop
- * logs out, then sleeps an hour (for --stop-timeout and signals). */
+ * logs out, then sleeps an hour (for --stop-timeout and signals).  With
+ * LOADTEST_VARIANT=paths each pass asks for one of 5 shared paths, then
+ * for a path no other request has (for --max-request-names). */
 #include <goose.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int front_page(goose_user *u)
 {
@@ -84,6 +89,30 @@ static int run_hanger(int argc, char **argv)
     return status;
 }
 
+static atomic_uint passes;
+
+static int shared_then_own(goose_user *u)
+{
+    unsigned n = atomic_fetch_add(&passes, 1);
+    char path[48];
+    snprintf(path, sizeof path, "/node/%u", n % 5);
+    goose_response_free(goose_get(u, path));
+    snprintf(path, sizeof path, "/node/%ld-%u", (long)getpid(), n);
+    goose_response_free(goose_get(u, path));
+    return GOOSE_OK;
+}
+
+static int run_paths(int argc, char **argv)
+{
+    goose_attack *attack = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("Paths");
+    goose_scenario_add_transaction(s, "pass", shared_then_own);
+    goose_attack_add_scenario(attack, s);
+    int status = goose_main(attack, argc, argv);
+    goose_attack_free(attack);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     const char *variant = getenv("LOADTEST_VARIANT");
@@ -91,6 +120,8 @@ int main(int argc, char **argv)
         return run_staller(argc, argv);
     if (variant && !strcmp(variant, "hang"))
         return run_hanger(argc, argv);
+    if (variant && !strcmp(variant, "paths"))
+        return run_paths(argc, argv);
     goose_attack *attack = goose_attack_new();
     goose_scenario *reader = goose_scenario_new("Reader");
     goose_scenario_set_weight(reader, variant && *variant == '1' ? 2 : 3);

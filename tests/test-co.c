@@ -41,9 +41,7 @@ TEST(backfill_count)
  * samples 10.5, 9.5, ..., 0.5 ms. */
 TEST(backfill_samples_exact)
 {
-    goose_hist *h = malloc(sizeof *h), *want = malloc(sizeof *want);
-    goose__hist_init(h);
-    goose__hist_init(want);
+    goose_hist *h = goose__hists_new(1), *want = goose__hists_new(1);
     ASSERT_EQ(goose__co_backfill(h, 10500, 1000, 300), 11);
     for (uint64_t v = 500; v <= 10500; v += 1000)
         goose__hist_add(want, v);
@@ -51,11 +49,11 @@ TEST(backfill_samples_exact)
     ASSERT_EQ(h->min, 500);
     ASSERT_EQ(h->max, 10500);
     ASSERT_EQ(h->sum, 11 * 5500);
-    ASSERT_EQ(memcmp(h, want, sizeof *h), 0);
+    ASSERT(goose__hist_equal(h, want));
     ASSERT_EQ(goose__co_backfill(h, 10500, 1000, 10500), 0); /* nothing to add */
     ASSERT_EQ(h->count, 11);
-    free(h);
-    free(want);
+    goose__hists_delete(h, 1);
+    goose__hists_delete(want, 1);
 }
 
 static uint64_t rng_state = UINT64_C(0x2545f4914f6cdd1d);
@@ -69,7 +67,7 @@ static uint64_t rng(void)
  * bucket, for short and long series, small and clamped values. */
 TEST(series_equals_single_adds)
 {
-    goose_hist *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    goose_hist *a = goose__hists_new(1), *b = goose__hists_new(1);
     for (int round = 0; round < 400; round++) {
         uint64_t first = round % 4 == 0 ? rng() % 200
                        : round % 4 == 1 ? rng() % 2000000
@@ -78,40 +76,39 @@ TEST(series_equals_single_adds)
         uint64_t step = 1 + rng() % (round % 2 ? 50 : 5000);
         uint64_t n = first / step + 1;
         n = n > 20000 ? 1 + rng() % 20000 : 1 + rng() % n;
-        goose__hist_init(a);
-        goose__hist_init(b);
+        goose__hist_free(a);
+        goose__hist_free(b);
         goose__hist_add(a, 77); /* onto a histogram that has values */
         goose__hist_add(b, 77);
         goose__hist_add_series(a, first, step, n);
         for (uint64_t k = 0; k < n; k++)
             goose__hist_add(b, first - k * step);
-        if (memcmp(a, b, sizeof *a) != 0)
+        if (!goose__hist_equal(a, b))
             TEST_FAIL("first %llu step %llu n %llu differ", (unsigned long long)first,
                       (unsigned long long)step, (unsigned long long)n);
     }
-    goose__hist_init(a);
+    goose__hist_free(a);
     goose__hist_add_series(a, 500, 0, 3); /* a zero step repeats the value */
     ASSERT_EQ(a->count, 3);
     ASSERT_EQ(a->sum, 1500);
     goose__hist_add_series(a, 500, 7, 0);
     ASSERT_EQ(a->count, 3);
-    free(a);
-    free(b);
+    goose__hists_delete(a, 1);
+    goose__hists_delete(b, 1);
 }
 
 /* 60 s of stall at a 10 µs cadence: six million samples, at the cost of a
  * few thousand buckets. */
 TEST(series_is_bounded_by_buckets)
 {
-    goose_hist *h = malloc(sizeof *h);
-    goose__hist_init(h);
+    goose_hist *h = goose__hists_new(1);
     ASSERT_EQ(goose__co_backfill(h, 60000000, 10, 5), 6000000);
     ASSERT_EQ(h->count, 6000000);
     ASSERT_EQ(h->max, 60000000);
     ASSERT_EQ(h->min, 10);
     uint64_t p50 = goose__hist_percentile(h, 0.5);
     ASSERT(p50 > 29700000 && p50 < 30300000);
-    free(h);
+    goose__hists_delete(h, 1);
 }
 
 static goose_cadence passes(int mode, const uint64_t *v, size_t n)
@@ -197,15 +194,15 @@ TEST(synthetic_samples_merge)
     ASSERT_EQ(goose__req_synthetic(r), 11 + 5);
     ASSERT_EQ(total.requests, 4);
     ASSERT_NULL(goose__stats_find(&total, "GET", "/other")->co); /* nothing allocated */
-    goose_hist *adj = malloc(sizeof *adj);
-    goose__req_adjusted(r, adj);
+    goose_hist *adj = goose__hists_new(1);
+    ASSERT_EQ(goose__req_adjusted(r, adj), 0);
     ASSERT_EQ(adj->count, 2 + 16);
     ASSERT_EQ(adj->min, 300);
     ASSERT_EQ(adj->max, 10500);
     ASSERT_EQ(adj->sum, 2 * 300 + 11 * 5500 + (5000 + 4000 + 3000 + 2000 + 1000));
     goose__stats_reset(&total);
     ASSERT_EQ(total.nreqs, 0);
-    free(adj);
+    goose__hists_delete(adj, 1);
     goose__stats_free(a);
     goose__stats_free(b);
     goose__stats_free(&total);
@@ -241,7 +238,7 @@ TEST(synthetic_samples_travel)
     const goose_req_stat *y = goose__stats_find(&b, "GET", "/");
     ASSERT_EQ(goose__req_count(y), 1);
     ASSERT_EQ(goose__req_synthetic(y), 11);
-    ASSERT_EQ(memcmp(y->co, x->co, sizeof *x->co), 0);
+    ASSERT(goose__hist_equal(y->co, x->co));
     ASSERT_NULL(goose__stats_find(&b, "GET", "/other")->co);
     /* an 8th element that is no histogram, or an empty one */
     for (int bad = 0; bad < 2; bad++) {
@@ -259,10 +256,9 @@ TEST(synthetic_samples_travel)
         msgpack_pack_uint64(&pk, 0);
         msgpack_pack_array(&pk, 0);
         unsigned char empty[64];
-        goose_hist *h = malloc(sizeof *h);
-        goose__hist_init(h);
+        goose_hist *h = goose__hists_new(1);
         size_t n = goose__hist_encode(h, empty);
-        free(h);
+        goose__hists_delete(h, 1);
         msgpack_pack_bin(&pk, n);
         msgpack_pack_bin_body(&pk, empty, n);
         if (bad == 0) {

@@ -50,7 +50,14 @@ static void init_empty(void)
     goose__hist_init(&empty_hist);
 }
 
-#define ASSERT_HIST_EQ(a, b) ASSERT(memcmp((a), (b), sizeof(goose_hist)) == 0)
+#define ASSERT_HIST_EQ(a, b) ASSERT(goose__hist_equal((a), (b)))
+
+/* Histograms own their chunks: every (static) one here is emptied with
+ * this, which frees what it held. */
+static void reinit(goose_hist *h)
+{
+    goose__hist_free(h);
+}
 
 /* ASSERT_CMP goes through long long; these print unsigned values. */
 #define ASSERT_U64_EQ(a, b)                                                    \
@@ -65,7 +72,7 @@ static void assert_consistent(const goose_hist *h)
 {
     uint64_t total = 0;
     for (unsigned i = 0; i < NB; i++)
-        total += h->buckets[i];
+        total += goose__hist_bucket(h, i);
     ASSERT_U64_EQ(total, h->count);
     if (h->count == 0) {
         ASSERT_HIST_EQ(h, &empty_hist);
@@ -73,11 +80,11 @@ static void assert_consistent(const goose_hist *h)
     }
     ASSERT(h->min <= h->max);
     unsigned lo = goose__hist_index(h->min), hi = goose__hist_index(h->max);
-    ASSERT(h->buckets[lo] > 0);
-    ASSERT(h->buckets[hi] > 0);
+    ASSERT(goose__hist_bucket(h, lo) > 0);
+    ASSERT(goose__hist_bucket(h, hi) > 0);
     for (unsigned i = 0; i < NB; i++)
         if (i < lo || i > hi)
-            ASSERT_U64_EQ(h->buckets[i], 0);
+            ASSERT_U64_EQ(goose__hist_bucket(h, i), 0);
 }
 
 TEST(layout)
@@ -143,7 +150,7 @@ static void check_alone(goose_hist *h, uint64_t v)
         ASSERT_U64_EQ(mid, v);
 
     /* Back to a fresh histogram without 18 KB of memset per value. */
-    h->buckets[goose__hist_index(v)] = 0;
+    *goose__hist_slot(h, goose__hist_index(v)) = 0;
     h->count = h->sum = h->max = 0;
     h->min = UINT64_MAX;
 }
@@ -158,7 +165,7 @@ TEST(error_bound)
         999999, 1000000, 59999999, MAX_US,     TWO40 - 1, TWO40 - 2,
     };
     init_empty();
-    goose__hist_init(&h);
+    reinit(&h);
     for (size_t k = 0; k < sizeof(edges) / sizeof(edges[0]); k++)
         check_alone(&h, edges[k]);
     const int n = 100000;
@@ -193,7 +200,7 @@ TEST(percentiles_vs_sorted)
     uint64_t *v = malloc(n * sizeof(*v));
     ASSERT_NOT_NULL(v);
     rng_state = 12345;
-    goose__hist_init(&h);
+    reinit(&h);
     for (size_t i = 0; i < n; i++) {
         v[i] = log_uniform(rng_unit());
         goose__hist_add(&h, v[i]);
@@ -224,7 +231,7 @@ TEST(percentiles_vs_sorted)
 TEST(percentile_small_exact)
 {
     static goose_hist h;
-    goose__hist_init(&h);
+    reinit(&h);
     for (uint64_t v = 1; v <= 100; v++)
         goose__hist_add(&h, v);
     /* Values below 128 are exact, so these are order statistics. */
@@ -239,7 +246,7 @@ TEST(percentile_small_exact)
     ASSERT_EQ(goose__hist_percentile(&h, NAN), 1);
 
     /* Two values far apart: the median is the lower one's bucket. */
-    goose__hist_init(&h);
+    reinit(&h);
     goose__hist_add(&h, 1000);
     goose__hist_add(&h, 50000);
     uint64_t lo = goose__hist_bucket_mid(goose__hist_index(1000));
@@ -255,7 +262,7 @@ TEST(stats_exact)
     uint64_t sum = 0, min = UINT64_MAX, max = 0;
     const uint64_t n = 100000;
     rng_state = 777;
-    goose__hist_init(&h);
+    reinit(&h);
     for (uint64_t i = 0; i < n; i++) {
         uint64_t v = log_uniform(rng_unit()) - 1; /* include 0 */
         goose__hist_add(&h, v);
@@ -270,7 +277,7 @@ TEST(stats_exact)
     ASSERT(goose__hist_mean(&h) == (double)sum / (double)n);
     ASSERT_EQ(goose__hist_is_empty(&h), 0);
 
-    goose__hist_init(&h);
+    reinit(&h);
     goose__hist_add(&h, 3);
     goose__hist_add(&h, 4);
     ASSERT(goose__hist_mean(&h) == 3.5);
@@ -283,14 +290,14 @@ TEST(empty)
 {
     static goose_hist h;
     memset(&h, 0xab, sizeof(h));
-    goose__hist_init(&h);
+    goose__hist_init(&h); /* init, not free: h holds no chunks of its own */
     ASSERT_EQ(goose__hist_is_empty(&h), 1);
     ASSERT_U64_EQ(h.count, 0);
     ASSERT_U64_EQ(h.sum, 0);
     ASSERT_U64_EQ(h.min, UINT64_MAX);
     ASSERT_U64_EQ(h.max, 0);
     for (unsigned i = 0; i < NB; i++)
-        ASSERT_U64_EQ(h.buckets[i], 0);
+        ASSERT_U64_EQ(goose__hist_bucket(&h, i), 0);
     ASSERT_U64_EQ(goose__hist_percentile(&h, 0), 0);
     ASSERT_U64_EQ(goose__hist_percentile(&h, 0.5), 0);
     ASSERT_U64_EQ(goose__hist_percentile(&h, 1), 0);
@@ -301,17 +308,17 @@ TEST(empty)
     ASSERT_U64_EQ(h.count, 1);
     ASSERT_U64_EQ(h.min, 0);
     ASSERT_U64_EQ(h.max, 0);
-    ASSERT_U64_EQ(h.buckets[0], 1);
+    ASSERT_U64_EQ(goose__hist_bucket(&h, 0), 1);
     ASSERT_U64_EQ(goose__hist_percentile(&h, 0.5), 0);
 }
 
 TEST(clamp_huge)
 {
     static goose_hist h;
-    goose__hist_init(&h);
+    reinit(&h);
     goose__hist_add(&h, TWO40);
     goose__hist_add(&h, UINT64_C(1) << 50);
-    ASSERT_U64_EQ(h.buckets[NB - 1], 2);
+    ASSERT_U64_EQ(goose__hist_bucket(&h, NB - 1), 2);
     ASSERT_U64_EQ(h.count, 2);
     ASSERT_U64_EQ(h.min, TWO40);
     ASSERT_U64_EQ(h.max, UINT64_C(1) << 50);
@@ -321,16 +328,16 @@ TEST(clamp_huge)
     ASSERT_U64_EQ(goose__hist_percentile(&h, 0.9), TWO40);
     ASSERT_U64_EQ(goose__hist_percentile(&h, 1), UINT64_C(1) << 50);
 
-    goose__hist_init(&h);
+    reinit(&h);
     goose__hist_add(&h, UINT64_MAX);
-    ASSERT_U64_EQ(h.buckets[NB - 1], 1);
+    ASSERT_U64_EQ(goose__hist_bucket(&h, NB - 1), 1);
     ASSERT_U64_EQ(h.sum, UINT64_MAX);
     ASSERT_U64_EQ(h.min, UINT64_MAX);
     ASSERT_U64_EQ(h.max, UINT64_MAX);
     ASSERT_U64_EQ(goose__hist_percentile(&h, 0.5), UINT64_MAX);
 
     /* Mixed with normal values, huge ones only move the top. */
-    goose__hist_init(&h);
+    reinit(&h);
     for (int i = 0; i < 99; i++)
         goose__hist_add(&h, 1000);
     goose__hist_add(&h, UINT64_C(1) << 45);
@@ -354,30 +361,30 @@ TEST(merge)
 {
     static goose_hist a, b, all, shards[8], merged;
     rng_state = 4242;
-    goose__hist_init(&a);
-    goose__hist_init(&b);
-    goose__hist_init(&all);
+    reinit(&a);
+    reinit(&b);
+    reinit(&all);
     for (int i = 0; i < 8; i++)
-        goose__hist_init(&shards[i]);
+        reinit(&shards[i]);
     for (int i = 0; i < 120000; i++) {
         uint64_t v = random_value();
         goose__hist_add(i % 3 ? &a : &b, v);
         goose__hist_add(&shards[rng() % 8], v);
         goose__hist_add(&all, v);
     }
-    ASSERT(memcmp(&a, &all, sizeof(a)) != 0);
+    ASSERT(!goose__hist_equal(&a, &all));
     goose__hist_merge(&a, &b);
     ASSERT_HIST_EQ(&a, &all);
 
-    goose__hist_init(&merged);
+    reinit(&merged);
     for (int i = 0; i < 8; i++)
         goose__hist_merge(&merged, &shards[i]);
     ASSERT_HIST_EQ(&merged, &all);
 
     /* Sets of very different ranges: min from one, max from the other. */
-    goose__hist_init(&a);
-    goose__hist_init(&b);
-    goose__hist_init(&all);
+    reinit(&a);
+    reinit(&b);
+    reinit(&all);
     for (uint64_t v = 5; v < 50; v++) {
         goose__hist_add(&a, v * 1000);
         goose__hist_add(&b, v);
@@ -395,19 +402,19 @@ TEST(merge_empty)
     static goose_hist h, copy, e1, e2;
     init_empty();
     rng_state = 99;
-    goose__hist_init(&h);
+    reinit(&h);
     for (int i = 0; i < 1000; i++)
         goose__hist_add(&h, random_value());
-    copy = h;
+    ASSERT_EQ(goose__hist_copy(&copy, &h), 0);
 
-    goose__hist_init(&e1);
+    reinit(&e1);
     goose__hist_merge(&h, &e1); /* x + 0 = x */
     ASSERT_HIST_EQ(&h, &copy);
     goose__hist_merge(&e1, &h); /* 0 + x = x */
     ASSERT_HIST_EQ(&e1, &copy);
 
-    goose__hist_init(&e1);
-    goose__hist_init(&e2);
+    reinit(&e1);
+    reinit(&e2);
     goose__hist_merge(&e1, &e2); /* 0 + 0 = 0 */
     ASSERT_HIST_EQ(&e1, &empty_hist);
     ASSERT_EQ(goose__hist_is_empty(&e1), 1);
@@ -417,7 +424,7 @@ TEST(merge_empty)
 /* Fills *h with a few kinds of histograms, by number. */
 static void sample_hist(goose_hist *h, int kind)
 {
-    goose__hist_init(h);
+    reinit(h);
     rng_state = 1000 + (uint64_t)kind;
     switch (kind) {
     case 0: break; /* empty */
@@ -436,7 +443,7 @@ static void sample_hist(goose_hist *h, int kind)
     default: /* counts that need long varints */
         for (int i = 0; i < 300; i++)
             goose__hist_add(h, 100 + (uint64_t)i * 997);
-        h->buckets[goose__hist_index(100)] += UINT64_C(1) << 62;
+        *goose__hist_slot(h, goose__hist_index(100)) += UINT64_C(1) << 62;
         h->count += UINT64_C(1) << 62;
         break;
     }
@@ -471,9 +478,9 @@ TEST(encode_roundtrip)
             ASSERT_LE(n, 20); /* sparse: one bucket, not 2240 */
     }
     /* The bound holds for a worst case: every bucket at a huge count. */
-    goose__hist_init(&h);
+    reinit(&h);
     for (unsigned i = 0; i < NB; i++)
-        h.buckets[i] = UINT64_MAX / NB;
+        *goose__hist_slot(&h, i) = UINT64_MAX / NB;
     h.count = (UINT64_MAX / NB) * NB;
     h.sum = UINT64_MAX;
     h.min = 0;
@@ -498,7 +505,7 @@ TEST(decode_truncated)
             unsigned char *p = malloc(len ? len : 1);
             ASSERT_NOT_NULL(p);
             memcpy(p, buf, len);
-            goose__hist_init(&back);
+            reinit(&back);
             goose__hist_add(&back, 5); /* must be emptied */
             if (goose__hist_decode(&back, p, len) != -1)
                 TEST_FAIL("kind %d: prefix %zu of %zu accepted", kind, len, n);
@@ -532,7 +539,7 @@ static int decode_check(const unsigned char *p, size_t len, unsigned char *scrat
     unsigned char *exact = malloc(len ? len : 1);
     ASSERT_NOT_NULL(exact);
     memcpy(exact, p, len);
-    goose__hist_init(&h);
+    reinit(&h);
     goose__hist_add(&h, 77);
     int r = goose__hist_decode(&h, exact, len);
     free(exact);
@@ -754,10 +761,201 @@ TEST(decode_fuzz)
     free(mut);
 }
 
+/* ---- the chunked buckets against the flat array they replaced ---- */
+
+/* The histogram as it was before buckets came in chunks: one flat array,
+ * written here from the layout (ref_index) and the documented rules, so
+ * the chunked one must give the same answers and the same bytes. */
+typedef struct dense {
+    uint64_t count, sum, min, max;
+    uint64_t b[NB];
+} dense;
+
+static void dense_init(dense *d)
+{
+    memset(d, 0, sizeof *d);
+    d->min = UINT64_MAX;
+}
+
+static void dense_add(dense *d, uint64_t v)
+{
+    d->b[ref_index(v)]++;
+    d->count++;
+    d->sum += v;
+    d->min = v < d->min ? v : d->min;
+    d->max = v > d->max ? v : d->max;
+}
+
+static void dense_merge(dense *d, const dense *s)
+{
+    for (unsigned i = 0; i < NB; i++)
+        d->b[i] += s->b[i];
+    d->count += s->count;
+    d->sum += s->sum;
+    d->min = s->min < d->min ? s->min : d->min;
+    d->max = s->max > d->max ? s->max : d->max;
+}
+
+/* The midpoint of the bucket of the ceil(q*count)-th value, in [min,max]. */
+static uint64_t dense_percentile(const dense *d, double q)
+{
+    if (!d->count)
+        return 0;
+    if (!(q > 0))
+        return d->min;
+    if (q >= 1)
+        return d->max;
+    double x = ceil(q * (double)d->count);
+    uint64_t rank = x >= (double)d->count ? d->count : (uint64_t)x, seen = 0;
+    rank = rank < 1 ? 1 : rank;
+    for (unsigned i = 0; i < NB; i++) {
+        seen += d->b[i];
+        if (seen >= rank) {
+            uint64_t mid = goose__hist_bucket_mid(i);
+            return mid < d->min ? d->min : mid > d->max ? d->max : mid;
+        }
+    }
+    return d->max;
+}
+
+/* The documented encoding: version 1, LEB128 count, sum, min, max, then
+ * (gap, count) for each used bucket. */
+static size_t dense_encode(const dense *d, unsigned char *out)
+{
+    size_t n = 0;
+    out[n++] = 1;
+    n += put(out + n, d->count);
+    n += put(out + n, d->sum);
+    n += put(out + n, d->min);
+    n += put(out + n, d->max);
+    unsigned prev = (unsigned)-1;
+    for (unsigned i = 0; i < NB && d->count; i++) {
+        if (!d->b[i])
+            continue;
+        n += put(out + n, i - prev - 1);
+        n += put(out + n, d->b[i]);
+        prev = i;
+    }
+    return n;
+}
+
+static void assert_same(const goose_hist *h, const dense *d, unsigned char *e1,
+                        unsigned char *e2)
+{
+    static const double qs[] = {0, 0.01, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1};
+    ASSERT_U64_EQ(h->count, d->count);
+    ASSERT_U64_EQ(h->sum, d->sum);
+    ASSERT_U64_EQ(h->min, d->min);
+    ASSERT_U64_EQ(h->max, d->max);
+    for (unsigned i = 0; i < NB; i++)
+        ASSERT_U64_EQ(goose__hist_bucket(h, i), d->b[i]);
+    for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++)
+        ASSERT_U64_EQ(goose__hist_percentile(h, qs[k]), dense_percentile(d, qs[k]));
+    /* count_upto: whole buckets below at's, and at's when its midpoint is
+       at most at */
+    uint64_t at = d->count ? d->min + (d->max - d->min) / 2 : 7, upto = 0;
+    unsigned last = ref_index(at);
+    for (unsigned i = 0; i < last; i++)
+        upto += d->b[i];
+    if (goose__hist_bucket_mid(last) <= at)
+        upto += d->b[last];
+    if (d->count && at >= d->max)
+        upto = d->count;
+    if (!d->count || at < d->min)
+        upto = 0;
+    ASSERT_U64_EQ(goose__hist_count_upto(h, at), upto);
+    size_t n1 = goose__hist_encode(h, e1), n2 = dense_encode(d, e2);
+    ASSERT_EQ(n1, n2);
+    ASSERT(memcmp(e1, e2, n1) == 0);
+}
+
+/* Values a request key sees: mostly a narrow band around a typical time,
+ * now and then anything. */
+static uint64_t key_value(uint64_t typical)
+{
+    if (rng() % 8 == 0)
+        return random_value();
+    return typical / 2 + rng() % (typical + 1);
+}
+
+/* Random histograms of a few values (what most dynamic keys hold) and of
+ * many, built, merged, copied and decoded: the same as the flat array. */
+TEST(chunks_match_flat_buckets)
+{
+    static goose_hist h[3], back;
+    static dense d[3];
+    size_t max = goose__hist_encoded_max();
+    unsigned char *e1 = malloc(max), *e2 = malloc(max);
+    ASSERT(e1 && e2);
+    rng_state = 20261207;
+    for (int round = 0; round < 600; round++) {
+        uint64_t typical = log_uniform(rng_unit());
+        for (int k = 0; k < 2; k++) {
+            reinit(&h[k]);
+            dense_init(&d[k]);
+            uint64_t n = round % 3 == 0 ? rng() % 4 : round % 3 == 1 ? rng() % 40 : rng() % 5000;
+            for (uint64_t i = 0; i < n; i++) {
+                uint64_t v = key_value(typical);
+                ASSERT_EQ(goose__hist_add(&h[k], v), 0);
+                dense_add(&d[k], v);
+            }
+            assert_same(&h[k], &d[k], e1, e2);
+        }
+        /* merge, both ways round through a copy */
+        reinit(&h[2]);
+        ASSERT_EQ(goose__hist_copy(&h[2], &h[1]), 0);
+        d[2] = d[1];
+        ASSERT_EQ(goose__hist_merge(&h[2], &h[0]), 0);
+        dense_merge(&d[2], &d[0]);
+        assert_same(&h[2], &d[2], e1, e2);
+        ASSERT_EQ(goose__hist_merge(&h[0], &h[1]), 0);
+        ASSERT_HIST_EQ(&h[0], &h[2]);
+        /* and what decodes from the bytes is the same again */
+        size_t n = goose__hist_encode(&h[2], e1);
+        ASSERT_EQ(goose__hist_decode(&back, e1, n), 0);
+        assert_same(&back, &d[2], e1, e2);
+    }
+    for (int k = 0; k < 3; k++)
+        goose__hist_free(&h[k]);
+    goose__hist_free(&back);
+    free(e1);
+    free(e2);
+}
+
+/* A key seen a few times costs about 2 KB at most: its chunks (one per
+ * power of two its values span) and the struct; a flat array was 17.5 KB
+ * whatever it held.  A histogram with every bucket used holds every chunk,
+ * no more than the flat array did. */
+TEST(few_values_stay_small)
+{
+    static goose_hist h;
+    rng_state = 5;
+    for (int round = 0; round < 2000; round++) {
+        reinit(&h);
+        uint64_t typical = log_uniform(rng_unit());
+        int n = 1 + (int)(rng() % 5);
+        for (int i = 0; i < n; i++)
+            goose__hist_add(&h, typical / 2 + rng() % (typical + 1));
+        /* typical/2 .. 3*typical/2 spans at most 2 powers of two (+1 below 128) */
+        ASSERT_LE(goose__hist_heap_bytes(&h), 3 * 64 * sizeof(uint64_t));
+        ASSERT_LE(sizeof h + goose__hist_heap_bytes(&h), 2048);
+    }
+    reinit(&h);
+    ASSERT_EQ(goose__hist_heap_bytes(&h), 0); /* empty: nothing */
+    goose__hist_add(&h, 250000);
+    ASSERT_EQ(goose__hist_heap_bytes(&h), 64 * sizeof(uint64_t));
+    for (unsigned i = 0; i < NB; i++)
+        goose__hist_add(&h, goose__hist_bucket_mid(i));
+    ASSERT_EQ(goose__hist_heap_bytes(&h), NB * sizeof(uint64_t));
+    goose__hist_free(&h);
+    ASSERT_EQ(goose__hist_heap_bytes(&h), 0);
+}
+
 TEST_MAIN(TEST_ENTRY(layout), TEST_ENTRY(error_bound),
           TEST_ENTRY(percentiles_vs_sorted), TEST_ENTRY(percentile_small_exact),
           TEST_ENTRY(stats_exact), TEST_ENTRY(empty), TEST_ENTRY(clamp_huge),
           TEST_ENTRY(merge), TEST_ENTRY(merge_empty),
           TEST_ENTRY(encode_roundtrip), TEST_ENTRY(decode_truncated),
           TEST_ENTRY(decode_corrupt), TEST_ENTRY(decode_malformed),
-          TEST_ENTRY(decode_fuzz))
+          TEST_ENTRY(decode_fuzz), TEST_ENTRY(chunks_match_flat_buckets),
+          TEST_ENTRY(few_values_stay_small))

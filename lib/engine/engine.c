@@ -86,7 +86,8 @@ goose_engine *goose__engine_start(const goose_run_config *cfg, char *err,
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    if (goose__http_headers_init(&e->headers) < 0) {
+    if (goose__http_headers_init(&e->headers) < 0 ||
+        (cfg->max_request_names && !(e->names = goose__names_new(cfg->max_request_names)))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -218,6 +219,11 @@ int goose__engine_reshape(goose_engine *e, const goose_shape *shape)
     return rc;
 }
 
+goose_names *goose__engine_names(goose_engine *e)
+{
+    return e->names;
+}
+
 size_t goose__engine_launched(goose_engine *e)
 {
     size_t n = 0;
@@ -248,6 +254,7 @@ void goose__engine_free(goose_engine *e)
     goose__http_headers_free(&e->headers);
     goose__shape_free(&e->shape);
     goose__throttle_free(&e->throttle);
+    goose__names_free(e->names);
     pthread_mutex_destroy(&e->lock);
     pthread_cond_destroy(&e->done_cond);
     free(e);

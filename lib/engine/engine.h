@@ -81,6 +81,7 @@ typedef struct goose_run_config {
     int co_mode;                  /* --co-mitigation: goose_co_mode */
     goose_log_fn log_fn;          /* the attack's log, for misuse; NULL: none */
     void *log_arg;
+    size_t max_request_names;     /* --max-request-names; 0: no bound */
     struct goose_sink *log_sinks[GOOSE_LOGFILES]; /* NULL: that log is off */
     int log_formats[GOOSE_LOGFILES];
 } goose_run_config;
@@ -117,6 +118,8 @@ uint64_t goose__engine_start_offset(const goose_run_config *cfg, size_t index);
  * make the users a higher level needs.  -1 when out of memory. */
 int goose__engine_reshape(goose_engine *e, const goose_shape *shape);
 size_t goose__engine_launched(goose_engine *e);
+/* The bound the threads share on request keys and error rows, or NULL. */
+goose_names *goose__engine_names(goose_engine *e);
 /* Users running now (not those finishing because the level fell). */
 size_t goose__engine_active(goose_engine *e);
 /* Joins the threads (stopping them first) and frees everything. */
@@ -322,6 +325,8 @@ struct goose_engine {
     goose_shape shape;         /* under lock: the users over time */
     atomic_uint shape_version;
     atomic_uint misuse;        /* responses misused by transactions */
+    goose_names *names;        /* request keys and error rows every thread
+                                  keeps by name (NULL: no bound) */
 };
 
 /* user.c */

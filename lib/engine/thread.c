@@ -400,6 +400,7 @@ int goose__thread_init(goose_thread *t, goose_engine *e, size_t id)
     if (goose__stats_init(&t->local, e->cfg.ntransactions, e->cfg.nscenarios) < 0 ||
         goose__stats_init(&t->outbox, e->cfg.ntransactions, e->cfg.nscenarios) < 0)
         return -1;
+    t->local.names = e->names; /* the outbox only takes what local kept */
     struct event_config *cfg = event_config_new();
     if (!cfg)
         return -1;

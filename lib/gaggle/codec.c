@@ -131,14 +131,11 @@ static int unpack_synthetic(const msgpack_object *o, goose_req_stat *r, goose_hi
         return 0;
     if (get_hist(&o->via.array.ptr[7], h) < 0 || h->count == 0)
         return -1;
-    goose_hist *dst = r->co ? r->co : malloc(sizeof *dst);
+    goose_hist *dst = r->co ? r->co : goose__hists_new(1);
     if (!dst)
         return -1;
-    if (!r->co)
-        goose__hist_init(dst);
     r->co = dst;
-    goose__hist_merge(dst, h);
-    return 0;
+    return goose__hist_merge(dst, h);
 }
 
 static int unpack_request(const msgpack_object *o, goose_stats *s, goose_hist *h)
@@ -157,12 +154,11 @@ static int unpack_request(const msgpack_object *o, goose_stats *s, goose_hist *h
     if (!codes || f[5].via.array.size % 2)
         return -1;
     goose_req_stat *r = goose__stats_request(s, method, name);
-    if (!r)
+    if (!r || goose__hist_merge(&r->hist, h) < 0)
         return -1;
     r->success += success;
     r->fail += fail;
     r->bytes += bytes;
-    goose__hist_merge(&r->hist, h);
     for (uint32_t i = 0; i < f[5].via.array.size; i += 2) {
         uint64_t status, count;
         if (get_uint(&codes[i], &status) < 0 || get_uint(&codes[i + 1], &count) < 0 ||
@@ -189,11 +185,11 @@ static int unpack_transaction(const msgpack_object *o, goose_stats *s, goose_his
     const msgpack_object *f = array_of(o, 4);
     uint64_t id, success, fail;
     if (!f || get_uint(&f[0], &id) < 0 || id >= s->ntxs || get_uint(&f[1], &success) < 0 ||
-        get_uint(&f[2], &fail) < 0 || get_hist(&f[3], h) < 0 || h->count != success + fail)
+        get_uint(&f[2], &fail) < 0 || get_hist(&f[3], h) < 0 || h->count != success + fail ||
+        goose__hist_merge(&s->txs[id].hist, h) < 0)
         return -1;
     s->txs[id].success += success;
     s->txs[id].fail += fail;
-    goose__hist_merge(&s->txs[id].hist, h);
     return 0;
 }
 
@@ -231,7 +227,7 @@ static int unpack_counts(const msgpack_object *map, const char *key, uint64_t *v
 
 int goose__unpack_stats(const msgpack_object *o, goose_stats *s)
 {
-    goose_hist *h = malloc(sizeof *h);
+    goose_hist *h = goose__hists_new(1);
     uint64_t count, fail;
     int rc = -1;
     if (!h || !o || o->type != MSGPACK_OBJECT_MAP)
@@ -243,14 +239,13 @@ int goose__unpack_stats(const msgpack_object *o, goose_stats *s)
         unpack_counts(o, "dropped", s->dropped, s->nscenarios) < 0 ||
         goose__get_u64(o, "count", &count) < 0 || goose__get_u64(o, "fail", &fail) < 0 ||
         !goose__map_get(o, "all") || get_hist(goose__map_get(o, "all"), h) < 0 ||
-        h->count != count || fail > count)
+        h->count != count || fail > count || goose__hist_merge(&s->all, h) < 0)
         goto out;
     s->requests += count;
     s->failures += fail;
-    goose__hist_merge(&s->all, h);
     rc = 0;
 out:
-    free(h);
+    goose__hists_delete(h, 1);
     return rc;
 }
 

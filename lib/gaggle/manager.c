@@ -31,6 +31,7 @@ typedef struct mworker {
     size_t users;
     size_t active;
     size_t max_thread;      /* shards seen: threads 0..max_thread-1 */
+    uint64_t folded[2];     /* request keys and error rows it folded so far */
     uint64_t ping_sent_us;
     uint64_t rtt_us;
     int rtt_known;
@@ -58,6 +59,9 @@ typedef struct manager {
     goose_run_config cfg;
     goose_plan plan;
     goose_collector col;
+    goose_names *names;     /* --max-request-names over every Worker's names */
+    int names_warned;       /* the one warning that names fold is out (a
+                               Worker folded them, or the Manager did) */
     char hash[65];
     gaggle_key key;
     SSL_CTX *tls;
@@ -120,7 +124,7 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
 {
     const goose_options *o = &m->a->opt;
     gaggle_out out;
-    goose__out_begin(&out, "welcome", 21);
+    goose__out_begin(&out, "welcome", 22);
     goose__out_u64(&out, "worker", w);
     goose__out_u64(&out, "workers", m->expected);
     goose__out_u64(&out, "users", m->cfg.users);
@@ -136,6 +140,7 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
     goose__out_f64(&out, "throttle", o->throttle_rps);
     goose__out_bool(&out, "sticky_follow", o->sticky_follow);
     goose__out_u64(&out, "stop_timeout_us", o->stop_timeout_us);
+    goose__out_u64(&out, "max_request_names", o->max_request_names);
     goose__out_key(&out, "shape");
     goose__pack_shape(&out.pk, &m->cfg.shape);
     goose__out_key(&out, "arrivals");
@@ -283,6 +288,28 @@ static void on_auth(manager *m, conn *c, const msgpack_object *msg)
                m->expected - count_state(m, W_FREE), m->expected);
 }
 
+/* "folded": [request keys, error rows] a Worker folded so far (optional:
+ * a Worker that does not say folded none). */
+static void read_folded(manager *m, mworker *w, const msgpack_object *msg)
+{
+    const msgpack_object *f = goose__map_get(msg, "folded");
+    if (!f || f->type != MSGPACK_OBJECT_ARRAY || f->via.array.size != 2)
+        return;
+    for (int k = 0; k < 2; k++) {
+        const msgpack_object *v = &f->via.array.ptr[k];
+        if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER && v->via.u64 > w->folded[k])
+            w->folded[k] = v->via.u64;
+    }
+    if (w->folded[0] && !m->names_warned) {
+        m->names_warned = 1;
+        goose__log(m->a, GOOSE_LOG_WARN, "worker %zu (%s) has more than %zu request names "
+                   "(--max-request-names): new ones are counted under \"" GOOSE_OTHER_NAME
+                   "\" (its log names a few); give dynamic paths one name with "
+                   "goose_request_set_name()", (size_t)(w - m->workers) + 1, w->name,
+                   m->a->opt.max_request_names);
+    }
+}
+
 static int on_metrics(manager *m, mworker *w, const msgpack_object *msg)
 {
     const msgpack_object *shards = goose__map_get(msg, "shards");
@@ -294,9 +321,11 @@ static int on_metrics(manager *m, mworker *w, const msgpack_object *msg)
         if (w->active > w->users) /* the controller added users */
             w->users = w->active;
     }
+    read_folded(m, w, msg);
     goose_stats delta;
     if (goose__stats_init(&delta, m->cfg.ntransactions, m->cfg.nscenarios) < 0)
         return -1;
+    delta.names = m->names; /* a Worker's names past the bound fold here */
     int rc = 0;
     for (uint32_t i = 0; i < shards->via.array.size && rc == 0; i++) {
         const msgpack_object *s = &shards->via.array.ptr[i];
@@ -520,8 +549,11 @@ static void drive_test(manager *m, uint64_t now)
         return;
     if (now >= m->start_at_us + goose__engine_start_offset(&m->cfg, m->cfg.users - 1))
         goose__collector_maintain(c, now);
-    if (now - c->last_tick_us >= 1000000)
+    if (now - c->last_tick_us >= 1000000) {
         goose__collector_tick(c, now, active_users(m));
+        if (!m->names_warned)
+            m->names_warned = goose__names_warn(m->a, m->names, "the workers sent ");
+    }
     goose__collector_running(c, now, active_users(m));
     if (goose__collector_stop_due(c, now)) {
         goose__log(m->a, GOOSE_LOG_INFO, "stopping: telling %zu workers",
@@ -681,6 +713,7 @@ static void manager_free(manager *m)
     OPENSSL_cleanse(&m->key, sizeof m->key);
     SSL_CTX_free(m->tls);
     goose__collector_free(&m->col);
+    goose__names_free(m->names);
     goose__run_teardown(m->a, &m->cfg, &m->plan);
 }
 
@@ -707,7 +740,8 @@ static int prepare(manager *m)
     m->workers = calloc(m->expected, sizeof *m->workers);
     m->base = event_base_new();
     m->timer = m->base ? event_new(m->base, -1, EV_PERSIST, on_tick, m) : NULL;
-    if (!m->workers || !m->timer)
+    m->names = goose__names_new(m->a->opt.max_request_names);
+    if (!m->workers || !m->timer || !m->names)
         return goose__fail(m->a, GOOSE_ENOMEM, "out of memory");
     rc = goose__collector_init(&m->col, m->a, &m->cfg);
     if (rc != GOOSE_OK)
@@ -728,6 +762,15 @@ static int finish(manager *m)
     for (size_t i = 0; i < m->expected; i++)
         abandoned += m->workers[i].abandoned;
     goose__stop_clock_record(m->a, (size_t)abandoned);
+    uint64_t folded[2] = {0, 0}; /* a name two Workers folded counts twice */
+    for (size_t i = 0; i < m->expected; i++)
+        for (int k = 0; k < 2; k++)
+            folded[k] += m->workers[i].folded[k];
+    if (!m->names_warned)
+        m->names_warned = goose__names_warn(m->a, m->names, "the workers sent ");
+    goose__names_report(m->a, m->names, folded[0], folded[1]);
+    if (folded[0] || folded[1])
+        m->a->results.folded_exact = 0;
     int rc = goose__collector_finish(&m->col, goose__now_us(), m->cfg.users);
     record_workers(m);
     goose__log(m->a, GOOSE_LOG_INFO, "workers started within %.1f ms of each other",

@@ -73,6 +73,10 @@ static int read_options(const msgpack_object *msg, goose_options *o)
         return -1;
     o->timeout_ms = (long)timeout_ms;
     o->co_mitigation = co_mode;
+    uint64_t max_names; /* the Manager's bound, when it says one */
+    if (goose__get_u64(msg, "max_request_names", &max_names) == 0 && max_names >= 1 &&
+        max_names <= 1000000) /* as --max-request-names takes */
+        o->max_request_names = (size_t)max_names;
     o->no_reset_metrics = !reset;
     o->startup_us = 0;
     free(o->host);

@@ -204,10 +204,16 @@ static void send_metrics(worker *w, const char *type)
 {
     gaggle_out o;
     int done = !strcmp(type, "done");
-    goose__out_begin(&o, type, done ? 3 : 2);
+    goose_names *names = goose__engine_names(w->engine);
+    goose__names_warn(w->a, names, NULL);
+    goose__out_begin(&o, type, done ? 4 : 3);
     goose__out_u64(&o, "active", goose__engine_active(w->engine));
     if (done)
         goose__out_u64(&o, "abandoned", goose__engine_abandoned(w->engine));
+    goose__out_key(&o, "folded");
+    msgpack_pack_array(&o.pk, 2);
+    msgpack_pack_uint64(&o.pk, names ? goose__names_folded(names, GOOSE_NAMES_REQUESTS, NULL) : 0);
+    msgpack_pack_uint64(&o.pk, names ? goose__names_folded(names, GOOSE_NAMES_ERRORS, NULL) : 0);
     goose__out_key(&o, "shards");
     msgpack_pack_array(&o.pk, goose__engine_threads(w->engine));
     shard_out so = {w, &o.pk};

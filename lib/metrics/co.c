@@ -65,6 +65,5 @@ uint64_t goose__co_backfill(goose_hist *h, uint64_t stall_us, uint64_t cadence_u
                             uint64_t response_us)
 {
     uint64_t n = goose__co_backfill_count(stall_us, cadence_us, response_us);
-    goose__hist_add_series(h, stall_us, cadence_us, n);
-    return n;
+    return goose__hist_add_series(h, stall_us, cadence_us, n) < 0 ? 0 : n;
 }

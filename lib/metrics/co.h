@@ -47,7 +47,7 @@ int goose__cadence_pass(goose_cadence *c, int mode, uint64_t pass_us);
  * stall: stall_us, stall_us - cadence_us, ... while above response_us. */
 uint64_t goose__co_backfill_count(uint64_t stall_us, uint64_t cadence_us,
                                   uint64_t response_us);
-/* Adds them to h; returns how many. */
+/* Adds them to h; returns how many (0 when out of memory). */
 uint64_t goose__co_backfill(goose_hist *h, uint64_t stall_us, uint64_t cadence_us,
                             uint64_t response_us);
 

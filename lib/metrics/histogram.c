@@ -3,26 +3,21 @@
 #include "metrics/histogram.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SUB GOOSE_HIST_SUB_BITS
 #define HALF (1u << (SUB - 1))             /* buckets per power of two: 64 */
-#define CLAMP ((UINT64_C(1) << GOOSE_HIST_MAX_EXP) - 1) /* largest binned value */
+#define CB GOOSE_HIST_CHUNK_BITS
+#define CMASK (GOOSE_HIST_CHUNK - 1)
 
 /* Format version, first byte of an encoding; bump it if the layout changes. */
 #define HIST_FORMAT 1
 #define VARINT_MAX 10 /* bytes of a LEB128 uint64 */
 
-/* With e = floor(log2 v) >= SUB and m = v >> (e - SUB + 1) in [64,128), the
- * index 128 + (e-7)*64 + (m-64) simplifies to (e-6)*64 + m.  OR-ing in 64
- * makes e >= 6 for small v, where shift is 0 and the index is v itself, so
- * the exact range needs no branch of its own. */
 static inline unsigned hist_index(uint64_t v)
 {
-    v = v < CLAMP ? v : CLAMP;
-    unsigned e = 63u - (unsigned)__builtin_clzll(v | HALF);
-    unsigned shift = e - (SUB - 1);
-    return (shift << (SUB - 1)) + (unsigned)(v >> shift);
+    return goose__hist_index_fast(v); /* histogram.h says how */
 }
 
 unsigned goose__hist_index(uint64_t us)
@@ -47,15 +42,85 @@ void goose__hist_init(goose_hist *h)
     h->min = UINT64_MAX;
 }
 
-/* Runs once per request: one clz, no branches besides what the compiler
- * turns into cmovs.  sum wraps only past 2^64 us (584k years). */
-void goose__hist_add(goose_hist *h, uint64_t us)
+void goose__hist_free(goose_hist *h)
 {
-    h->buckets[hist_index(us)]++;
-    h->count++;
-    h->sum += us;
-    h->min = us < h->min ? us : h->min;
-    h->max = us > h->max ? us : h->max;
+    for (unsigned c = 0; c < GOOSE_HIST_CHUNKS; c++)
+        free(h->chunk[c]);
+    goose__hist_init(h);
+}
+
+goose_hist *goose__hists_new(size_t n)
+{
+    goose_hist *h = malloc((n ? n : 1) * sizeof *h);
+    for (size_t i = 0; h && i < n; i++)
+        goose__hist_init(&h[i]);
+    return h;
+}
+
+void goose__hists_delete(goose_hist *h, size_t n)
+{
+    for (size_t i = 0; h && i < n; i++)
+        goose__hist_free(&h[i]);
+    free(h);
+}
+
+static inline uint64_t bucket(const goose_hist *h, unsigned i)
+{
+    const uint64_t *c = h->chunk[i >> CB];
+    return c ? c[i & CMASK] : 0;
+}
+
+uint64_t goose__hist_bucket(const goose_hist *h, unsigned i)
+{
+    return i < GOOSE_HIST_BUCKETS ? bucket(h, i) : 0;
+}
+
+/* Chunks first..last exist afterwards, or -1 (out of memory; the ones
+ * this call made are freed again, so h is as it was). */
+static int need_chunks(goose_hist *h, unsigned first, unsigned last)
+{
+    uint64_t made = 0; /* bit c: chunk c allocated here (35 chunks < 64) */
+    for (unsigned c = first; c <= last; c++) {
+        if (h->chunk[c])
+            continue;
+        if (!(h->chunk[c] = calloc(GOOSE_HIST_CHUNK, sizeof *h->chunk[c]))) {
+            for (unsigned d = first; d < c; d++)
+                if (made >> d & 1) {
+                    free(h->chunk[d]);
+                    h->chunk[d] = NULL;
+                }
+            return -1;
+        }
+        made |= UINT64_C(1) << c;
+    }
+    return 0;
+}
+
+uint64_t *goose__hist_slot(goose_hist *h, unsigned i)
+{
+    if (i >= GOOSE_HIST_BUCKETS || need_chunks(h, i >> CB, i >> CB) < 0)
+        return NULL;
+    return &h->chunk[i >> CB][i & CMASK];
+}
+
+int goose__hist_add_new_chunk(goose_hist *h, uint64_t us)
+{
+    unsigned c = hist_index(us) >> CB;
+    return need_chunks(h, c, c) < 0 ? -1 : goose__hist_add(h, us);
+}
+
+void goose__hist_remove(goose_hist *h, uint64_t us)
+{
+    uint64_t *c = h->chunk[hist_index(us) >> CB];
+    if (!c || !c[hist_index(us) & CMASK])
+        return;
+    c[hist_index(us) & CMASK]--;
+    h->count--;
+    h->sum -= us;
+    if (h->count == 0) {
+        h->min = UINT64_MAX;
+        h->max = 0;
+    }
 }
 
 /* The smallest value bucket i holds. */
@@ -76,40 +141,93 @@ static uint64_t series_sum(uint64_t first, uint64_t step, uint64_t n)
 
 /* Walks down the series a bucket at a time: every term from k on that is
  * at least the bucket's low end falls in that bucket. */
-void goose__hist_add_series(goose_hist *h, uint64_t first, uint64_t step, uint64_t n)
+int goose__hist_add_series(goose_hist *h, uint64_t first, uint64_t step, uint64_t n)
 {
     if (n == 0)
-        return;
+        return 0;
+    uint64_t lowest = first - (n - 1) * step;
+    if (need_chunks(h, hist_index(lowest) >> CB, hist_index(first) >> CB) < 0)
+        return -1;
     if (step == 0) {
-        h->buckets[hist_index(first)] += n;
+        *goose__hist_slot(h, hist_index(first)) += n;
     } else {
         for (uint64_t k = 0; k < n;) {
             unsigned i = hist_index(first - k * step);
             uint64_t last = (first - bucket_low(i)) / step; /* >= k */
             uint64_t m = last - k + 1 < n - k ? last - k + 1 : n - k;
-            h->buckets[i] += m;
+            h->chunk[i >> CB][i & CMASK] += m;
             k += m;
         }
     }
-    uint64_t lowest = first - (n - 1) * step;
     h->count += n;
     h->sum += series_sum(first, step, n);
     h->min = lowest < h->min ? lowest : h->min;
     h->max = first > h->max ? first : h->max;
+    return 0;
 }
 
-void goose__hist_merge(goose_hist *dst, const goose_hist *src)
+/* Chunks allocated up front, so a failure changes nothing. */
+int goose__hist_merge(goose_hist *dst, const goose_hist *src)
 {
     if (src->count == 0)
-        return;
-    for (unsigned i = 0; i < GOOSE_HIST_BUCKETS; i++)
-        dst->buckets[i] += src->buckets[i];
+        return 0;
+    unsigned first = hist_index(src->min) >> CB, last = hist_index(src->max) >> CB;
+    uint64_t made = 0; /* bit c: dst's chunk c allocated here */
+    for (unsigned c = first; c <= last; c++) {
+        if (!src->chunk[c] || dst->chunk[c])
+            continue;
+        if (need_chunks(dst, c, c) < 0)
+            goto fail;
+        made |= UINT64_C(1) << c;
+    }
+    for (unsigned c = first; c <= last; c++) {
+        const uint64_t *from = src->chunk[c];
+        uint64_t *to = dst->chunk[c];
+        if (from)
+            for (unsigned j = 0; j < GOOSE_HIST_CHUNK; j++)
+                to[j] += from[j];
+    }
     dst->count += src->count;
     dst->sum += src->sum;
     if (src->min < dst->min)
         dst->min = src->min;
     if (src->max > dst->max)
         dst->max = src->max;
+    return 0;
+fail: /* drop the chunks made for this merge: they are still all zero */
+    for (unsigned c = first; c <= last; c++) {
+        if (!(made >> c & 1))
+            continue;
+        free(dst->chunk[c]);
+        dst->chunk[c] = NULL;
+    }
+    return -1;
+}
+
+int goose__hist_copy(goose_hist *dst, const goose_hist *src)
+{
+    if (dst == src)
+        return 0;
+    goose__hist_free(dst);
+    return goose__hist_merge(dst, src);
+}
+
+int goose__hist_equal(const goose_hist *a, const goose_hist *b)
+{
+    if (a->count != b->count || a->sum != b->sum || a->min != b->min || a->max != b->max)
+        return 0;
+    for (unsigned i = 0; i < GOOSE_HIST_BUCKETS; i++)
+        if (bucket(a, i) != bucket(b, i))
+            return 0;
+    return 1;
+}
+
+size_t goose__hist_heap_bytes(const goose_hist *h)
+{
+    size_t n = 0;
+    for (unsigned c = 0; c < GOOSE_HIST_CHUNKS; c++)
+        n += h->chunk[c] ? GOOSE_HIST_CHUNK * sizeof *h->chunk[c] : 0;
+    return n;
 }
 
 uint64_t goose__hist_percentile(const goose_hist *h, double q)
@@ -130,7 +248,11 @@ uint64_t goose__hist_percentile(const goose_hist *h, double q)
     unsigned first = hist_index(h->min), last = hist_index(h->max);
     uint64_t seen = 0;
     for (unsigned i = first; i <= last; i++) {
-        seen += h->buckets[i];
+        if (!h->chunk[i >> CB]) { /* 64 empty buckets */
+            i |= CMASK;
+            continue;
+        }
+        seen += h->chunk[i >> CB][i & CMASK];
         if (seen >= rank) {
             uint64_t mid = goose__hist_bucket_mid(i);
             if (mid < h->min)
@@ -184,10 +306,11 @@ size_t goose__hist_encode(const goose_hist *h, unsigned char *out)
         return n;
     unsigned prev = (unsigned)-1;
     for (unsigned i = hist_index(h->min); i <= hist_index(h->max); i++) {
-        if (h->buckets[i] == 0)
+        uint64_t b = bucket(h, i);
+        if (b == 0)
             continue;
         n += put_varint(out + n, i - prev - 1);
-        n += put_varint(out + n, h->buckets[i]);
+        n += put_varint(out + n, b);
         prev = i;
     }
     return n;
@@ -215,13 +338,14 @@ static int get_varint(const unsigned char *in, size_t len, size_t *pos,
     return -1;
 }
 
+/* h is freed first: it holds what the bytes say, or nothing. */
 int goose__hist_decode(goose_hist *h, const unsigned char *in, size_t len)
 {
     uint64_t count, sum, min, max, total = 0;
     size_t pos = 1;
     unsigned next = 0, first = 0, last = 0; /* next: lowest index allowed */
 
-    goose__hist_init(h);
+    goose__hist_free(h);
     if (!in || len < 1 || in[0] != HIST_FORMAT)
         goto fail;
     if (get_varint(in, len, &pos, &count) || get_varint(in, len, &pos, &sum) ||
@@ -242,10 +366,13 @@ int goose__hist_decode(goose_hist *h, const unsigned char *in, size_t len)
         if (delta >= GOOSE_HIST_BUCKETS - next || c == 0 || c > count - total)
             goto fail;
         unsigned i = next + (unsigned)delta;
+        uint64_t *slot = goose__hist_slot(h, i);
+        if (!slot)
+            goto fail;
         if (total == 0)
             first = i;
         last = i;
-        h->buckets[i] = c;
+        *slot = c;
         total += c;
         next = i + 1;
     }
@@ -259,7 +386,7 @@ int goose__hist_decode(goose_hist *h, const unsigned char *in, size_t len)
     return 0;
 
 fail:
-    goose__hist_init(h);
+    goose__hist_free(h);
     return -1;
 }
 
@@ -274,8 +401,8 @@ uint64_t goose__hist_count_upto(const goose_hist *h, uint64_t us)
     unsigned last = goose__hist_index(us);
     uint64_t n = 0;
     for (unsigned i = 0; i < last; i++)
-        n += h->buckets[i];
+        n += bucket(h, i);
     if (goose__hist_bucket_mid(last) <= us)
-        n += h->buckets[last];
+        n += bucket(h, last);
     return n;
 }

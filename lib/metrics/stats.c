@@ -5,10 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Distinct error texts kept per shard; more are folded into one line. */
-#define MAX_ERRORS 1000
-#define OTHER_ERRORS "(more distinct errors than the report keeps)"
-
 int goose__stats_init(goose_stats *s, size_t ntransactions, size_t nscenarios)
 {
     memset(s, 0, sizeof *s);
@@ -32,11 +28,15 @@ int goose__stats_init(goose_stats *s, size_t ntransactions, size_t nscenarios)
 static void free_requests(goose_stats *s)
 {
     for (size_t i = 0; i < s->nreqs; i++) {
-        free(s->reqs[i]->method);
-        free(s->reqs[i]->name);
-        free(s->reqs[i]->statuses);
-        free(s->reqs[i]->co);
-        free(s->reqs[i]);
+        goose_req_stat *r = s->reqs[i];
+        free(r->method);
+        free(r->name);
+        free(r->statuses);
+        goose__hist_free(&r->hist);
+        if (r->co)
+            goose__hist_free(r->co);
+        free(r->co);
+        free(r);
     }
     free(s->reqs);
     free(s->req_slots);
@@ -54,14 +54,25 @@ static void free_errors(goose_stats *s)
         free(s->errs[i].error);
     }
     free(s->errs);
+    free(s->err_slots);
     s->errs = NULL;
     s->nerrs = 0;
+    s->err_slots = NULL;
+    s->err_slot_cap = 0;
+}
+
+static void free_hists(goose_stats *s)
+{
+    for (size_t i = 0; s->txs && i < s->ntxs; i++)
+        goose__hist_free(&s->txs[i].hist);
+    goose__hist_free(&s->all);
 }
 
 void goose__stats_free(goose_stats *s)
 {
     free_requests(s);
     free_errors(s);
+    free_hists(s);
     free(s->txs);
     free(s->iterations);
     memset(s, 0, sizeof *s);
@@ -71,15 +82,13 @@ void goose__stats_reset(goose_stats *s)
 {
     free_requests(s);
     free_errors(s);
-    for (size_t i = 0; i < s->ntxs; i++) {
+    free_hists(s);
+    for (size_t i = 0; i < s->ntxs; i++)
         s->txs[i].success = s->txs[i].fail = 0;
-        goose__hist_init(&s->txs[i].hist);
-    }
     memset(s->iterations, 0, s->nscenarios * sizeof *s->iterations);
     memset(s->arrivals, 0, s->nscenarios * sizeof *s->arrivals);
     memset(s->dropped, 0, s->nscenarios * sizeof *s->dropped);
     s->requests = s->failures = 0;
-    goose__hist_init(&s->all);
 }
 
 int goose__stats_empty(const goose_stats *s)
@@ -174,6 +183,13 @@ goose_req_stat *goose__stats_request(goose_stats *s, const char *method,
         if (*slot)
             return s->reqs[*slot - 1];
     }
+    if (s->names && strcmp(name, GOOSE_OTHER_NAME) != 0) {
+        int admitted = goose__names_admit(s->names, GOOSE_NAMES_REQUESTS, method, name, NULL);
+        if (admitted < 0)
+            return NULL;
+        if (!admitted)
+            return goose__stats_request(s, method, GOOSE_OTHER_NAME);
+    }
     /* keep the table at most half full */
     if ((s->nreqs + 1) * 2 > s->req_slot_cap && grow_slots(s) < 0)
         return NULL;
@@ -210,24 +226,79 @@ int goose__stats_add_status(goose_req_stat *r, int status, uint64_t n)
     return goose__status_add(&r->statuses, &r->nstatuses, status, n);
 }
 
+static size_t error_hash(const char *method, const char *name, const char *error)
+{
+    size_t h = key_hash(method, name);
+    h = (h ^ ' ') * 1099511628211ULL;
+    for (const char *p = error; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return h;
+}
+
+static size_t *find_error(const goose_stats *s, const char *method, const char *name,
+                          const char *error)
+{
+    size_t mask = s->err_slot_cap - 1;
+    for (size_t i = error_hash(method, name, error) & mask;; i = (i + 1) & mask) {
+        size_t *slot = &s->err_slots[i];
+        if (*slot == 0)
+            return slot;
+        const goose_err_stat *e = &s->errs[*slot - 1];
+        if (strcmp(e->error, error) == 0 && strcmp(e->name, name) == 0 &&
+            strcmp(e->method, method) == 0)
+            return slot;
+    }
+}
+
+/* The slots and the rows grow together, the slots kept at most half full. */
+static int grow_errors(goose_stats *s)
+{
+    size_t cap = s->err_slot_cap ? s->err_slot_cap * 2 : 16;
+    size_t *slots = calloc(cap, sizeof *slots);
+    goose_err_stat *errs = realloc(s->errs, cap / 2 * sizeof *errs);
+    if (!slots || !errs) {
+        free(slots);
+        if (errs)
+            s->errs = errs;
+        return -1;
+    }
+    free(s->err_slots);
+    s->errs = errs;
+    s->err_slots = slots;
+    s->err_slot_cap = cap;
+    for (size_t i = 0; i < s->nerrs; i++)
+        *find_error(s, errs[i].method, errs[i].name, errs[i].error) = i + 1;
+    return 0;
+}
+
 int goose__stats_add_error(goose_stats *s, const char *method, const char *name,
                      const char *error, uint64_t n)
 {
-    if (s->nerrs >= MAX_ERRORS)
-        error = OTHER_ERRORS;
-    for (size_t i = 0; i < s->nerrs; i++) {
-        goose_err_stat *e = &s->errs[i];
-        if (strcmp(e->error, error) == 0 && strcmp(e->name, name) == 0 &&
-            strcmp(e->method, method) == 0) {
-            e->count += n;
+    if (s->err_slot_cap) {
+        size_t *slot = find_error(s, method, name, error);
+        if (*slot) {
+            s->errs[*slot - 1].count += n;
             return 0;
         }
     }
-    goose_err_stat *p = realloc(s->errs, (s->nerrs + 1) * sizeof *p);
-    if (!p)
+    if (s->names && strcmp(name, GOOSE_OTHER_NAME) != 0 && !goose__stats_find(s, method, name)) {
+        /* an error merged in (a Worker's) goes where its request went */
+        int admitted = goose__names_admit(s->names, GOOSE_NAMES_REQUESTS, method, name, NULL);
+        if (admitted < 0)
+            return -1;
+        if (!admitted)
+            return goose__stats_add_error(s, method, GOOSE_OTHER_NAME, error, n);
+    }
+    if (s->names && strcmp(error, GOOSE_OTHER_ERRORS) != 0) {
+        int admitted = goose__names_admit(s->names, GOOSE_NAMES_ERRORS, method, name, error);
+        if (admitted < 0)
+            return -1;
+        if (!admitted)
+            return goose__stats_add_error(s, method, name, GOOSE_OTHER_ERRORS, n);
+    }
+    if ((s->nerrs + 1) * 2 > s->err_slot_cap && grow_errors(s) < 0)
         return -1;
-    s->errs = p;
-    goose_err_stat *e = &p[s->nerrs];
+    goose_err_stat *e = &s->errs[s->nerrs];
     e->method = strdup(method);
     e->name = strdup(name);
     e->error = strdup(error);
@@ -239,6 +310,7 @@ int goose__stats_add_error(goose_stats *s, const char *method, const char *name,
         return -1;
     }
     s->nerrs++;
+    *find_error(s, method, name, error) = s->nerrs;
     return 0;
 }
 
@@ -253,36 +325,40 @@ int goose__stats_record_bytes(goose_stats *s, const char *method, const char *na
                               uint64_t bytes)
 {
     goose_req_stat *r = goose__stats_request(s, method, name);
-    if (!r)
+    if (!r || goose__hist_add(&r->hist, elapsed_us) < 0)
         return -1;
+    if (goose__hist_add(&s->all, elapsed_us) < 0) {
+        goose__hist_remove(&r->hist, elapsed_us); /* in step with the counts */
+        return -1;
+    }
     r->bytes += bytes;
     if (error)
         r->fail++;
     else
         r->success++;
-    goose__hist_add(&r->hist, elapsed_us);
-    goose__hist_add(&s->all, elapsed_us);
     s->requests++;
     if (error)
         s->failures++;
     int rc = 0;
     if (status > 0)
         rc |= goose__stats_add_status(r, status, 1);
-    if (error)
-        rc |= goose__stats_add_error(s, method, name, error, 1);
+    if (error) /* under the request's row: (other) when its name folded */
+        rc |= goose__stats_add_error(s, r->method, r->name, error, 1);
     return rc;
 }
 
-void goose__stats_record_tx(goose_stats *s, size_t tx, int success,
-                            uint64_t elapsed_us)
+int goose__stats_record_tx(goose_stats *s, size_t tx, int success,
+                           uint64_t elapsed_us)
 {
     if (tx >= s->ntxs)
-        return;
+        return 0;
+    if (goose__hist_add(&s->txs[tx].hist, elapsed_us) < 0)
+        return -1;
     if (success)
         s->txs[tx].success++;
     else
         s->txs[tx].fail++;
-    goose__hist_add(&s->txs[tx].hist, elapsed_us);
+    return 0;
 }
 
 /* Allocated on first use: a key never back-filled costs nothing. */
@@ -301,15 +377,16 @@ int goose__stats_backfill(goose_req_stat *r, uint64_t stall_us, uint64_t cadence
     goose_hist *h = co_hist(r);
     if (!h)
         return -1;
+    uint64_t before = h->count;
     goose__co_backfill(h, stall_us, cadence_us, response_us);
-    return 0;
+    return h->count == before ? -1 : 0; /* out of memory: nothing added */
 }
 
-void goose__req_adjusted(const goose_req_stat *r, goose_hist *out)
+int goose__req_adjusted(const goose_req_stat *r, goose_hist *out)
 {
-    *out = r->hist;
-    if (r->co)
-        goose__hist_merge(out, r->co);
+    if (goose__hist_copy(out, &r->hist) < 0 || (r->co && goose__hist_merge(out, r->co) < 0))
+        return -1;
+    return 0;
 }
 
 static int merge_request(goose_stats *dst, const goose_req_stat *src)
@@ -317,15 +394,13 @@ static int merge_request(goose_stats *dst, const goose_req_stat *src)
     goose_req_stat *r = goose__stats_request(dst, src->method, src->name);
     if (!r)
         return -1;
+    if (goose__hist_merge(&r->hist, &src->hist) < 0)
+        return -1;
     r->success += src->success;
     r->fail += src->fail;
     r->bytes += src->bytes;
-    goose__hist_merge(&r->hist, &src->hist);
-    if (src->co && src->co->count) {
-        if (!co_hist(r))
-            return -1;
-        goose__hist_merge(r->co, src->co);
-    }
+    if (src->co && src->co->count && (!co_hist(r) || goose__hist_merge(r->co, src->co) < 0))
+        return -1;
     for (size_t i = 0; i < src->nstatuses; i++)
         if (goose__stats_add_status(r, src->statuses[i].status, src->statuses[i].count) < 0)
             return -1;
@@ -342,18 +417,22 @@ int goose__stats_merge(goose_stats *dst, const goose_stats *src)
         rc |= goose__stats_add_error(dst, e->method, e->name, e->error, e->count);
     }
     for (size_t i = 0; i < src->ntxs && i < dst->ntxs; i++) {
+        if (goose__hist_merge(&dst->txs[i].hist, &src->txs[i].hist) < 0) {
+            rc = -1;
+            continue;
+        }
         dst->txs[i].success += src->txs[i].success;
         dst->txs[i].fail += src->txs[i].fail;
-        goose__hist_merge(&dst->txs[i].hist, &src->txs[i].hist);
     }
     for (size_t i = 0; i < src->nscenarios && i < dst->nscenarios; i++) {
         dst->iterations[i] += src->iterations[i];
         dst->arrivals[i] += src->arrivals[i];
         dst->dropped[i] += src->dropped[i];
     }
+    if (goose__hist_merge(&dst->all, &src->all) < 0)
+        return -1;
     dst->requests += src->requests;
     dst->failures += src->failures;
-    goose__hist_merge(&dst->all, &src->all);
     return rc ? -1 : 0;
 }
 

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "metrics/histogram.h"
+#include "metrics/names.h"
 
 typedef struct goose_status_count {
     int status;
@@ -47,6 +48,8 @@ typedef struct goose_stats {
     size_t req_slot_cap;
     goose_err_stat *errs;
     size_t nerrs;
+    size_t *err_slots;      /* open addressing: index+1 into errs, 0 free */
+    size_t err_slot_cap;
     goose_tx_stat *txs;     /* indexed by transaction id */
     size_t ntxs;
     uint64_t *iterations;   /* indexed by scenario: loop passes done */
@@ -56,6 +59,8 @@ typedef struct goose_stats {
     uint64_t requests;      /* totals, for the time series */
     uint64_t failures;
     goose_hist all;         /* every request's response time */
+    goose_names *names;     /* not owned: the bound on request keys and
+                               error rows this shard shares; NULL: none */
 } goose_stats;
 
 /* Returns 0 or -1 when out of memory. */
@@ -67,7 +72,8 @@ int goose__stats_empty(const goose_stats *s);
 /* The entry for (method, name), or NULL when there is none. */
 const goose_req_stat *goose__stats_find(const goose_stats *s, const char *method,
                                         const char *name);
-/* The entry for (method, name), created on first use; NULL if out of memory. */
+/* The entry for (method, name), created on first use; NULL if out of memory.
+ * Past the bound of s->names, a new key gets its method's (other) entry. */
 goose_req_stat *goose__stats_request(goose_stats *s, const char *method,
                                      const char *name);
 /* Records one request: status 0 means a transport error; error is the
@@ -78,8 +84,8 @@ int goose__stats_record(goose_stats *s, const char *method, const char *name,
 int goose__stats_record_bytes(goose_stats *s, const char *method, const char *name,
                               int status, uint64_t elapsed_us, const char *error,
                               uint64_t bytes);
-void goose__stats_record_tx(goose_stats *s, size_t tx, int success,
-                            uint64_t elapsed_us);
+int goose__stats_record_tx(goose_stats *s, size_t tx, int success,
+                           uint64_t elapsed_us);
 
 /* Adds count to status in v, kept sorted by status (n entries). */
 int goose__status_add(goose_status_count **v, size_t *n, int status, uint64_t count);
@@ -98,8 +104,9 @@ static inline uint64_t goose__req_synthetic(const goose_req_stat *r)
     return r->co ? r->co->count : 0;
 }
 /* The response times adjusted for coordinated omission: the measured ones
- * and the synthetic ones, into out. */
-void goose__req_adjusted(const goose_req_stat *r, goose_hist *out);
+ * and the synthetic ones, into out (an initialized histogram, replaced);
+ * -1 when out of memory. */
+int goose__req_adjusted(const goose_req_stat *r, goose_hist *out);
 
 /* The errors, most frequent first (ties in the order first seen): an
  * array the caller frees, NULL when there are none or out of memory. */

@@ -244,7 +244,7 @@ static unsigned long long ull(uint64_t v)
 static void merge_requests(const goose_stats *s, goose_hist *h,
                            uint64_t *success, uint64_t *fail)
 {
-    goose__hist_init(h);
+    goose__hist_free(h);
     *success = *fail = 0;
     for (size_t i = 0; i < s->nreqs; i++) {
         *success += s->reqs[i]->success;
@@ -348,6 +348,9 @@ static int section_requests(goose_buf *b, const goose_results *r,
     table_totals_next(&t);
     pct_row(&t, NULL, "Aggregated", all);
     rc |= table_emit(&t, b);
+    char folded[320];
+    if (goose__fmt_folded(r, folded, sizeof folded))
+        rc |= goose__buf_printf(b, "\n%s.\n", folded) < 0;
     return rc ? -1 : 0;
 }
 
@@ -387,8 +390,8 @@ static int section_co(goose_buf *b, const goose_results *r, goose_hist *scratch)
     const goose_stats *s = &r->totals;
     goose_hist *adj = &scratch[0], *all = &scratch[1], *all_adj = &scratch[2];
     uint64_t synthetic = 0;
-    goose__hist_init(all);
-    goose__hist_init(all_adj);
+    goose__hist_free(all);
+    goose__hist_free(all_adj);
     table t;
     table_init(&t, CO_COLS, NCOLS(CO_COLS));
     for (size_t i = 0; i < s->nreqs; i++) {
@@ -498,7 +501,7 @@ static int section_transactions(goose_buf *b, const goose_results *r,
 {
     const goose_stats *s = &r->totals;
     uint64_t success = 0, fail = 0;
-    goose__hist_init(all);
+    goose__hist_free(all);
     table t;
     table_init(&t, TX_COLS, NCOLS(TX_COLS));
     for (size_t i = 0; i < r->ntxs; i++) {
@@ -786,14 +789,13 @@ char *goose__report_text(const goose_attack *a)
     const goose_results *r = &a->results;
     goose_buf b;
     goose__buf_init(&b);
-    /* ~18 KB each: kept off the stack of whatever thread reports */
-    goose_hist *scratch = malloc(sizeof *scratch);
-    goose_hist *empty = malloc(sizeof *empty);
-    goose_hist *co = r->co_mode ? malloc(3 * sizeof *co) : NULL;
+    /* up to 18 KB each once merged into: kept off the stack of whatever thread reports */
+    goose_hist *scratch = goose__hists_new(1);
+    goose_hist *empty = goose__hists_new(1);
+    goose_hist *co = r->co_mode ? goose__hists_new(3) : NULL;
     char *out = NULL;
     if (!scratch || !empty || (r->co_mode && !co))
         goto out;
-    goose__hist_init(empty);
     if (section_requests(&b, r, scratch) < 0 || section_co(&b, r, co) < 0 ||
         section_status(&b, r) < 0 ||
         section_transactions(&b, r, scratch, empty) < 0 ||
@@ -804,9 +806,9 @@ char *goose__report_text(const goose_attack *a)
     out = goose__buf_steal(&b);
 out:
     goose__buf_free(&b);
-    free(scratch);
-    free(empty);
-    free(co);
+    goose__hists_delete(scratch, 1);
+    goose__hists_delete(empty, 1);
+    goose__hists_delete(co, 3);
     return out;
 }
 
@@ -837,7 +839,7 @@ char *goose__report_running(const goose_attack *a, const goose_stats *s,
     (void)a;
     goose_buf b;
     goose__buf_init(&b);
-    goose_hist *all = malloc(sizeof *all);
+    goose_hist *all = goose__hists_new(1);
     char *out = NULL;
     table t;
     table_init(&t, RUN_COLS, NCOLS(RUN_COLS));
@@ -862,6 +864,6 @@ char *goose__report_running(const goose_attack *a, const goose_stats *s,
 out:
     table_free(&t);
     goose__buf_free(&b);
-    free(all);
+    goose__hists_delete(all, 1);
     return out;
 }

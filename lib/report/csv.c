@@ -83,13 +83,11 @@ char *goose__report_csv(const goose_attack *a)
     const goose_results *r = &a->results;
     const goose_stats *s = &r->totals;
     goose_buf b;
-    goose_hist *all = malloc(3 * sizeof *all); /* measured, a row's adjusted, all adjusted */
+    goose_hist *all = goose__hists_new(3); /* measured, a row's adjusted, all adjusted */
     if (!all)
         return NULL;
     goose_hist *adj = &all[1], *all_adj = &all[2];
     uint64_t synthetic = 0;
-    goose__hist_init(all);
-    goose__hist_init(all_adj);
     goose__buf_init(&b);
     goose_compare *v;
     size_t nv = goose__baseline_compare(a, &v);
@@ -101,7 +99,11 @@ char *goose__report_csv(const goose_attack *a)
         goose__buf_adds(&b, ",Synthetic Count,Adjusted Median Response Time,"
                             "Adjusted Average Response Time,Adjusted 95%,Adjusted 99%,"
                             "Adjusted Max Response Time");
-    goose__buf_adds(&b, v ? ",Baseline Request Count,Baseline Requests/s,Baseline 95%\n" : "\n");
+    goose__buf_adds(&b, v ? ",Baseline Request Count,Baseline Requests/s,Baseline 95%" : "");
+    /* past --max-request-names: how many names (and error texts) the
+       (other) rows hold, said once, on the Aggregated row */
+    int folded = r->names_folded || r->errors_folded;
+    goose__buf_adds(&b, folded ? ",Folded Names,Folded Error Texts\n" : "\n");
     uint64_t ok = 0, fail = 0, bytes = 0;
     for (size_t i = 0; i < s->nreqs; i++) {
         const goose_req_stat *q = s->reqs[i];
@@ -113,7 +115,7 @@ char *goose__report_csv(const goose_attack *a)
             synthetic += goose__req_synthetic(q);
         }
         baseline_columns(&b, v, nv, q->method, q->name);
-        goose__buf_adds(&b, "\n");
+        goose__buf_adds(&b, folded ? ",,\n" : "\n");
         ok += q->success;
         fail += q->fail;
         bytes += q->bytes;
@@ -122,11 +124,15 @@ char *goose__report_csv(const goose_attack *a)
     row(&b, "", "Aggregated", ok, fail, bytes, all, r->duration_s);
     if (r->co_mode)
         co_columns(&b, synthetic, all_adj);
-    goose__buf_adds(&b, v ? ",,,\n" : "\n");
+    goose__buf_adds(&b, v ? ",,," : "");
+    if (folded)
+        goose__buf_printf(&b, ",%llu,%llu", (unsigned long long)r->names_folded,
+                          (unsigned long long)r->errors_folded);
+    goose__buf_adds(&b, "\n");
     if (r->abandoned_users)
         abandoned_row(&b, r->abandoned_users);
     free(v);
-    free(all);
+    goose__hists_delete(all, 3);
     return goose__buf_steal(&b);
 }
 

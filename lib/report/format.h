@@ -33,4 +33,8 @@ int goose__host_first(const struct goose_results *r, size_t i);
 
 size_t goose__load_facts(const struct goose_results *r, goose_fact out[4]);
 
+/* The sentence every report has when request names (or error texts)
+ * folded past --max-request-names; 0 and an empty string when none did. */
+int goose__fmt_folded(const struct goose_results *r, char *out, size_t size);
+
 #endif

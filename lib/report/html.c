@@ -198,7 +198,7 @@ static void section_requests(out *o, const goose_results *r, goose_hist *all)
                                        NULL};
     const goose_stats *s = &r->totals;
     uint64_t success = 0, fail = 0;
-    goose__hist_init(all);
+    goose__hist_free(all);
     put(o, "<section id=\"requests\"><h2>Requests</h2>\n");
     table_open(o, "num", cols, 0x1);
     for (size_t i = 0; i < s->nreqs; i++) {
@@ -210,7 +210,14 @@ static void section_requests(out *o, const goose_results *r, goose_hist *all)
     }
     put(o, "</tbody><tfoot>");
     request_row(o, NULL, "Aggregated", success, fail, r->duration_s, all);
-    put(o, "</tfoot></table></div>\n</section>\n");
+    put(o, "</tfoot></table></div>\n");
+    char folded[320];
+    if (goose__fmt_folded(r, folded, sizeof folded)) {
+        put(o, "<p class=\"bad\">");
+        esc(o, folded);
+        put(o, ".</p>\n");
+    }
+    put(o, "</section>\n");
 }
 
 /* --co-mitigation: measured and adjusted times side by side. */
@@ -242,8 +249,8 @@ static void section_co(out *o, const goose_results *r, goose_hist *h)
     uint64_t synthetic = 0;
     if (!r->co_mode)
         return;
-    goose__hist_init(&h[1]);
-    goose__hist_init(&h[2]);
+    goose__hist_free(&h[1]);
+    goose__hist_free(&h[2]);
     putf(o, "<section id=\"co\"><h2>Coordinated omission mitigation</h2>\n"
             "<p class=\"muted\">%s cadence: after a loop pass longer than twice its user&#39;s "
             "usual one, each request of the next pass is back-filled with synthetic samples "
@@ -335,7 +342,7 @@ static void section_transactions(out *o, const goose_results *r, goose_hist *all
     uint64_t success = 0, fail = 0;
     if (!r->ntxs)
         return;
-    goose__hist_init(all);
+    goose__hist_free(all);
     put(o, "<section id=\"transactions\"><h2>Transactions</h2>\n");
     table_open(o, "num", cols, 0x1);
     for (size_t i = 0; i < r->ntxs; i++) {
@@ -1269,18 +1276,16 @@ char *goose__report_html(const goose_attack *a)
     char hash[65] = "-";
     if (goose__test_hash(a, hash) < 0)
         strcpy(hash, "-");
-    /* ~18 KB each: kept off the stack of whatever thread reports */
-    goose_hist *all = malloc(sizeof *all);
-    goose_hist *scratch = malloc(sizeof *scratch);
-    goose_hist *empty = malloc(sizeof *empty);
-    goose_hist *co = r->co_mode ? malloc(3 * sizeof *co) : NULL;
+    /* up to 18 KB each once merged into: kept off the stack of whatever thread reports */
+    goose_hist *all = goose__hists_new(1);
+    goose_hist *scratch = goose__hists_new(1);
+    goose_hist *empty = goose__hists_new(1);
+    goose_hist *co = r->co_mode ? goose__hists_new(3) : NULL;
     out o = {.oom = !all || !scratch || !empty || (r->co_mode && !co)};
     char *page = NULL;
     goose__buf_init(&o.b);
     if (o.oom)
         goto out;
-    goose__hist_init(empty);
-    goose__hist_init(all);
     for (size_t i = 0; i < r->totals.nreqs; i++)
         goose__hist_merge(all, &r->totals.reqs[i]->hist);
 
@@ -1331,9 +1336,9 @@ char *goose__report_html(const goose_attack *a)
         page = goose__buf_steal(&o.b);
 out:
     goose__buf_free(&o.b);
-    free(all);
-    free(scratch);
-    free(empty);
-    free(co);
+    goose__hists_delete(all, 1);
+    goose__hists_delete(scratch, 1);
+    goose__hists_delete(empty, 1);
+    goose__hists_delete(co, 3);
     return page;
 }

@@ -126,7 +126,7 @@ static json_t *requests_json(const goose_results *r, goose_hist *scratch)
 static int adjusted_totals(json_t *o, const goose_stats *s, goose_hist *all)
 {
     uint64_t synthetic = 0;
-    goose__hist_init(all);
+    goose__hist_free(all);
     for (size_t i = 0; i < s->nreqs; i++) {
         goose__hist_merge(all, &s->reqs[i]->hist);
         if (s->reqs[i]->co)
@@ -136,7 +136,7 @@ static int adjusted_totals(json_t *o, const goose_stats *s, goose_hist *all)
     return adjusted_json(o, all, synthetic);
 }
 
-/* Every request row summed; `all` is scratch space (~18 KB, heap). */
+/* Every request row summed; `all` is scratch space (its chunks on the heap). */
 static json_t *totals_json(const goose_results *r, goose_hist *all)
 {
     const goose_stats *s = &r->totals;
@@ -144,7 +144,7 @@ static json_t *totals_json(const goose_results *r, goose_hist *all)
     json_t *o = json_object();
     json_t *codes = json_object();
     int rc = codes ? 0 : -1;
-    goose__hist_init(all);
+    goose__hist_free(all);
     for (size_t i = 0; i < s->nreqs; i++) {
         success += s->reqs[i]->success;
         fail += s->reqs[i]->fail;
@@ -170,7 +170,7 @@ static json_t *transactions_json(const goose_results *r, goose_hist *empty)
 {
     json_t *v = json_array();
     int rc = 0;
-    goose__hist_init(empty);
+    goose__hist_free(empty);
     for (size_t i = 0; i < r->ntxs; i++) {
         const goose_tx_stat *x = i < r->totals.ntxs ? &r->totals.txs[i] : NULL;
         uint64_t success = x ? x->success : 0, fail = x ? x->fail : 0;
@@ -453,6 +453,12 @@ static json_t *report_object(const goose_results *r, goose_hist *scratch)
     rc |= json_object_set_new(o, "transactions",
                               transactions_json(r, scratch));
     rc |= json_object_set_new(o, "errors", errors_json(&r->totals));
+    json_t *names = json_object();
+    rc |= json_object_set_new(names, "max", jint(r->max_request_names));
+    rc |= json_object_set_new(names, "folded", jint(r->names_folded));
+    rc |= json_object_set_new(names, "folded_exact", json_boolean(r->folded_exact));
+    rc |= json_object_set_new(names, "errors_folded", jint(r->errors_folded));
+    rc |= json_object_set_new(o, "request_names", names);
     rc |= json_object_set_new(o, "totals", totals_json(r, scratch));
     rc |= json_object_set_new(o, "thresholds", thresholds_json(r));
     rc |= json_object_set_new(o, "aborted_by",
@@ -467,11 +473,11 @@ char *goose__report_json(const goose_attack *a)
 {
     if (!a)
         return NULL;
-    goose_hist *scratch = malloc(sizeof *scratch);
+    goose_hist *scratch = goose__hists_new(1);
     if (!scratch)
         return NULL;
     json_t *o = report_object(&a->results, scratch);
-    free(scratch);
+    goose__hists_delete(scratch, 1);
     if (!o)
         return NULL;
     if (a->baseline && json_object_set_new(o, "baseline", baseline_json(a)) < 0) {

@@ -85,7 +85,7 @@ static void requests(goose_buf *b, const goose_results *r, goose_hist *all)
     const goose_stats *s = &r->totals;
     uint64_t count = 0, fail = 0;
     header(b, "Requests", cols, 10);
-    goose__hist_init(all);
+    goose__hist_free(all);
     for (size_t i = 0; i < s->nreqs; i++) {
         const goose_req_stat *q = s->reqs[i];
         request_cell(b, q);
@@ -100,6 +100,9 @@ static void requests(goose_buf *b, const goose_results *r, goose_hist *all)
     goose__buf_printf(b, "| **Aggregated** | %llu | %llu | %.2f |", (unsigned long long)count,
                       (unsigned long long)fail, r->duration_s > 0 ? (double)count / r->duration_s : 0);
     times(b, all);
+    char folded[320];
+    if (goose__fmt_folded(r, folded, sizeof folded))
+        goose__buf_printf(b, "\n%s.\n", folded);
 }
 
 static void co_cells(goose_buf *b, uint64_t synthetic, const goose_hist *raw,
@@ -126,8 +129,8 @@ static void coordinated_omission(goose_buf *b, const goose_results *r, goose_his
     snprintf(title, sizeof title, "Coordinated omission mitigation (%s cadence)",
              goose__co_mode_name(r->co_mode));
     header(b, title, cols, 10);
-    goose__hist_init(&h[1]);
-    goose__hist_init(&h[2]);
+    goose__hist_free(&h[1]);
+    goose__hist_free(&h[2]);
     for (size_t i = 0; i < s->nreqs; i++) {
         const goose_req_stat *q = s->reqs[i];
         char name[4200];
@@ -275,7 +278,7 @@ static void overview(goose_buf *b, const goose_results *r)
 char *goose__report_markdown(const goose_attack *a)
 {
     const goose_results *r = &a->results;
-    goose_hist *all = malloc(3 * sizeof *all); /* ~18 KB each */
+    goose_hist *all = goose__hists_new(3);
     if (!all)
         return NULL;
     goose_buf b;
@@ -293,6 +296,6 @@ char *goose__report_markdown(const goose_attack *a)
     baseline(&b, a);
     workers(&b, r);
     overview(&b, r);
-    free(all);
+    goose__hists_delete(all, 3);
     return goose__buf_steal(&b);
 }
