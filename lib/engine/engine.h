@@ -22,6 +22,7 @@
 #include "metrics/co.h"
 #include "metrics/stats.h"
 #include "util/buf.h"
+#include "util/lag.h"
 #include "util/sink.h"
 
 /* What the engine needs of one transaction. */
@@ -51,6 +52,8 @@ enum { GOOSE_FORMAT_JSON, GOOSE_FORMAT_CSV, GOOSE_FORMAT_RAW, GOOSE_FORMATS };
 
 typedef struct goose_run_config {
     goose_attack *attack;
+    goose_log_fn log_fn;          /* the attack's log, for the threads' */
+    void *log_arg;                /* warnings; NULL: none */
     const goose_scenario_plan *scenarios;
     size_t nscenarios;
     size_t ntransactions;
@@ -243,6 +246,11 @@ struct goose_thread {
     struct event *wake_event;
     struct event *reset_timer;
     struct event *arrival_timer;
+    struct event *lag_timer;   /* notes how late the loop runs */
+    goose_lag lag;
+    int runq_fd;               /* this thread's schedstat, or -1 */
+    int64_t runq_us;           /* its run-queue time at the last lag tick */
+    int blocked_warned;        /* "thread N was blocked" is said once */
     uint64_t next_arrival;     /* the first arrival of the test not yet seen */
     goose_user ***free_users;  /* per scenario: users waiting for arrivals */
     size_t *nfree;
