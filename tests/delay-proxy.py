@@ -10,16 +10,28 @@ listen_port, target_port, delay = int(sys.argv[1]), int(sys.argv[2]), int(sys.ar
 
 
 async def pipe(reader, writer):
+    """Each chunk goes DELAY ms after it came, in order, as on a long link:
+    chunks that come together are not delayed one after the other."""
     loop = asyncio.get_running_loop()
-    try:
-        while data := await reader.read(65536):
-            due = loop.time() + delay  # keep order: each chunk waits its own delay
+    queue = asyncio.Queue()
+
+    async def send():
+        while (item := await queue.get()) is not None:
+            due, data = item
             await asyncio.sleep(max(0, due - loop.time()))
             writer.write(data)
             await writer.drain()
+
+    sender = asyncio.create_task(send())
+    try:
+        while data := await reader.read(65536):
+            queue.put_nowait((loop.time() + delay, data))
+        queue.put_nowait(None)
+        await sender
     except (ConnectionError, asyncio.CancelledError):
         pass
     finally:
+        sender.cancel()
         writer.close()
 
 

@@ -272,12 +272,24 @@ void goose__peer_set_max_frame(gaggle_peer *p, uint32_t max)
     bufferevent_setwatermark(p->bev, EV_READ, 0, (size_t)max + 4);
 }
 
+/* Written at once when nothing is queued before it (plain TCP): a busy
+ * loop's write callbacks wait behind its reads, and a heartbeat must not.
+ * What the socket does not take goes the usual way. */
 int goose__peer_send(gaggle_peer *p, gaggle_out *o)
 {
     goose__out_finish(o);
     if (p->closed || p->flushing)
         return -1;
-    return bufferevent_write(p->bev, o->sb.data, o->sb.size);
+    const char *data = o->sb.data;
+    size_t size = o->sb.size;
+    if (!p->tls && evbuffer_get_length(bufferevent_get_output(p->bev)) == 0) {
+        ssize_t n = send(bufferevent_getfd(p->bev), data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0) {
+            data += n;
+            size -= (size_t)n;
+        }
+    }
+    return size ? bufferevent_write(p->bev, data, size) : 0;
 }
 
 void goose__peer_finish(gaggle_peer *p)
