@@ -20,6 +20,9 @@
 #                       each), each user on its own keep-alive connection,
 #                       10 s wait, hatched at 10,000/s, BENCH_SCALE_TIME s
 #                       (300) against an nginx of 6 workers on CPU 0
+#   overloaded Gaggle   bench/overload.sh (runs alone too): nginx, a Manager
+#                       and 128 Workers (--threads 1, 1,024 users waiting
+#                       0-5 ms, 10 s), nothing pinned
 #
 # Each part replaces its generated section of bench/RESULTS.md; the last
 # lines printed are a PASS/FAIL line per part and the verdict.
@@ -33,11 +36,12 @@
 #                                    >=  8 x Locust FastHttpUser's
 #   100,000 users: 0 failed requests and no errors, ESTABLISHED connections
 #     to nginx >= 100,000 while they run, hatch (measured) <= 11 s
+#   overloaded Gaggle: every Worker done, totals = nginx's access log
 #
 # Environment: BENCH_DURATION (s, default 10), BENCH_IDLE_USERS (10000),
 # BENCH_CALLGRIND=0 skips the callgrind part (informative, not a floor),
 # BENCH_CALLGRIND_WRK=0 skips only wrk under callgrind, BENCH_LOCUST=0,
-# BENCH_THREADS=0 and BENCH_SCALE=0 skip those parts, BENCH_SCALE_TIME (s of
+# BENCH_THREADS=0, BENCH_SCALE=0 and BENCH_OVERLOAD=0 skip those parts, BENCH_SCALE_TIME (s of
 # run time after the hatch, 300), BENCH_SCALE_ADDRS (source addresses of the
 # Workers, 127.0.0.1-127.0.0.16), BENCH_SCALE_CPUS (CPUs of the Manager and
 # Workers, 0,1).
@@ -73,6 +77,7 @@ SCALE_WAIT_MS=10000
 SCALE_NGINX_WORKERS=6
 SCALE_ADDRS=${BENCH_SCALE_ADDRS:-127.0.0.1-127.0.0.16}
 SCALE_CPUS=${BENCH_SCALE_CPUS:-0,1}
+OVERLOAD=${BENCH_OVERLOAD:-1}
 
 PATH=$PATH:/usr/sbin:/sbin
 export PYTHONDONTWRITEBYTECODE=1     # no bench/__pycache__ from the summaries
@@ -435,6 +440,10 @@ print(n)' "$SCALE_ADDRS")
 }
 if [ "$SCALE" = 1 ]; then scale_part; fi
 
+# --- a Gaggle on an overloaded box: its own nginx, its own section ------------
+OVERLOAD_RC=0
+if [ "$OVERLOAD" = 1 ]; then bash bench/overload.sh "$BUILD" || OVERLOAD_RC=$?; fi
+
 # --- report -----------------------------------------------------------------
 status=0
 verdicts=()
@@ -471,6 +480,9 @@ if [ "$SCALE" = 1 ]; then
     rc=0
     python3 bench/scale_summary.py "$OUT" bench/RESULTS.md || rc=$?
     verdict "$SCALE_USERS users: 0 failures, >= $SCALE_USERS ESTABLISHED, hatch <= 11 s" "$rc"
+fi
+if [ "$OVERLOAD" = 1 ]; then
+    verdict "overloaded Gaggle (128 Workers): every Worker done, totals = nginx's log" "$OVERLOAD_RC"
 fi
 say "results written to bench/RESULTS.md"
 echo
