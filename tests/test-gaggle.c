@@ -410,7 +410,7 @@ TEST(late_manager_loses_no_worker)
     manager_spot(port, report);
     pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "32", PORT_ARGS(port),
                     "--host", tgt.url, "-u", "64", "-r", "1000", "-t", "8s",
-                    "--no-reset-metrics", "--gaggle-timeout", "2s", "--report-file", report,
+                    "--no-reset-metrics", "--gaggle-timeout", "3s", "--report-file", report,
                     NULL);
     pid_t w[WORKERS];
     for (int i = 0; i < WORKERS; i++) {
@@ -421,7 +421,7 @@ TEST(late_manager_loses_no_worker)
     }
     ASSERT(wait_log("manager", "users started", 120));
     sleep(1);
-    pause_process(m, 4);
+    pause_process(m, 6);
     ASSERT_EQ(wait_exit(m, 120), 0);
     for (int i = 0; i < WORKERS; i++)
         ASSERT_EQ(wait_exit(w[i], 60), 0);
@@ -442,19 +442,19 @@ TEST(paused_gaggle_loses_nobody)
     pid_t all[WORKERS + 1];
     all[0] = spawn("manager", NULL, "--manager", "--expect-workers", "4", PORT_ARGS(port),
                    "--host", tgt.url, "-u", "8", "-r", "1000", "-t", "8s",
-                   "--no-reset-metrics", "--gaggle-timeout", "2s", "--report-file", report,
+                   "--no-reset-metrics", "--gaggle-timeout", "3s", "--report-file", report,
                    NULL);
     for (int i = 1; i <= WORKERS; i++) {
         char name[24];
         snprintf(name, sizeof name, "worker%d", i);
         all[i] = spawn(name, NULL, "--worker", "--manager-port", port, "--threads", "1",
-                       "--gaggle-timeout", "2s", NULL);
+                       "--gaggle-timeout", "3s", NULL);
     }
     ASSERT(wait_log("manager", "users started", 60));
     sleep(1);
     for (int i = 0; i <= WORKERS; i++)
         ASSERT_EQ(kill(all[i], SIGSTOP), 0);
-    sleep(4);
+    sleep(6);
     for (int i = 0; i <= WORKERS; i++)
         ASSERT_EQ(kill(all[i], SIGCONT), 0);
     for (int i = 0; i <= WORKERS; i++)

@@ -74,7 +74,8 @@ uint64_t goose__peer_silence_us(const gaggle_peer *p, uint64_t now)
     if (ioctl(bufferevent_getfd(p->bev), FIONREAD, &unread) == 0 && unread > 0)
         return 0;
     uint64_t quiet = now > p->last_rx_us ? now - p->last_rx_us : 0;
-    uint64_t late = p->lag ? p->lag->total_us - p->lag_at_rx_us : 0;
+    uint64_t late = p->lag && p->lag->total_us > p->lag_at_rx_us
+                        ? p->lag->total_us - p->lag_at_rx_us : 0;
     return quiet > late ? quiet - late : 0;
 }
 
