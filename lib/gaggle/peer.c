@@ -96,6 +96,8 @@ static void on_read(struct bufferevent *bev, void *arg)
     gaggle_peer *p = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
     if (p->flushing || p->draining) { /* finished: what comes now is read and dropped */
+        if (evbuffer_get_length(in))
+            heard(p); /* still there, to read what we sent last */
         evbuffer_drain(in, evbuffer_get_length(in));
         return;
     }

@@ -52,7 +52,6 @@ typedef struct worker {
     uint64_t end_us;            /* then: when the run ends (0: the Manager says) */
     uint64_t last_beat_us;
     uint64_t last_flush_us;
-    uint64_t leave_by_us;      /* gives up waiting for the Manager to close */
     gaggle_key key;
     SSL_CTX *tls;
     char hash[65];
@@ -461,10 +460,12 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     note_lag(w, now);
     if (w->state == S_GONE)
         return;
-    if (w->state == S_LEAVING) { /* the Manager closes after our last words */
-        if (!w->leave_by_us)
-            w->leave_by_us = now + w->a->opt.gaggle_timeout_us;
-        if (w->peer->closed || now >= w->leave_by_us)
+    /* The Manager closes once it has read our last words, and a busy one
+     * may take long to: leaving first would reset the connection and throw
+     * them away.  Its pings say it is still there. */
+    if (w->state == S_LEAVING) {
+        if (w->peer->closed ||
+            goose__peer_silence_us(w->peer, now) > w->a->opt.gaggle_timeout_us)
             leave(w);
         return;
     }
