@@ -22,7 +22,8 @@
 #                       (300) against an nginx of 6 workers on CPU 0
 #   overloaded Gaggle   bench/overload.sh (runs alone too): nginx, a Manager
 #                       and 128 Workers (--threads 1, 1,024 users waiting
-#                       0-5 ms, 10 s), nothing pinned
+#                       0-5 ms, 10 s), nothing pinned, then with the
+#                       Manager starved of CPU from START
 #
 # Each part replaces its generated section of bench/RESULTS.md; the last
 # lines printed are a PASS/FAIL line per part and the verdict.
@@ -36,7 +37,8 @@
 #                                    >=  8 x Locust FastHttpUser's
 #   100,000 users: 0 failed requests and no errors, ESTABLISHED connections
 #     to nginx >= 100,000 while they run, hatch (measured) <= 11 s
-#   overloaded Gaggle: every Worker done, totals = nginx's access log
+#   overloaded Gaggle (busy, starved Manager): every Worker done, totals =
+#     nginx's access log
 #
 # Environment: BENCH_DURATION (s, default 10), BENCH_IDLE_USERS (10000),
 # BENCH_CALLGRIND=0 skips the callgrind part (informative, not a floor),
