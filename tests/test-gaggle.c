@@ -465,6 +465,40 @@ TEST(paused_gaggle_loses_nobody)
     teardown();
 }
 
+/* A Worker done while its Manager reads it late (its frames held 4 s on
+ * the way, from 3 s into the connection; the Manager's pings come at
+ * once): it waits for the Manager to read its last metrics, beyond its own
+ * 2 s --gaggle-timeout, instead of resetting the connection under them. */
+TEST(done_worker_waits_for_a_late_reader)
+{
+    setup();
+    char port[8], slow[8], report[256];
+    manager_spot(port, report);
+    snprintf(slow, sizeof slow, "%d", free_port());
+    pid_t proxy = fork();
+    ASSERT(proxy >= 0);
+    if (proxy == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (!freopen("/dev/null", "w", stdout))
+            _exit(127);
+        execlp("python3", "python3", "tests/delay-proxy.py", slow, port, "0", "4000", "3",
+               (char *)NULL);
+        _exit(127);
+    }
+    pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "1", PORT_ARGS(port),
+                    "--host", tgt.url, "-u", "4", "-r", "1000", "-t", "3s",
+                    "--no-reset-metrics", "--gaggle-timeout", "30s", "--report-file", report,
+                    NULL);
+    pid_t w = spawn("worker", NULL, "--worker", "--manager-port", slow, "--threads", "1",
+                    "--gaggle-timeout", "2s", NULL);
+    ASSERT_EQ(wait_exit(m, 120), 0);
+    ASSERT_EQ(wait_exit(w, 60), 0);
+    kill(proxy, SIGKILL);
+    waitpid(proxy, NULL, 0);
+    check_nobody_lost(report, 1);
+    teardown();
+}
+
 static void ignore_msg(gaggle_peer *p, const char *type, const msgpack_object *msg)
 {
     (void)p, (void)type, (void)msg;
@@ -515,4 +549,5 @@ TEST_MAIN(TEST_ENTRY(co_mitigation_sums_the_workers),
           TEST_ENTRY(other_load_test_is_refused), TEST_ENTRY(no_hash_check_accepts_it),
           TEST_ENTRY(late_worker_is_refused), TEST_ENTRY(late_manager_loses_no_worker),
           TEST_ENTRY(paused_gaggle_loses_nobody),
-          TEST_ENTRY(silence_leaves_out_the_readers_lateness))
+          TEST_ENTRY(silence_leaves_out_the_readers_lateness),
+          TEST_ENTRY(done_worker_waits_for_a_late_reader))
