@@ -661,6 +661,8 @@ static void record_workers(manager *m)
 static void manager_free(manager *m)
 {
     goose__control_stop(m->control);
+    if (m->timer) /* first: the loop below must not tick over freed peers */
+        event_free(m->timer);
     while (m->conns) {
         conn *c = m->conns;
         m->conns = c->next;
@@ -671,8 +673,6 @@ static void manager_free(manager *m)
         evconnlistener_free(m->listener);
     if (m->base) /* libevent finishes freeing a TLS bufferevent in its loop */
         event_base_loop(m->base, EVLOOP_NONBLOCK);
-    if (m->timer)
-        event_free(m->timer);
     if (m->base)
         event_base_free(m->base);
     free(m->workers);
