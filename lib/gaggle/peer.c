@@ -68,15 +68,19 @@ void goose__peer_watch(gaggle_peer *p, const goose_lag *lag)
     p->lag_at_rx_us = lag ? lag->total_us : 0;
 }
 
+/* The socket is asked only when the silence gets long (every timeout is
+ * at least a heartbeat): a tick over many peers costs no system calls. */
 uint64_t goose__peer_silence_us(const gaggle_peer *p, uint64_t now)
 {
-    int unread = 0;
-    if (ioctl(bufferevent_getfd(p->bev), FIONREAD, &unread) == 0 && unread > 0)
-        return 0;
     uint64_t quiet = now > p->last_rx_us ? now - p->last_rx_us : 0;
     uint64_t late = p->lag && p->lag->total_us > p->lag_at_rx_us
                         ? p->lag->total_us - p->lag_at_rx_us : 0;
-    return quiet > late ? quiet - late : 0;
+    uint64_t silence = quiet > late ? quiet - late : 0;
+    int unread = 0;
+    if (silence >= GAGGLE_HEARTBEAT_US &&
+        ioctl(bufferevent_getfd(p->bev), FIONREAD, &unread) == 0 && unread > 0)
+        return 0;
+    return silence;
 }
 
 static int dispatch(gaggle_peer *p, const unsigned char *data, size_t len)
