@@ -59,7 +59,7 @@ Q :=
 endif
 
 .PHONY: all deps lib examples target tests check check-fast demo \
-        install uninstall bench clean fuzz fuzz-http abi-lib abi-check abi-baseline
+        install uninstall bench bench-overload clean fuzz fuzz-http abi-lib abi-check abi-baseline
 
 all: $(DEPS_OK) lib examples target
 
@@ -163,6 +163,9 @@ demo: all
 
 bench: all
 	$(Q)bash bench/run.sh $(BUILD)
+
+bench-overload: all
+	$(Q)bash bench/overload.sh $(BUILD)
 
 # ABI: the library built again with -g in build-abi/ (the normal build is
 # left as it is), dumped by abidw and compared with the newest committed

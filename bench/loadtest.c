@@ -3,8 +3,9 @@
  *
  * One scenario, one transaction: GET / and free the response, as a user's
  * smallest load test would be.  Users do not wait between requests unless
- * BENCH_WAIT_MS is set (the idle-memory test sets 1000): goose_main()
- * rejects flags it does not know, so the knob is an environment variable.
+ * BENCH_WAIT_MS is set (the idle-memory test sets 1000; "0-5" waits from 0
+ * to 5 ms, as the overloaded Gaggle does): goose_main() rejects flags it
+ * does not know, so the knob is an environment variable.
  * BENCH_UNIQUE_PATHS=1 makes every request's path a new one (/p/1, /p/2,
  * ...), unnamed: the mistake --max-request-names bounds.
  *
@@ -49,14 +50,16 @@ int main(int argc, char **argv)
     }
     if (wait && *wait) {
         char *end;
-        unsigned long ms = strtoul(wait, &end, 10);
-        if (*end || ms > 3600000ul) {
+        unsigned long ms = strtoul(wait, &end, 10), max = ms;
+        if (*end == '-')
+            max = strtoul(end + 1, &end, 10);
+        if (*end || max > 3600000ul || max < ms) {
             fprintf(stderr, "loadtest: BENCH_WAIT_MS \"%s\" is not a number of ms\n", wait);
             goose_scenario_free(s);
             goose_attack_free(attack);
             return 2;
         }
-        goose_scenario_set_wait_time(s, (unsigned)ms, (unsigned)ms);
+        goose_scenario_set_wait_time(s, (unsigned)ms, (unsigned)max);
     }
     const char *unique = getenv("BENCH_UNIQUE_PATHS");
     int u = unique && *unique && *unique != '0';

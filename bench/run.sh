@@ -23,6 +23,10 @@
 #   dynamic URLs        every request a new unnamed path, --threads 1 -u 50
 #                       without wait, BENCH_NAMES_TIME s (20), against the
 #                       first nginx: the --max-request-names bound
+#   overloaded Gaggle   bench/overload.sh (runs alone too): nginx, a Manager
+#                       and 128 Workers (--threads 1, 1,024 users waiting
+#                       0-5 ms, 10 s), nothing pinned, then with the
+#                       Manager starved of CPU from START
 #
 # Each part replaces its generated section of bench/RESULTS.md; the last
 # lines printed are a PASS/FAIL line per part and the verdict.
@@ -38,11 +42,13 @@
 #     to nginx >= 100,000 while they run, hatch (measured) <= 11 s
 #   dynamic URLs: max RSS <= 100 MiB, exit status 0, >= 100,000 distinct
 #     paths, the report's total = nginx's access-log count
+#   overloaded Gaggle (busy, starved Manager): every Worker done, totals =
+#     nginx's access log
 #
 # Environment: BENCH_DURATION (s, default 10), BENCH_IDLE_USERS (10000),
 # BENCH_CALLGRIND=0 skips the callgrind part (informative, not a floor),
 # BENCH_CALLGRIND_WRK=0 skips only wrk under callgrind, BENCH_LOCUST=0,
-# BENCH_THREADS=0 and BENCH_SCALE=0 skip those parts, BENCH_SCALE_TIME (s of
+# BENCH_THREADS=0, BENCH_SCALE=0 and BENCH_OVERLOAD=0 skip those parts, BENCH_SCALE_TIME (s of
 # run time after the hatch, 300), BENCH_SCALE_ADDRS (source addresses of the
 # Workers, 127.0.0.1-127.0.0.16), BENCH_SCALE_CPUS (CPUs of the Manager and
 # Workers, 0,1), BENCH_NAMES=0 skips the dynamic-URL part, BENCH_NAMES_TIME
@@ -84,9 +90,10 @@ NAMES_TIME=${BENCH_NAMES_TIME:-20}
 ONLY=${BENCH_ONLY:-}
 case "$ONLY" in
     "") ;;
-    names) NAMES=1 CALLGRIND=0 LOCUST=0 THREADS=0 SCALE=0 ;;
+    names) NAMES=1 CALLGRIND=0 LOCUST=0 THREADS=0 SCALE=0 BENCH_OVERLOAD=0 ;;
     *) printf 'bench: BENCH_ONLY="%s": the one part that runs alone is names\n' "$ONLY" >&2; exit 2 ;;
 esac
+OVERLOAD=${BENCH_OVERLOAD:-1}
 
 PATH=$PATH:/usr/sbin:/sbin
 export PYTHONDONTWRITEBYTECODE=1     # no bench/__pycache__ from the summaries
@@ -469,6 +476,9 @@ names_part() {
     echo $((after - before)) > "$OUT/names.nginx-count"
 }
 if [ "$NAMES" = 1 ]; then names_part; fi
+# --- a Gaggle on an overloaded box: its own nginx, its own section ------------
+OVERLOAD_RC=0
+if [ "$OVERLOAD" = 1 ]; then bash bench/overload.sh "$BUILD" || OVERLOAD_RC=$?; fi
 
 # --- report -----------------------------------------------------------------
 status=0
@@ -514,6 +524,8 @@ if [ "$NAMES" = 1 ]; then
     rc=0
     python3 bench/names_summary.py "$OUT" bench/RESULTS.md "$NAMES_TIME" "$CONNS" "$NAMES_CMD" || rc=$?
     verdict "dynamic URLs: max RSS <= 100 MiB, exit 0, >= 100,000 paths, exact nginx count" "$rc"
+if [ "$OVERLOAD" = 1 ]; then
+    verdict "overloaded Gaggle (128 Workers): every Worker done, totals = nginx's log" "$OVERLOAD_RC"
 fi
 say "results written to bench/RESULTS.md"
 echo

@@ -190,6 +190,8 @@ static int resolve_config(goose_attack *a, goose_run_config *cfg)
     if (rc != GOOSE_OK)
         return rc;
     cfg->attack = a;
+    cfg->log_fn = a->log_fn;
+    cfg->log_arg = a->log_arg;
     cfg->users = o->users;
     cfg->threads = cfg->threads_wanted = o->threads ? o->threads : online_cpus();
     /* a controller may add users: then every thread is there for them */
@@ -200,8 +202,6 @@ static int resolve_config(goose_attack *a, goose_run_config *cfg)
     cfg->sticky_follow = o->sticky_follow;
     cfg->timeout_ms = o->timeout_ms;
     cfg->co_mode = o->co_mitigation;
-    cfg->log_fn = a->log_fn;
-    cfg->log_arg = a->log_arg;
     cfg->stack_size = o->stack_size;
     cfg->max_request_names = o->max_request_names;
     cfg->local_addrs = o->local_addrs;

@@ -795,6 +795,67 @@ TEST(sticky_follow_moves_the_user)
     target_stop(&b);
 }
 
+/* A transaction that blocks its thread (sleep(), not goose_sleep()). */
+static int blocking(goose_user *u)
+{
+    goose_response_free(goose_get(u, "/"));
+    usleep(1000000);
+    return GOOSE_OK;
+}
+
+static pthread_mutex_t blocked_lock = PTHREAD_MUTEX_INITIALIZER;
+static int blocked_lines, blocked_ms = -1;
+static char blocked_line[256];
+
+static void count_blocked(void *arg, goose_log_level level, const char *line)
+{
+    (void)arg;
+    const char *tail = " ms: a blocking call in a transaction?";
+    const char *end = strstr(line, tail);
+    if (level != GOOSE_LOG_WARN || !end || strncmp(line, "thread 0 was blocked ", 21) != 0)
+        return;
+    int ms = 0;
+    for (const char *p = line + 21; p < end; p++)
+        if (*p != ',')
+            ms = *p >= '0' && *p <= '9' ? ms * 10 + (*p - '0') : -1000000;
+    pthread_mutex_lock(&blocked_lock);
+    blocked_lines++;
+    blocked_ms = ms;
+    snprintf(blocked_line, sizeof blocked_line, "%s", line);
+    pthread_mutex_unlock(&blocked_lock);
+}
+
+/* Every user on the thread waits while one blocks it: said once, in the
+ * log, however often it happens. */
+TEST(blocking_transaction_warns_once)
+{
+    target_start(&tgt);
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("blockers");
+    goose_scenario_add_transaction(s, "block", blocking);
+    goose_attack_add_scenario(a, s);
+    goose_attack_set_log(a, count_blocked, NULL);
+    set(a, "host", tgt.url);
+    set(a, "users", "2");
+    set(a, "hatch-rate", "100");
+    set(a, "threads", "1");
+    set(a, "run-time", "3s");
+    set(a, "no-reset-metrics", NULL);
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    json_t *report = report_of(a), *stats = target_json(&tgt, "/stats");
+    ASSERT_GT(target_total(stats), 2); /* it blocked more than once */
+    ASSERT_EQ(report_total(report), target_total(stats));
+    pthread_mutex_lock(&blocked_lock);
+    if (blocked_lines != 1)
+        TEST_FAIL("%d \"was blocked\" warnings, want 1 (last: %s)", blocked_lines, blocked_line);
+    ASSERT_GT(blocked_ms, 499); /* each block is 1,000 ms */
+    pthread_mutex_unlock(&blocked_lock);
+    json_decref(report);
+    json_decref(stats);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
 TEST_MAIN(TEST_ENTRY(exact_counts_one_thread), TEST_ENTRY(exact_counts_two_threads),
           TEST_ENTRY(redirects_count_every_hop), TEST_ENTRY(cookie_jar_per_user),
           TEST_ENTRY(timeout_is_a_counted_failure), TEST_ENTRY(success_rules),
@@ -802,4 +863,4 @@ TEST_MAIN(TEST_ENTRY(exact_counts_one_thread), TEST_ENTRY(exact_counts_two_threa
           TEST_ENTRY(local_addresses_taken_in_turn), TEST_ENTRY(user_agent_and_custom_headers),
           TEST_ENTRY(report_formats_agree), TEST_ENTRY(logs_have_a_line_per_counted_event),
           TEST_ENTRY(prometheus_endpoint_during_a_run), TEST_ENTRY(baseline_in_every_format), TEST_ENTRY(api_misuse_is_harmless),
-          TEST_ENTRY(sticky_follow_moves_the_user))
+          TEST_ENTRY(sticky_follow_moves_the_user), TEST_ENTRY(blocking_transaction_warns_once))

@@ -5,6 +5,8 @@
 
 #include <math.h>
 
+#include "util/clock.h"
+
 /* The Manager's Prometheus page, scraped while the Gaggle runs: the sum of
  * the Workers' requests so far. */
 static long long scrape_gaggle(int port)
@@ -376,10 +378,176 @@ TEST(co_mitigation_sums_the_workers)
     teardown();
 }
 
+/* SIGSTOP then SIGCONT: the process was late for `seconds`, as a starved
+ * or blocked one is, while its peers went on. */
+static void pause_process(pid_t pid, int seconds)
+{
+    ASSERT_EQ(kill(pid, SIGSTOP), 0);
+    sleep((unsigned)seconds);
+    ASSERT_EQ(kill(pid, SIGCONT), 0);
+}
+
+/* Every Worker done and the totals the target's: nobody was lost. */
+static void check_nobody_lost(const char *report, int workers)
+{
+    json_t *r = load_report(report), *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(workers_sum(r, "done"), workers);
+    ASSERT_EQ(report_total(r), target_total(stats));
+    ASSERT_EQ(workers_sum(r, NULL), target_total(stats));
+    ASSERT_GT(target_total(stats), 100);
+    json_decref(r);
+    json_decref(stats);
+}
+
+/* The Manager stopped for twice its --gaggle-timeout (its Workers allow
+ * more) must not blame the Workers for its own lateness when it resumes:
+ * their frames wait unread, and its loop knows it was late. */
+TEST(late_manager_loses_no_worker)
+{
+    enum { WORKERS = 32 };
+    setup();
+    char port[8], report[256];
+    manager_spot(port, report);
+    pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "32", PORT_ARGS(port),
+                    "--host", tgt.url, "-u", "64", "-r", "1000", "-t", "8s",
+                    "--no-reset-metrics", "--gaggle-timeout", "3s", "--report-file", report,
+                    NULL);
+    pid_t w[WORKERS];
+    for (int i = 0; i < WORKERS; i++) {
+        char name[24];
+        snprintf(name, sizeof name, "worker%d", i);
+        w[i] = spawn(name, NULL, "--worker", "--manager-port", port, "--threads", "1",
+                     "--gaggle-timeout", "60s", NULL);
+    }
+    ASSERT(wait_log("manager", "users started", 120));
+    sleep(1);
+    pause_process(m, 6);
+    ASSERT_EQ(wait_exit(m, 120), 0);
+    for (int i = 0; i < WORKERS; i++)
+        ASSERT_EQ(wait_exit(w[i], 60), 0);
+    ASSERT(!log_has("manager", "lost"));
+    check_nobody_lost(report, WORKERS);
+    teardown();
+}
+
+/* The whole Gaggle paused at once (a VM paused, a laptop asleep) for
+ * twice everyone's --gaggle-timeout: nobody has heard anybody, and nobody
+ * is to blame, as every loop knows it was late. */
+TEST(paused_gaggle_loses_nobody)
+{
+    enum { WORKERS = 4 };
+    setup();
+    char port[8], report[256];
+    manager_spot(port, report);
+    pid_t all[WORKERS + 1];
+    all[0] = spawn("manager", NULL, "--manager", "--expect-workers", "4", PORT_ARGS(port),
+                   "--host", tgt.url, "-u", "8", "-r", "1000", "-t", "8s",
+                   "--no-reset-metrics", "--gaggle-timeout", "3s", "--report-file", report,
+                   NULL);
+    for (int i = 1; i <= WORKERS; i++) {
+        char name[24];
+        snprintf(name, sizeof name, "worker%d", i);
+        all[i] = spawn(name, NULL, "--worker", "--manager-port", port, "--threads", "1",
+                       "--gaggle-timeout", "3s", NULL);
+    }
+    ASSERT(wait_log("manager", "users started", 60));
+    sleep(1);
+    for (int i = 0; i <= WORKERS; i++)
+        ASSERT_EQ(kill(all[i], SIGSTOP), 0);
+    sleep(6);
+    for (int i = 0; i <= WORKERS; i++)
+        ASSERT_EQ(kill(all[i], SIGCONT), 0);
+    for (int i = 0; i <= WORKERS; i++)
+        ASSERT_EQ(wait_exit(all[i], 120), 0);
+    ASSERT(!log_has("manager", "lost"));
+    ASSERT(!log_has("worker1", "lost the manager"));
+    check_nobody_lost(report, WORKERS);
+    teardown();
+}
+
+/* A Worker done while its Manager reads it late (its frames held 4 s on
+ * the way, from 3 s into the connection; the Manager's pings come at
+ * once): it waits for the Manager to read its last metrics, beyond its own
+ * 2 s --gaggle-timeout, instead of resetting the connection under them. */
+TEST(done_worker_waits_for_a_late_reader)
+{
+    setup();
+    char port[8], slow[8], report[256];
+    manager_spot(port, report);
+    snprintf(slow, sizeof slow, "%d", free_port());
+    pid_t proxy = fork();
+    ASSERT(proxy >= 0);
+    if (proxy == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (!freopen("/dev/null", "w", stdout))
+            _exit(127);
+        execlp("python3", "python3", "tests/delay-proxy.py", slow, port, "0", "4000", "3",
+               (char *)NULL);
+        _exit(127);
+    }
+    pid_t m = spawn("manager", NULL, "--manager", "--expect-workers", "1", PORT_ARGS(port),
+                    "--host", tgt.url, "-u", "4", "-r", "1000", "-t", "3s",
+                    "--no-reset-metrics", "--gaggle-timeout", "30s", "--report-file", report,
+                    NULL);
+    pid_t w = spawn("worker", NULL, "--worker", "--manager-port", slow, "--threads", "1",
+                    "--gaggle-timeout", "2s", NULL);
+    ASSERT_EQ(wait_exit(m, 120), 0);
+    ASSERT_EQ(wait_exit(w, 60), 0);
+    kill(proxy, SIGKILL);
+    waitpid(proxy, NULL, 0);
+    check_nobody_lost(report, 1);
+    teardown();
+}
+
+static void ignore_msg(gaggle_peer *p, const char *type, const msgpack_object *msg)
+{
+    (void)p, (void)type, (void)msg;
+}
+
+static void ignore_close(gaggle_peer *p, const char *why)
+{
+    (void)p, (void)why;
+}
+
+/* A peer's silence leaves out the time its reader's loop ran late, and
+ * bytes waiting unread in the socket are no silence at all. */
+TEST(silence_leaves_out_the_readers_lateness)
+{
+    char digits[32];
+    ASSERT_STR_EQ(goose__group_digits(1000, digits, sizeof digits), "1,000");
+    ASSERT_STR_EQ(goose__group_digits(999, digits, sizeof digits), "999");
+    ASSERT_STR_EQ(goose__group_digits(1234567, digits, sizeof digits), "1,234,567");
+    struct event_base *base = goose__gaggle_base();
+    ASSERT_NOT_NULL(base);
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    evutil_make_socket_nonblocking(sv[0]);
+    goose_lag lag;
+    uint64_t t0 = goose__now_us();
+    goose__lag_start(&lag, 50000, t0);
+    ASSERT_EQ(goose__lag_note(&lag, t0 + 50000), 0); /* on time */
+    gaggle_peer *p = goose__peer_new(base, sv[0], NULL, ignore_msg, ignore_close, NULL);
+    ASSERT_NOT_NULL(p);
+    goose__peer_watch(p, &lag);
+    uint64_t heard = p->last_rx_us;
+    ASSERT_EQ(goose__peer_silence_us(p, heard + 10000000), 10000000);
+    /* then the loop was 9 s late (its timer due at +100 ms fired 9 s after) */
+    ASSERT_EQ(goose__lag_note(&lag, t0 + 100000 + 9000000), 9000000);
+    ASSERT_EQ(goose__peer_silence_us(p, heard + 10000000), 1000000);
+    ASSERT_EQ(write(sv[1], "x", 1), 1); /* said something, not read yet */
+    ASSERT_EQ(goose__peer_silence_us(p, heard + 10000000), 0);
+    goose__peer_free(p);
+    close(sv[1]);
+    event_base_free(base);
+}
+
 TEST_MAIN(TEST_ENTRY(co_mitigation_sums_the_workers),
           TEST_ENTRY(far_worker_starts_with_the_near_one), TEST_ENTRY(three_workers_exact_totals),
           TEST_ENTRY(embedded_worker_service_keeps_serving),
           TEST_ENTRY(lost_worker_is_reported), TEST_ENTRY(lost_manager_stops_workers),
           TEST_ENTRY(ctrl_c_on_manager_stops_the_gaggle_gracefully),
           TEST_ENTRY(other_load_test_is_refused), TEST_ENTRY(no_hash_check_accepts_it),
-          TEST_ENTRY(late_worker_is_refused))
+          TEST_ENTRY(late_worker_is_refused), TEST_ENTRY(late_manager_loses_no_worker),
+          TEST_ENTRY(paused_gaggle_loses_nobody),
+          TEST_ENTRY(silence_leaves_out_the_readers_lateness),
+          TEST_ENTRY(done_worker_waits_for_a_late_reader))

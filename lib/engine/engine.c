@@ -42,6 +42,7 @@ static int allocate_threads(goose_engine *e)
         e->threads[i].users = calloc(share, sizeof(goose_user *));
         e->threads[i].users_cap = share;
         e->threads[i].wake_fd = -1;
+        e->threads[i].runq_fd = -1;
         e->threads[i].engine = e;
         if (!e->threads[i].users)
             return -1;

@@ -22,6 +22,7 @@
 #include "metrics/co.h"
 #include "metrics/stats.h"
 #include "util/buf.h"
+#include "util/lag.h"
 #include "util/sink.h"
 
 /* What the engine needs of one transaction. */
@@ -51,6 +52,9 @@ enum { GOOSE_FORMAT_JSON, GOOSE_FORMAT_CSV, GOOSE_FORMAT_RAW, GOOSE_FORMATS };
 
 typedef struct goose_run_config {
     goose_attack *attack;
+    goose_log_fn log_fn;          /* the attack's log, for the threads' warnings
+                                     and misuse; NULL: none */
+    void *log_arg;
     const goose_scenario_plan *scenarios;
     size_t nscenarios;
     size_t ntransactions;
@@ -79,8 +83,6 @@ typedef struct goose_run_config {
     size_t process_index;         /* a Gaggle Worker's number, from 0 */
     size_t processes;             /* Workers in the Gaggle; 0: standalone */
     int co_mode;                  /* --co-mitigation: goose_co_mode */
-    goose_log_fn log_fn;          /* the attack's log, for misuse; NULL: none */
-    void *log_arg;
     size_t max_request_names;     /* --max-request-names; 0: no bound */
     struct goose_sink *log_sinks[GOOSE_LOGFILES]; /* NULL: that log is off */
     int log_formats[GOOSE_LOGFILES];
@@ -278,6 +280,11 @@ struct goose_thread {
     struct event *wake_event;
     struct event *reset_timer;
     struct event *arrival_timer;
+    struct event *lag_timer;   /* notes how late the loop runs */
+    goose_lag lag;
+    int runq_fd;               /* this thread's schedstat, or -1 */
+    int64_t runq_us;           /* its run-queue time at the last lag tick */
+    int blocked_warned;        /* "thread N was blocked" is said once */
     uint64_t next_arrival;     /* the first arrival of the test not yet seen */
     goose_user ***free_users;  /* per scenario: users waiting for arrivals */
     size_t *nfree;

@@ -6,12 +6,18 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "util/clock.h"
+
+/* A transaction must never block its thread: the loop notes how late it
+ * runs and says so once when it was blocked this long. */
+#define LAG_PERIOD_US 50000
+#define BLOCKED_WARN_US 500000
 
 typedef struct curl_sock {
     struct event *ev;
@@ -284,6 +290,40 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
     publish(arg);
 }
 
+/* Late by more than the threshold, and not because the machine kept the
+ * thread waiting for a CPU (its run-queue time): something on this thread
+ * blocked it, a sleep() or blocking I/O in a transaction most likely.  The
+ * other users of the thread waited all that time. */
+static void on_lag(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    goose_thread *t = arg;
+    uint64_t late = goose__lag_note(&t->lag, goose__now_us());
+    int64_t runq = goose__runq_us(t->runq_fd);
+    uint64_t waited = runq > t->runq_us && t->runq_us >= 0 ? (uint64_t)(runq - t->runq_us) : 0;
+    t->runq_us = runq;
+    uint64_t blocked = late > waited ? late - waited : 0;
+    if (blocked < BLOCKED_WARN_US || t->blocked_warned)
+        return;
+    t->blocked_warned = 1;
+    const goose_run_config *cfg = &t->engine->cfg;
+    char ms[32], line[128];
+    goose__group_digits((blocked + 50000) / 100000 * 100, ms, sizeof ms);
+    snprintf(line, sizeof line, "thread %zu was blocked %s ms: a blocking call in a "
+             "transaction?", t->id, ms);
+    if (cfg->log_fn)
+        cfg->log_fn(cfg->log_arg, GOOSE_LOG_WARN, line);
+}
+
+static void start_lag(goose_thread *t)
+{
+    struct timeval period = {0, LAG_PERIOD_US};
+    t->runq_fd = goose__runq_open();
+    t->runq_us = goose__runq_us(t->runq_fd);
+    goose__lag_start(&t->lag, LAG_PERIOD_US, goose__now_us());
+    event_add(t->lag_timer, &period);
+}
+
 /* Every thread drops its metrics at the moment the last user (of any
  * thread) is launched, so the reset is exact whatever the publishing. */
 static void on_reset(evutil_socket_t fd, short what, void *arg)
@@ -417,10 +457,11 @@ int goose__thread_init(goose_thread *t, goose_engine *e, size_t id)
     t->flush_timer = event_new(t->base, -1, EV_PERSIST, on_flush, t);
     t->wake_event = event_new(t->base, t->wake_fd, EV_READ | EV_PERSIST, on_wake, t);
     t->reset_timer = evtimer_new(t->base, on_reset, t);
+    t->lag_timer = event_new(t->base, -1, EV_PERSIST, on_lag, t);
     if (goose__arrivals_init(t) < 0)
         return -1;
     if (!t->curl_timer || !t->steer_timer || !t->flush_timer || !t->wake_event ||
-        !t->reset_timer)
+        !t->reset_timer || !t->lag_timer)
         return -1;
     return 0;
 }
@@ -431,6 +472,7 @@ void *goose__thread_main(void *arg)
     struct timeval second = {1, 0};
     event_add(t->wake_event, NULL);
     event_add(t->flush_timer, &second);
+    start_lag(t);
     take_shape(t);
     schedule_reset(t);
     steer(t);
@@ -498,6 +540,10 @@ void goose__thread_cleanup(goose_thread *t)
         event_free(t->wake_event);
     if (t->reset_timer)
         event_free(t->reset_timer);
+    if (t->lag_timer)
+        event_free(t->lag_timer);
+    if (t->runq_fd >= 0)
+        close(t->runq_fd);
     goose__arrivals_free(t);
     if (t->base)
         event_base_free(t->base);

@@ -8,6 +8,7 @@
 
 #include "attack.h"
 #include "gaggle/wire.h"
+#include "util/lag.h"
 
 #define GAGGLE_HEARTBEAT_US 1000000
 #define GAGGLE_MAX_THREADS 1024 /* per Worker: shard index = worker * this + thread */
@@ -25,7 +26,9 @@ struct gaggle_peer {
     gaggle_msg_fn on_msg;
     gaggle_close_fn on_close;
     void *owner;
-    uint64_t last_rx_us;
+    uint64_t last_rx_us;  /* heard from it last (a fresh clock, not the loop's) */
+    const goose_lag *lag; /* of the loop reading it, or NULL */
+    uint64_t lag_at_rx_us;  /* that loop's lateness so far, then */
     uint64_t opened_us;
     int closed;           /* no more callbacks; free it */
     int flushing;         /* closing once the output is written */
@@ -34,6 +37,13 @@ struct gaggle_peer {
     int tls;              /* 1: manager side of TLS, 2: worker side */
     char addr[64];
 };
+
+/* The event loop of a Manager or a Worker: two priorities, its timer (the
+ * heartbeats) above the connections, and libevent looks at the timers
+ * again after a few callbacks, so no pass of reading and merging keeps the
+ * heartbeats waiting. */
+#define GAGGLE_PRI_TIMER 0
+struct event_base *goose__gaggle_base(void);
 
 /* An accepted connection; TLS when tls is not NULL. */
 gaggle_peer *goose__peer_new(struct event_base *base, evutil_socket_t fd,
@@ -46,6 +56,11 @@ gaggle_peer *goose__peer_connect(struct event_base *base, const char *host,
                                  char *err, size_t errlen);
 int goose__peer_send(gaggle_peer *p, gaggle_out *o);
 void goose__peer_set_max_frame(gaggle_peer *p, uint32_t max);
+/* Its silence is judged on the time this loop was watching (see lag.h). */
+void goose__peer_watch(gaggle_peer *p, const goose_lag *lag);
+/* How long it has been silent, less the lateness of the loop reading it
+ * meanwhile; 0 while its bytes wait unread in the socket. */
+uint64_t goose__peer_silence_us(const gaggle_peer *p, uint64_t now);
 /* Writes what is queued, shuts down the sending side, and reads (and
  * drops) until the peer closes too; on_close is not called. */
 void goose__peer_finish(gaggle_peer *p);

@@ -21,6 +21,7 @@
 #define TICK_MS 50
 #define START_LEAD_US 100000 /* beyond the slowest half round trip */
 #define PENDING_MAX 512      /* connections still in the handshake */
+#define LATE_WARN_US 1000000 /* a late loop says so (once) */
 
 enum { W_FREE, W_JOINED, W_READY, W_RUNNING, W_DONE, W_LOST };
 
@@ -53,6 +54,8 @@ typedef struct manager {
     struct event_base *base;
     struct evconnlistener *listener;
     struct event *timer;
+    goose_lag lag;          /* of the timer: how late this loop runs */
+    int lag_warned;
     conn *conns;            /* every open connection */
     mworker *workers;       /* expect_workers slots */
     size_t expected;
@@ -495,6 +498,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
         evutil_closesocket(fd);
         return;
     }
+    goose__peer_watch(p, &m->lag);
     c->peer = p;
     c->next = m->conns;
     m->conns = c;
@@ -507,7 +511,7 @@ static void sweep(manager *m, uint64_t now)
     for (conn **cp = &m->conns; *cp;) {
         conn *c = *cp;
         mworker *w = worker_of(m, c->peer);
-        if (!c->peer->closed && now - c->peer->last_rx_us > timeout)
+        if (!c->peer->closed && goose__peer_silence_us(c->peer, now) > timeout)
             goose__peer_close(c->peer, w ? "no heartbeat within --gaggle-timeout"
                                          : "said nothing within --gaggle-timeout");
         if (!c->peer->closed) {
@@ -606,11 +610,26 @@ static void poll_controller(manager *m)
     goose__control_poll(m->control, &run);
 }
 
+/* This process was stopped or starved of CPU: its peers' silence meanwhile
+ * is not theirs (goose__peer_silence_us leaves it out). */
+static void note_lag(manager *m, uint64_t now)
+{
+    uint64_t late = goose__lag_note(&m->lag, now);
+    if (late < LATE_WARN_US || m->lag_warned)
+        return;
+    m->lag_warned = 1;
+    char ms[32];
+    goose__log(m->a, GOOSE_LOG_WARN, "the manager ran %s ms late (stopped, or short of CPU): "
+               "the workers' silence meanwhile is not held against them",
+               goose__group_digits(late / 1000, ms, sizeof ms));
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     manager *m = arg;
     uint64_t now = goose__now_us();
+    note_lag(m, now);
     sweep(m, now);
     heartbeat(m, now);
     if (!m->started) {
@@ -695,6 +714,8 @@ static void record_workers(manager *m)
 static void manager_free(manager *m)
 {
     goose__control_stop(m->control);
+    if (m->timer) /* first: the loop below must not tick over freed peers */
+        event_free(m->timer);
     while (m->conns) {
         conn *c = m->conns;
         m->conns = c->next;
@@ -705,8 +726,6 @@ static void manager_free(manager *m)
         evconnlistener_free(m->listener);
     if (m->base) /* libevent finishes freeing a TLS bufferevent in its loop */
         event_base_loop(m->base, EVLOOP_NONBLOCK);
-    if (m->timer)
-        event_free(m->timer);
     if (m->base)
         event_base_free(m->base);
     free(m->workers);
@@ -738,10 +757,11 @@ static int prepare(manager *m)
         return goose__fail(m->a, GOOSE_ECONFIG, "%zu users cannot be shared by %zu workers",
                            m->cfg.users, m->expected);
     m->workers = calloc(m->expected, sizeof *m->workers);
-    m->base = event_base_new();
+    m->base = goose__gaggle_base();
     m->timer = m->base ? event_new(m->base, -1, EV_PERSIST, on_tick, m) : NULL;
     m->names = goose__names_new(m->a->opt.max_request_names);
-    if (!m->workers || !m->timer || !m->names)
+    if (!m->workers || !m->timer || !m->names ||
+        event_priority_set(m->timer, GAGGLE_PRI_TIMER) < 0)
         return goose__fail(m->a, GOOSE_ENOMEM, "out of memory");
     rc = goose__collector_init(&m->col, m->a, &m->cfg);
     if (rc != GOOSE_OK)
@@ -795,6 +815,7 @@ int gaggle_manager_run(goose_attack *a)
     rc = prepare(&m);
     if (rc == GOOSE_OK) {
         struct timeval tick = {0, TICK_MS * 1000};
+        goose__lag_start(&m.lag, TICK_MS * 1000, goose__now_us());
         event_add(m.timer, &tick);
         event_base_dispatch(m.base);
         goose__control_stop(m.control); /* no commands while reporting */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -33,6 +34,55 @@ void goose__peer_close(gaggle_peer *p, const char *why)
     close_with(p, why);
 }
 
+/* Callbacks before the loop looks at its timers again: a pass over many
+ * busy connections cannot hold up the heartbeats for long.  A read brings
+ * at most libevent's 16 KiB per connection and callback. */
+#define MAX_CALLBACKS 16
+#define MAX_PASS_US 10000
+
+struct event_base *goose__gaggle_base(void)
+{
+    struct event_config *cfg = event_config_new();
+    if (!cfg)
+        return NULL;
+    struct timeval pass = {0, MAX_PASS_US};
+    event_config_set_max_dispatch_interval(cfg, &pass, MAX_CALLBACKS, GAGGLE_PRI_TIMER + 1);
+    struct event_base *base = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    if (base && event_base_priority_init(base, GAGGLE_PRI_TIMER + 2) < 0) {
+        event_base_free(base);
+        return NULL;
+    }
+    return base;
+}
+
+static void heard(gaggle_peer *p)
+{
+    p->last_rx_us = goose__now_us();
+    p->lag_at_rx_us = p->lag ? p->lag->total_us : 0;
+}
+
+void goose__peer_watch(gaggle_peer *p, const goose_lag *lag)
+{
+    p->lag = lag;
+    p->lag_at_rx_us = lag ? lag->total_us : 0;
+}
+
+/* The socket is asked only when the silence gets long (every timeout is
+ * at least a heartbeat): a tick over many peers costs no system calls. */
+uint64_t goose__peer_silence_us(const gaggle_peer *p, uint64_t now)
+{
+    uint64_t quiet = now > p->last_rx_us ? now - p->last_rx_us : 0;
+    uint64_t late = p->lag && p->lag->total_us > p->lag_at_rx_us
+                        ? p->lag->total_us - p->lag_at_rx_us : 0;
+    uint64_t silence = quiet > late ? quiet - late : 0;
+    int unread = 0;
+    if (silence >= GAGGLE_HEARTBEAT_US &&
+        ioctl(bufferevent_getfd(p->bev), FIONREAD, &unread) == 0 && unread > 0)
+        return 0;
+    return silence;
+}
+
 static int dispatch(gaggle_peer *p, const unsigned char *data, size_t len)
 {
     msgpack_unpacked u;
@@ -50,9 +100,15 @@ static void on_read(struct bufferevent *bev, void *arg)
     gaggle_peer *p = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
     if (p->flushing || p->draining) { /* finished: what comes now is read and dropped */
+        if (evbuffer_get_length(in))
+            heard(p); /* still there, to read what we sent last */
         evbuffer_drain(in, evbuffer_get_length(in));
         return;
     }
+    /* A proven peer is alive while its bytes come, even those of a big
+     * frame not complete yet; a stranger only once it says something. */
+    if (p->max_frame > GAGGLE_HANDSHAKE_FRAME_MAX)
+        heard(p);
     while (!p->closed) {
         unsigned char head[4];
         uint32_t n;
@@ -73,7 +129,7 @@ static void on_read(struct bufferevent *bev, void *arg)
         if (evbuffer_get_length(in) < (size_t)n + 4)
             return;
         const unsigned char *frame = evbuffer_pullup(in, (ev_ssize_t)n + 4);
-        p->last_rx_us = goose__now_us();
+        heard(p);
         rc = frame ? dispatch(p, frame + 4, n) : -1;
         evbuffer_drain(in, (size_t)n + 4);
         if (rc < 0)
@@ -223,12 +279,24 @@ void goose__peer_set_max_frame(gaggle_peer *p, uint32_t max)
     bufferevent_setwatermark(p->bev, EV_READ, 0, (size_t)max + 4);
 }
 
+/* Written at once when nothing is queued before it (plain TCP): a busy
+ * loop's write callbacks wait behind its reads, and a heartbeat must not.
+ * What the socket does not take goes the usual way. */
 int goose__peer_send(gaggle_peer *p, gaggle_out *o)
 {
     goose__out_finish(o);
     if (p->closed || p->flushing)
         return -1;
-    return bufferevent_write(p->bev, o->sb.data, o->sb.size);
+    const char *data = o->sb.data;
+    size_t size = o->sb.size;
+    if (!p->tls && evbuffer_get_length(bufferevent_get_output(p->bev)) == 0) {
+        ssize_t n = send(bufferevent_getfd(p->bev), data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0) {
+            data += n;
+            size -= (size_t)n;
+        }
+    }
+    return size ? bufferevent_write(p->bev, data, size) : 0;
 }
 
 void goose__peer_finish(gaggle_peer *p)

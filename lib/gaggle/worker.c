@@ -16,6 +16,7 @@
 
 #define TICK_MS 50
 #define CONNECT_RETRY_US 250000
+#define LATE_WARN_US 1000000 /* a late loop says so (once) */
 
 enum { S_HELLO, S_AUTH, S_READY, S_RUNNING, S_DRAINING, S_LEAVING, S_GONE };
 
@@ -31,6 +32,8 @@ typedef struct worker {
     struct event_base *base;
     struct event *timer;
     struct event *start_timer;
+    goose_lag lag;              /* of the timer: how late this loop runs */
+    int lag_warned;
     gaggle_peer *peer;
     int state;
     int rc;
@@ -49,7 +52,6 @@ typedef struct worker {
     uint64_t end_us;            /* then: when the run ends (0: the Manager says) */
     uint64_t last_beat_us;
     uint64_t last_flush_us;
-    uint64_t leave_by_us;      /* gives up waiting for the Manager to close */
     goose_stop_clock stop_clock; /* --stop-timeout, the Manager's */
     int stop_now;              /* the Manager was asked twice to stop */
     gaggle_key key;
@@ -250,7 +252,8 @@ static void on_start(worker *w, const msgpack_object *msg)
     w->start_at_us = goose__now_us() + in_us;
     struct timeval tv = {(time_t)(in_us / 1000000), (suseconds_t)(in_us % 1000000)};
     w->start_timer = evtimer_new(w->base, on_start_time, w);
-    if (!w->start_timer || evtimer_add(w->start_timer, &tv) < 0) {
+    if (!w->start_timer || event_priority_set(w->start_timer, GAGGLE_PRI_TIMER) < 0 ||
+        evtimer_add(w->start_timer, &tv) < 0) {
         fail(w, GOOSE_ENOMEM, "%s", "out of memory");
         leave(w);
     }
@@ -391,8 +394,9 @@ static void on_close(gaggle_peer *p, const char *why)
  * round trip).  Silence is still caught by --gaggle-timeout. */
 static void heartbeat(worker *w, uint64_t now)
 {
+    uint64_t silence = goose__peer_silence_us(w->peer, now);
     if (w->state == S_HELLO || w->state == S_AUTH) {
-        if (now - w->peer->last_rx_us > w->a->opt.gaggle_timeout_us)
+        if (silence > w->a->opt.gaggle_timeout_us)
             goose__peer_close(w->peer, "the manager did not answer the handshake "
                                        "within --gaggle-timeout");
         return;
@@ -405,7 +409,7 @@ static void heartbeat(worker *w, uint64_t now)
     goose__out_u64(&o, "t", now);
     goose__peer_send(w->peer, &o);
     goose__out_free(&o);
-    if (now - w->peer->last_rx_us > w->a->opt.gaggle_timeout_us)
+    if (silence > w->a->opt.gaggle_timeout_us)
         goose__peer_close(w->peer, "no heartbeat within --gaggle-timeout");
 }
 
@@ -452,17 +456,34 @@ static void drive(worker *w, uint64_t now)
     }
 }
 
+/* This process was stopped or starved of CPU: the Manager's silence
+ * meanwhile is not the Manager's (goose__peer_silence_us leaves it out). */
+static void note_lag(worker *w, uint64_t now)
+{
+    uint64_t late = goose__lag_note(&w->lag, now);
+    if (late < LATE_WARN_US || w->lag_warned)
+        return;
+    w->lag_warned = 1;
+    char ms[32];
+    goose__log(w->a, GOOSE_LOG_WARN, "this worker ran %s ms late (stopped, or short of CPU): "
+               "the manager's silence meanwhile is not held against it",
+               goose__group_digits(late / 1000, ms, sizeof ms));
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     worker *w = arg;
     uint64_t now = goose__now_us();
+    note_lag(w, now);
     if (w->state == S_GONE)
         return;
-    if (w->state == S_LEAVING) { /* the Manager closes after our last words */
-        if (!w->leave_by_us)
-            w->leave_by_us = now + w->a->opt.gaggle_timeout_us;
-        if (w->peer->closed || now >= w->leave_by_us)
+    /* The Manager closes once it has read our last words, and a busy one
+     * may take long to: leaving first would reset the connection and throw
+     * them away.  Its pings say it is still there. */
+    if (w->state == S_LEAVING) {
+        if (w->peer->closed ||
+            goose__peer_silence_us(w->peer, now) > w->a->opt.gaggle_timeout_us)
             leave(w);
         return;
     }
@@ -522,12 +543,15 @@ static int prepare(worker *w)
     w->tls = goose__tls_context(w->a, 0, &rc);
     if (rc != GOOSE_OK)
         return rc;
-    w->base = event_base_new();
+    w->base = goose__gaggle_base();
     w->timer = w->base ? event_new(w->base, -1, EV_PERSIST, on_tick, w) : NULL;
-    if (!w->timer)
+    if (!w->timer || event_priority_set(w->timer, GAGGLE_PRI_TIMER) < 0)
         return goose__fail(w->a, GOOSE_ENOMEM, "out of memory");
     rc = connect_manager(w);
-    return rc == GOOSE_OK ? send_hello(w) : rc;
+    if (rc != GOOSE_OK)
+        return rc;
+    goose__peer_watch(w->peer, &w->lag);
+    return send_hello(w);
 }
 
 static void worker_free(worker *w)
@@ -563,6 +587,7 @@ int gaggle_worker_run(goose_attack *a)
     rc = prepare(&w);
     if (rc == GOOSE_OK) {
         struct timeval tick = {0, TICK_MS * 1000};
+        goose__lag_start(&w.lag, TICK_MS * 1000, goose__now_us());
         event_add(w.timer, &tick);
         event_base_dispatch(w.base);
     }
