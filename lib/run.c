@@ -9,11 +9,14 @@
 #include "util/clock.h"
 
 #define TICK_MS 50
+/* The threads publish at each whole second of the run; their metrics are
+ * taken this long after, so that a point of the series is that second. */
+#define SERIES_GRACE_US 150000
 
-static int into_collector(void *arg, size_t thread, int reset,
+static int into_collector(void *arg, size_t thread, int reset, const goose_stats *before,
                           const goose_stats *delta)
 {
-    return goose__collector_add(arg, thread, reset, delta);
+    return goose__collector_add(arg, thread, reset, before, delta);
 }
 
 static int reshape_engine(void *arg, const goose_shape *shape, uint64_t plan_end_us)
@@ -32,9 +35,9 @@ static void control_loop(goose_collector *c, goose_engine *e, goose_control *ctl
             goose__collector_maintain(c, now);
         goose_control_run run = {c, cfg, NULL, goose__engine_active(e), reshape_engine, e};
         goose__control_poll(ctl, &run); /* after: a reset is seen before a change */
-        if (now - c->last_tick_us >= 1000000) {
+        if (now >= c->last_tick_us + 1000000 + SERIES_GRACE_US) {
             goose__engine_collect_each(e, into_collector, c);
-            goose__collector_tick(c, now, goose__engine_active(e));
+            goose__collector_tick(c, c->last_tick_us + 1000000, goose__engine_active(e));
         }
         goose__collector_running(c, now, goose__engine_active(e));
         if (finished)
@@ -67,6 +70,10 @@ static int run_engine(goose_attack *a, goose_run_config *cfg)
         goose__collector_free(&c);
         return goose__fail(a, GOOSE_ESYS, "%s", err);
     }
+    /* the run's seconds are the engine's, which its threads publish at */
+    if (c.stop_at_us)
+        c.stop_at_us += e->t0_us - c.start_us;
+    c.start_us = c.measure_from_us = c.last_tick_us = c.last_running_us = e->t0_us;
     if (cfg->hatch_rate > 0)
         goose__log(a, GOOSE_LOG_INFO, "starting %zu users on %zu threads at %.3g users/s",
                    cfg->users, cfg->threads, cfg->hatch_rate);
@@ -75,6 +82,7 @@ static int run_engine(goose_attack *a, goose_run_config *cfg)
                    cfg->threads, cfg->open_model ? "the open model's pool" : "the test plan");
     control_loop(&c, e, ctl, cfg);
     goose__control_stop(ctl);
+    c.no_retry = 1; /* the last collect: what cannot be merged is counted as lost */
     goose__engine_collect_each(e, into_collector, &c);
     rc = goose__collector_finish(&c, goose__now_us(), goose__engine_launched(e));
     goose__engine_free(e);
@@ -97,6 +105,7 @@ int goose_attack_run(goose_attack *a)
         rc = logs;
     if (rc == GOOSE_OK)
         rc = goose__report_write_files(a);
+    rc = goose__lost_verdict(a, rc);
     rc = goose__thresholds_verdict(a, rc);
     goose__run_end(a);
     return rc;

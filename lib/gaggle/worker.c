@@ -15,6 +15,7 @@
 #include "util/sigpipe.h"
 
 #define TICK_MS 50
+#define FLUSH_GRACE_US 100000
 #define CONNECT_RETRY_US 250000
 
 enum { S_HELLO, S_AUTH, S_READY, S_RUNNING, S_DRAINING, S_LEAVING, S_GONE };
@@ -146,7 +147,7 @@ static void start_engine(worker *w)
     uint64_t now = goose__now_us();
     goose__log(w->a, GOOSE_LOG_INFO, "START: running %zu users", w->welcome.nslots);
     w->state = S_RUNNING;
-    w->last_flush_us = now;
+    w->last_flush_us = w->engine->t0_us; /* the seconds its threads publish at */
     w->run_start_us = now;
     uint64_t last = goose__engine_start_offset(&w->cfg, w->cfg.total_users - 1);
     w->maintain_at_us = last == GOOSE_NEVER ? GOOSE_NEVER : now + last;
@@ -179,12 +180,14 @@ typedef struct shard_out {
     msgpack_packer *pk;
 } shard_out;
 
-static int pack_shard(void *arg, size_t thread, int reset, const goose_stats *delta)
+static int pack_shard(void *arg, size_t thread, int reset, const goose_stats *before,
+                      const goose_stats *delta)
 {
     shard_out *so = arg;
     msgpack_packer *pk = so->pk;
+    int has_before = !goose__stats_empty(before);
     tally(so->w, thread, reset, delta);
-    msgpack_pack_map(pk, 3);
+    msgpack_pack_map(pk, 3 + has_before);
     goose__pack_str(pk, "thread");
     msgpack_pack_uint64(pk, thread);
     goose__pack_str(pk, "reset");
@@ -194,6 +197,10 @@ static int pack_shard(void *arg, size_t thread, int reset, const goose_stats *de
         msgpack_pack_false(pk);
     goose__pack_str(pk, "stats");
     goose__pack_stats(pk, delta);
+    if (has_before) { /* measured before the reset: the Manager's time series only */
+        goose__pack_str(pk, "before");
+        goose__pack_stats(pk, before);
+    }
     return 0;
 }
 
@@ -423,8 +430,9 @@ static void drive(worker *w, uint64_t now)
     if (w->stop_at_us && now >= w->stop_at_us)
         stop_users(w, "run time is up");
     int finished = goose__engine_wait(w->engine, 0);
-    if (!w->peer->closed && (finished || now - w->last_flush_us >= 1000000)) {
-        w->last_flush_us = now;
+    /* a little after the whole second its threads published at */
+    if (!w->peer->closed && (finished || now >= w->last_flush_us + 1000000 + FLUSH_GRACE_US)) {
+        w->last_flush_us += 1000000;
         send_metrics(w, finished ? "done" : "metrics");
     }
     if (finished) {

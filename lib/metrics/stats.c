@@ -29,15 +29,19 @@ int goose__stats_init(goose_stats *s, size_t ntransactions, size_t nscenarios)
     return 0;
 }
 
+static void free_request(goose_req_stat *r)
+{
+    free(r->method);
+    free(r->name);
+    free(r->statuses);
+    free(r->co);
+    free(r);
+}
+
 static void free_requests(goose_stats *s)
 {
-    for (size_t i = 0; i < s->nreqs; i++) {
-        free(s->reqs[i]->method);
-        free(s->reqs[i]->name);
-        free(s->reqs[i]->statuses);
-        free(s->reqs[i]->co);
-        free(s->reqs[i]);
-    }
+    for (size_t i = 0; i < s->nreqs; i++)
+        free_request(s->reqs[i]);
     free(s->reqs);
     free(s->req_slots);
     s->reqs = NULL;
@@ -79,12 +83,13 @@ void goose__stats_reset(goose_stats *s)
     memset(s->arrivals, 0, s->nscenarios * sizeof *s->arrivals);
     memset(s->dropped, 0, s->nscenarios * sizeof *s->dropped);
     s->requests = s->failures = 0;
+    s->lost = s->lost_details = 0;
     goose__hist_init(&s->all);
 }
 
 int goose__stats_empty(const goose_stats *s)
 {
-    if (s->nreqs || s->nerrs || s->requests)
+    if (s->nreqs || s->nerrs || s->requests || s->lost || s->lost_details)
         return 0;
     for (size_t i = 0; i < s->ntxs; i++)
         if (s->txs[i].success || s->txs[i].fail)
@@ -213,15 +218,20 @@ int goose__stats_add_status(goose_req_stat *r, int status, uint64_t n)
 int goose__stats_add_error(goose_stats *s, const char *method, const char *name,
                      const char *error, uint64_t n)
 {
-    if (s->nerrs >= MAX_ERRORS)
-        error = OTHER_ERRORS;
-    for (size_t i = 0; i < s->nerrs; i++) {
-        goose_err_stat *e = &s->errs[i];
-        if (strcmp(e->error, error) == 0 && strcmp(e->name, name) == 0 &&
-            strcmp(e->method, method) == 0) {
-            e->count += n;
-            return 0;
+    /* a row kept counts on past the bound, so a merge made ready
+     * (prepare) finds every row it needs */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < s->nerrs; i++) {
+            goose_err_stat *e = &s->errs[i];
+            if (strcmp(e->error, error) == 0 && strcmp(e->name, name) == 0 &&
+                strcmp(e->method, method) == 0) {
+                e->count += n;
+                return 0;
+            }
         }
+        if (s->nerrs < MAX_ERRORS || !strcmp(error, OTHER_ERRORS))
+            break;
+        error = OTHER_ERRORS;
     }
     goose_err_stat *p = realloc(s->errs, (s->nerrs + 1) * sizeof *p);
     if (!p)
@@ -253,8 +263,10 @@ int goose__stats_record_bytes(goose_stats *s, const char *method, const char *na
                               uint64_t bytes)
 {
     goose_req_stat *r = goose__stats_request(s, method, name);
-    if (!r)
+    if (!r) {
+        s->lost++; /* out of memory: counted as lost, never dropped quietly */
         return -1;
+    }
     r->bytes += bytes;
     if (error)
         r->fail++;
@@ -270,6 +282,8 @@ int goose__stats_record_bytes(goose_stats *s, const char *method, const char *na
         rc |= goose__stats_add_status(r, status, 1);
     if (error)
         rc |= goose__stats_add_error(s, method, name, error, 1);
+    if (rc)
+        s->lost_details++;
     return rc;
 }
 
@@ -332,8 +346,63 @@ static int merge_request(goose_stats *dst, const goose_req_stat *src)
     return 0;
 }
 
+/* Made before a merge: every key, synthetic histogram, status and error
+ * row merging src needs, zero so far, so that the merge itself allocates
+ * nothing and cannot fail half-way. */
+static int prepare(goose_stats *dst, const goose_stats *src)
+{
+    for (size_t i = 0; i < src->nreqs; i++) {
+        const goose_req_stat *q = src->reqs[i];
+        goose_req_stat *r = goose__stats_request(dst, q->method, q->name);
+        if (!r || (q->co && q->co->count && !co_hist(r)))
+            return -1;
+        for (size_t k = 0; k < q->nstatuses; k++)
+            if (goose__stats_add_status(r, q->statuses[k].status, 0) < 0)
+                return -1;
+    }
+    for (size_t i = 0; i < src->nerrs; i++) {
+        const goose_err_stat *e = &src->errs[i];
+        if (goose__stats_add_error(dst, e->method, e->name, e->error, 0) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Undoes a prepare that failed: the keys and error rows it added (the
+ * last ones) and the statuses still at zero. */
+static void unprepare(goose_stats *dst, size_t nreqs, size_t nerrs)
+{
+    for (size_t i = nreqs; i < dst->nreqs; i++)
+        free_request(dst->reqs[i]);
+    if (dst->nreqs > nreqs) {
+        dst->nreqs = nreqs;
+        memset(dst->req_slots, 0, dst->req_slot_cap * sizeof *dst->req_slots);
+        for (size_t i = 0; i < nreqs; i++)
+            *find_slot(dst, dst->reqs[i]->method, dst->reqs[i]->name) = i + 1;
+    }
+    for (size_t i = 0; i < dst->nreqs; i++) {
+        goose_req_stat *r = dst->reqs[i];
+        size_t n = 0;
+        for (size_t k = 0; k < r->nstatuses; k++)
+            if (r->statuses[k].count)
+                r->statuses[n++] = r->statuses[k];
+        r->nstatuses = n;
+    }
+    for (size_t i = nerrs; i < dst->nerrs; i++) {
+        free(dst->errs[i].method);
+        free(dst->errs[i].name);
+        free(dst->errs[i].error);
+    }
+    dst->nerrs = nerrs < dst->nerrs ? nerrs : dst->nerrs;
+}
+
 int goose__stats_merge(goose_stats *dst, const goose_stats *src)
 {
+    size_t nreqs = dst->nreqs, nerrs = dst->nerrs;
+    if (prepare(dst, src) < 0) {
+        unprepare(dst, nreqs, nerrs);
+        return -1;
+    }
     int rc = 0;
     for (size_t i = 0; i < src->nreqs; i++)
         rc |= merge_request(dst, src->reqs[i]);
@@ -353,8 +422,26 @@ int goose__stats_merge(goose_stats *dst, const goose_stats *src)
     }
     dst->requests += src->requests;
     dst->failures += src->failures;
+    dst->lost += src->lost;
+    dst->lost_details += src->lost_details;
     goose__hist_merge(&dst->all, &src->all);
     return rc ? -1 : 0;
+}
+
+int goose__stats_move(goose_stats *dst, goose_stats *src)
+{
+    if (goose__stats_empty(dst) && dst->ntxs == src->ntxs &&
+        dst->nscenarios == src->nscenarios) {
+        goose_stats t = *dst;
+        *dst = *src;
+        *src = t;
+        goose__stats_reset(src);
+        return 0;
+    }
+    if (goose__stats_merge(dst, src) < 0)
+        return -1;
+    goose__stats_reset(src);
+    return 0;
 }
 
 void goose__stats_arrivals(const goose_stats *s, uint64_t *due, uint64_t *dropped)
