@@ -165,8 +165,10 @@ int goose__collector_add(goose_collector *c, size_t index, int reset,
                          const goose_stats *before, const goose_stats *delta)
 {
     goose_stats *s = shard(c, index);
-    if (s && reset)
+    if (s && reset) { /* the hatch leaves the totals; the series has it */
+        c->hatch_requests += s->requests;
         goose__stats_reset(s);
+    }
     if (!s || goose__stats_merge(s, delta) < 0) {
         if (!c->no_retry)
             return -1;

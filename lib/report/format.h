@@ -33,4 +33,8 @@ int goose__host_first(const struct goose_results *r, size_t i);
 
 size_t goose__load_facts(const struct goose_results *r, goose_fact out[4]);
 
+/* "metrics incomplete: N samples lost (...)" into out, when the results
+ * miss samples (out of memory); 0 and "" when they are complete. */
+int goose__lost_text(const struct goose_results *r, char *out, size_t len);
+
 #endif
