@@ -256,9 +256,10 @@ typedef struct goose_results {
     double reset_at_s;
     uint64_t hatch_requests; /* measured before the reset: in the series,
                                 not in the totals */
-    uint64_t series_lost;    /* requests in the totals or the hatch that the
-                                series misses (out of memory); totals.lost
-                                and totals.lost_details: the totals' */
+    uint64_t series_lost;    /* requests measured (in the totals, their lost
+                                or the hatch) that the series misses (out of
+                                memory): series + series_lost = totals.requests
+                                + totals.lost + hatch_requests */
     int co_mode;             /* --co-mitigation: adjusted times when not 0 */
     goose_stats totals;
     goose_series series;

@@ -65,9 +65,12 @@ static goose_key_series *key_series(goose_series *s, const goose_req_stat *q)
 static uint64_t series_push(goose_series *s, uint64_t users, double rps, double dt,
                             const goose_stats *d)
 {
-    if (s->n == s->cap && grow_series(s) < 0)
-        return d->requests;
     uint64_t lost = 0;
+    if (s->n == s->cap && grow_series(s) < 0) {
+        for (size_t r = 0; r < d->nreqs; r++) /* those the point's keys would hold */
+            lost += goose__req_count(d->reqs[r]);
+        return lost;
+    }
     s->last_s = dt;
     size_t i = s->n;
     s->users[i] = users;
@@ -149,16 +152,14 @@ static goose_stats *shard(goose_collector *c, size_t index)
     return c->shards[index];
 }
 
-/* The time series takes every request, the hatch's too.  Out of memory,
- * its points keep their counts and the request keys miss these. */
+/* The time series takes every request, the hatch's too; those it misses
+ * (keys it could not take, requests lost before) are counted, so that its
+ * counts and series_lost add up to the totals, their lost and the hatch. */
 static void into_interval(goose_collector *c, const goose_stats *d)
 {
-    if (goose__stats_merge(&c->interval, d) == 0)
-        return;
-    c->interval.requests += d->requests;
-    c->interval.failures += d->failures;
-    goose__hist_merge(&c->interval.all, &d->all);
-    c->series_lost += d->requests;
+    uint64_t lost = c->interval.lost;
+    goose__stats_merge_lossy(&c->interval, d);
+    c->series_lost += c->interval.lost - lost;
 }
 
 int goose__collector_add(goose_collector *c, size_t index, int reset,
@@ -166,21 +167,25 @@ int goose__collector_add(goose_collector *c, size_t index, int reset,
 {
     goose_stats *s = shard(c, index);
     if (s && reset) { /* the hatch leaves the totals; the series has it */
-        c->hatch_requests += s->requests;
+        c->hatch_requests += s->requests + s->lost;
         goose__stats_reset(s);
     }
     if (!s || goose__stats_merge(s, delta) < 0) {
         if (!c->no_retry)
-            return -1;
-        c->lost_requests += delta->requests + delta->lost;
-        c->lost_details += delta->lost_details;
+            return -1; /* the engine keeps it for the next tick */
+        if (!s) {
+            c->lost_requests += delta->requests + delta->lost;
+            c->lost_details += delta->lost_details;
+        } else {
+            goose__stats_merge_lossy(s, delta);
+        }
+        c->series_lost += delta->requests + delta->lost;
     } else {
         into_interval(c, delta);
     }
     if (before && !goose__stats_empty(before)) {
         into_interval(c, before);
-        c->hatch_requests += before->requests;
-        c->series_lost += before->lost;
+        c->hatch_requests += before->requests + before->lost;
     }
     return 0;
 }
@@ -245,11 +250,8 @@ void goose__collector_totals(goose_collector *c)
     goose_stats *all = &c->a->results.totals;
     goose__stats_reset(all);
     for (size_t i = 0; i < c->nshards; i++) {
-        const goose_stats *s = c->shards[i];
-        if (s && goose__stats_merge(all, s) < 0) {
-            all->lost += s->requests + s->lost;
-            all->lost_details += s->lost_details;
-        }
+        if (c->shards[i])
+            goose__stats_merge_lossy(all, c->shards[i]);
     }
     all->lost += c->lost_requests;
     all->lost_details += c->lost_details;

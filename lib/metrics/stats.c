@@ -346,20 +346,25 @@ static int merge_request(goose_stats *dst, const goose_req_stat *src)
     return 0;
 }
 
-/* Made before a merge: every key, synthetic histogram, status and error
- * row merging src needs, zero so far, so that the merge itself allocates
- * nothing and cannot fail half-way. */
+/* Made before a merge: the key, synthetic histogram and status rows that
+ * merging q needs, zero so far, so that merge_request allocates nothing
+ * and cannot fail half-way. */
+static int prepare_request(goose_stats *dst, const goose_req_stat *q)
+{
+    goose_req_stat *r = goose__stats_request(dst, q->method, q->name);
+    if (!r || (q->co && q->co->count && !co_hist(r)))
+        return -1;
+    for (size_t k = 0; k < q->nstatuses; k++)
+        if (goose__stats_add_status(r, q->statuses[k].status, 0) < 0)
+            return -1;
+    return 0;
+}
+
 static int prepare(goose_stats *dst, const goose_stats *src)
 {
-    for (size_t i = 0; i < src->nreqs; i++) {
-        const goose_req_stat *q = src->reqs[i];
-        goose_req_stat *r = goose__stats_request(dst, q->method, q->name);
-        if (!r || (q->co && q->co->count && !co_hist(r)))
+    for (size_t i = 0; i < src->nreqs; i++)
+        if (prepare_request(dst, src->reqs[i]) < 0)
             return -1;
-        for (size_t k = 0; k < q->nstatuses; k++)
-            if (goose__stats_add_status(r, q->statuses[k].status, 0) < 0)
-                return -1;
-    }
     for (size_t i = 0; i < src->nerrs; i++) {
         const goose_err_stat *e = &src->errs[i];
         if (goose__stats_add_error(dst, e->method, e->name, e->error, 0) < 0)
@@ -396,6 +401,25 @@ static void unprepare(goose_stats *dst, size_t nreqs, size_t nerrs)
     dst->nerrs = nerrs < dst->nerrs ? nerrs : dst->nerrs;
 }
 
+/* What a merge adds without allocating: transactions, scenarios, the
+ * counts of what was lost, every response time. */
+static void merge_counts(goose_stats *dst, const goose_stats *src)
+{
+    for (size_t i = 0; i < src->ntxs && i < dst->ntxs; i++) {
+        dst->txs[i].success += src->txs[i].success;
+        dst->txs[i].fail += src->txs[i].fail;
+        goose__hist_merge(&dst->txs[i].hist, &src->txs[i].hist);
+    }
+    for (size_t i = 0; i < src->nscenarios && i < dst->nscenarios; i++) {
+        dst->iterations[i] += src->iterations[i];
+        dst->arrivals[i] += src->arrivals[i];
+        dst->dropped[i] += src->dropped[i];
+    }
+    dst->lost += src->lost;
+    dst->lost_details += src->lost_details;
+    goose__hist_merge(&dst->all, &src->all);
+}
+
 int goose__stats_merge(goose_stats *dst, const goose_stats *src)
 {
     size_t nreqs = dst->nreqs, nerrs = dst->nerrs;
@@ -410,22 +434,35 @@ int goose__stats_merge(goose_stats *dst, const goose_stats *src)
         const goose_err_stat *e = &src->errs[i];
         rc |= goose__stats_add_error(dst, e->method, e->name, e->error, e->count);
     }
-    for (size_t i = 0; i < src->ntxs && i < dst->ntxs; i++) {
-        dst->txs[i].success += src->txs[i].success;
-        dst->txs[i].fail += src->txs[i].fail;
-        goose__hist_merge(&dst->txs[i].hist, &src->txs[i].hist);
-    }
-    for (size_t i = 0; i < src->nscenarios && i < dst->nscenarios; i++) {
-        dst->iterations[i] += src->iterations[i];
-        dst->arrivals[i] += src->arrivals[i];
-        dst->dropped[i] += src->dropped[i];
-    }
+    merge_counts(dst, src);
     dst->requests += src->requests;
     dst->failures += src->failures;
-    dst->lost += src->lost;
-    dst->lost_details += src->lost_details;
-    goose__hist_merge(&dst->all, &src->all);
     return rc ? -1 : 0;
+}
+
+int goose__stats_merge_lossy(goose_stats *dst, const goose_stats *src)
+{
+    if (goose__stats_merge(dst, src) == 0)
+        return 0;
+    for (size_t i = 0; i < src->nreqs; i++) {
+        const goose_req_stat *q = src->reqs[i];
+        size_t nreqs = dst->nreqs, nerrs = dst->nerrs;
+        if (prepare_request(dst, q) < 0) {
+            unprepare(dst, nreqs, nerrs);
+            dst->lost += goose__req_count(q);
+            continue;
+        }
+        merge_request(dst, q);
+        dst->requests += goose__req_count(q);
+        dst->failures += q->fail;
+    }
+    for (size_t i = 0; i < src->nerrs; i++) {
+        const goose_err_stat *e = &src->errs[i];
+        if (goose__stats_add_error(dst, e->method, e->name, e->error, e->count) < 0)
+            dst->lost_details += e->count;
+    }
+    merge_counts(dst, src);
+    return -1;
 }
 
 int goose__stats_move(goose_stats *dst, goose_stats *src)

@@ -114,6 +114,10 @@ void goose__stats_arrivals(const goose_stats *s, uint64_t *due, uint64_t *droppe
  * All or nothing: -1 (out of memory) leaves dst's counts as they were, so
  * the merge can be tried again. */
 int goose__stats_merge(goose_stats *dst, const goose_stats *src);
+/* The same, key by key when dst cannot take src at once: what it cannot
+ * merge is counted in dst->lost (requests) and dst->lost_details (error
+ * rows); -1 when it lost any.  For a merge that cannot be tried again. */
+int goose__stats_merge_lossy(goose_stats *dst, const goose_stats *src);
 /* src into dst (then src is reset): a swap when dst is empty, else a
  * merge; -1 leaves both as they were. */
 int goose__stats_move(goose_stats *dst, goose_stats *src);
