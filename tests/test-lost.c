@@ -11,10 +11,13 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "metrics/stats.h"
+
 static target tgt;
 static atomic_int armed, arming; /* arming: the first response arms */
 static atomic_uint_fast64_t calls, failed;
 static atomic_uint next_page;
+static uint64_t fail_at, fail_too; /* not 0: only these allocations fail */
 
 /* About one allocation in 300 fails while armed, by a fixed hash of its
  * number: bursts and gaps, so some merges fail and succeed when tried again. */
@@ -23,6 +26,8 @@ static int should_fail(void)
     if (!atomic_load(&armed))
         return 0;
     uint64_t n = atomic_fetch_add(&calls, 1) + 1;
+    if (fail_at)
+        return n == fail_at || n == fail_too;
     n *= 0x9E3779B97F4A7C15ULL;
     if ((n >> 40) % 300)
         return 0;
@@ -186,5 +191,82 @@ TEST(complete_run_says_nothing_is_lost)
     target_stop(&tgt);
 }
 
-TEST_MAIN(TEST_ENTRY(out_of_memory_is_counted_and_reported),
+static void fill(goose_stats *s, int from, int to, int status, const char *error)
+{
+    char name[32];
+    for (int i = from; i < to; i++) {
+        snprintf(name, sizeof name, "/k%d", i);
+        ASSERT_EQ(goose__stats_record(s, "GET", name, status + i % 3, 1000 + (uint64_t)i,
+                                      i % 4 ? NULL : error),
+                  0);
+    }
+}
+
+/* dst as it was: every key found, its counts and statuses, no zero row. */
+static void check_as_filled(const goose_stats *s, int keys)
+{
+    char name[32];
+    ASSERT_EQ(s->nreqs, (size_t)keys);
+    for (int i = 0; i < keys; i++) {
+        snprintf(name, sizeof name, "/k%d", i);
+        const goose_req_stat *r = goose__stats_find(s, "GET", name);
+        ASSERT_NOT_NULL(r);
+        ASSERT_EQ(goose__req_count(r), 1);
+        ASSERT_EQ(r->nstatuses, 1);
+        ASSERT_EQ(r->statuses[0].count, 1);
+    }
+    ASSERT_EQ(s->requests, (uint64_t)keys);
+    for (size_t i = 0; i < s->nerrs; i++)
+        ASSERT_GT(s->errs[i].count, 0);
+}
+
+/* A merge that runs out of memory at any of its allocations leaves dst as
+ * it was (so it can be tried again); a lossy one counts what it lost. */
+TEST(failed_merge_leaves_dst_as_it_was)
+{
+    goose_stats dst, src;
+    ASSERT_EQ(goose__stats_init(&dst, 1, 1), 0);
+    ASSERT_EQ(goose__stats_init(&src, 1, 1), 0);
+    fill(&dst, 0, 40, 200, "boom");
+    fill(&src, 0, 100, 500, "bang"); /* 40 keys dst has, 60 new, new statuses */
+    uint64_t n;
+    for (n = 1;; n++) {
+        fail_at = n;
+        atomic_store(&calls, 0);
+        atomic_store(&armed, 1);
+        int rc = goose__stats_merge(&dst, &src);
+        atomic_store(&armed, 0);
+        if (rc == 0)
+            break;
+        check_as_filled(&dst, 40);
+    }
+    ASSERT_GT(n, 60); /* every allocation of the merge failed once */
+    ASSERT_EQ(dst.nreqs, 100);
+    ASSERT_EQ(dst.requests, 140);
+    ASSERT_EQ(goose__req_count(goose__stats_find(&dst, "GET", "/k7")), 2);
+    ASSERT_EQ(goose__req_count(goose__stats_find(&dst, "GET", "/k77")), 1);
+    /* lossy: the merge at once fails, then one key of the key-by-key one:
+     * that key is counted as lost, not merged */
+    goose_stats lossy;
+    ASSERT_EQ(goose__stats_init(&lossy, 1, 1), 0);
+    fail_at = 20;
+    fail_too = 25;
+    atomic_store(&calls, 0);
+    atomic_store(&armed, 1);
+    ASSERT_EQ(goose__stats_merge_lossy(&lossy, &src), -1);
+    atomic_store(&armed, 0);
+    fail_at = fail_too = 0;
+    ASSERT_EQ(lossy.requests + lossy.lost, 100);
+    ASSERT_EQ(lossy.lost, 1);
+    uint64_t rows = 0;
+    for (size_t i = 0; i < lossy.nreqs; i++)
+        rows += goose__req_count(lossy.reqs[i]);
+    ASSERT_EQ(rows, lossy.requests);
+    goose__stats_free(&lossy);
+    goose__stats_free(&dst);
+    goose__stats_free(&src);
+}
+
+TEST_MAIN(TEST_ENTRY(failed_merge_leaves_dst_as_it_was),
+          TEST_ENTRY(out_of_memory_is_counted_and_reported),
           TEST_ENTRY(complete_run_says_nothing_is_lost))

@@ -373,25 +373,39 @@ static int prepare(goose_stats *dst, const goose_stats *src)
     return 0;
 }
 
-/* Undoes a prepare that failed: the keys and error rows it added (the
- * last ones) and the statuses still at zero. */
-static void unprepare(goose_stats *dst, size_t nreqs, size_t nerrs)
+/* Takes the last key out of the table.  Its slot just empties: no key
+ * made before it probed past that slot (it was free then, and a grown
+ * table is refilled in the same order). */
+static void drop_last_request(goose_stats *s)
 {
-    for (size_t i = nreqs; i < dst->nreqs; i++)
-        free_request(dst->reqs[i]);
-    if (dst->nreqs > nreqs) {
-        dst->nreqs = nreqs;
-        memset(dst->req_slots, 0, dst->req_slot_cap * sizeof *dst->req_slots);
-        for (size_t i = 0; i < nreqs; i++)
-            *find_slot(dst, dst->reqs[i]->method, dst->reqs[i]->name) = i + 1;
-    }
-    for (size_t i = 0; i < dst->nreqs; i++) {
-        goose_req_stat *r = dst->reqs[i];
-        size_t n = 0;
-        for (size_t k = 0; k < r->nstatuses; k++)
-            if (r->statuses[k].count)
-                r->statuses[n++] = r->statuses[k];
-        r->nstatuses = n;
+    goose_req_stat *r = s->reqs[--s->nreqs];
+    *find_slot(s, r->method, r->name) = 0;
+    free_request(r);
+}
+
+/* The status rows a prepare added to r and a merge did not fill. */
+static void drop_zero_statuses(goose_req_stat *r)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < r->nstatuses; k++)
+        if (r->statuses[k].count)
+            r->statuses[n++] = r->statuses[k];
+    r->nstatuses = n;
+}
+
+/* Undoes a prepare of src's keys (or of only its key q) that failed: the
+ * keys and error rows it added (the last ones) and the statuses still at
+ * zero; the cost is src's, not dst's. */
+static void unprepare(goose_stats *dst, const goose_stats *src, const goose_req_stat *q,
+                      size_t nreqs, size_t nerrs)
+{
+    while (dst->nreqs > nreqs)
+        drop_last_request(dst);
+    for (size_t i = 0; q ? i < 1 : i < src->nreqs; i++) {
+        const goose_req_stat *k = q ? q : src->reqs[i];
+        size_t *slot = dst->req_slot_cap ? find_slot(dst, k->method, k->name) : NULL;
+        if (slot && *slot)
+            drop_zero_statuses(dst->reqs[*slot - 1]);
     }
     for (size_t i = nerrs; i < dst->nerrs; i++) {
         free(dst->errs[i].method);
@@ -424,7 +438,7 @@ int goose__stats_merge(goose_stats *dst, const goose_stats *src)
 {
     size_t nreqs = dst->nreqs, nerrs = dst->nerrs;
     if (prepare(dst, src) < 0) {
-        unprepare(dst, nreqs, nerrs);
+        unprepare(dst, src, NULL, nreqs, nerrs);
         return -1;
     }
     int rc = 0;
@@ -444,11 +458,12 @@ int goose__stats_merge_lossy(goose_stats *dst, const goose_stats *src)
 {
     if (goose__stats_merge(dst, src) == 0)
         return 0;
+    uint64_t lost = dst->lost + src->lost, lost_details = dst->lost_details + src->lost_details;
     for (size_t i = 0; i < src->nreqs; i++) {
         const goose_req_stat *q = src->reqs[i];
         size_t nreqs = dst->nreqs, nerrs = dst->nerrs;
         if (prepare_request(dst, q) < 0) {
-            unprepare(dst, nreqs, nerrs);
+            unprepare(dst, src, q, nreqs, nerrs);
             dst->lost += goose__req_count(q);
             continue;
         }
@@ -462,7 +477,7 @@ int goose__stats_merge_lossy(goose_stats *dst, const goose_stats *src)
             dst->lost_details += e->count;
     }
     merge_counts(dst, src);
-    return -1;
+    return dst->lost == lost && dst->lost_details == lost_details ? 0 : -1;
 }
 
 int goose__stats_move(goose_stats *dst, goose_stats *src)
