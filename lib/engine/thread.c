@@ -320,7 +320,6 @@ static void on_reset(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     goose_thread *t = arg;
-    goose__logs_handover(t);
     pthread_mutex_lock(&t->outbox_lock);
     keep_before(t, &t->outbox);
     keep_before(t, &t->local);
