@@ -414,6 +414,9 @@ void goose__collector_free(goose_collector *c);
  * with no_retry it counts what it could not merge and returns 0. */
 int goose__collector_add(goose_collector *c, size_t shard, int reset,
                          const goose_stats *before, const goose_stats *delta);
+/* Requests measured, and of them measured before the reset, whose metrics
+ * never reached the collector (a Worker could not send them). */
+void goose__collector_lost(goose_collector *c, uint64_t requests, uint64_t hatch);
 /* Samples the results miss (out of memory): 0 when they are complete. */
 uint64_t goose__results_lost(const goose_results *r);
 /* rc, or GOOSE_EFAILED when the results miss samples (rc was GOOSE_OK). */

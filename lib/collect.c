@@ -190,6 +190,13 @@ int goose__collector_add(goose_collector *c, size_t index, int reset,
     return 0;
 }
 
+void goose__collector_lost(goose_collector *c, uint64_t requests, uint64_t hatch)
+{
+    c->lost_requests += requests;
+    c->hatch_requests += hatch;
+    c->series_lost += requests + hatch;
+}
+
 uint64_t goose__collector_shard_requests(const goose_collector *c, size_t index)
 {
     return index < c->nshards && c->shards[index] ? c->shards[index]->requests : 0;

@@ -285,6 +285,11 @@ static int on_metrics(manager *m, mworker *w, const msgpack_object *msg)
         if (w->active > w->users) /* the controller added users */
             w->users = w->active;
     }
+    uint64_t lost = 0, lost_hatch = 0;
+    if ((goose__map_get(msg, "lost") && goose__get_u64(msg, "lost", &lost) < 0) ||
+        (goose__map_get(msg, "lost_hatch") && goose__get_u64(msg, "lost_hatch", &lost_hatch) < 0))
+        return -1;
+    goose__collector_lost(&m->col, lost, lost_hatch); /* metrics the Worker could not send */
     goose_stats delta, before;
     if (goose__stats_init(&delta, m->cfg.ntransactions, m->cfg.nscenarios) < 0)
         return -1;

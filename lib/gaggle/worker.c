@@ -50,6 +50,9 @@ typedef struct worker {
     uint64_t end_us;            /* then: when the run ends (0: the Manager says) */
     uint64_t last_beat_us;
     uint64_t last_flush_us;
+    uint64_t unsent;           /* requests of metrics that could not be sent */
+    uint64_t unsent_hatch;     /* (out of memory), and of their hatch: the next
+                                  message tells the Manager they are lost */
     uint64_t leave_by_us;      /* gives up waiting for the Manager to close */
     gaggle_key key;
     SSL_CTX *tls;
@@ -178,6 +181,8 @@ static void tally(worker *w, size_t thread, int reset, const goose_stats *delta)
 typedef struct shard_out {
     worker *w;
     msgpack_packer *pk;
+    uint64_t requests;         /* in the message, lost ones too */
+    uint64_t hatch;
 } shard_out;
 
 static int pack_shard(void *arg, size_t thread, int reset, const goose_stats *before,
@@ -187,6 +192,8 @@ static int pack_shard(void *arg, size_t thread, int reset, const goose_stats *be
     msgpack_packer *pk = so->pk;
     int has_before = !goose__stats_empty(before);
     tally(so->w, thread, reset, delta);
+    so->requests += delta->requests + delta->lost;
+    so->hatch += before->requests + before->lost;
     msgpack_pack_map(pk, 3 + has_before);
     goose__pack_str(pk, "thread");
     msgpack_pack_uint64(pk, thread);
@@ -208,13 +215,23 @@ static int pack_shard(void *arg, size_t thread, int reset, const goose_stats *be
 static void send_metrics(worker *w, const char *type)
 {
     gaggle_out o;
-    goose__out_begin(&o, type, 2);
+    int lost = w->unsent || w->unsent_hatch;
+    goose__out_begin(&o, type, 2 + 2 * lost);
     goose__out_u64(&o, "active", goose__engine_active(w->engine));
+    if (lost) {
+        goose__out_u64(&o, "lost", w->unsent);
+        goose__out_u64(&o, "lost_hatch", w->unsent_hatch);
+    }
     goose__out_key(&o, "shards");
     msgpack_pack_array(&o.pk, goose__engine_threads(w->engine));
-    shard_out so = {w, &o.pk};
+    shard_out so = {w, &o.pk, 0, 0};
     goose__engine_collect_each(w->engine, pack_shard, &so);
-    goose__peer_send(w->peer, &o);
+    if (goose__peer_send(w->peer, &o) < 0) { /* the outboxes are empty now */
+        w->unsent += so.requests;
+        w->unsent_hatch += so.hatch;
+    } else {
+        w->unsent = w->unsent_hatch = 0;
+    }
     goose__out_free(&o);
 }
 
