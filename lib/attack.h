@@ -244,6 +244,8 @@ typedef struct goose_series {
     size_t nkeys;
     size_t *key_slots;       /* open addressing: index+1 into keys, 0 free */
     size_t key_slot_cap;     /* a power of two, at least twice nkeys */
+    double last_s;           /* the seconds the last point covers: a whole
+                                one, or the part of one the run ended in */
 } goose_series;
 
 typedef struct goose_worker_info {
@@ -271,6 +273,12 @@ typedef struct goose_results {
     double elapsed_s;        /* of the whole run */
     int metrics_reset;
     double reset_at_s;
+    uint64_t hatch_requests; /* measured before the reset: in the series,
+                                not in the totals */
+    uint64_t series_lost;    /* requests measured (in the totals, their lost
+                                or the hatch) that the series misses (out of
+                                memory): series + series_lost = totals.requests
+                                + totals.lost + hatch_requests */
     int co_mode;             /* --co-mitigation: adjusted times when not 0 */
     goose_stats totals;
     goose_series series;
@@ -437,6 +445,12 @@ typedef struct goose_collector {
     uint64_t requests;        /* so far, for the progress line */
     uint64_t failures;
     uint64_t lag_us;          /* how far behind its shards' data may be */
+    int no_retry;             /* a delta that cannot be merged is lost (a
+                                 Worker's, or the last collect's), counted */
+    uint64_t lost_requests;   /* in deltas that could not be merged */
+    uint64_t lost_details;
+    uint64_t series_lost;     /* see goose_results */
+    uint64_t hatch_requests;
     uint64_t threshold_tick_us; /* the tick --threshold-abort last saw */
     struct goose_metrics_server *metrics; /* --metrics-listen, or NULL */
 } goose_collector;
@@ -444,8 +458,17 @@ typedef struct goose_collector {
 int goose__collector_init(goose_collector *c, goose_attack *a,
                           const goose_run_config *cfg);
 void goose__collector_free(goose_collector *c);
+/* 0, or -1 when out of memory with nothing merged (to be tried again);
+ * with no_retry it counts what it could not merge and returns 0. */
 int goose__collector_add(goose_collector *c, size_t shard, int reset,
-                         const goose_stats *delta);
+                         const goose_stats *before, const goose_stats *delta);
+/* Requests measured, and of them measured before the reset, whose metrics
+ * never reached the collector (a Worker could not send them). */
+void goose__collector_lost(goose_collector *c, uint64_t requests, uint64_t hatch);
+/* Samples the results miss (out of memory): 0 when they are complete. */
+uint64_t goose__results_lost(const goose_results *r);
+/* rc, or GOOSE_EFAILED when the results miss samples (rc was GOOSE_OK). */
+int goose__lost_verdict(goose_attack *a, int rc);
 uint64_t goose__collector_shard_requests(const goose_collector *c, size_t shard);
 void goose__collector_tick(goose_collector *c, uint64_t now, size_t active);
 void goose__collector_totals(goose_collector *c);

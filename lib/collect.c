@@ -98,11 +98,18 @@ static goose_key_series *key_series(goose_series *s, const goose_req_stat *q)
     return k;
 }
 
-/* One point of every series: what arrived since the last tick. */
-static int series_push(goose_series *s, uint64_t users, double rps, const goose_stats *d)
+/* One point of every series: what arrived since the last tick, over dt
+ * seconds.  Returns the requests it could not place (out of memory). */
+static uint64_t series_push(goose_series *s, uint64_t users, double rps, double dt,
+                            const goose_stats *d)
 {
-    if (s->n == s->cap && grow_series(s) < 0)
-        return -1;
+    uint64_t lost = 0;
+    if (s->n == s->cap && grow_series(s) < 0) {
+        for (size_t r = 0; r < d->nreqs; r++) /* those the point's keys would hold */
+            lost += goose__req_count(d->reqs[r]);
+        return lost;
+    }
+    s->last_s = dt;
     size_t i = s->n;
     s->users[i] = users;
     s->rps[i] = rps;
@@ -117,8 +124,10 @@ static int series_push(goose_series *s, uint64_t users, double rps, const goose_
         goose_key_series *k = key_series(s, d->reqs[r]);
         if (k)
             k->counts[i] = goose__req_count(d->reqs[r]);
+        else
+            lost += goose__req_count(d->reqs[r]);
     }
-    return 0;
+    return lost;
 }
 
 int goose__collector_init(goose_collector *c, goose_attack *a,
@@ -181,16 +190,49 @@ static goose_stats *shard(goose_collector *c, size_t index)
     return c->shards[index];
 }
 
+/* The time series takes every request, the hatch's too; those it misses
+ * (keys it could not take, requests lost before) are counted, so that its
+ * counts and series_lost add up to the totals, their lost and the hatch. */
+static void into_interval(goose_collector *c, const goose_stats *d)
+{
+    uint64_t lost = c->interval.lost;
+    goose__stats_merge_lossy(&c->interval, d);
+    c->series_lost += c->interval.lost - lost;
+}
+
 int goose__collector_add(goose_collector *c, size_t index, int reset,
-                         const goose_stats *delta)
+                         const goose_stats *before, const goose_stats *delta)
 {
     goose_stats *s = shard(c, index);
-    if (!s)
-        return -1;
-    if (reset)
+    if (s && reset) { /* the hatch leaves the totals; the series has it */
+        c->hatch_requests += s->requests + s->lost;
         goose__stats_reset(s);
-    int rc = goose__stats_merge(s, delta);
-    return rc | goose__stats_merge(&c->interval, delta);
+    }
+    if (!s || goose__stats_merge(s, delta) < 0) {
+        if (!c->no_retry)
+            return -1; /* the engine keeps it for the next tick */
+        if (!s) {
+            c->lost_requests += delta->requests + delta->lost;
+            c->lost_details += delta->lost_details;
+        } else {
+            goose__stats_merge_lossy(s, delta);
+        }
+        c->series_lost += delta->requests + delta->lost;
+    } else {
+        into_interval(c, delta);
+    }
+    if (before && !goose__stats_empty(before)) {
+        into_interval(c, before);
+        c->hatch_requests += before->requests + before->lost;
+    }
+    return 0;
+}
+
+void goose__collector_lost(goose_collector *c, uint64_t requests, uint64_t hatch)
+{
+    c->lost_requests += requests;
+    c->hatch_requests += hatch;
+    c->series_lost += requests + hatch;
 }
 
 uint64_t goose__collector_shard_requests(const goose_collector *c, size_t index)
@@ -233,7 +275,7 @@ void goose__collector_tick(goose_collector *c, uint64_t now, size_t active)
     double dt = since(c->last_tick_us, now);
     double rps = dt > 0 ? (double)c->interval.requests / dt : 0;
     uint64_t p95 = goose__hist_percentile(&c->interval.all, 0.95);
-    series_push(&c->a->results.series, active, rps, &c->interval);
+    c->series_lost += series_push(&c->a->results.series, active, rps, dt, &c->interval);
     c->requests += c->interval.requests;
     c->failures += c->interval.failures;
     progress(c, now, active, rps, p95);
@@ -252,9 +294,31 @@ void goose__collector_totals(goose_collector *c)
 {
     goose_stats *all = &c->a->results.totals;
     goose__stats_reset(all);
-    for (size_t i = 0; i < c->nshards; i++)
+    for (size_t i = 0; i < c->nshards; i++) {
         if (c->shards[i])
-            goose__stats_merge(all, c->shards[i]);
+            goose__stats_merge_lossy(all, c->shards[i]);
+    }
+    all->lost += c->lost_requests;
+    all->lost_details += c->lost_details;
+    c->a->results.series_lost = c->series_lost;
+    c->a->results.hatch_requests = c->hatch_requests;
+}
+
+uint64_t goose__results_lost(const goose_results *r)
+{
+    return r->totals.lost + r->totals.lost_details + r->series_lost;
+}
+
+int goose__lost_verdict(goose_attack *a, int rc)
+{
+    const goose_results *r = &a->results;
+    if (rc != GOOSE_OK || !r->valid || !goose__results_lost(r))
+        return rc;
+    return goose__fail(a, GOOSE_EFAILED,
+                       "metrics incomplete: %llu samples lost (out of memory): "
+                       "%llu requests missing from the totals",
+                       (unsigned long long)goose__results_lost(r),
+                       (unsigned long long)r->totals.lost);
 }
 
 void goose__collector_running(goose_collector *c, uint64_t now, size_t active)
@@ -271,12 +335,15 @@ void goose__collector_running(goose_collector *c, uint64_t now, size_t active)
     free(text);
 }
 
-static void add_phase(goose_results *res, const char *name, double from,
+static void add_phase(goose_collector *c, const char *name, double from,
                       double to, size_t users_from, size_t users_to)
 {
+    goose_results *res = &c->a->results;
     goose_phase *grown = realloc(res->phases, (res->nphases + 1) * sizeof *grown);
-    if (!grown)
+    if (!grown) {
+        c->lost_details++; /* out of memory: said in the report */
         return;
+    }
     res->phases = grown;
     goose_phase *p = &res->phases[res->nphases++];
     p->name = name;
@@ -294,7 +361,7 @@ void goose__collector_maintain(goose_collector *c, uint64_t now)
     if (c->maintain_from_us || c->shaped)
         return;
     c->maintain_from_us = now;
-    add_phase(res, "increase", 0, since(c->start_us, now), 0, c->users);
+    add_phase(c, "increase", 0, since(c->start_us, now), 0, c->users);
     if (a->opt.run_time_us)
         c->stop_at_us = now + a->opt.run_time_us;
     goose__log(a, GOOSE_LOG_INFO, "all %zu users started in %.1fs", c->users,
@@ -374,7 +441,6 @@ static const char *phase_kind(double from, double to)
  * start), the last level held until then, and the users finishing after. */
 static void shape_phases(goose_collector *c, uint64_t stop, uint64_t end)
 {
-    goose_results *res = &c->a->results;
     const goose_shape *s = &c->shape;
     for (size_t i = 0; i < s->n && s->steps[i].start_us < stop; i++) {
         const goose_step *st = &s->steps[i];
@@ -382,15 +448,15 @@ static void shape_phases(goose_collector *c, uint64_t stop, uint64_t end)
         if (until == st->start_us)
             continue;
         double to = until == st->end_us ? st->to : goose__shape_level(s, until);
-        add_phase(res, phase_kind(st->from, to), (double)st->start_us / 1e6,
+        add_phase(c, phase_kind(st->from, to), (double)st->start_us / 1e6,
                   (double)until / 1e6, (size_t)st->from, (size_t)to);
     }
     double held = goose__shape_level(s, stop);
     if (goose__shape_end(s) < stop && !c->plan_end_us)
-        add_phase(res, "maintain", (double)goose__shape_end(s) / 1e6, (double)stop / 1e6,
+        add_phase(c, "maintain", (double)goose__shape_end(s) / 1e6, (double)stop / 1e6,
                   (size_t)held, (size_t)held);
     if (held > 0 && end > stop)
-        add_phase(res, "decrease", (double)stop / 1e6, (double)end / 1e6, (size_t)held, 0);
+        add_phase(c, "decrease", (double)stop / 1e6, (double)end / 1e6, (size_t)held, 0);
 }
 
 int goose__collector_finish(goose_collector *c, uint64_t end, size_t launched)
@@ -399,17 +465,17 @@ int goose__collector_finish(goose_collector *c, uint64_t end, size_t launched)
     uint64_t maintain = c->maintain_from_us ? c->maintain_from_us : end;
     uint64_t decrease = c->decrease_from_us ? c->decrease_from_us : end;
     goose__collector_tick(c, end, 0);
-    goose__collector_totals(c);
     if (c->shaped)
         shape_phases(c, decrease - c->start_us, end - c->start_us);
     else if (!c->maintain_from_us)
-        add_phase(res, "increase", 0, since(c->start_us, end), 0, launched);
+        add_phase(c, "increase", 0, since(c->start_us, end), 0, launched);
     else
-        add_phase(res, "maintain", since(c->start_us, maintain),
+        add_phase(c, "maintain", since(c->start_us, maintain),
                   since(c->start_us, decrease), c->users, c->users);
     if (!c->shaped && (c->maintain_from_us || c->decrease_from_us))
-        add_phase(res, "decrease", since(c->start_us, decrease),
+        add_phase(c, "decrease", since(c->start_us, decrease),
                   since(c->start_us, end), launched, 0);
+    goose__collector_totals(c); /* after the phases: one that could not be kept counts */
     res->duration_s = since(c->measure_from_us, end);
     res->elapsed_s = since(c->start_us, end);
     res->valid = 1;

@@ -9,6 +9,9 @@
 #include "util/clock.h"
 
 #define TICK_MS 50
+/* The threads publish at each whole second of the run; their metrics are
+ * taken this long after, so that a point of the series is that second. */
+#define SERIES_GRACE_US 150000
 
 int goose__names_warn(goose_attack *a, goose_names *n, const char *where)
 {
@@ -35,10 +38,10 @@ void goose__names_report(goose_attack *a, goose_names *n, uint64_t names_folded,
                        (n ? goose__names_folded(n, GOOSE_NAMES_ERRORS, &r->folded_exact) : 0);
 }
 
-static int into_collector(void *arg, size_t thread, int reset,
+static int into_collector(void *arg, size_t thread, int reset, const goose_stats *before,
                           const goose_stats *delta)
 {
-    return goose__collector_add(arg, thread, reset, delta);
+    return goose__collector_add(arg, thread, reset, before, delta);
 }
 
 static int reshape_engine(void *arg, const goose_shape *shape, uint64_t plan_end_us)
@@ -98,9 +101,9 @@ static void control_loop(goose_collector *c, goose_engine *e, goose_control *ctl
             goose__collector_maintain(c, now);
         goose_control_run run = {c, cfg, NULL, goose__engine_active(e), reshape_engine, e};
         goose__control_poll(ctl, &run); /* after: a reset is seen before a change */
-        if (now - c->last_tick_us >= 1000000) {
+        if (now >= c->last_tick_us + 1000000 + SERIES_GRACE_US) {
             goose__engine_collect_each(e, into_collector, c);
-            goose__collector_tick(c, now, goose__engine_active(e));
+            goose__collector_tick(c, c->last_tick_us + 1000000, goose__engine_active(e));
             goose__names_warn(c->a, goose__engine_names(e), NULL);
         }
         goose__collector_running(c, now, goose__engine_active(e));
@@ -136,6 +139,10 @@ static int run_engine(goose_attack *a, goose_run_config *cfg)
         goose__collector_free(&c);
         return goose__fail(a, GOOSE_ESYS, "%s", err);
     }
+    /* the run's seconds are the engine's, which its threads publish at */
+    if (c.stop_at_us)
+        c.stop_at_us += e->t0_us - c.start_us;
+    c.start_us = c.measure_from_us = c.last_tick_us = c.last_running_us = e->t0_us;
     if (cfg->hatch_rate > 0)
         goose__log(a, GOOSE_LOG_INFO, "starting %zu users on %zu threads at %.3g users/s",
                    cfg->users, cfg->threads, cfg->hatch_rate);
@@ -144,6 +151,7 @@ static int run_engine(goose_attack *a, goose_run_config *cfg)
                    cfg->threads, cfg->open_model ? "the open model's pool" : "the test plan");
     control_loop(&c, e, ctl, cfg);
     goose__control_stop(ctl);
+    c.no_retry = 1; /* the last collect: what cannot be merged is counted as lost */
     goose__engine_collect_each(e, into_collector, &c);
     goose__stop_clock_record(a, goose__engine_abandoned(e));
     goose__names_warn(a, goose__engine_names(e), NULL);
@@ -169,6 +177,7 @@ int goose_attack_run(goose_attack *a)
         rc = logs;
     if (rc == GOOSE_OK)
         rc = goose__report_write_files(a);
+    rc = goose__lost_verdict(a, rc);
     rc = goose__thresholds_verdict(a, rc);
     goose__run_end(a);
     return rc;

@@ -194,9 +194,13 @@ int goose__engine_collect_each(goose_engine *e, goose_shard_fn fn, void *arg)
         goose_thread *t = &e->threads[i];
         pthread_mutex_lock(&t->outbox_lock);
         int reset = t->resets != t->resets_seen;
-        t->resets_seen = t->resets;
-        rc |= fn(arg, i, reset, &t->outbox);
-        goose__stats_reset(&t->outbox);
+        if (fn(arg, i, reset, &t->before, &t->outbox) < 0) {
+            rc = -1; /* kept: tried again at the next call */
+        } else {
+            t->resets_seen = t->resets;
+            goose__stats_reset(&t->before);
+            goose__stats_reset(&t->outbox);
+        }
         pthread_mutex_unlock(&t->outbox_lock);
     }
     return rc ? -1 : 0;

@@ -109,9 +109,11 @@ size_t goose__engine_iterations_done(goose_engine *e);
 int goose__engine_wait(goose_engine *e, unsigned timeout_ms);
 size_t goose__engine_threads(const goose_engine *e);
 /* Hands each thread's published metrics to fn (reset: that thread dropped
- * its metrics since the last call), then empties them. */
+ * its metrics since the last call; before: what it measured until then, for
+ * the time series only), then empties them.  When fn fails (out of memory),
+ * they stay for the next call. */
 typedef int (*goose_shard_fn)(void *arg, size_t thread, int reset,
-                              const goose_stats *delta);
+                              const goose_stats *before, const goose_stats *delta);
 int goose__engine_collect_each(goose_engine *e, goose_shard_fn fn, void *arg);
 /* When user `index` of the whole test first starts, in µs after the start. */
 uint64_t goose__engine_start_offset(const goose_run_config *cfg, size_t index);
@@ -306,6 +308,8 @@ struct goose_thread {
     goose_buf logs[GOOSE_LOGFILES]; /* lines not yet handed to their writers */
     pthread_mutex_t outbox_lock;
     goose_stats outbox;        /* published once a second */
+    goose_stats before;        /* measured before the metrics reset and not
+                                  yet collected: for the time series only */
     unsigned resets;           /* metric resets, under outbox_lock */
     unsigned resets_seen;      /* by the controller */
     atomic_size_t pub_launched;

@@ -93,9 +93,9 @@ static void backfill(goose_reply *r)
     goose_user *u = r->user;
     goose_req_stat *q = goose__stats_request(&u->thread->local, r->method.data,
                                              r->name.data);
-    if (q)
-        goose__stats_backfill(q, u->cadence.stall_us, u->cadence.expected_us,
-                              r->elapsed_us);
+    if (!q || goose__stats_backfill(q, u->cadence.stall_us, u->cadence.expected_us,
+                                    r->elapsed_us) < 0)
+        u->thread->local.lost_details++; /* out of memory: said in the report */
 }
 
 void goose__response_finalize(goose_reply *r)

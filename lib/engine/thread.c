@@ -18,6 +18,7 @@
  * runs and says so once when it was blocked this long. */
 #define LAG_PERIOD_US 50000
 #define BLOCKED_WARN_US 500000
+static uint64_t since_start(const goose_thread *t);
 
 typedef struct curl_sock {
     struct event *ev;
@@ -25,13 +26,29 @@ typedef struct curl_sock {
     curl_socket_t fd;
 } curl_sock;
 
-static void publish(goose_thread *t)
+/* The metrics since the last publish go to the outbox, for the controller.
+ * Out of memory, they stay and go with the next publish; only the last
+ * publish, at the thread's end, counts them as lost. */
+static void publish(goose_thread *t, int last)
 {
     goose__logs_handover(t);
     pthread_mutex_lock(&t->outbox_lock);
-    goose__stats_merge(&t->outbox, &t->local);
+    if (goose__stats_move(&t->outbox, &t->local) < 0 && last) {
+        t->outbox.lost += t->local.requests + t->local.lost;
+        t->outbox.lost_details += t->local.lost_details;
+        goose__stats_reset(&t->local);
+    }
     pthread_mutex_unlock(&t->outbox_lock);
-    goose__stats_reset(&t->local);
+}
+
+/* At the next whole second of the run: every thread publishes at the same
+ * moments, so a point of the time series is one second of every thread
+ * (the controller takes them a little after). */
+static void arm_flush(goose_thread *t)
+{
+    uint64_t wait = 1000000 - since_start(t) % 1000000;
+    struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
+    evtimer_add(t->flush_timer, &tv);
 }
 
 /* Completed transfers resume their users once curl is done with the list. */
@@ -287,7 +304,19 @@ void goose__thread_user_retiring(goose_thread *t)
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
-    publish(arg);
+    publish(arg, 0);
+    arm_flush(arg);
+}
+
+/* What was measured before the reset leaves the totals but stays in the
+ * time series: it waits in `before` for the controller.  Out of memory, the
+ * series misses it (counted in before.lost). */
+static void keep_before(goose_thread *t, goose_stats *s)
+{
+    if (goose__stats_move(&t->before, s) < 0) {
+        t->before.lost += s->requests + s->lost;
+        goose__stats_reset(s);
+    }
 }
 
 /* Late by more than the threshold, and not because the machine kept the
@@ -331,10 +360,10 @@ static void on_reset(evutil_socket_t fd, short what, void *arg)
     (void)fd, (void)what;
     goose_thread *t = arg;
     pthread_mutex_lock(&t->outbox_lock);
-    goose__stats_reset(&t->outbox);
+    keep_before(t, &t->outbox);
+    keep_before(t, &t->local);
     t->resets++;
     pthread_mutex_unlock(&t->outbox_lock);
-    goose__stats_reset(&t->local);
 }
 
 static void schedule_reset(goose_thread *t)
@@ -438,7 +467,8 @@ int goose__thread_init(goose_thread *t, goose_engine *e, size_t id)
     t->wake_fd = -1;
     pthread_mutex_init(&t->outbox_lock, NULL);
     if (goose__stats_init(&t->local, e->cfg.ntransactions, e->cfg.nscenarios) < 0 ||
-        goose__stats_init(&t->outbox, e->cfg.ntransactions, e->cfg.nscenarios) < 0)
+        goose__stats_init(&t->outbox, e->cfg.ntransactions, e->cfg.nscenarios) < 0 ||
+        goose__stats_init(&t->before, e->cfg.ntransactions, e->cfg.nscenarios) < 0)
         return -1;
     t->local.names = e->names; /* the outbox only takes what local kept */
     struct event_config *cfg = event_config_new();
@@ -454,7 +484,7 @@ int goose__thread_init(goose_thread *t, goose_engine *e, size_t id)
         return -1;
     t->curl_timer = evtimer_new(t->base, on_curl_timeout, t);
     t->steer_timer = evtimer_new(t->base, on_steer, t);
-    t->flush_timer = event_new(t->base, -1, EV_PERSIST, on_flush, t);
+    t->flush_timer = evtimer_new(t->base, on_flush, t);
     t->wake_event = event_new(t->base, t->wake_fd, EV_READ | EV_PERSIST, on_wake, t);
     t->reset_timer = evtimer_new(t->base, on_reset, t);
     t->lag_timer = event_new(t->base, -1, EV_PERSIST, on_lag, t);
@@ -469,9 +499,8 @@ int goose__thread_init(goose_thread *t, goose_engine *e, size_t id)
 void *goose__thread_main(void *arg)
 {
     goose_thread *t = arg;
-    struct timeval second = {1, 0};
     event_add(t->wake_event, NULL);
-    event_add(t->flush_timer, &second);
+    arm_flush(t);
     start_lag(t);
     take_shape(t);
     schedule_reset(t);
@@ -483,7 +512,7 @@ void *goose__thread_main(void *arg)
         begin_stop(t);
     if (!t->finished)
         event_base_dispatch(t->base);
-    publish(t);
+    publish(t, 1);
     goose_engine *e = t->engine;
     pthread_mutex_lock(&e->lock);
     e->nfinished++;
@@ -551,6 +580,7 @@ void goose__thread_cleanup(goose_thread *t)
         close(t->wake_fd);
     goose__stats_free(&t->local);
     goose__stats_free(&t->outbox);
+    goose__stats_free(&t->before);
     for (int i = 0; i < GOOSE_LOGFILES; i++)
         goose__buf_free(&t->logs[i]);
     pthread_mutex_destroy(&t->outbox_lock);

@@ -82,7 +82,7 @@ static void pack_counts(msgpack_packer *pk, const char *key, const uint64_t *v, 
 
 void goose__pack_stats(msgpack_packer *pk, const goose_stats *s)
 {
-    msgpack_pack_map(pk, 9);
+    msgpack_pack_map(pk, 11);
     goose__pack_str(pk, "requests");
     pack_requests(pk, s);
     goose__pack_str(pk, "errors");
@@ -98,6 +98,10 @@ void goose__pack_stats(msgpack_packer *pk, const goose_stats *s)
     msgpack_pack_uint64(pk, s->failures);
     goose__pack_str(pk, "all");
     pack_hist(pk, &s->all);
+    goose__pack_str(pk, "lost"); /* out of memory on the Worker */
+    msgpack_pack_uint64(pk, s->lost);
+    goose__pack_str(pk, "lost_details");
+    msgpack_pack_uint64(pk, s->lost_details);
 }
 
 /* ---- decoding: everything checked, nothing trusted ---- */
@@ -228,7 +232,7 @@ static int unpack_counts(const msgpack_object *map, const char *key, uint64_t *v
 int goose__unpack_stats(const msgpack_object *o, goose_stats *s)
 {
     goose_hist *h = goose__hists_new(1);
-    uint64_t count, fail;
+    uint64_t count, fail, lost = 0, lost_details = 0;
     int rc = -1;
     if (!h || !o || o->type != MSGPACK_OBJECT_MAP)
         goto out;
@@ -239,10 +243,16 @@ int goose__unpack_stats(const msgpack_object *o, goose_stats *s)
         unpack_counts(o, "dropped", s->dropped, s->nscenarios) < 0 ||
         goose__get_u64(o, "count", &count) < 0 || goose__get_u64(o, "fail", &fail) < 0 ||
         !goose__map_get(o, "all") || get_hist(goose__map_get(o, "all"), h) < 0 ||
-        h->count != count || fail > count || goose__hist_merge(&s->all, h) < 0)
+        h->count != count || fail > count ||
+        (goose__map_get(o, "lost") && goose__get_u64(o, "lost", &lost) < 0) ||
+        (goose__map_get(o, "lost_details") &&
+         goose__get_u64(o, "lost_details", &lost_details) < 0) ||
+        goose__hist_merge(&s->all, h) < 0)
         goto out;
     s->requests += count;
     s->failures += fail;
+    s->lost += lost;
+    s->lost_details += lost_details;
     rc = 0;
 out:
     goose__hists_delete(h, 1);

@@ -20,6 +20,9 @@
 
 #define TICK_MS 50
 #define START_LEAD_US 100000 /* beyond the slowest half round trip */
+/* A point of the time series is taken this long after its second: Workers
+ * send a little after each whole second of their run, up to 300 ms away. */
+#define SERIES_GRACE_US 500000
 #define PENDING_MAX 512      /* connections still in the handshake */
 #define LATE_WARN_US 1000000 /* a late loop says so (once) */
 
@@ -325,28 +328,41 @@ static int on_metrics(manager *m, mworker *w, const msgpack_object *msg)
             w->users = w->active;
     }
     read_folded(m, w, msg);
-    goose_stats delta;
+    uint64_t lost = 0, lost_hatch = 0;
+    if ((goose__map_get(msg, "lost") && goose__get_u64(msg, "lost", &lost) < 0) ||
+        (goose__map_get(msg, "lost_hatch") && goose__get_u64(msg, "lost_hatch", &lost_hatch) < 0))
+        return -1;
+    goose__collector_lost(&m->col, lost, lost_hatch); /* metrics the Worker could not send */
+    goose_stats delta, before;
     if (goose__stats_init(&delta, m->cfg.ntransactions, m->cfg.nscenarios) < 0)
         return -1;
-    delta.names = m->names; /* a Worker's names past the bound fold here */
+    if (goose__stats_init(&before, m->cfg.ntransactions, m->cfg.nscenarios) < 0) {
+        goose__stats_free(&delta);
+        return -1;
+    }
+    delta.names = before.names = m->names; /* a Worker's names past the bound fold here */
     int rc = 0;
     for (uint32_t i = 0; i < shards->via.array.size && rc == 0; i++) {
         const msgpack_object *s = &shards->via.array.ptr[i];
         uint64_t thread;
         int reset = 0;
+        const msgpack_object *b = goose__map_get(s, "before");
         goose__stats_reset(&delta);
+        goose__stats_reset(&before);
         if (goose__get_u64(s, "thread", &thread) < 0 || thread >= GAGGLE_MAX_THREADS ||
             goose__get_bool(s, "reset", &reset) < 0 ||
-            goose__unpack_stats(goose__map_get(s, "stats"), &delta) < 0) {
+            goose__unpack_stats(goose__map_get(s, "stats"), &delta) < 0 ||
+            (b && goose__unpack_stats(b, &before) < 0)) {
             rc = -1;
             break;
         }
         size_t index = (size_t)(w - m->workers) * GAGGLE_MAX_THREADS + (size_t)thread;
-        rc = goose__collector_add(&m->col, index, reset, &delta);
+        rc = goose__collector_add(&m->col, index, reset, &before, &delta);
         if (thread + 1 > w->max_thread)
             w->max_thread = (size_t)thread + 1;
     }
     goose__stats_free(&delta);
+    goose__stats_free(&before);
     return rc;
 }
 
@@ -553,8 +569,9 @@ static void drive_test(manager *m, uint64_t now)
         return;
     if (now >= m->start_at_us + goose__engine_start_offset(&m->cfg, m->cfg.users - 1))
         goose__collector_maintain(c, now);
-    if (now - c->last_tick_us >= 1000000) {
-        goose__collector_tick(c, now, active_users(m));
+    /* after the Workers' metrics of that second had time to arrive */
+    if (now >= c->last_tick_us + 1000000 + SERIES_GRACE_US) {
+        goose__collector_tick(c, c->last_tick_us + 1000000, active_users(m));
         if (!m->names_warned)
             m->names_warned = goose__names_warn(m->a, m->names, "the workers sent ");
     }
@@ -767,6 +784,7 @@ static int prepare(manager *m)
     if (rc != GOOSE_OK)
         return rc;
     m->col.lag_us = GAGGLE_HEARTBEAT_US; /* Workers send their metrics every second */
+    m->col.no_retry = 1; /* a Worker's delta cannot be asked for again */
     if (m->a->opt.controller &&
         !(m->control = goose__control_start(m->a, m->a->opt.controller, &m->cfg)))
         return GOOSE_ECONFIG; /* the message is set */
@@ -797,6 +815,7 @@ static int finish(manager *m)
                m->a->results.start_spread_ms);
     if (rc == GOOSE_OK)
         rc = goose__report_write_files(m->a);
+    rc = goose__lost_verdict(m->a, rc);
     size_t lost = count_state(m, W_LOST);
     if (rc == GOOSE_OK && lost)
         rc = goose__fail(m->a, GOOSE_EFAILED, "%zu of %zu workers were lost", lost,

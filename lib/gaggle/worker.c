@@ -15,6 +15,7 @@
 #include "util/sigpipe.h"
 
 #define TICK_MS 50
+#define FLUSH_GRACE_US 100000
 #define CONNECT_RETRY_US 250000
 #define LATE_WARN_US 1000000 /* a late loop says so (once) */
 
@@ -54,6 +55,9 @@ typedef struct worker {
     uint64_t last_flush_us;
     goose_stop_clock stop_clock; /* --stop-timeout, the Manager's */
     int stop_now;              /* the Manager was asked twice to stop */
+    uint64_t unsent;           /* requests of metrics that could not be sent */
+    uint64_t unsent_hatch;     /* (out of memory), and of their hatch: the next
+                                  message tells the Manager they are lost */
     gaggle_key key;
     SSL_CTX *tls;
     char hash[65];
@@ -150,7 +154,7 @@ static void start_engine(worker *w)
     uint64_t now = goose__now_us();
     goose__log(w->a, GOOSE_LOG_INFO, "START: running %zu users", w->welcome.nslots);
     w->state = S_RUNNING;
-    w->last_flush_us = now;
+    w->last_flush_us = w->engine->t0_us; /* the seconds its threads publish at */
     w->run_start_us = now;
     uint64_t last = goose__engine_start_offset(&w->cfg, w->cfg.total_users - 1);
     w->maintain_at_us = last == GOOSE_NEVER ? GOOSE_NEVER : now + last;
@@ -181,14 +185,20 @@ static void tally(worker *w, size_t thread, int reset, const goose_stats *delta)
 typedef struct shard_out {
     worker *w;
     msgpack_packer *pk;
+    uint64_t requests;         /* in the message, lost ones too */
+    uint64_t hatch;
 } shard_out;
 
-static int pack_shard(void *arg, size_t thread, int reset, const goose_stats *delta)
+static int pack_shard(void *arg, size_t thread, int reset, const goose_stats *before,
+                      const goose_stats *delta)
 {
     shard_out *so = arg;
     msgpack_packer *pk = so->pk;
+    int has_before = !goose__stats_empty(before);
     tally(so->w, thread, reset, delta);
-    msgpack_pack_map(pk, 3);
+    so->requests += delta->requests + delta->lost;
+    so->hatch += before->requests + before->lost;
+    msgpack_pack_map(pk, 3 + has_before);
     goose__pack_str(pk, "thread");
     msgpack_pack_uint64(pk, thread);
     goose__pack_str(pk, "reset");
@@ -198,6 +208,10 @@ static int pack_shard(void *arg, size_t thread, int reset, const goose_stats *de
         msgpack_pack_false(pk);
     goose__pack_str(pk, "stats");
     goose__pack_stats(pk, delta);
+    if (has_before) { /* measured before the reset: the Manager's time series only */
+        goose__pack_str(pk, "before");
+        goose__pack_stats(pk, before);
+    }
     return 0;
 }
 
@@ -206,21 +220,31 @@ static void send_metrics(worker *w, const char *type)
 {
     gaggle_out o;
     int done = !strcmp(type, "done");
+    int lost = w->unsent || w->unsent_hatch;
     goose_names *names = goose__engine_names(w->engine);
     goose__names_warn(w->a, names, NULL);
-    goose__out_begin(&o, type, done ? 4 : 3);
+    goose__out_begin(&o, type, 3 + done + 2 * lost);
     goose__out_u64(&o, "active", goose__engine_active(w->engine));
     if (done)
         goose__out_u64(&o, "abandoned", goose__engine_abandoned(w->engine));
+    if (lost) {
+        goose__out_u64(&o, "lost", w->unsent);
+        goose__out_u64(&o, "lost_hatch", w->unsent_hatch);
+    }
     goose__out_key(&o, "folded");
     msgpack_pack_array(&o.pk, 2);
     msgpack_pack_uint64(&o.pk, names ? goose__names_folded(names, GOOSE_NAMES_REQUESTS, NULL) : 0);
     msgpack_pack_uint64(&o.pk, names ? goose__names_folded(names, GOOSE_NAMES_ERRORS, NULL) : 0);
     goose__out_key(&o, "shards");
     msgpack_pack_array(&o.pk, goose__engine_threads(w->engine));
-    shard_out so = {w, &o.pk};
+    shard_out so = {w, &o.pk, 0, 0};
     goose__engine_collect_each(w->engine, pack_shard, &so);
-    goose__peer_send(w->peer, &o);
+    if (goose__peer_send(w->peer, &o) < 0) { /* the outboxes are empty now */
+        w->unsent += so.requests;
+        w->unsent_hatch += so.hatch;
+    } else {
+        w->unsent = w->unsent_hatch = 0;
+    }
     goose__out_free(&o);
 }
 
@@ -444,8 +468,9 @@ static void drive(worker *w, uint64_t now)
         goose__stop_clock_tick(&w->stop_clock, w->a, w->engine, now,
                                w->stop_now || goose__stop_urgent(w->a));
     int finished = goose__engine_wait(w->engine, 0);
-    if (!w->peer->closed && (finished || now - w->last_flush_us >= 1000000)) {
-        w->last_flush_us = now;
+    /* a little after the whole second its threads published at */
+    if (!w->peer->closed && (finished || now >= w->last_flush_us + 1000000 + FLUSH_GRACE_US)) {
+        w->last_flush_us += 1000000;
         send_metrics(w, finished ? "done" : "metrics");
     }
     if (finished) {

@@ -167,6 +167,17 @@ int goose__hist_add_series(goose_hist *h, uint64_t first, uint64_t step, uint64_
 }
 
 /* Chunks allocated up front, so a failure changes nothing. */
+int goose__hist_reserve(goose_hist *dst, const goose_hist *src)
+{
+    if (src->count == 0)
+        return 0;
+    unsigned first = hist_index(src->min) >> CB, last = hist_index(src->max) >> CB;
+    for (unsigned c = first; c <= last; c++)
+        if (src->chunk[c] && !dst->chunk[c] && need_chunks(dst, c, c) < 0)
+            return -1;
+    return 0;
+}
+
 int goose__hist_merge(goose_hist *dst, const goose_hist *src)
 {
     if (src->count == 0)

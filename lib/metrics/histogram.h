@@ -81,6 +81,9 @@ void goose__hist_remove(goose_hist *h, uint64_t us);
 int goose__hist_add_series(goose_hist *h, uint64_t first, uint64_t step, uint64_t n);
 /* dst += src */
 int goose__hist_merge(goose_hist *dst, const goose_hist *src);
+/* Allocates in dst every chunk a merge of src would need (zero), so that
+ * the merge cannot fail; 0 or -1 (out of memory). */
+int goose__hist_reserve(goose_hist *dst, const goose_hist *src);
 /* dst = src (dst's old chunks are freed). */
 int goose__hist_copy(goose_hist *dst, const goose_hist *src);
 /* Bucket i's count, and a pointer to it (its chunk allocated; NULL when

@@ -25,19 +25,22 @@ int goose__stats_init(goose_stats *s, size_t ntransactions, size_t nscenarios)
     return 0;
 }
 
+static void free_request(goose_req_stat *r)
+{
+    free(r->method);
+    free(r->name);
+    free(r->statuses);
+    goose__hist_free(&r->hist);
+    if (r->co)
+        goose__hist_free(r->co);
+    free(r->co);
+    free(r);
+}
+
 static void free_requests(goose_stats *s)
 {
-    for (size_t i = 0; i < s->nreqs; i++) {
-        goose_req_stat *r = s->reqs[i];
-        free(r->method);
-        free(r->name);
-        free(r->statuses);
-        goose__hist_free(&r->hist);
-        if (r->co)
-            goose__hist_free(r->co);
-        free(r->co);
-        free(r);
-    }
+    for (size_t i = 0; i < s->nreqs; i++)
+        free_request(s->reqs[i]);
     free(s->reqs);
     free(s->req_slots);
     s->reqs = NULL;
@@ -89,11 +92,12 @@ void goose__stats_reset(goose_stats *s)
     memset(s->arrivals, 0, s->nscenarios * sizeof *s->arrivals);
     memset(s->dropped, 0, s->nscenarios * sizeof *s->dropped);
     s->requests = s->failures = 0;
+    s->lost = s->lost_details = 0;
 }
 
 int goose__stats_empty(const goose_stats *s)
 {
-    if (s->nreqs || s->nerrs || s->requests)
+    if (s->nreqs || s->nerrs || s->requests || s->lost || s->lost_details)
         return 0;
     for (size_t i = 0; i < s->ntxs; i++)
         if (s->txs[i].success || s->txs[i].fail)
@@ -325,10 +329,13 @@ int goose__stats_record_bytes(goose_stats *s, const char *method, const char *na
                               uint64_t bytes)
 {
     goose_req_stat *r = goose__stats_request(s, method, name);
-    if (!r || goose__hist_add(&r->hist, elapsed_us) < 0)
+    if (!r || goose__hist_add(&r->hist, elapsed_us) < 0) {
+        s->lost++; /* out of memory: counted as lost, never dropped quietly */
         return -1;
+    }
     if (goose__hist_add(&s->all, elapsed_us) < 0) {
         goose__hist_remove(&r->hist, elapsed_us); /* in step with the counts */
+        s->lost++;
         return -1;
     }
     r->bytes += bytes;
@@ -344,6 +351,8 @@ int goose__stats_record_bytes(goose_stats *s, const char *method, const char *na
         rc |= goose__stats_add_status(r, status, 1);
     if (error) /* under the request's row: (other) when its name folded */
         rc |= goose__stats_add_error(s, r->method, r->name, error, 1);
+    if (rc)
+        s->lost_details++;
     return rc;
 }
 
@@ -394,6 +403,7 @@ static int merge_request(goose_stats *dst, const goose_req_stat *src)
     goose_req_stat *r = goose__stats_request(dst, src->method, src->name);
     if (!r)
         return -1;
+    /* after a prepare, the chunks are there: neither merge allocates */
     if (goose__hist_merge(&r->hist, &src->hist) < 0)
         return -1;
     r->success += src->success;
@@ -407,8 +417,115 @@ static int merge_request(goose_stats *dst, const goose_req_stat *src)
     return 0;
 }
 
+/* Made before a merge: the key, histogram chunks, synthetic histogram and
+ * status rows that merging q needs, zero so far, so that merge_request
+ * allocates nothing and cannot fail half-way. */
+static int prepare_request(goose_stats *dst, const goose_req_stat *q)
+{
+    goose_req_stat *r = goose__stats_request(dst, q->method, q->name);
+    if (!r || goose__hist_reserve(&r->hist, &q->hist) < 0)
+        return -1;
+    if (q->co && q->co->count && (!co_hist(r) || goose__hist_reserve(r->co, q->co) < 0))
+        return -1;
+    for (size_t k = 0; k < q->nstatuses; k++)
+        if (goose__stats_add_status(r, q->statuses[k].status, 0) < 0)
+            return -1;
+    return 0;
+}
+
+static int prepare(goose_stats *dst, const goose_stats *src)
+{
+    if (goose__hist_reserve(&dst->all, &src->all) < 0)
+        return -1;
+    for (size_t i = 0; i < src->ntxs && i < dst->ntxs; i++)
+        if (goose__hist_reserve(&dst->txs[i].hist, &src->txs[i].hist) < 0)
+            return -1;
+    for (size_t i = 0; i < src->nreqs; i++)
+        if (prepare_request(dst, src->reqs[i]) < 0)
+            return -1;
+    for (size_t i = 0; i < src->nerrs; i++) {
+        const goose_err_stat *e = &src->errs[i];
+        if (goose__stats_add_error(dst, e->method, e->name, e->error, 0) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Takes the last key out of the table.  Its slot just empties: no key
+ * made before it probed past that slot (it was free then, and a grown
+ * table is refilled in the same order). */
+static void drop_last_request(goose_stats *s)
+{
+    goose_req_stat *r = s->reqs[--s->nreqs];
+    *find_slot(s, r->method, r->name) = 0;
+    free_request(r);
+}
+
+static void drop_last_error(goose_stats *s)
+{
+    goose_err_stat *e = &s->errs[--s->nerrs];
+    *find_error(s, e->method, e->name, e->error) = 0;
+    free(e->method);
+    free(e->name);
+    free(e->error);
+}
+
+/* The status rows a prepare added to r and a merge did not fill. */
+static void drop_zero_statuses(goose_req_stat *r)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < r->nstatuses; k++)
+        if (r->statuses[k].count)
+            r->statuses[n++] = r->statuses[k];
+    r->nstatuses = n;
+}
+
+/* Undoes a prepare of src's keys (or of only its key q) that failed: the
+ * keys and error rows it added (the last ones) and the statuses still at
+ * zero; the cost is src's, not dst's. */
+static void unprepare(goose_stats *dst, const goose_stats *src, const goose_req_stat *q,
+                      size_t nreqs, size_t nerrs)
+{
+    while (dst->nreqs > nreqs)
+        drop_last_request(dst);
+    for (size_t i = 0; q ? i < 1 : i < src->nreqs; i++) {
+        const goose_req_stat *k = q ? q : src->reqs[i];
+        size_t *slot = dst->req_slot_cap ? find_slot(dst, k->method, k->name) : NULL;
+        if (slot && *slot)
+            drop_zero_statuses(dst->reqs[*slot - 1]);
+    }
+    while (dst->nerrs > nerrs) /* last first, as the keys */
+        drop_last_error(dst);
+}
+
+/* What a merge adds without allocating (after a prepare): transactions,
+ * scenarios, the counts of what was lost, every response time. */
+static void merge_counts(goose_stats *dst, const goose_stats *src)
+{
+    for (size_t i = 0; i < src->ntxs && i < dst->ntxs; i++) {
+        dst->txs[i].success += src->txs[i].success;
+        dst->txs[i].fail += src->txs[i].fail;
+        if (goose__hist_merge(&dst->txs[i].hist, &src->txs[i].hist) < 0)
+            dst->lost_details += src->txs[i].hist.count; /* only when lossy */
+    }
+    for (size_t i = 0; i < src->nscenarios && i < dst->nscenarios; i++) {
+        dst->iterations[i] += src->iterations[i];
+        dst->arrivals[i] += src->arrivals[i];
+        dst->dropped[i] += src->dropped[i];
+    }
+    dst->lost += src->lost;
+    dst->lost_details += src->lost_details;
+    if (goose__hist_merge(&dst->all, &src->all) < 0)
+        dst->lost_details += src->all.count;
+}
+
 int goose__stats_merge(goose_stats *dst, const goose_stats *src)
 {
+    size_t nreqs = dst->nreqs, nerrs = dst->nerrs;
+    if (prepare(dst, src) < 0) {
+        unprepare(dst, src, NULL, nreqs, nerrs);
+        return -1;
+    }
     int rc = 0;
     for (size_t i = 0; i < src->nreqs; i++)
         rc |= merge_request(dst, src->reqs[i]);
@@ -416,24 +533,55 @@ int goose__stats_merge(goose_stats *dst, const goose_stats *src)
         const goose_err_stat *e = &src->errs[i];
         rc |= goose__stats_add_error(dst, e->method, e->name, e->error, e->count);
     }
-    for (size_t i = 0; i < src->ntxs && i < dst->ntxs; i++) {
-        if (goose__hist_merge(&dst->txs[i].hist, &src->txs[i].hist) < 0) {
-            rc = -1;
-            continue;
-        }
-        dst->txs[i].success += src->txs[i].success;
-        dst->txs[i].fail += src->txs[i].fail;
-    }
-    for (size_t i = 0; i < src->nscenarios && i < dst->nscenarios; i++) {
-        dst->iterations[i] += src->iterations[i];
-        dst->arrivals[i] += src->arrivals[i];
-        dst->dropped[i] += src->dropped[i];
-    }
-    if (goose__hist_merge(&dst->all, &src->all) < 0)
-        return -1;
+    merge_counts(dst, src);
     dst->requests += src->requests;
     dst->failures += src->failures;
     return rc ? -1 : 0;
+}
+
+int goose__stats_merge_lossy(goose_stats *dst, const goose_stats *src)
+{
+    if (goose__stats_merge(dst, src) == 0)
+        return 0;
+    uint64_t lost = dst->lost + src->lost, lost_details = dst->lost_details + src->lost_details;
+    for (size_t i = 0; i < src->nreqs; i++) {
+        const goose_req_stat *q = src->reqs[i];
+        size_t nreqs = dst->nreqs, nerrs = dst->nerrs;
+        if (prepare_request(dst, q) < 0) {
+            unprepare(dst, src, q, nreqs, nerrs);
+            dst->lost += goose__req_count(q);
+            continue;
+        }
+        merge_request(dst, q);
+        dst->requests += goose__req_count(q);
+        dst->failures += q->fail;
+    }
+    for (size_t i = 0; i < src->nerrs; i++) {
+        const goose_err_stat *e = &src->errs[i];
+        if (goose__stats_add_error(dst, e->method, e->name, e->error, e->count) < 0)
+            dst->lost_details += e->count;
+    }
+    merge_counts(dst, src);
+    return dst->lost == lost && dst->lost_details == lost_details ? 0 : -1;
+}
+
+int goose__stats_move(goose_stats *dst, goose_stats *src)
+{
+    if (goose__stats_empty(dst) && dst->ntxs == src->ntxs &&
+        dst->nscenarios == src->nscenarios) {
+        goose_names *dst_names = dst->names, *src_names = src->names;
+        goose_stats t = *dst;
+        *dst = *src;
+        *src = t;
+        dst->names = dst_names; /* each keeps the bound it shares */
+        src->names = src_names;
+        goose__stats_reset(src);
+        return 0;
+    }
+    if (goose__stats_merge(dst, src) < 0)
+        return -1;
+    goose__stats_reset(src);
+    return 0;
 }
 
 void goose__stats_arrivals(const goose_stats *s, uint64_t *due, uint64_t *dropped)

@@ -61,6 +61,8 @@ typedef struct goose_stats {
     goose_hist all;         /* every request's response time */
     goose_names *names;     /* not owned: the bound on request keys and
                                error rows this shard shares; NULL: none */
+    uint64_t lost;          /* requests missing from reqs (out of memory) */
+    uint64_t lost_details;  /* status codes, errors, synthetic samples missing */
 } goose_stats;
 
 /* Returns 0 or -1 when out of memory. */
@@ -115,8 +117,17 @@ const goose_err_stat **goose__stats_errors_by_count(const goose_stats *s);
 /* Arrivals due and dropped over every scenario (the open model). */
 void goose__stats_arrivals(const goose_stats *s, uint64_t *due, uint64_t *dropped);
 
-/* dst += src (dst must have at least src's transactions and scenarios). */
+/* dst += src (dst must have at least src's transactions and scenarios).
+ * All or nothing: -1 (out of memory) leaves dst's counts as they were, so
+ * the merge can be tried again. */
 int goose__stats_merge(goose_stats *dst, const goose_stats *src);
+/* The same, key by key when dst cannot take src at once: what it cannot
+ * merge is counted in dst->lost (requests) and dst->lost_details (error
+ * rows); -1 when it lost any.  For a merge that cannot be tried again. */
+int goose__stats_merge_lossy(goose_stats *dst, const goose_stats *src);
+/* src into dst (then src is reset): a swap when dst is empty, else a
+ * merge; -1 leaves both as they were. */
+int goose__stats_move(goose_stats *dst, goose_stats *src);
 
 static inline uint64_t goose__req_count(const goose_req_stat *r)
 {

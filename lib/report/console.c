@@ -796,6 +796,9 @@ char *goose__report_text(const goose_attack *a)
     char *out = NULL;
     if (!scratch || !empty || (r->co_mode && !co))
         goto out;
+    char lost[300];
+    if (goose__lost_text(r, lost, sizeof lost) && goose__buf_printf(&b, "%s\n\n", lost) < 0)
+        goto out;
     if (section_requests(&b, r, scratch) < 0 || section_co(&b, r, co) < 0 ||
         section_status(&b, r) < 0 ||
         section_transactions(&b, r, scratch, empty) < 0 ||

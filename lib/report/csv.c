@@ -5,6 +5,7 @@
  * as RFC 4180 says. */
 #include "attack.h"
 
+#include "report/format.h"
 #include "util/escape.h"
 
 #include <stdlib.h>
@@ -131,6 +132,12 @@ char *goose__report_csv(const goose_attack *a)
     goose__buf_adds(&b, "\n");
     if (r->abandoned_users)
         abandoned_row(&b, r->abandoned_users);
+    char lost[300];
+    if (goose__lost_text(r, lost, sizeof lost)) { /* Request Count: those the totals miss */
+        goose__buf_adds(&b, "Lost,");
+        goose__buf_csv_field(&b, lost);
+        goose__buf_printf(&b, ",%llu\n", (unsigned long long)s->lost);
+    }
     free(v);
     goose__hists_delete(all, 3);
     return goose__buf_steal(&b);
@@ -142,10 +149,16 @@ char *goose__report_csv_history(const goose_attack *a)
     goose_buf b;
     goose__buf_init(&b);
     goose__buf_adds(&b, "Second,User Count,Requests/s,Failures/s,95%\n");
-    for (size_t i = 0; i < s->n; i++)
-        goose__buf_printf(&b, "%zu,%llu,%.3f,%llu,%.3f\n", i + 1,
-                          (unsigned long long)s->users[i], s->rps[i],
-                          (unsigned long long)s->fails[i], ms(s->p95_us[i]));
+    for (size_t i = 0; i < s->n; i++) {
+        /* the last point: the part of a second the run ended in, its rates per second */
+        double dt = i + 1 == s->n && s->last_s > 0 ? s->last_s : 1;
+        if (dt == 1)
+            goose__buf_printf(&b, "%zu", i + 1);
+        else
+            goose__buf_printf(&b, "%.3f", (double)i + dt);
+        goose__buf_printf(&b, ",%llu,%.3f,%.3f,%.3f\n", (unsigned long long)s->users[i],
+                          s->rps[i], (double)s->fails[i] / dt, ms(s->p95_us[i]));
+    }
     return goose__buf_steal(&b);
 }
 

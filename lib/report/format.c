@@ -113,3 +113,19 @@ int goose__fmt_folded(const goose_results *r, char *out, size_t size)
                  GOOSE_OTHER_ERRORS "\"", (unsigned long long)r->errors_folded);
     return 1;
 }
+
+int goose__lost_text(const goose_results *r, char *out, size_t len)
+{
+    uint64_t n = goose__results_lost(r);
+    if (len)
+        out[0] = '\0';
+    if (!n)
+        return 0;
+    snprintf(out, len,
+             "metrics incomplete: %llu samples lost (out of memory): %llu requests missing "
+             "from the totals, %llu status codes, errors or phases, %llu requests from the "
+             "time series",
+             (unsigned long long)n, (unsigned long long)r->totals.lost,
+             (unsigned long long)r->totals.lost_details, (unsigned long long)r->series_lost);
+    return 1;
+}

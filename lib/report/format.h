@@ -36,5 +36,8 @@ size_t goose__load_facts(const struct goose_results *r, goose_fact out[4]);
 /* The sentence every report has when request names (or error texts)
  * folded past --max-request-names; 0 and an empty string when none did. */
 int goose__fmt_folded(const struct goose_results *r, char *out, size_t size);
+/* "metrics incomplete: N samples lost (...)" into out, when the results
+ * miss samples (out of memory); 0 and "" when they are complete. */
+int goose__lost_text(const struct goose_results *r, char *out, size_t len);
 
 #endif

@@ -1074,11 +1074,10 @@ static void section_charts(out *o, const goose_results *r)
         putf(o, "<p class=\"note\">A run of %s: each point stands for %zu seconds.</p>\n",
              goose__fmt_secs((double)s->n).s, f.bucket);
     put(o, "<div class=\"charts\">\n");
-    /* the last point ends the run, usually part of a second after the one before */
-    f.last_x = r->elapsed_s > (double)(s->n - 1) ? r->elapsed_s : (double)s->n;
-    f.last_dt = f.last_x - (double)(s->n - 1);
-    if (f.last_dt > 1 || f.last_dt < 0.01)
-        f.last_dt = 1;
+    /* the last point ends the run, usually part of a second after the one
+     * before: its counts are divided by the time it covers, as its rps was */
+    f.last_dt = s->last_s > 0 ? s->last_s : 1;
+    f.last_x = (double)(s->n - 1) + f.last_dt;
     f.xmax = f.last_x;
     for (size_t i = 0; i < r->nphases; i++)
         if (r->phases[i].end_s > f.xmax)
@@ -1312,6 +1311,12 @@ char *goose__report_html(const goose_attack *a)
     if (!r->valid)
         put(&o, "<p class=\"bad\">No load test run has completed: there are no metrics "
                 "to report.</p>\n");
+    char lost[300];
+    if (goose__lost_text(r, lost, sizeof lost)) {
+        put(&o, "<p class=\"bad\" id=\"metrics-incomplete\">");
+        esc(&o, lost);
+        put(&o, "</p>\n");
+    }
     if (r->manager && !r->gaggle_authenticated)
         put(&o, "<p class=\"bad\">An UNAUTHENTICATED Gaggle: its Workers did not prove a "
                 "key.</p>\n");

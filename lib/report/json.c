@@ -322,6 +322,8 @@ static json_t *timeseries_json(const goose_series *s)
     for (size_t i = 0; s->rps && i < s->n; i++)
         rrc |= json_array_append_new(rps, jreal(s->rps[i], 1000));
     int rc = json_object_set_new(o, "interval_s", json_integer(1));
+    /* the run ends mid-second: its last point is this long, rps per second of it */
+    rc |= json_object_set_new(o, "last_interval_s", jreal(s->n ? s->last_s : 0, 1000));
     rc |= json_object_set_new(o, "users", u64_array(s->users, s->n));
     rc |= json_object_set_new(o, "rps", checked(rps, rrc));
     rc |= json_object_set_new(o, "p50_us", u64_array(s->p50_us, s->n));
@@ -337,6 +339,17 @@ static json_t *timeseries_json(const goose_series *s)
         rc |= json_array_append_new(keys, checked(k, krc));
     }
     rc |= json_object_set_new(o, "requests", keys);
+    return checked(o, rc);
+}
+
+/* Samples the results miss (out of memory): all zero when complete. */
+static json_t *lost_json(const goose_results *r)
+{
+    json_t *o = json_object();
+    int rc = json_object_set_new(o, "samples", jint(goose__results_lost(r)));
+    rc |= json_object_set_new(o, "requests", jint(r->totals.lost));
+    rc |= json_object_set_new(o, "details", jint(r->totals.lost_details));
+    rc |= json_object_set_new(o, "series", jint(r->series_lost));
     return checked(o, rc);
 }
 
@@ -444,6 +457,8 @@ static json_t *report_object(const goose_results *r, goose_hist *scratch)
     rc |= json_object_set_new(o, "metrics_reset",
                               json_boolean(r->metrics_reset));
     rc |= json_object_set_new(o, "reset_at_s", jreal(r->reset_at_s, 1000));
+    rc |= json_object_set_new(o, "hatch_requests", jint(r->hatch_requests));
+    rc |= json_object_set_new(o, "metrics_lost", lost_json(r));
     rc |= json_object_set_new(o, "load", load_json(r));
     if (r->co_mode)
         rc |= json_object_set_new(o, "co_mitigation", jstr(goose__co_mode_name(r->co_mode)));

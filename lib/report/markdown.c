@@ -285,6 +285,9 @@ char *goose__report_markdown(const goose_attack *a)
     goose__buf_init(&b);
     goose__buf_printf(&b, "# Load test report (libgoose %s, %s)\n", GOOSE_VERSION_STRING,
                       r->manager ? "Gaggle Manager" : "standalone");
+    char lost[300];
+    if (goose__lost_text(r, lost, sizeof lost))
+        goose__buf_printf(&b, "\n**%s**\n", lost);
     thresholds(&b, r);
     requests(&b, r, all);
     if (r->co_mode)

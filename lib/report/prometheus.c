@@ -99,6 +99,9 @@ char *goose__metrics_render(const goose_stats *s, size_t users, const char *phas
     goose_buf b;
     goose__buf_init(&b);
     request_counters(&b, s);
+    goose__buf_printf(&b, "# HELP goose_metrics_lost_total Requests the totals miss: memory "
+                          "ran out.\n# TYPE goose_metrics_lost_total counter\n"
+                          "goose_metrics_lost_total %llu\n", (unsigned long long)s->lost);
     goose__buf_printf(&b, "# HELP goose_users Users running now.\n"
                           "# TYPE goose_users gauge\ngoose_users %zu\n", users);
     goose__buf_adds(&b, "# HELP goose_phase The phase of the run (1 for the current one).\n"
