@@ -163,13 +163,15 @@ TEST(test_plan_conflicts)
     target_start(&tgt2);
     goose_attack *a = one_page(front, 0);
     set(a, "test-plan", "2,1s");
-    set(a, "users", "3");
+    /* refused when set, and the refusal sticks: the run refuses too */
+    ASSERT_EQ(goose_attack_set_option(a, "users", "3"), GOOSE_ECONFIG);
+    ASSERT(strstr(goose_attack_error(a), "--test-plan sets the users over time: drop --users"));
     ASSERT_EQ(goose_attack_run(a), GOOSE_ECONFIG);
     ASSERT(strstr(goose_attack_error(a), "--test-plan sets the users over time: drop --users"));
     goose_attack_free(a);
     a = one_page(front, 0);
     set(a, "arrival-rate", "10");
-    set(a, "iterations", "3");
+    ASSERT_EQ(goose_attack_set_option(a, "iterations", "3"), GOOSE_ECONFIG);
     ASSERT_EQ(goose_attack_run(a), GOOSE_ECONFIG);
     ASSERT(strstr(goose_attack_error(a), "drop --iterations"));
     goose_attack_free(a);
