@@ -317,7 +317,7 @@ TEST(chunked_must_be_the_last_coding)
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n",
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
-        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked;x=1, identity\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked , identity\r\n\r\n",
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: CHUNKED\r\nTransfer-Encoding: chunked\r\n\r\n",
     };
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
@@ -662,6 +662,9 @@ TEST(strict_trailers)
                     0, 200, 1, "ok");
 }
 
+#define FOLDED "Folded Content-Length, Transfer-Encoding or Connection in the response"
+#define BAD_TE "Malformed Transfer-Encoding in the response"
+
 TEST(strict_header_lines)
 {
     static const shape bad[] = {
@@ -685,10 +688,22 @@ TEST(strict_header_lines)
         SHAPE("HTTP/1.1 200 OK\r\n X-A: a\r\nContent-Length: 2\r\n\r\nok",
               CURLE_WEIRD_SERVER_REPLY, "Whitespace before the first header"),
         SHAPE("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n 3\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
-              "Folded Content-Length or Transfer-Encoding in the response"),
+              FOLDED),
         SHAPE("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip,\r\n chunked\r\n\r\nok",
               CURLE_WEIRD_SERVER_REPLY,
-              "Folded Content-Length or Transfer-Encoding in the response"),
+              FOLDED),
+        SHAPE("HTTP/1.1 200 OK\r\nConnection: keep-alive,\r\n close\r\nContent-Length: 2\r\n"
+              "\r\nok", CURLE_WEIRD_SERVER_REPLY, FOLDED),
+        SHAPE("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked x\r\n\r\n0\r\n\r\n",
+              CURLE_WEIRD_SERVER_REPLY, BAD_TE),
+        SHAPE("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked;q=1\r\n\r\n0\r\n\r\n",
+              CURLE_WEIRD_SERVER_REPLY, BAD_TE),
+        SHAPE("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip x, chunked\r\n\r\n0\r\n\r\n",
+              CURLE_WEIRD_SERVER_REPLY, BAD_TE),
+        SHAPE("HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\nContent-Length: 2\r\n\r\nok",
+              CURLE_WEIRD_SERVER_REPLY, BAD_TE),
+        SHAPE("HTTP/1.1 200 OK\r\nTransfer-Encoding: ,\r\nContent-Length: 2\r\n\r\nok",
+              CURLE_WEIRD_SERVER_REPLY, BAD_TE),
         SHAPE("HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
               "Invalid Content-Length: value"),
         SHAPE("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nokx",
@@ -700,6 +715,9 @@ TEST(strict_header_lines)
               CURLE_WEIRD_SERVER_REPLY, "Invalid header name"),
     };
     expect_all_refused(bad, sizeof bad / sizeof bad[0]);
+    /* parameters on a coding other than chunked, whitespace around */
+    expect_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip;q=1 , chunked \r\n\r\n",
+                    "2\r\nok\r\n0\r\n\r\n", "", 0, 0, 200, 1, "ok");
     /* a fold continues another field; control bytes and obs-text kept */
     expect_response("HTTP/1.1 200 OK\r\nX-A: a\r\n\tb\r\n c\r\nContent-Length: 2\r\n"
                     "X-B: \x01\x7f\xe9\t.\r\nX!#$%&'*+-.^_`|~9: v\r\n\r\n",

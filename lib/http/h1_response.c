@@ -71,8 +71,21 @@ static int has_token(const char *v, const char *ve, const char *token)
 /* The codings of a Transfer-Encoding line, after those of earlier lines:
  * *chunked says whether the last so far is chunked.  -1 when a coding
  * follows chunked (RFC 9112 6.1: chunked is applied once, and last). */
+/* What follows a coding's name up to the next comma: whitespace, then
+ * parameters (";...") for codings that take them; chunked takes none. */
+static int coding_tail_ok(const char *t, const char *e, int chunked)
+{
+    while (t < e && (*t == ' ' || *t == '\t'))
+        t++;
+    return t == e || (*t == ';' && !chunked);
+}
+
+/* 0, CODINGS_CHUNKED_NOT_LAST, or CODINGS_MALFORMED (no coding at all, or
+ * a coding followed by another word or, for chunked, by parameters). */
+enum { CODINGS_CHUNKED_NOT_LAST = -1, CODINGS_MALFORMED = -2 };
 static int read_codings(const char *v, const char *ve, int *chunked)
 {
+    int codings = 0;
     while (v < ve) {
         while (v < ve && (*v == ' ' || *v == '\t' || *v == ','))
             v++;
@@ -85,10 +98,13 @@ static int read_codings(const char *v, const char *ve, int *chunked)
         if (te == t)
             continue; /* an empty list element */
         if (*chunked)
-            return -1;
+            return CODINGS_CHUNKED_NOT_LAST;
         *chunked = te - t == 7 && strncasecmp(t, "chunked", 7) == 0;
+        if (!coding_tail_ok(te, v, *chunked))
+            return CODINGS_MALFORMED;
+        codings++;
     }
-    return 0;
+    return codings ? 0 : CODINGS_MALFORMED;
 }
 
 static int parse_length(const char *v, const char *ve, uint64_t *out)
@@ -179,7 +195,8 @@ typedef struct head_facts {
     int conn_close, conn_keep_alive;
     int set_cookie;
     int fields;
-    int framing;            /* the last field was Content-Length or Transfer-Encoding */
+    int framing;            /* the last field was Content-Length, Transfer-Encoding
+                               or Connection: a fold of it is refused */
 } head_facts;
 
 /* HTTP/1.x SP 3DIGIT [SP reason]; a reason of SP, HTAB, visible
@@ -218,8 +235,8 @@ static int read_header_line(goose_h1_parser *p, const char *s, const char *e, he
     if (fault == FIELD_FOLD && !f->fields)
         fault = FIELD_FIRST_FOLD; /* RFC 9112 2.2: refused, as curl does */
     if (fault == FIELD_FOLD && f->framing)
-        return refuse(p, CURLE_WEIRD_SERVER_REPLY,
-                      "Folded Content-Length or Transfer-Encoding in the response");
+        return refuse(p, CURLE_WEIRD_SERVER_REPLY, "Folded Content-Length, "
+                      "Transfer-Encoding or Connection in the response");
     if (fault == FIELD_FOLD)
         return 0; /* continues a field that does not frame the body */
     if (fault != FIELD_OK)
@@ -241,10 +258,15 @@ static int read_header_line(goose_h1_parser *p, const char *s, const char *e, he
     } else if (header_value(s, e, "Transfer-Encoding", &v, &ve)) {
         f->framing = 1;
         f->has_te = 1;
-        if (read_codings(v, ve, &f->chunked) < 0)
+        int rc = read_codings(v, ve, &f->chunked);
+        if (rc == CODINGS_CHUNKED_NOT_LAST)
             return refuse(p, CURLE_WEIRD_SERVER_REPLY,
                           "Transfer-Encoding with chunked not last in the response");
+        if (rc == CODINGS_MALFORMED)
+            return refuse(p, CURLE_WEIRD_SERVER_REPLY,
+                          "Malformed Transfer-Encoding in the response");
     } else if (header_value(s, e, "Connection", &v, &ve)) {
+        f->framing = 1; /* whether the connection serves the next response */
         f->conn_close |= has_token(v, ve, "close");
         f->conn_keep_alive |= has_token(v, ve, "keep-alive");
     }

@@ -109,18 +109,10 @@ int goose__hist_add_new_chunk(goose_hist *h, uint64_t us)
     return need_chunks(h, c, c) < 0 ? -1 : goose__hist_add(h, us);
 }
 
-void goose__hist_remove(goose_hist *h, uint64_t us)
+int goose__hist_make_chunk(goose_hist *h, uint64_t us)
 {
-    uint64_t *c = h->chunk[hist_index(us) >> CB];
-    if (!c || !c[hist_index(us) & CMASK])
-        return;
-    c[hist_index(us) & CMASK]--;
-    h->count--;
-    h->sum -= us;
-    if (h->count == 0) {
-        h->min = UINT64_MAX;
-        h->max = 0;
-    }
+    unsigned c = hist_index(us) >> CB;
+    return need_chunks(h, c, c);
 }
 
 /* The smallest value bucket i holds. */

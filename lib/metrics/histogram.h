@@ -74,8 +74,17 @@ static inline int goose__hist_add(goose_hist *h, uint64_t us)
     h->max = us > h->max ? us : h->max;
     return 0;
 }
-/* Takes back a value just added (min and max stay as they are). */
-void goose__hist_remove(goose_hist *h, uint64_t us);
+/* 0 when the chunk that us falls in is there (allocated now if need be),
+ * -1 when out of memory: an add of us after it cannot fail, so two
+ * histograms kept in step are both made ready before either is added to. */
+int goose__hist_make_chunk(goose_hist *h, uint64_t us);
+static inline int goose__hist_ready(goose_hist *h, uint64_t us)
+{
+    unsigned i = goose__hist_index_fast(us);
+    return __builtin_expect(h->chunk[i >> GOOSE_HIST_CHUNK_BITS] != NULL, 1)
+               ? 0
+               : goose__hist_make_chunk(h, us);
+}
 /* Adds the n values first, first - step, ..., first - (n-1)*step (all
  * must be >= 0) in time bounded by the number of buckets, not by n. */
 int goose__hist_add_series(goose_hist *h, uint64_t first, uint64_t step, uint64_t n);

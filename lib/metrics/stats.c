@@ -329,15 +329,13 @@ int goose__stats_record_bytes(goose_stats *s, const char *method, const char *na
                               uint64_t bytes)
 {
     goose_req_stat *r = goose__stats_request(s, method, name);
-    if (!r || goose__hist_add(&r->hist, elapsed_us) < 0) {
+    if (!r || goose__hist_ready(&r->hist, elapsed_us) < 0 ||
+        goose__hist_ready(&s->all, elapsed_us) < 0) {
         s->lost++; /* out of memory: counted as lost, never dropped quietly */
         return -1;
     }
-    if (goose__hist_add(&s->all, elapsed_us) < 0) {
-        goose__hist_remove(&r->hist, elapsed_us); /* in step with the counts */
-        s->lost++;
-        return -1;
-    }
+    goose__hist_add(&r->hist, elapsed_us); /* both ready: neither fails */
+    goose__hist_add(&s->all, elapsed_us);
     r->bytes += bytes;
     if (error)
         r->fail++;
@@ -361,8 +359,10 @@ int goose__stats_record_tx(goose_stats *s, size_t tx, int success,
 {
     if (tx >= s->ntxs)
         return 0;
-    if (goose__hist_add(&s->txs[tx].hist, elapsed_us) < 0)
+    if (goose__hist_add(&s->txs[tx].hist, elapsed_us) < 0) {
+        s->lost_details++; /* a transaction missing: counted, never quietly */
         return -1;
+    }
     if (success)
         s->txs[tx].success++;
     else

@@ -62,7 +62,8 @@ typedef struct goose_stats {
     goose_names *names;     /* not owned: the bound on request keys and
                                error rows this shard shares; NULL: none */
     uint64_t lost;          /* requests missing from reqs (out of memory) */
-    uint64_t lost_details;  /* status codes, errors, synthetic samples missing */
+    uint64_t lost_details;  /* status codes, errors, transactions and
+                               synthetic samples missing */
 } goose_stats;
 
 /* Returns 0 or -1 when out of memory. */
