@@ -61,6 +61,11 @@ void goose__peer_watch(gaggle_peer *p, const goose_lag *lag);
 /* How long it has been silent, less the lateness of the loop reading it
  * meanwhile; 0 while its bytes wait unread in the socket. */
 uint64_t goose__peer_silence_us(const gaggle_peer *p, uint64_t now);
+/* Notes the tick at now on lag; the first time the loop ran a second or
+ * more late, logs "<self> ran N ms late (stopped, or short of CPU): <peers>
+ * silence meanwhile is not held against <them>" and sets *warned. */
+void goose__gaggle_note_lag(goose_attack *a, goose_lag *lag, int *warned, uint64_t now,
+                            const char *self, const char *peers);
 /* Writes what is queued, shuts down the sending side, and reads (and
  * drops) until the peer closes too; on_close is not called. */
 void goose__peer_finish(gaggle_peer *p);

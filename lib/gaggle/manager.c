@@ -24,7 +24,6 @@
  * send a little after each whole second of their run, up to 300 ms away. */
 #define SERIES_GRACE_US 500000
 #define PENDING_MAX 512      /* connections still in the handshake */
-#define LATE_WARN_US 1000000 /* a late loop says so (once) */
 
 enum { W_FREE, W_JOINED, W_READY, W_RUNNING, W_DONE, W_LOST };
 
@@ -631,14 +630,8 @@ static void poll_controller(manager *m)
  * is not theirs (goose__peer_silence_us leaves it out). */
 static void note_lag(manager *m, uint64_t now)
 {
-    uint64_t late = goose__lag_note(&m->lag, now);
-    if (late < LATE_WARN_US || m->lag_warned)
-        return;
-    m->lag_warned = 1;
-    char ms[32];
-    goose__log(m->a, GOOSE_LOG_WARN, "the manager ran %s ms late (stopped, or short of CPU): "
-               "the workers' silence meanwhile is not held against them",
-               goose__group_digits(late / 1000, ms, sizeof ms));
+    goose__gaggle_note_lag(m->a, &m->lag, &m->lag_warned, now, "the manager",
+                           "the workers' silence meanwhile is not held against them");
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)

@@ -40,6 +40,18 @@ void goose__peer_close(gaggle_peer *p, const char *why)
 #define MAX_CALLBACKS 16
 #define MAX_PASS_US 10000
 
+void goose__gaggle_note_lag(goose_attack *a, goose_lag *lag, int *warned, uint64_t now,
+                            const char *self, const char *peers)
+{
+    uint64_t late = goose__lag_note(lag, now);
+    if (late < 1000000 || *warned)
+        return;
+    *warned = 1;
+    char ms[32];
+    goose__log(a, GOOSE_LOG_WARN, "%s ran %s ms late (stopped, or short of CPU): %s",
+               self, goose__group_digits(late / 1000, ms, sizeof ms), peers);
+}
+
 struct event_base *goose__gaggle_base(void)
 {
     struct event_config *cfg = event_config_new();

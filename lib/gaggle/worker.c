@@ -17,7 +17,6 @@
 #define TICK_MS 50
 #define FLUSH_GRACE_US 100000
 #define CONNECT_RETRY_US 250000
-#define LATE_WARN_US 1000000 /* a late loop says so (once) */
 
 enum { S_HELLO, S_AUTH, S_READY, S_RUNNING, S_DRAINING, S_LEAVING, S_GONE };
 
@@ -485,14 +484,8 @@ static void drive(worker *w, uint64_t now)
  * meanwhile is not the Manager's (goose__peer_silence_us leaves it out). */
 static void note_lag(worker *w, uint64_t now)
 {
-    uint64_t late = goose__lag_note(&w->lag, now);
-    if (late < LATE_WARN_US || w->lag_warned)
-        return;
-    w->lag_warned = 1;
-    char ms[32];
-    goose__log(w->a, GOOSE_LOG_WARN, "this worker ran %s ms late (stopped, or short of CPU): "
-               "the manager's silence meanwhile is not held against it",
-               goose__group_digits(late / 1000, ms, sizeof ms));
+    goose__gaggle_note_lag(w->a, &w->lag, &w->lag_warned, now, "this worker",
+                           "the manager's silence meanwhile is not held against it");
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
