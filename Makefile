@@ -45,7 +45,8 @@ LIB_SRC := $(sort $(wildcard lib/*.c lib/*/*.c))
 LIB_ASM := $(sort $(wildcard lib/*/*.S))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(LIB_ASM:%.S=$(BUILD)/obj/%.o)
 TEST_SRC := $(sort $(wildcard tests/test-*.c))
-TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%) $(BUILD)/tests/gaggle-loadtest
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%) $(BUILD)/tests/gaggle-loadtest \
+	$(BUILD)/tests/gaggle-loadtest-faults
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 TARGET_BIN := $(BUILD)/goose-target
@@ -119,6 +120,7 @@ $(BUILD)/tests/%: tests/%.c tests/test.h tests/e2e.h tests/gaggle.h $(wildcard t
 # test's own goose_test_malloc & co., which fail when the test says (copies
 # of the two objects, their allocator symbols renamed; the library is as built).
 FAULT_OBJ := $(BUILD)/tests/faults/stats.o $(BUILD)/tests/faults/collect.o
+FAULT_HIST := $(BUILD)/tests/faults/histogram.o
 FAULT_SYMS := $(foreach f,malloc calloc realloc strdup,--redefine-sym $(f)=goose_test_$(f))
 $(BUILD)/tests/faults/stats.o: $(BUILD)/obj/lib/metrics/stats.o
 	@mkdir -p $(dir $@)
@@ -126,6 +128,17 @@ $(BUILD)/tests/faults/stats.o: $(BUILD)/obj/lib/metrics/stats.o
 $(BUILD)/tests/faults/collect.o: $(BUILD)/obj/lib/collect.o
 	@mkdir -p $(dir $@)
 	$(Q)objcopy $(FAULT_SYMS) $< $@
+$(BUILD)/tests/faults/histogram.o: $(BUILD)/obj/lib/metrics/histogram.o
+	@mkdir -p $(dir $@)
+	$(Q)objcopy $(FAULT_SYMS) $< $@
+# The Gaggle load test whose metrics allocations fail with LOADTEST_FAULT=N
+# (tests/faults.c): a Manager that runs out of memory taking Workers' metrics.
+$(BUILD)/tests/gaggle-loadtest-faults: tests/gaggle-loadtest.c tests/faults.c $(FAULT_OBJ) \
+		$(FAULT_HIST) $(ARFILE) | $(BUILD)/.test-deps-ok
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests $< tests/faults.c $(FAULT_OBJ) $(FAULT_HIST) -o $@ $(ARFILE) \
+		$(LDLIBS_ALL) $(LDSAN)
 $(BUILD)/tests/test-lost: tests/test-lost.c tests/test.h tests/e2e.h $(FAULT_OBJ) $(ARFILE) \
 		| $(BUILD)/.test-deps-ok
 	@mkdir -p $(dir $@)

@@ -217,10 +217,8 @@ int goose__collector_add(goose_collector *c, size_t index, int reset,
         } else {
             goose__stats_merge_lossy(s, delta);
         }
-        c->series_lost += delta->requests + delta->lost;
-    } else {
-        into_interval(c, delta);
     }
+    into_interval(c, delta); /* lossy itself, and counts what it misses */
     if (before && !goose__stats_empty(before)) {
         into_interval(c, before);
         c->hatch_requests += before->requests + before->lost;

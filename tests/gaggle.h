@@ -19,7 +19,7 @@
 static target tgt;
 static char dir[128];
 
-static const char *program = "tests/gaggle-loadtest";
+static const char *program = "tests/gaggle-loadtest"; /* a test may point it elsewhere */
 
 /* A free port for the Manager, and its report's path in the test's dir. */
 static inline void manager_spot(char port[8], char report[256])

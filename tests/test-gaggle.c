@@ -541,7 +541,39 @@ TEST(silence_leaves_out_the_readers_lateness)
     event_base_free(base);
 }
 
+/* A Manager out of memory while it takes the Workers' metrics loses those
+ * metrics, counted, never the Workers: they finish, and the report's total
+ * and what it lost add up to what the target saw (exit status 1). */
+TEST(manager_out_of_memory_keeps_its_workers)
+{
+    setup();
+    char port[8], report[256];
+    manager_spot(port, report);
+    program = "tests/gaggle-loadtest-faults";
+    setenv("LOADTEST_FAULT", "1000", 1);
+    pid_t m = spawn("manager", "paths", "--manager", "--expect-workers", "2", PORT_ARGS(port),
+                    "--host", tgt.url, "-u", "8", "-r", "100", "-t", "3s", "--no-reset-metrics",
+                    "--report-file", report, NULL);
+    unsetenv("LOADTEST_FAULT");
+    program = "tests/gaggle-loadtest";
+    pid_t w0 = spawn("worker0", "paths", "--worker", "--manager-port", port, NULL);
+    pid_t w1 = spawn("worker1", "paths", "--worker", "--manager-port", port, NULL);
+    ASSERT_EQ(wait_exit(m, 60), 1);
+    ASSERT_EQ(wait_exit(w0, 10), 0);
+    ASSERT_EQ(wait_exit(w1, 10), 0);
+    json_t *r = load_report(report), *stats = target_json(&tgt, "/stats");
+    long long lost = jint(json_object_get(r, "metrics_lost"), "requests");
+    ASSERT_GT(lost, 0); /* the faults did hit */
+    ASSERT_EQ(report_total(r) + lost, target_total(stats));
+    ASSERT_EQ(workers_sum(r, "done"), 2);
+    ASSERT(log_has("manager", "metrics incomplete"));
+    json_decref(r);
+    json_decref(stats);
+    teardown();
+}
+
 TEST_MAIN(TEST_ENTRY(co_mitigation_sums_the_workers),
+          TEST_ENTRY(manager_out_of_memory_keeps_its_workers),
           TEST_ENTRY(far_worker_starts_with_the_near_one), TEST_ENTRY(three_workers_exact_totals),
           TEST_ENTRY(embedded_worker_service_keeps_serving),
           TEST_ENTRY(lost_worker_is_reported), TEST_ENTRY(lost_manager_stops_workers),

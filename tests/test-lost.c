@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "attack.h"
 #include "metrics/stats.h"
 
 static target tgt;
@@ -267,6 +268,38 @@ TEST(failed_merge_leaves_dst_as_it_was)
     goose__stats_free(&src);
 }
 
+/* The last collect (no retry): a shard merge that fails and is then taken
+ * key by key still gives the time series the whole delta. */
+TEST(failed_shard_merge_keeps_the_series)
+{
+    goose_attack *a = goose_attack_new();
+    goose_run_config cfg = {.ntransactions = 1, .nscenarios = 1, .users = 1};
+    goose_collector c;
+    ASSERT_EQ(goose__collector_init(&c, a, &cfg), GOOSE_OK);
+    c.no_retry = 1;
+    goose_stats delta, before;
+    ASSERT_EQ(goose__stats_init(&delta, 1, 1), 0);
+    ASSERT_EQ(goose__stats_init(&before, 1, 1), 0);
+    fill(&delta, 0, 10, 200, "boom");
+    ASSERT_EQ(goose__collector_add(&c, 0, 0, &before, &delta), 0); /* the shard exists */
+    fill(&delta, 10, 20, 200, "boom");                             /* new keys for it */
+    uint64_t in_series = c.interval.requests;
+    fail_at = 1; /* the shard's merge: its first allocation */
+    atomic_store(&calls, 0);
+    atomic_store(&armed, 1);
+    ASSERT_EQ(goose__collector_add(&c, 0, 0, &before, &delta), 0);
+    atomic_store(&armed, 0);
+    fail_at = 0;
+    ASSERT_EQ(c.shards[0]->requests + c.shards[0]->lost, 10 + 20);
+    ASSERT_EQ(c.interval.requests - in_series + c.series_lost, delta.requests);
+    ASSERT_EQ(c.series_lost, c.shards[0]->lost); /* only what the shard missed too */
+    goose__stats_free(&delta);
+    goose__stats_free(&before);
+    goose__collector_free(&c);
+    goose_attack_free(a);
+}
+
 TEST_MAIN(TEST_ENTRY(failed_merge_leaves_dst_as_it_was),
+          TEST_ENTRY(failed_shard_merge_keeps_the_series),
           TEST_ENTRY(out_of_memory_is_counted_and_reported),
           TEST_ENTRY(complete_run_says_nothing_is_lost))

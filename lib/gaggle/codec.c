@@ -114,11 +114,13 @@ static int get_uint(const msgpack_object *o, uint64_t *out)
     return 0;
 }
 
+/* 0, -1 (malformed) or GOOSE_UNPACK_NOMEM. */
 static int get_hist(const msgpack_object *o, goose_hist *h)
 {
-    if (o->type != MSGPACK_OBJECT_BIN)
+    if (!o || o->type != MSGPACK_OBJECT_BIN)
         return -1;
-    return goose__hist_decode(h, (const unsigned char *)o->via.bin.ptr, o->via.bin.size);
+    int rc = goose__hist_decode(h, (const unsigned char *)o->via.bin.ptr, o->via.bin.size);
+    return rc == GOOSE_HIST_NOMEM ? GOOSE_UNPACK_NOMEM : rc;
 }
 
 static const msgpack_object *array_of(const msgpack_object *o, uint32_t n)
@@ -133,13 +135,14 @@ static int unpack_synthetic(const msgpack_object *o, goose_req_stat *r, goose_hi
 {
     if (o->via.array.size == 7)
         return 0;
-    if (get_hist(&o->via.array.ptr[7], h) < 0 || h->count == 0)
-        return -1;
+    int rc = get_hist(&o->via.array.ptr[7], h);
+    if (rc < 0 || h->count == 0)
+        return rc < 0 ? rc : -1;
     goose_hist *dst = r->co ? r->co : goose__hists_new(1);
     if (!dst)
-        return -1;
+        return GOOSE_UNPACK_NOMEM;
     r->co = dst;
-    return goose__hist_merge(dst, h);
+    return goose__hist_merge(dst, h) < 0 ? GOOSE_UNPACK_NOMEM : 0;
 }
 
 static int unpack_request(const msgpack_object *o, goose_stats *s, goose_hist *h)
@@ -151,23 +154,29 @@ static int unpack_request(const msgpack_object *o, goose_stats *s, goose_hist *h
     uint64_t success, fail, bytes;
     if (!f || goose__obj_str(&f[0], method, sizeof method) < 0 ||
         goose__obj_str(&f[1], name, sizeof name) < 0 || get_uint(&f[2], &success) < 0 ||
-        get_uint(&f[3], &fail) < 0 || get_uint(&f[4], &bytes) < 0 ||
-        get_hist(&f[6], h) < 0 || success > UINT64_MAX - fail || h->count != success + fail)
+        get_uint(&f[3], &fail) < 0 || get_uint(&f[4], &bytes) < 0)
+        return -1;
+    int rc = get_hist(&f[6], h);
+    if (rc < 0)
+        return rc;
+    if (success > UINT64_MAX - fail || h->count != success + fail)
         return -1; /* (a sum that wraps would pass the count check) */
     const msgpack_object *codes = array_of(&f[5], 0);
     if (!codes || f[5].via.array.size % 2)
         return -1;
     goose_req_stat *r = goose__stats_request(s, method, name);
     if (!r || goose__hist_merge(&r->hist, h) < 0)
-        return -1;
+        return GOOSE_UNPACK_NOMEM;
     r->success += success;
     r->fail += fail;
     r->bytes += bytes;
     for (uint32_t i = 0; i < f[5].via.array.size; i += 2) {
         uint64_t status, count;
         if (get_uint(&codes[i], &status) < 0 || get_uint(&codes[i + 1], &count) < 0 ||
-            status < 100 || status > 999 || goose__stats_add_status(r, (int)status, count) < 0)
+            status < 100 || status > 999)
             return -1;
+        if (goose__stats_add_status(r, (int)status, count) < 0)
+            return GOOSE_UNPACK_NOMEM;
     }
     return unpack_synthetic(o, r, h);
 }
@@ -181,7 +190,7 @@ static int unpack_error(const msgpack_object *o, goose_stats *s)
         goose__obj_str(&f[1], name, sizeof name) < 0 ||
         goose__obj_str(&f[2], error, sizeof error) < 0 || get_uint(&f[3], &count) < 0)
         return -1;
-    return goose__stats_add_error(s, method, name, error, count);
+    return goose__stats_add_error(s, method, name, error, count) < 0 ? GOOSE_UNPACK_NOMEM : 0;
 }
 
 static int unpack_transaction(const msgpack_object *o, goose_stats *s, goose_hist *h)
@@ -189,9 +198,13 @@ static int unpack_transaction(const msgpack_object *o, goose_stats *s, goose_his
     const msgpack_object *f = array_of(o, 4);
     uint64_t id, success, fail;
     if (!f || get_uint(&f[0], &id) < 0 || id >= s->ntxs || get_uint(&f[1], &success) < 0 ||
-        get_uint(&f[2], &fail) < 0 || get_hist(&f[3], h) < 0 || h->count != success + fail ||
-        goose__hist_merge(&s->txs[id].hist, h) < 0)
+        get_uint(&f[2], &fail) < 0)
         return -1;
+    int rc = get_hist(&f[3], h);
+    if (rc < 0 || h->count != success + fail)
+        return rc < 0 ? rc : -1;
+    if (goose__hist_merge(&s->txs[id].hist, h) < 0)
+        return GOOSE_UNPACK_NOMEM;
     s->txs[id].success += success;
     s->txs[id].fail += fail;
     return 0;
@@ -209,7 +222,7 @@ static int unpack_list(const msgpack_object *map, const char *key, goose_stats *
                : kind == 1 ? unpack_error(o, s)
                            : unpack_transaction(o, s, h);
         if (rc < 0)
-            return -1;
+            return rc;
     }
     return 0;
 }
@@ -233,21 +246,29 @@ int goose__unpack_stats(const msgpack_object *o, goose_stats *s)
 {
     goose_hist *h = goose__hists_new(1);
     uint64_t count, fail, lost = 0, lost_details = 0;
-    int rc = -1;
+    int rc = h ? -1 : GOOSE_UNPACK_NOMEM;
     if (!h || !o || o->type != MSGPACK_OBJECT_MAP)
         goto out;
-    if (unpack_list(o, "requests", s, h, 0) < 0 || unpack_list(o, "errors", s, h, 1) < 0 ||
-        unpack_list(o, "transactions", s, h, 2) < 0 ||
-        unpack_counts(o, "iterations", s->iterations, s->nscenarios) < 0 ||
+    if ((rc = unpack_list(o, "requests", s, h, 0)) < 0 ||
+        (rc = unpack_list(o, "errors", s, h, 1)) < 0 ||
+        (rc = unpack_list(o, "transactions", s, h, 2)) < 0)
+        goto out;
+    rc = -1;
+    if (unpack_counts(o, "iterations", s->iterations, s->nscenarios) < 0 ||
         unpack_counts(o, "arrivals", s->arrivals, s->nscenarios) < 0 ||
         unpack_counts(o, "dropped", s->dropped, s->nscenarios) < 0 ||
-        goose__get_u64(o, "count", &count) < 0 || goose__get_u64(o, "fail", &fail) < 0 ||
-        !goose__map_get(o, "all") || get_hist(goose__map_get(o, "all"), h) < 0 ||
-        h->count != count || fail > count ||
+        goose__get_u64(o, "count", &count) < 0 || goose__get_u64(o, "fail", &fail) < 0)
+        goto out;
+    if ((rc = get_hist(goose__map_get(o, "all"), h)) < 0)
+        goto out;
+    rc = -1;
+    if (h->count != count || fail > count ||
         (goose__map_get(o, "lost") && goose__get_u64(o, "lost", &lost) < 0) ||
         (goose__map_get(o, "lost_details") &&
-         goose__get_u64(o, "lost_details", &lost_details) < 0) ||
-        goose__hist_merge(&s->all, h) < 0)
+         goose__get_u64(o, "lost_details", &lost_details) < 0))
+        goto out;
+    rc = GOOSE_UNPACK_NOMEM;
+    if (goose__hist_merge(&s->all, h) < 0)
         goto out;
     s->requests += count;
     s->failures += fail;

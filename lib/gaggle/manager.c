@@ -315,6 +315,17 @@ static void read_folded(manager *m, mworker *w, const msgpack_object *msg)
     }
 }
 
+/* The requests a shard's stats map says it holds, lost ones included. */
+static uint64_t shard_requests(const msgpack_object *stats)
+{
+    uint64_t count = 0, lost = 0;
+    if (goose__get_u64(stats, "count", &count) < 0)
+        count = 0;
+    if (goose__get_u64(stats, "lost", &lost) < 0)
+        lost = 0;
+    return count + lost;
+}
+
 static int on_metrics(manager *m, mworker *w, const msgpack_object *msg)
 {
     const msgpack_object *shards = goose__map_get(msg, "shards");
@@ -333,11 +344,16 @@ static int on_metrics(manager *m, mworker *w, const msgpack_object *msg)
         return -1;
     goose__collector_lost(&m->col, lost, lost_hatch); /* metrics the Worker could not send */
     goose_stats delta, before;
-    if (goose__stats_init(&delta, m->cfg.ntransactions, m->cfg.nscenarios) < 0)
-        return -1;
-    if (goose__stats_init(&before, m->cfg.ntransactions, m->cfg.nscenarios) < 0) {
-        goose__stats_free(&delta);
-        return -1;
+    int ok = goose__stats_init(&delta, m->cfg.ntransactions, m->cfg.nscenarios) == 0;
+    if (!ok || goose__stats_init(&before, m->cfg.ntransactions, m->cfg.nscenarios) < 0) {
+        if (ok)
+            goose__stats_free(&delta);
+        for (uint32_t i = 0; i < shards->via.array.size; i++) { /* out of memory: lost */
+            const msgpack_object *s = &shards->via.array.ptr[i];
+            goose__collector_lost(&m->col, shard_requests(goose__map_get(s, "stats")),
+                                  shard_requests(goose__map_get(s, "before")));
+        }
+        return 0;
     }
     delta.names = before.names = m->names; /* a Worker's names past the bound fold here */
     int rc = 0;
@@ -346,14 +362,24 @@ static int on_metrics(manager *m, mworker *w, const msgpack_object *msg)
         uint64_t thread;
         int reset = 0;
         const msgpack_object *b = goose__map_get(s, "before");
+        const msgpack_object *d = goose__map_get(s, "stats");
         goose__stats_reset(&delta);
         goose__stats_reset(&before);
+        int rd = -1, rb = 0;
         if (goose__get_u64(s, "thread", &thread) < 0 || thread >= GAGGLE_MAX_THREADS ||
             goose__get_bool(s, "reset", &reset) < 0 ||
-            goose__unpack_stats(goose__map_get(s, "stats"), &delta) < 0 ||
-            (b && goose__unpack_stats(b, &before) < 0)) {
+            (rd = goose__unpack_stats(d, &delta)) == -1 ||
+            (b && (rb = goose__unpack_stats(b, &before)) == -1)) {
             rc = -1;
             break;
+        }
+        if (rd == GOOSE_UNPACK_NOMEM || rb == GOOSE_UNPACK_NOMEM) {
+            /* out of memory here: what could not be taken is lost, counted */
+            goose__collector_lost(&m->col, rd ? shard_requests(d) : 0, rb ? shard_requests(b) : 0);
+            if (rd)
+                goose__stats_reset(&delta);
+            if (rb)
+                goose__stats_reset(&before);
         }
         size_t index = (size_t)(w - m->workers) * GAGGLE_MAX_THREADS + (size_t)thread;
         rc = goose__collector_add(&m->col, index, reset, &before, &delta);

@@ -58,7 +58,10 @@ int goose__obj_str(const msgpack_object *o, char *out, size_t cap);
 /* Metrics deltas: a goose_stats as a msgpack map (size does not grow with
  * the number of requests). */
 void goose__pack_stats(msgpack_packer *pk, const goose_stats *s);
-/* Into s (initialised, empty); -1 when malformed or out of range. */
+/* Into s (initialised, empty): 0, -1 when malformed or out of range, or
+ * GOOSE_UNPACK_NOMEM when this side ran out of memory taking it in (then
+ * its requests are lost, not the peer). */
+#define GOOSE_UNPACK_NOMEM (-2)
 int goose__unpack_stats(const msgpack_object *o, goose_stats *s);
 
 /* A level over time; unpacking checks every step (at most

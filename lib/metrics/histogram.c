@@ -370,8 +370,10 @@ int goose__hist_decode(goose_hist *h, const unsigned char *in, size_t len)
             goto fail;
         unsigned i = next + (unsigned)delta;
         uint64_t *slot = goose__hist_slot(h, i);
-        if (!slot)
-            goto fail;
+        if (!slot) {
+            goose__hist_free(h);
+            return GOOSE_HIST_NOMEM;
+        }
         if (total == 0)
             first = i;
         last = i;

@@ -120,6 +120,7 @@ uint64_t goose__hist_bucket_mid(unsigned index);
 size_t goose__hist_encoded_max(void);
 size_t goose__hist_encode(const goose_hist *h, unsigned char *out);
 /* Returns 0, or -1 if the bytes are malformed (h is then left empty). */
+#define GOOSE_HIST_NOMEM (-2) /* decode: out of memory, not malformed */
 int goose__hist_decode(goose_hist *h, const unsigned char *in, size_t len);
 
 #endif
