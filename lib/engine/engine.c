@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -138,20 +139,23 @@ void goose__engine_abandon(goose_engine *e)
     }
 }
 
-size_t goose__engine_abandoned(goose_engine *e)
+/* A counter each thread publishes, added up over the threads. */
+static size_t sum_published(goose_engine *e, size_t field)
 {
     size_t n = 0;
     for (size_t i = 0; i < e->nthreads; i++)
-        n += atomic_load(&e->threads[i].pub_abandoned);
+        n += atomic_load((atomic_size_t *)((char *)&e->threads[i] + field));
     return n;
+}
+
+size_t goose__engine_abandoned(goose_engine *e)
+{
+    return sum_published(e, offsetof(goose_thread, pub_abandoned));
 }
 
 size_t goose__engine_iterations_done(goose_engine *e)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < e->nthreads; i++)
-        n += atomic_load(&e->threads[i].pub_iterations_done);
-    return n;
+    return sum_published(e, offsetof(goose_thread, pub_iterations_done));
 }
 
 static size_t started_threads(const goose_engine *e)
@@ -231,18 +235,12 @@ goose_names *goose__engine_names(goose_engine *e)
 
 size_t goose__engine_launched(goose_engine *e)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < e->nthreads; i++)
-        n += atomic_load(&e->threads[i].pub_launched);
-    return n;
+    return sum_published(e, offsetof(goose_thread, pub_launched));
 }
 
 size_t goose__engine_active(goose_engine *e)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < e->nthreads; i++)
-        n += atomic_load(&e->threads[i].pub_active);
-    return n;
+    return sum_published(e, offsetof(goose_thread, pub_active));
 }
 
 void goose__engine_free(goose_engine *e)
