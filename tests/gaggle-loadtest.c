@@ -58,15 +58,21 @@ static int stall_once(goose_user *u)
     return GOOSE_OK;
 }
 
-static int run_staller(int argc, char **argv)
+/* A variant's load test: its one scenario, run by goose_main. */
+static int run_alone(goose_scenario *s, int argc, char **argv)
 {
     goose_attack *attack = goose_attack_new();
-    goose_scenario *s = goose_scenario_new("Staller");
-    goose_scenario_add_transaction(s, "page", stall_once);
     goose_attack_add_scenario(attack, s);
     int status = goose_main(attack, argc, argv);
     goose_attack_free(attack);
     return status;
+}
+
+static int run_staller(int argc, char **argv)
+{
+    goose_scenario *s = goose_scenario_new("Staller");
+    goose_scenario_add_transaction(s, "page", stall_once);
+    return run_alone(s, argc, argv);
 }
 
 static int log_out_and_hang(goose_user *u)
@@ -78,15 +84,11 @@ static int log_out_and_hang(goose_user *u)
 
 static int run_hanger(int argc, char **argv)
 {
-    goose_attack *attack = goose_attack_new();
     goose_scenario *s = goose_scenario_new("Hanger");
     goose_scenario_set_wait_time(s, 1, 5);
     goose_scenario_add_transaction(s, "front", front_page);
     goose_transaction_set_on_stop(goose_scenario_add_transaction(s, "hang", log_out_and_hang));
-    goose_attack_add_scenario(attack, s);
-    int status = goose_main(attack, argc, argv);
-    goose_attack_free(attack);
-    return status;
+    return run_alone(s, argc, argv);
 }
 
 static atomic_uint passes;
@@ -104,13 +106,9 @@ static int shared_then_own(goose_user *u)
 
 static int run_paths(int argc, char **argv)
 {
-    goose_attack *attack = goose_attack_new();
     goose_scenario *s = goose_scenario_new("Paths");
     goose_scenario_add_transaction(s, "pass", shared_then_own);
-    goose_attack_add_scenario(attack, s);
-    int status = goose_main(attack, argc, argv);
-    goose_attack_free(attack);
-    return status;
+    return run_alone(s, argc, argv);
 }
 
 int main(int argc, char **argv)
