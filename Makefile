@@ -125,7 +125,7 @@ FAULT_SYMS := $(foreach f,malloc calloc realloc strdup,--redefine-sym $(f)=goose
 $(BUILD)/tests/faults/stats.o: $(BUILD)/obj/lib/metrics/stats.o
 	@mkdir -p $(dir $@)
 	$(Q)objcopy $(FAULT_SYMS) $< $@
-$(BUILD)/tests/faults/collect.o: $(BUILD)/obj/lib/collect.o
+$(BUILD)/tests/faults/collect.o: $(BUILD)/obj/lib/run/collect.o
 	@mkdir -p $(dir $@)
 	$(Q)objcopy $(FAULT_SYMS) $< $@
 $(BUILD)/tests/faults/histogram.o: $(BUILD)/obj/lib/metrics/histogram.o

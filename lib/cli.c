@@ -3,7 +3,7 @@
  * and the report, turns SIGINT/SIGTERM into a graceful stop, and returns
  * the exit status: 0 ran as configured, 1 a threshold failed or the run
  * could not complete, 2 bad configuration. */
-#include "attack.h"
+#include "run/run.h"
 
 #include "util/escape.h"
 

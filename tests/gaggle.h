@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "attack.h"
+#include "run/run.h"
 #include "gaggle/gaggle.h"
 
 static target tgt;

@@ -74,7 +74,7 @@ expect fail renumbered-enum "$lib" GOOSE_ETHRESHOLD INCOMPATIBLE
 lib=$(variant compatible \
     include/goose.h 's/^GOOSE_API void goose_free(void \*ptr);/&\nGOOSE_API int goose_abi_probe(void);/' \
     lib/attack.c '$a int goose_abi_probe(void) { return 0; }' \
-    lib/attack.h 's/^struct goose_attack {/&\n    int abi_probe_field;/')
+    lib/config/attack.h 's/^struct goose_attack {/&\n    int abi_probe_field;/')
 expect pass added-function "$lib" goose_abi_probe "compatible ABI changes"
 if grep -q abi_probe_field "$work/added-function.out"; then
     echo "FAIL added-function: a private struct's field is reported"; fail=1

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The reference pages cover what the library offers:
-# - every option of the option table (lib/options.c, as --help of an example
+# - every option of the option table (lib/config/options.c, as --help of an example
 #   prints it) is an item of OPTIONS in goose(7) or gaggle(7), with its short
 #   flag, and "not supported yet" there exactly when --help says so;
 # - exit statuses 0, 1 and 2 are items of EXIT STATUS in goose(7) and gaggle(7);
@@ -58,15 +58,15 @@ for line in os.environ["GOOSE_HELP"].splitlines():
     if m:
         helped[m.group(2)] = (m.group(1), "(not supported yet)" in m.group(3))
 table = {}
-for m in re.finditer(r'\{\{"([a-z0-9-]+)", (?:\'(.)\'|0),', open("lib/options.c").read()):
+for m in re.finditer(r'\{\{"([a-z0-9-]+)", (?:\'(.)\'|0),', open("lib/config/options.c").read()):
     table[m.group(1)] = m.group(2)
 if not helped or not table:
-    problems.append(f"found {len(helped)} options in --help, {len(table)} in lib/options.c")
+    problems.append(f"found {len(helped)} options in --help, {len(table)} in lib/config/options.c")
 for name in sorted(set(table) ^ set(helped)):
-    problems.append(f"--{name}: in {'lib/options.c' if name in table else '--help'} only")
+    problems.append(f"--{name}: in {'lib/config/options.c' if name in table else '--help'} only")
 for name, short in table.items():
     if name in helped and helped[name][0] != short:
-        problems.append(f"--{name}: short flag -{short} in lib/options.c, -{helped[name][0]} in --help")
+        problems.append(f"--{name}: short flag -{short} in lib/config/options.c, -{helped[name][0]} in --help")
 
 items = [(p, tag, body) for p, secs in pages.items() for tag, body in secs.get("OPTIONS", [])]
 for name, (short, unsupported) in sorted(helped.items()):

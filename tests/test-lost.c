@@ -3,7 +3,7 @@
  * as lost, which every report says and the exit status shows.
  *
  * Built apart (Makefile): in this binary, lib/metrics/stats.c and
- * lib/collect.c allocate through goose_test_malloc and friends below (their
+ * lib/run/collect.c allocate through goose_test_malloc and friends below (their
  * objects' malloc, calloc, realloc and strdup renamed with objcopy), so only
  * the metrics path fails, and only once the test has armed it. */
 #include "e2e.h"
@@ -11,7 +11,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "attack.h"
+#include "run/run.h"
 #include "metrics/stats.h"
 
 static target tgt;

@@ -2,7 +2,7 @@
  * and every bad input giving exit status 2 without running anything. */
 #include "test.h"
 
-#include "attack.h"
+#include "run/run.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,7 +1,7 @@
 /* User allocation by weight and the order of transactions. */
 #include "test.h"
 
-#include "attack.h"
+#include "run/run.h"
 
 static int noop(goose_user *u)
 {

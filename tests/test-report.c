@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "attack.h"
+#include "run/run.h"
 
 #define NTX 3
 #define NSCEN 2

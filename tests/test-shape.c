@@ -8,7 +8,7 @@
 #include <math.h>
 #include <pthread.h>
 
-#include "attack.h"
+#include "run/run.h"
 #include "engine/shape.h"
 #include "engine/throttle.h"
 

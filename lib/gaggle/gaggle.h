@@ -6,7 +6,7 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
-#include "attack.h"
+#include "run/run.h"
 #include "gaggle/wire.h"
 #include "util/lag.h"
 

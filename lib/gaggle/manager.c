@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "control/control.h"
+#include "run/control.h"
 #include "util/clock.h"
 #include "util/sigpipe.h"
 

@@ -135,4 +135,10 @@ static inline uint64_t goose__req_count(const goose_req_stat *r)
     return r->success + r->fail;
 }
 
+/* A transaction's names: the stats' transaction rows in this order. */
+typedef struct goose_tx_info {
+    const char *scenario;
+    const char *name;
+} goose_tx_info;
+
 #endif

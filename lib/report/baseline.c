@@ -1,7 +1,7 @@
 /* --baseline-file: an earlier JSON report, read before the run, and each
  * request key of this run set against it in every report format (as
  * Goose's baseline does). */
-#include "attack.h"
+#include "report/report.h"
 
 #include <jansson.h>
 #include <stdlib.h>

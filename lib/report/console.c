@@ -1,7 +1,7 @@
 /* The console reports: the end-of-test tables (modelled on Goose's final
  * report) and the compact table printed while a test runs.  Only builds
  * strings; the caller decides where they go (the library never prints). */
-#include "attack.h"
+#include "report/report.h"
 #include "report/format.h"
 
 #include <stdarg.h>

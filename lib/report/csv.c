@@ -3,7 +3,7 @@
  * per-second series and, with --threshold, NAME_thresholds.csv: one table
  * per file, so each stays readable by any CSV reader.  Fields are quoted
  * as RFC 4180 says. */
-#include "attack.h"
+#include "report/report.h"
 
 #include "report/format.h"
 #include "util/escape.h"

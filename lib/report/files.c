@@ -3,7 +3,7 @@
  * with thresholds NAME_thresholds.csv).
  * Each file is written next to its target and renamed over it, so a reader
  * never sees half a report. */
-#include "attack.h"
+#include "report/report.h"
 
 #include <errno.h>
 #include <fcntl.h>

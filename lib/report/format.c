@@ -1,7 +1,7 @@
 /* Numbers as the console and HTML reports print them. */
 #include "report/format.h"
 
-#include "attack.h"
+#include "report/report.h"
 
 #include <stdio.h>
 #include <string.h>

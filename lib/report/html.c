@@ -1,7 +1,7 @@
 /* The HTML report: one self-contained page that opens offline and prints.
  * Inline CSS, charts drawn here as inline SVG from the per-second series,
  * no script and nothing fetched.  Every string from the run is escaped. */
-#include "attack.h"
+#include "report/report.h"
 #include "report/format.h"
 /* The load-test hash is the Gaggle's (Workers are checked against it);
  * the report only shows it. */

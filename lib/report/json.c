@@ -1,6 +1,6 @@
 /* The JSON report of the last run (keys in DESIGN.md, "The JSON report"),
  * and writing it to the --report-file paths. */
-#include "attack.h"
+#include "report/report.h"
 
 #include <errno.h>
 #include <fcntl.h>

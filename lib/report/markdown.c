@@ -1,6 +1,6 @@
 /* The Markdown report: the console report's tables as GitHub-flavoured
  * Markdown, for a pull request or a wiki page. */
-#include "attack.h"
+#include "report/report.h"
 #include "report/format.h"
 
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * as many times in a row as its weight), then the others, weights spread
  * round-robin (weights 3:1 run A B A A); on_stop transactions run once at
  * the end. */
-#include "attack.h"
+#include "config/attack.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "attack.h"
+#include "run/run.h"
 #include "util/buf.h"
 
 typedef struct goose_control goose_control;

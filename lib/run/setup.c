@@ -1,6 +1,6 @@
 /* Turning an attack's options and registry into a run: the engine's
  * configuration, the plan, and the empty results it will fill. */
-#include "attack.h"
+#include "run/run.h"
 #include "http/h1.h"
 
 #include <errno.h>
@@ -304,4 +304,29 @@ int goose__run_teardown(goose_attack *a, goose_run_config *cfg, goose_plan *plan
     goose__shape_free(&cfg->arrivals);
     goose__plan_free(plan);
     return rc;
+}
+
+/* Every run (standalone, Manager, Worker) holds the attack for its length. */
+int goose__run_begin(goose_attack *a, int clear_stop)
+{
+    if (!a)
+        return GOOSE_EINVAL;
+    if (atomic_exchange(&a->running, 1))
+        return goose__fail(a, GOOSE_ESTATE, "the attack is already running");
+    if (clear_stop)
+        atomic_store(&a->stop, 0);
+    a->error[0] = '\0';
+    if (a->config_error) { /* a refused option or registration */
+        int code = a->config_code;
+        goose__fail(a, code, "%s", a->config_error);
+        goose__run_end(a);
+        return code;
+    }
+    return GOOSE_OK;
+}
+
+void goose__run_end(goose_attack *a)
+{
+    atomic_store(&a->stop, 0); /* the next run starts afresh */
+    atomic_store(&a->running, 0);
 }

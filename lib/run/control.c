@@ -4,7 +4,7 @@
  * per line - and hands each command to the run's control loop, waiting
  * for its answer.  Sizes are bounded: a line, the headers and a body are
  * at most 8 KiB, 64 connections at once. */
-#include "control/control.h"
+#include "run/control.h"
 
 #include <errno.h>
 #include <event2/buffer.h>

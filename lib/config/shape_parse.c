@@ -2,7 +2,7 @@
  * plan ("100,30s;100,5m;0,30s": ramp to 100 users over 30 s, hold them
  * five minutes, ramp down over 30 s), and the same form for an arrival
  * rate.  Each step ramps linearly from the level before it. */
-#include "attack.h"
+#include "config/attack.h"
 
 #include <ctype.h>
 #include <stdio.h>

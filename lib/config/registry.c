@@ -2,7 +2,7 @@
  * the object (the first one wins) and refused when the scenario is added to
  * the attack or the attack runs, so a load test written without checking
  * every return value still gets a clear message. */
-#include "attack.h"
+#include "config/attack.h"
 
 #include <stdio.h>
 #include <stdlib.h>

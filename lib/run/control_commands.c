@@ -2,7 +2,7 @@
  * or a Manager.  Users changes are new shapes: the history is kept, the
  * level from now on replaced, and the result applied to the engine (or
  * sent to every Worker) and to the collector, whose phases follow it. */
-#include "control/control.h"
+#include "run/control.h"
 
 #include <ctype.h>
 #include <math.h>

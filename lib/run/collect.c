@@ -1,7 +1,7 @@
 /* The controller's side of the metrics: the totals of every shard (an
  * engine thread, or a Worker's thread in a Gaggle) merged by addition, the
  * per-second time series, running metrics, and the phases of the run. */
-#include "attack.h"
+#include "run/run.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -300,23 +300,6 @@ void goose__collector_totals(goose_collector *c)
     all->lost_details += c->lost_details;
     c->a->results.series_lost = c->series_lost;
     c->a->results.hatch_requests = c->hatch_requests;
-}
-
-uint64_t goose__results_lost(const goose_results *r)
-{
-    return r->totals.lost + r->totals.lost_details + r->series_lost;
-}
-
-int goose__lost_verdict(goose_attack *a, int rc)
-{
-    const goose_results *r = &a->results;
-    if (rc != GOOSE_OK || !r->valid || !goose__results_lost(r))
-        return rc;
-    return goose__fail(a, GOOSE_EFAILED,
-                       "metrics incomplete: %llu samples lost (out of memory): "
-                       "%llu requests missing from the totals",
-                       (unsigned long long)goose__results_lost(r),
-                       (unsigned long long)r->totals.lost);
 }
 
 void goose__collector_running(goose_collector *c, uint64_t now, size_t active)

@@ -1,11 +1,11 @@
 /* The standalone run: the controller starts the engine, watches the phases,
  * collects the threads' metrics once a second, and stops the engine when the
  * run time is up. */
-#include "attack.h"
+#include "run/run.h"
 
 #include <stdlib.h>
 
-#include "control/control.h"
+#include "run/control.h"
 #include "util/clock.h"
 
 #define TICK_MS 50

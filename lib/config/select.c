@@ -6,7 +6,7 @@
  * any run of the name, so "Load Homepage", "loadhomepage" and "load*" all
  * pick "LoadHomepage".  The selection is an option: the load-test hash
  * still covers every registered scenario. */
-#include "attack.h"
+#include "config/attack.h"
 
 #include "util/buf.h"
 

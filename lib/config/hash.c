@@ -2,7 +2,7 @@
  * weights, wait times and hosts, task sets, transactions with their
  * weights, sequences and on_start/on_stop), never over addresses, so two
  * builds of the same source agree and any change to the test disagrees. */
-#include "attack.h"
+#include "config/attack.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>

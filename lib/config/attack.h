@@ -1,0 +1,139 @@
+/* The attack: its options, the registry of scenarios, task sets and
+ * transactions, the plan the engine runs from them, and the results of its
+ * last run. */
+#ifndef GOOSE_CONFIG_ATTACK_H
+#define GOOSE_CONFIG_ATTACK_H
+
+#include <goose.h>
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/options.h"
+#include "engine/engine.h"
+#include "metrics/results.h"
+
+/* ---- registry (scenario.c) ---- */
+
+struct goose_transaction {
+    char *name;
+    goose_transaction_fn fn;
+    unsigned weight;
+    unsigned sequence;  /* 0: not sequenced */
+    int on_start;
+    int on_stop;
+    char *error;        /* first mistake made with it, or NULL */
+};
+
+struct goose_taskset {
+    char *name;
+    goose_transaction **txs;
+    size_t ntxs;
+    unsigned refs;      /* scenarios holding it */
+    char *error;
+};
+
+typedef struct goose_scenario_item {
+    goose_transaction *tx; /* either a transaction of its own ... */
+    goose_taskset *ts;     /* ... or a shared task set */
+} goose_scenario_item;
+
+struct goose_scenario {
+    char *name;
+    unsigned weight;
+    unsigned wait_min_ms;
+    unsigned wait_max_ms;
+    char *host;
+    goose_scenario_item *items;
+    size_t nitems;
+    char *error;
+};
+
+/* The first registration mistake of an object: kept so that goose_main and
+ * goose_attack_run can refuse the configuration with a clear message. */
+void goose__set_error(char **slot, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int goose__valid_url(const char *url);
+
+typedef struct goose_baseline goose_baseline; /* report/baseline.c */
+
+/* Once a second, for goose_main's status line. */
+typedef struct goose_progress {
+    double elapsed_s;
+    const char *phase;       /* "increase", "maintain", "decrease" */
+    size_t users;
+    double rps;              /* over the last second */
+    double fail_pct;         /* of every request so far */
+    double p95_ms;           /* over the last second */
+    uint64_t requests;       /* so far */
+} goose_progress;
+
+typedef void (*goose_progress_fn)(void *arg, const goose_progress *p);
+
+/* ---- the attack ---- */
+
+struct goose_attack {
+    goose_options opt;
+    goose_scenario **scenarios;
+    size_t nscenarios;
+    char *config_error;      /* first registration mistake */
+    int config_code;
+    char error[512];         /* goose_attack_error() */
+    void *data;
+    void (*data_free)(void *);
+    goose_log_fn log_fn;
+    void *log_arg;
+    goose_baseline *baseline;      /* --baseline-file, read before the run */
+    goose_progress_fn progress_fn; /* goose_main's; NULL for embedders */
+    void *progress_arg;
+    atomic_int stop;
+    atomic_int running;
+    goose_results results;
+};
+
+void goose__log(goose_attack *a, goose_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int goose__fail(goose_attack *a, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The message of goose__fail() becomes the attack's first mistake, unless
+ * it has one: every run then refuses with code (see goose__run_begin). */
+void goose__remember_mistake(goose_attack *a, int code);
+/* goose_attack_set_option(), source added to a message ("(from GOOSE_X)"). */
+int goose__set_option_from(goose_attack *a, const char *name, const char *value,
+                           const char *source);
+
+/* select.c: which scenarios run (--scenarios) and their listing. */
+#define GOOSE_SCENARIOS_MAX 4096 /* bytes of a --scenarios list */
+/* 1 when the pattern (plen bytes, '*' a wildcard) matches the name, both
+ * compared as machine names (see goose(7)). */
+int goose__scenario_match(const char *pattern, size_t plen, const char *name);
+/* Checks a --scenarios list: no empty item, not too long. */
+int goose__scenarios_check(const char *list, char *err, size_t errlen);
+/* selected[i] for each registered scenario, *count of them; an item that
+ * matches no scenario is GOOSE_ECONFIG. */
+int goose__scenarios_select(goose_attack *a, unsigned char *selected, size_t *count);
+/* --scenarios-list: one line per selected scenario, in *out (free()). */
+int goose__scenarios_list(goose_attack *a, char **out);
+/* scenario.c: its transactions, task sets expanded in place, in
+ * registration order; out may be NULL to count them. */
+size_t goose__scenario_txs(const goose_scenario *s, const goose_transaction **out);
+
+/* plan.c: the engine's view of the registered scenarios. */
+typedef struct goose_plan {
+    goose_scenario_plan *scenarios;
+    size_t nscenarios;
+    goose_tx_info *txs;
+    size_t ntxs;
+    unsigned *user_scenario;
+    unsigned *weights;      /* per scenario */
+} goose_plan;
+
+int goose__plan_build(goose_attack *a, goose_plan *plan);
+void goose__plan_free(goose_plan *plan);
+
+/* hash.c: SHA-256 (hex) over what shapes the test: the registry. */
+int goose__test_hash(const goose_attack *a, char out[65]);
+
+#endif

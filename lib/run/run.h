@@ -1,0 +1,116 @@
+/* A run of the attack: setting the engine up from the options, the
+ * collector that merges the threads' metrics into results, the graceful
+ * stop, thresholds and the verdict, the live metrics endpoint. */
+#ifndef GOOSE_RUN_RUN_H
+#define GOOSE_RUN_RUN_H
+
+#include "config/attack.h"
+#include "report/report.h"
+
+/* attack.c: a run holds the attack; stop requests end with it. */
+int goose__run_begin(goose_attack *a, int clear_stop);
+void goose__run_end(goose_attack *a);
+
+/* run.c: the graceful stop, bounded by --stop-timeout. */
+typedef struct goose_stop_clock {
+    uint64_t since_us;       /* when the users began to finish; 0: not yet */
+    int abandoned;
+} goose_stop_clock;
+
+/* Called every tick while the users finish (the engine was asked to stop,
+ * or every user ran its iterations): past --stop-timeout, or at once when
+ * urgent (a second stop), abandons the users still running. */
+void goose__stop_clock_tick(goose_stop_clock *sc, goose_attack *a, goose_engine *e,
+                            uint64_t now, int urgent);
+/* 1 when goose_main got a second signal (a->stop is 2): the stop ends at
+ * once.  goose_attack_stop() only ever sets 1. */
+int goose__stop_urgent(const goose_attack *a);
+/* The users abandoned, into the results, with a warning when there are. */
+void goose__stop_clock_record(goose_attack *a, size_t abandoned);
+
+/* setup.c: options and registry -> engine configuration, plan, results. */
+int goose__run_setup(goose_attack *a, goose_run_config *cfg, goose_plan *plan);
+/* Closes the logs (GOOSE_EIO if one could not be written) and frees. */
+int goose__run_teardown(goose_attack *a, goose_run_config *cfg, goose_plan *plan);
+int goose__results_prepare(goose_attack *a, const goose_plan *plan, size_t threads);
+
+/* collect.c: shards merged by addition, time series, phases. */
+typedef struct goose_collector {
+    goose_attack *a;
+    goose_stats **shards;     /* totals per shard (engine thread) */
+    size_t nshards;
+    goose_stats interval;     /* since the last tick */
+    size_t ntx;
+    size_t nscenarios;
+    size_t users;             /* of the whole test */
+    int reset_on_launch;
+    uint64_t start_us;
+    uint64_t measure_from_us;
+    uint64_t last_tick_us;
+    uint64_t last_running_us;
+    uint64_t maintain_from_us;
+    uint64_t stop_at_us;      /* 0: not known yet, or no run time */
+    uint64_t decrease_from_us;
+    int shaped;               /* users follow `shape` (a test plan or a
+                                 controller's change), not one ramp */
+    uint64_t plan_end_us;     /* a test or arrival plan ends the run then
+                                 (since the start); 0: no plan */
+    goose_shape shape;
+    uint64_t requests;        /* so far, for the progress line */
+    uint64_t failures;
+    uint64_t lag_us;          /* how far behind its shards' data may be */
+    int no_retry;             /* a delta that cannot be merged is lost (a
+                                 Worker's, or the last collect's), counted */
+    uint64_t lost_requests;   /* in deltas that could not be merged */
+    uint64_t lost_details;
+    uint64_t series_lost;     /* see goose_results */
+    uint64_t hatch_requests;
+    uint64_t threshold_tick_us; /* the tick --threshold-abort last saw */
+    struct goose_metrics_server *metrics; /* --metrics-listen, or NULL */
+} goose_collector;
+
+int goose__collector_init(goose_collector *c, goose_attack *a,
+                          const goose_run_config *cfg);
+void goose__collector_free(goose_collector *c);
+/* 0, or -1 when out of memory with nothing merged (to be tried again);
+ * with no_retry it counts what it could not merge and returns 0. */
+int goose__collector_add(goose_collector *c, size_t shard, int reset,
+                         const goose_stats *before, const goose_stats *delta);
+/* Requests measured, and of them measured before the reset, whose metrics
+ * never reached the collector (a Worker could not send them). */
+void goose__collector_lost(goose_collector *c, uint64_t requests, uint64_t hatch);
+/* Samples the results miss (out of memory): 0 when they are complete. */
+uint64_t goose__collector_shard_requests(const goose_collector *c, size_t shard);
+void goose__collector_tick(goose_collector *c, uint64_t now, size_t active);
+void goose__collector_totals(goose_collector *c);
+void goose__collector_running(goose_collector *c, uint64_t now, size_t active);
+void goose__collector_maintain(goose_collector *c, uint64_t now);
+/* The users follow `shape` from now on (times since the start). */
+int goose__collector_reshape(goose_collector *c, const goose_shape *shape);
+int goose__collector_stop_due(goose_collector *c, uint64_t now);
+/* The results of the run, thresholds evaluated; GOOSE_ENOMEM or GOOSE_OK. */
+int goose__collector_finish(goose_collector *c, uint64_t end, size_t launched);
+/* run.c: the one warning when request keys first fold (with a few of
+ * them), and what the reports say: what n (the engine's bound, or a
+ * Manager's) folded, plus what others (the Workers) did. */
+int goose__names_warn(goose_attack *a, goose_names *n, const char *where);
+void goose__names_report(goose_attack *a, goose_names *n, uint64_t names_folded,
+                         uint64_t errors_folded);
+
+/* verdict.c: --threshold-abort: 1 when the totals so far (secs measured, at_s into the
+ * run) fail a threshold for good; the run's results say which. */
+int goose__thresholds_abort_due(goose_attack *a, double secs, double at_s);
+/* Every threshold against the final totals, into the results. */
+int goose__thresholds_evaluate(goose_attack *a);
+/* rc, or GOOSE_ETHRESHOLD when rc is GOOSE_OK and a threshold failed. */
+int goose__thresholds_verdict(goose_attack *a, int rc);
+/* rc, or GOOSE_EFAILED when the results miss samples (rc was GOOSE_OK). */
+int goose__lost_verdict(goose_attack *a, int rc);
+
+/* metrics_server.c: --metrics-listen */
+typedef struct goose_metrics_server goose_metrics_server;
+goose_metrics_server *goose__metrics_start(goose_attack *a, const char *hostport);
+void goose__metrics_update(goose_metrics_server *m, char *page);
+void goose__metrics_stop(goose_metrics_server *m);
+
+#endif
