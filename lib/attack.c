@@ -36,13 +36,6 @@ void goose_attack_free(goose_attack *a)
     free(a);
 }
 
-const char *goose_attack_error(const goose_attack *a)
-{
-    if (!a)
-        return "attack is NULL";
-    return a->error;
-}
-
 int goose_attack_set_option(goose_attack *a, const char *name, const char *value)
 {
     return a ? goose__set_option_from(a, name, value, "") : GOOSE_EINVAL;
@@ -103,15 +96,6 @@ int goose_attack_add_scenario(goose_attack *a, goose_scenario *s)
     }
     a->scenarios = list;
     a->scenarios[a->nscenarios++] = s;
-    return GOOSE_OK;
-}
-
-int goose_attack_stop(goose_attack *a)
-{
-    if (!a)
-        return GOOSE_EINVAL;
-    int running = 0; /* a stop already ending at once stays so */
-    atomic_compare_exchange_strong(&a->stop, &running, 1);
     return GOOSE_OK;
 }
 

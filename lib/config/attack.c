@@ -5,6 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
+const char *goose_attack_error(const goose_attack *a)
+{
+    if (!a)
+        return "attack is NULL";
+    return a->error;
+}
+
 int goose__fail(goose_attack *a, int code, const char *fmt, ...)
 {
     va_list ap;
@@ -48,4 +55,13 @@ int goose__set_option_from(goose_attack *a, const char *name, const char *value,
         goose__remember_mistake(a, GOOSE_ECONFIG);
     }
     return rc;
+}
+
+int goose_attack_stop(goose_attack *a)
+{
+    if (!a)
+        return GOOSE_EINVAL;
+    int running = 0; /* a stop already ending at once stays so */
+    atomic_compare_exchange_strong(&a->stop, &running, 1);
+    return GOOSE_OK;
 }
