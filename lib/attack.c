@@ -101,18 +101,8 @@ int goose_attack_add_scenario(goose_attack *a, goose_scenario *s)
 
 char *goose_attack_report(const goose_attack *a, const char *format)
 {
-    if (!a || !a->results.valid || !format)
+    if (!a || !a->results.valid)
         return NULL;
-    if (strcmp(format, "json") == 0)
-        return goose__report_json(a);
-    if (strcmp(format, "text") == 0)
-        return goose__report_text(a);
-    if (strcmp(format, "html") == 0)
-        return goose__report_html(a);
-    if (strcmp(format, "md") == 0)
-        return goose__report_markdown(a);
-    if (strcmp(format, "csv") == 0)
-        return goose__report_csv(a);
-    return NULL;
+    return goose__report_render(a, format);
 }
 

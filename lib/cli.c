@@ -456,7 +456,7 @@ static void print_report(goose_attack *a)
 {
     if (a->opt.no_print_metrics || !a->results.valid)
         return;
-    char *text = goose__report_text(a);
+    char *text = goose__report_render(a, "text");
     if (text) {
         fputs(text, stdout);
         fflush(stdout);

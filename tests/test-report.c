@@ -157,7 +157,7 @@ static json_t *request_at(const json_t *root, const char *method,
 TEST(json_requests)
 {
     goose_attack *a = fixture();
-    char *text = goose__report_json(a);
+    char *text = goose__report_render(a, "json");
     json_t *root = parse(text);
 
     ASSERT_STR_EQ(str_at(root, "goose_version"), GOOSE_VERSION_STRING);
@@ -218,7 +218,7 @@ TEST(json_requests)
 TEST(json_errors_scenarios_transactions)
 {
     goose_attack *a = fixture();
-    char *text = goose__report_json(a);
+    char *text = goose__report_render(a, "json");
     json_t *root = parse(text);
 
     json_t *errs = json_object_get(root, "errors");
@@ -271,7 +271,7 @@ TEST(json_errors_scenarios_transactions)
 TEST(json_run_overview)
 {
     goose_attack *a = fixture();
-    char *text = goose__report_json(a);
+    char *text = goose__report_render(a, "json");
     json_t *root = parse(text);
 
     ASSERT_EQ(int_at(root, "users"), 10);
@@ -328,7 +328,7 @@ TEST(json_run_overview)
 TEST(json_empty_run)
 {
     goose_attack *a = fixture_empty();
-    char *text = goose__report_json(a);
+    char *text = goose__report_render(a, "json");
     json_t *root = parse(text);
     ASSERT_EQ(json_array_size(json_object_get(root, "requests")), 0);
     ASSERT_EQ(json_array_size(json_object_get(root, "errors")), 0);
@@ -417,7 +417,7 @@ static void assert_cells(const char *line, const char *const *cells, size_t n)
 TEST(text_sections_and_rows)
 {
     goose_attack *a = fixture();
-    char *text = goose__report_text(a);
+    char *text = goose__report_render(a, "text");
     ASSERT_NOT_NULL(text);
     const char *headings[] = {
         "=== PER REQUEST METRICS ===", "=== STATUS CODES ===",
@@ -492,7 +492,7 @@ TEST(text_sections_and_rows)
 TEST(text_alignment_and_truncation)
 {
     goose_attack *a = fixture();
-    char *text = goose__report_text(a);
+    char *text = goose__report_render(a, "text");
     ASSERT_NOT_NULL(text);
     ASSERT_NULL(strstr(text, LONG_NAME));
     /* 40 columns: 38 of the name, then ".." */
@@ -518,7 +518,7 @@ TEST(text_names_utf8_and_control)
         strcat(e40, "\xc3\xa9");
     ASSERT_EQ(goose__stats_record(s, "GET", e40, 200, 100, NULL), 0);
     ASSERT_EQ(goose__stats_record(s, "GET", "/a\nb", 200, 100, NULL), 0);
-    char *text = goose__report_text(a);
+    char *text = goose__report_render(a, "text");
     ASSERT_NOT_NULL(text);
     /* "GET " + 34 characters + ".." */
     char want[96] = "GET ";
@@ -534,7 +534,7 @@ TEST(text_no_run)
 {
     goose_attack *a = fixture_empty();
     a->results.valid = 0;
-    char *text = goose__report_text(a);
+    char *text = goose__report_render(a, "text");
     ASSERT_NOT_NULL(text);
     ASSERT_NOT_NULL(strstr(text, "No load test run has completed"));
     ASSERT_NULL(strstr(text, "==="));
@@ -548,7 +548,7 @@ TEST(text_errors_only_when_any)
     ASSERT_EQ(goose__stats_record(&a->results.totals, "GET", "/", 200, 1500,
                                   NULL), 0);
     a->results.metrics_reset = 0;
-    char *text = goose__report_text(a);
+    char *text = goose__report_render(a, "text");
     ASSERT_NOT_NULL(text);
     ASSERT_NULL(strstr(text, "=== ERRORS ==="));
     ASSERT_NOT_NULL(strstr(text, "Metrics reset: no"));
@@ -560,7 +560,7 @@ TEST(text_errors_only_when_any)
 TEST(running_table)
 {
     goose_attack *a = fixture();
-    char *text = goose__report_running(a, &a->results.totals, 5.0, 10);
+    char *text = goose__report_running(&a->results.totals, 5.0, 10);
     ASSERT_NOT_NULL(text);
     ASSERT_EQ(strncmp(text, "--- running metrics: 5s elapsed, 10 users ---\n",
                       46), 0);
@@ -576,7 +576,7 @@ TEST(running_table)
     /* nothing measured yet, and no time elapsed: no division by zero */
     goose_stats empty;
     ASSERT_EQ(goose__stats_init(&empty, 0, 0), 0);
-    text = goose__report_running(NULL, &empty, 0.0, 0);
+    text = goose__report_running(&empty, 0.0, 0);
     ASSERT_NOT_NULL(text);
     ASSERT_ROW(text, "Aggregated", "Aggregated", "0", "0", "(0%)", "0.00",
                "0.00", "0.00");

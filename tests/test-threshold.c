@@ -369,7 +369,7 @@ TEST(reports_list_every_threshold)
     a->results.aborted_at_s = 2;
     a->results.thresholds[1].aborted = 1;
 
-    char *text = goose__report_text(a);
+    char *text = goose__report_render(a, "text");
     ASSERT_NOT_NULL(text);
     ASSERT(strstr(text, "=== THRESHOLDS ==="));
     ASSERT(strstr(text, "PASS   | p95<200ms"));
@@ -378,7 +378,7 @@ TEST(reports_list_every_threshold)
     ASSERT(strstr(text, "stopped early (--threshold-abort)"));
     free(text);
 
-    char *js = goose__report_json(a);
+    char *js = goose__report_render(a, "json");
     json_error_t err;
     json_t *j = json_loads(js, 0, &err);
     free(js);
@@ -404,20 +404,21 @@ TEST(reports_list_every_threshold)
     ASSERT(json_is_false(json_object_get(missing, "pass")));
     json_decref(j);
 
-    char *md = goose__report_markdown(a);
+    char *md = goose__report_render(a, "md");
     ASSERT(md && strstr(md, "## Thresholds"));
     ASSERT(strstr(md, "| **FAIL** | GET /:p95<90ms |"));
     ASSERT(strstr(md, "| PASS | p95<200ms |"));
     free(md);
 
-    char *html = goose__report_html(a);
+    char *html = goose__report_render(a, "html");
     ASSERT(html && strstr(html, "<section id=\"thresholds\">"));
     ASSERT(strstr(html, "<code>GET /:p95&lt;90ms</code>"));
     ASSERT(strstr(html, "Stopped early"));
     ASSERT_NULL(strstr(html, "<script"));
     free(html);
 
-    char *csv = goose__report_csv_thresholds(a);
+    goose_report_ctx ctx = goose__report_ctx(a);
+    char *csv = goose__report_csv_thresholds(&a->results, &ctx);
     ASSERT_EQ(count_lines(csv), (int)NCASES + 1);
     ASSERT(strstr(csv, "Threshold,Key,Metric,Operator,Limit,Observed,Unit,Result,Aborted,Note\n"
                        "p95<200ms,,p95,<,200000,"));

@@ -4,6 +4,8 @@
 #include "report/report.h"
 
 #include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,30 +56,39 @@ static int read_row(json_t *q, baseline_row *row)
     return row->method && row->name ? 0 : -1;
 }
 
-int goose__baseline_load(goose_attack *a, goose_baseline **out)
+static int refuse(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int refuse(char *err, size_t errlen, const char *fmt, ...)
 {
-    const char *path = a->opt.baseline_file;
-    json_error_t err;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return GOOSE_ECONFIG;
+}
+
+int goose__baseline_load(const char *path, goose_baseline **out, char *err, size_t errlen)
+{
+    json_error_t jerr;
     *out = NULL;
-    json_t *root = json_load_file(path, 0, &err);
+    json_t *root = json_load_file(path, 0, &jerr);
     if (!root)
-        return goose__fail(a, GOOSE_ECONFIG, "--baseline-file %s: %s (line %d)", path, err.text,
-                           err.line);
+        return refuse(err, errlen, "--baseline-file %s: %s (line %d)", path, jerr.text,
+                      jerr.line);
     json_t *requests = json_object_get(root, "requests");
     goose_baseline *b = calloc(1, sizeof *b);
     int rc = GOOSE_OK;
     if (!b || !(b->file = strdup(path)) || !json_is_array(requests) ||
         !(b->rows = calloc(json_array_size(requests) + 1, sizeof *b->rows))) {
-        rc = goose__fail(a, GOOSE_ECONFIG, "--baseline-file %s is not a libgoose JSON report",
-                         path);
+        rc = refuse(err, errlen, "--baseline-file %s is not a libgoose JSON report", path);
         goto out;
     }
     size_t i;
     json_t *q;
     json_array_foreach(requests, i, q) {
         if (read_row(q, &b->rows[b->nrows++]) < 0) {
-            rc = goose__fail(a, GOOSE_ECONFIG, "--baseline-file %s: request %zu is not a "
-                             "report's request", path, i + 1);
+            rc = refuse(err, errlen, "--baseline-file %s: request %zu is not a report's "
+                        "request", path, i + 1);
             goto out;
         }
     }
@@ -133,10 +144,9 @@ static void describe(goose_compare *c)
 
 /* This run's keys first, in their order, then the baseline's keys this run
  * did not have. */
-size_t goose__baseline_compare(const goose_attack *a, goose_compare **out)
+size_t goose__baseline_compare(const goose_results *r, const goose_baseline *b,
+                               goose_compare **out)
 {
-    const goose_baseline *b = a->baseline;
-    const goose_results *r = &a->results;
     *out = NULL;
     if (!b)
         return 0;

@@ -2,7 +2,6 @@
  * report) and the compact table printed while a test runs.  Only builds
  * strings; the caller decides where they go (the library never prints). */
 #include "report/report.h"
-#include "report/format.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -10,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics/co.h"
 #include "metrics/histogram.h"
 #include "metrics/stats.h"
+#include "report/format.h"
 #include "util/buf.h"
 
 #define NAME_MAX_COLS 40 /* longer names are cut */
@@ -593,10 +594,10 @@ static const column BASE_COLS[] = {
     {"fail %", 0, 0}, {"then", 0, 0},
 };
 
-static int section_baseline(goose_buf *b, const goose_attack *a)
+static int section_baseline(goose_buf *b, const goose_results *r, const goose_baseline *base)
 {
     goose_compare *v;
-    size_t n = goose__baseline_compare(a, &v);
+    size_t n = goose__baseline_compare(r, base, &v);
     if (!v)
         return 0;
     table t;
@@ -616,7 +617,7 @@ static int section_baseline(goose_buf *b, const goose_attack *a)
     }
     free(v);
     char title[512];
-    snprintf(title, sizeof title, "COMPARED WITH %s", goose__baseline_file(a->baseline));
+    snprintf(title, sizeof title, "COMPARED WITH %s", goose__baseline_file(base));
     int rc = heading(b, title);
     rc |= table_emit(&t, b);
     return rc ? -1 : 0;
@@ -781,12 +782,11 @@ static int section_thresholds(goose_buf *b, const goose_results *r)
 
 /* ---- entry points ---- */
 
-char *goose__report_text(const goose_attack *a)
+char *goose__report_text(const goose_results *r, const goose_report_ctx *ctx)
 {
-    if (!a || !a->results.valid)
+    if (!r || !r->valid)
         return strdup("No load test run has completed: there are no "
                       "metrics to report.\n");
-    const goose_results *r = &a->results;
     goose_buf b;
     goose__buf_init(&b);
     /* up to 18 KB each once merged into: kept off the stack of whatever thread reports */
@@ -803,7 +803,7 @@ char *goose__report_text(const goose_attack *a)
         section_status(&b, r) < 0 ||
         section_transactions(&b, r, scratch, empty) < 0 ||
         section_scenarios(&b, r) < 0 || section_errors(&b, r) < 0 ||
-        section_baseline(&b, a) < 0 || section_workers(&b, r) < 0 ||
+        section_baseline(&b, r, ctx->baseline) < 0 || section_workers(&b, r) < 0 ||
         section_overview(&b, r) < 0 || section_thresholds(&b, r) < 0)
         goto out;
     out = goose__buf_steal(&b);
@@ -836,10 +836,8 @@ static void running_row(table *t, const char *method, const char *name,
     table_cellf(t, "%s", goose__fmt_ms(pct_us(h, 0.95)).s);
 }
 
-char *goose__report_running(const goose_attack *a, const goose_stats *s,
-                            double elapsed_s, size_t users)
+char *goose__report_running(const goose_stats *s, double elapsed_s, size_t users)
 {
-    (void)a;
     goose_buf b;
     goose__buf_init(&b);
     goose_hist *all = goose__hists_new(1);

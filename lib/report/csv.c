@@ -5,11 +5,12 @@
  * as RFC 4180 says. */
 #include "report/report.h"
 
-#include "report/format.h"
-#include "util/escape.h"
-
 #include <stdlib.h>
 #include <string.h>
+
+#include "report/format.h"
+#include "util/buf.h"
+#include "util/escape.h"
 
 static const double QUANTILES[] = {0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0};
 #define NQ (sizeof QUANTILES / sizeof QUANTILES[0])
@@ -79,9 +80,8 @@ static void abandoned_row(goose_buf *b, size_t abandoned)
     goose__buf_adds(b, "\n");
 }
 
-char *goose__report_csv(const goose_attack *a)
+char *goose__report_csv(const goose_results *r, const goose_report_ctx *ctx)
 {
-    const goose_results *r = &a->results;
     const goose_stats *s = &r->totals;
     goose_buf b;
     goose_hist *all = goose__hists_new(3); /* measured, a row's adjusted, all adjusted */
@@ -91,7 +91,7 @@ char *goose__report_csv(const goose_attack *a)
     uint64_t synthetic = 0;
     goose__buf_init(&b);
     goose_compare *v;
-    size_t nv = goose__baseline_compare(a, &v);
+    size_t nv = goose__baseline_compare(r, ctx->baseline, &v);
     goose__buf_adds(&b, "Type,Name,Request Count,Failure Count,Median Response Time,"
                         "Average Response Time,Min Response Time,Max Response Time,"
                         "Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,"
@@ -143,9 +143,10 @@ char *goose__report_csv(const goose_attack *a)
     return goose__buf_steal(&b);
 }
 
-char *goose__report_csv_history(const goose_attack *a)
+char *goose__report_csv_history(const goose_results *r, const goose_report_ctx *ctx)
 {
-    const goose_series *s = &a->results.series;
+    (void)ctx;
+    const goose_series *s = &r->series;
     goose_buf b;
     goose__buf_init(&b);
     goose__buf_adds(&b, "Second,User Count,Requests/s,Failures/s,95%\n");
@@ -164,9 +165,9 @@ char *goose__report_csv_history(const goose_attack *a)
 
 /* Limit and observed in the unit column's unit (us, fraction, count,
  * per_s), as in the JSON report. */
-char *goose__report_csv_thresholds(const goose_attack *a)
+char *goose__report_csv_thresholds(const goose_results *r, const goose_report_ctx *ctx)
 {
-    const goose_results *r = &a->results;
+    (void)ctx;
     goose_buf b;
     goose__buf_init(&b);
     goose__buf_adds(&b, "Threshold,Key,Metric,Operator,Limit,Observed,Unit,Result,Aborted,Note\n");

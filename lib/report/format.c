@@ -1,10 +1,10 @@
 /* Numbers as the console and HTML reports print them. */
-#include "report/format.h"
-
 #include "report/report.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#include "report/format.h"
 
 /* Integer ms from 10 ms up; below, two decimals so fast pages show. */
 goose_numstr goose__fmt_ms(double us)

@@ -2,9 +2,6 @@
  * Inline CSS, charts drawn here as inline SVG from the per-second series,
  * no script and nothing fetched.  Every string from the run is escaped. */
 #include "report/report.h"
-#include "report/format.h"
-/* The load-test hash is the Gaggle's (Workers are checked against it);
- * the report only shows it. */
 
 #include <math.h>
 #include <stdarg.h>
@@ -13,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics/co.h"
 #include "metrics/histogram.h"
 #include "metrics/stats.h"
+#include "report/format.h"
 #include "util/buf.h"
 
 #define MAX_KEYS 10     /* request keys with a line of their own */
@@ -409,16 +408,16 @@ static void section_errors(out *o, const goose_results *r)
     free(v);
 }
 
-static void section_baseline(out *o, const goose_attack *a)
+static void section_baseline(out *o, const goose_results *r, const goose_baseline *base)
 {
     static const char *const cols[] = {"Request", "# reqs", "then", "change", "req/s",
                                        "change", "p95 ms", "change", "fail %", "then", NULL};
     goose_compare *v;
-    size_t n = goose__baseline_compare(a, &v);
+    size_t n = goose__baseline_compare(r, base, &v);
     if (!v)
         return;
     put(o, "<section id=\"baseline\"><h2>Compared with ");
-    esc(o, goose__baseline_file(a->baseline));
+    esc(o, goose__baseline_file(base));
     put(o, "</h2>\n");
     table_open(o, "baseline", cols, 0);
     for (size_t i = 0; i < n; i++) {
@@ -1267,14 +1266,10 @@ static void tiles(out *o, const goose_results *r, const goose_hist *all)
     put(o, "</div>\n");
 }
 
-char *goose__report_html(const goose_attack *a)
+char *goose__report_html(const goose_results *r, const goose_report_ctx *ctx)
 {
-    if (!a)
+    if (!r)
         return NULL;
-    const goose_results *r = &a->results;
-    char hash[65] = "-";
-    if (goose__test_hash(a, hash) < 0)
-        strcpy(hash, "-");
     /* up to 18 KB each once merged into: kept off the stack of whatever thread reports */
     goose_hist *all = goose__hists_new(1);
     goose_hist *scratch = goose__hists_new(1);
@@ -1307,7 +1302,7 @@ char *goose__report_html(const goose_attack *a)
     putf(&o, " &middot; %s measured, %s in all &middot; hosts: ", goose__fmt_secs(r->duration_s).s,
          goose__fmt_secs(r->elapsed_s).s);
     hosts(&o, r);
-    putf(&o, "<br>load-test hash <code class=\"hash\">%s</code></div>\n", hash);
+    putf(&o, "<br>load-test hash <code class=\"hash\">%s</code></div>\n", ctx->test_hash);
     if (!r->valid)
         put(&o, "<p class=\"bad\">No load test run has completed: there are no metrics "
                 "to report.</p>\n");
@@ -1330,10 +1325,10 @@ char *goose__report_html(const goose_attack *a)
     section_transactions(&o, r, scratch, empty);
     section_scenarios(&o, r);
     section_errors(&o, r);
-    section_baseline(&o, a);
+    section_baseline(&o, r, ctx->baseline);
     section_workers(&o, r);
-    section_overview(&o, r, hash);
-    section_options(&o, &a->opt);
+    section_overview(&o, r, ctx->test_hash);
+    section_options(&o, ctx->opt);
     put(&o, "<footer>Written by libgoose " GOOSE_VERSION_STRING
             ". Times in milliseconds.</footer>\n"
             "</main>\n</body>\n</html>");

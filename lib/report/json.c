@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "metrics/co.h"
 #include "metrics/histogram.h"
 #include "metrics/stats.h"
 
@@ -370,14 +371,14 @@ static json_t *workers_json(const goose_results *r)
     return checked(a, rc);
 }
 
-static json_t *baseline_json(const goose_attack *a)
+static json_t *baseline_json(const goose_results *r, const goose_baseline *base)
 {
     goose_compare *v;
-    size_t n = goose__baseline_compare(a, &v);
+    size_t n = goose__baseline_compare(r, base, &v);
     if (!v)
         return NULL;
     json_t *o = json_object(), *rows = json_array();
-    int rc = json_object_set_new(o, "file", jstr(goose__baseline_file(a->baseline)));
+    int rc = json_object_set_new(o, "file", jstr(goose__baseline_file(base)));
     for (size_t i = 0; i < n; i++) {
         const goose_compare *c = &v[i];
         json_t *q = json_object();
@@ -484,18 +485,19 @@ static json_t *report_object(const goose_results *r, goose_hist *scratch)
     return checked(o, rc);
 }
 
-char *goose__report_json(const goose_attack *a)
+char *goose__report_json(const goose_results *r, const goose_report_ctx *ctx)
 {
-    if (!a)
+    if (!r)
         return NULL;
     goose_hist *scratch = goose__hists_new(1);
     if (!scratch)
         return NULL;
-    json_t *o = report_object(&a->results, scratch);
+    json_t *o = report_object(r, scratch);
     goose__hists_delete(scratch, 1);
     if (!o)
         return NULL;
-    if (a->baseline && json_object_set_new(o, "baseline", baseline_json(a)) < 0) {
+    if (ctx->baseline &&
+        json_object_set_new(o, "baseline", baseline_json(r, ctx->baseline)) < 0) {
         json_decref(o);
         return NULL;
     }

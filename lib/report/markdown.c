@@ -1,10 +1,14 @@
 /* The Markdown report: the console report's tables as GitHub-flavoured
  * Markdown, for a pull request or a wiki page. */
 #include "report/report.h"
-#include "report/format.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "metrics/co.h"
+#include "report/format.h"
+#include "util/buf.h"
 
 /* A table cell: '|' and newlines would break the row, backslashes and
  * backticks would change its meaning. */
@@ -211,16 +215,16 @@ static void errors(goose_buf *b, const goose_results *r)
     }
 }
 
-static void baseline(goose_buf *b, const goose_attack *a)
+static void baseline(goose_buf *b, const goose_results *r, const goose_baseline *base)
 {
     static const char *const cols[] = {"Request", "# reqs", "then", "change", "req/s",
                                        "change", "p95 ms", "change", "fail %", "then"};
     goose_compare *v;
-    size_t n = goose__baseline_compare(a, &v);
+    size_t n = goose__baseline_compare(r, base, &v);
     if (!v)
         return;
     char title[600];
-    snprintf(title, sizeof title, "Compared with %s", goose__baseline_file(a->baseline));
+    snprintf(title, sizeof title, "Compared with %s", goose__baseline_file(base));
     header(b, title, cols, 10);
     for (size_t i = 0; i < n; i++) {
         const goose_compare *c = &v[i];
@@ -275,9 +279,8 @@ static void overview(goose_buf *b, const goose_results *r)
         goose__buf_printf(b, "%s- %s: %s\n", i ? "" : "\n", facts[i].label, facts[i].text);
 }
 
-char *goose__report_markdown(const goose_attack *a)
+char *goose__report_markdown(const goose_results *r, const goose_report_ctx *ctx)
 {
-    const goose_results *r = &a->results;
     goose_hist *all = goose__hists_new(3);
     if (!all)
         return NULL;
@@ -296,7 +299,7 @@ char *goose__report_markdown(const goose_attack *a)
     transactions(&b, r);
     scenarios(&b, r);
     errors(&b, r);
-    baseline(&b, a);
+    baseline(&b, r, ctx->baseline);
     workers(&b, r);
     overview(&b, r);
     goose__hists_delete(all, 3);

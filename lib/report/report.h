@@ -3,7 +3,19 @@
 #ifndef GOOSE_REPORT_REPORT_H
 #define GOOSE_REPORT_REPORT_H
 
-#include "config/attack.h"
+#include <goose.h>
+
+#include "config/options.h"
+#include "metrics/results.h"
+
+typedef struct goose_baseline goose_baseline;
+
+/* What a report shows besides the results: how the run was configured. */
+typedef struct goose_report_ctx {
+    const goose_options *opt;
+    const goose_baseline *baseline; /* --baseline-file, or NULL */
+    char test_hash[65];             /* of the registry (config/hash.c), or "-" */
+} goose_report_ctx;
 
 /* report/baseline.c: --baseline-file, set against this run. */
 typedef struct goose_compare {
@@ -20,26 +32,29 @@ typedef struct goose_compare {
     char p95_change[24];
 } goose_compare;
 
-int goose__baseline_load(goose_attack *a, goose_baseline **out);
+/* GOOSE_ECONFIG and a one-line message in err when the file is not a
+ * libgoose JSON report. */
+int goose__baseline_load(const char *path, goose_baseline **out, char *err, size_t errlen);
 void goose__baseline_free(goose_baseline *b);
 const char *goose__baseline_file(const goose_baseline *b);
 /* One row per request key of either; *out is freed by the caller. */
-size_t goose__baseline_compare(const goose_attack *a, goose_compare **out);
+size_t goose__baseline_compare(const goose_results *r, const goose_baseline *b,
+                               goose_compare **out);
 
 
 /* prometheus.c: the page --metrics-listen serves */
 char *goose__metrics_render(const goose_stats *s, size_t users, const char *phase);
 
-/* report/: console text and JSON of the last run. */
-char *goose__report_text(const goose_attack *a);
-char *goose__report_json(const goose_attack *a);
-char *goose__report_markdown(const goose_attack *a);
-char *goose__report_html(const goose_attack *a);
-char *goose__report_csv(const goose_attack *a);
-char *goose__report_csv_history(const goose_attack *a);
-char *goose__report_csv_thresholds(const goose_attack *a);
-char *goose__report_running(const goose_attack *a, const goose_stats *s,
+/* The reports of a run, rendered from its results. */
+typedef char *(*goose_renderer)(const goose_results *r, const goose_report_ctx *ctx);
+char *goose__report_text(const goose_results *r, const goose_report_ctx *ctx);
+char *goose__report_json(const goose_results *r, const goose_report_ctx *ctx);
+char *goose__report_markdown(const goose_results *r, const goose_report_ctx *ctx);
+char *goose__report_html(const goose_results *r, const goose_report_ctx *ctx);
+char *goose__report_csv(const goose_results *r, const goose_report_ctx *ctx);
+char *goose__report_csv_history(const goose_results *r, const goose_report_ctx *ctx);
+char *goose__report_csv_thresholds(const goose_results *r, const goose_report_ctx *ctx);
+char *goose__report_running(const goose_stats *s,
                             double elapsed_s, size_t users);
-int goose__report_write_files(goose_attack *a);
 
 #endif

@@ -309,7 +309,7 @@ void goose__collector_running(goose_collector *c, uint64_t now, size_t active)
         return;
     c->last_running_us = now;
     goose__collector_totals(c);
-    char *text = goose__report_running(c->a, &c->a->results.totals,
+    char *text = goose__report_running(&c->a->results.totals,
                                        since(c->measure_from_us, now), active);
     if (text)
         goose__log(c->a, GOOSE_LOG_INFO, "%s", text);

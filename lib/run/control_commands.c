@@ -242,8 +242,8 @@ static void cmd_metrics(const goose_control_run *run, int as_json, goose_control
     goose__collector_totals(c);
     double elapsed = run->waiting ? 0 : (double)(goose__now_us() - c->measure_from_us) / 1e6;
     a->results.duration_s = a->results.elapsed_s = elapsed;
-    char *text = as_json ? goose__report_json(a)
-                         : goose__report_running(a, &a->results.totals, elapsed, run->active);
+    char *text = as_json ? goose__report_render(a, "json")
+                         : goose__report_running(&a->results.totals, elapsed, run->active);
     if (as_json && text)
         r->data = json_loads(text, 0, NULL);
     say(r, text != NULL, "%s", text ? text : "out of memory");

@@ -107,6 +107,13 @@ int goose__thresholds_verdict(goose_attack *a, int rc);
 /* rc, or GOOSE_EFAILED when the results miss samples (rc was GOOSE_OK). */
 int goose__lost_verdict(goose_attack *a, int rc);
 
+/* report_files.c: what the reports show of the attack besides its results,
+ * the report of its last run in a format of goose_attack_report(3) (NULL
+ * for another), and --report-file (each format by its extension). */
+goose_report_ctx goose__report_ctx(const goose_attack *a);
+char *goose__report_render(const goose_attack *a, const char *format);
+int goose__report_write_files(goose_attack *a);
+
 /* metrics_server.c: --metrics-listen */
 typedef struct goose_metrics_server goose_metrics_server;
 goose_metrics_server *goose__metrics_start(goose_attack *a, const char *hostport);

@@ -284,8 +284,10 @@ int goose__run_setup(goose_attack *a, goose_run_config *cfg, goose_plan *plan)
         check_fd_limit(a, cfg->users);
     goose__baseline_free(a->baseline);
     a->baseline = NULL;
-    if (a->opt.baseline_file && (rc = goose__baseline_load(a, &a->baseline)) != GOOSE_OK)
-        return rc;
+    char err[600];
+    if (a->opt.baseline_file &&
+        (rc = goose__baseline_load(a->opt.baseline_file, &a->baseline, err, sizeof err)) != GOOSE_OK)
+        return goose__fail(a, rc, "%s", err);
     return open_logs(a, cfg);
 }
 

@@ -3,7 +3,7 @@
  * with thresholds NAME_thresholds.csv).
  * Each file is written next to its target and renamed over it, so a reader
  * never sees half a report. */
-#include "report/report.h"
+#include "run/run.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,11 +63,11 @@ static char *sibling_path(const char *path, const char *suffix)
 }
 
 /* One more table of a .csv report, in a file of its own. */
-static int write_sibling(goose_attack *a, const char *path, const char *suffix,
-                         char *(*render)(const goose_attack *))
+static int write_sibling(goose_attack *a, const goose_report_ctx *ctx, const char *path,
+                         const char *suffix, goose_renderer render)
 {
     char *spath = sibling_path(path, suffix);
-    char *text = render(a);
+    char *text = render(&a->results, ctx);
     int rc = GOOSE_OK;
     if (!spath || !text || write_file(spath, text) < 0) {
         int err = spath && text ? errno : ENOMEM;
@@ -79,23 +79,25 @@ static int write_sibling(goose_attack *a, const char *path, const char *suffix,
     return rc;
 }
 
-static int write_report(goose_attack *a, const char *path)
+static int write_report(goose_attack *a, const goose_report_ctx *ctx, const char *path)
 {
     const char *ext = extension(path);
     int html = !strcmp(ext, ".html") || !strcmp(ext, ".htm");
-    char *text = !strcmp(ext, ".md")    ? goose__report_markdown(a)
-               : !strcmp(ext, ".csv")   ? goose__report_csv(a)
-               : html                   ? goose__report_html(a)
-                                        : goose__report_json(a);
+    goose_renderer render = !strcmp(ext, ".md")  ? goose__report_markdown
+                          : !strcmp(ext, ".csv") ? goose__report_csv
+                          : html                 ? goose__report_html
+                                                 : goose__report_json;
+    char *text = render(&a->results, ctx);
     if (!text)
         return goose__fail(a, GOOSE_ENOMEM, "cannot write report %s: %s", path,
                            strerror(ENOMEM));
     int rc = write_file(path, text) < 0 ? -1 : 0;
     free(text);
     if (rc == 0 && !strcmp(ext, ".csv")) {
-        rc = write_sibling(a, path, "_history.csv", goose__report_csv_history);
+        rc = write_sibling(a, ctx, path, "_history.csv", goose__report_csv_history);
         if (rc == GOOSE_OK && a->results.nthresholds)
-            rc = write_sibling(a, path, "_thresholds.csv", goose__report_csv_thresholds);
+            rc = write_sibling(a, ctx, path, "_thresholds.csv",
+                               goose__report_csv_thresholds);
         return rc;
     }
     if (rc < 0)
@@ -104,10 +106,36 @@ static int write_report(goose_attack *a, const char *path)
     return GOOSE_OK;
 }
 
+goose_report_ctx goose__report_ctx(const goose_attack *a)
+{
+    goose_report_ctx ctx = {.opt = &a->opt, .baseline = a->baseline};
+    if (goose__test_hash(a, ctx.test_hash) < 0)
+        strcpy(ctx.test_hash, "-");
+    return ctx;
+}
+
+char *goose__report_render(const goose_attack *a, const char *format)
+{
+    static const struct {
+        const char *format;
+        goose_renderer render;
+    } FORMATS[] = {{"json", goose__report_json}, {"text", goose__report_text},
+                   {"html", goose__report_html}, {"md", goose__report_markdown},
+                   {"csv", goose__report_csv}};
+    for (size_t i = 0; a && format && i < sizeof FORMATS / sizeof FORMATS[0]; i++) {
+        if (!strcmp(format, FORMATS[i].format)) {
+            goose_report_ctx ctx = goose__report_ctx(a);
+            return FORMATS[i].render(&a->results, &ctx);
+        }
+    }
+    return NULL;
+}
+
 int goose__report_write_files(goose_attack *a)
 {
+    goose_report_ctx ctx = goose__report_ctx(a);
     for (size_t i = 0; i < a->opt.nreport_files; i++) {
-        int rc = write_report(a, a->opt.report_files[i]);
+        int rc = write_report(a, &ctx, a->opt.report_files[i]);
         if (rc != GOOSE_OK)
             return rc;
     }
