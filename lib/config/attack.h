@@ -15,7 +15,7 @@
 #include "engine/engine.h"
 #include "metrics/results.h"
 
-/* ---- registry (scenario.c) ---- */
+/* ---- registry (registry.c) ---- */
 
 struct goose_transaction {
     char *name;
@@ -116,7 +116,7 @@ int goose__scenarios_check(const char *list, char *err, size_t errlen);
 int goose__scenarios_select(goose_attack *a, unsigned char *selected, size_t *count);
 /* --scenarios-list: one line per selected scenario, in *out (free()). */
 int goose__scenarios_list(goose_attack *a, char **out);
-/* scenario.c: its transactions, task sets expanded in place, in
+/* registry.c: its transactions, task sets expanded in place, in
  * registration order; out may be NULL to count them. */
 size_t goose__scenario_txs(const goose_scenario *s, const goose_transaction **out);
 

@@ -101,7 +101,7 @@ const goose_option_info *goose__option_find_short(char c);
 const goose_option_info *goose__option_list(size_t *n);
 int goose__option_given(const goose_options *o, const char *name);
 
-/* loadplan.c: "level,duration;..." (GOOSE_PLAN_USERS: levels are whole
+/* shape_parse.c: "level,duration;..." (GOOSE_PLAN_USERS: levels are whole
  * users; GOOSE_PLAN_FROM_NOW: a plan that continues from a running level,
  * which may be all zeros).  A one-line message naming the bad step on
  * error; out may be NULL to only check. */

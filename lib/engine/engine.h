@@ -1,7 +1,7 @@
 /* The engine: N threads, each with its own event_base, CURLM, users
  * (coroutines) and metrics shard.  No lock on the request path: a thread
- * publishes its shard into an outbox once a second, and the controller
- * (lib/attack.c) collects the outboxes. */
+ * publishes its shard into an outbox once a second, and the run loop
+ * (lib/run/: standalone.c, or a Gaggle Worker) collects the outboxes. */
 #ifndef GOOSE_ENGINE_ENGINE_H
 #define GOOSE_ENGINE_ENGINE_H
 
@@ -311,7 +311,7 @@ struct goose_thread {
     goose_stats before;        /* measured before the metrics reset and not
                                   yet collected: for the time series only */
     unsigned resets;           /* metric resets, under outbox_lock */
-    unsigned resets_seen;      /* by the controller */
+    unsigned resets_seen;      /* by the run loop */
     atomic_size_t pub_launched;
     atomic_size_t pub_active;
     atomic_int stop_requested;

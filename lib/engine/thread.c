@@ -26,7 +26,7 @@ typedef struct curl_sock {
     curl_socket_t fd;
 } curl_sock;
 
-/* The metrics since the last publish go to the outbox, for the controller.
+/* The metrics since the last publish go to the outbox, for the run loop.
  * Out of memory, they stay and go with the next publish; only the last
  * publish, at the thread's end, counts them as lost. */
 static void publish(goose_thread *t, int last)
@@ -43,7 +43,7 @@ static void publish(goose_thread *t, int last)
 
 /* At the next whole second of the run: every thread publishes at the same
  * moments, so a point of the time series is one second of every thread
- * (the controller takes them a little after). */
+ * (the run loop takes them a little after). */
 static void arm_flush(goose_thread *t)
 {
     uint64_t wait = 1000000 - since_start(t) % 1000000;
@@ -309,7 +309,7 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 }
 
 /* What was measured before the reset leaves the totals but stays in the
- * time series: it waits in `before` for the controller.  Out of memory, the
+ * time series: it waits in `before` for the run loop.  Out of memory, the
  * series misses it (counted in before.lost). */
 static void keep_before(goose_thread *t, goose_stats *s)
 {
@@ -407,7 +407,8 @@ static void abandon_users(goose_thread *t)
     finish_if_idle(t);
 }
 
-/* A new shape from the controller: 1 when this thread took it. */
+/* A new shape from the run loop (a test plan or --controller): 1 when this
+ * thread took it. */
 static int take_shape(goose_thread *t)
 {
     goose_engine *e = t->engine;

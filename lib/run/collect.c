@@ -1,4 +1,4 @@
-/* The controller's side of the metrics: the totals of every shard (an
+/* The run loop's side of the metrics: the totals of every shard (an
  * engine thread, or a Worker's thread in a Gaggle) merged by addition, the
  * per-second time series, running metrics, and the phases of the run. */
 #include "run/run.h"

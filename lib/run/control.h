@@ -40,7 +40,7 @@ goose_control *goose__control_start(goose_attack *a, const char *hostport,
 void goose__control_poll(goose_control *ctl, const goose_control_run *run);
 void goose__control_stop(goose_control *ctl);
 
-/* commands.c: runs one command line ("users 10") against the run. */
+/* control_commands.c: runs one command line ("users 10") against the run. */
 typedef struct goose_control_state {
     goose_shape shape;       /* the users over time, history included */
     double hatch_rate;       /* for "users N" */

@@ -7,11 +7,11 @@
 #include "config/attack.h"
 #include "report/report.h"
 
-/* attack.c: a run holds the attack; stop requests end with it. */
+/* setup.c: a run holds the attack; stop requests end with it. */
 int goose__run_begin(goose_attack *a, int clear_stop);
 void goose__run_end(goose_attack *a);
 
-/* run.c: the graceful stop, bounded by --stop-timeout. */
+/* stop.c: the graceful stop, bounded by --stop-timeout. */
 typedef struct goose_stop_clock {
     uint64_t since_us;       /* when the users began to finish; 0: not yet */
     int abandoned;
@@ -90,7 +90,7 @@ int goose__collector_reshape(goose_collector *c, const goose_shape *shape);
 int goose__collector_stop_due(goose_collector *c, uint64_t now);
 /* The results of the run, thresholds evaluated; GOOSE_ENOMEM or GOOSE_OK. */
 int goose__collector_finish(goose_collector *c, uint64_t end, size_t launched);
-/* run.c: the one warning when request keys first fold (with a few of
+/* names.c: the one warning when request keys first fold (with a few of
  * them), and what the reports say: what n (the engine's bound, or a
  * Manager's) folded, plus what others (the Workers) did. */
 int goose__names_warn(goose_attack *a, goose_names *n, const char *where);

@@ -1,4 +1,4 @@
-/* The standalone run: the controller starts the engine, watches the phases,
+/* The standalone run: the run loop starts the engine, watches the phases,
  * collects the threads' metrics once a second, and stops the engine when the
  * run time is up. */
 #include "run/run.h"
@@ -13,31 +13,6 @@
  * taken this long after, so that a point of the series is that second. */
 #define SERIES_GRACE_US 150000
 
-int goose__names_warn(goose_attack *a, goose_names *n, const char *where)
-{
-    char some[512];
-    if (!n || !goose__names_warning_due(n, some, sizeof some))
-        return 0;
-    goose__log(a, GOOSE_LOG_WARN,
-               "%smore than %zu request names (--max-request-names): new ones are "
-               "counted under \"" GOOSE_OTHER_NAME "\", like %s; give dynamic paths one "
-               "name with goose_request_set_name()",
-               where ? where : "", goose__names_max(n), some);
-    return 1;
-}
-
-void goose__names_report(goose_attack *a, goose_names *n, uint64_t names_folded,
-                         uint64_t errors_folded)
-{
-    goose_results *r = &a->results;
-    r->max_request_names = a->opt.max_request_names;
-    r->folded_exact = 1;
-    r->names_folded = names_folded +
-                      (n ? goose__names_folded(n, GOOSE_NAMES_REQUESTS, &r->folded_exact) : 0);
-    r->errors_folded = errors_folded +
-                       (n ? goose__names_folded(n, GOOSE_NAMES_ERRORS, &r->folded_exact) : 0);
-}
-
 static int into_collector(void *arg, size_t thread, int reset, const goose_stats *before,
                           const goose_stats *delta)
 {
@@ -48,37 +23,6 @@ static int reshape_engine(void *arg, const goose_shape *shape, uint64_t plan_end
 {
     (void)plan_end_us; /* the collector ends the run */
     return goose__engine_reshape(arg, shape) < 0 ? GOOSE_ENOMEM : GOOSE_OK;
-}
-
-int goose__stop_urgent(const goose_attack *a)
-{
-    return atomic_load(&((goose_attack *)a)->stop) >= 2;
-}
-
-void goose__stop_clock_tick(goose_stop_clock *sc, goose_attack *a, goose_engine *e,
-                            uint64_t now, int urgent)
-{
-    if (sc->abandoned)
-        return;
-    if (!sc->since_us)
-        sc->since_us = now;
-    if (!urgent && now - sc->since_us < a->opt.stop_timeout_us)
-        return;
-    sc->abandoned = 1;
-    if (urgent)
-        goose__log(a, GOOSE_LOG_WARN, "asked again to stop: abandoning the users still running");
-    else
-        goose__log(a, GOOSE_LOG_WARN, "the stop timeout (%gs) is up: abandoning the users "
-                   "still running", (double)a->opt.stop_timeout_us / 1e6);
-    goose__engine_abandon(e);
-}
-
-void goose__stop_clock_record(goose_attack *a, size_t abandoned)
-{
-    a->results.abandoned_users = abandoned;
-    if (abandoned)
-        goose__log(a, GOOSE_LOG_WARN, "%zu users abandoned: they had not finished within "
-                   "--stop-timeout (their requests in flight count as failed)", abandoned);
 }
 
 /* The users are finishing: the run time is up, a stop was asked, or every

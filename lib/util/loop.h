@@ -1,5 +1,5 @@
 /* An event loop on a thread of its own (the Prometheus endpoint, the
- * controller), stopped from any thread through an eventfd. */
+ * --controller server), stopped from any thread through an eventfd. */
 #ifndef GOOSE_UTIL_LOOP_H
 #define GOOSE_UTIL_LOOP_H
 
