@@ -683,6 +683,12 @@ TEST(sides_of_the_gaggle)
         ASSERT_STR_EQ(goose_attack_error(a), want);
         goose_attack_free(a);
     }
+    goose_attack *a = new_attack(); /* a flag turned off excludes nothing */
+    set_ok(a, "worker", "false");
+    set_ok(a, "manager", NULL);
+    set_bad(a, "worker", NULL, GOOSE_ECONFIG);
+    ASSERT_STR_EQ(goose_attack_error(a), "--manager and --worker exclude each other");
+    goose_attack_free(a);
     for (size_t i = 0; i < sizeof manager_refuses / sizeof *manager_refuses; i++) {
         goose_attack *a = new_attack();
         const char *name = manager_refuses[i];
