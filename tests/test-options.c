@@ -661,6 +661,35 @@ TEST(option_rows)
     }
 }
 
+/* The run refuses again what a row excludes, for options that came
+ * another way than goose_attack_set_option (a Worker's welcome). */
+TEST(run_refuses_excluded_again)
+{
+    static const struct {
+        const char *set, *value;
+        goose_option_id behind;
+        const char *why;
+    } cases[] = {
+        {"test-plan", "1,1s", GOOSE_OPT_USERS, "--test-plan sets the users over time: drop --users"},
+        {"arrival-plan", "1,1s", GOOSE_OPT_RUN_TIME, "--arrival-plan ends the run: drop --run-time"},
+        {"arrival-rate", "1", GOOSE_OPT_ITERATIONS,
+         "--arrival-rate starts iterations at a rate: drop --iterations"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        goose_attack *a = new_attack();
+        set_ok(a, "host", "http://127.0.0.1:1");
+        set_ok(a, "iterations", "1");
+        set_ok(a, "users", "1");
+        set_ok(a, "run-time", "1s");
+        a->opt.set_mask &= 1ull << GOOSE_OPT_HOST; /* as if never given */
+        set_ok(a, cases[i].set, cases[i].value);
+        a->opt.set_mask |= 1ull << cases[i].behind;
+        ASSERT_EQ(goose_attack_run(a), GOOSE_ECONFIG);
+        ASSERT_STR_EQ(goose_attack_error(a), cases[i].why);
+        goose_attack_free(a);
+    }
+}
+
 /* Each side refuses what its row does not allow, with the words of
  * gaggle(7); goose_main without --manager or --worker refuses the Gaggle's
  * own options. */
@@ -826,5 +855,6 @@ TEST_MAIN(TEST_ENTRY(durations), TEST_ENTRY(set_option_values),
           TEST_ENTRY(failed_option_sticks), TEST_ENTRY(values_checked_when_set),
           TEST_ENTRY(refused_value_leaves_previous), TEST_ENTRY(refused_value_changes_nothing),
           TEST_ENTRY(unknown_option_is_an_error), TEST_ENTRY(option_rows),
-          TEST_ENTRY(sides_of_the_gaggle), TEST_ENTRY(unknown_environment_warns),
+          TEST_ENTRY(sides_of_the_gaggle), TEST_ENTRY(run_refuses_excluded_again),
+          TEST_ENTRY(unknown_environment_warns),
           TEST_ENTRY(parse_args_without_running), TEST_ENTRY(embedded_worker_reads_environment))
