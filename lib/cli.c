@@ -279,7 +279,7 @@ static int apply_all(goose_attack *a, const cli_args *args)
                           "user of this machine (ps): use --%s-file or %s", info->name,
                           info->name, env);
         }
-        int rc = goose__set_option_from(a, args->opts[i].info->name, args->opts[i].value, "");
+        int rc = goose__set_option_from(a, info->name, args->opts[i].value, "");
         if (rc != GOOSE_OK)
             return rc;
     }
