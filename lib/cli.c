@@ -124,8 +124,7 @@ static void print_help(const char *prog)
                  opts[i].short_name ? ", " : "  ", opts[i].name,
                  opts[i].takes_value ? " " : "",
                  opts[i].takes_value ? opts[i].value_hint : "");
-        printf("  %-34s %s%s\n", left, opts[i].help,
-               opts[i].supported ? "" : " (not supported yet)");
+        printf("  %-34s %s\n", left, opts[i].help);
     }
     printf("\nExit status: 0 the test ran as configured, 1 a --threshold failed or it"
            "\ncould not complete, 2 bad configuration.  See goose(7).\n"
@@ -272,11 +271,15 @@ static int apply_all(goose_attack *a, const cli_args *args)
     }
     for (size_t i = 0; i < args->n; i++) {
         /* every user of the machine can read a process's arguments */
-        if (!strcmp(args->opts[i].info->name, "gaggle-key"))
-            return refuse(a, GOOSE_ECONFIG, "--gaggle-key on the command line is visible to "
-                          "every user of this machine (ps): use --gaggle-key-file or "
-                          "GOOSE_GAGGLE_KEY");
-        int rc = goose__set_option_from(a, args->opts[i].info->name, args->opts[i].value, "");
+        const goose_option_info *info = args->opts[i].info;
+        if (info->show == GOOSE_SHOW_SECRET) {
+            char env[80];
+            env_name(info->name, env, sizeof env);
+            return refuse(a, GOOSE_ECONFIG, "--%s on the command line is visible to every "
+                          "user of this machine (ps): use --%s-file or %s", info->name,
+                          info->name, env);
+        }
+        int rc = goose__set_option_from(a, info->name, args->opts[i].value, "");
         if (rc != GOOSE_OK)
             return rc;
     }
@@ -403,15 +406,12 @@ static void raise_fd_limit(void)
 /* Gaggle options without --manager or --worker would be ignored: refuse. */
 static int check_mode(goose_attack *a)
 {
-    static const char *const gaggle_only[] = {
-        "expect-workers", "no-hash-check", "manager-bind-host", "manager-bind-port",
-        "manager-host", "manager-port", "gaggle-timeout", "gaggle-key",
-        "gaggle-key-file", "tls-cert", "tls-key", "tls-ca", NULL};
     if (a->opt.manager || a->opt.worker)
         return 0;
-    for (size_t i = 0; gaggle_only[i]; i++) {
-        if (goose__option_given(&a->opt, gaggle_only[i])) {
-            fprintf(stderr, "error: --%s needs --manager or --worker\n", gaggle_only[i]);
+    for (int id = 0; id < GOOSE_NOPTIONS; id++) {
+        const goose_option_info *info = goose__option_row(id);
+        if (!(info->sides & GOOSE_SIDE_STANDALONE) && goose__option_given(&a->opt, id)) {
+            fprintf(stderr, "error: --%s needs --manager or --worker\n", info->name);
             return EXIT_CONFIG;
         }
     }

@@ -140,11 +140,6 @@ TEST(set_option_refusals)
     set_bad(a, "co-mitigation", "", GOOSE_EVALUE);
     set_bad(a, "co-mitigation", NULL, GOOSE_EVALUE);
     set_bad(a, "sticky-follow", "sometimes", GOOSE_EVALUE);
-    size_t n; /* every option of the table is built: none is refused */
-    const goose_option_info *all = goose__option_list(&n);
-    for (size_t i = 0; i < n; i++)
-        if (!all[i].supported)
-            TEST_FAIL("--%s is still \"not supported yet\"", all[i].name);
     set_bad(a, "controller", "", GOOSE_EVALUE);
     set_bad(a, "test-plan", "10", GOOSE_EVALUE);
     ASSERT(strstr(goose_attack_error(a), "--test-plan: step \"10\" is not \"users,duration\""));
@@ -526,6 +521,218 @@ TEST(refused_value_leaves_previous)
     }
 }
 
+/* Every option refuses a bad value as if it had not been called: its value
+ * and its given-bit stay, given before or not, while the mistake sticks. */
+TEST(refused_value_changes_nothing)
+{
+    char dir[] = "/tmp/goose-refused-XXXXXX";
+    ASSERT_NOT_NULL(mkdtemp(dir));
+    char file[64], keyfile[64], log[64], missing[64];
+    snprintf(file, sizeof file, "%s/f", dir);
+    snprintf(keyfile, sizeof keyfile, "%s/key", dir);
+    snprintf(log, sizeof log, "%s/x.log", dir);
+    snprintf(missing, sizeof missing, "%s/none/x", dir);
+    FILE *f = fopen(keyfile, "w");
+    ASSERT_NOT_NULL(f);
+    fputs("0123456789abcdef0123\n", f);
+    fclose(f);
+    ASSERT_EQ(link(keyfile, file), 0);
+    const char *const cases[][3] = {
+        {"host", "http://127.0.0.1:1", "ftp://x"}, {"users", "3", "0"},
+        {"hatch-rate", "2", "0.00001"}, {"startup-time", "5s", "0"}, {"run-time", "5s", "5x"},
+        {"iterations", "2", "0"}, {"stop-timeout", "5s", "5x"}, {"scenarios", "s", ","},
+        {"scenarios-list", NULL, "maybe"}, {"test-plan", "5,10s", "5,10x"},
+        {"throttle-requests", "5", "-1"}, {"arrival-rate", "5", "0"},
+        {"arrival-plan", "5,1m", "5,1x"}, {"timeout", "5s", "0"},
+        {"co-mitigation", "average", "avg"}, {"no-reset-metrics", NULL, "maybe"},
+        {"running-metrics", "5s", "0"}, {"no-print-metrics", NULL, "maybe"},
+        {"status-codes", NULL, "maybe"}, {"sticky-follow", "true", "maybe"},
+        {"report-file", "r.json", "r.txt"}, {"baseline-file", file, missing},
+        {"request-log", log, missing}, {"request-format", "csv", "xml"},
+        {"transaction-log", log, missing}, {"transaction-format", "raw", "xml"},
+        {"error-log", log, missing}, {"error-format", "csv", "xml"},
+        {"log-format", "json", "xml"}, {"metrics-listen", "9000", "9x"},
+        {"controller", "9001", "9x"}, {"threshold", "p95<1s", "p95<fast"},
+        {"threshold-abort", NULL, "maybe"}, {"verbose", NULL, "maybe"},
+        {"quiet", NULL, "maybe"}, {"threads", "2", "2000"}, {"max-request-names", "10", "0"},
+        {"stack-size", "64k", "1k"}, {"local-address", "127.0.0.1", "127.0.0.2,nothing"},
+        {"resolve", "a:80:127.0.0.1", "a:99999:127.0.0.1"}, {"manager", NULL, "maybe"},
+        {"worker", NULL, "maybe"}, {"expect-workers", "2", "0"},
+        {"no-hash-check", NULL, "maybe"}, {"manager-bind-host", "127.0.0.1", "a b"},
+        {"manager-bind-port", "6000", "0"}, {"manager-host", "127.0.0.1", ""},
+        {"manager-port", "6000", "99999"}, {"gaggle-timeout", "3s", "500ms"},
+        {"gaggle-key", "0123456789abcdef", "short"}, {"gaggle-key-file", keyfile, missing},
+        {"tls-cert", file, missing}, {"tls-key", file, missing}, {"tls-ca", file, missing},
+        {"help", NULL, "maybe"}, {"version", NULL, "maybe"},
+    };
+    size_t ncases = sizeof cases / sizeof cases[0];
+    for (int id = 0; id < GOOSE_NOPTIONS; id++) { /* a new option needs its case */
+        size_t i = 0;
+        while (i < ncases && strcmp(cases[i][0], goose__option_row(id)->name))
+            i++;
+        if (i == ncases)
+            TEST_FAIL("--%s has no case here", goose__option_row(id)->name);
+    }
+    for (size_t i = 0; i < ncases; i++) {
+        for (int before = 0; before < 2; before++) {
+            goose_attack *a = new_attack();
+            if (before)
+                set_ok(a, cases[i][0], cases[i][1]);
+            goose_options was;
+            memcpy(&was, &a->opt, sizeof was);
+            if (goose_attack_set_option(a, cases[i][0], cases[i][2]) == GOOSE_OK)
+                TEST_FAIL("--%s \"%s\" was taken", cases[i][0], cases[i][2]);
+            if (memcmp(&was, &a->opt, sizeof was) != 0)
+                TEST_FAIL("--%s \"%s\" was refused but changed the options%s", cases[i][0],
+                          cases[i][2], before ? " (set before)" : "");
+            ASSERT_EQ(goose__option_given(&a->opt, goose__option_id(cases[i][0])), before);
+            if (!a->config_error) /* it sticks, as goose_attack_set_option(3) says */
+                TEST_FAIL("--%s \"%s\": the mistake did not stick", cases[i][0], cases[i][2]);
+            goose_attack_free(a);
+        }
+    }
+    /* refused as excluded: neither value nor given-bit of the second */
+    goose_attack *a = new_attack();
+    set_ok(a, "test-plan", "5,10s");
+    set_bad(a, "run-time", "1m", GOOSE_ECONFIG);
+    ASSERT_EQ(a->opt.run_time_us, 0);
+    ASSERT_EQ(goose__option_given(&a->opt, GOOSE_OPT_RUN_TIME), 0);
+    ASSERT_NOT_NULL(a->config_error);
+    goose_attack_free(a);
+    char cmd[100];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ASSERT_EQ(system(cmd), 0);
+}
+
+/* Checks name their option by id; a name or an id that is no option is an
+ * error, never "not given". */
+TEST(unknown_option_is_an_error)
+{
+    goose_options o;
+    goose__options_init(&o);
+    ASSERT_EQ(goose__option_id("run-tme"), GOOSE_EOPTION);
+    ASSERT_EQ(goose__option_id("--users"), GOOSE_EOPTION);
+    ASSERT_EQ(goose__option_id(""), GOOSE_EOPTION);
+    ASSERT_EQ(goose__option_id(NULL), GOOSE_EOPTION);
+    ASSERT_EQ(goose__option_given(&o, GOOSE_NOPTIONS), GOOSE_EOPTION);
+    ASSERT_EQ(goose__option_given(&o, (goose_option_id)-1), GOOSE_EOPTION);
+    ASSERT_NULL(goose__option_row(GOOSE_NOPTIONS));
+    ASSERT_EQ(goose__option_excluded(&o, GOOSE_NOPTIONS, NULL, 0), GOOSE_OK);
+    ASSERT_EQ(goose__option_given(&o, GOOSE_OPT_RUN_TIME), 0);
+    char err[200];
+    ASSERT_EQ(goose__option_set(&o, "run-time", "5s", err, sizeof err), GOOSE_OK);
+    ASSERT_EQ(goose__option_given(&o, GOOSE_OPT_RUN_TIME), 1);
+    ASSERT_EQ(goose__option_given(&o, GOOSE_OPT_USERS), 0);
+    goose__options_free(&o);
+}
+
+/* The table's rows are whole: each id has its row under its own name, and
+ * what a row says of other options holds. */
+TEST(option_rows)
+{
+    size_t n;
+    const goose_option_info *list = goose__option_list(&n);
+    ASSERT_EQ(n, GOOSE_NOPTIONS);
+    for (int id = 0; id < GOOSE_NOPTIONS; id++) {
+        const goose_option_info *r = goose__option_row(id);
+        ASSERT_NOT_NULL(r);
+        ASSERT_NOT_NULL(r->name);
+        ASSERT_STR_EQ(list[id].name, r->name);
+        ASSERT_EQ(goose__option_id(r->name), id);
+        ASSERT_EQ(goose__option_find(r->name), r);
+        if (!(r->sides & (GOOSE_SIDE_MANAGER | GOOSE_SIDE_WORKER)))
+            TEST_FAIL("--%s: no side of a Gaggle takes it", r->name);
+        if (r->field >= sizeof(goose_options) || r->count >= sizeof(goose_options))
+            TEST_FAIL("--%s: its value is not in goose_options", r->name);
+        int list_kind = r->show == GOOSE_SHOW_LIST || r->show == GOOSE_SHOW_ADDRESSES ||
+                        r->show == GOOSE_SHOW_THRESHOLDS;
+        if (list_kind != (r->count != 0) || list_kind != r->repeatable)
+            TEST_FAIL("--%s: a list is repeatable and has a count, nothing else", r->name);
+        if (!r->takes_value && r->show != GOOSE_SHOW_FLAG && r->show != GOOSE_SHOW_GIVEN &&
+            r->show != GOOSE_SHOW_INT)
+            TEST_FAIL("--%s: a flag is shown as an int", r->name);
+        char file[80];
+        snprintf(file, sizeof file, "%s-file", r->name);
+        if (r->show == GOOSE_SHOW_SECRET && goose__option_id(file) < 0)
+            TEST_FAIL("--%s: a secret names --%s, which is no option", r->name, file);
+        for (const goose_option_excl *x = r->excludes; x && x->why; x++)
+            if ((int)x->other == id || !goose__option_row(x->other))
+                TEST_FAIL("--%s excludes no other option", r->name);
+    }
+}
+
+/* The run refuses again what a row excludes, for options that came
+ * another way than goose_attack_set_option (a Worker's welcome). */
+TEST(run_refuses_excluded_again)
+{
+    static const struct {
+        const char *set, *value;
+        goose_option_id behind;
+        const char *why;
+    } cases[] = {
+        {"test-plan", "1,1s", GOOSE_OPT_USERS, "--test-plan sets the users over time: drop --users"},
+        {"arrival-plan", "1,1s", GOOSE_OPT_RUN_TIME, "--arrival-plan ends the run: drop --run-time"},
+        {"arrival-rate", "1", GOOSE_OPT_ITERATIONS,
+         "--arrival-rate starts iterations at a rate: drop --iterations"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        goose_attack *a = new_attack();
+        set_ok(a, "host", "http://127.0.0.1:1");
+        set_ok(a, "iterations", "1");
+        set_ok(a, "users", "1");
+        set_ok(a, "run-time", "1s");
+        a->opt.set_mask &= 1ull << GOOSE_OPT_HOST; /* as if never given */
+        set_ok(a, cases[i].set, cases[i].value);
+        a->opt.set_mask |= 1ull << cases[i].behind;
+        ASSERT_EQ(goose_attack_run(a), GOOSE_ECONFIG);
+        ASSERT_STR_EQ(goose_attack_error(a), cases[i].why);
+        goose_attack_free(a);
+    }
+}
+
+/* Each side refuses what its row does not allow, with the words of
+ * gaggle(7); goose_main without --manager or --worker refuses the Gaggle's
+ * own options. */
+TEST(sides_of_the_gaggle)
+{
+    static const char *const worker_refuses[] = {"users", "host", "stop-timeout",
+                                                 "threshold-abort", "expect-workers"};
+    static const char *const manager_refuses[] = {"threads", "manager-port", "error-format",
+                                                  "local-address"};
+    for (size_t i = 0; i < sizeof worker_refuses / sizeof *worker_refuses; i++) {
+        goose_attack *a = new_attack();
+        const goose_option_info *r = goose__option_find(worker_refuses[i]);
+        set_ok(a, r->name, r->takes_value ? (r->show == GOOSE_SHOW_TEXT ? "http://127.0.0.1:1"
+                                             : r->show == GOOSE_SHOW_GIVEN ? "5s" : "2")
+                                          : NULL);
+        ASSERT_EQ(gaggle_worker_run(a), GOOSE_ECONFIG);
+        char want[200];
+        snprintf(want, sizeof want, "--%s makes no sense on a Worker: set it on the Manager",
+                 r->name);
+        ASSERT_STR_EQ(goose_attack_error(a), want);
+        goose_attack_free(a);
+    }
+    goose_attack *a = new_attack(); /* a flag turned off excludes nothing */
+    set_ok(a, "worker", "false");
+    set_ok(a, "manager", NULL);
+    set_bad(a, "worker", NULL, GOOSE_ECONFIG);
+    ASSERT_STR_EQ(goose_attack_error(a), "--manager and --worker exclude each other");
+    goose_attack_free(a);
+    for (size_t i = 0; i < sizeof manager_refuses / sizeof *manager_refuses; i++) {
+        goose_attack *a = new_attack();
+        const char *name = manager_refuses[i];
+        set_ok(a, "expect-workers", "1");
+        set_ok(a, name, !strcmp(name, "error-format") ? "csv"
+                        : !strcmp(name, "local-address") ? "127.0.0.1" : "2");
+        ASSERT_EQ(gaggle_manager_run(a), GOOSE_ECONFIG);
+        char want[200];
+        snprintf(want, sizeof want, "--%s makes no sense on a Manager: set it on the Workers",
+                 name);
+        ASSERT_STR_EQ(goose_attack_error(a), want);
+        goose_attack_free(a);
+    }
+}
+
 /* ---- goose_attack_parse_args and the environment ---- */
 
 static char logged[4096];
@@ -599,7 +806,8 @@ TEST(parse_args_without_running)
     a = new_attack();
     char *key[] = {(char *)"svc", (char *)"--gaggle-key", (char *)"0123456789abcdef", NULL};
     ASSERT_EQ(goose_attack_parse_args(a, 3, key), GOOSE_ECONFIG);
-    ASSERT(strstr(goose_attack_error(a), "visible to every user"));
+    ASSERT_STR_EQ(goose_attack_error(a), "--gaggle-key on the command line is visible to "
+                  "every user of this machine (ps): use --gaggle-key-file or GOOSE_GAGGLE_KEY");
     goose_attack_free(a);
     unsetenv("GOOSE_MANAGER_PORT");
     unsetenv("GOOSE_USERS");
@@ -645,5 +853,8 @@ TEST_MAIN(TEST_ENTRY(durations), TEST_ENTRY(set_option_values),
           TEST_ENTRY(env_and_flag_precedence), TEST_ENTRY(short_flags_and_help),
           TEST_ENTRY(strerror_and_version), TEST_ENTRY(unknown_names_suggest),
           TEST_ENTRY(failed_option_sticks), TEST_ENTRY(values_checked_when_set),
-          TEST_ENTRY(refused_value_leaves_previous), TEST_ENTRY(unknown_environment_warns),
+          TEST_ENTRY(refused_value_leaves_previous), TEST_ENTRY(refused_value_changes_nothing),
+          TEST_ENTRY(unknown_option_is_an_error), TEST_ENTRY(option_rows),
+          TEST_ENTRY(sides_of_the_gaggle), TEST_ENTRY(run_refuses_excluded_again),
+          TEST_ENTRY(unknown_environment_warns),
           TEST_ENTRY(parse_args_without_running), TEST_ENTRY(embedded_worker_reads_environment))

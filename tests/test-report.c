@@ -628,10 +628,58 @@ TEST(write_files)
     ASSERT_EQ(rmdir(dir), 0);
 }
 
+/* The HTML options table shows each given option as its row of the option
+ * table says (a flag on or off, a duration, a list, a secret never), and
+ * nothing of the options not given. */
+TEST(html_options_as_their_rows_say)
+{
+    static const char *const set[][2] = {
+        {"host", "http://127.0.0.1:8080/<x>"}, {"users", "7"}, {"hatch-rate", "2.5"},
+        {"run-time", "1h30m"}, {"iterations", "12"}, {"stop-timeout", "5s"},
+        {"timeout", "1500ms"}, {"co-mitigation", "average"}, {"no-print-metrics", "false"},
+        {"report-file", "/tmp/a.json"}, {"report-file", "/tmp/b.md"},
+        {"request-format", "csv"}, {"log-format", "json"}, {"threshold", "p95<200ms"},
+        {"threshold", "GET /:fail_rate<1%"}, {"verbose", NULL}, {"verbose", NULL},
+        {"stack-size", "128k"}, {"local-address", "127.0.0.1-127.0.0.9"},
+        {"manager-port", "6001"}, {"gaggle-key", "0123456789abcdef0123"},
+    };
+    static const char *const shown[][2] = {
+        {"host", "http://127.0.0.1:8080/&lt;x&gt;"}, {"users", "7"},
+        {"hatch-rate", "2.5 users/s"}, {"run-time", "1h30m"}, {"iterations", "12"},
+        {"stop-timeout", "(given)"}, {"timeout", "1500ms"}, {"co-mitigation", "average"},
+        {"no-print-metrics", "off"}, {"report-file", "/tmp/a.json, /tmp/b.md"},
+        {"request-format", "csv"}, {"log-format", "json"},
+        {"threshold", "<code>p95&lt;200ms</code>, <code>GET /:fail_rate&lt;1%</code>"},
+        {"verbose", "2"}, {"stack-size", "128k"},
+        {"local-address", "9 addresses, 127.0.0.1 &hellip; 127.0.0.9"},
+        {"manager-port", "6001"}, {"gaggle-key", "(set; never shown)"},
+    };
+    goose_attack *a = fixture_empty();
+    goose__options_init(&a->opt);
+    char err[300];
+    for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
+        if (goose__option_set(&a->opt, set[i][0], set[i][1], err, sizeof err) != GOOSE_OK)
+            TEST_FAIL("--%s: %s", set[i][0], err);
+    char *html = goose__report_render(a, "html");
+    ASSERT_NOT_NULL(html);
+    for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++) {
+        char row[400];
+        snprintf(row, sizeof row, "<code>--%s</code></td><td class=\"name\">%s</td>",
+                 shown[i][0], shown[i][1]);
+        if (!strstr(html, row))
+            TEST_FAIL("no row %s", row);
+    }
+    ASSERT_NULL(strstr(html, "0123456789abcdef"));
+    ASSERT_NULL(strstr(html, "<code>--threads</code>"));
+    free(html);
+    goose__options_free(&a->opt);
+    fixture_free(a);
+}
+
 TEST_MAIN(TEST_ENTRY(json_requests), TEST_ENTRY(json_errors_scenarios_transactions),
           TEST_ENTRY(json_run_overview), TEST_ENTRY(json_empty_run),
           TEST_ENTRY(text_sections_and_rows),
           TEST_ENTRY(text_alignment_and_truncation),
           TEST_ENTRY(text_names_utf8_and_control), TEST_ENTRY(text_no_run),
           TEST_ENTRY(text_errors_only_when_any), TEST_ENTRY(running_table),
-          TEST_ENTRY(write_files))
+          TEST_ENTRY(write_files), TEST_ENTRY(html_options_as_their_rows_say))

@@ -1,7 +1,7 @@
 /* The one option table: it drives goose_attack_set_option(), the command
- * line and GOOSE_* environment of goose_main(), and --help.  Options that
- * later work will bring are known here and refused with "not supported
- * yet", never ignored. */
+ * line and GOOSE_* environment of goose_main(), and --help; each row also
+ * says where the option may be set, what it excludes and how the reports
+ * show it. */
 #include "config/attack.h"
 
 #include "metrics/co.h"
@@ -23,7 +23,7 @@ typedef int (*option_parser)(goose_options *o, const char *value, char *err,
 
 typedef struct option_def {
     goose_option_info info;
-    option_parser parse; /* NULL: not supported yet */
+    option_parser parse;
 } option_def;
 
 #define FAIL(...) (snprintf(err, errlen, __VA_ARGS__), GOOSE_EVALUE)
@@ -599,66 +599,203 @@ static int opt_verbose(goose_options *o, const char *v, char *err, size_t errlen
     return GOOSE_OK;
 }
 
+/* The sides of a Gaggle an option makes sense on: the test is the
+ * Manager's, how its users run each Worker's (gaggle/options.c). */
+#define SIDES_ANY GOOSE_SIDES_ALL
+#define NOT_WORKER (GOOSE_SIDE_STANDALONE | GOOSE_SIDE_MANAGER)
+#define NOT_MANAGER (GOOSE_SIDE_STANDALONE | GOOSE_SIDE_WORKER)
+#define GAGGLE_ONLY (GOOSE_SIDE_MANAGER | GOOSE_SIDE_WORKER)
+#define MANAGER_ONLY GOOSE_SIDE_MANAGER
+#define WORKER_ONLY GOOSE_SIDE_WORKER
+#define SHOW(kind, f) GOOSE_SHOW_##kind, offsetof(goose_options, f), 0
+#define LIST(kind, f, n) GOOSE_SHOW_##kind, offsetof(goose_options, f), offsetof(goose_options, n)
+#define EXCLUDES(...) ((const goose_option_excl[]){__VA_ARGS__, {0, NULL}})
+
 static const option_def options[] = {
-    {{"host", 0, 1, 0, "URL", "base URL of the target, e.g. http://127.0.0.1:8080", 1}, opt_host},
-    {{"users", 'u', 1, 0, "N", "number of users (default: online CPUs)", 1}, opt_users},
-    {{"hatch-rate", 'r', 1, 0, "RATE", "users started per second, may be fractional (default 1)", 1}, opt_hatch_rate},
-    {{"startup-time", 0, 1, 0, "TIME", "start all users over this time instead of a hatch rate", 1}, opt_startup_time},
-    {{"run-time", 't', 1, 0, "TIME", "stop after this long once all users are started (30s, 20m, 1h30m)", 1}, opt_run_time},
-    {{"iterations", 0, 1, 0, "N", "each user runs its scenario N times, then stops", 1}, opt_iterations},
-    {{"stop-timeout", 0, 1, 0, "TIME", "when the test ends, users may finish this long, then are abandoned (default 30s)", 1}, opt_stop_timeout},
-    {{"scenarios", 0, 1, 0, "LIST", "run only these scenarios: names or globs, like \"reader,admin*\"", 1}, opt_scenarios},
-    {{"scenarios-list", 0, 0, 0, NULL, "list the scenarios (those of --scenarios) and exit", 1}, opt_scenarios_list},
-    {{"test-plan", 0, 1, 0, "PLAN", "users over time: \"users,time;users,time;...\"", 1}, opt_test_plan},
-    {{"throttle-requests", 0, 1, 0, "N", "at most N requests per second overall", 1}, opt_throttle},
-    {{"arrival-rate", 0, 1, 0, "N", "start N iterations per second (open model; --users is the pool)", 1}, opt_arrival_rate},
-    {{"arrival-plan", 0, 1, 0, "PLAN", "arrival rate over time: \"rate,time;...\"", 1}, opt_arrival_plan},
-    {{"timeout", 0, 1, 0, "TIME", "per-request timeout (default 60s)", 1}, opt_timeout},
-    {{"co-mitigation", 0, 1, 0, "MODE", "coordinated omission mitigation: disabled (default), average, minimum, maximum", 1}, opt_co_mitigation},
-    {{"no-reset-metrics", 0, 0, 0, NULL, "keep the metrics of the hatch phase", 1}, opt_no_reset_metrics},
-    {{"running-metrics", 0, 1, 0, "TIME", "print the request table every TIME while running", 1}, opt_running_metrics},
-    {{"no-print-metrics", 0, 0, 0, NULL, "do not print the report at the end", 1}, opt_no_print_metrics},
-    {{"status-codes", 0, 0, 0, NULL, "include status codes in the report (always on)", 1}, opt_status_codes},
-    {{"sticky-follow", 0, 0, 0, NULL, "a redirect of a base-URL path moves the user's later paths to its host", 1}, opt_sticky_follow},
-    {{"report-file", 0, 1, 1, "FILE", "write the report to FILE (.json, .md, .csv or .html); repeatable", 1}, opt_report_file},
-    {{"baseline-file", 0, 1, 0, "FILE", "set this run against an earlier JSON report, in every report", 1}, opt_baseline_file},
-    {{"request-log", 0, 1, 0, "FILE", "log every counted request to FILE, one line each", 1}, opt_request_log},
-    {{"request-format", 0, 1, 0, "FORMAT", "request log format: json (default), csv or raw", 1}, opt_request_format},
-    {{"transaction-log", 0, 1, 0, "FILE", "log every counted transaction to FILE", 1}, opt_transaction_log},
-    {{"transaction-format", 0, 1, 0, "FORMAT", "transaction log format: json, csv or raw", 1}, opt_transaction_format},
-    {{"error-log", 0, 1, 0, "FILE", "log every failed request to FILE", 1}, opt_error_log},
-    {{"error-format", 0, 1, 0, "FORMAT", "error log format: json, csv or raw", 1}, opt_error_format},
-    {{"log-format", 0, 1, 0, "FORMAT", "log lines as text (default) or json, one object per line", 1}, opt_log_format},
-    {{"metrics-listen", 0, 1, 0, "HOST:PORT", "serve Prometheus metrics at /metrics (PORT alone: 127.0.0.1)", 1}, opt_metrics_listen},
-    {{"controller", 0, 1, 0, "HOST:PORT", "live control (telnet or HTTP JSON) on this port; PORT alone: 127.0.0.1", 1}, opt_controller},
-    {{"threshold", 0, 1, 1, "EXPR", "exit 1 unless EXPR holds, like p95<200ms or \"GET /:fail_rate<1%\"; repeatable", 1}, opt_threshold},
-    {{"threshold-abort", 0, 0, 0, NULL, "stop the test as soon as a threshold fails", 1}, opt_threshold_abort},
-    {{"verbose", 'v', 0, 0, NULL, "more log output (repeat for more)", 1}, opt_verbose},
-    {{"quiet", 'q', 0, 0, NULL, "only warnings and errors", 1}, opt_quiet},
-    {{"threads", 0, 1, 0, "N", "engine threads (default: online CPUs)", 1}, opt_threads},
-    {{"max-request-names", 0, 1, 0, "N", "request names (method and name) reported one by one (default 2000); later ones fold into (other)", 1}, opt_max_request_names},
-    {{"stack-size", 0, 1, 0, "SIZE", "stack of each user's coroutine (default 256k; only touched pages use memory)", 1}, opt_stack_size},
-    {{"local-address", 0, 1, 1, "ADDRS", "source addresses users take in turn, like 127.0.0.1-127.0.0.4 (more than one port range of connections)", 1}, opt_local_address},
-    {{"resolve", 0, 1, 1, "HOST:PORT:ADDR", "pin HOST:PORT to ADDR, as curl's --resolve; repeatable", 1}, opt_resolve},
-    {{"manager", 0, 0, 0, NULL, "run as a Gaggle Manager", 1}, opt_manager},
-    {{"worker", 0, 0, 0, NULL, "run as a Gaggle Worker", 1}, opt_worker},
-    {{"expect-workers", 0, 1, 0, "N", "Workers the Manager waits for before it starts", 1}, opt_expect_workers},
-    {{"no-hash-check", 0, 0, 0, NULL, "let Workers with another load test join (a warning)", 1}, opt_no_hash_check},
-    {{"manager-bind-host", 0, 1, 0, "HOST", "address the Manager listens on (default 0.0.0.0)", 1}, opt_manager_bind_host},
-    {{"manager-bind-port", 0, 1, 0, "PORT", "port the Manager listens on (default 5115)", 1}, opt_manager_bind_port},
-    {{"manager-host", 0, 1, 0, "HOST", "Manager a Worker connects to (default 127.0.0.1)", 1}, opt_manager_host},
-    {{"manager-port", 0, 1, 0, "PORT", "port of the Manager (default 5115)", 1}, opt_manager_port},
-    {{"gaggle-timeout", 0, 1, 0, "TIME", "a Gaggle peer silent this long is lost (default 5s)", 1}, opt_gaggle_timeout},
-    {{"gaggle-key", 0, 1, 0, "KEY", "pre-shared Gaggle key: GOOSE_GAGGLE_KEY only, never a flag (ps shows flags)", 1}, opt_gaggle_key},
-    {{"gaggle-key-file", 0, 1, 0, "FILE", "file holding the pre-shared Gaggle key (at least 16 bytes)", 1}, opt_gaggle_key_file},
-    {{"tls-cert", 0, 1, 0, "FILE", "TLS certificate (chain) of the Manager, or of a Worker for mTLS", 1}, opt_tls_cert},
-    {{"tls-key", 0, 1, 0, "FILE", "private key of --tls-cert", 1}, opt_tls_key},
-    {{"tls-ca", 0, 1, 0, "FILE", "CA a Worker verifies the Manager with (and a Manager its Workers: mTLS)", 1}, opt_tls_ca},
-    {{"help", 'h', 0, 0, NULL, "print this help", 1}, opt_help},
-    {{"version", 'V', 0, 0, NULL, "print the version", 1}, opt_version},
+    [GOOSE_OPT_HOST] = {{"host", 0, 1, 0, "URL", "base URL of the target, e.g. http://127.0.0.1:8080",
+        NOT_WORKER, SHOW(TEXT, host),
+        NULL}, opt_host},
+    [GOOSE_OPT_USERS] = {{"users", 'u', 1, 0, "N", "number of users (default: online CPUs)",
+        NOT_WORKER, SHOW(SIZE, users),
+        NULL}, opt_users},
+    [GOOSE_OPT_HATCH_RATE] = {{"hatch-rate", 'r', 1, 0, "RATE", "users started per second, may be fractional (default 1)",
+        NOT_WORKER, SHOW(RATE, hatch_rate),
+        EXCLUDES({GOOSE_OPT_STARTUP_TIME, "give --hatch-rate or --startup-time, not both"})}, opt_hatch_rate},
+    [GOOSE_OPT_STARTUP_TIME] = {{"startup-time", 0, 1, 0, "TIME", "start all users over this time instead of a hatch rate",
+        NOT_WORKER, SHOW(DURATION, startup_us),
+        NULL}, opt_startup_time},
+    [GOOSE_OPT_RUN_TIME] = {{"run-time", 't', 1, 0, "TIME", "stop after this long once all users are started (30s, 20m, 1h30m)",
+        NOT_WORKER, SHOW(DURATION, run_time_us),
+        NULL}, opt_run_time},
+    [GOOSE_OPT_ITERATIONS] = {{"iterations", 0, 1, 0, "N", "each user runs its scenario N times, then stops",
+        NOT_WORKER, SHOW(COUNT, iterations),
+        NULL}, opt_iterations},
+    [GOOSE_OPT_STOP_TIMEOUT] = {{"stop-timeout", 0, 1, 0, "TIME", "when the test ends, users may finish this long, then are abandoned (default 30s)",
+        NOT_WORKER, SHOW(GIVEN, stop_timeout_us),
+        NULL}, opt_stop_timeout},
+    [GOOSE_OPT_SCENARIOS] = {{"scenarios", 0, 1, 0, "LIST", "run only these scenarios: names or globs, like \"reader,admin*\"",
+        NOT_WORKER, SHOW(TEXT, scenarios),
+        NULL}, opt_scenarios},
+    [GOOSE_OPT_SCENARIOS_LIST] = {{"scenarios-list", 0, 0, 0, NULL, "list the scenarios (those of --scenarios) and exit",
+        SIDES_ANY, SHOW(GIVEN, scenarios_list),
+        NULL}, opt_scenarios_list},
+    [GOOSE_OPT_TEST_PLAN] = {{"test-plan", 0, 1, 0, "PLAN", "users over time: \"users,time;users,time;...\"",
+        NOT_WORKER, SHOW(GIVEN, test_plan),
+        EXCLUDES({GOOSE_OPT_USERS, "--test-plan sets the users over time: drop --users"},
+                 {GOOSE_OPT_HATCH_RATE, "--test-plan sets the users over time: drop --hatch-rate"},
+                 {GOOSE_OPT_STARTUP_TIME, "--test-plan sets the users over time: drop --startup-time"},
+                 {GOOSE_OPT_RUN_TIME, "--test-plan sets the users over time: drop --run-time"},
+                 {GOOSE_OPT_ITERATIONS, "--test-plan sets the users over time: drop --iterations"})}, opt_test_plan},
+    [GOOSE_OPT_THROTTLE_REQUESTS] = {{"throttle-requests", 0, 1, 0, "N", "at most N requests per second overall",
+        NOT_WORKER, SHOW(GIVEN, throttle_rps),
+        NULL}, opt_throttle},
+    [GOOSE_OPT_ARRIVAL_RATE] = {{"arrival-rate", 0, 1, 0, "N", "start N iterations per second (open model; --users is the pool)",
+        NOT_WORKER, SHOW(GIVEN, arrival_rate),
+        EXCLUDES({GOOSE_OPT_ARRIVAL_PLAN, "give --arrival-rate or --arrival-plan, not both"},
+                 {GOOSE_OPT_TEST_PLAN, "--arrival-rate starts iterations at a rate: drop --test-plan"},
+                 {GOOSE_OPT_HATCH_RATE, "--arrival-rate starts iterations at a rate: drop --hatch-rate"},
+                 {GOOSE_OPT_STARTUP_TIME, "--arrival-rate starts iterations at a rate: drop --startup-time"},
+                 {GOOSE_OPT_ITERATIONS, "--arrival-rate starts iterations at a rate: drop --iterations"})}, opt_arrival_rate},
+    [GOOSE_OPT_ARRIVAL_PLAN] = {{"arrival-plan", 0, 1, 0, "PLAN", "arrival rate over time: \"rate,time;...\"",
+        NOT_WORKER, SHOW(GIVEN, arrival_plan),
+        EXCLUDES({GOOSE_OPT_TEST_PLAN, "--arrival-plan starts iterations at a rate: drop --test-plan"},
+                 {GOOSE_OPT_HATCH_RATE, "--arrival-plan starts iterations at a rate: drop --hatch-rate"},
+                 {GOOSE_OPT_STARTUP_TIME, "--arrival-plan starts iterations at a rate: drop --startup-time"},
+                 {GOOSE_OPT_ITERATIONS, "--arrival-plan starts iterations at a rate: drop --iterations"},
+                 {GOOSE_OPT_RUN_TIME, "--arrival-plan ends the run: drop --run-time"})}, opt_arrival_plan},
+    [GOOSE_OPT_TIMEOUT] = {{"timeout", 0, 1, 0, "TIME", "per-request timeout (default 60s)",
+        NOT_WORKER, SHOW(DURATION_MS, timeout_ms),
+        NULL}, opt_timeout},
+    [GOOSE_OPT_CO_MITIGATION] = {{"co-mitigation", 0, 1, 0, "MODE", "coordinated omission mitigation: disabled (default), average, minimum, maximum",
+        NOT_WORKER, SHOW(CO_MODE, co_mitigation),
+        NULL}, opt_co_mitigation},
+    [GOOSE_OPT_NO_RESET_METRICS] = {{"no-reset-metrics", 0, 0, 0, NULL, "keep the metrics of the hatch phase",
+        NOT_WORKER, SHOW(FLAG, no_reset_metrics),
+        NULL}, opt_no_reset_metrics},
+    [GOOSE_OPT_RUNNING_METRICS] = {{"running-metrics", 0, 1, 0, "TIME", "print the request table every TIME while running",
+        NOT_WORKER, SHOW(DURATION, running_metrics_us),
+        NULL}, opt_running_metrics},
+    [GOOSE_OPT_NO_PRINT_METRICS] = {{"no-print-metrics", 0, 0, 0, NULL, "do not print the report at the end",
+        NOT_WORKER, SHOW(FLAG, no_print_metrics),
+        NULL}, opt_no_print_metrics},
+    [GOOSE_OPT_STATUS_CODES] = {{"status-codes", 0, 0, 0, NULL, "include status codes in the report (always on)",
+        SIDES_ANY, SHOW(FLAG, status_codes),
+        NULL}, opt_status_codes},
+    [GOOSE_OPT_STICKY_FOLLOW] = {{"sticky-follow", 0, 0, 0, NULL, "a redirect of a base-URL path moves the user's later paths to its host",
+        NOT_WORKER, SHOW(GIVEN, sticky_follow),
+        NULL}, opt_sticky_follow},
+    [GOOSE_OPT_REPORT_FILE] = {{"report-file", 0, 1, 1, "FILE", "write the report to FILE (.json, .md, .csv or .html); repeatable",
+        NOT_WORKER, LIST(LIST, report_files, nreport_files),
+        NULL}, opt_report_file},
+    [GOOSE_OPT_BASELINE_FILE] = {{"baseline-file", 0, 1, 0, "FILE", "set this run against an earlier JSON report, in every report",
+        SIDES_ANY, SHOW(GIVEN, baseline_file),
+        NULL}, opt_baseline_file},
+    [GOOSE_OPT_REQUEST_LOG] = {{"request-log", 0, 1, 0, "FILE", "log every counted request to FILE, one line each",
+        NOT_MANAGER, SHOW(TEXT, log_paths[0]),
+        NULL}, opt_request_log},
+    [GOOSE_OPT_REQUEST_FORMAT] = {{"request-format", 0, 1, 0, "FORMAT", "request log format: json (default), csv or raw",
+        NOT_MANAGER, SHOW(LOG_FORMAT, log_formats[0]),
+        NULL}, opt_request_format},
+    [GOOSE_OPT_TRANSACTION_LOG] = {{"transaction-log", 0, 1, 0, "FILE", "log every counted transaction to FILE",
+        NOT_MANAGER, SHOW(TEXT, log_paths[1]),
+        NULL}, opt_transaction_log},
+    [GOOSE_OPT_TRANSACTION_FORMAT] = {{"transaction-format", 0, 1, 0, "FORMAT", "transaction log format: json, csv or raw",
+        NOT_MANAGER, SHOW(LOG_FORMAT, log_formats[1]),
+        NULL}, opt_transaction_format},
+    [GOOSE_OPT_ERROR_LOG] = {{"error-log", 0, 1, 0, "FILE", "log every failed request to FILE",
+        NOT_MANAGER, SHOW(TEXT, log_paths[2]),
+        NULL}, opt_error_log},
+    [GOOSE_OPT_ERROR_FORMAT] = {{"error-format", 0, 1, 0, "FORMAT", "error log format: json, csv or raw",
+        NOT_MANAGER, SHOW(LOG_FORMAT, log_formats[2]),
+        NULL}, opt_error_format},
+    [GOOSE_OPT_LOG_FORMAT] = {{"log-format", 0, 1, 0, "FORMAT", "log lines as text (default) or json, one object per line",
+        SIDES_ANY, SHOW(TEXT_OR_JSON, log_json),
+        NULL}, opt_log_format},
+    [GOOSE_OPT_METRICS_LISTEN] = {{"metrics-listen", 0, 1, 0, "HOST:PORT", "serve Prometheus metrics at /metrics (PORT alone: 127.0.0.1)",
+        NOT_WORKER, SHOW(TEXT, metrics_listen),
+        NULL}, opt_metrics_listen},
+    [GOOSE_OPT_CONTROLLER] = {{"controller", 0, 1, 0, "HOST:PORT", "live control (telnet or HTTP JSON) on this port; PORT alone: 127.0.0.1",
+        NOT_WORKER, SHOW(GIVEN, controller),
+        NULL}, opt_controller},
+    [GOOSE_OPT_THRESHOLD] = {{"threshold", 0, 1, 1, "EXPR", "exit 1 unless EXPR holds, like p95<200ms or \"GET /:fail_rate<1%\"; repeatable",
+        NOT_WORKER, LIST(THRESHOLDS, thresholds, nthresholds),
+        NULL}, opt_threshold},
+    [GOOSE_OPT_THRESHOLD_ABORT] = {{"threshold-abort", 0, 0, 0, NULL, "stop the test as soon as a threshold fails",
+        NOT_WORKER, SHOW(FLAG, threshold_abort),
+        NULL}, opt_threshold_abort},
+    [GOOSE_OPT_VERBOSE] = {{"verbose", 'v', 0, 0, NULL, "more log output (repeat for more)",
+        SIDES_ANY, SHOW(INT, verbose),
+        NULL}, opt_verbose},
+    [GOOSE_OPT_QUIET] = {{"quiet", 'q', 0, 0, NULL, "only warnings and errors",
+        SIDES_ANY, SHOW(FLAG, quiet),
+        NULL}, opt_quiet},
+    [GOOSE_OPT_THREADS] = {{"threads", 0, 1, 0, "N", "engine threads (default: online CPUs)",
+        NOT_MANAGER, SHOW(SIZE, threads),
+        NULL}, opt_threads},
+    [GOOSE_OPT_MAX_REQUEST_NAMES] = {{"max-request-names", 0, 1, 0, "N", "request names (method and name) reported one by one (default 2000); later ones fold into (other)",
+        SIDES_ANY, SHOW(GIVEN, max_request_names),
+        NULL}, opt_max_request_names},
+    [GOOSE_OPT_STACK_SIZE] = {{"stack-size", 0, 1, 0, "SIZE", "stack of each user's coroutine (default 256k; only touched pages use memory)",
+        NOT_MANAGER, SHOW(KIB, stack_size),
+        NULL}, opt_stack_size},
+    [GOOSE_OPT_LOCAL_ADDRESS] = {{"local-address", 0, 1, 1, "ADDRS", "source addresses users take in turn, like 127.0.0.1-127.0.0.4 (more than one port range of connections)",
+        NOT_MANAGER, LIST(ADDRESSES, local_addrs, nlocal_addrs),
+        NULL}, opt_local_address},
+    [GOOSE_OPT_RESOLVE] = {{"resolve", 0, 1, 1, "HOST:PORT:ADDR", "pin HOST:PORT to ADDR, as curl's --resolve; repeatable",
+        NOT_WORKER, LIST(LIST, resolve, nresolve),
+        NULL}, opt_resolve},
+    [GOOSE_OPT_MANAGER] = {{"manager", 0, 0, 0, NULL, "run as a Gaggle Manager",
+        SIDES_ANY, SHOW(FLAG, manager),
+        EXCLUDES({GOOSE_OPT_WORKER, "--manager and --worker exclude each other"})}, opt_manager},
+    [GOOSE_OPT_WORKER] = {{"worker", 0, 0, 0, NULL, "run as a Gaggle Worker",
+        SIDES_ANY, SHOW(FLAG, worker),
+        NULL}, opt_worker},
+    [GOOSE_OPT_EXPECT_WORKERS] = {{"expect-workers", 0, 1, 0, "N", "Workers the Manager waits for before it starts",
+        MANAGER_ONLY, SHOW(SIZE, expect_workers),
+        NULL}, opt_expect_workers},
+    [GOOSE_OPT_NO_HASH_CHECK] = {{"no-hash-check", 0, 0, 0, NULL, "let Workers with another load test join (a warning)",
+        MANAGER_ONLY, SHOW(FLAG, no_hash_check),
+        NULL}, opt_no_hash_check},
+    [GOOSE_OPT_MANAGER_BIND_HOST] = {{"manager-bind-host", 0, 1, 0, "HOST", "address the Manager listens on (default 0.0.0.0)",
+        MANAGER_ONLY, SHOW(TEXT, manager_bind_host),
+        NULL}, opt_manager_bind_host},
+    [GOOSE_OPT_MANAGER_BIND_PORT] = {{"manager-bind-port", 0, 1, 0, "PORT", "port the Manager listens on (default 5115)",
+        MANAGER_ONLY, SHOW(PORT, manager_bind_port),
+        NULL}, opt_manager_bind_port},
+    [GOOSE_OPT_MANAGER_HOST] = {{"manager-host", 0, 1, 0, "HOST", "Manager a Worker connects to (default 127.0.0.1)",
+        WORKER_ONLY, SHOW(TEXT, manager_host),
+        NULL}, opt_manager_host},
+    [GOOSE_OPT_MANAGER_PORT] = {{"manager-port", 0, 1, 0, "PORT", "port of the Manager (default 5115)",
+        WORKER_ONLY, SHOW(PORT, manager_port),
+        NULL}, opt_manager_port},
+    [GOOSE_OPT_GAGGLE_TIMEOUT] = {{"gaggle-timeout", 0, 1, 0, "TIME", "a Gaggle peer silent this long is lost (default 5s)",
+        GAGGLE_ONLY, SHOW(DURATION, gaggle_timeout_us),
+        NULL}, opt_gaggle_timeout},
+    [GOOSE_OPT_GAGGLE_KEY] = {{"gaggle-key", 0, 1, 0, "KEY", "pre-shared Gaggle key: GOOSE_GAGGLE_KEY only, never a flag (ps shows flags)",
+        GAGGLE_ONLY, SHOW(SECRET, gaggle_key),
+        EXCLUDES({GOOSE_OPT_GAGGLE_KEY_FILE, "give --gaggle-key-file or GOOSE_GAGGLE_KEY, not both"})}, opt_gaggle_key},
+    [GOOSE_OPT_GAGGLE_KEY_FILE] = {{"gaggle-key-file", 0, 1, 0, "FILE", "file holding the pre-shared Gaggle key (at least 16 bytes)",
+        GAGGLE_ONLY, SHOW(TEXT, gaggle_key_file),
+        NULL}, opt_gaggle_key_file},
+    [GOOSE_OPT_TLS_CERT] = {{"tls-cert", 0, 1, 0, "FILE", "TLS certificate (chain) of the Manager, or of a Worker for mTLS",
+        GAGGLE_ONLY, SHOW(TEXT, tls_cert),
+        NULL}, opt_tls_cert},
+    [GOOSE_OPT_TLS_KEY] = {{"tls-key", 0, 1, 0, "FILE", "private key of --tls-cert",
+        GAGGLE_ONLY, SHOW(TEXT, tls_key),
+        NULL}, opt_tls_key},
+    [GOOSE_OPT_TLS_CA] = {{"tls-ca", 0, 1, 0, "FILE", "CA a Worker verifies the Manager with (and a Manager its Workers: mTLS)",
+        GAGGLE_ONLY, SHOW(TEXT, tls_ca),
+        NULL}, opt_tls_ca},
+    [GOOSE_OPT_HELP] = {{"help", 'h', 0, 0, NULL, "print this help",
+        SIDES_ANY, SHOW(GIVEN, help),
+        NULL}, opt_help},
+    [GOOSE_OPT_VERSION] = {{"version", 'V', 0, 0, NULL, "print the version",
+        SIDES_ANY, SHOW(GIVEN, version),
+        NULL}, opt_version},
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])
+_Static_assert(NOPTIONS == GOOSE_NOPTIONS, "a row for each goose_option_id");
 _Static_assert(NOPTIONS <= 64, "set_mask has 64 bits");
 
 static const option_def *find_def(const char *name)
@@ -736,45 +873,44 @@ static int unknown_option(const char *name, char *err, size_t errlen)
     return GOOSE_EOPTION;
 }
 
+/* A flag given as off is not in effect. */
+static int in_effect(const goose_options *o, goose_option_id id)
+{
+    const goose_option_info *info = &options[id].info;
+    return goose__option_given(o, id) &&
+           (info->takes_value || *(const int *)((const char *)o + info->field));
+}
+
 /* Options that exclude each other: the second one set is refused, as the
  * run would refuse the two (setup.c says so again for the Gaggle's own
- * settings).  A flag turned off excludes nothing. */
-static const char *const EXCLUSIVE[][3] = {
-    {"hatch-rate", "startup-time", "give --hatch-rate or --startup-time, not both"},
-    {"arrival-rate", "arrival-plan", "give --arrival-rate or --arrival-plan, not both"},
-    {"gaggle-key", "gaggle-key-file", "give --gaggle-key-file or GOOSE_GAGGLE_KEY, not both"},
-    {"test-plan", "users", "--test-plan sets the users over time: drop --users"},
-    {"test-plan", "hatch-rate", "--test-plan sets the users over time: drop --hatch-rate"},
-    {"test-plan", "startup-time", "--test-plan sets the users over time: drop --startup-time"},
-    {"test-plan", "run-time", "--test-plan sets the users over time: drop --run-time"},
-    {"test-plan", "iterations", "--test-plan sets the users over time: drop --iterations"},
-    {"arrival-rate", "test-plan", "--arrival-rate starts iterations at a rate: drop --test-plan"},
-    {"arrival-rate", "hatch-rate", "--arrival-rate starts iterations at a rate: drop --hatch-rate"},
-    {"arrival-rate", "startup-time", "--arrival-rate starts iterations at a rate: drop --startup-time"},
-    {"arrival-rate", "iterations", "--arrival-rate starts iterations at a rate: drop --iterations"},
-    {"arrival-plan", "test-plan", "--arrival-plan starts iterations at a rate: drop --test-plan"},
-    {"arrival-plan", "hatch-rate", "--arrival-plan starts iterations at a rate: drop --hatch-rate"},
-    {"arrival-plan", "startup-time", "--arrival-plan starts iterations at a rate: drop --startup-time"},
-    {"arrival-plan", "iterations", "--arrival-plan starts iterations at a rate: drop --iterations"},
-    {"arrival-plan", "run-time", "--arrival-plan ends the run: drop --run-time"},
-};
-
-static int excluded(const goose_options *o, const option_def *d, const char *v, char *err,
+ * settings).  Each pair is in the row of one of the two; a flag turned off
+ * excludes nothing. */
+static int excluded(const goose_options *o, goose_option_id id, const char *v, char *err,
                     size_t errlen)
 {
     int on = 1;
-    if (!d->info.takes_value && (bool_value(v, &on) < 0 || !on))
+    if (!options[id].info.takes_value && (bool_value(v, &on) < 0 || !on))
         return GOOSE_OK; /* a bad value is the parser's to refuse */
-    if ((strcmp(d->info.name, "manager") == 0 && o->worker) ||
-        (strcmp(d->info.name, "worker") == 0 && o->manager))
-        return CONFLICT("--manager and --worker exclude each other");
-    for (size_t i = 0; i < sizeof EXCLUSIVE / sizeof EXCLUSIVE[0]; i++) {
-        const char *other = !strcmp(EXCLUSIVE[i][0], d->info.name)   ? EXCLUSIVE[i][1]
-                          : !strcmp(EXCLUSIVE[i][1], d->info.name) ? EXCLUSIVE[i][0]
-                                                                    : NULL;
-        if (other && goose__option_given(o, other))
-            return CONFLICT("%s", EXCLUSIVE[i][2]);
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const goose_option_excl *x = options[i].info.excludes;
+        for (; x && x->why; x++) {
+            goose_option_id other = i == (size_t)id ? x->other
+                                  : x->other == id  ? (goose_option_id)i
+                                                    : GOOSE_NOPTIONS;
+            if (other != GOOSE_NOPTIONS && in_effect(o, other))
+                return CONFLICT("%s", x->why);
+        }
     }
+    return GOOSE_OK;
+}
+
+int goose__option_excluded(const goose_options *o, goose_option_id id, char *err,
+                           size_t errlen)
+{
+    const goose_option_info *info = goose__option_row(id);
+    for (const goose_option_excl *x = info ? info->excludes : NULL; x && x->why; x++)
+        if (in_effect(o, x->other))
+            return CONFLICT("%s", x->why);
     return GOOSE_OK;
 }
 
@@ -785,15 +921,11 @@ int goose__option_set(goose_options *o, const char *name, const char *value,
     if (!d)
         return name ? unknown_option(name, err, errlen)
                     : (snprintf(err, errlen, "option name is NULL"), GOOSE_EINVAL);
-    if (!d->parse) {
-        snprintf(err, errlen, "not supported yet: --%s", name);
-        return GOOSE_EUNSUPPORTED;
-    }
     if (d->info.takes_value && !value) {
         snprintf(err, errlen, "--%s needs a value (%s)", name, d->info.value_hint);
         return GOOSE_EVALUE;
     }
-    int rc = excluded(o, d, value, err, errlen);
+    int rc = excluded(o, (goose_option_id)(d - options), value, err, errlen);
     if (rc == GOOSE_OK)
         rc = d->parse(o, value, err, errlen);
     if (rc == GOOSE_OK)
@@ -801,10 +933,22 @@ int goose__option_set(goose_options *o, const char *name, const char *value,
     return rc;
 }
 
-int goose__option_given(const goose_options *o, const char *name)
+int goose__option_given(const goose_options *o, goose_option_id id)
 {
-    const option_def *d = find_def(name);
-    return d && (o->set_mask >> (d - options) & 1);
+    if ((unsigned)id >= NOPTIONS)
+        return GOOSE_EOPTION;
+    return (int)(o->set_mask >> id & 1);
+}
+
+const goose_option_info *goose__option_row(goose_option_id id)
+{
+    return (unsigned)id < NOPTIONS ? &options[id].info : NULL;
+}
+
+int goose__option_id(const char *name)
+{
+    const option_def *d = name ? find_def(name) : NULL;
+    return d ? (int)(d - options) : GOOSE_EOPTION;
 }
 
 void goose__options_init(goose_options *o)

@@ -75,21 +75,105 @@ void goose__options_free(goose_options *o);
 int goose__option_set(goose_options *o, const char *name, const char *value,
                       char *err, size_t errlen);
 
-/* What the option table knows of one option (for goose_main). */
+/* ---- the option table (options.c): each row carries its rules ---- */
+
+/* Every option, in the order of the table (and of --help): a check names
+ * its option by id, so a misspelt one does not compile. */
+typedef enum goose_option_id {
+    GOOSE_OPT_HOST, GOOSE_OPT_USERS, GOOSE_OPT_HATCH_RATE, GOOSE_OPT_STARTUP_TIME,
+    GOOSE_OPT_RUN_TIME, GOOSE_OPT_ITERATIONS, GOOSE_OPT_STOP_TIMEOUT, GOOSE_OPT_SCENARIOS,
+    GOOSE_OPT_SCENARIOS_LIST, GOOSE_OPT_TEST_PLAN, GOOSE_OPT_THROTTLE_REQUESTS,
+    GOOSE_OPT_ARRIVAL_RATE, GOOSE_OPT_ARRIVAL_PLAN, GOOSE_OPT_TIMEOUT,
+    GOOSE_OPT_CO_MITIGATION, GOOSE_OPT_NO_RESET_METRICS, GOOSE_OPT_RUNNING_METRICS,
+    GOOSE_OPT_NO_PRINT_METRICS, GOOSE_OPT_STATUS_CODES, GOOSE_OPT_STICKY_FOLLOW,
+    GOOSE_OPT_REPORT_FILE, GOOSE_OPT_BASELINE_FILE, GOOSE_OPT_REQUEST_LOG,
+    GOOSE_OPT_REQUEST_FORMAT, GOOSE_OPT_TRANSACTION_LOG, GOOSE_OPT_TRANSACTION_FORMAT,
+    GOOSE_OPT_ERROR_LOG, GOOSE_OPT_ERROR_FORMAT, GOOSE_OPT_LOG_FORMAT,
+    GOOSE_OPT_METRICS_LISTEN, GOOSE_OPT_CONTROLLER, GOOSE_OPT_THRESHOLD,
+    GOOSE_OPT_THRESHOLD_ABORT, GOOSE_OPT_VERBOSE, GOOSE_OPT_QUIET, GOOSE_OPT_THREADS,
+    GOOSE_OPT_MAX_REQUEST_NAMES, GOOSE_OPT_STACK_SIZE, GOOSE_OPT_LOCAL_ADDRESS,
+    GOOSE_OPT_RESOLVE, GOOSE_OPT_MANAGER, GOOSE_OPT_WORKER, GOOSE_OPT_EXPECT_WORKERS,
+    GOOSE_OPT_NO_HASH_CHECK, GOOSE_OPT_MANAGER_BIND_HOST, GOOSE_OPT_MANAGER_BIND_PORT,
+    GOOSE_OPT_MANAGER_HOST, GOOSE_OPT_MANAGER_PORT, GOOSE_OPT_GAGGLE_TIMEOUT,
+    GOOSE_OPT_GAGGLE_KEY, GOOSE_OPT_GAGGLE_KEY_FILE, GOOSE_OPT_TLS_CERT, GOOSE_OPT_TLS_KEY,
+    GOOSE_OPT_TLS_CA, GOOSE_OPT_HELP, GOOSE_OPT_VERSION,
+    GOOSE_NOPTIONS
+} goose_option_id;
+
+/* The sides of a Gaggle an option may be set on; elsewhere it is refused
+ * (goose_main without --manager or --worker, gaggle/options.c). */
+enum {
+    GOOSE_SIDE_STANDALONE = 1,
+    GOOSE_SIDE_MANAGER = 2,
+    GOOSE_SIDE_WORKER = 4,
+    GOOSE_SIDES_ALL = 7
+};
+
+/* How the reports show the value of a given option: the type at `field`
+ * of goose_options, and its unit. */
+typedef enum goose_option_show {
+    GOOSE_SHOW_GIVEN,       /* "(given)" */
+    GOOSE_SHOW_SECRET,      /* never shown, nor taken as a flag (ps shows flags) */
+    GOOSE_SHOW_FLAG,        /* int: on or off */
+    GOOSE_SHOW_TEXT,        /* char * */
+    GOOSE_SHOW_SIZE,        /* size_t */
+    GOOSE_SHOW_KIB,         /* size_t bytes, in k */
+    GOOSE_SHOW_PORT,        /* unsigned */
+    GOOSE_SHOW_INT,         /* int */
+    GOOSE_SHOW_COUNT,       /* uint64_t */
+    GOOSE_SHOW_RATE,        /* double, users/s */
+    GOOSE_SHOW_DURATION,    /* uint64_t us */
+    GOOSE_SHOW_DURATION_MS, /* long ms */
+    GOOSE_SHOW_LIST,        /* char **, with its count at `count` */
+    GOOSE_SHOW_ADDRESSES,   /* a list, folded past 4 */
+    GOOSE_SHOW_LOG_FORMAT,  /* int GOOSE_FORMAT_*: json, csv or raw */
+    GOOSE_SHOW_TEXT_OR_JSON, /* int: 1 json, 0 text */
+    GOOSE_SHOW_CO_MODE,     /* int goose_co_mode */
+    GOOSE_SHOW_THRESHOLDS   /* goose_threshold *, with its count at `count` */
+} goose_option_show;
+
+/* Given with the option of its row, `other` is refused with `why` (the
+ * second one set; the run says so again). */
+typedef struct goose_option_excl {
+    goose_option_id other;
+    const char *why;
+} goose_option_excl;
+
+/* One row of the option table. */
 typedef struct goose_option_info {
     const char *name;
     char short_name;
-    int takes_value;   /* 0: a flag */
+    int takes_value;   /* 0: a flag, an int at `field` */
     int repeatable;
     const char *value_hint;
     const char *help;
-    int supported;     /* 0: refused with "not supported yet" */
+    unsigned sides;    /* GOOSE_SIDE_* */
+    goose_option_show show;
+    size_t field;      /* offsetof its value in goose_options */
+    size_t count;      /* of a list: offsetof its length */
+    const goose_option_excl *excludes; /* up to why == NULL; NULL: none */
 } goose_option_info;
 
 const goose_option_info *goose__option_find(const char *name);
+const goose_option_info *goose__option_find_short(char c);
+const goose_option_info *goose__option_list(size_t *n);
+/* The row of an option; NULL past the table. */
+const goose_option_info *goose__option_row(goose_option_id id);
+/* The id of a long name, or GOOSE_EOPTION when no option has it. */
+int goose__option_id(const char *name);
+/* 1: the option was given, 0: not; GOOSE_EOPTION for an id past the table,
+ * which a check taking it as "given" refuses rather than skips. */
+int goose__option_given(const goose_options *o, goose_option_id id);
+/* The first option of the row's exclusions that o was given: its message
+ * in err and GOOSE_ECONFIG, or GOOSE_OK. */
+int goose__option_excluded(const goose_options *o, goose_option_id id, char *err,
+                           size_t errlen);
 /* The option a misspelt name meant ("run_tme", "RUNTIME"), or NULL when
  * none is close. */
 const char *goose__option_suggest(const char *name);
+
+/* ---- option values (options.c) ---- */
+
 /* The pre-shared Gaggle key: its bounds, and reading it from a file (a
  * trailing newline dropped; GOOSE_EVALUE and a message when unreadable or
  * out of bounds). */
@@ -97,9 +181,6 @@ const char *goose__option_suggest(const char *name);
 #define GOOSE_KEY_MAX 1024
 int goose__key_file_read(const char *path, unsigned char out[GOOSE_KEY_MAX], size_t *len,
                          char *err, size_t errlen);
-const goose_option_info *goose__option_find_short(char c);
-const goose_option_info *goose__option_list(size_t *n);
-int goose__option_given(const goose_options *o, const char *name);
 
 /* shape_parse.c: "level,duration;..." (GOOSE_PLAN_USERS: levels are whole
  * users; GOOSE_PLAN_FROM_NOW: a plan that continues from a running level,

@@ -1,33 +1,23 @@
-/* Which options make sense on which side of a Gaggle.  The Manager owns the
- * test (users, rates, times, reports); a Worker only knows where the
- * Manager is and how to run its own users.  Refused, as Goose did, with a
- * clear message rather than ignored. */
+/* Options that make no sense on this side of a Gaggle (the sides of each
+ * row of the option table, options.c).  The Manager owns the test (users,
+ * rates, times, reports); a Worker only knows where the Manager is and how
+ * to run its own users.  Refused, as Goose did, with a clear message rather
+ * than ignored. */
 #include "gaggle/gaggle.h"
 
 #include <stdio.h>
 #include <unistd.h>
 
-static const char *const manager_only[] = {
-    "users", "hatch-rate", "startup-time", "run-time", "iterations", "host", "scenarios",
-    "timeout", "co-mitigation", "no-reset-metrics", "report-file", "running-metrics",
-    "no-print-metrics", "expect-workers", "manager-bind-host",
-    "manager-bind-port", "no-hash-check", "resolve", "metrics-listen", "test-plan",
-    "throttle-requests", "arrival-rate", "arrival-plan", "controller", "sticky-follow", "threshold",
-    "threshold-abort", "stop-timeout", NULL};
-
-static const char *const worker_only[] = {
-    "manager-host", "manager-port", "threads", "stack-size", "local-address",
-    "request-log", "request-format", "transaction-log", "transaction-format", "error-log",
-    "error-format", NULL};
-
-static int refuse_given(goose_attack *a, const char *const *names,
-                        const char *side, const char *owner)
+/* The first option given that its row does not allow on this side. */
+static int refuse_given(goose_attack *a, unsigned side, const char *name, const char *owner)
 {
-    for (size_t i = 0; names[i]; i++)
-        if (goose__option_given(&a->opt, names[i]))
+    for (int id = 0; id < GOOSE_NOPTIONS; id++) {
+        const goose_option_info *info = goose__option_row(id);
+        if (!(info->sides & side) && goose__option_given(&a->opt, id))
             return goose__fail(a, GOOSE_ECONFIG,
                                "--%s makes no sense on a %s: set it on the %s",
-                               names[i], side, owner);
+                               info->name, name, owner);
+    }
     return GOOSE_OK;
 }
 
@@ -36,8 +26,8 @@ int goose__gaggle_check_options(goose_attack *a, int manager)
     if (a->opt.manager && a->opt.worker)
         return goose__fail(a, GOOSE_ECONFIG, "--manager and --worker exclude each other");
     if (!manager)
-        return refuse_given(a, manager_only, "Worker", "Manager");
-    int rc = refuse_given(a, worker_only, "Manager", "Workers");
+        return refuse_given(a, GOOSE_SIDE_WORKER, "Worker", "Manager");
+    int rc = refuse_given(a, GOOSE_SIDE_MANAGER, "Manager", "Workers");
     if (rc == GOOSE_OK && a->opt.expect_workers == 0)
         rc = goose__fail(a, GOOSE_ECONFIG,
                          "a Manager needs --expect-workers N (how many Workers to wait for)");

@@ -600,102 +600,79 @@ static const char *log_format(int f)
     return f >= 0 && f < 3 ? LOG_FORMATS[f] : "?";
 }
 
-/* The value an option was given, as the run understood it. */
-static void option_value(out *o, const goose_options *p, const char *name)
+/* The value an option was given, as the run understood it, shown as its
+ * row of the option table says. */
+static void option_value(out *o, const goose_options *p, const goose_option_info *info)
 {
-    static const char *const flags[] = {"no-reset-metrics", "no-print-metrics",
-                                        "status-codes", "quiet", "manager", "worker",
-                                        "no-hash-check", "threshold-abort"};
-    const int flag_values[] = {p->no_reset_metrics, p->no_print_metrics, p->status_codes,
-                               p->quiet, p->manager, p->worker, p->no_hash_check,
-                               p->threshold_abort};
-    static const char *const logs[] = {"request-log", "transaction-log", "error-log"};
-    static const char *const formats[] = {"request-format", "transaction-format",
-                                          "error-format"};
-    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
-        if (!strcmp(name, flags[i])) {
-            put(o, flag_values[i] ? "on" : "off");
-            return;
-        }
-    for (int i = 0; i < 3; i++) {
-        if (!strcmp(name, logs[i])) {
-            esc(o, p->log_paths[i]);
-            return;
-        }
-        if (!strcmp(name, formats[i])) {
-            put(o, log_format(p->log_formats[i]));
-            return;
-        }
-    }
-    if (!strcmp(name, "host"))
-        esc(o, p->host);
-    else if (!strcmp(name, "scenarios"))
-        esc(o, p->scenarios);
-    else if (!strcmp(name, "users"))
-        putf(o, "%zu", p->users);
-    else if (!strcmp(name, "hatch-rate"))
-        putf(o, "%g users/s", p->hatch_rate);
-    else if (!strcmp(name, "startup-time"))
-        put(o, fmt_duration(p->startup_us).s);
-    else if (!strcmp(name, "run-time"))
-        put(o, fmt_duration(p->run_time_us).s);
-    else if (!strcmp(name, "iterations"))
-        putf(o, "%llu", ull(p->iterations));
-    else if (!strcmp(name, "timeout"))
-        put(o, fmt_duration((uint64_t)p->timeout_ms * 1000).s);
-    else if (!strcmp(name, "co-mitigation"))
-        put(o, goose__co_mode_name(p->co_mitigation));
-    else if (!strcmp(name, "running-metrics"))
-        put(o, fmt_duration(p->running_metrics_us).s);
-    else if (!strcmp(name, "report-file"))
-        list(o, p->report_files, p->nreport_files);
-    else if (!strcmp(name, "log-format"))
-        put(o, p->log_json ? "json" : "text");
-    else if (!strcmp(name, "metrics-listen"))
-        esc(o, p->metrics_listen);
-    else if (!strcmp(name, "verbose"))
-        putf(o, "%d", p->verbose);
-    else if (!strcmp(name, "threads"))
-        putf(o, "%zu", p->threads);
-    else if (!strcmp(name, "stack-size"))
-        putf(o, "%zuk", p->stack_size / 1024);
-    else if (!strcmp(name, "local-address") && p->nlocal_addrs > 4)
-        putf(o, "%zu addresses, %s &hellip; %s", p->nlocal_addrs, p->local_addrs[0],
-             p->local_addrs[p->nlocal_addrs - 1]);
-    else if (!strcmp(name, "local-address"))
-        list(o, p->local_addrs, p->nlocal_addrs);
-    else if (!strcmp(name, "resolve"))
-        list(o, p->resolve, p->nresolve);
-    else if (!strcmp(name, "expect-workers"))
-        putf(o, "%zu", p->expect_workers);
-    else if (!strcmp(name, "manager-bind-host"))
-        esc(o, p->manager_bind_host);
-    else if (!strcmp(name, "manager-bind-port"))
-        putf(o, "%u", p->manager_bind_port);
-    else if (!strcmp(name, "manager-host"))
-        esc(o, p->manager_host);
-    else if (!strcmp(name, "manager-port"))
-        putf(o, "%u", p->manager_port);
-    else if (!strcmp(name, "gaggle-timeout"))
-        put(o, fmt_duration(p->gaggle_timeout_us).s);
-    else if (!strcmp(name, "gaggle-key"))
+    const char *at = (const char *)p + info->field;
+    size_t n = info->count ? *(const size_t *)((const char *)p + info->count) : 0;
+    char *const *items;
+    switch (info->show) {
+    case GOOSE_SHOW_SECRET:
         put(o, "(set; never shown)");
-    else if (!strcmp(name, "gaggle-key-file"))
-        esc(o, p->gaggle_key_file);
-    else if (!strcmp(name, "tls-cert"))
-        esc(o, p->tls_cert);
-    else if (!strcmp(name, "tls-key"))
-        esc(o, p->tls_key);
-    else if (!strcmp(name, "tls-ca"))
-        esc(o, p->tls_ca);
-    else if (!strcmp(name, "threshold")) {
-        for (size_t i = 0; i < p->nthresholds; i++) {
+        break;
+    case GOOSE_SHOW_FLAG:
+        put(o, *(const int *)at ? "on" : "off");
+        break;
+    case GOOSE_SHOW_TEXT:
+        esc(o, *(char *const *)at);
+        break;
+    case GOOSE_SHOW_SIZE:
+        putf(o, "%zu", *(const size_t *)at);
+        break;
+    case GOOSE_SHOW_KIB:
+        putf(o, "%zuk", *(const size_t *)at / 1024);
+        break;
+    case GOOSE_SHOW_PORT:
+        putf(o, "%u", *(const unsigned *)at);
+        break;
+    case GOOSE_SHOW_INT:
+        putf(o, "%d", *(const int *)at);
+        break;
+    case GOOSE_SHOW_COUNT:
+        putf(o, "%llu", ull(*(const uint64_t *)at));
+        break;
+    case GOOSE_SHOW_RATE:
+        putf(o, "%g users/s", *(const double *)at);
+        break;
+    case GOOSE_SHOW_DURATION:
+        put(o, fmt_duration(*(const uint64_t *)at).s);
+        break;
+    case GOOSE_SHOW_DURATION_MS:
+        put(o, fmt_duration((uint64_t)*(const long *)at * 1000).s);
+        break;
+    case GOOSE_SHOW_ADDRESSES: /* a few are listed, more folded */
+        items = *(char *const *const *)at;
+        if (n > 4)
+            putf(o, "%zu addresses, %s &hellip; %s", n, items[0], items[n - 1]);
+        else
+            list(o, items, n);
+        break;
+    case GOOSE_SHOW_LIST:
+        list(o, *(char *const *const *)at, n);
+        break;
+    case GOOSE_SHOW_LOG_FORMAT:
+        put(o, log_format(*(const int *)at));
+        break;
+    case GOOSE_SHOW_TEXT_OR_JSON:
+        put(o, *(const int *)at ? "json" : "text");
+        break;
+    case GOOSE_SHOW_CO_MODE:
+        put(o, goose__co_mode_name(*(const int *)at));
+        break;
+    case GOOSE_SHOW_THRESHOLDS:
+        for (size_t i = 0; i < n; i++) {
+            const goose_threshold *t = *(const goose_threshold *const *)at;
             put(o, i ? ", <code>" : "<code>");
-            esc(o, p->thresholds[i].expr);
+            esc(o, t[i].expr);
             put(o, "</code>");
         }
-    } else
+        break;
+    case GOOSE_SHOW_GIVEN:
+    default:
         put(o, "(given)");
+        break;
+    }
 }
 
 /* The options the run was given (flags, environment or set_option), in
@@ -707,13 +684,13 @@ static void section_options(out *o, const goose_options *p)
     const goose_option_info *info = goose__option_list(&n);
     put(o, "<section id=\"options\"><h2>Options</h2>\n");
     for (size_t i = 0; i < n; i++) {
-        if (!goose__option_given(p, info[i].name))
+        if (!goose__option_given(p, (goose_option_id)i))
             continue;
         if (!shown++)
             table_open(o, "options", cols, 0x3);
         putf(o, "<tr><td class=\"text\"><code>--%s</code></td><td class=\"name\">",
              info[i].name);
-        option_value(o, p, info[i].name);
+        option_value(o, p, &info[i]);
         put(o, "</td></tr>\n");
     }
     if (shown)

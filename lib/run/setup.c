@@ -87,23 +87,20 @@ static size_t online_cpus(void)
     return n > 0 ? (size_t)n : 1;
 }
 
-/* Options a test plan replaces: it says how many users run when. */
-static const char *const PLAN_CONFLICTS[] = {"users", "hatch-rate", "startup-time",
-                                             "run-time", "iterations", NULL};
-
-static int refuse_with(goose_attack *a, const char *flag, const char *why,
-                       const char *const *conflicts)
+/* The options the row of `id` excludes (a test plan says how many users
+ * run when; the open model starts its pool at once and iterations follow
+ * the arrivals): refused again here for the Gaggle's own settings. */
+static int refuse_excluded(goose_attack *a, goose_option_id id)
 {
-    for (size_t i = 0; conflicts[i]; i++)
-        if (goose__option_given(&a->opt, conflicts[i]))
-            return goose__fail(a, GOOSE_ECONFIG, "%s %s: drop --%s", flag, why, conflicts[i]);
-    return GOOSE_OK;
+    char err[256];
+    int rc = goose__option_excluded(&a->opt, id, err, sizeof err);
+    return rc == GOOSE_OK ? GOOSE_OK : goose__fail(a, rc, "%s", err);
 }
 
 static int plan_users(goose_attack *a, goose_run_config *cfg)
 {
     goose_options *o = &a->opt;
-    int rc = refuse_with(a, "--test-plan", "sets the users over time", PLAN_CONFLICTS);
+    int rc = refuse_excluded(a, GOOSE_OPT_TEST_PLAN);
     if (rc != GOOSE_OK)
         return rc;
     char err[256];
@@ -117,21 +114,14 @@ static int plan_users(goose_attack *a, goose_run_config *cfg)
     return GOOSE_OK;
 }
 
-/* Options the open model replaces: its pool starts at once and iterations
- * follow the arrivals. */
-static const char *const ARRIVAL_CONFLICTS[] = {"test-plan", "hatch-rate", "startup-time",
-                                                "iterations", NULL};
-
 /* The open model: a pool of --users, started at once, and a rate. */
 static int open_model(goose_attack *a, goose_run_config *cfg)
 {
     goose_options *o = &a->opt;
-    const char *flag = o->arrival_plan ? "--arrival-plan" : "--arrival-rate";
-    int rc = refuse_with(a, flag, "starts iterations at a rate", ARRIVAL_CONFLICTS);
+    int rc = refuse_excluded(a, o->arrival_plan ? GOOSE_OPT_ARRIVAL_PLAN
+                                                : GOOSE_OPT_ARRIVAL_RATE);
     if (rc == GOOSE_OK && o->arrival_plan && o->arrival_rate > 0)
         rc = goose__fail(a, GOOSE_ECONFIG, "give --arrival-rate or --arrival-plan, not both");
-    if (rc == GOOSE_OK && o->arrival_plan && goose__option_given(o, "run-time"))
-        rc = goose__fail(a, GOOSE_ECONFIG, "--arrival-plan ends the run: drop --run-time");
     if (rc != GOOSE_OK)
         return rc;
     char err[256];
@@ -231,8 +221,14 @@ static void check_fd_limit(goose_attack *a, size_t users)
                    users, users + 64, (unsigned long long)rl.rlim_cur, users + 64);
 }
 
-static const char *const LOG_FLAGS[GOOSE_LOGFILES] = {"--request-log", "--transaction-log",
-                                                      "--error-log"};
+/* The option of each log file, for its messages. */
+static const goose_option_id LOG_OPTIONS[GOOSE_LOGFILES] = {
+    GOOSE_OPT_REQUEST_LOG, GOOSE_OPT_TRANSACTION_LOG, GOOSE_OPT_ERROR_LOG};
+
+static const char *log_option(int i)
+{
+    return goose__option_row(LOG_OPTIONS[i])->name;
+}
 
 /* A log that cannot be created is bad configuration, found before any user
  * starts. */
@@ -245,7 +241,7 @@ static int open_logs(goose_attack *a, goose_run_config *cfg)
         cfg->log_formats[i] = a->opt.log_formats[i];
         cfg->log_sinks[i] = goose__sink_open(path, goose__log_header(i, cfg->log_formats[i]));
         if (!cfg->log_sinks[i])
-            return goose__fail(a, GOOSE_ECONFIG, "cannot create %s %s: %s", LOG_FLAGS[i],
+            return goose__fail(a, GOOSE_ECONFIG, "cannot create --%s %s: %s", log_option(i),
                                path, strerror(errno));
     }
     return GOOSE_OK;
@@ -296,7 +292,7 @@ int goose__run_teardown(goose_attack *a, goose_run_config *cfg, goose_plan *plan
     int rc = GOOSE_OK;
     for (int i = 0; i < GOOSE_LOGFILES; i++) {
         if (goose__sink_close(cfg->log_sinks[i]) < 0 && rc == GOOSE_OK)
-            rc = goose__fail(a, GOOSE_EIO, "cannot write %s %s: %s", LOG_FLAGS[i],
+            rc = goose__fail(a, GOOSE_EIO, "cannot write --%s %s: %s", log_option(i),
                              a->opt.log_paths[i], strerror(errno));
         cfg->log_sinks[i] = NULL;
     }
