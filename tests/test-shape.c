@@ -18,7 +18,7 @@ TEST(shape_levels_and_crossings)
 {
     goose_shape s = {0};
     char err[256];
-    ASSERT_EQ(goose__loadplan_parse("--test-plan", "10,2s;10,2s;0,1s", GOOSE_PLAN_USERS, 1e7, &s, err,
+    ASSERT_EQ(goose__shape_parse("--test-plan", "10,2s;10,2s;0,1s", GOOSE_PLAN_USERS, 1e7, &s, err,
                                     sizeof err), GOOSE_OK);
     ASSERT_EQ(s.n, 3);
     ASSERT_EQ(goose__shape_end(&s), 5000000);
@@ -46,13 +46,13 @@ TEST(shape_levels_and_crossings)
     goose__shape_free(&s);
     const char *bad[] = {"", "10", "x,1s", "10,1x", "1.5,1s", "-1,1s", "0,0s", "10,1s;;", NULL};
     for (int i = 0; bad[i]; i++)
-        ASSERT_NE(goose__loadplan_parse("--test-plan", bad[i], GOOSE_PLAN_USERS, 1e7, NULL, err,
+        ASSERT_NE(goose__shape_parse("--test-plan", bad[i], GOOSE_PLAN_USERS, 1e7, NULL, err,
                                         sizeof err),
                   GOOSE_OK);
-    ASSERT_EQ(goose__loadplan_parse("--arrival-plan", "2.5,1s;0,1s", 0, 1e7, NULL, err,
+    ASSERT_EQ(goose__shape_parse("--arrival-plan", "2.5,1s;0,1s", 0, 1e7, NULL, err,
                                     sizeof err), GOOSE_OK);
     /* from a running level, "down to 0 over 30 s" is a plan */
-    ASSERT_EQ(goose__loadplan_parse("test-plan", "0,30s", GOOSE_PLAN_USERS | GOOSE_PLAN_FROM_NOW,
+    ASSERT_EQ(goose__shape_parse("test-plan", "0,30s", GOOSE_PLAN_USERS | GOOSE_PLAN_FROM_NOW,
                                     1e7, NULL, err, sizeof err), GOOSE_OK);
 }
 

@@ -169,14 +169,14 @@ static int opt_running_metrics(goose_options *o, const char *v, char *err, size_
 
 static int opt_test_plan(goose_options *o, const char *v, char *err, size_t errlen)
 {
-    int rc = goose__loadplan_parse("--test-plan", v, GOOSE_PLAN_USERS, 10000000, NULL, err,
+    int rc = goose__shape_parse("--test-plan", v, GOOSE_PLAN_USERS, 10000000, NULL, err,
                                    errlen);
     return rc == GOOSE_OK ? set_string(&o->test_plan, v) : rc;
 }
 
 static int opt_arrival_plan(goose_options *o, const char *v, char *err, size_t errlen)
 {
-    int rc = goose__loadplan_parse("--arrival-plan", v, 0, 1e7, NULL, err, errlen);
+    int rc = goose__shape_parse("--arrival-plan", v, 0, 1e7, NULL, err, errlen);
     return rc == GOOSE_OK ? set_string(&o->arrival_plan, v) : rc;
 }
 

@@ -187,7 +187,7 @@ int goose__key_file_read(const char *path, unsigned char out[GOOSE_KEY_MAX], siz
  * which may be all zeros).  A one-line message naming the bad step on
  * error; out may be NULL to only check. */
 enum { GOOSE_PLAN_USERS = 1, GOOSE_PLAN_FROM_NOW = 2 };
-int goose__loadplan_parse(const char *flag, const char *spec, int flags, double max,
+int goose__shape_parse(const char *flag, const char *spec, int flags, double max,
                           goose_shape *out, char *err, size_t errlen);
 
 #endif

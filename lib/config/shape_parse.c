@@ -62,7 +62,7 @@ static int parse_step(const char *flag, const char *p, const char *end, int whol
     return goose__shape_add(out, level, us) < 0 ? GOOSE_ENOMEM : GOOSE_OK;
 }
 
-int goose__loadplan_parse(const char *flag, const char *spec, int flags, double max,
+int goose__shape_parse(const char *flag, const char *spec, int flags, double max,
                           goose_shape *out, char *err, size_t errlen)
 {
     int whole = flags & GOOSE_PLAN_USERS;

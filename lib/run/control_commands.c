@@ -153,7 +153,7 @@ static void cmd_test_plan(goose_control_state *st, const goose_control_run *run,
 {
     goose_shape plan = {0};
     char err[256];
-    int rc = goose__loadplan_parse("test-plan", v ? v : "",
+    int rc = goose__shape_parse("test-plan", v ? v : "",
                                    GOOSE_PLAN_USERS | GOOSE_PLAN_FROM_NOW, USERS_MAX, &plan,
                                    err, sizeof err);
     if (rc != GOOSE_OK) {

@@ -104,7 +104,7 @@ static int plan_users(goose_attack *a, goose_run_config *cfg)
     if (rc != GOOSE_OK)
         return rc;
     char err[256];
-    rc = goose__loadplan_parse("--test-plan", o->test_plan, GOOSE_PLAN_USERS, 10000000,
+    rc = goose__shape_parse("--test-plan", o->test_plan, GOOSE_PLAN_USERS, 10000000,
                                &cfg->shape, err, sizeof err);
     if (rc != GOOSE_OK)
         return goose__fail(a, rc, "%s", err);
@@ -127,7 +127,7 @@ static int open_model(goose_attack *a, goose_run_config *cfg)
     char err[256];
     goose__shape_free(&cfg->arrivals);
     if (o->arrival_plan)
-        rc = goose__loadplan_parse("--arrival-plan", o->arrival_plan, 0, 1e7, &cfg->arrivals,
+        rc = goose__shape_parse("--arrival-plan", o->arrival_plan, 0, 1e7, &cfg->arrivals,
                                    err, sizeof err);
     else if (goose__shape_add(&cfg->arrivals, o->arrival_rate, 0) < 0)
         rc = GOOSE_ENOMEM;
