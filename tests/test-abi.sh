@@ -39,15 +39,15 @@ relink() { # dir, soname, version script: the build-abi objects linked again
 
 variant() { # name, then sed edits as FILE 'SCRIPT' pairs: a whole tree built
     local dir=$work/$1; shift
-    mkdir -p "$dir" && cp -r Makefile include lib tools "$dir/"
+    mkdir -p "$dir" && cp -r Makefile abi include lib tools "$dir/"
     while [ $# -gt 0 ]; do
         cp "$dir/$1" "$dir/$1.orig"
         sed -i "$2" "$dir/$1"
         ! cmp -s "$dir/$1" "$dir/$1.orig" || { echo "variant: '$2' changed nothing in $1"; exit 1; }
         rm "$dir/$1.orig"; shift 2
     done
-    make -s --no-print-directory -C "$dir" -j2 BUILD=b SOFILE=b/libgoose.so."$version" \
-        ARFILE=b/libgoose.a SAN= OPT="-O2 -g" b/libgoose.so."$version" >"$dir/build.log" 2>&1 ||
+    make -s --no-print-directory -C "$dir" -j2 BUILD=b SAN= OPT="-O2 -g" b/libgoose.so."$version" \
+        >"$dir/build.log" 2>&1 ||
         { cat "$dir/build.log"; exit 1; }
     echo "$dir/b/libgoose.so.$version"
 }
