@@ -70,9 +70,12 @@ expect fail changed-signature "$lib" goose_sleep INCOMPATIBLE
 lib=$(variant enum include/goose.h 's/GOOSE_ETHRESHOLD = -12/GOOSE_ETHRESHOLD = -13/')
 expect fail renumbered-enum "$lib" GOOSE_ETHRESHOLD INCOMPATIBLE
 
-# An added function and a field added to the struct behind an opaque handle.
+# An added function (listed in abi/libgoose.symbols, which the version
+# script is written from) and a field added to the struct behind an opaque
+# handle.
 lib=$(variant compatible \
     include/goose.h 's/^GOOSE_API void goose_free(void \*ptr);/&\nGOOSE_API int goose_abi_probe(void);/' \
+    abi/libgoose.symbols 's/^ goose_free@GOOSE_0 .*/&\n goose_abi_probe@GOOSE_0 0.1.0/' \
     lib/attack.c '$a int goose_abi_probe(void) { return 0; }' \
     lib/attack.h 's/^struct goose_attack {/&\n    int abi_probe_field;/')
 expect pass added-function "$lib" goose_abi_probe "compatible ABI changes"
