@@ -60,7 +60,8 @@ Q :=
 endif
 
 .PHONY: all deps lib examples target tests check check-fast demo \
-        install uninstall bench bench-overload clean fuzz fuzz-http abi-lib abi-check abi-baseline
+        install uninstall bench bench-overload clean fuzz fuzz-http fuzz-run fuzz-http-run \
+        abi-lib abi-check abi-baseline
 
 all: $(DEPS_OK) lib examples target
 
@@ -169,9 +170,12 @@ check:
 FUZZ_TIME ?= 60
 FUZZ_CC ?= clang
 FUZZ_SRC := $(LIB_SRC) $(LIB_ASM)
+# (A make of its own after tools/deps.sh: the recipe's pkg-config flags are
+# read when it starts.)
 fuzz:
 	$(Q)sh tools/deps.sh build fuzz
-	$(Q)$(SUBMAKE) $(ARFILE)
+	$(Q)$(SUBMAKE) fuzz-run
+fuzz-run: $(ARFILE)
 	$(Q)mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/crashes
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests tests/fuzz/write-seeds.c $(ARFILE) $(LDLIBS_ALL) \
 		-o $(BUILD)/fuzz/write-seeds
@@ -187,7 +191,8 @@ fuzz:
 # libFuzzer on the own HTTP/1.1 client's response parser, FUZZ_TIME seconds.
 fuzz-http:
 	$(Q)sh tools/deps.sh build fuzz
-	$(Q)$(SUBMAKE) $(ARFILE)
+	$(Q)$(SUBMAKE) fuzz-http-run
+fuzz-http-run: $(ARFILE)
 	$(Q)mkdir -p $(BUILD)/fuzz-http/corpus $(BUILD)/fuzz-http/crashes
 	$(Q)cp tests/fuzz/http-seeds/* $(BUILD)/fuzz-http/corpus/
 	@echo "  FUZZ    tests/fuzz/http-libfuzzer.c ($(FUZZ_TIME) s)"
