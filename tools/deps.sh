@@ -17,9 +17,10 @@ PATH=$PATH:/usr/sbin:/sbin
 
 # GROUP PACKAGE HOW: how to tell it is there without asking dpkg, so that
 # libraries and tools built from source count: pc:MODULE (pkg-config
-# finds it), cmd:NAME (a command), py:MODULE (python3 imports it),
-# file:PATH, or dpkg (the package is installed).  (python3 or
-# /usr/bin/python3: Debian's Python modules are for the latter.)
+# finds it), cmd:NAME (a command), py:MODULE (python3 or /usr/bin/python3,
+# for which Debian's modules are, imports it), file:PATH, or dpkg (the
+# package is installed).  The Makefile takes its pkg-config modules from
+# here (--modules), tests/test-docker.sh the build's packages (--list).
 table='
 build libcurl4-openssl-dev pc:libcurl
 build libevent-dev pc:libevent
