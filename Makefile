@@ -1,6 +1,8 @@
-# libgoose - plain Makefile.  `make`, `make check`, `make demo`,
+# libgoose - plain Makefile.  `make`, `make check`, `make demo`, `make deps`,
 # `make install PREFIX=/usr/local DESTDIR=`, `make uninstall`, `make bench`,
-# `make abi-check`.
+# `make abi-check`.  Everything built goes to $(BUILD) (build/); only `make
+# deps` and the targets that run something (demo, check, bench, fuzz,
+# abi-check) install packages, through tools/deps.sh.
 
 VERSION_H := include/goose/version.h
 MAJOR := $(shell sed -n 's/^\#define GOOSE_VERSION_MAJOR \([0-9]*\)/\1/p' $(VERSION_H))
@@ -17,7 +19,7 @@ DESTDIR ?=
 
 CC ?= cc
 BUILD ?= build
-DEPS_PC := libcurl libevent libevent_pthreads libevent_openssl msgpack openssl jansson
+DEPS_PC := $(shell sh tools/deps.sh --modules)
 OPT ?= -O2 -g
 WARN := -Wall -Wextra -Wstrict-prototypes -Wwrite-strings -Werror
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -34,12 +36,10 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -Ilib $(PKG_CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lpthread -lm
 
 SONAME := libgoose.so.$(MAJOR)
-SOFILE := lib/libgoose.so.$(VERSION)
-ARFILE := lib/libgoose.a
-ifeq ($(SAN),1)
 SOFILE := $(BUILD)/libgoose.so.$(VERSION)
 ARFILE := $(BUILD)/libgoose.a
-endif
+# The version script: the exact list of abi/libgoose.symbols (tools/symbols-map.sh).
+MAPFILE := $(BUILD)/libgoose.map
 
 LIB_SRC := $(sort $(wildcard lib/*.c lib/*/*.c))
 LIB_ASM := $(sort $(wildcard lib/*/*.S))
@@ -60,12 +60,19 @@ Q :=
 endif
 
 .PHONY: all deps lib examples target tests check check-fast demo \
-        install uninstall bench bench-overload clean fuzz fuzz-http abi-lib abi-check abi-baseline
+        install uninstall bench bench-overload clean fuzz fuzz-http fuzz-run fuzz-http-run \
+        abi-lib abi-check abi-baseline
 
 all: $(DEPS_OK) lib examples target
 
-deps $(DEPS_OK):
-	$(Q)sh tools/deps.sh
+# The build only checks (pkg-config) and stops with what is missing; `make
+# deps` installs it, with what the tests, demo, bench and fuzzers need
+# (DEPS="build test" for some of it; tools/deps.sh --help lists the groups).
+DEPS ?= build test bench fuzz
+deps:
+	$(Q)sh tools/deps.sh $(DEPS)
+$(DEPS_OK):
+	$(Q)sh tools/deps.sh --check
 	$(Q)mkdir -p $(BUILD) && touch $(DEPS_OK)
 
 lib: $(SOFILE) $(ARFILE)
@@ -80,9 +87,13 @@ $(BUILD)/obj/%.o: %.S $(DEPS_OK)
 	@echo "  AS      $<"
 	$(Q)$(CC) $(CFLAGS_ALL) -fPIC -c $< -o $@
 
-$(SOFILE): $(LIB_OBJ) lib/libgoose.map
+$(MAPFILE): abi/libgoose.symbols tools/symbols-map.sh
+	@mkdir -p $(dir $@)
+	$(Q)sh tools/symbols-map.sh abi/libgoose.symbols >$@.tmp && mv $@.tmp $@
+
+$(SOFILE): $(LIB_OBJ) $(MAPFILE)
 	@echo "  LD      $@"
-	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libgoose.map \
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(MAPFILE) \
 		-Wl,--no-undefined $(LDSAN) -o $@ $(LIB_OBJ) $(LDLIBS_ALL) $(LDFLAGS)
 	$(Q)ln -sf $(notdir $@) $(dir $@)$(SONAME)
 	$(Q)ln -sf $(SONAME) $(dir $@)libgoose.so
@@ -106,12 +117,9 @@ $(TARGET_BIN): tests/target/target.c $(DEPS_OK)
 	$(Q)$(CC) $(CFLAGS_ALL) $< -o $@ $(shell pkg-config --libs libevent) $(LDSAN)
 
 # Tests link the static library: unit tests reach internal goose__ symbols.
-tests: $(BUILD)/.test-deps-ok $(BUILD)/.yaml-deps-ok $(TEST_BIN)
-$(BUILD)/.test-deps-ok:
-	$(Q)sh tools/deps.sh python3 binutils valgrind openssl iproute2 abigail-tools
-	$(Q)mkdir -p $(BUILD) && touch $@
+tests: $(TEST_BIN)
 $(BUILD)/tests/%: tests/%.c tests/test.h tests/e2e.h tests/gaggle.h $(wildcard tests/fuzz/*.h) \
-		$(ARFILE) | $(BUILD)/.test-deps-ok
+		$(ARFILE)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests $< -o $@ $(ARFILE) $(LDLIBS_ALL) $(LDSAN)
@@ -134,35 +142,40 @@ $(BUILD)/tests/faults/histogram.o: $(BUILD)/obj/lib/metrics/histogram.o
 # The Gaggle load test whose metrics allocations fail with LOADTEST_FAULT=N
 # (tests/faults.c): a Manager that runs out of memory taking Workers' metrics.
 $(BUILD)/tests/gaggle-loadtest-faults: tests/gaggle-loadtest.c tests/faults.c $(FAULT_OBJ) \
-		$(FAULT_HIST) $(ARFILE) | $(BUILD)/.test-deps-ok
+		$(FAULT_HIST) $(ARFILE)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests $< tests/faults.c $(FAULT_OBJ) $(FAULT_HIST) -o $@ $(ARFILE) \
 		$(LDLIBS_ALL) $(LDSAN)
-$(BUILD)/tests/test-lost: tests/test-lost.c tests/test.h tests/e2e.h $(FAULT_OBJ) $(ARFILE) \
-		| $(BUILD)/.test-deps-ok
+$(BUILD)/tests/test-lost: tests/test-lost.c tests/test.h tests/e2e.h $(FAULT_OBJ) $(ARFILE)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests $< $(FAULT_OBJ) -o $@ $(ARFILE) $(LDLIBS_ALL) $(LDSAN)
 
-# PyYAML for tests/test-docker.sh and tests/test-kubernetes.sh (they skip
-# without it).
-$(BUILD)/.yaml-deps-ok:
-	$(Q)sh tools/deps.sh python3-yaml
-	$(Q)mkdir -p $(BUILD) && touch $@
+# The targets that run something install what they need first (as root;
+# otherwise tools/deps.sh prints the apt-get line and they stop), then build.
+SUBMAKE = $(MAKE) --no-print-directory
 
-check-fast: all tests
+check-fast:
+	$(Q)sh tools/deps.sh build test
+	$(Q)$(SUBMAKE) all tests
 	$(Q)GOOSE_BUILD=$(BUILD) bash tests/run.sh $(BUILD)/tests
 
-check: all tests
+check:
+	$(Q)sh tools/deps.sh build test
+	$(Q)$(SUBMAKE) all tests
 	$(Q)GOOSE_BUILD=$(BUILD) GOOSE_CHECK_SAN=1 bash tests/check.sh
 
 # libFuzzer on the Gaggle's frame reader and decoders, FUZZ_TIME seconds.
 FUZZ_TIME ?= 60
 FUZZ_CC ?= clang
 FUZZ_SRC := $(LIB_SRC) $(LIB_ASM)
-fuzz: $(ARFILE)
-	$(Q)sh tools/deps.sh clang libclang-rt-14-dev
+# (A make of its own after tools/deps.sh: the recipe's pkg-config flags are
+# read when it starts.)
+fuzz:
+	$(Q)sh tools/deps.sh build fuzz
+	$(Q)$(SUBMAKE) fuzz-run
+fuzz-run: $(ARFILE)
 	$(Q)mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/crashes
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests tests/fuzz/write-seeds.c $(ARFILE) $(LDLIBS_ALL) \
 		-o $(BUILD)/fuzz/write-seeds
@@ -176,8 +189,10 @@ fuzz: $(ARFILE)
 		test -z "$$(ls crashes)" || { echo "crashes in $(BUILD)/fuzz/crashes: copy them to tests/fuzz/regressions/frames"; exit 1; }
 
 # libFuzzer on the own HTTP/1.1 client's response parser, FUZZ_TIME seconds.
-fuzz-http: $(ARFILE)
-	$(Q)sh tools/deps.sh clang libclang-rt-14-dev
+fuzz-http:
+	$(Q)sh tools/deps.sh build fuzz
+	$(Q)$(SUBMAKE) fuzz-http-run
+fuzz-http-run: $(ARFILE)
 	$(Q)mkdir -p $(BUILD)/fuzz-http/corpus $(BUILD)/fuzz-http/crashes
 	$(Q)cp tests/fuzz/http-seeds/* $(BUILD)/fuzz-http/corpus/
 	@echo "  FUZZ    tests/fuzz/http-libfuzzer.c ($(FUZZ_TIME) s)"
@@ -188,13 +203,19 @@ fuzz-http: $(ARFILE)
 		-artifact_prefix=crashes/ corpus 2>&1 | tee fuzz.log | grep -E "^(#[0-9]+[[:space:]]+(INITED|DONE)|stat::number|==[0-9]+==ERROR)" ; \
 		test -z "$$(ls crashes)" || { echo "crashes in $(BUILD)/fuzz-http/crashes: copy them to tests/fuzz/regressions/http"; exit 1; }
 
-demo: all
+demo:
+	$(Q)sh tools/deps.sh build
+	$(Q)$(SUBMAKE) all
 	$(Q)bash tools/demo.sh $(BUILD)
 
-bench: all
+bench:
+	$(Q)sh tools/deps.sh build bench
+	$(Q)$(SUBMAKE) all
 	$(Q)bash bench/run.sh $(BUILD)
 
-bench-overload: all
+bench-overload:
+	$(Q)sh tools/deps.sh build bench
+	$(Q)$(SUBMAKE) all
 	$(Q)bash bench/overload.sh $(BUILD)
 
 # ABI: the library built again with -g in build-abi/ (the normal build is
@@ -205,9 +226,8 @@ bench-overload: all
 ABI_BUILD := build-abi
 ABI_SO := $(ABI_BUILD)/libgoose.so.$(VERSION)
 abi-lib:
-	$(Q)sh tools/deps.sh abigail-tools
-	$(Q)$(MAKE) -s --no-print-directory BUILD=$(ABI_BUILD) SOFILE=$(ABI_SO) \
-		ARFILE=$(ABI_BUILD)/libgoose.a SAN= OPT="-O2 -g" $(ABI_SO)
+	$(Q)sh tools/deps.sh build abi
+	$(Q)$(MAKE) -s --no-print-directory BUILD=$(ABI_BUILD) SAN= OPT="-O2 -g" $(ABI_SO)
 
 abi-check: abi-lib
 	$(Q)bash tools/abi-check.sh $(ABI_SO)
@@ -245,7 +265,9 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
 	$(if $(DESTDIR),,-ldconfig 2>/dev/null)
 
+# lib/libgoose.*, pkgconfig/libgoose.pc: where older builds wrote them.
 clean:
-	rm -rf build build-san build-abi lib/libgoose.so* lib/libgoose.a pkgconfig/libgoose.pc demo-report.json
+	rm -rf build build-san build-abi lib/libgoose.so* lib/libgoose.a pkgconfig/libgoose.pc \
+		demo-report.json
 
 -include $(LIB_OBJ:.o=.d)

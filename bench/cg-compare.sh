@@ -8,8 +8,10 @@
 set -eu
 for tree in "$@"; do
     out=$(mktemp -d)
-    cc -O2 -I"$tree/include" "$tree/bench/loadtest.c" -L"$tree/lib" \
-        -Wl,-rpath,"$tree/lib" -lgoose -o "$out/loadtest"
+    libdir=$tree/build
+    [ -e "$libdir/libgoose.so" ] || libdir=$tree/lib   # a tree from before issue 14
+    cc -O2 -I"$tree/include" "$tree/bench/loadtest.c" -L"$libdir" \
+        -Wl,-rpath,"$libdir" -lgoose -o "$out/loadtest"
     "$tree/build/goose-target" --port-file "$out/port" >/dev/null 2>&1 &
     target=$!
     for _ in $(seq 50); do [ -s "$out/port" ] && break; sleep 0.1; done

@@ -9,7 +9,7 @@
  * BENCH_UNIQUE_PATHS=1 makes every request's path a new one (/p/1, /p/2,
  * ...), unnamed: the mistake --max-request-names bounds.
  *
- *   cc -O2 -Iinclude bench/loadtest.c -Llib -Wl,-rpath,$PWD/lib -lgoose \
+ *   cc -O2 -Iinclude bench/loadtest.c -Lbuild -Wl,-rpath,$PWD/build -lgoose \
  *      -o bench/out/loadtest
  */
 #include <goose.h>

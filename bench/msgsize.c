@@ -1,6 +1,6 @@
 /* Bytes of one Worker metrics delta (one engine thread's shard) after 1k and
  * 100k requests over three request keys: bounded by histogram buckets, not
- * by requests.  Built against lib/libgoose.a (internal symbols). */
+ * by requests.  Built against build/libgoose.a (internal symbols). */
 #include <stdio.h>
 
 #include "gaggle/wire.h"

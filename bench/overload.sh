@@ -2,7 +2,7 @@
 # bench/overload.sh [BUILD] - a Gaggle on an overloaded box (issue 13, part 3),
 # a part of `make bench` that also runs alone:
 #
-#   bash bench/overload.sh            (after make; nginx is installed if missing)
+#   bash bench/overload.sh            (after make deps and make)
 #
 # nginx (bench/nginx.conf, 1 worker, access log on) and one Manager with
 # BENCH_OVERLOAD_WORKERS (128) Workers, each `--threads 1`, 8 users per
@@ -34,15 +34,12 @@ PATH=$PATH:/usr/sbin:/sbin
 say() { printf 'bench: %s\n' "$*"; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 
-if ! command -v nginx >/dev/null; then
-    [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || die "needs nginx (apt-get install nginx)"
-    export DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 # no system nginx on :80
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends nginx >/dev/null
-fi
-[ -e lib/libgoose.so ] || die "lib/libgoose.so is missing: run make first"
+BUILD=${1:-build}
+command -v nginx >/dev/null || die "needs nginx: run make deps (or make bench-overload)"
+[ -e "$BUILD/libgoose.so" ] || die "$BUILD/libgoose.so is missing: run make first"
+LIBDIR=$(cd "$BUILD" && pwd)
 mkdir -p "$OUT"
-cc -O2 -Iinclude bench/loadtest.c -Llib -Wl,-rpath,"$ROOT/lib" -lgoose -o "$OUT/loadtest"
+cc -O2 -Iinclude bench/loadtest.c -L"$LIBDIR" -Wl,-rpath,"$LIBDIR" -lgoose -o "$OUT/loadtest"
 rm -rf "$D"
 mkdir -p "$D/nginx/tmp"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

@@ -57,7 +57,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-BUILD=${1:-build}           # objects only; the library is lib/libgoose.so
+BUILD=${1:-build}           # the build: BUILD/libgoose.so, BUILD/goose-target
 OUT=$ROOT/bench/out
 W=$OUT/nginx
 DURATION=${BENCH_DURATION:-10}
@@ -116,24 +116,16 @@ fi
 if [ "$SCALE" = 1 ] && ! command -v ss >/dev/null; then
     missing+=(iproute2)
 fi
-if [ ${#missing[@]} -gt 0 ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        say "installing ${missing[*]}"
-        # RUNLEVEL=1: do not let the package start a system nginx on :80.
-        export DEBIAN_FRONTEND=noninteractive RUNLEVEL=1
-        apt-get update -qq
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    else
-        die "missing ${missing[*]}; as root run: apt-get update && apt-get install -y ${missing[*]}"
-    fi
-fi
+# make bench installs them first (tools/deps.sh build bench).
+[ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]}: run make deps (or make bench)"
 
 [ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (nginx on CPU 0, the generator on CPU 1); nproc = $(nproc)"
-[ -e lib/libgoose.so ] || die "lib/libgoose.so is missing: run make first"
+[ -e "$BUILD/libgoose.so" ] || die "$BUILD/libgoose.so is missing: run make first"
+LIBDIR=$(cd "$BUILD" && pwd)
 
 # --- build ------------------------------------------------------------------
 mkdir -p "$OUT"
-cc -O2 -Iinclude bench/loadtest.c -Llib -Wl,-rpath,"$ROOT/lib" -lgoose -o "$OUT/loadtest"
+cc -O2 -Iinclude bench/loadtest.c -L"$LIBDIR" -Wl,-rpath,"$LIBDIR" -lgoose -o "$OUT/loadtest"
 say "built bench/out/loadtest"
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -247,14 +239,8 @@ locust_part() {
     # The Python that runs locust (its #! line), for FastHttpUser's import.
     py=$(head -1 "$(command -v locust)" | sed -n 's/^#! *\([^ ]*\).*/\1/p')
     py=${py:-python3}
-    if ! "$py" -c 'import geventhttpclient, locust.contrib.fasthttp' 2>/dev/null &&
-        [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        say "installing python3-geventhttpclient for FastHttpUser"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-            python3-geventhttpclient >/dev/null 2>&1 || true
-    fi
     if ! "$py" -c 'import geventhttpclient, locust.contrib.fasthttp' > "$OUT/locust-fast.import" 2>&1; then
-        echo "FastHttpUser needs geventhttpclient, which $py cannot import ($(tail -1 "$OUT/locust-fast.import")) and Debian did not install" \
+        echo "FastHttpUser needs geventhttpclient, which $py cannot import ($(tail -1 "$OUT/locust-fast.import")); make deps installs python3-geventhttpclient" \
             > "$OUT/locust-fast.skip"
     fi
     for kind in http fast; do
@@ -346,7 +332,7 @@ gaggle_run() { # standalone and gaggle, each with $CONNS users, no wait
         pids="$pids $!"
     done
     wait $pids || true
-    cc -O2 -std=c11 -D_GNU_SOURCE -Iinclude -Ilib bench/msgsize.c lib/libgoose.a \
+    cc -O2 -std=c11 -D_GNU_SOURCE -Iinclude -Ilib bench/msgsize.c "$BUILD/libgoose.a" \
         $(pkg-config --libs libcurl libevent libevent_pthreads msgpack openssl jansson) -lpthread -lm \
         -o "$OUT/msgsize" && "$OUT/msgsize" > "$OUT/g-msgsize.txt"
 }
@@ -524,6 +510,7 @@ if [ "$NAMES" = 1 ]; then
     rc=0
     python3 bench/names_summary.py "$OUT" bench/RESULTS.md "$NAMES_TIME" "$CONNS" "$NAMES_CMD" || rc=$?
     verdict "dynamic URLs: max RSS <= 100 MiB, exit 0, >= 100,000 paths, exact nginx count" "$rc"
+fi
 if [ "$OVERLOAD" = 1 ]; then
     verdict "overloaded Gaggle (128 Workers): every Worker done, totals = nginx's log" "$OVERLOAD_RC"
 fi

@@ -12,13 +12,14 @@ read -r p1 f1 s1 <<<"$(summary "$build/check.log")"
 p2=0 f2=0 s2=0
 if [ -n "${GOOSE_CHECK_SAN:-}" ]; then
     echo "--- the same C tests built with ASan+UBSan ---"
-    if make -s --no-print-directory SAN=1 BUILD=build-san tests target examples >build-san.log 2>&1; then
+    mkdir -p build-san
+    if make -s --no-print-directory SAN=1 BUILD=build-san tests target examples >build-san/build.log 2>&1; then
         GOOSE_BUILD=build-san TEST_NO_SCRIPTS=1 TEST_LOG_DIR=build-san/logs \
         ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
             bash tests/run.sh build-san/tests | sed 's/^\(ok\|FAIL\|skip\)\( *\)/\1\2san:/' | tee build-san/check.log
         read -r p2 f2 s2 <<<"$(summary build-san/check.log)"
     else
-        cat build-san.log; f2=1
+        cat build-san/build.log; f2=1
     fi
 fi
 p=$((p1 + ${p2:-0})) f=$((${f1:-1} + ${f2:-0})) s=$((${s1:-0} + ${s2:-0}))

@@ -39,15 +39,15 @@ relink() { # dir, soname, version script: the build-abi objects linked again
 
 variant() { # name, then sed edits as FILE 'SCRIPT' pairs: a whole tree built
     local dir=$work/$1; shift
-    mkdir -p "$dir" && cp -r Makefile include lib tools "$dir/"
+    mkdir -p "$dir" && cp -r Makefile abi include lib tools "$dir/"
     while [ $# -gt 0 ]; do
         cp "$dir/$1" "$dir/$1.orig"
         sed -i "$2" "$dir/$1"
         ! cmp -s "$dir/$1" "$dir/$1.orig" || { echo "variant: '$2' changed nothing in $1"; exit 1; }
         rm "$dir/$1.orig"; shift 2
     done
-    make -s --no-print-directory -C "$dir" -j2 BUILD=b SOFILE=b/libgoose.so."$version" \
-        ARFILE=b/libgoose.a SAN= OPT="-O2 -g" b/libgoose.so."$version" >"$dir/build.log" 2>&1 ||
+    make -s --no-print-directory -C "$dir" -j2 BUILD=b SAN= OPT="-O2 -g" b/libgoose.so."$version" \
+        >"$dir/build.log" 2>&1 ||
         { cat "$dir/build.log"; exit 1; }
     echo "$dir/b/libgoose.so.$version"
 }
@@ -70,9 +70,12 @@ expect fail changed-signature "$lib" goose_sleep INCOMPATIBLE
 lib=$(variant enum include/goose.h 's/GOOSE_ETHRESHOLD = -12/GOOSE_ETHRESHOLD = -13/')
 expect fail renumbered-enum "$lib" GOOSE_ETHRESHOLD INCOMPATIBLE
 
-# An added function and a field added to the struct behind an opaque handle.
+# An added function (listed in abi/libgoose.symbols, which the version
+# script is written from) and a field added to the struct behind an opaque
+# handle.
 lib=$(variant compatible \
     include/goose.h 's/^GOOSE_API void goose_free(void \*ptr);/&\nGOOSE_API int goose_abi_probe(void);/' \
+    abi/libgoose.symbols 's/^ goose_free@GOOSE_0 .*/&\n goose_abi_probe@GOOSE_0 0.1.0/' \
     lib/attack.c '$a int goose_abi_probe(void) { return 0; }' \
     lib/config/attack.h 's/^struct goose_attack {/&\n    int abi_probe_field;/')
 expect pass added-function "$lib" goose_abi_probe "compatible ABI changes"

@@ -35,7 +35,7 @@ trap cleanup EXIT
 replay() { $py tests/dockerfile-replay.py "$df" . "$@"; }
 
 # The build stage installs what tools/deps.sh asks a developer for.
-deps=$(sed -n 's/^packages="\(.*\)"$/\1/p' tools/deps.sh)
+deps=$(sh tools/deps.sh --list build)
 apt_line=$(sed -n '/^FROM .* AS build/,/^FROM /p' "$df" | grep -c "apt-get install" || true)
 [ "$apt_line" = 1 ] || { echo "the build stage should have one apt-get install"; exit 1; }
 for p in $deps; do

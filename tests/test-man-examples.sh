@@ -95,8 +95,8 @@ done
 
 # ---- run them ----
 [ -x "$build/goose-target" ] || { echo "no $build/goose-target: make target"; exit 1; }
-so=$(ls "$root"/lib/libgoose.so 2>/dev/null || true)
-[ -n "$so" ] || { echo "no lib/libgoose.so: make lib"; exit 1; }
+libdir=$(cd "$build" && pwd)
+[ -e "$libdir/libgoose.so" ] || { echo "no $build/libgoose.so: make lib"; exit 1; }
 "$build/goose-target" --port-file "$out/port" >/dev/null 2>&1 &
 target_pid=$!
 for _ in $(seq 100); do [ -s "$out/port" ] && break; sleep 0.05; done
@@ -160,7 +160,7 @@ run_page() { # page, program name (already compiled to $out/NAME.o or .7.o)
         skipped=$((skipped + 1))
         return
     fi
-    if ! ${CC:-cc} "$obj" -o "$out/$name" -L"$root/lib" -Wl,-rpath,"$root/lib" -lgoose \
+    if ! ${CC:-cc} "$obj" -o "$out/$name" -L"$libdir" -Wl,-rpath,"$libdir" -lgoose \
             2>"$out/$name.link.log"; then
         echo "FAIL    $name: does not link"; cat "$out/$name.link.log"; failed+=("$name"); return
     fi

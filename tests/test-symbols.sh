@@ -7,7 +7,8 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 symbols=abi/libgoose.symbols
-so=$(ls lib/libgoose.so.*.*.* | head -n 1)
+so=$(ls "${GOOSE_BUILD:-build}"/libgoose.so.*.*.* | head -n 1)
+[ -f "$so" ] || { echo "no ${GOOSE_BUILD:-build}/libgoose.so.X.Y.Z: make lib"; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail=0
