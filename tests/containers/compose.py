@@ -4,6 +4,10 @@
   compose.py build COMPOSE_YAML
     podman build of the compose file's image: its context, dockerfile,
     build args and tag (and the dockerfile's DOCKERFILE.dockerignore).
+  compose.py image-json COMPOSE_YAML
+    What tests/docker-check.py reads of the runtime stage (RUNTIME_JSON),
+    from the built image (podman image inspect: user, workdir, entrypoint,
+    exposed ports) and its dockerfile's last stage (the apt-get packages).
   compose.py up COMPOSE_YAML
     Its target, Manager and Workers as containers on the host's network,
     started in the compose file's order (depends_on: service_healthy, by
@@ -81,6 +85,29 @@ def build(path):
         argv += ["--build-arg", f"{k}={v}"]
     print(" ".join(argv[1:]), flush=True)
     os.execvp("podman", argv + [ctx])
+
+
+def image_json(path):
+    import importlib.util
+    here = os.path.dirname(os.path.abspath(path))
+    _, s = load(path)
+    svc = s["manager"]
+    b = svc.get("build") or {}
+    df = os.path.join(os.path.normpath(os.path.join(here, b.get("context", "."))),
+                      b.get("dockerfile", "Dockerfile"))
+    spec = importlib.util.spec_from_file_location(
+        "replay", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "dockerfile-replay.py"))
+    replay = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(replay)
+    pkgs = []
+    for _, ins, rest in replay.stages_of(df)[-1]["lines"]:
+        if ins == "RUN":
+            pkgs += replay.apt_packages(rest)
+    cfg = json.loads(podman("image", "inspect", svc["image"]).stdout)[0]["Config"]
+    json.dump({"packages": pkgs, "user": cfg.get("User"), "workdir": cfg.get("WorkingDir"),
+               "entrypoint": cfg.get("Entrypoint"),
+               "expose": [p.split("/")[0] for p in cfg.get("ExposedPorts") or {}]}, sys.stdout, indent=1)
+    print()
 
 
 def free_port():
@@ -281,10 +308,12 @@ def cleanup():
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[1] not in ("build", "up"):
+    if len(sys.argv) != 3 or sys.argv[1] not in ("build", "image-json", "up"):
         sys.exit(__doc__)
     if sys.argv[1] == "build":
         build(sys.argv[2])
+    if sys.argv[1] == "image-json":
+        return image_json(sys.argv[2])
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     try:
         up(sys.argv[2])

@@ -7,6 +7,7 @@
 #     resolve without a pull; kept in podman's storage between runs;
 #  2. examples/docker/Dockerfile built with `podman build` (both stages,
 #     apt-get lines included, Dockerfile.dockerignore applied);
+#     the image's root checked by tests/docker-check.py (libraries, wiring);
 #  3. compose.yaml's Gaggle run as containers by tests/containers/compose.py:
 #     target, Manager and Workers with the compose file's entrypoint,
 #     GOOSE_* environment, healthchecks, start order and restart policy;
@@ -25,12 +26,14 @@ compose=examples/docker/compose.yaml
 export GOOSE_CONTAINERS_RUN="goose-ct-$$"  # the label of this run's containers
 t0=$(date +%s)
 step() { echo "---- $* ($(( $(date +%s) - t0 )) s)"; }
-tmp=
+tmp= work= mnt=
 cleanup() {
     if [ -n "$tmp" ]; then  # debootstrap may leave /proc mounted when it fails
         findmnt -rn -o TARGET | grep "^$tmp/" | sort -r | xargs -r -n1 umount -l
         rm -rf --one-file-system "$tmp"
     fi
+    [ -z "$mnt" ] || podman image unmount "$image" >/dev/null 2>&1
+    [ -z "$work" ] || rm -rf "$work"
     ids=$(podman ps -aq --filter "label=io.libgoose.test=$GOOSE_CONTAINERS_RUN" 2>/dev/null) &&
         [ -n "$ids" ] && podman rm -f -t 0 $ids >/dev/null 2>&1
     return 0
@@ -73,6 +76,10 @@ base_images() {
         cp /etc/apt/sources.list.d/debian.sources "$rootfs/etc/apt/sources.list.d/"
         rm -f "$rootfs/etc/apt/sources.list"
     fi
+    # as in the official images (debuerreotype): no translations, lists kept
+    # compressed
+    echo 'Acquire::Languages "none";' >"$rootfs/etc/apt/apt.conf.d/docker-no-languages"
+    echo 'Acquire::GzipIndexes "true";' >"$rootfs/etc/apt/apt.conf.d/docker-gzip-indexes"
     rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
     tar -C "$rootfs" --one-file-system -c . | podman import -q --change 'CMD ["bash"]' - docker.io/library/debian:12 >/dev/null
     cat >"$rootfs/etc/dpkg/dpkg.cfg.d/docker-slim" <<'EOF'
@@ -90,6 +97,8 @@ EOF
     rm -rf "$rootfs"/usr/share/man/* "$rootfs"/usr/share/groff/* "$rootfs"/usr/share/info/* \
         "$rootfs"/usr/share/locale/* "$rootfs"/usr/share/lintian/*
     tar -C "$rootfs" --one-file-system -c . | podman import -q --change 'CMD ["bash"]' - docker.io/library/debian:12-slim >/dev/null
+    rm -rf --one-file-system "$tmp"
+    tmp=
 }
 
 if podman image exists docker.io/library/debian:12 && podman image exists docker.io/library/debian:12-slim; then
@@ -108,6 +117,20 @@ if ! python3 tests/containers/compose.py build "$compose" >"$build/containers-bu
 fi
 image=$(python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["services"]["manager"]["image"])' "$compose")
 echo "ok    image $image built ($(podman image inspect -f '{{.Size}}' "$image") bytes)"
+
+# The image's own root (podman image mount): every library its programs need
+# comes from a package the runtime stage installs, and it installs nothing
+# else; the compose file's wiring against the image (tests/docker-check.py,
+# as tests/test-docker.sh runs it on a replayed root).
+work=$(mktemp -d "${TMPDIR:-/tmp}/goose-containers.XXXXXX")
+python3 tests/containers/compose.py image-json "$compose" >"$work/rt.json"
+mnt=$(podman image mount "$image")
+rc=0
+python3 tests/docker-check.py libs "$mnt" "$work/rt.json" --chroot || rc=1
+[ $rc = 0 ] && { python3 tests/docker-check.py compose "$compose" "$mnt" "$work/rt.json" "$work" \
+    --chroot --wiring-only || rc=1; }
+podman image unmount "$image" >/dev/null && mnt=
+[ $rc = 0 ] || exit 1
 
 # ---- 3. the compose file's Gaggle --------------------------------------------
 step "$compose as containers"
