@@ -239,7 +239,8 @@ def up(path):
     check(restart_of(w) in ("always", "unless-stopped") and restart_of(m) == "no",
           f"restart policies: Workers {restart_of(w)}, Manager {restart_of(m)}")
     tport, gport = free_port(), free_port()
-    work = tempfile.mkdtemp(prefix="goose-containers.")
+    tmp = tempfile.TemporaryDirectory(prefix="goose-containers.")
+    work = tmp.name
     key_file = os.path.join(work, "gaggle.env")
     with open(key_file, "w") as f:
         f.write(f"GOOSE_GAGGLE_KEY={secrets.token_hex(32)}\n")
@@ -297,6 +298,7 @@ def up(path):
     if not check(wait_healthy("manager", m), "manager: healthy again (podman start)"):
         fatal("the Manager is not up again: " + logs("manager")[-2000:])
     one_test(2, tport, gport, replicas, work, after)
+    tmp.cleanup()
 
 
 def dump_logs():

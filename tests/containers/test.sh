@@ -22,6 +22,7 @@ build=${GOOSE_BUILD:-build}
 [ "$(id -u)" = 0 ] || { echo "make test-containers needs root (podman as root, debootstrap)" >&2; exit 1; }
 sh tools/deps.sh podman runc debootstrap python3-yaml
 export CONTAINERS_CONF="$root/tests/containers/containers.conf"
+export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in the tree
 compose=examples/docker/compose.yaml
 export GOOSE_CONTAINERS_RUN="goose-ct-$$"  # the label of this run's containers
 t0=$(date +%s)
@@ -36,6 +37,8 @@ cleanup() {
     [ -z "$work" ] || rm -rf "$work"
     ids=$(podman ps -aq --filter "label=io.libgoose.test=$GOOSE_CONTAINERS_RUN" 2>/dev/null) &&
         [ -n "$ids" ] && podman rm -f -t 0 $ids >/dev/null 2>&1
+    ids=$(podman volume ls -q --filter "label=io.libgoose.test=$GOOSE_CONTAINERS_RUN" 2>/dev/null) &&
+        [ -n "$ids" ] && podman volume rm -f $ids >/dev/null 2>&1
     return 0
 }
 trap cleanup EXIT
@@ -122,6 +125,7 @@ echo "ok    image $image built ($(podman image inspect -f '{{.Size}}' "$image") 
 # comes from a package the runtime stage installs, and it installs nothing
 # else; the compose file's wiring against the image (tests/docker-check.py,
 # as tests/test-docker.sh runs it on a replayed root).
+step "the image's root: libraries and the compose file's wiring"
 work=$(mktemp -d "${TMPDIR:-/tmp}/goose-containers.XXXXXX")
 python3 tests/containers/compose.py image-json "$compose" >"$work/rt.json"
 mnt=$(podman image mount "$image")
