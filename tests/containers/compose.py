@@ -23,8 +23,9 @@ and every port a free one (the host's network: service names are --add-host
 entries for 127.0.0.1, and 8080/5115 may be taken); the run is shorter
 (GOOSE_RUN_TIME), the report is .json rather than .html in the same volume
 (the test reads it) and keeps the hatch phase's requests
-(GOOSE_NO_RESET_METRICS: the target counts them too); the gaggle key is a fresh one in a temporary
-env file (what the compose file's openssl line writes).  Containers and the
+(GOOSE_NO_RESET_METRICS: the target counts them too); the gaggle key is a
+fresh one in a temporary env file (what the compose file's openssl line
+writes); each container is limited to 1 GB and 512 processes.  Containers and the
 volume carry the label io.libgoose.test=$GOOSE_CONTAINERS_RUN and are
 removed at the end, whatever happens.
 """
@@ -33,7 +34,7 @@ import json, os, re, secrets, signal, socket, subprocess, sys, tempfile, time, u
 import yaml
 
 RUN_TIME = "5s"        # the compose file's 1m, shortened
-START_TIMEOUT = 60     # s: a service's healthcheck passes, Workers come back
+START_TIMEOUT = 60     # s: the Workers come back after a test
 TEST_TIMEOUT = 60      # s: a test is over (the Manager exits; it runs 5 s)
 LIMITS = ["--memory", "1g", "--pids-limit", "512"]  # per container
 
