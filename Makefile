@@ -60,7 +60,7 @@ Q :=
 endif
 
 .PHONY: all deps lib examples target tests check check-fast demo \
-        install uninstall bench bench-overload clean fuzz fuzz-http fuzz-run fuzz-http-run \
+        install uninstall bench bench-overload test-containers clean fuzz fuzz-http fuzz-run fuzz-http-run \
         abi-lib abi-check abi-baseline
 
 all: $(DEPS_OK) lib examples target
@@ -202,6 +202,13 @@ fuzz-http-run: $(ARFILE)
 	$(Q)cd $(BUILD)/fuzz-http && ./http-responses -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
 		-artifact_prefix=crashes/ corpus 2>&1 | tee fuzz.log | grep -E "^(#[0-9]+[[:space:]]+(INITED|DONE)|stat::number|==[0-9]+==ERROR)" ; \
 		test -z "$$(ls crashes)" || { echo "crashes in $(BUILD)/fuzz-http/crashes: copy them to tests/fuzz/regressions/http"; exit 1; }
+
+# examples/docker for real: debian:12 base images made with debootstrap,
+# the Dockerfile built and compose.yaml's Gaggle run with podman, the
+# Manager's report against the target's counts (root, Debian's mirror; not
+# part of `make check`, .ci/run runs it after).  tests/containers/test.sh.
+test-containers:
+	$(Q)GOOSE_BUILD=$(BUILD) bash tests/containers/test.sh
 
 demo:
 	$(Q)sh tools/deps.sh build

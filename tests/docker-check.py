@@ -11,6 +11,8 @@
     file's GOOSE_* variables (addresses, ports and run time replaced).
 With --chroot, RUNTIME_ROOT is a Debian root file system holding only the
 runtime stage, and every program runs inside it as the image's USER.
+With --wiring-only, compose checks the wiring and runs nothing (make
+test-containers runs the services as containers, on the image's root).
 """
 import json, os, re, secrets, shutil, socket, subprocess, sys, time, urllib.parse
 
@@ -162,7 +164,7 @@ def health_port(svc):
     return m and m.group(1)
 
 
-def compose(path, rt_dir, rt_json, work, chroot):
+def compose(path, rt_dir, rt_json, work, chroot, wiring_only=False):
     rt = json.load(open(rt_json))
     here = os.path.dirname(os.path.abspath(path))
     c = yaml.safe_load(open(path))
@@ -246,6 +248,8 @@ def compose(path, rt_dir, rt_json, work, chroot):
     check(os.path.dirname(report) in mounts and os.path.dirname(report) == rt["workdir"],
           f"the report {report} goes to a volume at the image's WORKDIR {rt['workdir']}")
     done()
+    if wiring_only:
+        return
 
     health = {n: s[n]["healthcheck"]["test"] for n in ("target", "manager")}
     run_gaggle(rt, rt_dir, work, me, we, replicas, ef(m), chroot, url, health)
@@ -357,11 +361,11 @@ def run_gaggle(rt, rt_dir, work, me, we, replicas, env_files, chroot, url, healt
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if a != "--chroot"]
+    args = [a for a in sys.argv[1:] if a not in ("--chroot", "--wiring-only")]
     chroot = "--chroot" in sys.argv
     if args[:1] == ["libs"] and len(args) == 3:
         libs(args[1], args[2], chroot)
     elif args[:1] == ["compose"] and len(args) == 5:
-        compose(args[1], args[2], args[3], args[4], chroot)
+        compose(args[1], args[2], args[3], args[4], chroot, "--wiring-only" in sys.argv)
     else:
         sys.exit(__doc__)

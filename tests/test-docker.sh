@@ -11,6 +11,11 @@
 #  3. compose.yaml's wiring, then its target, Manager and three Workers run
 #     on 127.0.0.1 through the image's ENTRYPOINT with its GOOSE_* variables
 #     (tests/docker-check.py compose).
+# Where podman runs containers (root, and the debian:12-slim image that
+# `make test-containers` made), this test skips after the first check:
+# make test-containers builds the image and runs compose.yaml for real, and
+# this replay is the fallback where podman cannot run (GOOSE_DOCKER_REPLAY=1
+# runs it anyway).
 # GOOSE_DOCKER_CHROOT=1 does the same in Debian 12 roots made by
 # debootstrap, where both stages' apt-get lines run for real and the
 # programs run as the image's USER in a root holding only the runtime
@@ -43,6 +48,15 @@ for p in $deps; do
         { echo "the build stage does not install $p (tools/deps.sh needs it)"; exit 1; }
 done
 echo "ok    the build stage installs every package of tools/deps.sh"
+
+if [ -z "${GOOSE_DOCKER_CHROOT:-}${GOOSE_DOCKER_REPLAY:-}" ] && [ "$(id -u)" = 0 ] &&
+   command -v podman >/dev/null &&
+   CONTAINERS_CONF="$root/tests/containers/containers.conf" timeout 60 podman run --rm \
+       --pull=never --network host docker.io/library/debian:12-slim true >/dev/null 2>&1; then
+    echo "skipped: podman runs containers here, so make test-containers builds and runs examples/docker" \
+        "for real; this replay is the fallback where podman cannot (GOOSE_DOCKER_REPLAY=1 runs it)"
+    exit 77
+fi
 
 if [ -z "${GOOSE_DOCKER_CHROOT:-}" ]; then
     replay build "$work/build" >"$work/build.json"

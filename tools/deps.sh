@@ -1,6 +1,6 @@
 #!/bin/sh
 # What libgoose needs from the system, in one table: the build, the tests,
-# the bench and the fuzzers.  `make` only checks (--check); `make deps`,
+# the bench, the fuzzers and the containers test.  `make` only checks (--check); `make deps`,
 # and `make demo`, `make check`, `make bench`, `make fuzz` before they run,
 # install what is missing.
 #   tools/deps.sh --check          the build's libraries, by pkg-config; one
@@ -10,7 +10,7 @@
 #                                  print the apt-get line to run, exit 1
 #   tools/deps.sh --modules        the build's pkg-config modules
 #   tools/deps.sh --list GROUP...  the groups' Debian packages
-# Groups: build, test, bench, fuzz, abi.  A PACKAGE that is not in the table
+# Groups: build, test, bench, fuzz, abi, containers.  A PACKAGE that is not in the table
 # is looked up with dpkg.
 set -u
 PATH=$PATH:/usr/sbin:/sbin
@@ -50,8 +50,12 @@ bench python3-locust cmd:locust
 bench python3-geventhttpclient py:geventhttpclient
 fuzz clang cmd:clang
 fuzz libclang-rt-14-dev dpkg
+containers podman cmd:podman
+containers runc cmd:runc
+containers debootstrap cmd:debootstrap
+containers python3-yaml py:yaml
 '
-groups="build test bench fuzz abi"
+groups="build test bench fuzz abi containers"
 
 rows() { # GROUP...: the table's rows of these groups
     echo "$table" | awk -v want=" $* " 'NF == 3 && index(want, " " $1 " ")'
