@@ -1,7 +1,8 @@
 /* Unit tests for the pure parts of the own HTTP/1.1 client: the response
  * parser (lib/http/h1_response.c) fed in every split and fuzzed, URLs and
- * origins (lib/http/url.c), pinning a loopback name.  The connection on
- * the wire is tested in tests/test-http.c.
+ * origins (lib/http/url.c), pinning a loopback name, which row of the
+ * transport table takes a URL, header lines.  The connection on the wire
+ * is tested in tests/test-http.c.
  *
  * The tests named bug_* show library bugs found while writing these; they
  * fail until the library is fixed.  They come last, so that running the
@@ -1588,6 +1589,74 @@ TEST(resolve_entry_gives_every_address)
     assert_addr(&o, 1, "127.0.0.1", 8080);
 }
 
+/* ---- the transport table ---- */
+
+/* The name of the first row that takes url, as the engine asks them. */
+static const char *first_taker(void *const *runs, const char *url)
+{
+    goose_url_parts p;
+    goose_http_request req = {.method = "GET", .url = url};
+    if (goose__url_split(url, &p) == 0)
+        req.parts = &p;
+    for (size_t i = 0; i < GOOSE_TRANSPORTS; i++)
+        if (goose__transports[i]->takes(runs[i], NULL, &req))
+            return goose__transports[i]->name;
+    return "none";
+}
+
+/* The own client takes what it carries; libcurl, the last row, takes
+ * everything else, so no request is left without a transport. */
+TEST(transport_rows_take_in_order)
+{
+    static const char *const own[] = {"http://127.0.0.1:8080/x?y", "http://localhost/",
+                                      "http://[::1]:81/"};
+    static const char *const curl[] = {"https://127.0.0.1/", "http://127.0.0.1/a/../b",
+                                       "http://example.invalid/", "ftp://127.0.0.1/",
+                                       "not a url", "HTTPS://localhost/"};
+    goose_http_setup s = {.no_env_proxy = 1};
+    void *runs[GOOSE_TRANSPORTS] = {0};
+    char err[128];
+    for (size_t i = 0; i < GOOSE_TRANSPORTS; i++)
+        ASSERT_EQ(goose__transports[i]->run_new(&runs[i], &s, err, sizeof err), 0);
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        ASSERT_STR_EQ(first_taker(runs, own[i]), "http/1.1");
+    for (size_t i = 0; i < sizeof curl / sizeof curl[0]; i++)
+        ASSERT_STR_EQ(first_taker(runs, curl[i]), "libcurl");
+    s.no_env_proxy = 0; /* a proxy variable: libcurl decides */
+    ASSERT_STR_EQ(first_taker(runs, own[0]), "libcurl");
+    for (size_t i = 0; i < GOOSE_TRANSPORTS; i++)
+        goose__transports[i]->run_free(runs[i]);
+}
+
+/* A request's own header lines, as curl reads a header list: "Name;" is
+ * sent empty, "Name:" only takes a default away (sends nothing). */
+TEST(header_lines)
+{
+    goose_lines l = {0};
+    size_t len = 99;
+    ASSERT_NULL(goose__http_list_value(NULL, "Host", &len));
+    ASSERT_NULL(goose__lines_next(&l, NULL));
+    ASSERT_EQ(goose__lines_add(&l, "X-Empty;"), 0);
+    ASSERT_EQ(goose__lines_add(&l, "Accept:"), 0);
+    ASSERT_EQ(goose__lines_add(&l, "host:  example.test"), 0);
+    ASSERT_EQ(l.n, 3);
+    const char *v = goose__http_list_value(&l, "Host", &len);
+    ASSERT_NOT_NULL(v);
+    ASSERT_SLICE(v, len, "example.test");
+    v = goose__http_list_value(&l, "X-Empty", &len);
+    ASSERT_NOT_NULL(v);
+    ASSERT_EQ(len, 0);
+    ASSERT_NULL(goose__http_list_value(&l, "Accept", &len));
+    ASSERT_EQ(goose__http_list_names(&l, "Accept"), 1);
+    ASSERT_EQ(goose__http_list_names(&l, "X-Emp"), 0);
+    const char *line = NULL;
+    size_t n = 0;
+    while ((line = goose__lines_next(&l, line)))
+        n++;
+    ASSERT_EQ(n, 3);
+    goose__lines_free(&l);
+}
+
 /* Was a bug: the parser keeps the first 64 bytes of a chunk-size line, so a
  * size written with more leading zeros than that ("000...0005") reads as
  * 0: the chunk's data and the rest are taken as trailers and the response
@@ -1683,4 +1752,5 @@ TEST_MAIN(TEST_ENTRY(content_length_in_every_split), TEST_ENTRY(chunked_in_every
           TEST_ENTRY(chunk_size_past_64_leading_zeros), TEST_ENTRY(bracketed_ipv4_goes_to_curl),
           TEST_ENTRY(wildcard_resolve_entry_is_taken_last),
           TEST_ENTRY(ipv6_host_header_as_curl_writes_it),
+          TEST_ENTRY(transport_rows_take_in_order), TEST_ENTRY(header_lines),
           TEST_ENTRY(short_ipv4_forms_are_left_to_curl))

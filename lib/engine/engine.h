@@ -1,7 +1,7 @@
-/* The engine: N threads, each with its own event_base, transports' state
- * (http/transport.h), users (coroutines) and metrics shard.  No lock on the request path: a thread
- * publishes its shard into an outbox once a second, and the controller
- * (lib/attack.c) collects the outboxes. */
+/* The engine: N threads, each with its own event_base, its transports'
+ * state (http/transport.h), users (coroutines) and metrics shard.  No lock
+ * on the request path: a thread publishes its shard into an outbox once a
+ * second, and the controller (lib/attack.c) collects the outboxes. */
 #ifndef GOOSE_ENGINE_ENGINE_H
 #define GOOSE_ENGINE_ENGINE_H
 

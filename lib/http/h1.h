@@ -43,7 +43,7 @@ typedef struct goose_h1_origin {
 int goose__http_pin(goose_lines *resolve, const char *url);
 /* 1 when the own client takes this URL (plain http, an IP literal,
  * localhost or a --resolve entry, a path of plain characters), with o
- * filled; 0 when libcurl must take it. */
+ * filled; 0 when it is for another transport (libcurl). */
 int goose__h1_origin(const goose_url_parts *p, const goose_http_setup *setup,
                      goose_h1_origin *o);
 

@@ -107,7 +107,7 @@ int goose__url_cookie_scope(const goose_url_parts *p, goose_buf *host, goose_buf
     return plen ? goose__buf_add(path, p->path, plen) : goose__buf_adds(path, "/");
 }
 
-/* Anything else goes through curl. */
+/* Anything else goes to libcurl, which encodes and normalizes it. */
 int goose__url_plain_path(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
