@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "util/clock.h"
 
@@ -130,8 +129,14 @@ static goose_terr terr_of(CURLcode rc)
     switch (rc) {
     case CURLE_OK: return GOOSE_TE_OK;
     case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_PROXY: return GOOSE_TE_RESOLVE;
     case CURLE_COULDNT_CONNECT: return GOOSE_TE_CONNECT;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR: return GOOSE_TE_TLS;
     case CURLE_OPERATION_TIMEDOUT: return GOOSE_TE_TIMEOUT;
     case CURLE_SEND_ERROR: return GOOSE_TE_SEND;
     case CURLE_RECV_ERROR: return GOOSE_TE_RECV;

@@ -6,6 +6,7 @@
  * more and the least recently used connection is closed. */
 #include "http/h1.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

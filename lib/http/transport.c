@@ -16,7 +16,9 @@ const char *goose__terr_text(goose_terr e)
     case GOOSE_TE_OK: return "No error";
     case GOOSE_TE_AGAIN: return "Request under way";
     case GOOSE_TE_NOT_SENT: return "Request not sent";
+    case GOOSE_TE_RESOLVE: return "Couldn't resolve host name";
     case GOOSE_TE_CONNECT: return "Couldn't connect to server";
+    case GOOSE_TE_TLS: return "SSL connect error";
     case GOOSE_TE_TIMEOUT: return "Timeout was reached";
     case GOOSE_TE_SEND: return "Failed sending data to the peer";
     case GOOSE_TE_RECV: return "Failure when receiving data from the peer";

@@ -29,7 +29,9 @@ typedef enum goose_terr {
     GOOSE_TE_OK = 0,
     GOOSE_TE_AGAIN,        /* under way: done() follows */
     GOOSE_TE_NOT_SENT,     /* refused before anything went out: not counted */
+    GOOSE_TE_RESOLVE,      /* the host name has no address */
     GOOSE_TE_CONNECT,      /* no connection to the origin */
+    GOOSE_TE_TLS,          /* the TLS handshake or the certificate failed */
     GOOSE_TE_TIMEOUT,      /* --timeout passed */
     GOOSE_TE_SEND,         /* writing the request failed */
     GOOSE_TE_RECV,         /* reading the response failed, or its framing */
@@ -40,6 +42,7 @@ typedef enum goose_terr {
     GOOSE_TE_NOMEM,        /* out of memory */
     GOOSE_TE_ABORTED,      /* cancelled (the stop timeout) */
     GOOSE_TE_OTHER         /* anything else the transport met */
+    /* only grows: new transports add their failures here */
 } goose_terr;
 
 /* Words for a result that came without any (never NULL). */
