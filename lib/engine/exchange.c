@@ -10,8 +10,10 @@
 
 #include "util/clock.h"
 
-static void on_done(void *arg, goose_terr result, uint64_t done_us)
+/* A user has one request under way at a time: the capture is its reply's. */
+static void on_done(void *arg, goose_http_capture *capture, goose_terr result, uint64_t done_us)
 {
+    (void)capture;
     goose_user *u = arg;
     u->result = result;
     u->done_us = done_us;

@@ -198,7 +198,7 @@ static void check_multi_info(curl_thread *t)
             ready[n++] = cu;
         }
         for (size_t i = 0; i < n; i++)
-            ready[i]->done(ready[i]->arg, results[i], now);
+            ready[i]->done(ready[i]->arg, ready[i]->capture, results[i], now);
     } while (n == 64);
 }
 

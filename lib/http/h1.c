@@ -133,7 +133,7 @@ static void finish(goose_h1 *c, goose_terr result)
         c->sync_result = result;
         return;
     }
-    c->done(c->arg, result, goose__now_us());
+    c->done(c->arg, c->capture, result, goose__now_us());
 }
 
 static void fail(goose_h1 *c, goose_terr result, const char *why)

@@ -48,8 +48,11 @@ typedef enum goose_terr {
 /* Words for a result that came without any (never NULL). */
 const char *goose__terr_text(goose_terr e);
 
-/* A request that was under way ended; done_us: when (goose__now_us). */
-typedef void (*goose_transport_done_fn)(void *arg, goose_terr result, uint64_t done_us);
+/* A request that was under way ended: the one that fills capture (a user
+ * may one day have several under way on one HTTP/2 connection); done_us:
+ * when (goose__now_us). */
+typedef void (*goose_transport_done_fn)(void *arg, goose_http_capture *capture,
+                                        goose_terr result, uint64_t done_us);
 
 typedef struct goose_transport {
     const char *name;
