@@ -1,7 +1,8 @@
 /* Unit tests for the pure parts of the own HTTP/1.1 client: the response
  * parser (lib/http/h1_response.c) fed in every split and fuzzed, URLs and
- * origins (lib/http/url.c), pinning a loopback name.  The connection on
- * the wire is tested in tests/test-http.c.
+ * origins (lib/http/url.c), pinning a loopback name, which row of the
+ * transport table takes a URL, header lines.  The connection on the wire
+ * is tested in tests/test-http.c.
  *
  * The tests named bug_* show library bugs found while writing these; they
  * fail until the library is fixed.  They come last, so that running the
@@ -29,7 +30,7 @@ static uint64_t rng(void)
 
 typedef struct outcome {
     goose_h1_state state;
-    CURLcode code;
+    goose_terr code;
     const char *error;
     int status, keep_alive;
     size_t used; /* bytes the parser took before it stopped */
@@ -71,7 +72,7 @@ static void feed(outcome *o, const char *data, size_t len, int no_body, const si
     if (!finished(p.state)) /* waiting for more: it took everything */
         ASSERT_EQ(o->used, len);
     if (p.state == GOOSE_H1_ERROR) {
-        ASSERT_NE(p.code, CURLE_OK);
+        ASSERT_NE(p.code, GOOSE_TE_OK);
         ASSERT_NOT_NULL(p.error);
     }
     if (eof) {
@@ -196,7 +197,7 @@ static void expect_response(const char *head, const char *body, const char *extr
 }
 
 /* Refused, with this code and these words, however the bytes arrive. */
-static void expect_refused(const char *text, size_t len, CURLcode code, const char *why)
+static void expect_refused(const char *text, size_t len, goose_terr code, const char *why)
 {
     outcome ref;
     all_splits(&ref, text, len, 0, 0, 0);
@@ -206,7 +207,7 @@ static void expect_refused(const char *text, size_t len, CURLcode code, const ch
     outcome_free(&ref);
 }
 
-static void expect_error(const char *text, int no_body, CURLcode code)
+static void expect_error(const char *text, int no_body, goose_terr code)
 {
     outcome ref;
     check(&ref, text, no_body, 0, 0);
@@ -299,7 +300,7 @@ TEST(bad_chunks_fail)
         char text[200];
         snprintf(text, sizeof text, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%s",
                  bodies[i]);
-        expect_error(text, 0, CURLE_RECV_ERROR);
+        expect_error(text, 0, GOOSE_TE_RECV);
     }
 }
 
@@ -323,7 +324,7 @@ TEST(chunked_must_be_the_last_coding)
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         char text[200];
         snprintf(text, sizeof text, "%s2\r\nab\r\n0\r\n\r\n", refused[i]);
-        expect_refused(text, strlen(text), CURLE_WEIRD_SERVER_REPLY,
+        expect_refused(text, strlen(text), GOOSE_TE_PROTOCOL,
                        "Transfer-Encoding with chunked not last in the response");
     }
     /* no chunked at all: the body ends with the connection (RFC 9112 6.3) */
@@ -410,9 +411,9 @@ TEST(interim_responses_are_dropped)
 TEST(switching_protocols_is_an_error)
 {
     expect_error("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", 0,
-                 CURLE_WEIRD_SERVER_REPLY);
+                 GOOSE_TE_PROTOCOL);
     expect_error("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101 Switching Protocols\r\n\r\n", 1,
-                 CURLE_WEIRD_SERVER_REPLY);
+                 GOOSE_TE_PROTOCOL);
 }
 
 TEST(keep_alive_rules)
@@ -497,8 +498,8 @@ TEST(content_length_rules)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char text[200];
         snprintf(text, sizeof text, "HTTP/1.1 200 OK\r\nContent-Length: %s\r\n\r\nabc", bad[i]);
-        expect_error(text, 0, CURLE_WEIRD_SERVER_REPLY);
-        expect_error(text, 1, CURLE_WEIRD_SERVER_REPLY); /* even for HEAD */
+        expect_error(text, 0, GOOSE_TE_PROTOCOL);
+        expect_error(text, 1, GOOSE_TE_PROTOCOL); /* even for HEAD */
     }
     /* a huge length that fits: waits for the body */
     outcome o;
@@ -519,9 +520,9 @@ TEST(invalid_status_lines)
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
         char text[200];
         snprintf(text, sizeof text, "%s\r\nContent-Length: 0\r\n\r\n", lines[i]);
-        expect_error(text, 0, CURLE_WEIRD_SERVER_REPLY);
+        expect_error(text, 0, GOOSE_TE_PROTOCOL);
         snprintf(text, sizeof text, "%s\n\n", lines[i]);
-        expect_error(text, 0, CURLE_WEIRD_SERVER_REPLY);
+        expect_error(text, 0, GOOSE_TE_PROTOCOL);
     }
     expect_response("HTTP/1.1 999 Whatever it is\r\nContent-Length: 0\r\n\r\n", "", "", 0, 0,
                     999, 1, "");
@@ -547,11 +548,11 @@ TEST(bare_lf_line_endings)
         char text[200];
         snprintf(text, sizeof text, "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n%s",
                  bodies[i]);
-        expect_refused(text, strlen(text), CURLE_RECV_ERROR,
+        expect_refused(text, strlen(text), GOOSE_TE_RECV,
                        "Chunk-size line not ended by CR LF in chunked-encoding");
     }
     expect_refused("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n",
-                   61, CURLE_RECV_ERROR, "Malformed encoding found in chunked-encoding");
+                   61, GOOSE_TE_RECV, "Malformed encoding found in chunked-encoding");
 }
 
 /* ---- strict framing: every shape refused whole, byte by byte and cut
@@ -563,7 +564,7 @@ TEST(bare_lf_line_endings)
 typedef struct shape {
     const char *text;
     size_t len;
-    CURLcode code;
+    goose_terr code;
     const char *why;
 } shape;
 
@@ -583,32 +584,32 @@ static void expect_all_refused(const shape *shapes, size_t n)
 TEST(strict_chunk_size_lines)
 {
     static const shape bad[] = {
-        SHAPE(CHUNKED_HEAD "0x\r\n\r\n", CURLE_RECV_ERROR, HEX_BAD),
-        SHAPE(CHUNKED_HEAD "0x5\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, HEX_BAD),
-        SHAPE(CHUNKED_HEAD "5x\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, HEX_BAD),
-        SHAPE(CHUNKED_HEAD "5 x\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, HEX_BAD),
-        SHAPE(CHUNKED_HEAD "0 0\r\n\r\n", CURLE_RECV_ERROR, HEX_BAD),
-        SHAPE(CHUNKED_HEAD " 5\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, HEX_BAD),
-        SHAPE(CHUNKED_HEAD "+5\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, HEX_BAD),
-        SHAPE(CHUNKED_HEAD "-5\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, HEX_BAD),
-        SHAPE(CHUNKED_HEAD ";a=b\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, HEX_BAD),
-        SHAPE(CHUNKED_HEAD "\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, HEX_BAD),
-        SHAPE(CHUNKED_HEAD "5\x00\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, HEX_BAD),
-        SHAPE(CHUNKED_HEAD "5=\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, HEX_BAD),
-        SHAPE(CHUNKED_HEAD "10000000000000005\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR,
+        SHAPE(CHUNKED_HEAD "0x\r\n\r\n", GOOSE_TE_RECV, HEX_BAD),
+        SHAPE(CHUNKED_HEAD "0x5\r\nhello\r\n0\r\n\r\n", GOOSE_TE_RECV, HEX_BAD),
+        SHAPE(CHUNKED_HEAD "5x\r\nhello\r\n0\r\n\r\n", GOOSE_TE_RECV, HEX_BAD),
+        SHAPE(CHUNKED_HEAD "5 x\r\nhello\r\n0\r\n\r\n", GOOSE_TE_RECV, HEX_BAD),
+        SHAPE(CHUNKED_HEAD "0 0\r\n\r\n", GOOSE_TE_RECV, HEX_BAD),
+        SHAPE(CHUNKED_HEAD " 5\r\nhello\r\n0\r\n\r\n", GOOSE_TE_RECV, HEX_BAD),
+        SHAPE(CHUNKED_HEAD "+5\r\nhello\r\n0\r\n\r\n", GOOSE_TE_RECV, HEX_BAD),
+        SHAPE(CHUNKED_HEAD "-5\r\nhello\r\n0\r\n\r\n", GOOSE_TE_RECV, HEX_BAD),
+        SHAPE(CHUNKED_HEAD ";a=b\r\nhello\r\n0\r\n\r\n", GOOSE_TE_RECV, HEX_BAD),
+        SHAPE(CHUNKED_HEAD "\r\nhello\r\n0\r\n\r\n", GOOSE_TE_RECV, HEX_BAD),
+        SHAPE(CHUNKED_HEAD "5\x00\r\nhello\r\n0\r\n\r\n", GOOSE_TE_RECV, HEX_BAD),
+        SHAPE(CHUNKED_HEAD "5=\r\nhello\r\n0\r\n\r\n", GOOSE_TE_RECV, HEX_BAD),
+        SHAPE(CHUNKED_HEAD "10000000000000005\r\nhello\r\n0\r\n\r\n", GOOSE_TE_RECV,
               "Too long hexadecimal number in chunked-encoding"),
-        SHAPE(CHUNKED_HEAD "5;a\x01" "b\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR,
+        SHAPE(CHUNKED_HEAD "5;a\x01" "b\r\nhello\r\n0\r\n\r\n", GOOSE_TE_RECV,
               "Invalid chunk extension in chunked-encoding"),
-        SHAPE(CHUNKED_HEAD "5;a\x00" "b\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR,
+        SHAPE(CHUNKED_HEAD "5;a\x00" "b\r\nhello\r\n0\r\n\r\n", GOOSE_TE_RECV,
               "Invalid chunk extension in chunked-encoding"),
-        SHAPE(CHUNKED_HEAD "5;a\x7f\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR,
+        SHAPE(CHUNKED_HEAD "5;a\x7f\r\nhello\r\n0\r\n\r\n", GOOSE_TE_RECV,
               "Invalid chunk extension in chunked-encoding"),
-        SHAPE(CHUNKED_HEAD "5;a\rb\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR,
+        SHAPE(CHUNKED_HEAD "5;a\rb\r\nhello\r\n0\r\n\r\n", GOOSE_TE_RECV,
               NO_CRLF),
-        SHAPE(CHUNKED_HEAD "5\rhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, NO_CRLF),
-        SHAPE(CHUNKED_HEAD "5\r\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, NO_CRLF),
-        SHAPE(CHUNKED_HEAD "5;a\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR, NO_CRLF),
-        SHAPE(CHUNKED_HEAD "0\n\r\n", CURLE_RECV_ERROR, NO_CRLF),
+        SHAPE(CHUNKED_HEAD "5\rhello\r\n0\r\n\r\n", GOOSE_TE_RECV, NO_CRLF),
+        SHAPE(CHUNKED_HEAD "5\r\r\nhello\r\n0\r\n\r\n", GOOSE_TE_RECV, NO_CRLF),
+        SHAPE(CHUNKED_HEAD "5;a\nhello\r\n0\r\n\r\n", GOOSE_TE_RECV, NO_CRLF),
+        SHAPE(CHUNKED_HEAD "0\n\r\n", GOOSE_TE_RECV, NO_CRLF),
     };
     expect_all_refused(bad, sizeof bad / sizeof bad[0]);
     /* whitespace after the size (BWS, as llhttp takes it), extensions
@@ -625,12 +626,12 @@ TEST(strict_chunk_size_lines)
 TEST(chunk_data_ends_with_crlf)
 {
     static const shape bad[] = {
-        SHAPE(CHUNKED_HEAD "5\r\nhello\n0\r\n\r\n", CURLE_RECV_ERROR, ""),
-        SHAPE(CHUNKED_HEAD "5\r\nhello\r0\r\n\r\n", CURLE_RECV_ERROR, ""),
-        SHAPE(CHUNKED_HEAD "5\r\nhelloX\r\n0\r\n\r\n", CURLE_RECV_ERROR, ""),
-        SHAPE(CHUNKED_HEAD "5\r\nhello\r\r\n0\r\n\r\n", CURLE_RECV_ERROR, ""),
-        SHAPE(CHUNKED_HEAD "5\r\nhello \r\n0\r\n\r\n", CURLE_RECV_ERROR, ""),
-        SHAPE(CHUNKED_HEAD "5\r\nhello0\r\n\r\n", CURLE_RECV_ERROR, ""),
+        SHAPE(CHUNKED_HEAD "5\r\nhello\n0\r\n\r\n", GOOSE_TE_RECV, ""),
+        SHAPE(CHUNKED_HEAD "5\r\nhello\r0\r\n\r\n", GOOSE_TE_RECV, ""),
+        SHAPE(CHUNKED_HEAD "5\r\nhelloX\r\n0\r\n\r\n", GOOSE_TE_RECV, ""),
+        SHAPE(CHUNKED_HEAD "5\r\nhello\r\r\n0\r\n\r\n", GOOSE_TE_RECV, ""),
+        SHAPE(CHUNKED_HEAD "5\r\nhello \r\n0\r\n\r\n", GOOSE_TE_RECV, ""),
+        SHAPE(CHUNKED_HEAD "5\r\nhello0\r\n\r\n", GOOSE_TE_RECV, ""),
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         expect_refused(bad[i].text, bad[i].len, bad[i].code,
@@ -640,19 +641,19 @@ TEST(chunk_data_ends_with_crlf)
 TEST(strict_trailers)
 {
     static const shape bad[] = {
-        SHAPE(CHUNKED_HEAD "0\r\nnocolon\r\n\r\n", CURLE_RECV_ERROR, "Trailer without colon"),
-        SHAPE(CHUNKED_HEAD "2\r\nok\r\n0\r\nhello\r\n0\r\n\r\n", CURLE_RECV_ERROR,
+        SHAPE(CHUNKED_HEAD "0\r\nnocolon\r\n\r\n", GOOSE_TE_RECV, "Trailer without colon"),
+        SHAPE(CHUNKED_HEAD "2\r\nok\r\n0\r\nhello\r\n0\r\n\r\n", GOOSE_TE_RECV,
               "Trailer without colon"),
-        SHAPE(CHUNKED_HEAD "0\r\nX-T : v\r\n\r\n", CURLE_RECV_ERROR, "Invalid trailer name"),
-        SHAPE(CHUNKED_HEAD "0\r\n: v\r\n\r\n", CURLE_RECV_ERROR, "Invalid trailer name"),
-        SHAPE(CHUNKED_HEAD "0\r\nX\x01T: v\r\n\r\n", CURLE_RECV_ERROR, "Invalid trailer name"),
-        SHAPE(CHUNKED_HEAD "0\r\nX(T): v\r\n\r\n", CURLE_RECV_ERROR, "Invalid trailer name"),
-        SHAPE(CHUNKED_HEAD "0\r\nX-T: a\x00" "b\r\n\r\n", CURLE_RECV_ERROR,
+        SHAPE(CHUNKED_HEAD "0\r\nX-T : v\r\n\r\n", GOOSE_TE_RECV, "Invalid trailer name"),
+        SHAPE(CHUNKED_HEAD "0\r\n: v\r\n\r\n", GOOSE_TE_RECV, "Invalid trailer name"),
+        SHAPE(CHUNKED_HEAD "0\r\nX\x01T: v\r\n\r\n", GOOSE_TE_RECV, "Invalid trailer name"),
+        SHAPE(CHUNKED_HEAD "0\r\nX(T): v\r\n\r\n", GOOSE_TE_RECV, "Invalid trailer name"),
+        SHAPE(CHUNKED_HEAD "0\r\nX-T: a\x00" "b\r\n\r\n", GOOSE_TE_RECV,
               "Nul byte in trailer"),
-        SHAPE(CHUNKED_HEAD "0\r\nX-T: a\rb\r\n\r\n", CURLE_RECV_ERROR, "Bare CR in trailer"),
-        SHAPE(CHUNKED_HEAD "0\r\nX-T: a\r\r\n\r\n", CURLE_RECV_ERROR, "Bare CR in trailer"),
-        SHAPE(CHUNKED_HEAD "0\r\n\rX: 1\r\n\r\n", CURLE_RECV_ERROR, "Bare CR in trailer"),
-        SHAPE(CHUNKED_HEAD "0\r\n X-T: a\r\n\r\n", CURLE_RECV_ERROR,
+        SHAPE(CHUNKED_HEAD "0\r\nX-T: a\rb\r\n\r\n", GOOSE_TE_RECV, "Bare CR in trailer"),
+        SHAPE(CHUNKED_HEAD "0\r\nX-T: a\r\r\n\r\n", GOOSE_TE_RECV, "Bare CR in trailer"),
+        SHAPE(CHUNKED_HEAD "0\r\n\rX: 1\r\n\r\n", GOOSE_TE_RECV, "Bare CR in trailer"),
+        SHAPE(CHUNKED_HEAD "0\r\n X-T: a\r\n\r\n", GOOSE_TE_RECV,
               "Whitespace before the first trailer"),
     };
     expect_all_refused(bad, sizeof bad / sizeof bad[0]);
@@ -669,50 +670,50 @@ TEST(strict_header_lines)
 {
     static const shape bad[] = {
         SHAPE("HTTP/1.1 200 OK\r\nnocolon\r\nContent-Length: 2\r\n\r\nok",
-              CURLE_WEIRD_SERVER_REPLY, "Header without colon"),
+              GOOSE_TE_PROTOCOL, "Header without colon"),
         SHAPE("HTTP/1.1 200 OK\r\nX-A : b\r\n" "Content-Length: 2\r\n\r\nok",
-              CURLE_WEIRD_SERVER_REPLY, "Invalid header name"),
-        SHAPE("HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+              GOOSE_TE_PROTOCOL, "Invalid header name"),
+        SHAPE("HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok", GOOSE_TE_PROTOCOL,
               "Invalid header name"),
-        SHAPE("HTTP/1.1 200 OK\r\nContent-Length\t: 2\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+        SHAPE("HTTP/1.1 200 OK\r\nContent-Length\t: 2\r\n\r\nok", GOOSE_TE_PROTOCOL,
               "Invalid header name"),
-        SHAPE(OK_HEAD ": b\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY, "Invalid header name"),
-        SHAPE(OK_HEAD "X\x01" "A: b\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+        SHAPE(OK_HEAD ": b\r\n\r\nok", GOOSE_TE_PROTOCOL, "Invalid header name"),
+        SHAPE(OK_HEAD "X\x01" "A: b\r\n\r\nok", GOOSE_TE_PROTOCOL,
               "Invalid header name"),
-        SHAPE(OK_HEAD "X\x7f" "A: b\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+        SHAPE(OK_HEAD "X\x7f" "A: b\r\n\r\nok", GOOSE_TE_PROTOCOL,
               "Invalid header name"),
-        SHAPE(OK_HEAD "X-A: a\x00" "b\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+        SHAPE(OK_HEAD "X-A: a\x00" "b\r\n\r\nok", GOOSE_TE_PROTOCOL,
               "Nul byte in header"),
-        SHAPE(OK_HEAD "X-A: a\rb\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY, "Bare CR in header"),
-        SHAPE(OK_HEAD "X-A: ab\r\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY, "Bare CR in header"),
+        SHAPE(OK_HEAD "X-A: a\rb\r\n\r\nok", GOOSE_TE_PROTOCOL, "Bare CR in header"),
+        SHAPE(OK_HEAD "X-A: ab\r\r\n\r\nok", GOOSE_TE_PROTOCOL, "Bare CR in header"),
         SHAPE("HTTP/1.1 200 OK\r\n X-A: a\r\nContent-Length: 2\r\n\r\nok",
-              CURLE_WEIRD_SERVER_REPLY, "Whitespace before the first header"),
-        SHAPE("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n 3\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+              GOOSE_TE_PROTOCOL, "Whitespace before the first header"),
+        SHAPE("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n 3\r\n\r\nok", GOOSE_TE_PROTOCOL,
               FOLDED),
         SHAPE("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip,\r\n chunked\r\n\r\nok",
-              CURLE_WEIRD_SERVER_REPLY,
+              GOOSE_TE_PROTOCOL,
               FOLDED),
         SHAPE("HTTP/1.1 200 OK\r\nConnection: keep-alive,\r\n close\r\nContent-Length: 2\r\n"
-              "\r\nok", CURLE_WEIRD_SERVER_REPLY, FOLDED),
+              "\r\nok", GOOSE_TE_PROTOCOL, FOLDED),
         SHAPE("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked x\r\n\r\n0\r\n\r\n",
-              CURLE_WEIRD_SERVER_REPLY, BAD_TE),
+              GOOSE_TE_PROTOCOL, BAD_TE),
         SHAPE("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked;q=1\r\n\r\n0\r\n\r\n",
-              CURLE_WEIRD_SERVER_REPLY, BAD_TE),
+              GOOSE_TE_PROTOCOL, BAD_TE),
         SHAPE("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip x, chunked\r\n\r\n0\r\n\r\n",
-              CURLE_WEIRD_SERVER_REPLY, BAD_TE),
+              GOOSE_TE_PROTOCOL, BAD_TE),
         SHAPE("HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\nContent-Length: 2\r\n\r\nok",
-              CURLE_WEIRD_SERVER_REPLY, BAD_TE),
+              GOOSE_TE_PROTOCOL, BAD_TE),
         SHAPE("HTTP/1.1 200 OK\r\nTransfer-Encoding: ,\r\nContent-Length: 2\r\n\r\nok",
-              CURLE_WEIRD_SERVER_REPLY, BAD_TE),
-        SHAPE("HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+              GOOSE_TE_PROTOCOL, BAD_TE),
+        SHAPE("HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok", GOOSE_TE_PROTOCOL,
               "Invalid Content-Length: value"),
         SHAPE("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nokx",
-              CURLE_WEIRD_SERVER_REPLY, "Invalid Content-Length: value"),
-        SHAPE("HTTP/1.1 200 OK\r\nContent-Length: 2\v\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+              GOOSE_TE_PROTOCOL, "Invalid Content-Length: value"),
+        SHAPE("HTTP/1.1 200 OK\r\nContent-Length: 2\v\r\n\r\nok", GOOSE_TE_PROTOCOL,
               "Invalid Content-Length: value"),
         /* an interim head is held to the same rules */
         SHAPE("HTTP/1.1 100 Continue\r\nX A: b\r\n\r\n" OK_HEAD "\r\nok",
-              CURLE_WEIRD_SERVER_REPLY, "Invalid header name"),
+              GOOSE_TE_PROTOCOL, "Invalid header name"),
     };
     expect_all_refused(bad, sizeof bad / sizeof bad[0]);
     /* parameters on a coding other than chunked, whitespace around */
@@ -727,19 +728,19 @@ TEST(strict_header_lines)
 TEST(strict_status_lines)
 {
     static const shape bad[] = {
-        SHAPE("HTTP/1.1 200 O\x01K\r\n" "Content-Length: 2\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+        SHAPE("HTTP/1.1 200 O\x01K\r\n" "Content-Length: 2\r\n\r\nok", GOOSE_TE_PROTOCOL,
               "Invalid status line in the response"),
-        SHAPE("HTTP/1.1 200 O\rK\r\nContent-Length: 2\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+        SHAPE("HTTP/1.1 200 O\rK\r\nContent-Length: 2\r\n\r\nok", GOOSE_TE_PROTOCOL,
               "Invalid status line in the response"),
-        SHAPE("HTTP/1.1 200 OK\r\r\nContent-Length: 2\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+        SHAPE("HTTP/1.1 200 OK\r\r\nContent-Length: 2\r\n\r\nok", GOOSE_TE_PROTOCOL,
               "Invalid status line in the response"),
-        SHAPE("HTTP/1.1 200 O\x00K\r\nContent-Length: 2\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+        SHAPE("HTTP/1.1 200 O\x00K\r\nContent-Length: 2\r\n\r\nok", GOOSE_TE_PROTOCOL,
               "Invalid status line in the response"),
-        SHAPE("HTTP/1.1 200 O\x7fK\r\nContent-Length: 2\r\n\r\nok", CURLE_WEIRD_SERVER_REPLY,
+        SHAPE("HTTP/1.1 200 O\x7fK\r\nContent-Length: 2\r\n\r\nok", GOOSE_TE_PROTOCOL,
               "Invalid status line in the response"),
-        SHAPE("HTTP/1.2 200 OK\r\nContent-Length: 2\r\n\r\nok", CURLE_UNSUPPORTED_PROTOCOL,
+        SHAPE("HTTP/1.2 200 OK\r\nContent-Length: 2\r\n\r\nok", GOOSE_TE_VERSION,
               "Unsupported HTTP version (1.2) in response"),
-        SHAPE("HTTP/1.9 200 OK\r\nContent-Length: 2\r\n\r\nok", CURLE_UNSUPPORTED_PROTOCOL,
+        SHAPE("HTTP/1.9 200 OK\r\nContent-Length: 2\r\n\r\nok", GOOSE_TE_VERSION,
               "Unsupported HTTP version (1.9) in response"),
     };
     expect_all_refused(bad, sizeof bad / sizeof bad[0]);
@@ -787,7 +788,7 @@ TEST(head_size_limit)
             feed(&o, h, size, 0, cuts, n, 0);
             if (over) {
                 ASSERT_EQ(o.state, GOOSE_H1_ERROR);
-                ASSERT_EQ(o.code, CURLE_RECV_ERROR);
+                ASSERT_EQ(o.code, GOOSE_TE_RECV);
             } else {
                 ASSERT_EQ(o.state, GOOSE_H1_DONE);
                 ASSERT_EQ(o.used, size);
@@ -807,7 +808,7 @@ TEST(head_size_limit)
     outcome o;
     feed(&o, junk, size, 0, cuts, 2, 0);
     ASSERT_EQ(o.state, GOOSE_H1_ERROR);
-    ASSERT_EQ(o.code, CURLE_RECV_ERROR);
+    ASSERT_EQ(o.code, GOOSE_TE_RECV);
     outcome_free(&o);
     feed(&o, junk, HEAD_CAP, 0, cuts, 2, 0); /* as much as allowed: waits */
     ASSERT_EQ(o.state, GOOSE_H1_HEAD);
@@ -826,11 +827,11 @@ static void eof_at_every_byte(const char *head, const char *rest, int until_clos
             size_t cuts[1] = {k / 2};
             outcome o;
             feed(&o, text, k, 0, cuts, (size_t)slow, 1);
-            CURLcode want = k == 0          ? CURLE_GOT_NOTHING
-                            : k < head_len  ? CURLE_RECV_ERROR
-                            : until_close || k == len ? CURLE_OK
-                                            : CURLE_PARTIAL_FILE;
-            if (o.state != (want == CURLE_OK ? GOOSE_H1_DONE : GOOSE_H1_ERROR) || o.code != want)
+            goose_terr want = k == 0          ? GOOSE_TE_EMPTY
+                            : k < head_len  ? GOOSE_TE_RECV
+                            : until_close || k == len ? GOOSE_TE_OK
+                                            : GOOSE_TE_PARTIAL;
+            if (o.state != (want == GOOSE_TE_OK ? GOOSE_H1_DONE : GOOSE_H1_ERROR) || o.code != want)
                 TEST_FAIL("eof after %zu bytes of %s: state %d code %d, want code %d", k, text,
                           (int)o.state, (int)o.code, (int)want);
             outcome_free(&o);
@@ -861,16 +862,16 @@ TEST(eof_in_every_state)
     ASSERT_EQ(goose__h1_parse(&p, &c, ok, strlen(ok)), strlen(ok));
     ASSERT_EQ(goose__h1_parse_eof(&p), GOOSE_H1_DONE);
     ASSERT_EQ(goose__h1_parse_eof(&p), GOOSE_H1_DONE);
-    ASSERT_EQ(p.code, CURLE_OK);
+    ASSERT_EQ(p.code, GOOSE_TE_OK);
     goose__http_capture_reset(&c);
     goose__h1_parser_start(&p, 0);
     ASSERT_EQ(goose__h1_parse_eof(&p), GOOSE_H1_ERROR);
-    ASSERT_EQ(p.code, CURLE_GOT_NOTHING);
+    ASSERT_EQ(p.code, GOOSE_TE_EMPTY);
     goose__h1_parser_start(&p, 0);
     goose__h1_parse(&p, &c, "HTTP/1.1 101 Up\r\n\r\n", 19);
     ASSERT_EQ(p.state, GOOSE_H1_ERROR);
     ASSERT_EQ(goose__h1_parse_eof(&p), GOOSE_H1_ERROR);
-    ASSERT_EQ(p.code, CURLE_WEIRD_SERVER_REPLY);
+    ASSERT_EQ(p.code, GOOSE_TE_PROTOCOL);
     /* a done parser takes nothing more */
     goose__http_capture_reset(&c);
     goose__h1_parser_start(&p, 0);
@@ -1255,6 +1256,22 @@ static void expect_curl(const char *url, const goose_http_setup *setup)
         TEST_FAIL("%s: taken by the own client, want libcurl", url);
 }
 
+/* A --resolve list of these entries, for a goose_http_setup. */
+static const goose_lines *list_of(const char *const *entries, size_t n)
+{
+    goose_lines *l = calloc(1, sizeof *l);
+    ASSERT_NOT_NULL(l);
+    for (size_t i = 0; i < n; i++)
+        ASSERT_EQ(goose__lines_add(l, entries[i]), 0);
+    return l;
+}
+
+static void list_free(const goose_lines *l)
+{
+    goose__lines_free((goose_lines *)l);
+    free((void *)l);
+}
+
 TEST(origin_literals_and_host_header)
 {
     goose_http_setup s = {.no_env_proxy = 1};
@@ -1292,20 +1309,20 @@ TEST(origin_literals_and_host_header)
     goose_buf resolve_line;
     goose__buf_init(&resolve_line);
     ASSERT_EQ(goose__buf_printf(&resolve_line, "%.*s:8080:127.0.0.1", 263 - 5, host), 0);
-    struct curl_slist *r = curl_slist_append(NULL, resolve_line.data);
-    ASSERT_NOT_NULL(r);
+    const char *line = resolve_line.data;
+    const goose_lines *r = list_of(&line, 1);
     s.resolve = r;
     ASSERT_EQ(origin_of(url, &s, &o), 1);
     ASSERT_EQ(o.host_header_len, strlen("Host: \r\n") + 263);
     goose__buf_clear(&resolve_line);
     ASSERT_EQ(goose__buf_printf(&resolve_line, "%.*s:8080:127.0.0.1", 263 - 4, host), 0);
-    curl_slist_free_all(r);
-    r = curl_slist_append(NULL, resolve_line.data);
-    ASSERT_NOT_NULL(r);
+    list_free(r);
+    line = resolve_line.data;
+    r = list_of(&line, 1);
     s.resolve = r;
     snprintf(url, sizeof url, "http://%.*s:8080/", 263 - 4, host);
     ASSERT_EQ(origin_of(url, &s, &o), 0);
-    curl_slist_free_all(r);
+    list_free(r);
     goose__buf_free(&resolve_line);
 }
 
@@ -1364,16 +1381,6 @@ TEST(origin_localhost_two_addresses)
     expect_curl("http://localhostx/", &s);
 }
 
-static struct curl_slist *list_of(const char *const *entries, size_t n)
-{
-    struct curl_slist *l = NULL, *t;
-    for (size_t i = 0; i < n; i++) {
-        t = curl_slist_append(l, entries[i]);
-        ASSERT_NOT_NULL(t);
-        l = t;
-    }
-    return l;
-}
 
 TEST(origin_resolve_entries)
 {
@@ -1419,14 +1426,14 @@ TEST(origin_resolve_entries)
     expect_curl("http://u@example.test:8080/", &s);
     s.no_env_proxy = 0;
     expect_curl("http://example.test:8080/", &s);
-    curl_slist_free_all(s.resolve);
+    list_free(s.resolve);
 
     /* a later entry replaces an earlier one, as in curl's DNS cache */
     static const char *const twice[] = {"a.test:80:127.0.0.8", "a.test:80:127.0.0.7"};
     goose_http_setup s2 = {.no_env_proxy = 1};
     s2.resolve = list_of(twice, 2);
     expect_origin("http://a.test/", &s2, "127.0.0.7", 80, "a.test", "Host: a.test\r\n");
-    curl_slist_free_all(s2.resolve);
+    list_free(s2.resolve);
 }
 
 /* ---- pinning ---- */
@@ -1492,20 +1499,13 @@ static int loopback_name(char *name, size_t size, char *addr, size_t addr_size)
     return found && resolves_to_loopback(name, addr, addr_size);
 }
 
-static size_t list_len(const struct curl_slist *l)
-{
-    size_t n = 0;
-    for (; l; l = l->next)
-        n++;
-    return n;
-}
-
 TEST(pin_loopback_name)
 {
     char name[128], addr[INET6_ADDRSTRLEN], url[256], want[300];
     if (!loopback_name(name, sizeof name, addr, sizeof addr))
         TEST_SKIP("no name in /etc/hosts for a loopback address");
-    goose_http_setup s = {.no_env_proxy = 1};
+    goose_lines pins = {0};
+    goose_http_setup s = {.no_env_proxy = 1, .resolve = &pins};
     snprintf(url, sizeof url, "http://%s:8080/x?y", name);
     expect_curl(url, &s); /* not before it is pinned */
 
@@ -1515,47 +1515,46 @@ TEST(pin_loopback_name)
         "ftp://x/",               "not a url",     "http://:80/",
     };
     for (size_t i = 0; i < sizeof nothing / sizeof nothing[0]; i++)
-        ASSERT_EQ(goose__http_pin(&s, nothing[i]), 0);
-    ASSERT_EQ(goose__http_pin(&s, NULL), 0);
+        ASSERT_EQ(goose__http_pin(&pins, nothing[i]), 0);
+    ASSERT_EQ(goose__http_pin(&pins, NULL), 0);
     char https[300];
     snprintf(https, sizeof https, "https://%s:8080/", name);
-    ASSERT_EQ(goose__http_pin(&s, https), 0);
-    ASSERT_NULL(s.resolve);
+    ASSERT_EQ(goose__http_pin(&pins, https), 0);
+    ASSERT_EQ(pins.n, 0);
 
-    ASSERT_EQ(goose__http_pin(&s, url), 0);
-    ASSERT_EQ(list_len(s.resolve), 1);
+    ASSERT_EQ(goose__http_pin(&pins, url), 0);
+    ASSERT_EQ(pins.n, 1);
     snprintf(want, sizeof want, "%s:8080:", name);
-    if (strncmp(s.resolve->data, want, strlen(want)) != 0)
-        TEST_FAIL("pinned \"%s\", want it to start with \"%s\"", s.resolve->data, want);
+    if (strncmp(pins.buf.data, want, strlen(want)) != 0)
+        TEST_FAIL("pinned \"%s\", want it to start with \"%s\"", pins.buf.data, want);
     goose_h1_origin o;
     ASSERT_EQ(origin_of(url, &s, &o), 1);
     assert_addr(&o, 0, addr, 8080);
     snprintf(want, sizeof want, "Host: %s:8080\r\n", name);
     ASSERT_SLICE(o.host_header, o.host_header_len, want);
     /* once is enough; another port is another entry */
-    ASSERT_EQ(goose__http_pin(&s, url), 0);
-    ASSERT_EQ(list_len(s.resolve), 1);
+    ASSERT_EQ(goose__http_pin(&pins, url), 0);
+    ASSERT_EQ(pins.n, 1);
     snprintf(url, sizeof url, "http://%s/", name);
     expect_curl(url, &s);
-    ASSERT_EQ(goose__http_pin(&s, url), 0);
-    ASSERT_EQ(list_len(s.resolve), 2);
+    ASSERT_EQ(goose__http_pin(&pins, url), 0);
+    ASSERT_EQ(pins.n, 2);
     ASSERT_EQ(origin_of(url, &s, &o), 1);
     assert_addr(&o, 0, addr, 80);
     snprintf(want, sizeof want, "Host: %s\r\n", name);
     ASSERT_SLICE(o.host_header, o.host_header_len, want);
     snprintf(url, sizeof url, "http://%s:8081/", name);
     expect_curl(url, &s);
-    curl_slist_free_all(s.resolve);
+    goose__lines_free(&pins);
 
     /* a --resolve entry for the name: nothing to pin */
     snprintf(want, sizeof want, "%s:8080:127.0.0.1", name);
-    goose_http_setup r = {.no_env_proxy = 1};
-    r.resolve = curl_slist_append(NULL, want);
-    ASSERT_NOT_NULL(r.resolve);
+    goose_lines given = {0};
+    ASSERT_EQ(goose__lines_add(&given, want), 0);
     snprintf(url, sizeof url, "http://%s:8080/", name);
-    ASSERT_EQ(goose__http_pin(&r, url), 0);
-    ASSERT_EQ(list_len(r.resolve), 1);
-    curl_slist_free_all(r.resolve);
+    ASSERT_EQ(goose__http_pin(&given, url), 0);
+    ASSERT_EQ(given.n, 1);
+    goose__lines_free(&given);
 }
 
 /* ---- bugs these tests found (fixed) ---- */
@@ -1585,9 +1584,77 @@ TEST(resolve_entry_gives_every_address)
     goose_h1_origin o;
     ASSERT_EQ(origin_of("http://two.test:8080/", &s, &o), 1);
     assert_addr(&o, 0, "::1", 8080);
-    curl_slist_free_all(s.resolve);
+    list_free(s.resolve);
     ASSERT_EQ(o.naddrs, 2);
     assert_addr(&o, 1, "127.0.0.1", 8080);
+}
+
+/* ---- the transport table ---- */
+
+/* The name of the first row that takes url, as the engine asks them. */
+static const char *first_taker(void *const *runs, const char *url)
+{
+    goose_url_parts p;
+    goose_http_request req = {.method = "GET", .url = url};
+    if (goose__url_split(url, &p) == 0)
+        req.parts = &p;
+    for (size_t i = 0; i < GOOSE_TRANSPORTS; i++)
+        if (goose__transports[i]->takes(runs[i], NULL, &req))
+            return goose__transports[i]->name;
+    return "none";
+}
+
+/* The own client takes what it carries; libcurl, the last row, takes
+ * everything else, so no request is left without a transport. */
+TEST(transport_rows_take_in_order)
+{
+    static const char *const own[] = {"http://127.0.0.1:8080/x?y", "http://localhost/",
+                                      "http://[::1]:81/"};
+    static const char *const curl[] = {"https://127.0.0.1/", "http://127.0.0.1/a/../b",
+                                       "http://example.invalid/", "ftp://127.0.0.1/",
+                                       "not a url", "HTTPS://localhost/"};
+    goose_http_setup s = {.no_env_proxy = 1};
+    void *runs[GOOSE_TRANSPORTS] = {0};
+    char err[128];
+    for (size_t i = 0; i < GOOSE_TRANSPORTS; i++)
+        ASSERT_EQ(goose__transports[i]->run_new(&runs[i], &s, err, sizeof err), 0);
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        ASSERT_STR_EQ(first_taker(runs, own[i]), "http/1.1");
+    for (size_t i = 0; i < sizeof curl / sizeof curl[0]; i++)
+        ASSERT_STR_EQ(first_taker(runs, curl[i]), "libcurl");
+    s.no_env_proxy = 0; /* a proxy variable: libcurl decides */
+    ASSERT_STR_EQ(first_taker(runs, own[0]), "libcurl");
+    for (size_t i = 0; i < GOOSE_TRANSPORTS; i++)
+        goose__transports[i]->run_free(runs[i]);
+}
+
+/* A request's own header lines, as curl reads a header list: "Name;" is
+ * sent empty, "Name:" only takes a default away (sends nothing). */
+TEST(header_lines)
+{
+    goose_lines l = {0};
+    size_t len = 99;
+    ASSERT_NULL(goose__http_list_value(NULL, "Host", &len));
+    ASSERT_NULL(goose__lines_next(&l, NULL));
+    ASSERT_EQ(goose__lines_add(&l, "X-Empty;"), 0);
+    ASSERT_EQ(goose__lines_add(&l, "Accept:"), 0);
+    ASSERT_EQ(goose__lines_add(&l, "host:  example.test"), 0);
+    ASSERT_EQ(l.n, 3);
+    const char *v = goose__http_list_value(&l, "Host", &len);
+    ASSERT_NOT_NULL(v);
+    ASSERT_SLICE(v, len, "example.test");
+    v = goose__http_list_value(&l, "X-Empty", &len);
+    ASSERT_NOT_NULL(v);
+    ASSERT_EQ(len, 0);
+    ASSERT_NULL(goose__http_list_value(&l, "Accept", &len));
+    ASSERT_EQ(goose__http_list_names(&l, "Accept"), 1);
+    ASSERT_EQ(goose__http_list_names(&l, "X-Emp"), 0);
+    const char *line = NULL;
+    size_t n = 0;
+    while ((line = goose__lines_next(&l, line)))
+        n++;
+    ASSERT_EQ(n, 3);
+    goose__lines_free(&l);
 }
 
 /* Was a bug: the parser keeps the first 64 bytes of a chunk-size line, so a
@@ -1630,7 +1697,7 @@ TEST(wildcard_resolve_entry_is_taken_last)
     s.resolve = list_of(entries, 2);
     goose_h1_origin o;
     ASSERT_EQ(origin_of("http://a.test/", &s, &o), 1);
-    curl_slist_free_all(s.resolve);
+    list_free(s.resolve);
     assert_addr(&o, 0, "127.0.0.2", 80);
 }
 
@@ -1651,15 +1718,16 @@ TEST(ipv6_host_header_as_curl_writes_it)
  * be hex letters is still a name. */
 TEST(short_ipv4_forms_are_left_to_curl)
 {
-    goose_http_setup s = {.no_env_proxy = 1};
-    ASSERT_EQ(goose__http_pin(&s, "http://127.1:8080"), 0);
+    goose_lines pins = {0};
+    goose_http_setup s = {.no_env_proxy = 1, .resolve = &pins};
+    ASSERT_EQ(goose__http_pin(&pins, "http://127.1:8080"), 0);
     goose_h1_origin o;
-    ASSERT_NULL(s.resolve); /* not pinned: curl rewrites it */
+    ASSERT_EQ(pins.n, 0); /* not pinned: curl rewrites it */
     ASSERT_EQ(origin_of("http://127.1:8080/", &s, &o), 0);
-    ASSERT_EQ(goose__http_pin(&s, "http://0x7f000001:8080"), 0);
-    ASSERT_NULL(s.resolve);
-    ASSERT_EQ(goose__http_pin(&s, "http://api.beef:8080"), 0); /* a name (DNS may fail) */
-    curl_slist_free_all(s.resolve);
+    ASSERT_EQ(goose__http_pin(&pins, "http://0x7f000001:8080"), 0);
+    ASSERT_EQ(pins.n, 0);
+    ASSERT_EQ(goose__http_pin(&pins, "http://api.beef:8080"), 0); /* a name (DNS may fail) */
+    goose__lines_free(&pins);
 }
 
 TEST_MAIN(TEST_ENTRY(content_length_in_every_split), TEST_ENTRY(chunked_in_every_split),
@@ -1684,4 +1752,5 @@ TEST_MAIN(TEST_ENTRY(content_length_in_every_split), TEST_ENTRY(chunked_in_every
           TEST_ENTRY(chunk_size_past_64_leading_zeros), TEST_ENTRY(bracketed_ipv4_goes_to_curl),
           TEST_ENTRY(wildcard_resolve_entry_is_taken_last),
           TEST_ENTRY(ipv6_host_header_as_curl_writes_it),
+          TEST_ENTRY(transport_rows_take_in_order), TEST_ENTRY(header_lines),
           TEST_ENTRY(short_ipv4_forms_are_left_to_curl))

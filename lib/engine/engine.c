@@ -10,14 +10,6 @@
 
 #include "util/clock.h"
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
-
-static void init_curl(void)
-{
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 /* User i goes to thread i % nthreads, so every thread hatches at the same
  * pace and holds the same number of users (give or take one). */
 static int assign_users(goose_engine *e)
@@ -54,12 +46,6 @@ static int allocate_threads(goose_engine *e)
 goose_engine *goose__engine_start(const goose_run_config *cfg, char *err,
                                   size_t errlen)
 {
-    pthread_once(&curl_once, init_curl);
-    if (curl_init_rc != CURLE_OK) {
-        snprintf(err, errlen, "curl_global_init failed: %s",
-                 curl_easy_strerror(curl_init_rc));
-        return NULL;
-    }
     goose_engine *e = calloc(1, sizeof *e);
     if (!e) {
         snprintf(err, errlen, "out of memory");
@@ -70,7 +56,7 @@ goose_engine *goose__engine_start(const goose_run_config *cfg, char *err,
         e->cfg.total_users = cfg->users;
     e->nthreads = cfg->threads ? cfg->threads : 1; /* setup caps it at the users */
     e->http.timeout_ms = cfg->timeout_ms;
-    e->http.resolve = cfg->resolve;
+    e->http.resolve = &e->cfg.resolve;
     e->http.no_env_proxy = goose__http_no_env_proxy();
     e->http.local_addrs = cfg->local_addrs;
     e->http.nlocal_addrs = cfg->nlocal_addrs;
@@ -88,8 +74,10 @@ goose_engine *goose__engine_start(const goose_run_config *cfg, char *err,
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    if (goose__http_headers_init(&e->headers) < 0 ||
-        (cfg->max_request_names && !(e->names = goose__names_new(cfg->max_request_names)))) {
+    for (size_t i = 0; i < GOOSE_TRANSPORTS; i++)
+        if (goose__transports[i]->run_new(&e->transport[i], &e->http, err, errlen) < 0)
+            goto fail;
+    if (cfg->max_request_names && !(e->names = goose__names_new(cfg->max_request_names))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -254,7 +242,9 @@ void goose__engine_free(goose_engine *e)
     for (size_t i = 0; e->threads && i < e->nthreads; i++)
         goose__thread_cleanup(&e->threads[i]);
     free(e->threads);
-    goose__http_headers_free(&e->headers);
+    for (size_t i = 0; i < GOOSE_TRANSPORTS; i++)
+        if (e->transport[i])
+            goose__transports[i]->run_free(e->transport[i]);
     goose__shape_free(&e->shape);
     goose__throttle_free(&e->throttle);
     goose__names_free(e->names);

@@ -1,13 +1,13 @@
-/* The engine: N threads, each with its own event_base, CURLM, users
- * (coroutines) and metrics shard.  No lock on the request path: a thread
- * publishes its shard into an outbox once a second, and the run loop
- * (lib/run/: standalone.c, or a Gaggle Worker) collects the outboxes. */
+/* The engine: N threads, each with its own event_base, its transports'
+ * state (http/transport.h), users (coroutines) and metrics shard.  No lock
+ * on the request path: a thread publishes its shard into an outbox once a
+ * second, and the run loop (lib/run/: standalone.c, or a Gaggle Worker)
+ * collects the outboxes. */
 #ifndef GOOSE_ENGINE_ENGINE_H
 #define GOOSE_ENGINE_ENGINE_H
 
 #include <goose.h>
 
-#include <curl/curl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -17,8 +17,8 @@
 #include "engine/shape.h"
 #include "engine/throttle.h"
 #include "http/cookie.h"
-#include "http/h1.h"
 #include "http/http.h"
+#include "http/transport.h"
 #include "metrics/co.h"
 #include "metrics/stats.h"
 #include "util/buf.h"
@@ -71,7 +71,7 @@ typedef struct goose_run_config {
     size_t threads;
     size_t threads_wanted;        /* --threads before the cap at the users */
     size_t stack_size;
-    struct curl_slist *resolve;
+    goose_lines resolve;          /* --resolve entries and pinned hosts */
     char **local_addrs;
     size_t nlocal_addrs;
     int reset_on_launch;          /* drop what was measured while hatching */
@@ -145,11 +145,6 @@ uint64_t goose__scenario_users(const unsigned *weights, size_t nweights, unsigne
 
 /* ---- inside the engine ---- */
 
-/* Plain http origins a user keeps a connection to at once (as curl's
- * per-user pool would): a page and its asset host, say.  One more and the
- * least recently used connection is closed. */
-#define GOOSE_H1_PER_USER 4
-
 typedef enum goose_user_wait {
     GOOSE_WAIT_NONE,
     GOOSE_WAIT_HTTP,   /* inside a transaction, for a response */
@@ -189,16 +184,13 @@ struct goose_user {
     int pass_cut;              /* a transaction of this loop pass was cut short */
     uint64_t pass_us;          /* this loop pass's transactions so far */
     goose_cadence cadence;     /* of the loop passes (--co-mitigation) */
-    goose_h1 *h1[GOOSE_H1_PER_USER]; /* own HTTP/1.1 client: a connection per
-                                  plain http origin, most recently used first */
-    CURL *easy;                /* libcurl: the rest (made when first needed) */
-    CURLSH *share;             /* the user's own connection pool */
-    goose_cookie_jar cookies;  /* both clients' */
+    void *transport[GOOSE_TRANSPORTS]; /* each row's state: the user's
+                                  connections (made when first needed) */
+    goose_cookie_jar cookies;  /* every transport's */
     goose_buf cookie_host, cookie_path, cookie_value; /* scratch */
-    goose_http_target target;  /* the URL the handle is aimed at */
     struct event *timer;       /* goose_sleep and wait time */
     goose_user_wait waiting;
-    CURLcode result;           /* of the last transfer */
+    goose_terr result;         /* of the last request */
     uint64_t done_us;          /* when it finished */
     uint64_t rng;
     void *data;
@@ -227,7 +219,7 @@ struct goose_request {
     char *method;
     char *path;
     char *name;
-    struct curl_slist *headers;
+    goose_lines headers;       /* the request's own header lines */
     char *body;
     size_t body_len;
     int has_body;
@@ -245,9 +237,9 @@ struct goose_reply {
     goose_buf method;
     goose_buf name;
     int status;
-    CURLcode result;
+    goose_terr result;
     uint64_t elapsed_us;
-    uint64_t sent_us;          /* when it was handed to curl */
+    uint64_t sent_us;          /* when it was handed to its transport */
     int expected[8];
     size_t nexpected;
     int recorded;              /* the metric is final */
@@ -275,8 +267,7 @@ struct goose_thread {
     pthread_t tid;
     int started;
     struct event_base *base;
-    CURLM *multi;
-    struct event *curl_timer;
+    void *transport[GOOSE_TRANSPORTS]; /* each row's: what drives its sockets */
     struct event *steer_timer; /* the next change of the users level */
     struct event *flush_timer;
     struct event *wake_event;
@@ -328,7 +319,7 @@ struct goose_engine {
     size_t nthreads;
     uint64_t t0_us;
     goose_http_setup http;
-    goose_http_headers headers;
+    void *transport[GOOSE_TRANSPORTS]; /* each row's, for the run */
     pthread_mutex_t lock;
     pthread_cond_t done_cond;
     size_t nfinished;
@@ -395,8 +386,8 @@ void goose__arrivals_free(goose_thread *t);
 void goose__arrival_wait(goose_user *u);
 
 /* exchange.c: sends one request and waits for its answer; NULL, or why
- * it was not sent. */
-const char *goose__exchange(goose_user *u, goose_reply *r, const goose_http_request *req);
+ * it was not sent.  It fills in req's parts and cookie. */
+const char *goose__exchange(goose_user *u, goose_reply *r, goose_http_request *req);
 
 /* send.c */
 goose_reply *goose__send(goose_request *req);

@@ -1,8 +1,8 @@
 /* One HTTP exchange of a user: the cookies that go with it, and the
- * client that carries it -- our own HTTP/1.1 client for plain http://
- * origins it can reach without DNS, libcurl for everything else.  Both
- * share the user's cookie jar.  The user's coroutine waits in here until
- * the answer (or the error) is in. */
+ * transport that carries it -- the first row of the transport table
+ * (http/transport.h) that takes the request.  Every transport shares the
+ * user's cookie jar.  The user's coroutine waits in here until the answer
+ * (or the error) is in. */
 #include "engine/engine.h"
 
 #include <string.h>
@@ -10,11 +10,13 @@
 
 #include "util/clock.h"
 
-static void on_h1_done(void *arg, CURLcode result)
+/* A user has one request under way at a time: the capture is its reply's. */
+static void on_done(void *arg, goose_http_capture *capture, goose_terr result, uint64_t done_us)
 {
+    (void)capture;
     goose_user *u = arg;
     u->result = result;
-    u->done_us = goose__now_us();
+    u->done_us = done_us;
     goose__user_resume(u);
 }
 
@@ -61,42 +63,43 @@ static void keep_cookies(goose_user *u, const goose_http_request *req,
                                  (long long)time(NULL));
 }
 
-/* The user's connection for this URL's origin, moved to the front: the
- * one already there, else a new one, else the least recently used one
- * re-aimed.  NULL when the own client does not take the URL. */
-static goose_h1 *connection_for(goose_user *u, const goose_url_parts *url)
+/* The first row that takes the request, and the user's state of it (made
+ * when first needed).  NULL, with why in *why, when none can carry it. */
+static void *transport_for(goose_user *u, const goose_http_request *req,
+                           const goose_transport **row, const char **why)
 {
-    if (!goose__url_plain_path(url->path, url->path_len))
-        return NULL; /* curl's, and every connection stays as it is */
+    goose_thread *t = u->thread;
+    void *const *run = t->engine->transport;
     size_t i = 0;
-    int serves = 0;
-    while (u->h1[i] && !(serves = goose__h1_serves(u->h1[i], url)) && i < GOOSE_H1_PER_USER - 1)
+    while (i < GOOSE_TRANSPORTS && !goose__transports[i]->takes(run[i], u->transport[i], req))
         i++;
-    goose_h1 *c = u->h1[i];
-    if (!serves) { /* a new origin: is it the own client's? */
-        goose_engine *e = u->thread->engine;
-        goose_h1_origin o;
-        if (!goose__h1_origin(url, &e->http, &o))
-            return NULL;
-        if (!c && !(c = u->h1[i] = goose__h1_new(u->thread->base, &e->http, u->index,
-                                                   on_h1_done, u)))
-            return NULL;
-        goose__h1_aim(c, &o);
+    if (i == GOOSE_TRANSPORTS) {
+        *why = "no transport takes this URL";
+        return NULL;
     }
-    memmove(&u->h1[1], &u->h1[0], i * sizeof u->h1[0]);
-    u->h1[0] = c;
-    return c;
+    *row = goose__transports[i];
+    if (!u->transport[i])
+        u->transport[i] = (*row)->user_new(run[i], t->transport[i], t->base, u->index,
+                                           on_done, u);
+    *why = "out of memory";
+    return u->transport[i];
 }
 
-/* The own client, when it takes this URL: 1 with the result in u. */
-static int via_h1(goose_user *u, goose_reply *r, const goose_http_request *req,
-                  const goose_url_parts *url, const char *cookie)
+const char *goose__exchange(goose_user *u, goose_reply *r, goose_http_request *req)
 {
-    goose_h1 *c = connection_for(u, url);
-    if (!c)
-        return 0;
-    CURLcode rc = goose__h1_send(c, req, url->path, url->path_len, cookie, &r->capture);
-    if (rc == CURLE_AGAIN) {
+    goose_url_parts url;
+    int split = goose__url_split(req->url, &url) == 0;
+    req->parts = split ? &url : NULL;
+    req->cookie = split ? cookies_for(u, req, &url) : NULL;
+    const goose_transport *row = NULL;
+    const char *why;
+    void *state = transport_for(u, req, &row, &why);
+    if (!state)
+        return why;
+    goose_terr rc = row->start(state, req, &r->capture);
+    if (rc == GOOSE_TE_NOT_SENT)
+        return r->capture.errbuf;
+    if (rc == GOOSE_TE_AGAIN) {
         u->waiting = GOOSE_WAIT_HTTP;
         goose__coro_yield();
     } else {
@@ -104,94 +107,8 @@ static int via_h1(goose_user *u, goose_reply *r, const goose_http_request *req,
         u->done_us = goose__now_us();
         goose__user_pass_turn(u);
     }
-    r->status = u->result == CURLE_OK ? goose__h1_status(c) : 0;
-    return 1;
-}
-
-/* The request's header list with the Cookie header added; NULL when out
- * of memory. */
-static struct curl_slist *with_cookie(const struct curl_slist *headers, const char *cookie)
-{
-    struct curl_slist *list = NULL, *l;
-    for (; headers; headers = headers->next) {
-        if (!(l = curl_slist_append(list, headers->data)))
-            goto fail;
-        list = l;
-    }
-    goose_buf line;
-    goose__buf_init(&line);
-    l = goose__buf_printf(&line, "Cookie: %s", cookie) < 0 ? NULL
-                                                           : curl_slist_append(list, line.data);
-    goose__buf_free(&line);
-    if (l)
-        return l;
-fail:
-    curl_slist_free_all(list);
-    return NULL;
-}
-
-static int ensure_easy(goose_user *u)
-{
-    if (u->easy)
-        return 0;
-    goose_engine *e = u->thread->engine;
-    if (!u->share && !(u->share = goose__http_share_new()))
-        return -1;
-    u->easy = goose__http_easy_new(&e->http, u, u->index, u->share);
-    return u->easy ? 0 : -1;
-}
-
-/* libcurl: the handle goes to the thread's multi handle, which resumes
- * the user when the transfer is done.  NULL, or why it was not sent. */
-/* curl's texts for a refused connection and a timeout carry timings;
- * both clients say them alike (see goose__http_connect_error). */
-static void own_words(goose_user *u, goose_reply *r, const goose_url_parts *url)
-{
-    if (u->result == CURLE_COULDNT_CONNECT) {
-        long err = 0;
-        curl_easy_getinfo(u->easy, CURLINFO_OS_ERRNO, &err);
-        goose__http_connect_error(&r->capture, url->authority, url->authority_len, (int)err);
-    } else if (u->result == CURLE_OPERATION_TIMEDOUT && u->thread->engine->http.timeout_ms > 0) {
-        goose__http_timeout_error(&r->capture, u->thread->engine->http.timeout_ms);
-    }
-}
-
-static const char *via_curl(goose_user *u, goose_reply *r, const goose_http_request *req,
-                            const goose_url_parts *url, const char *cookie)
-{
-    if (ensure_easy(u) < 0)
-        return "out of memory";
-    goose_http_request h = *req;
-    struct curl_slist *extra = NULL;
-    if (cookie && !(h.headers = extra = with_cookie(req->headers, cookie)))
-        return "out of memory";
-    const char *why = NULL;
-    if (goose__http_prepare(u->easy, &h, &r->capture) < 0)
-        why = "bad URL";
-    else if (curl_multi_add_handle(u->thread->multi, u->easy) != CURLM_OK)
-        why = "could not start the transfer";
-    if (!why) {
-        u->waiting = GOOSE_WAIT_HTTP;
-        goose__coro_yield();
-        r->status = u->result == CURLE_OK ? goose__http_status(u->easy) : 0;
-        if (url)
-            own_words(u, r, url);
-    }
-    curl_slist_free_all(extra);
-    return why;
-}
-
-const char *goose__exchange(goose_user *u, goose_reply *r, const goose_http_request *req)
-{
-    goose_url_parts url;
-    int split = goose__url_split(req->url, &url) == 0;
-    const char *cookie = split ? cookies_for(u, req, &url) : NULL;
-    if (!(split && !url.secure && via_h1(u, r, req, &url, cookie))) {
-        const char *why = via_curl(u, r, req, split ? &url : NULL, cookie);
-        if (why)
-            return why;
-    }
-    if (split && u->result == CURLE_OK)
+    r->status = u->result == GOOSE_TE_OK ? r->capture.status : 0;
+    if (split && u->result == GOOSE_TE_OK)
         keep_cookies(u, req, &url, &r->capture);
     return NULL;
 }

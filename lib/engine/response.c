@@ -39,7 +39,7 @@ goose_reply *goose__response_get(goose_user *u)
     r->user = u;
     r->handle = NULL;
     r->status = 0;
-    r->result = CURLE_OK;
+    r->result = GOOSE_TE_OK;
     r->elapsed_us = 0;
     r->nexpected = 0;
     r->recorded = 0;
@@ -69,9 +69,8 @@ static const char *failure_of(goose_reply *r)
     size_t len = sizeof r->why;
     if (r->failure.len)
         return r->failure.data;
-    if (r->result != CURLE_OK)
-        return r->capture.errbuf[0] ? r->capture.errbuf
-                                    : curl_easy_strerror(r->result);
+    if (r->result != GOOSE_TE_OK)
+        return r->capture.errbuf[0] ? r->capture.errbuf : goose__terr_text(r->result);
     if (r->nexpected) {
         if (status_expected(r))
             return NULL;

@@ -55,7 +55,7 @@ void goose_request_free(goose_request *req)
     free(req->path);
     free(req->name);
     free(req->body);
-    curl_slist_free_all(req->headers);
+    goose__lines_free(&req->headers);
     free(req);
 }
 
@@ -79,16 +79,13 @@ int goose_request_set_header(goose_request *req, const char *name,
         return GOOSE_EINVAL; /* the body's framing is ours */
     goose_buf line;
     goose__buf_init(&line);
-    /* "Name;" is curl's way of sending a header with an empty value */
+    /* "Name;" sends a header with an empty value (see goose_http_request) */
     int rc = *value ? goose__buf_printf(&line, "%s: %s", name, value)
                     : goose__buf_printf(&line, "%s;", name);
-    struct curl_slist *list = rc < 0 ? NULL
-                                     : curl_slist_append(req->headers, line.data);
+    if (rc == 0)
+        rc = goose__lines_add(&req->headers, line.data);
     goose__buf_free(&line);
-    if (!list)
-        return GOOSE_ENOMEM;
-    req->headers = list;
-    return GOOSE_OK;
+    return rc < 0 ? GOOSE_ENOMEM : GOOSE_OK;
 }
 
 int goose_request_set_body(goose_request *req, const void *body, size_t len)
@@ -172,7 +169,8 @@ static int is_expected(const goose_request *req, int status)
 static goose_reply *refuse(goose_reply *r, const char *why)
 {
     r->not_sent = 1;
-    snprintf(r->capture.errbuf, sizeof r->capture.errbuf, "%s", why);
+    if (why != r->capture.errbuf) /* a transport's words are there already */
+        snprintf(r->capture.errbuf, sizeof r->capture.errbuf, "%s", why);
     if (!goose__user_stopping(r->user))
         goose__user_pass_turn(r->user);
     return r;
@@ -205,8 +203,7 @@ static int await_slot(goose_user *u)
 }
 
 /* One transfer: the user sleeps until the answer is in (exchange.c). */
-static void transfer(goose_user *u, goose_reply *r,
-                     const goose_http_request *hreq)
+static void transfer(goose_user *u, goose_reply *r, goose_http_request *hreq)
 {
     if (await_slot(u) < 0) {
         u->stopping_tx = 1;
@@ -249,7 +246,7 @@ static goose_reply *new_response(goose_user *u, const char *method,
 static int follow(goose_user *u, goose_reply *r, const goose_request *req,
                   int hops)
 {
-    if (r->result != CURLE_OK || r->status < 300 || r->status > 399 ||
+    if (r->result != GOOSE_TE_OK || r->status < 300 || r->status > 399 ||
         is_expected(req, r->status) || hops >= MAX_REDIRECTS)
         return 0;
     /* u->path holds the Location until it is resolved against the URL */
@@ -305,13 +302,8 @@ goose_reply *goose__send(goose_request *req)
     if (!req->has_body && (strcmp(req->method, "POST") == 0 ||
                            strcmp(req->method, "PUT") == 0 || strcmp(req->method, "PATCH") == 0))
         req->has_body = 1;
-    const goose_http_headers *defaults = &u->thread->engine->headers;
-    if (req->headers && goose__http_headers_complete(req->headers, req->has_body) < 0)
-        return refuse(r, "out of memory");
     goose_http_request h = {
-        .target = &u->target, .method = req->method, .url = u->url.data,
-        .headers = req->headers ? req->headers
-                 : req->has_body ? defaults->with_body : defaults->plain,
+        .method = req->method, .url = u->url.data, .headers = req->headers.n ? &req->headers : NULL,
         .body = req->body, .body_len = req->body_len, .has_body = req->has_body};
     for (int hops = 0;; hops++) {
         transfer(u, r, &h);

@@ -1,7 +1,7 @@
-/* One engine thread: an event_base driving a CURLM through curl's socket
- * and timer callbacks (the hiperfifo pattern), a steer timer starting and
- * retiring users as the users level of the test plan moves, and a one-second
- * timer publishing its metrics. */
+/* One engine thread: an event_base driving the transports' sockets (each
+ * row of the transport table keeps its own state per thread), a steer
+ * timer starting and retiring users as the users level of the test plan
+ * moves, and a one-second timer publishing its metrics. */
 #include "engine/engine.h"
 
 #include <errno.h>
@@ -19,12 +19,6 @@
 #define LAG_PERIOD_US 50000
 #define BLOCKED_WARN_US 500000
 static uint64_t since_start(const goose_thread *t);
-
-typedef struct curl_sock {
-    struct event *ev;
-    goose_thread *thread;
-    curl_socket_t fd;
-} curl_sock;
 
 /* The metrics since the last publish go to the outbox, for the run loop.
  * Out of memory, they stay and go with the next publish; only the last
@@ -51,99 +45,6 @@ static void arm_flush(goose_thread *t)
     evtimer_add(t->flush_timer, &tv);
 }
 
-/* Completed transfers resume their users once curl is done with the list. */
-static void check_multi_info(goose_thread *t)
-{
-    goose_user *ready[64];
-    size_t n;
-    do {
-        CURLMsg *msg;
-        int left;
-        n = 0;
-        uint64_t now = goose__now_us();
-        while (n < 64 && (msg = curl_multi_info_read(t->multi, &left))) {
-            if (msg->msg != CURLMSG_DONE)
-                continue;
-            goose_user *u = NULL;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&u);
-            u->result = msg->data.result;
-            u->done_us = now;
-            curl_multi_remove_handle(t->multi, msg->easy_handle);
-            ready[n++] = u;
-        }
-        for (size_t i = 0; i < n; i++)
-            goose__user_resume(ready[i]);
-    } while (n == 64);
-}
-
-static void on_socket_event(evutil_socket_t fd, short what, void *arg)
-{
-    goose_thread *t = arg;
-    int flags = ((what & EV_READ) ? CURL_CSELECT_IN : 0) |
-                ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
-    int running;
-    curl_multi_socket_action(t->multi, fd, flags, &running);
-    check_multi_info(t);
-}
-
-static void on_curl_timeout(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd, (void)what;
-    goose_thread *t = arg;
-    int running;
-    curl_multi_socket_action(t->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_multi_info(t);
-}
-
-static int on_curl_timer(CURLM *multi, long timeout_ms, void *arg)
-{
-    (void)multi;
-    goose_thread *t = arg;
-    if (timeout_ms < 0)
-        return evtimer_del(t->curl_timer);
-    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-    return evtimer_add(t->curl_timer, &tv);
-}
-
-/* curl says which events it wants on a socket.  The event structure is
- * reused for the socket's life (no allocation per request), and the base
- * keeps a changelist, so a socket dropped at the end of one transfer and
- * taken up by the next in the same loop pass costs no epoll_ctl. */
-static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *arg,
-                          void *sockp)
-{
-    (void)easy;
-    goose_thread *t = arg;
-    curl_sock *s = sockp;
-    if (what == CURL_POLL_REMOVE) {
-        if (s) {
-            event_del(s->ev);
-            event_free(s->ev);
-            free(s);
-            curl_multi_assign(t->multi, fd, NULL);
-        }
-        return 0;
-    }
-    short kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
-                 ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
-    if (!s) {
-        s = calloc(1, sizeof *s);
-        if (!s || !(s->ev = event_new(t->base, fd, kind, on_socket_event, t))) {
-            free(s);
-            return -1;
-        }
-        s->thread = t;
-        s->fd = fd;
-        curl_multi_assign(t->multi, fd, s);
-    } else {
-        if (event_get_events(s->ev) == kind)
-            return 0;
-        event_del(s->ev);
-        event_assign(s->ev, t->base, fd, kind, on_socket_event, t);
-    }
-    return event_add(s->ev, NULL);
-}
-
 static uint64_t since_start(const goose_thread *t)
 {
     return goose__now_us() - t->engine->t0_us;
@@ -163,6 +64,15 @@ static uint64_t next_new_index(const goose_thread *t)
     const goose_engine *e = t->engine;
     uint64_t procs = e->cfg.processes ? e->cfg.processes : 1;
     return e->cfg.process_index + procs * (t->id + e->nthreads * t->nusers);
+}
+
+/* The transports that size themselves by the thread's users learn how
+ * many it holds. */
+static void tell_users(goose_thread *t)
+{
+    for (size_t i = 0; i < GOOSE_TRANSPORTS; i++)
+        if (t->transport[i] && goose__transports[i]->thread_users)
+            goose__transports[i]->thread_users(t->transport[i], t->nusers);
 }
 
 /* Makes the users a level needs (those below it), as it gets there: a
@@ -185,7 +95,7 @@ static int grow_users(goose_thread *t, double level)
         if (!u)
             return -1;
         t->users[t->nusers++] = u;
-        curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, (long)t->nusers);
+        tell_users(t);
     }
     return 0;
 }
@@ -446,18 +356,15 @@ void goose__thread_wake(goose_thread *t)
         ;
 }
 
-static int setup_multi(goose_thread *t)
+static int setup_transports(goose_thread *t)
 {
-    t->multi = curl_multi_init();
-    if (!t->multi)
-        return -1;
-    curl_multi_setopt(t->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
-    curl_multi_setopt(t->multi, CURLMOPT_SOCKETDATA, t);
-    curl_multi_setopt(t->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
-    curl_multi_setopt(t->multi, CURLMOPT_TIMERDATA, t);
-    /* every user keeps its keep-alive connection while it waits */
-    curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS,
-                      (long)(t->nusers ? t->nusers : 1));
+    for (size_t i = 0; i < GOOSE_TRANSPORTS; i++) {
+        const goose_transport *row = goose__transports[i];
+        if (row->thread_new &&
+            row->thread_new(&t->transport[i], t->engine->transport[i], t->base) < 0)
+            return -1;
+    }
+    tell_users(t);
     return 0;
 }
 
@@ -478,12 +385,11 @@ int goose__thread_init(goose_thread *t, goose_engine *e, size_t id)
     event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
     t->base = event_base_new_with_config(cfg);
     event_config_free(cfg);
-    if (!t->base || setup_multi(t) < 0)
+    if (!t->base || setup_transports(t) < 0)
         return -1;
     t->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (t->wake_fd < 0)
         return -1;
-    t->curl_timer = evtimer_new(t->base, on_curl_timeout, t);
     t->steer_timer = evtimer_new(t->base, on_steer, t);
     t->flush_timer = evtimer_new(t->base, on_flush, t);
     t->wake_event = event_new(t->base, t->wake_fd, EV_READ | EV_PERSIST, on_wake, t);
@@ -491,7 +397,7 @@ int goose__thread_init(goose_thread *t, goose_engine *e, size_t id)
     t->lag_timer = event_new(t->base, -1, EV_PERSIST, on_lag, t);
     if (goose__arrivals_init(t) < 0)
         return -1;
-    if (!t->curl_timer || !t->steer_timer || !t->flush_timer || !t->wake_event ||
+    if (!t->steer_timer || !t->flush_timer || !t->wake_event ||
         !t->reset_timer || !t->lag_timer)
         return -1;
     return 0;
@@ -557,10 +463,9 @@ void goose__thread_cleanup(goose_thread *t)
     for (size_t i = 0; i < t->nusers; i++)
         goose__user_free(t->users[i]);
     free(t->users);
-    if (t->multi)
-        curl_multi_cleanup(t->multi);
-    if (t->curl_timer)
-        event_free(t->curl_timer);
+    for (size_t i = 0; i < GOOSE_TRANSPORTS; i++)
+        if (t->transport[i])
+            goose__transports[i]->thread_free(t->transport[i]);
     if (t->steer_timer)
         event_free(t->steer_timer);
     goose__shape_free(&t->shape);

@@ -58,21 +58,15 @@ static void release_resources(goose_user *u)
         u->data_free(u->data);
     u->data = NULL;
     u->data_free = NULL;
-    for (size_t i = 0; i < GOOSE_H1_PER_USER; i++) {
-        goose__h1_free(u->h1[i]);
-        u->h1[i] = NULL;
+    for (size_t i = 0; i < GOOSE_TRANSPORTS; i++) { /* closes its connections */
+        if (u->transport[i])
+            goose__transports[i]->user_free(u->transport[i]);
+        u->transport[i] = NULL;
     }
-    if (u->easy)
-        curl_easy_cleanup(u->easy);
-    u->easy = NULL;
     goose__cookies_free(&u->cookies);
     goose__buf_free(&u->cookie_host);
     goose__buf_free(&u->cookie_path);
     goose__buf_free(&u->cookie_value);
-    goose__http_target_free(&u->target);
-    if (u->share) /* closes the user's connection */
-        curl_share_cleanup(u->share);
-    u->share = NULL;
     if (u->timer)
         event_free(u->timer);
     u->timer = NULL;
@@ -285,13 +279,14 @@ void goose__user_retire(goose_user *u)
 void goose__user_abandon(goose_user *u)
 {
     goose_reply *r = u->inflight;
-    if (u->easy)
-        curl_multi_remove_handle(u->thread->multi, u->easy);
+    for (size_t i = 0; i < GOOSE_TRANSPORTS; i++)
+        if (u->transport[i] && goose__transports[i]->cancel)
+            goose__transports[i]->cancel(u->transport[i]);
     if (u->waiting == GOOSE_WAIT_THROTTLE && u->open)
         u->open->not_sent = 1; /* it waited for its slot: never sent */
     if (r) {
         r->status = 0;
-        r->result = CURLE_ABORTED_BY_CALLBACK; /* if the words do not fit */
+        r->result = GOOSE_TE_ABORTED; /* if the words do not fit */
         r->elapsed_us = goose__now_us() - r->sent_us;
         goose__buf_clear(&r->failure);
         goose__buf_adds(&r->failure, ABANDONED);

@@ -1,6 +1,6 @@
 /* A virtual user's cookie jar, pure data: Set-Cookie headers in, a Cookie
  * header out, as RFC 6265 section 5 has a user agent do it (no public-suffix
- * list).  Shared by the plain HTTP/1.1 client and the libcurl path. */
+ * list).  One per user, shared by every transport (transport.h). */
 #ifndef GOOSE_HTTP_COOKIE_H
 #define GOOSE_HTTP_COOKIE_H
 

@@ -7,6 +7,8 @@
  * may go again once on a new connection (may_retry says when). */
 #include "http/h1.h"
 
+#include "util/clock.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -24,7 +26,7 @@ struct goose_h1 {
     struct event_base *base;
     const goose_http_setup *setup;
     unsigned index;             /* the user's: picks its local address */
-    goose_h1_done_fn done;
+    goose_transport_done_fn done;
     void *arg;
     goose_h1_origin origin;
     int aimed;
@@ -37,7 +39,7 @@ struct goose_h1 {
     int close_after;            /* the request asked for Connection: close */
     int busy;                   /* a request is under way */
     int in_send;                /* inside goose__h1_send: report, don't call */
-    CURLcode sync_result;
+    goose_terr sync_result;
     struct event *rev, *wev, *timer;
     goose_buf head;             /* the request head, kept for a retry */
     const char *body;
@@ -52,7 +54,7 @@ static void on_write(evutil_socket_t fd, short what, void *arg);
 static void on_timeout(evutil_socket_t fd, short what, void *arg);
 
 goose_h1 *goose__h1_new(struct event_base *base, const goose_http_setup *setup,
-                        unsigned index, goose_h1_done_fn done, void *arg)
+                        unsigned index, goose_transport_done_fn done, void *arg)
 {
     goose_h1 *c = calloc(1, sizeof *c);
     if (!c)
@@ -102,11 +104,6 @@ void goose__h1_free(goose_h1 *c)
     free(c);
 }
 
-int goose__h1_status(const goose_h1 *c)
-{
-    return c->parser.status;
-}
-
 int goose__h1_serves(const goose_h1 *c, const goose_url_parts *url)
 {
     return c->aimed && !url->secure && url->authority_len < sizeof c->origin.authority &&
@@ -123,21 +120,23 @@ void goose__h1_aim(goose_h1 *c, const goose_h1_origin *origin)
 
 /* The request ended.  Calling done() is the last thing done here: it
  * resumes the user, which may send again or free this connection. */
-static void finish(goose_h1 *c, CURLcode result)
+static void finish(goose_h1 *c, goose_terr result)
 {
     c->busy = 0;
     if (c->timer)
         evtimer_del(c->timer);
-    if (result != CURLE_OK)
+    if (result != GOOSE_TE_OK)
         close_connection(c);
+    else
+        c->capture->status = c->parser.status;
     if (c->in_send) {
         c->sync_result = result;
         return;
     }
-    c->done(c->arg, result);
+    c->done(c->arg, c->capture, result, goose__now_us());
 }
 
-static void fail(goose_h1 *c, CURLcode result, const char *why)
+static void fail(goose_h1 *c, goose_terr result, const char *why)
 {
     snprintf(c->capture->errbuf, sizeof c->capture->errbuf, "%s", why);
     finish(c, result);
@@ -169,7 +168,7 @@ static void connected(goose_h1 *c)
     c->connecting = 0;
     event_assign(c->rev, c->base, c->fd, EV_READ | EV_PERSIST, on_read, c);
     if (event_add(c->rev, NULL) < 0) {
-        fail(c, CURLE_OUT_OF_MEMORY, "could not watch the connection");
+        fail(c, GOOSE_TE_NOMEM, "could not watch the connection");
         return;
     }
     write_request(c);
@@ -183,7 +182,7 @@ static void connect_failed(goose_h1 *c, int err)
         return;
     }
     goose__http_connect_error(c->capture, c->origin.authority, strlen(c->origin.authority), err);
-    finish(c, CURLE_COULDNT_CONNECT);
+    finish(c, GOOSE_TE_CONNECT);
 }
 
 static void start_connect(goose_h1 *c)
@@ -256,7 +255,7 @@ static void io_failed(goose_h1 *c, int err, int sending)
     }
     char why[96];
     snprintf(why, sizeof why, "%s failure: %s", sending ? "Send" : "Recv", strerror(err));
-    fail(c, sending ? CURLE_SEND_ERROR : CURLE_RECV_ERROR, why);
+    fail(c, sending ? GOOSE_TE_SEND : GOOSE_TE_RECV, why);
 }
 
 /* Sends what is left of head + body; waits for writability when the
@@ -279,7 +278,7 @@ static void write_request(goose_h1 *c)
         if (w < 0 && errno == EAGAIN) {
             event_assign(c->wev, c->base, c->fd, EV_WRITE, on_write, c);
             if (event_add(c->wev, NULL) < 0)
-                fail(c, CURLE_OUT_OF_MEMORY, "could not watch the connection");
+                fail(c, GOOSE_TE_NOMEM, "could not watch the connection");
             return;
         }
         if (w < 0) {
@@ -317,7 +316,7 @@ static void response_done(goose_h1 *c, int extra_bytes)
         close_connection(c);
     else
         c->reused = 1;
-    finish(c, CURLE_OK);
+    finish(c, GOOSE_TE_OK);
 }
 
 static void got_bytes(goose_h1 *c, const char *data, size_t len)
@@ -351,7 +350,7 @@ static void got_eof(goose_h1 *c, int reset)
     }
     close_connection(c);
     if (goose__h1_parse_eof(&c->parser) == GOOSE_H1_DONE)
-        finish(c, CURLE_OK);
+        finish(c, GOOSE_TE_OK);
     else
         fail(c, c->parser.code, c->parser.error);
 }
@@ -381,7 +380,7 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
     (void)fd, (void)what;
     goose_h1 *c = arg;
     goose__http_timeout_error(c->capture, c->setup->timeout_ms);
-    finish(c, CURLE_OPERATION_TIMEDOUT);
+    finish(c, GOOSE_TE_TIMEOUT);
 }
 
 /* ---- the request head ---- */
@@ -412,18 +411,21 @@ static int add_header_line(goose_buf *b, const char *line)
 }
 
 /* The headers of the request's list that change what we add. */
-typedef struct given { int host, accept, type; } given;
+typedef struct given { int host, accept, type, agent; } given;
 
-static int add_header_list(goose_h1 *c, const struct curl_slist *l, given *g)
+static int add_header_list(goose_h1 *c, const goose_lines *l, given *g)
 {
-    for (; l; l = l->next) {
-        const char *h = l->data;
+    const char *h = NULL;
+    while (l && (h = goose__lines_next(l, h))) {
         switch (tolower((unsigned char)h[0])) {
         case 'h':
             g->host |= is_header(h, "Host");
             break;
         case 'a':
             g->accept |= is_header(h, "Accept");
+            break;
+        case 'u':
+            g->agent |= is_header(h, "User-Agent");
             break;
         case 'c': /* never Content-Length: goose_request_set_header refuses it */
             g->type |= is_header(h, "Content-Type");
@@ -437,9 +439,10 @@ static int add_header_list(goose_h1 *c, const struct curl_slist *l, given *g)
     return 0;
 }
 
-static int build_head(goose_h1 *c, const goose_http_request *req, const char *path,
-                      size_t path_len, const char *cookie)
+static int build_head(goose_h1 *c, const goose_http_request *req)
 {
+    const char *path = req->parts->path, *cookie = req->cookie;
+    size_t path_len = req->parts->path_len;
     goose_buf *b = &c->head;
     given g = {0};
     goose__buf_clear(b);
@@ -448,6 +451,9 @@ static int build_head(goose_h1 *c, const goose_http_request *req, const char *pa
     if (goose__buf_adds(b, req->method) < 0 || goose__buf_add(b, " /", slash ? 2 : 1) < 0 ||
         goose__buf_add(b, path, path_len) < 0 || goose__buf_add(b, " HTTP/1.1\r\n", 11) < 0 ||
         add_header_list(c, req->headers, &g) < 0)
+        return -1;
+    if (!g.agent && goose__buf_add(b, GOOSE_HTTP_USER_AGENT "\r\n",
+                                   sizeof GOOSE_HTTP_USER_AGENT + 1) < 0)
         return -1;
     if (!g.host && goose__buf_add(b, c->origin.host_header, c->origin.host_header_len) < 0)
         return -1;
@@ -474,13 +480,13 @@ static int still_open(const goose_h1 *c)
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-CURLcode goose__h1_send(goose_h1 *c, const goose_http_request *req, const char *path,
-                        size_t path_len, const char *cookie, goose_http_capture *capture)
+goose_terr goose__h1_send(goose_h1 *c, const goose_http_request *req,
+                          goose_http_capture *capture)
 {
     c->capture = capture;
-    if (build_head(c, req, path, path_len, cookie) < 0) {
+    if (build_head(c, req) < 0) {
         snprintf(capture->errbuf, sizeof capture->errbuf, "Out of memory");
-        return CURLE_OUT_OF_MEMORY;
+        return GOOSE_TE_NOMEM;
     }
     c->body = req->has_body ? req->body : NULL;
     c->body_len = req->has_body ? req->body_len : 0;
@@ -489,7 +495,7 @@ CURLcode goose__h1_send(goose_h1 *c, const goose_http_request *req, const char *
     c->idempotent = is_idempotent(req->method);
     c->busy = 1;
     c->in_send = 1;
-    c->sync_result = CURLE_AGAIN;
+    c->sync_result = GOOSE_TE_AGAIN;
     goose__h1_parser_start(&c->parser, strcmp(req->method, "HEAD") == 0);
     if (c->timer) {
         struct timeval tv = {c->setup->timeout_ms / 1000, (c->setup->timeout_ms % 1000) * 1000};

@@ -7,7 +7,10 @@
  * per user, a persistent read event (no epoll_ctl per request), the request
  * head written in one send, the response parsed as it arrives.  Anything it
  * does not take -- https, proxies, host names that need DNS, unusual URLs --
- * goes through libcurl (http.c), and both paths fill the same capture. */
+ * goes to the next row of the transport table (transport.h); every row
+ * fills the same capture.  url.c: origins; h1_response.c: the parser;
+ * h1.c: one connection; h1_transport.c: a user's connections as a row of
+ * the table. */
 #ifndef GOOSE_HTTP_H1_H
 #define GOOSE_HTTP_H1_H
 
@@ -17,33 +20,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "http/http.h"
+#include "http/transport.h"
 
-/* ---- URLs (url.c) ---- */
-
-/* An absolute http(s) URL, split in place (slices of the URL). */
-typedef struct goose_url_parts {
-    int secure;              /* https */
-    const char *authority;   /* host[:port], as written */
-    size_t authority_len;
-    const char *host;        /* without brackets or port */
-    size_t host_len;
-    unsigned port;
-    const char *path;        /* from the first '/' or '?', up to '#'; may be empty */
-    size_t path_len;
-} goose_url_parts;
-
-/* Whether url starts with http:// or https:// (any case). */
-int goose__url_is_absolute(const char *url);
-/* 0, or -1 when url is not http(s)://AUTHORITY[/...]. */
-int goose__url_split(const char *url, goose_url_parts *out);
-/* The host in lower case and the path without its query ("/" when empty),
- * as cookies need them; -1 when out of memory. */
-int goose__url_cookie_scope(const goose_url_parts *p, goose_buf *host, goose_buf *path);
-
-/* Plain printable characters and no dot segments: a path both clients
- * send as written. */
-int goose__url_plain_path(const char *path, size_t len);
+/* ---- origins (url.c) ---- */
 
 /* Where the own client connects: addresses it knows without DNS. */
 typedef struct goose_h1_origin {
@@ -57,14 +36,14 @@ typedef struct goose_h1_origin {
 } goose_h1_origin;
 
 /* The host of a plain http URL that needs DNS is looked up once, before
- * the run (as wrk does), and added to setup->resolve as a --resolve entry,
- * so that both clients use that address and the own client takes its
- * requests.  0 (also when it cannot be looked up: curl will then say
+ * the run (as wrk does), and added to resolve as a --resolve entry, so
+ * that every transport uses that address and the own client takes its
+ * requests.  0 (also when it cannot be looked up: libcurl will then say
  * why), -1 when out of memory.  It blocks. */
-int goose__http_pin(goose_http_setup *setup, const char *url);
+int goose__http_pin(goose_lines *resolve, const char *url);
 /* 1 when the own client takes this URL (plain http, an IP literal,
  * localhost or a --resolve entry, a path of plain characters), with o
- * filled; 0 when libcurl must take it. */
+ * filled; 0 when it is for another transport (libcurl). */
 int goose__h1_origin(const goose_url_parts *p, const goose_http_setup *setup,
                      goose_h1_origin *o);
 
@@ -92,7 +71,7 @@ typedef struct goose_h1_parser {
     size_t line_start;       /* where the head's current line starts */
     int step;                /* where in a chunk-size line or chunk end */
     int trailers;            /* trailer fields so far (a fold needs one) */
-    CURLcode code;           /* on error */
+    goose_terr code;           /* on error */
     const char *error;
 } goose_h1_parser;
 
@@ -109,25 +88,23 @@ goose_h1_state goose__h1_parse_eof(goose_h1_parser *p);
 /* ---- connections (h1.c) ---- */
 
 typedef struct goose_h1 goose_h1;
-/* A request finished: CURLE_OK, or an error with c->errbuf filled. */
-typedef void (*goose_h1_done_fn)(void *arg, CURLcode result);
 
+/* done() reports a request that ended after goose__h1_send returned:
+ * GOOSE_TE_OK, or an error with the capture's errbuf filled. */
 goose_h1 *goose__h1_new(struct event_base *base, const goose_http_setup *setup,
-                        unsigned index, goose_h1_done_fn done, void *arg);
+                        unsigned index, goose_transport_done_fn done, void *arg);
 void goose__h1_free(goose_h1 *c);
 /* Points c at another origin (from goose__h1_origin), closing its
  * connection to the old one. */
 void goose__h1_aim(goose_h1 *c, const goose_h1_origin *origin);
 /* 1 when c is aimed at this URL's origin. */
 int goose__h1_serves(const goose_h1 *c, const goose_url_parts *url);
-/* Sends req (path: the URL's path and query) to the origin aimed at,
- * reusing the open connection; cookie is a Cookie header value or NULL.
- * Returns CURLE_AGAIN while the request is under way (done() is called
- * once it ends), or the result when it ended at once (done() is not
- * called).  req, path, cookie and the capture must stay valid until then. */
-CURLcode goose__h1_send(goose_h1 *c, const goose_http_request *req, const char *path,
-                        size_t path_len, const char *cookie, goose_http_capture *capture);
-/* The status code of the last response (0 if none arrived). */
-int goose__h1_status(const goose_h1 *c);
+/* Sends req (split: req->parts) to the origin aimed at, reusing the open
+ * connection.  Returns GOOSE_TE_AGAIN while the request is under way
+ * (done() is called once it ends), or the result when it ended at once
+ * (done() is not called).  req and the capture must stay valid until
+ * then; the capture gets the status of a response that came whole. */
+goose_terr goose__h1_send(goose_h1 *c, const goose_http_request *req,
+                          goose_http_capture *capture);
 
 #endif

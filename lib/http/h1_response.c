@@ -17,7 +17,7 @@ void goose__h1_parser_start(goose_h1_parser *p, int no_body)
     p->no_body = no_body;
 }
 
-static size_t fail(goose_h1_parser *p, CURLcode code, const char *why)
+static size_t fail(goose_h1_parser *p, goose_terr code, const char *why)
 {
     p->state = GOOSE_H1_ERROR;
     p->code = code;
@@ -25,7 +25,7 @@ static size_t fail(goose_h1_parser *p, CURLcode code, const char *why)
     return 0;
 }
 
-static int refuse(goose_h1_parser *p, CURLcode code, const char *why)
+static int refuse(goose_h1_parser *p, goose_terr code, const char *why)
 {
     fail(p, code, why);
     return -1;
@@ -219,13 +219,13 @@ static int read_status_line(goose_h1_parser *p, const char *s, const char *e,
         if ((unsigned char)*c < 0x20 ? *c != '\t' : *c == 0x7f)
             goto bad;
     if (s[7] > '1') /* curl refuses it too; RFC 9112 2.3 would read it as 1.1 */
-        return refuse(p, CURLE_UNSUPPORTED_PROTOCOL, versions[s[7] - '2']);
+        return refuse(p, GOOSE_TE_VERSION, versions[s[7] - '2']);
     f->http10 = s[7] == '0';
     p->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
     if (p->status >= 100)
         return 0;
 bad:
-    return refuse(p, CURLE_WEIRD_SERVER_REPLY, "Invalid status line in the response");
+    return refuse(p, GOOSE_TE_PROTOCOL, "Invalid status line in the response");
 }
 
 static int read_header_line(goose_h1_parser *p, const char *s, const char *e, head_facts *f)
@@ -235,12 +235,12 @@ static int read_header_line(goose_h1_parser *p, const char *s, const char *e, he
     if (fault == FIELD_FOLD && !f->fields)
         fault = FIELD_FIRST_FOLD; /* RFC 9112 2.2: refused, as curl does */
     if (fault == FIELD_FOLD && f->framing)
-        return refuse(p, CURLE_WEIRD_SERVER_REPLY, "Folded Content-Length, "
+        return refuse(p, GOOSE_TE_PROTOCOL, "Folded Content-Length, "
                       "Transfer-Encoding or Connection in the response");
     if (fault == FIELD_FOLD)
         return 0; /* continues a field that does not frame the body */
     if (fault != FIELD_OK)
-        return refuse(p, CURLE_WEIRD_SERVER_REPLY, field_error(fault, 0));
+        return refuse(p, GOOSE_TE_PROTOCOL, field_error(fault, 0));
     f->fields++;
     f->framing = 0;
     char first = (char)tolower((unsigned char)*s);
@@ -252,7 +252,7 @@ static int read_header_line(goose_h1_parser *p, const char *s, const char *e, he
         uint64_t n;
         f->framing = 1;
         if (parse_length(v, ve, &n) < 0 || (f->has_length && n != f->length))
-            return refuse(p, CURLE_WEIRD_SERVER_REPLY, "Invalid Content-Length: value");
+            return refuse(p, GOOSE_TE_PROTOCOL, "Invalid Content-Length: value");
         f->has_length = 1;
         f->length = n;
     } else if (header_value(s, e, "Transfer-Encoding", &v, &ve)) {
@@ -260,10 +260,10 @@ static int read_header_line(goose_h1_parser *p, const char *s, const char *e, he
         f->has_te = 1;
         int rc = read_codings(v, ve, &f->chunked);
         if (rc == CODINGS_CHUNKED_NOT_LAST)
-            return refuse(p, CURLE_WEIRD_SERVER_REPLY,
+            return refuse(p, GOOSE_TE_PROTOCOL,
                           "Transfer-Encoding with chunked not last in the response");
         if (rc == CODINGS_MALFORMED)
-            return refuse(p, CURLE_WEIRD_SERVER_REPLY,
+            return refuse(p, GOOSE_TE_PROTOCOL,
                           "Malformed Transfer-Encoding in the response");
     } else if (header_value(s, e, "Connection", &v, &ve)) {
         f->framing = 1; /* whether the connection serves the next response */
@@ -283,7 +283,7 @@ static void read_head(goose_h1_parser *p, goose_http_capture *c)
     if (read_status_line(p, s, line_end(s, eol), &f) < 0)
         return;
     if (memchr(eol, '\0', (size_t)(end - eol))) {
-        fail(p, CURLE_WEIRD_SERVER_REPLY, field_error(FIELD_NUL, 0));
+        fail(p, GOOSE_TE_PROTOCOL, field_error(FIELD_NUL, 0));
         return;
     }
     for (s = eol + 1; s < end; s = eol + 1) {
@@ -324,7 +324,7 @@ static int head_ended(goose_h1_parser *p, goose_http_capture *c)
         return 1;
     }
     if (p->status == 101)
-        fail(p, CURLE_WEIRD_SERVER_REPLY, "Unexpected protocol switch");
+        fail(p, GOOSE_TE_PROTOCOL, "Unexpected protocol switch");
     return 0;
 }
 
@@ -351,18 +351,18 @@ static size_t parse_head(goose_h1_parser *p, goose_http_capture *c,
     if (c->headers.len == 0 && (end = head_end(data, len))) {
         used = (size_t)(end - data);
         if (used > HEAD_CAP)
-            return fail(p, CURLE_RECV_ERROR, "Too large response headers");
+            return fail(p, GOOSE_TE_RECV, "Too large response headers");
         if (goose__buf_add(&c->headers, data, used) < 0)
-            return fail(p, CURLE_OUT_OF_MEMORY, "Out of memory");
+            return fail(p, GOOSE_TE_NOMEM, "Out of memory");
         return head_ended(p, c) ? used + parse_head(p, c, data + used, len - used) : used;
     }
     while (used < len) {
         const char *nl = memchr(data + used, '\n', len - used);
         size_t take = nl ? (size_t)(nl - (data + used)) + 1 : len - used;
         if (c->headers.len + take > HEAD_CAP)
-            return fail(p, CURLE_RECV_ERROR, "Too large response headers");
+            return fail(p, GOOSE_TE_RECV, "Too large response headers");
         if (goose__buf_add(&c->headers, data + used, take) < 0)
-            return fail(p, CURLE_OUT_OF_MEMORY, "Out of memory");
+            return fail(p, GOOSE_TE_NOMEM, "Out of memory");
         used += take;
         if (!nl)
             break;
@@ -384,7 +384,7 @@ static size_t take_body(goose_h1_parser *p, goose_http_capture *c,
     if (p->state != GOOSE_H1_UNTIL_CLOSE && p->remaining < n)
         n = (size_t)p->remaining;
     if (goose__http_capture_body(c, data, n) < 0)
-        return fail(p, CURLE_OUT_OF_MEMORY, "Out of memory");
+        return fail(p, GOOSE_TE_NOMEM, "Out of memory");
     if (p->state == GOOSE_H1_UNTIL_CLOSE)
         return n;
     p->remaining -= n;
@@ -414,21 +414,21 @@ static size_t parse_size_line(goose_h1_parser *p, const char *data, size_t len)
         unsigned char ch = (unsigned char)data[i];
         int hex = hex_value((char)ch);
         if (ch == '\n' && p->step != SIZE_FIRST && p->step != SIZE_CR)
-            return fail(p, CURLE_RECV_ERROR,
+            return fail(p, GOOSE_TE_RECV,
                         "Chunk-size line not ended by CR LF in chunked-encoding");
         switch (p->step) {
         case SIZE_FIRST:
         case SIZE_HEX:
             if (hex >= 0) {
                 if (p->remaining >> 60)
-                    return fail(p, CURLE_RECV_ERROR,
+                    return fail(p, GOOSE_TE_RECV,
                                 "Too long hexadecimal number in chunked-encoding");
                 p->remaining = p->remaining * 16 + (uint64_t)hex;
                 p->step = SIZE_HEX;
                 continue;
             }
             if (p->step == SIZE_FIRST || (ch != ' ' && ch != '\t' && ch != ';' && ch != '\r'))
-                return fail(p, CURLE_RECV_ERROR,
+                return fail(p, GOOSE_TE_RECV,
                             "Illegal or missing hexadecimal sequence in chunked-encoding");
             /* fall through */
         case SIZE_BWS:
@@ -439,18 +439,18 @@ static size_t parse_size_line(goose_h1_parser *p, const char *data, size_t len)
             else if (ch == '\r')
                 p->step = SIZE_CR;
             else
-                return fail(p, CURLE_RECV_ERROR,
+                return fail(p, GOOSE_TE_RECV,
                             "Illegal or missing hexadecimal sequence in chunked-encoding");
             break;
         case SIZE_EXT:
             if (ch == '\r')
                 p->step = SIZE_CR;
             else if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-                return fail(p, CURLE_RECV_ERROR, "Invalid chunk extension in chunked-encoding");
+                return fail(p, GOOSE_TE_RECV, "Invalid chunk extension in chunked-encoding");
             break;
         default: /* SIZE_CR */
             if (ch != '\n')
-                return fail(p, CURLE_RECV_ERROR,
+                return fail(p, GOOSE_TE_RECV,
                             "Chunk-size line not ended by CR LF in chunked-encoding");
             p->state = p->remaining ? GOOSE_H1_CHUNK_DATA : GOOSE_H1_TRAILER;
             p->step = 0;
@@ -466,7 +466,7 @@ static size_t parse_chunk_end(goose_h1_parser *p, const char *data, size_t len)
     size_t i = 0;
     for (; i < len; i++) {
         if (data[i] != (p->step ? '\n' : '\r'))
-            return fail(p, CURLE_RECV_ERROR, "Malformed encoding found in chunked-encoding");
+            return fail(p, GOOSE_TE_RECV, "Malformed encoding found in chunked-encoding");
         if (p->step++) {
             p->state = GOOSE_H1_CHUNK_SIZE;
             p->step = SIZE_FIRST;
@@ -485,9 +485,9 @@ static size_t parse_trailer(goose_h1_parser *p, goose_http_capture *c,
     const char *nl = memchr(data, '\n', len);
     size_t take = nl ? (size_t)(nl - data) + 1 : len;
     if (c->headers.len + take > HEAD_CAP)
-        return fail(p, CURLE_RECV_ERROR, "Too large response headers");
+        return fail(p, GOOSE_TE_RECV, "Too large response headers");
     if (goose__buf_add(&c->headers, data, take) < 0)
-        return fail(p, CURLE_OUT_OF_MEMORY, "Out of memory");
+        return fail(p, GOOSE_TE_NOMEM, "Out of memory");
     if (!nl)
         return take;
     const char *s = c->headers.data + p->line_start, *eol = c->headers.data + c->headers.len - 1;
@@ -502,7 +502,7 @@ static size_t parse_trailer(goose_h1_parser *p, goose_http_capture *c,
     if (fault == FIELD_FOLD && !p->trailers)
         fault = FIELD_FIRST_FOLD;
     if (fault != FIELD_OK && fault != FIELD_FOLD)
-        return fail(p, CURLE_RECV_ERROR, field_error(fault, 1));
+        return fail(p, GOOSE_TE_RECV, field_error(fault, 1));
     p->trailers++;
     p->line_start = c->headers.len;
     return take;
@@ -550,12 +550,12 @@ goose_h1_state goose__h1_parse_eof(goose_h1_parser *p)
         break;
     case GOOSE_H1_HEAD:
         if (p->received == 0)
-            fail(p, CURLE_GOT_NOTHING, "Empty reply from server");
+            fail(p, GOOSE_TE_EMPTY, "Empty reply from server");
         else
-            fail(p, CURLE_RECV_ERROR, "Connection closed in the response headers");
+            fail(p, GOOSE_TE_RECV, "Connection closed in the response headers");
         break;
     default:
-        fail(p, CURLE_PARTIAL_FILE, "Connection closed before the end of the response body");
+        fail(p, GOOSE_TE_PARTIAL, "Connection closed before the end of the response body");
         break;
     }
     return p->state;

@@ -1,6 +1,7 @@
-/* URLs as the own HTTP/1.1 client and the cookie jar need them: split in
- * place, and turned into addresses without DNS (IP literals, localhost,
- * --resolve entries).  Whatever needs more goes to libcurl. */
+/* URLs as the transports and the cookie jar need them: split in place
+ * (url.h), and turned into the own client's origins, addresses known
+ * without DNS (IP literals, localhost, --resolve entries; h1.h).
+ * Whatever needs more goes to libcurl. */
 #include "http/h1.h"
 
 #include <arpa/inet.h>
@@ -106,7 +107,7 @@ int goose__url_cookie_scope(const goose_url_parts *p, goose_buf *host, goose_buf
     return plen ? goose__buf_add(path, p->path, plen) : goose__buf_adds(path, "/");
 }
 
-/* Anything else goes through curl. */
+/* Anything else goes to libcurl, which encodes and normalizes it. */
 int goose__url_plain_path(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
@@ -184,22 +185,22 @@ static int take_addresses(goose_h1_origin *o, const char *addrs)
 /* The last word of the list on this host and port, among the entries
  * that name the host or (wildcard) the "*" ones: an entry gives its
  * addresses, a "-" entry takes them back, as curl reads the list. */
-static int last_word(const struct curl_slist *l, const goose_url_parts *p, int wildcard,
+static int last_word(const goose_lines *l, const goose_url_parts *p, int wildcard,
                      goose_h1_origin *o)
 {
     int found = 0;
-    const char *addrs;
-    for (; l; l = l->next) {
-        const char *host = l->data + (l->data[0] == '+' || l->data[0] == '-');
+    const char *addrs, *e = NULL;
+    while (l && (e = goose__lines_next(l, e))) {
+        const char *host = e + (e[0] == '+' || e[0] == '-');
         int any = host[0] == '*' && host[1] == ':';
-        if (any == wildcard && entry_matches(l->data, p, &addrs))
-            found = l->data[0] != '-' && take_addresses(o, addrs);
+        if (any == wildcard && entry_matches(e, p, &addrs))
+            found = e[0] != '-' && take_addresses(o, addrs);
     }
     return found;
 }
 
 /* curl uses a "*" entry only for a host no entry names. */
-static int from_list(const struct curl_slist *l, const goose_url_parts *p, goose_h1_origin *o)
+static int from_list(const goose_lines *l, const goose_url_parts *p, goose_h1_origin *o)
 {
     return last_word(l, p, 0, o) || last_word(l, p, 1, o);
 }
@@ -281,10 +282,11 @@ static int ipv4_number_form(const goose_url_parts *p)
     return 1;
 }
 
-static int is_literal_or_known(const goose_url_parts *p, const goose_http_setup *setup)
+static int is_literal_or_known(const goose_url_parts *p, const goose_lines *resolve)
 {
+    goose_http_setup setup = {.resolve = resolve};
     goose_h1_origin o = {.port = p->port};
-    return find_addresses(p, setup, &o);
+    return find_addresses(p, &setup, &o);
 }
 
 /* "HOST:PORT:ADDR[,ADDR]" from the first two addresses DNS gives. */
@@ -315,22 +317,17 @@ static int pin_entry(const goose_url_parts *p, goose_buf *entry)
     return n ? 0 : -1;
 }
 
-int goose__http_pin(goose_http_setup *setup, const char *url)
+int goose__http_pin(goose_lines *resolve, const char *url)
 {
     goose_url_parts p;
     if (!url || goose__url_split(url, &p) < 0 || p.secure || ipv4_number_form(&p) ||
-        is_literal_or_known(&p, setup))
+        is_literal_or_known(&p, resolve))
         return 0; /* a number form goes to curl, which rewrites it */
     goose_buf entry;
     goose__buf_init(&entry);
     int rc = 0;
-    if (pin_entry(&p, &entry) == 0 && entry.data) {
-        struct curl_slist *l = curl_slist_append(setup->resolve, entry.data);
-        if (l)
-            setup->resolve = l;
-        else
-            rc = -1;
-    }
+    if (pin_entry(&p, &entry) == 0 && entry.data)
+        rc = goose__lines_add(resolve, entry.data);
     goose__buf_free(&entry);
     return rc;
 }

@@ -200,12 +200,9 @@ static int resolve_config(goose_attack *a, goose_run_config *cfg)
        plan measures all of its steps */
     cfg->reset_on_launch = !o->no_reset_metrics && !o->iterations && !o->test_plan &&
                            !cfg->open_model;
-    for (size_t i = 0; i < o->nresolve; i++) {
-        struct curl_slist *l = curl_slist_append(cfg->resolve, o->resolve[i]);
-        if (!l)
+    for (size_t i = 0; i < o->nresolve; i++)
+        if (goose__lines_add(&cfg->resolve, o->resolve[i]) < 0)
             return goose__fail(a, GOOSE_ENOMEM, "out of memory");
-        cfg->resolve = l;
-    }
     return check_report_paths(a);
 }
 
@@ -251,11 +248,9 @@ static int open_logs(goose_attack *a, goose_run_config *cfg)
  * both HTTP clients (see goose__http_pin). */
 static int pin_hosts(goose_run_config *cfg)
 {
-    goose_http_setup http = {.resolve = cfg->resolve, .no_env_proxy = 1};
     int rc = 0;
     for (size_t i = 0; i < cfg->nscenarios && rc == 0; i++)
-        rc = goose__http_pin(&http, cfg->scenarios[i].host);
-    cfg->resolve = http.resolve;
+        rc = goose__http_pin(&cfg->resolve, cfg->scenarios[i].host);
     return rc;
 }
 
@@ -296,8 +291,7 @@ int goose__run_teardown(goose_attack *a, goose_run_config *cfg, goose_plan *plan
                              a->opt.log_paths[i], strerror(errno));
         cfg->log_sinks[i] = NULL;
     }
-    curl_slist_free_all(cfg->resolve);
-    cfg->resolve = NULL;
+    goose__lines_free(&cfg->resolve);
     goose__shape_free(&cfg->shape);
     goose__shape_free(&cfg->arrivals);
     goose__plan_free(plan);

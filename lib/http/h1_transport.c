@@ -1,0 +1,137 @@
+/* The own HTTP/1.1 client as a row of the transport table: it takes a
+ * request to a plain http:// origin it reaches without DNS (an IP
+ * literal, localhost, a --resolve entry) with a path it sends as written.
+ * A user keeps one connection per origin (h1.c), to a few origins at once
+ * (as curl's per-user pool would): a page and its asset host, say.  One
+ * more and the least recently used connection is closed. */
+#include "http/h1.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PER_USER 4
+
+typedef struct h1_run {
+    const goose_http_setup *setup;
+} h1_run;
+
+typedef struct h1_user {
+    const goose_http_setup *setup;
+    struct event_base *base;
+    unsigned index;
+    goose_transport_done_fn done;
+    void *arg;
+    goose_h1 *conns[PER_USER]; /* most recently used first */
+} h1_user;
+
+static int run_new(void **out, const goose_http_setup *setup, char *err, size_t errlen)
+{
+    h1_run *r = malloc(sizeof *r);
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    r->setup = setup;
+    *out = r;
+    return 0;
+}
+
+static void run_free(void *run)
+{
+    free(run);
+}
+
+static void *user_new(void *run, void *thread, struct event_base *base, unsigned index,
+                      goose_transport_done_fn done, void *arg)
+{
+    (void)thread;
+    h1_user *hu = calloc(1, sizeof *hu);
+    if (!hu)
+        return NULL;
+    hu->setup = ((h1_run *)run)->setup;
+    hu->base = base;
+    hu->index = index;
+    hu->done = done;
+    hu->arg = arg;
+    return hu;
+}
+
+static void user_free(void *user)
+{
+    h1_user *hu = user;
+    if (!hu)
+        return;
+    for (size_t i = 0; i < PER_USER; i++)
+        goose__h1_free(hu->conns[i]);
+    free(hu);
+}
+
+/* The user's connection that serves this URL's origin, or PER_USER. */
+static size_t serving(const h1_user *hu, const goose_url_parts *url)
+{
+    size_t i = 0;
+    while (i < PER_USER && hu->conns[i] && !goose__h1_serves(hu->conns[i], url))
+        i++;
+    return i < PER_USER && hu->conns[i] ? i : PER_USER;
+}
+
+static int takes(void *run, void *user, const goose_http_request *req)
+{
+    const goose_url_parts *url = req->parts;
+    if (!url || url->secure || !goose__url_plain_path(url->path, url->path_len))
+        return 0;
+    if (user && serving(user, url) < PER_USER)
+        return 1;
+    goose_h1_origin o;
+    return goose__h1_origin(url, ((h1_run *)run)->setup, &o);
+}
+
+/* The user's connection for this URL's origin, moved to the front: the
+ * one already there, else a new one, else the least recently used one
+ * re-aimed.  NULL when out of memory (or the URL is not the client's). */
+static goose_h1 *connection_for(h1_user *hu, const goose_url_parts *url)
+{
+    size_t i = serving(hu, url);
+    goose_h1 *c;
+    if (i < PER_USER) {
+        c = hu->conns[i];
+    } else { /* a new origin */
+        goose_h1_origin o;
+        if (!goose__h1_origin(url, hu->setup, &o))
+            return NULL;
+        i = 0;
+        while (hu->conns[i] && i < PER_USER - 1)
+            i++;
+        c = hu->conns[i];
+        if (!c && !(c = hu->conns[i] = goose__h1_new(hu->base, hu->setup, hu->index,
+                                                       hu->done, hu->arg)))
+            return NULL;
+        goose__h1_aim(c, &o);
+    }
+    memmove(&hu->conns[1], &hu->conns[0], i * sizeof hu->conns[0]);
+    hu->conns[0] = c;
+    return c;
+}
+
+static goose_terr start(void *user, const goose_http_request *req, goose_http_capture *capture)
+{
+    goose_h1 *c = connection_for(user, req->parts);
+    if (!c) {
+        snprintf(capture->errbuf, sizeof capture->errbuf, "out of memory");
+        return GOOSE_TE_NOT_SENT;
+    }
+    return goose__h1_send(c, req, capture);
+}
+
+/* No cancel: an abandoned user's connection stays until the user is
+ * freed; an answer that comes meanwhile resumes nobody. */
+const goose_transport goose__transport_h1 = {
+    .name = "http/1.1",
+    .run_new = run_new,
+    .run_free = run_free,
+    .user_new = user_new,
+    .user_free = user_free,
+    .takes = takes,
+    .start = start,
+};
