@@ -39,11 +39,17 @@ for d in sorted({folder(s) for s in sources}):
 for src in sources:
     here = folder(src)
     for n, line in enumerate(open(src, encoding="utf-8"), 1):
-        m = re.match(r'\s*#\s*include\s+"([^"]+)"', line)
-        if not m:
+        if not re.match(r'\s*#\s*include', line):
             continue
-        inc = m.group(1)
-        if ".." in inc or not os.path.exists(os.path.join("lib", inc)):
+        m = re.match(r'\s*#\s*include\s*([<"])([^>"]+)[>"]', line)
+        if not m:
+            problems.append(f"{src}:{n}: an include that is not a literal path")
+            continue
+        quoted, inc = m.group(1) == '"', m.group(2)
+        lib_header = os.path.exists(os.path.join("lib", inc))
+        if not quoted and not lib_header:
+            continue  # a system header
+        if ".." in inc or not lib_header:
             problems.append(f"{src}:{n}: \"{inc}\" is not a path under lib/")
             continue
         there = folder("lib/" + inc)
@@ -58,11 +64,16 @@ for dirpath, dirs, files in os.walk(obj_root):
         if not f.endswith(".o"):
             continue
         obj = os.path.join(dirpath, f)
-        src = "lib/" + os.path.relpath(obj, obj_root)[:-2]
+        stem = "lib/" + os.path.relpath(obj, obj_root)[:-2]
+        src = next((stem + ext for ext in (".c", ".S") if stem + ext in sources), None)
+        if not src:
+            continue  # left by a file that moved or went: not in the library
         out = subprocess.run(["nm", obj], capture_output=True, text=True, check=True).stdout
         for l in out.splitlines():
             parts = l.split()
             if len(parts) == 3 and parts[1] in "TDBRV":
+                if parts[2] in defined:
+                    problems.append(f"{parts[2]} is defined in {defined[parts[2]]} and {src}")
                 defined[parts[2]] = src
             elif len(parts) == 2 and parts[0] == "U":
                 wanted.append((src, parts[1]))
