@@ -60,6 +60,7 @@ typedef struct goose_load_info {
 
 typedef struct goose_results {
     int valid;
+    char test_hash[65];      /* the load-test hash (config/hash.c), or "-" */
     goose_load_info load;
     char started[40];        /* RFC 3339 */
     double duration_s;       /* of the measured part */

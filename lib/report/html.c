@@ -1279,7 +1279,8 @@ char *goose__report_html(const goose_results *r, const goose_report_ctx *ctx)
     putf(&o, " &middot; %s measured, %s in all &middot; hosts: ", goose__fmt_secs(r->duration_s).s,
          goose__fmt_secs(r->elapsed_s).s);
     hosts(&o, r);
-    putf(&o, "<br>load-test hash <code class=\"hash\">%s</code></div>\n", ctx->test_hash);
+    putf(&o, "<br>load-test hash <code class=\"hash\">%s</code></div>\n",
+         r->test_hash[0] ? r->test_hash : "-");
     if (!r->valid)
         put(&o, "<p class=\"bad\">No load test run has completed: there are no metrics "
                 "to report.</p>\n");
@@ -1304,7 +1305,7 @@ char *goose__report_html(const goose_results *r, const goose_report_ctx *ctx)
     section_errors(&o, r);
     section_baseline(&o, r, ctx->baseline);
     section_workers(&o, r);
-    section_overview(&o, r, ctx->test_hash);
+    section_overview(&o, r, r->test_hash[0] ? r->test_hash : "-");
     section_options(&o, ctx->opt);
     put(&o, "<footer>Written by libgoose " GOOSE_VERSION_STRING
             ". Times in milliseconds.</footer>\n"

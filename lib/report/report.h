@@ -14,7 +14,6 @@ typedef struct goose_baseline goose_baseline;
 typedef struct goose_report_ctx {
     const goose_options *opt;
     const goose_baseline *baseline; /* --baseline-file, or NULL */
-    char test_hash[65];             /* of the registry (config/hash.c), or "-" */
 } goose_report_ctx;
 
 /* report/baseline.c: --baseline-file, set against this run. */

@@ -20,6 +20,8 @@ int goose__results_prepare(goose_attack *a, const goose_plan *plan, size_t threa
 {
     goose_results *res = &a->results;
     goose__results_free(res);
+    if (goose__test_hash(a, res->test_hash) < 0)
+        strcpy(res->test_hash, "-");
     if (goose__stats_init(&res->totals, plan->ntxs, plan->nscenarios) < 0)
         return -1;
     res->txs = calloc(plan->ntxs + 1, sizeof *res->txs);
