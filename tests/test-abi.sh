@@ -30,10 +30,16 @@ expect() { # pass|fail, label, library, words the report must name...
     echo "ok   $label: $(grep "^abi-check:" "$work/$label.out" | tail -n 1)"
 }
 
+# The build-abi objects of the library's sources (not those a moved file
+# left behind).
+objects() {
+    find lib \( -name '*.c' -o -name '*.S' \) | sort | sed 's|^\(.*\)\.[cS]$|build-abi/obj/\1.o|'
+}
+
 relink() { # dir, soname, version script: the build-abi objects linked again
     mkdir -p "$1"
     cc -shared -Wl,-soname,"$2" -Wl,--version-script="$3" -Wl,--no-undefined \
-        -o "$1/libgoose.so.$version" $(find build-abi/obj -name '*.o' | sort) \
+        -o "$1/libgoose.so.$version" $(objects) \
         $(pkg-config --libs $deps) -lpthread -lm
 }
 
