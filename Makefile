@@ -152,6 +152,18 @@ $(BUILD)/tests/test-lost: tests/test-lost.c tests/test.h tests/e2e.h $(FAULT_OBJ
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests $< $(FAULT_OBJ) -o $@ $(ARFILE) $(LDLIBS_ALL) $(LDSAN)
 
+# test-fallback: the own HTTP/1.1 client's transport (http/h1_transport.c)
+# allocates through the test's goose_test_malloc & co., which always fail.
+$(BUILD)/tests/faults/h1_transport.o: $(BUILD)/obj/lib/http/h1_transport.o
+	@mkdir -p $(dir $@)
+	$(Q)objcopy $(FAULT_SYMS) $< $@
+$(BUILD)/tests/test-fallback: tests/test-fallback.c tests/test.h tests/e2e.h \
+		$(BUILD)/tests/faults/h1_transport.o $(ARFILE)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests $< $(BUILD)/tests/faults/h1_transport.o -o $@ $(ARFILE) \
+		$(LDLIBS_ALL) $(LDSAN)
+
 # The targets that run something install what they need first (as root;
 # otherwise tools/deps.sh prints the apt-get line and they stop), then build.
 SUBMAKE = $(MAKE) --no-print-directory

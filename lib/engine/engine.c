@@ -111,7 +111,7 @@ fail:
 
 void goose__engine_stop(goose_engine *e)
 {
-    for (size_t i = 0; i < e->nthreads; i++) {
+    for (size_t i = 0; e->threads && i < e->nthreads; i++) {
         goose_thread *t = &e->threads[i];
         if (t->started && !atomic_exchange(&t->stop_requested, 1))
             goose__thread_wake(t);
@@ -120,7 +120,7 @@ void goose__engine_stop(goose_engine *e)
 
 void goose__engine_abandon(goose_engine *e)
 {
-    for (size_t i = 0; i < e->nthreads; i++) {
+    for (size_t i = 0; e->threads && i < e->nthreads; i++) {
         goose_thread *t = &e->threads[i];
         if (t->started && !atomic_exchange(&t->abandon_requested, 1))
             goose__thread_wake(t);

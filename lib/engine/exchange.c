@@ -63,26 +63,41 @@ static void keep_cookies(goose_user *u, const goose_http_request *req,
                                  (long long)time(NULL));
 }
 
-/* The first row that takes the request, and the user's state of it (made
- * when first needed).  NULL, with why in *why, when none can carry it. */
-static void *transport_for(goose_user *u, const goose_http_request *req,
-                           const goose_transport **row, const char **why)
+/* The user's state of row i, made when first needed; NULL out of memory. */
+static void *user_state(goose_user *u, size_t i)
 {
     goose_thread *t = u->thread;
-    void *const *run = t->engine->transport;
-    size_t i = 0;
-    while (i < GOOSE_TRANSPORTS && !goose__transports[i]->takes(run[i], u->transport[i], req))
-        i++;
-    if (i == GOOSE_TRANSPORTS) {
-        *why = "no transport takes this URL";
-        return NULL;
-    }
-    *row = goose__transports[i];
     if (!u->transport[i])
-        u->transport[i] = (*row)->user_new(run[i], t->transport[i], t->base, u->index,
-                                           on_done, u);
-    *why = "out of memory";
+        u->transport[i] = goose__transports[i]->user_new(t->engine->transport[i],
+                                                         t->transport[i], t->base, u->index,
+                                                         on_done, u);
     return u->transport[i];
+}
+
+/* Starts the request on the first row that takes it and can carry it: a
+ * row that cannot (no memory for the user's state, or a start refused
+ * before anything went out) leaves it to the next, as the own client
+ * always left what it could not carry to libcurl.  GOOSE_TE_NOT_SENT with
+ * why in *why when no row sent it. */
+static goose_terr start(goose_user *u, const goose_http_request *req,
+                        goose_http_capture *capture, const char **why)
+{
+    void *const *run = u->thread->engine->transport;
+    *why = "no transport takes this URL";
+    for (size_t i = 0; i < GOOSE_TRANSPORTS; i++) {
+        if (!goose__transports[i]->takes(run[i], u->transport[i], req))
+            continue;
+        void *state = user_state(u, i);
+        if (!state) {
+            *why = "out of memory";
+            continue;
+        }
+        goose_terr rc = goose__transports[i]->start(state, req, capture);
+        if (rc != GOOSE_TE_NOT_SENT)
+            return rc;
+        *why = capture->errbuf;
+    }
+    return GOOSE_TE_NOT_SENT;
 }
 
 const char *goose__exchange(goose_user *u, goose_reply *r, goose_http_request *req)
@@ -91,14 +106,12 @@ const char *goose__exchange(goose_user *u, goose_reply *r, goose_http_request *r
     int split = goose__url_split(req->url, &url) == 0;
     req->parts = split ? &url : NULL;
     req->cookie = split ? cookies_for(u, req, &url) : NULL;
-    const goose_transport *row = NULL;
     const char *why;
-    void *state = transport_for(u, req, &row, &why);
-    if (!state)
+    goose_terr rc = start(u, req, &r->capture, &why);
+    if (rc == GOOSE_TE_NOT_SENT) {
+        req->parts = NULL; /* it pointed here */
         return why;
-    goose_terr rc = row->start(state, req, &r->capture);
-    if (rc == GOOSE_TE_NOT_SENT)
-        return r->capture.errbuf;
+    }
     if (rc == GOOSE_TE_AGAIN) {
         u->waiting = GOOSE_WAIT_HTTP;
         goose__coro_yield();
@@ -107,6 +120,7 @@ const char *goose__exchange(goose_user *u, goose_reply *r, goose_http_request *r
         u->done_us = goose__now_us();
         goose__user_pass_turn(u);
     }
+    req->parts = NULL; /* it pointed here */
     r->status = u->result == GOOSE_TE_OK ? r->capture.status : 0;
     if (split && u->result == GOOSE_TE_OK)
         keep_cookies(u, req, &url, &r->capture);
