@@ -175,12 +175,20 @@ static goose_terr transfer_done(curl_user *cu, CURLcode rc)
     return terr_of(rc);
 }
 
+/* A completed transfer, kept apart from its user's state, which the
+ * user may free once done() resumed it. */
+typedef struct finished {
+    goose_transport_done_fn done;
+    void *arg;
+    goose_http_capture *capture;
+    goose_terr result;
+} finished;
+
 /* Completed transfers are reported once curl is done with the list: a
  * user resumed by done() may start its next request at once. */
 static void check_multi_info(curl_thread *t)
 {
-    curl_user *ready[64];
-    goose_terr results[64];
+    finished ready[64];
     size_t n;
     do {
         CURLMsg *msg;
@@ -194,11 +202,11 @@ static void check_multi_info(curl_thread *t)
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&cu);
             CURLcode rc = msg->data.result;
             curl_multi_remove_handle(t->multi, msg->easy_handle);
-            results[n] = transfer_done(cu, rc);
-            ready[n++] = cu;
+            goose_terr result = transfer_done(cu, rc);
+            ready[n++] = (finished){cu->done, cu->arg, cu->capture, result};
         }
         for (size_t i = 0; i < n; i++)
-            ready[i]->done(ready[i]->arg, ready[i]->capture, results[i], now);
+            ready[i].done(ready[i].arg, ready[i].capture, ready[i].result, now);
     } while (n == 64);
 }
 
@@ -512,12 +520,14 @@ static goose_terr start(void *user, const goose_http_request *req, goose_http_ca
     if (aim(cu, req->url) < 0)
         return not_sent(capture, "bad URL");
     prepare(cu->easy, req, headers, capture);
-    if (curl_multi_add_handle(cu->thread->multi, cu->easy) != CURLM_OK)
-        return not_sent(capture, "could not start the transfer");
-    cu->capture = capture;
+    cu->capture = capture; /* before curl may call back */
     cu->authority = req->parts ? req->parts->authority : NULL;
     cu->authority_len = req->parts ? req->parts->authority_len : 0;
     cu->busy = 1;
+    if (curl_multi_add_handle(cu->thread->multi, cu->easy) != CURLM_OK) {
+        cu->busy = 0;
+        return not_sent(capture, "could not start the transfer");
+    }
     return GOOSE_TE_AGAIN;
 }
 
