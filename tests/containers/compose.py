@@ -20,7 +20,9 @@
 
 What differs from the compose file, and why: every address is 127.0.0.1
 and every port a free one (the host's network: service names are --add-host
-entries for 127.0.0.1, and 8080/5115 may be taken); the run is shorter
+entries for 127.0.0.1, and 8080/5115 may be taken; the target and the
+Manager start again on two other ports (3 tries in all) when one was taken
+before its container bound it); the run is shorter
 (GOOSE_RUN_TIME), the report is .json rather than .html in the same volume
 (the test reads it) and keeps the hatch phase's requests
 (GOOSE_NO_RESET_METRICS: the target counts them too); the gaggle key is a
@@ -36,6 +38,7 @@ import yaml
 RUN_TIME = "5s"        # the compose file's 1m, shortened
 START_TIMEOUT = 60     # s: the Workers come back after a test
 TEST_TIMEOUT = 60      # s: a test is over (the Manager exits; it runs 5 s)
+BIND_ATTEMPTS = 3      # starts of the target and Manager on fresh ports
 LIMITS = ["--memory", "1g", "--pids-limit", "512"]  # per container
 
 failures = []
@@ -111,12 +114,30 @@ def image_json(path):
     print()
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+def free_ports(n):
+    """n distinct ports free now: all n sockets stay bound until the last
+    one has its port.  Another process may still take one before its
+    container binds it: up() then starts again on other ports."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            socks.append(s)
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def in_use(name):
+    """The service could not bind its port (goose-target and the Manager
+    print strerror(EADDRINUSE))."""
+    return "Address already in use" in logs(name)
+
+
+def remove(*names):
+    podman("rm", "-f", "-t", "0", *(f"{run_id}-{n}" for n in names), check_rc=False, timeout=120)
 
 
 def env_of(svc):
@@ -239,7 +260,6 @@ def up(path):
     replicas = int((w.get("deploy") or {}).get("replicas", 1))
     check(restart_of(w) in ("always", "unless-stopped") and restart_of(m) == "no",
           f"restart policies: Workers {restart_of(w)}, Manager {restart_of(m)}")
-    tport, gport = free_port(), free_port()
     tmp = tempfile.TemporaryDirectory(prefix="goose-containers.")
     work = tmp.name
     key_file = os.path.join(work, "gaggle.env")
@@ -250,12 +270,6 @@ def up(path):
     check(env_files and all(os.path.basename(f) == "gaggle.env" for f in env_files),
           f"the key comes from {env_files}")
 
-    # the target: the compose entrypoint on 127.0.0.1:tport
-    ep = list(t["entrypoint"])
-    ep[ep.index("--host") + 1] = "127.0.0.1"
-    ep[ep.index("--port") + 1] = str(tport)
-    t["_health"] = health_argv(t, tport)
-    m["_health"] = health_argv(m, gport)
     hosts = ["--add-host", "target:127.0.0.1", "--add-host", "manager:127.0.0.1"]
 
     # volumes: the compose file's named ones, as this run's
@@ -267,22 +281,43 @@ def up(path):
             src = f"{run_id}-{src}"
         vols += ["-v", f"{src}:{dst}"]
 
-    url = me["GOOSE_HOST"]
-    menv = {**me, "GOOSE_MANAGER_BIND_HOST": "127.0.0.1", "GOOSE_MANAGER_BIND_PORT": str(gport),
-            "GOOSE_HOST": re.sub(r":\d+(/|$)", f":{tport}\\1", url), "GOOSE_RUN_TIME": RUN_TIME,
-            "GOOSE_REPORT_FILE": re.sub(r"\.html$", ".json", me["GOOSE_REPORT_FILE"]),
-            "GOOSE_NO_RESET_METRICS": "1"}
-    wenv = {**we, "GOOSE_MANAGER_PORT": str(gport)}
-    print(f"      target 127.0.0.1:{tport}, Manager 127.0.0.1:{gport}, {replicas} Workers, "
-          f"GOOSE_HOST={menv['GOOSE_HOST']}", flush=True)
-
-    start("target", t, image, {}, ep[1:], entrypoint=ep[0])
-    if not check(wait_healthy("target", t), "target: healthy (the compose healthcheck, in the container)"):
-        fatal("the target is not up: " + logs("target")[-1000:])
-    before = stats(tport)
-    start("manager", m, image, menv, extra=hosts + vols + sum((["--env-file", key_file] for _ in env_files), []))
-    if not check(wait_healthy("manager", m), "manager: healthy (listening)"):
-        fatal("the Manager is not up: " + logs("manager")[-2000:])
+    # the target and the Manager on two free ports; again on two others
+    # when one was taken before its container bound it
+    for attempt in range(1, BIND_ATTEMPTS + 1):
+        tport, gport = free_ports(2)
+        # the target: the compose entrypoint on 127.0.0.1:tport
+        ep = list(t["entrypoint"])
+        ep[ep.index("--host") + 1] = "127.0.0.1"
+        ep[ep.index("--port") + 1] = str(tport)
+        t["_health"] = health_argv(t, tport)
+        m["_health"] = health_argv(m, gport)
+        url = me["GOOSE_HOST"]
+        menv = {**me, "GOOSE_MANAGER_BIND_HOST": "127.0.0.1", "GOOSE_MANAGER_BIND_PORT": str(gport),
+                "GOOSE_HOST": re.sub(r":\d+(/|$)", f":{tport}\\1", url), "GOOSE_RUN_TIME": RUN_TIME,
+                "GOOSE_REPORT_FILE": re.sub(r"\.html$", ".json", me["GOOSE_REPORT_FILE"]),
+                "GOOSE_NO_RESET_METRICS": "1"}
+        wenv = {**we, "GOOSE_MANAGER_PORT": str(gport)}
+        print(f"      target 127.0.0.1:{tport}, Manager 127.0.0.1:{gport}, {replicas} Workers, "
+              f"GOOSE_HOST={menv['GOOSE_HOST']}", flush=True)
+        last = attempt == BIND_ATTEMPTS
+        start("target", t, image, {}, ep[1:], entrypoint=ep[0])
+        ok = wait_healthy("target", t)
+        if not ok and not last and in_use("target"):
+            print(f"      port {tport} was taken before the target bound it: again", flush=True)
+            remove("target")
+            continue
+        if not check(ok, "target: healthy (the compose healthcheck, in the container)"):
+            fatal("the target is not up: " + logs("target")[-1000:])
+        before = stats(tport)
+        start("manager", m, image, menv, extra=hosts + vols + sum((["--env-file", key_file] for _ in env_files), []))
+        ok = wait_healthy("manager", m)
+        if not ok and not last and in_use("manager"):
+            print(f"      port {gport} was taken before the Manager bound it: again", flush=True)
+            remove("target", "manager")
+            continue
+        if not check(ok, "manager: healthy (listening)"):
+            fatal("the Manager is not up: " + logs("manager")[-2000:])
+        break
     for i in range(replicas):
         start(f"worker-{i + 1}", w, image, wenv, extra=hosts + ["--env-file", key_file])
     after = one_test(1, tport, gport, replicas, work, before)
