@@ -58,6 +58,21 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 # "timed out" when status $1 is timeout(1)'s: the time limit fired
 timed_out() { [ "$1" = 124 ] || [ "$1" = 137 ]; }
+# bounded SECONDS LOG WHAT COMMAND...: runs COMMAND within SECONDS, its
+# output in LOG; on failure the end of LOG and one FAIL line naming WHAT
+bounded() {
+    local limit=$1 log=$2 what=$3 rc=0
+    shift 3
+    timeout -k 30 "$limit" "$@" >"$log" 2>&1 || rc=$?
+    [ $rc = 0 ] && return 0
+    tail -n 30 "$log"
+    if timed_out $rc; then
+        echo "FAIL  $what: not done after $limit s (a stalled mirror?) (the whole log: $log)"
+    else
+        echo "FAIL  $what: status $rc (the whole log: $log)"
+    fi
+    return 1
+}
 
 # ---- 1. base images --------------------------------------------------------
 # The mirror of the first "deb" source apt uses (deb822 or one-line format).
@@ -103,18 +118,8 @@ base_images() {
     rootfs=$tmp/root
     m=$(mirror)
     step "debootstrap --variant=minbase bookworm from $m"
-    rc=0
-    timeout -k 30 $DEBOOTSTRAP_TIMEOUT debootstrap --variant=minbase bookworm "$rootfs" "$m" \
-        >"$tmp/debootstrap.log" 2>&1 || rc=$?
-    if [ $rc != 0 ]; then
-        tail -n 20 "$tmp/debootstrap.log"
-        if timed_out $rc; then
-            echo "FAIL  debootstrap: not done after $DEBOOTSTRAP_TIMEOUT s (a stalled mirror? $m)"
-        else
-            echo "FAIL  debootstrap: status $rc"
-        fi
-        return 1
-    fi
+    bounded $DEBOOTSTRAP_TIMEOUT "$tmp/debootstrap.log" "debootstrap from $m" \
+        debootstrap --variant=minbase bookworm "$rootfs" "$m" || return 1
     if [ -f /etc/apt/sources.list.d/debian.sources ]; then
         cp /etc/apt/sources.list.d/debian.sources "$rootfs/etc/apt/sources.list.d/"
         rm -f "$rootfs/etc/apt/sources.list"
@@ -157,18 +162,8 @@ fi
 # ---- 2. the image ----------------------------------------------------------
 mkdir -p "$build"
 step "the image: podman build of $compose's build section"
-rc=0
-timeout -k 30 $BUILD_TIMEOUT $py tests/containers/compose.py build "$compose" \
-    >"$build/containers-build.log" 2>&1 || rc=$?
-if [ $rc != 0 ]; then
-    tail -n 30 "$build/containers-build.log"
-    if timed_out $rc; then
-        echo "FAIL  podman build: not done after $BUILD_TIMEOUT s (a stalled mirror?) (the whole log: $build/containers-build.log)"
-    else
-        echo "FAIL  podman build: status $rc (the whole log: $build/containers-build.log)"
-    fi
-    exit 1
-fi
+bounded $BUILD_TIMEOUT "$build/containers-build.log" "podman build" \
+    $py tests/containers/compose.py build "$compose" || exit 1
 image=$($py -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["services"]["manager"]["image"])' "$compose")
 echo "ok    image $image built ($(podman image inspect -f '{{.Size}}' "$image") bytes)"
 
