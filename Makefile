@@ -68,7 +68,7 @@ all: $(DEPS_OK) lib examples target
 # The build only checks (pkg-config) and stops with what is missing; `make
 # deps` installs it, with what the tests, demo, bench and fuzzers need
 # (DEPS="build test" for some of it; tools/deps.sh --help lists the groups).
-DEPS ?= build test bench fuzz
+DEPS ?= build demo test bench fuzz
 deps:
 	$(Q)sh tools/deps.sh $(DEPS)
 $(DEPS_OK):
@@ -223,7 +223,7 @@ test-containers:
 	$(Q)GOOSE_BUILD=$(BUILD) bash tests/containers/test.sh
 
 demo:
-	$(Q)sh tools/deps.sh build
+	$(Q)sh tools/deps.sh build demo
 	$(Q)$(SUBMAKE) all
 	$(Q)bash tools/demo.sh $(BUILD)
 

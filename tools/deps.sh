@@ -10,7 +10,7 @@
 #                                  print the apt-get line to run, exit 1
 #   tools/deps.sh --modules        the build's pkg-config modules
 #   tools/deps.sh --list GROUP...  the groups' Debian packages
-# Groups: build, test, bench, fuzz, abi, containers.  A PACKAGE that is not in the table
+# Groups: build, demo, test, bench, fuzz, abi, containers.  A PACKAGE that is not in the table
 # is looked up with dpkg.
 set -u
 PATH=$PATH:/usr/sbin:/sbin
@@ -30,6 +30,7 @@ build libmsgpack-dev pc:msgpack
 build libssl-dev pc:openssl
 build libjansson-dev pc:jansson
 build pkg-config cmd:pkg-config
+demo curl cmd:curl
 test python3 cmd:python3
 test binutils cmd:objdump
 test valgrind cmd:valgrind
@@ -55,7 +56,7 @@ containers runc cmd:runc
 containers debootstrap cmd:debootstrap
 containers python3-yaml py:yaml
 '
-groups="build test bench fuzz abi containers"
+groups="build demo test bench fuzz abi containers"
 
 rows() { # GROUP...: the table's rows of these groups
     echo "$table" | awk -v want=" $* " 'NF == 3 && index(want, " " $1 " ")'
