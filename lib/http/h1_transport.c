@@ -23,6 +23,8 @@ typedef struct h1_user {
     goose_transport_done_fn done;
     void *arg;
     goose_h1 *conns[PER_USER]; /* most recently used first */
+    const goose_url_parts *asked; /* what takes() found for start(), or NULL */
+    size_t found;              /* its connection, or PER_USER: a new origin */
 } h1_user;
 
 static int run_new(void **out, const goose_http_setup *setup, char *err, size_t errlen)
@@ -81,10 +83,16 @@ static int takes(void *run, void *user, const goose_http_request *req)
     const goose_url_parts *url = req->parts;
     if (!url || url->secure || !goose__url_plain_path(url->path, url->path_len))
         return 0;
-    if (user && serving(user, url) < PER_USER)
-        return 1;
+    h1_user *hu = user;
+    size_t found = hu ? serving(hu, url) : PER_USER;
     goose_h1_origin o;
-    return goose__h1_origin(url, ((h1_run *)run)->setup, &o);
+    if (found == PER_USER && !goose__h1_origin(url, ((h1_run *)run)->setup, &o))
+        return 0;
+    if (hu) { /* start() follows at once: it need not look again */
+        hu->asked = url;
+        hu->found = found;
+    }
+    return 1;
 }
 
 /* The user's connection for this URL's origin, moved to the front: the
@@ -92,7 +100,8 @@ static int takes(void *run, void *user, const goose_http_request *req)
  * re-aimed.  NULL when out of memory (or the URL is not the client's). */
 static goose_h1 *connection_for(h1_user *hu, const goose_url_parts *url)
 {
-    size_t i = serving(hu, url);
+    size_t i = hu->asked == url ? hu->found : serving(hu, url);
+    hu->asked = NULL;
     goose_h1 *c;
     if (i < PER_USER) {
         c = hu->conns[i];
