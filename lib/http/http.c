@@ -118,6 +118,7 @@ void goose__http_capture_reset(goose_http_capture *c)
     c->body_seen = 0;
     c->set_cookie = 0;
     c->status = 0;
+    c->protocol = GOOSE_PROTO_NONE;
     c->errbuf[0] = '\0';
 }
 
@@ -175,4 +176,16 @@ const char *goose__http_reason(int status)
     case 504: return "Gateway Timeout";
     }
     return "";
+}
+
+const char *goose__http_protocol_name(goose_http_protocol p)
+{
+    switch (p) {
+    case GOOSE_PROTO_HTTP_1_0: return "HTTP/1.0";
+    case GOOSE_PROTO_HTTP_1_1: return "HTTP/1.1";
+    case GOOSE_PROTO_HTTP_2: return "HTTP/2";
+    case GOOSE_PROTO_NONE:
+    case GOOSE_PROTO_COUNT: break;
+    }
+    return NULL;
 }

@@ -33,18 +33,53 @@ void goose__lines_free(goose_lines *l);
 /* The most a transport's error text takes (libcurl's CURL_ERROR_SIZE). */
 #define GOOSE_HTTP_ERROR_SIZE 256
 
+/* The protocol a request went over, as the reports name it. */
+typedef enum goose_http_protocol {
+    GOOSE_PROTO_NONE = 0,    /* no answer came: no protocol to count */
+    GOOSE_PROTO_HTTP_1_0,
+    GOOSE_PROTO_HTTP_1_1,
+    GOOSE_PROTO_HTTP_2,
+    GOOSE_PROTO_COUNT
+} goose_http_protocol;
+
+/* "HTTP/1.0", "HTTP/1.1", "HTTP/2"; NULL for GOOSE_PROTO_NONE. */
+const char *goose__http_protocol_name(goose_http_protocol p);
+
 typedef struct goose_http_capture {
     goose_buf body;
     goose_buf headers;   /* raw header lines of the last response */
     size_t body_seen;    /* every body byte, kept or not */
     int set_cookie;      /* the response's head has a Set-Cookie line */
     int status;          /* of the last response; 0 if none arrived */
+    goose_http_protocol protocol; /* of the last response */
     char errbuf[GOOSE_HTTP_ERROR_SIZE]; /* why the request failed */
 } goose_http_capture;
+
+/* --http-version */
+typedef enum goose_http_version {
+    GOOSE_HTTP_AUTO = 0,  /* HTTP/2 when TLS's ALPN offers it, else HTTP/1.1 */
+    GOOSE_HTTP_1_1,       /* never HTTP/2 */
+    GOOSE_HTTP_2          /* only HTTP/2: h2 over TLS, prior-knowledge h2c */
+} goose_http_version;
+
+/* How the run trusts and shows itself to https:// targets: the same for
+ * every transport. */
+typedef struct goose_tls_setup {
+    int accept_invalid_certs;    /* no certificate or host-name check */
+    const char *ca_pem;          /* --ca-file's contents (PEM), or NULL: */
+    size_t ca_pem_len;           /*   the system's store */
+    const char *client_cert;     /* --client-cert, --client-key: paths */
+    const char *client_key;      /*   each process reads, or NULL */
+} goose_tls_setup;
+
+struct goose_tls_ctx;
 
 /* The run's settings every transport reads. */
 typedef struct goose_http_setup {
     long timeout_ms;             /* whole request; 0 = none */
+    goose_http_version version;
+    goose_tls_setup tls;
+    struct goose_tls_ctx *tls_ctx; /* built once per run from tls (tls.h) */
     const goose_lines *resolve;  /* HOST:PORT:ADDR entries, or NULL */
     int no_env_proxy;            /* no *_proxy variable: skip curl's lookups */
     char **local_addrs;          /* source addresses, taken in turn */
