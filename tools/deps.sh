@@ -29,6 +29,7 @@ build libevent-dev pc:libevent_openssl
 build libmsgpack-dev pc:msgpack
 build libssl-dev pc:openssl
 build libjansson-dev pc:jansson
+build libnghttp2-dev pc:libnghttp2
 build pkg-config cmd:pkg-config
 demo curl cmd:curl
 test python3 cmd:python3
@@ -39,6 +40,9 @@ test iproute2 cmd:ip
 test abigail-tools cmd:abidw
 test python3-yaml py:yaml
 test groff-base cmd:groff
+test nghttp2-server cmd:nghttpd
+test nghttp2-client cmd:h2load
+test python3-h2 py:h2
 abi abigail-tools cmd:abidw
 bench nginx cmd:nginx
 bench wrk cmd:wrk

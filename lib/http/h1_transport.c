@@ -3,8 +3,11 @@
  * literal, localhost, a --resolve entry) with a path it sends as written.
  * A user keeps one connection per origin (h1.c), to a few origins at once
  * (as curl's per-user pool would): a page and its asset host, say.  One
- * more and the least recently used connection is closed. */
+ * more and the least recently used connection is closed.  With
+ * --http-version 2 the user's HTTP/2 clients (h2.c) take the same place:
+ * one per origin, prior-knowledge h2c over http://. */
 #include "http/h1.h"
+#include "http/h2.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +26,7 @@ typedef struct h1_user {
     goose_transport_done_fn done;
     void *arg;
     goose_h1 *conns[PER_USER]; /* most recently used first */
+    goose_h2 *h2[PER_USER];    /* the same, over HTTP/2 */
     const goose_url_parts *asked; /* what takes() found for start(), or NULL */
     size_t found;              /* its connection, or PER_USER: a new origin */
 } h1_user;
@@ -64,8 +68,10 @@ static void user_free(void *user)
     h1_user *hu = user;
     if (!hu)
         return;
-    for (size_t i = 0; i < PER_USER; i++)
+    for (size_t i = 0; i < PER_USER; i++) {
         goose__h1_free(hu->conns[i]);
+        goose__h2_free(hu->h2[i]);
+    }
     free(hu);
 }
 
@@ -123,8 +129,49 @@ static goose_h1 *connection_for(h1_user *hu, const goose_url_parts *url)
     return c;
 }
 
+/* The user's HTTP/2 client for this URL's origin, moved to the front:
+ * as connection_for. */
+static goose_h2 *h2_for(h1_user *hu, const goose_url_parts *url)
+{
+    size_t i = 0;
+    while (i < PER_USER && hu->h2[i] && !goose__h2_serves(hu->h2[i], url))
+        i++;
+    goose_h2 *c = i < PER_USER ? hu->h2[i] : NULL;
+    if (!c) {
+        goose_h1_origin o;
+        if (!goose__h1_origin(url, hu->setup, &o))
+            return NULL;
+        i = 0;
+        while (hu->h2[i] && i < PER_USER - 1)
+            i++;
+        c = hu->h2[i];
+        if (!c && !(c = hu->h2[i] = goose__h2_new(hu->base, hu->setup, hu->index, hu->done,
+                                                    hu->arg)))
+            return NULL;
+        goose__h2_aim(c, &o, url->secure);
+    }
+    memmove(&hu->h2[1], &hu->h2[0], i * sizeof hu->h2[0]);
+    hu->h2[0] = c;
+    return c;
+}
+
+static goose_terr start_h2(h1_user *hu, const goose_http_request *req,
+                           goose_http_capture *capture)
+{
+    hu->asked = NULL;
+    goose_h2 *c = h2_for(hu, req->parts);
+    if (!c) {
+        snprintf(capture->errbuf, sizeof capture->errbuf, "out of memory");
+        return GOOSE_TE_NOT_SENT;
+    }
+    return goose__h2_send(c, req, capture);
+}
+
 static goose_terr start(void *user, const goose_http_request *req, goose_http_capture *capture)
 {
+    h1_user *hu = user;
+    if (hu->setup->version == GOOSE_HTTP_2)
+        return start_h2(hu, req, capture);
     goose_h1 *c = connection_for(user, req->parts);
     if (!c) {
         snprintf(capture->errbuf, sizeof capture->errbuf, "out of memory");

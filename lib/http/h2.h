@@ -1,0 +1,50 @@
+/* The own HTTP/2 client (h2.c), on libnghttp2's framing: one connection
+ * per user and origin (the own row of the transport table keeps it beside
+ * the HTTP/1.1 ones, h1_transport.c), requests as streams that may run at
+ * once, each with its own capture and its own done().  Prior-knowledge
+ * h2c over http://; h2 over TLS when ALPN chose it (the HTTP/1.1
+ * connection that found out hands its socket and TLS over).
+ *
+ * GOAWAY and REFUSED_STREAM: a stream the server did not process goes
+ * again, once, on a new connection; a reused connection that dies before
+ * any answer sends an idempotent request again, once (as h1.c).  Every
+ * request ends in one done() (or one result of goose__h2_send). */
+#ifndef GOOSE_HTTP_H2_H
+#define GOOSE_HTTP_H2_H
+
+#include <event2/event.h>
+#include <stddef.h>
+
+#include "http/h1.h"
+
+typedef struct goose_h2 goose_h2;
+
+/* A client for one origin (goose__h2_aim); done(arg, capture, ...) reports
+ * every request that went on after goose__h2_send returned. */
+goose_h2 *goose__h2_new(struct event_base *base, const goose_http_setup *setup,
+                        unsigned index, goose_transport_done_fn done, void *arg);
+/* Closes its connections; requests under way are not reported.  Safe
+ * from inside done(). */
+void goose__h2_free(goose_h2 *h);
+/* Points h at an origin; secure: https (its connections need TLS, which
+ * the caller hands over with goose__h2_adopt). */
+void goose__h2_aim(goose_h2 *h, const goose_h1_origin *origin, int secure);
+int goose__h2_serves(const goose_h2 *h, const goose_url_parts *url);
+/* Sends req on the origin's connection (opened when there is none):
+ * GOOSE_TE_AGAIN while under way (done() follows), else the result at
+ * once.  req and capture stay valid until then. */
+goose_terr goose__h2_send(goose_h2 *h, const goose_http_request *req,
+                          goose_http_capture *capture);
+/* Requests under way. */
+size_t goose__h2_busy(const goose_h2 *h);
+
+/* ---- fuzzing (tests/fuzz/h2.h): the session without a socket ---- */
+
+/* A connection of h that reads from nothing and writes nowhere: its
+ * requests wait for goose__h2_fuzz_input. */
+int goose__h2_fuzz_open(goose_h2 *h);
+/* Server bytes into that connection, as if read; what the client would
+ * answer is thrown away.  0 while the connection lives, -1 once it ended. */
+int goose__h2_fuzz_input(goose_h2 *h, const void *data, size_t len);
+
+#endif
