@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "http/tls.h"
 #include "util/clock.h"
 
 /* User i goes to thread i % nthreads, so every thread hatches at the same
@@ -74,6 +75,9 @@ goose_engine *goose__engine_start(const goose_run_config *cfg, char *err,
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    /* the CA store and client identity every row uses, built once */
+    if (!(e->http.tls_ctx = goose__tls_ctx_new(&e->http.tls, err, errlen)))
+        goto fail;
     for (size_t i = 0; i < GOOSE_TRANSPORTS; i++)
         if (goose__transports[i]->run_new(&e->transport[i], &e->http, err, errlen) < 0)
             goto fail;
@@ -245,6 +249,7 @@ void goose__engine_free(goose_engine *e)
     for (size_t i = 0; i < GOOSE_TRANSPORTS; i++)
         if (e->transport[i])
             goose__transports[i]->run_free(e->transport[i]);
+    goose__tls_ctx_free(e->http.tls_ctx);
     goose__shape_free(&e->shape);
     goose__throttle_free(&e->throttle);
     goose__names_free(e->names);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/tls.h"
 #include "util/clock.h"
 
 _Static_assert(GOOSE_HTTP_ERROR_SIZE >= CURL_ERROR_SIZE, "curl writes CURL_ERROR_SIZE bytes");
@@ -108,6 +109,8 @@ typedef struct curl_user {
     goose_http_capture *capture;
     const char *authority;     /* of the request under way, or NULL */
     size_t authority_len;
+    const char *host;          /* its host, or NULL */
+    size_t host_len;
     int busy;                  /* in the multi handle */
 } curl_user;
 
@@ -150,6 +153,22 @@ static goose_terr terr_of(CURLcode rc)
     }
 }
 
+/* A certificate problem is worded as the own clients word it
+ * (goose__tls_verify_error): the same row of the errors table whichever
+ * transport met it. */
+static void tls_words(curl_user *cu, goose_http_capture *c, int handshake)
+{
+    long verify = 0;
+    char host[256];
+    size_t len = cu->host_len < sizeof host ? cu->host_len : sizeof host - 1;
+    memcpy(host, cu->host ? cu->host : "", cu->host ? len : 0);
+    host[cu->host ? len : 0] = '\0';
+    /* a check that failed without stopping a handshake is no error */
+    if (handshake && !cu->run->setup->tls.accept_invalid_certs)
+        curl_easy_getinfo(cu->easy, CURLINFO_SSL_VERIFYRESULT, &verify);
+    goose__tls_verify_error(c, verify, host);
+}
+
 /* The transfer ended: its status and words go to the capture.  curl's
  * texts for a refused connection and a timeout carry timings; every
  * transport says them alike (see goose__http_connect_error). */
@@ -169,6 +188,8 @@ static goose_terr transfer_done(curl_user *cu, CURLcode rc)
     } else if (rc != CURLE_OK && !c->errbuf[0]) {
         snprintf(c->errbuf, sizeof c->errbuf, "%s", curl_easy_strerror(rc));
     }
+    if (terr_of(rc) == GOOSE_TE_TLS || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR)
+        tls_words(cu, c, terr_of(rc) == GOOSE_TE_TLS);
     curl_slist_free_all(cu->extra);
     cu->extra = NULL;
     cu->busy = 0;
@@ -352,6 +373,29 @@ static CURLSH *share_new(void)
     return sh;
 }
 
+/* curl makes an OpenSSL context for each new connection: the run's CA
+ * store, client certificate and verification go into it, and curl reads
+ * no CA file (it would parse the whole bundle each time). */
+static CURLcode on_ssl_ctx(CURL *e, void *ssl_ctx, void *arg)
+{
+    (void)e;
+    return goose__tls_ctx_apply(arg, ssl_ctx) == 0 ? CURLE_OK : CURLE_SSL_CERTPROBLEM;
+}
+
+static void tls_options(CURL *e, const goose_http_setup *setup)
+{
+    if (setup->tls.accept_invalid_certs) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (!setup->tls_ctx)
+        return;
+    curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+    curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+    curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+    curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, setup->tls_ctx);
+}
+
 /* User `index` binds to its turn of the local addresses. */
 static CURL *easy_new(const curl_run *run, curl_user *owner, unsigned index, CURLSH *share)
 {
@@ -366,6 +410,7 @@ static CURL *easy_new(const curl_run *run, curl_user *owner, unsigned index, CUR
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    tls_options(e, setup);
     if (setup->timeout_ms > 0)
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, setup->timeout_ms);
     if (run->resolve)
@@ -523,6 +568,8 @@ static goose_terr start(void *user, const goose_http_request *req, goose_http_ca
     cu->capture = capture; /* before curl may call back */
     cu->authority = req->parts ? req->parts->authority : NULL;
     cu->authority_len = req->parts ? req->parts->authority_len : 0;
+    cu->host = req->parts ? req->parts->host : NULL;
+    cu->host_len = req->parts ? req->parts->host_len : 0;
     cu->busy = 1;
     if (curl_multi_add_handle(cu->thread->multi, cu->easy) != CURLM_OK) {
         cu->busy = 0;

@@ -69,15 +69,16 @@ goose_tls_io goose__tls_handshake(goose_tls *t, goose_http_capture *c, goose_ter
 /* 1 when ALPN chose h2 (after the handshake). */
 int goose__tls_is_h2(const goose_tls *t);
 /* Reads up to len bytes into buf: GOOSE_TLS_OK with *n > 0, else why not
- * (FAILED: words in c->errbuf). */
+ * (FAILED: words in c->errbuf; CLOSED: errno is ECONNRESET when the peer
+ * reset the connection, 0 after a close_notify or an EOF). */
 goose_tls_io goose__tls_read(goose_tls *t, void *buf, size_t len, size_t *n,
                              goose_http_capture *c);
 /* Writes up to len bytes: GOOSE_TLS_OK with *n > 0, else why not.  After a
  * WANT_*, the same bytes must be offered again (OpenSSL's rule). */
 goose_tls_io goose__tls_write(goose_tls *t, const void *buf, size_t len, size_t *n,
                               goose_http_capture *c);
-/* Bytes OpenSSL has read and decrypted but not handed out yet (a read
- * event will not come for them). */
+/* Not 0 when OpenSSL holds bytes it has read but not handed out yet (a
+ * read event will not come for them): the count of decrypted ones, or 1. */
 size_t goose__tls_pending(const goose_tls *t);
 
 /* The words for a failed certificate check, the same for every
@@ -86,5 +87,10 @@ size_t goose__tls_pending(const goose_tls *t);
  * subject name matches target host name 'HOST'", "SSL: the server requires
  * a client certificate (TLS alert: certificate required)". */
 void goose__tls_verify_error(goose_http_capture *c, long verify_result, const char *host);
+/* verify_result for a server that wanted a client certificate.  With
+ * verify_result 0 (X509_V_OK), c->errbuf holds another transport's words
+ * for a TLS failure: OpenSSL's text for that alert there is reworded too
+ * (libcurl reports it as a failed read). */
+#define GOOSE_TLS_NEED_CLIENT_CERT (-1L)
 
 #endif

@@ -1,0 +1,393 @@
+/* TLS for the own clients on OpenSSL 3, and the run's trust for every
+ * transport (tls.h).
+ *
+ * One SSL_CTX per run holds what is costly to build: the CA store (parsed
+ * once, from --ca-file's contents or the system's paths), the client
+ * certificate and key (read once), the verification mode.  A connection
+ * is one SSL on its owner's non-blocking socket.  Sessions are kept by
+ * their users, not in OpenSSL's cache: the new-session callback puts each
+ * one into the slot of the connection it came on (under TLS 1.3 the
+ * tickets come after the handshake, on a later read), so a user resumes
+ * only its own. */
+#include "http/tls.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct goose_tls_ctx {
+    SSL_CTX *ssl;
+    X509_STORE *store;          /* ssl's, lent to other transports */
+    int verify;                 /* check the peer's certificate and name */
+    X509 *cert;                 /* the client certificate, or NULL */
+    STACK_OF(X509) *chain;      /*   the certificates after it in its file */
+    EVP_PKEY *key;
+};
+
+struct goose_tls {
+    SSL *ssl;
+    goose_tls_ctx *ctx;
+    goose_tls_session **slot;   /* where the server's sessions go */
+    char host[256];             /* as the certificate must name it */
+};
+
+/* ---- words ---- */
+
+static void put_openssl_error(goose_http_capture *c, const char *what)
+{
+    char buf[160];
+    unsigned long e = ERR_peek_last_error();
+    if (e)
+        ERR_error_string_n(e, buf, sizeof buf);
+    else
+        snprintf(buf, sizeof buf, "%s", strerror(errno ? errno : EIO));
+    snprintf(c->errbuf, sizeof c->errbuf, "%s: %s", what, buf);
+}
+
+/* The reason text OpenSSL gives the alert of a TLS 1.3 server that wanted
+ * a client certificate (alert 116): how libcurl passes it on. */
+static const char *cert_required_reason(void)
+{
+    const char *s = ERR_reason_error_string(
+        ERR_PACK(ERR_LIB_SSL, 0, SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED));
+    return s ? s : "tlsv13 alert certificate required";
+}
+
+void goose__tls_verify_error(goose_http_capture *c, long verify_result, const char *host)
+{
+    if (verify_result == GOOSE_TLS_NEED_CLIENT_CERT ||
+        (verify_result == X509_V_OK && strstr(c->errbuf, cert_required_reason())))
+        snprintf(c->errbuf, sizeof c->errbuf,
+                 "SSL: the server requires a client certificate (TLS alert: certificate "
+                 "required)");
+    else if (verify_result == X509_V_ERR_HOSTNAME_MISMATCH ||
+             verify_result == X509_V_ERR_IP_ADDRESS_MISMATCH)
+        snprintf(c->errbuf, sizeof c->errbuf,
+                 "SSL: no alternative certificate subject name matches target host name '%s'",
+                 host);
+    else if (verify_result != X509_V_OK)
+        snprintf(c->errbuf, sizeof c->errbuf, "SSL certificate problem: %s",
+                 X509_verify_cert_error_string(verify_result));
+}
+
+/* ---- per run ---- */
+
+static int ctx_fail(char *err, size_t errlen, const char *what, const char *path)
+{
+    char buf[160] = "not PEM, or unreadable";
+    unsigned long e = ERR_peek_last_error();
+    if (e)
+        ERR_error_string_n(e, buf, sizeof buf);
+    else if (errno)
+        snprintf(buf, sizeof buf, "%s", strerror(errno));
+    ERR_clear_error();
+    snprintf(err, errlen, "%s%s%s: %s", what, path ? " " : "", path ? path : "", buf);
+    return -1;
+}
+
+/* Every certificate of the PEM bytes goes into the store. */
+static int load_ca_pem(X509_STORE *store, const char *pem, size_t len, char *err,
+                       size_t errlen)
+{
+    BIO *bio = BIO_new_mem_buf(pem, (int)len);
+    STACK_OF(X509_INFO) *infos = bio ? PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL) : NULL;
+    int n = 0, rc = -1;
+    if (!infos) {
+        ctx_fail(err, errlen, "cannot read the --ca-file certificates", NULL);
+        goto out;
+    }
+    for (int i = 0; i < sk_X509_INFO_num(infos); i++) {
+        X509_INFO *info = sk_X509_INFO_value(infos, i);
+        if (info->x509 && X509_STORE_add_cert(store, info->x509) == 1)
+            n++;
+    }
+    ERR_clear_error(); /* a certificate given twice */
+    if (!n)
+        snprintf(err, errlen, "the --ca-file holds no PEM certificate");
+    rc = n ? 0 : -1;
+out:
+    sk_X509_INFO_pop_free(infos, X509_INFO_free);
+    BIO_free(bio);
+    return rc;
+}
+
+/* No pass phrase is asked for: an encrypted key is an error, never a prompt. */
+static int no_password(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf, (void)size, (void)rwflag, (void)u;
+    return -1;
+}
+
+/* The certificate and the chain after it in its file, and the key, read
+ * once: libcurl's contexts get them without reading the files again. */
+static int load_identity(goose_tls_ctx *t, const goose_tls_setup *s, char *err, size_t errlen)
+{
+    if (!s->client_cert != !s->client_key) {
+        snprintf(err, errlen, "--client-cert and --client-key go together");
+        return -1;
+    }
+    if (!s->client_cert)
+        return 0;
+    errno = 0;
+    BIO *bio = BIO_new_file(s->client_cert, "r");
+    if (!bio || !(t->cert = PEM_read_bio_X509_AUX(bio, NULL, no_password, NULL))) {
+        BIO_free(bio);
+        return ctx_fail(err, errlen, "cannot read the client certificate", s->client_cert);
+    }
+    X509 *x;
+    t->chain = sk_X509_new_null();
+    while (t->chain && (x = PEM_read_bio_X509(bio, NULL, no_password, NULL)))
+        if (!sk_X509_push(t->chain, x))
+            X509_free(x);
+    BIO_free(bio);
+    ERR_clear_error(); /* the end of the file */
+    errno = 0;
+    if (!(bio = BIO_new_file(s->client_key, "r")) ||
+        !(t->key = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL))) {
+        BIO_free(bio);
+        return ctx_fail(err, errlen, "cannot read the client key", s->client_key);
+    }
+    BIO_free(bio);
+    if (SSL_CTX_use_certificate(t->ssl, t->cert) != 1 ||
+        SSL_CTX_set1_chain(t->ssl, t->chain) != 1 ||
+        SSL_CTX_use_PrivateKey(t->ssl, t->key) != 1 || SSL_CTX_check_private_key(t->ssl) != 1)
+        return ctx_fail(err, errlen, "the client key does not match the certificate",
+                        s->client_key);
+    return 0;
+}
+
+static int new_session(SSL *ssl, SSL_SESSION *sess)
+{
+    goose_tls *t = SSL_get_app_data(ssl);
+    if (!t || !t->slot || !SSL_SESSION_is_resumable(sess))
+        return 0;
+    SSL_SESSION_free((SSL_SESSION *)*t->slot);
+    *t->slot = (goose_tls_session *)sess;
+    return 1; /* the slot owns it now */
+}
+
+static int build_ctx(goose_tls_ctx *t, const goose_tls_setup *s, char *err, size_t errlen)
+{
+    if (!(t->ssl = SSL_CTX_new(TLS_client_method())))
+        return ctx_fail(err, errlen, "cannot make a TLS context", NULL);
+    SSL_CTX_set_min_proto_version(t->ssl, TLS1_2_VERSION);
+    SSL_CTX_set_mode(t->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_AUTO_RETRY);
+    t->store = SSL_CTX_get_cert_store(t->ssl);
+    /* as libcurl does: a trusted intermediate is an anchor */
+    X509_STORE_set_flags(t->store, X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_TRUSTED_FIRST);
+    if (s->ca_pem) {
+        if (load_ca_pem(t->store, s->ca_pem, s->ca_pem_len, err, errlen) < 0)
+            return -1;
+    } else if (X509_STORE_set_default_paths(t->store) != 1) {
+        return ctx_fail(err, errlen, "cannot load the system's CA certificates", NULL);
+    }
+    ERR_clear_error(); /* a default path that is missing */
+    t->verify = !s->accept_invalid_certs;
+    SSL_CTX_set_verify(t->ssl, t->verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_session_cache_mode(t->ssl,
+                                   SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(t->ssl, new_session);
+    return load_identity(t, s, err, errlen);
+}
+
+goose_tls_ctx *goose__tls_ctx_new(const goose_tls_setup *setup, char *err, size_t errlen)
+{
+    goose_tls_ctx *t = calloc(1, sizeof *t);
+    if (!t) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (build_ctx(t, setup, err, errlen) < 0) {
+        goose__tls_ctx_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void goose__tls_ctx_free(goose_tls_ctx *t)
+{
+    if (!t)
+        return;
+    SSL_CTX_free(t->ssl);
+    X509_free(t->cert);
+    sk_X509_pop_free(t->chain, X509_free);
+    EVP_PKEY_free(t->key);
+    free(t);
+}
+
+int goose__tls_ctx_apply(const goose_tls_ctx *t, void *ssl_ctx)
+{
+    SSL_CTX *c = ssl_ctx;
+    if (!t || !c || X509_STORE_up_ref(t->store) != 1)
+        return -1;
+    SSL_CTX_set_cert_store(c, t->store);
+    if (t->cert && (SSL_CTX_use_certificate(c, t->cert) != 1 ||
+                    SSL_CTX_set1_chain(c, t->chain) != 1 ||
+                    SSL_CTX_use_PrivateKey(c, t->key) != 1)) {
+        ERR_clear_error();
+        return -1;
+    }
+    if (!t->verify)
+        SSL_CTX_set_verify(c, SSL_VERIFY_NONE, NULL);
+    return 0;
+}
+
+/* ---- per connection ---- */
+
+static int is_ip_literal(const char *host)
+{
+    unsigned char a[16];
+    return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+}
+
+static int set_alpn(SSL *ssl, goose_http_version v)
+{
+    static const unsigned char both[] = "\x02h2\x08http/1.1", h1[] = "\x08http/1.1";
+    const unsigned char *p = v == GOOSE_HTTP_AUTO ? both : v == GOOSE_HTTP_2 ? both : h1;
+    unsigned len = v == GOOSE_HTTP_AUTO ? sizeof both - 1 : v == GOOSE_HTTP_2 ? 3 : sizeof h1 - 1;
+    return SSL_set_alpn_protos(ssl, p, len) == 0 ? 0 : -1; /* 0 is success here */
+}
+
+/* The name the certificate must hold: the host, or the address. */
+static int set_peer_name(goose_tls *t)
+{
+    if (is_ip_literal(t->host))
+        return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), t->host) == 1 ? 0 : -1;
+    SSL_set_hostflags(t->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    if (SSL_set_tlsext_host_name(t->ssl, t->host) != 1)
+        return -1;
+    return SSL_set1_host(t->ssl, t->host) == 1 ? 0 : -1;
+}
+
+goose_tls *goose__tls_new(goose_tls_ctx *ctx, int fd, const char *host,
+                          goose_http_version alpn, goose_tls_session **session)
+{
+    goose_tls *t = calloc(1, sizeof *t);
+    if (!t || strlen(host) >= sizeof t->host || !(t->ssl = SSL_new(ctx->ssl)))
+        goto fail;
+    t->ctx = ctx;
+    t->slot = session;
+    strcpy(t->host, host);
+    SSL_set_app_data(t->ssl, t);
+    if (SSL_set_fd(t->ssl, fd) != 1 || set_alpn(t->ssl, alpn) < 0 || set_peer_name(t) < 0)
+        goto fail;
+    if (session && *session && SSL_set_session(t->ssl, (SSL_SESSION *)*session) != 1)
+        goto fail;
+    SSL_set_connect_state(t->ssl);
+    return t;
+fail:
+    ERR_clear_error();
+    goose__tls_free(t);
+    return NULL;
+}
+
+void goose__tls_free(goose_tls *t)
+{
+    if (!t)
+        return;
+    SSL_free(t->ssl);
+    free(t);
+}
+
+void goose__tls_session_free(goose_tls_session *s)
+{
+    SSL_SESSION_free((SSL_SESSION *)s);
+}
+
+/* What an SSL call that returned r <= 0 means.  errno is ECONNRESET after
+ * a reset, 0 after a close_notify or a plain EOF (h1's retry rules ask). */
+static goose_tls_io io_result(goose_tls *t, int r, goose_http_capture *c, const char *what)
+{
+    int saved = errno;
+    switch (SSL_get_error(t->ssl, r)) {
+    case SSL_ERROR_WANT_READ:
+        return GOOSE_TLS_WANT_READ;
+    case SSL_ERROR_WANT_WRITE:
+        return GOOSE_TLS_WANT_WRITE;
+    case SSL_ERROR_ZERO_RETURN:
+        errno = 0;
+        return GOOSE_TLS_CLOSED;
+    case SSL_ERROR_SYSCALL: /* the socket's error, or an EOF */
+        if (ERR_peek_error() == 0 && (saved == ECONNRESET || saved == EPIPE || saved == 0)) {
+            errno = saved ? ECONNRESET : 0;
+            return GOOSE_TLS_CLOSED;
+        }
+        errno = saved;
+        break;
+    default:
+        break;
+    }
+    unsigned long e = ERR_peek_last_error();
+    int reason = ERR_GET_LIB(e) == ERR_LIB_SSL ? ERR_GET_REASON(e) : 0;
+    if (reason == SSL_R_UNEXPECTED_EOF_WHILE_READING) { /* no close_notify */
+        ERR_clear_error();
+        errno = 0;
+        return GOOSE_TLS_CLOSED;
+    }
+    if (reason == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED)
+        goose__tls_verify_error(c, GOOSE_TLS_NEED_CLIENT_CERT, t->host);
+    else
+        put_openssl_error(c, what);
+    ERR_clear_error();
+    return GOOSE_TLS_FAILED;
+}
+
+goose_tls_io goose__tls_handshake(goose_tls *t, goose_http_capture *c, goose_terr *code)
+{
+    ERR_clear_error();
+    int r = SSL_do_handshake(t->ssl);
+    if (r == 1)
+        return GOOSE_TLS_OK;
+    long verify = SSL_get_verify_result(t->ssl);
+    goose_tls_io io = io_result(t, r, c, "SSL connect error");
+    if (io == GOOSE_TLS_CLOSED) {
+        snprintf(c->errbuf, sizeof c->errbuf,
+                 "SSL connect error: the server closed the connection in the handshake");
+        *code = GOOSE_TE_CONNECT;
+        return GOOSE_TLS_FAILED;
+    }
+    if (io == GOOSE_TLS_FAILED) {
+        if (t->ctx->verify && verify != X509_V_OK)
+            goose__tls_verify_error(c, verify, t->host);
+        *code = GOOSE_TE_TLS;
+    }
+    return io;
+}
+
+int goose__tls_is_h2(const goose_tls *t)
+{
+    const unsigned char *p;
+    unsigned len;
+    SSL_get0_alpn_selected(t->ssl, &p, &len);
+    return len == 2 && memcmp(p, "h2", 2) == 0;
+}
+
+goose_tls_io goose__tls_read(goose_tls *t, void *buf, size_t len, size_t *n,
+                             goose_http_capture *c)
+{
+    ERR_clear_error();
+    if (SSL_read_ex(t->ssl, buf, len, n) == 1)
+        return GOOSE_TLS_OK;
+    return io_result(t, 0, c, "Recv failure");
+}
+
+goose_tls_io goose__tls_write(goose_tls *t, const void *buf, size_t len, size_t *n,
+                              goose_http_capture *c)
+{
+    ERR_clear_error();
+    if (SSL_write_ex(t->ssl, buf, len, n) == 1)
+        return GOOSE_TLS_OK;
+    return io_result(t, 0, c, "Send failure");
+}
+
+size_t goose__tls_pending(const goose_tls *t)
+{
+    int n = SSL_pending(t->ssl);
+    return n > 0 ? (size_t)n : (size_t)SSL_has_pending(t->ssl);
+}
