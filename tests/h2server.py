@@ -12,7 +12,7 @@ Paths:
   /refuse-always  REFUSED_STREAM
   /goaway-once    the first time: GOAWAY that leaves the stream unprocessed,
                   then the connection closes; then 200
-  /close-after    200, then the connection closes (an idle close)
+  /close-after    200, then 0.1 s later the connection closes (an idle close)
   /slow           no answer
   /push           a PUSH_PROMISE (push is off: a protocol error), then 200
   /big?N          200 with N bytes
@@ -25,6 +25,7 @@ import os
 import socket
 import struct
 import threading
+import time
 import zlib
 
 import h2.config
@@ -157,6 +158,8 @@ def answer(conn, sock, sid, st, cid, client_push, args):
         return "now"
     elif name == "/close-after":
         respond(conn, sid, 200, b"bye")
+        sock.sendall(conn.data_to_send())
+        time.sleep(0.1)  # the client is idle by now
         return True
     elif name == "/slow":
         pass

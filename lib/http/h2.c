@@ -801,6 +801,16 @@ static int conn_input(h2_conn *c, const char *data, size_t len)
     return c->dead ? -1 : 0;
 }
 
+/* After the server's FIN, a reset says it closed before our bytes came
+ * (Linux reports it as EPIPE once the FIN is in), as in h1.c. */
+static int reset_after_close(const h2_conn *c)
+{
+    int err = 0;
+    socklen_t len = sizeof err;
+    return getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+           (err == EPIPE || err == ECONNRESET);
+}
+
 static void conn_eof(h2_conn *c, int err)
 {
     char why[GOOSE_HTTP_ERROR_SIZE];
@@ -814,7 +824,7 @@ static void conn_eof(h2_conn *c, int err)
     else
         snprintf(why, sizeof why, "HTTP/2 connection closed by the server");
     c->may_resend = 1;
-    c->reset = err == ECONNRESET;
+    c->reset = err == ECONNRESET || (!err && c->streams && reset_after_close(c));
     conn_fail(c, err ? GOOSE_TE_RECV : c->settings ? GOOSE_TE_RECV : GOOSE_TE_EMPTY, why);
 }
 
