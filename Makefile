@@ -200,7 +200,8 @@ fuzz-run: $(ARFILE)
 		-artifact_prefix=crashes/ corpus 2>&1 | tee fuzz.log | grep -E "^(#[0-9]+[[:space:]]+(INITED|DONE)|stat::number|==[0-9]+==ERROR)" ; \
 		test -z "$$(ls crashes)" || { echo "crashes in $(BUILD)/fuzz/crashes: copy them to tests/fuzz/regressions/frames"; exit 1; }
 
-# libFuzzer on the own HTTP/1.1 client's response parser, FUZZ_TIME seconds.
+# libFuzzer on the own HTTP/1.1 client's response parser, then on the own
+# HTTP/2 client's session (server bytes), FUZZ_TIME seconds each.
 fuzz-http:
 	$(Q)sh tools/deps.sh build fuzz
 	$(Q)$(SUBMAKE) fuzz-http-run
@@ -213,6 +214,15 @@ fuzz-http-run: $(ARFILE)
 		$(LDLIBS_ALL) -o $(BUILD)/fuzz-http/http-responses
 	$(Q)cd $(BUILD)/fuzz-http && ./http-responses -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
 		-artifact_prefix=crashes/ corpus 2>&1 | tee fuzz.log | grep -E "^(#[0-9]+[[:space:]]+(INITED|DONE)|stat::number|==[0-9]+==ERROR)" ; \
+		test -z "$$(ls crashes)" || { echo "crashes in $(BUILD)/fuzz-http/crashes: copy them to tests/fuzz/regressions/http"; exit 1; }
+	$(Q)mkdir -p $(BUILD)/fuzz-http/h2-corpus
+	$(Q)cp tests/fuzz/h2-seeds/* $(BUILD)/fuzz-http/h2-corpus/
+	@echo "  FUZZ    tests/fuzz/h2-libfuzzer.c ($(FUZZ_TIME) s)"
+	$(Q)$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-Iinclude -Ilib -Itests $(PKG_CFLAGS) tests/fuzz/h2-libfuzzer.c $(FUZZ_SRC) \
+		$(LDLIBS_ALL) -o $(BUILD)/fuzz-http/h2-session
+	$(Q)cd $(BUILD)/fuzz-http && ./h2-session -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+		-rss_limit_mb=2048 -artifact_prefix=crashes/ h2-corpus 2>&1 | tee h2-fuzz.log | grep -E "^(#[0-9]+[[:space:]]+(INITED|DONE)|stat::number|==[0-9]+==ERROR)" ; \
 		test -z "$$(ls crashes)" || { echo "crashes in $(BUILD)/fuzz-http/crashes: copy them to tests/fuzz/regressions/http"; exit 1; }
 
 # examples/docker for real: debian:12 base images made with debootstrap,

@@ -8,6 +8,7 @@
 #include <errno.h>
 
 #include "fuzz/frames.h"
+#include "fuzz/h2.h"
 #include "fuzz/http.h"
 #include "fuzz/seeds.h"
 
@@ -79,6 +80,20 @@ static int replay_response(const unsigned char *data, size_t len)
     return goose_fuzz_http_end(data, len) == GOOSE_H1_DONE;
 }
 
+/* Both requests of the HTTP/2 harness were reported. */
+static int replay_h2(const unsigned char *data, size_t len)
+{
+    return goose_fuzz_h2_run(data, len) == 2;
+}
+
+/* The HTTP/2 session's seeds (make fuzz-http's corpus): NAME.done
+ * answers both requests (GOAWAY's: the one it leaves unprocessed has no
+ * new connection under the fuzzer, and fails) */
+TEST(h2_seeds_replay)
+{
+    ASSERT_GT(replay_dir("tests/fuzz/h2-seeds", replay_h2, "done", "error"), 0);
+}
+
 /* Crash reproducers and edge cases of both fuzz harnesses (make fuzz,
  * make fuzz-http), and the response corpus of make fuzz-http; a folder
  * without inputs is a failure, not a pass. */
@@ -107,4 +122,5 @@ TEST(mutated_seeds)
     }
 }
 
-TEST_MAIN(TEST_ENTRY(seeds_decode), TEST_ENTRY(regressions_replay), TEST_ENTRY(mutated_seeds))
+TEST_MAIN(TEST_ENTRY(seeds_decode), TEST_ENTRY(regressions_replay), TEST_ENTRY(mutated_seeds),
+          TEST_ENTRY(h2_seeds_replay))
