@@ -15,6 +15,7 @@
  * goose__h2_send, since done() resumes the user, who may send again or
  * free the whole client. */
 #include "http/h2.h"
+#include "http/tls.h"
 
 #include "util/clock.h"
 
@@ -75,6 +76,8 @@ struct h2_conn {
     goose_h2 *client;
     nghttp2_session *session;
     int fd;             /* -1: none yet, or a fuzzing connection */
+    goose_tls *tls;     /* https: TLS on fd */
+    int handshaking;
     unsigned addr_at;
     int connecting;
     int fuzz;
@@ -105,6 +108,8 @@ struct goose_h2 {
     void *arg;
     goose_h1_origin origin;
     char authority[264];  /* :authority: the Host header's value */
+    char tls_host[256];   /* https: the host (SNI, the name checked) */
+    goose_tls_session *session; /* the user's TLS session with the origin */
     int aimed, secure;
     int fuzzing;          /* its one connection is a fuzzing one */
     h2_conn *conns;       /* the first one takes new streams unless goaway */
@@ -240,6 +245,7 @@ static void conn_free(h2_conn *c)
         event_free(c->rev);
     if (c->wev)
         event_free(c->wev);
+    goose__tls_free(c->tls);
     if (c->fd >= 0)
         close(c->fd);
     nghttp2_session_del(c->session);
@@ -265,6 +271,7 @@ static void really_free(goose_h2 *h)
     if (h->opt)
         nghttp2_option_del(h->opt);
     goose__buf_free(&h->fields);
+    goose__tls_session_free(h->session);
     free(h->nva);
     free(h);
 }
@@ -282,6 +289,10 @@ void goose__h2_free(goose_h2 *h)
 
 void goose__h2_aim(goose_h2 *h, const goose_h1_origin *origin, int secure)
 {
+    if (h->session && (!h->aimed || strcmp(h->origin.authority, origin->authority) != 0)) {
+        goose__tls_session_free(h->session); /* another origin's */
+        h->session = NULL;
+    }
     h->origin = *origin;
     h->secure = secure;
     h->aimed = 1;
@@ -291,6 +302,16 @@ void goose__h2_aim(goose_h2 *h, const goose_h1_origin *origin, int secure)
         n = sizeof h->authority - 1;
     memcpy(h->authority, origin->host_header + 6, n);
     h->authority[n] = '\0';
+    /* the host of host[:port] or [v6]:port */
+    const char *a = origin->authority;
+    const char *end = a[0] == '[' ? strchr(a, ']') : strrchr(a, ':');
+    if (a[0] == '[')
+        a++;
+    size_t hl = end ? (size_t)(end - a) : strlen(a);
+    if (hl >= sizeof h->tls_host)
+        hl = sizeof h->tls_host - 1;
+    memcpy(h->tls_host, a, hl);
+    h->tls_host[hl] = '\0';
     for (h2_conn *c = h->conns; c; c = c->next)
         c->goaway = 1; /* the old origin's: they finish what they carry */
 }
@@ -656,15 +677,66 @@ static int set_socket_options(goose_h2 *h, int fd, int family)
     return bind(fd, (struct sockaddr *)&local, sizeof local);
 }
 
-static void conn_connected(h2_conn *c)
+/* Reads as they come, for the connection's life (as h1.c). */
+static void conn_ready(h2_conn *c)
 {
-    c->connecting = 0;
     event_assign(c->rev, c->client->base, c->fd, EV_READ | EV_PERSIST, on_read, c);
     if (event_add(c->rev, NULL) < 0) {
         conn_fail(c, GOOSE_TE_NOMEM, "could not watch the connection");
         return;
     }
     conn_flush(c);
+}
+
+/* Waits for the socket to be readable or writable, once. */
+static void conn_wait(h2_conn *c, goose_tls_io io)
+{
+    struct event *ev = io == GOOSE_TLS_WANT_WRITE ? c->wev : c->rev;
+    event_assign(ev, c->client->base, c->fd, io == GOOSE_TLS_WANT_WRITE ? EV_WRITE : EV_READ,
+                 io == GOOSE_TLS_WANT_WRITE ? on_write : on_read, c);
+    if (event_add(ev, NULL) < 0)
+        conn_fail(c, GOOSE_TE_NOMEM, "could not watch the connection");
+}
+
+static void conn_handshake(h2_conn *c)
+{
+    goose_http_capture words = {0};
+    goose_terr code = GOOSE_TE_TLS;
+    goose_tls_io io = goose__tls_handshake(c->tls, &words, &code);
+    if (io == GOOSE_TLS_WANT_READ || io == GOOSE_TLS_WANT_WRITE) {
+        conn_wait(c, io);
+        return;
+    }
+    c->handshaking = 0;
+    if (io != GOOSE_TLS_OK)
+        conn_fail(c, code, words.errbuf[0] ? words.errbuf : "SSL connect error");
+    else if (!goose__tls_is_h2(c->tls))
+        conn_fail(c, GOOSE_TE_VERSION, "The server does not speak HTTP/2 (ALPN did not choose h2)");
+    else
+        conn_ready(c);
+}
+
+static void conn_connected(h2_conn *c)
+{
+    goose_h2 *h = c->client;
+    c->connecting = 0;
+    if (!h->secure) {
+        conn_ready(c);
+        return;
+    }
+    if (!h->setup->tls_ctx) {
+        conn_fail(c, GOOSE_TE_TLS, "SSL connect error: no TLS context");
+        return;
+    }
+    c->tls = goose__tls_new(h->setup->tls_ctx, c->fd, h->tls_host,
+                            h->setup->version == GOOSE_HTTP_2 ? GOOSE_HTTP_2 : GOOSE_HTTP_AUTO,
+                            &h->session);
+    if (!c->tls) {
+        conn_fail(c, GOOSE_TE_NOMEM, "Out of memory");
+        return;
+    }
+    c->handshaking = 1;
+    conn_handshake(c);
 }
 
 static void conn_connect(h2_conn *c);
@@ -712,11 +784,41 @@ static void conn_connect(h2_conn *c)
     }
 }
 
+/* One TLS write of what is collected: 0 when bytes went, -1 when it
+ * waits (an event is armed) or failed. */
+static int tls_write(h2_conn *c)
+{
+    goose_http_capture words = {0};
+    size_t n = 0;
+    goose_tls_io io = goose__tls_write(c->tls, c->out.data + c->out_at, c->out.len - c->out_at,
+                                       &n, &words);
+    switch (io) {
+    case GOOSE_TLS_OK:
+        c->out_at += n;
+        return 0;
+    case GOOSE_TLS_WANT_WRITE:
+        conn_wait(c, io);
+        return -1;
+    case GOOSE_TLS_WANT_READ: /* the persistent read event comes back here */
+        return -1;
+    case GOOSE_TLS_CLOSED:
+        c->may_resend = 1;
+        c->reset = errno == ECONNRESET;
+        conn_fail(c, GOOSE_TE_SEND, c->reset ? "Send failure: Connection reset by peer"
+                                              : "Send failure: Broken pipe");
+        return -1;
+    case GOOSE_TLS_FAILED:
+        break;
+    }
+    conn_fail(c, GOOSE_TE_SEND, words.errbuf[0] ? words.errbuf : "Send failure");
+    return -1;
+}
+
 /* Writes what is collected, then collects more from nghttp2, until it has
  * nothing more or the socket is full. */
 static void conn_flush(h2_conn *c)
 {
-    if (c->dead || c->connecting || (c->fd < 0 && !c->fuzz))
+    if (c->dead || c->connecting || c->handshaking || (c->fd < 0 && !c->fuzz))
         return;
     for (;;) {
         if (c->out_at == c->out.len) {
@@ -741,6 +843,11 @@ static void conn_flush(h2_conn *c)
         }
         if (c->fuzz) { /* written nowhere */
             c->out_at = c->out.len;
+            continue;
+        }
+        if (c->tls) {
+            if (tls_write(c) < 0)
+                return;
             continue;
         }
         ssize_t w = send(c->fd, c->out.data + c->out_at, c->out.len - c->out_at, MSG_NOSIGNAL);
@@ -828,6 +935,31 @@ static void conn_eof(h2_conn *c, int err)
     conn_fail(c, err ? GOOSE_TE_RECV : c->settings ? GOOSE_TE_RECV : GOOSE_TE_EMPTY, why);
 }
 
+/* Reads what TLS has, a bounded number of records at a time: bytes
+ * OpenSSL keeps beyond that get no read event, so the event is made
+ * active again for them. */
+static void tls_read(h2_conn *c, char *buf, size_t cap)
+{
+    for (int round = 0; round < 16 && !c->dead; round++) {
+        goose_http_capture words = {0};
+        size_t n = 0;
+        goose_tls_io io = goose__tls_read(c->tls, buf, cap, &n, &words);
+        if (io == GOOSE_TLS_OK) {
+            conn_input(c, buf, n);
+            continue;
+        }
+        if (io == GOOSE_TLS_WANT_WRITE)
+            conn_wait(c, io);
+        else if (io == GOOSE_TLS_CLOSED)
+            conn_eof(c, errno == ECONNRESET ? ECONNRESET : 0);
+        else if (io == GOOSE_TLS_FAILED)
+            conn_fail(c, GOOSE_TE_RECV, words.errbuf[0] ? words.errbuf : "Recv failure");
+        return;
+    }
+    if (!c->dead && goose__tls_pending(c->tls))
+        event_active(c->rev, EV_READ, 1);
+}
+
 static void on_read(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
@@ -835,11 +967,18 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     goose_h2 *h = c->client;
     char buf[READ_CHUNK];
     enter(h);
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n > 0)
-        conn_input(c, buf, (size_t)n);
-    else if (n == 0 || (errno != EAGAIN && errno != EINTR))
-        conn_eof(c, n == 0 ? 0 : errno);
+    if (c->handshaking) {
+        conn_handshake(c);
+    } else if (c->tls) {
+        tls_read(c, buf, sizeof buf);
+        conn_flush(c); /* a write that waited for a read */
+    } else {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n > 0)
+            conn_input(c, buf, (size_t)n);
+        else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+            conn_eof(c, n == 0 ? 0 : errno);
+    }
     settle(h);
     leave(h);
 }
@@ -850,7 +989,9 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
     h2_conn *c = arg;
     goose_h2 *h = c->client;
     enter(h);
-    if (c->connecting) {
+    if (c->handshaking) {
+        conn_handshake(c);
+    } else if (c->connecting) {
         int err = 0;
         socklen_t len = sizeof err;
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
@@ -983,7 +1124,7 @@ static int build_fields(goose_h2 *h, const goose_http_request *req, size_t *n)
         field(h, n, ":path", 5, "/", slash, p->path, p->path_len, 0) < 0 ||
         own_fields(h, n, req->headers, &g) < 0)
         return -1;
-    if (!g.agent && field(h, n, "user-agent", 10, GOOSE_HTTP_USER_AGENT + 12,
+    if (!g.agent && field(h, n, "user-agent", 10, &GOOSE_HTTP_USER_AGENT[12],
                           sizeof GOOSE_HTTP_USER_AGENT - 13, "", 0, 0) < 0)
         return -1;
     if (!g.accept && field(h, n, "accept", 6, "*/*", 3, "", 0, 0) < 0)
@@ -1196,6 +1337,20 @@ goose_terr goose__h2_send(goose_h2 *h, const goose_http_request *req,
     }
     leave(h);
     return rc;
+}
+
+int goose__h2_adopt(goose_h2 *h, int fd, struct goose_tls *tls)
+{
+    h2_conn *c = conn_new(h);
+    if (!c)
+        return -1;
+    c->fd = fd;
+    c->tls = tls;
+    enter(h);
+    conn_ready(c);
+    settle(h);
+    leave(h);
+    return 0;
 }
 
 /* ---- fuzzing ---- */

@@ -35,6 +35,12 @@ int goose__h2_serves(const goose_h2 *h, const goose_url_parts *url);
  * once.  req and capture stay valid until then. */
 goose_terr goose__h2_send(goose_h2 *h, const goose_http_request *req,
                           goose_http_capture *capture);
+struct goose_tls;
+/* Takes over a connection to the origin aimed at, connected (and, for
+ * https, its TLS handshake done with ALPN h2): fd and tls are h's now,
+ * and new requests go on it.  0, or -1 when out of memory (fd and tls
+ * stay the caller's). */
+int goose__h2_adopt(goose_h2 *h, int fd, struct goose_tls *tls);
 /* Requests under way. */
 size_t goose__h2_busy(const goose_h2 *h);
 
