@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "http/h2.h"
+#include "http/tls.h"
 #include "util/clock.h"
 
 #define SCRIPT "tests/h2server.py"
@@ -643,6 +644,174 @@ TEST(http1_server_is_a_clear_error)
     not_h2(py, "The server does not speak HTTP/2 (its answer is no HTTP/2)");
 }
 
+/* ---- over TLS ---- */
+
+/* A CA and a certificate for 127.0.0.1 signed by it, in srv.dir. */
+static void make_certs(void)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+             "-keyout ca.key -out ca.pem -days 2 -subj /CN=goose-test-ca >/dev/null 2>&1 && "
+             "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key "
+             "-out srv.csr -subj /CN=127.0.0.1 >/dev/null 2>&1 && "
+             "printf 'subjectAltName=IP:127.0.0.1\n' > ext && "
+             "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+             "-out srv.pem -days 2 -extfile ext >/dev/null 2>&1",
+             srv.dir);
+    if (system(cmd) != 0)
+        TEST_SKIP("openssl could not make certificates");
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ASSERT_NOT_NULL(f);
+    char *buf = malloc(1 << 16);
+    ASSERT_NOT_NULL(buf);
+    *len = fread(buf, 1, 1 << 16, f);
+    fclose(f);
+    return buf;
+}
+
+typedef struct tls_client {
+    goose_http_setup setup;
+    struct event_base *base;
+    goose_h2 *h;
+    char *ca;
+    int finished;
+} tls_client;
+
+static void on_tls_done(void *arg, goose_http_capture *capture, goose_terr result, uint64_t us)
+{
+    (void)us;
+    tls_client *cl = arg;
+    call *k = (call *)capture;
+    k->done = 1;
+    k->result = result;
+    cl->finished++;
+}
+
+/* A client of https://127.0.0.1:srv.port trusting srv.dir/ca.pem. */
+static void tls_open(tls_client *cl)
+{
+    char path[128], err[256];
+    size_t len;
+    memset(cl, 0, sizeof *cl);
+    snprintf(path, sizeof path, "%s/ca.pem", srv.dir);
+    cl->ca = read_file(path, &len);
+    cl->setup = (goose_http_setup){.version = GOOSE_HTTP_2, .timeout_ms = 5000,
+                                   .no_env_proxy = 1,
+                                   .tls = {.ca_pem = cl->ca, .ca_pem_len = len}};
+    cl->setup.tls_ctx = goose__tls_ctx_new(&cl->setup.tls, err, sizeof err);
+    if (!cl->setup.tls_ctx)
+        TEST_FAIL("TLS context: %s", err);
+    cl->base = event_base_new();
+    cl->h = goose__h2_new(cl->base, &cl->setup, 0, on_tls_done, cl);
+    ASSERT_NOT_NULL(cl->h);
+    /* the origin as the own row finds it for http://, made secure */
+    char url[64];
+    goose_url_parts parts;
+    goose_h1_origin o;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", srv.port);
+    ASSERT_EQ(goose__url_split(url, &parts), 0);
+    ASSERT(goose__h1_origin(&parts, &cl->setup, &o));
+    goose__h2_aim(cl->h, &o, 1);
+}
+
+static void tls_close(tls_client *cl)
+{
+    goose__h2_free(cl->h);
+    event_base_free(cl->base);
+    goose__tls_ctx_free(cl->setup.tls_ctx);
+    free(cl->ca);
+}
+
+static void tls_get(tls_client *cl, call *k, const char *path)
+{
+    memset(k, 0, sizeof *k);
+    goose__http_capture_init(&k->cap);
+    snprintf(k->url, sizeof k->url, "https://127.0.0.1:%d%s", srv.port, path);
+    ASSERT_EQ(goose__url_split(k->url, &k->parts), 0);
+    k->req = (goose_http_request){.method = "GET", .url = k->url, .parts = &k->parts};
+    int before = cl->finished;
+    goose_terr rc = goose__h2_send(cl->h, &k->req, &k->cap);
+    if (rc != GOOSE_TE_AGAIN) {
+        k->result = rc;
+        return;
+    }
+    uint64_t until = goose__now_us() + 10000000;
+    while (cl->finished == before && goose__now_us() < until)
+        event_base_loop(cl->base, EVLOOP_ONCE | EVLOOP_NONBLOCK), usleep(200);
+    ASSERT_EQ(cl->finished, before + 1);
+}
+
+/* h2 over TLS, ALPN chose it: one connection, one handshake, every answer. */
+TEST(h2_over_tls_against_nghttpd)
+{
+    char port[16], key[96], cert[96], docroot[96], index[128];
+    tls_client cl;
+    call k;
+    if (system("command -v nghttpd >/dev/null 2>&1") != 0)
+        TEST_SKIP("nghttpd not installed (apt-get install nghttp2-server)");
+    srv_dir();
+    make_certs();
+    snprintf(key, sizeof key, "%s/srv.key", srv.dir);
+    snprintf(cert, sizeof cert, "%s/srv.pem", srv.dir);
+    snprintf(docroot, sizeof docroot, "%s/doc", srv.dir);
+    snprintf(index, sizeof index, "%s/index.html", docroot);
+    snprintf(srv.log, sizeof srv.log, "%s/nghttpd.log", srv.dir);
+    ASSERT_EQ(mkdir(docroot, 0700), 0);
+    FILE *f = fopen(index, "w");
+    ASSERT_NOT_NULL(f);
+    fputs("hi", f);
+    fclose(f);
+    srv.port = free_port();
+    snprintf(port, sizeof port, "%d", srv.port);
+    const char *argv[] = {"nghttpd", "-v", "-d", docroot, port, key, cert, NULL};
+    spawn(argv, srv.log);
+    for (int i = 0; i < 250 && !connectable(srv.port); i++)
+        usleep(20000);
+    tls_open(&cl);
+    for (int i = 0; i < 10; i++) {
+        tls_get(&cl, &k, "/index.html");
+        expect_ok(&k, 200, "hi");
+        call_free(&k);
+    }
+    tls_close(&cl);
+    usleep(100000);
+    ASSERT_EQ(log_lines(":method: GET"), 10);
+    ASSERT_EQ(log_lines(":scheme: https"), 10);
+    ASSERT_EQ(nghttpd_conns(), 1);
+    srv_stop();
+}
+
+/* A TLS server whose ALPN does not pick h2: a clear error. */
+TEST(tls_server_without_h2_is_a_clear_error)
+{
+    char port[16], key[96], cert[96];
+    tls_client cl;
+    call k;
+    srv_dir();
+    make_certs();
+    snprintf(key, sizeof key, "%s/srv.key", srv.dir);
+    snprintf(cert, sizeof cert, "%s/srv.pem", srv.dir);
+    snprintf(srv.log, sizeof srv.log, "%s/s_server.log", srv.dir);
+    srv.port = free_port();
+    snprintf(port, sizeof port, "%d", srv.port);
+    const char *argv[] = {"openssl", "s_server", "-accept", port, "-cert", cert, "-key", key,
+                          "-alpn", "http/1.1", "-www", NULL};
+    spawn(argv, srv.log);
+    for (int i = 0; i < 250 && !connectable(srv.port); i++)
+        usleep(20000);
+    tls_open(&cl);
+    tls_get(&cl, &k, "/");
+    expect_error(&k, GOOSE_TE_VERSION, "The server does not speak HTTP/2 (ALPN did not choose h2)");
+    call_free(&k);
+    tls_close(&cl);
+    srv_stop();
+}
+
 TEST_MAIN(TEST_ENTRY(h2c_requests_share_one_connection),
           TEST_ENTRY(concurrent_streams_of_one_user),
           TEST_ENTRY(request_fields),
@@ -654,4 +823,6 @@ TEST_MAIN(TEST_ENTRY(h2c_requests_share_one_connection),
           TEST_ENTRY(bodies_larger_than_the_window),
           TEST_ENTRY(server_push_is_refused),
           TEST_ENTRY(timeout_cancels_the_stream),
-          TEST_ENTRY(http1_server_is_a_clear_error))
+          TEST_ENTRY(http1_server_is_a_clear_error),
+          TEST_ENTRY(h2_over_tls_against_nghttpd),
+          TEST_ENTRY(tls_server_without_h2_is_a_clear_error))

@@ -708,10 +708,13 @@ static void conn_handshake(h2_conn *c)
         return;
     }
     c->handshaking = 0;
-    if (io != GOOSE_TLS_OK)
-        conn_fail(c, code, words.errbuf[0] ? words.errbuf : "SSL connect error");
-    else if (!goose__tls_is_h2(c->tls))
+    /* a server without h2 answers our offer with no protocol, or with
+     * OpenSSL's alert 120 (no_application_protocol) */
+    if (io == GOOSE_TLS_OK ? !goose__tls_is_h2(c->tls)
+                           : strstr(words.errbuf, "no application protocol") != NULL)
         conn_fail(c, GOOSE_TE_VERSION, "The server does not speak HTTP/2 (ALPN did not choose h2)");
+    else if (io != GOOSE_TLS_OK)
+        conn_fail(c, code, words.errbuf[0] ? words.errbuf : "SSL connect error");
     else
         conn_ready(c);
 }
