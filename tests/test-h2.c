@@ -644,6 +644,25 @@ TEST(http1_server_is_a_clear_error)
     not_h2(py, "The server does not speak HTTP/2 (its answer is no HTTP/2)");
 }
 
+/* Nobody listens: the words every transport uses, one failure. */
+TEST(connection_refused_is_one_failure)
+{
+    client cl;
+    call k;
+    srv_dir();
+    srv.port = free_port();
+    client_open(&cl, GOOSE_HTTP_2, 5000);
+    run_one(&cl, &k, "GET", "/", NULL, 0);
+    char want[96];
+    snprintf(want, sizeof want, "Failed to connect to 127.0.0.1:%d: Connection refused",
+             srv.port);
+    expect_error(&k, GOOSE_TE_CONNECT, want);
+    ASSERT_EQ(cl.finished, 1);
+    call_free(&k);
+    client_close(&cl);
+    srv_stop();
+}
+
 /* ---- over TLS ---- */
 
 /* A CA and a certificate for 127.0.0.1 signed by it, in srv.dir. */
@@ -824,5 +843,6 @@ TEST_MAIN(TEST_ENTRY(h2c_requests_share_one_connection),
           TEST_ENTRY(server_push_is_refused),
           TEST_ENTRY(timeout_cancels_the_stream),
           TEST_ENTRY(http1_server_is_a_clear_error),
+          TEST_ENTRY(connection_refused_is_one_failure),
           TEST_ENTRY(h2_over_tls_against_nghttpd),
           TEST_ENTRY(tls_server_without_h2_is_a_clear_error))

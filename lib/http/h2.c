@@ -1201,8 +1201,10 @@ static void stream_start(h2_stream *s)
             stream_fail(s, GOOSE_TE_NOMEM, h->fuzzing ? "No connection" : "Out of memory");
             return;
         }
-        if (c->dead) /* it failed at once (connect) */
-            continue;
+        if (c->dead) { /* it failed at once (connect) */
+            stream_fail(s, c->fail_code, c->why);
+            return;
+        }
         nghttp2_data_provider body = {.source.ptr = s, .read_callback = read_body};
         int has_data = s->req->has_body && s->req->body_len > 0;
         int32_t id = nghttp2_submit_request(c->session, NULL, h->nva, n,
@@ -1222,13 +1224,7 @@ static void stream_start(h2_stream *s)
         conn_flush(c);
         return;
     }
-    /* two connections failed at once: the second one's words */
-    for (h2_conn *c = h->conns; c; c = c->next)
-        if (c->dead) {
-            stream_fail(s, c->fail_code, c->why);
-            return;
-        }
-    stream_fail(s, GOOSE_TE_CONNECT, "Couldn't connect to server");
+    stream_fail(s, GOOSE_TE_OTHER, "HTTP/2: no stream identifiers left");
 }
 
 /* Drops dead connections, and those told to go that carry nothing. */
