@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 
 #include "http/h1.h"
+#include "http/tls.h"
 
 #define HEAD_CAP (256u * 1024) /* as in lib/http/h1_response.c */
 #define CAP GOOSE_HTTP_BODY_CAP
@@ -1509,7 +1510,7 @@ TEST(pin_loopback_name)
     snprintf(url, sizeof url, "http://%s:8080/x?y", name);
     expect_curl(url, &s); /* not before it is pinned */
 
-    /* nothing to pin: literals, localhost, TLS, other schemes */
+    /* nothing to pin: literals, localhost, other schemes */
     static const char *const nothing[] = {
         "http://127.0.0.1:8080/", "http://[::1]/", "http://localhost:8080/",
         "ftp://x/",               "not a url",     "http://:80/",
@@ -1517,9 +1518,7 @@ TEST(pin_loopback_name)
     for (size_t i = 0; i < sizeof nothing / sizeof nothing[0]; i++)
         ASSERT_EQ(goose__http_pin(&pins, nothing[i]), 0);
     ASSERT_EQ(goose__http_pin(&pins, NULL), 0);
-    char https[300];
-    snprintf(https, sizeof https, "https://%s:8080/", name);
-    ASSERT_EQ(goose__http_pin(&pins, https), 0);
+    ASSERT_EQ(goose__http_pin(&pins, "https://127.0.0.1/"), 0);
     ASSERT_EQ(pins.n, 0);
 
     ASSERT_EQ(goose__http_pin(&pins, url), 0);
@@ -1545,6 +1544,23 @@ TEST(pin_loopback_name)
     ASSERT_SLICE(o.host_header, o.host_header_len, want);
     snprintf(url, sizeof url, "http://%s:8081/", name);
     expect_curl(url, &s);
+
+    /* https too, which the own client carries over TLS: SNI and the
+     * certificate check get the name, Host no :443 */
+    char err[160];
+    s.tls_ctx = goose__tls_ctx_new(&s.tls, err, sizeof err);
+    ASSERT_NOT_NULL(s.tls_ctx);
+    snprintf(url, sizeof url, "https://%s/", name);
+    expect_curl(url, &s);
+    ASSERT_EQ(goose__http_pin(&pins, url), 0);
+    ASSERT_EQ(pins.n, 3);
+    ASSERT_EQ(origin_of(url, &s, &o), 1);
+    assert_addr(&o, 0, addr, 443);
+    ASSERT_EQ(o.secure, 1);
+    ASSERT_STR_EQ(o.tls_host, name);
+    snprintf(want, sizeof want, "Host: %s\r\n", name);
+    ASSERT_SLICE(o.host_header, o.host_header_len, want);
+    goose__tls_ctx_free(s.tls_ctx);
     goose__lines_free(&pins);
 
     /* a --resolve entry for the name: nothing to pin */

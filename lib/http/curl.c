@@ -163,9 +163,13 @@ static void tls_words(curl_user *cu, goose_http_capture *c, int handshake)
     size_t len = cu->host_len < sizeof host ? cu->host_len : sizeof host - 1;
     memcpy(host, cu->host ? cu->host : "", cu->host ? len : 0);
     host[cu->host ? len : 0] = '\0';
-    /* a check that failed without stopping a handshake is no error */
+    /* a check that failed without stopping a handshake is no error; 1
+     * (!X509_V_OK) is curl's "not read": its own host-name check failed
+     * first, in the words goose__tls_verify_error uses */
     if (handshake && !cu->run->setup->tls.accept_invalid_certs)
         curl_easy_getinfo(cu->easy, CURLINFO_SSL_VERIFYRESULT, &verify);
+    if (verify == 1)
+        verify = 0;
     goose__tls_verify_error(c, verify, host);
 }
 

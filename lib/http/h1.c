@@ -1,12 +1,14 @@
 /* One user's HTTP/1.1 connection: connect (to each known address in
- * turn), write the request, read the response, keep the connection for
- * the next request.  The read event stays registered for the
+ * turn), the TLS handshake for https (tls.h; resuming the session this
+ * connection kept), write the request, read the response, keep the
+ * connection for the next request.  The read event stays registered for the
  * connection's life, so a request costs one send and one recv, and an
  * idle connection the server closes is noticed and dropped at once.  A
  * request on a reused connection that dies before any byte of the answer
  * may go again once on a new connection (may_retry says when). */
 #include "http/h1.h"
 
+#include "http/tls.h"
 #include "util/clock.h"
 
 #include <arpa/inet.h>
@@ -47,6 +49,9 @@ struct goose_h1 {
     size_t sent;                /* of head + body */
     goose_http_capture *capture;
     goose_h1_parser parser;
+    goose_tls *tls;             /* https: the connection's TLS, or NULL */
+    goose_tls_session *session; /* the last one the origin gave this slot */
+    int handshaking;
 };
 
 static void on_read(evutil_socket_t fd, short what, void *arg);
@@ -83,6 +88,9 @@ static void close_connection(goose_h1 *c)
         return;
     event_del(c->rev);
     event_del(c->wev);
+    goose__tls_free(c->tls);
+    c->tls = NULL;
+    c->handshaking = 0;
     close(c->fd);
     c->fd = -1;
     c->connecting = 0;
@@ -101,19 +109,24 @@ void goose__h1_free(goose_h1 *c)
     if (c->timer)
         event_free(c->timer);
     goose__buf_free(&c->head);
+    goose__tls_session_free(c->session);
     free(c);
 }
 
 int goose__h1_serves(const goose_h1 *c, const goose_url_parts *url)
 {
-    return c->aimed && !url->secure && url->authority_len < sizeof c->origin.authority &&
+    return c->aimed && url->secure == c->origin.secure &&
+           url->authority_len < sizeof c->origin.authority &&
            memcmp(c->origin.authority, url->authority, url->authority_len) == 0 &&
            c->origin.authority[url->authority_len] == '\0';
 }
 
+/* A session is resumed only with the origin that gave it. */
 void goose__h1_aim(goose_h1 *c, const goose_h1_origin *origin)
 {
     close_connection(c);
+    goose__tls_session_free(c->session);
+    c->session = NULL;
     c->origin = *origin;
     c->aimed = 1;
 }
@@ -125,10 +138,12 @@ static void finish(goose_h1 *c, goose_terr result)
     c->busy = 0;
     if (c->timer)
         evtimer_del(c->timer);
-    if (result != GOOSE_TE_OK)
+    if (result != GOOSE_TE_OK) {
         close_connection(c);
-    else
+    } else {
         c->capture->status = c->parser.status;
+        c->capture->protocol = c->parser.http10 ? GOOSE_PROTO_HTTP_1_0 : GOOSE_PROTO_HTTP_1_1;
+    }
     if (c->in_send) {
         c->sync_result = result;
         return;
@@ -163,6 +178,50 @@ static int set_socket_options(goose_h1 *c, int fd, int family)
 static void write_request(goose_h1 *c);
 static void start_connect(goose_h1 *c);
 
+static int watch_writable(goose_h1 *c)
+{
+    event_assign(c->wev, c->base, c->fd, EV_WRITE, on_write, c);
+    if (event_add(c->wev, NULL) == 0)
+        return 0;
+    fail(c, GOOSE_TE_NOMEM, "could not watch the connection");
+    return -1;
+}
+
+/* One step of the handshake; the persistent read event or a write event
+ * brings the next.  The words of a failure are in the capture already.
+ * (With HTTP/2 offered, an h2 answer would hand fd and TLS to the h2
+ * client here: h1 offers only http/1.1 until that client is in.) */
+static void handshake(goose_h1 *c)
+{
+    goose_terr code = GOOSE_TE_TLS;
+    switch (goose__tls_handshake(c->tls, c->capture, &code)) {
+    case GOOSE_TLS_OK:
+        c->handshaking = 0;
+        write_request(c);
+        break;
+    case GOOSE_TLS_WANT_READ:
+        break;
+    case GOOSE_TLS_WANT_WRITE:
+        watch_writable(c);
+        break;
+    default:
+        finish(c, code);
+        break;
+    }
+}
+
+static void start_tls(goose_h1 *c)
+{
+    c->tls = goose__tls_new(c->setup->tls_ctx, c->fd, c->origin.tls_host, GOOSE_HTTP_1_1,
+                            &c->session);
+    if (!c->tls) {
+        fail(c, GOOSE_TE_NOMEM, "Out of memory");
+        return;
+    }
+    c->handshaking = 1;
+    handshake(c);
+}
+
 static void connected(goose_h1 *c)
 {
     c->connecting = 0;
@@ -171,7 +230,10 @@ static void connected(goose_h1 *c)
         fail(c, GOOSE_TE_NOMEM, "could not watch the connection");
         return;
     }
-    write_request(c);
+    if (c->origin.secure)
+        start_tls(c);
+    else
+        write_request(c);
 }
 
 static void connect_failed(goose_h1 *c, int err)
@@ -240,6 +302,7 @@ static int is_idempotent(const char *method)
 static void retry(goose_h1 *c)
 {
     close_connection(c);
+    c->capture->errbuf[0] = '\0'; /* TLS may have said why it ended */
     c->retried = 1;
     c->sent = 0;
     c->addr_at = 0;
@@ -258,10 +321,51 @@ static void io_failed(goose_h1 *c, int err, int sending)
     fail(c, sending ? GOOSE_TE_SEND : GOOSE_TE_RECV, why);
 }
 
+/* A TLS read or write failed: its words are in the capture. */
+static void tls_failed(goose_h1 *c, goose_terr code)
+{
+    if (may_retry(c, 0))
+        retry(c);
+    else
+        finish(c, code);
+}
+
+/* The request through TLS (a small body went into the head: one record).
+ * When TLS wants to read first, the read event writes the rest. */
+static void tls_write_request(goose_h1 *c)
+{
+    size_t total = c->head.len + c->body_len;
+    while (c->sent < total) {
+        const char *p = c->sent < c->head.len ? c->head.data + c->sent
+                                              : c->body + (c->sent - c->head.len);
+        size_t len = c->sent < c->head.len ? c->head.len - c->sent : total - c->sent, n = 0;
+        switch (goose__tls_write(c->tls, p, len, &n, c->capture)) {
+        case GOOSE_TLS_OK:
+            c->sent += n;
+            break;
+        case GOOSE_TLS_WANT_WRITE:
+            watch_writable(c);
+            return;
+        case GOOSE_TLS_WANT_READ:
+            return;
+        case GOOSE_TLS_CLOSED:
+            io_failed(c, EPIPE, 1);
+            return;
+        default:
+            tls_failed(c, GOOSE_TE_SEND);
+            return;
+        }
+    }
+}
+
 /* Sends what is left of head + body; waits for writability when the
  * socket is full. */
 static void write_request(goose_h1 *c)
 {
+    if (c->tls) {
+        tls_write_request(c);
+        return;
+    }
     size_t total = c->head.len + c->body_len;
     while (c->sent < total) {
         struct iovec iov[2];
@@ -276,9 +380,7 @@ static void write_request(goose_h1 *c)
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0 && errno == EAGAIN) {
-            event_assign(c->wev, c->base, c->fd, EV_WRITE, on_write, c);
-            if (event_add(c->wev, NULL) < 0)
-                fail(c, GOOSE_TE_NOMEM, "could not watch the connection");
+            watch_writable(c);
             return;
         }
         if (w < 0) {
@@ -289,12 +391,21 @@ static void write_request(goose_h1 *c)
     }
 }
 
+static void tls_readable(goose_h1 *c);
+
 static void on_write(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     goose_h1 *c = arg;
+    if (c->handshaking) {
+        handshake(c);
+        return;
+    }
     if (!c->connecting) {
-        write_request(c);
+        if (c->tls && c->sent == c->head.len + c->body_len)
+            tls_readable(c); /* a read that wanted to write */
+        else
+            write_request(c);
         return;
     }
     int err = 0;
@@ -319,13 +430,18 @@ static void response_done(goose_h1 *c, int extra_bytes)
     finish(c, GOOSE_TE_OK);
 }
 
-static void got_bytes(goose_h1 *c, const char *data, size_t len)
+/* 1 while the response goes on: 0 once it ended (done() may have
+ * freed c). */
+static int got_bytes(goose_h1 *c, const char *data, size_t len)
 {
     size_t used = goose__h1_parse(&c->parser, c->capture, data, len);
     if (c->parser.state == GOOSE_H1_ERROR)
         fail(c, c->parser.code, c->parser.error);
     else if (c->parser.state == GOOSE_H1_DONE)
-        response_done(c, used < len);
+        response_done(c, used < len || (c->tls && goose__tls_pending(c->tls)));
+    else
+        return 1;
+    return 0;
 }
 
 /* After the server's FIN, a reset says it closed before our request came:
@@ -355,10 +471,55 @@ static void got_eof(goose_h1 *c, int reset)
         fail(c, c->parser.code, c->parser.error);
 }
 
+/* TLS hands out what it decrypted, record by record: read until it
+ * wants more from the socket, as no event comes for what it holds.  Of
+ * an idle connection only a close (or bytes out of turn) ends it: the
+ * server may still send session tickets. */
+static void tls_readable(goose_h1 *c)
+{
+    char buf[READ_CHUNK];
+    goose_http_capture idle;
+    for (;;) {
+        size_t n = 0;
+        goose_http_capture *cap = c->busy ? c->capture : &idle;
+        goose_tls_io r = goose__tls_read(c->tls, buf, sizeof buf, &n, cap);
+        if (r == GOOSE_TLS_WANT_READ) {
+            if (c->busy && c->sent < c->head.len + c->body_len)
+                write_request(c); /* it waited for this read */
+            return;
+        }
+        if (r == GOOSE_TLS_WANT_WRITE) {
+            watch_writable(c);
+            return;
+        }
+        if (!c->busy) {
+            close_connection(c);
+            return;
+        }
+        if (r == GOOSE_TLS_OK) {
+            if (!got_bytes(c, buf, n))
+                return;
+        } else if (r == GOOSE_TLS_CLOSED) {
+            got_eof(c, errno == ECONNRESET);
+            return;
+        } else {
+            tls_failed(c, GOOSE_TE_RECV);
+            return;
+        }
+    }
+}
+
 static void on_read(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     goose_h1 *c = arg;
+    if (c->tls) {
+        if (c->handshaking)
+            handshake(c);
+        else
+            tls_readable(c);
+        return;
+    }
     char buf[READ_CHUNK];
     ssize_t n = recv(fd, buf, sizeof buf, 0);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -477,7 +638,23 @@ static int still_open(const goose_h1 *c)
 {
     char byte;
     ssize_t n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+           !(c->tls && goose__tls_pending(c->tls));
+}
+
+/* Over TLS a body that fits one record goes in it with the head: one
+ * write, one record. */
+#define TLS_RECORD 16384
+
+static int body_into_head(goose_h1 *c)
+{
+    if (!c->origin.secure || !c->body_len || c->head.len + c->body_len > TLS_RECORD)
+        return 0;
+    if (goose__buf_add(&c->head, c->body, c->body_len) < 0)
+        return -1;
+    c->body = NULL;
+    c->body_len = 0;
+    return 0;
 }
 
 goose_terr goose__h1_send(goose_h1 *c, const goose_http_request *req,
@@ -490,6 +667,10 @@ goose_terr goose__h1_send(goose_h1 *c, const goose_http_request *req,
     }
     c->body = req->has_body ? req->body : NULL;
     c->body_len = req->has_body ? req->body_len : 0;
+    if (c->origin.secure && body_into_head(c) < 0) {
+        snprintf(capture->errbuf, sizeof capture->errbuf, "Out of memory");
+        return GOOSE_TE_NOMEM;
+    }
     c->sent = 0;
     c->retried = 0;
     c->idempotent = is_idempotent(req->method);

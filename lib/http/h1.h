@@ -33,17 +33,20 @@ typedef struct goose_h1_origin {
     socklen_t addr_lens[2];
     unsigned naddrs;
     unsigned port;
+    int secure;              /* https: TLS to tls_host */
+    char tls_host[256];      /* the host without brackets: SNI, the name checked */
 } goose_h1_origin;
 
-/* The host of a plain http URL that needs DNS is looked up once, before
+/* The host of an http(s) URL that needs DNS is looked up once, before
  * the run (as wrk does), and added to resolve as a --resolve entry, so
  * that every transport uses that address and the own client takes its
  * requests.  0 (also when it cannot be looked up: libcurl will then say
  * why), -1 when out of memory.  It blocks. */
 int goose__http_pin(goose_lines *resolve, const char *url);
-/* 1 when the own client takes this URL (plain http, an IP literal,
- * localhost or a --resolve entry, a path of plain characters), with o
- * filled; 0 when it is for another transport (libcurl). */
+/* 1 when the own client takes this URL (http, or https when the run has
+ * a TLS context and HTTP/2 is not required; an IP literal, localhost or a
+ * --resolve entry; a path of plain characters), with o filled; 0 when it
+ * is for another transport (libcurl). */
 int goose__h1_origin(const goose_url_parts *p, const goose_http_setup *setup,
                      goose_h1_origin *o);
 
@@ -66,6 +69,7 @@ typedef struct goose_h1_parser {
     int no_body;             /* a HEAD request */
     int status;
     int keep_alive;          /* the connection may carry the next request */
+    int http10;              /* the status line said HTTP/1.0 */
     uint64_t remaining;      /* of the body or of the chunk */
     uint64_t received;       /* bytes of this response so far */
     size_t line_start;       /* where the head's current line starts */

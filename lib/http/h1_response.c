@@ -220,7 +220,7 @@ static int read_status_line(goose_h1_parser *p, const char *s, const char *e,
             goto bad;
     if (s[7] > '1') /* curl refuses it too; RFC 9112 2.3 would read it as 1.1 */
         return refuse(p, GOOSE_TE_VERSION, versions[s[7] - '2']);
-    f->http10 = s[7] == '0';
+    f->http10 = p->http10 = s[7] == '0';
     p->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
     if (p->status >= 100)
         return 0;

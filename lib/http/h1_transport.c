@@ -1,5 +1,5 @@
 /* The own HTTP/1.1 client as a row of the transport table: it takes a
- * request to a plain http:// origin it reaches without DNS (an IP
+ * request to an http:// or https:// origin it reaches without DNS (an IP
  * literal, localhost, a --resolve entry) with a path it sends as written.
  * A user keeps one connection per origin (h1.c), to a few origins at once
  * (as curl's per-user pool would): a page and its asset host, say.  One
@@ -87,7 +87,7 @@ static size_t serving(const h1_user *hu, const goose_url_parts *url)
 static int takes(void *run, void *user, const goose_http_request *req)
 {
     const goose_url_parts *url = req->parts;
-    if (!url || url->secure || !goose__url_plain_path(url->path, url->path_len))
+    if (!url || !goose__url_plain_path(url->path, url->path_len))
         return 0;
     h1_user *hu = user;
     size_t found = hu ? serving(hu, url) : PER_USER;

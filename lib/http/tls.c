@@ -17,9 +17,11 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 struct goose_tls_ctx {
     SSL_CTX *ssl;
@@ -28,6 +30,7 @@ struct goose_tls_ctx {
     X509 *cert;                 /* the client certificate, or NULL */
     STACK_OF(X509) *chain;      /*   the certificates after it in its file */
     EVP_PKEY *key;
+    BIO_METHOD *sock;           /* the socket under every connection */
 };
 
 struct goose_tls {
@@ -74,6 +77,79 @@ void goose__tls_verify_error(goose_http_capture *c, long verify_result, const ch
     else if (verify_result != X509_V_OK)
         snprintf(c->errbuf, sizeof c->errbuf, "SSL certificate problem: %s",
                  X509_verify_cert_error_string(verify_result));
+}
+
+/* ---- the socket under TLS ----
+ * OpenSSL's socket BIO writes with write(): a peer that has gone would
+ * raise SIGPIPE in the host program.  This one sends with MSG_NOSIGNAL, as
+ * the plain client does, and says EAGAIN and EOF as OpenSSL expects. */
+
+static int sock_fd(BIO *b)
+{
+    return (int)(intptr_t)BIO_get_data(b);
+}
+
+static int sock_write(BIO *b, const char *data, size_t len, size_t *done)
+{
+    ssize_t n;
+    BIO_clear_retry_flags(b);
+    do
+        n = send(sock_fd(b), data, len, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            BIO_set_retry_write(b);
+        return 0;
+    }
+    *done = (size_t)n;
+    return 1;
+}
+
+static int sock_read(BIO *b, char *data, size_t len, size_t *done)
+{
+    ssize_t n;
+    BIO_clear_retry_flags(b);
+    do
+        n = recv(sock_fd(b), data, len, 0);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        if (n == 0)
+            BIO_set_flags(b, BIO_FLAGS_IN_EOF);
+        else if (errno == EAGAIN || errno == EWOULDBLOCK)
+            BIO_set_retry_read(b);
+        return 0;
+    }
+    *done = (size_t)n;
+    return 1;
+}
+
+static long sock_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)num;
+    switch (cmd) {
+    case BIO_CTRL_FLUSH:
+        return 1;
+    case BIO_CTRL_EOF:
+        return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0;
+    case BIO_C_GET_FD:
+        if (ptr)
+            *(int *)ptr = sock_fd(b);
+        return sock_fd(b);
+    default:
+        return 0;
+    }
+}
+
+static BIO_METHOD *sock_method(void)
+{
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK |
+                                     BIO_TYPE_DESCRIPTOR, "goose socket");
+    if (m && (BIO_meth_set_write_ex(m, sock_write) != 1 ||
+              BIO_meth_set_read_ex(m, sock_read) != 1 || BIO_meth_set_ctrl(m, sock_ctrl) != 1)) {
+        BIO_meth_free(m);
+        return NULL;
+    }
+    return m;
 }
 
 /* ---- per run ---- */
@@ -174,7 +250,7 @@ static int new_session(SSL *ssl, SSL_SESSION *sess)
 
 static int build_ctx(goose_tls_ctx *t, const goose_tls_setup *s, char *err, size_t errlen)
 {
-    if (!(t->ssl = SSL_CTX_new(TLS_client_method())))
+    if (!(t->ssl = SSL_CTX_new(TLS_client_method())) || !(t->sock = sock_method()))
         return ctx_fail(err, errlen, "cannot make a TLS context", NULL);
     SSL_CTX_set_min_proto_version(t->ssl, TLS1_2_VERSION);
     SSL_CTX_set_mode(t->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_AUTO_RETRY);
@@ -215,6 +291,7 @@ void goose__tls_ctx_free(goose_tls_ctx *t)
     if (!t)
         return;
     SSL_CTX_free(t->ssl);
+    BIO_meth_free(t->sock);
     X509_free(t->cert);
     sk_X509_pop_free(t->chain, X509_free);
     EVP_PKEY_free(t->key);
@@ -275,7 +352,13 @@ goose_tls *goose__tls_new(goose_tls_ctx *ctx, int fd, const char *host,
     t->slot = session;
     strcpy(t->host, host);
     SSL_set_app_data(t->ssl, t);
-    if (SSL_set_fd(t->ssl, fd) != 1 || set_alpn(t->ssl, alpn) < 0 || set_peer_name(t) < 0)
+    BIO *sock = BIO_new(ctx->sock);
+    if (!sock)
+        goto fail;
+    BIO_set_data(sock, (void *)(intptr_t)fd);
+    BIO_set_init(sock, 1);
+    SSL_set_bio(t->ssl, sock, sock);
+    if (set_alpn(t->ssl, alpn) < 0 || set_peer_name(t) < 0)
         goto fail;
     if (session && *session && SSL_set_session(t->ssl, (SSL_SESSION *)*session) != 1)
         goto fail;
@@ -287,10 +370,15 @@ fail:
     return NULL;
 }
 
+/* No close_notify (a plain close, as the plain client's): the session is
+ * kept resumable, which OpenSSL would otherwise forget on a close it was
+ * not told of. */
 void goose__tls_free(goose_tls *t)
 {
     if (!t)
         return;
+    if (t->ssl && SSL_is_init_finished(t->ssl))
+        SSL_set_shutdown(t->ssl, SSL_get_shutdown(t->ssl) | SSL_SENT_SHUTDOWN);
     SSL_free(t->ssl);
     free(t);
 }

@@ -1,6 +1,7 @@
 /* URLs as the transports and the cookie jar need them: split in place
- * (url.h), and turned into the own client's origins, addresses known
- * without DNS (IP literals, localhost, --resolve entries; h1.h).
+ * (url.h), and turned into the own client's origins (http and https),
+ * addresses known without DNS (IP literals, localhost, --resolve entries;
+ * h1.h).
  * Whatever needs more goes to libcurl. */
 #include "http/h1.h"
 
@@ -221,7 +222,7 @@ static int find_addresses(const goose_url_parts *p, const goose_http_setup *setu
 }
 
 /* curl's Host header: the host as written (an IPv6 address as curl
- * writes it), the port unless it is 80. */
+ * writes it), the port unless it is the scheme's (80, 443). */
 static int host_header(const goose_url_parts *p, goose_h1_origin *o)
 {
     char host[INET6_ADDRSTRLEN + 2], port[8] = "";
@@ -237,7 +238,7 @@ static int host_header(const goose_url_parts *p, goose_h1_origin *o)
             return 0;
         snprintf(host, sizeof host, "[%s]", text);
     }
-    if (p->port != 80)
+    if (p->port != (p->secure ? 443u : 80u))
         snprintf(port, sizeof port, ":%u", p->port);
     int n = snprintf(o->host_header, sizeof o->host_header, "Host: %.*s%s\r\n",
                      bracketed ? (int)strlen(host) : (int)p->host_len,
@@ -246,15 +247,30 @@ static int host_header(const goose_url_parts *p, goose_h1_origin *o)
     return n > 0 && (size_t)n < sizeof o->host_header;
 }
 
+/* The name TLS sends (SNI) and checks: the host as written, an IPv6
+ * address without its brackets. */
+static int tls_host(const goose_url_parts *p, goose_h1_origin *o)
+{
+    if (p->host_len >= sizeof o->tls_host)
+        return 0;
+    memcpy(o->tls_host, p->host, p->host_len);
+    o->tls_host[p->host_len] = '\0';
+    return 1;
+}
+
+/* https wants the run's TLS context, and HTTP/1.1 allowed */
 int goose__h1_origin(const goose_url_parts *p, const goose_http_setup *setup,
                      goose_h1_origin *o)
 {
-    if (p->secure || !setup->no_env_proxy || memchr(p->authority, '@', p->authority_len) ||
+    if ((p->secure && (!setup->tls_ctx || setup->version == GOOSE_HTTP_2)) ||
+        !setup->no_env_proxy || memchr(p->authority, '@', p->authority_len) ||
         p->authority_len >= sizeof o->authority || !goose__url_plain_path(p->path, p->path_len))
         return 0;
     o->naddrs = 0;
     o->port = p->port;
-    if (!find_addresses(p, setup, o) || !host_header(p, o))
+    o->secure = p->secure;
+    o->tls_host[0] = '\0';
+    if (!find_addresses(p, setup, o) || !host_header(p, o) || (p->secure && !tls_host(p, o)))
         return 0;
     memcpy(o->authority, p->authority, p->authority_len);
     o->authority[p->authority_len] = '\0';
@@ -320,7 +336,7 @@ static int pin_entry(const goose_url_parts *p, goose_buf *entry)
 int goose__http_pin(goose_lines *resolve, const char *url)
 {
     goose_url_parts p;
-    if (!url || goose__url_split(url, &p) < 0 || p.secure || ipv4_number_form(&p) ||
+    if (!url || goose__url_split(url, &p) < 0 || ipv4_number_form(&p) ||
         is_literal_or_known(&p, resolve))
         return 0; /* a number form goes to curl, which rewrites it */
     goose_buf entry;
