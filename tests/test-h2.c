@@ -219,6 +219,8 @@ typedef struct client {
     void *run, *user;
     struct event_base *base;
     int finished;
+    int https;    /* requests to https://127.0.0.1:srv.port */
+    char *ca;
 } client;
 
 static void on_done(void *arg, goose_http_capture *capture, goose_terr result, uint64_t us)
@@ -252,6 +254,8 @@ static void client_close(client *cl)
     goose__transport_h1.user_free(cl->user);
     goose__transport_h1.run_free(cl->run);
     event_base_free(cl->base);
+    goose__tls_ctx_free(cl->setup.tls_ctx);
+    free(cl->ca);
 }
 
 static void call_free(call *k)
@@ -266,7 +270,8 @@ static goose_terr start(client *cl, call *k, const char *method, const char *pat
 {
     memset(k, 0, sizeof *k);
     goose__http_capture_init(&k->cap);
-    snprintf(k->url, sizeof k->url, "http://127.0.0.1:%d%s", srv.port, path);
+    snprintf(k->url, sizeof k->url, "%s://127.0.0.1:%d%s", cl->https ? "https" : "http",
+             srv.port, path);
     ASSERT_EQ(goose__url_split(k->url, &k->parts), 0);
     k->req = (goose_http_request){.method = method, .url = k->url, .parts = &k->parts,
                                   .headers = &k->headers, .body = body, .body_len = len,
@@ -693,84 +698,33 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
-typedef struct tls_client {
-    goose_http_setup setup;
-    struct event_base *base;
-    goose_h2 *h;
-    char *ca;
-    int finished;
-} tls_client;
-
-static void on_tls_done(void *arg, goose_http_capture *capture, goose_terr result, uint64_t us)
-{
-    (void)us;
-    tls_client *cl = arg;
-    call *k = (call *)capture;
-    k->done = 1;
-    k->result = result;
-    cl->finished++;
-}
-
-/* A client of https://127.0.0.1:srv.port trusting srv.dir/ca.pem. */
-static void tls_open(tls_client *cl)
+/* A user of the own row for https://127.0.0.1:srv.port, trusting
+ * srv.dir/ca.pem. */
+static void client_open_tls(client *cl, goose_http_version version)
 {
     char path[128], err[256];
     size_t len;
-    memset(cl, 0, sizeof *cl);
     snprintf(path, sizeof path, "%s/ca.pem", srv.dir);
-    cl->ca = read_file(path, &len);
-    cl->setup = (goose_http_setup){.version = GOOSE_HTTP_2, .timeout_ms = 5000,
-                                   .no_env_proxy = 1,
-                                   .tls = {.ca_pem = cl->ca, .ca_pem_len = len}};
+    char *ca = read_file(path, &len);
+    memset(cl, 0, sizeof *cl);
+    cl->ca = ca;
+    cl->https = 1;
+    cl->setup = (goose_http_setup){.version = version, .timeout_ms = 5000, .no_env_proxy = 1,
+                                   .tls = {.ca_pem = ca, .ca_pem_len = len}};
     cl->setup.tls_ctx = goose__tls_ctx_new(&cl->setup.tls, err, sizeof err);
     if (!cl->setup.tls_ctx)
         TEST_FAIL("TLS context: %s", err);
+    ASSERT_EQ(goose__transport_h1.run_new(&cl->run, &cl->setup, err, sizeof err), 0);
     cl->base = event_base_new();
-    cl->h = goose__h2_new(cl->base, &cl->setup, 0, on_tls_done, cl);
-    ASSERT_NOT_NULL(cl->h);
-    /* the origin as the own row finds it for http://, made secure */
-    char url[64];
-    goose_url_parts parts;
-    goose_h1_origin o;
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/", srv.port);
-    ASSERT_EQ(goose__url_split(url, &parts), 0);
-    ASSERT(goose__h1_origin(&parts, &cl->setup, &o));
-    goose__h2_aim(cl->h, &o, 1);
+    ASSERT_NOT_NULL(cl->base);
+    cl->user = goose__transport_h1.user_new(cl->run, NULL, cl->base, 0, on_done, cl);
+    ASSERT_NOT_NULL(cl->user);
 }
 
-static void tls_close(tls_client *cl)
-{
-    goose__h2_free(cl->h);
-    event_base_free(cl->base);
-    goose__tls_ctx_free(cl->setup.tls_ctx);
-    free(cl->ca);
-}
-
-static void tls_get(tls_client *cl, call *k, const char *path)
-{
-    memset(k, 0, sizeof *k);
-    goose__http_capture_init(&k->cap);
-    snprintf(k->url, sizeof k->url, "https://127.0.0.1:%d%s", srv.port, path);
-    ASSERT_EQ(goose__url_split(k->url, &k->parts), 0);
-    k->req = (goose_http_request){.method = "GET", .url = k->url, .parts = &k->parts};
-    int before = cl->finished;
-    goose_terr rc = goose__h2_send(cl->h, &k->req, &k->cap);
-    if (rc != GOOSE_TE_AGAIN) {
-        k->result = rc;
-        return;
-    }
-    uint64_t until = goose__now_us() + 10000000;
-    while (cl->finished == before && goose__now_us() < until)
-        event_base_loop(cl->base, EVLOOP_ONCE | EVLOOP_NONBLOCK), usleep(200);
-    ASSERT_EQ(cl->finished, before + 1);
-}
-
-/* h2 over TLS, ALPN chose it: one connection, one handshake, every answer. */
-TEST(h2_over_tls_against_nghttpd)
+/* nghttpd with TLS (h2 only) on srv.port, serving "hi". */
+static void nghttpd_tls_start(void)
 {
     char port[16], key[96], cert[96], docroot[96], index[128];
-    tls_client cl;
-    call k;
     if (system("command -v nghttpd >/dev/null 2>&1") != 0)
         TEST_SKIP("nghttpd not installed (apt-get install nghttp2-server)");
     srv_dir();
@@ -791,26 +745,12 @@ TEST(h2_over_tls_against_nghttpd)
     spawn(argv, srv.log);
     for (int i = 0; i < 250 && !connectable(srv.port); i++)
         usleep(20000);
-    tls_open(&cl);
-    for (int i = 0; i < 10; i++) {
-        tls_get(&cl, &k, "/index.html");
-        expect_ok(&k, 200, "hi");
-        call_free(&k);
-    }
-    tls_close(&cl);
-    usleep(100000);
-    ASSERT_EQ(log_lines(":method: GET"), 10);
-    ASSERT_EQ(log_lines(":scheme: https"), 10);
-    ASSERT_EQ(nghttpd_conns(), 1);
-    srv_stop();
 }
 
-/* A TLS server whose ALPN does not pick h2: a clear error. */
-TEST(tls_server_without_h2_is_a_clear_error)
+/* openssl s_server with TLS, ALPN http/1.1 only, answering -www pages. */
+static void s_server_start(void)
 {
     char port[16], key[96], cert[96];
-    tls_client cl;
-    call k;
     srv_dir();
     make_certs();
     snprintf(key, sizeof key, "%s/srv.key", srv.dir);
@@ -823,11 +763,85 @@ TEST(tls_server_without_h2_is_a_clear_error)
     spawn(argv, srv.log);
     for (int i = 0; i < 250 && !connectable(srv.port); i++)
         usleep(20000);
-    tls_open(&cl);
-    tls_get(&cl, &k, "/");
+}
+
+/* --http-version 2 over https: h2, ALPN chose it: one connection, every
+ * answer. */
+TEST(h2_over_tls_against_nghttpd)
+{
+    client cl;
+    call k;
+    nghttpd_tls_start();
+    client_open_tls(&cl, GOOSE_HTTP_2);
+    for (int i = 0; i < 10; i++) {
+        run_one(&cl, &k, "GET", "/index.html", NULL, 0);
+        expect_ok(&k, 200, "hi");
+        call_free(&k);
+    }
+    client_close(&cl);
+    usleep(100000);
+    ASSERT_EQ(log_lines(":method: GET"), 10);
+    ASSERT_EQ(log_lines(":scheme: https"), 10);
+    ASSERT_EQ(nghttpd_conns(), 1);
+    srv_stop();
+}
+
+/* --http-version auto over https: the HTTP/1.1 connection's ALPN chose
+ * h2, so it went to the HTTP/2 client with its request; the user's next
+ * requests go there too, on that one connection. */
+TEST(auto_hands_an_h2_connection_over)
+{
+    client cl;
+    call k[4];
+    nghttpd_tls_start();
+    client_open_tls(&cl, GOOSE_HTTP_AUTO);
+    for (int i = 0; i < 6; i++) {
+        run_one(&cl, &k[0], "GET", "/index.html", NULL, 0);
+        expect_ok(&k[0], 200, "hi");
+        call_free(&k[0]);
+    }
+    for (int i = 0; i < 4; i++) /* and at once */
+        ASSERT_EQ(start(&cl, &k[i], "GET", "/index.html", NULL, 0), GOOSE_TE_AGAIN);
+    wait_for(&cl, 10);
+    for (int i = 0; i < 4; i++) {
+        expect_ok(&k[i], 200, "hi");
+        call_free(&k[i]);
+    }
+    client_close(&cl);
+    usleep(100000);
+    ASSERT_EQ(log_lines(":method: GET"), 10);
+    ASSERT_EQ(nghttpd_conns(), 1);
+    srv_stop();
+}
+
+/* auto against a server whose ALPN chose http/1.1: HTTP/1.x. */
+TEST(auto_stays_http1_without_h2)
+{
+    client cl;
+    call k;
+    s_server_start();
+    client_open_tls(&cl, GOOSE_HTTP_AUTO);
+    run_one(&cl, &k, "GET", "/", NULL, 0);
+    if (k.result != GOOSE_TE_OK)
+        TEST_FAIL("result %d (%s)", (int)k.result, k.cap.errbuf);
+    ASSERT_EQ(k.cap.status, 200);
+    ASSERT(k.cap.protocol == GOOSE_PROTO_HTTP_1_0 || k.cap.protocol == GOOSE_PROTO_HTTP_1_1);
+    call_free(&k);
+    client_close(&cl);
+    srv_stop();
+}
+
+/* --http-version 2 against a TLS server without h2: a clear error. */
+TEST(tls_server_without_h2_is_a_clear_error)
+{
+    client cl;
+    call k;
+    s_server_start();
+    client_open_tls(&cl, GOOSE_HTTP_2);
+    run_one(&cl, &k, "GET", "/", NULL, 0);
     expect_error(&k, GOOSE_TE_VERSION, "The server does not speak HTTP/2 (ALPN did not choose h2)");
     call_free(&k);
-    tls_close(&cl);
+    client_close(&cl);
     srv_stop();
 }
 
@@ -845,4 +859,6 @@ TEST_MAIN(TEST_ENTRY(h2c_requests_share_one_connection),
           TEST_ENTRY(http1_server_is_a_clear_error),
           TEST_ENTRY(connection_refused_is_one_failure),
           TEST_ENTRY(h2_over_tls_against_nghttpd),
+          TEST_ENTRY(auto_hands_an_h2_connection_over),
+          TEST_ENTRY(auto_stays_http1_without_h2),
           TEST_ENTRY(tls_server_without_h2_is_a_clear_error))

@@ -8,6 +8,7 @@
  * may go again once on a new connection (may_retry says when). */
 #include "http/h1.h"
 
+#include "http/h2.h"
 #include "http/tls.h"
 #include "util/clock.h"
 
@@ -52,6 +53,8 @@ struct goose_h1 {
     goose_tls *tls;             /* https: the connection's TLS, or NULL */
     goose_tls_session *session; /* the last one the origin gave this slot */
     int handshaking;
+    const goose_http_request *req; /* under way (for a hand-over to h2) */
+    goose_h2 *h2;               /* ALPN chose h2: this client carries the slot's requests */
 };
 
 static void on_read(evutil_socket_t fd, short what, void *arg);
@@ -110,6 +113,7 @@ void goose__h1_free(goose_h1 *c)
         event_free(c->timer);
     goose__buf_free(&c->head);
     goose__tls_session_free(c->session);
+    goose__h2_free(c->h2);
     free(c);
 }
 
@@ -127,6 +131,8 @@ void goose__h1_aim(goose_h1 *c, const goose_h1_origin *origin)
     close_connection(c);
     goose__tls_session_free(c->session);
     c->session = NULL;
+    goose__h2_free(c->h2);
+    c->h2 = NULL;
     c->origin = *origin;
     c->aimed = 1;
 }
@@ -187,17 +193,55 @@ static int watch_writable(goose_h1 *c)
     return -1;
 }
 
+/* ALPN chose h2 (--http-version auto offers it): the connection, TLS and
+ * all, goes to an HTTP/2 client of this slot (h2.c), and the request
+ * under way with it; the slot's requests go there from now on
+ * (goose__h1_h2).  That client reports the request. */
+static void hand_over(goose_h1 *c)
+{
+    if (!c->h2 && !(c->h2 = goose__h2_new(c->base, c->setup, c->index, c->done, c->arg))) {
+        fail(c, GOOSE_TE_NOMEM, "Out of memory");
+        return;
+    }
+    goose__h2_aim(c->h2, &c->origin);
+    event_del(c->rev);
+    event_del(c->wev);
+    if (goose__h2_adopt(c->h2, c->fd, c->tls) < 0) {
+        fail(c, GOOSE_TE_NOMEM, "Out of memory");
+        return;
+    }
+    c->fd = -1;
+    c->tls = NULL;
+    c->handshaking = c->connecting = c->reused = 0;
+    c->busy = 0;
+    if (c->timer)
+        evtimer_del(c->timer);
+    goose_terr rc = goose__h2_send(c->h2, c->req, c->capture);
+    if (rc == GOOSE_TE_AGAIN)
+        return;
+    if (c->in_send)
+        c->sync_result = rc;
+    else
+        c->done(c->arg, c->capture, rc, goose__now_us());
+}
+
+goose_h2 *goose__h1_h2(const goose_h1 *c)
+{
+    return c->h2;
+}
+
 /* One step of the handshake; the persistent read event or a write event
- * brings the next.  The words of a failure are in the capture already.
- * (With HTTP/2 offered, an h2 answer would hand fd and TLS to the h2
- * client here: h1 offers only http/1.1 until that client is in.) */
+ * brings the next.  The words of a failure are in the capture already. */
 static void handshake(goose_h1 *c)
 {
     goose_terr code = GOOSE_TE_TLS;
     switch (goose__tls_handshake(c->tls, c->capture, &code)) {
     case GOOSE_TLS_OK:
         c->handshaking = 0;
-        write_request(c);
+        if (goose__tls_is_h2(c->tls))
+            hand_over(c);
+        else
+            write_request(c);
         break;
     case GOOSE_TLS_WANT_READ:
         break;
@@ -212,7 +256,10 @@ static void handshake(goose_h1 *c)
 
 static void start_tls(goose_h1 *c)
 {
-    c->tls = goose__tls_new(c->setup->tls_ctx, c->fd, c->origin.tls_host, GOOSE_HTTP_1_1,
+    /* auto offers h2 too, as browsers do */
+    c->tls = goose__tls_new(c->setup->tls_ctx, c->fd, c->origin.tls_host,
+                            c->setup->version == GOOSE_HTTP_AUTO ? GOOSE_HTTP_AUTO
+                                                                 : GOOSE_HTTP_1_1,
                             &c->session);
     if (!c->tls) {
         fail(c, GOOSE_TE_NOMEM, "Out of memory");
@@ -661,6 +708,7 @@ goose_terr goose__h1_send(goose_h1 *c, const goose_http_request *req,
                           goose_http_capture *capture)
 {
     c->capture = capture;
+    c->req = req;
     if (build_head(c, req) < 0) {
         snprintf(capture->errbuf, sizeof capture->errbuf, "Out of memory");
         return GOOSE_TE_NOMEM;

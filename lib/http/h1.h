@@ -44,7 +44,7 @@ typedef struct goose_h1_origin {
  * why), -1 when out of memory.  It blocks. */
 int goose__http_pin(goose_lines *resolve, const char *url);
 /* 1 when the own client takes this URL (http, or https when the run has
- * a TLS context and HTTP/2 is not required; an IP literal, localhost or a
+ * a TLS context; an IP literal, localhost or a
  * --resolve entry; a path of plain characters), with o filled; 0 when it
  * is for another transport (libcurl). */
 int goose__h1_origin(const goose_url_parts *p, const goose_http_setup *setup,
@@ -110,5 +110,9 @@ int goose__h1_serves(const goose_h1 *c, const goose_url_parts *url);
  * then; the capture gets the status of a response that came whole. */
 goose_terr goose__h1_send(goose_h1 *c, const goose_http_request *req,
                           goose_http_capture *capture);
+struct goose_h2;
+/* The HTTP/2 client that carries c's requests since ALPN chose h2 on
+ * its connection, or NULL (h1_transport.c sends there instead). */
+struct goose_h2 *goose__h1_h2(const goose_h1 *c);
 
 #endif

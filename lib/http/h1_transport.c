@@ -148,7 +148,7 @@ static goose_h2 *h2_for(h1_user *hu, const goose_url_parts *url)
         if (!c && !(c = hu->h2[i] = goose__h2_new(hu->base, hu->setup, hu->index, hu->done,
                                                     hu->arg)))
             return NULL;
-        goose__h2_aim(c, &o, url->secure);
+        goose__h2_aim(c, &o);
     }
     memmove(&hu->h2[1], &hu->h2[0], i * sizeof hu->h2[0]);
     hu->h2[0] = c;
@@ -167,6 +167,14 @@ static goose_terr start_h2(h1_user *hu, const goose_http_request *req,
     return goose__h2_send(c, req, capture);
 }
 
+/* An origin whose ALPN chose h2 is the slot's HTTP/2 client's. */
+static goose_terr send_on(goose_h1 *c, const goose_http_request *req,
+                          goose_http_capture *capture)
+{
+    goose_h2 *h2 = goose__h1_h2(c);
+    return h2 ? goose__h2_send(h2, req, capture) : goose__h1_send(c, req, capture);
+}
+
 static goose_terr start(void *user, const goose_http_request *req, goose_http_capture *capture)
 {
     h1_user *hu = user;
@@ -177,7 +185,7 @@ static goose_terr start(void *user, const goose_http_request *req, goose_http_ca
         snprintf(capture->errbuf, sizeof capture->errbuf, "out of memory");
         return GOOSE_TE_NOT_SENT;
     }
-    return goose__h1_send(c, req, capture);
+    return send_on(c, req, capture);
 }
 
 /* No cancel: an abandoned user's connection stays until the user is

@@ -108,7 +108,6 @@ struct goose_h2 {
     void *arg;
     goose_h1_origin origin;
     char authority[264];  /* :authority: the Host header's value */
-    char tls_host[256];   /* https: the host (SNI, the name checked) */
     goose_tls_session *session; /* the user's TLS session with the origin */
     int aimed, secure;
     int fuzzing;          /* its one connection is a fuzzing one */
@@ -287,14 +286,14 @@ void goose__h2_free(goose_h2 *h)
     really_free(h);
 }
 
-void goose__h2_aim(goose_h2 *h, const goose_h1_origin *origin, int secure)
+void goose__h2_aim(goose_h2 *h, const goose_h1_origin *origin)
 {
     if (h->session && (!h->aimed || strcmp(h->origin.authority, origin->authority) != 0)) {
         goose__tls_session_free(h->session); /* another origin's */
         h->session = NULL;
     }
     h->origin = *origin;
-    h->secure = secure;
+    h->secure = origin->secure;
     h->aimed = 1;
     /* "Host: value\r\n" -> value */
     size_t n = origin->host_header_len > 8 ? origin->host_header_len - 8 : 0;
@@ -302,16 +301,6 @@ void goose__h2_aim(goose_h2 *h, const goose_h1_origin *origin, int secure)
         n = sizeof h->authority - 1;
     memcpy(h->authority, origin->host_header + 6, n);
     h->authority[n] = '\0';
-    /* the host of host[:port] or [v6]:port */
-    const char *a = origin->authority;
-    const char *end = a[0] == '[' ? strchr(a, ']') : strrchr(a, ':');
-    if (a[0] == '[')
-        a++;
-    size_t hl = end ? (size_t)(end - a) : strlen(a);
-    if (hl >= sizeof h->tls_host)
-        hl = sizeof h->tls_host - 1;
-    memcpy(h->tls_host, a, hl);
-    h->tls_host[hl] = '\0';
     for (h2_conn *c = h->conns; c; c = c->next)
         c->goaway = 1; /* the old origin's: they finish what they carry */
 }
@@ -731,7 +720,7 @@ static void conn_connected(h2_conn *c)
         conn_fail(c, GOOSE_TE_TLS, "SSL connect error: no TLS context");
         return;
     }
-    c->tls = goose__tls_new(h->setup->tls_ctx, c->fd, h->tls_host,
+    c->tls = goose__tls_new(h->setup->tls_ctx, c->fd, h->origin.tls_host,
                             h->setup->version == GOOSE_HTTP_2 ? GOOSE_HTTP_2 : GOOSE_HTTP_AUTO,
                             &h->session);
     if (!c->tls) {

@@ -26,9 +26,8 @@ goose_h2 *goose__h2_new(struct event_base *base, const goose_http_setup *setup,
 /* Closes its connections; requests under way are not reported.  Safe
  * from inside done(). */
 void goose__h2_free(goose_h2 *h);
-/* Points h at an origin; secure: https (its connections need TLS, which
- * the caller hands over with goose__h2_adopt). */
-void goose__h2_aim(goose_h2 *h, const goose_h1_origin *origin, int secure);
+/* Points h at an origin (https: its connections speak TLS, ALPN h2). */
+void goose__h2_aim(goose_h2 *h, const goose_h1_origin *origin);
 int goose__h2_serves(const goose_h2 *h, const goose_url_parts *url);
 /* Sends req on the origin's connection (opened when there is none):
  * GOOSE_TE_AGAIN while under way (done() follows), else the result at

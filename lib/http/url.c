@@ -258,11 +258,11 @@ static int tls_host(const goose_url_parts *p, goose_h1_origin *o)
     return 1;
 }
 
-/* https wants the run's TLS context, and HTTP/1.1 allowed */
+/* https wants the run's TLS context */
 int goose__h1_origin(const goose_url_parts *p, const goose_http_setup *setup,
                      goose_h1_origin *o)
 {
-    if ((p->secure && (!setup->tls_ctx || setup->version == GOOSE_HTTP_2)) ||
+    if ((p->secure && !setup->tls_ctx) ||
         !setup->no_env_proxy || memchr(p->authority, '@', p->authority_len) ||
         p->authority_len >= sizeof o->authority || !goose__url_plain_path(p->path, p->path_len))
         return 0;

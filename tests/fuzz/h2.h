@@ -48,7 +48,7 @@ static inline int goose_fuzz_h2_run(const uint8_t *data, size_t size)
     if (!base || goose__url_split(url, &parts) < 0 || !goose__h1_origin(&parts, &setup, &o))
         abort();
     goose_h2 *h = goose__h2_new(base, &setup, 0, goose_fuzz_h2_done, &ended);
-    if (!h || (goose__h2_aim(h, &o, 0), goose__h2_fuzz_open(h)) < 0)
+    if (!h || (goose__h2_aim(h, &o), goose__h2_fuzz_open(h)) < 0)
         abort();
     goose_http_request req[2] = {
         {.method = "GET", .url = url, .parts = &parts},
