@@ -113,7 +113,6 @@ struct goose_h2 {
     int fuzzing;          /* its one connection is a fuzzing one */
     h2_conn *conns;       /* the first one takes new streams unless goaway */
     stream_list pending, open, finished, spare;
-    size_t busy;          /* streams not yet reported */
     int depth;            /* calls of ours under way on the stack */
     int in_send;          /* inside goose__h2_send: no done() */
     int doomed;           /* freed while depth > 0 */
@@ -311,11 +310,6 @@ int goose__h2_serves(const goose_h2 *h, const goose_url_parts *url)
            url->authority_len < sizeof h->origin.authority &&
            memcmp(h->origin.authority, url->authority, url->authority_len) == 0 &&
            h->origin.authority[url->authority_len] == '\0';
-}
-
-size_t goose__h2_busy(const goose_h2 *h)
-{
-    return h->busy;
 }
 
 /* ---- streams ending ---- */
@@ -1246,7 +1240,6 @@ static void settle(goose_h2 *h)
     h2_stream *s;
     while (!h->doomed && (s = h->finished.head)) {
         move_to(s, STREAM_SPARE);
-        h->busy--;
         h->done(h->arg, s->capture, s->result, goose__now_us());
     }
 }
@@ -1306,7 +1299,6 @@ goose_terr goose__h2_send(goose_h2 *h, const goose_http_request *req,
     s->idempotent = is_idempotent(req->method);
     s->state = STREAM_PENDING;
     list_push(&h->pending, s);
-    h->busy++;
     if (s->timer) {
         long ms = h->setup->timeout_ms;
         struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
@@ -1321,7 +1313,6 @@ goose_terr goose__h2_send(goose_h2 *h, const goose_http_request *req,
     if (s->state == STREAM_FINISHED) { /* ended at once: no done() for it */
         rc = s->result;
         move_to(s, STREAM_SPARE);
-        h->busy--;
     }
     leave(h);
     return rc;

@@ -40,8 +40,6 @@ struct goose_tls;
  * and new requests go on it.  0, or -1 when out of memory (fd and tls
  * stay the caller's). */
 int goose__h2_adopt(goose_h2 *h, int fd, struct goose_tls *tls);
-/* Requests under way. */
-size_t goose__h2_busy(const goose_h2 *h);
 
 /* ---- fuzzing (tests/fuzz/h2.h): the session without a socket ---- */
 
