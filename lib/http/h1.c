@@ -112,8 +112,8 @@ void goose__h1_free(goose_h1 *c)
     if (c->timer)
         event_free(c->timer);
     goose__buf_free(&c->head);
+    goose__h2_free(c->h2); /* first: it may keep its session in c->session */
     goose__tls_session_free(c->session);
-    goose__h2_free(c->h2);
     free(c);
 }
 
@@ -129,10 +129,10 @@ int goose__h1_serves(const goose_h1 *c, const goose_url_parts *url)
 void goose__h1_aim(goose_h1 *c, const goose_h1_origin *origin)
 {
     close_connection(c);
-    goose__tls_session_free(c->session);
-    c->session = NULL;
     goose__h2_free(c->h2);
     c->h2 = NULL;
+    goose__tls_session_free(c->session);
+    c->session = NULL;
     c->origin = *origin;
     c->aimed = 1;
 }
@@ -204,6 +204,7 @@ static void hand_over(goose_h1 *c)
         return;
     }
     goose__h2_aim(c->h2, &c->origin);
+    goose__h2_session_slot(c->h2, &c->session);
     event_del(c->rev);
     event_del(c->wev);
     if (goose__h2_adopt(c->h2, c->fd, c->tls) < 0) {

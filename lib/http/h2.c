@@ -109,6 +109,7 @@ struct goose_h2 {
     goose_h1_origin origin;
     char authority[264];  /* :authority: the Host header's value */
     goose_tls_session *session; /* the user's TLS session with the origin */
+    goose_tls_session **slot;   /* where it is kept: &session, or a hand-over's */
     int aimed, secure;
     int fuzzing;          /* its one connection is a fuzzing one */
     h2_conn *conns;       /* the first one takes new streams unless goaway */
@@ -228,6 +229,7 @@ goose_h2 *goose__h2_new(struct event_base *base, const goose_http_setup *setup,
     h->index = index;
     h->done = done;
     h->arg = arg;
+    h->slot = &h->session;
     goose__buf_init(&h->fields);
     h->later = event_new(base, -1, 0, on_later, h);
     if (!h->later || make_callbacks(h) < 0) {
@@ -287,7 +289,8 @@ void goose__h2_free(goose_h2 *h)
 
 void goose__h2_aim(goose_h2 *h, const goose_h1_origin *origin)
 {
-    if (h->session && (!h->aimed || strcmp(h->origin.authority, origin->authority) != 0)) {
+    if (h->slot == &h->session && h->session &&
+        (!h->aimed || strcmp(h->origin.authority, origin->authority) != 0)) {
         goose__tls_session_free(h->session); /* another origin's */
         h->session = NULL;
     }
@@ -716,7 +719,7 @@ static void conn_connected(h2_conn *c)
     }
     c->tls = goose__tls_new(h->setup->tls_ctx, c->fd, h->origin.tls_host,
                             h->setup->version == GOOSE_HTTP_2 ? GOOSE_HTTP_2 : GOOSE_HTTP_AUTO,
-                            &h->session);
+                            h->slot);
     if (!c->tls) {
         conn_fail(c, GOOSE_TE_NOMEM, "Out of memory");
         return;
@@ -1316,6 +1319,11 @@ goose_terr goose__h2_send(goose_h2 *h, const goose_http_request *req,
     }
     leave(h);
     return rc;
+}
+
+void goose__h2_session_slot(goose_h2 *h, struct goose_tls_session **slot)
+{
+    h->slot = slot ? slot : &h->session;
 }
 
 int goose__h2_adopt(goose_h2 *h, int fd, struct goose_tls *tls)

@@ -35,6 +35,11 @@ int goose__h2_serves(const goose_h2 *h, const goose_url_parts *url);
 goose_terr goose__h2_send(goose_h2 *h, const goose_http_request *req,
                           goose_http_capture *capture);
 struct goose_tls;
+struct goose_tls_session;
+/* Keeps the user's TLS session with the origin in *slot (a hand-over's
+ * HTTP/1.1 slot, which outlives h) instead of h's own: its reconnects
+ * resume the session the first connection got. */
+void goose__h2_session_slot(goose_h2 *h, struct goose_tls_session **slot);
 /* Takes over a connection to the origin aimed at, connected (and, for
  * https, its TLS handshake done with ALPN h2): fd and tls are h's now,
  * and new requests go on it.  0, or -1 when out of memory (fd and tls
