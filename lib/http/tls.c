@@ -46,15 +46,23 @@ struct goose_tls {
 
 /* ---- words ---- */
 
+/* OpenSSL's error in libcurl's words: "OpenSSL/3.0.19: error:0A000410:SSL
+ * routines::sslv3 alert handshake failure" for a handshake (what: NULL),
+ * "OpenSSL SSL_read: error:..., errno 0" for a read or a write. */
 static void put_openssl_error(goose_http_capture *c, const char *what)
 {
     char buf[160];
+    int err = errno;
     unsigned long e = ERR_peek_last_error();
     if (e)
         ERR_error_string_n(e, buf, sizeof buf);
     else
-        snprintf(buf, sizeof buf, "%s", strerror(errno ? errno : EIO));
-    snprintf(c->errbuf, sizeof c->errbuf, "%s: %s", what, buf);
+        snprintf(buf, sizeof buf, "%s", strerror(err ? err : EIO));
+    if (what)
+        snprintf(c->errbuf, sizeof c->errbuf, "OpenSSL %s: %s, errno %d", what, buf, err);
+    else
+        snprintf(c->errbuf, sizeof c->errbuf, "OpenSSL/%u.%u.%u: %s", OPENSSL_version_major(),
+                 OPENSSL_version_minor(), OPENSSL_version_patch(), buf);
 }
 
 /* The reason text OpenSSL gives the alert of a TLS 1.3 server that wanted
@@ -432,6 +440,7 @@ static goose_tls_io io_result(goose_tls *t, int r, goose_http_capture *c, const 
         errno = saved;
         break;
     default:
+        errno = 0; /* a TLS error: no socket's error to name */
         break;
     }
     unsigned long e = ERR_peek_last_error();
@@ -456,7 +465,7 @@ goose_tls_io goose__tls_handshake(goose_tls *t, goose_http_capture *c, goose_ter
     if (r == 1)
         return GOOSE_TLS_OK;
     long verify = SSL_get_verify_result(t->ssl);
-    goose_tls_io io = io_result(t, r, c, "SSL connect error");
+    goose_tls_io io = io_result(t, r, c, NULL);
     if (io == GOOSE_TLS_CLOSED) {
         snprintf(c->errbuf, sizeof c->errbuf,
                  "SSL connect error: the server closed the connection in the handshake");
@@ -485,7 +494,7 @@ goose_tls_io goose__tls_read(goose_tls *t, void *buf, size_t len, size_t *n,
     ERR_clear_error();
     if (SSL_read_ex(t->ssl, buf, len, n) == 1)
         return GOOSE_TLS_OK;
-    return io_result(t, 0, c, "Recv failure");
+    return io_result(t, 0, c, "SSL_read");
 }
 
 goose_tls_io goose__tls_write(goose_tls *t, const void *buf, size_t len, size_t *n,
@@ -494,7 +503,7 @@ goose_tls_io goose__tls_write(goose_tls *t, const void *buf, size_t len, size_t 
     ERR_clear_error();
     if (SSL_write_ex(t->ssl, buf, len, n) == 1)
         return GOOSE_TLS_OK;
-    return io_result(t, 0, c, "Send failure");
+    return io_result(t, 0, c, "SSL_write");
 }
 
 size_t goose__tls_pending(const goose_tls *t)
