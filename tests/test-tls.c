@@ -383,7 +383,7 @@ TEST(certificate_problems_read_the_same_on_both_transports)
 /* openssl s_server asking for a client certificate (-Verify): under TLS
  * 1.3 the client's handshake is done before the server looks, which then
  * says so with alert 116 on the first read. */
-static pid_t s_server(int port, const char *certs)
+static pid_t s_server(int port, const char *certs, const char *version)
 {
     char accept[32], cert[160], key[160], ca[160];
     snprintf(accept, sizeof accept, "127.0.0.1:%d", port);
@@ -398,7 +398,7 @@ static pid_t s_server(int port, const char *certs)
         if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
             _exit(127);
         execlp("openssl", "openssl", "s_server", "-accept", accept, "-cert", cert, "-key", key,
-               "-CAfile", ca, "-Verify", "1", "-www", "-tls1_3", "-quiet", (char *)NULL);
+               "-CAfile", ca, "-Verify", "1", "-www", version, "-quiet", (char *)NULL);
         _exit(127);
     }
     for (int i = 0; i < 250 && !nginx_accepts(port); i++)
@@ -410,7 +410,7 @@ TEST(client_certificate_required_reads_the_same_on_both_transports)
 {
     start();
     int port = free_port();
-    pid_t pid = s_server(port, ng.certs);
+    pid_t pid = s_server(port, ng.certs, "-tls1_3");
     char origin[64];
     snprintf(origin, sizeof origin, "https://127.0.0.1:%d", port);
     const char *want = "SSL: the server requires a client certificate (TLS alert: "
@@ -422,6 +422,27 @@ TEST(client_certificate_required_reads_the_same_on_both_transports)
     waitpid(pid, NULL, 0);
     ASSERT_STR_EQ(own, want);
     ASSERT_STR_EQ(curl, want);
+    free(own);
+    free(curl);
+    nginx_stop(&ng);
+}
+
+/* Under TLS 1.2 the same server ends the handshake with an alert: OpenSSL's
+ * words, in libcurl's form, from both. */
+TEST(handshake_failure_reads_the_same_on_both_transports)
+{
+    start();
+    int port = free_port();
+    pid_t pid = s_server(port, ng.certs, "-tls1_2");
+    char origin[64];
+    snprintf(origin, sizeof origin, "https://127.0.0.1:%d", port);
+    char *own = error_text(origin, 0);
+    char *curl = error_text(origin, 1);
+    printf("own:  %s\ncurl: %s\n", own, curl);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    ASSERT_STR_EQ(own, curl);
+    ASSERT(strncmp(own, "OpenSSL/", 8) == 0 && strstr(own, "alert handshake failure"));
     free(own);
     free(curl);
     nginx_stop(&ng);
@@ -660,6 +681,7 @@ TEST_MAIN(TEST_ENTRY(https_keep_alive_counts_equal_nginx_log),
           TEST_ENTRY(tls12_sessions_resumed_per_user), TEST_ENTRY(idle_closes_race_requests),
           TEST_ENTRY(certificate_problems_read_the_same_on_both_transports),
           TEST_ENTRY(client_certificate_required_reads_the_same_on_both_transports),
+          TEST_ENTRY(handshake_failure_reads_the_same_on_both_transports),
           TEST_ENTRY(ca_given_as_pem_is_the_trust),
           TEST_ENTRY(accept_invalid_certs_takes_every_certificate),
           TEST_ENTRY(client_certificate_given_is_verified),

@@ -144,12 +144,10 @@ static void finish(goose_h1 *c, goose_terr result)
     c->busy = 0;
     if (c->timer)
         evtimer_del(c->timer);
-    if (result != GOOSE_TE_OK) {
+    if (result != GOOSE_TE_OK)
         close_connection(c);
-    } else {
+    else
         c->capture->status = c->parser.status;
-        c->capture->protocol = c->parser.http10 ? GOOSE_PROTO_HTTP_1_0 : GOOSE_PROTO_HTTP_1_1;
-    }
     if (c->in_send) {
         c->sync_result = result;
         return;

@@ -69,7 +69,6 @@ typedef struct goose_h1_parser {
     int no_body;             /* a HEAD request */
     int status;
     int keep_alive;          /* the connection may carry the next request */
-    int http10;              /* the status line said HTTP/1.0 */
     uint64_t remaining;      /* of the body or of the chunk */
     uint64_t received;       /* bytes of this response so far */
     size_t line_start;       /* where the head's current line starts */
@@ -80,7 +79,8 @@ typedef struct goose_h1_parser {
 } goose_h1_parser;
 
 void goose__h1_parser_start(goose_h1_parser *p, int no_body);
-/* Feeds bytes; the head goes to c->headers, the body to c->body.  Returns
+/* Feeds bytes; the head goes to c->headers (its version to c->protocol),
+ * the body to c->body.  Returns
  * how many bytes it used: fewer than len only when the response is done
  * (the rest was not asked for) or failed (state GOOSE_H1_ERROR). */
 size_t goose__h1_parse(goose_h1_parser *p, goose_http_capture *c,

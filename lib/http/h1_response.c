@@ -220,7 +220,7 @@ static int read_status_line(goose_h1_parser *p, const char *s, const char *e,
             goto bad;
     if (s[7] > '1') /* curl refuses it too; RFC 9112 2.3 would read it as 1.1 */
         return refuse(p, GOOSE_TE_VERSION, versions[s[7] - '2']);
-    f->http10 = p->http10 = s[7] == '0';
+    f->http10 = s[7] == '0';
     p->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
     if (p->status >= 100)
         return 0;
@@ -295,6 +295,7 @@ static void read_head(goose_h1_parser *p, goose_http_capture *c)
             return;
     }
     c->set_cookie = f.set_cookie;
+    c->protocol = f.http10 ? GOOSE_PROTO_HTTP_1_0 : GOOSE_PROTO_HTTP_1_1;
     p->keep_alive = f.http10 ? f.conn_keep_alive && !f.conn_close : !f.conn_close;
     if (p->status < 200 || p->no_body || p->status == 204 || p->status == 304) {
         p->state = GOOSE_H1_DONE;

@@ -17,6 +17,8 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,8 @@ struct goose_tls_ctx {
     STACK_OF(X509) *chain;      /*   the certificates after it in its file */
     EVP_PKEY *key;
     BIO_METHOD *sock;           /* the socket under every connection */
+    atomic_int cas_ready;       /* the store holds its CAs (need_system_cas) */
+    pthread_mutex_t lock;
 };
 
 struct goose_tls {
@@ -42,15 +46,23 @@ struct goose_tls {
 
 /* ---- words ---- */
 
+/* OpenSSL's error in libcurl's words: "OpenSSL/3.0.19: error:0A000410:SSL
+ * routines::sslv3 alert handshake failure" for a handshake (what: NULL),
+ * "OpenSSL SSL_read: error:..., errno 0" for a read or a write. */
 static void put_openssl_error(goose_http_capture *c, const char *what)
 {
     char buf[160];
+    int err = errno;
     unsigned long e = ERR_peek_last_error();
     if (e)
         ERR_error_string_n(e, buf, sizeof buf);
     else
-        snprintf(buf, sizeof buf, "%s", strerror(errno ? errno : EIO));
-    snprintf(c->errbuf, sizeof c->errbuf, "%s: %s", what, buf);
+        snprintf(buf, sizeof buf, "%s", strerror(err ? err : EIO));
+    if (what)
+        snprintf(c->errbuf, sizeof c->errbuf, "OpenSSL %s: %s, errno %d", what, buf, err);
+    else
+        snprintf(c->errbuf, sizeof c->errbuf, "OpenSSL/%u.%u.%u: %s", OPENSSL_version_major(),
+                 OPENSSL_version_minor(), OPENSSL_version_patch(), buf);
 }
 
 /* The reason text OpenSSL gives the alert of a TLS 1.3 server that wanted
@@ -248,6 +260,23 @@ static int new_session(SSL *ssl, SSL_SESSION *sess)
     return 1; /* the slot owns it now */
 }
 
+/* The system's CAs (OpenSSL's default paths) are read when the first
+ * https connection needs them, once, by whichever thread comes first: the
+ * bundle takes some 250 million instructions to parse, which a run that
+ * makes no https request need not pay. */
+static void need_system_cas(goose_tls_ctx *t)
+{
+    if (atomic_load_explicit(&t->cas_ready, memory_order_acquire))
+        return;
+    pthread_mutex_lock(&t->lock);
+    if (!atomic_load_explicit(&t->cas_ready, memory_order_relaxed)) {
+        if (X509_STORE_set_default_paths(t->store) != 1)
+            ERR_clear_error(); /* no CA then: every check says so */
+        atomic_store_explicit(&t->cas_ready, 1, memory_order_release);
+    }
+    pthread_mutex_unlock(&t->lock);
+}
+
 static int build_ctx(goose_tls_ctx *t, const goose_tls_setup *s, char *err, size_t errlen)
 {
     if (!(t->ssl = SSL_CTX_new(TLS_client_method())) || !(t->sock = sock_method()))
@@ -257,13 +286,9 @@ static int build_ctx(goose_tls_ctx *t, const goose_tls_setup *s, char *err, size
     t->store = SSL_CTX_get_cert_store(t->ssl);
     /* as libcurl does: a trusted intermediate is an anchor */
     X509_STORE_set_flags(t->store, X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_TRUSTED_FIRST);
-    if (s->ca_pem) {
-        if (load_ca_pem(t->store, s->ca_pem, s->ca_pem_len, err, errlen) < 0)
-            return -1;
-    } else if (X509_STORE_set_default_paths(t->store) != 1) {
-        return ctx_fail(err, errlen, "cannot load the system's CA certificates", NULL);
-    }
-    ERR_clear_error(); /* a default path that is missing */
+    if (s->ca_pem && load_ca_pem(t->store, s->ca_pem, s->ca_pem_len, err, errlen) < 0)
+        return -1;
+    atomic_init(&t->cas_ready, s->ca_pem != NULL);
     t->verify = !s->accept_invalid_certs;
     SSL_CTX_set_verify(t->ssl, t->verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
     SSL_CTX_set_session_cache_mode(t->ssl,
@@ -279,6 +304,7 @@ goose_tls_ctx *goose__tls_ctx_new(const goose_tls_setup *setup, char *err, size_
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    pthread_mutex_init(&t->lock, NULL);
     if (build_ctx(t, setup, err, errlen) < 0) {
         goose__tls_ctx_free(t);
         return NULL;
@@ -295,13 +321,17 @@ void goose__tls_ctx_free(goose_tls_ctx *t)
     X509_free(t->cert);
     sk_X509_pop_free(t->chain, X509_free);
     EVP_PKEY_free(t->key);
+    pthread_mutex_destroy(&t->lock);
     free(t);
 }
 
-int goose__tls_ctx_apply(const goose_tls_ctx *t, void *ssl_ctx)
+int goose__tls_ctx_apply(goose_tls_ctx *t, void *ssl_ctx)
 {
     SSL_CTX *c = ssl_ctx;
-    if (!t || !c || X509_STORE_up_ref(t->store) != 1)
+    if (!t || !c)
+        return -1;
+    need_system_cas(t);
+    if (X509_STORE_up_ref(t->store) != 1)
         return -1;
     SSL_CTX_set_cert_store(c, t->store);
     if (t->cert && (SSL_CTX_use_certificate(c, t->cert) != 1 ||
@@ -345,6 +375,7 @@ static int set_peer_name(goose_tls *t)
 goose_tls *goose__tls_new(goose_tls_ctx *ctx, int fd, const char *host,
                           goose_http_version alpn, goose_tls_session **session)
 {
+    need_system_cas(ctx);
     goose_tls *t = calloc(1, sizeof *t);
     if (!t || strlen(host) >= sizeof t->host || !(t->ssl = SSL_new(ctx->ssl)))
         goto fail;
@@ -409,6 +440,7 @@ static goose_tls_io io_result(goose_tls *t, int r, goose_http_capture *c, const 
         errno = saved;
         break;
     default:
+        errno = 0; /* a TLS error: no socket's error to name */
         break;
     }
     unsigned long e = ERR_peek_last_error();
@@ -433,7 +465,7 @@ goose_tls_io goose__tls_handshake(goose_tls *t, goose_http_capture *c, goose_ter
     if (r == 1)
         return GOOSE_TLS_OK;
     long verify = SSL_get_verify_result(t->ssl);
-    goose_tls_io io = io_result(t, r, c, "SSL connect error");
+    goose_tls_io io = io_result(t, r, c, NULL);
     if (io == GOOSE_TLS_CLOSED) {
         snprintf(c->errbuf, sizeof c->errbuf,
                  "SSL connect error: the server closed the connection in the handshake");
@@ -462,7 +494,7 @@ goose_tls_io goose__tls_read(goose_tls *t, void *buf, size_t len, size_t *n,
     ERR_clear_error();
     if (SSL_read_ex(t->ssl, buf, len, n) == 1)
         return GOOSE_TLS_OK;
-    return io_result(t, 0, c, "Recv failure");
+    return io_result(t, 0, c, "SSL_read");
 }
 
 goose_tls_io goose__tls_write(goose_tls *t, const void *buf, size_t len, size_t *n,
@@ -471,7 +503,7 @@ goose_tls_io goose__tls_write(goose_tls *t, const void *buf, size_t len, size_t 
     ERR_clear_error();
     if (SSL_write_ex(t->ssl, buf, len, n) == 1)
         return GOOSE_TLS_OK;
-    return io_result(t, 0, c, "Send failure");
+    return io_result(t, 0, c, "SSL_write");
 }
 
 size_t goose__tls_pending(const goose_tls *t)

@@ -33,13 +33,14 @@ typedef struct goose_tls_session goose_tls_session;
 /* ---- per run ---- */
 
 /* The run's context; NULL with a one-line message in err (an unreadable
- * or unparsable CA, certificate or key). */
+ * or unparsable CA, certificate or key).  The system's CAs (no ca_pem) are
+ * read when the first connection needs them. */
 goose_tls_ctx *goose__tls_ctx_new(const goose_tls_setup *setup, char *err, size_t errlen);
 void goose__tls_ctx_free(goose_tls_ctx *ctx);
 /* Puts the run's CA store, client certificate and verification into an
  * OpenSSL SSL_CTX of another transport (libcurl's CURLOPT_SSL_CTX_FUNCTION):
  * 0, or -1. */
-int goose__tls_ctx_apply(const goose_tls_ctx *ctx, void *ssl_ctx);
+int goose__tls_ctx_apply(goose_tls_ctx *ctx, void *ssl_ctx);
 
 /* ---- per connection ---- */
 
