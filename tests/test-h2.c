@@ -638,7 +638,7 @@ TEST(http1_server_is_a_clear_error)
     snprintf(srv.log, sizeof srv.log, "%s/http1.log", srv.dir);
     snprintf(port, sizeof port, "%d", srv.port);
     const char *evhttp[] = {target, "--port", port, NULL};
-    not_h2(evhttp, "The server does not speak HTTP/2 (it answered in HTTP/1.x)");
+    not_h2(evhttp, "HTTP/2 required (--http-version 2) but the server answered HTTP/1.1");
     /* python's http.server answers an HTTP/2 preface with bare HTML */
     srv_dir();
     srv.port = free_port();
@@ -646,7 +646,7 @@ TEST(http1_server_is_a_clear_error)
     snprintf(port, sizeof port, "%d", srv.port);
     const char *py[] = {python_with_h2(), "-m", "http.server", "--bind", "127.0.0.1",
                         "--directory", srv.dir, port, NULL};
-    not_h2(py, "The server does not speak HTTP/2 (its answer is no HTTP/2)");
+    not_h2(py, "HTTP/2 required (--http-version 2) but the server does not speak it");
 }
 
 /* Nobody listens: the words every transport uses, one failure. */
@@ -839,7 +839,8 @@ TEST(tls_server_without_h2_is_a_clear_error)
     s_server_start();
     client_open_tls(&cl, GOOSE_HTTP_2);
     run_one(&cl, &k, "GET", "/", NULL, 0);
-    expect_error(&k, GOOSE_TE_VERSION, "The server does not speak HTTP/2 (ALPN did not choose h2)");
+    expect_error(&k, GOOSE_TE_VERSION,
+                 "HTTP/2 required (--http-version 2) but the server does not speak it");
     call_free(&k);
     client_close(&cl);
     srv_stop();

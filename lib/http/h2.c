@@ -36,6 +36,10 @@
 #define HEAD_CAP (256u * 1024)     /* as h1_response.c */
 #define STREAM_WINDOW (1u << 20)   /* what the server may send a stream unasked */
 #define CONN_WINDOW (1 << 24)
+/* The words libcurl's row gives for the same failures (http.c's
+ * goose__http_h2_required_error on the opts branch), so the errors table
+ * reads the same whichever row met the server. */
+#define H2_REQUIRED "HTTP/2 required (--http-version 2) but the server "
 
 typedef struct h2_conn h2_conn;
 
@@ -698,7 +702,10 @@ static void conn_handshake(h2_conn *c)
      * OpenSSL's alert 120 (no_application_protocol) */
     if (io == GOOSE_TLS_OK ? !goose__tls_is_h2(c->tls)
                            : strstr(words.errbuf, "no application protocol") != NULL)
-        conn_fail(c, GOOSE_TE_VERSION, "The server does not speak HTTP/2 (ALPN did not choose h2)");
+        conn_fail(c, GOOSE_TE_VERSION,
+                  c->client->setup->version == GOOSE_HTTP_2
+                      ? H2_REQUIRED "does not speak it"
+                      : "The server no longer speaks HTTP/2 (ALPN did not choose h2)");
     else if (io != GOOSE_TLS_OK)
         conn_fail(c, code, words.errbuf[0] ? words.errbuf : "SSL connect error");
     else
@@ -879,9 +886,9 @@ static int conn_input(h2_conn *c, const char *data, size_t len)
      * is a server that does not speak HTTP/2, said in those words */
     if (!c->heard && len >= 4 && data[3] != NGHTTP2_SETTINGS) {
         conn_fail(c, GOOSE_TE_VERSION,
-                  len >= 5 && memcmp(data, "HTTP/", 5) == 0
-                      ? "The server does not speak HTTP/2 (it answered in HTTP/1.x)"
-                      : "The server does not speak HTTP/2 (its answer is no HTTP/2)");
+                  len >= 8 && memcmp(data, "HTTP/1.0", 8) == 0 ? H2_REQUIRED "answered HTTP/1.0"
+                  : len >= 5 && memcmp(data, "HTTP/", 5) == 0  ? H2_REQUIRED "answered HTTP/1.1"
+                                                               : H2_REQUIRED "does not speak it");
         return -1;
     }
     c->heard = 1;
