@@ -883,12 +883,10 @@ static void conn_flush(h2_conn *c)
 static int conn_input(h2_conn *c, const char *data, size_t len)
 {
     /* a server's first frame is SETTINGS (RFC 9113, 3.4): anything else
-     * is a server that does not speak HTTP/2, said in those words */
+     * (nginx without h2c answers the preface with an HTTP/1.1 400) is a
+     * server that does not speak HTTP/2 */
     if (!c->heard && len >= 4 && data[3] != NGHTTP2_SETTINGS) {
-        conn_fail(c, GOOSE_TE_VERSION,
-                  len >= 8 && memcmp(data, "HTTP/1.0", 8) == 0 ? H2_REQUIRED "answered HTTP/1.0"
-                  : len >= 5 && memcmp(data, "HTTP/", 5) == 0  ? H2_REQUIRED "answered HTTP/1.1"
-                                                               : H2_REQUIRED "does not speak it");
+        conn_fail(c, GOOSE_TE_VERSION, H2_REQUIRED "does not speak it");
         return -1;
     }
     c->heard = 1;
