@@ -35,6 +35,7 @@ test python3 cmd:python3
 test binutils cmd:objdump
 test valgrind cmd:valgrind
 test openssl cmd:openssl
+test nginx cmd:nginx
 test iproute2 cmd:ip
 test abigail-tools cmd:abidw
 test python3-yaml py:yaml

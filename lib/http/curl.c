@@ -164,8 +164,8 @@ static goose_http_protocol protocol_of(long curl_version)
 
 /* --http-version 2: over TLS curl falls back to HTTP/1.1 when ALPN does
  * not choose h2, and an answer that came so fails the request; in clear
- * text (prior knowledge) a server that speaks no HTTP/2 breaks curl's
- * framing, which is said in the same words. */
+ * text (prior knowledge) a server that speaks no HTTP/2 closes without an
+ * answer (nginx) or breaks curl's framing, which is said in like words. */
 static goose_terr h2_required(curl_user *cu, CURLcode rc)
 {
     goose_http_capture *c = cu->capture;
@@ -173,7 +173,8 @@ static goose_terr h2_required(curl_user *cu, CURLcode rc)
         goose__http_h2_required_error(c, c->protocol);
         return GOOSE_TE_VERSION;
     }
-    if (rc == CURLE_HTTP2 && !cu->secure) {
+    if (!cu->secure && c->protocol == GOOSE_PROTO_NONE &&
+        (rc == CURLE_HTTP2 || rc == CURLE_GOT_NOTHING || rc == CURLE_WEIRD_SERVER_REPLY)) {
         goose__http_h2_required_error(c, GOOSE_PROTO_NONE);
         return GOOSE_TE_VERSION;
     }
