@@ -584,6 +584,8 @@ static int opt_ca_file(goose_options *o, const char *v, char *err, size_t errlen
         free(pem);
         return rc;
     }
+    char *fit = realloc(pem, n + 1); /* what the file holds, not the bound */
+    pem = fit ? fit : pem;
     pem[n] = '\0';
     free(o->ca_file);
     free(o->ca_pem);
