@@ -159,6 +159,12 @@ static goose_terr transfer_done(curl_user *cu, CURLcode rc)
     long code = 0;
     curl_easy_getinfo(cu->easy, CURLINFO_RESPONSE_CODE, &code);
     c->status = (int)code;
+    long version = 0; /* of the last response; 0 when none came */
+    curl_easy_getinfo(cu->easy, CURLINFO_HTTP_VERSION, &version);
+    c->protocol = version == CURL_HTTP_VERSION_1_0   ? GOOSE_PROTO_HTTP_1_0
+                  : version == CURL_HTTP_VERSION_1_1 ? GOOSE_PROTO_HTTP_1_1
+                  : version == CURL_HTTP_VERSION_2_0 ? GOOSE_PROTO_HTTP_2
+                                                     : GOOSE_PROTO_NONE;
     long timeout_ms = cu->run->setup->timeout_ms;
     if (rc == CURLE_COULDNT_CONNECT && cu->authority) {
         long err = 0;
