@@ -159,7 +159,7 @@ static goose_terr transfer_done(curl_user *cu, CURLcode rc)
     long code = 0;
     curl_easy_getinfo(cu->easy, CURLINFO_RESPONSE_CODE, &code);
     c->status = (int)code;
-    long version = 0; /* of the last response; 0 when none came */
+    long version = 0; /* of the last response; 0 when none came (HTTP/3 is never asked for) */
     curl_easy_getinfo(cu->easy, CURLINFO_HTTP_VERSION, &version);
     c->protocol = version == CURL_HTTP_VERSION_1_0   ? GOOSE_PROTO_HTTP_1_0
                   : version == CURL_HTTP_VERSION_1_1 ? GOOSE_PROTO_HTTP_1_1
