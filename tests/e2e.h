@@ -192,6 +192,19 @@ static inline long long report_total(json_t *report)
     return total;
 }
 
+/* A report entry's "protocols" is {proto: its count}: every request of it
+ * was answered over proto. */
+static inline void all_over(json_t *entry, const char *proto)
+{
+    json_t *p = json_object_get(entry, "protocols");
+    if (!json_is_object(p) || json_object_size(p) != 1)
+        TEST_FAIL("protocols of %s %s: %zu protocols, want only %s",
+                  json_string_value(json_object_get(entry, "method")),
+                  json_string_value(json_object_get(entry, "name")),
+                  json_is_object(p) ? json_object_size(p) : 0, proto);
+    ASSERT_EQ(jint(p, proto), jint(entry, "count"));
+}
+
 static inline void set(goose_attack *a, const char *name, const char *value)
 {
     if (goose_attack_set_option(a, name, value) != GOOSE_OK)

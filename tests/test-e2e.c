@@ -504,6 +504,99 @@ TEST(report_formats_agree)
     ASSERT_EQ(system(cmd), 0);
 }
 
+static char via_curl_url[80];
+
+/* The same target through libcurl: the own client takes no user info. */
+static int front_page_via_curl(goose_user *u)
+{
+    goose_request *req = goose_request_new(u, "GET", via_curl_url);
+    goose_request_set_name(req, "curl /");
+    goose_response_free(goose_request_send(req));
+    return GOOSE_OK;
+}
+
+/* The line of text that starts with start (after a newline). */
+static const char *line_of(const char *text, const char *start)
+{
+    const char *p = text;
+    while ((p = strstr(p, start)) && p != text && p[-1] != '\n')
+        p++;
+    if (!p)
+        TEST_FAIL("no line starting \"%s\"", start);
+    return p;
+}
+
+/* Whether the line at p ends with end. */
+static int line_ends(const char *p, const char *end)
+{
+    const char *nl = strchr(p, '\n');
+    size_t n = nl ? (size_t)(nl - p) : strlen(p), m = strlen(end);
+    return n >= m && !strncmp(p + n - m, end, m);
+}
+
+/* Every request over plain http is HTTP/1.1, whichever client sent it:
+ * each row's protocols are its count, in every report. */
+TEST(protocols_in_every_report)
+{
+    target_start(&tgt);
+    snprintf(via_curl_url, sizeof via_curl_url, "http://u@127.0.0.1:%d/", tgt.port);
+    goose_attack *a = two_scenarios();
+    goose_scenario *c = goose_scenario_new("Curl");
+    goose_scenario_add_transaction(c, "curl front page", front_page_via_curl);
+    goose_attack_add_scenario(a, c);
+    set(a, "users", "6");
+    set(a, "hatch-rate", "600");
+    set(a, "iterations", "20");
+    set(a, "no-reset-metrics", NULL);
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    json_t *r = report_of(a), *stats = target_json(&tgt, "/stats");
+    long long total = report_total(r), root = jint(report_request(r, "GET", "/"), "count");
+    long long curl = jint(report_request(r, "GET", "curl /"), "count");
+    ASSERT_EQ(total, target_total(stats));
+    ASSERT_EQ(root + curl, target_count(stats, "/"));
+    ASSERT_GT(curl, 0);
+    size_t i;
+    json_t *q;
+    json_array_foreach(json_object_get(r, "requests"), i, q)
+        all_over(q, "HTTP/1.1");
+    all_over(json_object_get(r, "totals"), "HTTP/1.1");
+    char want[160], *text = goose_attack_report(a, "text");
+    snprintf(want, sizeof want, "\nProtocols:     HTTP/1.1 %lld (100%%)\n", total);
+    if (!strstr(text, want))
+        TEST_FAIL("no \"%s\" in the console report:\n%s", want + 1, text);
+    goose_free(text);
+    text = goose_attack_report(a, "md");
+    ASSERT(strstr(text, "| p99 ms | Protocols |\n"));
+    snprintf(want, sizeof want, "| GET / | %lld |", root);
+    ASSERT(line_ends(line_of(text, want), "| HTTP/1.1 |"));
+    snprintf(want, sizeof want, "| GET curl / | %lld |", curl);
+    ASSERT(line_ends(line_of(text, want), "| HTTP/1.1 |"));
+    snprintf(want, sizeof want, "| **Aggregated** | %lld |", total);
+    ASSERT(line_ends(line_of(text, want), "| HTTP/1.1 |"));
+    goose_free(text);
+    text = goose_attack_report(a, "html");
+    ASSERT(strstr(text, "<th>p99 ms</th><th class=\"l\">Protocols</th></tr>"));
+    const char *sec = strstr(text, "<section id=\"requests\">");
+    ASSERT_NOT_NULL(sec);
+    const char *end = strstr(sec, "</section>");
+    size_t rows = 0;
+    for (const char *p = sec; (p = strstr(p, "<td class=\"text\">HTTP/1.1</td></tr>")) && p < end; p++)
+        rows++;
+    ASSERT_EQ(rows, json_array_size(json_object_get(r, "requests")) + 1); /* and Aggregated */
+    goose_free(text);
+    text = goose_attack_report(a, "csv");
+    ASSERT(strstr(text, ",100%,HTTP/1.0 Requests,HTTP/1.1 Requests,HTTP/2 Requests\n"));
+    snprintf(want, sizeof want, ",0,%lld,0", curl);
+    ASSERT(line_ends(line_of(text, "GET,curl /,"), want));
+    snprintf(want, sizeof want, ",0,%lld,0", total);
+    ASSERT(line_ends(line_of(text, ",Aggregated,"), want));
+    goose_free(text);
+    json_decref(r);
+    json_decref(stats);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
 static long count_lines(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -630,6 +723,10 @@ TEST(prometheus_endpoint_during_a_run)
     ASSERT(strstr(scraped, "# TYPE goose_response_time_seconds histogram"));
     long long inf = metric(scraped, "goose_response_time_seconds_bucket{method=\"GET\",name=\"/\",le=\"+Inf\"} ");
     ASSERT_EQ(inf, live);
+    ASSERT(strstr(scraped, "# TYPE goose_requests_by_protocol_total counter\n"));
+    ASSERT_EQ(metric(scraped, "goose_requests_by_protocol_total{method=\"GET\",name=\"/\","
+                              "protocol=\"HTTP/1.1\"} "), live);
+    ASSERT_EQ(metric(scraped, "protocol=\"HTTP/2\""), -1);
     ASSERT_EQ(metric(scraped, "goose_phase{phase=\"maintain\"} "), 1);
     ASSERT_EQ(metric(scraped, "\ngoose_users "), 4);
     json_decref(r);
@@ -686,6 +783,21 @@ TEST(baseline_in_every_format)
     ASSERT(strstr(slurp(html), "<section id=\"baseline\">"));
     char *text = goose_attack_report(a, "text");
     ASSERT(strstr(text, "=== COMPARED WITH "));
+    goose_free(text);
+    /* a report from before the protocols is a baseline too */
+    size_t i;
+    json_t *q;
+    json_array_foreach(json_object_get(r1, "requests"), i, q)
+        ASSERT_EQ(json_object_del(q, "protocols"), 0);
+    ASSERT_EQ(json_object_del(json_object_get(r1, "totals"), "protocols"), 0);
+    ASSERT_EQ(json_dump_file(r1, first, 0), 0);
+    goose_attack_free(a);
+    a = two_scenarios();
+    set(a, "iterations", "1");
+    set(a, "baseline-file", first);
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    text = goose_attack_report(a, "json");
+    ASSERT(strstr(text, "\"count_then\""));
     goose_free(text);
     json_decref(r1);
     json_decref(r2);
@@ -861,6 +973,7 @@ TEST_MAIN(TEST_ENTRY(exact_counts_one_thread), TEST_ENTRY(exact_counts_two_threa
           TEST_ENTRY(timeout_is_a_counted_failure), TEST_ENTRY(success_rules),
           TEST_ENTRY(graceful_stop_is_prompt), TEST_ENTRY(hatch_rate_and_reset),
           TEST_ENTRY(local_addresses_taken_in_turn), TEST_ENTRY(user_agent_and_custom_headers),
-          TEST_ENTRY(report_formats_agree), TEST_ENTRY(logs_have_a_line_per_counted_event),
+          TEST_ENTRY(report_formats_agree), TEST_ENTRY(protocols_in_every_report),
+          TEST_ENTRY(logs_have_a_line_per_counted_event),
           TEST_ENTRY(prometheus_endpoint_during_a_run), TEST_ENTRY(baseline_in_every_format), TEST_ENTRY(api_misuse_is_harmless),
           TEST_ENTRY(sticky_follow_moves_the_user), TEST_ENTRY(blocking_transaction_warns_once))

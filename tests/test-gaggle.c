@@ -8,7 +8,7 @@
 #include "util/clock.h"
 
 /* The Manager's Prometheus page, scraped while the Gaggle runs: the sum of
- * the Workers' requests so far. */
+ * the Workers' requests so far (-2 when its HTTP/1.1 series says else). */
 static long long scrape_gaggle(int port)
 {
     char url[64];
@@ -17,11 +17,15 @@ static long long scrape_gaggle(int port)
         usleep(100000);
         char *page = http_fetch(url, NULL, 2000, NULL);
         const char *key = "goose_requests_total{method=\"GET\",name=\"/\"} ";
+        const char *by = "goose_requests_by_protocol_total{method=\"GET\",name=\"/\","
+                         "protocol=\"HTTP/1.1\"} ";
         const char *hit = page && strstr(page, "goose_phase{phase=\"maintain\"} 1")
                               ? strstr(page, key) : NULL;
         long long n = hit ? atoll(hit + strlen(key)) : -1;
+        if (n > 0 && (!strstr(page, by) || atoll(strstr(page, by) + strlen(by)) != n))
+            n = -2; /* the page's protocols disagree with its counts */
         free(page);
-        if (n > 0)
+        if (n > 0 || n == -2)
             return n;
     }
     return -1;
@@ -56,6 +60,14 @@ TEST(three_workers_exact_totals)
     ASSERT_EQ(workers_sum(r, NULL), target_total(stats));
     ASSERT_LE(live, jint(report_request(r, "GET", "/"), "count"));
     ASSERT_EQ(workers_sum(r, "done"), 3);
+    /* every answer HTTP/1.1: each row's protocols, summed over the Workers */
+    size_t i;
+    json_t *q;
+    json_array_foreach(json_object_get(r, "requests"), i, q)
+        all_over(q, "HTTP/1.1");
+    all_over(json_object_get(r, "totals"), "HTTP/1.1");
+    ASSERT_EQ(jint(json_object_get(json_object_get(r, "totals"), "protocols"), "HTTP/1.1"),
+              workers_sum(r, NULL));
     ASSERT_GT(target_total(stats), 100);
     /* the scenario split is the standalone one for 30 users */
     unsigned weights[] = {3, 1}, slots[30];

@@ -1611,6 +1611,67 @@ TEST(error_texts_are_the_same_on_both_clients)
     ASSERT_EQ(same, 2);
 }
 
+/* ---- the protocol of each request: both clients ---- */
+
+static int protocol_mix(goose_user *u)
+{
+    goose_response_free(goose_get(u, "/ok"));
+    goose_response_free(goose_get(u, "/http10"));
+    goose_response_free(goose_get(u, "/partial")); /* a head, then the close */
+    goose_response_free(goose_get(u, "/garbage")); /* no HTTP at all */
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/x", refused_port);
+    goose_response_free(goose_get(u, url));
+    return GOOSE_OK;
+}
+
+static void no_protocol(json_t *entry)
+{
+    ASSERT(json_is_object(json_object_get(entry, "protocols")));
+    ASSERT_EQ(json_object_size(json_object_get(entry, "protocols")), 0);
+}
+
+/* Each request counts under the version of the answer it got (an answer
+ * cut short too), a request no answer came to under none, whichever
+ * client sent it. */
+TEST(protocol_of_each_answer_on_both_clients)
+{
+    char refused[64];
+    refused_port = free_port();
+    snprintf(refused, sizeof refused, "http://127.0.0.1:%d/x", refused_port);
+    for (int curl = 0; curl < 2; curl++) {
+        via_curl_only(curl);
+        srv_start();
+        goose_attack *a = attack(protocol_mix, NULL, "2", "3");
+        json_t *report = run(a), *log = srv_log();
+        all_over(req_of(report, "GET", "/ok"), "HTTP/1.1");
+        all_over(req_of(report, "GET", "/http10"), "HTTP/1.0");
+        all_over(req_of(report, "GET", "/partial"), "HTTP/1.1");
+        ASSERT_EQ(jint(req_of(report, "GET", "/partial"), "fail"), 6);
+        no_protocol(req_of(report, "GET", "/garbage"));
+        no_protocol(req_of(report, "GET", refused));
+        json_t *totals = json_object_get(json_object_get(report, "totals"), "protocols");
+        ASSERT_EQ(json_object_size(totals), 2);
+        ASSERT_EQ(jint(totals, "HTTP/1.0"), 6);
+        ASSERT_EQ(jint(totals, "HTTP/1.1"), 12);
+        char *text = goose_attack_report(a, "text");
+        const char *want = "\nProtocols:     HTTP/1.0 6 (20%), HTTP/1.1 12 (40%), "
+                           "no answer 12 (40%)\n";
+        if (!strstr(text, want))
+            TEST_FAIL("%s: no \"%s\" in the console report:\n%s", curl ? "curl" : "own",
+                      want + 1, text);
+        goose_free(text);
+        ASSERT_EQ(log_count(log, "GET", "/http10"), 6);
+        ASSERT_EQ(log_count(log, "GET", "/partial"), 6);
+        ASSERT_EQ(report_total(report), 30);
+        json_decref(report);
+        json_decref(log);
+        goose_attack_free(a);
+        srv_stop();
+    }
+    via_curl_only(0);
+}
+
 /* ---- malformed framing: both clients ---- */
 
 /* Responses that break RFC 9112 where it decides where a message ends or
@@ -1885,7 +1946,8 @@ TEST(refused_requests_let_the_run_stop)
 }
 
 /* Three of these failed with libcurl 7.88 (see their comments). */
-TEST_MAIN(TEST_ENTRY(chunked_body_with_extensions_and_trailer), TEST_ENTRY(a_connection_per_origin),
+TEST_MAIN(TEST_ENTRY(chunked_body_with_extensions_and_trailer),
+          TEST_ENTRY(protocol_of_each_answer_on_both_clients), TEST_ENTRY(a_connection_per_origin),
           TEST_ENTRY(content_length_body_in_slow_pieces),
           TEST_ENTRY(close_delimited_body_then_next_request),
           TEST_ENTRY(http10_response_is_not_kept_alive),

@@ -154,6 +154,98 @@ static json_t *request_at(const json_t *root, const char *method,
                       (double)(pct));                                          \
     } while (0)
 
+static char *line_with(const char *text, const char *needle);
+
+/* The line of text that holds needle ends with end. */
+static void line_ends(const char *text, const char *needle, const char *end)
+{
+    char *line = line_with(text, needle);
+    size_t n = strlen(line), m = strlen(end);
+    if (n < m || strcmp(line + n - m, end) != 0)
+        TEST_FAIL("\"%s\" does not end with \"%s\"", line, end);
+    free(line);
+}
+
+/* GET / over HTTP/1.1 (10) and HTTP/2 (990), GET /h2 all HTTP/2, GET /old
+ * 3 answered over HTTP/1.0 and 1 not answered, POST /login no answer. */
+static goose_attack *mixed_protocols(void)
+{
+    goose_attack *a = fixture_empty();
+    goose_stats *s = &a->results.totals;
+    for (int i = 0; i < 1000; i++)
+        ASSERT_EQ(goose__stats_record_bytes(s, "GET", "/", 200, 1000, NULL, 0,
+                                            i < 10 ? 2 : 3), 0);
+    for (int i = 0; i < 5; i++)
+        ASSERT_EQ(goose__stats_record_bytes(s, "GET", "/h2", 200, 1000, NULL, 0, 3), 0);
+    for (int i = 0; i < 4; i++)
+        ASSERT_EQ(goose__stats_record_bytes(s, "GET", "/old", i ? 200 : 0, 1000,
+                                            i ? NULL : "timed out", 0, i ? 1 : 0), 0);
+    for (int i = 0; i < 2; i++)
+        ASSERT_EQ(goose__stats_record_bytes(s, "POST", "/login", 0, 7000,
+                                            "connection refused", 0, 0), 0);
+    return a;
+}
+
+TEST(protocols_mixed_in_every_format)
+{
+    goose_attack *a = mixed_protocols();
+    char *text = goose__report_render(a, "json");
+    json_t *root = parse(text), *p = json_object_get(request_at(root, "GET", "/"), "protocols");
+    ASSERT_EQ(json_object_size(p), 2);
+    ASSERT_EQ(int_at(p, "HTTP/1.1"), 10);
+    ASSERT_EQ(int_at(p, "HTTP/2"), 990);
+    p = json_object_get(request_at(root, "GET", "/old"), "protocols");
+    ASSERT_EQ(json_object_size(p), 1);
+    ASSERT_EQ(int_at(p, "HTTP/1.0"), 3);
+    p = json_object_get(request_at(root, "POST", "/login"), "protocols");
+    ASSERT(json_is_object(p));
+    ASSERT_EQ(json_object_size(p), 0);
+    p = json_object_get(json_object_get(root, "totals"), "protocols");
+    ASSERT_EQ(json_object_size(p), 3);
+    ASSERT_EQ(int_at(p, "HTTP/1.0"), 3);
+    ASSERT_EQ(int_at(p, "HTTP/1.1"), 10);
+    ASSERT_EQ(int_at(p, "HTTP/2"), 995);
+    json_decref(root);
+    goose_free(text);
+
+    text = goose__report_render(a, "text");
+    line_ends(text, "Protocols:", "Protocols:     HTTP/1.0 3 (0.3%), HTTP/1.1 10 (1%), "
+                                  "HTTP/2 995 (98.4%), no answer 3 (0.3%)");
+    goose_free(text);
+
+    text = goose__report_render(a, "md");
+    line_ends(text, "| GET / |", " | HTTP/1.1 10, HTTP/2 990 |");
+    line_ends(text, "| GET /h2 |", " | HTTP/2 |");
+    line_ends(text, "| GET /old |", " | HTTP/1.0 3 |");
+    line_ends(text, "| POST /login |", " | - |");
+    line_ends(text, "| **Aggregated** |", " | HTTP/1.0 3, HTTP/1.1 10, HTTP/2 995 |");
+    goose_free(text);
+
+    text = goose__report_render(a, "html");
+    line_ends(text, ">GET /</td>", "<td class=\"text\">HTTP/1.1 10, HTTP/2 990</td></tr>");
+    line_ends(text, ">POST /login</td>", "<td class=\"text\">-</td></tr>");
+    goose_free(text);
+
+    text = goose__report_render(a, "csv");
+    line_ends(text, "Type,Name,", ",100%,HTTP/1.0 Requests,HTTP/1.1 Requests,HTTP/2 Requests");
+    line_ends(text, "GET,/,1000,", ",0,10,990");
+    line_ends(text, "POST,/login,2,", ",0,0,0");
+    line_ends(text, ",Aggregated,", ",3,10,995");
+    goose_free(text);
+
+    text = goose__metrics_render(&a->results.totals, 0, "maintain");
+    ASSERT(strstr(text, "\n# TYPE goose_requests_by_protocol_total counter\n"));
+    ASSERT(strstr(text, "\ngoose_requests_by_protocol_total{method=\"GET\",name=\"/\","
+                        "protocol=\"HTTP/1.1\"} 10\n"));
+    ASSERT(strstr(text, "\ngoose_requests_by_protocol_total{method=\"GET\",name=\"/\","
+                        "protocol=\"HTTP/2\"} 990\n"));
+    ASSERT(strstr(text, "\ngoose_requests_by_protocol_total{method=\"GET\",name=\"/old\","
+                        "protocol=\"HTTP/1.0\"} 3\n"));
+    ASSERT_NULL(strstr(text, "name=\"/login\",protocol"));
+    free(text);
+    fixture_free(a);
+}
+
 TEST(json_requests)
 {
     goose_attack *a = fixture();
@@ -676,7 +768,8 @@ TEST(html_options_as_their_rows_say)
     fixture_free(a);
 }
 
-TEST_MAIN(TEST_ENTRY(json_requests), TEST_ENTRY(json_errors_scenarios_transactions),
+TEST_MAIN(TEST_ENTRY(json_requests), TEST_ENTRY(protocols_mixed_in_every_format),
+          TEST_ENTRY(json_errors_scenarios_transactions),
           TEST_ENTRY(json_run_overview), TEST_ENTRY(json_empty_run),
           TEST_ENTRY(text_sections_and_rows),
           TEST_ENTRY(text_alignment_and_truncation),

@@ -92,7 +92,8 @@ static void fill(goose_stats *s, int requests)
         int status = i % 50 == 0 ? 404 : 200;
         goose__stats_record_bytes(s, i % 3 == 2 ? "POST" : "GET", name, status,
                                   100 + (uint64_t)(i * 7919) % 200000,
-                                  status == 404 ? "404 Not Found" : NULL, (uint64_t)i % 700);
+                                  status == 404 ? "404 Not Found" : NULL, (uint64_t)i % 700,
+                                  (unsigned)(i % 4)); /* every protocol, and none */
         goose__stats_record_tx(s, (size_t)(i % 2), status != 404, 500);
     }
     s->iterations[1] += (uint64_t)requests / 10;
@@ -131,6 +132,9 @@ TEST(stats_round_trip)
         ASSERT_EQ(y->bytes, x->bytes);
         ASSERT_EQ(y->nstatuses, x->nstatuses);
         ASSERT(goose__hist_equal(&y->hist, &x->hist));
+        for (size_t p = 0; p < GOOSE_PROTOCOLS; p++)
+            ASSERT_EQ(y->protocols[p], x->protocols[p]);
+        ASSERT(x->protocols[0] && x->protocols[2]); /* each packed */
     }
     ASSERT(goose__hist_equal(&b.all, &a.all));
     ASSERT_EQ(b.txs[1].fail, a.txs[1].fail);
@@ -144,6 +148,176 @@ TEST(stats_round_trip)
     goose__stats_free(&a);
     goose__stats_free(&b);
     goose__stats_free(&c);
+}
+
+/* A stats map with one request key, GET / with 2 successes and 1 failure,
+ * whose array has n elements: the 8th nil (or a histogram of synthetic
+ * samples when co), the 9th the protocols map as pack() writes it. */
+static int unpack_key(uint32_t n, int co, void (*pack)(msgpack_packer *, int), int arg,
+                      goose_stats *out)
+{
+    goose_hist *h = goose__hists_new(1);
+    unsigned char *bin = malloc(goose__hist_encoded_max());
+    ASSERT(h && bin);
+    for (int i = 0; i < 3; i++)
+        goose__hist_add(h, 1000);
+    size_t len = goose__hist_encode(h, bin);
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 9);
+    goose__pack_str(&pk, "requests");
+    msgpack_pack_array(&pk, 1);
+    msgpack_pack_array(&pk, n);
+    goose__pack_str(&pk, "GET");
+    goose__pack_str(&pk, "/");
+    msgpack_pack_uint64(&pk, 2);
+    msgpack_pack_uint64(&pk, 1);
+    msgpack_pack_uint64(&pk, 0);
+    msgpack_pack_array(&pk, 0);
+    msgpack_pack_bin(&pk, len);
+    msgpack_pack_bin_body(&pk, bin, len);
+    if (n > 7 && co) {
+        msgpack_pack_bin(&pk, len);
+        msgpack_pack_bin_body(&pk, bin, len);
+    } else if (n > 7) {
+        msgpack_pack_nil(&pk);
+    }
+    if (n > 8)
+        pack(&pk, arg);
+    for (uint32_t i = 9; i < n; i++)
+        msgpack_pack_nil(&pk);
+    const char *lists[] = {"errors", "transactions", "iterations", "arrivals", "dropped"};
+    for (size_t i = 0; i < 5; i++) {
+        goose__pack_str(&pk, lists[i]);
+        msgpack_pack_array(&pk, i < 2 ? 0 : 1);
+        if (i >= 2)
+            msgpack_pack_uint64(&pk, 0);
+    }
+    goose__pack_str(&pk, "count");
+    msgpack_pack_uint64(&pk, 3);
+    goose__pack_str(&pk, "fail");
+    msgpack_pack_uint64(&pk, 1);
+    goose__pack_str(&pk, "all");
+    msgpack_pack_bin(&pk, len);
+    msgpack_pack_bin_body(&pk, bin, len);
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    ASSERT_EQ(msgpack_unpack_next(&u, sb.data, sb.size, &off), MSGPACK_UNPACK_SUCCESS);
+    ASSERT_EQ(goose__stats_init(out, 0, 1), 0);
+    int rc = goose__unpack_stats(&u.data, out);
+    msgpack_unpacked_destroy(&u);
+    msgpack_sbuffer_destroy(&sb);
+    goose__hists_delete(h, 1);
+    free(bin);
+    return rc;
+}
+
+/* The protocols maps of the test below, by number. */
+static void pack_protocols(msgpack_packer *pk, int which)
+{
+    static const struct { const char *k[3]; uint64_t v[3]; uint32_t n; } maps[] = {
+        {{"HTTP/1.1", "HTTP/2"}, {1, 2}, 2},            /* 0: good, all 3 */
+        {{"HTTP/1.0"}, {2}, 1},                         /* 1: good, 2 of 3 */
+        {{0}, {0}, 0},                                  /* 2: good, empty */
+        {{"HTTP/3"}, {1}, 1},                           /* 3: unknown protocol */
+        {{"HTTP/1.1", "HTTP/1.1"}, {1, 1}, 2},          /* 4: twice */
+        {{"HTTP/1.1", "HTTP/2"}, {2, 2}, 2},            /* 5: more than counted */
+        {{"HTTP/1.1"}, {UINT64_MAX}, 1},                /* 6: far more */
+        {{"HTTP/1.1", "HTTP/2"}, {2, UINT64_MAX}, 2},   /* 7: a sum that wraps */
+        {{"HTTP/1.1"}, {0}, 1},                         /* 8: a zero */
+        {{"HTTP/1.0", "HTTP/1.1", "HTTP/2"}, {1, 1, 1}, 4}, /* 9: too many */
+    };
+    if (which == 10) {
+        msgpack_pack_array(pk, 0); /* not a map */
+        return;
+    }
+    if (which == 11) {
+        msgpack_pack_map(pk, 1);
+        msgpack_pack_uint64(pk, 1); /* a key that is not a string */
+        msgpack_pack_uint64(pk, 1);
+        return;
+    }
+    msgpack_pack_map(pk, maps[which].n);
+    for (uint32_t i = 0; i < maps[which].n; i++) {
+        goose__pack_str(pk, maps[which].k[i % 3] ? maps[which].k[i % 3] : "HTTP/1.0");
+        msgpack_pack_uint64(pk, maps[which].v[i % 3]);
+    }
+}
+
+TEST(protocols_on_the_wire_are_checked)
+{
+    goose_stats s;
+    const goose_req_stat *r;
+    ASSERT_EQ(unpack_key(9, 0, pack_protocols, 0, &s), 0);
+    ASSERT_NOT_NULL(r = goose__stats_find(&s, "GET", "/"));
+    ASSERT_EQ(r->protocols[0], 0);
+    ASSERT_EQ(r->protocols[1], 1);
+    ASSERT_EQ(r->protocols[2], 2);
+    ASSERT_EQ(goose__req_synthetic(r), 0);
+    goose__stats_free(&s);
+    ASSERT_EQ(unpack_key(9, 1, pack_protocols, 1, &s), 0); /* beside synthetic samples */
+    ASSERT_NOT_NULL(r = goose__stats_find(&s, "GET", "/"));
+    ASSERT_EQ(r->protocols[0], 2);
+    ASSERT_EQ(goose__req_synthetic(r), 3);
+    goose__stats_free(&s);
+    ASSERT_EQ(unpack_key(9, 0, pack_protocols, 2, &s), 0);
+    goose__stats_free(&s);
+    for (uint32_t n = 7; n <= 8; n++) { /* a key without protocols, as version 5 sent */
+        ASSERT_EQ(unpack_key(n, 1, pack_protocols, 0, &s), 0);
+        ASSERT_NOT_NULL(r = goose__stats_find(&s, "GET", "/"));
+        ASSERT_EQ(r->protocols[0] + r->protocols[1] + r->protocols[2], 0);
+        ASSERT_EQ(goose__req_count(r), 3);
+        goose__stats_free(&s);
+    }
+    for (int bad = 3; bad <= 11; bad++) {
+        ASSERT_EQ(unpack_key(9, 0, pack_protocols, bad, &s), -1);
+        goose__stats_free(&s);
+    }
+    ASSERT_EQ(unpack_key(8, 0, pack_protocols, 0, &s), -1); /* nil only before a 9th */
+    goose__stats_free(&s);
+    ASSERT_EQ(unpack_key(10, 0, pack_protocols, 0, &s), -1);
+    goose__stats_free(&s);
+}
+
+/* Shards merge protocols by addition, whichever merge; their names are
+ * the transports' names. */
+TEST(protocols_merge_and_are_named_alike)
+{
+    for (int p = GOOSE_PROTO_NONE + 1; p < GOOSE_PROTO_COUNT; p++) {
+        ASSERT_STR_EQ(goose__protocol_names[p - 1], goose__http_protocol_name(p));
+        ASSERT_EQ(goose__protocol_slot(goose__http_protocol_name(p)), p - 1);
+    }
+    ASSERT_NULL(goose__http_protocol_name(GOOSE_PROTO_NONE));
+    ASSERT_EQ(goose__protocol_slot("HTTP/3"), -1);
+    goose_stats a, m, l;
+    ASSERT_EQ(goose__stats_init(&a, 2, 2), 0);
+    ASSERT_EQ(goose__stats_init(&m, 2, 2), 0);
+    ASSERT_EQ(goose__stats_init(&l, 2, 2), 0);
+    fill(&a, 400);
+    ASSERT_EQ(goose__stats_merge(&m, &a), 0);
+    ASSERT_EQ(goose__stats_merge(&m, &a), 0);
+    ASSERT_EQ(goose__stats_merge_lossy(&l, &a), 0);
+    uint64_t total[GOOSE_PROTOCOLS], answered = 0;
+    goose__stats_protocols(&a, total);
+    for (size_t i = 0; i < a.nreqs; i++) {
+        const goose_req_stat *x = a.reqs[i];
+        const goose_req_stat *y = goose__stats_find(&m, x->method, x->name);
+        const goose_req_stat *z = goose__stats_find(&l, x->method, x->name);
+        for (size_t p = 0; p < GOOSE_PROTOCOLS; p++) {
+            ASSERT_EQ(y->protocols[p], 2 * x->protocols[p]);
+            ASSERT_EQ(z->protocols[p], x->protocols[p]);
+        }
+    }
+    for (size_t p = 0; p < GOOSE_PROTOCOLS; p++)
+        answered += total[p];
+    ASSERT_EQ(answered, 300); /* every fourth request had no answer */
+    ASSERT_EQ(total[0], 100);
+    goose__stats_free(&a);
+    goose__stats_free(&m);
+    goose__stats_free(&l);
 }
 
 TEST(message_size_does_not_grow_with_requests)
@@ -201,6 +375,8 @@ TEST(hash_is_stable_and_sensitive)
 }
 
 TEST_MAIN(TEST_ENTRY(check_accepts_real_messages), TEST_ENTRY(check_refuses_hostile_shapes),
+          TEST_ENTRY(protocols_on_the_wire_are_checked),
+          TEST_ENTRY(protocols_merge_and_are_named_alike),
           TEST_ENTRY(check_survives_random_bytes), TEST_ENTRY(stats_round_trip),
           TEST_ENTRY(message_size_does_not_grow_with_requests),
           TEST_ENTRY(hash_is_stable_and_sensitive))

@@ -17,16 +17,41 @@ static void pack_hist(msgpack_packer *pk, const goose_hist *h)
     free(buf);
 }
 
+/* The protocols a key's requests were answered over, as a map of the
+ * protocols seen: {"HTTP/1.1": n, ...}. */
+static void pack_protocols(msgpack_packer *pk, const goose_req_stat *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < GOOSE_PROTOCOLS; i++)
+        n += r->protocols[i] > 0;
+    msgpack_pack_map(pk, n);
+    for (size_t i = 0; i < GOOSE_PROTOCOLS; i++) {
+        if (!r->protocols[i])
+            continue;
+        goose__pack_str(pk, goose__protocol_names[i]);
+        msgpack_pack_uint64(pk, r->protocols[i]);
+    }
+}
+
+static int has_protocols(const goose_req_stat *r)
+{
+    for (size_t i = 0; i < GOOSE_PROTOCOLS; i++)
+        if (r->protocols[i])
+            return 1;
+    return 0;
+}
+
 /* A request key is [method, name, success, fail, bytes, statuses, hist],
- * and an 8th element, the histogram of its synthetic samples, when
- * coordinated omission mitigation back-filled it. */
+ * then the histogram of its synthetic samples when coordinated omission
+ * mitigation back-filled it (nil when not, before a 9th), then the
+ * protocols its requests were answered over when any was. */
 static void pack_requests(msgpack_packer *pk, const goose_stats *s)
 {
     msgpack_pack_array(pk, s->nreqs);
     for (size_t i = 0; i < s->nreqs; i++) {
         const goose_req_stat *r = s->reqs[i];
-        int co = goose__req_synthetic(r) > 0;
-        msgpack_pack_array(pk, co ? 8 : 7);
+        int co = goose__req_synthetic(r) > 0, protocols = has_protocols(r);
+        msgpack_pack_array(pk, protocols ? 9 : co ? 8 : 7);
         goose__pack_str(pk, r->method);
         goose__pack_str(pk, r->name);
         msgpack_pack_uint64(pk, r->success);
@@ -40,6 +65,10 @@ static void pack_requests(msgpack_packer *pk, const goose_stats *s)
         pack_hist(pk, &r->hist);
         if (co)
             pack_hist(pk, r->co);
+        else if (protocols)
+            msgpack_pack_nil(pk);
+        if (protocols)
+            pack_protocols(pk, r);
     }
 }
 
@@ -130,10 +159,12 @@ static const msgpack_object *array_of(const msgpack_object *o, uint32_t n)
     return o->via.array.ptr;
 }
 
-/* The synthetic samples of a request key, when it has an 8th element. */
+/* The synthetic samples of a request key, when it has an 8th element
+ * that is not nil. */
 static int unpack_synthetic(const msgpack_object *o, goose_req_stat *r, goose_hist *h)
 {
-    if (o->via.array.size == 7)
+    if (o->via.array.size == 7 ||
+        (o->via.array.size == 9 && o->via.array.ptr[7].type == MSGPACK_OBJECT_NIL))
         return 0;
     int rc = get_hist(&o->via.array.ptr[7], h);
     if (rc < 0 || h->count == 0)
@@ -145,10 +176,35 @@ static int unpack_synthetic(const msgpack_object *o, goose_req_stat *r, goose_hi
     return goose__hist_merge(dst, h) < 0 ? GOOSE_UNPACK_NOMEM : 0;
 }
 
+/* A 9th element: {"HTTP/1.1": n, ...}, each protocol known and once, and
+ * no more requests answered than the key counts. */
+static int get_protocols(const msgpack_object *o, uint64_t count, uint64_t *out)
+{
+    memset(out, 0, GOOSE_PROTOCOLS * sizeof *out);
+    if (o->via.array.size < 9)
+        return 0;
+    const msgpack_object *m = &o->via.array.ptr[8];
+    if (m->type != MSGPACK_OBJECT_MAP || m->via.map.size > GOOSE_PROTOCOLS)
+        return -1;
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < m->via.map.size; i++) {
+        char name[16];
+        uint64_t n;
+        int slot = goose__obj_str(&m->via.map.ptr[i].key, name, sizeof name) < 0
+                       ? -1 : goose__protocol_slot(name);
+        if (slot < 0 || out[slot] || get_uint(&m->via.map.ptr[i].val, &n) < 0 || n == 0 ||
+            n > count - sum)
+            return -1;
+        out[slot] = n;
+        sum += n;
+    }
+    return 0;
+}
+
 static int unpack_request(const msgpack_object *o, goose_stats *s, goose_hist *h)
 {
     const msgpack_object *f = o && o->type == MSGPACK_OBJECT_ARRAY &&
-                                      (o->via.array.size == 7 || o->via.array.size == 8)
+                                      o->via.array.size >= 7 && o->via.array.size <= 9
                                   ? o->via.array.ptr : NULL;
     char method[64], name[NAME_MAX_BYTES];
     uint64_t success, fail, bytes;
@@ -162,7 +218,8 @@ static int unpack_request(const msgpack_object *o, goose_stats *s, goose_hist *h
     if (success > UINT64_MAX - fail || h->count != success + fail)
         return -1; /* (a sum that wraps would pass the count check) */
     const msgpack_object *codes = array_of(&f[5], 0);
-    if (!codes || f[5].via.array.size % 2)
+    uint64_t protocols[GOOSE_PROTOCOLS];
+    if (!codes || f[5].via.array.size % 2 || get_protocols(o, success + fail, protocols) < 0)
         return -1;
     goose_req_stat *r = goose__stats_request(s, method, name);
     if (!r || goose__hist_merge(&r->hist, h) < 0)
@@ -170,6 +227,8 @@ static int unpack_request(const msgpack_object *o, goose_stats *s, goose_hist *h
     r->success += success;
     r->fail += fail;
     r->bytes += bytes;
+    for (size_t i = 0; i < GOOSE_PROTOCOLS; i++)
+        r->protocols[i] += protocols[i];
     for (uint32_t i = 0; i < f[5].via.array.size; i += 2) {
         uint64_t status, count;
         if (get_uint(&codes[i], &status) < 0 || get_uint(&codes[i + 1], &count) < 0 ||

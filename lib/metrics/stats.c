@@ -5,6 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const goose__protocol_names[GOOSE_PROTOCOLS] = {"HTTP/1.0", "HTTP/1.1", "HTTP/2"};
+
+int goose__protocol_slot(const char *name)
+{
+    for (int i = 0; i < GOOSE_PROTOCOLS; i++)
+        if (strcmp(name, goose__protocol_names[i]) == 0)
+            return i;
+    return -1;
+}
+
 int goose__stats_init(goose_stats *s, size_t ntransactions, size_t nscenarios)
 {
     memset(s, 0, sizeof *s);
@@ -321,12 +331,12 @@ int goose__stats_add_error(goose_stats *s, const char *method, const char *name,
 int goose__stats_record(goose_stats *s, const char *method, const char *name,
                         int status, uint64_t elapsed_us, const char *error)
 {
-    return goose__stats_record_bytes(s, method, name, status, elapsed_us, error, 0);
+    return goose__stats_record_bytes(s, method, name, status, elapsed_us, error, 0, 0);
 }
 
 int goose__stats_record_bytes(goose_stats *s, const char *method, const char *name,
                               int status, uint64_t elapsed_us, const char *error,
-                              uint64_t bytes)
+                              uint64_t bytes, unsigned protocol)
 {
     goose_req_stat *r = goose__stats_request(s, method, name);
     if (!r || goose__hist_ready(&r->hist, elapsed_us) < 0 ||
@@ -337,6 +347,8 @@ int goose__stats_record_bytes(goose_stats *s, const char *method, const char *na
     goose__hist_add(&r->hist, elapsed_us); /* both ready: neither fails */
     goose__hist_add(&s->all, elapsed_us);
     r->bytes += bytes;
+    if (protocol - 1 < GOOSE_PROTOCOLS) /* 0, no answer, wraps past it */
+        r->protocols[protocol - 1]++;
     if (error)
         r->fail++;
     else
@@ -409,6 +421,8 @@ static int merge_request(goose_stats *dst, const goose_req_stat *src)
     r->success += src->success;
     r->fail += src->fail;
     r->bytes += src->bytes;
+    for (size_t i = 0; i < GOOSE_PROTOCOLS; i++)
+        r->protocols[i] += src->protocols[i];
     if (src->co && src->co->count && (!co_hist(r) || goose__hist_merge(r->co, src->co) < 0))
         return -1;
     for (size_t i = 0; i < src->nstatuses; i++)
@@ -582,6 +596,14 @@ int goose__stats_move(goose_stats *dst, goose_stats *src)
         return -1;
     goose__stats_reset(src);
     return 0;
+}
+
+void goose__stats_protocols(const goose_stats *s, uint64_t *out)
+{
+    memset(out, 0, GOOSE_PROTOCOLS * sizeof *out);
+    for (size_t i = 0; i < s->nreqs; i++)
+        for (size_t p = 0; p < GOOSE_PROTOCOLS; p++)
+            out[p] += s->reqs[i]->protocols[p];
 }
 
 void goose__stats_arrivals(const goose_stats *s, uint64_t *due, uint64_t *dropped)

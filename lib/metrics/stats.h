@@ -14,6 +14,14 @@ typedef struct goose_status_count {
     uint64_t count;
 } goose_status_count;
 
+/* The protocols a request is counted under: slot p - 1 of a
+ * goose_req_stat's protocols for goose_http_protocol p (http/http.h, whose
+ * GOOSE_PROTO_NONE, no answer, has no slot). */
+#define GOOSE_PROTOCOLS 3
+extern const char *const goose__protocol_names[GOOSE_PROTOCOLS]; /* "HTTP/1.0", ... */
+/* The slot of a protocol's name, or -1 when it names none. */
+int goose__protocol_slot(const char *name);
+
 /* One (method, name) request key. */
 typedef struct goose_req_stat {
     char *method;
@@ -26,6 +34,8 @@ typedef struct goose_req_stat {
     goose_hist hist;
     goose_hist *co;               /* synthetic samples of coordinated omission
                                      mitigation; NULL until the first */
+    uint64_t protocols[GOOSE_PROTOCOLS]; /* requests answered over each; a
+                                     request no answer came to is in none */
 } goose_req_stat;
 
 typedef struct goose_err_stat {
@@ -83,10 +93,11 @@ goose_req_stat *goose__stats_request(goose_stats *s, const char *method,
  * failure's text (NULL on success). */
 int goose__stats_record(goose_stats *s, const char *method, const char *name,
                         int status, uint64_t elapsed_us, const char *error);
-/* The same, with the size of the response body. */
+/* The same, with the size of the response body and the protocol the
+ * answer came in (a goose_http_protocol: 0 when none came). */
 int goose__stats_record_bytes(goose_stats *s, const char *method, const char *name,
                               int status, uint64_t elapsed_us, const char *error,
-                              uint64_t bytes);
+                              uint64_t bytes, unsigned protocol);
 int goose__stats_record_tx(goose_stats *s, size_t tx, int success,
                            uint64_t elapsed_us);
 
@@ -134,6 +145,10 @@ static inline uint64_t goose__req_count(const goose_req_stat *r)
 {
     return r->success + r->fail;
 }
+
+/* The requests of every key answered over each protocol (the aggregated
+ * row), into out[GOOSE_PROTOCOLS]. */
+void goose__stats_protocols(const goose_stats *s, uint64_t *out);
 
 /* A transaction's names: the stats' transaction rows in this order. */
 typedef struct goose_tx_info {

@@ -701,6 +701,19 @@ static int hosts_line(goose_buf *b, const goose_results *r)
     return rc ? -1 : 0;
 }
 
+/* The protocols the requests were answered over, and the requests no
+ * answer came to. */
+static int protocols_line(goose_buf *b, const goose_stats *s)
+{
+    uint64_t p[GOOSE_PROTOCOLS], count = 0;
+    char text[GOOSE_FMT_PROTOCOLS];
+    for (size_t i = 0; i < s->nreqs; i++)
+        count += goose__req_count(s->reqs[i]);
+    goose__stats_protocols(s, p);
+    goose__fmt_protocol_shares(p, count, text);
+    return goose__buf_printf(b, "Protocols:     %s\n", text);
+}
+
 /* The test plan, arrivals and throttle, when the run had them. */
 static int load_lines(goose_buf *b, const goose_results *r)
 {
@@ -745,6 +758,7 @@ static int section_overview(goose_buf *b, const goose_results *r)
     else
         rc |= goose__buf_adds(b, "Metrics reset: no\n");
     rc |= hosts_line(b, r);
+    rc |= protocols_line(b, &r->totals);
     rc |= goose__buf_adds(b, "libgoose " GOOSE_VERSION_STRING "\n");
     return rc ? -1 : 0;
 }

@@ -52,6 +52,13 @@ static void co_columns(goose_buf *b, uint64_t synthetic, const goose_hist *adj)
                       ms(goose__hist_percentile(adj, 0.99)), ms(adj->max));
 }
 
+/* The requests answered over each protocol, every protocol a column. */
+static void protocol_columns(goose_buf *b, const uint64_t *p)
+{
+    for (size_t i = 0; i < GOOSE_PROTOCOLS; i++)
+        goose__buf_printf(b, ",%llu", (unsigned long long)p[i]);
+}
+
 /* With --baseline-file, each row also says what the baseline had. */
 static void baseline_columns(goose_buf *b, const goose_compare *v, size_t n,
                              const char *method, const char *name)
@@ -100,6 +107,8 @@ char *goose__report_csv(const goose_results *r, const goose_report_ctx *ctx)
         goose__buf_adds(&b, ",Synthetic Count,Adjusted Median Response Time,"
                             "Adjusted Average Response Time,Adjusted 95%,Adjusted 99%,"
                             "Adjusted Max Response Time");
+    for (size_t i = 0; i < GOOSE_PROTOCOLS; i++)
+        goose__buf_printf(&b, ",%s Requests", goose__protocol_names[i]);
     goose__buf_adds(&b, v ? ",Baseline Request Count,Baseline Requests/s,Baseline 95%" : "");
     /* past --max-request-names: how many names (and error texts) the
        (other) rows hold, said once, on the Aggregated row */
@@ -115,6 +124,7 @@ char *goose__report_csv(const goose_results *r, const goose_report_ctx *ctx)
             goose__hist_merge(all_adj, adj);
             synthetic += goose__req_synthetic(q);
         }
+        protocol_columns(&b, q->protocols);
         baseline_columns(&b, v, nv, q->method, q->name);
         goose__buf_adds(&b, folded ? ",,\n" : "\n");
         ok += q->success;
@@ -125,6 +135,9 @@ char *goose__report_csv(const goose_results *r, const goose_report_ctx *ctx)
     row(&b, "", "Aggregated", ok, fail, bytes, all, r->duration_s);
     if (r->co_mode)
         co_columns(&b, synthetic, all_adj);
+    uint64_t p[GOOSE_PROTOCOLS];
+    goose__stats_protocols(s, p);
+    protocol_columns(&b, p);
     goose__buf_adds(&b, v ? ",,," : "");
     if (folded)
         goose__buf_printf(&b, ",%llu,%llu", (unsigned long long)r->names_folded,

@@ -36,6 +36,48 @@ goose_numstr goose__fmt_fails(uint64_t fail, uint64_t count)
     return n;
 }
 
+/* ", name N" or, with shares, ", name N (share%)"; no comma first. */
+static void add_protocol(char *out, const char *name, uint64_t n, uint64_t count, int shares)
+{
+    size_t len = strlen(out);
+    char num[48];
+    if (shares)
+        snprintf(num, sizeof num, "%s", goose__fmt_fails(n, count).s);
+    else
+        snprintf(num, sizeof num, "%llu", (unsigned long long)n);
+    snprintf(out + len, GOOSE_FMT_PROTOCOLS - len, "%s%s %s", len ? ", " : "", name, num);
+}
+
+void goose__fmt_protocols(const uint64_t *protocols, uint64_t count, char *out)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < GOOSE_PROTOCOLS; i++) {
+        if (count && protocols[i] == count) {
+            snprintf(out, GOOSE_FMT_PROTOCOLS, "%s", goose__protocol_names[i]);
+            return;
+        }
+        if (protocols[i])
+            add_protocol(out, goose__protocol_names[i], protocols[i], count, 0);
+    }
+    if (!out[0])
+        snprintf(out, GOOSE_FMT_PROTOCOLS, "-");
+}
+
+void goose__fmt_protocol_shares(const uint64_t *protocols, uint64_t count, char *out)
+{
+    uint64_t answered = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < GOOSE_PROTOCOLS; i++) {
+        answered += protocols[i];
+        if (protocols[i])
+            add_protocol(out, goose__protocol_names[i], protocols[i], count, 1);
+    }
+    if (count > answered)
+        add_protocol(out, "no answer", count - answered, count, 1);
+    if (!out[0])
+        snprintf(out, GOOSE_FMT_PROTOCOLS, "-");
+}
+
 /* Seconds as "12.3s", "4m05s" or "1h02m03s". */
 goose_numstr goose__fmt_secs(double s)
 {

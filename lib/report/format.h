@@ -17,6 +17,17 @@ goose_numstr goose__fmt_ms(double us);
 goose_numstr goose__fmt_rate(uint64_t count, double seconds);
 /* "3 (1.2%)"; the share has no decimals when it is a whole number. */
 goose_numstr goose__fmt_fails(uint64_t fail, uint64_t count);
+/* A request row's protocols (GOOSE_PROTOCOLS counts) for a table cell:
+ * the name alone when every request of the row was answered over it, else
+ * each protocol seen with its requests ("HTTP/1.1 10, HTTP/2 990"); "-"
+ * when none was answered.  out takes GOOSE_FMT_PROTOCOLS bytes. */
+#define GOOSE_FMT_PROTOCOLS 192
+void goose__fmt_protocols(const uint64_t *protocols, uint64_t count, char *out);
+/* The same for the overview: each with its share of every request, and
+ * the requests no answer came to ("HTTP/1.1 990 (99%), no answer 10
+ * (1%)"); "-" when there were no requests. */
+void goose__fmt_protocol_shares(const uint64_t *protocols, uint64_t count, char *out);
+
 /* Seconds as "12.3s", "4m05s" or "1h02m03s". */
 goose_numstr goose__fmt_secs(double s);
 

@@ -179,36 +179,41 @@ static void times_cells(out *o, const goose_hist *h)
 }
 
 static void request_row(out *o, const char *method, const char *name, uint64_t success,
-                        uint64_t fail, double secs, const goose_hist *h)
+                        uint64_t fail, double secs, const goose_hist *h,
+                        const uint64_t *protocols)
 {
     uint64_t count = success + fail;
+    char text[GOOSE_FMT_PROTOCOLS];
+    goose__fmt_protocols(protocols, count, text);
     put(o, "<tr><td class=\"name\">");
     esc_key(o, method, name);
     putf(o, "</td><td>%llu</td><td%s>%s</td><td>%s</td>", ull(count),
          fail ? " class=\"bad\"" : "", goose__fmt_fails(fail, count).s, goose__fmt_rate(count, secs).s);
     times_cells(o, h);
-    put(o, "</tr>\n");
+    putf(o, "<td class=\"text\">%s</td></tr>\n", text); /* names and digits: nothing to escape */
 }
 
 static void section_requests(out *o, const goose_results *r, goose_hist *all)
 {
     static const char *const cols[] = {"Request", "# reqs", "# fails", "req/s", "avg ms",
                                        "min ms", "max ms", "p50 ms", "p95 ms", "p99 ms",
-                                       NULL};
+                                       "Protocols", NULL};
     const goose_stats *s = &r->totals;
-    uint64_t success = 0, fail = 0;
+    uint64_t success = 0, fail = 0, p[GOOSE_PROTOCOLS];
     goose__hist_free(all);
     put(o, "<section id=\"requests\"><h2>Requests</h2>\n");
-    table_open(o, "num", cols, 0x1);
+    table_open(o, "num", cols, 0x401);
     for (size_t i = 0; i < s->nreqs; i++) {
         const goose_req_stat *q = s->reqs[i];
-        request_row(o, q->method, q->name, q->success, q->fail, r->duration_s, &q->hist);
+        request_row(o, q->method, q->name, q->success, q->fail, r->duration_s, &q->hist,
+                    q->protocols);
         success += q->success;
         fail += q->fail;
         goose__hist_merge(all, &q->hist);
     }
     put(o, "</tbody><tfoot>");
-    request_row(o, NULL, "Aggregated", success, fail, r->duration_s, all);
+    goose__stats_protocols(s, p);
+    request_row(o, NULL, "Aggregated", success, fail, r->duration_s, all, p);
     put(o, "</tfoot></table></div>\n");
     char folded[320];
     if (goose__fmt_folded(r, folded, sizeof folded)) {

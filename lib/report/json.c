@@ -90,6 +90,18 @@ static int adjusted_json(json_t *o, const goose_hist *adjusted, uint64_t synthet
     return rc;
 }
 
+/* {"HTTP/1.1": n, ...}: the protocols requests were answered over, only
+ * those seen (a request no answer came to is in none). */
+static json_t *protocols_json(const uint64_t *p)
+{
+    json_t *o = json_object();
+    int rc = o ? 0 : -1;
+    for (size_t i = 0; o && i < GOOSE_PROTOCOLS; i++)
+        if (p[i])
+            rc |= json_object_set_new(o, goose__protocol_names[i], jint(p[i]));
+    return checked(o, rc);
+}
+
 static json_t *request_json(const goose_req_stat *q, double secs, int co,
                             goose_hist *scratch)
 {
@@ -109,6 +121,7 @@ static json_t *request_json(const goose_req_stat *q, double secs, int co,
         rc |= adjusted_json(o, scratch, goose__req_synthetic(q));
     }
     rc |= json_object_set_new(o, "status_codes", codes);
+    rc |= json_object_set_new(o, "protocols", protocols_json(q->protocols));
     rc |= json_object_set_new(o, "bytes", jint(q->bytes));
     return checked(o, rc);
 }
@@ -163,6 +176,9 @@ static json_t *totals_json(const goose_results *r, goose_hist *all)
     if (r->co_mode)
         rc |= adjusted_totals(o, s, all);
     rc |= json_object_set_new(o, "status_codes", codes);
+    uint64_t p[GOOSE_PROTOCOLS];
+    goose__stats_protocols(s, p);
+    rc |= json_object_set_new(o, "protocols", protocols_json(p));
     return checked(o, rc);
 }
 

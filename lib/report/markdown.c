@@ -51,12 +51,22 @@ static double ms(uint64_t us)
     return (double)us / 1000.0;
 }
 
+/* A request row's times; the row goes on. */
 static void times(goose_buf *b, const goose_hist *h)
 {
-    goose__buf_printf(b, " %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n",
+    goose__buf_printf(b, " %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |",
                       goose__hist_mean(h) / 1000.0, ms(h->count ? h->min : 0), ms(h->max),
                       ms(goose__hist_percentile(h, 0.5)), ms(goose__hist_percentile(h, 0.95)),
                       ms(goose__hist_percentile(h, 0.99)));
+}
+
+/* A request row's last cell. */
+static void protocols(goose_buf *b, const uint64_t *p, uint64_t count)
+{
+    char text[GOOSE_FMT_PROTOCOLS];
+    goose__fmt_protocols(p, count, text);
+    cell(b, text);
+    goose__buf_adds(b, "\n");
 }
 
 /* First: the verdict of the run. */
@@ -85,10 +95,11 @@ static void thresholds(goose_buf *b, const goose_results *r)
 static void requests(goose_buf *b, const goose_results *r, goose_hist *all)
 {
     static const char *const cols[] = {"Request", "# reqs", "# fails", "req/s", "avg ms",
-                                       "min ms", "max ms", "p50 ms", "p95 ms", "p99 ms"};
+                                       "min ms", "max ms", "p50 ms", "p95 ms", "p99 ms",
+                                       "Protocols"};
     const goose_stats *s = &r->totals;
-    uint64_t count = 0, fail = 0;
-    header(b, "Requests", cols, 10);
+    uint64_t count = 0, fail = 0, p[GOOSE_PROTOCOLS];
+    header(b, "Requests", cols, 11);
     goose__hist_free(all);
     for (size_t i = 0; i < s->nreqs; i++) {
         const goose_req_stat *q = s->reqs[i];
@@ -97,6 +108,7 @@ static void requests(goose_buf *b, const goose_results *r, goose_hist *all)
                           (unsigned long long)q->fail,
                           r->duration_s > 0 ? (double)goose__req_count(q) / r->duration_s : 0);
         times(b, &q->hist);
+        protocols(b, q->protocols, goose__req_count(q));
         count += goose__req_count(q);
         fail += q->fail;
         goose__hist_merge(all, &q->hist);
@@ -104,6 +116,8 @@ static void requests(goose_buf *b, const goose_results *r, goose_hist *all)
     goose__buf_printf(b, "| **Aggregated** | %llu | %llu | %.2f |", (unsigned long long)count,
                       (unsigned long long)fail, r->duration_s > 0 ? (double)count / r->duration_s : 0);
     times(b, all);
+    goose__stats_protocols(s, p);
+    protocols(b, p, count);
     char folded[320];
     if (goose__fmt_folded(r, folded, sizeof folded))
         goose__buf_printf(b, "\n%s.\n", folded);
@@ -182,6 +196,7 @@ static void transactions(goose_buf *b, const goose_results *r)
         goose__buf_printf(b, " %llu | %llu |", (unsigned long long)(t->success + t->fail),
                           (unsigned long long)t->fail);
         times(b, &t->hist);
+        goose__buf_adds(b, "\n");
     }
 }
 

@@ -74,6 +74,20 @@ static void request_counters(goose_buf *b, const goose_stats *s)
                               (unsigned long long)q->statuses[j].count);
         }
     }
+    goose__buf_adds(b, "# HELP goose_requests_by_protocol_total Requests answered, by the "
+                       "protocol of the answer.\n"
+                       "# TYPE goose_requests_by_protocol_total counter\n");
+    for (size_t i = 0; i < s->nreqs; i++) {
+        const goose_req_stat *q = s->reqs[i];
+        for (size_t p = 0; p < GOOSE_PROTOCOLS; p++) {
+            if (!q->protocols[p])
+                continue;
+            goose__buf_adds(b, "goose_requests_by_protocol_total");
+            labels(b, q);
+            goose__buf_printf(b, ",protocol=\"%s\"} %llu\n", goose__protocol_names[p],
+                              (unsigned long long)q->protocols[p]);
+        }
+    }
     goose__buf_adds(b, "# HELP goose_response_time_seconds Response times.\n"
                        "# TYPE goose_response_time_seconds histogram\n");
     for (size_t i = 0; i < s->nreqs; i++)

@@ -13,10 +13,10 @@ static inline void seed_stats(msgpack_packer *pk)
 {
     goose_stats s;
     goose__stats_init(&s, 4, 3);
-    for (int i = 0; i < 50; i++) {
-        goose__stats_record(&s, i % 2 ? "GET" : "POST", i % 3 ? "/" : "/node/[id]",
-                            i % 7 ? 200 : 404, (uint64_t)(100 + i * 37),
-                            i % 7 ? NULL : "404 Not Found");
+    for (int i = 0; i < 50; i++) { /* every protocol and none: 9-element entries */
+        goose__stats_record_bytes(&s, i % 2 ? "GET" : "POST", i % 3 ? "/" : "/node/[id]",
+                                  i % 7 ? 200 : 404, (uint64_t)(100 + i * 37),
+                                  i % 7 ? NULL : "404 Not Found", 0, (unsigned)(i % 4));
         goose__stats_record_tx(&s, (size_t)(i % 4), i % 5 != 0, 250);
     }
     s.iterations[1] = 5;
