@@ -296,7 +296,6 @@ static void read_head(goose_h1_parser *p, goose_http_capture *c)
             return;
     }
     c->set_cookie = f.set_cookie;
-    c->protocol = f.http10 ? GOOSE_PROTO_HTTP_1_0 : GOOSE_PROTO_HTTP_1_1;
     p->keep_alive = f.http10 ? f.conn_keep_alive && !f.conn_close : !f.conn_close;
     if (p->status < 200 || p->no_body || p->status == 204 || p->status == 304) {
         p->state = GOOSE_H1_DONE;
