@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""The TLS and HTTP/2 part of `make bench` (bench/run.sh tls_part): libgoose
+against wrk (http and https, keep-alive and a new connection per request)
+and h2load (HTTP/2, one request at a time per connection), generator CPU
+per request, same nginx, same run.
+
+  tls_summary.py OUT RESULTS
+
+Writes the "tls" section of RESULTS, prints it, writes OUT/tls-verdicts.txt
+(a "PASS|FAIL what" line per floor) and exits 1 when a floor is missed or
+a run cannot be counted.  A row passes when libgoose's CPU per request is
+within its floor of the tool's, libgoose ran clean (exit 0, no failed
+request), its report counts exactly the requests nginx logged for it, the
+tool's own count is within the connections in flight of nginx's, and every
+request of both used the protocol of the row (HTTP/1.1 or HTTP/2, TLS 1.3
+for https)."""
+import re
+import sys
+
+from benchlib import fmt, now, pf, read, rc, replace_section, report, time_file
+
+out, results = sys.argv[1:3]
+
+# row -> (floor, what it is, the protocol nginx must log)
+ROWS = {
+    "http-keepalive": (1.0, "http, keep-alive", "HTTP/1.1"),
+    "http-close": (1.0, "http, a new connection per request", "HTTP/1.1"),
+    "https-keepalive": (1.0, "https, keep-alive", "HTTP/1.1"),
+    "https-close": (1.2, "https, a new TLS connection per request", "HTTP/1.1"),
+    "h2": (1.0, "HTTP/2 (h2), one request at a time per user", "HTTP/2.0"),
+}
+
+
+def env(path):
+    d = {}
+    for line in (read(path, "") or "").splitlines():
+        k, _, v = line.partition("=")
+        d[k] = v
+    return d
+
+
+def nginx_counts(path, port):
+    """{total, protocols {proto: n}, statuses {status: n}, tls {proto: n},
+    resumed, other_ports, connections} from a tls_count file."""
+    c = {"total": 0, "protocols": {}, "statuses": {}, "tls": {}, "resumed": 0, "other_ports": 0,
+         "connections": None}
+    text = read(path)
+    if text is None:
+        return None
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) == 2 and f[0] == "connections":
+            c["connections"] = int(f[1])
+            continue
+        if len(f) < 6:
+            continue
+        n, p, proto, status, tls, reused = int(f[0]), f[1], f[2], f[3], f[4], f[5]
+        if p != str(port):
+            c["other_ports"] += n
+            continue
+        c["total"] += n
+        c["protocols"][proto] = c["protocols"].get(proto, 0) + n
+        c["statuses"][status] = c["statuses"].get(status, 0) + n
+        c["tls"][tls] = c["tls"].get(tls, 0) + n
+        if reused == "r":
+            c["resumed"] += n
+    return c
+
+
+def tool_result(name, tool):
+    """(requests, seconds, problems) from wrk's or h2load's output."""
+    text = read(f"{out}/tls-{name}-tool.txt", "") or ""
+    problems = []
+    if tool == "wrk":
+        m = re.search(r"^\s*(\d+) requests in ([\d.]+)(ms|s|m)", text, re.M)
+        if not m:
+            return None, None, ["wrk printed no request count"]
+        n = int(m.group(1))
+        secs = float(m.group(2)) * {"ms": 1e-3, "s": 1.0, "m": 60.0}[m.group(3)]
+        e = re.search(r"Socket errors: (.*)", text)
+        if e:
+            problems.append(f"wrk: socket errors: {e.group(1).strip()}")
+        e = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+        if e:
+            problems.append(f"wrk: {e.group(1)} non-2xx responses")
+        return n, secs, problems
+    m = re.search(r"^requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
+                  r"(\d+) failed, (\d+) errored, (\d+) timeout", text, re.M)
+    t = re.search(r"^finished in ([\d.]+)s", text, re.M)
+    if not m or not t:
+        return None, None, ["h2load printed no request count"]
+    if int(m.group(5)) or int(m.group(6)) or int(m.group(7)):
+        problems.append(f"h2load: {m.group(5)} failed, {m.group(6)} errored, {m.group(7)} timeout")
+    p = re.search(r"^Application protocol: (\S+)", text, re.M)
+    if not p or p.group(1) != "h2":
+        problems.append(f"h2load's application protocol was {p.group(1) if p else 'not said'}, not h2")
+    return int(m.group(4)), float(t.group(1)), problems
+
+
+def cpu_per_request(name, n):
+    t = time_file(f"{out}/{name}.time")
+    if not t or not n:
+        return None, None
+    return t[1] + t[2], (t[1] + t[2]) * 1e6 / n
+
+
+def protocol_text(c, want):
+    if not c or not c["total"]:
+        return "n/a"
+    parts = [f"{p} {n}" for p, n in sorted(c["protocols"].items())]
+    return ", ".join(parts) if len(parts) > 1 or want not in c["protocols"] else want
+
+
+def main():
+    e = env(f"{out}/tls.env")
+    conns = int(e.get("conns", "50"))
+    rows_file = read(f"{out}/tls.rows", "") or ""
+    rows = [line.split() for line in rows_file.splitlines() if len(line.split()) == 4]
+    table, verdicts, problems, cmds = [], [], [], []
+    for name, scheme, port, tool in rows:
+        floor, what, want = ROWS[name]
+        tn, tsecs, tprob = tool_result(name, tool)
+        tcpu, tper = cpu_per_request(f"tls-{name}-tool", tn)
+        tng = nginx_counts(f"{out}/tls-{name}-tool.nginx", port)
+        g = report(f"{out}/tls-{name}-goose.json")
+        gn = g["totals"]["count"] if g else None
+        gfail = g["totals"].get("fail", 0) if g else None
+        gsecs = g.get("duration_s") if g else None
+        gcpu, gper = cpu_per_request(f"tls-{name}-goose", gn)
+        gng = nginx_counts(f"{out}/tls-{name}-goose.nginx", port)
+        ratio = gper / tper if gper and tper else None
+        why = []
+        for who, code in ((tool, rc(f"{out}/tls-{name}-tool.rc")),
+                          ("libgoose", rc(f"{out}/tls-{name}-goose.rc"))):
+            if code != "0":
+                why.append(f"{who} exit status {code} (bench/out/tls-{name}-"
+                           f"{'goose' if who == 'libgoose' else 'tool'}.txt)")
+        why += tprob
+        if gfail:
+            errs = "; ".join(f"{x.get('error', '?')} ({x.get('count', '?')})"
+                             for x in (g.get("errors") or [])[:3])
+            why.append(f"libgoose: {gfail} failed requests: {errs}")
+        if gn is None or gng is None or gn != gng["total"]:
+            why.append(f"libgoose's report counts {gn} requests, nginx logged "
+                       f"{gng['total'] if gng else None}")
+        if tn is None or tng is None or abs(tng["total"] - tn) > conns:
+            why.append(f"{tool} counted {tn} requests, nginx logged "
+                       f"{tng['total'] if tng else None} (more apart than the {conns} in flight)")
+        for who, c in ((tool, tng), ("libgoose", gng)):
+            if not c:
+                continue
+            if set(c["protocols"]) - {want}:
+                why.append(f"{who}'s requests were {protocol_text(c, want)}, not all {want}")
+            if set(c["statuses"]) - {"200"}:
+                why.append(f"{who}'s requests had statuses {c['statuses']}")
+            if scheme == "https" and set(c["tls"]) - {"TLSv1.3"}:
+                why.append(f"{who}'s TLS versions were {c['tls']}")
+            if c["other_ports"]:
+                why.append(f"nginx logged {c['other_ports']} requests on other ports during {who}'s run")
+        ok_ratio = ratio is not None and ratio <= floor
+        ok = ok_ratio and not why
+        table.append((name, what, tool, tn, tng, tsecs, tper, gn, gng, gsecs, gper, ratio, floor, ok,
+                      scheme))
+        verdicts.append(f"{pf(ok)} {what}: libgoose/{tool} CPU per request {fmt(ratio, '.2f')}x "
+                        f"(floor <= {floor:.1f}x)" + (f"; {why[0]}" if why else ""))
+        problems += [f"{what}: {w}" for w in why]
+        cmds.append((what, read(f"{out}/tls-{name}-tool.cmd", "?").strip(),
+                     read(f"{out}/tls-{name}-goose.cmd", "?").strip()))
+
+    def seen(c, scheme):
+        """What nginx logged: requests, connections, resumed sessions."""
+        if not c:
+            return "n/a"
+        t = f"{c['total']} in {fmt(c['connections'], 'd')} conns"
+        if scheme == "https" and c["total"]:
+            t += f", {c['resumed'] * 100.0 / c['total']:.0f}% resumed"
+        return t
+
+    trust = e.get("trust", "?")
+    trust_text = {
+        "ca-file": "`--ca-file CERTS/ca.crt` (the bench's CA; certificate and host name verified)",
+        "system": "no trust option in this build: the system store (Debian's "
+                  "ca-certificates.crt) with the bench's CA appended, bind-mounted over "
+                  "/etc/ssl/certs/ca-certificates.crt in a mount namespace of the generator "
+                  "alone (`unshare -m`); certificate and host name verified as for a site "
+                  "with a public certificate",
+        "insecure": "`--accept-invalid-certs` (no verification, as wrk and h2load)",
+    }.get(trust, trust)
+    lines = [
+        f"## TLS and HTTP/2: libgoose against wrk and h2load ({now()})",
+        "",
+        f"One nginx ({e.get('nginx', '?')}, 1 worker pinned to CPU 0, bench/nginx-tls.conf) with "
+        "five servers: http, http with `keepalive_requests 1`, https (TLS 1.3 only, HTTP/1.1), "
+        "https with `keepalive_requests 1`, and `listen ... ssl http2`; a CA and a P-256 "
+        "(prime256v1) server certificate for IP 127.0.0.1 made by bench/run.sh with the openssl "
+        f"CLI in a temporary directory (CERTS below; {e.get('openssl', '?')}); every request "
+        f"`GET /` -> 200 \"ok\" (2 bytes). Each generator is one process pinned to CPU 1 under "
+        f"`/usr/bin/time`, {e.get('time', '?')} s, {conns} connections (libgoose: {conns} users "
+        "without wait, `--threads 1`), one after the other. CPU per request = (user + sys) / the "
+        "generator's own count of requests; nginx's access log (port, protocol, status, "
+        "`$ssl_session_reused`) counts each run too: libgoose's report must equal it, the tool's "
+        f"count must be within the {conns} requests in flight of it.",
+        "",
+        f"- versions: {e.get('wrk', '?')}; {e.get('h2load', '?')}",
+        f"- libgoose trusts the certificate by {trust_text}",
+        "- wrk and h2load verify no certificate. nginx's `$ssl_session_reused` says who resumed "
+        "a TLS session (the `resumed` share of a run's requests): a libgoose user resumes its "
+        "own session when it reconnects, as one browser does",
+        "",
+        "| row | tool | tool requests | nginx logged | tool CPU µs/req | libgoose requests | "
+        "nginx logged | libgoose protocol | libgoose CPU µs/req | libgoose / tool | floor | |",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|",
+    ]
+    for (name, what, tool, tn, tng, tsecs, tper, gn, gng, gsecs, gper, ratio, floor, ok,
+         scheme) in table:
+        lines.append(
+            f"| {what} | {tool} | {fmt(tn, 'd')} | {seen(tng, scheme)} | {fmt(tper, '.2f')} | "
+            f"{fmt(gn, 'd')} | {seen(gng, scheme)} | {protocol_text(gng, ROWS[name][2])} | "
+            f"{fmt(gper, '.2f')} | **{fmt(ratio, '.2f')}x** | <= {floor:.1f}x | **{pf(ok)}** |")
+    lines += ["", "Commands (PORT per server, CERTS the temporary directory):", ""]
+    for what, tcmd, gcmd in cmds:
+        lines.append(f"- {what}: `{tcmd}`; `{gcmd}`")
+    if problems:
+        lines += ["", "Problems:", ""] + [f"- {p}" for p in problems]
+    replace_section(results, "tls", lines)
+    print("\n".join(lines))
+    with open(f"{out}/tls-verdicts.txt", "w") as f:
+        for v in verdicts:
+            f.write(v + "\n")
+    if not rows:
+        print("tls_summary: no rows ran (bench/out/tls.rows is empty)")
+        return 1
+    return 0 if all(r[13] for r in table) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
