@@ -71,7 +71,10 @@
 # over /etc/ssl/certs/ca-certificates.crt in a mount namespace of the
 # generator alone; needs root) or insecure (--accept-invalid-certs); by
 # default the first of them that libgoose's --help and the box allow.
-# BENCH_ONLY=names or BENCH_ONLY=tls runs that part alone (`make bench-tls`).
+# BENCH_TLS_ROWS (some of http-keepalive http-close https-keepalive
+# https-close h2; all by default: a quick look at one row skips the others'
+# floors).  BENCH_ONLY=names or BENCH_ONLY=tls runs that part alone (`make
+# bench-tls`).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -109,6 +112,14 @@ NAMES_TIME=${BENCH_NAMES_TIME:-20}
 TLS=${BENCH_TLS:-1}
 TLS_TIME=${BENCH_TLS_TIME:-10}
 TLS_TRUST=${BENCH_TLS_TRUST:-}
+TLS_ALL_ROWS="http-keepalive http-close https-keepalive https-close h2"
+TLS_ROWS=${BENCH_TLS_ROWS:-$TLS_ALL_ROWS}
+for r in $TLS_ROWS; do
+    case " $TLS_ALL_ROWS " in
+    *" $r "*) ;;
+    *) printf 'bench: BENCH_TLS_ROWS: "%s" is not one of %s\n' "$r" "$TLS_ALL_ROWS" >&2; exit 2 ;;
+    esac
+done
 ONLY=${BENCH_ONLY:-}
 case "$ONLY" in
     "") ;;
@@ -638,11 +649,16 @@ tls_part() {
         echo "$name $scheme $port $tool" >> "$OUT/tls.rows"
     }
     : > "$OUT/tls.rows"
-    tls_row http-keepalive http "$p_http" wrk
-    tls_row http-close http "$p_http_close" wrk
-    tls_row https-keepalive https "$p_tls" wrk
-    tls_row https-close https "$p_tls_close" wrk
-    tls_row h2 https "$p_h2" h2load
+    local row
+    for row in $TLS_ROWS; do
+        case $row in
+        http-keepalive) tls_row "$row" http "$p_http" wrk ;;
+        http-close) tls_row "$row" http "$p_http_close" wrk ;;
+        https-keepalive) tls_row "$row" https "$p_tls" wrk ;;
+        https-close) tls_row "$row" https "$p_tls_close" wrk ;;
+        h2) tls_row "$row" https "$p_h2" h2load ;;
+        esac
+    done
     stop_nginx "$tpid"
     rm -rf "$certs"
     TLS_CERTS=
