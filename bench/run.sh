@@ -73,7 +73,8 @@
 # default the first of them that libgoose's --help and the box allow.
 # BENCH_TLS_ROWS (some of http-keepalive http-close https-keepalive
 # https-close h2; all by default: a quick look at one row skips the others'
-# floors).  BENCH_ONLY=names or BENCH_ONLY=tls runs that part alone (`make
+# floors), BENCH_TLS_REPEAT (1): pairs of runs per row, tool then libgoose,
+# the row judged on the median ratio (a shared machine's noise).  BENCH_ONLY=names or BENCH_ONLY=tls runs that part alone (`make
 # bench-tls`).
 set -euo pipefail
 
@@ -112,6 +113,11 @@ NAMES_TIME=${BENCH_NAMES_TIME:-20}
 TLS=${BENCH_TLS:-1}
 TLS_TIME=${BENCH_TLS_TIME:-10}
 TLS_TRUST=${BENCH_TLS_TRUST:-}
+TLS_REPEAT=${BENCH_TLS_REPEAT:-1}
+case "$TLS_REPEAT" in
+    [1-9]|[1-9][0-9]) ;;
+    *) printf 'bench: BENCH_TLS_REPEAT="%s": a number of runs from 1 to 99\n' "$TLS_REPEAT" >&2; exit 2 ;;
+esac
 TLS_ALL_ROWS="http-keepalive http-close https-keepalive https-close h2"
 TLS_ROWS=${BENCH_TLS_ROWS:-$TLS_ALL_ROWS}
 for r in $TLS_ROWS; do
@@ -608,7 +614,7 @@ tls_part() {
     local h2_opts=()
     if has_opt --http-version; then h2_opts=(--http-version 2); fi
     {
-        echo "time=$TLS_TIME"; echo "conns=$CONNS"; echo "trust=$trust"
+        echo "time=$TLS_TIME"; echo "conns=$CONNS"; echo "trust=$trust"; echo "repeat=$TLS_REPEAT"
         echo "http_version_opt=${h2_opts[*]}"
         echo "ports=http:$p_http http-close:$p_http_close https:$p_tls https-close:$p_tls_close h2:$p_h2"
         echo "openssl=$(openssl version)"; echo "h2load=$(h2load --version 2>&1 | head -1)"
@@ -634,18 +640,22 @@ tls_part() {
         else
             cmd=(wrk -t1 -c"$CONNS" -d"${TLS_TIME}s" "$url/")
         fi
-        say "TLS: $name: ${cmd[*]} ..."
-        before=$(log_lines_of "$TLS_W/access.log")
-        run "tls-$name-tool" timeout -k 5 $((TLS_TIME + 60)) "${cmd[@]}"
-        tls_count "tls-$name-tool" "$before"
+        local gcmd=("$OUT/loadtest" --host "$url" --threads 1 -u "$CONNS" -r 1000 -t "${TLS_TIME}s"
+                    --no-reset-metrics -q "${opts[@]}") k
         tls_cmd "${cmd[@]}" > "$OUT/tls-$name-tool.cmd"
-        cmd=("$OUT/loadtest" --host "$url" --threads 1 -u "$CONNS" -r 1000 -t "${TLS_TIME}s"
-             --no-reset-metrics --report-file "$OUT/tls-$name-goose.json" -q "${opts[@]}")
-        say "TLS: $name: libgoose --host $url ${opts[*]} ..."
-        before=$(log_lines_of "$TLS_W/access.log")
-        run "tls-$name-goose" timeout -k 5 $((TLS_TIME + 60)) "${pre[@]}" "${cmd[@]}"
-        tls_count "tls-$name-goose" "$before"
-        tls_cmd "${pre[@]}" "${cmd[@]}" > "$OUT/tls-$name-goose.cmd"
+        tls_cmd "${pre[@]}" "${gcmd[@]}" --report-file "bench/out/tls-$name-goose-K.json" \
+            > "$OUT/tls-$name-goose.cmd"
+        for k in $(seq "$TLS_REPEAT"); do
+            say "TLS: $name ($k/$TLS_REPEAT): ${cmd[*]} ..."
+            before=$(log_lines_of "$TLS_W/access.log")
+            run "tls-$name-tool-$k" timeout -k 5 $((TLS_TIME + 60)) "${cmd[@]}"
+            tls_count "tls-$name-tool-$k" "$before"
+            say "TLS: $name ($k/$TLS_REPEAT): libgoose --host $url ${opts[*]} ..."
+            before=$(log_lines_of "$TLS_W/access.log")
+            run "tls-$name-goose-$k" timeout -k 5 $((TLS_TIME + 60)) "${pre[@]}" "${gcmd[@]}" \
+                --report-file "$OUT/tls-$name-goose-$k.json"
+            tls_count "tls-$name-goose-$k" "$before"
+        done
         echo "$name $scheme $port $tool" >> "$OUT/tls.rows"
     }
     : > "$OUT/tls.rows"
