@@ -33,7 +33,9 @@
 #                       BENCH_TLS_TIME s (10) each, on CPU 1: libgoose
 #                       against wrk over http and https, keep-alive and a
 #                       new connection per request, and against
-#                       h2load -c50 -m1 over HTTP/2 (bench/tls_summary.py)
+#                       h2load -c50 -m1 over HTTP/2 (bench/tls_summary.py);
+#                       h2c (prior knowledge) too, informative, once
+#                       libgoose has --http-version
 #
 # Each part replaces its generated section of bench/RESULTS.md; the last
 # lines printed are a PASS/FAIL line per part and the verdict.
@@ -72,7 +74,7 @@
 # generator alone; needs root) or insecure (--accept-invalid-certs); by
 # default the first of them that libgoose's --help and the box allow.
 # BENCH_TLS_ROWS (some of http-keepalive http-close https-keepalive
-# https-close h2; all by default: a quick look at one row skips the others'
+# https-close h2 h2c; all by default: a quick look at one row skips the others'
 # floors), BENCH_TLS_REPEAT (1): pairs of runs per row, tool then libgoose,
 # the row judged on the median ratio (a shared machine's noise).  BENCH_ONLY=names or BENCH_ONLY=tls runs that part alone (`make
 # bench-tls`).
@@ -118,7 +120,7 @@ case "$TLS_REPEAT" in
     [1-9]|[1-9][0-9]) ;;
     *) printf 'bench: BENCH_TLS_REPEAT="%s": a number of runs from 1 to 99\n' "$TLS_REPEAT" >&2; exit 2 ;;
 esac
-TLS_ALL_ROWS="http-keepalive http-close https-keepalive https-close h2"
+TLS_ALL_ROWS="http-keepalive http-close https-keepalive https-close h2 h2c"
 TLS_ROWS=${BENCH_TLS_ROWS:-$TLS_ALL_ROWS}
 for r in $TLS_ROWS; do
     case " $TLS_ALL_ROWS " in
@@ -569,15 +571,15 @@ tls_part() {
     certs=$(mktemp -d /tmp/goose-bench-certs.XXXXXX)
     TLS_CERTS=$certs
     make_certs "$certs"
-    while [ ${#ports[@]} -lt 5 ]; do # five distinct free ports
+    while [ ${#ports[@]} -lt 6 ]; do # six distinct free ports
         p=$(free_port)
         case " ${ports[*]} " in *" $p "*) ;; *) ports+=("$p") ;; esac
     done
     local p_http=${ports[0]} p_http_close=${ports[1]} p_tls=${ports[2]}
-    local p_tls_close=${ports[3]} p_h2=${ports[4]}
+    local p_tls_close=${ports[3]} p_h2=${ports[4]} p_h2c=${ports[5]}
     sed -e "s|@PORT_HTTP@|$p_http|" -e "s|@PORT_HTTP_CLOSE@|$p_http_close|" \
         -e "s|@PORT_TLS@|$p_tls|" -e "s|@PORT_TLS_CLOSE@|$p_tls_close|" \
-        -e "s|@PORT_H2@|$p_h2|" -e "s|@CERTS@|$certs|g" bench/nginx-tls.conf > "$TLS_W/nginx.conf"
+        -e "s|@PORT_H2@|$p_h2|" -e "s|@PORT_H2C@|$p_h2c|" -e "s|@CERTS@|$certs|g" bench/nginx-tls.conf > "$TLS_W/nginx.conf"
     start_nginx "$TLS_W" "$p_http" 0 ok
     local tpid=$NGINX_PID
     [ "$(tls_check "https://$ADDR:$p_tls/" "$certs/ca.crt" http/1.1)" = "ok http/1.1" ] ||
@@ -585,7 +587,7 @@ tls_part() {
     [ "$(tls_check "https://$ADDR:$p_h2/" "$certs/ca.crt" h2,http/1.1)" = h2 ] ||
         die "nginx at https://$ADDR:$p_h2/ did not choose h2 by ALPN"
     say "TLS: nginx $(nginx -v 2>&1 | sed 's/.*\///') on CPU 0, ports http $p_http," \
-        "http close $p_http_close, https $p_tls, https close $p_tls_close, h2 $p_h2"
+        "http close $p_http_close, https $p_tls, https close $p_tls_close, h2 $p_h2, h2c $p_h2c"
 
     # How libgoose trusts the bench's CA: the first option its --help lists,
     # else the system store with the CA added in a private mount namespace.
@@ -616,7 +618,7 @@ tls_part() {
     {
         echo "time=$TLS_TIME"; echo "conns=$CONNS"; echo "trust=$trust"; echo "repeat=$TLS_REPEAT"
         echo "http_version_opt=${h2_opts[*]}"
-        echo "ports=http:$p_http http-close:$p_http_close https:$p_tls https-close:$p_tls_close h2:$p_h2"
+        echo "ports=http:$p_http http-close:$p_http_close https:$p_tls https-close:$p_tls_close h2:$p_h2 h2c:$p_h2c"
         echo "openssl=$(openssl version)"; echo "h2load=$(h2load --version 2>&1 | head -1)"
         echo "wrk=$(wrk -v 2>&1 | head -1)"; echo "nginx=$(nginx -v 2>&1 | sed 's/.*\///')"
     } > "$OUT/tls.env"
@@ -667,6 +669,10 @@ tls_part() {
         https-keepalive) tls_row "$row" https "$p_tls" wrk ;;
         https-close) tls_row "$row" https "$p_tls_close" wrk ;;
         h2) tls_row "$row" https "$p_h2" h2load ;;
+        h2c) # informative; libgoose speaks h2c only when told (--http-version 2)
+            if [ ${#h2_opts[@]} -gt 0 ]; then tls_row "$row" http "$p_h2c" h2load
+            else say "TLS: h2c: skipped (libgoose has no --http-version)"
+            fi ;;
         esac
     done
     stop_nginx "$tpid"
