@@ -120,13 +120,13 @@ def pair(name, scheme, port, tool, k, conns):
     their counts, CPU per request, the ratio and what is wrong with them."""
     floor, what, want = ROWS[name]
     tb, gb = f"tls-{name}-tool-{k}", f"tls-{name}-goose-{k}"
-    tn, tsecs, tprob = tool_result(tb, tool, scheme)
-    tcpu, tper = cpu_per_request(tb, tn)
+    tn, _, tprob = tool_result(tb, tool, scheme)
+    _, tper = cpu_per_request(tb, tn)
     tng = nginx_counts(f"{out}/{tb}.nginx", port)
     g = report(f"{out}/{gb}.json")
     gn = g["totals"]["count"] if g else None
     gfail = g["totals"].get("fail", 0) if g else None
-    gcpu, gper = cpu_per_request(gb, gn)
+    _, gper = cpu_per_request(gb, gn)
     gng = nginx_counts(f"{out}/{gb}.nginx", port)
     why = []
     for who, b in ((tool, tb), ("libgoose", gb)):
@@ -181,8 +181,8 @@ def main():
         # An informative row (no floor) passes on clean, exact runs alone.
         ok = ratio is not None and (floor is None or ratio <= floor) and not why
         ratios = ", ".join(fmt(p["ratio"], ".2f") for p in pairs)
-        table.append((name, what, tool, m["tn"], m["tng"], None, m["tper"], m["gn"], m["gng"],
-                      None, m["gper"], ratio, floor, ok, scheme, ratios))
+        table.append(dict(m, name=name, what=what, tool=tool, floor=floor, ok=ok, scheme=scheme,
+                          ratios=ratios))
         verdicts.append(f"{pf(ok)} {what}: libgoose/{tool} CPU per request {fmt(ratio, '.2f')}x "
                         + (f"(median of {ratios}) " if repeat > 1 else "")
                         + (f"(floor <= {floor:.1f}x)" if floor is not None else "(informative)")
@@ -239,15 +239,15 @@ def main():
         "nginx logged | libgoose protocol | libgoose CPU µs/req | libgoose / tool | floor | |",
         "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|",
     ]
-    for (name, what, tool, tn, tng, tsecs, tper, gn, gng, gsecs, gper, ratio, floor, ok,
-         scheme, ratios) in table:
+    for r in table:
         lines.append(
-            f"| {what} | {tool} | {fmt(tn, 'd')} | {seen(tng, scheme)} | {fmt(tper, '.2f')} | "
-            f"{fmt(gn, 'd')} | {seen(gng, scheme)} | {protocol_text(gng, ROWS[name][2])} | "
-            f"{fmt(gper, '.2f')} | **{fmt(ratio, '.2f')}x**"
-            + (f" ({ratios})" if repeat > 1 else "")
-            + (f" | <= {floor:.1f}x" if floor is not None else " | informative")
-            + f" | **{pf(ok)}** |")
+            f"| {r['what']} | {r['tool']} | {fmt(r['tn'], 'd')} | {seen(r['tng'], r['scheme'])} | "
+            f"{fmt(r['tper'], '.2f')} | {fmt(r['gn'], 'd')} | {seen(r['gng'], r['scheme'])} | "
+            f"{protocol_text(r['gng'], ROWS[r['name']][2])} | {fmt(r['gper'], '.2f')} | "
+            f"**{fmt(r['ratio'], '.2f')}x**"
+            + (f" ({r['ratios']})" if repeat > 1 else "")
+            + (f" | <= {r['floor']:.1f}x" if r['floor'] is not None else " | informative")
+            + f" | **{pf(r['ok'])}** |")
     lines += ["", "Commands (PORT per server, CERTS the temporary directory):", ""]
     for what, tcmd, gcmd in cmds:
         lines.append(f"- {what}: `{tcmd}`; `{gcmd}`")
@@ -261,7 +261,7 @@ def main():
     if not rows:
         print("tls_summary: no rows ran (bench/out/tls.rows is empty)")
         return 1
-    return 0 if all(r[13] for r in table) else 1
+    return 0 if all(r["ok"] for r in table) else 1
 
 
 if __name__ == "__main__":
