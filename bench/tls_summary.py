@@ -202,14 +202,16 @@ def main():
 
     trust = e.get("trust", "?")
     trust_text = {
-        "ca-file": "`--ca-file CERTS/ca.crt` (the bench's CA; certificate and host name verified)",
-        "system": "no trust option in this build: the system store (Debian's "
-                  "ca-certificates.crt) with the bench's CA appended, bind-mounted over "
-                  "/etc/ssl/certs/ca-certificates.crt in a mount namespace of the generator "
-                  "alone (`unshare -m`); certificate and host name verified as for a site "
-                  "with a public certificate",
-        "insecure": "`--accept-invalid-certs` (no verification, as wrk and h2load)",
-    }.get(trust, trust)
+        "ca-file": "libgoose verifies the certificate and host name against the bench's CA "
+                   "(`--ca-file CERTS/ca.crt`)",
+        "system": "libgoose has no trust option in this build, so it verifies the certificate "
+                  "and host name against the system store (Debian's ca-certificates.crt) with "
+                  "the bench's CA appended, bind-mounted over /etc/ssl/certs/ca-certificates.crt "
+                  "in a mount namespace of the generator alone (`unshare -m`): what a site with "
+                  "a public certificate costs",
+        "insecure": "libgoose runs with `--accept-invalid-certs` (no verification, as wrk and "
+                    "h2load)",
+    }.get(trust, f"libgoose's trust: {trust}")
     lines = [
         f"## TLS and HTTP/2: libgoose against wrk and h2load ({now()})",
         "",
@@ -230,7 +232,7 @@ def main():
         f"the {conns} requests in flight of it.",
         "",
         f"- versions: {e.get('wrk', '?')}; {e.get('h2load', '?')}",
-        f"- libgoose trusts the certificate by {trust_text}",
+        f"- {trust_text}",
         "- wrk and h2load verify no certificate. nginx's `$ssl_session_reused` says who resumed "
         "a TLS session (the `resumed` share of a run's requests): a libgoose user resumes its "
         "own session when it reconnects, as one browser does",
