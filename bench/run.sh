@@ -27,6 +27,15 @@
 #                       and 128 Workers (--threads 1, 1,024 users waiting
 #                       0-5 ms, 10 s), nothing pinned, then with the
 #                       Manager starved of CPU from START
+#   TLS and HTTP/2      its own nginx (bench/nginx-tls.conf, CPU 0) with a
+#                       CA and a P-256 certificate made here by openssl,
+#                       TLS 1.3, GET / of 2 bytes; 50 connections or users,
+#                       BENCH_TLS_TIME s (10) each, on CPU 1: libgoose
+#                       against wrk over http and https, keep-alive and a
+#                       new connection per request, and against
+#                       h2load -c50 -m1 over HTTP/2 (bench/tls_summary.py);
+#                       h2c (prior knowledge) too, informative, once
+#                       libgoose has --http-version
 #
 # Each part replaces its generated section of bench/RESULTS.md; the last
 # lines printed are a PASS/FAIL line per part and the verdict.
@@ -44,6 +53,12 @@
 #     paths, the report's total = nginx's access-log count
 #   overloaded Gaggle (busy, starved Manager): every Worker done, totals =
 #     nginx's access log
+#   TLS and HTTP/2, libgoose CPU per request / the tool's, same run (each
+#     with libgoose's count = nginx's log and the protocol expected):
+#     http keep-alive and new connection per request <= 1.0 x wrk's,
+#     https keep-alive <= 1.0 x wrk's, https new connection per request
+#     <= 1.2 x wrk's, HTTP/2 one request at a time per user <= 1.0 x
+#     h2load -c50 -m1's
 #
 # Environment: BENCH_DURATION (s, default 10), BENCH_IDLE_USERS (10000),
 # BENCH_CALLGRIND=0 skips the callgrind part (informative, not a floor),
@@ -52,7 +67,17 @@
 # run time after the hatch, 300), BENCH_SCALE_ADDRS (source addresses of the
 # Workers, 127.0.0.1-127.0.0.16), BENCH_SCALE_CPUS (CPUs of the Manager and
 # Workers, 0,1), BENCH_NAMES=0 skips the dynamic-URL part, BENCH_NAMES_TIME
-# (s, 20); BENCH_ONLY=names runs that part alone (nginx and its summary).
+# (s, 20); BENCH_TLS=0 skips the TLS part, BENCH_TLS_TIME (s per run, 10),
+# BENCH_TLS_TRUST how libgoose trusts the bench's CA: ca-file (--ca-file),
+# system (no option: the system bundle plus the bench's CA, bind-mounted
+# over /etc/ssl/certs/ca-certificates.crt in a mount namespace of the
+# generator alone; needs root) or insecure (--accept-invalid-certs); by
+# default the first of them that libgoose's --help and the box allow.
+# BENCH_TLS_ROWS (some of http-keepalive http-close https-keepalive
+# https-close h2 h2c; all by default: a quick look at one row skips the others'
+# floors), BENCH_TLS_REPEAT (1): pairs of runs per row, tool then libgoose,
+# the row judged on the median ratio (a shared machine's noise).  BENCH_ONLY=names or BENCH_ONLY=tls runs that part alone (`make
+# bench-tls`).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -87,11 +112,32 @@ SCALE_ADDRS=${BENCH_SCALE_ADDRS:-127.0.0.1-127.0.0.16}
 SCALE_CPUS=${BENCH_SCALE_CPUS:-0,1}
 NAMES=${BENCH_NAMES:-1}
 NAMES_TIME=${BENCH_NAMES_TIME:-20}
+TLS=${BENCH_TLS:-1}
+TLS_TIME=${BENCH_TLS_TIME:-10}
+TLS_TRUST=${BENCH_TLS_TRUST:-}
+TLS_REPEAT=${BENCH_TLS_REPEAT:-1}
+case "$TLS_REPEAT" in
+    [1-9]|[1-9][0-9]) ;;
+    *) printf 'bench: BENCH_TLS_REPEAT="%s": a number of runs from 1 to 99\n' "$TLS_REPEAT" >&2; exit 2 ;;
+esac
+TLS_ALL_ROWS="http-keepalive http-close https-keepalive https-close h2 h2c"
+TLS_ROWS=${BENCH_TLS_ROWS:-$TLS_ALL_ROWS}
+for r in $TLS_ROWS; do
+    case " $TLS_ALL_ROWS " in
+    *" $r "*) ;;
+    *) printf 'bench: BENCH_TLS_ROWS: "%s" is not one of %s\n' "$r" "$TLS_ALL_ROWS" >&2; exit 2 ;;
+    esac
+done
 ONLY=${BENCH_ONLY:-}
 case "$ONLY" in
     "") ;;
-    names) NAMES=1 CALLGRIND=0 LOCUST=0 THREADS=0 SCALE=0 BENCH_OVERLOAD=0 ;;
-    *) printf 'bench: BENCH_ONLY="%s": the one part that runs alone is names\n' "$ONLY" >&2; exit 2 ;;
+    names) NAMES=1 TLS=0 CALLGRIND=0 LOCUST=0 THREADS=0 SCALE=0 BENCH_OVERLOAD=0 ;;
+    tls) TLS=1 NAMES=0 CALLGRIND=0 LOCUST=0 THREADS=0 SCALE=0 BENCH_OVERLOAD=0 ;;
+    *) printf 'bench: BENCH_ONLY="%s": the parts that run alone are names and tls\n' "$ONLY" >&2; exit 2 ;;
+esac
+case "$TLS_TRUST" in
+    ""|ca-file|system|insecure) ;;
+    *) printf 'bench: BENCH_TLS_TRUST="%s": ca-file, system or insecure\n' "$TLS_TRUST" >&2; exit 2 ;;
 esac
 OVERLOAD=${BENCH_OVERLOAD:-1}
 
@@ -116,6 +162,10 @@ fi
 if [ "$SCALE" = 1 ] && ! command -v ss >/dev/null; then
     missing+=(iproute2)
 fi
+if [ "$TLS" = 1 ]; then
+    command -v openssl >/dev/null || missing+=(openssl)
+    command -v h2load >/dev/null || missing+=(nghttp2-client)
+fi
 # make bench installs them first (tools/deps.sh build bench).
 [ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]}: run make deps (or make bench)"
 
@@ -133,10 +183,12 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 # --- nginx ------------------------------------------------------------------
 NGINX_PIDS=()               # every nginx this script started (masters)
 BG_PIDS=()                  # background generators, for an early exit
+TLS_CERTS=                  # the TLS part's temporary directory of certificates
 cleanup() {
     local p
     for p in "${BG_PIDS[@]}"; do kill_tree "$p"; done
     for p in "${NGINX_PIDS[@]}"; do stop_nginx "$p"; done
+    if [ -n "$TLS_CERTS" ]; then rm -rf "$TLS_CERTS"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -152,10 +204,11 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# start_nginx PREFIX PORT CPUS: nginx -p PREFIX/ with PREFIX/nginx.conf, under
-# taskset -c CPUS when CPUS is not empty; NGINX_PID is its master.
+# start_nginx PREFIX PORT CPUS [BODY]: nginx -p PREFIX/ with PREFIX/nginx.conf,
+# under taskset -c CPUS when CPUS is not empty, answering GET / on PORT with
+# BODY (hello); NGINX_PID is its master.
 start_nginx() {
-    local prefix=$1 port=$2 cpus=$3 pin=()
+    local prefix=$1 port=$2 cpus=$3 want=${4:-hello} pin=()
     [ -n "$cpus" ] && pin=(taskset -c "$cpus")
     "${pin[@]}" nginx -p "$prefix/" -e "$prefix/error.log" -c "$prefix/nginx.conf" -g 'daemon off;' &
     NGINX_PID=$!
@@ -167,7 +220,7 @@ start_nginx() {
     done
     local body
     body=$(python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode(), end="")' "http://$ADDR:$port/")
-    [ "$body" = hello ] || die "nginx at http://$ADDR:$port answers \"$body\", not hello"
+    [ "$body" = "$want" ] || die "nginx at http://$ADDR:$port answers \"$body\", not $want"
 }
 
 stop_nginx() {
@@ -447,6 +500,187 @@ print(n)' "$SCALE_ADDRS")
 }
 if [ "$SCALE" = 1 ]; then scale_part; fi
 
+# --- TLS and HTTP/2: libgoose against wrk and h2load --------------------------
+# Its own nginx (bench/nginx-tls.conf: 1 worker on CPU 0, five servers on
+# five ports, TLS 1.3, a P-256 certificate for 127.0.0.1 made here with the
+# openssl CLI in a temporary directory), the generators one after the other
+# on CPU 1, TLS_TIME s each, CONNS connections or users.  Each run's slice of
+# the access log is counted by port, protocol, status and resumption.
+# make_certs DIR: a CA, and a server certificate for IP 127.0.0.1 it signed,
+# both on P-256 (prime256v1), valid for 2 days.
+make_certs() {
+    local d=$1
+    {
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+            -keyout "$d/ca.key" -out "$d/ca.crt" -days 2 -subj "/CN=libgoose bench CA" \
+            -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign &&
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+            -keyout "$d/server.key" -out "$d/server.csr" -subj "/CN=127.0.0.1" &&
+        printf '%s\n' subjectAltName=IP:127.0.0.1 basicConstraints=CA:FALSE \
+            keyUsage=critical,digitalSignature extendedKeyUsage=serverAuth > "$d/server.ext" &&
+        openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
+            -CAcreateserial -days 2 -extfile "$d/server.ext" -out "$d/server.crt" &&
+        openssl verify -CAfile "$d/ca.crt" "$d/server.crt"
+    } > "$OUT/tls-certs.txt" 2>&1 || die "openssl could not make the certificates: $(tail -3 "$OUT/tls-certs.txt")"
+}
+
+# tls_check URL CA ALPN: GET URL verifying it against CA (host name too);
+# prints the body and the protocol ALPN chose when ALPN is offered.
+tls_check() {
+    python3 - "$@" <<'PY'
+import socket, ssl, sys, urllib.parse
+url, ca, alpn = sys.argv[1:4]
+u = urllib.parse.urlsplit(url)
+ctx = ssl.create_default_context(cafile=ca)
+if alpn:
+    ctx.set_alpn_protocols(alpn.split(","))
+with socket.create_connection((u.hostname, u.port), timeout=5) as raw:
+    with ctx.wrap_socket(raw, server_hostname=u.hostname) as s:
+        chosen = s.selected_alpn_protocol()
+        if chosen == "h2":
+            print("h2")
+            sys.exit(0)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % u.netloc.encode())
+        data = b""
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            data += b
+        print(data.split(b"\r\n\r\n", 1)[1].decode(), chosen or "")
+PY
+}
+
+# tls_count NAME BEFORE: the access log's lines after line BEFORE, counted
+# by "port protocol status ssl_protocol resumed" into NAME.nginx, and a last
+# line "connections N" (distinct connection serial numbers).
+tls_count() {
+    local after
+    after=$(log_lines_of "$TLS_W/access.log")
+    sed -n "$(($2 + 1)),${after}p" "$TLS_W/access.log" |
+        awk '{ c[$1 " " $2 " " $3 " " $4 " " $5]++; if (!($6 in seen)) { seen[$6] = 1; n++ } }
+             END { for (k in c) print c[k], k; print "connections", n + 0 }' > "$OUT/$1.nginx"
+}
+log_lines_of() { sleep 1.5; wc -l < "$1"; }
+
+tls_part() {
+    local certs p ports=() help trust before name url kind
+    TLS_W=$OUT/nginx-tls
+    rm -rf "$TLS_W" "$OUT"/tls-*
+    mkdir -p "$TLS_W/tmp"
+    certs=$(mktemp -d /tmp/goose-bench-certs.XXXXXX)
+    TLS_CERTS=$certs
+    make_certs "$certs"
+    while [ ${#ports[@]} -lt 6 ]; do # six distinct free ports
+        p=$(free_port)
+        case " ${ports[*]} " in *" $p "*) ;; *) ports+=("$p") ;; esac
+    done
+    local p_http=${ports[0]} p_http_close=${ports[1]} p_tls=${ports[2]}
+    local p_tls_close=${ports[3]} p_h2=${ports[4]} p_h2c=${ports[5]}
+    sed -e "s|@PORT_HTTP@|$p_http|" -e "s|@PORT_HTTP_CLOSE@|$p_http_close|" \
+        -e "s|@PORT_TLS@|$p_tls|" -e "s|@PORT_TLS_CLOSE@|$p_tls_close|" \
+        -e "s|@PORT_H2@|$p_h2|" -e "s|@PORT_H2C@|$p_h2c|" -e "s|@CERTS@|$certs|g" bench/nginx-tls.conf > "$TLS_W/nginx.conf"
+    start_nginx "$TLS_W" "$p_http" 0 ok
+    local tpid=$NGINX_PID
+    [ "$(tls_check "https://$ADDR:$p_tls/" "$certs/ca.crt" http/1.1)" = "ok http/1.1" ] ||
+        die "nginx at https://$ADDR:$p_tls/ did not answer ok over a verified TLS connection"
+    [ "$(tls_check "https://$ADDR:$p_h2/" "$certs/ca.crt" h2,http/1.1)" = h2 ] ||
+        die "nginx at https://$ADDR:$p_h2/ did not choose h2 by ALPN"
+    say "TLS: nginx $(nginx -v 2>&1 | sed 's/.*\///') on CPU 0, ports http $p_http," \
+        "http close $p_http_close, https $p_tls, https close $p_tls_close, h2 $p_h2, h2c $p_h2c"
+
+    # How libgoose trusts the bench's CA: the first option its --help lists,
+    # else the system store with the CA added in a private mount namespace.
+    help=$("$OUT/loadtest" --help 2>&1 || true)
+    has_opt() { grep -qE -- "(^|[ ,])$1([ =,]|$)" <<< "$help"; }
+    trust=$TLS_TRUST
+    if [ -z "$trust" ]; then
+        if has_opt --ca-file; then trust=ca-file
+        elif [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then trust=system
+        elif has_opt --accept-invalid-certs; then trust=insecure
+        else die "libgoose has neither --ca-file nor --accept-invalid-certs, and the system store needs root"
+        fi
+    fi
+    local tls_opts=() wrap=()
+    case $trust in
+    ca-file) has_opt --ca-file || die "BENCH_TLS_TRUST=ca-file: libgoose has no --ca-file"
+             tls_opts=(--ca-file "$certs/ca.crt") ;;
+    insecure) has_opt --accept-invalid-certs || die "BENCH_TLS_TRUST=insecure: libgoose has no --accept-invalid-certs"
+              tls_opts=(--accept-invalid-certs) ;;
+    system) [ -r /etc/ssl/certs/ca-certificates.crt ] || die "BENCH_TLS_TRUST=system: no /etc/ssl/certs/ca-certificates.crt"
+            cat /etc/ssl/certs/ca-certificates.crt "$certs/ca.crt" > "$certs/system+bench.crt"
+            # shellcheck disable=SC2016
+            wrap=(unshare -m sh -c 'mount --bind "$0" /etc/ssl/certs/ca-certificates.crt && exec "$@"'
+                  "$certs/system+bench.crt") ;;
+    esac
+    local h2_opts=()
+    if has_opt --http-version; then h2_opts=(--http-version 2); fi
+    {
+        echo "time=$TLS_TIME"; echo "conns=$CONNS"; echo "trust=$trust"; echo "repeat=$TLS_REPEAT"
+        echo "http_version_opt=${h2_opts[*]}"
+        echo "ports=http:$p_http http-close:$p_http_close https:$p_tls https-close:$p_tls_close h2:$p_h2 h2c:$p_h2c"
+        echo "openssl=$(openssl version)"; echo "h2load=$(h2load --version 2>&1 | head -1)"
+        echo "wrk=$(wrk -v 2>&1 | head -1)"; echo "nginx=$(nginx -v 2>&1 | sed 's/.*\///')"
+    } > "$OUT/tls.env"
+
+    # tls_cmd CMD...: the command as RESULTS.md shows it (shell-quoted,
+    # relative to the tree, the temporary directory called CERTS)
+    tls_cmd() {
+        local q
+        q=$(printf '%q ' taskset -c 1 "$@")
+        q=${q//"$ROOT/"/}
+        printf '%s\n' "${q//"$certs"/CERTS}"
+    }
+    # tls_row NAME SCHEME PORT TOOL: the tool, then libgoose, on one server.
+    tls_row() {
+        local name=$1 scheme=$2 port=$3 tool=$4 url opts=() pre=() cmd
+        url=$scheme://$ADDR:$port
+        if [ "$scheme" = https ]; then opts=("${tls_opts[@]}"); pre=("${wrap[@]}"); fi
+        if [ "$tool" = h2load ]; then
+            opts+=("${h2_opts[@]}")
+            cmd=(h2load -t1 -c"$CONNS" -m1 -D "$TLS_TIME" "$url/")
+        else
+            cmd=(wrk -t1 -c"$CONNS" -d"${TLS_TIME}s" "$url/")
+        fi
+        local gcmd=("$OUT/loadtest" --host "$url" --threads 1 -u "$CONNS" -r 1000 -t "${TLS_TIME}s"
+                    --no-reset-metrics -q "${opts[@]}") k
+        tls_cmd "${cmd[@]}" > "$OUT/tls-$name-tool.cmd"
+        tls_cmd "${pre[@]}" "${gcmd[@]}" --report-file "bench/out/tls-$name-goose-K.json" \
+            > "$OUT/tls-$name-goose.cmd"
+        for k in $(seq "$TLS_REPEAT"); do
+            say "TLS: $name ($k/$TLS_REPEAT): ${cmd[*]} ..."
+            before=$(log_lines_of "$TLS_W/access.log")
+            run "tls-$name-tool-$k" timeout -k 5 $((TLS_TIME + 60)) "${cmd[@]}"
+            tls_count "tls-$name-tool-$k" "$before"
+            say "TLS: $name ($k/$TLS_REPEAT): libgoose --host $url ${opts[*]} ..."
+            before=$(log_lines_of "$TLS_W/access.log")
+            run "tls-$name-goose-$k" timeout -k 5 $((TLS_TIME + 60)) "${pre[@]}" "${gcmd[@]}" \
+                --report-file "$OUT/tls-$name-goose-$k.json"
+            tls_count "tls-$name-goose-$k" "$before"
+        done
+        echo "$name $scheme $port $tool" >> "$OUT/tls.rows"
+    }
+    : > "$OUT/tls.rows"
+    local row
+    for row in $TLS_ROWS; do
+        case $row in
+        http-keepalive) tls_row "$row" http "$p_http" wrk ;;
+        http-close) tls_row "$row" http "$p_http_close" wrk ;;
+        https-keepalive) tls_row "$row" https "$p_tls" wrk ;;
+        https-close) tls_row "$row" https "$p_tls_close" wrk ;;
+        h2) tls_row "$row" https "$p_h2" h2load ;;
+        h2c) # informative; libgoose speaks h2c only when told (--http-version 2)
+            if [ ${#h2_opts[@]} -gt 0 ]; then tls_row "$row" http "$p_h2c" h2load
+            else say "TLS: h2c: skipped (libgoose has no --http-version)"
+            fi ;;
+        esac
+    done
+    stop_nginx "$tpid"
+    rm -rf "$certs"
+    TLS_CERTS=
+}
+if [ "$TLS" = 1 ]; then tls_part; fi
+
 # --- dynamic URLs: a new path per request -------------------------------------
 # The first nginx (1 worker, CPU 0, access log on); every request of 50 users
 # without wait on one thread is a new unnamed path, for NAMES_TIME s, at the
@@ -510,6 +744,14 @@ if [ "$NAMES" = 1 ]; then
     rc=0
     python3 bench/names_summary.py "$OUT" bench/RESULTS.md "$NAMES_TIME" "$CONNS" "$NAMES_CMD" || rc=$?
     verdict "dynamic URLs: max RSS <= 100 MiB, exit 0, >= 100,000 paths, exact nginx count" "$rc"
+fi
+if [ "$TLS" = 1 ]; then
+    rc=0
+    python3 bench/tls_summary.py "$OUT" bench/RESULTS.md || rc=$?
+    # One verdict per floor, so the summary names the one that failed.
+    while read -r v line; do
+        verdict "TLS and HTTP/2: $line" "$([ "$v" = PASS ] && echo 0 || echo 1)"
+    done < <(cat "$OUT/tls-verdicts.txt" 2>/dev/null || echo "FAIL no verdicts (bench/tls_summary.py exit $rc)")
 fi
 if [ "$OVERLOAD" = 1 ]; then
     verdict "overloaded Gaggle (128 Workers): every Worker done, totals = nginx's log" "$OVERLOAD_RC"

@@ -54,6 +54,8 @@ bench valgrind cmd:valgrind
 bench iproute2 cmd:ss
 bench python3-locust cmd:locust
 bench python3-geventhttpclient py:geventhttpclient
+bench openssl cmd:openssl
+bench nghttp2-client cmd:h2load
 fuzz clang cmd:clang
 fuzz libclang-rt-14-dev dpkg
 containers podman cmd:podman
