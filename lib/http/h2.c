@@ -36,10 +36,6 @@
 #define HEAD_CAP (256u * 1024)     /* as h1_response.c */
 #define STREAM_WINDOW (1u << 20)   /* what the server may send a stream unasked */
 #define CONN_WINDOW (1 << 24)
-/* The words libcurl's row gives for the same failures (http.c's
- * goose__http_h2_required_error on the opts branch), so the errors table
- * reads the same whichever row met the server. */
-#define H2_REQUIRED "HTTP/2 required (--http-version 2) but the server "
 
 typedef struct h2_conn h2_conn;
 
@@ -704,7 +700,7 @@ static void conn_handshake(h2_conn *c)
                            : strstr(words.errbuf, "no application protocol") != NULL)
         conn_fail(c, GOOSE_TE_VERSION,
                   c->client->setup->version == GOOSE_HTTP_2
-                      ? H2_REQUIRED "does not speak it"
+                      ? GOOSE_HTTP_H2_REQUIRED
                       : "The server no longer speaks HTTP/2 (ALPN did not choose h2)");
     else if (io != GOOSE_TLS_OK)
         conn_fail(c, code, words.errbuf[0] ? words.errbuf : "SSL connect error");
@@ -886,7 +882,7 @@ static int conn_input(h2_conn *c, const char *data, size_t len)
      * (nginx without h2c answers the preface with an HTTP/1.1 400) is a
      * server that does not speak HTTP/2 */
     if (!c->heard && len >= 4 && data[3] != NGHTTP2_SETTINGS) {
-        conn_fail(c, GOOSE_TE_VERSION, H2_REQUIRED "does not speak it");
+        conn_fail(c, GOOSE_TE_VERSION, GOOSE_HTTP_H2_REQUIRED);
         return -1;
     }
     c->heard = 1;

@@ -90,8 +90,7 @@ void goose__http_h2_required_error(goose_http_capture *c, goose_http_protocol go
         snprintf(c->errbuf, sizeof c->errbuf, "HTTP/2 required (--http-version 2) but the "
                  "server answered %s", name);
     else
-        snprintf(c->errbuf, sizeof c->errbuf, "HTTP/2 required (--http-version 2) but the "
-                 "server does not speak it");
+        snprintf(c->errbuf, sizeof c->errbuf, "%s", GOOSE_HTTP_H2_REQUIRED);
 }
 
 int goose__http_no_env_proxy(void)

@@ -124,6 +124,8 @@ int goose__http_capture_body(goose_http_capture *c, const char *data, size_t len
 void goose__http_connect_error(goose_http_capture *c, const char *authority, size_t len,
                                int err);
 void goose__http_timeout_error(goose_http_capture *c, long timeout_ms);
+/* --http-version 2 met a server without HTTP/2. */
+#define GOOSE_HTTP_H2_REQUIRED "HTTP/2 required (--http-version 2) but the server does not speak it"
 /* --http-version 2 and the answer came over another protocol (got), or
  * (GOOSE_PROTO_NONE) the server did not speak HTTP/2 at all: "HTTP/2
  * required (--http-version 2) but the server answered HTTP/1.1". */
