@@ -617,6 +617,7 @@ tls_part() {
     if has_opt --http-version; then h2_opts=(--http-version 2); fi
     {
         echo "time=$TLS_TIME"; echo "conns=$CONNS"; echo "trust=$trust"; echo "repeat=$TLS_REPEAT"
+        echo "build=$BUILD ($(git -C "$LIBDIR/.." rev-parse --short HEAD 2>/dev/null || echo "not a git tree"))"
         echo "http_version_opt=${h2_opts[*]}"
         echo "ports=http:$p_http http-close:$p_http_close https:$p_tls https-close:$p_tls_close h2:$p_h2 h2c:$p_h2c"
         echo "openssl=$(openssl version)"; echo "h2load=$(h2load --version 2>&1 | head -1)"

@@ -231,7 +231,8 @@ def main():
         "counts each run too: libgoose's report must equal it, the tool's count must be within "
         f"the {conns} requests in flight of it.",
         "",
-        f"- versions: {e.get('wrk', '?')}; {e.get('h2load', '?')}",
+        f"- libgoose: the build in {e.get('build', '?')}; versions: {e.get('wrk', '?')}; "
+        f"{e.get('h2load', '?')}",
         f"- {trust_text}",
         "- wrk and h2load verify no certificate. nginx's `$ssl_session_reused` says who resumed "
         "a TLS session (the `resumed` share of a run's requests): a libgoose user resumes its "
