@@ -247,7 +247,7 @@ static void sessions_resumed_per_user(int server, const char *tls)
     ASSERT_EQ(nginx_conns(log, n, 0), 24);
     all_own_http11(log, n, tls);
     for (int user = 0; user < 3; user++) {
-        char who[8];
+        char who[16];
         snprintf(who, sizeof who, "%d", user);
         int first = 1, lines = 0;
         for (size_t i = 0; i < n; i++) {
