@@ -282,6 +282,7 @@ static void read_head(goose_h1_parser *p, goose_http_capture *c)
     const char *eol = memchr(s, '\n', (size_t)(end - s));
     if (read_status_line(p, s, line_end(s, eol), &f) < 0)
         return;
+    c->protocol = f.http10 ? GOOSE_PROTO_HTTP_1_0 : GOOSE_PROTO_HTTP_1_1;
     if (memchr(eol, '\0', (size_t)(end - eol))) {
         fail(p, GOOSE_TE_PROTOCOL, field_error(FIELD_NUL, 0));
         return;
@@ -295,7 +296,6 @@ static void read_head(goose_h1_parser *p, goose_http_capture *c)
             return;
     }
     c->set_cookie = f.set_cookie;
-    c->protocol = f.http10 ? GOOSE_PROTO_HTTP_1_0 : GOOSE_PROTO_HTTP_1_1;
     p->keep_alive = f.http10 ? f.conn_keep_alive && !f.conn_close : !f.conn_close;
     if (p->status < 200 || p->no_body || p->status == 204 || p->status == 304) {
         p->state = GOOSE_H1_DONE;
