@@ -614,7 +614,7 @@ TEST(client_certificate_given_is_verified)
 /* Files that do not make a context: one line naming the file. */
 TEST(bad_tls_setup_is_one_clear_line)
 {
-    char dir[] = "/tmp/goose-certs-XXXXXX", cmd[128], cert[96], key[96], other[96], err[256];
+    char dir[] = "/tmp/goose-certs-XXXXXX", cmd[400], cert[96], key[96], other[96], err[256];
     ASSERT_NOT_NULL(mkdtemp(dir));
     if (system("command -v openssl >/dev/null 2>&1") != 0)
         TEST_SKIP("the openssl command is not installed (tools/deps.sh test)");
@@ -635,9 +635,23 @@ TEST(bad_tls_setup_is_one_clear_line)
     ASSERT_NULL(goose__tls_ctx_new(&t, err, sizeof err));
     printf("%s\n", err);
     ASSERT(strstr(err, "the client key does not match the certificate"));
-    t = (goose_tls_setup){.client_cert = cert};
+    t = (goose_tls_setup){.client_key = key};
     ASSERT_NULL(goose__tls_ctx_new(&t, err, sizeof err));
-    ASSERT_STR_EQ(err, "--client-cert and --client-key go together");
+    ASSERT_STR_EQ(err, "--client-key needs --client-cert");
+    t = (goose_tls_setup){.client_cert = cert}; /* the key from the same file: none there */
+    ASSERT_NULL(goose__tls_ctx_new(&t, err, sizeof err));
+    printf("%s\n", err);
+    ASSERT(strstr(err, "cannot read the client key "));
+    ASSERT(strstr(err, cert));
+    snprintf(cmd, sizeof cmd, "cat %s %s >%s/both.pem", cert, key, dir);
+    ASSERT_EQ(system(cmd), 0);
+    char both[96];
+    snprintf(both, sizeof both, "%s/both.pem", dir);
+    t = (goose_tls_setup){.client_cert = both};
+    goose_tls_ctx *one_file = goose__tls_ctx_new(&t, err, sizeof err);
+    if (!one_file)
+        TEST_FAIL("certificate and key in one file: %s", err);
+    goose__tls_ctx_free(one_file);
     t = (goose_tls_setup){.ca_pem = "not a certificate", .ca_pem_len = 17};
     ASSERT_NULL(goose__tls_ctx_new(&t, err, sizeof err));
     ASSERT_STR_EQ(err, "the --ca-file holds no PEM certificate");
