@@ -212,12 +212,13 @@ static int no_password(char *buf, int size, int rwflag, void *u)
     return -1;
 }
 
-/* The certificate and the chain after it in its file, and the key, read
+/* The certificate and the chain after it in its file, and the key (from
+ * its own file, else from the certificate's, as libcurl reads it), read
  * once: libcurl's contexts get them without reading the files again. */
 static int load_identity(goose_tls_ctx *t, const goose_tls_setup *s, char *err, size_t errlen)
 {
-    if (!s->client_cert != !s->client_key) {
-        snprintf(err, errlen, "--client-cert and --client-key go together");
+    if (s->client_key && !s->client_cert) {
+        snprintf(err, errlen, "--client-key needs --client-cert");
         return -1;
     }
     if (!s->client_cert)
@@ -235,18 +236,18 @@ static int load_identity(goose_tls_ctx *t, const goose_tls_setup *s, char *err, 
             X509_free(x);
     BIO_free(bio);
     ERR_clear_error(); /* the end of the file */
+    const char *key = s->client_key ? s->client_key : s->client_cert;
     errno = 0;
-    if (!(bio = BIO_new_file(s->client_key, "r")) ||
+    if (!(bio = BIO_new_file(key, "r")) ||
         !(t->key = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL))) {
         BIO_free(bio);
-        return ctx_fail(err, errlen, "cannot read the client key", s->client_key);
+        return ctx_fail(err, errlen, "cannot read the client key", key);
     }
     BIO_free(bio);
     if (SSL_CTX_use_certificate(t->ssl, t->cert) != 1 ||
         SSL_CTX_set1_chain(t->ssl, t->chain) != 1 ||
         SSL_CTX_use_PrivateKey(t->ssl, t->key) != 1 || SSL_CTX_check_private_key(t->ssl) != 1)
-        return ctx_fail(err, errlen, "the client key does not match the certificate",
-                        s->client_key);
+        return ctx_fail(err, errlen, "the client key does not match the certificate", key);
     return 0;
 }
 
