@@ -486,6 +486,20 @@ TEST(values_checked_when_set)
     ASSERT_EQ(system(cmd), 0);
 }
 
+/* A self-signed certificate (until 2126), for --ca-file. */
+#define TEST_CA_PEM                                                            \
+    "-----BEGIN CERTIFICATE-----\n"                                            \
+    "MIIBkTCCATegAwIBAgIUa6eb07opmudaDidRzWYbSYoLKswwCgYIKoZIzj0EAwIw\n"       \
+    "HTEbMBkGA1UEAwwSZ29vc2Utb3B0aW9ucy10ZXN0MCAXDTI2MTIwNzA3MzMwMVoY\n"       \
+    "DzIxMjYxMTEzMDczMzAxWjAdMRswGQYDVQQDDBJnb29zZS1vcHRpb25zLXRlc3Qw\n"       \
+    "WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAARBTnGcamkZ20gh6R9GBJpuXGgHoJA9\n"       \
+    "+CteWZ1LbfMdUi1kJnTeS84cElCaAFMdVbAfoNepIcQRYNHuTohDLlbVo1MwUTAd\n"       \
+    "BgNVHQ4EFgQUeVAjr0lCPmEPJZn2YSGS0pyX4WkwHwYDVR0jBBgwFoAUeVAjr0lC\n"       \
+    "PmEPJZn2YSGS0pyX4WkwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBF\n"       \
+    "AiEAuBuucdigTmP9uPgJ/yfcHwN2dtd6n3H3mXGIK4pIsGcCIHBeBIbaJBnRiAKe\n"       \
+    "xm+YsFMeBPX24SNOGUrh7k1u4Fhn\n"                                           \
+    "-----END CERTIFICATE-----\n"
+
 /* A refused value leaves the option as it was, whatever the option. */
 TEST(refused_value_leaves_previous)
 {
@@ -537,6 +551,12 @@ TEST(refused_value_changes_nothing)
     fputs("0123456789abcdef0123\n", f);
     fclose(f);
     ASSERT_EQ(link(keyfile, file), 0);
+    char ca[64]; /* a CA file holds a PEM certificate (the key file does not) */
+    snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+    f = fopen(ca, "w");
+    ASSERT_NOT_NULL(f);
+    fputs(TEST_CA_PEM, f);
+    fclose(f);
     const char *const cases[][3] = {
         {"host", "http://127.0.0.1:1", "ftp://x"}, {"users", "3", "0"},
         {"hatch-rate", "2", "0.00001"}, {"startup-time", "5s", "0"}, {"run-time", "5s", "5x"},
@@ -563,6 +583,9 @@ TEST(refused_value_changes_nothing)
         {"manager-port", "6000", "99999"}, {"gaggle-timeout", "3s", "500ms"},
         {"gaggle-key", "0123456789abcdef", "short"}, {"gaggle-key-file", keyfile, missing},
         {"tls-cert", file, missing}, {"tls-key", file, missing}, {"tls-ca", file, missing},
+        {"accept-invalid-certs", NULL, "maybe"}, {"ca-file", ca, file},
+        {"client-cert", file, missing}, {"client-key", file, missing},
+        {"http-version", "2", "2.0"},
         {"help", NULL, "maybe"}, {"version", NULL, "maybe"},
     };
     size_t ncases = sizeof cases / sizeof cases[0];

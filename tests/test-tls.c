@@ -58,6 +58,7 @@ static goose_attack *attack(goose_transaction_fn fn, const char *host, const cha
     set(a, "iterations", iterations);
     set(a, "run-time", "30s"); /* a cap: the iterations end the run long before */
     set(a, "no-reset-metrics", NULL);
+    set(a, "http-version", "1.1"); /* these servers offer h2 too */
     return a;
 }
 
@@ -310,6 +311,7 @@ TEST(idle_closes_race_requests)
     set(a, "iterations", "25");
     set(a, "run-time", "30s");
     set(a, "no-reset-metrics", NULL);
+    set(a, "http-version", "1.1"); /* these servers offer h2 too */
     json_t *report = run(a);
     size_t n;
     long long ok = total_success(report);
@@ -475,6 +477,7 @@ static int fetch_via(const goose_transport *row, goose_http_setup *s, const char
     ASSERT_NOT_NULL(base);
     s->timeout_ms = 5000;
     s->no_env_proxy = 1;
+    s->version = GOOSE_HTTP_1_1; /* these servers offer h2 too */
     if (!(s->tls_ctx = goose__tls_ctx_new(&s->tls, err, sizeof err)))
         TEST_FAIL("goose__tls_ctx_new: %s", err);
     ASSERT_EQ(row->run_new(&run, s, err, sizeof err), 0);

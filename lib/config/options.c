@@ -4,6 +4,8 @@
  * show it. */
 #include "config/attack.h"
 
+#include "http/http.h"
+
 #include "metrics/co.h"
 #include "util/hostport.h"
 
@@ -552,6 +554,59 @@ FILE_PARSER(opt_tls_cert, "tls-cert", tls_cert)
 FILE_PARSER(opt_tls_key, "tls-key", tls_key)
 FILE_PARSER(opt_tls_ca, "tls-ca", tls_ca)
 
+FILE_PARSER(opt_client_cert, "client-cert", client_cert)
+FILE_PARSER(opt_client_key, "client-key", client_key)
+
+/* The whole file, once: its contents are what the run trusts and what a
+ * Manager ships to its Workers.  o changes only when it is taken. */
+static int opt_ca_file(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    int rc = readable_file("ca-file", v, err, errlen);
+    if (rc != GOOSE_OK)
+        return rc;
+    FILE *f = fopen(v, "r");
+    char *pem = malloc(GOOSE_CA_FILE_MAX + 1);
+    size_t n = f && pem ? fread(pem, 1, GOOSE_CA_FILE_MAX + 1, f) : 0;
+    int failed = !f || ferror(f), saved = errno;
+    if (f)
+        fclose(f);
+    char why[160] = "";
+    if (failed)
+        rc = FAIL("cannot read --ca-file %s: %s", v, strerror(saved));
+    else if (!pem)
+        rc = GOOSE_ENOMEM;
+    else if (goose__ca_pem_check(pem, n, why, sizeof why) < 0)
+        rc = FAIL("--ca-file %s: %s", v, why);
+    char *copy = rc == GOOSE_OK ? strdup(v) : NULL;
+    if (rc == GOOSE_OK && !copy)
+        rc = GOOSE_ENOMEM;
+    if (rc != GOOSE_OK) {
+        free(pem);
+        return rc;
+    }
+    char *fit = realloc(pem, n + 1); /* what the file holds, not the bound */
+    pem = fit ? fit : pem;
+    pem[n] = '\0';
+    free(o->ca_file);
+    free(o->ca_pem);
+    o->ca_file = copy;
+    o->ca_pem = pem;
+    o->ca_pem_len = n;
+    return GOOSE_OK;
+}
+
+static int opt_http_version(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    static const int versions[] = {GOOSE_HTTP_AUTO, GOOSE_HTTP_1_1, GOOSE_HTTP_2};
+    for (size_t i = 0; i < sizeof versions / sizeof *versions; i++) {
+        if (strcmp(v, goose__http_version_name(versions[i])) == 0) {
+            o->http_version = versions[i];
+            return GOOSE_OK;
+        }
+    }
+    return FAIL("--http-version \"%s\" must be auto, 1.1 or 2", v);
+}
+
 #define FLAG_PARSER(fn, field)                                                 \
     static int fn(goose_options *o, const char *v, char *err, size_t errlen)   \
     {                                                                          \
@@ -572,6 +627,7 @@ FLAG_PARSER(opt_no_hash_check, no_hash_check)
 FLAG_PARSER(opt_sticky_follow, sticky_follow)
 FLAG_PARSER(opt_scenarios_list, scenarios_list)
 FLAG_PARSER(opt_threshold_abort, threshold_abort)
+FLAG_PARSER(opt_accept_invalid_certs, accept_invalid_certs)
 
 /* Parsed now, so a bad expression is refused before any user starts. */
 static int opt_threshold(goose_options *o, const char *v, char *err, size_t errlen)
@@ -786,6 +842,21 @@ static const option_def options[] = {
     [GOOSE_OPT_TLS_CA] = {{"tls-ca", 0, 1, 0, "FILE", "CA a Worker verifies the Manager with (and a Manager its Workers: mTLS)",
         GAGGLE_ONLY, SHOW(TEXT, tls_ca),
         NULL}, opt_tls_ca},
+    [GOOSE_OPT_ACCEPT_INVALID_CERTS] = {{"accept-invalid-certs", 0, 0, 0, NULL, "check no certificate or host name of https:// targets (a warning, and a line in every report)",
+        NOT_WORKER, SHOW(FLAG, accept_invalid_certs),
+        NULL}, opt_accept_invalid_certs},
+    [GOOSE_OPT_CA_FILE] = {{"ca-file", 0, 1, 0, "FILE", "trust the CAs of this PEM file for https:// targets instead of the system's",
+        NOT_WORKER, SHOW(TEXT, ca_file),
+        NULL}, opt_ca_file},
+    [GOOSE_OPT_CLIENT_CERT] = {{"client-cert", 0, 1, 0, "FILE", "client certificate (PEM) for https:// targets that ask for one",
+        NOT_MANAGER, SHOW(TEXT, client_cert),
+        NULL}, opt_client_cert},
+    [GOOSE_OPT_CLIENT_KEY] = {{"client-key", 0, 1, 0, "FILE", "private key of --client-cert (default: in the --client-cert file)",
+        NOT_MANAGER, SHOW(TEXT, client_key),
+        NULL}, opt_client_key},
+    [GOOSE_OPT_HTTP_VERSION] = {{"http-version", 0, 1, 0, "VERSION", "auto (default: HTTP/2 when TLS offers it), 1.1 or 2 (HTTP/2 only)",
+        NOT_WORKER, SHOW(HTTP_VERSION, http_version),
+        NULL}, opt_http_version},
     [GOOSE_OPT_HELP] = {{"help", 'h', 0, 0, NULL, "print this help",
         SIDES_ANY, SHOW(GIVEN, help),
         NULL}, opt_help},
@@ -996,6 +1067,10 @@ void goose__options_free(goose_options *o)
     free(o->tls_cert);
     free(o->tls_key);
     free(o->tls_ca);
+    free(o->ca_file);
+    free(o->ca_pem);
+    free(o->client_cert);
+    free(o->client_key);
     free_list(o->report_files, o->nreport_files);
     free_list(o->resolve, o->nresolve);
     free_list(o->local_addrs, o->nlocal_addrs);

@@ -63,6 +63,13 @@ typedef struct goose_options {
     char *tls_cert;
     char *tls_key;
     char *tls_ca;
+    int accept_invalid_certs; /* no certificate or host-name check of targets */
+    char *ca_file;          /* --ca-file: its path (the Manager's, standalone) */
+    char *ca_pem;           /* its contents, read once when set (a Worker: */
+    size_t ca_pem_len;      /*   the Manager's, from the welcome) */
+    char *client_cert;      /* --client-cert, --client-key: paths each */
+    char *client_key;       /*   process reads (never on the wire) */
+    int http_version;       /* --http-version: goose_http_version */
     goose_threshold *thresholds;
     size_t nthresholds;
     int threshold_abort;
@@ -96,7 +103,9 @@ typedef enum goose_option_id {
     GOOSE_OPT_NO_HASH_CHECK, GOOSE_OPT_MANAGER_BIND_HOST, GOOSE_OPT_MANAGER_BIND_PORT,
     GOOSE_OPT_MANAGER_HOST, GOOSE_OPT_MANAGER_PORT, GOOSE_OPT_GAGGLE_TIMEOUT,
     GOOSE_OPT_GAGGLE_KEY, GOOSE_OPT_GAGGLE_KEY_FILE, GOOSE_OPT_TLS_CERT, GOOSE_OPT_TLS_KEY,
-    GOOSE_OPT_TLS_CA, GOOSE_OPT_HELP, GOOSE_OPT_VERSION,
+    GOOSE_OPT_TLS_CA, GOOSE_OPT_ACCEPT_INVALID_CERTS, GOOSE_OPT_CA_FILE,
+    GOOSE_OPT_CLIENT_CERT, GOOSE_OPT_CLIENT_KEY, GOOSE_OPT_HTTP_VERSION,
+    GOOSE_OPT_HELP, GOOSE_OPT_VERSION,
     GOOSE_NOPTIONS
 } goose_option_id;
 
@@ -129,7 +138,8 @@ typedef enum goose_option_show {
     GOOSE_SHOW_LOG_FORMAT,  /* int GOOSE_FORMAT_*: json, csv or raw */
     GOOSE_SHOW_TEXT_OR_JSON, /* int: 1 json, 0 text */
     GOOSE_SHOW_CO_MODE,     /* int goose_co_mode */
-    GOOSE_SHOW_THRESHOLDS   /* goose_threshold *, with its count at `count` */
+    GOOSE_SHOW_THRESHOLDS,  /* goose_threshold *, with its count at `count` */
+    GOOSE_SHOW_HTTP_VERSION /* int goose_http_version: auto, 1.1 or 2 */
 } goose_option_show;
 
 /* Given with the option of its row, `other` is refused with `why` (the
@@ -181,6 +191,22 @@ const char *goose__option_suggest(const char *name);
 #define GOOSE_KEY_MAX 1024
 int goose__key_file_read(const char *path, unsigned char out[GOOSE_KEY_MAX], size_t *len,
                          char *err, size_t errlen);
+
+/* The target's TLS files (--ca-file, --client-cert, --client-key).  A CA
+ * file is read once, whole, and shipped to a Gaggle's Workers: at most
+ * GOOSE_CA_FILE_MAX bytes, and it must hold a PEM certificate. */
+#define GOOSE_CA_FILE_MAX (1024 * 1024)
+/* 0 when pem (len bytes, not NUL-terminated) holds at least one PEM
+ * certificate OpenSSL reads; -1 and why in err otherwise. */
+int goose__ca_pem_check(const char *pem, size_t len, char *err, size_t errlen);
+/* The client certificate and key the run will use, checked again before
+ * anything starts: a key needs its certificate (a certificate alone must
+ * hold its key, as curl reads it), each file readable and PEM, and the
+ * key the certificate's.  GOOSE_ECONFIG and a one-line message, or
+ * GOOSE_OK. */
+int goose__client_cert_check(const goose_options *o, char *err, size_t errlen);
+/* "auto", "1.1", "2" */
+const char *goose__http_version_name(int version);
 
 /* shape_parse.c: "level,duration;..." (GOOSE_PLAN_USERS: levels are whole
  * users; GOOSE_PLAN_FROM_NOW: a plan that continues from a running level,

@@ -61,6 +61,8 @@ goose_engine *goose__engine_start(const goose_run_config *cfg, char *err,
     e->http.no_env_proxy = goose__http_no_env_proxy();
     e->http.local_addrs = cfg->local_addrs;
     e->http.nlocal_addrs = cfg->nlocal_addrs;
+    e->http.version = cfg->http_version;
+    e->http.tls = cfg->tls;
     e->t0_us = goose__now_us();
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->done_cond, NULL);

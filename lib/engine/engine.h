@@ -84,6 +84,9 @@ typedef struct goose_run_config {
     size_t processes;             /* Workers in the Gaggle; 0: standalone */
     int co_mode;                  /* --co-mitigation: goose_co_mode */
     size_t max_request_names;     /* --max-request-names; 0: no bound */
+    goose_http_version http_version; /* --http-version */
+    goose_tls_setup tls;          /* --accept-invalid-certs, --ca-file's contents,
+                                     --client-cert/--client-key (the options' memory) */
     struct goose_sink *log_sinks[GOOSE_LOGFILES]; /* NULL: that log is off */
     int log_formats[GOOSE_LOGFILES];
 } goose_run_config;

@@ -129,7 +129,7 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
 {
     const goose_options *o = &m->a->opt;
     gaggle_out out;
-    goose__out_begin(&out, "welcome", 22);
+    goose__out_begin(&out, "welcome", 25);
     goose__out_u64(&out, "worker", w);
     goose__out_u64(&out, "workers", m->expected);
     goose__out_u64(&out, "users", m->cfg.users);
@@ -146,6 +146,13 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
     goose__out_bool(&out, "sticky_follow", o->sticky_follow);
     goose__out_u64(&out, "stop_timeout_us", o->stop_timeout_us);
     goose__out_u64(&out, "max_request_names", o->max_request_names);
+    /* the targets' trust: the CA file's contents, public, so a Worker needs
+       no copy; a client certificate is a secret each Worker reads itself */
+    goose__out_bool(&out, "accept_invalid_certs", o->accept_invalid_certs);
+    goose__out_str(&out, "http_version", goose__http_version_name(o->http_version));
+    goose__out_key(&out, "ca_pem");
+    msgpack_pack_str(&out.pk, o->ca_pem_len);
+    msgpack_pack_str_body(&out.pk, o->ca_pem ? o->ca_pem : "", o->ca_pem_len);
     goose__out_key(&out, "shape");
     goose__pack_shape(&out.pk, &m->cfg.shape);
     goose__out_key(&out, "arrivals");

@@ -25,8 +25,10 @@ int goose__gaggle_check_options(goose_attack *a, int manager)
 {
     if (a->opt.manager && a->opt.worker)
         return goose__fail(a, GOOSE_ECONFIG, "--manager and --worker exclude each other");
-    if (!manager)
-        return refuse_given(a, GOOSE_SIDE_WORKER, "Worker", "Manager");
+    if (!manager) { /* its own client certificate, read before it joins */
+        int rc = refuse_given(a, GOOSE_SIDE_WORKER, "Worker", "Manager");
+        return rc == GOOSE_OK ? goose__run_check_tls(a) : rc;
+    }
     int rc = refuse_given(a, GOOSE_SIDE_MANAGER, "Manager", "Workers");
     if (rc == GOOSE_OK && a->opt.expect_workers == 0)
         rc = goose__fail(a, GOOSE_ECONFIG,

@@ -53,6 +53,33 @@ static int read_select(const msgpack_object *msg, goose_options *o)
                ? -1 : 0;
 }
 
+/* The Manager's trust for the targets: its CA file's contents (a Worker
+ * needs no copy, and has none: --ca-file is the Manager's), checked as the
+ * Manager's own were, and whether certificates are checked at all. */
+static int read_tls(const msgpack_object *msg, goose_options *o)
+{
+    char version[8], err[200];
+    const msgpack_object *ca = goose__map_get(msg, "ca_pem");
+    if (goose__get_bool(msg, "accept_invalid_certs", &o->accept_invalid_certs) < 0 ||
+        goose__get_str(msg, "http_version", version, sizeof version) < 0 ||
+        goose__option_set(o, "http-version", version, err, sizeof err) != GOOSE_OK ||
+        !ca || ca->type != MSGPACK_OBJECT_STR || ca->via.str.size > GOOSE_CA_FILE_MAX ||
+        (ca->via.str.size &&
+         goose__ca_pem_check(ca->via.str.ptr, ca->via.str.size, err, sizeof err) < 0))
+        return -1;
+    char *pem = ca->via.str.size ? malloc(ca->via.str.size + 1) : NULL;
+    if (ca->via.str.size && !pem)
+        return -1;
+    if (pem) {
+        memcpy(pem, ca->via.str.ptr, ca->via.str.size);
+        pem[ca->via.str.size] = '\0';
+    }
+    free(o->ca_pem);
+    o->ca_pem = pem;
+    o->ca_pem_len = ca->via.str.size;
+    return 0;
+}
+
 static int read_options(const msgpack_object *msg, goose_options *o)
 {
     char host[2048], co[16];
@@ -69,7 +96,8 @@ static int read_options(const msgpack_object *msg, goose_options *o)
         goose__get_str(msg, "co_mitigation", co, sizeof co) < 0 ||
         (co_mode = goose__co_mode_parse(co)) < 0 ||
         goose__get_str(msg, "host", host, sizeof host) < 0 ||
-        (host[0] && !goose__valid_url(host)) || read_select(msg, o) < 0)
+        (host[0] && !goose__valid_url(host)) || read_select(msg, o) < 0 ||
+        read_tls(msg, o) < 0)
         return -1;
     o->timeout_ms = (long)timeout_ms;
     o->co_mitigation = co_mode;

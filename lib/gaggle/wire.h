@@ -10,8 +10,8 @@
 #include "engine/shape.h"
 #include "metrics/stats.h"
 
-#define GAGGLE_PROTOCOL_VERSION 5 /* 5: stop timeout, request-name bound, hatch
-                                     in the series, lost metrics */
+#define GAGGLE_PROTOCOL_VERSION 6 /* 6: the targets' TLS (CA, checks) and
+                                     HTTP version in the welcome */
 #define GAGGLE_FRAME_MAX (16u * 1024 * 1024)
 #define GAGGLE_MAX_DEPTH 8
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http/tls.h"
 #include "util/clock.h"
@@ -112,6 +113,7 @@ typedef struct curl_user {
     const char *host;          /* its host, or NULL */
     size_t host_len;
     int busy;                  /* in the multi handle */
+    int secure;                /* the request under way is https:// */
 } curl_user;
 
 /* ---- per thread ---- */
@@ -173,15 +175,46 @@ static void tls_words(curl_user *cu, goose_http_capture *c, int handshake)
     goose__tls_verify_error(c, verify, host);
 }
 
+static goose_http_protocol protocol_of(long curl_version)
+{
+    switch (curl_version) {
+    case CURL_HTTP_VERSION_1_0: return GOOSE_PROTO_HTTP_1_0;
+    case CURL_HTTP_VERSION_1_1: return GOOSE_PROTO_HTTP_1_1;
+    case CURL_HTTP_VERSION_2_0: return GOOSE_PROTO_HTTP_2;
+    default: return GOOSE_PROTO_NONE;
+    }
+}
+
+/* --http-version 2: over TLS curl falls back to HTTP/1.1 when ALPN does
+ * not choose h2, and an answer that came so fails the request; in clear
+ * text (prior knowledge) a server that speaks no HTTP/2 closes without an
+ * answer (nginx) or breaks curl's framing, which is said in like words. */
+static goose_terr h2_required(curl_user *cu, CURLcode rc)
+{
+    goose_http_capture *c = cu->capture;
+    if (rc == CURLE_OK && c->protocol != GOOSE_PROTO_HTTP_2) {
+        goose__http_h2_required_error(c, c->protocol);
+        return GOOSE_TE_VERSION;
+    }
+    if (!cu->secure && c->protocol == GOOSE_PROTO_NONE &&
+        (rc == CURLE_HTTP2 || rc == CURLE_GOT_NOTHING || rc == CURLE_WEIRD_SERVER_REPLY)) {
+        goose__http_h2_required_error(c, GOOSE_PROTO_NONE);
+        return GOOSE_TE_VERSION;
+    }
+    return terr_of(rc);
+}
+
 /* The transfer ended: its status and words go to the capture.  curl's
  * texts for a refused connection and a timeout carry timings; every
  * transport says them alike (see goose__http_connect_error). */
 static goose_terr transfer_done(curl_user *cu, CURLcode rc)
 {
     goose_http_capture *c = cu->capture;
-    long code = 0;
+    long code = 0, version = 0;
     curl_easy_getinfo(cu->easy, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_getinfo(cu->easy, CURLINFO_HTTP_VERSION, &version);
     c->status = (int)code;
+    c->protocol = code ? protocol_of(version) : GOOSE_PROTO_NONE;
     long timeout_ms = cu->run->setup->timeout_ms;
     if (rc == CURLE_COULDNT_CONNECT && cu->authority) {
         long err = 0;
@@ -197,7 +230,7 @@ static goose_terr transfer_done(curl_user *cu, CURLcode rc)
     curl_slist_free_all(cu->extra);
     cu->extra = NULL;
     cu->busy = 0;
-    return terr_of(rc);
+    return cu->run->setup->version == GOOSE_HTTP_2 ? h2_required(cu, rc) : terr_of(rc);
 }
 
 /* A completed transfer, kept apart from its user's state, which the
@@ -386,12 +419,17 @@ static CURLcode on_ssl_ctx(CURL *e, void *ssl_ctx, void *arg)
     return goose__tls_ctx_apply(arg, ssl_ctx) == 0 ? CURLE_OK : CURLE_SSL_CERTPROBLEM;
 }
 
+/* The run's trust and the protocols it allows. */
 static void tls_options(CURL *e, const goose_http_setup *setup)
 {
     if (setup->tls.accept_invalid_certs) {
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
     }
+    /* auto: h2 when ALPN offers it over TLS, else HTTP/1.1 (2: per request) */
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, setup->version == GOOSE_HTTP_1_1
+                                                  ? (long)CURL_HTTP_VERSION_1_1
+                                                  : (long)CURL_HTTP_VERSION_2TLS);
     if (!setup->tls_ctx)
         return;
     curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
@@ -574,6 +612,11 @@ static goose_terr start(void *user, const goose_http_request *req, goose_http_ca
     cu->authority_len = req->parts ? req->parts->authority_len : 0;
     cu->host = req->parts ? req->parts->host : NULL;
     cu->host_len = req->parts ? req->parts->host_len : 0;
+    cu->secure = req->parts ? req->parts->secure : strncasecmp(req->url, "https:", 6) == 0;
+    if (cu->run->setup->version == GOOSE_HTTP_2) /* h2c has no ALPN: prior knowledge */
+        curl_easy_setopt(cu->easy, CURLOPT_HTTP_VERSION,
+                         cu->secure ? (long)CURL_HTTP_VERSION_2TLS
+                                    : (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
     cu->busy = 1;
     if (curl_multi_add_handle(cu->thread->multi, cu->easy) != CURLM_OK) {
         cu->busy = 0;

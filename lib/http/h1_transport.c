@@ -83,6 +83,8 @@ static int takes(void *run, void *user, const goose_http_request *req)
     const goose_url_parts *url = req->parts;
     if (!url || !goose__url_plain_path(url->path, url->path_len))
         return 0;
+    if (((const h1_run *)run)->setup->version == GOOSE_HTTP_2)
+        return 0; /* --http-version 2: prior-knowledge h2c, not HTTP/1.1 */
     h1_user *hu = user;
     size_t found = hu ? serving(hu, url) : PER_USER;
     goose_h1_origin o;

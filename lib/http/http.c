@@ -83,6 +83,17 @@ void goose__http_timeout_error(goose_http_capture *c, long timeout_ms)
              timeout_ms);
 }
 
+void goose__http_h2_required_error(goose_http_capture *c, goose_http_protocol got)
+{
+    const char *name = goose__http_protocol_name(got);
+    if (name)
+        snprintf(c->errbuf, sizeof c->errbuf, "HTTP/2 required (--http-version 2) but the "
+                 "server answered %s", name);
+    else
+        snprintf(c->errbuf, sizeof c->errbuf, "HTTP/2 required (--http-version 2) but the "
+                 "server does not speak it");
+}
+
 int goose__http_no_env_proxy(void)
 {
     static const char *const names[] = {"http_proxy", "HTTP_PROXY", "https_proxy",

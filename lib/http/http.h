@@ -124,6 +124,10 @@ int goose__http_capture_body(goose_http_capture *c, const char *data, size_t len
 void goose__http_connect_error(goose_http_capture *c, const char *authority, size_t len,
                                int err);
 void goose__http_timeout_error(goose_http_capture *c, long timeout_ms);
+/* --http-version 2 and the answer came over another protocol (got), or
+ * (GOOSE_PROTO_NONE) the server did not speak HTTP/2 at all: "HTTP/2
+ * required (--http-version 2) but the server answered HTTP/1.1". */
+void goose__http_h2_required_error(goose_http_capture *c, goose_http_protocol got);
 /* The absolute URL of a Location value, relative to base, into out
  * (which may hold base); -1 when it is no URL.  RFC 3986 reference
  * resolution by libcurl's URL parser (in curl.c). */

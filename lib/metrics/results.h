@@ -92,6 +92,7 @@ typedef struct goose_results {
     double start_spread_ms;
     int gaggle_authenticated;  /* the Workers proved a gaggle key */
     int gaggle_tls;
+    int accept_invalid_certs; /* no certificate of a target was checked */
     goose_threshold_result *thresholds; /* one per --threshold, in order */
     size_t nthresholds;
     int aborted;             /* --threshold-abort stopped the run ... */

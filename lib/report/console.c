@@ -799,6 +799,9 @@ char *goose__report_text(const goose_results *r, const goose_report_ctx *ctx)
     char lost[300];
     if (goose__lost_text(r, lost, sizeof lost) && goose__buf_printf(&b, "%s\n\n", lost) < 0)
         goto out;
+    const char *certs = goose__certs_text(r);
+    if (certs && goose__buf_printf(&b, "%s\n\n", certs) < 0)
+        goto out;
     if (section_requests(&b, r, scratch) < 0 || section_co(&b, r, co) < 0 ||
         section_status(&b, r) < 0 ||
         section_transactions(&b, r, scratch, empty) < 0 ||

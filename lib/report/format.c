@@ -129,3 +129,11 @@ int goose__lost_text(const goose_results *r, char *out, size_t len)
              (unsigned long long)r->totals.lost_details, (unsigned long long)r->series_lost);
     return 1;
 }
+
+const char *goose__certs_text(const goose_results *r)
+{
+    return r->accept_invalid_certs ? "Certificates NOT checked: the certificates and host "
+                                     "names of https:// targets were accepted unchecked "
+                                     "(--accept-invalid-certs)."
+                                   : NULL;
+}

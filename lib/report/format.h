@@ -39,5 +39,8 @@ int goose__fmt_folded(const struct goose_results *r, char *out, size_t size);
 /* "metrics incomplete: N samples lost (...)" into out, when the results
  * miss samples (out of memory); 0 and "" when they are complete. */
 int goose__lost_text(const struct goose_results *r, char *out, size_t len);
+/* The sentence every report has when the run checked no certificate
+ * (--accept-invalid-certs); NULL when it checked them. */
+const char *goose__certs_text(const struct goose_results *r);
 
 #endif

@@ -668,6 +668,9 @@ static void option_value(out *o, const goose_options *p, const goose_option_info
             put(o, "</code>");
         }
         break;
+    case GOOSE_SHOW_HTTP_VERSION:
+        put(o, goose__http_version_name(*(const int *)at));
+        break;
     case GOOSE_SHOW_GIVEN:
     default:
         put(o, "(given)");
@@ -1293,6 +1296,11 @@ char *goose__report_html(const goose_results *r, const goose_report_ctx *ctx)
     if (r->manager && !r->gaggle_authenticated)
         put(&o, "<p class=\"bad\">An UNAUTHENTICATED Gaggle: its Workers did not prove a "
                 "key.</p>\n");
+    if (goose__certs_text(r)) {
+        put(&o, "<p class=\"bad\" id=\"certs-unchecked\">");
+        esc(&o, goose__certs_text(r));
+        put(&o, "</p>\n");
+    }
     tiles(&o, r, all);
     put(&o, "</header>\n");
     section_thresholds(&o, r);

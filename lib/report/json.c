@@ -463,6 +463,8 @@ static json_t *report_object(const goose_results *r, goose_hist *scratch)
     rc |= json_object_set_new(o, "load", load_json(r));
     if (r->co_mode)
         rc |= json_object_set_new(o, "co_mitigation", jstr(goose__co_mode_name(r->co_mode)));
+    if (r->accept_invalid_certs) /* absent: every certificate was checked */
+        rc |= json_object_set_new(o, "accept_invalid_certs", json_true());
     rc |= json_object_set_new(o, "phases", phases_json(r));
     rc |= json_object_set_new(o, "scenarios", scenarios_json(r));
     rc |= json_object_set_new(o, "requests", requests_json(r, scratch));

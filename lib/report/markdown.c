@@ -291,6 +291,8 @@ char *goose__report_markdown(const goose_results *r, const goose_report_ctx *ctx
     char lost[300];
     if (goose__lost_text(r, lost, sizeof lost))
         goose__buf_printf(&b, "\n**%s**\n", lost);
+    if (goose__certs_text(r))
+        goose__buf_printf(&b, "\n**%s**\n", goose__certs_text(r));
     thresholds(&b, r);
     requests(&b, r, all);
     if (r->co_mode)

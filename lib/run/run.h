@@ -30,6 +30,9 @@ void goose__stop_clock_record(goose_attack *a, size_t abandoned);
 
 /* setup.c: options and registry -> engine configuration, plan, results. */
 int goose__run_setup(goose_attack *a, goose_run_config *cfg, goose_plan *plan);
+/* --client-cert and --client-key checked again (readable, PEM, a pair):
+ * GOOSE_ECONFIG with the attack's error, or GOOSE_OK. */
+int goose__run_check_tls(goose_attack *a);
 /* Closes the logs (GOOSE_EIO if one could not be written) and frees. */
 int goose__run_teardown(goose_attack *a, goose_run_config *cfg, goose_plan *plan);
 int goose__results_prepare(goose_attack *a, const goose_plan *plan, size_t threads);

@@ -44,6 +44,7 @@ int goose__results_prepare(goose_attack *a, const goose_plan *plan, size_t threa
     res->users = a->opt.users;
     res->threads = threads;
     res->co_mode = a->opt.co_mitigation;
+    res->accept_invalid_certs = a->opt.accept_invalid_certs;
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
@@ -167,6 +168,24 @@ static int users_over_time(goose_attack *a, goose_run_config *cfg)
     return GOOSE_OK;
 }
 
+/* The client certificate's files may have changed since they were set:
+ * read again before anything starts (a Worker: before it joins). */
+int goose__run_check_tls(goose_attack *a)
+{
+    char err[600];
+    int rc = goose__client_cert_check(&a->opt, err, sizeof err);
+    return rc == GOOSE_OK ? GOOSE_OK : goose__fail(a, rc, "%s", err);
+}
+
+/* Said once as the run begins, on every side that runs with it (a
+ * Manager, and each Worker its welcome told), so no log hides it. */
+static void warn_tls(goose_attack *a)
+{
+    if (a->opt.accept_invalid_certs)
+        goose__log(a, GOOSE_LOG_WARN, "--accept-invalid-certs: certificates and host names "
+                   "of https:// targets are not checked");
+}
+
 static int resolve_config(goose_attack *a, goose_run_config *cfg)
 {
     goose_options *o = &a->opt;
@@ -198,6 +217,9 @@ static int resolve_config(goose_attack *a, goose_run_config *cfg)
     cfg->max_request_names = o->max_request_names;
     cfg->local_addrs = o->local_addrs;
     cfg->nlocal_addrs = o->nlocal_addrs;
+    cfg->http_version = (goose_http_version)o->http_version;
+    cfg->tls = (goose_tls_setup){o->accept_invalid_certs, o->ca_pem, o->ca_pem_len,
+                                 o->client_cert, o->client_key};
     /* a test defined by its iterations counts every one of them; a test
        plan measures all of its steps */
     cfg->reset_on_launch = !o->no_reset_metrics && !o->iterations && !o->test_plan &&
@@ -205,7 +227,8 @@ static int resolve_config(goose_attack *a, goose_run_config *cfg)
     for (size_t i = 0; i < o->nresolve; i++)
         if (goose__lines_add(&cfg->resolve, o->resolve[i]) < 0)
             return goose__fail(a, GOOSE_ENOMEM, "out of memory");
-    return check_report_paths(a);
+    rc = goose__run_check_tls(a);
+    return rc == GOOSE_OK ? check_report_paths(a) : rc;
 }
 
 /* Every user keeps a connection open: say so before the sockets run out. */
@@ -275,6 +298,7 @@ int goose__run_setup(goose_attack *a, goose_run_config *cfg, goose_plan *plan)
         return goose__fail(a, GOOSE_ENOMEM, "out of memory");
     if (!a->opt.manager) /* a Manager's users run on its Workers */
         check_fd_limit(a, cfg->users);
+    warn_tls(a);
     goose__baseline_free(a->baseline);
     a->baseline = NULL;
     char err[600];

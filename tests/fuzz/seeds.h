@@ -31,7 +31,7 @@ static inline void seed_welcome(gaggle_out *o, const char *select)
 {
     goose_shape users = {0}, none = {0};
     goose__shape_add(&users, 4, 500000); /* 4 users over 0.5 s */
-    goose__out_begin(o, "welcome", 21);
+    goose__out_begin(o, "welcome", 24);
     goose__out_u64(o, "worker", 0);
     goose__out_u64(o, "workers", 2);
     goose__out_u64(o, "users", 4);
@@ -47,6 +47,9 @@ static inline void seed_welcome(gaggle_out *o, const char *select)
     goose__out_u64(o, "end_us", 0);
     goose__out_bool(o, "controller", 0);
     goose__out_f64(o, "throttle", 0);
+    goose__out_bool(o, "accept_invalid_certs", 0);
+    goose__out_str(o, "http_version", "auto");
+    goose__out_str(o, "ca_pem", "");
     goose__out_key(o, "shape");
     goose__pack_shape(&o->pk, &users);
     goose__out_key(o, "arrivals");
