@@ -463,7 +463,6 @@ static CURL *easy_new(const curl_run *run, curl_user *owner, unsigned index, CUR
                  setup->local_addrs[index % setup->nlocal_addrs]);
         curl_easy_setopt(e, CURLOPT_INTERFACE, iface);
     }
-    tls_options(e, setup);
     if (setup->no_env_proxy) {
         /* what curl would conclude, without five getenv() per request */
         curl_easy_setopt(e, CURLOPT_PROXY, "");
