@@ -629,22 +629,22 @@ TEST(bad_tls_setup_is_one_clear_line)
     goose_tls_setup t = {.client_cert = "/nonexistent/c.pem", .client_key = key};
     ASSERT_NULL(goose__tls_ctx_new(&t, err, sizeof err));
     printf("%s\n", err);
-    ASSERT(strstr(err, "cannot read the client certificate /nonexistent/c.pem: "));
+    ASSERT(strstr(err, "cannot read --client-cert /nonexistent/c.pem: "));
     t = (goose_tls_setup){.client_cert = cert, .client_key = "/nonexistent/k.pem"};
     ASSERT_NULL(goose__tls_ctx_new(&t, err, sizeof err));
     printf("%s\n", err);
-    ASSERT(strstr(err, "cannot read the client key /nonexistent/k.pem: "));
+    ASSERT(strstr(err, "cannot read --client-key /nonexistent/k.pem: "));
     t = (goose_tls_setup){.client_cert = cert, .client_key = other};
     ASSERT_NULL(goose__tls_ctx_new(&t, err, sizeof err));
     printf("%s\n", err);
-    ASSERT(strstr(err, "the client key does not match the certificate"));
+    ASSERT(strstr(err, "is not the key of --client-cert"));
     t = (goose_tls_setup){.client_key = key};
     ASSERT_NULL(goose__tls_ctx_new(&t, err, sizeof err));
-    ASSERT_STR_EQ(err, "--client-key needs --client-cert");
+    ASSERT_STR_EQ(err, "--client-key needs --client-cert (the certificate the key belongs to)");
     t = (goose_tls_setup){.client_cert = cert}; /* the key from the same file: none there */
     ASSERT_NULL(goose__tls_ctx_new(&t, err, sizeof err));
     printf("%s\n", err);
-    ASSERT(strstr(err, "cannot read the client key "));
+    ASSERT(strstr(err, "holds no private key: give --client-key"));
     ASSERT(strstr(err, cert));
     snprintf(cmd, sizeof cmd, "cat %s %s >%s/both.pem", cert, key, dir);
     ASSERT_EQ(system(cmd), 0);
@@ -657,7 +657,7 @@ TEST(bad_tls_setup_is_one_clear_line)
     goose__tls_ctx_free(one_file);
     t = (goose_tls_setup){.ca_pem = "not a certificate", .ca_pem_len = 17};
     ASSERT_NULL(goose__tls_ctx_new(&t, err, sizeof err));
-    ASSERT_STR_EQ(err, "the --ca-file holds no PEM certificate");
+    ASSERT_STR_EQ(err, "holds no PEM certificate");
     t = (goose_tls_setup){.client_cert = cert, .client_key = key};
     goose_tls_ctx *ok = goose__tls_ctx_new(&t, err, sizeof err);
     ASSERT_NOT_NULL(ok);

@@ -179,30 +179,39 @@ static int ctx_fail(char *err, size_t errlen, const char *what, const char *path
     return -1;
 }
 
-/* Every certificate of the PEM bytes goes into the store. */
+#define FAIL(...) (snprintf(err, errlen, __VA_ARGS__), -1)
+
+/* 1 when OpenSSL's last error is the clean end of a PEM stream. */
+static int pem_ended(void)
+{
+    unsigned long e = ERR_peek_last_error();
+    return ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
+}
+
+/* Every certificate of the PEM bytes goes into the store: a broken one
+ * anywhere in the bundle is an error, found when the option is given. */
 static int load_ca_pem(X509_STORE *store, const char *pem, size_t len, char *err,
                        size_t errlen)
 {
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
-    STACK_OF(X509_INFO) *infos = bio ? PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL) : NULL;
-    int n = 0, rc = -1;
-    if (!infos) {
-        ctx_fail(err, errlen, "cannot read the --ca-file certificates", NULL);
-        goto out;
+    if (!bio)
+        return FAIL("out of memory");
+    size_t n = 0;
+    X509 *x;
+    ERR_clear_error();
+    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+        X509_STORE_add_cert(store, x); /* a certificate given twice is no error */
+        X509_free(x);
+        n++;
     }
-    for (int i = 0; i < sk_X509_INFO_num(infos); i++) {
-        X509_INFO *info = sk_X509_INFO_value(infos, i);
-        if (info->x509 && X509_STORE_add_cert(store, info->x509) == 1)
-            n++;
-    }
-    ERR_clear_error(); /* a certificate given twice */
-    if (!n)
-        snprintf(err, errlen, "the --ca-file holds no PEM certificate");
-    rc = n ? 0 : -1;
-out:
-    sk_X509_INFO_pop_free(infos, X509_INFO_free);
+    int clean = pem_ended();
+    ERR_clear_error();
     BIO_free(bio);
-    return rc;
+    if (n == 0 && clean)
+        return FAIL("holds no PEM certificate");
+    if (!clean)
+        return FAIL("certificate %zu is not a valid PEM certificate", n + 1);
+    return 0;
 }
 
 /* No pass phrase is asked for: an encrypted key is an error, never a prompt. */
@@ -212,42 +221,71 @@ static int no_password(char *buf, int size, int rwflag, void *u)
     return -1;
 }
 
-/* The certificate and the chain after it in its file, and the key (from
- * its own file, else from the certificate's, as libcurl reads it), read
- * once: libcurl's contexts get them without reading the files again. */
-static int load_identity(goose_tls_ctx *t, const goose_tls_setup *s, char *err, size_t errlen)
+static BIO *open_file(const char *flag, const char *path, char *err, size_t errlen)
 {
-    if (s->client_key && !s->client_cert) {
-        snprintf(err, errlen, "--client-key needs --client-cert");
-        return -1;
-    }
-    if (!s->client_cert)
-        return 0;
     errno = 0;
-    BIO *bio = BIO_new_file(s->client_cert, "r");
-    if (!bio || !(t->cert = PEM_read_bio_X509_AUX(bio, NULL, no_password, NULL))) {
-        BIO_free(bio);
-        return ctx_fail(err, errlen, "cannot read the client certificate", s->client_cert);
+    BIO *bio = BIO_new_file(path, "r");
+    if (!bio) {
+        snprintf(err, errlen, "cannot read --%s %s: %s", flag, path,
+                 strerror(errno ? errno : EIO));
+        ERR_clear_error();
     }
+    return bio;
+}
+
+/* The certificate and the chain after it in its file. */
+static int load_cert(goose_tls_ctx *t, const char *path, char *err, size_t errlen)
+{
+    BIO *bio = open_file("client-cert", path, err, errlen);
+    if (!bio)
+        return -1;
+    t->cert = PEM_read_bio_X509_AUX(bio, NULL, no_password, NULL);
     X509 *x;
     t->chain = sk_X509_new_null();
-    while (t->chain && (x = PEM_read_bio_X509(bio, NULL, no_password, NULL)))
+    while (t->cert && t->chain && (x = PEM_read_bio_X509(bio, NULL, no_password, NULL)))
         if (!sk_X509_push(t->chain, x))
             X509_free(x);
     BIO_free(bio);
     ERR_clear_error(); /* the end of the file */
-    const char *key = s->client_key ? s->client_key : s->client_cert;
-    errno = 0;
-    if (!(bio = BIO_new_file(key, "r")) ||
-        !(t->key = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL))) {
-        BIO_free(bio);
-        return ctx_fail(err, errlen, "cannot read the client key", key);
-    }
+    return t->cert ? 0 : FAIL("--client-cert %s holds no PEM certificate", path);
+}
+
+/* The key from its own file, else from the certificate's, as libcurl reads it. */
+static int load_key(goose_tls_ctx *t, const goose_tls_setup *s, char *err, size_t errlen)
+{
+    const char *path = s->client_key ? s->client_key : s->client_cert;
+    BIO *bio = open_file(s->client_key ? "client-key" : "client-cert", path, err, errlen);
+    if (!bio)
+        return -1;
+    t->key = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
     BIO_free(bio);
+    ERR_clear_error();
+    if (t->key)
+        return 0;
+    if (!s->client_key)
+        return FAIL("--client-cert %s holds no private key: give --client-key", path);
+    return FAIL("--client-key %s holds no PEM private key (or an encrypted one, which is "
+                "not supported)", path);
+}
+
+/* The client's identity, read once: libcurl's contexts get it without
+ * reading the files again. */
+static int load_identity(goose_tls_ctx *t, const goose_tls_setup *s, char *err, size_t errlen)
+{
+    if (s->client_key && !s->client_cert)
+        return FAIL("--client-key needs --client-cert (the certificate the key belongs to)");
+    if (!s->client_cert)
+        return 0;
+    if (load_cert(t, s->client_cert, err, errlen) < 0 || load_key(t, s, err, errlen) < 0)
+        return -1;
+    if (X509_check_private_key(t->cert, t->key) != 1) {
+        ERR_clear_error();
+        return FAIL("--client-key %s is not the key of --client-cert %s",
+                    s->client_key ? s->client_key : s->client_cert, s->client_cert);
+    }
     if (SSL_CTX_use_certificate(t->ssl, t->cert) != 1 ||
-        SSL_CTX_set1_chain(t->ssl, t->chain) != 1 ||
-        SSL_CTX_use_PrivateKey(t->ssl, t->key) != 1 || SSL_CTX_check_private_key(t->ssl) != 1)
-        return ctx_fail(err, errlen, "the client key does not match the certificate", key);
+        SSL_CTX_set1_chain(t->ssl, t->chain) != 1 || SSL_CTX_use_PrivateKey(t->ssl, t->key) != 1)
+        return ctx_fail(err, errlen, "cannot use --client-cert", s->client_cert);
     return 0;
 }
 
