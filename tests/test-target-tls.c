@@ -142,9 +142,13 @@ static void nginx_start(void)
     nginx_pid = fork();
     ASSERT(nginx_pid >= 0);
     if (nginx_pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        /* SIGTERM, not SIGKILL: nginx's master then stops its workers too,
+           where a killed master leaves them running */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
         execlp("nginx", "nginx", "-p", prefix, "-e", err, "-c", conf, "-g", "daemon off;",
                (char *)NULL);
+        execl("/usr/sbin/nginx", "nginx", "-p", prefix, "-e", err, "-c", conf, "-g",
+              "daemon off;", (char *)NULL);
         _exit(127);
     }
     const int ports[] = {port_h2, port_h1, port_wrong, port_mtls, port_plain};
