@@ -151,6 +151,11 @@ char *goose__report_csv(const goose_results *r, const goose_report_ctx *ctx)
         goose__buf_csv_field(&b, lost);
         goose__buf_printf(&b, ",%llu\n", (unsigned long long)s->lost);
     }
+    if (goose__certs_text(r)) { /* --accept-invalid-certs */
+        goose__buf_adds(&b, "Certificates,");
+        goose__buf_csv_field(&b, goose__certs_text(r));
+        goose__buf_adds(&b, "\n");
+    }
     free(v);
     goose__hists_delete(all, 3);
     return goose__buf_steal(&b);
