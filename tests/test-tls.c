@@ -655,6 +655,20 @@ TEST(bad_tls_setup_is_one_clear_line)
     if (!one_file)
         TEST_FAIL("certificate and key in one file: %s", err);
     goose__tls_ctx_free(one_file);
+    /* an encrypted key, in its own file or the certificate's: never a prompt */
+    snprintf(cmd, sizeof cmd, "openssl pkey -in %s -aes128 -passout pass:x -out %s/enc.key "
+             "2>/dev/null && cat %s %s/enc.key >%s/both-enc.pem", key, dir, cert, dir, dir);
+    ASSERT_EQ(system(cmd), 0);
+    char enc[96], both_enc[96];
+    snprintf(enc, sizeof enc, "%s/enc.key", dir);
+    snprintf(both_enc, sizeof both_enc, "%s/both-enc.pem", dir);
+    t = (goose_tls_setup){.client_cert = cert, .client_key = enc};
+    ASSERT_NULL(goose__tls_ctx_new(&t, err, sizeof err));
+    ASSERT(strstr(err, "--client-key ") && strstr(err, "holds an encrypted private key"));
+    t = (goose_tls_setup){.client_cert = both_enc};
+    ASSERT_NULL(goose__tls_ctx_new(&t, err, sizeof err));
+    printf("%s\n", err);
+    ASSERT(strstr(err, "--client-cert ") && strstr(err, "holds an encrypted private key"));
     t = (goose_tls_setup){.ca_pem = "not a certificate", .ca_pem_len = 17};
     ASSERT_NULL(goose__tls_ctx_new(&t, err, sizeof err));
     ASSERT_STR_EQ(err, "holds no PEM certificate");

@@ -257,15 +257,20 @@ static int load_key(goose_tls_ctx *t, const goose_tls_setup *s, char *err, size_
     BIO *bio = open_file(s->client_key ? "client-key" : "client-cert", path, err, errlen);
     if (!bio)
         return -1;
+    ERR_clear_error();
     t->key = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
+    unsigned long e = ERR_peek_last_error(); /* no_password's refusal: an encrypted key */
+    int encrypted = ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_BAD_PASSWORD_READ;
     BIO_free(bio);
     ERR_clear_error();
     if (t->key)
         return 0;
+    if (encrypted)
+        return FAIL("--%s %s holds an encrypted private key, which is not supported",
+                    s->client_key ? "client-key" : "client-cert", path);
     if (!s->client_key)
         return FAIL("--client-cert %s holds no private key: give --client-key", path);
-    return FAIL("--client-key %s holds no PEM private key (or an encrypted one, which is "
-                "not supported)", path);
+    return FAIL("--client-key %s holds no PEM private key", path);
 }
 
 /* The client's identity, read once: libcurl's contexts get it without
