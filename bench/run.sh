@@ -386,7 +386,7 @@ gaggle_run() { # standalone and gaggle, each with $CONNS users, no wait
     done
     wait $pids || true
     cc -O2 -std=c11 -D_GNU_SOURCE -Iinclude -Ilib bench/msgsize.c "$BUILD/libgoose.a" \
-        $(pkg-config --libs libcurl libevent libevent_pthreads msgpack openssl jansson) -lpthread -lm \
+        $(pkg-config --libs $(sh tools/deps.sh --modules)) -lpthread -lm \
         -o "$OUT/msgsize" && "$OUT/msgsize" > "$OUT/g-msgsize.txt"
 }
 if [ -z "$ONLY" ]; then gaggle_run; fi

@@ -13,7 +13,7 @@ so=$(ls build-abi/libgoose.so.*.*.* | head -n 1)
 version=${so##*/libgoose.so.}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-deps="libcurl libevent libevent_pthreads libevent_openssl msgpack openssl jansson"
+deps=$(sh tools/deps.sh --modules)
 fail=0
 
 expect() { # pass|fail, label, library, words the report must name...
