@@ -94,6 +94,8 @@ static void spawn(const char *const argv[], const char *out)
 static void nghttpd_start(void)
 {
     char port[16], docroot[96], index[128];
+    if (system("command -v nghttpd >/dev/null 2>&1") != 0)
+        TEST_SKIP("nghttpd not installed (apt-get install nghttp2-server)");
     srv_dir();
     snprintf(docroot, sizeof docroot, "%s/doc", srv.dir);
     snprintf(index, sizeof index, "%s/index.html", docroot);
@@ -106,8 +108,6 @@ static void nghttpd_start(void)
     srv.port = free_port();
     snprintf(port, sizeof port, "%d", srv.port);
     const char *argv[] = {"nghttpd", "--no-tls", "-v", "-d", docroot, port, NULL};
-    if (system("command -v nghttpd >/dev/null 2>&1") != 0)
-        TEST_SKIP("nghttpd not installed (apt-get install nghttp2-server)");
     spawn(argv, srv.log);
     for (int i = 0; i < 250 && !connectable(srv.port); i++)
         usleep(20000);
