@@ -665,7 +665,9 @@ static void pem_body(const char *path, char *out, size_t cap)
  * has no CA file and its own client certificate reaches nginx, which asks
  * for one.  Every byte between them is kept: the CA's contents went to the
  * Worker; no trace of the client certificate went either way. */
-static void gaggle_run(int accept_invalid)
+/* A Gaggle of one Worker against nginx: version is the Manager's
+ * --http-version ("1.1" or "auto", which nginx answers with h2). */
+static void gaggle_run(int accept_invalid, const char *version)
 {
     char mport[8], wport[8];
     relay r;
@@ -688,7 +690,7 @@ static void gaggle_run(int accept_invalid)
     set(m, "users", "2");
     set(m, "hatch-rate", "100");
     set(m, "iterations", "3");
-    set(m, "http-version", "1.1");
+    set(m, "http-version", version);
     set(m, "gaggle-timeout", "5s");
     if (accept_invalid)
         set(m, "accept-invalid-certs", NULL);
@@ -723,9 +725,17 @@ static void gaggle_run(int accept_invalid)
     ASSERT_EQ(jint(row, "success"), 6);
     ASSERT_EQ(jint(row, "fail"), 0);
     ASSERT_EQ(json_is_true(json_object_get(report, "accept_invalid_certs")), accept_invalid);
+    /* the Manager's --http-version, and the Worker's own certificate */
+    int h2 = strcmp(version, "1.1") != 0;
+    const char *protocol = h2 ? "HTTP/2" : "HTTP/1.1";
+    ASSERT_EQ(jint(json_object_get(row, "protocols"), protocol), 6);
+    ASSERT_EQ(json_object_size(json_object_get(row, "protocols")), 1);
+    ASSERT_EQ(jint(json_object_get(json_object_get(report, "totals"), "protocols"), protocol), 6);
     json_decref(report);
-    /* the Manager's --http-version 1.1, and the Worker's own certificate */
-    ASSERT_LOGGED(port_mtls, "HTTP/1.1", "SUCCESS", accept_invalid ? 12 : 6);
+    if (h2)
+        ASSERT_LOGGED(port_mtls, "HTTP/2.0", "SUCCESS", 6);
+    else
+        ASSERT_LOGGED(port_mtls, "HTTP/1.1", "SUCCESS", accept_invalid ? 12 : 6);
     ASSERT_NULL(w->opt.ca_file); /* the Worker had no CA file... */
     size_t len;
     char *pem = slurp(cert("ca1.pem"), &len);
@@ -761,8 +771,9 @@ TEST(gaggle_ships_the_ca_never_the_client_certificate)
     setup();
     make_certs();
     nginx_start();
-    gaggle_run(0);
-    gaggle_run(1);
+    gaggle_run(0, "1.1");
+    gaggle_run(1, "1.1");
+    gaggle_run(0, "auto"); /* HTTP/2 through the Gaggle: counted as nginx saw it */
     nginx_stop();
     teardown();
 }
