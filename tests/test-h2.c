@@ -649,6 +649,37 @@ TEST(http1_server_is_a_clear_error)
     not_h2(py, "HTTP/2 required (--http-version 2) but the server does not speak it");
 }
 
+/* An upload the server does not read while it sends PINGs: the client
+ * writes from its read event with its write event still armed.  The
+ * request ends at its timeout (before the fix, the loop spun forever:
+ * the alarm ends the test then). */
+TEST(stalled_upload_with_server_frames_times_out)
+{
+    char port[16];
+    client cl;
+    call k;
+    srv_dir();
+    srv.port = free_port();
+    snprintf(srv.log, sizeof srv.log, "%s/stall.log", srv.dir);
+    snprintf(port, sizeof port, "%d", srv.port);
+    const char *argv[] = {"python3", "tests/stall-server.py", "h2c", port, NULL};
+    spawn(argv, srv.log);
+    for (int i = 0; i < 250 && !connectable(srv.port); i++)
+        usleep(20000);
+    size_t len = 64u << 20;
+    char *body = calloc(1, len);
+    ASSERT_NOT_NULL(body);
+    alarm(30);
+    client_open(&cl, GOOSE_HTTP_2, 3000);
+    run_one(&cl, &k, "POST", "/", body, len);
+    alarm(0);
+    expect_error(&k, GOOSE_TE_TIMEOUT, "Operation timed out after 3000 milliseconds");
+    call_free(&k);
+    client_close(&cl);
+    free(body);
+    srv_stop();
+}
+
 /* Nobody listens: the words every transport uses, one failure. */
 TEST(connection_refused_is_one_failure)
 {
@@ -858,6 +889,7 @@ TEST_MAIN(TEST_ENTRY(h2c_requests_share_one_connection),
           TEST_ENTRY(server_push_is_refused),
           TEST_ENTRY(timeout_cancels_the_stream),
           TEST_ENTRY(http1_server_is_a_clear_error),
+          TEST_ENTRY(stalled_upload_with_server_frames_times_out),
           TEST_ENTRY(connection_refused_is_one_failure),
           TEST_ENTRY(h2_over_tls_against_nghttpd),
           TEST_ENTRY(auto_hands_an_h2_connection_over),

@@ -430,6 +430,58 @@ TEST(client_certificate_required_reads_the_same_on_both_transports)
     nginx_stop(&ng);
 }
 
+static int post_big(goose_user *u)
+{
+    size_t len = 16u << 20;
+    char *body = calloc(1, len);
+    if (!body)
+        return GOOSE_ENOMEM;
+    goose_response_free(send_as(u, "POST", "/", body, len));
+    free(body);
+    return GOOSE_OK;
+}
+
+/* A server that sends its head in pieces without reading the upload: the
+ * client writes from its read event while its write event is armed.  The
+ * request ends at its timeout (before the fix the loop spun forever, and
+ * the alarm ends the test). */
+TEST(stalled_upload_with_server_bytes_times_out)
+{
+    start();
+    int port = free_port();
+    char ports[16], cert[160], key[160], origin[64];
+    snprintf(ports, sizeof ports, "%d", port);
+    snprintf(cert, sizeof cert, "%s/server.pem", ng.certs);
+    snprintf(key, sizeof key, "%s/server.key", ng.certs);
+    fflush(NULL);
+    pid_t pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (!freopen("/dev/null", "w", stdout))
+            _exit(127);
+        execlp("python3", "python3", "tests/stall-server.py", "tls", ports, cert, key,
+               (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 250 && !nginx_accepts(port); i++)
+        usleep(20000);
+    snprintf(origin, sizeof origin, "https://127.0.0.1:%d", port);
+    goose_attack *a = attack(post_big, origin, "1", "1");
+    set(a, "timeout", "3s");
+    alarm(60);
+    json_t *report = run(a);
+    alarm(0);
+    const char *text;
+    ASSERT_EQ(errors_of(report, &text), 1);
+    ASSERT_STR_EQ(text, "Operation timed out after 3000 milliseconds");
+    json_decref(report);
+    goose_attack_free(a);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    nginx_stop(&ng);
+}
+
 /* Under TLS 1.2 the same server ends the handshake with an alert: OpenSSL's
  * words, in libcurl's form, from both. */
 TEST(handshake_failure_reads_the_same_on_both_transports)
@@ -712,6 +764,7 @@ TEST_MAIN(TEST_ENTRY(https_keep_alive_counts_equal_nginx_log),
           TEST_ENTRY(tls12_sessions_resumed_per_user), TEST_ENTRY(idle_closes_race_requests),
           TEST_ENTRY(certificate_problems_read_the_same_on_both_transports),
           TEST_ENTRY(client_certificate_required_reads_the_same_on_both_transports),
+          TEST_ENTRY(stalled_upload_with_server_bytes_times_out),
           TEST_ENTRY(handshake_failure_reads_the_same_on_both_transports),
           TEST_ENTRY(ca_given_as_pem_is_the_trust),
           TEST_ENTRY(accept_invalid_certs_takes_every_certificate),

@@ -182,8 +182,13 @@ static int set_socket_options(goose_h1 *c, int fd, int family)
 static void write_request(goose_h1 *c);
 static void start_connect(goose_h1 *c);
 
+/* An event still armed is left alone: assigning it again would put it
+ * twice in libevent's list for the fd (a TLS write that blocked, then a
+ * read event that wrote again), and the loop would spin. */
 static int watch_writable(goose_h1 *c)
 {
+    if (event_pending(c->wev, EV_WRITE, NULL))
+        return 0;
     event_assign(c->wev, c->base, c->fd, EV_WRITE, on_write, c);
     if (event_add(c->wev, NULL) == 0)
         return 0;

@@ -78,6 +78,7 @@ struct h2_conn {
     int fd;             /* -1: none yet, or a fuzzing connection */
     goose_tls *tls;     /* https: TLS on fd */
     int handshaking;
+    int read_wants_write; /* a TLS read waits for writability */
     unsigned addr_at;
     int connecting;
     int fuzz;
@@ -674,12 +675,17 @@ static void conn_ready(h2_conn *c)
     conn_flush(c);
 }
 
-/* Waits for the socket to be readable or writable, once. */
+/* Waits for the socket to be readable or writable, once.  An event still
+ * armed is left alone: assigning it again would put it twice in libevent's
+ * list for the fd (a write that blocked, then a read event that wrote
+ * again, say), and the loop would spin. */
 static void conn_wait(h2_conn *c, goose_tls_io io)
 {
-    struct event *ev = io == GOOSE_TLS_WANT_WRITE ? c->wev : c->rev;
-    event_assign(ev, c->client->base, c->fd, io == GOOSE_TLS_WANT_WRITE ? EV_WRITE : EV_READ,
-                 io == GOOSE_TLS_WANT_WRITE ? on_write : on_read, c);
+    short what = io == GOOSE_TLS_WANT_WRITE ? EV_WRITE : EV_READ;
+    struct event *ev = what == EV_WRITE ? c->wev : c->rev;
+    if (event_pending(ev, what, NULL))
+        return;
+    event_assign(ev, c->client->base, c->fd, what, what == EV_WRITE ? on_write : on_read, c);
     if (event_add(ev, NULL) < 0)
         conn_fail(c, GOOSE_TE_NOMEM, "could not watch the connection");
 }
@@ -846,9 +852,7 @@ static void conn_flush(h2_conn *c)
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0 && errno == EAGAIN) {
-            event_assign(c->wev, c->client->base, c->fd, EV_WRITE, on_write, c);
-            if (event_add(c->wev, NULL) < 0)
-                conn_fail(c, GOOSE_TE_NOMEM, "could not watch the connection");
+            conn_wait(c, GOOSE_TLS_WANT_WRITE);
             return;
         }
         if (w < 0) {
@@ -938,9 +942,10 @@ static void tls_read(h2_conn *c, char *buf, size_t cap)
             conn_input(c, buf, n);
             continue;
         }
-        if (io == GOOSE_TLS_WANT_WRITE)
+        if (io == GOOSE_TLS_WANT_WRITE) {
+            c->read_wants_write = 1; /* on_write reads again */
             conn_wait(c, io);
-        else if (io == GOOSE_TLS_CLOSED)
+        } else if (io == GOOSE_TLS_CLOSED)
             conn_eof(c, errno == ECONNRESET ? ECONNRESET : 0);
         else if (io == GOOSE_TLS_FAILED)
             conn_fail(c, GOOSE_TE_RECV, words.errbuf[0] ? words.errbuf : "Recv failure");
@@ -991,6 +996,11 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
         else
             conn_connected(c);
     } else {
+        if (c->tls && c->read_wants_write) {
+            char buf[READ_CHUNK];
+            c->read_wants_write = 0;
+            tls_read(c, buf, sizeof buf);
+        }
         conn_flush(c);
     }
     settle(h);
