@@ -526,8 +526,8 @@ static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, v
 static const char *code_name(uint32_t code)
 {
     /* nghttp2_http2_strerror's names ("INTERNAL_ERROR") for the known
-     * codes; a number for the others */
-    static char other[32];
+     * codes; a number for the others (each engine thread its own) */
+    static _Thread_local char other[32];
     if (code <= NGHTTP2_HTTP_1_1_REQUIRED)
         return nghttp2_http2_strerror(code);
     snprintf(other, sizeof other, "error code 0x%x", code);
