@@ -12,10 +12,8 @@
 #include "http/tls.h"
 #include "util/clock.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,24 +159,6 @@ static void fail(goose_h1 *c, goose_terr result, const char *why)
     finish(c, result);
 }
 
-static int set_socket_options(goose_h1 *c, int fd, int family)
-{
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (!c->setup->nlocal_addrs || family != AF_INET)
-        return 0;
-    /* the port is chosen at connect(), per destination: more than one
-     * ephemeral range per source address */
-#ifdef IP_BIND_ADDRESS_NO_PORT
-    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-#endif
-    struct sockaddr_in local = {.sin_family = AF_INET};
-    const char *addr = c->setup->local_addrs[c->index % c->setup->nlocal_addrs];
-    if (inet_pton(AF_INET, addr, &local.sin_addr) != 1)
-        return -1;
-    return bind(fd, (struct sockaddr *)&local, sizeof local);
-}
-
 static void write_request(goose_h1 *c);
 static void start_connect(goose_h1 *c);
 
@@ -300,26 +280,16 @@ static void connect_failed(goose_h1 *c, int err)
 
 static void start_connect(goose_h1 *c)
 {
-    const struct sockaddr_storage *sa = &c->origin.addrs[c->addr_at];
-    int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        connect_failed(c, errno);
-        return;
-    }
-    c->fd = fd;
-    if (set_socket_options(c, fd, sa->ss_family) < 0) {
-        connect_failed(c, errno);
-        return;
-    }
-    if (connect(fd, (const struct sockaddr *)sa, c->origin.addr_lens[c->addr_at]) == 0) {
+    int rc = goose__dial(c->setup, c->index, &c->origin, c->addr_at, &c->fd);
+    if (rc == 0) {
         connected(c);
-    } else if (errno == EINPROGRESS) {
+    } else if (rc == EINPROGRESS) {
         c->connecting = 1;
-        event_assign(c->wev, c->base, fd, EV_WRITE, on_write, c);
+        event_assign(c->wev, c->base, c->fd, EV_WRITE, on_write, c);
         if (event_add(c->wev, NULL) < 0)
             connect_failed(c, ENOMEM);
     } else {
-        connect_failed(c, errno);
+        connect_failed(c, rc);
     }
 }
 
@@ -459,10 +429,7 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
             write_request(c);
         return;
     }
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-        err = errno;
+    int err = goose__dial_result(fd);
     if (err)
         connect_failed(c, err);
     else

@@ -89,6 +89,17 @@ size_t goose__h1_parse(goose_h1_parser *p, goose_http_capture *c,
  * GOOSE_H1_ERROR (code and error set) when it cut it short. */
 goose_h1_state goose__h1_parse_eof(goose_h1_parser *p);
 
+/* ---- dialling (dial.c) ---- */
+
+/* A non-blocking TCP socket to o's address `at` (for user `index`: its
+ * local address) in *fd: 0 when connected, EINPROGRESS when under way
+ * (wait for writability, then goose__dial_result), else the errno (and
+ * *fd is -1). */
+int goose__dial(const goose_http_setup *setup, unsigned index, const goose_h1_origin *o,
+                unsigned at, int *fd);
+/* Once writable: 0 when the connection is made, else its errno. */
+int goose__dial_result(int fd);
+
 /* ---- connections (h1.c) ---- */
 
 typedef struct goose_h1 goose_h1;

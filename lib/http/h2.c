@@ -19,10 +19,8 @@
 
 #include "util/clock.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <netinet/tcp.h>
 #include <nghttp2/nghttp2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -648,22 +646,6 @@ static void conn_fail(h2_conn *c, goose_terr code, const char *why)
     }
 }
 
-static int set_socket_options(goose_h2 *h, int fd, int family)
-{
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (!h->setup->nlocal_addrs || family != AF_INET)
-        return 0;
-#ifdef IP_BIND_ADDRESS_NO_PORT
-    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-#endif
-    struct sockaddr_in local = {.sin_family = AF_INET};
-    const char *addr = h->setup->local_addrs[h->index % h->setup->nlocal_addrs];
-    if (inet_pton(AF_INET, addr, &local.sin_addr) != 1)
-        return -1;
-    return bind(fd, (struct sockaddr *)&local, sizeof local);
-}
-
 /* Reads as they come, for the connection's life (as h1.c). */
 static void conn_ready(h2_conn *c)
 {
@@ -759,26 +741,16 @@ static void connect_failed(h2_conn *c, int err)
 static void conn_connect(h2_conn *c)
 {
     goose_h2 *h = c->client;
-    const struct sockaddr_storage *sa = &h->origin.addrs[c->addr_at];
-    int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        connect_failed(c, errno);
-        return;
-    }
-    c->fd = fd;
-    if (set_socket_options(h, fd, sa->ss_family) < 0) {
-        connect_failed(c, errno);
-        return;
-    }
-    if (connect(fd, (const struct sockaddr *)sa, h->origin.addr_lens[c->addr_at]) == 0) {
+    int rc = goose__dial(h->setup, h->index, &h->origin, c->addr_at, &c->fd);
+    if (rc == 0) {
         conn_connected(c);
-    } else if (errno == EINPROGRESS) {
+    } else if (rc == EINPROGRESS) {
         c->connecting = 1;
-        event_assign(c->wev, h->base, fd, EV_WRITE, on_write, c);
+        event_assign(c->wev, h->base, c->fd, EV_WRITE, on_write, c);
         if (event_add(c->wev, NULL) < 0)
             connect_failed(c, ENOMEM);
     } else {
-        connect_failed(c, errno);
+        connect_failed(c, rc);
     }
 }
 
@@ -987,10 +959,7 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
     if (c->handshaking) {
         conn_handshake(c);
     } else if (c->connecting) {
-        int err = 0;
-        socklen_t len = sizeof err;
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-            err = errno;
+        int err = goose__dial_result(fd);
         if (err)
             connect_failed(c, err);
         else
