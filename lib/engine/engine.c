@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "http/tls.h"
@@ -44,6 +45,17 @@ static int allocate_threads(goose_engine *e)
     return assign_users(e);
 }
 
+/* 1 when a scenario's host is https:// (its users will need the CAs). */
+static int any_https_host(const goose_run_config *cfg)
+{
+    for (size_t i = 0; i < cfg->nscenarios; i++) {
+        const char *host = cfg->scenarios[i].host;
+        if (host && strncasecmp(host, "https:", 6) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 goose_engine *goose__engine_start(const goose_run_config *cfg, char *err,
                                   size_t errlen)
 {
@@ -80,6 +92,8 @@ goose_engine *goose__engine_start(const goose_run_config *cfg, char *err,
     /* the CA store and client identity every row uses, built once */
     if (!(e->http.tls_ctx = goose__tls_ctx_new(&e->http.tls, err, errlen)))
         goto fail;
+    if (any_https_host(cfg))
+        goose__tls_ctx_warm(e->http.tls_ctx);
     for (size_t i = 0; i < GOOSE_TRANSPORTS; i++)
         if (goose__transports[i]->run_new(&e->transport[i], &e->http, err, errlen) < 0)
             goto fail;

@@ -321,6 +321,11 @@ static void need_system_cas(goose_tls_ctx *t)
     pthread_mutex_unlock(&t->lock);
 }
 
+void goose__tls_ctx_warm(goose_tls_ctx *ctx)
+{
+    need_system_cas(ctx);
+}
+
 static int build_ctx(goose_tls_ctx *t, const goose_tls_setup *s, char *err, size_t errlen)
 {
     if (!(t->ssl = SSL_CTX_new(TLS_client_method())) || !(t->sock = sock_method()))
