@@ -690,6 +690,8 @@ static int set_socket_options(goose_h2 *h, int fd, int family)
 /* Reads as they come, for the connection's life (as h1.c). */
 static void conn_ready(h2_conn *c)
 {
+    if (c->tls) /* one recv a burst, not two a TLS record */
+        goose__tls_read_ahead(c->tls);
     event_assign(c->rev, c->client->base, c->fd, EV_READ | EV_PERSIST, on_read, c);
     if (event_add(c->rev, NULL) < 0) {
         conn_fail(c, GOOSE_TE_NOMEM, "could not watch the connection");
@@ -960,6 +962,8 @@ static void tls_read(h2_conn *c, char *buf, size_t cap)
         goose_tls_io io = goose__tls_read(c->tls, buf, cap, &n, &words);
         if (io == GOOSE_TLS_OK) {
             conn_input(c, buf, n);
+            if (goose__tls_drained(c->tls))
+                return; /* a read now would find nothing: a syscall saved */
             continue;
         }
         if (io == GOOSE_TLS_WANT_WRITE)
