@@ -8,7 +8,9 @@
 # --threads 1 -u 50 --http-version 2, 200 and 20 iterations per user;
 # (instructions(200) - instructions(20)) / (50 * 180).  CG_H2LOAD=1 adds
 # h2load -c50 -m1, -n 10000 against -n 1000, the same way; CG_KEEP=DIR keeps
-# the last tree's callgrind files there (cg-20.out, cg-200.out).
+# the last tree's callgrind files there (cg-20.out, cg-200.out);
+# CG_HTTP_VERSION=auto runs libgoose without --http-version 2 (over h2:
+# ALPN chooses, the HTTP/1.1 connection hands over to HTTP/2).
 set -eu
 scheme=h2
 case ${1:-} in h2 | h2c) scheme=$1; shift ;; esac
@@ -55,6 +57,8 @@ for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && break; 
 url=http://127.0.0.1:$p
 trust=()
 [ "$scheme" = h2 ] && url=https://127.0.0.1:$p && trust=(--ca-file "$w/ca.crt")
+version=(--http-version 2)
+[ "${CG_HTTP_VERSION:-2}" = auto ] && version=()
 total() { awk '/^(summary|totals):/ { print $2; exit }' "$1"; }
 for tree in "$@"; do
     cc -O2 -I"$tree/include" "$tree/bench/loadtest.c" -L"$tree/build" \
@@ -62,7 +66,7 @@ for tree in "$@"; do
     for it in 20 200; do
         valgrind --tool=callgrind --callgrind-out-file="$w/cg-$it.out" "$w/loadtest" \
             --host "$url" --threads 1 -u 50 -r 1000 --iterations "$it" -q \
-            --no-print-metrics --http-version 2 "${trust[@]}" >/dev/null 2>&1
+            --no-print-metrics "${version[@]}" "${trust[@]}" >/dev/null 2>&1
     done
     [ -z "${CG_KEEP:-}" ] || cp "$w/cg-20.out" "$w/cg-200.out" "$CG_KEEP/"
     echo "$tree ($scheme): $((($(total "$w/cg-200.out") - $(total "$w/cg-20.out")) / (50 * 180))) instructions per request"
