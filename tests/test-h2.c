@@ -387,6 +387,12 @@ TEST(request_fields)
     wait_for(&cl, 1);
     expect_ok(&k, 200, NULL);
     call_free(&k);
+    /* a URL without a path: :path gets its "/" */
+    start(&cl, &k, "GET", "?q=2", NULL, 0);
+    wait_for(&cl, 2);
+    expect_ok(&k, 200, NULL);
+    call_free(&k);
+    ASSERT_EQ(log_lines("\"path\": \"/?q=2\""), 1);
     /* the request's own lines: a value, an empty one, a removed default,
      * and fields HTTP/2 forbids */
     goose_lines own = {0};
@@ -403,7 +409,7 @@ TEST(request_fields)
                                  .headers = &own, .cookie = "a=1; b=2", .body = "x=1",
                                  .body_len = 3, .has_body = 1};
     ASSERT_EQ(goose__transport_h1.start(cl.user, &k.req, &k.cap), GOOSE_TE_AGAIN);
-    wait_for(&cl, 2);
+    wait_for(&cl, 3);
     expect_ok(&k, 200, NULL);
     const char *want =
         "[[\":method\", \"POST\"], [\":scheme\", \"http\"], [\":authority\", \"example.test\"], "
@@ -416,7 +422,7 @@ TEST(request_fields)
     call_free(&k);
     goose__lines_free(&own);
     client_close(&cl);
-    ASSERT_EQ(log_lines(NULL), 2);
+    ASSERT_EQ(log_lines(NULL), 3);
     srv_stop();
 }
 

@@ -28,7 +28,8 @@ typedef struct h1_user {
     goose_h1 *conns[PER_USER]; /* most recently used first */
     goose_h2 *h2[PER_USER];    /* the same, over HTTP/2 */
     const goose_url_parts *asked; /* what takes() found for start(), or NULL */
-    size_t found;              /* its connection, or PER_USER: a new origin */
+    size_t found;              /* its connection (h2 client with --http-version 2),
+                                * or PER_USER: a new origin */
 } h1_user;
 
 static int run_new(void **out, const goose_http_setup *setup, char *err, size_t errlen)
@@ -84,13 +85,26 @@ static size_t serving(const h1_user *hu, const goose_url_parts *url)
     return i < PER_USER && hu->conns[i] ? i : PER_USER;
 }
 
+/* The same among the user's HTTP/2 clients. */
+static size_t serving_h2(const h1_user *hu, const goose_url_parts *url)
+{
+    size_t i = 0;
+    while (i < PER_USER && hu->h2[i] && !goose__h2_serves(hu->h2[i], url))
+        i++;
+    return i < PER_USER && hu->h2[i] ? i : PER_USER;
+}
+
 static int takes(void *run, void *user, const goose_http_request *req)
 {
     const goose_url_parts *url = req->parts;
     if (!url || !goose__url_plain_path(url->path, url->path_len))
         return 0;
     h1_user *hu = user;
-    size_t found = hu ? serving(hu, url) : PER_USER;
+    /* an origin the user already reaches needs no second look (a
+     * goose__h1_origin per request costs two snprintf and inet_pton) */
+    size_t found = !hu ? PER_USER
+                   : hu->setup->version == GOOSE_HTTP_2 ? serving_h2(hu, url)
+                                                        : serving(hu, url);
     goose_h1_origin o;
     if (found == PER_USER && !goose__h1_origin(url, ((h1_run *)run)->setup, &o))
         return 0;
@@ -133,9 +147,8 @@ static goose_h1 *connection_for(h1_user *hu, const goose_url_parts *url)
  * as connection_for. */
 static goose_h2 *h2_for(h1_user *hu, const goose_url_parts *url)
 {
-    size_t i = 0;
-    while (i < PER_USER && hu->h2[i] && !goose__h2_serves(hu->h2[i], url))
-        i++;
+    size_t i = hu->asked == url ? hu->found : serving_h2(hu, url);
+    hu->asked = NULL;
     goose_h2 *c = i < PER_USER ? hu->h2[i] : NULL;
     if (!c) {
         goose_h1_origin o;
@@ -158,7 +171,6 @@ static goose_h2 *h2_for(h1_user *hu, const goose_url_parts *url)
 static goose_terr start_h2(h1_user *hu, const goose_http_request *req,
                            goose_http_capture *capture)
 {
-    hu->asked = NULL;
     goose_h2 *c = h2_for(hu, req->parts);
     if (!c) {
         snprintf(capture->errbuf, sizeof capture->errbuf, "out of memory");

@@ -119,7 +119,8 @@ struct goose_h2 {
     struct event *later;  /* reports what finished during goose__h2_send */
     nghttp2_session_callbacks *cbs;
     nghttp2_option *opt;
-    goose_buf fields;     /* scratch: a request's header fields */
+    goose_buf fields;     /* scratch: a request's :path when it needs a "/" */
+    char length[24];      /* scratch: its content-length */
     nghttp2_nv *nva;
     size_t nva_cap;
 };
@@ -402,12 +403,35 @@ static int add_field(goose_http_capture *cap, const uint8_t *name, size_t nlen,
     goose_buf *b = &cap->headers;
     if (goose__buf_reserve(b, nlen + vlen + 4) < 0)
         return -1;
-    goose__buf_add(b, name, nlen);
-    goose__buf_add(b, ": ", 2);
-    goose__buf_add(b, value, vlen);
-    goose__buf_add(b, "\r\n", 2);
+    /* one reserve and plain copies: this runs for every response header */
+    char *p = b->data + b->len;
+    memcpy(p, name, nlen);
+    p += nlen;
+    *p++ = ':';
+    *p++ = ' ';
+    memcpy(p, value, vlen);
+    p += vlen;
+    *p++ = '\r';
+    *p++ = '\n';
+    *p = '\0';
+    b->len = (size_t)(p - b->data);
     cap->set_cookie |= nlen == 10 && memcmp(name, "set-cookie", 10) == 0;
     return 0;
+}
+
+/* "HTTP/2 %d\r\n" into an empty b, without printf's cost per response. */
+static int status_line(goose_buf *b, int status)
+{
+    char line[16] = "HTTP/2 ";
+    size_t n = 7;
+    if (status >= 100)
+        line[n++] = (char)('0' + status / 100);
+    if (status >= 10)
+        line[n++] = (char)('0' + status / 10 % 10);
+    line[n++] = (char)('0' + status % 10);
+    line[n++] = '\r';
+    line[n++] = '\n';
+    return goose__buf_add(b, line, n);
 }
 
 /* Fails the stream with our words and resets it (INTERNAL_ERROR). */
@@ -440,7 +464,7 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame,
         s->final_head = status >= 200;
         if (s->final_head)
             cap->status = status;
-        return goose__buf_printf(&cap->headers, "HTTP/2 %d\r\n", status) < 0
+        return status_line(&cap->headers, status) < 0
                    ? stream_refuse(s, GOOSE_TE_NOMEM, "Out of memory") : 0;
     }
     if (cap->headers.len + nlen + vlen + 4 > HEAD_CAP)
@@ -649,6 +673,8 @@ static void conn_fail(h2_conn *c, goose_terr code, const char *why)
 /* Reads as they come, for the connection's life (as h1.c). */
 static void conn_ready(h2_conn *c)
 {
+    if (c->tls) /* one recv a burst, not two a TLS record */
+        goose__tls_read_ahead(c->tls);
     event_assign(c->rev, c->client->base, c->fd, EV_READ | EV_PERSIST, on_read, c);
     if (event_add(c->rev, NULL) < 0) {
         conn_fail(c, GOOSE_TE_NOMEM, "could not watch the connection");
@@ -912,6 +938,8 @@ static void tls_read(h2_conn *c, char *buf, size_t cap)
         goose_tls_io io = goose__tls_read(c->tls, buf, cap, &n, &words);
         if (io == GOOSE_TLS_OK) {
             conn_input(c, buf, n);
+            if (goose__tls_drained(c->tls))
+                return; /* a read now would find nothing: a syscall saved */
             continue;
         }
         if (io == GOOSE_TLS_WANT_WRITE) {
@@ -988,10 +1016,16 @@ static int is_idempotent(const char *method)
 }
 
 
-/* One field into h->fields as "name\0value\0" (the value in two pieces),
- * its offsets into h->nva; pointers once the buffer stops moving. */
-static int field(goose_h2 *h, size_t *n, const char *name, size_t nlen, const char *v1,
-                 size_t l1, const char *v2, size_t l2, int lower)
+/* Our own constant strings: nghttp2 need not copy them. */
+#define NV_STATIC (NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE)
+#define NV_STATIC_NAME NGHTTP2_NV_FLAG_NO_COPY_NAME
+
+/* One field into h->nva, pointing at the caller's bytes: they need only
+ * last until nghttp2_submit_request, which copies all but what flags
+ * say are static, and lower-cases the names it copies (the request's
+ * own lines may say "User-Agent"). */
+static int field(goose_h2 *h, size_t *n, const char *name, size_t nlen, const char *value,
+                 size_t vlen, uint8_t flags)
 {
     if (*n == h->nva_cap) {
         size_t cap = h->nva_cap ? 2 * h->nva_cap : 16;
@@ -1001,20 +1035,8 @@ static int field(goose_h2 *h, size_t *n, const char *name, size_t nlen, const ch
         h->nva = nva;
         h->nva_cap = cap;
     }
-    goose_buf *b = &h->fields;
-    size_t at = b->len;
-    if (goose__buf_reserve(b, nlen + l1 + l2 + 2) < 0)
-        return -1;
-    goose__buf_add(b, name, nlen);
-    goose__buf_add(b, "", 1);
-    for (size_t i = 0; lower && i < nlen; i++)
-        b->data[at + i] = (char)tolower((unsigned char)b->data[at + i]);
-    goose__buf_add(b, v1, l1);
-    goose__buf_add(b, v2, l2);
-    goose__buf_add(b, "", 1);
-    h->nva[*n] = (nghttp2_nv){(uint8_t *)(uintptr_t)at, (uint8_t *)(uintptr_t)(at + nlen + 1),
-                              nlen, l1 + l2, NGHTTP2_NV_FLAG_NONE};
-    (*n)++;
+    h->nva[(*n)++] = (nghttp2_nv){(uint8_t *)(uintptr_t)name, (uint8_t *)(uintptr_t)value, nlen,
+                                  vlen, flags};
     return 0;
 }
 
@@ -1069,57 +1091,57 @@ static int own_fields(goose_h2 *h, size_t *n, const goose_lines *l, given *g)
         }
         if (forbidden(line, nlen, v, vlen))
             continue;
-        if (field(h, n, line, nlen, v, vlen, "", 0, 1) < 0)
+        if (field(h, n, line, nlen, v, vlen, NGHTTP2_NV_FLAG_NONE) < 0)
             return -1;
     }
     return 0;
 }
 
-/* The request's fields into h->nva: *n of them; -1 out of memory. */
+/* The request's fields into h->nva: *n of them; -1 out of memory.  They
+ * point into the request, h and constants (no copies of ours). */
 static int build_fields(goose_h2 *h, const goose_http_request *req, size_t *n)
 {
+    static const char ua[] = "user-agent", accept[] = "accept", any[] = "*/*",
+                      form[] = "application/x-www-form-urlencoded";
     given g = {0};
     const goose_url_parts *p = req->parts;
-    int slash = p->path_len == 0 || p->path[0] != '/';
-    char len[24];
-    goose__buf_clear(&h->fields);
+    const char *path = p->path;
+    size_t path_len = p->path_len;
     *n = 0;
+    if (path_len == 0 || path[0] != '/') { /* "/" before it */
+        goose__buf_clear(&h->fields);
+        if (goose__buf_add(&h->fields, "/", 1) < 0 ||
+            goose__buf_add(&h->fields, path, path_len) < 0)
+            return -1;
+        path = h->fields.data;
+        path_len = h->fields.len;
+    }
     /* pseudo-fields first; :authority's value comes after the lines,
      * which may name their own Host (curl sends that one) */
-    if (field(h, n, ":method", 7, req->method, strlen(req->method), "", 0, 0) < 0 ||
-        field(h, n, ":scheme", 7, h->secure ? "https" : "http", h->secure ? 5 : 4, "", 0,
-              0) < 0 ||
-        field(h, n, ":authority", 10, "", 0, "", 0, 0) < 0 ||
-        field(h, n, ":path", 5, "/", slash, p->path, p->path_len, 0) < 0 ||
+    if (field(h, n, ":method", 7, req->method, strlen(req->method), NV_STATIC_NAME) < 0 ||
+        field(h, n, ":scheme", 7, h->secure ? "https" : "http", h->secure ? 5 : 4,
+              NV_STATIC) < 0 ||
+        field(h, n, ":authority", 10, "", 0, NV_STATIC_NAME) < 0 ||
+        field(h, n, ":path", 5, path, path_len, NV_STATIC_NAME) < 0 ||
         own_fields(h, n, req->headers, &g) < 0)
         return -1;
-    if (!g.agent && field(h, n, "user-agent", 10, &GOOSE_HTTP_USER_AGENT[12],
-                          sizeof GOOSE_HTTP_USER_AGENT - 13, "", 0, 0) < 0)
+    if (!g.agent && field(h, n, ua, sizeof ua - 1, &GOOSE_HTTP_USER_AGENT[12],
+                          sizeof GOOSE_HTTP_USER_AGENT - 13, NV_STATIC) < 0)
         return -1;
-    if (!g.accept && field(h, n, "accept", 6, "*/*", 3, "", 0, 0) < 0)
+    if (!g.accept && field(h, n, accept, sizeof accept - 1, any, sizeof any - 1, NV_STATIC) < 0)
         return -1;
-    if (req->cookie && field(h, n, "cookie", 6, req->cookie, strlen(req->cookie), "", 0, 0) < 0)
+    if (req->cookie &&
+        field(h, n, "cookie", 6, req->cookie, strlen(req->cookie), NV_STATIC_NAME) < 0)
         return -1;
     if (req->has_body) {
-        static const char form[] = "application/x-www-form-urlencoded";
-        int l = snprintf(len, sizeof len, "%zu", req->body_len);
-        if ((!g.type && field(h, n, "content-type", 12, form, sizeof form - 1, "", 0, 0) < 0) ||
-            field(h, n, "content-length", 14, len, (size_t)l, "", 0, 0) < 0)
+        int l = snprintf(h->length, sizeof h->length, "%zu", req->body_len);
+        if ((!g.type &&
+             field(h, n, "content-type", 12, form, sizeof form - 1, NV_STATIC) < 0) ||
+            field(h, n, "content-length", 14, h->length, (size_t)l, NV_STATIC_NAME) < 0)
             return -1;
     }
-    /* :authority: the value goes at the end of the buffer */
-    const char *auth = g.host ? g.host : h->authority;
-    size_t auth_len = g.host ? g.host_len : strlen(h->authority);
-    size_t at = h->fields.len;
-    if (goose__buf_add(&h->fields, auth, auth_len) < 0 || goose__buf_add(&h->fields, "", 1) < 0)
-        return -1;
-    h->nva[2].value = (uint8_t *)(uintptr_t)at;
-    h->nva[2].valuelen = auth_len;
-    uint8_t *base = (uint8_t *)h->fields.data;
-    for (size_t i = 0; i < *n; i++) {
-        h->nva[i].name = base + (uintptr_t)h->nva[i].name;
-        h->nva[i].value = base + (uintptr_t)h->nva[i].value;
-    }
+    h->nva[2].value = (uint8_t *)(uintptr_t)(g.host ? g.host : h->authority);
+    h->nva[2].valuelen = g.host ? g.host_len : strlen(h->authority);
     return 0;
 }
 

@@ -42,6 +42,8 @@ struct goose_tls {
     goose_tls_ctx *ctx;
     goose_tls_session **slot;   /* where the server's sessions go */
     char host[256];             /* as the certificate must name it */
+    int fd;
+    int drained;                /* the last recv got less than it asked for */
 };
 
 /* ---- words ---- */
@@ -98,7 +100,7 @@ void goose__tls_verify_error(goose_http_capture *c, long verify_result, const ch
 
 static int sock_fd(BIO *b)
 {
-    return (int)(intptr_t)BIO_get_data(b);
+    return ((goose_tls *)BIO_get_data(b))->fd;
 }
 
 static int sock_write(BIO *b, const char *data, size_t len, size_t *done)
@@ -124,6 +126,7 @@ static int sock_read(BIO *b, char *data, size_t len, size_t *done)
     do
         n = recv(sock_fd(b), data, len, 0);
     while (n < 0 && errno == EINTR);
+    ((goose_tls *)BIO_get_data(b))->drained = n < (ssize_t)len;
     if (n <= 0) {
         if (n == 0)
             BIO_set_flags(b, BIO_FLAGS_IN_EOF);
@@ -435,7 +438,8 @@ goose_tls *goose__tls_new(goose_tls_ctx *ctx, int fd, const char *host,
     BIO *sock = BIO_new(ctx->sock);
     if (!sock)
         goto fail;
-    BIO_set_data(sock, (void *)(intptr_t)fd);
+    t->fd = fd;
+    BIO_set_data(sock, t);
     BIO_set_init(sock, 1);
     SSL_set_bio(t->ssl, sock, sock);
     if (set_alpn(t->ssl, alpn) < 0 || set_peer_name(t) < 0)
@@ -563,6 +567,16 @@ goose_tls_io goose__tls_write(goose_tls *t, const void *buf, size_t len, size_t 
     if (SSL_write_ex(t->ssl, buf, len, n) == 1)
         return GOOSE_TLS_OK;
     return io_result(t, 0, c, "SSL_write");
+}
+
+void goose__tls_read_ahead(goose_tls *t)
+{
+    SSL_set_read_ahead(t->ssl, 1);
+}
+
+int goose__tls_drained(const goose_tls *t)
+{
+    return t->drained && !goose__tls_pending(t);
 }
 
 size_t goose__tls_pending(const goose_tls *t)

@@ -85,6 +85,15 @@ goose_tls_io goose__tls_write(goose_tls *t, const void *buf, size_t len, size_t 
 /* Not 0 when OpenSSL holds bytes it has read but not handed out yet (a
  * read event will not come for them): the count of decrypted ones, or 1. */
 size_t goose__tls_pending(const goose_tls *t);
+/* For a reader that reads all it can at each read event (h2.c): OpenSSL
+ * then reads the socket in large chunks (read-ahead), not a record's
+ * header and body in two calls each. */
+void goose__tls_read_ahead(goose_tls *t);
+/* 1 when the last read left nothing behind: its recv got less than it
+ * asked for and OpenSSL holds no bytes (goose__tls_pending).  Another
+ * read would only say "would block"; the next read event says when
+ * there is more (the events are level-triggered). */
+int goose__tls_drained(const goose_tls *t);
 
 /* The words for a failed certificate check, the same for every
  * transport: "SSL certificate problem: certificate has expired" (OpenSSL's
