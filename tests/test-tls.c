@@ -2,8 +2,10 @@
  * `http2` on its listen lines) on 127.0.0.1, certificates made by the test
  * (tests/tls/make-certs.sh, tests/nginx.h).  The report is held against
  * nginx's access log: counts, statuses, connections, which protocol
- * nginx spoke (HTTP/1.1: the own client, which offers only that; libcurl
- * would take h2), whether each TLS session was resumed.  Certificate
+ * nginx spoke, whether each TLS session was resumed.  The load tests run
+ * over each transport of the own client: HTTP/1.1 (--http-version 1.1;
+ * libcurl would take h2) and HTTP/2 (auto: ALPN picks h2, and the own
+ * client hands each user's connection to its HTTP/2 client).  Certificate
  * problems must read the same whichever transport met them.
  *
  * Runs take the CA through OpenSSL's SSL_CERT_FILE (the run's "system"
@@ -34,6 +36,21 @@ static void miss(const char *fmt, ...)
     va_end(ap);
 }
 
+/* What differs between the runs over HTTP/1.1 and over HTTP/2. */
+typedef struct proto {
+    const char *version; /* --http-version */
+    const char *log;     /* nginx's $server_protocol */
+    const char *cookie;  /* the Cookie line in goose-target's echo */
+    unsigned step;       /* POST body sizes of mixed(): 1 + (k * step) % max */
+    size_t max;
+} proto;
+
+/* Bodies in one TLS record with the head, or not. */
+static const proto h11 = {"1.1", "HTTP/1.1", "header Cookie: sid=s3cret\n", 4099u, 40000};
+/* Bodies up to 200 kB: beyond the 64 kB window; h2 sends header names lower case. */
+static const proto h2 = {"auto", "HTTP/2.0", "cookie: sid=s3cret\n", 40009u, 200000};
+static const proto *mode = &h11; /* of the run under way */
+
 /* nginx, and the test CA as the run's trust */
 static void start(void)
 {
@@ -43,6 +60,7 @@ static void start(void)
     setenv("SSL_CERT_FILE", ca, 1);
     unsetenv("SSL_CERT_DIR");
     atomic_store(&bad, 0);
+    mode = &h11;
 }
 
 static goose_attack *attack(goose_transaction_fn fn, const char *host, const char *users,
@@ -58,7 +76,7 @@ static goose_attack *attack(goose_transaction_fn fn, const char *host, const cha
     set(a, "iterations", iterations);
     set(a, "run-time", "30s"); /* a cap: the iterations end the run long before */
     set(a, "no-reset-metrics", NULL);
-    set(a, "http-version", "1.1"); /* these servers offer h2 too */
+    set(a, "http-version", mode->version); /* these servers offer h2 too */
     return a;
 }
 
@@ -165,7 +183,7 @@ static void expect_echo(goose_response *r, const char *sent, size_t len)
 static int mixed(goose_user *u)
 {
     unsigned k = atomic_fetch_add(&iteration, 1);
-    size_t len = 1 + (k * 4099u) % 40000; /* in one TLS record with the head, or not */
+    size_t len = 1 + (k * mode->step) % mode->max;
     char *body = payload(len, k);
     expect(send_as(u, "GET", "/ok", NULL, 0), "GET /ok", 200, "ok\n");
     expect_echo(send_as(u, "POST", "/echo", body, len), body, len);
@@ -174,27 +192,30 @@ static int mixed(goose_user *u)
     expect(send_as(u, "GET", "/login", NULL, 0), "GET /login", 200, "in\n");
     goose_response *r = send_as(u, "GET", "/echo", NULL, 0);
     const char *got = goose_response_body(r, NULL);
-    if (!got || !strstr(got, "header Cookie: sid=s3cret\n"))
+    if (!got || !strstr(got, mode->cookie))
         miss("the cookie of /login did not come back: %s", got ? got : "(no body)");
     goose_response_free(r);
     free(body);
     return GOOSE_OK;
 }
 
-/* Every line of these is HTTP/1.1 over TLS 1.3 (or 1.2): the own client
- * made them (libcurl would have spoken h2 to these servers). */
-static void all_own_http11(const nginx_entry *e, size_t n, const char *tls)
+/* Every line of these is the run's protocol over TLS 1.3 (or 1.2): for
+ * HTTP/1.1 the own client made them (libcurl would have spoken h2 to
+ * these servers). */
+static void all_as(const nginx_entry *e, size_t n, const char *tls)
 {
     for (size_t i = 0; i < n; i++)
-        if (strcmp(e[i].proto, "HTTP/1.1") || strcmp(e[i].ssl, tls))
+        if (strcmp(e[i].proto, mode->log) || strcmp(e[i].ssl, tls))
             TEST_FAIL("%s %s came as %s over %s", e[i].method, e[i].uri, e[i].proto, e[i].ssl);
 }
 
 /* Keep-alive: one connection per user, every request in the report once
- * in nginx's log, bodies whole, cookies kept, 4xx counted. */
-TEST(https_keep_alive_counts_equal_nginx_log)
+ * in nginx's log, bodies whole, cookies kept, 4xx counted, all in the
+ * run's protocol. */
+static void keep_alive_counts(const proto *p)
 {
     start();
+    mode = p;
     goose_attack *a = attack(mixed, nginx_url(&ng, NG_OK), "4", "10");
     json_t *report = run(a);
     size_t n;
@@ -217,12 +238,22 @@ TEST(https_keep_alive_counts_equal_nginx_log)
         if (!strcmp(log[i].uri, "/echo") && !strcmp(log[i].method, "GET") &&
             strcmp(log[i].cookie, "sid=s3cret"))
             TEST_FAIL("GET /echo with cookie \"%s\"", log[i].cookie);
-    all_own_http11(log, n, "TLSv1.3");
+    all_as(log, n, "TLSv1.3");
     ASSERT_EQ(nginx_conns(log, n, 0), 4);
     free(log);
     json_decref(report);
     goose_attack_free(a);
     nginx_stop(&ng);
+}
+
+TEST(https_keep_alive_counts_equal_nginx_log)
+{
+    keep_alive_counts(&h11);
+}
+
+TEST(h2_counts_equal_nginx_log)
+{
+    keep_alive_counts(&h2);
 }
 
 static int get_ok(goose_user *u)
@@ -231,12 +262,14 @@ static int get_ok(goose_user *u)
     return GOOSE_OK;
 }
 
-/* A new connection per request: each user's first handshake is a full
- * one, every later one resumes the session that user was given, and no
- * user starts with another's. */
-static void sessions_resumed_per_user(int server, const char *tls)
+/* A new connection per request (for HTTP/2, nginx's GOAWAY after each
+ * one, to the user's HTTP/2 client): each user's first handshake is a
+ * full one, every later one resumes the session that user was given,
+ * and no user starts with another's. */
+static void sessions_resumed_per_user(const proto *p, int server, const char *tls)
 {
     start();
+    mode = p;
     goose_attack *a = attack(get_ok, nginx_url(&ng, server), "3", "8");
     json_t *report = run(a);
     size_t n;
@@ -246,7 +279,7 @@ static void sessions_resumed_per_user(int server, const char *tls)
     ASSERT_EQ(total_success(report), 24);
     ASSERT_EQ((long long)n, 24);
     ASSERT_EQ(nginx_conns(log, n, 0), 24);
-    all_own_http11(log, n, tls);
+    all_as(log, n, tls);
     for (int user = 0; user < 3; user++) {
         char who[16];
         snprintf(who, sizeof who, "%d", user);
@@ -270,12 +303,17 @@ static void sessions_resumed_per_user(int server, const char *tls)
 
 TEST(new_connection_per_request_resumes_the_users_own_session)
 {
-    sessions_resumed_per_user(NG_ONCE, "TLSv1.3");
+    sessions_resumed_per_user(&h11, NG_ONCE, "TLSv1.3");
+}
+
+TEST(h2_reconnects_resume_the_users_own_session)
+{
+    sessions_resumed_per_user(&h2, NG_ONCE, "TLSv1.3");
 }
 
 TEST(tls12_sessions_resumed_per_user)
 {
-    sessions_resumed_per_user(NG_TLS12, "TLSv1.2");
+    sessions_resumed_per_user(&h11, NG_TLS12, "TLSv1.2");
 }
 
 static int idle_then_two(goose_user *u)
@@ -326,7 +364,38 @@ TEST(idle_closes_race_requests)
     ASSERT_EQ((long long)n, ok);
     ASSERT_EQ(nginx_count(log, n, 0, "POST", "/echo"), count_of(report, "POST", "/echo", "success"));
     ASSERT_GT(conns, 8); /* the closes did happen */
-    all_own_http11(log, n, "TLSv1.3");
+    all_as(log, n, "TLSv1.3");
+    free(log);
+    json_decref(report);
+    goose_attack_free(a);
+    nginx_stop(&ng);
+}
+
+static int get_then_wait(goose_user *u)
+{
+    expect(send_as(u, "GET", "/ok", NULL, 0), "GET /ok", 200, "ok\n");
+    expect(send_as(u, "POST", "/echo", "x=1", 3), "POST /echo", 200, NULL);
+    goose_sleep(u, 80 + (unsigned)goose_user_index(u) * 15);
+    return GOOSE_OK;
+}
+
+/* HTTP/2: nginx closes idle connections after 100 ms while users wait
+ * 80-125 ms: closes race requests, and still every request is counted
+ * once, none fails, a POST is never sent twice. */
+TEST(h2_idle_closes_race_requests)
+{
+    start();
+    mode = &h2;
+    goose_attack *a = attack(get_then_wait, nginx_url(&ng, NG_IDLE), "4", "12");
+    json_t *report = run(a);
+    size_t n;
+    nginx_entry *log = nginx_log(&ng, 96, &n);
+    ASSERT_EQ(atomic_load(&bad), 0);
+    ASSERT_EQ(report_total(report), 96);
+    ASSERT_EQ(total_success(report), 96);
+    ASSERT_EQ((long long)n, 96);
+    ASSERT_EQ(nginx_count(log, n, 0, "POST", "/echo"), 48);
+    all_as(log, n, "TLSv1.3");
     free(log);
     json_decref(report);
     goose_attack_free(a);
@@ -760,8 +829,11 @@ TEST(own_client_takes_https_only_with_a_context)
 }
 
 TEST_MAIN(TEST_ENTRY(https_keep_alive_counts_equal_nginx_log),
+          TEST_ENTRY(h2_counts_equal_nginx_log),
           TEST_ENTRY(new_connection_per_request_resumes_the_users_own_session),
+          TEST_ENTRY(h2_reconnects_resume_the_users_own_session),
           TEST_ENTRY(tls12_sessions_resumed_per_user), TEST_ENTRY(idle_closes_race_requests),
+          TEST_ENTRY(h2_idle_closes_race_requests),
           TEST_ENTRY(certificate_problems_read_the_same_on_both_transports),
           TEST_ENTRY(client_certificate_required_reads_the_same_on_both_transports),
           TEST_ENTRY(stalled_upload_with_server_bytes_times_out),
