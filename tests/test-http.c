@@ -25,21 +25,7 @@ typedef struct rawhttp {
 } rawhttp;
 
 static rawhttp srv;
-static atomic_int bad; /* mismatches seen inside transactions */
 static char *pat;      /* "00000,00001,...": the bodies rawhttp.py sends */
-
-/* A transaction's finding: counted, and the first few said. */
-static void miss(const char *fmt, ...)
-{
-    if (atomic_fetch_add(&bad, 1) >= 5)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("mismatch: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
 
 static int mismatches(void)
 {

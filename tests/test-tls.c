@@ -22,20 +22,6 @@
 #include "http/transport.h"
 
 static nginx ng;
-static atomic_int bad; /* mismatches seen inside transactions */
-
-static void miss(const char *fmt, ...)
-{
-    if (atomic_fetch_add(&bad, 1) >= 5)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("mismatch: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
-
 /* What differs between the runs over HTTP/1.1 and over HTTP/2. */
 typedef struct proto {
     const char *version; /* --http-version */
