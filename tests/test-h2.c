@@ -331,22 +331,29 @@ static void expect_error(call *k, goose_terr code, const char *words)
 
 /* ---- against nghttpd ---- */
 
+/* n GETs of nghttpd's index one after another, each answered whole and
+ * each in the server's log. */
+static void gets_on_one_connection(client *cl, int n)
+{
+    call k;
+    for (int i = 0; i < n; i++) {
+        run_one(cl, &k, "GET", "/index.html", NULL, 0);
+        expect_ok(&k, 200, "hi");
+        call_free(&k);
+    }
+    client_close(cl);
+    usleep(100000);
+    ASSERT_EQ(log_lines(":method: GET"), n);
+}
+
 /* One user, requests one after another: one connection, every request
  * seen by the server, every answer whole. */
 TEST(h2c_requests_share_one_connection)
 {
     client cl;
-    call k;
     nghttpd_start();
     client_open(&cl, GOOSE_HTTP_2, 5000);
-    for (int i = 0; i < 20; i++) {
-        run_one(&cl, &k, "GET", "/index.html", NULL, 0);
-        expect_ok(&k, 200, "hi");
-        call_free(&k);
-    }
-    client_close(&cl);
-    usleep(100000);
-    ASSERT_EQ(log_lines(":method: GET"), 20);
+    gets_on_one_connection(&cl, 20);
     ASSERT_EQ(nghttpd_conns(), 1);
     srv_stop();
 }
@@ -807,17 +814,9 @@ static void s_server_start(void)
 TEST(h2_over_tls_against_nghttpd)
 {
     client cl;
-    call k;
     nghttpd_tls_start();
     client_open_tls(&cl, GOOSE_HTTP_2);
-    for (int i = 0; i < 10; i++) {
-        run_one(&cl, &k, "GET", "/index.html", NULL, 0);
-        expect_ok(&k, 200, "hi");
-        call_free(&k);
-    }
-    client_close(&cl);
-    usleep(100000);
-    ASSERT_EQ(log_lines(":method: GET"), 10);
+    gets_on_one_connection(&cl, 10);
     ASSERT_EQ(log_lines(":scheme: https"), 10);
     ASSERT_EQ(nghttpd_conns(), 1);
     srv_stop();
