@@ -11,6 +11,7 @@
 #define GOOSE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <goose/version.h>
 
@@ -51,6 +52,7 @@ typedef struct goose_user goose_user;
 typedef struct goose_request goose_request;
 typedef struct goose_response goose_response;
 typedef struct gaggle_worker gaggle_worker;
+typedef struct goose_batch goose_batch;
 
 /* A transaction returns GOOSE_OK, or any non-zero value for a failure. */
 typedef int (*goose_transaction_fn)(goose_user *user);
@@ -150,6 +152,20 @@ GOOSE_API int goose_request_set_header(goose_request *request,
 GOOSE_API int goose_request_set_body(goose_request *request, const void *body,
                                      size_t len);
 GOOSE_API int goose_request_expect_status(goose_request *request, int status);
+/* An application/x-www-form-urlencoded body, one field per call. */
+GOOSE_API int goose_request_add_form(goose_request *request, const char *name,
+                                     const char *value);
+/* The body and Content-Type: application/json; a text that is not JSON is
+ * refused. */
+GOOSE_API int goose_request_set_json(goose_request *request, const char *json);
+/* name=value appended to the path's query, percent-encoded. */
+GOOSE_API int goose_request_add_query(goose_request *request, const char *name,
+                                      const char *value);
+/* This request's whole time limit, in place of --timeout. */
+GOOSE_API int goose_request_set_timeout(goose_request *request, long ms);
+GOOSE_API int goose_request_set_basic_auth(goose_request *request,
+                                           const char *user,
+                                           const char *password);
 GOOSE_API goose_response *goose_request_send(goose_request *request);
 GOOSE_API void goose_request_free(goose_request *request);
 
@@ -164,6 +180,34 @@ GOOSE_API long long goose_response_time_us(const goose_response *response);
 GOOSE_API int goose_response_set_failure(goose_response *response,
                                          const char *why);
 GOOSE_API void goose_response_free(goose_response *response);
+/* Reading a response: each result lives until the response is freed;
+ * NULL when absent.  The body is parsed once, when first asked. */
+GOOSE_API const char *goose_response_extract(goose_response *response,
+                                             const char *pattern);
+GOOSE_API const char *goose_response_json(goose_response *response,
+                                          const char *pointer);
+GOOSE_API const char *goose_response_form_value(goose_response *response,
+                                                const char *field);
+GOOSE_API const char *goose_response_title(goose_response *response);
+GOOSE_API size_t goose_response_header_count(goose_response *response);
+GOOSE_API int goose_response_header_at(goose_response *response, size_t i,
+                                       const char **name, const char **value);
+/* Checking a response: a check that does not hold fails the request. */
+GOOSE_API int goose_response_expect_text(goose_response *response,
+                                         const char *text);
+GOOSE_API int goose_response_expect_title(goose_response *response,
+                                          const char *title);
+GOOSE_API int goose_response_expect_header(goose_response *response,
+                                           const char *name,
+                                           const char *value);
+
+/* Inside a transaction: like a browser */
+GOOSE_API int goose_load_assets(goose_user *user, goose_response *page);
+GOOSE_API goose_batch *goose_batch_new(goose_user *user);
+GOOSE_API int goose_batch_add(goose_batch *batch, goose_request *request);
+GOOSE_API int goose_batch_send(goose_batch *batch);
+GOOSE_API goose_response *goose_batch_response(goose_batch *batch, size_t i);
+GOOSE_API void goose_batch_free(goose_batch *batch);
 
 /* Inside a transaction: the user */
 GOOSE_API int goose_sleep(goose_user *user, unsigned ms);
@@ -172,6 +216,12 @@ GOOSE_API int goose_user_set_data(goose_user *user, void *data,
 GOOSE_API void *goose_user_data(const goose_user *user);
 GOOSE_API unsigned goose_user_index(const goose_user *user);
 GOOSE_API goose_attack *goose_user_attack(const goose_user *user);
+/* The user's own generator: the same sequence per user index for a --seed. */
+GOOSE_API uint64_t goose_user_random(goose_user *user);
+/* This user stops after the current transaction (its on_stop runs). */
+GOOSE_API int goose_user_stop(goose_user *user);
+/* Why the running transaction failed, for the errors table. */
+GOOSE_API int goose_transaction_fail(goose_user *user, const char *why);
 
 #ifdef __cplusplus
 }
