@@ -226,10 +226,15 @@ struct goose_request {
     char *body;
     size_t body_len;
     int has_body;
+    int body_kind;             /* how the body was given: GOOSE_BODY_* */
+    long timeout_ms;           /* its own limit (> 0), -1: none; 0: --timeout's */
     int expected[8];
     size_t nexpected;
     int owned;                 /* strings are ours to free */
 };
+
+/* A request's body is given one way (request.c). */
+enum { GOOSE_BODY_NONE, GOOSE_BODY_RAW, GOOSE_BODY_FORM, GOOSE_BODY_JSON };
 
 /* What a request got: recycled as soon as it is freed, so a request costs
  * no allocation. */
@@ -252,6 +257,9 @@ struct goose_reply {
     goose_buf url;             /* of the transfer, kept for the logs */
     char why[96];              /* failure text built from the status */
     goose_http_capture capture;
+    int fields_parsed;         /* the head's fields are in fields (check.c) */
+    goose_buf fields;          /* "name\0value\0" for each header field */
+    goose_buf field_at;        /* a size_t offset into fields for each */
 };
 
 /* What a user holds: a small handle on a reply.  A handle freed during a
@@ -375,6 +383,9 @@ goose_response *goose__response_hand_out(goose_reply *r);
 /* The transaction returned: its replies are final, its handles reusable. */
 void goose__responses_close(goose_user *u);
 void goose__responses_free_spares(goose_user *u);
+/* The reply of a handle its own user's transaction may read and change,
+ * or NULL (freed, or another user's: logged as misuse, fn says where). */
+goose_reply *goose__response_own(goose_response *h, const char *fn);
 
 /* logs.c */
 const char *goose__log_header(int log, int format);
@@ -394,6 +405,10 @@ const char *goose__exchange(goose_user *u, goose_reply *r, goose_http_request *r
 
 /* send.c */
 goose_reply *goose__send(goose_request *req);
+
+/* request.c: the Content-Type line of a form or JSON body, added before
+ * sending unless the request has its own; -1 when out of memory. */
+int goose__request_content_type(goose_request *req);
 
 static inline int goose__user_stopping(const goose_user *u)
 {

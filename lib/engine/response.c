@@ -37,6 +37,8 @@ goose_reply *goose__response_get(goose_user *u)
         goose__buf_init(&r->failure);
         goose__buf_init(&r->scratch);
         goose__buf_init(&r->url);
+        goose__buf_init(&r->fields);
+        goose__buf_init(&r->field_at);
         goose__http_capture_init(&r->capture);
     }
     r->user = u;
@@ -47,6 +49,7 @@ goose_reply *goose__response_get(goose_user *u)
     r->nexpected = 0;
     r->recorded = 0;
     r->not_sent = 0;
+    r->fields_parsed = 0;
     goose__buf_clear(&r->method);
     goose__buf_clear(&r->name);
     goose__buf_clear(&r->failure);
@@ -211,6 +214,8 @@ void goose__responses_free_spares(goose_user *u)
         goose__buf_free(&r->failure);
         goose__buf_free(&r->scratch);
         goose__buf_free(&r->url);
+        goose__buf_free(&r->fields);
+        goose__buf_free(&r->field_at);
         goose__http_capture_free(&r->capture);
         free(r);
     }
@@ -257,6 +262,11 @@ static goose_reply *own_reply(goose_response *h, const char *fn)
         return NULL;
     }
     return h->reply;
+}
+
+goose_reply *goose__response_own(goose_response *h, const char *fn)
+{
+    return own_reply(h, fn);
 }
 
 int goose_response_status(const goose_response *h)

@@ -90,8 +90,8 @@ int goose_request_set_header(goose_request *req, const char *name,
 
 int goose_request_set_body(goose_request *req, const void *body, size_t len)
 {
-    if (!req || (!body && len))
-        return GOOSE_EINVAL;
+    if (!req || (!body && len) || req->body_kind > GOOSE_BODY_RAW)
+        return GOOSE_EINVAL; /* a form or JSON body already (request.c) */
     char *copy = malloc(len ? len : 1);
     if (!copy)
         return GOOSE_ENOMEM;
@@ -101,6 +101,7 @@ int goose_request_set_body(goose_request *req, const void *body, size_t len)
     req->body = copy;
     req->body_len = len;
     req->has_body = 1;
+    req->body_kind = GOOSE_BODY_RAW;
     return GOOSE_OK;
 }
 
@@ -295,7 +296,7 @@ goose_reply *goose__send(goose_request *req)
         u->stopping_tx = 1;
         return refuse(r, "the load test is stopping: request not sent");
     }
-    if (build_url(u, req->path) < 0)
+    if (build_url(u, req->path) < 0 || goose__request_content_type(req) < 0)
         return refuse(r, "out of memory");
     /* a method that defines a body gets Content-Length: 0 without one
      * (RFC 9110, 8.6): some servers answer 411 otherwise */
@@ -304,7 +305,8 @@ goose_reply *goose__send(goose_request *req)
         req->has_body = 1;
     goose_http_request h = {
         .method = req->method, .url = u->url.data, .headers = req->headers.n ? &req->headers : NULL,
-        .body = req->body, .body_len = req->body_len, .has_body = req->has_body};
+        .body = req->body, .body_len = req->body_len, .has_body = req->has_body,
+        .timeout_ms = req->timeout_ms};
     for (int hops = 0;; hops++) {
         transfer(u, r, &h);
         if (r->not_sent)

@@ -114,6 +114,7 @@ typedef struct curl_user {
     size_t host_len;
     int busy;                  /* in the multi handle */
     int secure;                /* the request under way is https:// */
+    long timeout_ms;           /* its time limit; 0: none */
 } curl_user;
 
 /* ---- per thread ---- */
@@ -215,7 +216,7 @@ static goose_terr transfer_done(curl_user *cu, CURLcode rc)
     curl_easy_getinfo(cu->easy, CURLINFO_HTTP_VERSION, &version);
     c->status = (int)code;
     c->protocol = code ? protocol_of(version) : GOOSE_PROTO_NONE;
-    long timeout_ms = cu->run->setup->timeout_ms;
+    long timeout_ms = cu->timeout_ms;
     if (rc == CURLE_COULDNT_CONNECT && cu->authority) {
         long err = 0;
         curl_easy_getinfo(cu->easy, CURLINFO_OS_ERRNO, &err);
@@ -453,8 +454,6 @@ static CURL *easy_new(const curl_run *run, curl_user *owner, unsigned index, CUR
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     tls_options(e, setup);
-    if (setup->timeout_ms > 0)
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, setup->timeout_ms);
     if (run->resolve)
         curl_easy_setopt(e, CURLOPT_RESOLVE, run->resolve);
     if (setup->nlocal_addrs) {
@@ -613,6 +612,8 @@ static goose_terr start(void *user, const goose_http_request *req, goose_http_ca
     cu->host = req->parts ? req->parts->host : NULL;
     cu->host_len = req->parts ? req->parts->host_len : 0;
     cu->secure = req->parts ? req->parts->secure : strncasecmp(req->url, "https:", 6) == 0;
+    cu->timeout_ms = goose__http_timeout_ms(cu->run->setup, req); /* curl's 0 is none too */
+    curl_easy_setopt(cu->easy, CURLOPT_TIMEOUT_MS, cu->timeout_ms);
     if (cu->run->setup->version == GOOSE_HTTP_2) /* h2c has no ALPN: prior knowledge */
         curl_easy_setopt(cu->easy, CURLOPT_HTTP_VERSION,
                          cu->secure ? (long)CURL_HTTP_VERSION_2TLS

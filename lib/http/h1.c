@@ -42,6 +42,7 @@ struct goose_h1 {
     int in_send;                /* inside goose__h1_send: report, don't call */
     goose_terr sync_result;
     struct event *rev, *wev, *timer;
+    long timeout_ms;            /* of the request under way; 0: none */
     goose_buf head;             /* the request head, kept for a retry */
     const char *body;
     size_t body_len;
@@ -74,9 +75,8 @@ goose_h1 *goose__h1_new(struct event_base *base, const goose_http_setup *setup,
     goose__buf_init(&c->head);
     c->rev = event_new(base, -1, 0, on_read, c);
     c->wev = event_new(base, -1, 0, on_write, c);
-    if (setup->timeout_ms > 0)
-        c->timer = evtimer_new(base, on_timeout, c);
-    if (!c->rev || !c->wev || (setup->timeout_ms > 0 && !c->timer)) {
+    c->timer = evtimer_new(base, on_timeout, c); /* a request may have a limit of its own */
+    if (!c->rev || !c->wev || !c->timer) {
         goose__h1_free(c);
         return NULL;
     }
@@ -558,7 +558,7 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     goose_h1 *c = arg;
-    goose__http_timeout_error(c->capture, c->setup->timeout_ms);
+    goose__http_timeout_error(c->capture, c->timeout_ms);
     finish(c, GOOSE_TE_TIMEOUT);
 }
 
@@ -697,8 +697,9 @@ goose_terr goose__h1_send(goose_h1 *c, const goose_http_request *req,
     c->in_send = 1;
     c->sync_result = GOOSE_TE_AGAIN;
     goose__h1_parser_start(&c->parser, strcmp(req->method, "HEAD") == 0);
-    if (c->timer) {
-        struct timeval tv = {c->setup->timeout_ms / 1000, (c->setup->timeout_ms % 1000) * 1000};
+    c->timeout_ms = goose__http_timeout_ms(c->setup, req);
+    if (c->timeout_ms > 0) {
+        struct timeval tv = {c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000};
         evtimer_add(c->timer, &tv);
     }
     if (c->fd >= 0 && !c->idempotent && !still_open(c))

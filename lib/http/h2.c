@@ -63,6 +63,7 @@ typedef struct h2_stream {
     goose_terr own_code;
     goose_terr result;
     struct event *timer;
+    long timeout_ms;    /* of its request; 0: none */
     struct h2_stream *prev, *next; /* in the list of its state */
 } h2_stream;
 
@@ -1260,7 +1261,7 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
         nghttp2_submit_rst_stream(c->session, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_CANCEL);
         detach(s); /* before the reset's close could report it */
     }
-    goose__http_timeout_error(s->capture, h->setup->timeout_ms);
+    goose__http_timeout_error(s->capture, s->timeout_ms);
     stream_finish(s, GOOSE_TE_TIMEOUT);
     if (c)
         conn_flush(c);
@@ -1279,7 +1280,7 @@ static h2_stream *stream_new(goose_h2 *h)
     if (!s)
         return NULL;
     s->client = h;
-    if (h->setup->timeout_ms > 0 && !(s->timer = evtimer_new(h->base, on_timeout, s))) {
+    if (!(s->timer = evtimer_new(h->base, on_timeout, s))) { /* a request may have a limit */
         free(s);
         return NULL;
     }
@@ -1304,9 +1305,9 @@ goose_terr goose__h2_send(goose_h2 *h, const goose_http_request *req,
     s->idempotent = is_idempotent(req->method);
     s->state = STREAM_PENDING;
     list_push(&h->pending, s);
-    if (s->timer) {
-        long ms = h->setup->timeout_ms;
-        struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    s->timeout_ms = goose__http_timeout_ms(h->setup, req);
+    if (s->timeout_ms > 0) {
+        struct timeval tv = {s->timeout_ms / 1000, (s->timeout_ms % 1000) * 1000};
         evtimer_add(s->timer, &tv);
     }
     enter(h);

@@ -99,7 +99,16 @@ typedef struct goose_http_request {
     const void *body;
     size_t body_len;
     int has_body;
+    long timeout_ms;             /* its own limit (> 0), -1: none; 0: the run's */
 } goose_http_request;
+
+/* The whole request's time limit in ms (0: none): its own, else the
+ * run's --timeout. */
+static inline long goose__http_timeout_ms(const goose_http_setup *setup,
+                                          const goose_http_request *req)
+{
+    return req->timeout_ms > 0 ? req->timeout_ms : req->timeout_ms < 0 ? 0 : setup->timeout_ms;
+}
 
 /* The value the lines send for header `name` ("Name: value", or "Name;"
  * for an empty one), with its length; NULL when they send none. */
@@ -120,7 +129,7 @@ int goose__http_capture_body(goose_http_capture *c, const char *data, size_t len
 /* The words every transport uses for the commonest transport errors, free
  * of timings, so that each makes one row of the errors table whichever
  * transport met it: "Failed to connect to HOST:PORT: Connection refused",
- * "Operation timed out after 200 milliseconds" (the --timeout). */
+ * "Operation timed out after 200 milliseconds" (the request's limit). */
 void goose__http_connect_error(goose_http_capture *c, const char *authority, size_t len,
                                int err);
 void goose__http_timeout_error(goose_http_capture *c, long timeout_ms);
