@@ -124,8 +124,9 @@ static goose_attack *attack(goose_transaction_fn fn, const char *host, const cha
 static json_t *run(goose_attack *a, int transactions)
 {
     ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
-    ASSERT_EQ(atomic_load(&bad), 0);
-    ASSERT_EQ(atomic_load(&reached), transactions);
+    int wrong = atomic_load(&bad), ended = atomic_load(&reached);
+    ASSERT_EQ(wrong, 0);
+    ASSERT_EQ(ended, transactions);
     return report_of(a);
 }
 
@@ -513,7 +514,7 @@ TEST(basic_auth_as_the_target_got_it)
 typedef struct timed {
     const char *name;
     const char *path;  /* with the transport's prefix */
-    long own_ms;       /* -1: none of its own */
+    long own_ms;       /* -1: none of its own; 0: refused, so none */
 } timed;
 
 static const char *timed_prefix; /* "/x/.." sends through libcurl */
@@ -527,8 +528,10 @@ static int timed_requests(goose_user *u)
         snprintf(path, sizeof path, "%s%s", timed_prefix, timed_cases[i].path);
         goose_request *req = goose_request_new(u, "GET", path);
         OK(goose_request_set_name(req, timed_cases[i].name));
-        if (timed_cases[i].own_ms >= 0)
+        if (timed_cases[i].own_ms > 0)
             OK(goose_request_set_timeout(req, timed_cases[i].own_ms));
+        if (timed_cases[i].own_ms == 0) /* as --timeout 0 */
+            RC(goose_request_set_timeout(req, 0), GOOSE_EINVAL);
         goose_response_free(goose_request_send(req));
     }
     atomic_fetch_add(&reached, 1);
@@ -539,7 +542,7 @@ static int timed_requests(goose_user *u)
 static const timed target_timed[] = {
     {"own 200ms, 3 s answer", "/slow?ms=3000", 200},   /* fails: its own limit */
     {"own 3 s, 800 ms answer", "/slow?ms=800", 3000},  /* the run's would fail it */
-    {"own 0, 800 ms answer", "/slow?ms=800", 0},       /* no limit */
+    {"own 0, 800 ms answer", "/slow?ms=800", 0},       /* refused: the run's fails it */
     {"run's, 3 s answer", "/slow?ms=3000", -1},        /* fails: the run's */
     {"run's, 50 ms answer", "/slow?ms=50", -1},
 };
@@ -556,7 +559,7 @@ static void timeouts_against_target(const char *prefix)
     ASSERT_EQ(jint(entry(report, "GET", "own 200ms, 3 s answer"), "fail"), 1);
     one_error(report, "own 200ms, 3 s answer", "Operation timed out after 200 milliseconds", 1);
     ASSERT_EQ(jint(entry(report, "GET", "own 3 s, 800 ms answer"), "success"), 1);
-    ASSERT_EQ(jint(entry(report, "GET", "own 0, 800 ms answer"), "success"), 1);
+    one_error(report, "own 0, 800 ms answer", "Operation timed out after 500 milliseconds", 1);
     ASSERT_EQ(jint(entry(report, "GET", "run's, 3 s answer"), "fail"), 1);
     one_error(report, "run's, 3 s answer", "Operation timed out after 500 milliseconds", 1);
     ASSERT_EQ(jint(entry(report, "GET", "run's, 50 ms answer"), "success"), 1);
@@ -582,7 +585,7 @@ TEST(own_timeout_over_libcurl)
 static const timed h2_timed[] = {
     {"own 200ms, no answer", "/slow", 200},
     {"run's, no answer", "/slow", -1},
-    {"own 0, an answer", "/", 0},
+    {"own 5 s, an answer", "/", 5000},
     {"run's, an answer", "/", -1},
 };
 
@@ -601,8 +604,8 @@ TEST(own_timeout_over_http2)
     one_error(report, "own 200ms, no answer", "Operation timed out after 200 milliseconds", 1);
     ASSERT_EQ(jint(entry(report, "GET", "run's, no answer"), "fail"), 1);
     one_error(report, "run's, no answer", "Operation timed out after 500 milliseconds", 1);
-    all_over(entry(report, "GET", "own 0, an answer"), "HTTP/2");
-    ASSERT_EQ(jint(entry(report, "GET", "own 0, an answer"), "success"), 1);
+    all_over(entry(report, "GET", "own 5 s, an answer"), "HTTP/2");
+    ASSERT_EQ(jint(entry(report, "GET", "own 5 s, an answer"), "success"), 1);
     all_over(entry(report, "GET", "run's, an answer"), "HTTP/2");
     ASSERT_EQ(jint(entry(report, "GET", "run's, an answer"), "success"), 1);
     json_decref(report);
@@ -841,6 +844,7 @@ static int bad_input(goose_user *u)
     RC(goose_request_add_query(req, "a", NULL), GOOSE_EINVAL);
     RC(goose_request_set_timeout(NULL, 100), GOOSE_EINVAL);
     RC(goose_request_set_timeout(req, -1), GOOSE_EINVAL);
+    RC(goose_request_set_timeout(req, 0), GOOSE_EINVAL);
     RC(goose_request_set_basic_auth(NULL, "u", "p"), GOOSE_EINVAL);
     RC(goose_request_set_basic_auth(req, NULL, "p"), GOOSE_EINVAL);
     RC(goose_request_set_basic_auth(req, "u", NULL), GOOSE_EINVAL);

@@ -227,7 +227,7 @@ struct goose_request {
     size_t body_len;
     int has_body;
     int body_kind;             /* how the body was given: GOOSE_BODY_* */
-    long timeout_ms;           /* its own limit (> 0), -1: none; 0: --timeout's */
+    long timeout_ms;           /* its own limit; 0: --timeout's */
     int expected[8];
     size_t nexpected;
     int owned;                 /* strings are ours to free */

@@ -167,11 +167,13 @@ int goose_request_add_query(goose_request *req, const char *name, const char *va
 
 /* ---- time and credentials ---- */
 
+/* 0 is refused, as --timeout 0 is: a request without any limit could
+ * hold its user until the stop timeout */
 int goose_request_set_timeout(goose_request *req, long ms)
 {
-    if (!req || ms < 0)
+    if (!req || ms <= 0)
         return GOOSE_EINVAL;
-    req->timeout_ms = ms > 0 ? ms : -1; /* 0: no limit, as --timeout 0 */
+    req->timeout_ms = ms;
     return GOOSE_OK;
 }
 

@@ -99,7 +99,7 @@ typedef struct goose_http_request {
     const void *body;
     size_t body_len;
     int has_body;
-    long timeout_ms;             /* its own limit (> 0), -1: none; 0: the run's */
+    long timeout_ms;             /* its own limit in ms; 0: the run's */
 } goose_http_request;
 
 /* The whole request's time limit in ms (0: none): its own, else the
@@ -107,7 +107,7 @@ typedef struct goose_http_request {
 static inline long goose__http_timeout_ms(const goose_http_setup *setup,
                                           const goose_http_request *req)
 {
-    return req->timeout_ms > 0 ? req->timeout_ms : req->timeout_ms < 0 ? 0 : setup->timeout_ms;
+    return req->timeout_ms > 0 ? req->timeout_ms : setup->timeout_ms;
 }
 
 /* The value the lines send for header `name` ("Name: value", or "Name;"
