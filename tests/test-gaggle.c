@@ -72,7 +72,7 @@ TEST(three_workers_exact_totals)
     /* the scenario split is the standalone one for 30 users */
     unsigned weights[] = {3, 1}, slots[30];
     goose_alloc al;
-    ASSERT_EQ(goose__alloc_init(&al, weights, 2, GOOSE_SCHEDULER_ROUND_ROBIN, 0), GOOSE_OK);
+    ASSERT_EQ(goose__alloc_init(&al, weights, 2, GOOSE_SCHEDULER_SERIAL, 0), GOOSE_OK);
     goose__allocate_users(&al, 30, slots);
     goose__alloc_free(&al);
     long long readers = 0;

@@ -168,7 +168,7 @@ static void check_plan(goose_attack *a, const char *list, size_t users,
         ASSERT_STR_EQ(p.scenarios[i].name, names[i]);
     ASSERT_EQ(p.ntxs, ntxs);
     goose_alloc al;
-    ASSERT_EQ(goose__alloc_init(&al, weights, n, GOOSE_SCHEDULER_ROUND_ROBIN, 0), GOOSE_OK);
+    ASSERT_EQ(goose__alloc_init(&al, weights, n, GOOSE_SCHEDULER_SERIAL, 0), GOOSE_OK);
     goose__allocate_users(&al, users, want);
     goose__alloc_free(&al);
     for (size_t u = 0; u < users; u++)
@@ -260,7 +260,7 @@ TEST(welcome_carries_the_selection)
         if (ok[i]) { /* the Manager's seed and scheduler come with it */
             ASSERT_EQ(o.seed, 18446744073709551557ull);
             ASSERT_EQ(o.seed_set, 1);
-            ASSERT_EQ(o.scheduler, GOOSE_SCHEDULER_SERIAL);
+            ASSERT_EQ(o.scheduler, GOOSE_SCHEDULER_ROUND_ROBIN);
         }
         ASSERT_EQ(o.set_mask, 0);
         goose__welcome_free(&w);

@@ -122,8 +122,8 @@ TEST(same_seed_repeats_each_user)
     json_t *a = solo("first", seed, 2), *b = solo("again", seed, 2), *c = solo("other", other, 2);
     char *da = draws_of(a, 1), *db = draws_of(b, 1), *dc = draws_of(c, 1);
     ASSERT_STR_EQ(da, db);
-    allocation_is(da, GOOSE_SCHEDULER_ROUND_ROBIN, 12345);
-    allocation_is(dc, GOOSE_SCHEDULER_ROUND_ROBIN, 12346);
+    allocation_is(da, GOOSE_SCHEDULER_SERIAL, 12345); /* the default */
+    allocation_is(dc, GOOSE_SCHEDULER_SERIAL, 12346);
     /* another seed: every user draws other values */
     for (const char *p = da, *q = dc; *p; p = strchr(p, '\n') + 1, q = strchr(q, '\n') + 1) {
         unsigned ip, iq;
@@ -305,7 +305,7 @@ TEST(bad_values_exit_2)
     refused("--seed", "", NULL, "--seed \"\" must be");
     refused(NULL, "x", "GOOSE_SEED", "--seed \"x\" must be");
     refused("--scheduler", "roundrobin", NULL,
-            "--scheduler \"roundrobin\" must be round-robin, serial or random");
+            "--scheduler \"roundrobin\" must be serial, round-robin or random");
     refused(NULL, "Serial", "GOOSE_SCHEDULER", "--scheduler \"Serial\" must be");
     /* the largest seed is a seed */
     const char *top[] = {"--seed", "18446744073709551615"};

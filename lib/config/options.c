@@ -219,7 +219,7 @@ static int opt_scheduler(goose_options *o, const char *v, char *err, size_t errl
 {
     int scheduler = goose__scheduler_parse(v);
     if (scheduler < 0)
-        return FAIL("--scheduler \"%s\" must be round-robin, serial or random", v);
+        return FAIL("--scheduler \"%s\" must be serial, round-robin or random", v);
     o->scheduler = scheduler;
     return GOOSE_OK;
 }
@@ -715,7 +715,7 @@ static const option_def options[] = {
     [GOOSE_OPT_SCENARIOS_LIST] = {{"scenarios-list", 0, 0, 0, NULL, "list the scenarios (those of --scenarios) and exit",
         SIDES_ANY, SHOW(GIVEN, scenarios_list),
         NULL}, opt_scenarios_list},
-    [GOOSE_OPT_SCHEDULER] = {{"scheduler", 0, 1, 0, "NAME", "how users are given to scenarios by weight: round-robin (default), serial or random",
+    [GOOSE_OPT_SCHEDULER] = {{"scheduler", 0, 1, 0, "NAME", "how users are given to scenarios by weight: serial (default), round-robin or random",
         NOT_WORKER, SHOW(SCHEDULER, scheduler),
         NULL}, opt_scheduler},
     [GOOSE_OPT_SEED] = {{"seed", 0, 1, 0, "N", "seed of every user's goose_user_random, wait times and --scheduler random (default: drawn, and printed in the reports)",

@@ -2,10 +2,11 @@
  * Goose's GooseScheduler).  The weights are divided by their greatest
  * common divisor; one turn of the allocation has as many user slots as
  * the weights add up to, and the turns repeat:
- *   round-robin  one slot of each scenario in turn, those whose weight is
- *                used up left out: 3:1 give A B A A (the default);
  *   serial       each scenario takes as many slots in a row as its weight,
- *                in registration order: 3:1 give A A A B;
+ *                in registration order: 3:1 give A A A B (the default, and
+ *                the only allocation before 0.2.0);
+ *   round-robin  one slot of each scenario in turn, those whose weight is
+ *                used up left out: 3:1 give A B A A;
  *   random       the slots of one serial turn shuffled from the run's seed
  *                (the same shuffle every turn): 3:1 give e.g. A A B A.
  * So 8 users at weights 3:1 are 6 and 2 under every scheduler.  A Gaggle
@@ -22,7 +23,7 @@
 
 #include "util/rng.h"
 
-static const char *const SCHEDULER_NAMES[GOOSE_SCHEDULERS] = {"round-robin", "serial",
+static const char *const SCHEDULER_NAMES[GOOSE_SCHEDULERS] = {"serial", "round-robin",
                                                                "random"};
 
 const char *goose__scheduler_name(int scheduler)
@@ -216,16 +217,16 @@ uint64_t goose__scenario_ordinal(const goose_alloc *al, uint64_t index, unsigned
         return 0;
     uint64_t turn = index / al->cycle, p = index % al->cycle, k = 0;
     switch (al->scheduler) {
-    case GOOSE_SCHEDULER_SERIAL:
-        *scenario = serial_at(al, p);
-        k = p - al->first[*scenario];
+    case GOOSE_SCHEDULER_ROUND_ROBIN:
+        *scenario = robin_at(al, p, &k);
         break;
     case GOOSE_SCHEDULER_RANDOM:
         *scenario = al->order[p];
         k = al->rank[p];
         break;
     default:
-        *scenario = robin_at(al, p, &k);
+        *scenario = serial_at(al, p);
+        k = p - al->first[*scenario];
     }
     return turn * al->w[*scenario] + k;
 }
@@ -236,14 +237,14 @@ uint64_t goose__scenario_user(const goose_alloc *al, unsigned s, uint64_t m)
         return 0;
     uint64_t turn = m / al->w[s], k = m % al->w[s], p;
     switch (al->scheduler) {
-    case GOOSE_SCHEDULER_SERIAL:
-        p = al->first[s] + k;
+    case GOOSE_SCHEDULER_ROUND_ROBIN:
+        p = before_round(al, k) + rank_in_round(al, s, k);
         break;
     case GOOSE_SCHEDULER_RANDOM:
         p = al->pos[al->first[s] + k];
         break;
     default:
-        p = before_round(al, k) + rank_in_round(al, s, k);
+        p = al->first[s] + k;
     }
     return turn * al->cycle + p;
 }
@@ -254,8 +255,11 @@ static uint64_t slots_before(const goose_alloc *al, unsigned s, uint64_t p)
     if (p == 0)
         return 0;
     switch (al->scheduler) {
-    case GOOSE_SCHEDULER_SERIAL:
-        return p <= al->first[s] ? 0 : p - al->first[s] < al->w[s] ? p - al->first[s] : al->w[s];
+    case GOOSE_SCHEDULER_ROUND_ROBIN: {
+        uint64_t j = round_of(al, p), k = p - before_round(al, j);
+        uint64_t n = al->w[s] < j ? al->w[s] : j;
+        return n + (al->w[s] > j && rank_in_round(al, s, j) < k);
+    }
     case GOOSE_SCHEDULER_RANDOM: {
         const uint32_t *v = al->pos + al->first[s];
         uint64_t lo = 0, hi = al->w[s]; /* the first of them at or after p */
@@ -268,11 +272,8 @@ static uint64_t slots_before(const goose_alloc *al, unsigned s, uint64_t p)
         }
         return lo;
     }
-    default: {
-        uint64_t j = round_of(al, p), k = p - before_round(al, j);
-        uint64_t n = al->w[s] < j ? al->w[s] : j;
-        return n + (al->w[s] > j && rank_in_round(al, s, j) < k);
-    }
+    default:
+        return p <= al->first[s] ? 0 : p - al->first[s] < al->w[s] ? p - al->first[s] : al->w[s];
     }
 }
 

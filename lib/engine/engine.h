@@ -28,8 +28,8 @@
 
 /* How users are given to scenarios (--scheduler; allocate.c). */
 typedef enum goose_scheduler {
-    GOOSE_SCHEDULER_ROUND_ROBIN, /* the default */
-    GOOSE_SCHEDULER_SERIAL,
+    GOOSE_SCHEDULER_SERIAL,      /* the default: the allocation before 0.2.0 */
+    GOOSE_SCHEDULER_ROUND_ROBIN,
     GOOSE_SCHEDULER_RANDOM,
     GOOSE_SCHEDULERS
 } goose_scheduler;

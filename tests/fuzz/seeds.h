@@ -56,7 +56,7 @@ static inline void seed_welcome(gaggle_out *o, const char *select)
     goose__pack_shape(&o->pk, &none);
     goose__out_str(o, "select", select);
     goose__out_u64(o, "seed", 18446744073709551557ull); /* above 2^63: all 64 bits */
-    goose__out_str(o, "scheduler", "serial");
+    goose__out_str(o, "scheduler", "round-robin");
     goose__out_key(o, "resolve");
     msgpack_pack_array(&o->pk, 1);
     goose__pack_str(&o->pk, "example.test:80:127.0.0.1");
