@@ -4,7 +4,10 @@
  * (for --co-mitigation).  With LOADTEST_VARIANT=hang each user's on_stop
  * logs out, then sleeps an hour (for --stop-timeout and signals).  With
  * LOADTEST_VARIANT=paths each pass asks for one of 5 shared paths, then
- * for a path no other request has (for --max-request-names). */
+ * for a path no other request has (for --max-request-names).  With
+ * LOADTEST_VARIANT=random three scenarios of weights 2:1:1 each ask, on
+ * start, for /r/INDEX/SCENARIO/V1-V2 (the user's first two values of
+ * goose_user_random), then for / on each pass (for --seed, --scheduler). */
 #include <goose.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -111,6 +114,50 @@ static int run_paths(int argc, char **argv)
     return run_alone(s, argc, argv);
 }
 
+static int record_draws(goose_user *u, char scenario)
+{
+    char path[96];
+    unsigned long long v1 = goose_user_random(u), v2 = goose_user_random(u);
+    snprintf(path, sizeof path, "/r/%u/%c/%llx-%llx", goose_user_index(u), scenario, v1, v2);
+    goose_request *req = goose_request_new(u, "GET", path);
+    goose_request_expect_status(req, 404); /* the target has no such page */
+    goose_response_free(goose_request_send(req));
+    return GOOSE_OK;
+}
+
+static int draws_a(goose_user *u)
+{
+    return record_draws(u, 'A');
+}
+
+static int draws_b(goose_user *u)
+{
+    return record_draws(u, 'B');
+}
+
+static int draws_c(goose_user *u)
+{
+    return record_draws(u, 'C');
+}
+
+static int run_draws(int argc, char **argv)
+{
+    static const char names[3][2] = {"A", "B", "C"};
+    goose_transaction_fn fns[] = {draws_a, draws_b, draws_c};
+    goose_attack *attack = goose_attack_new();
+    for (int i = 0; i < 3; i++) {
+        goose_scenario *s = goose_scenario_new(names[i]);
+        goose_scenario_set_weight(s, i ? 1 : 2);
+        goose_scenario_set_wait_time(s, 1, 20);
+        goose_transaction_set_on_start(goose_scenario_add_transaction(s, "draws", fns[i]));
+        goose_scenario_add_transaction(s, "front", front_page);
+        goose_attack_add_scenario(attack, s);
+    }
+    int status = goose_main(attack, argc, argv);
+    goose_attack_free(attack);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     const char *variant = getenv("LOADTEST_VARIANT");
@@ -120,6 +167,8 @@ int main(int argc, char **argv)
         return run_hanger(argc, argv);
     if (variant && !strcmp(variant, "paths"))
         return run_paths(argc, argv);
+    if (variant && !strcmp(variant, "random"))
+        return run_draws(argc, argv);
     goose_attack *attack = goose_attack_new();
     goose_scenario *reader = goose_scenario_new("Reader");
     goose_scenario_set_weight(reader, variant && *variant == '1' ? 2 : 3);

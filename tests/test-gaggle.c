@@ -71,7 +71,10 @@ TEST(three_workers_exact_totals)
     ASSERT_GT(target_total(stats), 100);
     /* the scenario split is the standalone one for 30 users */
     unsigned weights[] = {3, 1}, slots[30];
-    goose__allocate_users(weights, 2, 30, slots);
+    goose_alloc al;
+    ASSERT_EQ(goose__alloc_init(&al, weights, 2, GOOSE_SCHEDULER_SERIAL, 0), GOOSE_OK);
+    goose__allocate_users(&al, 30, slots);
+    goose__alloc_free(&al);
     long long readers = 0;
     for (int i = 0; i < 30; i++)
         readers += slots[i] == 0;

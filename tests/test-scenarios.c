@@ -167,7 +167,10 @@ static void check_plan(goose_attack *a, const char *list, size_t users,
     for (size_t i = 0; i < n; i++)
         ASSERT_STR_EQ(p.scenarios[i].name, names[i]);
     ASSERT_EQ(p.ntxs, ntxs);
-    goose__allocate_users(weights, n, users, want);
+    goose_alloc al;
+    ASSERT_EQ(goose__alloc_init(&al, weights, n, GOOSE_SCHEDULER_SERIAL, 0), GOOSE_OK);
+    goose__allocate_users(&al, users, want);
+    goose__alloc_free(&al);
     for (size_t u = 0; u < users; u++)
         ASSERT_EQ(p.user_scenario[u], want[u]);
     goose__plan_free(&p);
@@ -254,6 +257,11 @@ TEST(welcome_carries_the_selection)
             ASSERT_STR_EQ(o.scenarios, lists[i]);
         if (ok[i] && !lists[i][0])
             ASSERT_NULL(o.scenarios);
+        if (ok[i]) { /* the Manager's seed and scheduler come with it */
+            ASSERT_EQ(o.seed, 18446744073709551557ull);
+            ASSERT_EQ(o.seed_set, 1);
+            ASSERT_EQ(o.scheduler, GOOSE_SCHEDULER_ROUND_ROBIN);
+        }
         ASSERT_EQ(o.set_mask, 0);
         goose__welcome_free(&w);
         goose__options_free(&o);

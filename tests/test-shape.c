@@ -223,11 +223,14 @@ TEST(arrivals_follow_each_scenario)
 {
     unsigned w[] = {2, 1};
     unsigned s;
-    ASSERT_EQ(goose__scenario_ordinal(w, 2, 5, &s), 1); /* A A B A A B: the 2nd B */
+    goose_alloc al;
+    ASSERT_EQ(goose__alloc_init(&al, w, 2, GOOSE_SCHEDULER_SERIAL, 0), GOOSE_OK);
+    ASSERT_EQ(goose__scenario_ordinal(&al, 5, &s), 1); /* A A B A A B: the 2nd B */
     ASSERT_EQ(s, 1);
-    ASSERT_EQ(goose__scenario_user(w, 2, 0, 3), 4);
-    ASSERT_EQ(goose__scenario_users(w, 2, 1, 4), 1);
-    ASSERT_EQ(goose__scenario_users(w, 2, 0, 4), 3);
+    ASSERT_EQ(goose__scenario_user(&al, 0, 3), 4);
+    ASSERT_EQ(goose__scenario_users(&al, 1, 4), 1);
+    ASSERT_EQ(goose__scenario_users(&al, 0, 4), 3);
+    goose__alloc_free(&al);
     target_start(&tgt2);
     goose_attack *a = one_page(front, 0);
     goose_scenario *b = goose_scenario_new("Other");

@@ -128,7 +128,11 @@ typedef struct goose_plan {
     size_t ntxs;
     unsigned *user_scenario;
     unsigned *weights;      /* per scenario */
+    goose_alloc alloc;      /* users to scenarios (--scheduler, the seed) */
 } goose_plan;
+
+/* plan.c: with a->opt.scheduler and a->opt.seed (the run's: setup.c
+ * draws one when --seed was not given). */
 
 int goose__plan_build(goose_attack *a, goose_plan *plan);
 void goose__plan_free(goose_plan *plan);

@@ -215,6 +215,26 @@ static int opt_scenarios(goose_options *o, const char *v, char *err, size_t errl
     return rc == GOOSE_OK ? set_string(&o->scenarios, v) : rc;
 }
 
+static int opt_scheduler(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    int scheduler = goose__scheduler_parse(v);
+    if (scheduler < 0)
+        return FAIL("--scheduler \"%s\" must be serial, round-robin or random", v);
+    o->scheduler = scheduler;
+    return GOOSE_OK;
+}
+
+static int opt_seed(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    unsigned long long n;
+    if (parse_uint(v, 0, UINT64_MAX, &n) < 0)
+        return FAIL("--seed \"%s\" must be a whole number from 0 to %llu", v,
+                    (unsigned long long)UINT64_MAX);
+    o->seed = n;
+    o->seed_set = 1;
+    return GOOSE_OK;
+}
+
 static int opt_threads(goose_options *o, const char *v, char *err, size_t errlen)
 {
     unsigned long long n;
@@ -695,6 +715,12 @@ static const option_def options[] = {
     [GOOSE_OPT_SCENARIOS_LIST] = {{"scenarios-list", 0, 0, 0, NULL, "list the scenarios (those of --scenarios) and exit",
         SIDES_ANY, SHOW(GIVEN, scenarios_list),
         NULL}, opt_scenarios_list},
+    [GOOSE_OPT_SCHEDULER] = {{"scheduler", 0, 1, 0, "NAME", "how users are given to scenarios by weight: serial (default), round-robin or random",
+        NOT_WORKER, SHOW(SCHEDULER, scheduler),
+        NULL}, opt_scheduler},
+    [GOOSE_OPT_SEED] = {{"seed", 0, 1, 0, "N", "seed of every user's goose_user_random, wait times and --scheduler random (default: drawn, and printed in the reports)",
+        NOT_WORKER, SHOW(COUNT, seed),
+        NULL}, opt_seed},
     [GOOSE_OPT_TEST_PLAN] = {{"test-plan", 0, 1, 0, "PLAN", "users over time: \"users,time;users,time;...\"",
         NOT_WORKER, SHOW(GIVEN, test_plan),
         EXCLUDES({GOOSE_OPT_USERS, "--test-plan sets the users over time: drop --users"},

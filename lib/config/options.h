@@ -19,6 +19,9 @@ typedef struct goose_options {
     uint64_t iterations;
     char *scenarios;        /* --scenarios: the list as given; NULL = all */
     int scenarios_list;     /* --scenarios-list (goose_main) */
+    int scheduler;          /* --scheduler: goose_scheduler (engine.h) */
+    uint64_t seed;          /* --seed, or on a Worker the Manager's */
+    int seed_set;           /* seed holds one; else each run draws its own */
     long timeout_ms;
     int co_mitigation;      /* goose_co_mode (metrics/co.h); 0 = disabled */
     int no_reset_metrics;
@@ -89,7 +92,7 @@ int goose__option_set(goose_options *o, const char *name, const char *value,
 typedef enum goose_option_id {
     GOOSE_OPT_HOST, GOOSE_OPT_USERS, GOOSE_OPT_HATCH_RATE, GOOSE_OPT_STARTUP_TIME,
     GOOSE_OPT_RUN_TIME, GOOSE_OPT_ITERATIONS, GOOSE_OPT_STOP_TIMEOUT, GOOSE_OPT_SCENARIOS,
-    GOOSE_OPT_SCENARIOS_LIST, GOOSE_OPT_TEST_PLAN, GOOSE_OPT_THROTTLE_REQUESTS,
+    GOOSE_OPT_SCENARIOS_LIST, GOOSE_OPT_SCHEDULER, GOOSE_OPT_SEED, GOOSE_OPT_TEST_PLAN, GOOSE_OPT_THROTTLE_REQUESTS,
     GOOSE_OPT_ARRIVAL_RATE, GOOSE_OPT_ARRIVAL_PLAN, GOOSE_OPT_TIMEOUT,
     GOOSE_OPT_CO_MITIGATION, GOOSE_OPT_NO_RESET_METRICS, GOOSE_OPT_RUNNING_METRICS,
     GOOSE_OPT_NO_PRINT_METRICS, GOOSE_OPT_STATUS_CODES, GOOSE_OPT_STICKY_FOLLOW,
@@ -139,7 +142,8 @@ typedef enum goose_option_show {
     GOOSE_SHOW_TEXT_OR_JSON, /* int: 1 json, 0 text */
     GOOSE_SHOW_CO_MODE,     /* int goose_co_mode */
     GOOSE_SHOW_THRESHOLDS,  /* goose_threshold *, with its count at `count` */
-    GOOSE_SHOW_HTTP_VERSION /* int goose_http_version: auto, 1.1 or 2 */
+    GOOSE_SHOW_HTTP_VERSION, /* int goose_http_version: auto, 1.1 or 2 */
+    GOOSE_SHOW_SCHEDULER    /* int goose_scheduler: round-robin, serial, random */
 } goose_option_show;
 
 /* Given with the option of its row, `other` is refused with `why` (the

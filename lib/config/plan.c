@@ -212,9 +212,20 @@ int goose__plan_build(goose_attack *a, goose_plan *p)
     if (!weights || !p->scenarios || !p->txs || !p->user_scenario ||
         plan_selected(a, p, selected, weights) < 0)
         goto nomem;
-    goose__allocate_users(weights, p->nscenarios, users, p->user_scenario);
     p->weights = weights;
     free(selected);
+    rc = goose__alloc_init(&p->alloc, weights, p->nscenarios, a->opt.scheduler, a->opt.seed);
+    if (rc == GOOSE_ECONFIG) {
+        goose__plan_free(p);
+        return goose__fail(a, rc, "--scheduler random shuffles one turn of the weights, "
+                           "at most %u users; these weights make a longer one: make "
+                           "them smaller", GOOSE_RANDOM_CYCLE_MAX);
+    }
+    if (rc == GOOSE_ENOMEM) {
+        goose__plan_free(p);
+        return goose__fail(a, GOOSE_ENOMEM, "out of memory planning the run");
+    }
+    goose__allocate_users(&p->alloc, users, p->user_scenario); /* none: all 0 */
     return GOOSE_OK;
 nomem:
     free(weights);
@@ -234,5 +245,6 @@ void goose__plan_free(goose_plan *p)
     free(p->txs);
     free(p->user_scenario);
     free(p->weights);
+    goose__alloc_free(&p->alloc);
     memset(p, 0, sizeof *p);
 }

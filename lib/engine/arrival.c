@@ -51,12 +51,11 @@ static int is_mine(const goose_thread *t, uint64_t k, unsigned *s)
     const goose_engine *e = t->engine;
     const goose_run_config *cfg = &e->cfg;
     uint64_t procs = cfg->processes ? cfg->processes : 1;
-    uint64_t j = goose__scenario_ordinal(cfg->scenario_weights, cfg->nscenarios, k, s);
-    uint64_t n = goose__scenario_users(cfg->scenario_weights, cfg->nscenarios, *s,
-                                       cfg->total_users);
+    uint64_t j = goose__scenario_ordinal(cfg->alloc, k, s);
+    uint64_t n = goose__scenario_users(cfg->alloc, *s, cfg->total_users);
     if (n == 0)
         return cfg->process_index == 0 && t->id == 0;
-    uint64_t user = goose__scenario_user(cfg->scenario_weights, cfg->nscenarios, *s, j % n);
+    uint64_t user = goose__scenario_user(cfg->alloc, *s, j % n);
     return user % procs == cfg->process_index && (user / procs) % e->nthreads == t->id;
 }
 

@@ -23,7 +23,36 @@
 #include "metrics/stats.h"
 #include "util/buf.h"
 #include "util/lag.h"
+#include "util/rng.h"
 #include "util/sink.h"
+
+/* How users are given to scenarios (--scheduler; allocate.c). */
+typedef enum goose_scheduler {
+    GOOSE_SCHEDULER_SERIAL,      /* the default: the allocation before 0.2.0 */
+    GOOSE_SCHEDULER_ROUND_ROBIN,
+    GOOSE_SCHEDULER_RANDOM,
+    GOOSE_SCHEDULERS
+} goose_scheduler;
+
+/* The random scheduler keeps one turn as tables (12 bytes a slot). */
+#define GOOSE_RANDOM_CYCLE_MAX (1u << 20)
+
+/* The independent streams a run's seed gives (util/rng.h). */
+enum { GOOSE_STREAM_USER = 1, GOOSE_STREAM_WAIT = 2, GOOSE_STREAM_SCHEDULER = 3 };
+
+/* One allocation: the weights (divided by their greatest common divisor)
+ * and the scheduler's order of a turn of slots. */
+typedef struct goose_alloc {
+    unsigned *w;               /* per scenario */
+    uint64_t *first;           /* per scenario: its first slot in serial order */
+    size_t n;
+    uint64_t cycle;            /* slots in a turn: the sum of w; 0: none */
+    unsigned top;              /* the largest of w */
+    int scheduler;             /* goose_scheduler */
+    unsigned *order;           /* random: the scenario of each slot of a turn */
+    uint32_t *rank;            /* random: which of its scenario's slots it is */
+    uint32_t *pos;             /* random: from first[s], scenario s's slots */
+} goose_alloc;
 
 /* What the engine needs of one transaction. */
 typedef struct goose_tx_plan {
@@ -79,7 +108,9 @@ typedef struct goose_run_config {
     int sticky_follow;            /* a redirect of the base URL moves the user */
     int open_model;               /* users wait for arrivals (--arrival-rate) */
     goose_shape arrivals;         /* iterations started per second over time */
-    const unsigned *scenario_weights; /* arrival k -> scenario, as user k */
+    const goose_alloc *alloc;     /* user (and arrival) k -> scenario */
+    uint64_t seed;                /* the run's (--seed, or drawn): users'
+                                     generators and wait times */
     size_t process_index;         /* a Gaggle Worker's number, from 0 */
     size_t processes;             /* Workers in the Gaggle; 0: standalone */
     int co_mode;                  /* --co-mitigation: goose_co_mode */
@@ -132,19 +163,25 @@ size_t goose__engine_active(goose_engine *e);
 /* Joins the threads (stopping them first) and frees everything. */
 void goose__engine_free(goose_engine *e);
 
-/* allocate.c: user i -> scenario by weight (see goose(7) for the rule). */
-int goose__allocate_users(const unsigned *weights, size_t nweights,
-                          size_t users, unsigned *out);
+/* allocate.c: user i -> scenario by weight and --scheduler (see goose(7)).
+ * GOOSE_EINVAL for a weight of 0 or no scenario, GOOSE_ECONFIG for a
+ * random turn above GOOSE_RANDOM_CYCLE_MAX slots, GOOSE_ENOMEM. */
+int goose__alloc_init(goose_alloc *al, const unsigned *weights, size_t nweights,
+                      int scheduler, uint64_t seed);
+void goose__alloc_free(goose_alloc *al);
+/* "round-robin", "serial", "random"; parse: -1 for another name. */
+const char *goose__scheduler_name(int scheduler);
+int goose__scheduler_parse(const char *name);
+int goose__allocate_users(const goose_alloc *al, size_t users, unsigned *out);
 /* The scenario of user (or arrival) `index`. */
-unsigned goose__scenario_at(const unsigned *weights, size_t nweights, uint64_t index);
-/* Its scenario, and which of that scenario's users (or arrivals) it is. */
-uint64_t goose__scenario_ordinal(const unsigned *weights, size_t nweights, uint64_t index,
-                                 unsigned *scenario);
+unsigned goose__scenario_at(const goose_alloc *al, uint64_t index);
+/* Its scenario, and which of that scenario's users (or arrivals) it is:
+ * a scenario's users are numbered in the order of their indexes. */
+uint64_t goose__scenario_ordinal(const goose_alloc *al, uint64_t index, unsigned *scenario);
 /* The index of the m-th user of scenario s. */
-uint64_t goose__scenario_user(const unsigned *weights, size_t nweights, unsigned s, uint64_t m);
+uint64_t goose__scenario_user(const goose_alloc *al, unsigned s, uint64_t m);
 /* How many of the first `users` users run scenario s. */
-uint64_t goose__scenario_users(const unsigned *weights, size_t nweights, unsigned s,
-                               uint64_t users);
+uint64_t goose__scenario_users(const goose_alloc *al, unsigned s, uint64_t users);
 
 /* ---- inside the engine ---- */
 
@@ -195,7 +232,8 @@ struct goose_user {
     goose_user_wait waiting;
     goose_terr result;         /* of the last request */
     uint64_t done_us;          /* when it finished */
-    uint64_t rng;
+    goose_xoshiro wait_rng;    /* its wait times */
+    goose_xoshiro rng;         /* goose_user_random */
     void *data;
     void (*data_free)(void *);
     goose_reply *open;         /* replies of the running transaction */

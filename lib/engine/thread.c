@@ -90,7 +90,7 @@ static int grow_users(goose_thread *t, double level)
             t->users = p;
             t->users_cap = cap;
         }
-        unsigned s = goose__scenario_at(cfg->scenario_weights, cfg->nscenarios, index);
+        unsigned s = goose__scenario_at(cfg->alloc, index);
         goose_user *u = goose__user_new(t, (unsigned)index, s);
         if (!u)
             return -1;

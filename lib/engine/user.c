@@ -10,7 +10,6 @@
 #include <stdlib.h>
 
 #include "util/clock.h"
-#include "util/rng.h"
 
 #define ABANDONED "abandoned at --stop-timeout: no answer yet"
 
@@ -44,7 +43,6 @@ goose_user *goose__user_new(goose_thread *t, unsigned index,
     u->index = index;
     u->scenario_index = scenario_index;
     u->scenario = &t->engine->cfg.scenarios[scenario_index];
-    u->rng = goose__rng_seed(index, t->engine->t0_us);
     goose__buf_init(&u->url);
     goose__buf_init(&u->path);
     return u;
@@ -190,7 +188,8 @@ static int pause_between(goose_user *u)
         return 0;
     if (u->arrived == 0 && u->thread->engine->cfg.open_model && u->phase == GOOSE_PHASE_LOOP)
         return 0; /* an iteration of the open model ended: the user is free */
-    unsigned ms = (unsigned)goose__rng_range(&u->rng, s->wait_min_ms, s->wait_max_ms);
+    uint64_t span = (uint64_t)s->wait_max_ms - s->wait_min_ms + 1;
+    unsigned ms = s->wait_min_ms + (unsigned)(goose__xoshiro_next(&u->wait_rng) % span);
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     if (ms == 0 || evtimer_add(u->timer, &tv) < 0)
         return 0;
@@ -238,7 +237,17 @@ static int launch(goose_user *u)
     return 0;
 }
 
-/* A fresh start: on_start again, iterations from zero, no data. */
+/* A user's generators start over with each start: the values of user i
+ * do not depend on how long it ran before the level fell below it. */
+static void seed_streams(goose_user *u)
+{
+    uint64_t seed = u->thread->engine->cfg.seed;
+    goose__xoshiro_seed(&u->rng, seed, GOOSE_STREAM_USER, u->index);
+    goose__xoshiro_seed(&u->wait_rng, seed, GOOSE_STREAM_WAIT, u->index);
+}
+
+/* A fresh start: on_start again, iterations from zero, no data, the
+ * generators from their first value. */
 void goose__user_want(goose_user *u)
 {
     if (u->state == GOOSE_USER_RETIRING) {
@@ -254,6 +263,7 @@ void goose__user_want(goose_user *u)
     u->iterations = 0;
     u->pass_cut = 0;
     u->arrived = 0;
+    seed_streams(u);
     goose__thread_user_started(u->thread);
     if (launch(u) < 0) /* it could not start: it ends for good */
         goose__thread_user_done(u->thread, u);
@@ -358,6 +368,11 @@ int goose_user_set_data(goose_user *u, void *data, void (*free_fn)(void *))
 void *goose_user_data(const goose_user *u)
 {
     return u ? u->data : NULL;
+}
+
+uint64_t goose_user_random(goose_user *u)
+{
+    return u ? goose__xoshiro_next(&u->rng) : 0;
 }
 
 unsigned goose_user_index(const goose_user *u)

@@ -129,7 +129,7 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
 {
     const goose_options *o = &m->a->opt;
     gaggle_out out;
-    goose__out_begin(&out, "welcome", 25);
+    goose__out_begin(&out, "welcome", 27);
     goose__out_u64(&out, "worker", w);
     goose__out_u64(&out, "workers", m->expected);
     goose__out_u64(&out, "users", m->cfg.users);
@@ -158,6 +158,10 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
     goose__out_key(&out, "arrivals");
     goose__pack_shape(&out.pk, &m->cfg.arrivals);
     goose__out_str(&out, "select", o->scenarios ? o->scenarios : "");
+    /* users keep their index on any Worker: with the Manager's seed and
+       scheduler they draw and grow exactly as standalone */
+    goose__out_u64(&out, "seed", o->seed);
+    goose__out_str(&out, "scheduler", goose__scheduler_name(o->scheduler));
     goose__out_key(&out, "resolve");
     msgpack_pack_array(&out.pk, o->nresolve);
     for (size_t i = 0; i < o->nresolve; i++)

@@ -80,6 +80,21 @@ static int read_tls(const msgpack_object *msg, goose_options *o)
     return 0;
 }
 
+/* The Manager's seed (drawn or given) and scheduler: the Worker's users
+ * draw the values and take the scenarios of the same users standalone. */
+static int read_users(const msgpack_object *msg, goose_options *o)
+{
+    char name[16];
+    int scheduler;
+    if (goose__get_u64(msg, "seed", &o->seed) < 0 ||
+        goose__get_str(msg, "scheduler", name, sizeof name) < 0 ||
+        (scheduler = goose__scheduler_parse(name)) < 0)
+        return -1;
+    o->seed_set = 1;
+    o->scheduler = scheduler;
+    return 0;
+}
+
 static int read_options(const msgpack_object *msg, goose_options *o)
 {
     char host[2048], co[16];
@@ -97,7 +112,7 @@ static int read_options(const msgpack_object *msg, goose_options *o)
         (co_mode = goose__co_mode_parse(co)) < 0 ||
         goose__get_str(msg, "host", host, sizeof host) < 0 ||
         (host[0] && !goose__valid_url(host)) || read_select(msg, o) < 0 ||
-        read_tls(msg, o) < 0)
+        read_tls(msg, o) < 0 || read_users(msg, o) < 0)
         return -1;
     o->timeout_ms = (long)timeout_ms;
     o->co_mitigation = co_mode;

@@ -93,6 +93,9 @@ typedef struct goose_results {
     int gaggle_authenticated;  /* the Workers proved a gaggle key */
     int gaggle_tls;
     int accept_invalid_certs; /* no certificate of a target was checked */
+    int has_seed;            /* a run's: seed is the one it ran with */
+    int seed_drawn;          /* 0: given with --seed */
+    uint64_t seed;           /* --seed, or the one drawn (a Gaggle: the Manager's) */
     goose_threshold_result *thresholds; /* one per --threshold, in order */
     size_t nthresholds;
     int aborted;             /* --threshold-abort stopped the run ... */

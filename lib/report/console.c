@@ -752,6 +752,9 @@ static int section_overview(goose_buf *b, const goose_results *r)
                                 r->gaggle_tls ? "TLS" : "plaintext");
     else
         rc |= goose__buf_printf(b, "Threads:       %zu\n", r->threads);
+    char seed[96];
+    if (goose__seed_text(r, seed, sizeof seed))
+        rc |= goose__buf_printf(b, "Seed:          %s\n", seed);
     if (r->metrics_reset)
         rc |= goose__buf_printf(b, "Metrics reset: yes, after hatching, at "
                                 "%s\n", goose__fmt_secs(r->reset_at_s).s);

@@ -156,6 +156,8 @@ char *goose__report_csv(const goose_results *r, const goose_report_ctx *ctx)
         goose__buf_csv_field(&b, goose__certs_text(r));
         goose__buf_adds(&b, "\n");
     }
+    if (r->has_seed) /* Name: the seed alone, as --seed takes it */
+        goose__buf_printf(&b, "Seed,%llu\n", (unsigned long long)r->seed);
     free(v);
     goose__hists_delete(all, 3);
     return goose__buf_steal(&b);

@@ -179,3 +179,16 @@ const char *goose__certs_text(const goose_results *r)
                                      "(--accept-invalid-certs)."
                                    : NULL;
 }
+
+int goose__seed_text(const goose_results *r, char *out, size_t len)
+{
+    out[0] = '\0';
+    if (!r->has_seed)
+        return 0;
+    unsigned long long seed = (unsigned long long)r->seed;
+    if (r->seed_drawn)
+        snprintf(out, len, "%llu (drawn; --seed %llu repeats this run)", seed, seed);
+    else
+        snprintf(out, len, "%llu (--seed)", seed);
+    return 1;
+}

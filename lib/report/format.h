@@ -53,5 +53,8 @@ int goose__lost_text(const struct goose_results *r, char *out, size_t len);
 /* The sentence every report has when the run checked no certificate
  * (--accept-invalid-certs); NULL when it checked them. */
 const char *goose__certs_text(const struct goose_results *r);
+/* The run's seed and how to repeat it ("42 (drawn; --seed 42 repeats
+ * this run)"), for every report; 0 and "" for results of no run. */
+int goose__seed_text(const struct goose_results *r, char *out, size_t len);
 
 #endif

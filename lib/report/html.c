@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/engine.h"
 #include "metrics/co.h"
 #include "metrics/histogram.h"
 #include "metrics/stats.h"
@@ -575,6 +576,11 @@ static void section_overview(out *o, const goose_results *r, const char *hash)
         kv(o, "Threads");
         putf(o, "%zu", r->threads);
     }
+    char seed[96];
+    if (goose__seed_text(r, seed, sizeof seed)) {
+        kv(o, "Seed");
+        esc(o, seed);
+    }
     kv(o, "Metrics reset");
     if (r->metrics_reset)
         putf(o, "yes, once every user had started, at %s", goose__fmt_secs(r->reset_at_s).s);
@@ -675,6 +681,9 @@ static void option_value(out *o, const goose_options *p, const goose_option_info
         break;
     case GOOSE_SHOW_HTTP_VERSION:
         put(o, goose__http_version_name(*(const int *)at));
+        break;
+    case GOOSE_SHOW_SCHEDULER:
+        put(o, goose__scheduler_name(*(const int *)at));
         break;
     case GOOSE_SHOW_GIVEN:
     default:

@@ -470,6 +470,13 @@ static json_t *report_object(const goose_results *r, goose_hist *scratch)
     } else {
         rc |= json_object_set_new(o, "threads", jint(r->threads));
     }
+    if (r->has_seed) { /* a string: JSON readers hold numbers as doubles, exact
+                          only to 2^53, and jansson's integers stop at 2^63 */
+        char seed[24];
+        snprintf(seed, sizeof seed, "%llu", (unsigned long long)r->seed);
+        rc |= json_object_set_new(o, "seed", jstr(seed));
+        rc |= json_object_set_new(o, "seed_drawn", json_boolean(r->seed_drawn));
+    }
     rc |= json_object_set_new(o, "hosts", hosts_json(r));
     rc |= json_object_set_new(o, "metrics_reset",
                               json_boolean(r->metrics_reset));

@@ -285,6 +285,9 @@ static void overview(goose_buf *b, const goose_results *r)
                                                                "proved the key"
                                                              : "; an UNAUTHENTICATED Gaggle")
                                  : "");
+    char seed[96];
+    if (goose__seed_text(r, seed, sizeof seed))
+        goose__buf_printf(b, "\nSeed: %s.\n", seed);
     if (r->abandoned_users)
         goose__buf_printf(b, "\nAbandoned users: %zu, not finished within `--stop-timeout`.\n",
                           r->abandoned_users);

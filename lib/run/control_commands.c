@@ -50,7 +50,7 @@ static void count_users(goose_results *res, const goose_run_config *cfg, double 
 {
     size_t users = (size_t)ceil(top);
     for (size_t i = res->users; i < users && res->scenario_users; i++)
-        res->scenario_users[goose__scenario_at(cfg->scenario_weights, cfg->nscenarios, i)]++;
+        res->scenario_users[goose__scenario_at(cfg->alloc, i)]++;
     if (users > res->users)
         res->users = users;
 }

@@ -2,11 +2,14 @@
  * configuration, the plan, and the empty results it will fill. */
 #include "run/run.h"
 #include "http/h1.h"
+#include "util/clock.h"
+#include "util/rng.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,6 +48,9 @@ int goose__results_prepare(goose_attack *a, const goose_plan *plan, size_t threa
     res->threads = threads;
     res->co_mode = a->opt.co_mitigation;
     res->accept_invalid_certs = a->opt.accept_invalid_certs;
+    res->seed = a->opt.seed;
+    res->has_seed = 1;
+    res->seed_drawn = !a->opt.seed_set;
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
@@ -186,6 +192,17 @@ static void warn_tls(goose_attack *a)
                    "of https:// targets are not checked");
 }
 
+/* Each run without --seed draws its own, which every report prints so
+ * that --seed can repeat the run. */
+static uint64_t draw_seed(void)
+{
+    uint64_t seed;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) == (ssize_t)sizeof seed)
+        return seed;
+    uint64_t x = goose__now_us() ^ (uint64_t)getpid() << 40; /* no entropy yet */
+    return goose__splitmix64(&x);
+}
+
 static int resolve_config(goose_attack *a, goose_run_config *cfg)
 {
     goose_options *o = &a->opt;
@@ -200,6 +217,9 @@ static int resolve_config(goose_attack *a, goose_run_config *cfg)
     int rc = users_over_time(a, cfg);
     if (rc != GOOSE_OK)
         return rc;
+    if (!o->seed_set)
+        o->seed = draw_seed();
+    cfg->seed = o->seed;
     cfg->attack = a;
     cfg->log_fn = a->log_fn;
     cfg->log_arg = a->log_arg;
@@ -292,7 +312,7 @@ int goose__run_setup(goose_attack *a, goose_run_config *cfg, goose_plan *plan)
     cfg->nscenarios = plan->nscenarios;
     cfg->ntransactions = plan->ntxs;
     cfg->user_scenario = plan->user_scenario;
-    cfg->scenario_weights = plan->weights;
+    cfg->alloc = &plan->alloc;
     if (goose__results_prepare(a, plan, cfg->threads) < 0 || describe_load(a, cfg) < 0 ||
         (!a->opt.manager && pin_hosts(cfg) < 0)) /* a Manager sends no requests */
         return goose__fail(a, GOOSE_ENOMEM, "out of memory");

@@ -31,7 +31,7 @@ static inline void seed_welcome(gaggle_out *o, const char *select)
 {
     goose_shape users = {0}, none = {0};
     goose__shape_add(&users, 4, 500000); /* 4 users over 0.5 s */
-    goose__out_begin(o, "welcome", 24);
+    goose__out_begin(o, "welcome", 26);
     goose__out_u64(o, "worker", 0);
     goose__out_u64(o, "workers", 2);
     goose__out_u64(o, "users", 4);
@@ -55,6 +55,8 @@ static inline void seed_welcome(gaggle_out *o, const char *select)
     goose__out_key(o, "arrivals");
     goose__pack_shape(&o->pk, &none);
     goose__out_str(o, "select", select);
+    goose__out_u64(o, "seed", 18446744073709551557ull); /* above 2^63: all 64 bits */
+    goose__out_str(o, "scheduler", "round-robin");
     goose__out_key(o, "resolve");
     msgpack_pack_array(&o->pk, 1);
     goose__pack_str(&o->pk, "example.test:80:127.0.0.1");
