@@ -166,11 +166,6 @@ size_t goose__engine_iterations_done(goose_engine *e)
     return sum_published(e, offsetof(goose_thread, pub_iterations_done));
 }
 
-size_t goose__engine_users_stopped(goose_engine *e)
-{
-    return atomic_load(&e->users_stopped);
-}
-
 static size_t started_threads(const goose_engine *e)
 {
     size_t n = 0;

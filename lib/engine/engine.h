@@ -106,10 +106,9 @@ void goose__engine_stop(goose_engine *e);
  * counted as failed) and the threads finish at once. */
 void goose__engine_abandon(goose_engine *e);
 size_t goose__engine_abandoned(goose_engine *e);
-/* Users that ran all their --iterations (and went on to on_stop). */
+/* Users that ran all their --iterations, or that goose_user_stop ended
+ * (and went on to on_stop). */
 size_t goose__engine_iterations_done(goose_engine *e);
-/* Users that goose_user_stop ended (their on_stop done). */
-size_t goose__engine_users_stopped(goose_engine *e);
 /* Waits up to timeout_ms for every thread to finish; 1 if they all have. */
 int goose__engine_wait(goose_engine *e, unsigned timeout_ms);
 size_t goose__engine_threads(const goose_engine *e);
@@ -339,7 +338,6 @@ struct goose_engine {
     atomic_uint misuse;        /* responses misused by transactions */
     goose_names *names;        /* request keys and error rows every thread
                                   keeps by name (NULL: no bound) */
-    atomic_size_t users_stopped; /* by goose_user_stop, and done */
 };
 
 /* user.c */

@@ -189,24 +189,14 @@ void goose__thread_user_started(goose_thread *t)
     t->nlive++;
 }
 
-/* goose_user_stop ended u: once every user of the test is done for good
- * (stopped, or through its --iterations) the run is over, as when all ran
- * their iterations; the other threads hear it through the stop. */
-static void user_stopped(goose_thread *t)
-{
-    goose_engine *e = t->engine;
-    size_t stopped = atomic_fetch_add(&e->users_stopped, 1) + 1;
-    if (stopped + goose__engine_iterations_done(e) >= e->cfg.users)
-        goose__engine_stop(e);
-}
-
 void goose__thread_user_done(goose_thread *t, goose_user *u)
 {
     if (u->state == GOOSE_USER_RUNNING)
         t->nrunning--;
     t->nlive--;
-    if (u->stop_asked && !u->abandoned && !u->iterations_counted) /* counted once */
-        user_stopped(t);
+    /* a user goose_user_stop ended is done for the test, as one that ran
+       its --iterations: never launched again, and once all of a thread's
+       are done the thread is (finish_if_idle) */
     if (u->state == GOOSE_USER_RETIRING && !t->stopping && !u->stop_asked) {
         u->state = GOOSE_USER_IDLE;
         if (u->relaunch)

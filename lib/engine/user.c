@@ -150,8 +150,10 @@ static const goose_tx_plan *next_transaction(goose_user *u)
                     return &AWAIT_ARRIVAL;
                 return &s->loop[u->pos++];
             }
-            if (limit && !goose__user_stopping(u) && !u->stop_asked && !u->iterations_counted) {
-                u->iterations_counted = 1; /* its on_stop is the end of the run */
+            if (limit && !goose__user_stopping(u) && !u->iterations_counted) {
+                /* its on_stop is the end of the run (a user goose_user_stop
+                   ended is done with its iterations too) */
+                u->iterations_counted = 1;
                 atomic_store(&u->thread->pub_iterations_done, ++u->thread->niterations_done);
             }
             u->phase = GOOSE_PHASE_STOP;
