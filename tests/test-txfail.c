@@ -3,6 +3,8 @@
  * bound on their rows, and users that stop. */
 #include "e2e.h"
 
+#include "gaggle/wire.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
@@ -11,6 +13,8 @@
 /* The library's own hook (engine/engine.h), for helpers such as a bad
  * pattern in goose_response_extract. */
 int goose__transaction_fail(goose_user *u, const char *why);
+
+#define NAME_LONG 5000 /* past what the codec takes (4095 bytes) */
 
 static target tgt;
 static atomic_int misuse_seen;
@@ -380,6 +384,126 @@ TEST(gaggle_sums_the_workers)
     target_stop(&tgt);
 }
 
+/* ---- on the wire ---- */
+
+typedef void (*pack_fn)(msgpack_packer *pk, int which);
+
+/* An empty shard of 3 transactions, with a "transaction_errors" entry as
+ * pack writes it: goose__unpack_stats's result, the rows into *out. */
+static int unpack_tx_errors(pack_fn pack, int which, goose_stats *out)
+{
+    goose_stats empty;
+    ASSERT_EQ(goose__stats_init(&empty, 3, 1), 0);
+    msgpack_sbuffer sb, full;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    goose__pack_stats(&pk, &empty);
+    ASSERT_EQ((unsigned char)sb.data[0], 0x8b); /* a map of 11: one byte */
+    msgpack_sbuffer_init(&full);
+    msgpack_packer_init(&pk, &full, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 12);
+    msgpack_sbuffer_write(&full, sb.data + 1, sb.size - 1);
+    goose__pack_str(&pk, "transaction_errors");
+    pack(&pk, which);
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    ASSERT_EQ(msgpack_unpack_next(&u, full.data, full.size, &off), MSGPACK_UNPACK_SUCCESS);
+    ASSERT_EQ(goose__stats_init(out, 3, 1), 0);
+    int rc = goose__unpack_stats(&u.data, out);
+    msgpack_unpacked_destroy(&u);
+    msgpack_sbuffer_destroy(&sb);
+    msgpack_sbuffer_destroy(&full);
+    goose__stats_free(&empty);
+    return rc;
+}
+
+/* Rows as a hostile or broken Worker might send them: 0 and 1 are good. */
+static void pack_rows(msgpack_packer *pk, int which)
+{
+    static char long_text[NAME_LONG + 1];
+    if (which == 2) {
+        msgpack_pack_nil(pk); /* not a list */
+        return;
+    }
+    msgpack_pack_array(pk, which == 0 ? 0 : 1);
+    if (which == 0)
+        return;
+    msgpack_pack_array(pk, which == 3 ? 2 : 3); /* 3: a short row */
+    if (which == 4)
+        msgpack_pack_uint64(pk, 3); /* no such transaction */
+    else if (which == 5)
+        goose__pack_str(pk, "1"); /* an id that is not a number */
+    else
+        msgpack_pack_uint64(pk, 1);
+    if (which == 6) {
+        msgpack_pack_uint64(pk, 7); /* a reason that is not text */
+    } else if (which == 7) {
+        goose__pack_str(pk, ""); /* an empty reason */
+    } else if (which == 8) {
+        msgpack_pack_str(pk, 3);
+        msgpack_pack_str_body(pk, "a\0b", 3); /* a NUL inside */
+    } else if (which == 9) {
+        memset(long_text, 'x', NAME_LONG);
+        goose__pack_str(pk, long_text); /* longer than any kept reason */
+    } else {
+        goose__pack_str(pk, "bad token");
+    }
+    if (which == 10)
+        msgpack_pack_int64(pk, -1); /* a count below zero */
+    else if (which != 3)
+        msgpack_pack_uint64(pk, 5);
+}
+
+/* A Worker's transaction errors reach the Manager as they were, and a
+ * malformed row is refused, as every other field is. */
+TEST(transaction_errors_on_the_wire)
+{
+    goose_stats a, b;
+    ASSERT_EQ(goose__stats_init(&a, 3, 1), 0);
+    ASSERT_EQ(goose__stats_add_tx_error(&a, 0, "bad token", 2), 0);
+    ASSERT_EQ(goose__stats_add_tx_error(&a, 2, "returned 7", 1), 0);
+    ASSERT_EQ(goose__stats_add_tx_error(&a, 0, "bad token", 1), 0);
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    goose__pack_stats(&pk, &a);
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    ASSERT_EQ(msgpack_unpack_next(&u, sb.data, sb.size, &off), MSGPACK_UNPACK_SUCCESS);
+    ASSERT_EQ(goose__stats_init(&b, 3, 1), 0);
+    ASSERT_EQ(goose__unpack_stats(&u.data, &b), 0);
+    ASSERT_EQ(goose__unpack_stats(&u.data, &b), 0); /* a second shard adds up */
+    ASSERT_EQ(b.ntxerrs, 2);
+    ASSERT_EQ(b.txerrs[0].tx, 0);
+    ASSERT_STR_EQ(b.txerrs[0].error, "bad token");
+    ASSERT_EQ(b.txerrs[0].count, 6);
+    ASSERT_EQ(b.txerrs[1].tx, 2);
+    ASSERT_STR_EQ(b.txerrs[1].error, "returned 7");
+    ASSERT_EQ(b.txerrs[1].count, 2);
+    msgpack_unpacked_destroy(&u);
+    msgpack_sbuffer_destroy(&sb);
+    goose__stats_free(&a);
+    goose__stats_free(&b);
+
+    ASSERT_EQ(unpack_tx_errors(pack_rows, 0, &b), 0);
+    ASSERT_EQ(b.ntxerrs, 0);
+    goose__stats_free(&b);
+    ASSERT_EQ(unpack_tx_errors(pack_rows, 1, &b), 0);
+    ASSERT_EQ(b.ntxerrs, 1);
+    ASSERT_EQ(b.txerrs[0].tx, 1);
+    ASSERT_EQ(b.txerrs[0].count, 5);
+    goose__stats_free(&b);
+    for (int bad = 2; bad <= 10; bad++) {
+        if (unpack_tx_errors(pack_rows, bad, &b) != -1)
+            TEST_FAIL("malformed row %d was taken", bad);
+        goose__stats_free(&b);
+    }
+}
+
 /* ---- goose_user_stop ---- */
 
 static atomic_int stop_rc_bad;
@@ -537,5 +661,6 @@ TEST(stop_in_the_loop)
 
 TEST_MAIN(TEST_ENTRY(reasons_in_every_report), TEST_ENTRY(no_failure_no_table),
           TEST_ENTRY(misuse_is_refused), TEST_ENTRY(reasons_are_bounded),
-          TEST_ENTRY(gaggle_sums_the_workers), TEST_ENTRY(stop_in_on_start),
+          TEST_ENTRY(gaggle_sums_the_workers), TEST_ENTRY(transaction_errors_on_the_wire),
+          TEST_ENTRY(stop_in_on_start),
           TEST_ENTRY(all_stopped_ends_the_run), TEST_ENTRY(stop_in_the_loop))
