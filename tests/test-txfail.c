@@ -295,15 +295,21 @@ static int many_reasons(goose_user *u)
     return GOOSE_OK;
 }
 
+static goose_attack *many(void)
+{
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("Shop");
+    goose_scenario_add_transaction(s, "many", many_reasons);
+    goose_attack_add_scenario(a, s);
+    return a;
+}
+
 /* Past --max-request-names, new reasons of a transaction fold into its
  * "(other errors)" row: none lost, and the reports say how many folded. */
 TEST(reasons_are_bounded)
 {
     target_start(&tgt);
-    goose_attack *a = goose_attack_new();
-    goose_scenario *s = goose_scenario_new("Shop");
-    goose_scenario_add_transaction(s, "many", many_reasons);
-    goose_attack_add_scenario(a, s);
+    goose_attack *a = many();
     set(a, "host", tgt.url);
     set(a, "users", "1");
     set(a, "iterations", "10");
@@ -334,27 +340,24 @@ static void *manager_main(void *arg)
     return &rc;
 }
 
-/* A Gaggle of two Workers: the Manager's table is the sum of theirs (each
- * Worker runs users of one parity, so "even user" and "odd user" come
- * from one Worker each). */
-TEST(gaggle_sums_the_workers)
+/* The Manager m (its options set) and n Workers made by make, in threads
+ * of this process; every one ends well. */
+static void run_gaggle(goose_attack *m, goose_attack *(*make)(void), int n)
 {
-    target_start(&tgt);
-    char mport[8];
+    char mport[8], workers[8];
     snprintf(mport, sizeof mport, "%d", free_port());
-    goose_attack *m = reasons_attack();
-    set(m, "users", "4");
+    snprintf(workers, sizeof workers, "%d", n);
     set(m, "manager", NULL);
-    set(m, "expect-workers", "2");
+    set(m, "expect-workers", workers);
     set(m, "manager-bind-host", "127.0.0.1");
     set(m, "manager-bind-port", mport);
     set(m, "gaggle-timeout", "10s");
     goose_attack *w[2];
+    gaggle_worker *gw[2];
     pthread_t mt;
     ASSERT_EQ(pthread_create(&mt, NULL, manager_main, m), 0);
-    gaggle_worker *gw[2];
-    for (int i = 0; i < 2; i++) {
-        w[i] = shop();
+    for (int i = 0; i < n && i < 2; i++) {
+        w[i] = make();
         set(w[i], "worker", NULL);
         set(w[i], "manager-host", "127.0.0.1");
         set(w[i], "manager-port", mport);
@@ -362,11 +365,24 @@ TEST(gaggle_sums_the_workers)
         gw[i] = gaggle_worker_start(w[i]);
         ASSERT_NOT_NULL(gw[i]);
     }
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < n && i < 2; i++)
         ASSERT_EQ(gaggle_worker_join(gw[i]), GOOSE_OK);
     void *mrc;
     pthread_join(mt, &mrc);
     ASSERT_EQ(*(int *)mrc, GOOSE_OK);
+    for (int i = 0; i < n && i < 2; i++)
+        goose_attack_free(w[i]);
+}
+
+/* A Gaggle of two Workers: the Manager's table is the sum of theirs (each
+ * Worker runs users of one parity, so "even user" and "odd user" come
+ * from one Worker each). */
+TEST(gaggle_sums_the_workers)
+{
+    target_start(&tgt);
+    goose_attack *m = reasons_attack();
+    set(m, "users", "4");
+    run_gaggle(m, shop, 2);
     ASSERT_EQ(atomic_load(&bad), 0);
     json_t *r = report_of(m);
     ASSERT_EQ(json_array_size(json_object_get(r, "transaction_errors")), 4);
@@ -378,8 +394,6 @@ TEST(gaggle_sums_the_workers)
     json_decref(r);
     static const char *const md[] = {"| 12 | Shop | checked | bad token |", NULL};
     rendered_has(m, "md", md);
-    for (int i = 0; i < 2; i++)
-        goose_attack_free(w[i]);
     goose_attack_free(m);
     target_stop(&tgt);
 }
@@ -659,8 +673,34 @@ TEST(stop_in_the_loop)
     target_stop(&tgt);
 }
 
+/* What a Worker folded reaches the Manager's report: the Worker's bound
+ * (the Manager's --max-request-names) folds reasons 2 to 9, and the
+ * Manager says so. */
+TEST(gaggle_reports_what_workers_folded)
+{
+    target_start(&tgt);
+    goose_attack *m = many();
+    set(m, "host", tgt.url);
+    set(m, "users", "1");
+    set(m, "hatch-rate", "100");
+    set(m, "iterations", "10");
+    set(m, "max-request-names", "2");
+    run_gaggle(m, many, 1);
+    json_t *r = report_of(m);
+    ASSERT_EQ(json_array_size(json_object_get(r, "transaction_errors")), 3);
+    ASSERT_EQ(tx_error(r, "many", "(other errors)"), 8);
+    ASSERT_EQ(jint(json_object_get(r, "request_names"), "transaction_errors_folded"), 8);
+    json_decref(r);
+    static const char *const text[] = {"8 transaction error texts past --max-request-names 2",
+                                       NULL};
+    rendered_has(m, "text", text);
+    goose_attack_free(m);
+    target_stop(&tgt);
+}
+
 TEST_MAIN(TEST_ENTRY(reasons_in_every_report), TEST_ENTRY(no_failure_no_table),
           TEST_ENTRY(misuse_is_refused), TEST_ENTRY(reasons_are_bounded),
-          TEST_ENTRY(gaggle_sums_the_workers), TEST_ENTRY(transaction_errors_on_the_wire),
+          TEST_ENTRY(gaggle_sums_the_workers), TEST_ENTRY(gaggle_reports_what_workers_folded),
+          TEST_ENTRY(transaction_errors_on_the_wire),
           TEST_ENTRY(stop_in_on_start),
           TEST_ENTRY(all_stopped_ends_the_run), TEST_ENTRY(stop_in_the_loop))
