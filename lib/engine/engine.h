@@ -137,7 +137,8 @@ void goose__engine_stop(goose_engine *e);
  * counted as failed) and the threads finish at once. */
 void goose__engine_abandon(goose_engine *e);
 size_t goose__engine_abandoned(goose_engine *e);
-/* Users that ran all their --iterations (and went on to on_stop). */
+/* Users that ran all their --iterations, or that goose_user_stop ended
+ * (and went on to on_stop). */
 size_t goose__engine_iterations_done(goose_engine *e);
 /* Waits up to timeout_ms for every thread to finish; 1 if they all have. */
 int goose__engine_wait(goose_engine *e, unsigned timeout_ms);
@@ -249,6 +250,11 @@ struct goose_user {
     int abandoned;             /* left suspended by the stop timeout */
     int iterations_counted;    /* its --iterations are done (counted once) */
     int stopping_tx;           /* a request was refused: the test is stopping */
+    int tx_failed;             /* goose_transaction_fail: the transaction
+                                  running fails, whatever it returns, ... */
+    goose_buf tx_failure;      /* ... for this reason (the first one given) */
+    int stop_asked;            /* goose_user_stop: on_stop next, then done
+                                  for the test */
     goose_buf url;             /* scratch for building URLs */
     goose_buf path;            /* scratch for redirect paths */
     goose_buf base;            /* --sticky-follow: the host a redirect
@@ -399,6 +405,11 @@ void goose__user_retire(goose_user *u);
 void goose__user_abandon(goose_user *u);
 /* No new transaction starts: the test or this user is stopping. */
 static inline int goose__user_stopping(const goose_user *u);
+/* The transaction u runs fails for this reason (the first one given
+ * stays), whatever it returns: goose_transaction_fail without its checks,
+ * for the library's own helpers (a response's bad pattern).  GOOSE_OK,
+ * GOOSE_EINVAL (no transaction running, or no reason) or GOOSE_ENOMEM. */
+int goose__transaction_fail(goose_user *u, const char *why);
 
 /* thread.c */
 int goose__thread_init(goose_thread *t, goose_engine *e, size_t id);

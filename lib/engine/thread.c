@@ -106,15 +106,16 @@ static uint64_t first_unwanted(const goose_thread *t)
     return t->nwanted < t->nusers ? t->users[t->nwanted]->index : next_new_index(t);
 }
 
-/* Done when stopped, or when no user can ever run again: all ran their
- * iterations, or (with --iterations) the others will never be below the
- * level again. */
+/* Done when stopped, or when no user can ever run again: the users made
+ * are all done (they ran their iterations or goose_user_stop ended them)
+ * or, with --iterations, idle, and no other user will ever be below the
+ * level (one the ramp has not reached yet still will). */
 static void finish_if_idle(goose_thread *t)
 {
     if (t->finished || t->nlive > 0)
         return;
-    int over = t->stopping || (t->nusers && t->ndone == t->nusers);
-    if (!over && t->engine->cfg.iterations)
+    int over = t->stopping;
+    if (!over && ((t->nusers && t->ndone == t->nusers) || t->engine->cfg.iterations))
         over = goose__shape_when_above(&t->shape, since_start(t), (double)first_unwanted(t)) ==
                GOOSE_NEVER;
     if (!over)
@@ -193,7 +194,10 @@ void goose__thread_user_done(goose_thread *t, goose_user *u)
     if (u->state == GOOSE_USER_RUNNING)
         t->nrunning--;
     t->nlive--;
-    if (u->state == GOOSE_USER_RETIRING && !t->stopping) {
+    /* a user goose_user_stop ended is done for the test, as one that ran
+       its --iterations: never launched again, and once all of a thread's
+       are done the thread is (finish_if_idle) */
+    if (u->state == GOOSE_USER_RETIRING && !t->stopping && !u->stop_asked) {
         u->state = GOOSE_USER_IDLE;
         if (u->relaunch)
             goose__user_want(u);

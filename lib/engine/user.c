@@ -7,11 +7,16 @@
 #include "engine/engine.h"
 
 #include <event2/event.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util/clock.h"
 
 #define ABANDONED "abandoned at --stop-timeout: no answer yet"
+/* A transaction's reason is cut to this many bytes: the errors table and
+ * a Worker's messages stay bounded whatever a script passes. */
+#define TX_REASON_MAX 1024
 
 static void drive(goose_user *u);
 
@@ -71,6 +76,7 @@ static void release_resources(goose_user *u)
     goose__buf_free(&u->url);
     goose__buf_free(&u->path);
     goose__buf_free(&u->base);
+    goose__buf_free(&u->tx_failure);
 }
 
 void goose__user_free(goose_user *u)
@@ -82,20 +88,40 @@ void goose__user_free(goose_user *u)
     free(u);
 }
 
+/* A failed transaction's row in the errors table for transactions: its
+ * reason, or what it returned when it gave none. */
+static void record_failure(goose_user *u, const goose_tx_plan *tx, int rc)
+{
+    char returned[32];
+    const char *why = u->tx_failure.len ? u->tx_failure.data
+                                        : "goose_transaction_fail (out of memory for its reason)";
+    if (!u->tx_failed) {
+        snprintf(returned, sizeof returned, "returned %d", rc);
+        why = returned;
+    }
+    if (goose__stats_add_tx_error(&u->thread->local, tx->id, why, 1) < 0)
+        u->thread->local.lost_details++; /* counted, never dropped quietly */
+}
+
 /* The body of a borrowed coroutine: one transaction. */
 static void transaction_main(void *arg)
 {
     goose_user *u = arg;
     const goose_tx_plan *tx = u->tx;
     u->stopping_tx = 0;
+    u->tx_failed = 0;
+    goose__buf_clear(&u->tx_failure);
     uint64_t start = goose__now_us();
     int rc = tx->fn(u);
     uint64_t elapsed = goose__now_us() - start;
     goose__responses_close(u);
     /* a transaction cut short by the end of the test is not counted */
     if (!u->stopping_tx) {
-        goose__stats_record_tx(&u->thread->local, tx->id, rc == 0, elapsed);
-        goose__log_transaction(u, rc == 0, elapsed);
+        int success = rc == 0 && !u->tx_failed;
+        if (goose__stats_record_tx(&u->thread->local, tx->id, success, elapsed) == 0 &&
+            !success)
+            record_failure(u, tx, rc);
+        goose__log_transaction(u, success, elapsed);
         u->pass_us += elapsed;
     } else {
         u->pass_cut = 1;
@@ -110,19 +136,22 @@ static const goose_tx_plan *next_transaction(goose_user *u)
     for (;;) {
         switch (u->phase) {
         case GOOSE_PHASE_START:
-            if (!goose__user_stopping(u) && u->pos < s->non_start)
+            if (!goose__user_stopping(u) && !u->stop_asked && u->pos < s->non_start)
                 return &s->on_start[u->pos++];
             u->phase = GOOSE_PHASE_LOOP;
             u->pos = 0;
             break;
         case GOOSE_PHASE_LOOP:
-            if (!goose__user_stopping(u) && s->nloop && (!limit || u->iterations < limit)) {
+            if (!goose__user_stopping(u) && !u->stop_asked && s->nloop &&
+                (!limit || u->iterations < limit)) {
                 if (u->thread->engine->cfg.open_model && u->pos == 0 && !u->arrived)
                     return &AWAIT_ARRIVAL;
                 return &s->loop[u->pos++];
             }
             if (limit && !goose__user_stopping(u) && !u->iterations_counted) {
-                u->iterations_counted = 1; /* its on_stop is the end of the run */
+                /* its on_stop is the end of the run (a user goose_user_stop
+                   ended is done with its iterations too) */
+                u->iterations_counted = 1;
                 atomic_store(&u->thread->pub_iterations_done, ++u->thread->niterations_done);
             }
             u->phase = GOOSE_PHASE_STOP;
@@ -184,7 +213,8 @@ static void end_transaction(goose_user *u)
 static int pause_between(goose_user *u)
 {
     const goose_scenario_plan *s = u->scenario;
-    if (s->wait_max_ms == 0 || goose__user_stopping(u) || u->phase == GOOSE_PHASE_STOP)
+    if (s->wait_max_ms == 0 || goose__user_stopping(u) || u->stop_asked ||
+        u->phase == GOOSE_PHASE_STOP)
         return 0;
     if (u->arrived == 0 && u->thread->engine->cfg.open_model && u->phase == GOOSE_PHASE_LOOP)
         return 0; /* an iteration of the open model ended: the user is free */
@@ -264,6 +294,7 @@ void goose__user_want(goose_user *u)
     u->pass_cut = 0;
     u->arrived = 0;
     seed_streams(u);
+    u->stop_asked = 0;
     goose__thread_user_started(u->thread);
     if (launch(u) < 0) /* it could not start: it ends for good */
         goose__thread_user_done(u->thread, u);
@@ -352,6 +383,43 @@ int goose_sleep(goose_user *u, unsigned ms)
     u->waiting = GOOSE_WAIT_SLEEP;
     goose__coro_yield();
     return goose__user_stopping(u) && !in_on_stop ? GOOSE_ESTATE : GOOSE_OK;
+}
+
+/* Inside a transaction of u (its coroutine is the one running). */
+static int in_transaction(const goose_user *u)
+{
+    return u && u->coro && goose__coro_current() == u->coro;
+}
+
+int goose__transaction_fail(goose_user *u, const char *why)
+{
+    if (!u || !u->coro || !why || !*why)
+        return GOOSE_EINVAL;
+    if (u->tx_failed)
+        return GOOSE_OK; /* the first reason is the cause; later ones follow from it */
+    size_t n = strlen(why);
+    if (n > TX_REASON_MAX) { /* cut before a UTF-8 character, not inside one */
+        n = TX_REASON_MAX;
+        while (n > 0 && ((unsigned char)why[n] & 0xc0) == 0x80)
+            n--;
+    }
+    u->tx_failed = 1; /* it fails even when its reason cannot be kept */
+    return goose__buf_add(&u->tx_failure, why, n) < 0 ? GOOSE_ENOMEM : GOOSE_OK;
+}
+
+int goose_transaction_fail(goose_user *u, const char *why)
+{
+    if (!in_transaction(u))
+        return GOOSE_EINVAL;
+    return goose__transaction_fail(u, why);
+}
+
+int goose_user_stop(goose_user *u)
+{
+    if (!in_transaction(u))
+        return GOOSE_EINVAL;
+    u->stop_asked = 1;
+    return GOOSE_OK;
 }
 
 int goose_user_set_data(goose_user *u, void *data, void (*free_fn)(void *))

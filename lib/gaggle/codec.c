@@ -84,6 +84,18 @@ static void pack_errors(msgpack_packer *pk, const goose_stats *s)
     }
 }
 
+/* A transaction error is [transaction id, reason, count]. */
+static void pack_tx_errors(msgpack_packer *pk, const goose_stats *s)
+{
+    msgpack_pack_array(pk, s->ntxerrs);
+    for (size_t i = 0; i < s->ntxerrs; i++) {
+        msgpack_pack_array(pk, 3);
+        msgpack_pack_uint64(pk, s->txerrs[i].tx);
+        goose__pack_str(pk, s->txerrs[i].error);
+        msgpack_pack_uint64(pk, s->txerrs[i].count);
+    }
+}
+
 static void pack_transactions(msgpack_packer *pk, const goose_stats *s)
 {
     size_t n = 0;
@@ -111,13 +123,17 @@ static void pack_counts(msgpack_packer *pk, const char *key, const uint64_t *v, 
 
 void goose__pack_stats(msgpack_packer *pk, const goose_stats *s)
 {
-    msgpack_pack_map(pk, 11);
+    msgpack_pack_map(pk, 11 + (s->ntxerrs > 0));
     goose__pack_str(pk, "requests");
     pack_requests(pk, s);
     goose__pack_str(pk, "errors");
     pack_errors(pk, s);
     goose__pack_str(pk, "transactions");
     pack_transactions(pk, s);
+    if (s->ntxerrs) { /* absent: none */
+        goose__pack_str(pk, "transaction_errors");
+        pack_tx_errors(pk, s);
+    }
     pack_counts(pk, "iterations", s->iterations, s->nscenarios);
     pack_counts(pk, "arrivals", s->arrivals, s->nscenarios);
     pack_counts(pk, "dropped", s->dropped, s->nscenarios);
@@ -269,6 +285,19 @@ static int unpack_transaction(const msgpack_object *o, goose_stats *s, goose_his
     return 0;
 }
 
+/* A transaction that this test has, a reason (not empty) and a count. */
+static int unpack_tx_error(const msgpack_object *o, goose_stats *s)
+{
+    const msgpack_object *f = array_of(o, 3);
+    char error[NAME_MAX_BYTES];
+    uint64_t id, count;
+    if (!f || get_uint(&f[0], &id) < 0 || id >= s->ntxs ||
+        goose__obj_str(&f[1], error, sizeof error) < 0 || !error[0] ||
+        get_uint(&f[2], &count) < 0)
+        return -1;
+    return goose__stats_add_tx_error(s, id, error, count) < 0 ? GOOSE_UNPACK_NOMEM : 0;
+}
+
 static int unpack_list(const msgpack_object *map, const char *key, goose_stats *s,
                        goose_hist *h, int kind)
 {
@@ -279,7 +308,8 @@ static int unpack_list(const msgpack_object *map, const char *key, goose_stats *
         const msgpack_object *o = &list->via.array.ptr[i];
         int rc = kind == 0 ? unpack_request(o, s, h)
                : kind == 1 ? unpack_error(o, s)
-                           : unpack_transaction(o, s, h);
+               : kind == 2 ? unpack_transaction(o, s, h)
+                           : unpack_tx_error(o, s);
         if (rc < 0)
             return rc;
     }
@@ -310,7 +340,9 @@ int goose__unpack_stats(const msgpack_object *o, goose_stats *s)
         goto out;
     if ((rc = unpack_list(o, "requests", s, h, 0)) < 0 ||
         (rc = unpack_list(o, "errors", s, h, 1)) < 0 ||
-        (rc = unpack_list(o, "transactions", s, h, 2)) < 0)
+        (rc = unpack_list(o, "transactions", s, h, 2)) < 0 ||
+        (goose__map_get(o, "transaction_errors") && /* optional: absent when none */
+         (rc = unpack_list(o, "transaction_errors", s, h, 3)) < 0))
         goto out;
     rc = -1;
     if (unpack_counts(o, "iterations", s->iterations, s->nscenarios) < 0 ||

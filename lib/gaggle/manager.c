@@ -34,7 +34,8 @@ typedef struct mworker {
     size_t users;
     size_t active;
     size_t max_thread;      /* shards seen: threads 0..max_thread-1 */
-    uint64_t folded[2];     /* request keys and error rows it folded so far */
+    uint64_t folded[GOOSE_NAMES_KINDS]; /* request keys, error rows and
+                               transaction error rows it folded so far */
     uint64_t ping_sent_us;
     uint64_t rtt_us;
     int rtt_known;
@@ -304,14 +305,16 @@ static void on_auth(manager *m, conn *c, const msgpack_object *msg)
                m->expected - count_state(m, W_FREE), m->expected);
 }
 
-/* "folded": [request keys, error rows] a Worker folded so far (optional:
- * a Worker that does not say folded none). */
+/* "folded": [request keys, error rows, transaction error rows] a Worker
+ * folded so far (optional: a Worker that does not say folded none; the
+ * third is newer than the first two). */
 static void read_folded(manager *m, mworker *w, const msgpack_object *msg)
 {
     const msgpack_object *f = goose__map_get(msg, "folded");
-    if (!f || f->type != MSGPACK_OBJECT_ARRAY || f->via.array.size != 2)
+    if (!f || f->type != MSGPACK_OBJECT_ARRAY || f->via.array.size < 2 ||
+        f->via.array.size > GOOSE_NAMES_KINDS)
         return;
-    for (int k = 0; k < 2; k++) {
+    for (uint32_t k = 0; k < f->via.array.size; k++) {
         const msgpack_object *v = &f->via.array.ptr[k];
         if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER && v->via.u64 > w->folded[k])
             w->folded[k] = v->via.u64;
@@ -830,14 +833,17 @@ static int finish(manager *m)
     for (size_t i = 0; i < m->expected; i++)
         abandoned += m->workers[i].abandoned;
     goose__stop_clock_record(m->a, (size_t)abandoned);
-    uint64_t folded[2] = {0, 0}; /* a name two Workers folded counts twice */
+    uint64_t folded[GOOSE_NAMES_KINDS] = {0}; /* a name two Workers folded counts twice */
+    int any = 0;
     for (size_t i = 0; i < m->expected; i++)
-        for (int k = 0; k < 2; k++)
+        for (int k = 0; k < GOOSE_NAMES_KINDS; k++) {
             folded[k] += m->workers[i].folded[k];
+            any |= folded[k] > 0;
+        }
     if (!m->names_warned)
         m->names_warned = goose__names_warn(m->a, m->names, "the workers sent ");
-    goose__names_report(m->a, m->names, folded[0], folded[1]);
-    if (folded[0] || folded[1])
+    goose__names_report(m->a, m->names, folded);
+    if (any)
         m->a->results.folded_exact = 0;
     int rc = goose__collector_finish(&m->col, goose__now_us(), m->cfg.users);
     record_workers(m);

@@ -231,9 +231,10 @@ static void send_metrics(worker *w, const char *type)
         goose__out_u64(&o, "lost_hatch", w->unsent_hatch);
     }
     goose__out_key(&o, "folded");
-    msgpack_pack_array(&o.pk, 2);
-    msgpack_pack_uint64(&o.pk, names ? goose__names_folded(names, GOOSE_NAMES_REQUESTS, NULL) : 0);
-    msgpack_pack_uint64(&o.pk, names ? goose__names_folded(names, GOOSE_NAMES_ERRORS, NULL) : 0);
+    msgpack_pack_array(&o.pk, GOOSE_NAMES_KINDS);
+    for (int k = 0; k < GOOSE_NAMES_KINDS; k++)
+        msgpack_pack_uint64(&o.pk,
+                            names ? goose__names_folded(names, (goose_names_kind)k, NULL) : 0);
     goose__out_key(&o, "shards");
     msgpack_pack_array(&o.pk, goose__engine_threads(w->engine));
     shard_out so = {w, &o.pk, 0, 0};

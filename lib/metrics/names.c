@@ -26,7 +26,7 @@ typedef struct kind_sets {
 struct goose_names {
     pthread_mutex_t lock;
     size_t max;
-    kind_sets kinds[2];
+    kind_sets kinds[GOOSE_NAMES_KINDS];
     char *examples[EXAMPLES];
     size_t nexamples;
     int warned;
@@ -98,7 +98,7 @@ goose_names *goose__names_new(size_t max)
         return NULL;
     pthread_mutex_init(&n->lock, NULL);
     n->max = max ? max : 1;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < GOOSE_NAMES_KINDS; k++) {
         key_set *a = &n->kinds[k].admitted;
         a->cap = 64;
         a->hashes = calloc(a->cap, sizeof *a->hashes);
@@ -116,7 +116,7 @@ void goose__names_free(goose_names *n)
 {
     if (!n)
         return;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < GOOSE_NAMES_KINDS; k++) {
         set_free(&n->kinds[k].admitted);
         set_free(&n->kinds[k].folded);
     }
@@ -208,7 +208,7 @@ int goose__names_admit(goose_names *n, goose_names_kind kind, const char *method
 {
     char buf[512];
     size_t len;
-    char *key = join(buf, sizeof buf, method, name, kind == GOOSE_NAMES_ERRORS ? error : NULL,
+    char *key = join(buf, sizeof buf, method, name, kind != GOOSE_NAMES_REQUESTS ? error : NULL,
                      &len);
     if (!key)
         return -1;

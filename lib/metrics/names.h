@@ -1,7 +1,8 @@
 /* The bound on request keys and error texts (--max-request-names): one
  * registry per process side (an engine's threads, or a collector's shards)
  * admits the first max distinct keys of each kind; a later one folds into
- * the (other) row of its method, or the (other errors) row of its request.
+ * the (other) row of its method, or the (other errors) row of its request
+ * (or transaction).
  * Shared by threads: a mutex serializes it, and it is only asked when a
  * shard meets a key it does not hold yet. */
 #ifndef GOOSE_METRICS_NAMES_H
@@ -16,7 +17,10 @@
 /* Distinct folded keys counted exactly up to this many; a lower bound past it. */
 #define GOOSE_NAMES_TRACK (1u << 20)
 
-typedef enum { GOOSE_NAMES_REQUESTS, GOOSE_NAMES_ERRORS } goose_names_kind;
+/* GOOSE_NAMES_TX_ERRORS: the reasons of a transaction's failures (its id
+ * as the name, "" as the method), bounded like a request's error texts. */
+typedef enum { GOOSE_NAMES_REQUESTS, GOOSE_NAMES_ERRORS, GOOSE_NAMES_TX_ERRORS } goose_names_kind;
+#define GOOSE_NAMES_KINDS 3
 
 typedef struct goose_names goose_names;
 

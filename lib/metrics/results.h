@@ -106,7 +106,8 @@ typedef struct goose_results {
     size_t max_request_names; /* the bound on request keys and error rows */
     uint64_t names_folded;   /* distinct request keys counted under (other) */
     uint64_t errors_folded;  /* distinct error rows counted under (other errors) */
-    int folded_exact;        /* 0: the two counts are lower bounds (more than
+    uint64_t tx_errors_folded; /* distinct transaction errors, the same */
+    int folded_exact;        /* 0: the counts are lower bounds (more than
                                 GOOSE_NAMES_TRACK folded) or a Gaggle's sums */
 } goose_results;
 

@@ -2,6 +2,7 @@
 
 #include "metrics/co.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +75,18 @@ static void free_errors(goose_stats *s)
     s->err_slot_cap = 0;
 }
 
+static void free_tx_errors(goose_stats *s)
+{
+    for (size_t i = 0; i < s->ntxerrs; i++)
+        free(s->txerrs[i].error);
+    free(s->txerrs);
+    free(s->txerr_slots);
+    s->txerrs = NULL;
+    s->ntxerrs = 0;
+    s->txerr_slots = NULL;
+    s->txerr_slot_cap = 0;
+}
+
 static void free_hists(goose_stats *s)
 {
     for (size_t i = 0; s->txs && i < s->ntxs; i++)
@@ -85,6 +98,7 @@ void goose__stats_free(goose_stats *s)
 {
     free_requests(s);
     free_errors(s);
+    free_tx_errors(s);
     free_hists(s);
     free(s->txs);
     free(s->iterations);
@@ -95,6 +109,7 @@ void goose__stats_reset(goose_stats *s)
 {
     free_requests(s);
     free_errors(s);
+    free_tx_errors(s);
     free_hists(s);
     for (size_t i = 0; i < s->ntxs; i++)
         s->txs[i].success = s->txs[i].fail = 0;
@@ -107,7 +122,7 @@ void goose__stats_reset(goose_stats *s)
 
 int goose__stats_empty(const goose_stats *s)
 {
-    if (s->nreqs || s->nerrs || s->requests || s->lost || s->lost_details)
+    if (s->nreqs || s->nerrs || s->ntxerrs || s->requests || s->lost || s->lost_details)
         return 0;
     for (size_t i = 0; i < s->ntxs; i++)
         if (s->txs[i].success || s->txs[i].fail)
@@ -328,6 +343,91 @@ int goose__stats_add_error(goose_stats *s, const char *method, const char *name,
     return 0;
 }
 
+/* ---- transaction errors: one row per (transaction, reason) ---- */
+
+static size_t tx_error_hash(size_t tx, const char *error)
+{
+    size_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < sizeof tx; i++, tx >>= 8)
+        h = (h ^ (tx & 0xff)) * 1099511628211ULL;
+    for (const char *p = error; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return h;
+}
+
+static size_t *find_tx_error(const goose_stats *s, size_t tx, const char *error)
+{
+    size_t mask = s->txerr_slot_cap - 1;
+    for (size_t i = tx_error_hash(tx, error) & mask;; i = (i + 1) & mask) {
+        size_t *slot = &s->txerr_slots[i];
+        if (*slot == 0)
+            return slot;
+        const goose_txerr_stat *e = &s->txerrs[*slot - 1];
+        if (e->tx == tx && strcmp(e->error, error) == 0)
+            return slot;
+    }
+}
+
+/* As grow_errors: the slots kept at most half full. */
+static int grow_tx_errors(goose_stats *s)
+{
+    size_t cap = s->txerr_slot_cap ? s->txerr_slot_cap * 2 : 16;
+    size_t *slots = calloc(cap, sizeof *slots);
+    goose_txerr_stat *errs = realloc(s->txerrs, cap / 2 * sizeof *errs);
+    if (!slots || !errs) {
+        free(slots);
+        if (errs)
+            s->txerrs = errs;
+        return -1;
+    }
+    free(s->txerr_slots);
+    s->txerrs = errs;
+    s->txerr_slots = slots;
+    s->txerr_slot_cap = cap;
+    for (size_t i = 0; i < s->ntxerrs; i++)
+        *find_tx_error(s, errs[i].tx, errs[i].error) = i + 1;
+    return 0;
+}
+
+int goose__stats_add_tx_error(goose_stats *s, size_t tx, const char *error, uint64_t n)
+{
+    if (tx >= s->ntxs)
+        return 0; /* as goose__stats_record_tx: no such transaction here */
+    if (s->txerr_slot_cap) {
+        size_t *slot = find_tx_error(s, tx, error);
+        if (*slot) {
+            s->txerrs[*slot - 1].count += n;
+            return 0;
+        }
+    }
+    if (s->names && strcmp(error, GOOSE_OTHER_ERRORS) != 0) {
+        char id[24];
+        snprintf(id, sizeof id, "%zu", tx);
+        int admitted = goose__names_admit(s->names, GOOSE_NAMES_TX_ERRORS, "", id, error);
+        if (admitted < 0)
+            return -1;
+        if (!admitted)
+            return goose__stats_add_tx_error(s, tx, GOOSE_OTHER_ERRORS, n);
+    }
+    if ((s->ntxerrs + 1) * 2 > s->txerr_slot_cap && grow_tx_errors(s) < 0)
+        return -1;
+    goose_txerr_stat *e = &s->txerrs[s->ntxerrs];
+    if (!(e->error = strdup(error)))
+        return -1;
+    e->tx = tx;
+    e->count = n;
+    s->ntxerrs++;
+    *find_tx_error(s, tx, error) = s->ntxerrs;
+    return 0;
+}
+
+static void drop_last_tx_error(goose_stats *s)
+{
+    goose_txerr_stat *e = &s->txerrs[--s->ntxerrs];
+    *find_tx_error(s, e->tx, e->error) = 0;
+    free(e->error);
+}
+
 int goose__stats_record(goose_stats *s, const char *method, const char *name,
                         int status, uint64_t elapsed_us, const char *error)
 {
@@ -462,6 +562,9 @@ static int prepare(goose_stats *dst, const goose_stats *src)
         if (goose__stats_add_error(dst, e->method, e->name, e->error, 0) < 0)
             return -1;
     }
+    for (size_t i = 0; i < src->ntxerrs; i++)
+        if (goose__stats_add_tx_error(dst, src->txerrs[i].tx, src->txerrs[i].error, 0) < 0)
+            return -1;
     return 0;
 }
 
@@ -498,7 +601,7 @@ static void drop_zero_statuses(goose_req_stat *r)
  * keys and error rows it added (the last ones) and the statuses still at
  * zero; the cost is src's, not dst's. */
 static void unprepare(goose_stats *dst, const goose_stats *src, const goose_req_stat *q,
-                      size_t nreqs, size_t nerrs)
+                      size_t nreqs, size_t nerrs, size_t ntxerrs)
 {
     while (dst->nreqs > nreqs)
         drop_last_request(dst);
@@ -510,6 +613,8 @@ static void unprepare(goose_stats *dst, const goose_stats *src, const goose_req_
     }
     while (dst->nerrs > nerrs) /* last first, as the keys */
         drop_last_error(dst);
+    while (dst->ntxerrs > ntxerrs)
+        drop_last_tx_error(dst);
 }
 
 /* What a merge adds without allocating (after a prepare): transactions,
@@ -535,9 +640,9 @@ static void merge_counts(goose_stats *dst, const goose_stats *src)
 
 int goose__stats_merge(goose_stats *dst, const goose_stats *src)
 {
-    size_t nreqs = dst->nreqs, nerrs = dst->nerrs;
+    size_t nreqs = dst->nreqs, nerrs = dst->nerrs, ntxerrs = dst->ntxerrs;
     if (prepare(dst, src) < 0) {
-        unprepare(dst, src, NULL, nreqs, nerrs);
+        unprepare(dst, src, NULL, nreqs, nerrs, ntxerrs);
         return -1;
     }
     int rc = 0;
@@ -546,6 +651,10 @@ int goose__stats_merge(goose_stats *dst, const goose_stats *src)
     for (size_t i = 0; i < src->nerrs; i++) {
         const goose_err_stat *e = &src->errs[i];
         rc |= goose__stats_add_error(dst, e->method, e->name, e->error, e->count);
+    }
+    for (size_t i = 0; i < src->ntxerrs; i++) {
+        const goose_txerr_stat *e = &src->txerrs[i];
+        rc |= goose__stats_add_tx_error(dst, e->tx, e->error, e->count);
     }
     merge_counts(dst, src);
     dst->requests += src->requests;
@@ -562,7 +671,7 @@ int goose__stats_merge_lossy(goose_stats *dst, const goose_stats *src)
         const goose_req_stat *q = src->reqs[i];
         size_t nreqs = dst->nreqs, nerrs = dst->nerrs;
         if (prepare_request(dst, q) < 0) {
-            unprepare(dst, src, q, nreqs, nerrs);
+            unprepare(dst, src, q, nreqs, nerrs, dst->ntxerrs);
             dst->lost += goose__req_count(q);
             continue;
         }
@@ -573,6 +682,11 @@ int goose__stats_merge_lossy(goose_stats *dst, const goose_stats *src)
     for (size_t i = 0; i < src->nerrs; i++) {
         const goose_err_stat *e = &src->errs[i];
         if (goose__stats_add_error(dst, e->method, e->name, e->error, e->count) < 0)
+            dst->lost_details += e->count;
+    }
+    for (size_t i = 0; i < src->ntxerrs; i++) {
+        const goose_txerr_stat *e = &src->txerrs[i];
+        if (goose__stats_add_tx_error(dst, e->tx, e->error, e->count) < 0)
             dst->lost_details += e->count;
     }
     merge_counts(dst, src);
@@ -632,5 +746,25 @@ const goose_err_stat **goose__stats_errors_by_count(const goose_stats *s)
     for (size_t i = 0; i < s->nerrs; i++)
         v[i] = &s->errs[i];
     qsort(v, s->nerrs, sizeof *v, by_count);
+    return v;
+}
+
+static int tx_by_count(const void *x, const void *y)
+{
+    const goose_txerr_stat *a = *(const goose_txerr_stat *const *)x;
+    const goose_txerr_stat *b = *(const goose_txerr_stat *const *)y;
+    if (a->count != b->count)
+        return a->count > b->count ? -1 : 1;
+    return a < b ? -1 : a > b;
+}
+
+const goose_txerr_stat **goose__stats_tx_errors_by_count(const goose_stats *s)
+{
+    const goose_txerr_stat **v = s->ntxerrs ? malloc(s->ntxerrs * sizeof *v) : NULL;
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < s->ntxerrs; i++)
+        v[i] = &s->txerrs[i];
+    qsort(v, s->ntxerrs, sizeof *v, tx_by_count);
     return v;
 }

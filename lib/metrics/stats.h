@@ -45,6 +45,14 @@ typedef struct goose_err_stat {
     uint64_t count;
 } goose_err_stat;
 
+/* A transaction's failures for one reason: goose_transaction_fail's text,
+ * or "returned N" for a non-zero return without one. */
+typedef struct goose_txerr_stat {
+    size_t tx;      /* the transaction's id (its row in txs) */
+    char *error;
+    uint64_t count;
+} goose_txerr_stat;
+
 typedef struct goose_tx_stat {
     uint64_t success;
     uint64_t fail;
@@ -60,6 +68,10 @@ typedef struct goose_stats {
     size_t nerrs;
     size_t *err_slots;      /* open addressing: index+1 into errs, 0 free */
     size_t err_slot_cap;
+    goose_txerr_stat *txerrs; /* transaction errors, in order of first appearance */
+    size_t ntxerrs;
+    size_t *txerr_slots;    /* open addressing: index+1 into txerrs, 0 free */
+    size_t txerr_slot_cap;
     goose_tx_stat *txs;     /* indexed by transaction id */
     size_t ntxs;
     uint64_t *iterations;   /* indexed by scenario: loop passes done */
@@ -100,6 +112,14 @@ int goose__stats_record_bytes(goose_stats *s, const char *method, const char *na
                               uint64_t bytes, unsigned protocol);
 int goose__stats_record_tx(goose_stats *s, size_t tx, int success,
                            uint64_t elapsed_us);
+
+/* n failures of transaction tx for this reason.  Past the bound of
+ * s->names, a new reason is counted under its transaction's (other errors)
+ * row.  0, or -1 when out of memory. */
+int goose__stats_add_tx_error(goose_stats *s, size_t tx, const char *error, uint64_t n);
+/* The transaction errors, most frequent first (ties in the order first
+ * seen): an array the caller frees, NULL when none or out of memory. */
+const goose_txerr_stat **goose__stats_tx_errors_by_count(const goose_stats *s);
 
 /* Adds count to status in v, kept sorted by status (n entries). */
 int goose__status_add(goose_status_count **v, size_t *n, int status, uint64_t count);

@@ -586,6 +586,37 @@ static int section_errors(goose_buf *b, const goose_results *r)
     return rc ? -1 : 0;
 }
 
+/* ---- TRANSACTION ERRORS ---- */
+
+static const column TX_ERR_COLS[] = {
+    {"#", 0, 0}, {"Scenario", 1, NAME_MAX_COLS}, {"Transaction", 1, NAME_MAX_COLS},
+    {"Error", 1, 0},
+};
+
+/* Why transactions failed (goose_transaction_fail, or "returned N"). */
+static int section_tx_errors(goose_buf *b, const goose_results *r)
+{
+    const goose_stats *s = &r->totals;
+    if (!s->ntxerrs)
+        return 0;
+    const goose_txerr_stat **v = goose__stats_tx_errors_by_count(s);
+    if (!v)
+        return -1;
+    table t;
+    table_init(&t, TX_ERR_COLS, NCOLS(TX_ERR_COLS));
+    for (size_t i = 0; i < s->ntxerrs; i++) {
+        int known = v[i]->tx < r->ntxs;
+        table_cellf(&t, "%llu", ull(v[i]->count));
+        table_cellf(&t, "%s", known ? r->txs[v[i]->tx].scenario : "?");
+        table_cellf(&t, "%s", known ? r->txs[v[i]->tx].name : "?");
+        table_cellf(&t, "%s", v[i]->error);
+    }
+    free(v);
+    int rc = heading(b, "TRANSACTION ERRORS");
+    rc |= table_emit(&t, b);
+    return rc ? -1 : 0;
+}
+
 /* ---- BASELINE ---- */
 
 static const column BASE_COLS[] = {
@@ -823,6 +854,7 @@ char *goose__report_text(const goose_results *r, const goose_report_ctx *ctx)
         section_status(&b, r) < 0 ||
         section_transactions(&b, r, scratch, empty) < 0 ||
         section_scenarios(&b, r) < 0 || section_errors(&b, r) < 0 ||
+        section_tx_errors(&b, r) < 0 ||
         section_baseline(&b, r, ctx->baseline) < 0 || section_workers(&b, r) < 0 ||
         section_overview(&b, r) < 0 || section_thresholds(&b, r) < 0)
         goto out;

@@ -1,6 +1,7 @@
 /* CSV reports: one row per request key with Locust's _stats.csv columns
  * (times in ms) and the Aggregated row, NAME_history.csv with the run's
- * per-second series and, with --threshold, NAME_thresholds.csv: one table
+ * per-second series, NAME_transaction_errors.csv with why transactions
+ * failed and, with --threshold, NAME_thresholds.csv: one table
  * per file, so each stays readable by any CSV reader.  Fields are quoted
  * as RFC 4180 says. */
 #include "report/report.h"
@@ -180,6 +181,32 @@ char *goose__report_csv_history(const goose_results *r, const goose_report_ctx *
         goose__buf_printf(&b, ",%llu,%.3f,%.3f,%.3f\n", (unsigned long long)s->users[i],
                           s->rps[i], (double)s->fails[i] / dt, ms(s->p95_us[i]));
     }
+    return goose__buf_steal(&b);
+}
+
+/* Why transactions failed, most frequent first (Locust's _failures.csv
+ * for requests has the same shape).  Written on every run, so a file of
+ * an earlier run never passes for this one's. */
+char *goose__report_csv_tx_errors(const goose_results *r, const goose_report_ctx *ctx)
+{
+    (void)ctx;
+    const goose_stats *s = &r->totals;
+    const goose_txerr_stat **v = goose__stats_tx_errors_by_count(s);
+    if (s->ntxerrs && !v)
+        return NULL;
+    goose_buf b;
+    goose__buf_init(&b);
+    goose__buf_adds(&b, "Scenario,Transaction,Error,Occurrences\n");
+    for (size_t i = 0; i < s->ntxerrs; i++) {
+        int known = v[i]->tx < r->ntxs;
+        goose__buf_csv_field(&b, known ? r->txs[v[i]->tx].scenario : "?");
+        goose__buf_adds(&b, ",");
+        goose__buf_csv_field(&b, known ? r->txs[v[i]->tx].name : "?");
+        goose__buf_adds(&b, ",");
+        goose__buf_csv_field(&b, v[i]->error);
+        goose__buf_printf(&b, ",%llu\n", (unsigned long long)v[i]->count);
+    }
+    free(v);
     return goose__buf_steal(&b);
 }
 

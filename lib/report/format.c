@@ -139,8 +139,15 @@ int goose__host_first(const goose_results *r, size_t i)
 int goose__fmt_folded(const goose_results *r, char *out, size_t size)
 {
     out[0] = '\0';
-    if (!r->names_folded && !r->errors_folded)
-        return 0;
+    if (!r->names_folded && !r->errors_folded) {
+        if (!r->tx_errors_folded)
+            return 0;
+        snprintf(out, size, "%s%llu transaction error texts past --max-request-names %zu are "
+                 "counted under \"" GOOSE_OTHER_ERRORS "\"",
+                 r->folded_exact || r->manager ? "" : "at least ",
+                 (unsigned long long)r->tx_errors_folded, r->max_request_names);
+        return 1;
+    }
     /* not exact: past what a process tells apart (a lower bound), or a
        Gaggle's sum over its Workers (a name two folded counts twice) */
     int gaggle = !r->folded_exact && r->manager;
@@ -150,9 +157,14 @@ int goose__fmt_folded(const goose_results *r, char *out, size_t size)
                      r->folded_exact || gaggle ? "" : "at least ",
                      (unsigned long long)r->names_folded,
                      gaggle ? " (added up over the Workers)" : "", r->max_request_names);
-    if (r->errors_folded && n > 0 && (size_t)n < size)
-        snprintf(out + n, size - (size_t)n, "; %llu error texts past it under \""
-                 GOOSE_OTHER_ERRORS "\"", (unsigned long long)r->errors_folded);
+    if (r->errors_folded && n > 0 && (size_t)n < size) {
+        int m = snprintf(out + n, size - (size_t)n, "; %llu error texts past it under \""
+                         GOOSE_OTHER_ERRORS "\"", (unsigned long long)r->errors_folded);
+        n = m > 0 ? n + m : n;
+    }
+    if (r->tx_errors_folded && n > 0 && (size_t)n < size)
+        snprintf(out + n, size - (size_t)n, "; %llu transaction error texts past it under \""
+                 GOOSE_OTHER_ERRORS "\"", (unsigned long long)r->tx_errors_folded);
     return 1;
 }
 

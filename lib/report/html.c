@@ -414,6 +414,35 @@ static void section_errors(out *o, const goose_results *r)
     free(v);
 }
 
+/* Why transactions failed: goose_transaction_fail's reasons, "returned N". */
+static void section_tx_errors(out *o, const goose_results *r)
+{
+    static const char *const cols[] = {"#", "Scenario", "Transaction", "Error", NULL};
+    const goose_stats *s = &r->totals;
+    if (!s->ntxerrs)
+        return;
+    const goose_txerr_stat **v = goose__stats_tx_errors_by_count(s);
+    if (!v) {
+        o->oom = 1;
+        return;
+    }
+    put(o, "<section id=\"transaction-errors\"><h2>Transaction errors</h2>\n");
+    table_open(o, "errors", cols, 0xe);
+    for (size_t i = 0; i < s->ntxerrs; i++) {
+        int known = v[i]->tx < r->ntxs;
+        putf(o, "<tr><td>%llu</td><td class=\"name\">", ull(v[i]->count));
+        esc(o, known ? r->txs[v[i]->tx].scenario : "?");
+        put(o, "</td><td class=\"name\">");
+        esc(o, known ? r->txs[v[i]->tx].name : "?");
+        put(o, "</td><td class=\"name\">");
+        esc(o, v[i]->error);
+        put(o, "</td></tr>\n");
+    }
+    table_close(o);
+    put(o, "</section>\n");
+    free(v);
+}
+
 static void section_baseline(out *o, const goose_results *r, const goose_baseline *base)
 {
     static const char *const cols[] = {"Request", "# reqs", "then", "change", "req/s",
@@ -1325,6 +1354,7 @@ char *goose__report_html(const goose_results *r, const goose_report_ctx *ctx)
     section_transactions(&o, r, scratch, empty);
     section_scenarios(&o, r);
     section_errors(&o, r);
+    section_tx_errors(&o, r);
     section_baseline(&o, r, ctx->baseline);
     section_workers(&o, r);
     section_overview(&o, r, r->test_hash[0] ? r->test_hash : "-");

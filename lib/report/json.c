@@ -220,6 +220,25 @@ static json_t *errors_json(const goose_stats *s)
     return checked(v, rc);
 }
 
+/* The reasons transactions failed for, in the order first seen. */
+static json_t *tx_errors_json(const goose_results *r)
+{
+    const goose_stats *s = &r->totals;
+    json_t *v = json_array();
+    int rc = 0;
+    for (size_t i = 0; i < s->ntxerrs; i++) {
+        const goose_txerr_stat *e = &s->txerrs[i];
+        int known = e->tx < r->ntxs;
+        json_t *o = json_object();
+        int orc = json_object_set_new(o, "scenario", jstr(known ? r->txs[e->tx].scenario : ""));
+        orc |= json_object_set_new(o, "name", jstr(known ? r->txs[e->tx].name : ""));
+        orc |= json_object_set_new(o, "error", jstr(e->error));
+        orc |= json_object_set_new(o, "count", jint(e->count));
+        rc |= json_array_append_new(v, checked(o, orc));
+    }
+    return checked(v, rc);
+}
+
 static const char *host_of(const goose_results *r, size_t i)
 {
     return r->hosts && r->hosts[i] ? r->hosts[i] : "";
@@ -494,11 +513,13 @@ static json_t *report_object(const goose_results *r, goose_hist *scratch)
     rc |= json_object_set_new(o, "transactions",
                               transactions_json(r, scratch));
     rc |= json_object_set_new(o, "errors", errors_json(&r->totals));
+    rc |= json_object_set_new(o, "transaction_errors", tx_errors_json(r));
     json_t *names = json_object();
     rc |= json_object_set_new(names, "max", jint(r->max_request_names));
     rc |= json_object_set_new(names, "folded", jint(r->names_folded));
     rc |= json_object_set_new(names, "folded_exact", json_boolean(r->folded_exact));
     rc |= json_object_set_new(names, "errors_folded", jint(r->errors_folded));
+    rc |= json_object_set_new(names, "transaction_errors_folded", jint(r->tx_errors_folded));
     rc |= json_object_set_new(o, "request_names", names);
     rc |= json_object_set_new(o, "totals", totals_json(r, scratch));
     rc |= json_object_set_new(o, "thresholds", thresholds_json(r));

@@ -230,6 +230,25 @@ static void errors(goose_buf *b, const goose_results *r)
     }
 }
 
+/* Why transactions failed: goose_transaction_fail's reasons, "returned N". */
+static void tx_errors(goose_buf *b, const goose_results *r)
+{
+    static const char *const cols[] = {"#", "Scenario", "Transaction", "Error"};
+    const goose_stats *s = &r->totals;
+    if (!s->ntxerrs)
+        return;
+    header(b, "Transaction errors", cols, 4);
+    for (size_t i = 0; i < s->ntxerrs; i++) {
+        const goose_txerr_stat *e = &s->txerrs[i];
+        int known = e->tx < r->ntxs;
+        goose__buf_printf(b, "| %llu |", (unsigned long long)e->count);
+        cell(b, known ? r->txs[e->tx].scenario : "?");
+        cell(b, known ? r->txs[e->tx].name : "?");
+        cell(b, e->error);
+        goose__buf_adds(b, "\n");
+    }
+}
+
 static void baseline(goose_buf *b, const goose_results *r, const goose_baseline *base)
 {
     static const char *const cols[] = {"Request", "# reqs", "then", "change", "req/s",
@@ -319,6 +338,7 @@ char *goose__report_markdown(const goose_results *r, const goose_report_ctx *ctx
     transactions(&b, r);
     scenarios(&b, r);
     errors(&b, r);
+    tx_errors(&b, r);
     baseline(&b, r, ctx->baseline);
     workers(&b, r);
     overview(&b, r);

@@ -53,6 +53,7 @@ char *goose__report_html(const goose_results *r, const goose_report_ctx *ctx);
 char *goose__report_csv(const goose_results *r, const goose_report_ctx *ctx);
 char *goose__report_csv_history(const goose_results *r, const goose_report_ctx *ctx);
 char *goose__report_csv_thresholds(const goose_results *r, const goose_report_ctx *ctx);
+char *goose__report_csv_tx_errors(const goose_results *r, const goose_report_ctx *ctx);
 char *goose__report_running(const goose_stats *s,
                             double elapsed_s, size_t users);
 

@@ -15,14 +15,17 @@ int goose__names_warn(goose_attack *a, goose_names *n, const char *where)
     return 1;
 }
 
-void goose__names_report(goose_attack *a, goose_names *n, uint64_t names_folded,
-                         uint64_t errors_folded)
+void goose__names_report(goose_attack *a, goose_names *n,
+                         const uint64_t others[GOOSE_NAMES_KINDS])
 {
     goose_results *r = &a->results;
+    uint64_t folded[GOOSE_NAMES_KINDS];
     r->max_request_names = a->opt.max_request_names;
     r->folded_exact = 1;
-    r->names_folded = names_folded +
-                      (n ? goose__names_folded(n, GOOSE_NAMES_REQUESTS, &r->folded_exact) : 0);
-    r->errors_folded = errors_folded +
-                       (n ? goose__names_folded(n, GOOSE_NAMES_ERRORS, &r->folded_exact) : 0);
+    for (int k = 0; k < GOOSE_NAMES_KINDS; k++)
+        folded[k] = (others ? others[k] : 0) +
+                    (n ? goose__names_folded(n, (goose_names_kind)k, &r->folded_exact) : 0);
+    r->names_folded = folded[GOOSE_NAMES_REQUESTS];
+    r->errors_folded = folded[GOOSE_NAMES_ERRORS];
+    r->tx_errors_folded = folded[GOOSE_NAMES_TX_ERRORS];
 }

@@ -1,6 +1,6 @@
 /* Report files: the format follows the extension (.json, .md, .csv, .html
- * or .htm; a .csv also gets NAME_history.csv, the per-second series, and
- * with thresholds NAME_thresholds.csv).
+ * or .htm; a .csv also gets NAME_history.csv, the per-second series,
+ * NAME_transaction_errors.csv, and with thresholds NAME_thresholds.csv).
  * Each file is written next to its target and renamed over it, so a reader
  * never sees half a report. */
 #include "run/run.h"
@@ -95,6 +95,9 @@ static int write_report(goose_attack *a, const goose_report_ctx *ctx, const char
     free(text);
     if (rc == 0 && !strcmp(ext, ".csv")) {
         rc = write_sibling(a, ctx, path, "_history.csv", goose__report_csv_history);
+        if (rc == GOOSE_OK)
+            rc = write_sibling(a, ctx, path, "_transaction_errors.csv",
+                               goose__report_csv_tx_errors);
         if (rc == GOOSE_OK && a->results.nthresholds)
             rc = write_sibling(a, ctx, path, "_thresholds.csv",
                                goose__report_csv_thresholds);

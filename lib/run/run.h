@@ -97,8 +97,8 @@ int goose__collector_finish(goose_collector *c, uint64_t end, size_t launched);
  * them), and what the reports say: what n (the engine's bound, or a
  * Manager's) folded, plus what others (the Workers) did. */
 int goose__names_warn(goose_attack *a, goose_names *n, const char *where);
-void goose__names_report(goose_attack *a, goose_names *n, uint64_t names_folded,
-                         uint64_t errors_folded);
+void goose__names_report(goose_attack *a, goose_names *n,
+                         const uint64_t others[GOOSE_NAMES_KINDS]);
 
 /* verdict.c: --threshold-abort: 1 when the totals so far (secs measured, at_s into the
  * run) fail a threshold for good; the run's results say which. */

@@ -99,7 +99,7 @@ static int run_engine(goose_attack *a, goose_run_config *cfg)
     goose__engine_collect_each(e, into_collector, &c);
     goose__stop_clock_record(a, goose__engine_abandoned(e));
     goose__names_warn(a, goose__engine_names(e), NULL);
-    goose__names_report(a, goose__engine_names(e), 0, 0);
+    goose__names_report(a, goose__engine_names(e), NULL);
     rc = goose__collector_finish(&c, goose__now_us(), goose__engine_launched(e));
     goose__engine_free(e);
     goose__collector_free(&c);
