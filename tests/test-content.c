@@ -6,7 +6,9 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include "content/extract.h"
 #include "content/html.h"
+#include "content/json.h"
 
 /* ---- HTML ---- */
 
@@ -283,7 +285,240 @@ TEST(html_deep_nesting)
     ASSERT_EQ(found, 1);
 }
 
+/* ---- JSON ---- */
+
+static goose_json *json(const char *body)
+{
+    goose_json *j = goose__json_parse(body, strlen(body));
+    ASSERT_NOT_NULL(j);
+    return j;
+}
+
+static const char doc[] =
+    "{\"data\": {\"items\": [{\"id\": 7, \"name\": \"caf\\u00e9 \\\"x\\\"\"}, {\"id\": 8}],"
+    " \"total\": 2},"
+    " \"z\": 1, \"a\": [true, false, null, 19.99, -0.5e-3, 1.0, 12345678901234567],"
+    " \"a/b\": \"slash\", \"m~n\": \"tilde\", \"\": \"empty key\", \"~1\": \"literal\","
+    " \"nested\": {\"b\": {\"c\": [1, {\"d\": \"deep\"}]}, \"a\": \"second\"}}";
+
+TEST(json_pointers)
+{
+    goose_json *j = json(doc);
+    ASSERT_STR_EQ(goose__json_pointer(j, "/data/items/0/id"), "7");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/data/items/0/name"), "caf\xc3\xa9 \"x\"");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/data/items/1"), "{\"id\":8}");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/data/total"), "2");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/a/0"), "true");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/a/1"), "false");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/a/2"), "null");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/a/3"), "19.99"); /* not 19.989999999999998 */
+    ASSERT_STR_EQ(goose__json_pointer(j, "/a/4"), "-0.0005");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/a/5"), "1.0");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/a/6"), "12345678901234567");
+    /* containers: compact, keys in document order */
+    ASSERT_STR_EQ(goose__json_pointer(j, "/nested"),
+                  "{\"b\":{\"c\":[1,{\"d\":\"deep\"}]},\"a\":\"second\"}");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/nested/b/c/1/d"), "deep");
+    /* escapes: ~1 is /, ~0 is ~, ~01 is ~1 (not /) */
+    ASSERT_STR_EQ(goose__json_pointer(j, "/a~1b"), "slash");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/m~0n"), "tilde");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/~01"), "literal");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/"), "empty key");
+    /* "" is the whole document */
+    const char *all = goose__json_pointer(j, "");
+    ASSERT_NOT_NULL(all);
+    ASSERT(strncmp(all, "{\"data\":{\"items\":[{\"id\":7,", 26) == 0);
+    ASSERT(strstr(all, "\"z\":1,\"a\":[true,false,null,") != NULL);
+    /* results stay valid together, and asking again gives the same */
+    const char *a = goose__json_pointer(j, "/data/items/0/id");
+    const char *b = goose__json_pointer(j, "/data/items/1/id");
+    ASSERT(a == goose__json_pointer(j, "/data/items/0/id"));
+    ASSERT_STR_EQ(a, "7");
+    ASSERT_STR_EQ(b, "8");
+    goose__json_free(j);
+}
+
+TEST(json_bad_pointers)
+{
+    goose_json *j = json(doc);
+    ASSERT_NULL(goose__json_pointer(j, "data/total"));    /* no leading / */
+    ASSERT_NULL(goose__json_pointer(j, "/data/items/01")); /* leading zero */
+    ASSERT_NULL(goose__json_pointer(j, "/data/items/-")); /* past the end */
+    ASSERT_NULL(goose__json_pointer(j, "/data/items/2"));
+    ASSERT_NULL(goose__json_pointer(j, "/data/items/-1"));
+    ASSERT_NULL(goose__json_pointer(j, "/data/items/1x"));
+    ASSERT_NULL(goose__json_pointer(j, "/data/items/99999999999999999999"));
+    ASSERT_NULL(goose__json_pointer(j, "/a~2b"));         /* ~ not ~0 or ~1 */
+    ASSERT_NULL(goose__json_pointer(j, "/m~"));
+    ASSERT_NULL(goose__json_pointer(j, "/data/total/x"));  /* into a number */
+    ASSERT_NULL(goose__json_pointer(j, "/missing"));
+    ASSERT_NULL(goose__json_pointer(j, "/Data/total"));   /* keys are case-sensitive */
+    ASSERT_NULL(goose__json_pointer(j, NULL));
+    ASSERT_STR_EQ(goose__json_pointer(j, "/data/items/0/id"), "7"); /* still answers */
+    goose__json_free(j);
+    goose__json_free(NULL);
+}
+
+TEST(json_bodies)
+{
+    /* any JSON value at the top */
+    goose_json *j = json(" \"text\" ");
+    ASSERT_STR_EQ(goose__json_pointer(j, ""), "text");
+    goose__json_free(j);
+    j = json("[1,2,3]");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/2"), "3");
+    ASSERT_STR_EQ(goose__json_pointer(j, ""), "[1,2,3]");
+    goose__json_free(j);
+    /* an integer past 64 bits does not cost the rest of the document */
+    j = json("{\"big\": 123456789012345678901234567890, \"id\": 5}");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/id"), "5.0");
+    ASSERT_NOT_NULL(goose__json_pointer(j, "/big"));
+    goose__json_free(j);
+    /* not JSON */
+    ASSERT_NULL(goose__json_parse("<html>", 6));
+    ASSERT_NULL(goose__json_parse("{\"a\": 1", 7));
+    ASSERT_NULL(goose__json_parse("", 0));
+    ASSERT_NULL(goose__json_parse("{} trailing", 11));
+    /* the length counts, not a NUL: "{}" then a NUL byte is not JSON */
+    ASSERT_NULL(goose__json_parse("{}\0{}", 5));
+    j = goose__json_parse("{\"a\":1}xyz", 7);
+    ASSERT_NOT_NULL(j);
+    ASSERT_STR_EQ(goose__json_pointer(j, "/a"), "1");
+    goose__json_free(j);
+}
+
+/* ---- patterns ---- */
+
+static char *extract(const char *body, size_t len, const char *pattern, int want_rc)
+{
+    char *out = (char *)"unset", err[256] = "";
+    int rc = goose__extract(body, len, pattern, &out, err, sizeof err);
+    if (rc != want_rc)
+        TEST_FAIL("extract /%s/: %d (%s), expected %d", pattern, rc, err, want_rc);
+    if (rc != 1 && out)
+        TEST_FAIL("extract /%s/: a result without a match", pattern);
+    return out;
+}
+
+#define ASSERT_EXTRACT(body, pattern, want)                                    \
+    do {                                                                       \
+        char *got_ = extract(body, strlen(body), pattern, 1);                 \
+        ASSERT_STR_EQ(got_, want);                                             \
+        free(got_);                                                            \
+    } while (0)
+
+TEST(extract_groups)
+{
+    const char *page = "<input name=\"form_token\" value=\"abc123\"> id=42 id=43";
+    /* group 1 when the pattern has one */
+    ASSERT_EXTRACT(page, "name=\"form_token\" value=\"([^\"]+)\"", "abc123");
+    ASSERT_EXTRACT(page, "id=(\\d+)", "42"); /* the first match */
+    /* no group: the whole match */
+    ASSERT_EXTRACT(page, "id=\\d+", "id=42");
+    /* (?:...) captures nothing; group 1 of two; a named group is group 1 */
+    ASSERT_EXTRACT(page, "(?:id)=(\\d)(\\d)", "4");
+    ASSERT_EXTRACT(page, "(?<n>\\d+)", "123");
+    ASSERT_EXTRACT(page, "(?i)NAME=\"(FORM_\\w+)", "form_token");
+    /* an empty group matched: an empty string, not NULL */
+    ASSERT_EXTRACT(page, "id=()4", "");
+    /* \K in a lookaround (a match ending before its start) is refused */
+    ASSERT_NULL(extract("abc", 3, "(?=ab\\K)", -1));
+    ASSERT_NULL(extract(page, strlen(page), "id=(\\d+)x", 0));
+    ASSERT_NULL(extract("", 0, "x", 0));
+    ASSERT_EXTRACT("", "^$", "");
+}
+
+/* Group 1 not taking part in the match: NULL, as a capture that is
+ * undefined in JavaScript or None in Python. */
+TEST(extract_unset_group)
+{
+    ASSERT_NULL(extract("b", 1, "(a)?b", 0));
+    ASSERT_NULL(extract("xb", 2, "(a)|b", 0));
+    ASSERT_EXTRACT("ab", "(a)?b", "a");
+}
+
+TEST(extract_nul_bytes)
+{
+    static const char body[] = "head\0token=\"t\0k\" tail=9";
+    size_t len = sizeof body - 1;
+    /* matched past a NUL, the length counts */
+    char *t = extract(body, len, "tail=(\\d)", 1);
+    ASSERT_STR_EQ(t, "9");
+    free(t);
+    /* a NUL inside the result ends the C string there */
+    t = extract(body, len, "token=\"([^\"]*)\"", 1);
+    ASSERT_STR_EQ(t, "t");
+    free(t);
+    t = extract(body, len, "\\x00token", 1);
+    ASSERT_EQ(t[0], '\0');
+    free(t);
+    /* only len bytes are read */
+    ASSERT_NULL(extract(body, 4, "token", 0));
+}
+
+TEST(extract_bad_pattern)
+{
+    char *out = (char *)"unset", err[256] = "";
+    ASSERT_EQ(goose__extract("abc", 3, "a(b", &out, err, sizeof err), -1);
+    ASSERT_NULL(out);
+    ASSERT_STR_EQ(err, "bad pattern \"a(b\": missing closing parenthesis at offset 3");
+    ASSERT_EQ(goose__extract("abc", 3, "x**", &out, err, sizeof err), -1);
+    ASSERT_STR_EQ(err, "bad pattern \"x**\": quantifier does not follow a repeatable item "
+                       "at offset 2");
+    /* a long pattern is cut short in the text */
+    char longp[200];
+    memset(longp, 'a', sizeof longp);
+    longp[0] = '[';
+    longp[sizeof longp - 1] = '\0';
+    ASSERT_EQ(goose__extract("abc", 3, longp, &out, err, sizeof err), -1);
+    ASSERT(strncmp(err, "bad pattern \"[aaaa", 17) == 0);
+    ASSERT(strstr(err, "aaa...\": missing terminating ] for character class at offset 199"));
+    ASSERT_EQ(goose__extract("abc", 3, NULL, &out, err, sizeof err), -1);
+    /* the cache keeps none of it: good patterns still work */
+    char *t = extract("abc", 3, "b", 1);
+    ASSERT_STR_EQ(t, "b");
+    free(t);
+}
+
+/* Catastrophic backtracking ends at PCRE2's match limit with an error,
+ * never runs for hours. */
+TEST(extract_match_limit)
+{
+    char body[64];
+    memset(body, 'a', sizeof body);
+    char *out, err[256] = "";
+    ASSERT_EQ(goose__extract(body, sizeof body, "(a+)+$(?<!a)", &out, err, sizeof err), -1);
+    ASSERT(strstr(err, "match limit") != NULL);
+}
+
+/* More patterns than the cache holds, again and again: each still
+ * matches (evicted ones are compiled again). */
+TEST(extract_cache_bound)
+{
+    char pattern[32], body[32], want[32];
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < GOOSE_EXTRACT_CACHED * 2; i++) {
+            snprintf(pattern, sizeof pattern, "k%d=(\\w+)", i);
+            snprintf(body, sizeof body, "k%d=v%d;", i, i);
+            snprintf(want, sizeof want, "v%d", i);
+            char *t = extract(body, strlen(body), pattern, 1);
+            ASSERT_STR_EQ(t, want);
+            free(t);
+        }
+    }
+    goose__extract_forget();
+    goose__extract_forget(); /* twice: nothing left to free */
+    char *t = extract("k=1", 3, "k=(\\d)", 1);
+    ASSERT_STR_EQ(t, "1");
+    free(t);
+    goose__extract_forget();
+}
+
 TEST_MAIN(TEST_ENTRY(html_title), TEST_ENTRY(html_no_title), TEST_ENTRY(html_malformed_bytes),
           TEST_ENTRY(html_inputs), TEST_ENTRY(html_checkboxes), TEST_ENTRY(html_selects),
           TEST_ENTRY(html_textareas), TEST_ENTRY(html_document_order),
-          TEST_ENTRY(html_assets), TEST_ENTRY(html_deep_nesting))
+          TEST_ENTRY(html_assets), TEST_ENTRY(html_deep_nesting), TEST_ENTRY(json_pointers),
+          TEST_ENTRY(json_bad_pointers), TEST_ENTRY(json_bodies), TEST_ENTRY(extract_groups),
+          TEST_ENTRY(extract_unset_group), TEST_ENTRY(extract_nul_bytes),
+          TEST_ENTRY(extract_bad_pattern), TEST_ENTRY(extract_match_limit),
+          TEST_ENTRY(extract_cache_bound))

@@ -168,9 +168,7 @@ static int is_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
 
-/* s with runs of ASCII whitespace made one space, none at either end
- * (HTML's "strip and collapse"), in place. */
-static char *collapse(char *s)
+char *goose__html_collapse(char *s)
 {
     char *w = s;
     int gap = 0;
@@ -209,7 +207,7 @@ const char *goose__html_title(goose_html *h)
             continue;
         if (!(h->title = text_of(n)))
             return NULL; /* out of memory: asked again next time */
-        collapse(h->title);
+        goose__html_collapse(h->title);
         break;
     }
     h->title_done = 1;
@@ -230,7 +228,7 @@ static char *option_value(xmlNodePtr o)
     if (v)
         return strdup(v);
     char *t = text_of(o);
-    return t ? collapse(t) : NULL;
+    return t ? goose__html_collapse(t) : NULL;
 }
 
 /* The option a <select> submits: the selected one (the last one marked,

@@ -94,6 +94,7 @@ typedef struct goose_run_config {
 typedef struct goose_engine goose_engine;
 typedef struct goose_thread goose_thread;
 typedef struct goose_reply goose_reply;
+typedef struct goose_reading goose_reading;
 
 /* Starts the threads; hatching begins at once.  NULL on failure, with a
  * message in err. */
@@ -252,6 +253,7 @@ struct goose_reply {
     goose_buf url;             /* of the transfer, kept for the logs */
     char why[96];              /* failure text built from the status */
     goose_http_capture capture;
+    goose_reading *reading;    /* the body as read (read.c); NULL until asked */
 };
 
 /* What a user holds: a small handle on a reply.  A handle freed during a
@@ -372,9 +374,19 @@ void goose__response_finalize(goose_reply *r);
 void goose__response_recycle(goose_reply *r);
 /* The user's handle on r; NULL (r recycled) when out of memory. */
 goose_response *goose__response_hand_out(goose_reply *r);
+/* The reply of a handle its own user's transaction may use, or NULL
+ * (a freed handle, another user's: logged as misuse, naming fn). */
+goose_reply *goose__response_own(goose_response *h, const char *fn);
 /* The transaction returned: its replies are final, its handles reusable. */
 void goose__responses_close(goose_user *u);
 void goose__responses_free_spares(goose_user *u);
+
+/* read.c: the body of a reply read as HTML, JSON or by patterns, parsed
+ * when first asked; freed when the reply is recycled. */
+void goose__reading_free(goose_reading *rd);
+/* The reply's body as an HTML document (parsed once, owned by the
+ * reply); NULL when out of memory. */
+struct goose_html *goose__reply_html(goose_reply *r);
 
 /* logs.c */
 const char *goose__log_header(int log, int format);

@@ -148,6 +148,8 @@ void goose__response_recycle(goose_reply *r)
     r->handle = NULL;
     if (r->capture.body.cap > 256 * 1024)
         goose__buf_free(&r->capture.body);
+    goose__reading_free(r->reading);
+    r->reading = NULL;
     r->next = u->spare;
     u->spare = r;
 }
@@ -320,4 +322,9 @@ void goose_response_free(goose_response *h)
     goose_reply *r = h ? own_reply(h, "goose_response_free") : NULL;
     if (r)
         goose__response_recycle(r);
+}
+
+goose_reply *goose__response_own(goose_response *h, const char *fn)
+{
+    return own_reply(h, fn);
 }
