@@ -60,7 +60,7 @@ Q :=
 endif
 
 .PHONY: all deps lib examples target tests check check-fast demo \
-        install uninstall bench bench-overload bench-tls test-containers clean fuzz fuzz-http fuzz-run fuzz-http-run \
+        install uninstall bench bench-overload bench-tls bench-read test-containers clean fuzz fuzz-http fuzz-run fuzz-http-run \
         abi-lib abi-check abi-baseline
 
 all: $(DEPS_OK) lib examples target
@@ -252,6 +252,13 @@ bench-tls:
 	$(Q)sh tools/deps.sh build bench
 	$(Q)$(SUBMAKE) all
 	$(Q)BENCH_ONLY=tls bash bench/run.sh $(BUILD)
+
+# The body readers' part of `make bench` alone: CPU per MB of each
+# (bench/read.c), no server.
+bench-read:
+	$(Q)sh tools/deps.sh build bench
+	$(Q)$(SUBMAKE) all
+	$(Q)BENCH_ONLY=read bash bench/run.sh $(BUILD)
 
 # ABI: the library built again with -g in build-abi/ (the normal build is
 # left as it is), dumped by abidw and compared with the newest committed

@@ -37,6 +37,13 @@
 #                       h2c (prior knowledge) too, informative, once
 #                       libgoose has --http-version
 #
+#   reading bodies      bench/read.c on CPU 1: the CPU time of each body
+#                       reader (goose_response_title, _form_value, _json,
+#                       _extract) per MB, the first call on a fresh
+#                       response, its parse included (informative; no
+#                       nginx: BENCH_ONLY=read, `make bench-read`, runs it
+#                       alone)
+#
 # Each part replaces its generated section of bench/RESULTS.md; the last
 # lines printed are a PASS/FAIL line per part and the verdict.
 #
@@ -77,7 +84,8 @@
 # https-close h2 h2c; all by default: a quick look at one row skips the others'
 # floors), BENCH_TLS_REPEAT (1): pairs of runs per row, tool then libgoose,
 # the row judged on the median ratio (a shared machine's noise).  BENCH_ONLY=names or BENCH_ONLY=tls runs that part alone (`make
-# bench-tls`).
+# bench-tls`), BENCH_ONLY=read the body readers' part (`make bench-read`);
+# BENCH_READ=0 skips it.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -113,6 +121,7 @@ SCALE_CPUS=${BENCH_SCALE_CPUS:-0,1}
 NAMES=${BENCH_NAMES:-1}
 NAMES_TIME=${BENCH_NAMES_TIME:-20}
 TLS=${BENCH_TLS:-1}
+READ=${BENCH_READ:-1}
 TLS_TIME=${BENCH_TLS_TIME:-10}
 TLS_TRUST=${BENCH_TLS_TRUST:-}
 TLS_REPEAT=${BENCH_TLS_REPEAT:-1}
@@ -131,9 +140,10 @@ done
 ONLY=${BENCH_ONLY:-}
 case "$ONLY" in
     "") ;;
-    names) NAMES=1 TLS=0 CALLGRIND=0 LOCUST=0 THREADS=0 SCALE=0 BENCH_OVERLOAD=0 ;;
-    tls) TLS=1 NAMES=0 CALLGRIND=0 LOCUST=0 THREADS=0 SCALE=0 BENCH_OVERLOAD=0 ;;
-    *) printf 'bench: BENCH_ONLY="%s": the parts that run alone are names and tls\n' "$ONLY" >&2; exit 2 ;;
+    names) NAMES=1 TLS=0 READ=0 CALLGRIND=0 LOCUST=0 THREADS=0 SCALE=0 BENCH_OVERLOAD=0 ;;
+    tls) TLS=1 NAMES=0 READ=0 CALLGRIND=0 LOCUST=0 THREADS=0 SCALE=0 BENCH_OVERLOAD=0 ;;
+    read) READ=1 TLS=0 NAMES=0 CALLGRIND=0 LOCUST=0 THREADS=0 SCALE=0 BENCH_OVERLOAD=0 ;;
+    *) printf 'bench: BENCH_ONLY="%s": the parts that run alone are names, tls and read\n' "$ONLY" >&2; exit 2 ;;
 esac
 case "$TLS_TRUST" in
     ""|ca-file|system|insecure) ;;
@@ -166,8 +176,9 @@ if [ "$TLS" = 1 ]; then
     command -v openssl >/dev/null || missing+=(openssl)
     command -v h2load >/dev/null || missing+=(nghttp2-client)
 fi
-# make bench installs them first (tools/deps.sh build bench).
-[ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]}: run make deps (or make bench)"
+# make bench installs them first (tools/deps.sh build bench); the readers'
+# part alone needs none of them.
+[ ${#missing[@]} -eq 0 ] || [ "$ONLY" = read ] || die "missing ${missing[*]}: run make deps (or make bench)"
 
 [ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (nginx on CPU 0, the generator on CPU 1); nproc = $(nproc)"
 [ -e "$BUILD/libgoose.so" ] || die "$BUILD/libgoose.so is missing: run make first"
@@ -179,6 +190,34 @@ cc -O2 -Iinclude bench/loadtest.c -L"$LIBDIR" -Wl,-rpath,"$LIBDIR" -lgoose -o "$
 say "built bench/out/loadtest"
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+# --- reading bodies: no server, CPU 1 -----------------------------------------
+READ_CMD="taskset -c 1 bench/out/read"
+read_part() {
+    say "reading bodies: the CPU cost of each reader per MB ($READ_CMD) ..."
+    cc -O2 -std=c11 -D_GNU_SOURCE -Iinclude -Ilib bench/read.c "$BUILD/libgoose.a" \
+        $(pkg-config --libs $(sh tools/deps.sh --modules)) -lpthread -lm -o "$OUT/read"
+    taskset -c 1 "$OUT/read" > "$OUT/read.md"
+    cat "$OUT/read.md"
+    python3 - "$OUT/read.md" "$READ_CMD" <<'PY'
+import sys
+sys.path.insert(0, "bench")
+from benchlib import now, replace_section
+table = open(sys.argv[1]).read().rstrip("\n").split("\n")
+replace_section("bench/RESULTS.md", "read", [
+    f"## Reading bodies: CPU per MB, first call on a fresh response ({now()})", "",
+    f"`{sys.argv[2]}` (bench/read.c, built -O2 against the static library; one run, each "
+    "reader 9 times on a body of about 1 MB built by the program). The times include the parse and "
+    "freeing the document; a second question about the same response costs no parse. "
+    "Informative, no floor.", ""] + table)
+PY
+}
+if [ "$ONLY" = read ]; then
+    rc=0
+    read_part || rc=$?
+    [ "$rc" = 0 ] && say "PASS  reading bodies (informative)" || say "FAIL  reading bodies: bench/read exit $rc"
+    exit "$rc"
+fi
 
 # --- nginx ------------------------------------------------------------------
 NGINX_PIDS=()               # every nginx this script started (masters)
@@ -753,6 +792,11 @@ if [ "$TLS" = 1 ]; then
     while read -r v line; do
         verdict "TLS and HTTP/2: $line" "$([ "$v" = PASS ] && echo 0 || echo 1)"
     done < <(cat "$OUT/tls-verdicts.txt" 2>/dev/null || echo "FAIL no verdicts (bench/tls_summary.py exit $rc)")
+fi
+if [ "$READ" = 1 ]; then
+    rc=0
+    read_part || rc=$?
+    verdict "reading bodies: every reader's answer right (its cost is informative)" "$rc"
 fi
 if [ "$OVERLOAD" = 1 ]; then
     verdict "overloaded Gaggle (128 Workers): every Worker done, totals = nginx's log" "$OVERLOAD_RC"

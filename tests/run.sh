@@ -3,7 +3,8 @@
 #   tests/run.sh BINDIR [TEST_FILTER]
 # C tests: BINDIR/test-* (each lists its tests with --list).
 # Shell tests: tests/test-*.sh (exit 0 pass, 77 skip, else fail).
-# TEST_PREFIX (e.g. valgrind) is put before each C test command.
+# TEST_PREFIX (e.g. valgrind; with --suppressions=tests/valgrind.supp for
+# PCRE2's JIT code) is put before each C test command.
 set -u
 bindir=${1:?usage: tests/run.sh BINDIR [FILTER]}
 filter=${2:-}

@@ -125,6 +125,7 @@ typedef struct goose_run_config {
 typedef struct goose_engine goose_engine;
 typedef struct goose_thread goose_thread;
 typedef struct goose_reply goose_reply;
+typedef struct goose_reading goose_reading;
 
 /* Starts the threads; hatching begins at once.  NULL on failure, with a
  * message in err. */
@@ -304,6 +305,7 @@ struct goose_reply {
     int fields_parsed;         /* the head's fields are in fields (check.c) */
     goose_buf fields;          /* "name\0value\0" for each header field */
     goose_buf field_at;        /* a size_t offset into fields for each */
+    goose_reading *reading;    /* the body as read (read.c); NULL until asked */
 };
 
 /* What a user holds: a small handle on a reply.  A handle freed during a
@@ -429,12 +431,19 @@ void goose__response_finalize(goose_reply *r);
 void goose__response_recycle(goose_reply *r);
 /* The user's handle on r; NULL (r recycled) when out of memory. */
 goose_response *goose__response_hand_out(goose_reply *r);
+/* The reply of a handle its own user's transaction may use, or NULL
+ * (a freed handle, another user's: logged as misuse, naming fn). */
+goose_reply *goose__response_own(goose_response *h, const char *fn);
 /* The transaction returned: its replies are final, its handles reusable. */
 void goose__responses_close(goose_user *u);
 void goose__responses_free_spares(goose_user *u);
-/* The reply of a handle its own user's transaction may read and change,
- * or NULL (freed, or another user's: logged as misuse, fn says where). */
-goose_reply *goose__response_own(goose_response *h, const char *fn);
+
+/* read.c: the body of a reply read as HTML, JSON or by patterns, parsed
+ * when first asked; freed when the reply is recycled. */
+void goose__reading_free(goose_reading *rd);
+/* The reply's body as an HTML document (parsed once, owned by the
+ * reply); NULL when out of memory. */
+struct goose_html *goose__reply_html(goose_reply *r);
 
 /* logs.c */
 const char *goose__log_header(int log, int format);

@@ -151,6 +151,8 @@ void goose__response_recycle(goose_reply *r)
     r->handle = NULL;
     if (r->capture.body.cap > 256 * 1024)
         goose__buf_free(&r->capture.body);
+    goose__reading_free(r->reading);
+    r->reading = NULL;
     r->next = u->spare;
     u->spare = r;
 }

@@ -1,0 +1,216 @@
+/* Reading responses in a real run against the bundled target: titles,
+ * form values, JSON pointers and patterns read in transactions, results
+ * alive together until the response is freed, and a bad pattern or a
+ * title that does not hold as a failure row of the report. */
+#include "e2e.h"
+
+#include <time.h>
+
+static target tgt;
+
+/* A request's error row in the report: its count, 0 when absent. */
+static long long error_count(json_t *report, const char *text)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(report, "errors"), i, e)
+        if (strcmp(json_string_value(json_object_get(e, "error")), text) == 0)
+            return jint(e, "count");
+    return 0;
+}
+
+static void expect_str(const char *what, const char *got, const char *want)
+{
+    if (!got || strcmp(got, want) != 0)
+        miss("%s: \"%s\", expected \"%s\"", what, got ? got : "(null)", want);
+}
+
+static void expect_null(const char *what, const char *got)
+{
+    if (got)
+        miss("%s: \"%s\", expected NULL", what, got);
+}
+
+/* Every reader on one page, every result checked only after the last
+ * call: each stays valid while the others are made. */
+static int read_node(goose_user *u)
+{
+    goose_response *r = goose_get(u, "/node/7");
+    const char *title = goose_response_title(r);
+    const char *h1 = goose_response_extract(r, "<h1>node (\\d+)</h1>");
+    const char *link = goose_response_extract(r, "href=\"[^\"]+\"");
+    const char *none = goose_response_extract(r, "<form");
+    const char *field = goose_response_form_value(r, "token");
+    const char *json = goose_response_json(r, "/a"); /* HTML is not JSON */
+    if (goose_response_expect_title(r, "  node\n 7 ") != GOOSE_OK)
+        miss("expect_title \"node 7\" did not hold");
+    expect_str("title", title, "node 7");
+    expect_str("extract group 1", h1, "7");
+    expect_str("extract whole match", link, "href=\"/node/8\"");
+    expect_null("extract without a match", none);
+    expect_null("form_value on a page without a form", field);
+    expect_null("json of HTML", json);
+    if (goose_response_title(r) != title || goose_response_extract(r, "<h1>node (\\d+)</h1>") != h1)
+        miss("asking again gave another pointer");
+    goose_response_free(r);
+
+    /* the reply is recycled for the next request: nothing read before
+     * is left on it */
+    r = goose_get(u, "/node/8");
+    expect_str("title after recycling", goose_response_title(r), "node 8");
+    expect_str("extract after recycling", goose_response_extract(r, "<h1>node (\\d+)</h1>"), "8");
+    goose_response_free(r);
+
+    /* JSON: the target's own counters (never counted by it); "/node/7"
+     * is the key "/paths/~1node~17" */
+    r = goose_get(u, "/stats");
+    const char *count = goose_response_json(r, "/paths/~1node~17");
+    const char *paths = goose_response_json(r, "/paths");
+    const char *missing = goose_response_json(r, "/paths/~1nowhere");
+    if (!count || atoi(count) < 1)
+        miss("json /paths/~1node~17: %s", count ? count : "(null)");
+    if (!paths || paths[0] != '{' || !strstr(paths, "\"/node/7\":"))
+        miss("json /paths: %s", paths ? paths : "(null)");
+    expect_null("json of a member not there", missing);
+    expect_null("form_value of JSON", goose_response_form_value(r, "paths"));
+    goose_response_free(r);
+
+    /* a form echoed back, with a NUL byte before it: read as a browser
+     * would, the pattern past the NUL */
+    static const char form[] = "x\0<form><input type=hidden name=token value=\"a&amp;b\">"
+                               "<select name=s><option>one<option selected>two</select>"
+                               "<textarea name=t>\nhi</textarea></form>";
+    r = goose_post(u, "/echo", form, sizeof form - 1);
+    expect_str("form_value input", goose_response_form_value(r, "token"), "a&b");
+    expect_str("form_value select", goose_response_form_value(r, "s"), "two");
+    expect_str("form_value textarea", goose_response_form_value(r, "t"), "hi");
+    expect_str("extract past a NUL", goose_response_extract(r, "value=\"([^\"]+)\""), "a&amp;b");
+    goose_response_free(r);
+    return GOOSE_OK;
+}
+
+TEST(readers_in_a_run)
+{
+    target_start(&tgt);
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("read");
+    goose_scenario_add_transaction(s, "read node", read_node);
+    goose_attack_add_scenario(a, s);
+    set(a, "host", tgt.url);
+    set(a, "users", "2");
+    set(a, "hatch-rate", "100");
+    set(a, "iterations", "3");
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    ASSERT_EQ(atomic_load(&bad), 0);
+    json_t *report = report_of(a);
+    ASSERT_EQ(jint(report_request(report, "GET", "/node/7"), "success"), 6);
+    ASSERT_EQ(jint(report_request(report, "GET", "/node/7"), "fail"), 0);
+    ASSERT_EQ(jint(report_request(report, "POST", "/echo"), "success"), 6);
+    ASSERT_EQ(json_array_size(json_object_get(report, "errors")), 0);
+    json_decref(report);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
+static int checks(goose_user *u)
+{
+    /* a bad pattern: NULL, and the request fails with PCRE2's message */
+    goose_response *r = goose_get(u, "/node/1");
+    expect_null("bad pattern", goose_response_extract(r, "node (\\d+"));
+    expect_str("title beside a bad pattern", goose_response_title(r), "node 1");
+    goose_response_free(r);
+    /* a title that does not hold */
+    r = goose_get(u, "/node/2");
+    if (goose_response_expect_title(r, "Home") != GOOSE_EFAILED)
+        miss("expect_title \"Home\" on node 2 held");
+    goose_response_free(r);
+    /* no title at all */
+    r = goose_get(u, "/");
+    if (goose_response_expect_title(r, "Home") != GOOSE_EFAILED)
+        miss("expect_title on a page without a title held");
+    goose_response_free(r);
+    /* a freed response, no response, no title given: refused */
+    if (goose_response_title(r) || goose_response_extract(r, "x") ||
+        goose_response_json(r, "") || goose_response_form_value(r, "x") ||
+        goose_response_expect_title(r, "x") != GOOSE_EINVAL)
+        miss("a freed response was read");
+    if (goose_response_title(NULL) || goose_response_expect_title(NULL, "x") != GOOSE_EINVAL)
+        miss("a NULL response was read");
+    r = goose_get(u, "/node/3");
+    if (goose_response_expect_title(r, NULL) != GOOSE_EINVAL || goose_response_extract(r, NULL) ||
+        goose_response_json(r, NULL) || goose_response_form_value(r, NULL))
+        miss("NULL arguments were taken");
+    goose_response_free(r);
+    return GOOSE_OK;
+}
+
+TEST(failures_in_the_report)
+{
+    target_start(&tgt);
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("checks");
+    goose_scenario_add_transaction(s, "checks", checks);
+    goose_attack_add_scenario(a, s);
+    set(a, "host", tgt.url);
+    set(a, "users", "1");
+    set(a, "iterations", "4");
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    ASSERT_EQ(atomic_load(&bad), 0);
+    json_t *report = report_of(a);
+    ASSERT_EQ(jint(report_request(report, "GET", "/node/1"), "fail"), 4);
+    ASSERT_EQ(jint(report_request(report, "GET", "/node/2"), "fail"), 4);
+    ASSERT_EQ(jint(report_request(report, "GET", "/"), "fail"), 4);
+    ASSERT_EQ(jint(report_request(report, "GET", "/node/3"), "fail"), 0);
+    ASSERT_EQ(error_count(report, "bad pattern \"node (\\d+\": missing closing parenthesis "
+                                  "at offset 9"), 4);
+    ASSERT_EQ(error_count(report, "expected title \"Home\", got \"node 2\""), 4);
+    ASSERT_EQ(error_count(report, "expected title \"Home\", got no title"), 4);
+    ASSERT_EQ(json_array_size(json_object_get(report, "errors")), 3);
+    /* the bad pattern also fails its transaction, with the same words */
+    json_t *txe = json_array_get(json_object_get(report, "transaction_errors"), 0);
+    ASSERT_EQ(json_array_size(json_object_get(report, "transaction_errors")), 1);
+    ASSERT_STR_EQ(json_string_value(json_object_get(txe, "error")),
+                  "bad pattern \"node (\\d+\": missing closing parenthesis at offset 9");
+    ASSERT_EQ(json_integer_value(json_object_get(txe, "count")), 4);
+    json_decref(report);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
+/* A title longer than an error row quotes (48 bytes): cut short, on a
+ * character's boundary (the 48th byte is inside an é here). */
+#define A10 "AAAAAAAAAA"
+static int long_title(goose_user *u)
+{
+    static const char page[] = "<title>" A10 A10 A10 A10 "AAAAAAA\xc3\xa9\xc3\xa9 tail</title>";
+    goose_response *r = goose_post(u, "/echo", page, sizeof page - 1);
+    if (goose_response_expect_title(r, "short") != GOOSE_EFAILED)
+        miss("expect_title \"short\" held");
+    goose_response_free(r);
+    return GOOSE_OK;
+}
+
+TEST(long_titles_are_cut)
+{
+    target_start(&tgt);
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("long");
+    goose_scenario_add_transaction(s, "long", long_title);
+    goose_attack_add_scenario(a, s);
+    set(a, "host", tgt.url);
+    set(a, "users", "1");
+    set(a, "iterations", "1");
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    ASSERT_EQ(atomic_load(&bad), 0);
+    json_t *report = report_of(a);
+    json_t *e = json_array_get(json_object_get(report, "errors"), 0);
+    ASSERT_NOT_NULL(e);
+    ASSERT_STR_EQ(json_string_value(json_object_get(e, "error")),
+                  "expected title \"short\", got \"" A10 A10 A10 A10 "AAAAAAA...\"");
+    json_decref(report);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
+TEST_MAIN(TEST_ENTRY(readers_in_a_run), TEST_ENTRY(failures_in_the_report),
+          TEST_ENTRY(long_titles_are_cut))
