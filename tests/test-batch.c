@@ -1,0 +1,310 @@
+/* goose_batch: a user's requests at once, end to end.  Concurrency is shown
+ * without timing: the bundled target's /barrier/N answers only once N
+ * requests wait on it at once (else 504), and counts the most that ever
+ * waited at once ("barrier_max" in /stats); tests/h2server.py's /barrier/N
+ * does the same among the streams of one connection.  Every test holds
+ * the report against what the server counted. */
+#include "e2e.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static target tgt;
+
+/* Transactions run on engine threads: findings go to miss() (e2e.h). */
+static int expect_int(const char *what, long long got, long long want)
+{
+    if (got != want)
+        miss("%s: %lld, want %lld", what, got, want);
+    return got == want;
+}
+
+static goose_attack *attack(goose_transaction_fn fn, const char *host, const char *users)
+{
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("batch");
+    goose_scenario_add_transaction(s, "tx", fn);
+    goose_attack_add_scenario(a, s);
+    set(a, "host", host);
+    set(a, "users", users);
+    set(a, "hatch-rate", "1000");
+    set(a, "iterations", "1");
+    set(a, "run-time", "30s"); /* a cap: the iteration ends the run long before */
+    set(a, "no-reset-metrics", NULL);
+    set(a, "threads", "1");
+    return a;
+}
+
+static json_t *run(goose_attack *a)
+{
+    atomic_store(&bad, 0);
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    int mismatched = atomic_load(&bad);
+    ASSERT_EQ(mismatched, 0);
+    return report_of(a);
+}
+
+static json_t *entry(json_t *report, const char *method, const char *name)
+{
+    json_t *r = report_request(report, method, name);
+    if (!r)
+        TEST_FAIL("no \"%s %s\" in the report", method, name);
+    return r;
+}
+
+/* A batch of n GETs of path: what goose_batch_send returned, every
+ * response checked for status `want` (its body starting with `body`). */
+static int batch_of(goose_user *u, const char *path, int n, int want, const char *body)
+{
+    goose_batch *b = goose_batch_new(u);
+    if (!b) {
+        miss("goose_batch_new failed");
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        if (goose_batch_add(b, goose_request_new(u, "GET", path)) != GOOSE_OK)
+            miss("goose_batch_add %d failed", i);
+    int failed = goose_batch_send(b);
+    for (int i = 0; i < n; i++) {
+        goose_response *r = goose_batch_response(b, (size_t)i);
+        size_t len;
+        const char *text = goose_response_body(r, &len);
+        expect_int("status", goose_response_status(r), want);
+        if (body && (!text || strncmp(text, body, strlen(body)) != 0))
+            miss("%s: body \"%.*s\", want \"%s\"", path, (int)len, text ? text : "", body);
+    }
+    if (goose_batch_response(b, (size_t)n))
+        miss("a response past the end");
+    goose_batch_free(b);
+    return failed;
+}
+
+/* Six at once to one origin succeed together; ten never have more than
+ * six under way (HTTP/1.1: connections; libcurl: easy handles). */
+static int six_then_ten(goose_user *u)
+{
+    expect_int("batch of 6 failed", batch_of(u, "/barrier/6", 6, 200, "barrier 6"), 0);
+    expect_int("batch of 10 failed",
+               batch_of(u, "/barrier/10?ms=300", 10, 504, "barrier 10: timed out"), 10);
+    /* and the connections are there for the next batch */
+    expect_int("batch of 6 again failed", batch_of(u, "/barrier/6", 6, 200, "barrier 6"), 0);
+    return GOOSE_OK;
+}
+
+static void six_then_ten_on(int via_curl)
+{
+    alarm(60);
+    if (via_curl) { /* an environment proxy: the own client takes nothing */
+        setenv("http_proxy", "http://127.0.0.1:9", 1);
+        setenv("no_proxy", "127.0.0.1,localhost", 1);
+    }
+    target_start(&tgt);
+    goose_attack *a = attack(six_then_ten, tgt.url, "1");
+    json_t *report = run(a), *stats = target_json(&tgt, "/stats");
+    unsetenv("http_proxy");
+    unsetenv("no_proxy");
+    ASSERT_EQ(jint(stats, "barrier_max"), 6);
+    json_t *six = entry(report, "GET", "/barrier/6");
+    json_t *ten = entry(report, "GET", "/barrier/10?ms=300");
+    ASSERT_EQ(jint(six, "count"), 12);
+    ASSERT_EQ(jint(six, "fail"), 0);
+    ASSERT_EQ(jint(ten, "count"), 10);
+    ASSERT_EQ(jint(ten, "fail"), 10);
+    ASSERT_EQ(target_count(stats, "/barrier/6"), 12);
+    ASSERT_EQ(target_count(stats, "/barrier/10"), 10);
+    ASSERT_EQ(report_total(report), target_total(stats));
+    all_over(six, "HTTP/1.1");
+    json_decref(report);
+    json_decref(stats);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
+TEST(six_at_once_over_http1_and_never_more)
+{
+    six_then_ten_on(0);
+}
+
+TEST(six_at_once_over_libcurl_and_never_more)
+{
+    six_then_ten_on(1);
+}
+
+/* ---- HTTP/2: tests/h2server.py ---- */
+
+static struct {
+    pid_t pid;
+    int port;
+    char dir[64];
+    char log[128];
+} h2;
+
+static void h2server_start(void)
+{
+    char portfile[96];
+    const char *py = NULL;
+    if (system("python3 -c 'import h2' >/dev/null 2>&1") == 0)
+        py = "python3";
+    else if (system("/usr/bin/python3 -c 'import h2' >/dev/null 2>&1") == 0)
+        py = "/usr/bin/python3";
+    else
+        TEST_SKIP("python3 cannot import h2 (apt-get install python3-h2)");
+    if (access("tests/h2server.py", R_OK) != 0)
+        TEST_FAIL("tests/h2server.py not found: run from the source tree");
+    snprintf(h2.dir, sizeof h2.dir, "/tmp/goose-batch-XXXXXX");
+    ASSERT_NOT_NULL(mkdtemp(h2.dir));
+    snprintf(portfile, sizeof portfile, "%s/port", h2.dir);
+    snprintf(h2.log, sizeof h2.log, "%s/requests.jsonl", h2.dir);
+    fflush(NULL);
+    h2.pid = fork();
+    ASSERT(h2.pid >= 0);
+    if (h2.pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+            _exit(127);
+        execlp(py, py, "tests/h2server.py", "--port-file", portfile, "--log", h2.log,
+               (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 250 && !h2.port; i++) {
+        FILE *f = fopen(portfile, "r");
+        if (f) {
+            if (fscanf(f, "%d", &h2.port) != 1)
+                h2.port = 0;
+            fclose(f);
+        }
+        if (!h2.port)
+            usleep(20000);
+    }
+    if (h2.port <= 0)
+        TEST_FAIL("tests/h2server.py did not start");
+}
+
+static void h2server_stop(void)
+{
+    char cmd[128];
+    kill(h2.pid, SIGTERM);
+    waitpid(h2.pid, NULL, 0);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", h2.dir);
+    ASSERT_EQ(system(cmd), 0);
+}
+
+/* The server's log: its request entries. */
+static json_t *h2_log(void)
+{
+    json_t *all = json_array();
+    FILE *f = fopen(h2.log, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    while (f && getline(&line, &cap, f) > 0)
+        json_array_append_new(all, json_loads(line, 0, NULL));
+    free(line);
+    if (f)
+        fclose(f);
+    return all;
+}
+
+static int ten_streams(goose_user *u)
+{
+    expect_int("batch of 10 failed", batch_of(u, "/barrier/10", 10, 200, "barrier 10"), 0);
+    return GOOSE_OK;
+}
+
+/* Ten at once are ten streams of ONE connection: the server's barrier
+ * counts the streams of a connection. */
+TEST(ten_streams_at_once_on_one_h2_connection)
+{
+    alarm(60);
+    h2server_start();
+    char host[64];
+    snprintf(host, sizeof host, "http://127.0.0.1:%d", h2.port);
+    goose_attack *a = attack(ten_streams, host, "1");
+    set(a, "http-version", "2");
+    set(a, "timeout", "5s"); /* a barrier not reached never answers */
+    json_t *report = run(a), *log = h2_log();
+    json_t *e = entry(report, "GET", "/barrier/10");
+    ASSERT_EQ(jint(e, "count"), 10);
+    ASSERT_EQ(jint(e, "fail"), 0);
+    all_over(e, "HTTP/2");
+    ASSERT_EQ((long long)json_array_size(log), 10);
+    size_t i;
+    json_t *l;
+    json_array_foreach(log, i, l)
+        ASSERT_EQ(jint(l, "conn"), jint(json_array_get(log, 0), "conn"));
+    json_decref(report);
+    json_decref(log);
+    goose_attack_free(a);
+    h2server_stop();
+}
+
+/* ---- what a batch carries ---- */
+
+static int refused_port;
+
+/* Redirects, a 404, a refused connection and cookies in one batch; the
+ * cookies go with the next batch's requests. */
+static int mixed(goose_user *u)
+{
+    char refused[64];
+    snprintf(refused, sizeof refused, "http://127.0.0.1:%d/", refused_port);
+    const char *paths[] = {"/redirect/2", "/status/404", refused, "/cookies/set?a=1",
+                           "/cookies/set?b=2"};
+    goose_batch *b = goose_batch_new(u);
+    for (size_t i = 0; i < 5; i++)
+        goose_batch_add(b, goose_request_new(u, "GET", paths[i]));
+    expect_int("failed in the first batch", goose_batch_send(b), 2);
+    expect_int("redirected", goose_response_status(goose_batch_response(b, 0)), 200);
+    expect_int("404", goose_response_status(goose_batch_response(b, 1)), 404);
+    expect_int("refused", goose_response_status(goose_batch_response(b, 2)), 0);
+    if (!goose_response_error(goose_batch_response(b, 2)))
+        miss("a refused connection without an error");
+    expect_int("cookie a", goose_response_status(goose_batch_response(b, 3)), 200);
+    goose_batch_free(b);
+    b = goose_batch_new(u);
+    for (size_t i = 0; i < 3; i++)
+        goose_batch_add(b, goose_request_new(u, "GET", "/cookies"));
+    expect_int("failed in the second batch", goose_batch_send(b), 0);
+    for (size_t i = 0; i < 3; i++) {
+        const char *text = goose_response_body(goose_batch_response(b, i), NULL);
+        if (!text || !strstr(text, "a=1") || !strstr(text, "b=2"))
+            miss("/cookies %zu got \"%s\"", i, text ? text : "(null)");
+    }
+    goose_batch_free(b);
+    return GOOSE_OK;
+}
+
+TEST(redirects_failures_and_cookies_in_a_batch)
+{
+    alarm(60);
+    target_start(&tgt);
+    refused_port = free_port();
+    goose_attack *a = attack(mixed, tgt.url, "2");
+    json_t *report = run(a), *stats = target_json(&tgt, "/stats");
+    const char *paths[] = {"/redirect/2", "/redirect/1", "/", "/status/404",
+                           "/cookies/set?a=1", "/cookies/set?b=2", "/cookies"};
+    const long long want[] = {2, 2, 2, 2, 2, 2, 6};
+    for (size_t i = 0; i < 7; i++) {
+        ASSERT_EQ(jint(entry(report, "GET", paths[i]), "count"), want[i]);
+        if (!strchr(paths[i], '?')) /* the target counts paths without queries */
+            ASSERT_EQ(target_count(stats, paths[i]), want[i]);
+    }
+    ASSERT_EQ(target_count(stats, "/cookies/set"), 4);
+    ASSERT_EQ(jint(entry(report, "GET", "/status/404"), "fail"), 2);
+    char refused[64];
+    snprintf(refused, sizeof refused, "http://127.0.0.1:%d/", refused_port);
+    json_t *r = entry(report, "GET", refused);
+    ASSERT_EQ(jint(r, "count"), 2);
+    ASSERT_EQ(jint(r, "fail"), 2);
+    ASSERT_EQ(report_total(report), target_total(stats) + 2);
+    json_decref(report);
+    json_decref(stats);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
+TEST_MAIN(TEST_ENTRY(six_at_once_over_http1_and_never_more),
+          TEST_ENTRY(six_at_once_over_libcurl_and_never_more),
+          TEST_ENTRY(ten_streams_at_once_on_one_h2_connection),
+          TEST_ENTRY(redirects_failures_and_cookies_in_a_batch))
