@@ -21,7 +21,9 @@ static int expect_int(const char *what, long long got, long long want)
     return got == want;
 }
 
-static goose_attack *attack(goose_transaction_fn fn, const char *host, const char *users)
+/* iterations NULL: until the run time ends, or a stop. */
+static goose_attack *attack(goose_transaction_fn fn, const char *host, const char *users,
+                            const char *iterations)
 {
     goose_attack *a = goose_attack_new();
     goose_scenario *s = goose_scenario_new("batch");
@@ -30,8 +32,9 @@ static goose_attack *attack(goose_transaction_fn fn, const char *host, const cha
     set(a, "host", host);
     set(a, "users", users);
     set(a, "hatch-rate", "1000");
-    set(a, "iterations", "1");
-    set(a, "run-time", "30s"); /* a cap: the iteration ends the run long before */
+    if (iterations)
+        set(a, "iterations", iterations);
+    set(a, "run-time", "30s"); /* a cap: the iterations end the run long before */
     set(a, "no-reset-metrics", NULL);
     set(a, "threads", "1");
     return a;
@@ -71,7 +74,8 @@ static int batch_of(goose_user *u, const char *path, int n, int want, const char
         goose_response *r = goose_batch_response(b, (size_t)i);
         size_t len;
         const char *text = goose_response_body(r, &len);
-        expect_int("status", goose_response_status(r), want);
+        if (want >= 0)
+            expect_int("status", goose_response_status(r), want);
         if (body && (!text || strncmp(text, body, strlen(body)) != 0))
             miss("%s: body \"%.*s\", want \"%s\"", path, (int)len, text ? text : "", body);
     }
@@ -101,7 +105,7 @@ static void six_then_ten_on(int via_curl)
         setenv("no_proxy", "127.0.0.1,localhost", 1);
     }
     target_start(&tgt);
-    goose_attack *a = attack(six_then_ten, tgt.url, "1");
+    goose_attack *a = attack(six_then_ten, tgt.url, "1", "1");
     json_t *report = run(a), *stats = target_json(&tgt, "/stats");
     unsetenv("http_proxy");
     unsetenv("no_proxy");
@@ -220,7 +224,7 @@ TEST(ten_streams_at_once_on_one_h2_connection)
     h2server_start();
     char host[64];
     snprintf(host, sizeof host, "http://127.0.0.1:%d", h2.port);
-    goose_attack *a = attack(ten_streams, host, "1");
+    goose_attack *a = attack(ten_streams, host, "1", "1");
     set(a, "http-version", "2");
     set(a, "timeout", "5s"); /* a barrier not reached never answers */
     json_t *report = run(a), *log = h2_log();
@@ -280,7 +284,7 @@ TEST(redirects_failures_and_cookies_in_a_batch)
     alarm(60);
     target_start(&tgt);
     refused_port = free_port();
-    goose_attack *a = attack(mixed, tgt.url, "2");
+    goose_attack *a = attack(mixed, tgt.url, "2", "1");
     json_t *report = run(a), *stats = target_json(&tgt, "/stats");
     const char *paths[] = {"/redirect/2", "/redirect/1", "/", "/status/404",
                            "/cookies/set?a=1", "/cookies/set?b=2", "/cookies"};
@@ -304,7 +308,242 @@ TEST(redirects_failures_and_cookies_in_a_batch)
     target_stop(&tgt);
 }
 
+/* ---- stopping ---- */
+
+static void via_curl(int on)
+{
+    if (on) { /* an environment proxy: the own client takes nothing */
+        setenv("http_proxy", "http://127.0.0.1:9", 1);
+        setenv("no_proxy", "127.0.0.1,localhost", 1);
+    } else {
+        unsetenv("http_proxy");
+        unsetenv("no_proxy");
+    }
+}
+
+static atomic_int batches_done;
+
+/* Ten at once: six under way, four waiting for a connection. */
+static int slow_batches(goose_user *u)
+{
+    batch_of(u, "/slow?ms=150", 10, -1, NULL);
+    if (atomic_fetch_add(&batches_done, 1) == 4)
+        goose_attack_stop(goose_user_attack(u)); /* the others are mid-batch */
+    return GOOSE_OK;
+}
+
+/* The end of the run, by goose_attack_stop() or --run-time, comes while
+ * batches are under way: what was sent is answered and counted once,
+ * what waited for a connection is not sent. */
+static void stop_mid_batch(int by_call, int curl)
+{
+    alarm(60);
+    atomic_store(&batches_done, by_call ? 0 : -1000000);
+    via_curl(curl);
+    target_start(&tgt);
+    goose_attack *a = attack(slow_batches, tgt.url, "3", NULL);
+    set(a, "run-time", by_call ? "30s" : "1s");
+    atomic_store(&bad, 0);
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    via_curl(0);
+    json_t *report = report_of(a), *stats = target_json(&tgt, "/stats");
+    json_t *slow = entry(report, "GET", "/slow?ms=150");
+    ASSERT_EQ(jint(slow, "fail"), 0);
+    ASSERT_GE(jint(slow, "count"), 30);
+    ASSERT_EQ(jint(slow, "count"), target_count(stats, "/slow"));
+    ASSERT_EQ(report_total(report), target_total(stats));
+    ASSERT_EQ(jint(report, "abandoned_users"), 0);
+    json_decref(report);
+    json_decref(stats);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
+TEST(goose_attack_stop_mid_batch_counts_each_request_once)
+{
+    stop_mid_batch(1, 0);
+}
+
+TEST(run_time_end_mid_batch_counts_each_request_once)
+{
+    stop_mid_batch(0, 0);
+}
+
+TEST(run_time_end_mid_batch_over_libcurl)
+{
+    stop_mid_batch(0, 1);
+}
+
+static int throttled_batch(goose_user *u)
+{
+    batch_of(u, "/", 10, -1, NULL);
+    return GOOSE_OK;
+}
+
+/* Requests of a batch waiting for their --throttle-requests slot when the
+ * test stops are not sent: at 2 a second, ten would take five. */
+TEST(stop_refuses_batch_requests_waiting_for_the_throttle)
+{
+    alarm(60);
+    target_start(&tgt);
+    goose_attack *a = attack(throttled_batch, tgt.url, "1", NULL);
+    set(a, "run-time", "1s");
+    set(a, "throttle-requests", "2");
+    json_t *report = run(a), *stats = target_json(&tgt, "/stats");
+    json_t *root = entry(report, "GET", "/");
+    ASSERT_LT(jint(root, "count"), 10);
+    ASSERT_EQ(jint(root, "fail"), 0);
+    ASSERT_EQ(report_total(report), target_total(stats));
+    json_decref(report);
+    json_decref(stats);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
+static int hanging_batch(goose_user *u)
+{
+    batch_of(u, "/slow?ms=30000", 8, -1, NULL);
+    return GOOSE_OK;
+}
+
+/* The stop timeout abandons users mid-batch: the requests in flight are
+ * cancelled and counted as failed, those waiting for a connection are
+ * not sent; nothing leaks (run under ASan). */
+static void abandon_mid_batch(int curl, int per_user)
+{
+    alarm(60);
+    via_curl(curl);
+    target_start(&tgt);
+    goose_attack *a = attack(hanging_batch, tgt.url, "2", NULL);
+    set(a, "run-time", "1s");
+    set(a, "stop-timeout", "1s");
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    via_curl(0);
+    json_t *report = report_of(a), *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(jint(report, "abandoned_users"), 2);
+    json_t *slow = entry(report, "GET", "/slow?ms=30000");
+    ASSERT_EQ(jint(slow, "count"), 2 * per_user);
+    ASSERT_EQ(jint(slow, "fail"), 2 * per_user);
+    ASSERT_EQ(target_count(stats, "/slow"), 0);
+    json_decref(report);
+    json_decref(stats);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
+TEST(stop_timeout_abandons_a_user_mid_batch)
+{
+    abandon_mid_batch(0, 6);
+}
+
+TEST(stop_timeout_abandons_a_user_mid_batch_over_libcurl)
+{
+    abandon_mid_batch(1, 6);
+}
+
+/* ---- the rules of the API ---- */
+
+static _Atomic(goose_batch *) first_users_batch;
+static atomic_int other_user_done;
+
+static void expect_rc(const char *what, int got, int want)
+{
+    if (got != want)
+        miss("%s: %d (%s), want %d", what, got, goose_strerror(got), want);
+}
+
+static int rules(goose_user *u)
+{
+    if (goose_user_index(u) == 1) { /* another user's batch is not ours */
+        goose_batch *theirs = atomic_load(&first_users_batch);
+        if (!theirs) {
+            miss("user 1 ran before user 0 made its batch");
+            return GOOSE_OK;
+        }
+        expect_rc("add to another user's batch",
+                  goose_batch_add(theirs, goose_request_new(u, "GET", "/")), GOOSE_EINVAL);
+        expect_rc("send another user's batch", goose_batch_send(theirs), GOOSE_EINVAL);
+        goose_batch_free(theirs); /* refused: logged */
+        atomic_store(&other_user_done, 1);
+        return GOOSE_OK;
+    }
+    goose_batch *b = goose_batch_new(u);
+    atomic_store(&first_users_batch, b);
+    while (!atomic_load(&other_user_done))
+        goose_sleep(u, 10); /* user 1 runs meanwhile */
+    if (goose_batch_new(NULL))
+        miss("a batch without a user");
+    expect_rc("add to no batch", goose_batch_add(NULL, goose_request_new(u, "GET", "/")),
+              GOOSE_EINVAL); /* the request is freed: ASan says if not */
+    expect_rc("add no request", goose_batch_add(b, NULL), GOOSE_EINVAL);
+    if (goose_batch_response(b, 0))
+        miss("a response before the batch was sent");
+    expect_rc("add", goose_batch_add(b, goose_request_new(u, "GET", "/")), GOOSE_OK);
+    expect_rc("add", goose_batch_add(b, goose_request_new(u, "GET", "/")), GOOSE_OK);
+    expect_rc("send", goose_batch_send(b), 0);
+    expect_rc("send twice", goose_batch_send(b), GOOSE_ESTATE);
+    expect_rc("add after send", goose_batch_add(b, goose_request_new(u, "GET", "/")),
+              GOOSE_ESTATE);
+    /* the metrics are final when the batch is freed: this one fails */
+    expect_rc("set_failure", goose_response_set_failure(goose_batch_response(b, 1), "no"),
+              GOOSE_OK);
+    goose_batch_free(b);
+    goose_batch_free(NULL);
+    goose_batch *empty = goose_batch_new(u);
+    expect_rc("an empty batch", goose_batch_send(empty), 0);
+    if (goose_batch_response(empty, 0))
+        miss("a response of an empty batch");
+    goose_batch_free(empty);
+    /* left unfreed: freed when the transaction returns, and counted */
+    goose_batch *left = goose_batch_new(u);
+    goose_batch_add(left, goose_request_new(u, "GET", "/logout"));
+    goose_batch_add(left, goose_request_new(u, "GET", "/logout"));
+    expect_rc("the batch left unfreed", goose_batch_send(left), 0);
+    goose_batch *unsent = goose_batch_new(u); /* never sent: nothing counted */
+    goose_batch_add(unsent, goose_request_new(u, "GET", "/node/1"));
+    return GOOSE_OK;
+}
+
+static char log_text[8192];
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void keep_log(void *arg, goose_log_level level, const char *line)
+{
+    (void)arg;
+    pthread_mutex_lock(&log_lock);
+    size_t n = strlen(log_text);
+    snprintf(log_text + n, sizeof log_text - n, "%d %s\n", (int)level, line);
+    pthread_mutex_unlock(&log_lock);
+}
+
+TEST(api_rules)
+{
+    alarm(60);
+    target_start(&tgt);
+    goose_attack *a = attack(rules, tgt.url, "2", "1");
+    goose_attack_set_log(a, keep_log, NULL);
+    json_t *report = run(a), *stats = target_json(&tgt, "/stats");
+    json_t *root = entry(report, "GET", "/");
+    ASSERT_EQ(jint(root, "count"), 2);
+    ASSERT_EQ(jint(root, "fail"), 1);
+    ASSERT_EQ(jint(entry(report, "GET", "/logout"), "count"), 2);
+    ASSERT_NULL(report_request(report, "GET", "/node/1"));
+    ASSERT_EQ(report_total(report), target_total(stats));
+    ASSERT(strstr(log_text, "0 goose_batch_free: the batch belongs to another user"));
+    json_decref(report);
+    json_decref(stats);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
 TEST_MAIN(TEST_ENTRY(six_at_once_over_http1_and_never_more),
           TEST_ENTRY(six_at_once_over_libcurl_and_never_more),
           TEST_ENTRY(ten_streams_at_once_on_one_h2_connection),
-          TEST_ENTRY(redirects_failures_and_cookies_in_a_batch))
+          TEST_ENTRY(redirects_failures_and_cookies_in_a_batch),
+          TEST_ENTRY(goose_attack_stop_mid_batch_counts_each_request_once),
+          TEST_ENTRY(run_time_end_mid_batch_counts_each_request_once),
+          TEST_ENTRY(run_time_end_mid_batch_over_libcurl),
+          TEST_ENTRY(stop_refuses_batch_requests_waiting_for_the_throttle),
+          TEST_ENTRY(stop_timeout_abandons_a_user_mid_batch),
+          TEST_ENTRY(stop_timeout_abandons_a_user_mid_batch_over_libcurl),
+          TEST_ENTRY(api_rules))
