@@ -13,6 +13,10 @@
 
 #include "coro/coro.h"
 
+/* Requests of a batch started at once, as k6's default: each holds a
+ * coroutine's stack while it runs; the next starts as one ends. */
+#define AT_ONCE 20
+
 typedef struct batch_item {
     goose_lane lane;           /* first: done() finds the item by its lane */
     goose_batch *batch;
@@ -26,7 +30,8 @@ struct goose_batch {
     goose_batch *next;         /* the user's batches of this transaction */
     batch_item *items;
     size_t n, cap;
-    size_t running;            /* lanes that have not finished */
+    size_t started;            /* items started, in order */
+    size_t running;            /* lanes started that have not finished */
     int sent;
 };
 
@@ -77,18 +82,27 @@ int goose_batch_add(goose_batch *b, goose_request *req)
     return GOOSE_OK;
 }
 
-/* The lane's coroutine finished: its stack goes back to the thread, and
- * the user waiting for the batch goes on after the last one. */
-static void settle(batch_item *it)
+/* When the lane's coroutine finished, its stack goes back to the thread. */
+static void reap(batch_item *it)
 {
     goose_lane *l = &it->lane;
-    goose_user *u = l->user;
     if (!goose__coro_finished(l->coro))
         return;
-    goose__thread_return_coro(u->thread, l->coro);
+    goose__thread_return_coro(l->user->thread, l->coro);
     l->coro = NULL;
-    goose_batch *b = it->batch;
-    if (--b->running == 0 && u->waiting == GOOSE_WAIT_BATCH)
+    it->batch->running--;
+}
+
+static void start_item(batch_item *it);
+
+/* Starts items while fewer than AT_ONCE run; once all have ended, the
+ * user waiting for the batch goes on (the last thing: it may free b). */
+static void pump(goose_batch *b)
+{
+    while (b->running < AT_ONCE && b->started < b->n)
+        start_item(&b->items[b->started++]);
+    goose_user *u = b->user;
+    if (!b->running && b->started == b->n && u->waiting == GOOSE_WAIT_BATCH)
         goose__user_resume(u);
 }
 
@@ -96,9 +110,11 @@ void goose__batch_resume(goose_lane *l)
 {
     if (l->user->abandoned || !l->coro)
         return;
+    batch_item *it = (batch_item *)l;
     *l->waiting = GOOSE_WAIT_NONE;
     goose__coro_resume(l->coro);
-    settle((batch_item *)l);
+    reap(it);
+    pump(it->batch);
 }
 
 /* A lane's timer: its throttle slot came, or the test stops. */
@@ -128,7 +144,7 @@ static void start_item(batch_item *it)
         return; /* out of memory: the item has no response */
     it->batch->running++;
     goose__coro_resume(l->coro);
-    settle(it);
+    reap(it);
 }
 
 int goose_batch_send(goose_batch *b)
@@ -139,9 +155,8 @@ int goose_batch_send(goose_batch *b)
         return GOOSE_ESTATE;
     b->sent = 1;
     goose_user *u = b->user;
-    for (size_t i = 0; i < b->n; i++)
-        start_item(&b->items[i]);
-    if (b->running) {
+    pump(b);
+    if (b->running || b->started < b->n) {
         u->waiting = GOOSE_WAIT_BATCH;
         goose__coro_yield();
     } else if (b->n && !goose__user_stopping(u)) {

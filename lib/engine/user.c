@@ -92,7 +92,8 @@ static void transaction_main(void *arg)
     uint64_t start = goose__now_us();
     int rc = tx->fn(u);
     uint64_t elapsed = goose__now_us() - start;
-    goose__batches_close(u);
+    if (u->batches)
+        goose__batches_close(u);
     goose__responses_close(u);
     /* a transaction cut short by the end of the test is not counted */
     if (!u->stopping_tx) {

@@ -86,8 +86,7 @@ static void user_free(void *user)
 static size_t serving(const h1_user *hu, const goose_url_parts *url)
 {
     size_t i = 0;
-    while (i < MAX_CONNS && hu->conns[i] &&
-           (goose__h1_busy(hu->conns[i]) || !goose__h1_serves(hu->conns[i], url)))
+    while (i < MAX_CONNS && hu->conns[i] && !goose__h1_free_for(hu->conns[i], url))
         i++;
     return i < MAX_CONNS && hu->conns[i] ? i : MAX_CONNS;
 }
