@@ -416,6 +416,37 @@ TEST(stop_refuses_batch_requests_waiting_for_the_throttle)
     target_stop(&tgt);
 }
 
+static int long_batch(goose_user *u)
+{
+    batch_of(u, "/slow?ms=3000", 10, -1, NULL);
+    return GOOSE_OK;
+}
+
+/* The run ends while four requests of a batch wait for a connection (six
+ * are under way): when the six end, the four are not sent, and the
+ * transaction, cut short, is not counted. */
+TEST(stop_refuses_batch_requests_waiting_for_a_connection)
+{
+    alarm(60);
+    target_start(&tgt);
+    goose_attack *a = attack(long_batch, tgt.url, "1", NULL);
+    set(a, "run-time", "1s");
+    json_t *report = run(a), *stats = target_json(&tgt, "/stats");
+    json_t *slow = entry(report, "GET", "/slow?ms=3000");
+    ASSERT_EQ(jint(slow, "count"), 6);
+    ASSERT_EQ(jint(slow, "fail"), 0);
+    ASSERT_EQ(target_count(stats, "/slow"), 6);
+    size_t i;
+    json_t *tx;
+    json_array_foreach(json_object_get(report, "transactions"), i, tx)
+        if (!strcmp(json_string_value(json_object_get(tx, "name")), "tx"))
+            ASSERT_EQ(jint(tx, "count"), 0);
+    json_decref(report);
+    json_decref(stats);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
 static int hanging_batch(goose_user *u)
 {
     batch_of(u, "/slow?ms=30000", 8, -1, NULL);
@@ -560,6 +591,7 @@ TEST_MAIN(TEST_ENTRY(six_at_once_over_http1_and_never_more),
           TEST_ENTRY(run_time_end_mid_batch_counts_each_request_once),
           TEST_ENTRY(run_time_end_mid_batch_over_libcurl),
           TEST_ENTRY(stop_refuses_batch_requests_waiting_for_the_throttle),
+          TEST_ENTRY(stop_refuses_batch_requests_waiting_for_a_connection),
           TEST_ENTRY(stop_timeout_abandons_a_user_mid_batch),
           TEST_ENTRY(stop_timeout_abandons_a_user_mid_batch_over_libcurl),
           TEST_ENTRY(api_rules))
