@@ -5,6 +5,7 @@
  * does the same among the streams of one connection.  Every test holds
  * the report against what the server counted. */
 #include "e2e.h"
+#include "nginx.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -257,6 +258,54 @@ TEST(streams_at_once_on_one_h2_connection)
     json_decref(log);
     goose_attack_free(a);
     h2server_stop();
+}
+
+static int two_batches(goose_user *u)
+{
+    expect_int("first batch failed", batch_of(u, "/first", 10, 200, "other"), 0);
+    expect_int("second batch failed", batch_of(u, "/second", 10, 200, "other"), 0);
+    return GOOSE_OK;
+}
+
+/* https with --http-version auto: the first batch opens connections (at
+ * most 6) before ALPN has answered; once it has, a batch goes as streams
+ * of one connection. */
+TEST(https_batches_go_as_streams_once_alpn_chose_h2)
+{
+    alarm(60);
+    nginx ng;
+    char ca[160];
+    nginx_start(&ng);
+    snprintf(ca, sizeof ca, "%s/ca.pem", ng.certs);
+    setenv("SSL_CERT_FILE", ca, 1);
+    unsetenv("SSL_CERT_DIR");
+    goose_attack *a = attack(two_batches, nginx_url(&ng, NG_OK), "1", "1");
+    json_t *report = run(a);
+    size_t n;
+    nginx_entry *e = nginx_log(&ng, 20, &n);
+    ASSERT_EQ(n, 20);
+    long first[6] = {0}, nfirst = 0, second = -1;
+    for (size_t i = 0; i < n; i++) {
+        ASSERT_STR_EQ(e[i].proto, "HTTP/2.0");
+        if (strcmp(e[i].uri, "/second") == 0) {
+            if (second < 0)
+                second = e[i].conn;
+            ASSERT_EQ(e[i].conn, second);
+            continue;
+        }
+        long k = 0;
+        while (k < nfirst && first[k] != e[i].conn)
+            k++;
+        if (k == nfirst) {
+            ASSERT_LT(nfirst, 6);
+            first[nfirst++] = e[i].conn;
+        }
+    }
+    all_over(entry(report, "GET", "/second"), "HTTP/2");
+    free(e);
+    json_decref(report);
+    goose_attack_free(a);
+    nginx_stop(&ng);
 }
 
 /* ---- what a batch carries ---- */
@@ -586,6 +635,7 @@ TEST(api_rules)
 TEST_MAIN(TEST_ENTRY(six_at_once_over_http1_and_never_more),
           TEST_ENTRY(six_at_once_over_libcurl_and_never_more),
           TEST_ENTRY(streams_at_once_on_one_h2_connection),
+          TEST_ENTRY(https_batches_go_as_streams_once_alpn_chose_h2),
           TEST_ENTRY(redirects_failures_and_cookies_in_a_batch),
           TEST_ENTRY(goose_attack_stop_mid_batch_counts_each_request_once),
           TEST_ENTRY(run_time_end_mid_batch_counts_each_request_once),
