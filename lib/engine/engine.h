@@ -77,6 +77,8 @@ typedef struct goose_run_config {
     int reset_on_launch;          /* drop what was measured while hatching */
     double throttle_rps;          /* of the whole test; 0: no throttle */
     int sticky_follow;            /* a redirect of the base URL moves the user */
+    int assets_cross_origin;      /* goose_load_assets: other origins too */
+    int no_cache;                 /* goose_load_assets: no per-user cache */
     int open_model;               /* users wait for arrivals (--arrival-rate) */
     goose_shape arrivals;         /* iterations started per second over time */
     const unsigned *scenario_weights; /* arrival k -> scenario, as user k */
