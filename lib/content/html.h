@@ -19,6 +19,10 @@ const char *goose__html_title(goose_html *doc);
  * value, selected option, textarea text), entities decoded; NULL when no
  * control has that name.  Owned by doc. */
 const char *goose__html_form_value(goose_html *doc, const char *field);
+/* The href of the document's first <base> that has one, as written (a
+ * browser resolves the page's references against it); NULL when none.
+ * Owned by doc. */
+const char *goose__html_base(goose_html *doc);
 /* Calls fn with each reference a browser loads with the page, in
  * document order, as written (not resolved): img src, script src, link
  * href with rel stylesheet or icon.  Stops at fn's first non-zero return

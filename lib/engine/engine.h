@@ -16,6 +16,7 @@
 #include "coro/coro.h"
 #include "engine/shape.h"
 #include "engine/throttle.h"
+#include "http/cache.h"
 #include "http/cookie.h"
 #include "http/http.h"
 #include "http/transport.h"
@@ -217,6 +218,7 @@ struct goose_user {
     goose_buf path;            /* scratch for redirect paths */
     goose_buf base;            /* --sticky-follow: the host a redirect
                                   moved this user to; empty: the scenario's */
+    goose_cache cache;         /* goose_load_assets' (browser) cache */
 };
 
 struct goose_request {

@@ -73,6 +73,7 @@ static void release_resources(goose_user *u)
     goose__buf_free(&u->url);
     goose__buf_free(&u->path);
     goose__buf_free(&u->base);
+    goose__cache_free(&u->cache); /* a user started again starts cold */
 }
 
 void goose__user_free(goose_user *u)

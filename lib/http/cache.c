@@ -215,6 +215,13 @@ static void drop(goose_cache *c, goose_cache_entry *e)
     memset(&c->entries[c->n], 0, sizeof c->entries[c->n]);
 }
 
+void goose__cache_forget(goose_cache *c, const char *url)
+{
+    goose_cache_entry *e = goose__cache_find(c, url);
+    if (e)
+        drop(c, e);
+}
+
 /* A slot for a new entry: a free one, else the oldest stored, emptied. */
 static goose_cache_entry *slot(goose_cache *c)
 {
@@ -253,13 +260,11 @@ int goose__cache_store(goose_cache *c, const char *url, int status, const goose_
                        uint64_t now_us, time_t wall_now)
 {
     long lifetime, fresh = goose__cache_lifetime(status, headers, wall_now, &lifetime);
-    goose_cache_entry *e = goose__cache_find(c, url);
-    if (e)
-        drop(c, e);
+    goose__cache_forget(c, url);
     if (fresh <= 0 || strlen(url) > GOOSE_CACHE_URL_MAX)
         return 0;
     char *copy = strdup(url);
-    e = copy ? slot(c) : NULL;
+    goose_cache_entry *e = copy ? slot(c) : NULL;
     if (!e) {
         free(copy);
         return -1;

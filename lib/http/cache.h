@@ -55,6 +55,8 @@ static inline int goose__cache_fresh(const goose_cache_entry *e, uint64_t now_us
  * of memory (the cache is then as before, without url). */
 int goose__cache_store(goose_cache *c, const char *url, int status, const goose_buf *headers,
                        uint64_t now_us, time_t wall_now);
+/* Drops the entry of url, if any. */
+void goose__cache_forget(goose_cache *c, const char *url);
 /* A 304 answered the conditional request of e: fresh again for what the
  * 304 says, or for the lifetime it had. */
 void goose__cache_refresh(goose_cache *c, goose_cache_entry *e, const goose_buf *headers,
