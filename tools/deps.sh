@@ -30,6 +30,8 @@ build libmsgpack-dev pc:msgpack
 build libssl-dev pc:openssl
 build libjansson-dev pc:jansson
 build libnghttp2-dev pc:libnghttp2
+build libxml2-dev pc:libxml-2.0
+build libpcre2-dev pc:libpcre2-8
 build pkg-config cmd:pkg-config
 demo curl cmd:curl
 test python3 cmd:python3

@@ -25,8 +25,9 @@ const char *goose__html_form_value(goose_html *doc, const char *field);
 const char *goose__html_base(goose_html *doc);
 /* Calls fn with each reference a browser loads with the page, in
  * document order, as written (not resolved): img src, script src, link
- * href with rel stylesheet or icon.  Stops at fn's first non-zero return
- * and returns it; 0 after the last. */
+ * href with rel stylesheet or icon (surrounding whitespace trimmed, empty
+ * ones skipped).  Stops at fn's first non-zero return and returns it; 0
+ * after the last, -1 when out of memory. */
 typedef int (*goose_html_asset_fn)(void *arg, const char *ref);
 int goose__html_assets(goose_html *doc, goose_html_asset_fn fn, void *arg);
 
