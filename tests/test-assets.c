@@ -1,9 +1,12 @@
 /* goose_load_assets: the per-user cache (http/cache.c) on its own, then
  * pages with assets loaded from the bundled target and from nginx. */
-#include "test.h"
+#include "nginx.h"
 
+#include "config/attack.h"
+#include "content/html.h"
 #include "http/cache.h"
 
+#include <pthread.h>
 #include <string.h>
 
 /* ---- the cache ---- */
@@ -151,5 +154,408 @@ TEST(cache_is_bounded)
     ASSERT_EQ(c.n, 0);
 }
 
+/* <base>: the first with an href, as written; none without one. */
+static const char *base_of(const char *html)
+{
+    static char out[128];
+    goose_html *doc = goose__html_parse(html, strlen(html));
+    ASSERT_NOT_NULL(doc);
+    const char *b = goose__html_base(doc);
+    snprintf(out, sizeof out, "%s", b ? b : "(none)");
+    goose__html_free(doc);
+    return out;
+}
+
+TEST(html_base)
+{
+    ASSERT_STR_EQ(base_of("<html><head><base target=_top><BASE HREF='/x/'><base href=/y/>"),
+                  "/x/");
+    ASSERT_STR_EQ(base_of("<p>no head<base href=\"http://127.0.0.1/z/\"></p>"),
+                  "http://127.0.0.1/z/");
+    ASSERT_STR_EQ(base_of("<html><head><title>t</title></head><body>x</body></html>"), "(none)");
+    ASSERT_STR_EQ(base_of("<base target=_blank>"), "(none)");
+    ASSERT_STR_EQ(base_of(""), "(none)");
+}
+
+/* ---- pages from the bundled target ---- */
+
+static target tgt, other;
+static const char *host;        /* of the runs: tgt's when NULL */
+static char page_path[128];
+static int loads = 1;           /* goose_load_assets calls per transaction */
+static unsigned pause_ms;       /* goose_sleep between them */
+static atomic_int got[16];      /* what each call returned, in order */
+static atomic_int ngot;
+
+static void record(int n)
+{
+    int i = atomic_fetch_add(&ngot, 1);
+    if (i < 16)
+        got[i] = n;
+}
+
+static int load_page(goose_user *u)
+{
+    goose_response *r = goose_get(u, page_path);
+    if (goose_response_status(r) != 200)
+        miss("%s: status %d", page_path, goose_response_status(r));
+    for (int i = 0; i < loads; i++) {
+        if (i && pause_ms)
+            goose_sleep(u, pause_ms);
+        record(goose_load_assets(u, r));
+    }
+    goose_response_free(r);
+    return GOOSE_OK;
+}
+
+/* One user runs load_page `iterations` times with these options (name,
+ * value pairs up to NULL); the report, to free. */
+static json_t *run(int iterations, ...)
+{
+    atomic_store(&ngot, 0);
+    atomic_store(&bad, 0);
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("Browser");
+    goose_scenario_add_transaction(s, "page", load_page);
+    goose_attack_add_scenario(a, s);
+    char its[16];
+    snprintf(its, sizeof its, "%d", iterations);
+    set(a, "host", host ? host : tgt.url);
+    set(a, "users", "1");
+    set(a, "iterations", its);
+    set(a, "quiet", NULL);
+    va_list ap;
+    va_start(ap, iterations);
+    for (const char *name; (name = va_arg(ap, const char *));)
+        set(a, name, va_arg(ap, const char *));
+    va_end(ap);
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    json_t *report = report_of(a);
+    goose_attack_free(a);
+    ASSERT_EQ(atomic_load(&bad), 0);
+    return report;
+}
+
+static long long requests_named(json_t *report, const char *name)
+{
+    json_t *r = report_request(report, "GET", name);
+    return r ? jint(r, "count") : 0;
+}
+
+/* The target's counts are exactly these (path, count) pairs and no more. */
+static void exactly(const target *t, const char *const *paths, const long long *counts, size_t n)
+{
+    json_t *stats = target_json(t, "/stats");
+    long long sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (target_count(stats, paths[i]) != counts[i])
+            TEST_FAIL("%s: %lld requests, want %lld", paths[i], target_count(stats, paths[i]),
+                      counts[i]);
+        sum += counts[i];
+    }
+    if (target_total(stats) != sum) {
+        char *text = json_dumps(stats, 0);
+        TEST_FAIL("the target answered %lld requests, want %lld: %s", target_total(stats), sum,
+                  text);
+    }
+    json_decref(stats);
+    char url[96]; /* counted afresh from here */
+    snprintf(url, sizeof url, "%s/reset", t->url);
+    free(http_fetch(url, NULL, 10000, NULL));
+}
+
+static const char *const page_paths[] = {"/assets/page", "/assets/style.css",
+                                         "/assets/favicon.ico", "/assets/app.js",
+                                         "/img/logo.png", "/assets/nocache.gif"};
+
+static void start_targets(void)
+{
+    target_start(&tgt);
+    target_start(&other);
+    snprintf(page_path, sizeof page_path, "/assets/page?other=%d", other.port);
+    loads = 1;
+    pause_ms = 0;
+}
+
+static void stop_targets(void)
+{
+    target_stop(&tgt);
+    target_stop(&other);
+}
+
+/* What a browser fetches of /assets/page: the stylesheet and icon, both
+ * scripts (two URLs, one name), the ../ image, the no-cache one; not the
+ * duplicate, the data:, javascript:, about:, blob:, empty and fragment
+ * references, the alternate link, the <a>, nor the other origin. */
+TEST(page_loads_its_same_origin_assets)
+{
+    start_targets();
+    json_t *report = run(1, NULL);
+    ASSERT_EQ(atomic_load(&ngot), 1);
+    ASSERT_EQ(got[0], 6);
+    exactly(&tgt, page_paths, (const long long[]){1, 1, 1, 2, 1, 1}, 6);
+    exactly(&other, NULL, NULL, 0);
+    ASSERT_EQ(requests_named(report, "/assets/app.js"), 2); /* named without the query */
+    ASSERT_EQ(requests_named(report, "/img/logo.png"), 1);
+    ASSERT_EQ(report_total(report), 7);
+    json_decref(report);
+    stop_targets();
+}
+
+TEST(cross_origin_assets_with_the_option)
+{
+    start_targets();
+    json_t *report = run(1, "assets-cross-origin", NULL, NULL);
+    ASSERT_EQ(got[0], 7);
+    exactly(&tgt, page_paths, (const long long[]){1, 1, 1, 2, 1, 1}, 6);
+    exactly(&other, (const char *const[]){"/assets/cdn.png"}, (const long long[]){1}, 1);
+    ASSERT_EQ(report_total(report), 8);
+    json_decref(report);
+    stop_targets();
+}
+
+/* The second load (a second call, then a second iteration: the cache is
+ * the user's) fetches only what may not be kept: the no-store scripts and
+ * the no-cache image; --no-cache fetches everything each time. */
+TEST(cache_keeps_fresh_assets)
+{
+    start_targets();
+    loads = 2;
+    json_t *report = run(2, NULL);
+    ASSERT_EQ(atomic_load(&ngot), 4);
+    ASSERT_EQ(got[0], 6);
+    ASSERT_EQ(got[1], 3);
+    ASSERT_EQ(got[2], 3);
+    ASSERT_EQ(got[3], 3);
+    exactly(&tgt, page_paths, (const long long[]){2, 1, 1, 8, 1, 4}, 6);
+    json_decref(report);
+    report = run(2, "no-cache", NULL, NULL);
+    ASSERT_EQ(got[0], 6);
+    ASSERT_EQ(got[1], 6);
+    ASSERT_EQ(got[2], 6);
+    ASSERT_EQ(got[3], 6);
+    exactly(&tgt, page_paths, (const long long[]){2, 4, 4, 8, 4, 4}, 6);
+    json_decref(report);
+    stop_targets();
+}
+
+/* A max-age=1 asset is not fetched while fresh; once stale it is asked
+ * again with its ETag, and the 304 counts as a request. */
+TEST(stale_asset_is_fetched_again)
+{
+    start_targets();
+    snprintf(page_path, sizeof page_path, "/assets/short");
+    loads = 2;
+    pause_ms = 1500; /* a bounded wait past max-age=1 */
+    json_t *report = run(1, NULL);
+    ASSERT_EQ(got[0], 1);
+    ASSERT_EQ(got[1], 1);
+    exactly(&tgt, (const char *const[]){"/assets/short", "/assets/short.png"},
+            (const long long[]){1, 2}, 2);
+    json_t *codes = json_object_get(report_request(report, "GET", "/assets/short.png"),
+                                    "status_codes");
+    ASSERT_EQ(jint(codes, "200"), 1);
+    ASSERT_EQ(jint(codes, "304"), 1);
+    json_decref(report);
+    stop_targets();
+}
+
+/* <base href> moves relative references; a text/plain page has none. */
+TEST(base_and_page_types)
+{
+    start_targets();
+    snprintf(page_path, sizeof page_path, "/assets/base");
+    json_t *report = run(1, NULL);
+    ASSERT_EQ(got[0], 2);
+    exactly(&tgt, (const char *const[]){"/assets/base", "/assets/sub/b.png", "/assets/style.css"},
+            (const long long[]){1, 1, 1}, 3);
+    json_decref(report);
+    snprintf(page_path, sizeof page_path, "/assets/text");
+    report = run(1, NULL);
+    ASSERT_EQ(got[0], 0);
+    exactly(&tgt, (const char *const[]){"/assets/text"}, (const long long[]){1}, 1);
+    json_decref(report);
+    stop_targets();
+}
+
+/* Misuse: no user or page, a freed page, another user's page, and a page
+ * that never came (0 assets) load nothing. */
+static goose_response *_Atomic shared;
+
+static int misuse(goose_user *u)
+{
+    char refused[64];
+    snprintf(refused, sizeof refused, "http://127.0.0.1:%d/assets/page", free_port());
+    if (goose_user_index(u) == 0) {
+        goose_response *r = goose_get(u, "/assets/page");
+        record(goose_load_assets(NULL, r));
+        record(goose_load_assets(u, NULL));
+        atomic_store(&shared, r);
+        goose_sleep(u, 400); /* user 1 tries it meanwhile */
+        atomic_store(&shared, NULL);
+        goose_response_free(r);
+        record(goose_load_assets(u, r));
+        r = goose_get(u, refused);
+        record(goose_load_assets(u, r));
+        goose_response_free(r);
+    } else {
+        for (int i = 0; i < 20 && !atomic_load(&shared); i++)
+            goose_sleep(u, 50);
+        goose_response *theirs = atomic_load(&shared);
+        if (!theirs)
+            miss("user 0's page never came");
+        record(goose_load_assets(u, theirs));
+    }
+    return GOOSE_OK;
+}
+
+TEST(misuse_loads_nothing)
+{
+    start_targets();
+    atomic_store(&ngot, 0);
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("Misuse");
+    goose_scenario_add_transaction(s, "misuse", misuse);
+    goose_attack_add_scenario(a, s);
+    set(a, "host", tgt.url);
+    set(a, "users", "2");
+    set(a, "hatch-rate", "100");
+    set(a, "iterations", "1");
+    set(a, "threads", "1");
+    set(a, "quiet", NULL);
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    goose_attack_free(a);
+    ASSERT_EQ(atomic_load(&bad), 0);
+    ASSERT_EQ(atomic_load(&ngot), 5);
+    int einval = 0, zero = 0;
+    for (int i = 0; i < 5; i++) {
+        einval += got[i] == GOOSE_EINVAL;
+        zero += got[i] == 0;
+    }
+    ASSERT_EQ(einval, 4); /* NULL user, NULL page, another user's, freed */
+    ASSERT_EQ(zero, 1);   /* the refused connection's page */
+    exactly(&tgt, (const char *const[]){"/assets/page"}, (const long long[]){1}, 1);
+    stop_targets();
+}
+
+/* ---- a Gaggle: the Manager's options reach its Workers ---- */
+
+static goose_attack *browser_attack(void)
+{
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("Browser");
+    goose_scenario_add_transaction(s, "page", load_page);
+    goose_attack_add_scenario(a, s);
+    set(a, "quiet", NULL);
+    set(a, "gaggle-timeout", "5s");
+    return a;
+}
+
+static void *manager_main(void *arg)
+{
+    static int rc;
+    rc = gaggle_manager_run(arg);
+    return &rc;
+}
+
+TEST(gaggle_workers_take_the_managers_options)
+{
+    start_targets();
+    atomic_store(&ngot, 0);
+    char port[8];
+    snprintf(port, sizeof port, "%d", free_port());
+    goose_attack *m = browser_attack();
+    set(m, "manager", NULL);
+    set(m, "expect-workers", "1");
+    set(m, "manager-bind-host", "127.0.0.1");
+    set(m, "manager-bind-port", port);
+    set(m, "host", tgt.url);
+    set(m, "users", "1");
+    set(m, "iterations", "2");
+    set(m, "assets-cross-origin", NULL);
+    set(m, "no-cache", NULL);
+    goose_attack *w = browser_attack();
+    set(w, "worker", NULL);
+    set(w, "manager-host", "127.0.0.1");
+    set(w, "manager-port", port);
+    pthread_t mt;
+    ASSERT_EQ(pthread_create(&mt, NULL, manager_main, m), 0);
+    gaggle_worker *gw = gaggle_worker_start(w);
+    ASSERT_NOT_NULL(gw);
+    ASSERT_EQ(gaggle_worker_join(gw), GOOSE_OK);
+    void *rc;
+    pthread_join(mt, &rc);
+    ASSERT_EQ(*(int *)rc, GOOSE_OK);
+    ASSERT_EQ(w->opt.assets_cross_origin, 1);
+    ASSERT_EQ(w->opt.no_cache, 1);
+    ASSERT_EQ(atomic_load(&ngot), 2); /* the Worker's user, twice: all 7 */
+    ASSERT_EQ(got[0], 7);
+    ASSERT_EQ(got[1], 7);
+    exactly(&tgt, page_paths, (const long long[]){2, 2, 2, 4, 2, 2}, 6);
+    exactly(&other, (const char *const[]){"/assets/cdn.png"}, (const long long[]){2}, 1);
+    goose_attack_free(m);
+    goose_attack_free(w);
+    stop_targets();
+}
+
+/* ---- nginx: HTTP/1.1 and HTTP/2 ---- */
+
+/* Lines of the access log for uri over proto. */
+static long logged(const nginx_entry *e, size_t n, const char *uri, const char *proto)
+{
+    long k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += !strcmp(e[i].uri, uri) && !strcmp(e[i].proto, proto);
+    return k;
+}
+
+/* Two iterations of a page loaded twice: 5 assets, then only the 2 that
+ * may not be kept (b.js no-store, e.png says nothing), as nginx saw them
+ * over the protocol of the run. */
+static void nginx_loads(nginx *ng, const char *version, const char *proto,
+                        const char *logged_as, size_t lines)
+{
+    char ca[160];
+    snprintf(ca, sizeof ca, "%s/ca.pem", ng->certs);
+    snprintf(page_path, sizeof page_path, "/assets/page.html");
+    host = nginx_url(ng, NG_OK);
+    loads = 2;
+    json_t *report = run(2, "http-version", version, "ca-file", ca, NULL);
+    host = NULL;
+    ASSERT_EQ(atomic_load(&ngot), 4);
+    ASSERT_EQ(got[0], 5);
+    ASSERT_EQ(got[1], 2);
+    ASSERT_EQ(got[2], 2);
+    ASSERT_EQ(got[3], 2);
+    all_over(report_request(report, "GET", "/assets/b.js"), proto);
+    ASSERT_EQ(requests_named(report, "/assets/d.png"), 1);
+    json_decref(report);
+    size_t n;
+    nginx_entry *e = nginx_log(ng, lines, &n);
+    ASSERT_EQ(n, lines);
+    static const char *const uris[] = {"/assets/page.html", "/assets/a.css", "/assets/b.js",
+                                       "/img/c.png", "/assets/d.png", "/assets/e.png"};
+    static const long want[] = {2, 1, 4, 1, 1, 4};
+    for (size_t i = 0; i < sizeof uris / sizeof uris[0]; i++)
+        if (logged(e, n, uris[i], logged_as) != want[i])
+            TEST_FAIL("%s over %s: %ld, want %ld", uris[i], logged_as,
+                      logged(e, n, uris[i], logged_as), want[i]);
+    free(e);
+}
+
+TEST(nginx_over_http1_and_http2)
+{
+    nginx ng;
+    nginx_start(&ng);
+    nginx_loads(&ng, "1.1", "HTTP/1.1", "HTTP/1.1", 13);
+    nginx_loads(&ng, "2", "HTTP/2", "HTTP/2.0", 26);
+    nginx_stop(&ng);
+}
+
 TEST_MAIN(TEST_ENTRY(cache_freshness_from_headers), TEST_ENTRY(cache_entries_go_stale),
-          TEST_ENTRY(cache_is_bounded))
+          TEST_ENTRY(cache_is_bounded), TEST_ENTRY(html_base),
+          TEST_ENTRY(page_loads_its_same_origin_assets),
+          TEST_ENTRY(cross_origin_assets_with_the_option), TEST_ENTRY(cache_keeps_fresh_assets),
+          TEST_ENTRY(stale_asset_is_fetched_again), TEST_ENTRY(base_and_page_types),
+          TEST_ENTRY(misuse_loads_nothing), TEST_ENTRY(gaggle_workers_take_the_managers_options),
+          TEST_ENTRY(nginx_over_http1_and_http2))
