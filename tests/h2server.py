@@ -17,6 +17,8 @@ Paths:
   /push           a PUSH_PROMISE (push is off: a protocol error), then 200
   /big?N          200 with N bytes
   /headers        200, the request's header fields as JSON
+  /barrier/N      no answer until N streams of its connection wait on
+                  /barrier/N; then 200 "barrier N" to all of them
   anything else   200 "hello"
 """
 import argparse
@@ -138,6 +140,21 @@ def send_big(conn, sock, sid, data):
     return True
 
 
+barriers = {}    # (conn, N) -> streams waiting on /barrier/N (tests/test-batch.c)
+
+
+def barrier(conn, sid, cid, name):
+    n = int(name[len("/barrier/"):])
+    with lock:
+        waiting = barriers.setdefault((cid, n), [])
+        waiting.append(sid)
+        if len(waiting) < n:
+            return
+        del barriers[(cid, n)]
+    for s in waiting:
+        respond(conn, s, 200, ("barrier %d" % n).encode())
+
+
 def answer(conn, sock, sid, st, cid, client_push, args):
     h = dict((k, v) for k, v in st["headers"])
     path = h.get(":path", "")
@@ -171,6 +188,8 @@ def answer(conn, sock, sid, st, cid, client_push, args):
         n = int(path.split("?")[1])
         if not send_big(conn, sock, sid, bytes((i * 7) & 0xff for i in range(n))):
             return "now"
+    elif name.startswith("/barrier/"):
+        barrier(conn, sid, cid, name)
     elif name == "/headers":
         respond(conn, sid, 200, json.dumps(st["headers"]).encode())
     else:

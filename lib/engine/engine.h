@@ -96,7 +96,6 @@ typedef struct goose_run_config {
 
 typedef struct goose_engine goose_engine;
 typedef struct goose_thread goose_thread;
-typedef struct goose_reply goose_reply;
 
 /* Starts the threads; hatching begins at once.  NULL on failure, with a
  * message in err. */
@@ -157,8 +156,36 @@ typedef enum goose_user_wait {
     GOOSE_WAIT_SLEEP,  /* inside a transaction, in goose_sleep() */
     GOOSE_WAIT_THROTTLE, /* inside a transaction, for a request slot */
     GOOSE_WAIT_PAUSE,  /* between transactions: the scenario's wait time */
-    GOOSE_WAIT_ARRIVAL /* free in the pool, for an iteration to start */
+    GOOSE_WAIT_ARRIVAL, /* free in the pool, for an iteration to start */
+    GOOSE_WAIT_BATCH,  /* inside a transaction, for a batch's requests */
+    GOOSE_WAIT_CONN    /* a batch's request, for a free connection */
 } goose_user_wait;
+
+typedef struct goose_reply goose_reply;
+typedef struct goose_lane goose_lane;
+
+/* What one request under way needs: a user sends on its own lane (in
+ * goose_user), and a batch (batch.c) sends each of its requests on a lane
+ * of its own, on a coroutine of its own, so that they go at once.  Every
+ * lane of a user shares its cookie jar and its transports' connections. */
+struct goose_lane {
+    goose_user *user;
+    goose_coro *coro;          /* a batch's coroutine; NULL: the user's own */
+    struct event *timer;       /* passed turns and throttle waits */
+    goose_user_wait *waiting;  /* the user's, or own_wait (a batch's lane) */
+    goose_user_wait own_wait;
+    goose_reply *reply;        /* being sent: waiting for its throttle slot
+                                  or a connection, or in flight */
+    int inflight;              /* reply is with a transport */
+    goose_terr result;         /* of the last exchange */
+    uint64_t done_us;          /* when it finished */
+    goose_lane *next_waiter;   /* in the user's list of lanes waiting for
+                                  a free connection */
+    goose_buf url;             /* scratch for building URLs */
+    goose_buf path;            /* scratch for redirect paths */
+    goose_buf cookie_value;    /* the request's Cookie value (a transport
+                                  may read it again on a retry) */
+};
 
 typedef enum goose_user_state {
     GOOSE_USER_IDLE,      /* not started, or retired: may start (again) */
@@ -193,17 +220,18 @@ struct goose_user {
     void *transport[GOOSE_TRANSPORTS]; /* each row's state: the user's
                                   connections (made when first needed) */
     goose_cookie_jar cookies;  /* every transport's */
-    goose_buf cookie_host, cookie_path, cookie_value; /* scratch */
+    goose_buf cookie_host, cookie_path; /* scratch (never across a yield) */
     struct event *timer;       /* goose_sleep and wait time */
     goose_user_wait waiting;
-    goose_terr result;         /* of the last request */
-    uint64_t done_us;          /* when it finished */
+    goose_lane lane;           /* the user's own requests */
+    goose_lane *waiters;       /* batch lanes waiting for a free connection */
+    goose_lane *waiters_last;
+    goose_batch *batches;      /* of the running transaction */
     uint64_t rng;
     void *data;
     void (*data_free)(void *);
     goose_reply *open;         /* replies of the running transaction */
     goose_reply *spare;        /* freed replies, for reuse */
-    goose_reply *inflight;     /* the reply a request in flight fills */
     goose_response *handles;   /* spare handles, oldest first */
     goose_response *handles_last;
     size_t nhandles;
@@ -214,8 +242,6 @@ struct goose_user {
     int abandoned;             /* left suspended by the stop timeout */
     int iterations_counted;    /* its --iterations are done (counted once) */
     int stopping_tx;           /* a request was refused: the test is stopping */
-    goose_buf url;             /* scratch for building URLs */
-    goose_buf path;            /* scratch for redirect paths */
     goose_buf base;            /* --sticky-follow: the host a redirect
                                   moved this user to; empty: the scenario's */
     goose_cache cache;         /* goose_load_assets' (browser) cache */
@@ -239,6 +265,7 @@ struct goose_request {
  * no allocation. */
 struct goose_reply {
     goose_user *user;
+    goose_lane *lane;          /* that sent it: done() resumes that lane */
     goose_reply *next;
     goose_response *handle;    /* the user's, or NULL (a redirect's hop) */
     goose_buf method;
@@ -355,6 +382,8 @@ void goose__user_want(goose_user *u);
 void goose__user_retire(goose_user *u);
 /* Leaves the user where it is, for good: see goose__engine_abandon. */
 void goose__user_abandon(goose_user *u);
+/* What the lane was sending ends with the user abandoned. */
+void goose__lane_abandon(goose_lane *l);
 /* No new transaction starts: the test or this user is stopping. */
 static inline int goose__user_stopping(const goose_user *u);
 
@@ -379,6 +408,8 @@ goose_response *goose__response_hand_out(goose_reply *r);
 /* The transaction returned: its replies are final, its handles reusable. */
 void goose__responses_close(goose_user *u);
 void goose__responses_free_spares(goose_user *u);
+/* Misuse by a transaction, logged the first few times of a run. */
+void goose__response_misuse(goose_user *u, const char *what);
 
 /* logs.c */
 const char *goose__log_header(int log, int format);
@@ -394,10 +425,34 @@ void goose__arrival_wait(goose_user *u);
 
 /* exchange.c: sends one request and waits for its answer; NULL, or why
  * it was not sent.  It fills in req's parts and cookie. */
-const char *goose__exchange(goose_user *u, goose_reply *r, goose_http_request *req);
+const char *goose__exchange(goose_lane *l, goose_reply *r, goose_http_request *req);
 
 /* send.c */
 goose_reply *goose__send(goose_request *req);
+/* The same on a lane (a batch's), from its coroutine. */
+goose_reply *goose__send_on(goose_lane *l, goose_request *req);
+void goose__lane_init(goose_lane *l, goose_user *u);
+void goose__lane_free(goose_lane *l);
+/* A request that ended at once lets the thread's other users run first
+ * (the user's own lane; a batch does it once for all, batch.c). */
+void goose__lane_pass_turn(goose_lane *l);
+
+/* batch.c */
+/* Back into a batch's lane that waited; when it was the batch's last
+ * request, the user waiting for the batch goes on. */
+void goose__batch_resume(goose_lane *l);
+/* The lanes waiting for a free connection try again: one of the user's
+ * requests ended. */
+void goose__lanes_retry(goose_user *u);
+/* The test stops, or the user retires: lanes waiting for a throttle slot
+ * wake to hear it. */
+void goose__batches_wake(goose_user *u);
+/* The user is abandoned: what its batches' lanes were sending is marked
+ * (never sent, or cancelled and failed) as goose__user_abandon does. */
+void goose__batches_abandon(goose_user *u);
+/* The transaction returned (or the user was abandoned): its batches are
+ * freed. */
+void goose__batches_close(goose_user *u);
 
 static inline int goose__user_stopping(const goose_user *u)
 {

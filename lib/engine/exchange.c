@@ -5,19 +5,28 @@
  * (or the error) is in. */
 #include "engine/engine.h"
 
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
 #include "util/clock.h"
 
-/* A user has one request under way at a time: the capture is its reply's. */
+/* The capture is its reply's, and the reply knows the lane that waits
+ * for it.  A connection is free now: the lanes waiting for one go first
+ * (in the order they came), then the lane whose request ended. */
 static void on_done(void *arg, goose_http_capture *capture, goose_terr result, uint64_t done_us)
 {
-    (void)capture;
     goose_user *u = arg;
-    u->result = result;
-    u->done_us = done_us;
-    goose__user_resume(u);
+    goose_reply *r = (goose_reply *)((char *)capture - offsetof(goose_reply, capture));
+    goose_lane *l = r->lane;
+    l->result = result;
+    l->done_us = done_us;
+    if (u->waiters)
+        goose__lanes_retry(u);
+    if (!l->coro)
+        goose__user_resume(u);
+    else
+        goose__batch_resume(l);
 }
 
 /* Cookies belong to the host the request names: a Host header of the
@@ -39,17 +48,18 @@ static int cookie_scope(goose_user *u, const goose_http_request *req,
 
 /* The Cookie header value for this request, or NULL (also when the
  * request sets its own Cookie header: that one is sent alone). */
-static const char *cookies_for(goose_user *u, const goose_http_request *req,
+static const char *cookies_for(goose_lane *l, const goose_http_request *req,
                                const goose_url_parts *url)
 {
+    goose_user *u = l->user;
     size_t len;
     if (goose__cookies_empty(&u->cookies) || goose__http_list_value(req->headers, "Cookie", &len) ||
         cookie_scope(u, req, url) < 0)
         return NULL;
-    goose__buf_clear(&u->cookie_value);
+    goose__buf_clear(&l->cookie_value);
     int n = goose__cookies_header(&u->cookies, u->cookie_host.data, u->cookie_path.data,
-                                  url->secure, (long long)time(NULL), &u->cookie_value);
-    return n > 0 ? u->cookie_value.data : NULL;
+                                  url->secure, (long long)time(NULL), &l->cookie_value);
+    return n > 0 ? l->cookie_value.data : NULL;
 }
 
 static void keep_cookies(goose_user *u, const goose_http_request *req,
@@ -100,29 +110,56 @@ static goose_terr start(goose_user *u, const goose_http_request *req,
     return GOOSE_TE_NOT_SENT;
 }
 
-const char *goose__exchange(goose_user *u, goose_reply *r, goose_http_request *req)
+/* Every connection the row may use for the user is busy (a batch): the
+ * lane waits its turn until one of the user's requests ends.  0 when it
+ * may try again; -1 when the test stopped meanwhile. */
+static int await_connection(goose_lane *l)
 {
+    goose_user *u = l->user;
+    l->next_waiter = NULL;
+    if (u->waiters)
+        u->waiters_last->next_waiter = l;
+    else
+        u->waiters = l;
+    u->waiters_last = l;
+    *l->waiting = GOOSE_WAIT_CONN;
+    goose__coro_yield();
+    return goose__user_stopping(u) && u->phase != GOOSE_PHASE_STOP ? -1 : 0;
+}
+
+const char *goose__exchange(goose_lane *l, goose_reply *r, goose_http_request *req)
+{
+    goose_user *u = l->user;
     goose_url_parts url;
     int split = goose__url_split(req->url, &url) == 0;
     req->parts = split ? &url : NULL;
-    req->cookie = split ? cookies_for(u, req, &url) : NULL;
+    req->cookie = split ? cookies_for(l, req, &url) : NULL;
     const char *why;
-    goose_terr rc = start(u, req, &r->capture, &why);
+    r->lane = l;
+    goose_terr rc;
+    while ((rc = start(u, req, &r->capture, &why)) == GOOSE_TE_BUSY) {
+        if (await_connection(l) < 0) {
+            u->stopping_tx = 1;
+            rc = GOOSE_TE_NOT_SENT;
+            why = "the load test is stopping: request not sent";
+            break;
+        }
+    }
     if (rc == GOOSE_TE_NOT_SENT) {
         req->parts = NULL; /* it pointed here */
         return why;
     }
     if (rc == GOOSE_TE_AGAIN) {
-        u->waiting = GOOSE_WAIT_HTTP;
+        *l->waiting = GOOSE_WAIT_HTTP;
         goose__coro_yield();
     } else {
-        u->result = rc;
-        u->done_us = goose__now_us();
-        goose__user_pass_turn(u);
+        l->result = rc;
+        l->done_us = goose__now_us();
+        goose__lane_pass_turn(l);
     }
     req->parts = NULL; /* it pointed here */
-    r->status = u->result == GOOSE_TE_OK ? r->capture.status : 0;
-    if (split && u->result == GOOSE_TE_OK)
+    r->status = l->result == GOOSE_TE_OK ? r->capture.status : 0;
+    if (split && l->result == GOOSE_TE_OK)
         keep_cookies(u, req, &url, &r->capture);
     return NULL;
 }

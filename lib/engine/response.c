@@ -223,11 +223,11 @@ void goose__responses_free_spares(goose_user *u)
     u->nhandles = 0;
 }
 
-/* A transaction misused a response: said through the attack's log, the
- * first few times of a run. */
-static void misuse(const goose_response *h, const char *what)
+/* A transaction misused a response (or a batch): said through the
+ * attack's log, the first few times of a run. */
+void goose__response_misuse(goose_user *u, const char *what)
 {
-    goose_engine *e = h->user->thread->engine;
+    goose_engine *e = u->thread->engine;
     unsigned n = atomic_fetch_add(&e->misuse, 1);
     if (!e->cfg.log_fn || n > MISUSE_LOGGED_MAX)
         return;
@@ -236,8 +236,13 @@ static void misuse(const goose_response *h, const char *what)
         snprintf(line, sizeof line, "more misuse of responses is not logged");
     else
         snprintf(line, sizeof line, "%s (user %u, transaction \"%s\"): ignored", what,
-                 h->user->index, h->user->tx ? h->user->tx->name : "?");
+                 u->index, u->tx ? u->tx->name : "?");
     e->cfg.log_fn(e->cfg.log_arg, GOOSE_LOG_ERROR, line);
+}
+
+static void misuse(const goose_response *h, const char *what)
+{
+    goose__response_misuse(h->user, what);
 }
 
 /* The reply of a handle its own user's transaction may change, or NULL

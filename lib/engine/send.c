@@ -140,20 +140,21 @@ goose_response *goose_post(goose_user *u, const char *path, const void *body,
     return goose__response_hand_out(goose__send(&req));
 }
 
-static int build_url(goose_user *u, const char *path)
+static int build_url(goose_lane *l, const char *path)
 {
-    goose__buf_clear(&u->url);
+    goose_user *u = l->user;
+    goose__buf_clear(&l->url);
     if (goose__url_is_absolute(path))
-        return goose__buf_adds(&u->url, path);
+        return goose__buf_adds(&l->url, path);
     const char *host = u->base.len ? u->base.data : u->scenario->host;
     size_t hlen = strlen(host);
     while (hlen && host[hlen - 1] == '/')
         hlen--;
-    if (goose__buf_add(&u->url, host, hlen) < 0)
+    if (goose__buf_add(&l->url, host, hlen) < 0)
         return -1;
-    if (path[0] != '/' && goose__buf_adds(&u->url, "/") < 0)
+    if (path[0] != '/' && goose__buf_adds(&l->url, "/") < 0)
         return -1;
-    return goose__buf_adds(&u->url, path);
+    return goose__buf_adds(&l->url, path);
 }
 
 static int is_expected(const goose_request *req, int status)
@@ -166,14 +167,37 @@ static int is_expected(const goose_request *req, int status)
 
 /* A request not sent (and not counted); the thread gets a turn first,
  * so a user refused again and again cannot keep it from its loop. */
-static goose_reply *refuse(goose_reply *r, const char *why)
+static goose_reply *refuse(goose_lane *l, goose_reply *r, const char *why)
 {
     r->not_sent = 1;
     if (why != r->capture.errbuf) /* a transport's words are there already */
         snprintf(r->capture.errbuf, sizeof r->capture.errbuf, "%s", why);
     if (!goose__user_stopping(r->user))
-        goose__user_pass_turn(r->user);
+        goose__lane_pass_turn(l);
     return r;
+}
+
+void goose__lane_init(goose_lane *l, goose_user *u)
+{
+    memset(l, 0, sizeof *l);
+    l->user = u;
+    l->waiting = &l->own_wait;
+    goose__buf_init(&l->url);
+    goose__buf_init(&l->path);
+    goose__buf_init(&l->cookie_value);
+}
+
+void goose__lane_free(goose_lane *l)
+{
+    goose__buf_free(&l->url);
+    goose__buf_free(&l->path);
+    goose__buf_free(&l->cookie_value);
+}
+
+void goose__lane_pass_turn(goose_lane *l)
+{
+    if (!l->coro)
+        goose__user_pass_turn(l->user);
 }
 
 /* --throttle-requests: wait for this request's slot.  0 when it may go;
@@ -181,8 +205,9 @@ static goose_reply *refuse(goose_reply *r, const char *why)
  * wake-up: libevent measures timers from the time it cached when this loop
  * pass began, so one may fire a little early; and when the last request
  * went late, this one waits to keep a slot's distance from it. */
-static int await_slot(goose_user *u)
+static int await_slot(goose_lane *l)
 {
+    goose_user *u = l->user;
     goose_engine *e = u->thread->engine;
     if (e->throttle.rate <= 0)
         return 0;
@@ -195,37 +220,42 @@ static int await_slot(goose_user *u)
             return -1;
         uint64_t wait = due - now;
         struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
-        if (evtimer_add(u->timer, &tv) < 0)
+        if (evtimer_add(l->timer, &tv) < 0)
             return 0;
-        u->waiting = GOOSE_WAIT_THROTTLE;
+        *l->waiting = GOOSE_WAIT_THROTTLE;
         goose__coro_yield();
     }
 }
 
 /* One transfer: the user sleeps until the answer is in (exchange.c). */
-static void transfer(goose_user *u, goose_reply *r, goose_http_request *hreq)
+static void transfer(goose_lane *l, goose_reply *r, goose_http_request *hreq)
 {
-    if (await_slot(u) < 0) {
+    goose_user *u = l->user;
+    l->reply = r; /* the stop timeout may abandon the user meanwhile */
+    if (await_slot(l) < 0) {
+        l->reply = NULL;
         u->stopping_tx = 1;
-        refuse(r, "the load test is stopping: request not sent");
+        refuse(l, r, "the load test is stopping: request not sent");
         return;
     }
     /* the logs, and goose_load_assets (the page's final URL) */
     if (goose__buf_adds(&r->url, hreq->url) < 0) {
-        refuse(r, "out of memory");
+        l->reply = NULL;
+        refuse(l, r, "out of memory");
         return;
     }
     uint64_t start = goose__now_us();
     r->sent_us = start;
-    u->inflight = r; /* the stop timeout may abandon the user meanwhile */
-    const char *why = goose__exchange(u, r, hreq);
-    u->inflight = NULL;
+    l->inflight = 1;
+    const char *why = goose__exchange(l, r, hreq);
+    l->inflight = 0;
+    l->reply = NULL;
     if (why) {
-        refuse(r, why);
+        refuse(l, r, why);
         return;
     }
-    r->elapsed_us = u->done_us - start;
-    r->result = u->result;
+    r->elapsed_us = l->done_us - start;
+    r->result = l->result;
 }
 
 static goose_reply *new_response(goose_user *u, const char *method,
@@ -245,38 +275,39 @@ static goose_reply *new_response(goose_user *u, const char *method,
 }
 
 /* The next hop of a redirect, or 0 when this response is the last. */
-static int follow(goose_user *u, goose_reply *r, const goose_request *req,
+static int follow(goose_lane *l, goose_reply *r, const goose_request *req,
                   int hops)
 {
     if (r->result != GOOSE_TE_OK || r->status < 300 || r->status > 399 ||
         is_expected(req, r->status) || hops >= MAX_REDIRECTS)
         return 0;
-    /* u->path holds the Location until it is resolved against the URL */
-    const char *location = goose__http_header(&r->capture.headers, "Location", &u->path);
-    if (!location || goose__http_resolve(u->url.data, location, &u->url) < 0)
+    /* l->path holds the Location until it is resolved against the URL */
+    const char *location = goose__http_header(&r->capture.headers, "Location", &l->path);
+    if (!location || goose__http_resolve(l->url.data, location, &l->url) < 0)
         return 0;
     goose_url_parts next; /* the hop is named by its path and query */
-    if (goose__url_split(u->url.data, &next) < 0)
+    if (goose__url_split(l->url.data, &next) < 0)
         return 0;
-    goose__buf_clear(&u->path);
-    return (next.path_len ? goose__buf_add(&u->path, next.path, next.path_len)
-                          : goose__buf_adds(&u->path, "/")) == 0;
+    goose__buf_clear(&l->path);
+    return (next.path_len ? goose__buf_add(&l->path, next.path, next.path_len)
+                          : goose__buf_adds(&l->path, "/")) == 0;
 }
 
 /* --sticky-follow: a request for a path of the base URL that was
  * redirected makes the last hop's scheme, host and port the user's base
  * URL for its later paths (as Goose's sticky follow). */
-static void stick(goose_user *u, const goose_request *req, int hops)
+static void stick(goose_lane *l, const goose_request *req, int hops)
 {
+    goose_user *u = l->user;
     if (!hops || !u->thread->engine->cfg.sticky_follow || goose__url_is_absolute(req->path))
         return;
     goose_url_parts last;
-    if (goose__url_split(u->url.data, &last) < 0)
+    if (goose__url_split(l->url.data, &last) < 0)
         return;
-    size_t len = (size_t)(last.authority + last.authority_len - u->url.data);
+    size_t len = (size_t)(last.authority + last.authority_len - l->url.data);
     goose_buf origin;
     goose__buf_init(&origin);
-    if (goose__buf_add(&origin, u->url.data, len) == 0) {
+    if (goose__buf_add(&origin, l->url.data, len) == 0) {
         goose__buf_free(&u->base);
         u->base = origin;
     } else {
@@ -287,7 +318,15 @@ static void stick(goose_user *u, const goose_request *req, int hops)
 goose_reply *goose__send(goose_request *req)
 {
     goose_user *u = req->user;
-    if (!u || !u->coro || goose__coro_current() != u->coro || !req->path)
+    if (!u || !u->coro || goose__coro_current() != u->coro)
+        return NULL;
+    return goose__send_on(&u->lane, req);
+}
+
+goose_reply *goose__send_on(goose_lane *l, goose_request *req)
+{
+    goose_user *u = l->user;
+    if (!req->path)
         return NULL;
     const char *name = req->name ? req->name : req->path;
     goose_reply *r = new_response(u, req->method, name, req);
@@ -295,24 +334,24 @@ goose_reply *goose__send(goose_request *req)
         return NULL;
     if (goose__user_stopping(u) && u->phase != GOOSE_PHASE_STOP) {
         u->stopping_tx = 1;
-        return refuse(r, "the load test is stopping: request not sent");
+        return refuse(l, r, "the load test is stopping: request not sent");
     }
-    if (build_url(u, req->path) < 0)
-        return refuse(r, "out of memory");
+    if (build_url(l, req->path) < 0)
+        return refuse(l, r, "out of memory");
     /* a method that defines a body gets Content-Length: 0 without one
      * (RFC 9110, 8.6): some servers answer 411 otherwise */
     if (!req->has_body && (strcmp(req->method, "POST") == 0 ||
                            strcmp(req->method, "PUT") == 0 || strcmp(req->method, "PATCH") == 0))
         req->has_body = 1;
     goose_http_request h = {
-        .method = req->method, .url = u->url.data, .headers = req->headers.n ? &req->headers : NULL,
+        .method = req->method, .url = l->url.data, .headers = req->headers.n ? &req->headers : NULL,
         .body = req->body, .body_len = req->body_len, .has_body = req->has_body};
     for (int hops = 0;; hops++) {
-        transfer(u, r, &h);
+        transfer(l, r, &h);
         if (r->not_sent)
             return r;
-        if (!follow(u, r, req, hops)) {
-            stick(u, req, hops);
+        if (!follow(l, r, req, hops)) {
+            stick(l, req, hops);
             return r;
         }
         int to_get = r->status == 303 ||
@@ -323,10 +362,10 @@ goose_reply *goose__send(goose_request *req)
             h.body = NULL;
             h.body_len = 0;
         }
-        h.url = u->url.data;
+        h.url = l->url.data;
         r->nexpected = 0; /* expectations are of the last hop */
         goose__response_recycle(r);
-        r = new_response(u, h.method, u->path.data, req);
+        r = new_response(u, h.method, l->path.data, req);
         if (!r)
             return NULL;
     }

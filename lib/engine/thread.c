@@ -300,6 +300,8 @@ static void begin_stop(goose_thread *t)
         if (w == GOOSE_WAIT_SLEEP || w == GOOSE_WAIT_PAUSE || w == GOOSE_WAIT_THROTTLE ||
             w == GOOSE_WAIT_ARRIVAL)
             goose__user_wake(t->users[i]);
+        else if (w == GOOSE_WAIT_BATCH)
+            goose__batches_wake(t->users[i]);
     }
     finish_if_idle(t);
 }

@@ -45,13 +45,14 @@ goose_user *goose__user_new(goose_thread *t, unsigned index,
     u->scenario_index = scenario_index;
     u->scenario = &t->engine->cfg.scenarios[scenario_index];
     u->rng = goose__rng_seed(index, t->engine->t0_us);
-    goose__buf_init(&u->url);
-    goose__buf_init(&u->path);
+    goose__lane_init(&u->lane, u);
+    u->lane.waiting = &u->waiting;
     return u;
 }
 
 static void release_resources(goose_user *u)
 {
+    goose__batches_close(u);
     goose__responses_close(u);
     goose__responses_free_spares(u);
     if (u->data_free)
@@ -66,12 +67,10 @@ static void release_resources(goose_user *u)
     goose__cookies_free(&u->cookies);
     goose__buf_free(&u->cookie_host);
     goose__buf_free(&u->cookie_path);
-    goose__buf_free(&u->cookie_value);
     if (u->timer)
         event_free(u->timer);
-    u->timer = NULL;
-    goose__buf_free(&u->url);
-    goose__buf_free(&u->path);
+    u->timer = u->lane.timer = NULL;
+    goose__lane_free(&u->lane);
     goose__buf_free(&u->base);
     goose__cache_free(&u->cache); /* a user started again starts cold */
 }
@@ -94,6 +93,8 @@ static void transaction_main(void *arg)
     uint64_t start = goose__now_us();
     int rc = tx->fn(u);
     uint64_t elapsed = goose__now_us() - start;
+    if (u->batches)
+        goose__batches_close(u);
     goose__responses_close(u);
     /* a transaction cut short by the end of the test is not counted */
     if (!u->stopping_tx) {
@@ -230,7 +231,7 @@ static void drive(goose_user *u)
 
 static int launch(goose_user *u)
 {
-    u->timer = evtimer_new(u->thread->base, on_user_timer, u);
+    u->timer = u->lane.timer = evtimer_new(u->thread->base, on_user_timer, u);
     if (!u->timer) {
         release_resources(u);
         return -1;
@@ -272,27 +273,42 @@ void goose__user_retire(goose_user *u)
     if (u->waiting == GOOSE_WAIT_SLEEP || u->waiting == GOOSE_WAIT_PAUSE ||
         u->waiting == GOOSE_WAIT_THROTTLE)
         goose__user_wake(u);
+    else if (u->waiting == GOOSE_WAIT_BATCH)
+        goose__batches_wake(u);
 }
 
-/* Its transaction is never resumed (its stack is freed with the user);
- * a request in flight is cancelled and counted as a failure, since the
- * server may have seen it; the replies it got are counted as they are. */
-void goose__user_abandon(goose_user *u)
+/* What a lane was sending when its user was abandoned: a request that
+ * waited for its throttle slot or a connection was never sent; one in
+ * flight is cancelled and counted as a failure, since the server may have
+ * seen it. */
+void goose__lane_abandon(goose_lane *l)
 {
-    goose_reply *r = u->inflight;
-    for (size_t i = 0; i < GOOSE_TRANSPORTS; i++)
-        if (u->transport[i] && goose__transports[i]->cancel)
-            goose__transports[i]->cancel(u->transport[i]);
-    if (u->waiting == GOOSE_WAIT_THROTTLE && u->open)
-        u->open->not_sent = 1; /* it waited for its slot: never sent */
-    if (r) {
+    goose_reply *r = l->reply;
+    if (!r)
+        return;
+    if (*l->waiting == GOOSE_WAIT_THROTTLE || *l->waiting == GOOSE_WAIT_CONN) {
+        r->not_sent = 1;
+    } else if (l->inflight) {
         r->status = 0;
         r->result = GOOSE_TE_ABORTED; /* if the words do not fit */
         r->elapsed_us = goose__now_us() - r->sent_us;
         goose__buf_clear(&r->failure);
         goose__buf_adds(&r->failure, ABANDONED);
-        u->inflight = NULL;
     }
+    l->reply = NULL;
+    l->inflight = 0;
+}
+
+/* Its transaction is never resumed (its stack is freed with the user),
+ * nor are its batches' lanes; the requests they were sending end as
+ * goose__lane_abandon says; the replies it got are counted as they are. */
+void goose__user_abandon(goose_user *u)
+{
+    for (size_t i = 0; i < GOOSE_TRANSPORTS; i++)
+        if (u->transport[i] && goose__transports[i]->cancel)
+            goose__transports[i]->cancel(u->transport[i]);
+    goose__lane_abandon(&u->lane);
+    goose__batches_abandon(u);
     u->abandoned = 1;
     u->thread->nabandoned++;
     finish_user(u);

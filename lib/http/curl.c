@@ -6,7 +6,7 @@
  * through curl's socket and timer callbacks (the hiperfifo pattern).  Per
  * user: one easy handle, set up once (keep-alive, no signals) and
  * re-aimed for each request, with a share of its own so that its
- * connections are its own.  This is the one file that speaks curl: its
+ * connections are its own; up to 6 when its requests go at once (a batch).  This is the one file that speaks curl: its
  * results leave as goose_terr, its words in the capture's errbuf. */
 #include "http/transport.h"
 
@@ -97,6 +97,11 @@ static int run_new(void **out, const goose_http_setup *setup, char *err, size_t 
 
 /* ---- per user ---- */
 
+/* Easy handles a user may have under way at once (goose_batch): a
+ * browser's connections per origin.  The first is made with the user;
+ * the others when first needed, sharing its connections. */
+#define EASIES 6
+
 typedef struct curl_user {
     curl_run *run;
     struct curl_thread *thread;
@@ -114,6 +119,8 @@ typedef struct curl_user {
     size_t host_len;
     int busy;                  /* in the multi handle */
     int secure;                /* the request under way is https:// */
+    unsigned index;
+    struct curl_user *more[EASIES - 1]; /* the first's: its other handles */
 } curl_user;
 
 /* ---- per thread ---- */
@@ -476,6 +483,12 @@ static void user_free(void *arg)
     curl_user *cu = arg;
     if (!cu)
         return;
+    for (size_t i = 0; i < EASIES - 1; i++) {
+        if (cu->more[i]) {
+            cu->more[i]->share = NULL; /* the first's */
+            user_free(cu->more[i]);
+        }
+    }
     if (cu->easy)
         curl_easy_cleanup(cu->easy);
     curl_url_cleanup(cu->uh);
@@ -497,12 +510,48 @@ static void *user_new(void *run, void *thread, struct event_base *base, unsigned
     cu->thread = thread;
     cu->done = done;
     cu->arg = arg;
+    cu->index = index;
     goose__buf_init(&cu->url);
     if (!(cu->share = share_new()) || !(cu->easy = easy_new(run, cu, index, cu->share))) {
         user_free(cu);
         return NULL;
     }
     return cu;
+}
+
+/* Another handle of the user's, on its connections. */
+static curl_user *more_new(curl_user *first)
+{
+    curl_user *cu = calloc(1, sizeof *cu);
+    if (!cu)
+        return NULL;
+    cu->run = first->run;
+    cu->thread = first->thread;
+    cu->done = first->done;
+    cu->arg = first->arg;
+    cu->index = first->index;
+    goose__buf_init(&cu->url);
+    if (!(cu->easy = easy_new(cu->run, cu, cu->index, first->share))) {
+        user_free(cu);
+        return NULL;
+    }
+    return cu;
+}
+
+/* A handle of the user's that is free, or NULL with *busy set when all
+ * EASIES are under way (or out of memory). */
+static curl_user *free_handle(curl_user *first, int *busy)
+{
+    if (!first->busy)
+        return first;
+    for (size_t i = 0; i < EASIES - 1; i++) {
+        if (!first->more[i])
+            return first->more[i] = more_new(first);
+        if (!first->more[i]->busy)
+            return first->more[i];
+    }
+    *busy = 1;
+    return NULL;
 }
 
 /* libcurl takes anything. */
@@ -600,7 +649,10 @@ static goose_terr not_sent(goose_http_capture *c, const char *why)
  * transfer when it is done. */
 static goose_terr start(void *user, const goose_http_request *req, goose_http_capture *capture)
 {
-    curl_user *cu = user;
+    int busy = 0;
+    curl_user *cu = free_handle(user, &busy);
+    if (!cu)
+        return busy ? GOOSE_TE_BUSY : not_sent(capture, "out of memory");
     struct curl_slist *headers = header_list(cu, req);
     if (!headers)
         return not_sent(capture, "out of memory");
@@ -625,13 +677,20 @@ static goose_terr start(void *user, const goose_http_request *req, goose_http_ca
     return GOOSE_TE_AGAIN;
 }
 
-static void cancel(void *user)
+static void cancel_one(curl_user *cu)
 {
-    curl_user *cu = user;
-    if (!cu->busy)
+    if (!cu || !cu->busy)
         return;
     curl_multi_remove_handle(cu->thread->multi, cu->easy);
     cu->busy = 0;
+}
+
+static void cancel(void *user)
+{
+    curl_user *cu = user;
+    cancel_one(cu);
+    for (size_t i = 0; i < EASIES - 1; i++)
+        cancel_one(cu->more[i]);
 }
 
 const goose_transport goose__transport_curl = {

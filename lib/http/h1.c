@@ -123,6 +123,16 @@ int goose__h1_serves(const goose_h1 *c, const goose_url_parts *url)
            c->origin.authority[url->authority_len] == '\0';
 }
 
+int goose__h1_busy(const goose_h1 *c)
+{
+    return c->busy;
+}
+
+int goose__h1_free_for(const goose_h1 *c, const goose_url_parts *url)
+{
+    return !c->busy && goose__h1_serves(c, url);
+}
+
 /* A session is resumed only with the origin that gave it. */
 void goose__h1_aim(goose_h1 *c, const goose_h1_origin *origin)
 {

@@ -114,6 +114,11 @@ void goose__h1_free(goose_h1 *c);
 void goose__h1_aim(goose_h1 *c, const goose_h1_origin *origin);
 /* 1 when c is aimed at this URL's origin. */
 int goose__h1_serves(const goose_h1 *c, const goose_url_parts *url);
+/* 1 while a request is under way on c (an HTTP/1.1 request, or one
+ * handed over to its HTTP/2 client: goose__h2_idle says about that). */
+int goose__h1_busy(const goose_h1 *c);
+/* goose__h1_serves and not busy: c may carry a request to url now. */
+int goose__h1_free_for(const goose_h1 *c, const goose_url_parts *url);
 /* Sends req (split: req->parts) to the origin aimed at, reusing the open
  * connection.  Returns GOOSE_TE_AGAIN while the request is under way
  * (done() is called once it ends), or the result when it ended at once

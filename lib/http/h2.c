@@ -1323,6 +1323,11 @@ goose_terr goose__h2_send(goose_h2 *h, const goose_http_request *req,
     return rc;
 }
 
+int goose__h2_idle(const goose_h2 *h)
+{
+    return !h->pending.head && !h->open.head && !h->finished.head;
+}
+
 void goose__h2_session_slot(goose_h2 *h, struct goose_tls_session **slot)
 {
     h->slot = slot ? slot : &h->session;

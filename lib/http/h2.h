@@ -29,6 +29,8 @@ void goose__h2_free(goose_h2 *h);
 /* Points h at an origin (https: its connections speak TLS, ALPN h2). */
 void goose__h2_aim(goose_h2 *h, const goose_h1_origin *origin);
 int goose__h2_serves(const goose_h2 *h, const goose_url_parts *url);
+/* 1 when no request is under way on h (it may be re-aimed or freed). */
+int goose__h2_idle(const goose_h2 *h);
 /* Sends req on the origin's connection (opened when there is none):
  * GOOSE_TE_AGAIN while under way (done() follows), else the result at
  * once.  req and capture stay valid until then. */

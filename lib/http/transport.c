@@ -28,6 +28,7 @@ const char *goose__terr_text(goose_terr e)
     case GOOSE_TE_PARTIAL: return "Transferred a partial file";
     case GOOSE_TE_NOMEM: return "Out of memory";
     case GOOSE_TE_ABORTED: return "Operation was aborted by an application callback";
+    case GOOSE_TE_BUSY: return "No free connection";
     case GOOSE_TE_OTHER: break;
     }
     return "Transfer failed";

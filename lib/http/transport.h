@@ -41,7 +41,11 @@ typedef enum goose_terr {
     GOOSE_TE_PARTIAL,      /* the connection closed inside the body */
     GOOSE_TE_NOMEM,        /* out of memory */
     GOOSE_TE_ABORTED,      /* cancelled (the stop timeout) */
-    GOOSE_TE_OTHER         /* anything else the transport met */
+    GOOSE_TE_OTHER,        /* anything else the transport met */
+    GOOSE_TE_BUSY          /* not sent: every connection the row may use
+                              for the user is busy (a user's requests at
+                              once: goose_batch); start it again once one
+                              of the user's requests ended */
     /* only grows: new transports add their failures here */
 } goose_terr;
 
@@ -49,8 +53,7 @@ typedef enum goose_terr {
 const char *goose__terr_text(goose_terr e);
 
 /* A request that was under way ended: the one that fills capture (a user
- * may one day have several under way on one HTTP/2 connection); done_us:
- * when (goose__now_us). */
+ * may have several under way: a batch); done_us: when (goose__now_us). */
 typedef void (*goose_transport_done_fn)(void *arg, goose_http_capture *capture,
                                         goose_terr result, uint64_t done_us);
 
@@ -80,10 +83,13 @@ typedef struct goose_transport {
     /* Sends req, reusing the user's connection when it can: GOOSE_TE_AGAIN
      * while under way (done() follows, once), else the result at once
      * (done() is not called).  The response goes to capture (status, head,
-     * body, errbuf); req and capture stay valid until it ends. */
+     * body, errbuf); req and capture stay valid until it ends.  Several of
+     * a user's requests may be under way at once: GOOSE_TE_BUSY (nothing
+     * written to capture) when the row's connections for the user are all
+     * busy, which it says only while one of them is under way. */
     goose_terr (*start)(void *user, const goose_http_request *req, goose_http_capture *capture);
-    /* The user is abandoned with a request under way: done() need not
-     * follow.  Optional: without it done() may still come, and the
+    /* The user is abandoned with requests under way: done() need not
+     * follow for any.  Optional: without it done() may still come, and the
      * engine ignores it for an abandoned user. */
     void (*cancel)(void *user);
 } goose_transport;

@@ -116,6 +116,8 @@ static void usage(FILE *f)
 	    "  /redirect/N       302 to /redirect/N-1, the last to /\n"
 	    "  /redirect-to/PORT 302 to http://127.0.0.1:PORT/\n"
 	    "  /slow?ms=N        200 after N ms (at most 60000)\n"
+	    "  /barrier/N?ms=M   200 once N requests wait on /barrier/N at "
+	    "once, else 504 after M ms (2000)\n"
 	    "  /bytes/N          200 with N bytes of 'x' (at most 64 MiB)\n"
 	    "  /peer             200 with the client's address\n"
 	    "  /cookies/set?K=V  200 setting cookie K=V (one per pair)\n"
@@ -387,6 +389,8 @@ static void json_string(struct evbuffer *b, const char *str, size_t n)
 	evbuffer_add(b, "\"", 1);
 }
 
+static void barrier_stats(struct evbuffer *b);
+
 static void stats_json(const struct path_table *t, struct evbuffer *b)
 {
 	size_t i;
@@ -399,7 +403,9 @@ static void stats_json(const struct path_table *t, struct evbuffer *b)
 		json_string(b, t->ent[i].key, t->ent[i].len);
 		evbuffer_add_printf(b, ": %" PRIu64, t->ent[i].count);
 	}
-	evbuffer_add(b, "}}\n", 3);
+	evbuffer_add(b, "}", 1);
+	barrier_stats(b);
+	evbuffer_add(b, "}\n", 2);
 }
 
 /* ---- replies ---- */
@@ -567,6 +573,149 @@ static void handle_slow(struct app *app, struct evhttp_request *req)
 		bad_request(app, req);
 	else if (slow_start(app, req, ms) < 0)
 		respond_text(app, req, 500, "out of memory\n");
+}
+
+/* ---- /barrier/N (tests/test-batch.c) ----
+ * A request waits until N requests wait on /barrier/N at once, then they
+ * are all answered 200; one still waiting after ?ms=M (default 2000, at
+ * most 10000) gets 504.  So a batch of N succeeds only when its N
+ * requests were under way at once: concurrency shown without timing.
+ * /stats gives "barrier_max", the most requests ever waiting on barriers
+ * at once (a user's connections at once, over HTTP/1.1). */
+
+#define BARRIER_MAX_N 1000
+#define BARRIER_MAX_MS 10000
+
+struct barrier_wait {
+	struct app *app;
+	struct evhttp_request *req;
+	struct evhttp_connection *evcon;
+	struct event *timer;
+	unsigned long n;
+	struct barrier_wait *prev, *next;
+};
+
+static struct barrier_wait *barrier_head;
+static unsigned long barrier_waiting, barrier_max;
+
+static void barrier_stats(struct evbuffer *b)
+{
+	evbuffer_add_printf(b, ", \"barrier_max\": %lu", barrier_max);
+}
+
+static void barrier_drop(struct barrier_wait *w)
+{
+	event_free(w->timer);
+	evhttp_connection_set_closecb(w->evcon, NULL, NULL);
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		barrier_head = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	barrier_waiting--;
+	free(w);
+}
+
+static void barrier_answer(struct barrier_wait *w, int code)
+{
+	struct app *app = w->app;
+	struct evhttp_request *req = w->req;
+	char text[48];
+
+	snprintf(text, sizeof(text), "barrier %lu%s\n", w->n,
+	    code == 200 ? "" : ": timed out");
+	barrier_drop(w);
+	respond_text(app, req, code, text);
+}
+
+static void barrier_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	barrier_answer(arg, 504);
+}
+
+/* evhttp freed the connection (the client went): never answered. */
+static void barrier_close_cb(struct evhttp_connection *evcon, void *arg)
+{
+	struct barrier_wait *w = arg;
+	struct evhttp_request *req = w->req;
+	bool detached = evhttp_request_get_connection(req) == NULL;
+
+	(void)evcon;
+	barrier_drop(w);
+	if (detached)
+		evhttp_request_free(req);
+}
+
+static void barrier_release(unsigned long n)
+{
+	struct barrier_wait *w = barrier_head, *next;
+
+	for (; w != NULL; w = next) {
+		next = w->next;
+		if (w->n == n)
+			barrier_answer(w, 200);
+	}
+}
+
+static void handle_barrier(struct app *app, struct evhttp_request *req,
+    const char *arg)
+{
+	struct evkeyvalq q;
+	const char *query = req_query(req), *ms_s;
+	unsigned long n, ms = 2000, same = 0;
+	struct timeval tv;
+	struct barrier_wait *w;
+
+	TAILQ_INIT(&q);
+	if (query && evhttp_parse_query_str(query, &q) == 0 &&
+	    (ms_s = evhttp_find_header(&q, "ms")) != NULL &&
+	    parse_dec(ms_s, strlen(ms_s), BARRIER_MAX_MS, &ms) < 0)
+		ms = ULONG_MAX;
+	evhttp_clear_headers(&q);
+	if (parse_dec(arg, strlen(arg), BARRIER_MAX_N, &n) < 0 || n == 0 ||
+	    ms == ULONG_MAX) {
+		bad_request(app, req);
+		return;
+	}
+	w = calloc(1, sizeof(*w));
+	if (w == NULL || (w->evcon = evhttp_request_get_connection(req)) == NULL ||
+	    (w->timer = evtimer_new(app->base, barrier_timeout_cb, w)) == NULL) {
+		free(w);
+		respond_text(app, req, 500, "out of memory\n");
+		return;
+	}
+	w->app = app;
+	w->req = req;
+	w->n = n;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(w->timer, &tv);
+	evhttp_connection_set_closecb(w->evcon, barrier_close_cb, w);
+	w->next = barrier_head;
+	if (barrier_head)
+		barrier_head->prev = w;
+	barrier_head = w;
+	if (++barrier_waiting > barrier_max)
+		barrier_max = barrier_waiting;
+	for (w = barrier_head; w != NULL; w = w->next)
+		same += w->n == n;
+	if (same >= n)
+		barrier_release(n);
+}
+
+static void barrier_free_all(void)
+{
+	while (barrier_head) {
+		struct evhttp_request *req = barrier_head->req;
+		bool detached = evhttp_request_get_connection(req) == NULL;
+
+		barrier_drop(barrier_head);
+		if (detached)
+			evhttp_request_free(req);
+	}
 }
 
 /* ---- other endpoints ---- */
@@ -925,6 +1074,8 @@ static void route_get(struct app *app, struct evhttp_request *req,
 		handle_redirect_to(app, req, path + 13);
 	else if (strcmp(path, "/slow") == 0)
 		handle_slow(app, req);
+	else if (has_prefix(path, "/barrier/"))
+		handle_barrier(app, req, path + 9);
 	else if (has_prefix(path, "/bytes/"))
 		handle_bytes(app, req, path + 7);
 	else if (strcmp(path, "/peer") == 0)
@@ -1103,6 +1254,7 @@ static void app_free(struct app *app)
 		return;
 	while (app->slow_head)
 		slow_free(app->slow_head);
+	barrier_free_all();
 	if (app->http)
 		evhttp_free(app->http);
 	if (app->sig_int)
