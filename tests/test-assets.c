@@ -540,6 +540,19 @@ static void nginx_loads(nginx *ng, const char *version, const char *proto,
         if (logged(e, n, uris[i], logged_as) != want[i])
             TEST_FAIL("%s over %s: %ld, want %ld", uris[i], logged_as,
                       logged(e, n, uris[i], logged_as), want[i]);
+    /* at once: over HTTP/1.1 on several connections (the 5 assets of the
+       first load, at most 6), over HTTP/2 as streams of one */
+    long conns = 0;
+    for (size_t i = 0; i < n; i++) {
+        int seen = strcmp(e[i].proto, logged_as) != 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = e[j].conn == e[i].conn;
+        conns += !seen;
+    }
+    if (strcmp(proto, "HTTP/2") == 0)
+        ASSERT_EQ(conns, 1);
+    else
+        ASSERT(conns >= 2 && conns <= 6);
     free(e);
 }
 

@@ -186,30 +186,44 @@ static void remember(goose_user *u, const asset *a, goose_reply *r)
         goose__cache_forget(&u->cache, a->url);
 }
 
-/* Fetches the assets not fresh in the cache, one after another; the
+/* Fetches the assets not fresh in the cache, all at once (a batch); the
  * number of requests sent, or a negative code. */
 static int fetch(goose_user *u, const gather *g)
 {
     int cache = !u->thread->engine->cfg.no_cache;
-    int sent = 0;
+    goose_batch *b = goose_batch_new(u);
+    const asset **asked = b ? malloc(g->n * sizeof *asked) : NULL;
+    size_t n = 0;
+    int rc = GOOSE_ENOMEM;
+    if (!asked)
+        goto out;
+    uint64_t now = goose__now_us();
     for (size_t i = 0; i < g->n; i++) {
         goose_cache_entry *e = cache ? goose__cache_find(&u->cache, g->list[i].url) : NULL;
-        if (goose__cache_fresh(e, goose__now_us()))
+        if (goose__cache_fresh(e, now))
             continue; /* a browser does not ask again */
         goose_request *req = asset_request(u, &g->list[i], e);
-        if (!req)
-            return GOOSE_ENOMEM;
-        goose_response *h = goose_request_send(req);
-        goose_reply *r = h ? h->reply : NULL;
-        if (!r)
-            return GOOSE_ENOMEM;
-        if (!r->not_sent)
-            sent++;
-        if (cache)
-            remember(u, &g->list[i], r);
-        goose_response_free(h);
+        if (!req || goose_batch_add(b, req) != GOOSE_OK) /* it takes req */
+            goto out;
+        asked[n++] = &g->list[i];
     }
-    return sent;
+    rc = n ? goose_batch_send(b) : 0;
+    if (rc < 0)
+        goto out;
+    rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        goose_response *h = goose_batch_response(b, i);
+        goose_reply *r = h ? h->reply : NULL;
+        if (!r || r->not_sent)
+            continue;
+        rc++;
+        if (cache)
+            remember(u, asked[i], r);
+    }
+out:
+    free(asked);
+    goose_batch_free(b);
+    return rc;
 }
 
 int goose_load_assets(goose_user *u, goose_response *page)
