@@ -4,6 +4,7 @@
 
 #include "config/attack.h"
 #include "content/html.h"
+#include "engine/engine.h"
 #include "http/cache.h"
 
 #include <pthread.h>
@@ -175,6 +176,42 @@ TEST(html_base)
     ASSERT_STR_EQ(base_of("<html><head><title>t</title></head><body>x</body></html>"), "(none)");
     ASSERT_STR_EQ(base_of("<base target=_blank>"), "(none)");
     ASSERT_STR_EQ(base_of(""), "(none)");
+}
+
+/* The plain references resolved without libcurl give what libcurl gives;
+ * the others are left to it. */
+TEST(quick_resolution_agrees_with_libcurl)
+{
+    static const char *const pages[] = {
+        "http://127.0.0.1:8080/assets/page", "http://127.0.0.1:8080/assets/page?other=1&x=/y/",
+        "http://127.0.0.1:8080", "http://127.0.0.1:8080/", "https://[::1]:8443/a/b/c.html",
+        "http://127.0.0.1:8080?q=1", "http://user@127.0.0.1/dir/"};
+    static const char *const plain[] = {"/x.css", "x.css", "img/a.png", "a/b/c.js?v=1",
+                                        "/s.js?v=2#main", "x.png#frag", "%7Euser/p.gif",
+                                        "a.b.c/d-e_f~g.png", "/"};
+    static const char *const others[] = {"../x.png", "./x.png", ".", "..", "//cdn.example/a.js",
+                                         "?q=1", "data:x", "http://127.0.0.1/x", "a\\b.png",
+                                         "a/../b.png", "a/./b.png", "a b.png", "\xc3\xa9.png",
+                                         "mailto:x@y", "/a:b.png"};
+    goose_buf quick, slow;
+    goose__buf_init(&quick);
+    goose__buf_init(&slow);
+    for (size_t i = 0; i < sizeof pages / sizeof *pages; i++) {
+        goose_url_parts p;
+        ASSERT_EQ(goose__url_split(pages[i], &p), 0);
+        for (size_t k = 0; k < sizeof plain / sizeof *plain; k++) {
+            ASSERT_EQ(goose__assets_resolve(pages[i], &p, plain[k], &quick), 1);
+            ASSERT_EQ(goose__http_resolve(pages[i], plain[k], &slow), 0);
+            if (strcmp(quick.data, slow.data) != 0)
+                TEST_FAIL("%s against %s: %s, libcurl says %s", plain[k], pages[i], quick.data,
+                          slow.data);
+        }
+        for (size_t k = 0; k < sizeof others / sizeof *others; k++)
+            if (goose__assets_resolve(pages[i], &p, others[k], &quick) != 0)
+                TEST_FAIL("%s against %s: resolved without libcurl", others[k], pages[i]);
+    }
+    goose__buf_free(&quick);
+    goose__buf_free(&slow);
 }
 
 /* ---- pages from the bundled target ---- */
@@ -567,6 +604,7 @@ TEST(nginx_over_http1_and_http2)
 
 TEST_MAIN(TEST_ENTRY(cache_freshness_from_headers), TEST_ENTRY(cache_entries_go_stale),
           TEST_ENTRY(cache_is_bounded), TEST_ENTRY(html_base),
+          TEST_ENTRY(quick_resolution_agrees_with_libcurl),
           TEST_ENTRY(page_loads_its_same_origin_assets),
           TEST_ENTRY(cross_origin_assets_with_the_option), TEST_ENTRY(cache_keeps_fresh_assets),
           TEST_ENTRY(stale_asset_is_fetched_again), TEST_ENTRY(base_and_page_types),

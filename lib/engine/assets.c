@@ -28,7 +28,9 @@ typedef struct asset {
 
 typedef struct gather {
     goose_user *user;
-    const char *base;   /* what references are resolved against */
+    const char *page;   /* the page's final URL */
+    const char *base;   /* what references are resolved against: the
+                           page's URL, or its <base> */
     goose_url_parts origin; /* the page's final URL, split */
     goose_buf url;      /* scratch */
     asset *list;
@@ -84,6 +86,33 @@ static int add(gather *g, const goose_url_parts *p)
     return 0;
 }
 
+/* The common references resolved without libcurl's URL parser, which
+ * costs some 25,000 instructions a call (a page of 20 assets paid a third
+ * of its CPU there): a path ("/a/b.css") or a relative path ("img/a.png")
+ * of plain characters, without dot segments, scheme, query-only form or
+ * backslash, against the page's own URL (page, split in b).  1 when done,
+ * 0 when the reference needs the parser, -1 when out of memory. */
+int goose__assets_resolve(const char *page, const goose_url_parts *b, const char *ref,
+                          goose_buf *out)
+{
+    size_t len = strlen(ref);
+    if (ref[0] == '.' || ref[0] == '?' || (ref[0] == '/' && ref[1] == '/') ||
+        strpbrk(ref, ":\\") || !goose__url_plain_path(ref, len))
+        return 0;
+    goose__buf_clear(out);
+    if (goose__buf_add(out, page, (size_t)(b->authority + b->authority_len - page)) < 0)
+        return -1;
+    if (ref[0] != '/') { /* the page's directory: its path up to the last '/' */
+        size_t plen = strcspn(b->path, "?");
+        plen = plen < b->path_len ? plen : b->path_len;
+        while (plen && b->path[plen - 1] != '/')
+            plen--;
+        if ((plen ? goose__buf_add(out, b->path, plen) : goose__buf_adds(out, "/")) < 0)
+            return -1;
+    }
+    return goose__buf_add(out, ref, len) < 0 ? -1 : 1;
+}
+
 /* One reference of the page, as written (goose_html_asset_fn). */
 static int take(void *arg, const char *ref)
 {
@@ -91,7 +120,12 @@ static int take(void *arg, const char *ref)
     if (*ref == '#') /* this page itself */
         return 0;
     goose_url_parts p;
-    if (goose__http_resolve(g->base, ref, &g->url) < 0)
+    int quick = g->base == g->page ? goose__assets_resolve(g->page, &g->origin, ref, &g->url) : 0;
+    if (quick < 0) {
+        g->failed = 1;
+        return 1;
+    }
+    if (!quick && goose__http_resolve(g->base, ref, &g->url) < 0)
         return 0; /* not a URL: a browser fetches nothing either */
     char *hash = strchr(g->url.data, '#'); /* never sent */
     if (hash) {
@@ -235,7 +269,7 @@ int goose_load_assets(goose_user *u, goose_response *page)
         return GOOSE_EINVAL; /* freed */
     if (r->not_sent || !r->url.len || !html_type(r))
         return 0;
-    gather g = {.user = u, .base = r->url.data};
+    gather g = {.user = u, .page = r->url.data, .base = r->url.data};
     goose_buf base;
     goose__buf_init(&g.url);
     goose__buf_init(&base);

@@ -427,6 +427,12 @@ void goose__arrival_wait(goose_user *u);
  * it was not sent.  It fills in req's parts and cookie. */
 const char *goose__exchange(goose_lane *l, goose_reply *r, goose_http_request *req);
 
+/* assets.c: a reference of the page at URL page (split in parts) resolved
+ * without libcurl when it is a plain path: 1, or 0 when it needs
+ * goose__http_resolve, -1 when out of memory. */
+int goose__assets_resolve(const char *page, const goose_url_parts *parts, const char *ref,
+                          goose_buf *out);
+
 /* send.c */
 goose_reply *goose__send(goose_request *req);
 /* The same on a lane (a batch's), from its coroutine. */
