@@ -100,6 +100,7 @@ run() {
     printf '%q ' taskset -c 1 "$@" | sed -e "s|$ROOT/||g" -e "s|$CERTS|CERTS|g" > "$D/$name.cmd"
 }
 
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg) # other processes share the CPUs
 H1=http://$ADDR:$P_HTTP
 H2=https://$ADDR:$P_H2
 sed "s|^|$H2|" bench/assets-urls.txt > "$D/h2-urls.txt"
@@ -119,5 +120,6 @@ run h2-goose "$OUT/assets-load" --host "$H2" --threads 1 -u "$USERS" -r 1000 -t 
     echo "build=$BUILD ($(git -C "$LIBDIR/.." rev-parse --short HEAD 2>/dev/null || echo "not a git tree"))"
     echo "nginx=$(nginx -v 2>&1 | sed 's/.*\///')"; echo "wrk=$(wrk -v 2>&1 | head -1)"
     echo "h2load=$(h2load --version 2>&1 | head -1)"
+    echo "load=$LOAD"
 } > "$D/env"
 python3 bench/assets_summary.py "$D" bench/RESULTS.md

@@ -82,7 +82,9 @@ lines = [
     "(libxml2), resolving and filtering its references and the batch. CPU per request = "
     "(user + sys) / the generator's count; nginx's access log counts each run.",
     "",
-    f"- build: {env.get('build', '?')}; {env.get('wrk', '?')}; {env.get('h2load', '?')}",
+    f"- build: {env.get('build', '?')}; {env.get('wrk', '?')}; {env.get('h2load', '?')}; "
+    f"load average before the runs: {env.get('load', '?')} (other processes shared the CPUs: "
+    "rates and ratios move from run to run)",
     "",
     "| protocol | tool | tool req/s | tool CPU µs/req | libgoose req/s | libgoose CPU µs/req "
     "| libgoose / tool req/s | libgoose requests / nginx logged | protocol seen | failed | |",
