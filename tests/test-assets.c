@@ -446,11 +446,25 @@ static int misuse(goose_user *u)
     return GOOSE_OK;
 }
 
+static char logged_lines[2048];
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void keep_log(void *arg, goose_log_level level, const char *line)
+{
+    (void)arg, (void)level;
+    pthread_mutex_lock(&log_lock);
+    size_t len = strlen(logged_lines);
+    snprintf(logged_lines + len, sizeof logged_lines - len, "%s\n", line);
+    pthread_mutex_unlock(&log_lock);
+}
+
 TEST(misuse_loads_nothing)
 {
     start_targets();
     atomic_store(&ngot, 0);
     goose_attack *a = goose_attack_new();
+    logged_lines[0] = '\0';
+    goose_attack_set_log(a, keep_log, NULL);
     goose_scenario *s = goose_scenario_new("Misuse");
     goose_scenario_add_transaction(s, "misuse", misuse);
     goose_attack_add_scenario(a, s);
@@ -471,6 +485,10 @@ TEST(misuse_loads_nothing)
     }
     ASSERT_EQ(einval, 4); /* NULL user, NULL page, another user's, freed */
     ASSERT_EQ(zero, 1);   /* the refused connection's page */
+    /* said in the log, once each */
+    ASSERT(strstr(logged_lines, "goose_load_assets: the page belongs to another user (user 1"));
+    ASSERT(strstr(logged_lines, "goose_load_assets: the page was already freed (a use after "
+                                "free) (user 0"));
     exactly(&tgt, (const char *const[]){"/assets/page"}, (const long long[]){1}, 1);
     stop_targets();
 }

@@ -262,11 +262,18 @@ out:
 
 int goose_load_assets(goose_user *u, goose_response *page)
 {
-    if (!u || !page || page->user != u || !u->coro || goose__coro_current() != u->coro)
+    if (!u || !page || !u->coro || goose__coro_current() != u->coro)
         return GOOSE_EINVAL; /* not inside this user's transaction */
+    if (page->user != u) {
+        goose__response_misuse(u, "goose_load_assets: the page belongs to another user");
+        return GOOSE_EINVAL;
+    }
     goose_reply *r = page->reply;
-    if (!r)
-        return GOOSE_EINVAL; /* freed */
+    if (!r) {
+        goose__response_misuse(u, "goose_load_assets: the page was already freed "
+                                  "(a use after free)");
+        return GOOSE_EINVAL;
+    }
     if (r->not_sent || !r->url.len || !html_type(r))
         return 0;
     gather g = {.user = u, .page = r->url.data, .base = r->url.data};
