@@ -397,17 +397,17 @@ static int throttled_batch(goose_user *u)
 }
 
 /* Requests of a batch waiting for their --throttle-requests slot when the
- * test stops are not sent: at 2 a second, ten would take five. */
+ * test stops are not sent: at 1 a second, ten would take ten. */
 TEST(stop_refuses_batch_requests_waiting_for_the_throttle)
 {
     alarm(60);
     target_start(&tgt);
     goose_attack *a = attack(throttled_batch, tgt.url, "1", NULL);
     set(a, "run-time", "1s");
-    set(a, "throttle-requests", "2");
+    set(a, "throttle-requests", "1");
     json_t *report = run(a), *stats = target_json(&tgt, "/stats");
     json_t *root = entry(report, "GET", "/");
-    ASSERT_LT(jint(root, "count"), 10);
+    ASSERT_LE(jint(root, "count"), 4); /* 2 in the second it ran, and a margin */
     ASSERT_EQ(jint(root, "fail"), 0);
     ASSERT_EQ(report_total(report), target_total(stats));
     json_decref(report);
