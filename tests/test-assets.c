@@ -415,6 +415,23 @@ TEST(base_and_page_types)
     stop_targets();
 }
 
+/* A page of 1100 images loads the first 1000 (the bound), each once. */
+TEST(assets_of_a_page_are_bounded)
+{
+    start_targets();
+    snprintf(page_path, sizeof page_path, "/assets/many");
+    json_t *report = run(1, NULL);
+    ASSERT_EQ(got[0], 1000);
+    json_t *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(target_total(stats), 1001);
+    ASSERT_EQ(target_count(stats, "/assets/m/0.png"), 1);
+    ASSERT_EQ(target_count(stats, "/assets/m/999.png"), 1);
+    ASSERT_EQ(target_count(stats, "/assets/m/1000.png"), 0);
+    json_decref(stats);
+    json_decref(report);
+    stop_targets();
+}
+
 /* Misuse: no user or page, a freed page, another user's page, and a page
  * that never came (0 assets) load nothing. */
 static goose_response *_Atomic shared;
@@ -627,5 +644,5 @@ TEST_MAIN(TEST_ENTRY(cache_freshness_from_headers), TEST_ENTRY(cache_entries_go_
           TEST_ENTRY(page_loads_its_same_origin_assets),
           TEST_ENTRY(cross_origin_assets_with_the_option), TEST_ENTRY(cache_keeps_fresh_assets),
           TEST_ENTRY(stale_asset_is_fetched_again), TEST_ENTRY(base_and_page_types),
-          TEST_ENTRY(misuse_loads_nothing), TEST_ENTRY(gaggle_workers_take_the_managers_options),
+          TEST_ENTRY(assets_of_a_page_are_bounded), TEST_ENTRY(misuse_loads_nothing), TEST_ENTRY(gaggle_workers_take_the_managers_options),
           TEST_ENTRY(nginx_over_http1_and_http2))

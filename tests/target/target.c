@@ -126,7 +126,7 @@ static void usage(FILE *f)
 	    "  POST /login       302 to / with a new session cookie\n"
 	    "  /echo             any method: the method, URI, headers and body\n"
 	    "  /assets/page?other=PORT, /assets/base, /assets/short, "
-	    "/assets/text\n"
+	    "/assets/many, /assets/text\n"
 	    "                    pages with assets, for goose_load_assets "
 	    "(other: one on\n"
 	    "                    127.0.0.1:PORT too); /assets/text is "
@@ -945,7 +945,8 @@ static void handle_reset(struct app *app, struct evhttp_request *req)
  * not), what it never fetches, duplicates, a relative ../ path and, with
  * ?other=PORT, an asset of another origin (127.0.0.1:PORT); /assets/base
  * has a <base>; /assets/short a max-age=1 asset with an ETag (a matching
- * If-None-Match gets a 304); /assets/text is no HTML.  Every asset is its
+ * If-None-Match gets a 304); /assets/many 1100 images (404s) and
+ * /assets/text is no HTML.  Every asset is its
  * own path in /stats. */
 
 static const char assets_page[] =
@@ -1010,9 +1011,11 @@ static void handle_assets_page(struct app *app, struct evhttp_request *req,
 	struct evkeyvalq q;
 	const char *query = req_query(req), *other;
 	unsigned long port;
+	unsigned i;
 
 	if (strcmp(path, "/assets/page") == 0 ||
 	    strcmp(path, "/assets/base") == 0 ||
+	    strcmp(path, "/assets/many") == 0 ||
 	    strcmp(path, "/assets/short") == 0)
 		add_header(req, "Content-Type", "text/html; charset=utf-8");
 	if (strcmp(path, "/assets/page") == 0) {
@@ -1032,6 +1035,9 @@ static void handle_assets_page(struct app *app, struct evhttp_request *req,
 	} else if (strcmp(path, "/assets/short") == 0) {
 		evbuffer_add_printf(b, "<html><body><img src=\"short.png\">"
 		    "</body></html>\n");
+	} else if (strcmp(path, "/assets/many") == 0) {
+		for (i = 0; i < 1100; i++) /* past the bound of 1000 */
+			evbuffer_add_printf(b, "<img src=\"m/%u.png\">\n", i);
 	} else if (strcmp(path, "/assets/text") == 0) {
 		add_header(req, "Content-Type", "text/plain");
 		evbuffer_add_printf(b, "<img src=\"/assets/style.css\">\n");
