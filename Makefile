@@ -60,7 +60,8 @@ Q :=
 endif
 
 .PHONY: all deps lib examples target tests check check-fast demo \
-        install uninstall bench bench-overload bench-tls bench-read test-containers clean fuzz fuzz-http fuzz-run fuzz-http-run \
+        install uninstall bench bench-overload bench-tls bench-read bench-assets test-containers clean fuzz fuzz-http \
+        fuzz-run fuzz-http-run \
         abi-lib abi-check abi-baseline
 
 all: $(DEPS_OK) lib examples target
@@ -246,6 +247,12 @@ bench-overload:
 	$(Q)sh tools/deps.sh build bench
 	$(Q)$(SUBMAKE) all
 	$(Q)bash bench/overload.sh $(BUILD)
+
+# goose_load_assets against nginx alone (bench/assets.sh, BENCH_ASSETS_TIME s per run).
+bench-assets:
+	$(Q)sh tools/deps.sh build bench
+	$(Q)$(SUBMAKE) all
+	$(Q)bash bench/assets.sh $(BUILD)
 
 # The TLS and HTTP/2 part of `make bench` alone (BENCH_TLS_TIME s per run).
 bench-tls:

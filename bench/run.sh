@@ -36,6 +36,10 @@
 #                       h2load -c50 -m1 over HTTP/2 (bench/tls_summary.py);
 #                       h2c (prior knowledge) too, informative, once
 #                       libgoose has --http-version
+#   assets              bench/assets.sh (runs alone too, `make
+#                       bench-assets`): a page of 20 assets loaded by
+#                       goose_load_assets over HTTP/1.1 and HTTP/2, against
+#                       wrk and h2load fetching the same 21 URLs
 #
 #   reading bodies      bench/read.c on CPU 1: the CPU time of each body
 #                       reader (goose_response_title, _form_value, _json,
@@ -70,7 +74,7 @@
 # Environment: BENCH_DURATION (s, default 10), BENCH_IDLE_USERS (10000),
 # BENCH_CALLGRIND=0 skips the callgrind part (informative, not a floor),
 # BENCH_CALLGRIND_WRK=0 skips only wrk under callgrind, BENCH_LOCUST=0,
-# BENCH_THREADS=0, BENCH_SCALE=0 and BENCH_OVERLOAD=0 skip those parts, BENCH_SCALE_TIME (s of
+# BENCH_THREADS=0, BENCH_SCALE=0, BENCH_OVERLOAD=0 and BENCH_ASSETS=0 skip those parts, BENCH_SCALE_TIME (s of
 # run time after the hatch, 300), BENCH_SCALE_ADDRS (source addresses of the
 # Workers, 127.0.0.1-127.0.0.16), BENCH_SCALE_CPUS (CPUs of the Manager and
 # Workers, 0,1), BENCH_NAMES=0 skips the dynamic-URL part, BENCH_NAMES_TIME
@@ -150,6 +154,8 @@ case "$TLS_TRUST" in
     *) printf 'bench: BENCH_TLS_TRUST="%s": ca-file, system or insecure\n' "$TLS_TRUST" >&2; exit 2 ;;
 esac
 OVERLOAD=${BENCH_OVERLOAD:-1}
+ASSETS=${BENCH_ASSETS:-1}    # goose_load_assets (bench/assets.sh); not with BENCH_ONLY
+[ -z "$ONLY" ] || ASSETS=0
 
 PATH=$PATH:/usr/sbin:/sbin
 export PYTHONDONTWRITEBYTECODE=1     # no bench/__pycache__ from the summaries
@@ -739,6 +745,9 @@ if [ "$NAMES" = 1 ]; then names_part; fi
 # --- a Gaggle on an overloaded box: its own nginx, its own section ------------
 OVERLOAD_RC=0
 if [ "$OVERLOAD" = 1 ]; then bash bench/overload.sh "$BUILD" || OVERLOAD_RC=$?; fi
+# --- goose_load_assets: a page and its 20 assets, its own nginx and section ---
+ASSETS_RC=0
+if [ "$ASSETS" = 1 ]; then bash bench/assets.sh "$BUILD" || ASSETS_RC=$?; fi
 
 # --- report -----------------------------------------------------------------
 status=0
@@ -800,6 +809,9 @@ if [ "$READ" = 1 ]; then
 fi
 if [ "$OVERLOAD" = 1 ]; then
     verdict "overloaded Gaggle (128 Workers): every Worker done, totals = nginx's log" "$OVERLOAD_RC"
+fi
+if [ "$ASSETS" = 1 ]; then
+    verdict "goose_load_assets, HTTP/1.1 and HTTP/2: no failure, totals = nginx's log" "$ASSETS_RC"
 fi
 say "results written to bench/RESULTS.md"
 echo

@@ -140,6 +140,8 @@ TEST(set_option_refusals)
     set_bad(a, "co-mitigation", "", GOOSE_EVALUE);
     set_bad(a, "co-mitigation", NULL, GOOSE_EVALUE);
     set_bad(a, "sticky-follow", "sometimes", GOOSE_EVALUE);
+    set_bad(a, "assets-cross-origin", "sometimes", GOOSE_EVALUE);
+    set_bad(a, "no-cache", "2", GOOSE_EVALUE);
     set_bad(a, "controller", "", GOOSE_EVALUE);
     set_bad(a, "test-plan", "10", GOOSE_EVALUE);
     ASSERT(strstr(goose_attack_error(a), "--test-plan: step \"10\" is not \"users,duration\""));
@@ -586,7 +588,8 @@ TEST(refused_value_changes_nothing)
         {"tls-cert", file, missing}, {"tls-key", file, missing}, {"tls-ca", file, missing},
         {"accept-invalid-certs", NULL, "maybe"}, {"ca-file", ca, file},
         {"client-cert", file, missing}, {"client-key", file, missing},
-        {"http-version", "2", "2.0"},
+        {"http-version", "2", "2.0"}, {"assets-cross-origin", NULL, "maybe"},
+        {"no-cache", "true", "maybe"},
         {"help", NULL, "maybe"}, {"version", NULL, "maybe"},
     };
     size_t ncases = sizeof cases / sizeof cases[0];
@@ -705,9 +708,10 @@ TEST(run_refuses_excluded_again)
         set_ok(a, "iterations", "1");
         set_ok(a, "users", "1");
         set_ok(a, "run-time", "1s");
-        a->opt.set_mask &= 1ull << GOOSE_OPT_HOST; /* as if never given */
+        a->opt.set_mask[1] = 0;
+        a->opt.set_mask[0] &= 1ull << GOOSE_OPT_HOST; /* as if never given */
         set_ok(a, cases[i].set, cases[i].value);
-        a->opt.set_mask |= 1ull << cases[i].behind;
+        a->opt.set_mask[0] |= 1ull << cases[i].behind;
         ASSERT_EQ(goose_attack_run(a), GOOSE_ECONFIG);
         ASSERT_STR_EQ(goose_attack_error(a), cases[i].why);
         goose_attack_free(a);

@@ -262,7 +262,7 @@ TEST(welcome_carries_the_selection)
             ASSERT_EQ(o.seed_set, 1);
             ASSERT_EQ(o.scheduler, GOOSE_SCHEDULER_ROUND_ROBIN);
         }
-        ASSERT_EQ(o.set_mask, 0);
+        ASSERT_EQ(o.set_mask[0] | o.set_mask[1], 0);
         goose__welcome_free(&w);
         goose__options_free(&o);
         msgpack_unpacked_destroy(&u);

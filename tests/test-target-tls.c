@@ -787,7 +787,7 @@ static void welcome_with(gaggle_out *o, char type, const char *ca, size_t ca_len
 {
     goose_shape users = {0}, none = {0};
     goose__shape_add(&users, 2, 0);
-    goose__out_begin(o, "welcome", type == '-' ? 23 : 24);
+    goose__out_begin(o, "welcome", type == '-' ? 25 : 26);
     goose__out_u64(o, "worker", 0);
     goose__out_u64(o, "workers", 1);
     goose__out_u64(o, "users", 2);
@@ -797,6 +797,8 @@ static void welcome_with(gaggle_out *o, char type, const char *ca, size_t ca_len
     goose__out_u64(o, "timeout_ms", 5000);
     goose__out_bool(o, "reset", 1);
     goose__out_bool(o, "sticky_follow", 0);
+    goose__out_bool(o, "assets_cross_origin", 0);
+    goose__out_bool(o, "no_cache", 0);
     goose__out_u64(o, "stop_timeout_us", 30000000);
     goose__out_str(o, "co_mitigation", "disabled");
     goose__out_str(o, "host", "https://127.0.0.1:1");
@@ -868,7 +870,7 @@ TEST(worker_refuses_a_hostile_ca_field)
     ASSERT(memcmp(o.ca_pem, pem, len) == 0);
     ASSERT_EQ(o.accept_invalid_certs, 1);
     ASSERT_EQ(o.http_version, GOOSE_HTTP_2);
-    ASSERT_EQ(o.set_mask, 0); /* nothing the Manager sent counts as given here */
+    ASSERT_EQ(o.set_mask[0] | o.set_mask[1], 0); /* nothing the Manager sent counts as given here */
     ASSERT_EQ(read_welcome('s', "", 0, "auto", &o), 0); /* none: the system's store */
     ASSERT_NULL(o.ca_pem);
     ASSERT_EQ(o.ca_pem_len, 0);

@@ -648,6 +648,8 @@ FLAG_PARSER(opt_sticky_follow, sticky_follow)
 FLAG_PARSER(opt_scenarios_list, scenarios_list)
 FLAG_PARSER(opt_threshold_abort, threshold_abort)
 FLAG_PARSER(opt_accept_invalid_certs, accept_invalid_certs)
+FLAG_PARSER(opt_assets_cross_origin, assets_cross_origin)
+FLAG_PARSER(opt_no_cache, no_cache)
 
 /* Parsed now, so a bad expression is refused before any user starts. */
 static int opt_threshold(goose_options *o, const char *v, char *err, size_t errlen)
@@ -883,6 +885,12 @@ static const option_def options[] = {
     [GOOSE_OPT_HTTP_VERSION] = {{"http-version", 0, 1, 0, "VERSION", "auto (default: HTTP/2 when TLS offers it), 1.1 or 2 (HTTP/2 only)",
         NOT_WORKER, SHOW(HTTP_VERSION, http_version),
         NULL}, opt_http_version},
+    [GOOSE_OPT_ASSETS_CROSS_ORIGIN] = {{"assets-cross-origin", 0, 0, 0, NULL, "goose_load_assets also fetches assets of other origins (default: the page's own)",
+        NOT_WORKER, SHOW(FLAG, assets_cross_origin),
+        NULL}, opt_assets_cross_origin},
+    [GOOSE_OPT_NO_CACHE] = {{"no-cache", 0, 0, 0, NULL, "goose_load_assets keeps no per-user cache: every asset is fetched each time",
+        NOT_WORKER, SHOW(FLAG, no_cache),
+        NULL}, opt_no_cache},
     [GOOSE_OPT_HELP] = {{"help", 'h', 0, 0, NULL, "print this help",
         SIDES_ANY, SHOW(GIVEN, help),
         NULL}, opt_help},
@@ -893,7 +901,7 @@ static const option_def options[] = {
 
 #define NOPTIONS (sizeof options / sizeof options[0])
 _Static_assert(NOPTIONS == GOOSE_NOPTIONS, "a row for each goose_option_id");
-_Static_assert(NOPTIONS <= 64, "set_mask has 64 bits");
+_Static_assert(NOPTIONS <= 128, "set_mask has 128 bits");
 
 static const option_def *find_def(const char *name)
 {
@@ -1026,7 +1034,7 @@ int goose__option_set(goose_options *o, const char *name, const char *value,
     if (rc == GOOSE_OK)
         rc = d->parse(o, value, err, errlen);
     if (rc == GOOSE_OK)
-        o->set_mask |= 1ull << (d - options);
+        o->set_mask[(d - options) / 64] |= 1ull << (d - options) % 64;
     return rc;
 }
 
@@ -1034,7 +1042,7 @@ int goose__option_given(const goose_options *o, goose_option_id id)
 {
     if ((unsigned)id >= NOPTIONS)
         return GOOSE_EOPTION;
-    return (int)(o->set_mask >> id & 1);
+    return (int)(o->set_mask[id / 64] >> id % 64 & 1);
 }
 
 const goose_option_info *goose__option_row(goose_option_id id)

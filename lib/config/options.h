@@ -73,10 +73,13 @@ typedef struct goose_options {
     char *client_cert;      /* --client-cert, --client-key: paths each */
     char *client_key;       /*   process reads (never on the wire) */
     int http_version;       /* --http-version: goose_http_version */
+    int assets_cross_origin; /* goose_load_assets fetches other origins too */
+    int no_cache;           /* goose_load_assets keeps no cache */
     goose_threshold *thresholds;
     size_t nthresholds;
     int threshold_abort;
-    uint64_t set_mask;      /* bit i: option i of the table was given */
+    uint64_t set_mask[2];   /* bit i % 64 of word i / 64: option i of the
+                               table was given */
 } goose_options;
 
 void goose__options_init(goose_options *o);
@@ -108,6 +111,7 @@ typedef enum goose_option_id {
     GOOSE_OPT_GAGGLE_KEY, GOOSE_OPT_GAGGLE_KEY_FILE, GOOSE_OPT_TLS_CERT, GOOSE_OPT_TLS_KEY,
     GOOSE_OPT_TLS_CA, GOOSE_OPT_ACCEPT_INVALID_CERTS, GOOSE_OPT_CA_FILE,
     GOOSE_OPT_CLIENT_CERT, GOOSE_OPT_CLIENT_KEY, GOOSE_OPT_HTTP_VERSION,
+    GOOSE_OPT_ASSETS_CROSS_ORIGIN, GOOSE_OPT_NO_CACHE,
     GOOSE_OPT_HELP, GOOSE_OPT_VERSION,
     GOOSE_NOPTIONS
 } goose_option_id;

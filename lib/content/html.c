@@ -394,3 +394,16 @@ int goose__html_assets(goose_html *h, goose_html_asset_fn fn, void *arg)
     }
     return 0;
 }
+
+/* ---- the base URL ---- */
+
+const char *goose__html_base(goose_html *h)
+{
+    xmlNodePtr root = h && h->doc ? xmlDocGetRootElement(h->doc) : NULL;
+    for (xmlNodePtr n = root; n; n = next_node(n, skipped(n))) {
+        const char *href = is(n, "base") ? attr(n, "href") : NULL;
+        if (href) /* the first <base> with an href, as browsers take it */
+            return href;
+    }
+    return NULL;
+}

@@ -22,6 +22,10 @@ const char *goose__html_form_value(goose_html *doc, const char *field);
 /* s with runs of ASCII whitespace made one space and none at either end
  * (HTML's "strip and collapse", as titles are compared), in place. */
 char *goose__html_collapse(char *s);
+/* The href of the document's first <base> that has one, as written (a
+ * browser resolves the page's references against it); NULL when none.
+ * Owned by doc. */
+const char *goose__html_base(goose_html *doc);
 /* Calls fn with each reference a browser loads with the page, in
  * document order, as written (not resolved): img src, script src, link
  * href with rel stylesheet or icon (surrounding whitespace trimmed, empty

@@ -16,6 +16,7 @@
 #include "coro/coro.h"
 #include "engine/shape.h"
 #include "engine/throttle.h"
+#include "http/cache.h"
 #include "http/cookie.h"
 #include "http/http.h"
 #include "http/transport.h"
@@ -106,6 +107,8 @@ typedef struct goose_run_config {
     int reset_on_launch;          /* drop what was measured while hatching */
     double throttle_rps;          /* of the whole test; 0: no throttle */
     int sticky_follow;            /* a redirect of the base URL moves the user */
+    int assets_cross_origin;      /* goose_load_assets: other origins too */
+    int no_cache;                 /* goose_load_assets: no per-user cache */
     int open_model;               /* users wait for arrivals (--arrival-rate) */
     goose_shape arrivals;         /* iterations started per second over time */
     const goose_alloc *alloc;     /* user (and arrival) k -> scenario */
@@ -286,6 +289,7 @@ struct goose_user {
                                   for the test */
     goose_buf base;            /* --sticky-follow: the host a redirect
                                   moved this user to; empty: the scenario's */
+    goose_cache cache;         /* goose_load_assets' (browser) cache */
 };
 
 struct goose_request {
@@ -491,6 +495,12 @@ void goose__arrival_wait(goose_user *u);
 /* exchange.c: sends one request and waits for its answer; NULL, or why
  * it was not sent.  It fills in req's parts and cookie. */
 const char *goose__exchange(goose_lane *l, goose_reply *r, goose_http_request *req);
+
+/* assets.c: a reference of the page at URL page (split in parts) resolved
+ * without libcurl when it is a plain path: 1, or 0 when it needs
+ * goose__http_resolve, -1 when out of memory. */
+int goose__assets_resolve(const char *page, const goose_url_parts *parts, const char *ref,
+                          goose_buf *out);
 
 /* send.c */
 goose_reply *goose__send(goose_request *req);

@@ -239,9 +239,12 @@ static void transfer(goose_lane *l, goose_reply *r, goose_http_request *hreq)
         refuse(l, r, "the load test is stopping: request not sent");
         return;
     }
-    const goose_run_config *cfg = &u->thread->engine->cfg;
-    if (cfg->log_sinks[GOOSE_LOGFILE_REQUESTS] || cfg->log_sinks[GOOSE_LOGFILE_ERRORS])
-        goose__buf_adds(&r->url, hreq->url); /* only the logs need it */
+    /* the logs, and goose_load_assets (the page's final URL) */
+    if (goose__buf_adds(&r->url, hreq->url) < 0) {
+        l->reply = NULL;
+        refuse(l, r, "out of memory");
+        return;
+    }
     uint64_t start = goose__now_us();
     r->sent_us = start;
     l->inflight = 1;

@@ -76,6 +76,7 @@ static void release_resources(goose_user *u)
     goose__lane_free(&u->lane);
     goose__buf_free(&u->base);
     goose__buf_free(&u->tx_failure);
+    goose__cache_free(&u->cache); /* a user started again starts cold */
 }
 
 void goose__user_free(goose_user *u)

@@ -130,7 +130,7 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
 {
     const goose_options *o = &m->a->opt;
     gaggle_out out;
-    goose__out_begin(&out, "welcome", 27);
+    goose__out_begin(&out, "welcome", 29);
     goose__out_u64(&out, "worker", w);
     goose__out_u64(&out, "workers", m->expected);
     goose__out_u64(&out, "users", m->cfg.users);
@@ -145,6 +145,8 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
     goose__out_bool(&out, "controller", o->controller != NULL);
     goose__out_f64(&out, "throttle", o->throttle_rps);
     goose__out_bool(&out, "sticky_follow", o->sticky_follow);
+    goose__out_bool(&out, "assets_cross_origin", o->assets_cross_origin);
+    goose__out_bool(&out, "no_cache", o->no_cache);
     goose__out_u64(&out, "stop_timeout_us", o->stop_timeout_us);
     goose__out_u64(&out, "max_request_names", o->max_request_names);
     /* the targets' trust: the CA file's contents, public, so a Worker needs

@@ -106,6 +106,8 @@ static int read_options(const msgpack_object *msg, goose_options *o)
         goose__get_u64(msg, "timeout_ms", &timeout_ms) < 0 || timeout_ms > 86400000 ||
         goose__get_bool(msg, "reset", &reset) < 0 ||
         goose__get_bool(msg, "sticky_follow", &o->sticky_follow) < 0 ||
+        goose__get_bool(msg, "assets_cross_origin", &o->assets_cross_origin) < 0 ||
+        goose__get_bool(msg, "no_cache", &o->no_cache) < 0 ||
         goose__get_u64(msg, "stop_timeout_us", &o->stop_timeout_us) < 0 ||
         o->stop_timeout_us > 86400000000ull * 366 * 10 ||
         goose__get_str(msg, "co_mitigation", co, sizeof co) < 0 ||
@@ -158,10 +160,11 @@ static int read_all(const msgpack_object *msg, size_t nscenarios, gaggle_welcome
 int goose__welcome_read(const msgpack_object *msg, size_t nscenarios, gaggle_welcome *w,
                         goose_options *o)
 {
-    uint64_t given = o->set_mask; /* what the Manager sends, the Worker was not given */
+    uint64_t given[2]; /* what the Manager sends, the Worker was not given */
+    memcpy(given, o->set_mask, sizeof given);
     memset(w, 0, sizeof *w);
     int rc = read_all(msg, nscenarios, w, o);
-    o->set_mask = given;
+    memcpy(o->set_mask, given, sizeof given);
     if (rc == 0)
         o->users = w->nslots;
     return rc;

@@ -231,6 +231,8 @@ static int resolve_config(goose_attack *a, goose_run_config *cfg)
     cfg->iterations = o->iterations;
     cfg->throttle_rps = o->throttle_rps;
     cfg->sticky_follow = o->sticky_follow;
+    cfg->assets_cross_origin = o->assets_cross_origin;
+    cfg->no_cache = o->no_cache;
     cfg->timeout_ms = o->timeout_ms;
     cfg->co_mode = o->co_mitigation;
     cfg->stack_size = o->stack_size;

@@ -31,7 +31,7 @@ static inline void seed_welcome(gaggle_out *o, const char *select)
 {
     goose_shape users = {0}, none = {0};
     goose__shape_add(&users, 4, 500000); /* 4 users over 0.5 s */
-    goose__out_begin(o, "welcome", 26);
+    goose__out_begin(o, "welcome", 28);
     goose__out_u64(o, "worker", 0);
     goose__out_u64(o, "workers", 2);
     goose__out_u64(o, "users", 4);
@@ -41,6 +41,8 @@ static inline void seed_welcome(gaggle_out *o, const char *select)
     goose__out_u64(o, "timeout_ms", 5000);
     goose__out_bool(o, "reset", 1);
     goose__out_bool(o, "sticky_follow", 0);
+    goose__out_bool(o, "assets_cross_origin", 0);
+    goose__out_bool(o, "no_cache", 0);
     goose__out_u64(o, "stop_timeout_us", 30000000);
     goose__out_str(o, "co_mitigation", "average");
     goose__out_str(o, "host", "http://127.0.0.1:8080");

@@ -125,6 +125,21 @@ static void usage(FILE *f)
 	    "  /logout           200 \"logged out\"\n"
 	    "  POST /login       302 to / with a new session cookie\n"
 	    "  /echo             any method: the method, URI, headers and body\n"
+	    "  /assets/page?other=PORT, /assets/base, /assets/short, "
+	    "/assets/many, /assets/text\n"
+	    "                    pages with assets, for goose_load_assets "
+	    "(other: one on\n"
+	    "                    127.0.0.1:PORT too); /assets/text is "
+	    "text/plain\n"
+	    "  /assets/NAME, /img/NAME  assets (each counted by path), else 404:\n"
+	    "    /assets/style.css, /assets/favicon.ico, /assets/cdn.png, "
+	    "/assets/sub/b.png\n"
+	    "                    max-age=60\n"
+	    "    /assets/app.js  no-store\n"
+	    "    /assets/nocache.gif  no-cache\n"
+	    "    /img/logo.png   Expires 60 s after Date\n"
+	    "    /assets/short.png  max-age=1, an ETag: 304 to its "
+	    "If-None-Match\n"
 	    "  anything else     404\n"
 	    "Control (never counted): /stats (JSON counts per path), /reset, "
 	    "/shutdown\n", f);
@@ -925,6 +940,114 @@ static void handle_reset(struct app *app, struct evhttp_request *req)
 	send_reply(req, 200);
 }
 
+/* ---- goose_load_assets' pages (tests/test-assets.c) ----
+ * /assets/page references what a browser loads (some cacheable, some
+ * not), what it never fetches, duplicates, a relative ../ path and, with
+ * ?other=PORT, an asset of another origin (127.0.0.1:PORT); /assets/base
+ * has a <base>; /assets/short a max-age=1 asset with an ETag (a matching
+ * If-None-Match gets a 304); /assets/many 1100 images (404s) and
+ * /assets/text is no HTML.  Every asset is its
+ * own path in /stats. */
+
+static const char assets_page[] =
+	"<!DOCTYPE html><html><head><title>assets</title>\n"
+	"<link rel=\"stylesheet\" href=\"/assets/style.css\">\n"
+	"<link rel=\"icon\" href=\"favicon.ico\">\n"
+	"<link rel=\"alternate\" href=\"/assets/feed.xml\">\n"
+	"<script src=\"/assets/app.js?v=1\"></script>\n"
+	"<script src=\"app.js?v=2#main\"></script>\n"
+	"</head><body>\n"
+	"<img src=\"../img/logo.png\">\n"
+	"<img src=\" /assets/style.css#top \">\n"
+	"<img src=\"/assets/nocache.gif\">\n"
+	"<img src=\"data:image/gif;base64,R0lGODlhAQABAAAAACw=\">\n"
+	"<img src=\"javascript:void(0)\"><img src=\"about:blank\">\n"
+	"<img src=\"blob:http://127.0.0.1/x\"><img src=\"\"><img src=\"#top\">\n"
+	"<a href=\"/assets/link.html\">a link is no asset</a>\n";
+
+/* An asset: its caching headers by name. */
+static void handle_asset(struct app *app, struct evhttp_request *req,
+    const char *path)
+{
+	const char *inm = evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "If-None-Match");
+	char date[64], expires[64];
+	time_t now = time(NULL), later = now + 60;
+
+	if (strcmp(path, "/assets/style.css") == 0 ||
+	    strcmp(path, "/assets/favicon.ico") == 0 ||
+	    strcmp(path, "/assets/cdn.png") == 0 ||
+	    strcmp(path, "/assets/sub/b.png") == 0)
+		add_header(req, "Cache-Control", "public, max-age=60");
+	else if (strcmp(path, "/assets/app.js") == 0)
+		add_header(req, "Cache-Control", "no-store");
+	else if (strcmp(path, "/assets/nocache.gif") == 0)
+		add_header(req, "Cache-Control", "no-cache, max-age=60");
+	else if (strcmp(path, "/img/logo.png") == 0) {
+		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT",
+		    gmtime(&now));
+		strftime(expires, sizeof(expires), "%a, %d %b %Y %H:%M:%S GMT",
+		    gmtime(&later));
+		add_header(req, "Date", date);
+		add_header(req, "Expires", expires);
+	} else if (strcmp(path, "/assets/short.png") == 0) {
+		add_header(req, "Cache-Control", "max-age=1");
+		add_header(req, "ETag", "\"short-1\"");
+		if (inm && strcmp(inm, "\"short-1\"") == 0) {
+			respond(app, req, 304);
+			return;
+		}
+	} else {
+		not_found(app, req);
+		return;
+	}
+	respond_text(app, req, 200, "asset\n");
+}
+
+static void handle_assets_page(struct app *app, struct evhttp_request *req,
+    const char *path)
+{
+	struct evbuffer *b = evhttp_request_get_output_buffer(req);
+	struct evkeyvalq q;
+	const char *query = req_query(req), *other;
+	unsigned long port;
+	unsigned i;
+
+	if (strcmp(path, "/assets/page") == 0 ||
+	    strcmp(path, "/assets/base") == 0 ||
+	    strcmp(path, "/assets/many") == 0 ||
+	    strcmp(path, "/assets/short") == 0)
+		add_header(req, "Content-Type", "text/html; charset=utf-8");
+	if (strcmp(path, "/assets/page") == 0) {
+		evbuffer_add(b, assets_page, sizeof(assets_page) - 1);
+		TAILQ_INIT(&q);
+		if (query && evhttp_parse_query_str(query, &q) == 0 &&
+		    (other = evhttp_find_header(&q, "other")) != NULL &&
+		    parse_dec(other, strlen(other), 65535, &port) == 0)
+			evbuffer_add_printf(b, "<img src=\"http://127.0.0.1:"
+			    "%lu/assets/cdn.png\">\n", port);
+		evhttp_clear_headers(&q);
+		evbuffer_add_printf(b, "</body></html>\n");
+	} else if (strcmp(path, "/assets/base") == 0) {
+		evbuffer_add_printf(b, "<html><head><base href=\"/assets/sub/\">"
+		    "<link rel=\"stylesheet\" href=\"../style.css\"></head>"
+		    "<body><img src=\"b.png\"></body></html>\n");
+	} else if (strcmp(path, "/assets/short") == 0) {
+		evbuffer_add_printf(b, "<html><body><img src=\"short.png\">"
+		    "</body></html>\n");
+	} else if (strcmp(path, "/assets/many") == 0) {
+		for (i = 0; i < 1100; i++) /* past the bound of 1000 */
+			evbuffer_add_printf(b, "<img src=\"m/%u.png\">\n", i);
+	} else if (strcmp(path, "/assets/text") == 0) {
+		add_header(req, "Content-Type", "text/plain");
+		evbuffer_add_printf(b, "<img src=\"/assets/style.css\">\n");
+	} else {
+		handle_asset(app, req, path);
+		return;
+	}
+	respond(app, req, 200);
+}
+
 /* Returns true when path was a control endpoint and has been answered. */
 static bool handle_control(struct app *app, struct evhttp_request *req,
     const char *path)
@@ -967,6 +1090,8 @@ static void route_get(struct app *app, struct evhttp_request *req,
 		handle_cookies_set(app, req);
 	else if (strcmp(path, "/cookies") == 0)
 		handle_cookies(app, req);
+	else if (has_prefix(path, "/assets/") || has_prefix(path, "/img/"))
+		handle_assets_page(app, req, path);
 	else
 		not_found(app, req);
 }
