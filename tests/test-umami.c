@@ -372,6 +372,9 @@ TEST(json_api_returns_ids)
     ASSERT_EQ(status_of("POST", "/api/nodes", "application/json", "{\"title\": ", NULL), 400);
     ASSERT_EQ(status_of("POST", "/api/nodes", "application/json", "title=x", NULL), 400);
     ASSERT_EQ(status_of("POST", "/api/nodes", "application/json", "[1]", NULL), 422);
+    ASSERT_EQ(status_of("POST", "/api/nodes", "application/json", "1", NULL), 422); /* JSON */
+    ASSERT_EQ(status_of("POST", "/api/nodes", "application/json",
+                        "{\"title\": \"a\\u0000b\"}", NULL), 422);
     ASSERT_EQ(status_of("POST", "/api/nodes", "text/plain", "{\"title\": \"x\"}", NULL), 415);
     ASSERT_EQ(status_of("GET", "/api/nodes/0", NULL, NULL, NULL), 404);
     snprintf(path, sizeof path, "/api/nodes/%lld", id + 1);
@@ -381,7 +384,7 @@ TEST(json_api_returns_ids)
     ASSERT_EQ(site_count(stats, "nodes_created"), 1);
     ASSERT_EQ(route_count(stats, "GET /api/nodes"), 1);
     ASSERT_EQ(route_count(stats, "GET /api/nodes/ID"), 4);
-    ASSERT_EQ(route_count(stats, "POST /api/nodes"), 5);
+    ASSERT_EQ(route_count(stats, "POST /api/nodes"), 7);
     json_decref(stats);
     teardown();
 }

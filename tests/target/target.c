@@ -1446,7 +1446,7 @@ static void site_api_create(struct app *app, struct evhttp_request *req)
 
 	if (text == NULL)
 		return;
-	doc = json_loads(text, 0, &err);
+	doc = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
 	free(text);
 	title = json_object_get(doc, "title");
 	if (doc == NULL) {
