@@ -1,8 +1,11 @@
 /* The bundled target's site (tests/target/target.c, "The site" in its
  * --help): one-time form tokens, sessions, the JSON API and the assets,
- * each checked against the target's own /stats "site" counts. */
+ * each checked against the target's own /stats "site" counts; then
+ * examples/umami.c run against it, its report held against /stats, and a
+ * script that reuses a token. */
 #include "e2e.h"
 
+#include <regex.h>
 #include <stddef.h>
 #include <strings.h>
 
@@ -438,8 +441,266 @@ TEST(front_page_assets_and_reset)
     teardown();
 }
 
+/* ---- examples/umami.c against the site ---- */
+
+/* Runs build/examples/umami against the target for `seconds` with the
+ * options given (NULL-terminated), password as UMAMI_PASSWORD (NULL: the
+ * default); returns its JSON report, its exit status in *status. */
+static json_t *run_umami(int *status, const char *password, const char *seconds, ...)
+{
+    char exe[256], report[128];
+    const char *argv[32];
+    int n = 0;
+    snprintf(exe, sizeof exe, "%s/examples/umami", build_dir());
+    snprintf(report, sizeof report, "/tmp/goose-test-umami.%d.json", (int)getpid());
+    unlink(report);
+    argv[n++] = exe;
+    argv[n++] = "--host";
+    argv[n++] = tgt.url;
+    argv[n++] = "-t";
+    argv[n++] = seconds;
+    argv[n++] = "--no-reset-metrics";
+    argv[n++] = "--report-file";
+    argv[n++] = report;
+    argv[n++] = "-q";
+    va_list ap;
+    va_start(ap, seconds);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) != NULL && n < 31)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    pid_t pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (!freopen("/dev/null", "w", stdout))
+            _exit(127);
+        if (password)
+            setenv("UMAMI_PASSWORD", password, 1);
+        execv(exe, (char *const *)argv);
+        _exit(127);
+    }
+    int ws = 0;
+    for (int i = 0; i < 600 && waitpid(pid, &ws, WNOHANG) == 0; i++)
+        usleep(100000); /* 60 s at most */
+    if (waitpid(pid, &ws, WNOHANG) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &ws, 0);
+        TEST_FAIL("umami did not end within 60 s");
+    }
+    *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+    json_error_t err;
+    json_t *j = json_load_file(report, 0, &err);
+    if (!j)
+        TEST_FAIL("umami wrote no JSON report (exit %d): %s", *status, err.text);
+    unlink(report);
+    return j;
+}
+
+static long long count_of(json_t *report, const char *method, const char *name)
+{
+    json_t *r = report_request(report, method, name);
+    return r ? jint(r, "count") : 0;
+}
+
+/* The target's count of what the report names "METHOD name": a site route
+ * (both methods share a path), "/node/[id]" (every /node/N), else the path. */
+static long long target_side(json_t *stats, const char *method, const char *name)
+{
+    static const struct { const char *report, *route; } routes[] = {
+        {"GET /home", "GET /home"},
+        {"GET /user/login", "GET /user/login"},
+        {"POST /user/login", "POST /user/login"},
+        {"GET /user/logout", "GET /user/logout"},
+        {"GET /node/[id]/edit", "GET /node/N/edit"},
+        {"POST /node/[id]/edit", "POST /node/N/edit"},
+        {"GET /api/nodes", "GET /api/nodes"},
+        {"GET /api/nodes/[id]", "GET /api/nodes/ID"},
+        {"POST /api/nodes", "POST /api/nodes"},
+    };
+    char key[128];
+    snprintf(key, sizeof key, "%s %s", method, name);
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if (!strcmp(key, routes[i].report))
+            return route_count(stats, routes[i].route);
+    if (!strcmp(key, "GET /node/[id]")) {
+        regex_t re;
+        ASSERT_EQ(regcomp(&re, "^/node/[0-9]+$", REG_EXTENDED | REG_NOSUB), 0);
+        long long sum = 0;
+        const char *path;
+        json_t *v;
+        json_object_foreach(json_object_get(stats, "paths"), path, v)
+            if (regexec(&re, path, 0, NULL, 0) == 0)
+                sum += json_integer_value(v);
+        regfree(&re);
+        return sum;
+    }
+    if (strcmp(method, "GET") != 0)
+        TEST_FAIL("an unexpected request in the report: %s", key);
+    return target_count(stats, name);
+}
+
+static const char *const umami_assets[] = {
+    "/theme/style.css", "/theme/site.js", "/theme/logo.svg", "/theme/favicon.ico",
+    "/media/banner.png",
+};
+
+static json_t *transaction_of(json_t *report, const char *name)
+{
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(report, "transactions"), i, t)
+        if (!strcmp(json_string_value(json_object_get(t, "name")), name))
+            return t;
+    return NULL;
+}
+
+/* Every request line of the report equals what the target counted for
+ * it; nothing failed; tokens accepted = logins + edits, none refused. */
+TEST(umami_report_holds_against_target)
+{
+    target_start(&tgt);
+    int status;
+    json_t *report = run_umami(&status, NULL, "3s", "-u", "10", "-r", "50", NULL);
+    json_t *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(status, 0);
+    ASSERT_EQ(report_total(report), target_total(stats));
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(report, "requests"), i, r) {
+        const char *method = json_string_value(json_object_get(r, "method"));
+        const char *name = json_string_value(json_object_get(r, "name"));
+        long long want = target_side(stats, method, name);
+        if (jint(r, "count") != want || jint(r, "fail") != 0)
+            TEST_FAIL("%s %s: %lld counted (%lld failed), the target answered %lld",
+                      method, name, jint(r, "count"), jint(r, "fail"), want);
+    }
+    ASSERT_EQ(json_array_size(json_object_get(report, "errors")), 0);
+
+    long long logins = site_count(stats, "logins"), edits = site_count(stats, "edits");
+    ASSERT_EQ(logins, 2); /* 10 users, weights 4:1: 2 editors, once each */
+    ASSERT_EQ(count_of(report, "POST", "/user/login"), 2);
+    ASSERT_EQ(count_of(report, "GET", "/user/logout"), 2); /* on_stop */
+    ASSERT_GT(edits, 0);
+    ASSERT_EQ(edits, count_of(report, "POST", "/node/[id]/edit"));
+    ASSERT_EQ(site_count(stats, "tokens_accepted"), logins + edits);
+    ASSERT_EQ(site_count(stats, "tokens_rejected"), 0);
+    ASSERT_EQ(site_count(stats, "login_failures"), 0);
+    ASSERT_GT(site_count(stats, "nodes_created"), 0);
+    ASSERT_EQ(site_count(stats, "nodes_created"), count_of(report, "POST", "/api/nodes"));
+    ASSERT_GT(count_of(report, "GET", "/api/nodes/[id]"), 0);
+    ASSERT_GT(count_of(report, "GET", "/node/[id]"), 0);
+    ASSERT_EQ(jint(transaction_of(report, "log in"), "fail"), 0);
+    ASSERT_EQ(jint(transaction_of(report, "edit node"), "fail"), 0);
+    ASSERT_EQ(jint(transaction_of(report, "create node"), "fail"), 0);
+
+    /* the assets: every one loaded; the theme (max-age=3600) once per user
+     * at most, the no-store banner with every front page */
+    long long home = count_of(report, "GET", "/home");
+    ASSERT_GT(home, 10);
+    for (size_t k = 0; k < sizeof umami_assets / sizeof umami_assets[0]; k++) {
+        long long n = count_of(report, "GET", umami_assets[k]);
+        ASSERT_GT(n, 0);
+        if (k < 4 && n > 10)
+            TEST_FAIL("%s fetched %lld times by 10 users: not cached", umami_assets[k], n);
+    }
+    ASSERT_LE(count_of(report, "GET", "/media/banner.png"), home);
+    ASSERT_GE(count_of(report, "GET", "/media/banner.png"), home - 10);
+    json_decref(report);
+    json_decref(stats);
+    teardown();
+}
+
+/* A refused login stops the editor: no edit, no node made; on_stop runs. */
+TEST(umami_refused_login_stops_the_editor)
+{
+    target_start(&tgt);
+    int status;
+    json_t *report = run_umami(&status, "wrong", "2s", "-u", "5", "-r", "50", NULL);
+    json_t *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(status, 0); /* failed requests alone do not change it */
+    ASSERT_EQ(report_total(report), target_total(stats));
+    ASSERT_EQ(site_count(stats, "login_failures"), 1); /* the one editor, once */
+    ASSERT_EQ(site_count(stats, "logins"), 0);
+    ASSERT_EQ(route_count(stats, "POST /user/login"), 1);
+    ASSERT_EQ(route_count(stats, "GET /node/N/edit"), 0);
+    ASSERT_EQ(route_count(stats, "POST /api/nodes"), 0);
+    ASSERT_EQ(route_count(stats, "GET /user/logout"), 1);
+    json_t *login = report_request(report, "POST", "/user/login");
+    ASSERT_NOT_NULL(login);
+    ASSERT_EQ(jint(login, "fail"), 1);
+    ASSERT_EQ(jint(json_object_get(login, "status_codes"), "403"), 1);
+    ASSERT_EQ(jint(transaction_of(report, "log in"), "fail"), 1);
+    ASSERT_GT(route_count(stats, "GET /home"), 0); /* readers went on */
+    size_t i;
+    json_t *e;
+    int said = 0;
+    json_array_foreach(json_object_get(report, "transaction_errors"), i, e)
+        said |= !strcmp(json_string_value(json_object_get(e, "error")), "login refused");
+    ASSERT(said);
+    json_decref(report);
+    json_decref(stats);
+    teardown();
+}
+
+/* ---- a script that posts a token twice ---- */
+
+static int reuse_token(goose_user *u)
+{
+    goose_response *form = goose_get(u, "/user/login");
+    const char *token = goose_response_form_value(form, "form_token");
+    for (int i = 0; i < 2; i++) {
+        goose_request *req = goose_request_new(u, "POST", "/user/login");
+        goose_request_add_form(req, "name", "editor");
+        goose_request_add_form(req, "password", "secret");
+        goose_request_add_form(req, "form_token", token ? token : "none");
+        goose_request_expect_status(req, 303);
+        goose_response *r = goose_request_send(req);
+        int want = i == 0 ? 303 : 403;
+        if (goose_response_status(r) != want)
+            miss("post %d of the token: %d, want %d", i + 1, goose_response_status(r), want);
+        goose_response_free(r);
+    }
+    goose_response_free(form);
+    return GOOSE_OK;
+}
+
+TEST(reused_token_is_refused_and_counted)
+{
+    target_start(&tgt);
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("Reuser");
+    goose_scenario_add_transaction(s, "reuse token", reuse_token);
+    goose_attack_add_scenario(a, s);
+    set(a, "host", tgt.url);
+    set(a, "users", "2");
+    set(a, "hatch-rate", "100");
+    set(a, "iterations", "3");
+    set(a, "no-reset-metrics", NULL);
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    json_t *report = report_of(a), *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(atomic_load(&bad), 0);
+    json_t *post = report_request(report, "POST", "/user/login");
+    ASSERT_NOT_NULL(post);
+    ASSERT_EQ(jint(post, "count"), 12);
+    ASSERT_EQ(jint(post, "fail"), 6);
+    ASSERT_EQ(jint(json_object_get(post, "status_codes"), "403"), 6);
+    ASSERT_EQ(site_count(stats, "tokens_accepted"), 6);
+    ASSERT_EQ(site_count(stats, "tokens_rejected"), 6);
+    ASSERT_EQ(site_count(stats, "logins"), 6);
+    ASSERT_EQ(route_count(stats, "POST /user/login"), 12);
+    json_decref(report);
+    json_decref(stats);
+    goose_attack_free(a);
+    teardown();
+}
+
 TEST_MAIN(TEST_ENTRY(login_token_is_one_time),
           TEST_ENTRY(edit_token_belongs_to_its_session_and_node),
           TEST_ENTRY(tokens_and_sessions_are_capped),
           TEST_ENTRY(json_api_returns_ids),
-          TEST_ENTRY(front_page_assets_and_reset))
+          TEST_ENTRY(front_page_assets_and_reset),
+          TEST_ENTRY(umami_report_holds_against_target),
+          TEST_ENTRY(umami_refused_login_stops_the_editor),
+          TEST_ENTRY(reused_token_is_refused_and_counted))
