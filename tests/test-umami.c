@@ -452,6 +452,8 @@ static json_t *run_umami(int *status, const char *password, const char *seconds,
     const char *argv[32];
     int n = 0;
     snprintf(exe, sizeof exe, "%s/examples/umami", build_dir());
+    if (access(exe, X_OK) != 0)
+        TEST_FAIL("no %s: build the examples first (make)", exe);
     snprintf(report, sizeof report, "/tmp/goose-test-umami.%d.json", (int)getpid());
     unlink(report);
     argv[n++] = exe;
