@@ -115,7 +115,7 @@ target: $(TARGET_BIN)
 $(TARGET_BIN): tests/target/target.c $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS_ALL) $< -o $@ $(shell pkg-config --libs libevent) $(LDSAN)
+	$(Q)$(CC) $(CFLAGS_ALL) $< -o $@ $(shell pkg-config --libs libevent jansson) $(LDSAN)
 
 # Tests link the static library: unit tests reach internal goose__ symbols.
 tests: $(TEST_BIN)

@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/queue.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -33,6 +35,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
+#include <jansson.h>
 
 #define MAX_KEYS 100000           /* distinct /stats paths before "(other)" */
 #define OTHER_KEY "(other)"
@@ -71,6 +74,7 @@ struct path_table {
 };
 
 struct slow;
+struct site;
 
 struct app {
 	struct event_base *base;
@@ -82,6 +86,7 @@ struct app {
 	uint64_t sessions;
 	FILE *log;
 	struct slow *slow_head;
+	struct site *site;
 	char chunk[CHUNK_SIZE];
 };
 
@@ -141,8 +146,38 @@ static void usage(FILE *f)
 	    "    /assets/short.png  max-age=1, an ETag: 304 to its "
 	    "If-None-Match\n"
 	    "  anything else     404\n"
-	    "Control (never counted): /stats (JSON counts per path), /reset, "
-	    "/shutdown\n", f);
+	    "Control (never counted): /stats (JSON counts per path; \"site\": "
+	    "tokens accepted\n"
+	    "  and rejected, logins, edits, per route), /reset (zeroes the "
+	    "counts), /shutdown\n"
+	    "The site (Umami-like, the pages a real-site script needs):\n"
+	    "  /home             200 HTML \"Goose Umami\": the assets below, "
+	    "links to /node/1-10\n"
+	    "  /theme/style.css, /theme/site.js, /theme/logo.svg, "
+	    "/theme/favicon.ico\n"
+	    "                    assets, Cache-Control max-age (cacheable)\n"
+	    "  /media/banner.png an asset, Cache-Control no-store\n"
+	    "  /user/login       200 HTML login form; hidden form_token: a new "
+	    "one-time token\n"
+	    "  POST /user/login  form name, password (\"secret\"), form_token: "
+	    "303 to /home,\n"
+	    "                    cookie SESS; a missing, used or stale token 403 "
+	    "(the token's\n"
+	    "                    + / = are written &#43; &#x2F; &#61;: decode, "
+	    "then percent-encode)\n"
+	    "  /user/logout      303 to /home, the session ended\n"
+	    "  /node/N/edit      logged in: 200 HTML edit form with its own token, "
+	    "else 403\n"
+	    "  POST /node/N/edit form title, form_token (of that form): 303 to "
+	    "/node/N, else 403\n"
+	    "  /api/nodes        200 JSON {\"data\":{\"items\":[{\"id\":1,..},..]}}\n"
+	    "  /api/nodes/ID     200 JSON {\"data\":{\"id\":ID,\"title\":..}}, "
+	    "else 404 (ids from\n"
+	    "                    1000000: the last 1024 made by POST)\n"
+	    "  POST /api/nodes   JSON {\"title\":..}: 201 with its id; not JSON "
+	    "400\n"
+	    "  Tokens (4096) and sessions (4096) are capped: the oldest is "
+	    "dropped.\n", f);
 }
 
 /* Strict decimal: digits only, no sign, value <= max. */
@@ -366,7 +401,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 }
 
 /* Valid UTF-8 passes through; other bytes >= 0x80 become \u00XX. */
-static void json_string(struct evbuffer *b, const char *str, size_t n)
+static void json_quote(struct evbuffer *b, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, k;
@@ -400,12 +435,11 @@ static void stats_json(const struct path_table *t, struct evbuffer *b)
 	for (i = 0; i < t->n; i++) {
 		if (i > 0)
 			evbuffer_add(b, ", ", 2);
-		json_string(b, t->ent[i].key, t->ent[i].len);
+		json_quote(b, t->ent[i].key, t->ent[i].len);
 		evbuffer_add_printf(b, ": %" PRIu64, t->ent[i].count);
 	}
 	evbuffer_add(b, "}", 1);
 	barrier_stats(b);
-	evbuffer_add(b, "}\n", 2);
 }
 
 /* ---- replies ---- */
@@ -904,6 +938,783 @@ static void handle_echo(struct app *app, struct evhttp_request *req)
 	respond(app, req, 200);
 }
 
+/* ---- the site: pages a real-site script needs (Umami-like) ----
+ *
+ * A front page with its assets and links to node pages, a login form and
+ * a node edit form, each carrying a one-time token checked here, and a
+ * JSON API.  Tokens, sessions and created nodes live in fixed rings: the
+ * oldest is dropped, so memory stays bounded whatever the load. */
+
+#define SITE_NODES 10             /* the nodes /home and /api/nodes list */
+#define SITE_TOKENS 4096          /* outstanding form tokens */
+#define SITE_SESSIONS 4096
+#define SITE_CREATED 1024         /* nodes of POST /api/nodes kept */
+#define SITE_FIRST_ID 1000000UL   /* the id of the first created node */
+#define SITE_BODY_MAX 8192        /* a form or JSON body, at most */
+#define SITE_TITLE_MAX 255
+#define SITE_NAME_MAX 60
+#define SITE_PASSWORD "secret"
+#define SITE_COOKIE "SESS"
+#define SITE_RAND_BYTES 16
+#define SITE_TOKEN_LEN 24         /* base64 of 16 bytes, "==" included */
+#define SITE_SID_LEN 22           /* base64url of 16 bytes, unpadded */
+
+enum site_route {
+	SITE_HOME, SITE_LOGIN_FORM, SITE_LOGIN, SITE_LOGOUT, SITE_EDIT_FORM,
+	SITE_EDIT, SITE_API_LIST, SITE_API_NODE, SITE_API_CREATE, SITE_ROUTES
+};
+
+/* The keys of /stats "site" "routes": one per method and route, so a
+ * report's "POST /user/login" holds against one number. */
+static const char *const site_route_names[SITE_ROUTES] = {
+	"GET /home", "GET /user/login", "POST /user/login",
+	"GET /user/logout", "GET /node/N/edit", "POST /node/N/edit",
+	"GET /api/nodes", "GET /api/nodes/ID", "POST /api/nodes",
+};
+
+struct site_token {
+	char text[SITE_TOKEN_LEN + 1];  /* "" when free or used */
+	char sid[SITE_SID_LEN + 1];     /* an edit token's session */
+	unsigned long node;             /* an edit token's node; 0: login */
+};
+
+struct site_session {
+	char sid[SITE_SID_LEN + 1];     /* "" when free */
+	char name[SITE_NAME_MAX + 1];
+};
+
+struct site_node {
+	unsigned long id;
+	char title[SITE_TITLE_MAX + 1];
+};
+
+/* What /stats reports and /reset clears. */
+struct site_counts {
+	uint64_t routes[SITE_ROUTES];
+	uint64_t tokens_issued, tokens_accepted, tokens_rejected;
+	uint64_t tokens_dropped, logins, login_failures, logouts;
+	uint64_t sessions_dropped, edits, nodes_created;
+};
+
+struct site {
+	struct site_token tokens[SITE_TOKENS];
+	size_t next_token;
+	struct site_session sessions[SITE_SESSIONS];
+	size_t next_session;
+	struct site_node created[SITE_CREATED];
+	unsigned long n_created;
+	struct site_counts n;
+};
+
+static const unsigned char site_png[] = {   /* 1x1, transparent */
+	0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d,
+	0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01,
+	0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00,
+	0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0x70, 0xc0, 0xe0,
+	0x3f, 0x00, 0x07, 0x64, 0x02, 0xe0, 0x3d, 0xc4, 0x5e, 0xe8, 0x00, 0x00,
+	0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+};
+
+/* An icon directory of one 1x1 32-bit image: the PNG above. */
+static const unsigned char site_ico[] = {
+	0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00,
+	0x20, 0x00, 0x46, 0x00, 0x00, 0x00, 0x16, 0x00, 0x00, 0x00, 0x89, 0x50,
+	0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48,
+	0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06,
+	0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49,
+	0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0x70, 0xc0, 0xe0, 0x3f, 0x00,
+	0x07, 0x64, 0x02, 0xe0, 0x3d, 0xc4, 0x5e, 0xe8, 0x00, 0x00, 0x00, 0x00,
+	0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+};
+
+static const char site_css[] =
+    "body { font-family: sans-serif; margin: 0 auto; max-width: 40em; }\n"
+    "header { display: flex; justify-content: space-between; }\n";
+static const char site_js[] =
+    "document.documentElement.className = 'js';\n";
+static const char site_svg[] =
+    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"16\" height=\"16\">"
+    "<circle cx=\"8\" cy=\"8\" r=\"7\" fill=\"#888\"/></svg>\n";
+
+/* The assets the site's pages reference: the theme is cacheable, the
+ * banner (a rotating one, on a real site) is not. */
+static const struct site_asset {
+	const char *path, *type, *cache;
+	const void *data;
+	size_t len;
+} site_assets[] = {
+	{ "/theme/style.css", "text/css; charset=utf-8",
+	    "public, max-age=3600", site_css, sizeof(site_css) - 1 },
+	{ "/theme/site.js", "text/javascript; charset=utf-8",
+	    "public, max-age=3600", site_js, sizeof(site_js) - 1 },
+	{ "/theme/logo.svg", "image/svg+xml",
+	    "public, max-age=3600", site_svg, sizeof(site_svg) - 1 },
+	{ "/theme/favicon.ico", "image/x-icon",
+	    "public, max-age=86400", site_ico, sizeof(site_ico) },
+	{ "/media/banner.png", "image/png",
+	    "no-store", site_png, sizeof(site_png) },
+};
+
+static struct site *site_new(void)
+{
+	return calloc(1, sizeof(struct site));
+}
+
+static void site_reset(struct site *s)
+{
+	memset(&s->n, 0, sizeof(s->n));
+}
+
+static void base64(const unsigned char *in, size_t n, char *out,
+    const char *alphabet, bool pad)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16;
+		size_t k = n - i < 3 ? n - i : 3;
+
+		if (k > 1)
+			v |= (uint32_t)in[i + 1] << 8;
+		if (k > 2)
+			v |= in[i + 2];
+		out[o++] = alphabet[v >> 18 & 63];
+		out[o++] = alphabet[v >> 12 & 63];
+		if (k > 1)
+			out[o++] = alphabet[v >> 6 & 63];
+		else if (pad)
+			out[o++] = '=';
+		if (k > 2)
+			out[o++] = alphabet[v & 63];
+		else if (pad)
+			out[o++] = '=';
+	}
+	out[o] = '\0';
+}
+
+/* A random token: standard base64 ('+', '/' and "==" that a form post
+ * must percent-encode, as Rails' authenticity tokens), or base64url for
+ * a cookie. */
+static int site_random(char *out, bool url)
+{
+	unsigned char raw[SITE_RAND_BYTES];
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return -1;
+	base64(raw, sizeof(raw), out, url ?
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" :
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+	    !url);
+	return 0;
+}
+
+/* A new token for a login (sid NULL) or for editing node of session sid;
+ * the oldest outstanding one makes room. */
+static const char *site_token_issue(struct site *s, const char *sid,
+    unsigned long node)
+{
+	struct site_token *t = &s->tokens[s->next_token];
+
+	if (t->text[0])
+		s->n.tokens_dropped++;
+	if (site_random(t->text, false) < 0) {
+		t->text[0] = '\0';
+		return NULL;
+	}
+	snprintf(t->sid, sizeof(t->sid), "%s", sid ? sid : "");
+	t->node = node;
+	s->next_token = (s->next_token + 1) % SITE_TOKENS;
+	s->n.tokens_issued++;
+	return t->text;
+}
+
+/* Takes a token once: it must have been issued for this session and node
+ * and not used since.  Counts it accepted or rejected. */
+static bool site_token_take(struct site *s, const char *text,
+    const char *sid, unsigned long node)
+{
+	size_t i;
+
+	if (text && strlen(text) == SITE_TOKEN_LEN) {
+		for (i = 0; i < SITE_TOKENS; i++) {
+			struct site_token *t = &s->tokens[i];
+
+			if (strcmp(t->text, text) != 0)
+				continue;
+			if (t->node != node ||
+			    strcmp(t->sid, sid ? sid : "") != 0)
+				break;
+			t->text[0] = '\0';
+			s->n.tokens_accepted++;
+			return true;
+		}
+	}
+	s->n.tokens_rejected++;
+	return false;
+}
+
+/* The value of cookie name in a Cookie header, copied to out, or false. */
+static bool cookie_get(const char *header, const char *name, char *out,
+    size_t size)
+{
+	size_t n = strlen(name), len;
+	const char *p = header;
+
+	while (p && *p) {
+		while (*p == ' ' || *p == ';')
+			p++;
+		len = strcspn(p, ";");
+		if (len > n && strncmp(p, name, n) == 0 && p[n] == '=') {
+			len -= n + 1;
+			while (len > 0 && p[n + 1 + len - 1] == ' ')
+				len--;
+			if (len >= size)
+				return false;
+			memcpy(out, p + n + 1, len);
+			out[len] = '\0';
+			return true;
+		}
+		p += len;
+	}
+	return false;
+}
+
+/* The live session of the request's cookie, or NULL. */
+static struct site_session *site_session_of(struct site *s,
+    struct evhttp_request *req)
+{
+	const char *c = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Cookie");
+	char sid[SITE_SID_LEN + 1];
+	size_t i;
+
+	if (c == NULL || !cookie_get(c, SITE_COOKIE, sid, sizeof(sid)) ||
+	    strlen(sid) != SITE_SID_LEN)
+		return NULL;
+	for (i = 0; i < SITE_SESSIONS; i++)
+		if (strcmp(s->sessions[i].sid, sid) == 0)
+			return &s->sessions[i];
+	return NULL;
+}
+
+static struct site_session *site_session_new(struct site *s,
+    const char *name)
+{
+	struct site_session *ss = &s->sessions[s->next_session];
+
+	if (ss->sid[0])
+		s->n.sessions_dropped++;
+	if (site_random(ss->sid, true) < 0) {
+		ss->sid[0] = '\0';
+		return NULL;
+	}
+	snprintf(ss->name, sizeof(ss->name), "%s", name);
+	s->next_session = (s->next_session + 1) % SITE_SESSIONS;
+	return ss;
+}
+
+static size_t site_live_sessions(const struct site *s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < SITE_SESSIONS; i++)
+		n += s->sessions[i].sid[0] != '\0';
+	return n;
+}
+
+/* Text for an HTML text node or a quoted attribute. */
+static void html_text(struct evbuffer *b, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': evbuffer_add(b, "&amp;", 5); break;
+		case '<': evbuffer_add(b, "&lt;", 4); break;
+		case '>': evbuffer_add(b, "&gt;", 4); break;
+		case '"': evbuffer_add(b, "&quot;", 6); break;
+		case '\'': evbuffer_add(b, "&#39;", 5); break;
+		default: evbuffer_add(b, s, 1); break;
+		}
+	}
+}
+
+/* A token in a value attribute, its punctuation as character references
+ * (OWASP's attribute encoding): a script must decode them, as a browser
+ * does, to post the token back. */
+static void html_token(struct evbuffer *b, const char *token)
+{
+	for (; *token; token++) {
+		if (*token == '/')
+			evbuffer_add(b, "&#x2F;", 6);
+		else if (*token == '+')
+			evbuffer_add(b, "&#43;", 5);
+		else if (*token == '=')
+			evbuffer_add(b, "&#61;", 5);
+		else
+			evbuffer_add(b, token, 1);
+	}
+}
+
+static void site_head(struct evbuffer *b, const char *title)
+{
+	evbuffer_add_printf(b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
+	    "<meta charset=\"utf-8\"><title>");
+	html_text(b, title);
+	evbuffer_add_printf(b, "</title>\n"
+	    "<link rel=\"stylesheet\" href=\"/theme/style.css\">\n"
+	    "<link rel=\"icon\" href=\"/theme/favicon.ico\">\n"
+	    "<script src=\"/theme/site.js\"></script>\n</head>\n<body>\n");
+}
+
+static void site_html(struct app *app, struct evhttp_request *req, int code)
+{
+	evbuffer_add(evhttp_request_get_output_buffer(req),
+	    "</body></html>\n", 15);
+	add_header(req, "Content-Type", "text/html; charset=utf-8");
+	respond(app, req, code);
+}
+
+/* A short HTML page for a refusal, so a check on its title can tell. */
+static void site_refuse(struct app *app, struct evhttp_request *req,
+    int code, const char *title, const char *why)
+{
+	struct evbuffer *b = evhttp_request_get_output_buffer(req);
+
+	site_head(b, title);
+	evbuffer_add(b, "<p>", 3);
+	html_text(b, why);
+	evbuffer_add(b, "</p>\n", 5);
+	site_html(app, req, code);
+}
+
+static void site_home(struct app *app, struct evhttp_request *req)
+{
+	struct evbuffer *b = evhttp_request_get_output_buffer(req);
+	struct site_session *ss = site_session_of(app->site, req);
+	unsigned i;
+
+	site_head(b, "Goose Umami");
+	evbuffer_add_printf(b, "<header><img src=\"/theme/logo.svg\" "
+	    "alt=\"Goose Umami\">");
+	if (ss) {
+		evbuffer_add_printf(b, "<p>Logged in as ");
+		html_text(b, ss->name);
+		evbuffer_add_printf(b, " <a href=\"/user/logout\">Log out"
+		    "</a></p>");
+	} else {
+		evbuffer_add_printf(b, "<a href=\"/user/login\">Log in</a>");
+	}
+	evbuffer_add_printf(b, "</header>\n<img src=\"/media/banner.png\" "
+	    "alt=\"\">\n<h1>Goose Umami</h1>\n<ul>\n");
+	for (i = 1; i <= SITE_NODES; i++)
+		evbuffer_add_printf(b, "<li><a href=\"/node/%u\">node %u</a>"
+		    "</li>\n", i, i);
+	evbuffer_add_printf(b, "</ul>\n");
+	site_html(app, req, 200);
+}
+
+static bool site_asset(struct app *app, struct evhttp_request *req,
+    const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(site_assets) / sizeof(site_assets[0]); i++) {
+		const struct site_asset *a = &site_assets[i];
+
+		if (strcmp(path, a->path) != 0)
+			continue;
+		evbuffer_add_reference(evhttp_request_get_output_buffer(req),
+		    a->data, a->len, NULL, NULL);
+		add_header(req, "Content-Type", a->type);
+		add_header(req, "Cache-Control", a->cache);
+		respond(app, req, 200);
+		return true;
+	}
+	return false;
+}
+
+/* The body of a POST as a string, NULL (answered) when it is too large,
+ * holds a NUL or its Content-Type is not want's. */
+static char *site_body(struct app *app, struct evhttp_request *req,
+    const char *want)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	const char *type = evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Content-Type");
+	size_t len = evbuffer_get_length(in), n = strlen(want);
+	char *text;
+
+	if (type == NULL || strncasecmp(type, want, n) != 0 ||
+	    (type[n] != '\0' && type[n] != ';' && type[n] != ' ')) {
+		respond_text(app, req, 415, "unsupported content type\n");
+		return NULL;
+	}
+	if (len > SITE_BODY_MAX) {
+		respond_text(app, req, 413, "body too large\n");
+		return NULL;
+	}
+	if ((text = malloc(len + 1)) == NULL) {
+		respond_text(app, req, 500, "out of memory\n");
+		return NULL;
+	}
+	evbuffer_copyout(in, text, len);
+	text[len] = '\0';
+	if (strlen(text) != len) {
+		free(text);
+		bad_request(app, req);
+		return NULL;
+	}
+	return text;
+}
+
+/* A form body's fields (percent- and '+'-decoded) into q; false when
+ * answered. */
+static bool site_form(struct app *app, struct evhttp_request *req,
+    struct evkeyvalq *q)
+{
+	char *text = site_body(app, req, "application/x-www-form-urlencoded");
+	int rc;
+
+	TAILQ_INIT(q);
+	if (text == NULL)
+		return false;
+	rc = evhttp_parse_query_str(text, q);
+	free(text);
+	if (rc < 0) {
+		evhttp_clear_headers(q);
+		bad_request(app, req);
+		return false;
+	}
+	return true;
+}
+
+static void site_login_form(struct app *app, struct evhttp_request *req)
+{
+	struct evbuffer *b = evhttp_request_get_output_buffer(req);
+	const char *token = site_token_issue(app->site, NULL, 0);
+
+	if (token == NULL) {
+		respond_text(app, req, 500, "no random bytes\n");
+		return;
+	}
+	site_head(b, "Log in");
+	evbuffer_add_printf(b, "<h1>Log in</h1>\n"
+	    "<form method=\"post\" action=\"/user/login\">\n"
+	    "<input type=\"text\" name=\"name\" value=\"\">\n"
+	    "<input type=\"password\" name=\"password\">\n"
+	    "<input type=\"hidden\" name=\"form_token\" value=\"");
+	html_token(b, token);
+	evbuffer_add_printf(b, "\">\n<input type=\"hidden\" name=\"form_id\" "
+	    "value=\"user_login_form\">\n"
+	    "<input type=\"submit\" value=\"Log in\">\n</form>\n");
+	site_html(app, req, 200);
+}
+
+static void site_login(struct app *app, struct evhttp_request *req)
+{
+	struct site *s = app->site;
+	struct evkeyvalq q;
+	const char *name, *password;
+	struct site_session *ss;
+	char cookie[64];
+
+	if (!site_form(app, req, &q))
+		return;
+	name = evhttp_find_header(&q, "name");
+	password = evhttp_find_header(&q, "password");
+	if (!site_token_take(s, evhttp_find_header(&q, "form_token"), NULL, 0)) {
+		site_refuse(app, req, 403, "Access denied",
+		    "The form token is missing, used or stale.");
+	} else if (name == NULL || *name == '\0' ||
+	    strlen(name) > SITE_NAME_MAX || password == NULL ||
+	    strcmp(password, SITE_PASSWORD) != 0) {
+		s->n.login_failures++;
+		site_refuse(app, req, 403, "Log in",
+		    "Unrecognized username or password.");
+	} else if ((ss = site_session_new(s, name)) == NULL) {
+		respond_text(app, req, 500, "no random bytes\n");
+	} else {
+		s->n.logins++;
+		snprintf(cookie, sizeof(cookie), SITE_COOKIE "=%s; Path=/; "
+		    "HttpOnly", ss->sid);
+		add_header(req, "Set-Cookie", cookie);
+		add_header(req, "Location", "/home");
+		respond_text(app, req, 303, "logged in\n");
+	}
+	evhttp_clear_headers(&q);
+}
+
+static void site_logout(struct app *app, struct evhttp_request *req)
+{
+	struct site_session *ss = site_session_of(app->site, req);
+
+	if (ss) {
+		ss->sid[0] = '\0';
+		app->site->n.logouts++;
+	}
+	add_header(req, "Set-Cookie", SITE_COOKIE "=; Path=/; Max-Age=0");
+	add_header(req, "Location", "/home");
+	respond_text(app, req, 303, "logged out\n");
+}
+
+static void site_edit_form(struct app *app, struct evhttp_request *req,
+    unsigned long node)
+{
+	struct evbuffer *b = evhttp_request_get_output_buffer(req);
+	struct site_session *ss = site_session_of(app->site, req);
+	const char *token;
+	char title[32];
+
+	if (ss == NULL) {
+		site_refuse(app, req, 403, "Access denied", "Log in first.");
+		return;
+	}
+	if ((token = site_token_issue(app->site, ss->sid, node)) == NULL) {
+		respond_text(app, req, 500, "no random bytes\n");
+		return;
+	}
+	snprintf(title, sizeof(title), "Edit node %lu", node);
+	site_head(b, title);
+	evbuffer_add_printf(b, "<h1>Edit node %lu</h1>\n"
+	    "<form method=\"post\" action=\"/node/%lu/edit\">\n"
+	    "<input type=\"text\" name=\"title\" value=\"node %lu\">\n"
+	    "<textarea name=\"body\">The body of node %lu &amp; more."
+	    "</textarea>\n<select name=\"status\">"
+	    "<option value=\"0\">Draft</option>"
+	    "<option value=\"1\" selected>Published</option></select>\n"
+	    "<input type=\"hidden\" name=\"form_token\" value=\"",
+	    node, node, node, node);
+	html_token(b, token);
+	evbuffer_add_printf(b, "\">\n<input type=\"submit\" value=\"Save\">\n"
+	    "</form>\n");
+	site_html(app, req, 200);
+}
+
+static void site_edit(struct app *app, struct evhttp_request *req,
+    unsigned long node)
+{
+	struct site *s = app->site;
+	struct site_session *ss = site_session_of(s, req);
+	struct evkeyvalq q;
+	const char *title;
+	char loc[40];
+
+	if (ss == NULL) {
+		site_refuse(app, req, 403, "Access denied", "Log in first.");
+		return;
+	}
+	if (!site_form(app, req, &q))
+		return;
+	title = evhttp_find_header(&q, "title");
+	if (!site_token_take(s, evhttp_find_header(&q, "form_token"), ss->sid,
+	    node)) {
+		site_refuse(app, req, 403, "Access denied",
+		    "The form token is missing, used or stale.");
+	} else if (title == NULL || *title == '\0' ||
+	    strlen(title) > SITE_TITLE_MAX) {
+		site_refuse(app, req, 400, "Edit node",
+		    "A title of 1 to 255 bytes is required.");
+	} else {
+		s->n.edits++;
+		snprintf(loc, sizeof(loc), "/node/%lu", node);
+		add_header(req, "Location", loc);
+		respond_text(app, req, 303, "saved\n");
+	}
+	evhttp_clear_headers(&q);
+}
+
+static void site_json(struct app *app, struct evhttp_request *req, int code)
+{
+	add_header(req, "Content-Type", "application/json");
+	respond(app, req, code);
+}
+
+static void site_json_error(struct app *app, struct evhttp_request *req,
+    int code, const char *detail)
+{
+	struct evbuffer *b = evhttp_request_get_output_buffer(req);
+
+	evbuffer_add_printf(b, "{\"errors\": [{\"status\": \"%d\", "
+	    "\"detail\": ", code);
+	json_quote(b, detail, strlen(detail));
+	evbuffer_add(b, "}]}\n", 4);
+	site_json(app, req, code);
+}
+
+static void site_api_item(struct evbuffer *b, unsigned long id,
+    const char *title)
+{
+	evbuffer_add_printf(b, "{\"id\": %lu, \"type\": \"node\", "
+	    "\"title\": ", id);
+	json_quote(b, title, strlen(title));
+	evbuffer_add(b, "}", 1);
+}
+
+static void site_api_list(struct app *app, struct evhttp_request *req)
+{
+	struct evbuffer *b = evhttp_request_get_output_buffer(req);
+	char title[32];
+	unsigned i;
+
+	evbuffer_add_printf(b, "{\"data\": {\"items\": [");
+	for (i = 1; i <= SITE_NODES; i++) {
+		snprintf(title, sizeof(title), "node %u", i);
+		if (i > 1)
+			evbuffer_add(b, ", ", 2);
+		site_api_item(b, i, title);
+	}
+	evbuffer_add_printf(b, "], \"count\": %u}}\n", SITE_NODES);
+	site_json(app, req, 200);
+}
+
+/* Nodes below SITE_FIRST_ID are the generated /node/N pages; above, the
+ * last SITE_CREATED made by POST. */
+static void site_api_node(struct app *app, struct evhttp_request *req,
+    const char *arg)
+{
+	struct site *s = app->site;
+	struct evbuffer *b = evhttp_request_get_output_buffer(req);
+	unsigned long id, k;
+	char title[32];
+	const char *t = NULL;
+
+	if (parse_dec(arg, strlen(arg), ULONG_MAX, &id) < 0 || id == 0) {
+		site_json_error(app, req, 404, "no such node");
+		return;
+	}
+	if (id < SITE_FIRST_ID) {
+		snprintf(title, sizeof(title), "node %lu", id);
+		t = title;
+	} else if ((k = id - SITE_FIRST_ID) < s->n_created &&
+	    s->n_created - k <= SITE_CREATED) {
+		t = s->created[k % SITE_CREATED].title;
+	}
+	if (t == NULL) {
+		site_json_error(app, req, 404, "no such node");
+		return;
+	}
+	evbuffer_add(b, "{\"data\": ", 9);
+	site_api_item(b, id, t);
+	evbuffer_add(b, "}\n", 2);
+	site_json(app, req, 200);
+}
+
+static void site_api_create(struct app *app, struct evhttp_request *req)
+{
+	struct site *s = app->site;
+	struct evbuffer *b = evhttp_request_get_output_buffer(req);
+	char *text = site_body(app, req, "application/json"), loc[48];
+	json_error_t err;
+	json_t *doc, *title;
+	struct site_node *n;
+
+	if (text == NULL)
+		return;
+	doc = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+	free(text);
+	title = json_object_get(doc, "title");
+	if (doc == NULL) {
+		site_json_error(app, req, 400, err.text);
+	} else if (!json_is_string(title) || json_string_length(title) == 0 ||
+	    json_string_length(title) > SITE_TITLE_MAX ||
+	    strlen(json_string_value(title)) != json_string_length(title)) {
+		site_json_error(app, req, 422,
+		    "an object with a \"title\" of 1 to 255 bytes is required");
+	} else {
+		n = &s->created[s->n_created % SITE_CREATED];
+		n->id = SITE_FIRST_ID + s->n_created++;
+		snprintf(n->title, sizeof(n->title), "%s",
+		    json_string_value(title));
+		s->n.nodes_created++;
+		snprintf(loc, sizeof(loc), "/api/nodes/%lu", n->id);
+		add_header(req, "Location", loc);
+		evbuffer_add(b, "{\"data\": ", 9);
+		site_api_item(b, n->id, n->title);
+		evbuffer_add(b, "}\n", 2);
+		site_json(app, req, 201);
+	}
+	json_decref(doc);
+}
+
+/* "/node/N/edit": N, or 0 when path is not that. */
+static unsigned long site_edit_node(const char *path)
+{
+	const char *id = path + 6, *end = strchr(id, '/');
+	unsigned long n;
+
+	if (!has_prefix(path, "/node/") || end == NULL ||
+	    strcmp(end, "/edit") != 0 ||
+	    parse_dec(id, (size_t)(end - id), ULONG_MAX, &n) < 0)
+		return 0;
+	return n;
+}
+
+static enum site_route site_route_of(struct evhttp_request *req,
+    const char *path, unsigned long *node)
+{
+	bool get = is_get(req), post = is_post(req);
+
+	if (get && strcmp(path, "/home") == 0)
+		return SITE_HOME;
+	if (strcmp(path, "/user/login") == 0)
+		return get ? SITE_LOGIN_FORM : post ? SITE_LOGIN : SITE_ROUTES;
+	if (get && strcmp(path, "/user/logout") == 0)
+		return SITE_LOGOUT;
+	if ((*node = site_edit_node(path)) != 0)
+		return get ? SITE_EDIT_FORM : post ? SITE_EDIT : SITE_ROUTES;
+	if (strcmp(path, "/api/nodes") == 0)
+		return get ? SITE_API_LIST : post ? SITE_API_CREATE : SITE_ROUTES;
+	if (get && has_prefix(path, "/api/nodes/"))
+		return SITE_API_NODE;
+	return SITE_ROUTES;
+}
+
+/* Returns true when path was one of the site's and has been answered. */
+static bool site_route(struct app *app, struct evhttp_request *req,
+    const char *path)
+{
+	unsigned long node = 0;
+	enum site_route r = site_route_of(req, path, &node);
+
+	if (r == SITE_ROUTES)
+		return is_get(req) && site_asset(app, req, path);
+	app->site->n.routes[r]++;
+	switch (r) {
+	case SITE_HOME: site_home(app, req); break;
+	case SITE_LOGIN_FORM: site_login_form(app, req); break;
+	case SITE_LOGIN: site_login(app, req); break;
+	case SITE_LOGOUT: site_logout(app, req); break;
+	case SITE_EDIT_FORM: site_edit_form(app, req, node); break;
+	case SITE_EDIT: site_edit(app, req, node); break;
+	case SITE_API_LIST: site_api_list(app, req); break;
+	case SITE_API_NODE: site_api_node(app, req, path + 11); break;
+	case SITE_API_CREATE: site_api_create(app, req); break;
+	case SITE_ROUTES: break;
+	}
+	return true;
+}
+
+/* ", \"site\": {...}" for /stats. */
+static void site_stats_json(const struct site *s, struct evbuffer *b)
+{
+	const struct site_counts *n = &s->n;
+	size_t i;
+
+	evbuffer_add_printf(b, ", \"site\": {\"tokens_issued\": %" PRIu64
+	    ", \"tokens_accepted\": %" PRIu64 ", \"tokens_rejected\": %" PRIu64
+	    ", \"tokens_dropped\": %" PRIu64 ", \"logins\": %" PRIu64
+	    ", \"login_failures\": %" PRIu64 ", \"logouts\": %" PRIu64
+	    ", \"sessions\": %zu, \"sessions_dropped\": %" PRIu64
+	    ", \"edits\": %" PRIu64 ", \"nodes_created\": %" PRIu64
+	    ", \"routes\": {", n->tokens_issued, n->tokens_accepted,
+	    n->tokens_rejected, n->tokens_dropped, n->logins,
+	    n->login_failures, n->logouts, site_live_sessions(s),
+	    n->sessions_dropped, n->edits, n->nodes_created);
+	for (i = 0; i < SITE_ROUTES; i++)
+		evbuffer_add_printf(b, "%s\"%s\": %" PRIu64, i ? ", " : "",
+		    site_route_names[i], n->routes[i]);
+	evbuffer_add(b, "}}", 2);
+}
+
 /* ---- control endpoints (never counted) ---- */
 
 static void shutdown_done_cb(struct evhttp_request *req, void *arg)
@@ -930,12 +1741,15 @@ static void handle_stats(struct app *app, struct evhttp_request *req)
 {
 	add_header(req, "Content-Type", "application/json");
 	stats_json(&app->paths, evhttp_request_get_output_buffer(req));
+	site_stats_json(app->site, evhttp_request_get_output_buffer(req));
+	evbuffer_add(evhttp_request_get_output_buffer(req), "}\n", 2);
 	send_reply(req, 200);
 }
 
 static void handle_reset(struct app *app, struct evhttp_request *req)
 {
 	table_free(&app->paths);
+	site_reset(app->site);
 	evbuffer_add(evhttp_request_get_output_buffer(req), "reset\n", 6);
 	send_reply(req, 200);
 }
@@ -1102,6 +1916,8 @@ static void request_cb(struct evhttp_request *req, void *arg)
 	const char *path = req_path(req);
 
 	if (handle_control(app, req, path))
+		return;
+	if (site_route(app, req, path))
 		return;
 	if (strcmp(path, "/echo") == 0)
 		handle_echo(app, req);
@@ -1274,6 +2090,7 @@ static void app_free(struct app *app)
 	if (app->log)
 		fclose(app->log);
 	table_free(&app->paths);
+	free(app->site);
 	free(app);
 }
 
@@ -1287,6 +2104,10 @@ static struct app *app_new(const struct opts *o)
 	if (o->log_path && (app->log = fopen(o->log_path, "a")) == NULL) {
 		fprintf(stderr, "goose-target: %s: %s\n", o->log_path,
 		    strerror(errno));
+		goto fail;
+	}
+	if ((app->site = site_new()) == NULL) {
+		fprintf(stderr, "goose-target: out of memory\n");
 		goto fail;
 	}
 	if ((app->base = event_base_new()) == NULL ||
