@@ -509,6 +509,61 @@ TEST(basic_auth_as_the_target_got_it)
     target_stop(&tgt);
 }
 
+/* ---- credentials and a redirect to another origin ---- */
+
+static target other; /* a second server: another origin */
+
+/* How many header lines called name the echo of r shows. */
+static int echo_count(goose_response *r, const char *name)
+{
+    echo e;
+    char got[512];
+    return read_echo(r, &e) < 0 ? -1 : echo_header(&e, name, got, sizeof got);
+}
+
+/* A form POST with Basic auth and a Cookie of its own, redirected (302)
+ * to /echo of port: the hop is a GET without the form's Content-Type;
+ * the credentials follow it only on the request's own origin. */
+static void redirected_post(goose_user *u, int port, int same_origin)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/redirect-to/%d/echo", port);
+    goose_request *req = goose_request_new(u, "POST", path);
+    OK(goose_request_set_basic_auth(req, "Aladdin", "open sesame"));
+    OK(goose_request_set_header(req, "Cookie", "secret=1"));
+    OK(goose_request_set_header(req, "X-Other", "kept"));
+    OK(goose_request_add_form(req, "name", "goose"));
+    goose_response *r = goose_request_send(req);
+    expect_echo(r, "GET", "/echo", "X-Other", "kept", NULL);
+    if (echo_count(r, "Authorization") != same_origin || echo_count(r, "Cookie") != same_origin)
+        miss("port %d: Authorization/Cookie sent %d/%d times, want %d", port,
+             echo_count(r, "Authorization"), echo_count(r, "Cookie"), same_origin);
+    if (echo_count(r, "Content-Type") != 0)
+        miss("port %d: the GET hop kept the form's Content-Type", port);
+    goose_response_free(r);
+}
+
+static int credentials_on_redirects(goose_user *u)
+{
+    redirected_post(u, other.port, 0);
+    redirected_post(u, tgt.port, 1);
+    atomic_fetch_add(&reached, 1);
+    return GOOSE_OK;
+}
+
+TEST(credentials_stay_on_their_origin)
+{
+    target_start(&tgt);
+    target_start(&other);
+    goose_attack *a = attack(credentials_on_redirects, tgt.url, "1");
+    json_t *report = run(a, 1);
+    ASSERT_EQ(jint(entry(report, "GET", "/echo"), "success"), 2);
+    json_decref(report);
+    goose_attack_free(a);
+    target_stop(&other);
+    target_stop(&tgt);
+}
+
 /* ---- a request's own time limit ---- */
 
 typedef struct timed {
@@ -906,7 +961,7 @@ TEST(bad_input_is_refused)
     target_stop(&tgt);
 }
 
-TEST_MAIN(TEST_ENTRY(form_body_as_the_target_got_it), TEST_ENTRY(json_body_as_the_target_got_it),
+TEST_MAIN(TEST_ENTRY(form_body_as_the_target_got_it), TEST_ENTRY(credentials_stay_on_their_origin), TEST_ENTRY(json_body_as_the_target_got_it),
           TEST_ENTRY(one_body_one_way), TEST_ENTRY(query_parameters_as_the_target_got_them),
           TEST_ENTRY(basic_auth_as_the_target_got_it), TEST_ENTRY(own_timeout_over_http1),
           TEST_ENTRY(own_timeout_over_libcurl), TEST_ENTRY(own_timeout_over_http2),

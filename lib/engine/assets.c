@@ -46,12 +46,6 @@ static uint64_t hash_of(const char *s)
     return h;
 }
 
-static int same_origin(const goose_url_parts *a, const goose_url_parts *b)
-{
-    return a->secure == b->secure && a->port == b->port && a->host_len == b->host_len &&
-           strncasecmp(a->host, b->host, a->host_len) == 0;
-}
-
 static int seen(const gather *g, const char *url, uint64_t h)
 {
     for (size_t i = 0; i < g->n; i++)
@@ -135,7 +129,7 @@ static int take(void *arg, const char *ref)
     if (goose__url_split(g->url.data, &p) < 0)
         return 0; /* not fetched over HTTP: data:, javascript:, about:, blob:, ... */
     const goose_run_config *cfg = &g->user->thread->engine->cfg;
-    if (!cfg->assets_cross_origin && !same_origin(&p, &g->origin))
+    if (!cfg->assets_cross_origin && !goose__url_same_origin(&p, &g->origin))
         return 0;
     if (seen(g, g->url.data, hash_of(g->url.data)))
         return 0;

@@ -324,6 +324,39 @@ goose_reply *goose__send(goose_request *req)
     return goose__send_on(&u->lane, req);
 }
 
+/* Whether a header line ("Name: value", "Name;", "Name:") is of name. */
+static int line_names(const char *line, const char *name)
+{
+    size_t n = strlen(name);
+    return strncasecmp(line, name, n) == 0 && (line[n] == ':' || line[n] == ';');
+}
+
+/* The request's own header lines a redirect's hop sends: credentials
+ * (Authorization, Cookie) stay behind once a hop leaves the request's
+ * origin, as curl and browsers leave them, and the body's Content-Type
+ * once the method became GET.  -1 when out of memory. */
+static int hop_headers(const goose_lines *own, int left_origin, int to_get, goose_lines *out)
+{
+    goose__lines_free(out);
+    for (const char *line = goose__lines_next(own, NULL); line; line = goose__lines_next(own, line)) {
+        if (left_origin && (line_names(line, "Authorization") || line_names(line, "Cookie")))
+            continue;
+        if (to_get && line_names(line, "Content-Type"))
+            continue;
+        if (goose__lines_add(out, line) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Whether the URL l now holds is of another origin than first's. */
+static int left_origin(const goose_lane *l, const goose_buf *first)
+{
+    goose_url_parts a, b;
+    return goose__url_split(first->data, &a) < 0 || goose__url_split(l->url.data, &b) < 0 ||
+           !goose__url_same_origin(&a, &b);
+}
+
 goose_reply *goose__send_on(goose_lane *l, goose_request *req)
 {
     goose_user *u = l->user;
@@ -348,27 +381,42 @@ goose_reply *goose__send_on(goose_lane *l, goose_request *req)
         .method = req->method, .url = l->url.data, .headers = req->headers.n ? &req->headers : NULL,
         .body = req->body, .body_len = req->body_len, .has_body = req->has_body,
         .timeout_ms = req->timeout_ms};
+    goose_buf first;             /* the request's own URL, once it is redirected */
+    goose_lines hop = {0};       /* its header lines a hop sends */
+    int away = 0, to_get = 0;
+    goose__buf_init(&first);
     for (int hops = 0;; hops++) {
         transfer(l, r, &h);
         if (r->not_sent)
-            return r;
+            break;
+        if (hops == 0 && r->status >= 300 && r->status <= 399 &&
+            goose__buf_adds(&first, l->url.data) < 0)
+            break; /* out of memory: the 3xx is the answer */
         if (!follow(l, r, req, hops)) {
             stick(l, req, hops);
-            return r;
+            break;
         }
-        int to_get = r->status == 303 ||
-                     ((r->status == 301 || r->status == 302) && h.has_body);
+        to_get |= r->status == 303 || ((r->status == 301 || r->status == 302) && h.has_body);
         if (to_get && strcmp(h.method, "HEAD") != 0) {
             h.method = "GET";
             h.has_body = 0;
             h.body = NULL;
             h.body_len = 0;
         }
+        away |= left_origin(l, &first);
+        if ((away || to_get) && req->headers.n) {
+            if (hop_headers(&req->headers, away, to_get && !h.has_body, &hop) < 0)
+                break;
+            h.headers = hop.n ? &hop : NULL;
+        }
         h.url = l->url.data;
         r->nexpected = 0; /* expectations are of the last hop */
         goose__response_recycle(r);
         r = new_response(u, h.method, l->path.data, req);
         if (!r)
-            return NULL;
+            break;
     }
+    goose__buf_free(&first);
+    goose__lines_free(&hop);
+    return r;
 }

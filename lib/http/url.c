@@ -347,3 +347,9 @@ int goose__http_pin(goose_lines *resolve, const char *url)
     goose__buf_free(&entry);
     return rc;
 }
+
+int goose__url_same_origin(const goose_url_parts *a, const goose_url_parts *b)
+{
+    return a->secure == b->secure && a->port == b->port && a->host_len == b->host_len &&
+           strncasecmp(a->host, b->host, a->host_len) == 0;
+}

@@ -23,6 +23,8 @@ typedef struct goose_url_parts {
 int goose__url_is_absolute(const char *url);
 /* 0, or -1 when url is not http(s)://AUTHORITY[/...]. */
 int goose__url_split(const char *url, goose_url_parts *out);
+/* Whether two URLs are of one origin: scheme, host (any case) and port. */
+int goose__url_same_origin(const goose_url_parts *a, const goose_url_parts *b);
 /* The host in lower case and the path without its query ("/" when empty),
  * as cookies need them; -1 when out of memory. */
 int goose__url_cookie_scope(const goose_url_parts *p, goose_buf *host, goose_buf *path);

@@ -119,7 +119,7 @@ static void usage(FILE *f)
 	    "  /status/CODE      that status (200-599), body \"status CODE\"; "
 	    "a 3xx points at /\n"
 	    "  /redirect/N       302 to /redirect/N-1, the last to /\n"
-	    "  /redirect-to/PORT 302 to http://127.0.0.1:PORT/\n"
+	    "  /redirect-to/PORT[/PATH] any method: 302 to http://127.0.0.1:PORT/PATH\n"
 	    "  /slow?ms=N        200 after N ms (at most 60000)\n"
 	    "  /barrier/N?ms=M   200 once N requests wait on /barrier/N at "
 	    "once, else 504 after M ms (2000)\n"
@@ -816,19 +816,23 @@ static void handle_redirect(struct app *app, struct evhttp_request *req,
 	respond_text(app, req, 302, "redirect\n");
 }
 
-/* /redirect-to/PORT: to the front page of 127.0.0.1:PORT, another server
- * (only ever loopback). */
+/* /redirect-to/PORT[/PATH]: to http://127.0.0.1:PORT/PATH (the front page
+ * without a path), another server (only ever loopback). */
 static void handle_redirect_to(struct app *app, struct evhttp_request *req,
     const char *arg)
 {
 	unsigned long port;
-	char loc[40];
+	const char *slash = strchr(arg, '/');
+	size_t digits = slash ? (size_t)(slash - arg) : strlen(arg);
+	char loc[160];
 
-	if (parse_dec(arg, strlen(arg), 65535, &port) < 0 || port == 0) {
+	if (parse_dec(arg, digits, 65535, &port) < 0 || port == 0 ||
+	    (slash && strlen(slash) > 100)) {
 		not_found(app, req);
 		return;
 	}
-	snprintf(loc, sizeof(loc), "http://127.0.0.1:%lu/", port);
+	snprintf(loc, sizeof(loc), "http://127.0.0.1:%lu%s", port,
+	    slash ? slash : "/");
 	add_header(req, "Location", loc);
 	respond_text(app, req, 302, "redirect\n");
 }
@@ -1890,8 +1894,6 @@ static void route_get(struct app *app, struct evhttp_request *req,
 		handle_status(app, req, path + 8);
 	else if (has_prefix(path, "/redirect/"))
 		handle_redirect(app, req, path + 10);
-	else if (has_prefix(path, "/redirect-to/"))
-		handle_redirect_to(app, req, path + 13);
 	else if (strcmp(path, "/slow") == 0)
 		handle_slow(app, req);
 	else if (has_prefix(path, "/barrier/"))
@@ -1921,6 +1923,8 @@ static void request_cb(struct evhttp_request *req, void *arg)
 		return;
 	if (strcmp(path, "/echo") == 0)
 		handle_echo(app, req);
+	else if (has_prefix(path, "/redirect-to/")) /* any method, as /echo */
+		handle_redirect_to(app, req, path + 13);
 	else if (is_post(req) && strcmp(path, "/login") == 0)
 		handle_login(app, req);
 	else if (is_get(req))
