@@ -303,6 +303,8 @@ struct goose_request {
     int has_body;
     int body_kind;             /* how the body was given: GOOSE_BODY_* */
     long timeout_ms;           /* its own limit; 0: --timeout's */
+    const char *refused;       /* the first builder call it refused: the
+                                  request is not sent (static text) */
     int expected[8];
     size_t nexpected;
     int owned;                 /* strings are ours to free */

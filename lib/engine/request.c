@@ -75,6 +75,16 @@ static int base64(goose_buf *out, const unsigned char *s, size_t len)
     return 0;
 }
 
+/* A builder call that fails leaves the request other than the script
+ * meant it: the first such mistake sticks, and goose_request_send then
+ * sends nothing (the response says why; nothing is counted). */
+static int refuse(goose_request *req, int rc, const char *why)
+{
+    if (req && !req->refused)
+        req->refused = why;
+    return rc;
+}
+
 /* ---- bodies ---- */
 
 /* The body becomes text (len bytes), given the way kind says. */
@@ -92,14 +102,14 @@ int goose_request_add_form(goose_request *req, const char *name, const char *val
 {
     if (!req || !name || !value ||
         (req->body_kind != GOOSE_BODY_NONE && req->body_kind != GOOSE_BODY_FORM))
-        return GOOSE_EINVAL;
+        return refuse(req, GOOSE_EINVAL, "goose_request_add_form refused a field: request not sent");
     goose_buf text;
     goose__buf_init(&text);
     int fields = req->body_kind == GOOSE_BODY_FORM;
     if ((fields && goose__buf_add(&text, req->body, req->body_len) < 0) ||
         add_pair(&text, fields ? "&" : NULL, name, value) < 0) {
         goose__buf_free(&text);
-        return GOOSE_ENOMEM;
+        return refuse(req, GOOSE_ENOMEM, "goose_request_add_form: out of memory: request not sent");
     }
     return take_body(req, &text, GOOSE_BODY_FORM);
 }
@@ -108,19 +118,19 @@ int goose_request_set_json(goose_request *req, const char *json)
 {
     if (!req || !json ||
         (req->body_kind != GOOSE_BODY_NONE && req->body_kind != GOOSE_BODY_JSON))
-        return GOOSE_EINVAL;
+        return refuse(req, GOOSE_EINVAL, "goose_request_set_json refused the body: request not sent");
     /* any JSON value (RFC 8259), "\u0000" in a string too: jansson parses
      * it, and the text goes as given */
     json_error_t err;
     json_t *parsed = json_loads(json, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
     if (!parsed)
-        return GOOSE_EINVAL;
+        return refuse(req, GOOSE_EINVAL, "goose_request_set_json: not JSON: request not sent");
     json_decref(parsed);
     goose_buf text;
     goose__buf_init(&text);
     if (goose__buf_adds(&text, json) < 0) {
         goose__buf_free(&text);
-        return GOOSE_ENOMEM;
+        return refuse(req, GOOSE_ENOMEM, "goose_request_set_json: out of memory: request not sent");
     }
     return take_body(req, &text, GOOSE_BODY_JSON);
 }
@@ -143,11 +153,11 @@ int goose__request_content_type(goose_request *req)
 int goose_request_add_query(goose_request *req, const char *name, const char *value)
 {
     if (!req || !name || !value)
-        return GOOSE_EINVAL;
+        return refuse(req, GOOSE_EINVAL, "goose_request_add_query refused a parameter: request not sent");
     /* the name in the report stays the path as given: values that change
      * from request to request must not make a key each */
     if (!req->name && !(req->name = strdup(req->path)))
-        return GOOSE_ENOMEM;
+        return refuse(req, GOOSE_ENOMEM, "goose_request_add_query: out of memory: request not sent");
     size_t end = strcspn(req->path, "#"); /* the query goes before a fragment */
     const char *query = memchr(req->path, '?', end);
     const char *sep = !query ? "?"
@@ -158,7 +168,7 @@ int goose_request_add_query(goose_request *req, const char *name, const char *va
     if (goose__buf_add(&path, req->path, end) < 0 || add_pair(&path, sep, name, value) < 0 ||
         goose__buf_adds(&path, req->path + end) < 0) {
         goose__buf_free(&path);
-        return GOOSE_ENOMEM;
+        return refuse(req, GOOSE_ENOMEM, "goose_request_add_query: out of memory: request not sent");
     }
     free(req->path);
     req->path = goose__buf_steal(&path);
@@ -172,7 +182,7 @@ int goose_request_add_query(goose_request *req, const char *name, const char *va
 int goose_request_set_timeout(goose_request *req, long ms)
 {
     if (!req || ms <= 0)
-        return GOOSE_EINVAL;
+        return refuse(req, GOOSE_EINVAL, "goose_request_set_timeout refused its limit: request not sent");
     req->timeout_ms = ms;
     return GOOSE_OK;
 }
@@ -213,7 +223,8 @@ int goose_request_set_basic_auth(goose_request *req, const char *user, const cha
 {
     if (!req || !user || !password || strchr(user, ':') || has_control(user) ||
         has_control(password))
-        return GOOSE_EINVAL;
+        return refuse(req, GOOSE_EINVAL,
+                      "goose_request_set_basic_auth refused the credentials: request not sent");
     goose_buf pair, line;
     goose__buf_init(&pair);
     goose__buf_init(&line);
@@ -227,5 +238,7 @@ int goose_request_set_basic_auth(goose_request *req, const char *user, const cha
 out:
     goose__buf_free(&pair);
     goose__buf_free(&line);
-    return rc;
+    return rc == GOOSE_OK ? rc
+                          : refuse(req, rc, "goose_request_set_basic_auth: out of memory: "
+                                            "request not sent");
 }

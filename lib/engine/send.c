@@ -90,8 +90,14 @@ int goose_request_set_header(goose_request *req, const char *name,
 
 int goose_request_set_body(goose_request *req, const void *body, size_t len)
 {
-    if (!req || (!body && len) || req->body_kind > GOOSE_BODY_RAW)
-        return GOOSE_EINVAL; /* a form or JSON body already (request.c) */
+    if (!req || (!body && len))
+        return GOOSE_EINVAL;
+    if (req->body_kind > GOOSE_BODY_RAW) { /* a form or JSON body already (request.c) */
+        if (!req->refused)
+            req->refused = "goose_request_set_body: the request has a form or JSON body: "
+                           "request not sent";
+        return GOOSE_EINVAL;
+    }
     char *copy = malloc(len ? len : 1);
     if (!copy)
         return GOOSE_ENOMEM;
@@ -370,6 +376,8 @@ goose_reply *goose__send_on(goose_lane *l, goose_request *req)
         u->stopping_tx = 1;
         return refuse(l, r, "the load test is stopping: request not sent");
     }
+    if (req->refused) /* a builder call refused: not the request the script meant */
+        return refuse(l, r, req->refused);
     if (build_url(l, req->path) < 0 || goose__request_content_type(req) < 0)
         return refuse(l, r, "out of memory");
     /* a method that defines a body gets Content-Length: 0 without one
