@@ -787,7 +787,7 @@ static void welcome_with(gaggle_out *o, char type, const char *ca, size_t ca_len
 {
     goose_shape users = {0}, none = {0};
     goose__shape_add(&users, 2, 0);
-    goose__out_begin(o, "welcome", type == '-' ? 25 : 26);
+    goose__out_begin(o, "welcome", type == '-' ? 27 : 28);
     goose__out_u64(o, "worker", 0);
     goose__out_u64(o, "workers", 1);
     goose__out_u64(o, "users", 2);
@@ -824,6 +824,8 @@ static void welcome_with(gaggle_out *o, char type, const char *ca, size_t ca_len
     goose__out_key(o, "arrivals");
     goose__pack_shape(&o->pk, &none);
     goose__out_str(o, "select", "");
+    goose__out_u64(o, "seed", 1);
+    goose__out_str(o, "scheduler", "serial");
     goose__out_key(o, "resolve");
     msgpack_pack_array(&o->pk, 0);
     goose__out_key(o, "slots");
