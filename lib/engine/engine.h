@@ -266,6 +266,9 @@ struct goose_user {
     goose_lane *waiters;       /* batch lanes waiting for a free connection */
     goose_lane *waiters_last;
     goose_batch *batches;      /* of the running transaction */
+    goose_lane *slot_holder;   /* --throttle-requests: the lane with a claimed
+                                  slot it waits for (one at a time) ... */
+    uint64_t slot_due;         /* ... and when it is due (since the start) */
     goose_xoshiro wait_rng;    /* its wait times */
     goose_xoshiro rng;         /* goose_user_random */
     void *data;

@@ -144,6 +144,10 @@ const char *goose__exchange(goose_lane *l, goose_reply *r, goose_http_request *r
             why = "the load test is stopping: request not sent";
             break;
         }
+        /* its time starts when a connection takes it (k6's "blocked" time
+           is not its duration), with the cookies the jar holds by then */
+        r->sent_us = goose__now_us();
+        req->cookie = split ? cookies_for(l, req, &url) : NULL;
     }
     if (rc == GOOSE_TE_NOT_SENT) {
         req->parts = NULL; /* it pointed here */

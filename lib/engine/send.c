@@ -212,26 +212,55 @@ void goose__lane_pass_turn(goose_lane *l)
  * wake-up: libevent measures timers from the time it cached when this loop
  * pass began, so one may fire a little early; and when the last request
  * went late, this one waits to keep a slot's distance from it. */
+/* Waits on the lane's timer until due (µs since the start); -1 when the
+ * test stops meanwhile, 1 when the timer cannot be set. */
+static int wait_until(goose_lane *l, uint64_t due)
+{
+    goose_user *u = l->user;
+    goose_engine *e = u->thread->engine;
+    uint64_t now = goose__now_us() - e->t0_us;
+    if (goose__user_stopping(u) && u->phase != GOOSE_PHASE_STOP)
+        return -1;
+    uint64_t wait = due > now ? due - now : 0;
+    struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
+    if (evtimer_add(l->timer, &tv) < 0)
+        return 1;
+    *l->waiting = GOOSE_WAIT_THROTTLE;
+    goose__coro_yield();
+    return 0;
+}
+
+/* One slot at a time per user: a batch's lanes claim theirs one after
+ * another, so a stop that refuses the waiting ones leaves no claimed
+ * slot behind to delay the rest of the test (slots are numbered, never
+ * given back). */
 static int await_slot(goose_lane *l)
 {
     goose_user *u = l->user;
     goose_engine *e = u->thread->engine;
     if (e->throttle.rate <= 0)
         return 0;
+    while (u->slot_holder && u->slot_holder != l) {
+        int rc = wait_until(l, u->slot_due);
+        if (rc)
+            return rc < 0 ? -1 : 0;
+    }
+    u->slot_holder = l;
     uint64_t due = goose__throttle_claim(&e->throttle, goose__now_us() - e->t0_us);
+    u->slot_due = due;
+    int rc = 0;
     for (;;) {
         uint64_t now = goose__now_us() - e->t0_us;
         if (due <= now && goose__throttle_pace(&e->throttle, now, &due))
-            return 0;
-        if (goose__user_stopping(u) && u->phase != GOOSE_PHASE_STOP)
-            return -1;
-        uint64_t wait = due - now;
-        struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
-        if (evtimer_add(l->timer, &tv) < 0)
-            return 0;
-        *l->waiting = GOOSE_WAIT_THROTTLE;
-        goose__coro_yield();
+            break;
+        u->slot_due = due;
+        if ((rc = wait_until(l, due)) != 0) {
+            rc = rc < 0 ? -1 : 0;
+            break;
+        }
     }
+    u->slot_holder = NULL;
+    return rc;
 }
 
 /* One transfer: the user sleeps until the answer is in (exchange.c). */
@@ -251,8 +280,7 @@ static void transfer(goose_lane *l, goose_reply *r, goose_http_request *hreq)
         refuse(l, r, "out of memory");
         return;
     }
-    uint64_t start = goose__now_us();
-    r->sent_us = start;
+    r->sent_us = goose__now_us(); /* later when it waits for a connection */
     l->inflight = 1;
     const char *why = goose__exchange(l, r, hreq);
     l->inflight = 0;
@@ -261,7 +289,7 @@ static void transfer(goose_lane *l, goose_reply *r, goose_http_request *hreq)
         refuse(l, r, why);
         return;
     }
-    r->elapsed_us = l->done_us - start;
+    r->elapsed_us = l->done_us - r->sent_us;
     r->result = l->result;
 }
 

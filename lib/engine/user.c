@@ -297,6 +297,7 @@ void goose__user_want(goose_user *u)
     u->arrived = 0;
     seed_streams(u);
     u->stop_asked = 0;
+    u->slot_holder = NULL;
     goose__thread_user_started(u->thread);
     if (launch(u) < 0) /* it could not start: it ends for good */
         goose__thread_user_done(u->thread, u);

@@ -53,6 +53,9 @@ struct goose_h1 {
     goose_tls_session *session; /* the last one the origin gave this slot */
     int handshaking;
     const goose_http_request *req; /* under way (for a hand-over to h2) */
+    uint64_t sent_us;           /* when it began */
+    goose_http_request handed;  /* req as handed over, with sent_us: its time
+                                   limit runs on (valid while h2 may retry it) */
     goose_h2 *h2;               /* ALPN chose h2: this client carries the slot's requests */
 };
 
@@ -210,7 +213,9 @@ static void hand_over(goose_h1 *c)
     c->busy = 0;
     if (c->timer)
         evtimer_del(c->timer);
-    goose_terr rc = goose__h2_send(c->h2, c->req, c->capture);
+    c->handed = *c->req; /* its time limit counts the connect and handshake */
+    c->handed.started_us = c->sent_us;
+    goose_terr rc = goose__h2_send(c->h2, &c->handed, c->capture);
     if (rc == GOOSE_TE_AGAIN)
         return;
     if (c->in_send)
@@ -708,6 +713,7 @@ goose_terr goose__h1_send(goose_h1 *c, const goose_http_request *req,
     c->sync_result = GOOSE_TE_AGAIN;
     goose__h1_parser_start(&c->parser, strcmp(req->method, "HEAD") == 0);
     c->timeout_ms = goose__http_timeout_ms(c->setup, req);
+    c->sent_us = goose__now_us();
     if (c->timeout_ms > 0) {
         struct timeval tv = {c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000};
         evtimer_add(c->timer, &tv);

@@ -1306,8 +1306,10 @@ goose_terr goose__h2_send(goose_h2 *h, const goose_http_request *req,
     s->state = STREAM_PENDING;
     list_push(&h->pending, s);
     s->timeout_ms = goose__http_timeout_ms(h->setup, req);
-    if (s->timeout_ms > 0) {
-        struct timeval tv = {s->timeout_ms / 1000, (s->timeout_ms % 1000) * 1000};
+    if (s->timeout_ms > 0) { /* what is left of it when another client began it */
+        uint64_t spent_ms = req->started_us ? (goose__now_us() - req->started_us) / 1000 : 0;
+        long left = spent_ms < (uint64_t)s->timeout_ms ? s->timeout_ms - (long)spent_ms : 0;
+        struct timeval tv = {left / 1000, (left % 1000) * 1000};
         evtimer_add(s->timer, &tv);
     }
     enter(h);

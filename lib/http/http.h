@@ -100,6 +100,9 @@ typedef struct goose_http_request {
     size_t body_len;
     int has_body;
     long timeout_ms;             /* its own limit in ms; 0: the run's */
+    uint64_t started_us;         /* when another client began it (goose__now_us: an
+                                    HTTP/1.1 connection ALPN handed to HTTP/2), its
+                                    time limit counting from then; 0: from now */
 } goose_http_request;
 
 /* The whole request's time limit in ms (0: none): its own, else the
