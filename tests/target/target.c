@@ -1642,10 +1642,14 @@ static void site_api_create(struct app *app, struct evhttp_request *req)
 /* "/node/N/edit": N, or 0 when path is not that. */
 static unsigned long site_edit_node(const char *path)
 {
-	const char *id = path + 6, *end = strchr(id, '/');
+	const char *id, *end;
 	unsigned long n;
 
-	if (!has_prefix(path, "/node/") || end == NULL ||
+	if (!has_prefix(path, "/node/"))
+		return 0;
+	id = path + 6;
+	end = strchr(id, '/');
+	if (end == NULL ||
 	    strcmp(end, "/edit") != 0 ||
 	    parse_dec(id, (size_t)(end - id), ULONG_MAX, &n) < 0)
 		return 0;
