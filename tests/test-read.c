@@ -212,5 +212,52 @@ TEST(long_titles_are_cut)
     target_stop(&tgt);
 }
 
+/* HTML is read from the first 2 MiB of a body; a check on a request that
+ * failed already keeps its first reason (the status here). */
+static int big_and_failed(goose_user *u)
+{
+    size_t n = 3u << 20;
+    char *page = malloc(n + 32);
+    if (!page)
+        return 1;
+    memset(page, ' ', n);
+    memcpy(page + n, "<title>late</title>", 19);
+    goose_response *r = goose_post(u, "/echo", page, n + 19);
+    expect_null("a title after the first 2 MiB", goose_response_title(r));
+    goose_response_free(r);
+    memcpy(page, "<title>early</title>", 20);
+    r = goose_post(u, "/echo", page, n + 19);
+    expect_str("a title in the first 2 MiB", goose_response_title(r), "early");
+    goose_response_free(r);
+    free(page);
+    r = goose_get(u, "/status/404");
+    if (goose_response_expect_title(r, "Home") != GOOSE_EFAILED)
+        miss("expect_title held on a 404");
+    if (goose_response_extract(r, "(unclosed"))
+        miss("a bad pattern matched");
+    expect_str("the 404's reason", goose_response_error(r), "404 Not Found");
+    goose_response_free(r);
+    return GOOSE_OK;
+}
+
+TEST(html_bound_and_first_reason)
+{
+    target_start(&tgt);
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("big");
+    goose_scenario_add_transaction(s, "big", big_and_failed);
+    goose_attack_add_scenario(a, s);
+    set(a, "host", tgt.url);
+    set(a, "users", "1");
+    set(a, "iterations", "1");
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    ASSERT_EQ(atomic_load(&bad), 0);
+    json_t *report = report_of(a);
+    ASSERT_EQ(json_array_size(json_object_get(report, "errors")), 1); /* the 404's only */
+    json_decref(report);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
 TEST_MAIN(TEST_ENTRY(readers_in_a_run), TEST_ENTRY(failures_in_the_report),
-          TEST_ENTRY(long_titles_are_cut))
+          TEST_ENTRY(long_titles_are_cut), TEST_ENTRY(html_bound_and_first_reason))

@@ -186,6 +186,14 @@ static int check_failed(goose_response *h, goose_reply *r, goose_buf *why, int b
     return rc;
 }
 
+int goose__response_check_failed(goose_response *h, const char *why)
+{
+    goose_reply *r = h->reply;
+    goose_buf text;
+    goose__buf_init(&text);
+    return check_failed(h, r, &text, goose__buf_adds(&text, why));
+}
+
 int goose_response_expect_text(goose_response *h, const char *text)
 {
     goose_reply *r = h && text ? goose__response_own(h, "goose_response_expect_text") : NULL;

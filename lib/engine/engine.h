@@ -534,6 +534,11 @@ void goose__batches_abandon(goose_user *u);
  * freed. */
 void goose__batches_close(goose_user *u);
 
+/* check.c: a check on h (its own user's, not freed) did not hold: the
+ * request fails for why unless it failed already (the first reason
+ * stays).  GOOSE_EFAILED, or GOOSE_ENOMEM. */
+int goose__response_check_failed(goose_response *h, const char *why);
+
 /* request.c: the Content-Type line of a form or JSON body, added before
  * sending unless the request has its own; -1 when out of memory. */
 int goose__request_content_type(goose_request *req);

@@ -62,6 +62,12 @@ static const char *body_of(const goose_reply *r, size_t *len)
     return r->capture.body.data ? r->capture.body.data : "";
 }
 
+/* HTML is read from the first 2 MiB of a body: libxml2's tree takes some
+ * 45 times the bytes it parses (a 16 MiB page: 700 MB and 4 s of CPU on
+ * the thread every user shares), and a page's title, forms and assets
+ * come long before that. */
+#define HTML_READ_MAX (2u * 1024 * 1024)
+
 goose_html *goose__reply_html(goose_reply *r)
 {
     goose_reading *rd = reading_of(r);
@@ -70,7 +76,7 @@ goose_html *goose__reply_html(goose_reply *r)
     if (!rd->html) {
         size_t len;
         const char *body = body_of(r, &len);
-        rd->html = goose__html_parse(body, len);
+        rd->html = goose__html_parse(body, len < HTML_READ_MAX ? len : HTML_READ_MAX);
     }
     return rd->html;
 }
@@ -109,7 +115,7 @@ const char *goose_response_extract(goose_response *h, const char *pattern)
     char *text, err[256];
     int rc = goose__extract(body, len, pattern, &text, err, sizeof err);
     if (rc == -1) { /* a bad pattern fails the request and its transaction */
-        goose_response_set_failure(h, err);
+        goose__response_check_failed(h, err);
         goose__transaction_fail(r->user, err);
         return NULL;
     }
@@ -180,8 +186,7 @@ int goose_response_expect_title(goose_response *h, const char *title)
         if (got)
             quote(qgot, sizeof qgot, got);
         snprintf(why, sizeof why, "expected title %s, got %s", qwant, got ? qgot : "no title");
-        rc = goose_response_set_failure(h, why);
-        rc = rc == GOOSE_OK ? GOOSE_EFAILED : rc;
+        rc = goose__response_check_failed(h, why);
     }
     free(want);
     return rc;
