@@ -19,6 +19,13 @@ int goose__coro_restart(goose_coro *coro, goose_coro_fn fn, void *arg);
 void goose__coro_resume(goose_coro *coro);
 /* From inside a coroutine: back to whoever resumed it. */
 void goose__coro_yield(void);
+/* Runs fn(arg) on the stack of whoever resumed the running coroutine (the
+ * engine thread's own stack, megabytes) and returns when it is done: for
+ * library calls that recurse or take big stack buffers (jansson, PCRE2)
+ * a small coroutine stack could not hold.  fn must not yield; while it
+ * runs, goose__coro_current() is the resumer (NULL on a plain thread).
+ * Outside any coroutine it simply calls fn. */
+void goose__coro_call(goose_coro_fn fn, void *arg);
 int goose__coro_finished(const goose_coro *coro);
 /* 1 while the coroutine runs (this thread is on its stack); 0 for NULL. */
 int goose__coro_running(const goose_coro *coro);
