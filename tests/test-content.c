@@ -618,12 +618,40 @@ TEST(extract_cache_bound)
     goose__extract_forget();
 }
 
+/* pcre2_compile (about 20 KiB of stack) and the interpreter's 20 KiB
+ * frame buffer ((*UTF): no JIT) from a 16 KiB user stack */
+static void extract_small(void *arg)
+{
+    int *ok = arg;
+    char *out = NULL, err[256] = "";
+    const char body[] = "id=\xc3\xa9" "42;";
+    *ok = goose__extract(body, sizeof body - 1, "(*UTF)id=\\x{e9}(\\d+)(?:a|b|c|d)*;", &out,
+                         err, sizeof err) == 1 &&
+          strcmp(out, "42") == 0;
+    free(out);
+    *ok += goose__extract(body, sizeof body - 1, "id=..(\\d+)", &out, err, sizeof err) == 1 &&
+           strcmp(out, "42") == 0;
+    free(out);
+}
+
+TEST(extract_on_a_small_stack)
+{
+    goose__extract_forget(); /* compiled afresh */
+    int ok = 0;
+    goose_coro *c = goose__coro_new(16 * 1024, extract_small, &ok);
+    ASSERT_NOT_NULL(c);
+    goose__coro_resume(c);
+    ASSERT(goose__coro_finished(c));
+    ASSERT_EQ(ok, 2);
+    goose__coro_free(c);
+}
+
 TEST_MAIN(TEST_ENTRY(html_title), TEST_ENTRY(html_no_title), TEST_ENTRY(html_malformed_bytes),
           TEST_ENTRY(html_inputs), TEST_ENTRY(html_checkboxes), TEST_ENTRY(html_selects),
           TEST_ENTRY(html_textareas), TEST_ENTRY(html_document_order),
           TEST_ENTRY(html_assets), TEST_ENTRY(html_deep_nesting), TEST_ENTRY(json_pointers),
           TEST_ENTRY(json_bad_pointers), TEST_ENTRY(json_bodies), TEST_ENTRY(json_number_texts),
-          TEST_ENTRY(json_valid), TEST_ENTRY(json_deep_on_a_small_stack), TEST_ENTRY(extract_groups),
+          TEST_ENTRY(json_valid), TEST_ENTRY(json_deep_on_a_small_stack), TEST_ENTRY(extract_on_a_small_stack), TEST_ENTRY(extract_groups),
           TEST_ENTRY(extract_unset_group), TEST_ENTRY(extract_nul_bytes),
           TEST_ENTRY(extract_bad_pattern), TEST_ENTRY(extract_match_limit),
           TEST_ENTRY(extract_cache_bound))
