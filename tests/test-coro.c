@@ -163,7 +163,7 @@ static call_state *calling;
 static void deep_call(void *arg)
 {
     *(long *)arg = deep(100);
-    if (goose__coro_current() != calling->self && !goose__coro_running(calling->self))
+    if (!goose__coro_current() && !goose__coro_running(calling->self))
         calling->seen_current++;
 }
 
@@ -175,7 +175,13 @@ static void calls_twice(void *arg)
     goose__coro_call(deep_call, &st->out[1]);
 }
 
-TEST(call_runs_on_the_resumers_stack)
+static void resume_twice(void *arg)
+{
+    goose__coro_resume(arg);
+    goose__coro_resume(arg);
+}
+
+TEST(call_runs_on_the_threads_stack)
 {
     call_state st = {0};
     calling = &st;
@@ -191,6 +197,17 @@ TEST(call_runs_on_the_resumers_stack)
     ASSERT_EQ(st.seen_current, 2);
     ASSERT_NULL(goose__coro_current());
     goose__coro_free(st.self);
+    /* from a coroutine resumed by a coroutine (a batch's lane): passed
+     * on to the thread, not run on the small outer stack */
+    memset(&st, 0, sizeof st);
+    st.self = goose__coro_new(16 * 1024, calls_twice, &st);
+    goose_coro *outer = goose__coro_new(16 * 1024, resume_twice, st.self);
+    goose__coro_resume(outer);
+    ASSERT(goose__coro_finished(outer));
+    ASSERT(goose__coro_finished(st.self));
+    ASSERT_EQ(st.out[0] + st.out[1], 2 * 5050);
+    goose__coro_free(st.self);
+    goose__coro_free(outer);
     /* outside any coroutine: a plain call */
     long out = 0;
     goose__coro_call(use_stack, &out);
@@ -222,5 +239,5 @@ TEST(restart_reuses_the_stack)
 
 TEST_MAIN(TEST_ENTRY(resume_yield_order), TEST_ENTRY(restart_reuses_the_stack), TEST_ENTRY(many_coroutines_interleave),
           TEST_ENTRY(nested_resume_returns_to_resumer), TEST_ENTRY(deep_stack_fits),
-          TEST_ENTRY(call_runs_on_the_resumers_stack),
+          TEST_ENTRY(call_runs_on_the_threads_stack),
           TEST_ENTRY(guard_page_stops_overflow))

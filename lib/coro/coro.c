@@ -267,10 +267,11 @@ void goose__coro_resume(goose_coro *coro)
         current = coro->prev;
         if (!coro->call_fn)
             return;
-        /* goose__coro_call: run it here, on this stack, then go back */
+        /* goose__coro_call: run it on this stack, or on the thread's
+         * when this is a coroutine too (a nested resume), then go back */
         goose_coro_fn fn = coro->call_fn;
         coro->call_fn = NULL;
-        fn(coro->call_arg);
+        goose__coro_call(fn, coro->call_arg);
     }
 }
 
