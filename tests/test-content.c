@@ -9,6 +9,7 @@
 #include "content/extract.h"
 #include "content/html.h"
 #include "content/json.h"
+#include "coro/coro.h"
 
 /* ---- HTML ---- */
 
@@ -371,7 +372,7 @@ TEST(json_bodies)
     goose__json_free(j);
     /* an integer past 64 bits does not cost the rest of the document */
     j = json("{\"big\": 123456789012345678901234567890, \"id\": 5}");
-    ASSERT_STR_EQ(goose__json_pointer(j, "/id"), "5.0");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/id"), "5");
     ASSERT_NOT_NULL(goose__json_pointer(j, "/big"));
     goose__json_free(j);
     /* not JSON */
@@ -385,6 +386,109 @@ TEST(json_bodies)
     ASSERT_NOT_NULL(j);
     ASSERT_STR_EQ(goose__json_pointer(j, "/a"), "1");
     goose__json_free(j);
+}
+
+/* A document with one integer past 64 bits: every number keeps the text
+ * the body gives it, containers come out compact, names found through
+ * their escapes, the last of duplicate names wins (as jansson keeps). */
+TEST(json_number_texts)
+{
+    goose_json *j = json("{\"big\": 123456789012345678901234567890, \"id\": 12345678901234567,\n"
+                         " \"count\": 5, \"price\": 19.99, \"e\": 1E2, \"neg\": -0,\n"
+                         " \"s\": \"a \\\"}] b\", \"list\": [1, 2.50, {\"x\" : -3}],\n"
+                         " \"a\\nb\": 1, \"x\\\\n\": 2, \"\\u00e9\\ud83d\\ude00\": 3, \"\\/\": 4,\n"
+                         " \"dup\": 1, \"dup\": [ 2 ], \"t\": true, \"nil\": null}");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/big"), "123456789012345678901234567890");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/id"), "12345678901234567");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/count"), "5");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/price"), "19.99");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/e"), "1E2");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/neg"), "-0");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/s"), "a \"}] b");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/list"), "[1,2.50,{\"x\":-3}]");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/list/1"), "2.50");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/list/2/x"), "-3");
+    ASSERT_NULL(goose__json_pointer(j, "/list/3"));
+    ASSERT_STR_EQ(goose__json_pointer(j, "/a\nb"), "1");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/x\\n"), "2");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/\xc3\xa9\xf0\x9f\x98\x80"), "3");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/~1"), "4");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/dup"), "[2]");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/t"), "true");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/nil"), "null");
+    goose__json_free(j);
+    /* without a big integer, jansson's values as before */
+    j = json("{\"count\": 5, \"price\": 19.99, \"list\": [1, {\"x\" : -3}]}");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/count"), "5");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/price"), "19.99");
+    ASSERT_STR_EQ(goose__json_pointer(j, "/list"), "[1,{\"x\":-3}]");
+    goose__json_free(j);
+}
+
+/* goose_request_set_json's check: any JSON text, a 2^64 integer too */
+TEST(json_valid)
+{
+    ASSERT_EQ(goose__json_valid("{\"id\": 18446744073709551616}", 28), 1);
+    ASSERT_EQ(goose__json_valid("18446744073709551616", 20), 1);
+    ASSERT_EQ(goose__json_valid("\"\\u0000\"", 8), 1);
+    ASSERT_EQ(goose__json_valid("[1,", 3), 0);
+    ASSERT_EQ(goose__json_valid("", 0), 0);
+    ASSERT_EQ(goose__json_valid(NULL, 0), 0);
+}
+
+/* [[[...1...]]] depth levels deep, with a big integer beside the 1 when
+ * big; malloc'd. */
+static char *nested(int depth, int big)
+{
+    char *s = malloc((size_t)depth * 2 + 32), *p = s;
+    for (int i = 0; i < depth; i++)
+        *p++ = '[';
+    p += sprintf(p, big ? "1,18446744073709551616" : "1");
+    for (int i = 0; i < depth; i++)
+        *p++ = ']';
+    *p = '\0';
+    return s;
+}
+
+typedef struct deep_read {
+    int depth, big;
+    int ok; /* the innermost value and the whole document read back */
+} deep_read;
+
+static void read_deep(void *arg)
+{
+    deep_read *d = arg;
+    char *body = nested(d->depth, d->big);
+    char *ptr = malloc((size_t)d->depth * 2 + 1), *p = ptr;
+    for (int i = 1; i < d->depth; i++)
+        p += sprintf(p, "/0");
+    sprintf(p, "/0");
+    goose_json *j = goose__json_parse(body, strlen(body));
+    const char *all = j ? goose__json_pointer(j, "") : NULL;
+    const char *one = j ? goose__json_pointer(j, ptr) : NULL;
+    d->ok = all && one && strcmp(all, body) == 0 && strcmp(one, "1") == 0;
+    goose__json_free(j);
+    free(ptr);
+    free(body);
+}
+
+/* jansson recurses about 300 bytes a level: a 2 KB body nested 1000 deep
+ * read, pointed into, dumped and freed by a user with a 16 KiB stack (the
+ * smallest --stack-size); deeper than jansson's 2048 levels: not JSON. */
+TEST(json_deep_on_a_small_stack)
+{
+    for (int depth = 1000; depth <= 3000; depth += 1000) {
+        for (int big = 0; big < 2; big++) {
+            deep_read d = {.depth = depth, .big = big};
+            goose_coro *c = goose__coro_new(16 * 1024, read_deep, &d);
+            ASSERT_NOT_NULL(c);
+            goose__coro_resume(c);
+            ASSERT(goose__coro_finished(c));
+            if (d.ok != (depth <= 2000))
+                TEST_FAIL("depth %d big %d: %d", depth, big, d.ok);
+            goose__coro_free(c);
+        }
+    }
 }
 
 /* ---- patterns ---- */
@@ -514,11 +618,40 @@ TEST(extract_cache_bound)
     goose__extract_forget();
 }
 
+/* pcre2_compile (about 20 KiB of stack) and the interpreter's 20 KiB
+ * frame buffer ((*UTF): no JIT) from a 16 KiB user stack */
+static void extract_small(void *arg)
+{
+    int *ok = arg;
+    char *out = NULL, err[256] = "";
+    const char body[] = "id=\xc3\xa9" "42;";
+    *ok = goose__extract(body, sizeof body - 1, "(*UTF)id=\\x{e9}(\\d+)(?:a|b|c|d)*;", &out,
+                         err, sizeof err) == 1 &&
+          strcmp(out, "42") == 0;
+    free(out);
+    *ok += goose__extract(body, sizeof body - 1, "id=..(\\d+)", &out, err, sizeof err) == 1 &&
+           strcmp(out, "42") == 0;
+    free(out);
+}
+
+TEST(extract_on_a_small_stack)
+{
+    goose__extract_forget(); /* compiled afresh */
+    int ok = 0;
+    goose_coro *c = goose__coro_new(16 * 1024, extract_small, &ok);
+    ASSERT_NOT_NULL(c);
+    goose__coro_resume(c);
+    ASSERT(goose__coro_finished(c));
+    ASSERT_EQ(ok, 2);
+    goose__coro_free(c);
+}
+
 TEST_MAIN(TEST_ENTRY(html_title), TEST_ENTRY(html_no_title), TEST_ENTRY(html_malformed_bytes),
           TEST_ENTRY(html_inputs), TEST_ENTRY(html_checkboxes), TEST_ENTRY(html_selects),
           TEST_ENTRY(html_textareas), TEST_ENTRY(html_document_order),
           TEST_ENTRY(html_assets), TEST_ENTRY(html_deep_nesting), TEST_ENTRY(json_pointers),
-          TEST_ENTRY(json_bad_pointers), TEST_ENTRY(json_bodies), TEST_ENTRY(extract_groups),
+          TEST_ENTRY(json_bad_pointers), TEST_ENTRY(json_bodies), TEST_ENTRY(json_number_texts),
+          TEST_ENTRY(json_valid), TEST_ENTRY(json_deep_on_a_small_stack), TEST_ENTRY(extract_on_a_small_stack), TEST_ENTRY(extract_groups),
           TEST_ENTRY(extract_unset_group), TEST_ENTRY(extract_nul_bytes),
           TEST_ENTRY(extract_bad_pattern), TEST_ENTRY(extract_match_limit),
           TEST_ENTRY(extract_cache_bound))

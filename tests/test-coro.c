@@ -150,6 +150,70 @@ TEST(guard_page_stops_overflow)
     ASSERT(WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0));
 }
 
+/* 60 KiB of recursion from a 16 KiB coroutine, through goose__coro_call,
+ * twice with a yield between: the coroutine goes on after each call. */
+typedef struct call_state {
+    goose_coro *self;
+    long out[2];
+    int seen_current; /* goose__coro_current() inside fn was not self */
+} call_state;
+
+static call_state *calling;
+
+static void deep_call(void *arg)
+{
+    *(long *)arg = deep(100);
+    if (!goose__coro_current() && !goose__coro_running(calling->self))
+        calling->seen_current++;
+}
+
+static void calls_twice(void *arg)
+{
+    call_state *st = arg;
+    goose__coro_call(deep_call, &st->out[0]);
+    goose__coro_yield();
+    goose__coro_call(deep_call, &st->out[1]);
+}
+
+static void resume_twice(void *arg)
+{
+    goose__coro_resume(arg);
+    goose__coro_resume(arg);
+}
+
+TEST(call_runs_on_the_threads_stack)
+{
+    call_state st = {0};
+    calling = &st;
+    st.self = goose__coro_new(16 * 1024, calls_twice, &st);
+    ASSERT_NOT_NULL(st.self);
+    goose__coro_resume(st.self);
+    ASSERT(!goose__coro_finished(st.self));
+    ASSERT_EQ(st.out[0], 5050);
+    ASSERT_EQ(st.out[1], 0);
+    goose__coro_resume(st.self);
+    ASSERT(goose__coro_finished(st.self));
+    ASSERT_EQ(st.out[1], 5050);
+    ASSERT_EQ(st.seen_current, 2);
+    ASSERT_NULL(goose__coro_current());
+    goose__coro_free(st.self);
+    /* from a coroutine resumed by a coroutine (a batch's lane): passed
+     * on to the thread, not run on the small outer stack */
+    memset(&st, 0, sizeof st);
+    st.self = goose__coro_new(16 * 1024, calls_twice, &st);
+    goose_coro *outer = goose__coro_new(16 * 1024, resume_twice, st.self);
+    goose__coro_resume(outer);
+    ASSERT(goose__coro_finished(outer));
+    ASSERT(goose__coro_finished(st.self));
+    ASSERT_EQ(st.out[0] + st.out[1], 2 * 5050);
+    goose__coro_free(st.self);
+    goose__coro_free(outer);
+    /* outside any coroutine: a plain call */
+    long out = 0;
+    goose__coro_call(use_stack, &out);
+    ASSERT_EQ(out, 5050);
+}
+
 TEST(restart_reuses_the_stack)
 {
     int a = 1, b = 5;
@@ -175,4 +239,5 @@ TEST(restart_reuses_the_stack)
 
 TEST_MAIN(TEST_ENTRY(resume_yield_order), TEST_ENTRY(restart_reuses_the_stack), TEST_ENTRY(many_coroutines_interleave),
           TEST_ENTRY(nested_resume_returns_to_resumer), TEST_ENTRY(deep_stack_fits),
+          TEST_ENTRY(call_runs_on_the_threads_stack),
           TEST_ENTRY(guard_page_stops_overflow))

@@ -4,6 +4,8 @@
  * title that does not hold as a failure row of the report. */
 #include "e2e.h"
 
+#include <pthread.h>
+#include <sys/wait.h>
 #include <time.h>
 
 static target tgt;
@@ -259,5 +261,101 @@ TEST(html_bound_and_first_reason)
     target_stop(&tgt);
 }
 
-TEST_MAIN(TEST_ENTRY(readers_in_a_run), TEST_ENTRY(failures_in_the_report),
-          TEST_ENTRY(long_titles_are_cut), TEST_ENTRY(html_bound_and_first_reason))
+/* [[[...1...]]] depth levels deep, with an integer past 64 bits beside
+ * the 1 when big; malloc'd.  "/0" depth times points at the 1. */
+static char *nested(int depth, int big, char **pointer)
+{
+    char *s = malloc((size_t)depth * 2 + 32), *p = s;
+    *pointer = malloc((size_t)depth * 2 + 1);
+    for (int i = 0; i < depth; i++) {
+        *p++ = '[';
+        memcpy(*pointer + 2 * i, "/0", 2);
+    }
+    (*pointer)[2 * depth] = '\0';
+    p += sprintf(p, big ? "1,18446744073709551616" : "1");
+    for (int i = 0; i < depth; i++)
+        *p++ = ']';
+    *p = '\0';
+    return s;
+}
+
+/* A 2 KB body nested 1000 deep and one 2000 deep, echoed back and read
+ * whole and at its innermost member (jansson recurses about 300 bytes
+ * a level); deeper than jansson's 2048 levels: not JSON.  Patterns
+ * compiled afresh each time (pcre2_compile takes 22 KiB of stack). */
+static int deep_json(goose_user *u)
+{
+    static atomic_int round;
+    int n = atomic_fetch_add(&round, 1);
+    for (int depth = 1000; depth <= 3000; depth += 1000) {
+        char *pointer, *body = nested(depth, (depth / 1000 + n) % 2, &pointer);
+        goose_response *r = goose_post(u, "/echo/body", body, strlen(body));
+        const char *all = goose_response_json(r, "");
+        const char *one = goose_response_json(r, pointer);
+        if (depth <= 2000) {
+            expect_str("json of a deep body", all, body);
+            expect_str("json deep inside", one, "1");
+        } else {
+            expect_null("json deeper than 2048", all);
+        }
+        char pattern[64];
+        snprintf(pattern, sizeof pattern, "(*UTF)\\[(\\d)[,\\]]|x{%d}", n * 10 + depth / 1000);
+        expect_str("extract a fresh pattern", goose_response_extract(r, pattern), "1");
+        goose_response_free(r);
+        free(pointer);
+        free(body);
+    }
+    return GOOSE_OK;
+}
+
+static goose_attack *deep_attack(const char *stack_size)
+{
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("deep");
+    goose_scenario_add_transaction(s, "deep", deep_json);
+    goose_attack_add_scenario(a, s);
+    set(a, "host", tgt.url);
+    set(a, "users", "2");
+    set(a, "hatch-rate", "100");
+    set(a, "iterations", "2");
+    if (stack_size)
+        set(a, "stack-size", stack_size);
+    return a;
+}
+
+/* At the default stack and the smallest --stack-size, and in a program
+ * whose threads get 128 KiB by default (an embedding host's setting):
+ * the library calls run on the engine threads' own 8 MiB stacks. */
+TEST(deep_json_on_small_stacks)
+{
+    target_start(&tgt);
+    const char *sizes[] = {NULL, "16k"};
+    for (int i = 0; i < 2; i++) {
+        goose_attack *a = deep_attack(sizes[i]);
+        ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+        ASSERT_EQ(atomic_load(&bad), 0);
+        json_t *report = report_of(a);
+        ASSERT_EQ(jint(report_request(report, "POST", "/echo/body"), "success"), 12);
+        json_decref(report);
+        goose_attack_free(a);
+    }
+    pid_t pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) {
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setstacksize(&attr, 128 * 1024);
+        pthread_setattr_default_np(&attr);
+        goose_attack *a = deep_attack("16k");
+        int rc = goose_attack_run(a);
+        _exit(rc == GOOSE_OK && atomic_load(&bad) == 0 ? 0 : 1);
+    }
+    int status;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    target_stop(&tgt);
+}
+
+TEST_MAIN(TEST_ENTRY(readers_in_a_run), TEST_ENTRY(deep_json_on_small_stacks),
+          TEST_ENTRY(failures_in_the_report), TEST_ENTRY(long_titles_are_cut),
+          TEST_ENTRY(html_bound_and_first_reason))

@@ -338,6 +338,7 @@ static int json_bodies(goose_user *u)
     }
     req = goose_request_new(u, "PATCH", "/echo");
     OK(goose_request_set_json(req, "\"text\""));
+    OK(goose_request_set_json(req, "{\"id\": 18446744073709551616}")); /* RFC 8259 allows it */
     OK(goose_request_set_json(req, " 42 ")); /* the last one given */
     r = goose_request_send(req);
     expect_echo(r, "PATCH", "/echo", "Content-Type", "application/json", " 42 ");

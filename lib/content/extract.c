@@ -14,6 +14,8 @@
 
 #include <pcre2.h>
 
+#include "coro/coro.h"
+
 /* The JIT's own stack, on the heap: without one PCRE2 takes 32 KiB of
  * the machine stack, more than a small user coroutine has. */
 #define JIT_STACK_START (32 * 1024)
@@ -90,6 +92,35 @@ fail:
     return NULL;
 }
 
+/* pcre2_compile takes about 22 KiB of stack (measured, 10.42), more than
+ * a 16 KiB user stack; pcre2_match's interpreter took about 4 KiB here,
+ * but PCRE2 before 10.41 kept a 20 KiB frame vector on the stack.  Both
+ * run through goose__coro_call, on the engine thread's stack. */
+typedef struct pcre_call {
+    const char *pattern;
+    pcre2_code *re;
+    int code;
+    PCRE2_SIZE offset;
+    compiled *c;
+    PCRE2_SPTR subject;
+    size_t len;
+    pcre2_match_context *mctx;
+    int rc;
+} pcre_call;
+
+static void compile_on_thread(void *arg)
+{
+    pcre_call *p = arg;
+    p->re = pcre2_compile((PCRE2_SPTR)p->pattern, PCRE2_ZERO_TERMINATED, 0, &p->code,
+                          &p->offset, NULL);
+}
+
+static void match_on_thread(void *arg)
+{
+    pcre_call *p = arg;
+    p->rc = pcre2_match(p->c->code, p->subject, p->len, 0, 0, p->c->match, p->mctx);
+}
+
 /* "bad pattern "<pattern>": <PCRE2's message> at offset N", the pattern
  * cut short: the text becomes an error row. */
 static void bad_pattern(const char *pattern, int code, size_t offset, char *err,
@@ -119,15 +150,14 @@ static compiled *compile(cache *k, const char *pattern, char *err, size_t errlen
         c->used = ++k->tick;
         return c;
     }
-    int code;
-    PCRE2_SIZE offset;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &code,
-                                   &offset, NULL);
+    pcre_call p = {.pattern = pattern};
+    goose__coro_call(compile_on_thread, &p);
+    pcre2_code *re = p.re;
     if (!re) {
-        if (code == PCRE2_ERROR_NOMEMORY)
+        if (p.code == PCRE2_ERROR_NOMEMORY)
             *nomem = 1;
         else
-            bad_pattern(pattern, code, offset, err, errlen);
+            bad_pattern(pattern, p.code, p.offset, err, errlen);
         return NULL;
     }
     c = oldest;
@@ -165,8 +195,12 @@ int goose__extract(const char *body, size_t len, const char *pattern, char **out
     if (!c)
         return !k || nomem ? -2 : -1;
     PCRE2_SPTR subject = (PCRE2_SPTR)(body ? body : "");
-    int rc = c->jit ? pcre2_jit_match(c->code, subject, len, 0, 0, c->match, k->mctx)
-                    : pcre2_match(c->code, subject, len, 0, 0, c->match, k->mctx);
+    pcre_call p = {.c = c, .subject = subject, .len = len, .mctx = k->mctx};
+    if (c->jit) /* the JIT's stack is on the heap: no call needed */
+        p.rc = pcre2_jit_match(c->code, subject, len, 0, 0, c->match, k->mctx);
+    else
+        goose__coro_call(match_on_thread, &p);
+    int rc = p.rc;
     if (rc == PCRE2_ERROR_NOMATCH)
         return 0;
     if (rc < 0) {

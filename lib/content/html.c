@@ -14,6 +14,7 @@
  * is read here (a title, form controls, src and href) the trees agree on
  * real pages. */
 #include "content/html.h"
+#include "coro/coro.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -64,6 +65,22 @@ static void silent_structured(void *ctx, xmlErrorPtr err)
     (void)err;
 }
 
+typedef struct html_call {
+    const char *body;
+    size_t len;
+    xmlDocPtr doc;
+} html_call;
+
+/* libxml2's reader is iterative, but its frames and encoding buffers are
+ * not small: it runs on the engine thread's stack (goose__coro_call). */
+static void read_on_thread(void *arg)
+{
+    html_call *c = arg;
+    c->doc = htmlReadMemory(c->body, c->len > INT_MAX ? INT_MAX : (int)c->len, NULL, NULL,
+                            HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                                HTML_PARSE_NONET | HTML_PARSE_COMPACT | XML_PARSE_HUGE);
+}
+
 goose_html *goose__html_parse(const char *body, size_t len)
 {
     pthread_once(&init_once, init_libxml);
@@ -84,10 +101,9 @@ goose_html *goose__html_parse(const char *body, size_t len)
      * libxml2 drops everything below 256 levels of nesting and text
      * nodes past 10 MB (a kept body is up to 16 MB); its parse and free
      * are not recursive, so depth costs no stack. */
-    h->doc = htmlReadMemory(body, len > INT_MAX ? INT_MAX : (int)len, NULL, NULL,
-                            HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
-                                HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
-                                HTML_PARSE_COMPACT | XML_PARSE_HUGE);
+    html_call c = {.body = body, .len = len};
+    goose__coro_call(read_on_thread, &c);
+    h->doc = c.doc;
     xmlSetGenericErrorFunc(generic_ctx, generic);
     xmlSetStructuredErrorFunc(structured_ctx, structured);
     return h;

@@ -49,6 +49,8 @@ struct goose_coro {
     int finished;
     int running;     /* resumed and not yet yielded back */
     goose_coro *prev; /* the coroutine that was current before resume */
+    goose_coro_fn call_fn; /* goose__coro_call: to run on the resumer's stack */
+    void *call_arg;
 #ifdef GOOSE_HAVE_VALGRIND
     unsigned vg_stack;
 #endif
@@ -252,16 +254,25 @@ void goose__coro_resume(goose_coro *coro)
 {
     if (coro->finished)
         return;
-    void *fake = NULL;
     coro->prev = current;
-    current = coro;
-    coro->running = 1;
-    asan_leave(&fake, coro->map + coro->map_size - coro->stack_size,
-               coro->stack_size);
-    switch_into(coro);
-    asan_arrive(fake, NULL, NULL);
-    coro->running = 0;
-    current = coro->prev;
+    for (;;) {
+        void *fake = NULL;
+        current = coro;
+        coro->running = 1;
+        asan_leave(&fake, coro->map + coro->map_size - coro->stack_size,
+                   coro->stack_size);
+        switch_into(coro);
+        asan_arrive(fake, NULL, NULL);
+        coro->running = 0;
+        current = coro->prev;
+        if (!coro->call_fn)
+            return;
+        /* goose__coro_call: run it on this stack, or on the thread's
+         * when this is a coroutine too (a nested resume), then go back */
+        goose_coro_fn fn = coro->call_fn;
+        coro->call_fn = NULL;
+        goose__coro_call(fn, coro->call_arg);
+    }
 }
 
 void goose__coro_yield(void)
@@ -272,4 +283,16 @@ void goose__coro_yield(void)
     asan_leave(&c->asan_fake, c->caller_bottom, c->caller_size);
     switch_out(c);
     asan_arrive(c->asan_fake, &c->caller_bottom, &c->caller_size);
+}
+
+void goose__coro_call(goose_coro_fn fn, void *arg)
+{
+    goose_coro *c = current;
+    if (!c) {
+        fn(arg);
+        return;
+    }
+    c->call_fn = fn;
+    c->call_arg = arg;
+    goose__coro_yield();
 }

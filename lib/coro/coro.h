@@ -19,6 +19,14 @@ int goose__coro_restart(goose_coro *coro, goose_coro_fn fn, void *arg);
 void goose__coro_resume(goose_coro *coro);
 /* From inside a coroutine: back to whoever resumed it. */
 void goose__coro_yield(void);
+/* Runs fn(arg) on the thread's own stack (the engine thread's, megabytes)
+ * and returns when it is done: for library calls that recurse or take big
+ * stack buffers (jansson, PCRE2) a small coroutine stack could not hold.
+ * From inside a coroutine it yields with the call pending; the resumer
+ * runs it and switches back (a resumer that is itself a coroutine passes
+ * it on the same way).  fn must not yield; while it runs,
+ * goose__coro_current() is NULL.  Outside any coroutine it calls fn. */
+void goose__coro_call(goose_coro_fn fn, void *arg);
 int goose__coro_finished(const goose_coro *coro);
 /* 1 while the coroutine runs (this thread is on its stack); 0 for NULL. */
 int goose__coro_running(const goose_coro *coro);

@@ -9,6 +9,8 @@
 #include <strings.h>
 #include <time.h>
 
+#define ENGINE_THREAD_STACK ((size_t)8 << 20)
+
 #include "http/tls.h"
 #include "util/clock.h"
 
@@ -113,16 +115,28 @@ goose_engine *goose__engine_start(const goose_run_config *cfg, char *err,
         }
     }
     e->t0_us = goose__now_us();
+    /* The users' stack-hungry library calls (jansson: about 300 bytes a
+     * level, 2048 levels; pcre2_compile: 22 KiB) run on these threads'
+     * own stacks (goose__coro_call): 8 MiB, whatever RLIMIT_STACK the
+     * embedding program has. */
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0) {
+        snprintf(err, errlen, "cannot set up engine threads: out of memory");
+        goto fail;
+    }
+    (void)pthread_attr_setstacksize(&attr, ENGINE_THREAD_STACK);
     for (size_t i = 0; i < e->nthreads; i++) {
-        int rc = pthread_create(&e->threads[i].tid, NULL, goose__thread_main,
+        int rc = pthread_create(&e->threads[i].tid, &attr, goose__thread_main,
                                 &e->threads[i]);
         if (rc != 0) {
             snprintf(err, errlen, "cannot start engine thread %zu: %s", i,
                      strerror(rc));
+            pthread_attr_destroy(&attr);
             goto fail;
         }
         e->threads[i].started = 1;
     }
+    pthread_attr_destroy(&attr);
     return e;
 fail:
     goose__engine_free(e);

@@ -130,6 +130,7 @@ static void usage(FILE *f)
 	    "  /logout           200 \"logged out\"\n"
 	    "  POST /login       302 to / with a new session cookie\n"
 	    "  /echo             any method: the method, URI, headers and body\n"
+	    "  /echo/body        any method: the request body alone\n"
 	    "  /assets/page?other=PORT, /assets/base, /assets/short, "
 	    "/assets/many, /assets/text\n"
 	    "                    pages with assets, for goose_load_assets "
@@ -939,6 +940,15 @@ static void handle_echo(struct app *app, struct evhttp_request *req)
 		evbuffer_add(body, "\n", 1);
 		evbuffer_add_buffer(body, in);
 	}
+	respond(app, req, 200);
+}
+
+/* The request body alone: a POSTed JSON or HTML document comes back as
+ * a response body the readers take whole. */
+static void handle_echo_body(struct app *app, struct evhttp_request *req)
+{
+	evbuffer_add_buffer(evhttp_request_get_output_buffer(req),
+	    evhttp_request_get_input_buffer(req));
 	respond(app, req, 200);
 }
 
@@ -1927,6 +1937,8 @@ static void request_cb(struct evhttp_request *req, void *arg)
 		return;
 	if (strcmp(path, "/echo") == 0)
 		handle_echo(app, req);
+	else if (strcmp(path, "/echo/body") == 0)
+		handle_echo_body(app, req);
 	else if (has_prefix(path, "/redirect-to/")) /* any method, as /echo */
 		handle_redirect_to(app, req, path + 13);
 	else if (is_post(req) && strcmp(path, "/login") == 0)
