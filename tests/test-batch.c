@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 static target tgt;
 
@@ -308,6 +309,71 @@ TEST(https_batches_go_as_streams_once_alpn_chose_h2)
     nginx_stop(&ng);
 }
 
+/* ---- a time limit across the hand-over to HTTP/2 ---- */
+
+static char limited_error[160];
+
+static int limited_ok(goose_user *u)
+{
+    goose_request *req = goose_request_new(u, "GET", "/ok");
+    if (goose_request_set_timeout(req, 300) != GOOSE_OK)
+        miss("goose_request_set_timeout failed");
+    goose_response *r = goose_request_send(req);
+    const char *why = goose_response_error(r);
+    snprintf(limited_error, sizeof limited_error, "%s", why ? why : "");
+    goose_response_free(r);
+    return GOOSE_OK;
+}
+
+/* https with --http-version auto through tests/delay-proxy.py holding
+ * each chunk 100 ms: ALPN chooses h2 ~200 ms in (the handshake's round
+ * trip), and the answer would come ~400 ms in.  The request's 300 ms
+ * limit counts the connect and handshake, as over HTTP/1.1: it fails at
+ * 300 ms (a limit restarted by the hand-over would end at ~500 ms, after
+ * the answer). */
+TEST(time_limit_runs_on_across_the_hand_over_to_h2)
+{
+    alarm(60);
+    nginx ng;
+    char ca[160], listen[8], to[8], host[48];
+    nginx_start(&ng);
+    snprintf(ca, sizeof ca, "%s/ca.pem", ng.certs);
+    setenv("SSL_CERT_FILE", ca, 1);
+    unsetenv("SSL_CERT_DIR");
+    int port = free_port();
+    snprintf(listen, sizeof listen, "%d", port);
+    snprintf(to, sizeof to, "%d", ng.port[NG_OK]);
+    snprintf(host, sizeof host, "https://127.0.0.1:%d", port);
+    int out[2];
+    ASSERT_EQ(pipe(out), 0);
+    pid_t proxy = fork();
+    ASSERT(proxy >= 0);
+    if (proxy == 0) {
+        dup2(out[1], 1);
+        close(out[0]);
+        close(out[1]);
+        execlp("timeout", "timeout", "60", "python3", "tests/delay-proxy.py", listen, to, "100",
+               (char *)NULL);
+        _exit(127);
+    }
+    close(out[1]);
+    char ready[16] = "";
+    ASSERT_GT(read(out[0], ready, sizeof ready - 1), 0); /* "ready" */
+    goose_attack *a = attack(limited_ok, host, "1", "1");
+    json_t *report = run(a);
+    kill(proxy, SIGTERM);
+    waitpid(proxy, NULL, 0);
+    close(out[0]);
+    json_t *ok = entry(report, "GET", "/ok");
+    ASSERT_EQ(jint(ok, "count"), 1);
+    ASSERT_EQ(jint(ok, "fail"), 1);
+    if (!strstr(limited_error, "Operation timed out after 300 milliseconds"))
+        TEST_FAIL("error \"%s\", want the 300 ms limit's", limited_error);
+    json_decref(report);
+    goose_attack_free(a);
+    nginx_stop(&ng);
+}
+
 /* ---- what a batch carries ---- */
 
 static int refused_port;
@@ -457,6 +523,104 @@ TEST(stop_refuses_batch_requests_waiting_for_the_throttle)
     json_t *report = run(a), *stats = target_json(&tgt, "/stats");
     json_t *root = entry(report, "GET", "/");
     ASSERT_LE(jint(root, "count"), 4); /* 2 in the second it ran, and a margin */
+    ASSERT_EQ(jint(root, "fail"), 0);
+    ASSERT_EQ(report_total(report), target_total(stats));
+    json_decref(report);
+    json_decref(stats);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
+/* Twelve at once, each with a 600 ms limit, to a server answering after
+ * 400 ms: the second six wait ~400 ms for one of the user's six
+ * connections, and that wait is neither their response time nor within
+ * their limit (k6's "blocked" time): all succeed in well under 700 ms. */
+static int limited_slow_batch(goose_user *u)
+{
+    goose_batch *b = goose_batch_new(u);
+    if (!b) {
+        miss("goose_batch_new failed");
+        return GOOSE_OK;
+    }
+    for (int i = 0; i < 12; i++) {
+        goose_request *req = goose_request_new(u, "GET", "/slow?ms=400");
+        if (goose_request_set_timeout(req, 600) != GOOSE_OK)
+            miss("goose_request_set_timeout %d failed", i);
+        if (goose_batch_add(b, req) != GOOSE_OK)
+            miss("goose_batch_add %d failed", i);
+    }
+    expect_int("batch of 12 failed", goose_batch_send(b), 0);
+    goose_batch_free(b);
+    return GOOSE_OK;
+}
+
+TEST(waiting_for_a_connection_is_not_a_batch_requests_time)
+{
+    alarm(60);
+    target_start(&tgt);
+    goose_attack *a = attack(limited_slow_batch, tgt.url, "1", "1");
+    json_t *report = run(a), *stats = target_json(&tgt, "/stats");
+    json_t *slow = entry(report, "GET", "/slow?ms=400");
+    ASSERT_EQ(jint(slow, "count"), 12);
+    ASSERT_EQ(jint(slow, "fail"), 0);
+    ASSERT_EQ(target_count(stats, "/slow"), 12);
+    ASSERT_EQ(report_total(report), target_total(stats));
+    long long max_us = jint(json_object_get(slow, "response_time_us"), "max");
+    ASSERT_GE(max_us, 400000);
+    ASSERT_LT(max_us, 700000); /* ~800000 when the wait counted */
+    all_over(slow, "HTTP/1.1");
+    json_decref(report);
+    json_decref(stats);
+    goose_attack_free(a);
+    target_stop(&tgt);
+}
+
+static int twenty_throttled(goose_user *u)
+{
+    batch_of(u, "/", 20, -1, NULL);
+    return GOOSE_OK;
+}
+
+static int logout(goose_user *u)
+{
+    goose_response_free(goose_get(u, "/logout"));
+    return GOOSE_OK;
+}
+
+/* A batch of 20 at 2 slots a second is cut by the end of a 2 s run: its
+ * lanes still waiting claimed no slot, so on_stop's request is sent at
+ * once, not after the ten seconds twenty claimed slots would take. */
+TEST(stop_leaves_no_throttle_slot_claimed_by_a_batch)
+{
+    alarm(60);
+    target_start(&tgt);
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("batch");
+    goose_scenario_add_transaction(s, "tx", twenty_throttled);
+    goose_transaction_set_on_stop(goose_scenario_add_transaction(s, "bye", logout));
+    goose_attack_add_scenario(a, s);
+    set(a, "host", tgt.url);
+    set(a, "users", "1");
+    set(a, "hatch-rate", "1000");
+    set(a, "run-time", "2s");
+    set(a, "throttle-requests", "2");
+    set(a, "stop-timeout", "30s");
+    set(a, "no-reset-metrics", NULL);
+    set(a, "threads", "1");
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    json_t *report = run(a);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    json_t *stats = target_json(&tgt, "/stats");
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    ASSERT_LT(took, 6.0); /* 10.6 s when the refused lanes held their slots */
+    ASSERT_EQ(jint(report, "abandoned_users"), 0);
+    json_t *bye = entry(report, "GET", "/logout");
+    ASSERT_EQ(jint(bye, "count"), 1);
+    ASSERT_EQ(jint(bye, "fail"), 0);
+    ASSERT_EQ(target_count(stats, "/logout"), 1);
+    json_t *root = entry(report, "GET", "/");
+    ASSERT_LT(jint(root, "count"), 20);
     ASSERT_EQ(jint(root, "fail"), 0);
     ASSERT_EQ(report_total(report), target_total(stats));
     json_decref(report);
@@ -636,11 +800,14 @@ TEST_MAIN(TEST_ENTRY(six_at_once_over_http1_and_never_more),
           TEST_ENTRY(six_at_once_over_libcurl_and_never_more),
           TEST_ENTRY(streams_at_once_on_one_h2_connection),
           TEST_ENTRY(https_batches_go_as_streams_once_alpn_chose_h2),
+          TEST_ENTRY(time_limit_runs_on_across_the_hand_over_to_h2),
           TEST_ENTRY(redirects_failures_and_cookies_in_a_batch),
           TEST_ENTRY(goose_attack_stop_mid_batch_counts_each_request_once),
           TEST_ENTRY(run_time_end_mid_batch_counts_each_request_once),
           TEST_ENTRY(run_time_end_mid_batch_over_libcurl),
           TEST_ENTRY(stop_refuses_batch_requests_waiting_for_the_throttle),
+          TEST_ENTRY(waiting_for_a_connection_is_not_a_batch_requests_time),
+          TEST_ENTRY(stop_leaves_no_throttle_slot_claimed_by_a_batch),
           TEST_ENTRY(stop_refuses_batch_requests_waiting_for_a_connection),
           TEST_ENTRY(stop_timeout_abandons_a_user_mid_batch),
           TEST_ENTRY(stop_timeout_abandons_a_user_mid_batch_over_libcurl),
