@@ -245,6 +245,8 @@ static int await_slot(goose_lane *l)
         if (rc)
             return rc < 0 ? -1 : 0;
     }
+    if (goose__user_stopping(u) && u->phase != GOOSE_PHASE_STOP)
+        return -1; /* no slot claimed for a request the stop refuses */
     u->slot_holder = l;
     uint64_t due = goose__throttle_claim(&e->throttle, goose__now_us() - e->t0_us);
     u->slot_due = due;
