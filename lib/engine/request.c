@@ -200,9 +200,8 @@ static int has_control(const char *s)
 static int replace_header(goose_lines *lines, const char *name, const char *line)
 {
     goose_lines kept = {0};
-    size_t n = strlen(name);
     for (const char *h = NULL; (h = goose__lines_next(lines, h));) {
-        if (strncasecmp(h, name, n) == 0 && (h[n] == ':' || h[n] == ';'))
+        if (goose__http_line_names(h, name))
             continue;
         if (goose__lines_add(&kept, h) < 0)
             goto fail;

@@ -360,13 +360,6 @@ goose_reply *goose__send(goose_request *req)
     return goose__send_on(&u->lane, req);
 }
 
-/* Whether a header line ("Name: value", "Name;", "Name:") is of name. */
-static int line_names(const char *line, const char *name)
-{
-    size_t n = strlen(name);
-    return strncasecmp(line, name, n) == 0 && (line[n] == ':' || line[n] == ';');
-}
-
 /* The request's own header lines a redirect's hop sends: credentials
  * (Authorization, Cookie) stay behind once a hop leaves the request's
  * origin, as curl and browsers leave them, and the body's Content-Type
@@ -375,9 +368,9 @@ static int hop_headers(const goose_lines *own, int left_origin, int to_get, goos
 {
     goose__lines_free(out);
     for (const char *line = goose__lines_next(own, NULL); line; line = goose__lines_next(own, line)) {
-        if (left_origin && (line_names(line, "Authorization") || line_names(line, "Cookie")))
+        if (left_origin && (goose__http_line_names(line, "Authorization") || goose__http_line_names(line, "Cookie")))
             continue;
-        if (to_get && line_names(line, "Content-Type"))
+        if (to_get && goose__http_line_names(line, "Content-Type"))
             continue;
         if (goose__lines_add(out, line) < 0)
             return -1;

@@ -579,12 +579,6 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 
 /* ---- the request head ---- */
 
-static int is_header(const char *line, const char *name)
-{
-    size_t n = strlen(name);
-    return strncasecmp(line, name, n) == 0 && (line[n] == ':' || line[n] == ';');
-}
-
 /* One line of the request's header list, as curl reads it: "Name: value"
  * is sent, "Name;" sends the header empty, "Name:" only removes ours. */
 static int add_header_line(goose_buf *b, const char *line)
@@ -613,17 +607,17 @@ static int add_header_list(goose_h1 *c, const goose_lines *l, given *g)
     while (l && (h = goose__lines_next(l, h))) {
         switch (tolower((unsigned char)h[0])) {
         case 'h':
-            g->host |= is_header(h, "Host");
+            g->host |= goose__http_line_names(h, "Host");
             break;
         case 'a':
-            g->accept |= is_header(h, "Accept");
+            g->accept |= goose__http_line_names(h, "Accept");
             break;
         case 'u':
-            g->agent |= is_header(h, "User-Agent");
+            g->agent |= goose__http_line_names(h, "User-Agent");
             break;
         case 'c': /* never Content-Length: goose_request_set_header refuses it */
-            g->type |= is_header(h, "Content-Type");
-            if (is_header(h, "Connection") && strcasestr(h, "close"))
+            g->type |= goose__http_line_names(h, "Content-Type");
+            if (goose__http_line_names(h, "Connection") && strcasestr(h, "close"))
                 c->close_after = 1;
             break;
         }

@@ -28,7 +28,7 @@ const char *goose__http_list_value(const goose_lines *list, const char *name, si
     size_t n = strlen(name);
     const char *h = NULL;
     while (list && (h = goose__lines_next(list, h))) {
-        if (strncasecmp(h, name, n) != 0 || (h[n] != ':' && h[n] != ';'))
+        if (!goose__http_line_names(h, name))
             continue;
         if (h[n] == ';') { /* sent empty */
             *len = 0;
@@ -45,12 +45,17 @@ const char *goose__http_list_value(const goose_lines *list, const char *name, si
     return NULL;
 }
 
-int goose__http_list_names(const goose_lines *list, const char *name)
+int goose__http_line_names(const char *line, const char *name)
 {
     size_t n = strlen(name);
+    return strncasecmp(line, name, n) == 0 && (line[n] == ':' || line[n] == ';');
+}
+
+int goose__http_list_names(const goose_lines *list, const char *name)
+{
     const char *h = NULL;
     while (list && (h = goose__lines_next(list, h)))
-        if (strncasecmp(h, name, n) == 0 && (h[n] == ':' || h[n] == ';'))
+        if (goose__http_line_names(h, name))
             return 1;
     return 0;
 }

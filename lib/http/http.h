@@ -116,6 +116,8 @@ static inline long goose__http_timeout_ms(const goose_http_setup *setup,
 /* The value the lines send for header `name` ("Name: value", or "Name;"
  * for an empty one), with its length; NULL when they send none. */
 const char *goose__http_list_value(const goose_lines *list, const char *name, size_t *len);
+/* 1 when one line ("Name: value", "Name;", "Name:") is of header name. */
+int goose__http_line_names(const char *line, const char *name);
 /* 1 when the lines name header `name` at all (any of the three forms). */
 int goose__http_list_names(const goose_lines *list, const char *name);
 /* 1 when the environment names no proxy, so curl need not look each time. */
