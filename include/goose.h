@@ -41,7 +41,8 @@ typedef enum goose_error {
     GOOSE_ESYS = -9,          /* a system resource failed (threads, fds) */
     GOOSE_EEXIST = -10,       /* a name is already taken */
     GOOSE_EFAILED = -11,      /* the run could not complete as configured */
-    GOOSE_ETHRESHOLD = -12    /* a --threshold failed; the run and its report are complete */
+    GOOSE_ETHRESHOLD = -12,   /* a --threshold failed; the run and its report are complete */
+    GOOSE_ESTOPPING = -13     /* the test is stopping: end the transaction */
 } goose_error;
 
 typedef struct goose_attack goose_attack;
@@ -121,6 +122,24 @@ GOOSE_API int goose_transaction_set_sequence(goose_transaction *transaction,
                                              unsigned sequence);
 GOOSE_API int goose_transaction_set_on_start(goose_transaction *transaction);
 GOOSE_API int goose_transaction_set_on_stop(goose_transaction *transaction);
+
+/* Test data: a CSV file (RFC 4180, the first row names the columns)
+ * under a name; --data NAME=PATH reads another file at run time. */
+typedef enum goose_data_mode {
+    GOOSE_DATA_UNIQUE = 1,   /* each user its own row, for its whole life */
+    GOOSE_DATA_CIRCULAR = 2, /* each iteration the test's next row, wrapping */
+    GOOSE_DATA_RANDOM = 3    /* each iteration a random row (--seed) */
+} goose_data_mode;
+GOOSE_API int goose_attack_add_data(goose_attack *attack, const char *name,
+                                    const char *path, int mode);
+
+/* Once per test, on a user of their own: test_start before the first
+ * user starts (a non-zero return stops the test), test_stop after the
+ * last user ended.  In a Gaggle they run on the Manager. */
+GOOSE_API int goose_attack_set_test_start(goose_attack *attack,
+                                          goose_transaction_fn fn);
+GOOSE_API int goose_attack_set_test_stop(goose_attack *attack,
+                                         goose_transaction_fn fn);
 
 /* Running */
 GOOSE_API int goose_main(goose_attack *attack, int argc, char **argv);
@@ -222,6 +241,33 @@ GOOSE_API uint64_t goose_user_random(goose_user *user);
 GOOSE_API int goose_user_stop(goose_user *user);
 /* Why the running transaction failed, for the errors table. */
 GOOSE_API int goose_transaction_fail(goose_user *user, const char *why);
+/* The user's value of a column of test data (goose_attack_add_data); NULL
+ * for an unknown name or column.  Valid until the transaction returns. */
+GOOSE_API const char *goose_user_value(goose_user *user, const char *name,
+                                       const char *column);
+/* test_start's data for every user of the test (in a Gaggle, every
+ * Worker's): set only inside test_start, at most GOOSE_TEST_DATA_MAX. */
+#define GOOSE_TEST_DATA_MAX (16u * 1024 * 1024)
+GOOSE_API int goose_test_set_data(goose_user *user, const void *data,
+                                  size_t len);
+GOOSE_API const void *goose_test_data(goose_user *user, size_t *len);
+
+/* Inside a transaction: any protocol.  The user waits on its own socket;
+ * a transaction never blocks its thread.  goose_wait_fd returns the ready
+ * events, 0 on timeout (timeout_ms < 0: none), GOOSE_ESTOPPING when the
+ * test is stopping, or another negative code. */
+#define GOOSE_READ 1
+#define GOOSE_WRITE 2
+GOOSE_API int goose_wait_fd(goose_user *user, int fd, int events,
+                            long timeout_ms);
+/* A monotonic clock in microseconds, the one the metrics use. */
+GOOSE_API int64_t goose_now_us(void);
+/* One request of any kind (method "REDIS", name "GET session") from
+ * start_us to end_us (goose_now_us), error NULL for a success: counted
+ * as an HTTP request is, in every report. */
+GOOSE_API int goose_record(goose_user *user, const char *method,
+                           const char *name, int64_t start_us, int64_t end_us,
+                           const char *error);
 
 #ifdef __cplusplus
 }

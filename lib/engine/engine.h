@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "content/table.h"
 #include "coro/coro.h"
 #include "engine/shape.h"
 #include "engine/throttle.h"
@@ -76,6 +77,15 @@ typedef struct goose_scenario_plan {
     size_t non_stop;
 } goose_scenario_plan;
 
+/* Test data (goose_attack_add_data) as the engine reads it. */
+typedef struct goose_dataset {
+    const char *name;
+    int mode;                  /* GOOSE_DATA_* */
+    const goose_table *table;  /* this process's rows: all of them, or a
+                                  Gaggle Worker's share (UNIQUE: the row of
+                                  its k-th user is row k) */
+} goose_dataset;
+
 /* The logs a run may write, and their line formats. */
 enum { GOOSE_LOGFILE_REQUESTS, GOOSE_LOGFILE_TRANSACTIONS, GOOSE_LOGFILE_ERRORS, GOOSE_LOGFILES };
 enum { GOOSE_FORMAT_JSON, GOOSE_FORMAT_CSV, GOOSE_FORMAT_RAW, GOOSE_FORMATS };
@@ -123,6 +133,8 @@ typedef struct goose_run_config {
                                      --client-cert/--client-key (the options' memory) */
     struct goose_sink *log_sinks[GOOSE_LOGFILES]; /* NULL: that log is off */
     int log_formats[GOOSE_LOGFILES];
+    const goose_dataset *datasets; /* goose_attack_add_data's; NULL: none */
+    size_t ndatasets;
 } goose_run_config;
 
 typedef struct goose_engine goose_engine;

@@ -18,6 +18,7 @@ const char *goose_strerror(int code)
     case GOOSE_EEXIST: return "name already taken";
     case GOOSE_EFAILED: return "run did not complete as configured";
     case GOOSE_ETHRESHOLD: return "a threshold failed";
+    case GOOSE_ESTOPPING: return "the test is stopping";
     }
     return "unknown error";
 }
