@@ -16,10 +16,12 @@ mkdir -p "$logdir"
 run_one() { # label, command...
     local label=$1; shift
     local log="$logdir/${label//[\/ ]/_}.log"
+    local t0=$SECONDS
     timeout --kill-after=10 "${TEST_TIMEOUT:-300}" "$@" >"$log" 2>&1
-    local rc=$?
+    local rc=$? took=$((SECONDS - t0))
     if [ $rc -eq 0 ]; then
-        passed=$((passed + 1)); echo "ok      $label"
+        passed=$((passed + 1))
+        if [ $took -ge 5 ]; then echo "ok      $label (${took} s)"; else echo "ok      $label"; fi
     elif [ $rc -eq 77 ]; then
         skipped=$((skipped + 1)); echo "skip    $label ($(tail -n 1 "$log"))"
     else
