@@ -334,6 +334,8 @@ int goose__table_append(goose_table *t, const char *cells, size_t len, size_t nr
     if (n < 0 || (unsigned long long)n != nrows * t->ncols)
         return fail(err, errlen, "test data: the cells are not %zu rows of %zu fields", nrows,
                     t->ncols);
+    if (len > SIZE_MAX - t->len)
+        return fail(err, errlen, "test data: %zu more bytes do not fit", len);
     if (len > t->cap - t->len) {
         size_t cap = t->cap ? t->cap : 4096;
         while (cap - t->len < len)
