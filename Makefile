@@ -60,7 +60,7 @@ Q :=
 endif
 
 .PHONY: all deps lib examples target tests check check-fast demo \
-        install uninstall bench bench-overload bench-tls bench-read bench-assets test-containers clean fuzz fuzz-http \
+        install uninstall bench bench-overload bench-tls bench-read bench-data bench-assets test-containers clean fuzz fuzz-http \
         fuzz-run fuzz-http-run \
         abi-lib abi-check abi-baseline
 
@@ -266,6 +266,13 @@ bench-read:
 	$(Q)sh tools/deps.sh build bench
 	$(Q)$(SUBMAKE) all
 	$(Q)BENCH_ONLY=read bash bench/run.sh $(BUILD)
+
+# The test data's part of `make bench` alone: a 1,000,000-row CSV file's
+# memory (bench/data.c), no server.
+bench-data:
+	$(Q)sh tools/deps.sh build bench
+	$(Q)$(SUBMAKE) all
+	$(Q)BENCH_ONLY=data bash bench/run.sh $(BUILD)
 
 # ABI: the library built again with -g in build-abi/ (the normal build is
 # left as it is), dumped by abidw and compared with the newest committed

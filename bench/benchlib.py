@@ -6,7 +6,7 @@ import time
 
 # Where a section goes the first time it is written: after the first of
 # these sections that RESULTS.md already has (else at the end of the file).
-ORDER = ["results", "tls", "gaggle", "locust", "threads", "scale", "names", "overload", "read"]
+ORDER = ["results", "tls", "gaggle", "locust", "threads", "scale", "names", "overload", "read", "data"]
 
 
 def read(path, default=None):

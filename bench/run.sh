@@ -47,6 +47,11 @@
 #                       response, its parse included (informative; no
 #                       nginx: BENCH_ONLY=read, `make bench-read`, runs it
 #                       alone)
+#   test data           bench/data.c: a CSV file of 1,000,000 rows and 2
+#                       columns read as a run reads it (goose__table_load):
+#                       the table's bytes and the RSS growth against the
+#                       file's size (no nginx: BENCH_ONLY=data, `make
+#                       bench-data`, runs it alone)
 #
 # Each part replaces its generated section of bench/RESULTS.md; the last
 # lines printed are a PASS/FAIL line per part and the verdict.
@@ -64,6 +69,8 @@
 #     paths, the report's total = nginx's access-log count
 #   overloaded Gaggle (busy, starved Manager): every Worker done, totals =
 #     nginx's access log
+#   test data: the table and the RSS growth of a 1,000,000-row file <= 1.10
+#     x the file's size, every row checked reads back right
 #   TLS and HTTP/2, libgoose CPU per request / the tool's, same run (each
 #     with libgoose's count = nginx's log and the protocol expected):
 #     http keep-alive and new connection per request <= 1.0 x wrk's,
@@ -89,7 +96,8 @@
 # floors), BENCH_TLS_REPEAT (1): pairs of runs per row, tool then libgoose,
 # the row judged on the median ratio (a shared machine's noise).  BENCH_ONLY=names or BENCH_ONLY=tls runs that part alone (`make
 # bench-tls`), BENCH_ONLY=read the body readers' part (`make bench-read`);
-# BENCH_READ=0 skips it.
+# BENCH_READ=0 skips it; BENCH_ONLY=data the test data's part (`make
+# bench-data`), BENCH_DATA=0 skips it.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -126,6 +134,7 @@ NAMES=${BENCH_NAMES:-1}
 NAMES_TIME=${BENCH_NAMES_TIME:-20}
 TLS=${BENCH_TLS:-1}
 READ=${BENCH_READ:-1}
+DATA=${BENCH_DATA:-1}
 TLS_TIME=${BENCH_TLS_TIME:-10}
 TLS_TRUST=${BENCH_TLS_TRUST:-}
 TLS_REPEAT=${BENCH_TLS_REPEAT:-1}
@@ -144,10 +153,11 @@ done
 ONLY=${BENCH_ONLY:-}
 case "$ONLY" in
     "") ;;
-    names) NAMES=1 TLS=0 READ=0 CALLGRIND=0 LOCUST=0 THREADS=0 SCALE=0 BENCH_OVERLOAD=0 ;;
-    tls) TLS=1 NAMES=0 READ=0 CALLGRIND=0 LOCUST=0 THREADS=0 SCALE=0 BENCH_OVERLOAD=0 ;;
-    read) READ=1 TLS=0 NAMES=0 CALLGRIND=0 LOCUST=0 THREADS=0 SCALE=0 BENCH_OVERLOAD=0 ;;
-    *) printf 'bench: BENCH_ONLY="%s": the parts that run alone are names, tls and read\n' "$ONLY" >&2; exit 2 ;;
+    names) NAMES=1 TLS=0 READ=0 DATA=0 CALLGRIND=0 LOCUST=0 THREADS=0 SCALE=0 BENCH_OVERLOAD=0 ;;
+    tls) TLS=1 NAMES=0 READ=0 DATA=0 CALLGRIND=0 LOCUST=0 THREADS=0 SCALE=0 BENCH_OVERLOAD=0 ;;
+    read) READ=1 TLS=0 NAMES=0 DATA=0 CALLGRIND=0 LOCUST=0 THREADS=0 SCALE=0 BENCH_OVERLOAD=0 ;;
+    data) DATA=1 READ=0 TLS=0 NAMES=0 CALLGRIND=0 LOCUST=0 THREADS=0 SCALE=0 BENCH_OVERLOAD=0 ;;
+    *) printf 'bench: BENCH_ONLY="%s": the parts that run alone are names, tls, read and data\n' "$ONLY" >&2; exit 2 ;;
 esac
 case "$TLS_TRUST" in
     ""|ca-file|system|insecure) ;;
@@ -184,7 +194,7 @@ if [ "$TLS" = 1 ]; then
 fi
 # make bench installs them first (tools/deps.sh build bench); the readers'
 # part alone needs none of them.
-[ ${#missing[@]} -eq 0 ] || [ "$ONLY" = read ] || die "missing ${missing[*]}: run make deps (or make bench)"
+[ ${#missing[@]} -eq 0 ] || [ "$ONLY" = read ] || [ "$ONLY" = data ] || die "missing ${missing[*]}: run make deps (or make bench)"
 
 [ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (nginx on CPU 0, the generator on CPU 1); nproc = $(nproc)"
 [ -e "$BUILD/libgoose.so" ] || die "$BUILD/libgoose.so is missing: run make first"
@@ -222,6 +232,38 @@ if [ "$ONLY" = read ]; then
     rc=0
     read_part || rc=$?
     [ "$rc" = 0 ] && say "PASS  reading bodies (informative)" || say "FAIL  reading bodies: bench/read exit $rc"
+    exit "$rc"
+fi
+
+# --- test data: no server -----------------------------------------------------
+DATA_CMD="bench/out/data bench/out/data.csv"
+data_part() {
+    say "test data: a 1,000,000-row CSV file in memory ($DATA_CMD) ..."
+    cc -O2 -std=c11 -D_GNU_SOURCE -Iinclude -Ilib bench/data.c "$BUILD/libgoose.a" \
+        $(pkg-config --libs $(sh tools/deps.sh --modules)) -lpthread -lm -o "$OUT/data"
+    local rc=0
+    "$OUT/data" "$OUT/data.csv" > "$OUT/data.md" || rc=$?
+    rm -f "$OUT/data.csv"
+    cat "$OUT/data.md"
+    python3 - "$OUT/data.md" "$DATA_CMD" <<'PY'
+import sys
+sys.path.insert(0, "bench")
+from benchlib import now, replace_section
+table = open(sys.argv[1]).read().rstrip("\n").split("\n")
+replace_section("bench/RESULTS.md", "data", [
+    f"## Test data: a 1,000,000-row CSV file in memory ({now()})", "",
+    f"`{sys.argv[2]}` (bench/data.c, built -O2 against the static library): the file "
+    "(2 columns, a third of the passwords quoted around a comma) written, then read by "
+    "goose__table_load as a run reads it (one buffer unquoted in place, a mark every 16 "
+    "rows). Table: the bytes the table holds; RSS growth: VmRSS after the load minus "
+    "before. Floor: both <= 1.10 x the file's size.", ""] + table)
+PY
+    return "$rc"
+}
+if [ "$ONLY" = data ]; then
+    rc=0
+    data_part || rc=$?
+    [ "$rc" = 0 ] && say "PASS  test data: table and RSS <= 1.10 x the file" || say "FAIL  test data: bench/data exit $rc"
     exit "$rc"
 fi
 
@@ -806,6 +848,11 @@ if [ "$READ" = 1 ]; then
     rc=0
     read_part || rc=$?
     verdict "reading bodies: every reader's answer right (its cost is informative)" "$rc"
+fi
+if [ "$DATA" = 1 ]; then
+    rc=0
+    data_part || rc=$?
+    verdict "test data: a 1,000,000-row file's table and RSS growth <= 1.10 x its size" "$rc"
 fi
 if [ "$OVERLOAD" = 1 ]; then
     verdict "overloaded Gaggle (128 Workers): every Worker done, totals = nginx's log" "$OVERLOAD_RC"

@@ -47,6 +47,7 @@
 #define IDLE_TIMEOUT_SEC 120
 #define MAX_HEADERS_SIZE (64 << 10)
 #define MAX_BODY_SIZE (64L << 20)
+#define MAX_LOGIN_NAMES 1000000UL /* distinct /account/login names tracked */
 
 struct opts {
 	const char *host;
@@ -83,6 +84,8 @@ struct app {
 	struct event *sig_term;
 	struct event *flush_timer;
 	struct path_table paths;
+	struct path_table logins;	/* /account/login's names; total: logins */
+	uint64_t logins_overflow;	/* logins of names past MAX_LOGIN_NAMES */
 	uint64_t sessions;
 	FILE *log;
 	struct slow *slow_head;
@@ -128,6 +131,10 @@ static void usage(FILE *f)
 	    "  /cookies/set?K=V  200 setting cookie K=V (one per pair)\n"
 	    "  /cookies          200 with the Cookie header received\n"
 	    "  /logout           200 \"logged out\"\n"
+	    "  /account/login?name=N  GET, or POST with a form name=N: 200 "
+	    "\"hello N\";\n"
+	    "                    no name 400 (/stats: logins, distinct_logins, "
+	    "logins_overflow)\n"
 	    "  POST /login       302 to / with a new session cookie\n"
 	    "  /echo             any method: the method, URI, headers and body\n"
 	    "  /echo/body        any method: the request body alone\n"
@@ -150,7 +157,9 @@ static void usage(FILE *f)
 	    "Control (never counted): /stats (JSON counts per path; \"site\": "
 	    "tokens accepted\n"
 	    "  and rejected, logins, edits, per route), /reset (zeroes the "
-	    "counts), /shutdown\n"
+	    "counts), /shutdown,\n"
+	    "  /account/count?name=N (JSON: how many /account/login had that "
+	    "name)\n"
 	    "The site (Umami-like, the pages a real-site script needs):\n"
 	    "  /home             200 HTML \"Goose Umami\": the assets below, "
 	    "links to /node/1-10\n"
@@ -1733,6 +1742,81 @@ static void site_stats_json(const struct site *s, struct evbuffer *b)
 	evbuffer_add(b, "}}", 2);
 }
 
+/* ---- test data accounts (tests/test-data.c) ----
+ * /account/login counts each name it is given: "distinct_logins" is how
+ * many different users logged in, so a test sees that every user had its
+ * own row.  The names are bounded: past MAX_LOGIN_NAMES a new name is only
+ * counted in "logins_overflow". */
+
+static void handle_account_login(struct app *app, struct evhttp_request *req)
+{
+	struct evkeyvalq q;
+	const char *query = req_query(req), *name;
+	struct path_entry *e;
+
+	TAILQ_INIT(&q);
+	if (is_post(req)) {
+		if (!site_form(app, req, &q))
+			return;
+	} else if (query && evhttp_parse_query_str(query, &q) < 0) {
+		bad_request(app, req);
+		return;
+	}
+	if ((name = evhttp_find_header(&q, "name")) == NULL || *name == '\0') {
+		evhttp_clear_headers(&q);
+		respond_text(app, req, 400, "no name\n");
+		return;
+	}
+	app->logins.total++;
+	if (app->logins.n >= MAX_LOGIN_NAMES &&
+	    !table_has(&app->logins, name, strlen(name)))
+		app->logins_overflow++;
+	else if ((e = table_get(&app->logins, name, strlen(name))) != NULL)
+		e->count++;
+	evbuffer_add_printf(evhttp_request_get_output_buffer(req), "hello ");
+	evbuffer_add(evhttp_request_get_output_buffer(req), name, strlen(name));
+	evbuffer_add(evhttp_request_get_output_buffer(req), "\n", 1);
+	evhttp_clear_headers(&q);
+	respond(app, req, 200);
+}
+
+/* ", \"logins\": ..." for /stats. */
+static void account_stats_json(const struct app *app, struct evbuffer *b)
+{
+	evbuffer_add_printf(b, ", \"logins\": %" PRIu64 ", \"distinct_logins\": "
+	    "%zu, \"logins_overflow\": %" PRIu64, app->logins.total,
+	    app->logins.n, app->logins_overflow);
+}
+
+/* A control endpoint: {"name": N, "count": how many logins had it}. */
+static void handle_account_count(struct app *app, struct evhttp_request *req)
+{
+	struct evbuffer *b = evhttp_request_get_output_buffer(req);
+	struct evkeyvalq q;
+	const char *query = req_query(req), *name = NULL;
+	uint64_t count = 0;
+	size_t i;
+
+	TAILQ_INIT(&q);
+	if (query == NULL || evhttp_parse_query_str(query, &q) < 0 ||
+	    (name = evhttp_find_header(&q, "name")) == NULL) {
+		evhttp_clear_headers(&q);
+		evbuffer_add_printf(b, "no name\n");
+		send_reply(req, 400);
+		return;
+	}
+	if (app->logins.nslot &&
+	    (i = app->logins.slot[table_find_slot(&app->logins, name,
+	    strlen(name), fnv1a(name, strlen(name)))]) != 0)
+		count = app->logins.ent[i - 1].count;
+	add_header(req, "Content-Type", "application/json");
+	evbuffer_add(b, "{\"name\": ", 9);
+	json_quote(b, name, strlen(name));
+	evbuffer_add_printf(b, ", \"count\": %" PRIu64 "}\n", count);
+	evhttp_clear_headers(&q);
+	send_reply(req, 200);
+}
+
 /* ---- control endpoints (never counted) ---- */
 
 static void shutdown_done_cb(struct evhttp_request *req, void *arg)
@@ -1760,6 +1844,7 @@ static void handle_stats(struct app *app, struct evhttp_request *req)
 	add_header(req, "Content-Type", "application/json");
 	stats_json(&app->paths, evhttp_request_get_output_buffer(req));
 	site_stats_json(app->site, evhttp_request_get_output_buffer(req));
+	account_stats_json(app, evhttp_request_get_output_buffer(req));
 	evbuffer_add(evhttp_request_get_output_buffer(req), "}\n", 2);
 	send_reply(req, 200);
 }
@@ -1767,6 +1852,8 @@ static void handle_stats(struct app *app, struct evhttp_request *req)
 static void handle_reset(struct app *app, struct evhttp_request *req)
 {
 	table_free(&app->paths);
+	table_free(&app->logins);
+	app->logins_overflow = 0;
 	site_reset(app->site);
 	evbuffer_add(evhttp_request_get_output_buffer(req), "reset\n", 6);
 	send_reply(req, 200);
@@ -1890,6 +1977,8 @@ static bool handle_control(struct app *app, struct evhttp_request *req,
 		handle_reset(app, req);
 	else if (strcmp(path, "/shutdown") == 0)
 		handle_shutdown(app, req);
+	else if (strcmp(path, "/account/count") == 0)
+		handle_account_count(app, req);
 	else
 		return false;
 	return true;
@@ -1943,6 +2032,9 @@ static void request_cb(struct evhttp_request *req, void *arg)
 		handle_redirect_to(app, req, path + 13);
 	else if (is_post(req) && strcmp(path, "/login") == 0)
 		handle_login(app, req);
+	else if ((is_get(req) || is_post(req)) &&
+	    strcmp(path, "/account/login") == 0)
+		handle_account_login(app, req);
 	else if (is_get(req))
 		route_get(app, req, path);
 	else
@@ -2110,6 +2202,7 @@ static void app_free(struct app *app)
 	if (app->log)
 		fclose(app->log);
 	table_free(&app->paths);
+	table_free(&app->logins);
 	free(app->site);
 	free(app);
 }
