@@ -31,6 +31,7 @@ void goose_attack_free(goose_attack *a)
     goose__options_free(&a->opt);
     goose__results_free(&a->results);
     goose__baseline_free(a->baseline);
+    goose__data_free(a);
     if (a->data_free)
         a->data_free(a->data);
     free(a);

@@ -72,6 +72,14 @@ typedef struct goose_progress {
 
 typedef void (*goose_progress_fn)(void *arg, const goose_progress *p);
 
+/* Test data registered with goose_attack_add_data (data.c): the file is
+ * read when a run sets up, never at registration (a Worker has none). */
+typedef struct goose_data_reg {
+    char *name;
+    char *path;
+    int mode;               /* GOOSE_DATA_* */
+} goose_data_reg;
+
 /* ---- the attack ---- */
 
 struct goose_attack {
@@ -86,6 +94,8 @@ struct goose_attack {
     goose_log_fn log_fn;
     void *log_arg;
     goose_baseline *baseline;      /* --baseline-file, read before the run */
+    goose_data_reg *datasets;      /* goose_attack_add_data's, in order */
+    size_t ndatasets;
     goose_progress_fn progress_fn; /* goose_main's; NULL for embedders */
     void *progress_arg;
     atomic_int stop;
@@ -129,6 +139,10 @@ typedef struct goose_plan {
     unsigned *user_scenario;
     unsigned *weights;      /* per scenario */
     goose_alloc alloc;      /* users to scenarios (--scheduler, the seed) */
+    goose_dataset *datasets; /* the test data, as the engine reads it, ... */
+    goose_table *tables;    /* ... in these tables the run owns (a Worker's:
+                               empty until its share comes) */
+    size_t ndatasets;
 } goose_plan;
 
 /* plan.c: with a->opt.scheduler and a->opt.seed (the run's: setup.c
@@ -136,6 +150,15 @@ typedef struct goose_plan {
 
 int goose__plan_build(goose_attack *a, goose_plan *plan);
 void goose__plan_free(goose_plan *plan);
+
+/* data.c: the registry of test data.  The file a data set is read from
+ * (its --data, else its registered path); every --data NAME registered
+ * (else GOOSE_ECONFIG and the attack's error); "unique", "circular",
+ * "random". */
+void goose__data_free(goose_attack *a);
+const char *goose__data_path(const goose_attack *a, const goose_data_reg *d);
+int goose__data_check(goose_attack *a);
+const char *goose__data_mode_name(int mode);
 
 /* hash.c: SHA-256 (hex) over what shapes the test: the registry. */
 int goose__test_hash(const goose_attack *a, char out[65]);

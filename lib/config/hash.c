@@ -1,7 +1,8 @@
 /* The load-test hash: SHA-256 over what shapes the test (scenarios, their
  * weights, wait times and hosts, task sets, transactions with their
- * weights, sequences and on_start/on_stop), never over addresses, so two
- * builds of the same source agree and any change to the test disagrees. */
+ * weights, sequences and on_start/on_stop, the test data's names and
+ * modes), never over addresses, paths or file contents, so two builds of
+ * the same source agree and any change to the test disagrees. */
 #include "config/attack.h"
 
 #include <openssl/evp.h>
@@ -62,6 +63,12 @@ int goose__test_hash(const goose_attack *a, char out[65])
     feed(md, "V", "libgoose load test 1");
     for (size_t i = 0; i < a->nscenarios; i++)
         feed_scenario(md, a->scenarios[i]);
+    /* a Worker has no copy of the files: their paths and rows are the
+       Manager's alone */
+    for (size_t i = 0; i < a->ndatasets; i++) {
+        feed(md, "D", a->datasets[i].name);
+        feed_num(md, "d", (unsigned)a->datasets[i].mode);
+    }
     int rc = EVP_DigestFinal_ex(md, digest, &len) == 1 && len == 32 ? 0 : -1;
     EVP_MD_CTX_free(md);
     for (size_t i = 0; i < 32; i++)

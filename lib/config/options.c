@@ -235,6 +235,28 @@ static int opt_seed(goose_options *o, const char *v, char *err, size_t errlen)
     return GOOSE_OK;
 }
 
+/* NAME=PATH: a registered data set read from another file (checked
+ * against the registry when the run sets up). */
+static int opt_data(goose_options *o, const char *v, char *err, size_t errlen)
+{
+    const char *eq = strchr(v, '=');
+    size_t nlen = eq ? (size_t)(eq - v) : 0;
+    if (!eq || !nlen || !eq[1])
+        return FAIL("--data \"%s\" must be NAME=PATH", v);
+    if (memchr(v, ' ', nlen) || memchr(v, '\t', nlen))
+        return FAIL("--data \"%s\": NAME has a space", v);
+    for (size_t i = 0; i < o->ndata; i++)
+        if (!strncmp(o->data[i], v, nlen + 1)) { /* the same NAME= */
+            char *copy = strdup(v);
+            if (!copy)
+                return GOOSE_ENOMEM;
+            free(o->data[i]);
+            o->data[i] = copy;
+            return GOOSE_OK;
+        }
+    return append_string(&o->data, &o->ndata, v);
+}
+
 static int opt_threads(goose_options *o, const char *v, char *err, size_t errlen)
 {
     unsigned long long n;
@@ -723,6 +745,9 @@ static const option_def options[] = {
     [GOOSE_OPT_SEED] = {{"seed", 0, 1, 0, "N", "seed of every user's goose_user_random, wait times and --scheduler random (default: drawn, and printed in the reports)",
         NOT_WORKER, SHOW(COUNT, seed),
         NULL}, opt_seed},
+    [GOOSE_OPT_DATA] = {{"data", 0, 1, 1, "NAME=PATH", "read the test data registered as NAME from the CSV file PATH; repeatable",
+        NOT_WORKER, LIST(LIST, data, ndata),
+        NULL}, opt_data},
     [GOOSE_OPT_TEST_PLAN] = {{"test-plan", 0, 1, 0, "PLAN", "users over time: \"users,time;users,time;...\"",
         NOT_WORKER, SHOW(GIVEN, test_plan),
         EXCLUDES({GOOSE_OPT_USERS, "--test-plan sets the users over time: drop --users"},
@@ -1107,6 +1132,7 @@ void goose__options_free(goose_options *o)
     free(o->client_key);
     free_list(o->report_files, o->nreport_files);
     free_list(o->resolve, o->nresolve);
+    free_list(o->data, o->ndata);
     free_list(o->local_addrs, o->nlocal_addrs);
     for (int i = 0; i < 3; i++)
         free(o->log_paths[i]);

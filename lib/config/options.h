@@ -22,6 +22,9 @@ typedef struct goose_options {
     int scheduler;          /* --scheduler: goose_scheduler (engine.h) */
     uint64_t seed;          /* --seed, or on a Worker the Manager's */
     int seed_set;           /* seed holds one; else each run draws its own */
+    char **data;            /* --data: "NAME=PATH", one per name (the last
+                               given wins) */
+    size_t ndata;
     long timeout_ms;
     int co_mitigation;      /* goose_co_mode (metrics/co.h); 0 = disabled */
     int no_reset_metrics;
@@ -95,7 +98,7 @@ int goose__option_set(goose_options *o, const char *name, const char *value,
 typedef enum goose_option_id {
     GOOSE_OPT_HOST, GOOSE_OPT_USERS, GOOSE_OPT_HATCH_RATE, GOOSE_OPT_STARTUP_TIME,
     GOOSE_OPT_RUN_TIME, GOOSE_OPT_ITERATIONS, GOOSE_OPT_STOP_TIMEOUT, GOOSE_OPT_SCENARIOS,
-    GOOSE_OPT_SCENARIOS_LIST, GOOSE_OPT_SCHEDULER, GOOSE_OPT_SEED, GOOSE_OPT_TEST_PLAN, GOOSE_OPT_THROTTLE_REQUESTS,
+    GOOSE_OPT_SCENARIOS_LIST, GOOSE_OPT_SCHEDULER, GOOSE_OPT_SEED, GOOSE_OPT_DATA, GOOSE_OPT_TEST_PLAN, GOOSE_OPT_THROTTLE_REQUESTS,
     GOOSE_OPT_ARRIVAL_RATE, GOOSE_OPT_ARRIVAL_PLAN, GOOSE_OPT_TIMEOUT,
     GOOSE_OPT_CO_MITIGATION, GOOSE_OPT_NO_RESET_METRICS, GOOSE_OPT_RUNNING_METRICS,
     GOOSE_OPT_NO_PRINT_METRICS, GOOSE_OPT_STATUS_CODES, GOOSE_OPT_STICKY_FOLLOW,

@@ -246,5 +246,9 @@ void goose__plan_free(goose_plan *p)
     free(p->user_scenario);
     free(p->weights);
     goose__alloc_free(&p->alloc);
+    for (size_t i = 0; p->tables && i < p->ndatasets; i++)
+        goose__table_free(&p->tables[i]);
+    free(p->tables);
+    free(p->datasets);
     memset(p, 0, sizeof *p);
 }

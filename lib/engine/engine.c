@@ -103,6 +103,10 @@ goose_engine *goose__engine_start(const goose_run_config *cfg, char *err,
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    if (goose__data_start(e) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     if (allocate_threads(e) < 0) {
         snprintf(err, errlen, "out of memory allocating %zu users", cfg->users);
         goto fail;
@@ -283,6 +287,7 @@ void goose__engine_free(goose_engine *e)
     goose__shape_free(&e->shape);
     goose__throttle_free(&e->throttle);
     goose__names_free(e->names);
+    goose__data_stop(e);
     pthread_mutex_destroy(&e->lock);
     pthread_cond_destroy(&e->done_cond);
     free(e);

@@ -40,7 +40,8 @@ typedef enum goose_scheduler {
 #define GOOSE_RANDOM_CYCLE_MAX (1u << 20)
 
 /* The independent streams a run's seed gives (util/rng.h). */
-enum { GOOSE_STREAM_USER = 1, GOOSE_STREAM_WAIT = 2, GOOSE_STREAM_SCHEDULER = 3 };
+enum { GOOSE_STREAM_USER = 1, GOOSE_STREAM_WAIT = 2, GOOSE_STREAM_SCHEDULER = 3,
+       GOOSE_STREAM_DATA = 4 };
 
 /* One allocation: the weights (divided by their greatest common divisor)
  * and the scheduler's order of a turn of slots. */
@@ -283,6 +284,9 @@ struct goose_user {
     uint64_t slot_due;         /* ... and when it is due (since the start) */
     goose_xoshiro wait_rng;    /* its wait times */
     goose_xoshiro rng;         /* goose_user_random */
+    goose_xoshiro data_rng;    /* its GOOSE_DATA_RANDOM rows */
+    struct goose_user_row *rows; /* goose_user_value's row of each data set
+                                  (data.c); NULL until one is asked for */
     void *data;
     void (*data_free)(void *);
     goose_reply *open;         /* replies of the running transaction */
@@ -434,6 +438,8 @@ struct goose_engine {
     atomic_uint misuse;        /* responses misused by transactions */
     goose_names *names;        /* request keys and error rows every thread
                                   keeps by name (NULL: no bound) */
+    atomic_uint_fast64_t *data_next; /* per data set: the next GOOSE_DATA_CIRCULAR
+                                  row of the test (data.c) */
 };
 
 /* user.c */
@@ -496,6 +502,12 @@ void goose__reading_free(goose_reading *rd);
 /* The reply's body as an HTML document (parsed once, owned by the
  * reply); NULL when out of memory. */
 struct goose_html *goose__reply_html(goose_reply *r);
+
+/* data.c: the engine's counters of the data sets (-1: out of memory);
+ * a user's drawn rows, freed when it ends or starts again. */
+int goose__data_start(goose_engine *e);
+void goose__data_stop(goose_engine *e);
+void goose__user_rows_free(goose_user *u);
 
 /* logs.c */
 const char *goose__log_header(int log, int format);

@@ -77,6 +77,7 @@ static void release_resources(goose_user *u)
     goose__buf_free(&u->base);
     goose__buf_free(&u->tx_failure);
     goose__cache_free(&u->cache); /* a user started again starts cold */
+    goose__user_rows_free(u);     /* and draws its rows anew */
 }
 
 void goose__user_free(goose_user *u)
@@ -276,6 +277,7 @@ static void seed_streams(goose_user *u)
     uint64_t seed = u->thread->engine->cfg.seed;
     goose__xoshiro_seed(&u->rng, seed, GOOSE_STREAM_USER, u->index);
     goose__xoshiro_seed(&u->wait_rng, seed, GOOSE_STREAM_WAIT, u->index);
+    goose__xoshiro_seed(&u->data_rng, seed, GOOSE_STREAM_DATA, u->index);
 }
 
 /* A fresh start: on_start again, iterations from zero, no data, the

@@ -94,6 +94,21 @@ static int can_steer(const goose_control_state *st, const goose_control_run *run
     return 0;
 }
 
+/* GOOSE_DATA_UNIQUE gives each user its own row: never more users than
+ * such a set has rows. */
+static int fits_data(const goose_control_run *run, double users, goose_control_reply *r)
+{
+    for (size_t i = 0; i < run->cfg->ndatasets; i++) {
+        const goose_dataset *d = &run->cfg->datasets[i];
+        if (d->mode == GOOSE_DATA_UNIQUE && users > (double)d->table->nrows) {
+            say(r, 0, "%.0f users: data \"%s\" has %zu rows: GOOSE_DATA_UNIQUE gives each "
+                "user its own row", users, d->name, d->table->nrows);
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int parse_count(const char *v, unsigned long long max, unsigned long long *out)
 {
     char *end;
@@ -111,7 +126,7 @@ static void cmd_users(goose_control_state *st, const goose_control_run *run, con
         say(r, 0, "users takes a whole number from 0 to %d (not \"%s\")", USERS_MAX, v ? v : "");
         return;
     }
-    if (!can_steer(st, run, r))
+    if (!can_steer(st, run, r) || !fits_data(run, (double)n, r))
         return;
     uint64_t now = since_start(run);
     double from = goose__shape_level(&st->shape, now);
@@ -160,7 +175,7 @@ static void cmd_test_plan(goose_control_state *st, const goose_control_run *run,
         say(r, 0, "%s", err);
         return;
     }
-    if (can_steer(st, run, r)) {
+    if (can_steer(st, run, r) && fits_data(run, goose__shape_max(&plan), r)) {
         uint64_t now = since_start(run);
         rc = goose__shape_cut(&st->shape, now);
         for (size_t i = 0; rc == 0 && i < plan.n; i++)

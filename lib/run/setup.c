@@ -301,6 +301,44 @@ static int pin_hosts(goose_run_config *cfg)
     return rc;
 }
 
+/* The table of each data set, read now, before anything starts; a
+ * Worker reads no file (its share comes from the Manager): its tables
+ * stay empty until then. */
+static int read_data(goose_attack *a, goose_run_config *cfg, goose_plan *plan)
+{
+    if (!a->ndatasets)
+        return GOOSE_OK;
+    int rc = goose__data_check(a);
+    if (rc != GOOSE_OK)
+        return rc;
+    plan->datasets = calloc(a->ndatasets, sizeof *plan->datasets);
+    plan->tables = calloc(a->ndatasets, sizeof *plan->tables);
+    if (!plan->datasets || !plan->tables)
+        return goose__fail(a, GOOSE_ENOMEM, "out of memory");
+    plan->ndatasets = a->ndatasets;
+    for (size_t i = 0; i < a->ndatasets; i++) {
+        const goose_data_reg *d = &a->datasets[i];
+        plan->datasets[i] = (goose_dataset){d->name, d->mode, &plan->tables[i]};
+    }
+    cfg->datasets = plan->datasets;
+    cfg->ndatasets = plan->ndatasets;
+    for (size_t i = 0; i < a->ndatasets && !a->opt.worker; i++) {
+        const goose_data_reg *d = &a->datasets[i];
+        const char *path = goose__data_path(a, d);
+        const goose_table *t = &plan->tables[i];
+        char err[600];
+        if (goose__table_load(&plan->tables[i], path, err, sizeof err) < 0)
+            return goose__fail(a, GOOSE_ECONFIG, "data \"%s\": %s", d->name, err);
+        if (d->mode == GOOSE_DATA_UNIQUE && t->nrows < cfg->users)
+            return goose__fail(a, GOOSE_ECONFIG, "data \"%s\" (%s) has %zu row%s for %zu "
+                               "users: GOOSE_DATA_UNIQUE gives each user its own row", d->name,
+                               path, t->nrows, t->nrows == 1 ? "" : "s", cfg->users);
+        goose__log(a, GOOSE_LOG_DEBUG, "data \"%s\": %zu rows of %zu columns from %s (%s)",
+                   d->name, t->nrows, t->ncols, path, goose__data_mode_name(d->mode));
+    }
+    return GOOSE_OK;
+}
+
 int goose__run_setup(goose_attack *a, goose_run_config *cfg, goose_plan *plan)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -315,6 +353,8 @@ int goose__run_setup(goose_attack *a, goose_run_config *cfg, goose_plan *plan)
     cfg->ntransactions = plan->ntxs;
     cfg->user_scenario = plan->user_scenario;
     cfg->alloc = &plan->alloc;
+    if ((rc = read_data(a, cfg, plan)) != GOOSE_OK)
+        return rc;
     if (goose__results_prepare(a, plan, cfg->threads) < 0 || describe_load(a, cfg) < 0 ||
         (!a->opt.manager && pin_hosts(cfg) < 0)) /* a Manager sends no requests */
         return goose__fail(a, GOOSE_ENOMEM, "out of memory");
