@@ -9,17 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const MODE_NAMES[] = {NULL, "unique", "circular", "random"};
-
-const char *goose__data_mode_name(int mode)
-{
-    return mode >= GOOSE_DATA_UNIQUE && mode <= GOOSE_DATA_RANDOM ? MODE_NAMES[mode] : "?";
-}
-
 static int mode_parse(const char *name)
 {
     for (int m = GOOSE_DATA_UNIQUE; m <= GOOSE_DATA_RANDOM; m++)
-        if (!strcmp(name, MODE_NAMES[m]))
+        if (!strcmp(name, goose__data_mode_name(m)))
             return m;
     return -1;
 }
@@ -28,7 +21,7 @@ static int mode_parse(const char *name)
  * order (its k-th user, index w + kE, has row k of its share); limit is
  * the most users the test can have.  CIRCULAR and RANDOM: a contiguous
  * block, or one row when the Workers outnumber the rows. */
-void goose__data_share(size_t rows, int mode, size_t w, size_t workers, size_t limit,
+void goose__rows_share(size_t rows, int mode, size_t w, size_t workers, size_t limit,
                        gaggle_share *s)
 {
     if (mode == GOOSE_DATA_UNIQUE) {
@@ -49,12 +42,12 @@ void goose__data_share(size_t rows, int mode, size_t w, size_t workers, size_t l
 
 /* The most users a run may have: a controller can raise them up to a
  * UNIQUE set's rows (the raise beyond is refused). */
-size_t goose__data_limit(const goose_run_config *cfg, int controller)
+size_t goose__rows_limit(const goose_run_config *cfg, int controller)
 {
     return controller ? (size_t)-1 : cfg->users;
 }
 
-int goose__data_check(const goose_run_config *cfg, char *err, size_t errlen)
+int goose__rows_check(const goose_run_config *cfg, char *err, size_t errlen)
 {
     size_t names = 0;
     for (size_t i = 0; i < cfg->ndatasets; i++) {
@@ -81,14 +74,14 @@ int goose__data_check(const goose_run_config *cfg, char *err, size_t errlen)
     return 0;
 }
 
-void goose__data_pack_announce(msgpack_packer *pk, const goose_run_config *cfg, size_t w,
+void goose__rows_announce(msgpack_packer *pk, const goose_run_config *cfg, size_t w,
                                size_t workers, size_t limit)
 {
     msgpack_pack_array(pk, cfg->ndatasets);
     for (size_t i = 0; i < cfg->ndatasets; i++) {
         const goose_dataset *d = &cfg->datasets[i];
         gaggle_share s;
-        goose__data_share(d->table->nrows, d->mode, w, workers, limit, &s);
+        goose__rows_share(d->table->nrows, d->mode, w, workers, limit, &s);
         msgpack_pack_map(pk, 5);
         goose__pack_str(pk, "name");
         goose__pack_str(pk, d->name);
@@ -155,7 +148,7 @@ static int send_frame(gaggle_peer *p, const goose_dataset *d, size_t set,
     return rc;
 }
 
-int goose__data_ship(gaggle_peer *p, const goose_run_config *cfg, size_t w, size_t workers,
+int goose__rows_ship(gaggle_peer *p, const goose_run_config *cfg, size_t w, size_t workers,
                      size_t limit, gaggle_shipping *st)
 {
     while (st->set < cfg->ndatasets) {
@@ -165,7 +158,7 @@ int goose__data_ship(gaggle_peer *p, const goose_run_config *cfg, size_t w, size
             return 0; /* the rest as the connection drains */
         const goose_dataset *d = &cfg->datasets[st->set];
         gaggle_share s;
-        goose__data_share(d->table->nrows, d->mode, w, workers, limit, &s);
+        goose__rows_share(d->table->nrows, d->mode, w, workers, limit, &s);
         if (st->sent == 0 && s.count && !st->row)
             st->row = goose__table_row(d->table, s.first);
         if (st->sent < s.count && send_frame(p, d, st->set, &s, st) < 0)
@@ -187,8 +180,8 @@ static int bad(char *err, size_t errlen, const char *fmt, const char *name)
     return -1;
 }
 
-static int announce_one(gaggle_data *d, size_t i, const msgpack_object *o,
-                        const gaggle_registered *reg, size_t nreg, size_t nslots,
+/* Announced set i: one of this Worker's sets, with its mode, once. */
+static int announce_one(gaggle_data *d, size_t i, const msgpack_object *o, size_t nslots,
                         char *err, size_t errlen)
 {
     char name[GAGGLE_DATA_NAME_MAX], mode_name[16];
@@ -200,101 +193,91 @@ static int announce_one(gaggle_data *d, size_t i, const msgpack_object *o,
         !cols || cols->type != MSGPACK_OBJECT_BIN)
         return bad(err, errlen, "%s", "a data set the worker cannot read");
     int mode = mode_parse(mode_name);
-    const gaggle_registered *r = NULL;
-    for (size_t k = 0; k < nreg && !r; k++)
-        if (!strcmp(reg[k].name, name))
-            r = &reg[k];
-    for (size_t k = 0; k < i; k++)
-        if (!strcmp(d->sets[k].name, name))
-            return bad(err, errlen, "data \"%s\" announced twice", name);
-    if (!r)
+    size_t k = 0;
+    while (k < d->n && strcmp(d->sets[k].name, name) != 0)
+        k++;
+    if (k == d->n)
         return bad(err, errlen, "data \"%s\" is not registered on this worker", name);
-    if (mode != r->mode)
+    for (size_t j = 0; j < i; j++)
+        if (d->of[j] == k)
+            return bad(err, errlen, "data \"%s\" announced twice", name);
+    if (mode != d->sets[k].mode)
         return bad(err, errlen, "data \"%s\" has another mode on this worker", name);
     if (rows > GAGGLE_DATA_ROWS_MAX || (mode == GOOSE_DATA_UNIQUE && rows < nslots) ||
         (mode != GOOSE_DATA_UNIQUE && rows == 0))
         return bad(err, errlen, "data \"%s\": not the rows this worker's users need", name);
     char why[160];
     if (ncols == 0 || ncols > cols->via.bin.size ||
-        goose__table_set_columns(&d->tables[i], cols->via.bin.ptr, cols->via.bin.size,
+        goose__table_set_columns(&d->tables[k], cols->via.bin.ptr, cols->via.bin.size,
                                  (size_t)ncols, why, sizeof why) < 0)
         return bad(err, errlen, "data \"%s\": bad column names", name);
-    if (!(d->names[i] = strdup(name)))
-        return bad(err, errlen, "%s", "out of memory");
-    d->sets[i] = (goose_dataset){d->names[i], mode, &d->tables[i]};
+    d->of[i] = k;
     d->due[i] = rows;
     return 0;
 }
 
-int goose__data_announced(gaggle_data *d, const msgpack_object *welcome,
-                          const gaggle_registered *reg, size_t nreg, size_t nslots,
-                          char *err, size_t errlen)
+int goose__rows_announced(gaggle_data *d, const msgpack_object *welcome,
+                          const goose_dataset *sets, goose_table *tables, size_t n,
+                          size_t nslots, char *err, size_t errlen)
 {
     memset(d, 0, sizeof *d);
+    d->sets = sets;
+    d->tables = tables;
+    d->n = n;
     const msgpack_object *list = goose__map_get(welcome, "data");
     if (!list || list->type != MSGPACK_OBJECT_ARRAY)
         return bad(err, errlen, "%s", "the welcome has no data sets");
-    size_t n = list->via.array.size;
-    if (n != nreg) {
-        snprintf(err, errlen, "the manager announces %zu data sets, this worker has %zu",
-                 n, nreg);
+    if (list->via.array.size != n) {
+        snprintf(err, errlen, "the manager announces %u data sets, this worker has %zu",
+                 list->via.array.size, n);
         return -1;
     }
     if (n == 0)
         return 0;
-    d->tables = calloc(n, sizeof *d->tables);
-    d->sets = calloc(n, sizeof *d->sets);
-    d->names = calloc(n, sizeof *d->names);
+    d->of = calloc(n, sizeof *d->of);
     d->due = calloc(n, sizeof *d->due);
-    if (!d->tables || !d->sets || !d->names || !d->due)
+    if (!d->of || !d->due)
         return bad(err, errlen, "%s", "out of memory");
-    d->n = n;
     for (size_t i = 0; i < n; i++)
-        goose__table_init(&d->tables[i]);
-    for (size_t i = 0; i < n; i++)
-        if (announce_one(d, i, &list->via.array.ptr[i], reg, nreg, nslots, err, errlen) < 0)
+        if (announce_one(d, i, &list->via.array.ptr[i], nslots, err, errlen) < 0)
             return -1;
     return 0;
 }
 
-int goose__data_rows(gaggle_data *d, const msgpack_object *msg, char *err, size_t errlen)
+int goose__rows_take(gaggle_data *d, const msgpack_object *msg, char *err, size_t errlen)
 {
     uint64_t set, rows;
     const msgpack_object *cells = goose__map_get(msg, "cells");
     if (goose__get_u64(msg, "set", &set) < 0 || goose__get_u64(msg, "rows", &rows) < 0 ||
         !cells || cells->type != MSGPACK_OBJECT_BIN || rows == 0)
         return bad(err, errlen, "%s", "a rows frame the worker cannot read");
-    if (set >= d->n)
+    if (set >= d->n || !d->due)
         return bad(err, errlen, "%s", "rows of a data set the manager did not announce");
-    goose_table *t = &d->tables[set];
+    goose_table *t = &d->tables[d->of[set]];
+    const char *name = d->sets[d->of[set]].name;
     if (rows > d->due[set] - t->nrows)
-        return bad(err, errlen, "data \"%s\": more rows than announced", d->names[set]);
+        return bad(err, errlen, "data \"%s\": more rows than announced", name);
     char why[160];
     if (goose__table_append(t, cells->via.bin.ptr, cells->via.bin.size, (size_t)rows, why,
                             sizeof why) < 0) {
-        snprintf(err, errlen, "data \"%s\": %s", d->names[set], why);
+        snprintf(err, errlen, "data \"%s\": %s", name, why);
         return -1;
     }
     return 0;
 }
 
-int goose__data_complete(const gaggle_data *d)
+int goose__rows_complete(const gaggle_data *d)
 {
-    for (size_t i = 0; i < d->n; i++)
-        if (d->tables[i].nrows != d->due[i])
+    for (size_t i = 0; i < d->n && d->due; i++)
+        if (d->tables[d->of[i]].nrows != d->due[i])
             return 0;
     return 1;
 }
 
-void goose__data_free(gaggle_data *d)
+/* The tables are the run's: only the bookkeeping goes. */
+void goose__rows_free(gaggle_data *d)
 {
-    for (size_t i = 0; i < d->n; i++) {
-        goose__table_free(&d->tables[i]);
-        free(d->names[i]);
-    }
-    free(d->tables);
-    free(d->sets);
-    free(d->names);
+    free(d->of);
     free(d->due);
     memset(d, 0, sizeof *d);
 }

@@ -131,16 +131,16 @@ void goose__welcome_free(gaggle_welcome *w);
 typedef struct gaggle_share {
     size_t first, step, count;
 } gaggle_share;
-void goose__data_share(size_t rows, int mode, size_t w, size_t workers, size_t limit,
+void goose__rows_share(size_t rows, int mode, size_t w, size_t workers, size_t limit,
                        gaggle_share *s);
-size_t goose__data_limit(const goose_run_config *cfg, int controller);
-const char *goose__data_mode_name(int mode);
+/* The most users the test may have (a controller: as many as rows). */
+size_t goose__rows_limit(const goose_run_config *cfg, int controller);
 /* The Manager, before any Worker joins: -1 when a row or the column names
  * are too big to send. */
-int goose__data_check(const goose_run_config *cfg, char *err, size_t errlen);
+int goose__rows_check(const goose_run_config *cfg, char *err, size_t errlen);
 /* The welcome's "data": [{name, mode, ncols, columns, rows}, ...]. */
-void goose__data_pack_announce(msgpack_packer *pk, const goose_run_config *cfg, size_t w,
-                               size_t workers, size_t limit);
+void goose__rows_announce(msgpack_packer *pk, const goose_run_config *cfg, size_t w,
+                          size_t workers, size_t limit);
 /* Where a Worker's rows stand. */
 typedef struct gaggle_shipping {
     size_t set;           /* the set being sent */
@@ -150,33 +150,29 @@ typedef struct gaggle_shipping {
 /* Sends frames while the output holds less than GAGGLE_ROWS_FRAME: 1 when
  * every row is sent, 0 when more wait for the output to drain, -1 when
  * the connection is closing. */
-int goose__data_ship(gaggle_peer *p, const goose_run_config *cfg, size_t w, size_t workers,
+int goose__rows_ship(gaggle_peer *p, const goose_run_config *cfg, size_t w, size_t workers,
                      size_t limit, gaggle_shipping *st);
 
-/* A Worker's own registrations, and the sets it takes in. */
-typedef struct gaggle_registered {
-    const char *name;
-    int mode;
-} gaggle_registered;
+/* A Worker taking its share into the run's tables (empty until then). */
 typedef struct gaggle_data {
-    goose_table *tables;
-    goose_dataset *sets;   /* for cfg->datasets */
-    char **names;
-    uint64_t *due;         /* rows announced */
+    const goose_dataset *sets; /* the run's: this Worker's registrations */
+    goose_table *tables;       /* theirs, filled here */
     size_t n;
+    size_t *of;                /* announced set i is sets[of[i]] */
+    uint64_t *due;             /* rows announced of each */
 } gaggle_data;
-/* Reads the welcome's announcement: each set registered here with the
- * same mode, columns well formed, rows enough for the nslots users.  0, or
- * -1 with why in err. */
-int goose__data_announced(gaggle_data *d, const msgpack_object *welcome,
-                          const gaggle_registered *reg, size_t nreg, size_t nslots,
-                          char *err, size_t errlen);
+/* Reads the welcome's announcement: exactly the n sets registered here,
+ * each once and with the same mode, columns well formed, rows enough for
+ * the nslots users.  0, or -1 with why in err. */
+int goose__rows_announced(gaggle_data *d, const msgpack_object *welcome,
+                          const goose_dataset *sets, goose_table *tables, size_t n,
+                          size_t nslots, char *err, size_t errlen);
 /* One "rows" frame: 0, or -1 with why in err (an unknown set, more rows
  * than announced, cells that are not what they claim). */
-int goose__data_rows(gaggle_data *d, const msgpack_object *msg, char *err, size_t errlen);
+int goose__rows_take(gaggle_data *d, const msgpack_object *msg, char *err, size_t errlen);
 /* 1 once every announced row has arrived. */
-int goose__data_complete(const gaggle_data *d);
-void goose__data_free(gaggle_data *d);
+int goose__rows_complete(const gaggle_data *d);
+void goose__rows_free(gaggle_data *d);
 
 /* tls.c */
 SSL_CTX *goose__tls_context(goose_attack *a, int manager, int *rc);

@@ -24,19 +24,20 @@ static void fuzz_stats(const msgpack_object *o)
  * (announced with 2 rows of 2 columns). */
 static void fuzz_data(const msgpack_object *msg)
 {
-    static const gaggle_registered reg[] = {{"accounts", GOOSE_DATA_UNIQUE}};
-    gaggle_data data;
-    char err[256], name[] = "accounts", *names[] = {name};
-    goose__data_announced(&data, msg, reg, 1, 2, err, sizeof err);
-    goose__data_free(&data);
     goose_table t;
-    goose_dataset set;
-    uint64_t due = 2;
+    goose_dataset set = {"accounts", GOOSE_DATA_UNIQUE, &t};
+    gaggle_data data;
+    char err[256];
     goose__table_init(&t);
+    goose__rows_announced(&data, msg, &set, &t, 1, 2, err, sizeof err);
+    goose__rows_free(&data);
+    goose__table_free(&t);
+    size_t of = 0;
+    uint64_t due = 2;
     if (goose__table_set_columns(&t, "name\0password", 14, 2, err, sizeof err) == 0) {
-        gaggle_data d = {&t, &set, names, &due, 1};
-        goose__data_rows(&d, msg, err, sizeof err);
-        goose__data_complete(&d);
+        gaggle_data d = {&set, &t, 1, &of, &due};
+        goose__rows_take(&d, msg, err, sizeof err);
+        goose__rows_complete(&d);
     }
     goose__table_free(&t);
 }
