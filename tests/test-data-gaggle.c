@@ -625,10 +625,73 @@ TEST(no_hash_check_worker_still_refuses_other_data)
     teardown();
 }
 
+/* The controller's line protocol: one command, the first line back. */
+static void talk(int port, const char *command, char *answer, size_t len)
+{
+    char p[8];
+    snprintf(p, sizeof p, "%d", port);
+    int fd = dial(p);
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ASSERT_EQ(write(fd, command, strlen(command)), (ssize_t)strlen(command));
+    size_t got = 0;
+    for (ssize_t r; got + 1 < len && !memchr(answer, '\n', got) &&
+                    (r = read(fd, answer + got, len - 1 - got)) > 0;)
+        got += (size_t)r;
+    answer[got] = '\0';
+    close(fd);
+}
+
+/* A controller may add users up to a UNIQUE set's rows: each Worker got
+ * the rows of every user it may run, not only of the first ones. */
+TEST(controller_users_have_their_rows_on_every_worker)
+{
+    setup();
+    char port[8], report[256], csv[256], abs_csv[600], env_path[700], empty[256];
+    char empty_abs[600], control[32], answer[512];
+    manager_spot(port, report);
+    snprintf(csv, sizeof csv, "%s/accounts.csv", dir);
+    write_names(csv, "acct", 8);
+    absolute(csv, abs_csv, sizeof abs_csv);
+    empty_dir(empty, sizeof empty);
+    absolute(empty, empty_abs, sizeof empty_abs);
+    snprintf(env_path, sizeof env_path, "LOADTEST_DATA_PATH=%s", abs_csv);
+    int cport = free_port();
+    snprintf(control, sizeof control, "127.0.0.1:%d", cport);
+    const char *menv[] = {env_path, NULL};
+    const char *margs[] = {"--manager", "--expect-workers", "2", PORT_ARGS(port), "--host",
+                           tgt.url, "-u", "2", "-r", "50", "-t", "3s", "--controller", control,
+                           "--report-file", report, NULL};
+    const char *wargs[] = {"--worker", "--manager-port", port, NULL};
+    pid_t m = spawn_in("manager", ".", menv, margs);
+    pid_t w0 = spawn_in("worker0", empty_abs, NULL, wargs);
+    pid_t w1 = spawn_in("worker1", empty_abs, NULL, wargs);
+    ASSERT(wait_log("manager", "START in", 15));
+    usleep(500000); /* START is 100 ms later or so: the controller steers from then */
+    talk(cport, "users 9\n", answer, sizeof answer);
+    if (!strstr(answer, "error: 9 users: data \"accounts\" has 8 rows"))
+        TEST_FAIL("users 9: %s", answer);
+    talk(cport, "users 8\n", answer, sizeof answer);
+    if (!strstr(answer, "ok: users 2 -> 8"))
+        TEST_FAIL("users 8: %s", answer);
+    ASSERT_EQ(wait_exit(m, 30), 0);
+    ASSERT_EQ(wait_exit(w0, 10), 0);
+    ASSERT_EQ(wait_exit(w1, 10), 0);
+    ASSERT(log_has("worker0", "took 4 rows of 1 data sets"));
+    json_t *r = load_report(report), *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(jint(stats, "distinct_logins"), 8);
+    ASSERT_EQ(jint(json_object_get(r, "totals"), "fail"), 0);
+    ASSERT_EQ(json_array_size(json_object_get(r, "errors")), 0);
+    json_decref(r);
+    json_decref(stats);
+    teardown();
+}
+
 TEST_MAIN(TEST_ENTRY(share_of_each_worker), TEST_ENTRY(rows_reach_each_worker_in_its_order),
           TEST_ENTRY(hostile_rows_are_refused), TEST_ENTRY(announcement_must_match_the_worker),
           TEST_ENTRY(manager_refuses_rows_too_big_to_send),
           TEST_ENTRY(ten_thousand_distinct_logins_over_four_workers),
           TEST_ENTRY(each_worker_uses_only_its_block),
           TEST_ENTRY(other_data_name_or_mode_is_refused),
-          TEST_ENTRY(no_hash_check_worker_still_refuses_other_data))
+          TEST_ENTRY(no_hash_check_worker_still_refuses_other_data),
+          TEST_ENTRY(controller_users_have_their_rows_on_every_worker))
