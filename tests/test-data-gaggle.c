@@ -480,7 +480,7 @@ TEST(ten_thousand_distinct_logins_over_four_workers)
     const char *wargs[] = {"--worker", "--manager-port", port, "--stack-size", "32k", NULL};
     pid_t w[4];
     for (int i = 0; i < 4; i++) {
-        char name[16];
+        char name[24];
         snprintf(name, sizeof name, "worker%d", i);
         w[i] = spawn_in(name, empty_abs, NULL, wargs); /* accounts.csv is not there */
     }
@@ -538,7 +538,7 @@ TEST(each_worker_uses_only_its_block)
     pid_t m = spawn_in("manager", ".", menv, margs);
     pid_t w[2];
     for (int i = 0; i < 2; i++) {
-        char name[16];
+        char name[24];
         snprintf(name, sizeof name, "worker%d", i);
         snprintf(logs[i], sizeof logs[i], "%s/requests-%d.csv", empty_abs, i);
         const char *wargs[] = {"--worker", "--manager-port", port, "--request-log", logs[i],
