@@ -60,7 +60,8 @@ Q :=
 endif
 
 .PHONY: all deps lib examples target tests check check-fast demo \
-        install uninstall bench bench-overload bench-tls bench-read bench-data bench-assets test-containers clean fuzz fuzz-http \
+        install uninstall bench bench-overload bench-tls bench-read bench-data bench-assets bench-data-gaggle \
+        test-containers clean fuzz fuzz-http \
         fuzz-run fuzz-http-run \
         abi-lib abi-check abi-baseline
 
@@ -253,6 +254,12 @@ bench-assets:
 	$(Q)sh tools/deps.sh build bench
 	$(Q)$(SUBMAKE) all
 	$(Q)bash bench/assets.sh $(BUILD)
+
+# Test data across a Gaggle alone (bench/data-gaggle.sh, BENCH_DATA_ROWS rows).
+bench-data-gaggle:
+	$(Q)sh tools/deps.sh build bench
+	$(Q)$(SUBMAKE) all
+	$(Q)bash bench/data-gaggle.sh $(BUILD)
 
 # The TLS and HTTP/2 part of `make bench` alone (BENCH_TLS_TIME s per run).
 bench-tls:

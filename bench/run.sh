@@ -40,6 +40,10 @@
 #                       bench-assets`): a page of 20 assets loaded by
 #                       goose_load_assets over HTTP/1.1 and HTTP/2, against
 #                       wrk and h2load fetching the same 21 URLs
+#   test data, Gaggle   bench/data-gaggle.sh (runs alone too, `make
+#                       bench-data-gaggle`): a 1,000,000-row CSV only the
+#                       Manager reads, 2 Workers: each one's RSS growth
+#                       against the file (about half of it)
 #
 #   reading bodies      bench/read.c on CPU 1: the CPU time of each body
 #                       reader (goose_response_title, _form_value, _json,
@@ -81,7 +85,7 @@
 # Environment: BENCH_DURATION (s, default 10), BENCH_IDLE_USERS (10000),
 # BENCH_CALLGRIND=0 skips the callgrind part (informative, not a floor),
 # BENCH_CALLGRIND_WRK=0 skips only wrk under callgrind, BENCH_LOCUST=0,
-# BENCH_THREADS=0, BENCH_SCALE=0, BENCH_OVERLOAD=0 and BENCH_ASSETS=0 skip those parts, BENCH_SCALE_TIME (s of
+# BENCH_THREADS=0, BENCH_SCALE=0, BENCH_OVERLOAD=0, BENCH_ASSETS=0 and BENCH_DATAGAGGLE=0 skip those parts, BENCH_SCALE_TIME (s of
 # run time after the hatch, 300), BENCH_SCALE_ADDRS (source addresses of the
 # Workers, 127.0.0.1-127.0.0.16), BENCH_SCALE_CPUS (CPUs of the Manager and
 # Workers, 0,1), BENCH_NAMES=0 skips the dynamic-URL part, BENCH_NAMES_TIME
@@ -166,6 +170,8 @@ esac
 OVERLOAD=${BENCH_OVERLOAD:-1}
 ASSETS=${BENCH_ASSETS:-1}    # goose_load_assets (bench/assets.sh); not with BENCH_ONLY
 [ -z "$ONLY" ] || ASSETS=0
+DATAGAGGLE=${BENCH_DATAGAGGLE:-1} # bench/data-gaggle.sh; not with BENCH_ONLY
+[ -z "$ONLY" ] || DATAGAGGLE=0
 
 PATH=$PATH:/usr/sbin:/sbin
 export PYTHONDONTWRITEBYTECODE=1     # no bench/__pycache__ from the summaries
@@ -790,6 +796,9 @@ if [ "$OVERLOAD" = 1 ]; then bash bench/overload.sh "$BUILD" || OVERLOAD_RC=$?; 
 # --- goose_load_assets: a page and its 20 assets, its own nginx and section ---
 ASSETS_RC=0
 if [ "$ASSETS" = 1 ]; then bash bench/assets.sh "$BUILD" || ASSETS_RC=$?; fi
+# --- test data across a Gaggle: its own target and section --------------------
+DATAGAGGLE_RC=0
+if [ "$DATAGAGGLE" = 1 ]; then bash bench/data-gaggle.sh "$BUILD" || DATAGAGGLE_RC=$?; fi
 
 # --- report -----------------------------------------------------------------
 status=0
@@ -859,6 +868,9 @@ if [ "$OVERLOAD" = 1 ]; then
 fi
 if [ "$ASSETS" = 1 ]; then
     verdict "goose_load_assets, HTTP/1.1 and HTTP/2: no failure, totals = nginx's log" "$ASSETS_RC"
+fi
+if [ "$DATAGAGGLE" = 1 ]; then
+    verdict "test data over 2 Workers: each one's RSS growth <= 0.75 x the file" "$DATAGAGGLE_RC"
 fi
 say "results written to bench/RESULTS.md"
 echo

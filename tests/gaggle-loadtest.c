@@ -7,7 +7,11 @@
  * for a path no other request has (for --max-request-names).  With
  * LOADTEST_VARIANT=random three scenarios of weights 2:1:1 each ask, on
  * start, for /r/INDEX/SCENARIO/V1-V2 (the user's first two values of
- * goose_user_random), then for / on each pass (for --seed, --scheduler). */
+ * goose_user_random), then for / on each pass (for --seed, --scheduler).
+ * With LOADTEST_VARIANT=data each pass logs in as the "name" of data set
+ * LOADTEST_DATA_NAME (default "accounts"), file LOADTEST_DATA_PATH
+ * (default accounts.csv), mode LOADTEST_DATA_MODE (unique, circular or
+ * random; default unique): GET /account/login?name=NAME. */
 #include <goose.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -158,6 +162,41 @@ static int run_draws(int argc, char **argv)
     return status;
 }
 
+static const char *data_name(void)
+{
+    const char *name = getenv("LOADTEST_DATA_NAME");
+    return name && *name ? name : "accounts";
+}
+
+static int log_in_as(goose_user *u)
+{
+    const char *name = goose_user_value(u, data_name(), "name");
+    if (!name)
+        return goose_transaction_fail(u, "no name in the data");
+    char path[300];
+    snprintf(path, sizeof path, "/account/login?name=%s", name);
+    goose_request *req = goose_request_new(u, "GET", path);
+    goose_request_set_name(req, "/account/login");
+    goose_response_free(goose_request_send(req));
+    return GOOSE_OK;
+}
+
+static int run_data(int argc, char **argv)
+{
+    const char *path = getenv("LOADTEST_DATA_PATH"), *mode = getenv("LOADTEST_DATA_MODE");
+    int m = !mode || !strcmp(mode, "unique") ? GOOSE_DATA_UNIQUE
+            : !strcmp(mode, "circular")      ? GOOSE_DATA_CIRCULAR
+                                             : GOOSE_DATA_RANDOM;
+    goose_attack *attack = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("Accounts");
+    goose_scenario_add_transaction(s, "log in", log_in_as);
+    goose_attack_add_scenario(attack, s);
+    goose_attack_add_data(attack, data_name(), path && *path ? path : "accounts.csv", m);
+    int status = goose_main(attack, argc, argv);
+    goose_attack_free(attack);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     const char *variant = getenv("LOADTEST_VARIANT");
@@ -169,6 +208,8 @@ int main(int argc, char **argv)
         return run_paths(argc, argv);
     if (variant && !strcmp(variant, "random"))
         return run_draws(argc, argv);
+    if (variant && !strcmp(variant, "data"))
+        return run_data(argc, argv);
     goose_attack *attack = goose_attack_new();
     goose_scenario *reader = goose_scenario_new("Reader");
     goose_scenario_set_weight(reader, variant && *variant == '1' ? 2 : 3);

@@ -787,7 +787,7 @@ static void welcome_with(gaggle_out *o, char type, const char *ca, size_t ca_len
 {
     goose_shape users = {0}, none = {0};
     goose__shape_add(&users, 2, 0);
-    goose__out_begin(o, "welcome", type == '-' ? 27 : 28);
+    goose__out_begin(o, "welcome", type == '-' ? 28 : 29);
     goose__out_u64(o, "worker", 0);
     goose__out_u64(o, "workers", 1);
     goose__out_u64(o, "users", 2);
@@ -836,6 +836,8 @@ static void welcome_with(gaggle_out *o, char type, const char *ca, size_t ca_len
     msgpack_pack_array(&o->pk, 2);
     msgpack_pack_uint64(&o->pk, 0);
     msgpack_pack_uint64(&o->pk, 0);
+    goose__out_key(o, "data"); /* no data sets */
+    msgpack_pack_array(&o->pk, 0);
     goose__shape_free(&users);
 }
 

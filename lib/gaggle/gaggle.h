@@ -20,11 +20,13 @@ typedef struct gaggle_peer gaggle_peer;
 typedef void (*gaggle_msg_fn)(gaggle_peer *p, const char *type,
                               const msgpack_object *msg);
 typedef void (*gaggle_close_fn)(gaggle_peer *p, const char *why);
+typedef void (*gaggle_drain_fn)(gaggle_peer *p);
 
 struct gaggle_peer {
     struct bufferevent *bev;
     gaggle_msg_fn on_msg;
     gaggle_close_fn on_close;
+    gaggle_drain_fn on_drain; /* its output is written out; NULL: nothing to say */
     void *owner;
     uint64_t last_rx_us;  /* heard from it last (a fresh clock, not the loop's) */
     const goose_lag *lag; /* of the loop reading it, or NULL */
@@ -115,6 +117,62 @@ typedef struct gaggle_welcome {
 int goose__welcome_read(const msgpack_object *msg, size_t nscenarios, gaggle_welcome *w,
                         goose_options *o);
 void goose__welcome_free(gaggle_welcome *w);
+
+/* data.c: test data across the Gaggle.  The Manager announces each data
+ * set in the welcome and sends a Worker its share in "rows" frames of
+ * about GAGGLE_ROWS_FRAME bytes of cells, as its connection drains. */
+#define GAGGLE_ROWS_FRAME (1u << 20)
+#define GAGGLE_ROW_MAX (8u << 20)       /* one row's cells */
+#define GAGGLE_COLUMNS_MAX (1u << 20)   /* every set's names and column names */
+#define GAGGLE_DATA_NAME_MAX 256
+#define GAGGLE_DATA_ROWS_MAX 4294967295ull
+
+/* The rows first, first + step, ... (count of them) of a set's table. */
+typedef struct gaggle_share {
+    size_t first, step, count;
+} gaggle_share;
+void goose__rows_share(size_t rows, int mode, size_t w, size_t workers, size_t limit,
+                       gaggle_share *s);
+/* The most users the test may have (a controller: as many as rows). */
+size_t goose__rows_limit(const goose_run_config *cfg, int controller);
+/* The Manager, before any Worker joins: -1 when a row or the column names
+ * are too big to send. */
+int goose__rows_check(const goose_run_config *cfg, char *err, size_t errlen);
+/* The welcome's "data": [{name, mode, ncols, columns, rows}, ...]. */
+void goose__rows_announce(msgpack_packer *pk, const goose_run_config *cfg, size_t w,
+                          size_t workers, size_t limit);
+/* Where a Worker's rows stand. */
+typedef struct gaggle_shipping {
+    size_t set;           /* the set being sent */
+    size_t sent;          /* rows of its share sent */
+    const char *row;      /* the next one, in the table */
+} gaggle_shipping;
+/* Sends frames while the output holds less than GAGGLE_ROWS_FRAME: 1 when
+ * every row is sent, 0 when more wait for the output to drain, -1 when
+ * the connection is closing. */
+int goose__rows_ship(gaggle_peer *p, const goose_run_config *cfg, size_t w, size_t workers,
+                     size_t limit, gaggle_shipping *st);
+
+/* A Worker taking its share into the run's tables (empty until then). */
+typedef struct gaggle_data {
+    const goose_dataset *sets; /* the run's: this Worker's registrations */
+    goose_table *tables;       /* theirs, filled here */
+    size_t n;
+    size_t *of;                /* announced set i is sets[of[i]] */
+    uint64_t *due;             /* rows announced of each */
+} gaggle_data;
+/* Reads the welcome's announcement: exactly the n sets registered here,
+ * each once and with the same mode, columns well formed, rows enough for
+ * the nslots users.  0, or -1 with why in err. */
+int goose__rows_announced(gaggle_data *d, const msgpack_object *welcome,
+                          const goose_dataset *sets, goose_table *tables, size_t n,
+                          size_t nslots, char *err, size_t errlen);
+/* One "rows" frame: 0, or -1 with why in err (an unknown set, more rows
+ * than announced, cells that are not what they claim). */
+int goose__rows_take(gaggle_data *d, const msgpack_object *msg, char *err, size_t errlen);
+/* 1 once every announced row has arrived. */
+int goose__rows_complete(const gaggle_data *d);
+void goose__rows_free(gaggle_data *d);
 
 /* tls.c */
 SSL_CTX *goose__tls_context(goose_attack *a, int manager, int *rc);

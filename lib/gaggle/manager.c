@@ -41,6 +41,8 @@ typedef struct mworker {
     int rtt_known;
     double offset_ms;
     uint64_t abandoned;     /* its users left at --stop-timeout */
+    gaggle_shipping ship;   /* its rows of the data sets */
+    int shipped;            /* all of them written */
 } mworker;
 
 /* A connection, and where it is in the handshake. */
@@ -123,6 +125,33 @@ static void reject(manager *m, gaggle_peer *p, const char *why)
     goose__peer_finish(p);
 }
 
+static size_t data_limit(const manager *m)
+{
+    return goose__rows_limit(&m->cfg, m->a->opt.controller != NULL);
+}
+
+/* A Worker's rows go as its connection drains: the output holds about one
+ * frame, whatever the share, and this loop stays free for heartbeats. */
+static void ship_rows(manager *m, mworker *w)
+{
+    if (w->shipped || w->state != W_JOINED)
+        return;
+    size_t index = (size_t)(w - m->workers);
+    int rc = goose__rows_ship(w->peer, &m->cfg, index, m->expected, data_limit(m), &w->ship);
+    if (rc == 1) {
+        w->shipped = 1;
+        w->peer->on_drain = NULL;
+    }
+}
+
+static void on_drain(gaggle_peer *p)
+{
+    manager *m = p->owner;
+    mworker *w = worker_of(m, p);
+    if (w)
+        ship_rows(m, w);
+}
+
 /* Worker w of E runs the users w, w+E, w+2E, ... of the whole test, each
  * with the scenario the single allocation gave it: an index into the
  * scenarios that run, which the Worker plans alike from "select". */
@@ -130,7 +159,7 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
 {
     const goose_options *o = &m->a->opt;
     gaggle_out out;
-    goose__out_begin(&out, "welcome", 29);
+    goose__out_begin(&out, "welcome", 30);
     goose__out_u64(&out, "worker", w);
     goose__out_u64(&out, "workers", m->expected);
     goose__out_u64(&out, "users", m->cfg.users);
@@ -180,6 +209,9 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
     msgpack_pack_array(&out.pk, n);
     for (size_t u = w; u < m->cfg.users; u += m->expected)
         msgpack_pack_uint64(&out.pk, m->plan.user_scenario[u]);
+    /* the data sets; their rows follow in "rows" frames */
+    goose__out_key(&out, "data");
+    goose__rows_announce(&out.pk, &m->cfg, w, m->expected, data_limit(m));
     goose__peer_send(p, &out);
     goose__out_free(&out);
     m->workers[w].users = n;
@@ -301,7 +333,9 @@ static void on_auth(manager *m, conn *c, const msgpack_object *msg)
     snprintf(w->name, sizeof w->name, "%s", name);
     size_t index = (size_t)(w - m->workers);
     send_welcome(m, p, index);
-    send_ping(w);
+    send_ping(w); /* before the rows: the round trip is the link's, not theirs */
+    p->on_drain = on_drain;
+    ship_rows(m, w);
     goose__log(m->a, GOOSE_LOG_INFO, "worker %zu joined: %s from %s, %zu users (%zu of %zu)",
                index + 1, w->name, p->addr, w->users,
                m->expected - count_state(m, W_FREE), m->expected);
@@ -447,6 +481,10 @@ static void on_worker_msg(manager *m, mworker *w, const char *type,
 {
     uint64_t t;
     if (!strcmp(type, "ready") && w->state == W_JOINED) {
+        if (!w->shipped) {
+            goose__peer_close(w->peer, "ready before its data rows were sent");
+            return;
+        }
         w->state = W_READY;
     } else if (!strcmp(type, "pong") && goose__get_u64(msg, "t", &t) == 0) {
         uint64_t now = goose__now_us();
@@ -808,6 +846,9 @@ static int prepare(manager *m)
     if (m->cfg.users < m->expected)
         return goose__fail(m->a, GOOSE_ECONFIG, "%zu users cannot be shared by %zu workers",
                            m->cfg.users, m->expected);
+    char err[256];
+    if (goose__rows_check(&m->cfg, err, sizeof err) < 0)
+        return goose__fail(m->a, GOOSE_ECONFIG, "%s", err);
     m->workers = calloc(m->expected, sizeof *m->workers);
     m->base = goose__gaggle_base();
     m->timer = m->base ? event_new(m->base, -1, EV_PERSIST, on_tick, m) : NULL;

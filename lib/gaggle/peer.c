@@ -160,6 +160,8 @@ static void on_write(struct bufferevent *bev, void *arg)
         p->flushing = 0;
         p->draining = 1;
         shutdown(bufferevent_getfd(bev), SHUT_WR);
+    } else if (!p->flushing && !p->draining && !p->closed && p->on_drain) {
+        p->on_drain(p); /* room for what waited (a Worker's rows) */
     }
 }
 

@@ -10,12 +10,15 @@
 #include "engine/shape.h"
 #include "metrics/stats.h"
 
-#define GAGGLE_PROTOCOL_VERSION 7 /* 5: stop timeout, request-name bound, hatch
+#define GAGGLE_PROTOCOL_VERSION 8 /* 5: stop timeout, request-name bound, hatch
                                      in the series, lost metrics; 6: the
                                      protocols of each request key, the
                                      targets' TLS (CA, checks) and HTTP
                                      version in the welcome; 7: the seed
-                                     and the scheduler in the welcome */
+                                     and the scheduler in the welcome; 8:
+                                     the data sets in the welcome and
+                                     their rows in "rows" frames after
+                                     it, test_start's "test_data" */
 #define GAGGLE_FRAME_MAX (16u * 1024 * 1024)
 #define GAGGLE_MAX_DEPTH 8
 

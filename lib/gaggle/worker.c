@@ -18,7 +18,8 @@
 #define FLUSH_GRACE_US 100000
 #define CONNECT_RETRY_US 250000
 
-enum { S_HELLO, S_AUTH, S_READY, S_RUNNING, S_DRAINING, S_LEAVING, S_GONE };
+/* S_ROWS: welcomed, taking its rows of the data sets before "ready". */
+enum { S_HELLO, S_AUTH, S_ROWS, S_READY, S_RUNNING, S_DRAINING, S_LEAVING, S_GONE };
 
 /* What one engine thread's deltas added up to, as the Manager merges them
  * (a reset drops what came before), for this Worker's own log. */
@@ -41,6 +42,7 @@ typedef struct worker {
     goose_plan plan;
     int planned;
     gaggle_welcome welcome;
+    gaggle_data data;           /* its share of the data sets, for the run */
     goose_engine *engine;
     sent_tally *sent;          /* per engine thread */
     size_t nsent;
@@ -95,6 +97,31 @@ static int slots_planned(const gaggle_welcome *wl, const goose_plan *plan)
     return 1;
 }
 
+/* Its users' rows came from the Manager into the run's tables (setup
+ * read no file on a Worker), which cfg.datasets already points at. */
+static void become_ready(worker *w)
+{
+    w->state = S_READY;
+    gaggle_out o;
+    goose__out_begin(&o, "ready", 0);
+    goose__peer_send(w->peer, &o);
+    goose__out_free(&o);
+    size_t rows = 0;
+    for (size_t i = 0; i < w->data.n; i++)
+        rows += w->data.tables[i].nrows;
+    if (w->data.n)
+        goose__log(w->a, GOOSE_LOG_INFO, "took %zu rows of %zu data sets from the manager",
+                   rows, w->data.n);
+}
+
+/* The sets the welcome announces, against this Worker's registrations
+ * (the run's data sets, their tables empty until the rows come). */
+static int take_announced(worker *w, const msgpack_object *msg, char *why, size_t len)
+{
+    return goose__rows_announced(&w->data, msg, w->plan.datasets, w->plan.tables,
+                                 w->plan.ndatasets, w->welcome.nslots, why, len);
+}
+
 static void on_welcome(worker *w, const msgpack_object *msg)
 {
     if (goose__welcome_read(msg, w->a->nscenarios, &w->welcome, &w->a->opt) < 0) {
@@ -125,14 +152,29 @@ static void on_welcome(worker *w, const msgpack_object *msg)
         fail(w, GOOSE_ENOMEM, "%s", "out of memory");
         { leave(w); return; }
     }
-    w->state = S_READY;
-    gaggle_out o;
-    goose__out_begin(&o, "ready", 0);
-    goose__peer_send(w->peer, &o);
-    goose__out_free(&o);
+    char why[256];
+    if (take_announced(w, msg, why, sizeof why) < 0) {
+        fail(w, GOOSE_EFAILED, "the manager's data sets: %s", why);
+        { leave(w); return; }
+    }
     goose__log(w->a, GOOSE_LOG_INFO, "joined as worker %llu: %zu of %llu users",
                (unsigned long long)w->welcome.index + 1, w->welcome.nslots,
                (unsigned long long)w->welcome.total);
+    w->state = S_ROWS;
+    if (goose__rows_complete(&w->data))
+        become_ready(w);
+}
+
+/* One frame of its rows; "ready" once every announced row is here. */
+static void on_rows(worker *w, const msgpack_object *msg)
+{
+    char why[256];
+    if (goose__rows_take(&w->data, msg, why, sizeof why) < 0) {
+        fail(w, GOOSE_EFAILED, "the manager sent bad data rows: %s", why);
+        { leave(w); return; }
+    }
+    if (goose__rows_complete(&w->data))
+        become_ready(w);
 }
 
 /* ---- running ---- */
@@ -375,16 +417,19 @@ static void on_msg(gaggle_peer *p, const char *type, const msgpack_object *msg)
         on_challenge(w, msg);
     } else if (!strcmp(type, "welcome") && w->state == S_AUTH) {
         on_welcome(w, msg);
+    } else if (!strcmp(type, "rows") && w->state == S_ROWS) {
+        on_rows(w, msg);
     } else if (!strcmp(type, "start") && w->state == S_READY && !w->start_at_us) {
         on_start(w, msg);
-    } else if (!strcmp(type, "shape") && (w->state == S_READY || w->state == S_RUNNING)) {
+    } else if (!strcmp(type, "shape") &&
+               (w->state == S_ROWS || w->state == S_READY || w->state == S_RUNNING)) {
         on_shape(w, msg);
     } else if (!strcmp(type, "shape") && w->state == S_DRAINING) {
         /* the test is ending: the users stop whatever the shape */
     } else if (!strcmp(type, "stop")) {
         int now = 0;
         w->stop_now |= goose__get_bool(msg, "now", &now) == 0 && now;
-        if (w->state == S_READY)
+        if (w->state == S_ROWS || w->state == S_READY)
             leave(w);
         stop_users(w, "the manager says the test is over");
     } else if (!strcmp(type, "reject")) {
@@ -590,6 +635,7 @@ static void worker_free(worker *w)
         w->rc == GOOSE_OK)
         w->rc = GOOSE_EIO; /* a log could not be written */
     goose__welcome_free(&w->welcome);
+    goose__rows_free(&w->data);
     OPENSSL_cleanse(&w->key, sizeof w->key);
     SSL_CTX_free(w->tls);
 }

@@ -19,6 +19,29 @@ static void fuzz_stats(const msgpack_object *o)
     goose__stats_free(&s);
 }
 
+/* A Worker that registered "accounts" (UNIQUE) and runs 2 users: the
+ * message as a welcome's announcement, and as a "rows" frame of that set
+ * (announced with 2 rows of 2 columns). */
+static void fuzz_data(const msgpack_object *msg)
+{
+    goose_table t;
+    goose_dataset set = {"accounts", GOOSE_DATA_UNIQUE, &t};
+    gaggle_data data;
+    char err[256];
+    goose__table_init(&t);
+    goose__rows_announced(&data, msg, &set, &t, 1, 2, err, sizeof err);
+    goose__rows_free(&data);
+    goose__table_free(&t);
+    size_t of = 0;
+    uint64_t due = 2;
+    if (goose__table_set_columns(&t, "name\0password", 14, 2, err, sizeof err) == 0) {
+        gaggle_data d = {&set, &t, 1, &of, &due};
+        goose__rows_take(&d, msg, err, sizeof err);
+        goose__rows_complete(&d);
+    }
+    goose__table_free(&t);
+}
+
 static void fuzz_message(const msgpack_object *msg)
 {
     fuzz_stats(msg);
@@ -33,6 +56,7 @@ static void fuzz_message(const msgpack_object *msg)
     goose__welcome_read(msg, 3, &w, &o);
     goose__welcome_free(&w);
     goose__options_free(&o);
+    fuzz_data(msg);
     unsigned char nonce[GAGGLE_NONCE];
     gaggle_key key = {1, 16, "0123456789abcdef"};
     if (goose__get_nonce(msg, "nonce", nonce) == 0)

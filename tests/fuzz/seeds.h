@@ -7,7 +7,7 @@
 
 #include "gaggle/gaggle.h"
 
-#define FUZZ_SEEDS 9
+#define FUZZ_SEEDS 10
 
 static inline void seed_stats(msgpack_packer *pk)
 {
@@ -26,12 +26,17 @@ static inline void seed_stats(msgpack_packer *pk)
     goose__stats_free(&s);
 }
 
-/* A welcome for worker 0 of 2 (slots 0 and 2, of scenarios 0 and 1). */
+/* The columns and rows of the seeds' data set "accounts" (UNIQUE). */
+static const char SEED_COLUMNS[] = "name\0password";
+static const char SEED_CELLS[] = "alice\0a1\0carol\0c3";
+
+/* A welcome for worker 0 of 2 (slots 0 and 2, of scenarios 0 and 1), with
+ * a data set whose two rows follow in a "rows" frame. */
 static inline void seed_welcome(gaggle_out *o, const char *select)
 {
     goose_shape users = {0}, none = {0};
     goose__shape_add(&users, 4, 500000); /* 4 users over 0.5 s */
-    goose__out_begin(o, "welcome", 28);
+    goose__out_begin(o, "welcome", 29);
     goose__out_u64(o, "worker", 0);
     goose__out_u64(o, "workers", 2);
     goose__out_u64(o, "users", 4);
@@ -70,6 +75,20 @@ static inline void seed_welcome(gaggle_out *o, const char *select)
     msgpack_pack_array(&o->pk, 2);
     msgpack_pack_uint64(&o->pk, 0);
     msgpack_pack_uint64(&o->pk, 1);
+    goose__out_key(o, "data");
+    msgpack_pack_array(&o->pk, 1);
+    msgpack_pack_map(&o->pk, 5);
+    goose__pack_str(&o->pk, "name");
+    goose__pack_str(&o->pk, "accounts");
+    goose__pack_str(&o->pk, "mode");
+    goose__pack_str(&o->pk, "unique");
+    goose__pack_str(&o->pk, "ncols");
+    msgpack_pack_uint64(&o->pk, 2);
+    goose__pack_str(&o->pk, "columns");
+    msgpack_pack_bin(&o->pk, sizeof SEED_COLUMNS);
+    msgpack_pack_bin_body(&o->pk, SEED_COLUMNS, sizeof SEED_COLUMNS);
+    goose__pack_str(&o->pk, "rows");
+    msgpack_pack_uint64(&o->pk, 2);
     goose__shape_free(&users);
 }
 
@@ -120,6 +139,12 @@ static inline unsigned char *fuzz_seed(int i, size_t *len)
     case 7:
         goose__out_begin(&o, "ping", 1);
         goose__out_u64(&o, "t", 123456789);
+        break;
+    case 8:
+        goose__out_begin(&o, "rows", 3);
+        goose__out_u64(&o, "set", 0);
+        goose__out_u64(&o, "rows", 2);
+        goose__out_bin(&o, "cells", SEED_CELLS, sizeof SEED_CELLS);
         break;
     default:
         goose__out_begin(&o, "reject", 1);
