@@ -48,6 +48,7 @@ goose_reply *goose__response_get(goose_user *u)
     r->elapsed_us = 0;
     r->nexpected = 0;
     r->recorded = 0;
+    r->any_protocol = 0;
     r->not_sent = 0;
     r->fields_parsed = 0;
     goose__buf_clear(&r->method);
