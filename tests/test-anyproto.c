@@ -645,8 +645,87 @@ TEST(lineproto_gaggle)
         fprintf(stderr, "could not remove %s\n", dir);
 }
 
+/* One inline command to redis on port, its whole answer into out. */
+static void redis_ask(int port, const char *cmd, char *out, size_t size)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct timeval tv = {0, 300000}; /* the answer is in when nothing more comes */
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ASSERT_EQ(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    ASSERT_EQ(send(fd, cmd, strlen(cmd), MSG_NOSIGNAL), (ssize_t)strlen(cmd));
+    size_t n = 0;
+    for (ssize_t k; n < size - 1 && (k = recv(fd, out + n, size - 1 - n, 0)) > 0;)
+        n += (size_t)k;
+    out[n] = 0;
+    close(fd);
+}
+
+static long long redis_calls(const char *info, const char *cmd)
+{
+    char key[64];
+    snprintf(key, sizeof key, "cmdstat_%s:calls=", cmd);
+    const char *p = strstr(info, key);
+    return p ? atoll(p + strlen(key)) : 0;
+}
+
+/* examples/redis.c against a real redis-server: the report's counts are
+ * INFO commandstats' calls, exactly. */
+TEST(redis_counts_equal_commandstats)
+{
+    char prog[256];
+    snprintf(prog, sizeof prog, "%s/examples/redis", build_dir());
+    if (access("/usr/bin/redis-server", X_OK) != 0 || access(prog, X_OK) != 0)
+        TEST_SKIP("redis-server or %s is missing (make deps DEPS=test)", prog);
+    int port = free_port();
+    char sport[8], addr[32], report[128], info[16384];
+    snprintf(sport, sizeof sport, "%d", port);
+    pid_t srv = fork();
+    ASSERT(srv >= 0);
+    if (srv == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (!freopen("/dev/null", "w", stdout))
+            _exit(127);
+        execl("/usr/bin/timeout", "timeout", "120", "/usr/bin/redis-server", "--port", sport,
+              "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", "/tmp",
+              (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 100; i++) { /* until it listens */
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port),
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        int ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+        close(fd);
+        if (ok)
+            break;
+        usleep(50000);
+    }
+    redis_ask(port, "CONFIG RESETSTAT\r\n", info, sizeof info);
+    ASSERT_NOT_NULL(strstr(info, "+OK"));
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    snprintf(report, sizeof report, "/tmp/goose-redis-%d.json", (int)getpid());
+    const char *args[] = {"-u", "4", "-r", "100", "--iterations", "10", "--report-file", report, "-q"};
+    ASSERT_EQ(run_example("redis", "REDIS_SERVER", addr, args, 9, 60), 0);
+    redis_ask(port, "INFO commandstats\r\n", info, sizeof info);
+    json_t *j = json_load_file(report, 0, NULL);
+    ASSERT_NOT_NULL(j);
+    ASSERT_EQ(row_count(j, "REDIS", "SET session", "count"), redis_calls(info, "set"));
+    ASSERT_EQ(row_count(j, "REDIS", "GET session", "count"), redis_calls(info, "get"));
+    ASSERT_EQ(row_count(j, "REDIS", "INCR visits", "count"), redis_calls(info, "incr"));
+    ASSERT_EQ(redis_calls(info, "get"), 4 * 10 * 3);
+    ASSERT_EQ(redis_calls(info, "set"), 4 * 10);
+    ASSERT_EQ(row_count(j, "REDIS", "GET session", "fail"), 0);
+    json_decref(j);
+    unlink(report);
+    kill(srv, SIGTERM);
+    waitpid(srv, NULL, 0);
+}
+
 TEST_MAIN(TEST_ENTRY(record_in_every_report), TEST_ENTRY(threshold_on_record),
           TEST_ENTRY(record_refusals), TEST_ENTRY(wait_fd_ready_timeout_and_refusals),
           TEST_ENTRY(wait_fd_stop), TEST_ENTRY(wait_fd_abandoned_in_on_stop),
           TEST_ENTRY(throttle_paces_records), TEST_ENTRY(lineproto_counts_equal_the_server),
-          TEST_ENTRY(lineproto_silent_server), TEST_ENTRY(lineproto_gaggle))
+          TEST_ENTRY(lineproto_silent_server), TEST_ENTRY(lineproto_gaggle),
+          TEST_ENTRY(redis_counts_equal_commandstats))
