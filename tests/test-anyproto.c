@@ -466,6 +466,53 @@ TEST(wait_fd_stop)
     goose_attack_free(a);
 }
 
+static atomic_int on_stop_full;
+
+static int quick(goose_user *u)
+{
+    (void)u;
+    return GOOSE_OK;
+}
+
+static int on_stop_long_wait(goose_user *u)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+        return 1;
+    int64_t t = goose_now_us();
+    int rc = goose_wait_fd(u, sv[0], GOOSE_READ, 1500);
+    long long took = goose_now_us() - t;
+    if (rc == 0 && took >= 1400000)
+        atomic_fetch_add(&on_stop_full, 1);
+    else
+        miss("on_stop's wait cut short: %d after %lld us", rc, took);
+    close(sv[0]);
+    close(sv[1]);
+    return GOOSE_OK;
+}
+
+/* The stop that comes while on_stop waits does not cut the wait short:
+ * on_stop runs as it would (bounded by --stop-timeout). */
+TEST(wait_fd_on_stop_not_cut)
+{
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("Done");
+    goose_scenario_set_host(s, "http://127.0.0.1:1");
+    goose_scenario_add_transaction(s, "quick", quick);
+    goose_transaction_set_on_stop(goose_scenario_add_transaction(s, "wait", on_stop_long_wait));
+    ASSERT_EQ(goose_attack_add_scenario(a, s), GOOSE_OK);
+    set(a, "users", "2");
+    set(a, "hatch-rate", "100");
+    set(a, "iterations", "1");
+    set(a, "run-time", "1"); /* the stop comes during on_stop's wait */
+    set(a, "stop-timeout", "10s");
+    set(a, "quiet", NULL);
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    ASSERT_EQ(atomic_load(&bad), 0);
+    ASSERT_EQ(atomic_load(&on_stop_full), 2);
+    goose_attack_free(a);
+}
+
 static int on_stop_forever(goose_user *u)
 {
     int sv[2];
@@ -725,7 +772,8 @@ TEST(redis_counts_equal_commandstats)
 
 TEST_MAIN(TEST_ENTRY(record_in_every_report), TEST_ENTRY(threshold_on_record),
           TEST_ENTRY(record_refusals), TEST_ENTRY(wait_fd_ready_timeout_and_refusals),
-          TEST_ENTRY(wait_fd_stop), TEST_ENTRY(wait_fd_abandoned_in_on_stop),
+          TEST_ENTRY(wait_fd_stop), TEST_ENTRY(wait_fd_on_stop_not_cut),
+          TEST_ENTRY(wait_fd_abandoned_in_on_stop),
           TEST_ENTRY(throttle_paces_records), TEST_ENTRY(lineproto_counts_equal_the_server),
           TEST_ENTRY(lineproto_silent_server), TEST_ENTRY(lineproto_gaggle),
           TEST_ENTRY(redis_counts_equal_commandstats))
