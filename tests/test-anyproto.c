@@ -215,6 +215,8 @@ TEST(record_in_every_report)
         ASSERT_EQ(jint(get_row, "fail"), 6);
         ASSERT_EQ(json_object_size(json_object_get(set_row, "status_codes")), 0);
         ASSERT_EQ(json_object_size(json_object_get(get_row, "status_codes")), 0);
+        all_over(set_row, "not HTTP"); /* no HTTP status, and no "no answer" */
+        all_over(get_row, "not HTTP");
         /* 2 ms and 1 ms: the times given, not when goose_record ran */
         json_t *rt = json_object_get(set_row, "response_time_us");
         ASSERT_GE(jint(rt, "min"), 1980);
@@ -230,6 +232,13 @@ TEST(record_in_every_report)
             if (!strstr(r, "SET session") || !strstr(r, "GET session") ||
                 (k < 3 && !strstr(r, "ERR wrong type"))) /* the CSV has no errors */
                 TEST_FAIL("the %s report lacks a record's row or error:\n%s", reports[k], r);
+            /* no status row of 0, and not "no response" as a transport error */
+            if (strstr(r, "no response") || strstr(r, "no answer") || (k != 2 && strstr(r, ": 0")) ||
+                strstr(r, "code c0"))
+                TEST_FAIL("the %s report shows a status for a record:\n%s", reports[k], r);
+            if (k == 0 && (!strstr(r, "REDIS SET session | -") ||
+                           !strstr(r, "Protocols:     not HTTP 12 (100%)")))
+                TEST_FAIL("the text report's status codes or protocols:\n%s", r);
             if (getenv("ANYPROTO_SHOW"))
                 fprintf(stderr, "%s\n", r);
             goose_free(r);
@@ -237,6 +246,8 @@ TEST(record_in_every_report)
         char *prom = goose__metrics_render(&a->results.totals, 0, "done");
         ASSERT_NOT_NULL(strstr(prom, "method=\"REDIS\",name=\"SET session\""));
         ASSERT_NULL(strstr(prom, "status=\"0\""));
+        ASSERT_NULL(strstr(prom, "goose_responses_total{method=\"REDIS\""));
+        ASSERT_NOT_NULL(strstr(prom, "protocol=\"not HTTP\"} 6"));
         free(prom);
         goose_attack_free(a);
     }
@@ -683,6 +694,7 @@ TEST(lineproto_gaggle)
     ASSERT_EQ(row_count(j, "LINE", "PING", "count"), ping);
     ASSERT_EQ(row_count(j, "LINE", "ECHO", "count"), echo);
     ASSERT_EQ(workers_sum(j, NULL), ping + echo + 6); /* and 6 connects */
+    all_over(report_request(j, "LINE", "PING"), "not HTTP"); /* merged by name */
     json_decref(j);
     kill(srv, SIGKILL);
     waitpid(srv, NULL, 0);
