@@ -276,6 +276,35 @@ TEST(threshold_on_record)
     goose_attack_free(a);
 }
 
+static long long row_count(json_t *j, const char *method, const char *name, const char *key);
+
+static int many_names(goose_user *u)
+{
+    char name[32];
+    int64_t t = goose_now_us();
+    for (int i = 0; i < 10; i++) {
+        snprintf(name, sizeof name, "key %d", i);
+        goose_record(u, "KV", name, t, t, NULL);
+    }
+    return GOOSE_OK;
+}
+
+/* --max-request-names bounds records' names as it does requests': past it
+ * they fold into KV (other), every record still counted. */
+TEST(max_request_names_on_records)
+{
+    goose_attack *a = attack_of(many_names, "2");
+    set(a, "iterations", "3");
+    set(a, "max-request-names", "4");
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    json_t *j = report_of(a);
+    ASSERT_EQ(report_total(j), 2 * 3 * 10);
+    ASSERT_EQ(json_array_size(json_object_get(j, "requests")), 5); /* 4 and (other) */
+    ASSERT_EQ(row_count(j, "KV", "(other)", "count"), 2 * 3 * 6);
+    json_decref(j);
+    goose_attack_free(a);
+}
+
 static atomic_int refusals_ok;
 
 static int bad_records(goose_user *u)
@@ -783,7 +812,7 @@ TEST(redis_counts_equal_commandstats)
 }
 
 TEST_MAIN(TEST_ENTRY(record_in_every_report), TEST_ENTRY(threshold_on_record),
-          TEST_ENTRY(record_refusals), TEST_ENTRY(wait_fd_ready_timeout_and_refusals),
+          TEST_ENTRY(record_refusals), TEST_ENTRY(max_request_names_on_records), TEST_ENTRY(wait_fd_ready_timeout_and_refusals),
           TEST_ENTRY(wait_fd_stop), TEST_ENTRY(wait_fd_on_stop_not_cut),
           TEST_ENTRY(wait_fd_abandoned_in_on_stop),
           TEST_ENTRY(throttle_paces_records), TEST_ENTRY(lineproto_counts_equal_the_server),
