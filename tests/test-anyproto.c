@@ -410,8 +410,12 @@ static int wait_cases(goose_user *u)
     return GOOSE_OK;
 }
 
+static atomic_int other_record_rc;
+
 static void *other_thread(void *arg)
 {
+    int64_t t = goose_now_us();
+    atomic_store(&other_record_rc, goose_record(arg, "M", "n", t, t, NULL));
     return (void *)(intptr_t)goose_wait_fd(arg, 0, GOOSE_READ, 0);
 }
 
@@ -439,6 +443,10 @@ TEST(wait_fd_ready_timeout_and_refusals)
     set(a, "iterations", "1");
     ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
     ASSERT_EQ(atomic_load(&other_rc), GOOSE_ESTATE);
+    ASSERT_EQ(atomic_load(&other_record_rc), GOOSE_ESTATE);
+    json_t *j = report_of(a);
+    ASSERT_EQ(json_array_size(json_object_get(j, "requests")), 0); /* nothing counted */
+    json_decref(j);
     goose_attack_free(a);
     ASSERT_EQ(goose_wait_fd(NULL, 0, GOOSE_READ, 0), GOOSE_EINVAL);
 }
