@@ -78,7 +78,6 @@ static void release_resources(goose_user *u)
     if (u->timer)
         event_free(u->timer);
     u->timer = u->lane.timer = NULL;
-
     goose__lane_free(&u->lane);
     goose__buf_free(&u->base);
     goose__buf_free(&u->tx_failure);
