@@ -18,7 +18,9 @@ flags=$(pkg-config --cflags --libs libgoose)
 rpath="-Wl,-rpath,$work/root/usr/lib"
 
 for src in examples/*.c; do # embedded_worker.c also has a libevent loop of its own
-    cc "$src" $flags $rpath $(pkg-config --libs libevent) -o "$work/$(basename "$src" .c)"
+    extra= # examples/redis.c links hiredis too
+    [ "$src" = examples/redis.c ] && extra=$(pkg-config --cflags --libs hiredis)
+    cc "$src" $flags $rpath $(pkg-config --libs libevent) $extra -o "$work/$(basename "$src" .c)"
 done
 echo "examples build against the installed library"
 

@@ -46,6 +46,8 @@ test groff-base cmd:groff
 test nghttp2-server cmd:nghttpd
 test nghttp2-client cmd:h2load
 test python3-h2 py:h2
+test libhiredis-dev pc:hiredis
+test redis-server cmd:redis-server
 abi abigail-tools cmd:abidw
 bench nginx cmd:nginx
 bench wrk cmd:wrk

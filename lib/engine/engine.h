@@ -210,7 +210,8 @@ typedef enum goose_user_wait {
     GOOSE_WAIT_PAUSE,  /* between transactions: the scenario's wait time */
     GOOSE_WAIT_ARRIVAL, /* free in the pool, for an iteration to start */
     GOOSE_WAIT_BATCH,  /* inside a transaction, for a batch's requests */
-    GOOSE_WAIT_CONN    /* a batch's request, for a free connection */
+    GOOSE_WAIT_CONN,   /* a batch's request, for a free connection */
+    GOOSE_WAIT_FD      /* inside a transaction, in goose_wait_fd() */
 } goose_user_wait;
 
 typedef struct goose_reply goose_reply;
@@ -309,6 +310,9 @@ struct goose_user {
     goose_buf base;            /* --sticky-follow: the host a redirect
                                   moved this user to; empty: the scenario's */
     goose_cache cache;         /* goose_load_assets' (browser) cache */
+    struct event *fd_event;    /* goose_wait_fd's (made when first needed) */
+    int fd_ready;              /* what it found: GOOSE_READ|GOOSE_WRITE, 0 on
+                                  its timeout, -1 while it waits */
 };
 
 struct goose_request {
@@ -348,6 +352,7 @@ struct goose_reply {
     int expected[8];
     size_t nexpected;
     int recorded;              /* the metric is final */
+    int any_protocol;          /* goose_record's: no HTTP status to show */
     int not_sent;              /* refused before sending: never counted */
     goose_buf failure;         /* set by goose_response_set_failure */
     goose_buf scratch;         /* header values handed to the user */
@@ -540,6 +545,9 @@ void goose__lane_free(goose_lane *l);
 /* A request that ended at once lets the thread's other users run first
  * (the user's own lane; a batch does it once for all, batch.c). */
 void goose__lane_pass_turn(goose_lane *l);
+/* --throttle-requests: waits for the lane's next request slot (a request,
+ * or a goose_record); 0, or -1 when the test stopped meanwhile. */
+int goose__lane_await_slot(goose_lane *l);
 
 /* batch.c */
 /* Back into a batch's lane that waited; when it was the batch's last

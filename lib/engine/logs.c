@@ -31,15 +31,20 @@ typedef struct field {
     const char *key;
     const char *text;  /* a string field, or NULL for a number */
     long long number;
-    int is_bool;
+    int kind;          /* FIELD_*: 0 a value as the key says */
 } field;
+
+/* A boolean; no value at all (JSON null, an empty CSV or raw field). */
+enum { FIELD_BOOL = 1, FIELD_NULL = 2 };
 
 typedef int (*text_fn)(goose_buf *b, const char *s);
 
 /* One value: a boolean, a number, or text as the format writes it. */
 static void put_value(goose_buf *b, const field *f, text_fn text)
 {
-    if (f->is_bool)
+    if (f->kind == FIELD_NULL)
+        goose__buf_adds(b, text == goose__buf_json_str ? "null" : "");
+    else if (f->kind == FIELD_BOOL)
         goose__buf_adds(b, f->number ? "true" : "false");
     else if (f->text)
         text(b, f->text);
@@ -104,7 +109,8 @@ static void put_line(goose_thread *t, int log, const field *f, size_t n)
  * a transaction's end). */
 static long long elapsed_ms(const goose_user *u, uint64_t at)
 {
-    return (long long)((at - u->thread->engine->t0_us) / 1000);
+    uint64_t t0 = u->thread->engine->t0_us; /* a goose_record may begin before */
+    return at > t0 ? (long long)((at - t0) / 1000) : 0;
 }
 
 static const char *transaction_of(const goose_user *u)
@@ -119,7 +125,8 @@ void goose__log_request(goose_user *u, const goose_reply *r, const char *error)
         {"elapsed_ms", NULL, elapsed_ms(u, r->sent_us), 0}, {"user", NULL, u->index, 0},
         {"scenario", u->scenario->name, 0, 0}, {"transaction", transaction_of(u), 0, 0},
         {"method", r->method.data, 0, 0}, {"name", r->name.data, 0, 0},
-        {"url", r->url.data ? r->url.data : "", 0, 0}, {"status", NULL, r->status, 0},
+        {"url", r->url.data ? r->url.data : "", 0, 0},
+        {"status", NULL, r->status, r->any_protocol ? FIELD_NULL : 0}, /* a record has none */
         {"response_time_us", NULL, (long long)r->elapsed_us, 0},
         {"success", NULL, error == NULL, 1}, {"error", error ? error : "", 0, 0}};
     if (cfg->log_sinks[GOOSE_LOGFILE_REQUESTS])

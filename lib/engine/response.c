@@ -13,7 +13,7 @@
 #include "coro/coro.h"
 
 /* The stats count protocol p in slot p - 1 (metrics/stats.h). */
-_Static_assert(GOOSE_PROTO_COUNT == GOOSE_PROTOCOLS + 1, "a stats slot per protocol");
+_Static_assert(GOOSE_PROTO_COUNT == GOOSE_HTTP_PROTOCOLS + 1, "a stats slot per protocol");
 
 /* Spare handles a user keeps across transactions (24 bytes each): more
  * are freed when a transaction that made more requests returns. */
@@ -48,6 +48,7 @@ goose_reply *goose__response_get(goose_user *u)
     r->elapsed_us = 0;
     r->nexpected = 0;
     r->recorded = 0;
+    r->any_protocol = 0;
     r->not_sent = 0;
     r->fields_parsed = 0;
     goose__buf_clear(&r->method);
@@ -110,7 +111,8 @@ void goose__response_finalize(goose_reply *r)
     const char *why = failure_of(r);
     goose__stats_record_bytes(&r->user->thread->local, r->method.data, r->name.data,
                               r->status, r->elapsed_us, why, r->capture.body_seen,
-                              (unsigned)r->capture.protocol);
+                              r->any_protocol ? GOOSE_PROTOCOL_OTHER + 1
+                                              : (unsigned)r->capture.protocol);
     if (r->user->cadence.stall_us && r->user->phase == GOOSE_PHASE_LOOP)
         backfill(r);
     const goose_run_config *cfg = &r->user->thread->engine->cfg;

@@ -265,6 +265,11 @@ static int await_slot(goose_lane *l)
     return rc;
 }
 
+int goose__lane_await_slot(goose_lane *l)
+{
+    return await_slot(l);
+}
+
 /* One transfer: the user sleeps until the answer is in (exchange.c). */
 static void transfer(goose_lane *l, goose_reply *r, goose_http_request *hreq)
 {

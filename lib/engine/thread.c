@@ -302,7 +302,7 @@ static void begin_stop(goose_thread *t)
     for (size_t i = 0; i < t->nusers; i++) {
         goose_user_wait w = t->users[i]->waiting;
         if (w == GOOSE_WAIT_SLEEP || w == GOOSE_WAIT_PAUSE || w == GOOSE_WAIT_THROTTLE ||
-            w == GOOSE_WAIT_ARRIVAL)
+            w == GOOSE_WAIT_ARRIVAL || w == GOOSE_WAIT_FD)
             goose__user_wake(t->users[i]);
         else if (w == GOOSE_WAIT_BATCH)
             goose__batches_wake(t->users[i]);

@@ -30,7 +30,8 @@ static void on_user_timer(evutil_socket_t fd, short what, void *arg)
     goose_user *u = arg;
     if (u->abandoned)
         return;
-    if (u->waiting == GOOSE_WAIT_SLEEP || u->waiting == GOOSE_WAIT_THROTTLE) {
+    if (u->waiting == GOOSE_WAIT_SLEEP || u->waiting == GOOSE_WAIT_THROTTLE ||
+        u->waiting == GOOSE_WAIT_FD) {
         goose__user_resume(u);
     } else if (u->waiting == GOOSE_WAIT_PAUSE || u->waiting == GOOSE_WAIT_ARRIVAL) {
         u->waiting = GOOSE_WAIT_NONE;
@@ -58,6 +59,10 @@ static void release_resources(goose_user *u)
     goose__batches_close(u);
     goose__responses_close(u);
     goose__responses_free_spares(u);
+    if (u->fd_event) /* an abandoned user's wait ends here, before its data's
+                        free function may close the fd */
+        event_free(u->fd_event);
+    u->fd_event = NULL;
     if (u->data_free)
         u->data_free(u->data);
     u->data = NULL;
@@ -315,7 +320,7 @@ void goose__user_retire(goose_user *u)
     u->state = GOOSE_USER_RETIRING;
     goose__thread_user_retiring(u->thread);
     if (u->waiting == GOOSE_WAIT_SLEEP || u->waiting == GOOSE_WAIT_PAUSE ||
-        u->waiting == GOOSE_WAIT_THROTTLE)
+        u->waiting == GOOSE_WAIT_THROTTLE || u->waiting == GOOSE_WAIT_FD)
         goose__user_wake(u);
     else if (u->waiting == GOOSE_WAIT_BATCH)
         goose__batches_wake(u);

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const goose__protocol_names[GOOSE_PROTOCOLS] = {"HTTP/1.0", "HTTP/1.1", "HTTP/2"};
+const char *const goose__protocol_names[GOOSE_PROTOCOLS] = {"HTTP/1.0", "HTTP/1.1", "HTTP/2",
+                                                             "not HTTP"};
 
 int goose__protocol_slot(const char *name)
 {

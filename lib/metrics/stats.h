@@ -16,8 +16,11 @@ typedef struct goose_status_count {
 
 /* The protocols a request is counted under: slot p - 1 of a
  * goose_req_stat's protocols for goose_http_protocol p (http/http.h, whose
- * GOOSE_PROTO_NONE, no answer, has no slot). */
-#define GOOSE_PROTOCOLS 3
+ * GOOSE_PROTO_NONE, no answer, has no slot), then the slot of the requests
+ * goose_record counted, which have no HTTP status: "not HTTP". */
+#define GOOSE_HTTP_PROTOCOLS 3
+#define GOOSE_PROTOCOL_OTHER GOOSE_HTTP_PROTOCOLS
+#define GOOSE_PROTOCOLS (GOOSE_HTTP_PROTOCOLS + 1)
 extern const char *const goose__protocol_names[GOOSE_PROTOCOLS]; /* "HTTP/1.0", ... */
 /* The slot of a protocol's name, or -1 when it names none. */
 int goose__protocol_slot(const char *name);

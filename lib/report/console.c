@@ -458,9 +458,9 @@ static int section_status(goose_buf *b, const goose_results *r)
     table_init(&t, STATUS_COLS, NCOLS(STATUS_COLS));
     for (size_t i = 0; i < s->nreqs; i++) {
         const goose_req_stat *q = s->reqs[i];
-        status_row(&t, q->method, q->name, q->statuses, q->nstatuses,
-                   goose__req_count(q));
-        count += goose__req_count(q);
+        uint64_t http = goose__req_count(q) - q->protocols[GOOSE_PROTOCOL_OTHER];
+        status_row(&t, q->method, q->name, q->statuses, q->nstatuses, http);
+        count += http; /* goose_record's requests have no status */
         for (size_t j = 0; j < q->nstatuses; j++)
             if (goose__status_add(&all, &nall, q->statuses[j].status,
                                   q->statuses[j].count) < 0)

@@ -56,7 +56,7 @@ static void co_columns(goose_buf *b, uint64_t synthetic, const goose_hist *adj)
 /* The requests answered over each protocol, every protocol a column. */
 static void protocol_columns(goose_buf *b, const uint64_t *p)
 {
-    for (size_t i = 0; i < GOOSE_PROTOCOLS; i++)
+    for (size_t i = 0; i < GOOSE_HTTP_PROTOCOLS; i++) /* records: no column */
         goose__buf_printf(b, ",%llu", (unsigned long long)p[i]);
 }
 
@@ -108,7 +108,7 @@ char *goose__report_csv(const goose_results *r, const goose_report_ctx *ctx)
         goose__buf_adds(&b, ",Synthetic Count,Adjusted Median Response Time,"
                             "Adjusted Average Response Time,Adjusted 95%,Adjusted 99%,"
                             "Adjusted Max Response Time");
-    for (size_t i = 0; i < GOOSE_PROTOCOLS; i++)
+    for (size_t i = 0; i < GOOSE_HTTP_PROTOCOLS; i++)
         goose__buf_printf(&b, ",%s Requests", goose__protocol_names[i]);
     goose__buf_adds(&b, v ? ",Baseline Request Count,Baseline Requests/s,Baseline 95%" : "");
     /* past --max-request-names: how many names (and error texts) the
