@@ -88,6 +88,8 @@ struct goose_attack {
     goose_baseline *baseline;      /* --baseline-file, read before the run */
     goose_progress_fn progress_fn; /* goose_main's; NULL for embedders */
     void *progress_arg;
+    goose_transaction_fn test_start; /* goose_attack_set_test_start; NULL: none */
+    goose_transaction_fn test_stop;
     atomic_int stop;
     atomic_int running;
     goose_results results;
@@ -129,6 +131,10 @@ typedef struct goose_plan {
     unsigned *user_scenario;
     unsigned *weights;      /* per scenario */
     goose_alloc alloc;      /* users to scenarios (--scheduler, the seed) */
+    size_t nload;           /* the scenarios users are given to: the first
+                               nload; test_start's and test_stop's follow */
+    size_t once[3];         /* [GOOSE_ONCE_START], [GOOSE_ONCE_STOP]: 1 +
+                               the index of its scenario; 0: not set */
 } goose_plan;
 
 /* plan.c: with a->opt.scheduler and a->opt.seed (the run's: setup.c

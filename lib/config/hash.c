@@ -1,6 +1,7 @@
 /* The load-test hash: SHA-256 over what shapes the test (scenarios, their
  * weights, wait times and hosts, task sets, transactions with their
- * weights, sequences and on_start/on_stop), never over addresses, so two
+ * weights, sequences and on_start/on_stop, whether test_start and
+ * test_stop are set), never over addresses, so two
  * builds of the same source agree and any change to the test disagrees. */
 #include "config/attack.h"
 
@@ -62,6 +63,12 @@ int goose__test_hash(const goose_attack *a, char out[65])
     feed(md, "V", "libgoose load test 1");
     for (size_t i = 0; i < a->nscenarios; i++)
         feed_scenario(md, a->scenarios[i]);
+    /* whether test_start and test_stop are set (they add scenarios to the
+       plan); fed only when set, so a test without them keeps its hash */
+    if (a->test_start)
+        feed(md, "O", "test_start");
+    if (a->test_stop)
+        feed(md, "O", "test_stop");
     int rc = EVP_DigestFinal_ex(md, digest, &len) == 1 && len == 32 ? 0 : -1;
     EVP_MD_CTX_free(md);
     for (size_t i = 0; i < 32; i++)

@@ -86,11 +86,12 @@ static void send_pong(worker *w, uint64_t t)
     goose__out_free(&o);
 }
 
-/* Every slot's scenario is one this Worker planned (of --scenarios). */
+/* Every slot's scenario is one this Worker planned (of --scenarios), and
+ * none is test_start's or test_stop's. */
 static int slots_planned(const gaggle_welcome *wl, const goose_plan *plan)
 {
     for (size_t i = 0; i < wl->nslots; i++)
-        if (wl->scenarios[i] >= plan->nscenarios)
+        if (wl->scenarios[i] >= plan->nload)
             return 0;
     return 1;
 }

@@ -40,6 +40,9 @@ int goose__results_prepare(goose_attack *a, const goose_plan *plan, size_t threa
     }
     for (size_t i = 0; i < a->opt.users; i++)
         res->scenario_users[plan->user_scenario[i]]++;
+    for (int k = GOOSE_ONCE_START; k <= GOOSE_ONCE_STOP; k++)
+        if (plan->once[k]) /* test_start's, test_stop's own user */
+            res->scenario_users[plan->once[k] - 1] = 1;
     for (size_t i = 0; i < plan->ntxs; i++, res->ntxs++) {
         res->txs[i].scenario = dup_or_empty(plan->txs[i].scenario);
         res->txs[i].name = dup_or_empty(plan->txs[i].name);
