@@ -76,6 +76,18 @@ struct path_table {
 struct slow;
 struct site;
 
+/* test_start/test_stop (tests/test-once.c): the token POST /setup/token
+ * handed out last, and what /stats says of it. */
+struct setup_counts {
+	char token[40];
+	uint64_t tokens, valid, invalid;
+	uint64_t checks_before_token; /* checks when the last token was made */
+	uint64_t teardowns, valid_at_teardown; /* at the last /setup/teardown */
+};
+
+static void setup_stats_json(const struct setup_counts *c,
+    struct evbuffer *b);
+
 struct app {
 	struct event_base *base;
 	struct evhttp *http;
@@ -87,6 +99,7 @@ struct app {
 	FILE *log;
 	struct slow *slow_head;
 	struct site *site;
+	struct setup_counts *setup;
 	char chunk[CHUNK_SIZE];
 };
 
@@ -131,6 +144,12 @@ static void usage(FILE *f)
 	    "  POST /login       302 to / with a new session cookie\n"
 	    "  /echo             any method: the method, URI, headers and body\n"
 	    "  /echo/body        any method: the request body alone\n"
+	    "  POST /setup/token 200 a new random token (the last one is "
+	    "the valid one)\n"
+	    "  /setup/check?token=T  200 when T is that token, else 403 "
+	    "(counted valid/invalid)\n"
+	    "  /setup/teardown   200: notes how many checks were valid by "
+	    "then\n"
 	    "  /assets/page?other=PORT, /assets/base, /assets/short, "
 	    "/assets/many, /assets/text\n"
 	    "                    pages with assets, for goose_load_assets "
@@ -149,7 +168,10 @@ static void usage(FILE *f)
 	    "  anything else     404\n"
 	    "Control (never counted): /stats (JSON counts per path; \"site\": "
 	    "tokens accepted\n"
-	    "  and rejected, logins, edits, per route), /reset (zeroes the "
+	    "  and rejected, logins, edits, per route; \"setup\": tokens, "
+	    "valid,\n"
+	    "  invalid, checks_before_token, teardowns, valid_at_teardown), "
+	    "/reset (zeroes the "
 	    "counts), /shutdown\n"
 	    "The site (Umami-like, the pages a real-site script needs):\n"
 	    "  /home             200 HTML \"Goose Umami\": the assets below, "
@@ -1760,6 +1782,7 @@ static void handle_stats(struct app *app, struct evhttp_request *req)
 	add_header(req, "Content-Type", "application/json");
 	stats_json(&app->paths, evhttp_request_get_output_buffer(req));
 	site_stats_json(app->site, evhttp_request_get_output_buffer(req));
+	setup_stats_json(app->setup, evhttp_request_get_output_buffer(req));
 	evbuffer_add(evhttp_request_get_output_buffer(req), "}\n", 2);
 	send_reply(req, 200);
 }
@@ -1768,6 +1791,7 @@ static void handle_reset(struct app *app, struct evhttp_request *req)
 {
 	table_free(&app->paths);
 	site_reset(app->site);
+	memset(app->setup, 0, sizeof(*app->setup));
 	evbuffer_add(evhttp_request_get_output_buffer(req), "reset\n", 6);
 	send_reply(req, 200);
 }
@@ -1880,6 +1904,62 @@ static void handle_assets_page(struct app *app, struct evhttp_request *req,
 	respond(app, req, 200);
 }
 
+/* ---- test_start/test_stop's target (tests/test-once.c) ---- */
+
+static void setup_token(struct app *app, struct evhttp_request *req)
+{
+	struct setup_counts *c = app->setup;
+	unsigned char raw[12];
+	size_t i;
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+		respond_text(app, req, 500, "no random bytes\n");
+		return;
+	}
+	for (i = 0; i < sizeof(raw); i++)
+		snprintf(c->token + 2 * i, 3, "%02x", raw[i]);
+	c->tokens++;
+	c->checks_before_token = c->valid + c->invalid;
+	respond_text(app, req, 200, c->token);
+}
+
+static void setup_check(struct app *app, struct evhttp_request *req)
+{
+	struct setup_counts *c = app->setup;
+	const char *query = req_query(req), *token;
+	struct evkeyvalq q;
+	bool ok = false;
+
+	TAILQ_INIT(&q);
+	if (query && evhttp_parse_query_str(query, &q) == 0 &&
+	    (token = evhttp_find_header(&q, "token")) != NULL)
+		ok = c->token[0] && strcmp(token, c->token) == 0;
+	evhttp_clear_headers(&q);
+	if (ok)
+		c->valid++;
+	else
+		c->invalid++;
+	respond_text(app, req, ok ? 200 : 403, ok ? "valid\n" : "invalid\n");
+}
+
+static void setup_teardown(struct app *app, struct evhttp_request *req)
+{
+	app->setup->teardowns++;
+	app->setup->valid_at_teardown = app->setup->valid;
+	respond_text(app, req, 200, "torn down\n");
+}
+
+/* ", \"setup\": {...}" for /stats. */
+static void setup_stats_json(const struct setup_counts *c, struct evbuffer *b)
+{
+	evbuffer_add_printf(b, ", \"setup\": {\"tokens\": %" PRIu64
+	    ", \"valid\": %" PRIu64 ", \"invalid\": %" PRIu64
+	    ", \"checks_before_token\": %" PRIu64 ", \"teardowns\": %" PRIu64
+	    ", \"valid_at_teardown\": %" PRIu64 "}", c->tokens, c->valid,
+	    c->invalid, c->checks_before_token, c->teardowns,
+	    c->valid_at_teardown);
+}
+
 /* Returns true when path was a control endpoint and has been answered. */
 static bool handle_control(struct app *app, struct evhttp_request *req,
     const char *path)
@@ -1943,6 +2023,12 @@ static void request_cb(struct evhttp_request *req, void *arg)
 		handle_redirect_to(app, req, path + 13);
 	else if (is_post(req) && strcmp(path, "/login") == 0)
 		handle_login(app, req);
+	else if (is_post(req) && strcmp(path, "/setup/token") == 0)
+		setup_token(app, req);
+	else if (is_get(req) && strcmp(path, "/setup/check") == 0)
+		setup_check(app, req);
+	else if (is_get(req) && strcmp(path, "/setup/teardown") == 0)
+		setup_teardown(app, req);
 	else if (is_get(req))
 		route_get(app, req, path);
 	else
@@ -2111,6 +2197,7 @@ static void app_free(struct app *app)
 		fclose(app->log);
 	table_free(&app->paths);
 	free(app->site);
+	free(app->setup);
 	free(app);
 }
 
@@ -2126,7 +2213,8 @@ static struct app *app_new(const struct opts *o)
 		    strerror(errno));
 		goto fail;
 	}
-	if ((app->site = site_new()) == NULL) {
+	if ((app->site = site_new()) == NULL ||
+	    (app->setup = calloc(1, sizeof(*app->setup))) == NULL) {
 		fprintf(stderr, "goose-target: out of memory\n");
 		goto fail;
 	}
