@@ -10,13 +10,17 @@
 #include "engine/shape.h"
 #include "metrics/stats.h"
 
-#define GAGGLE_PROTOCOL_VERSION 7 /* 5: stop timeout, request-name bound, hatch
+#define GAGGLE_PROTOCOL_VERSION 8 /* 5: stop timeout, request-name bound, hatch
                                      in the series, lost metrics; 6: the
                                      protocols of each request key, the
                                      targets' TLS (CA, checks) and HTTP
                                      version in the welcome; 7: the seed
-                                     and the scheduler in the welcome */
-#define GAGGLE_FRAME_MAX (16u * 1024 * 1024)
+                                     and the scheduler in the welcome; 8:
+                                     "test_data" (test_start's data, once,
+                                     before "start") */
+/* A proven peer's frames: test_start's data (GOOSE_TEST_DATA_MAX, 16 MiB)
+ * and the map around it fit. */
+#define GAGGLE_FRAME_MAX (16u * 1024 * 1024 + 64u * 1024)
 #define GAGGLE_MAX_DEPTH 8
 
 /* A message being written: a map whose size is given up front. */

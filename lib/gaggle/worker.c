@@ -57,6 +57,8 @@ typedef struct worker {
     uint64_t unsent;           /* requests of metrics that could not be sent */
     uint64_t unsent_hatch;     /* (out of memory), and of their hatch: the next
                                   message tells the Manager they are lost */
+    int has_test_data;         /* "test_data" came (once, before "start") */
+    goose_buf test_data;       /* test_start's data, for every user */
     gaggle_key key;
     SSL_CTX *tls;
     char hash[65];
@@ -141,6 +143,10 @@ static void on_welcome(worker *w, const msgpack_object *msg)
 static void start_engine(worker *w)
 {
     char err[256];
+    if (w->has_test_data) { /* what test_start set, on the Manager */
+        w->cfg.test_data = w->test_data.data;
+        w->cfg.test_data_len = w->test_data.len;
+    }
     w->engine = goose__engine_start(&w->cfg, err, sizeof err);
     if (!w->engine) {
         fail(w, GOOSE_ESYS, "%s", err);
@@ -284,6 +290,29 @@ static void on_start(worker *w, const msgpack_object *msg)
     }
 }
 
+/* test_start's data: once, before "start", at most GOOSE_TEST_DATA_MAX
+ * bytes; anything else is a protocol error. */
+static void on_test_data(worker *w, const msgpack_object *msg)
+{
+    const msgpack_object *d = goose__map_get(msg, "data");
+    const char *bad = NULL;
+    if (w->state != S_READY || w->start_at_us)
+        bad = "protocol error: test_data outside the wait for start";
+    else if (w->has_test_data)
+        bad = "protocol error: a second test_data message";
+    else if (!d || d->type != MSGPACK_OBJECT_BIN)
+        bad = "protocol error: test_data without its bytes";
+    else if (d->via.bin.size > GOOSE_TEST_DATA_MAX)
+        bad = "protocol error: test_data over GOOSE_TEST_DATA_MAX (16 MiB)";
+    if (!bad && goose__buf_add(&w->test_data, d->via.bin.ptr, d->via.bin.size) < 0)
+        bad = "out of memory for test_data";
+    if (bad) {
+        goose__peer_close(w->peer, bad);
+        return;
+    }
+    w->has_test_data = 1;
+}
+
 /* Which check of the Manager's key failed, or NULL when it proved it. */
 static const char *manager_key_failure(worker *w, const msgpack_object *msg,
                                        const unsigned char *nonce_m)
@@ -376,6 +405,8 @@ static void on_msg(gaggle_peer *p, const char *type, const msgpack_object *msg)
         on_challenge(w, msg);
     } else if (!strcmp(type, "welcome") && w->state == S_AUTH) {
         on_welcome(w, msg);
+    } else if (!strcmp(type, "test_data")) {
+        on_test_data(w, msg);
     } else if (!strcmp(type, "start") && w->state == S_READY && !w->start_at_us) {
         on_start(w, msg);
     } else if (!strcmp(type, "shape") && (w->state == S_READY || w->state == S_RUNNING)) {
@@ -591,6 +622,7 @@ static void worker_free(worker *w)
         w->rc == GOOSE_OK)
         w->rc = GOOSE_EIO; /* a log could not be written */
     goose__welcome_free(&w->welcome);
+    goose__buf_free(&w->test_data);
     OPENSSL_cleanse(&w->key, sizeof w->key);
     SSL_CTX_free(w->tls);
 }

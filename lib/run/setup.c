@@ -318,8 +318,10 @@ int goose__run_setup(goose_attack *a, goose_run_config *cfg, goose_plan *plan)
     cfg->ntransactions = plan->ntxs;
     cfg->user_scenario = plan->user_scenario;
     cfg->alloc = &plan->alloc;
+    /* a Manager sends no requests but test_start's and test_stop's */
+    int requests = !a->opt.manager || plan->once[GOOSE_ONCE_START] || plan->once[GOOSE_ONCE_STOP];
     if (goose__results_prepare(a, plan, cfg->threads) < 0 || describe_load(a, cfg) < 0 ||
-        (!a->opt.manager && pin_hosts(cfg) < 0)) /* a Manager sends no requests */
+        (requests && pin_hosts(cfg) < 0))
         return goose__fail(a, GOOSE_ENOMEM, "out of memory");
     if (!a->opt.manager) /* a Manager's users run on its Workers */
         check_fd_limit(a, cfg->users);
