@@ -120,10 +120,9 @@ static void reset_counts(void)
         atomic_store(&set_rc[i], 99);
 }
 
-static goose_attack *attack_of(goose_transaction_fn start, goose_transaction_fn stop,
-                               const char *iterations)
+/* The load test as every side registers it. */
+static goose_attack *registered(goose_transaction_fn start, goose_transaction_fn stop)
 {
-    reset_counts();
     goose_attack *a = goose_attack_new();
     goose_attack_set_log(a, on_log, NULL);
     goose_scenario *s = goose_scenario_new("Checker");
@@ -131,6 +130,14 @@ static goose_attack *attack_of(goose_transaction_fn start, goose_transaction_fn 
     ASSERT_EQ(goose_attack_add_scenario(a, s), GOOSE_OK);
     ASSERT_EQ(goose_attack_set_test_start(a, start), GOOSE_OK);
     ASSERT_EQ(goose_attack_set_test_stop(a, stop), GOOSE_OK);
+    return a;
+}
+
+static goose_attack *attack_of(goose_transaction_fn start, goose_transaction_fn stop,
+                               const char *iterations)
+{
+    reset_counts();
+    goose_attack *a = registered(start, stop);
     set(a, "host", tgt.url);
     set(a, "users", "4");
     set(a, "hatch-rate", "1000");
@@ -362,6 +369,138 @@ TEST(removed_do_not_run)
     target_stop(&tgt);
 }
 
+/* ---- in a Gaggle: on the Manager, never on Workers ---- */
+
+#define WORKERS 3
+
+static void *manager_main(void *arg)
+{
+    static int rc;
+    rc = gaggle_manager_run(arg);
+    return &rc;
+}
+
+/* The Manager m (its options set) and WORKERS Workers in threads of this
+ * process, their ports through `relay` when it is not NULL (it gets the
+ * Manager's port and gives the one to dial); each Worker's result in
+ * wrc, the Manager's returned. */
+static int run_gaggle(goose_attack *m, goose_transaction_fn start, goose_transaction_fn stop,
+                      int wrc[WORKERS], int (*relay)(int manager_port))
+{
+    char mport[8], wport[8];
+    int port = free_port();
+    snprintf(mport, sizeof mport, "%d", port);
+    snprintf(wport, sizeof wport, "%d", relay ? relay(port) : port);
+    set(m, "manager", NULL);
+    set(m, "expect-workers", "3");
+    set(m, "manager-bind-host", "127.0.0.1");
+    set(m, "manager-bind-port", mport);
+    set(m, "gaggle-timeout", "10s");
+    goose_attack *w[WORKERS];
+    gaggle_worker *gw[WORKERS];
+    pthread_t mt;
+    ASSERT_EQ(pthread_create(&mt, NULL, manager_main, m), 0);
+    for (int i = 0; i < WORKERS; i++) {
+        w[i] = registered(start, stop);
+        set(w[i], "worker", NULL);
+        set(w[i], "manager-host", "127.0.0.1");
+        set(w[i], "manager-port", wport);
+        set(w[i], "gaggle-timeout", "10s");
+        gw[i] = gaggle_worker_start(w[i]);
+        ASSERT_NOT_NULL(gw[i]);
+    }
+    for (int i = 0; i < WORKERS; i++)
+        wrc[i] = gaggle_worker_join(gw[i]);
+    void *mrc;
+    pthread_join(mt, &mrc);
+    if (*(int *)mrc != GOOSE_OK)
+        fprintf(stderr, "manager: %s\n", goose_attack_error(m));
+    for (int i = 0; i < WORKERS; i++) {
+        if (wrc[i] != GOOSE_OK)
+            fprintf(stderr, "worker %d: %s\n", i, goose_attack_error(w[i]));
+        goose_attack_free(w[i]);
+    }
+    return *(int *)mrc;
+}
+
+static goose_attack *gaggle_manager(goose_transaction_fn start, goose_transaction_fn stop)
+{
+    reset_counts();
+    goose_attack *m = registered(start, stop);
+    set(m, "host", tgt.url);
+    set(m, "users", "6");
+    set(m, "hatch-rate", "1000");
+    set(m, "iterations", "2");
+    return m;
+}
+
+/* The token test_start got on the Manager reaches every user of every
+ * Worker; test_start and test_stop ran once, on the Manager, test_stop
+ * after every Worker; the totals equal the target's count. */
+TEST(gaggle_setup_data_reaches_every_worker)
+{
+    target_start(&tgt);
+    goose_attack *m = gaggle_manager(setup, teardown);
+    int wrc[WORKERS];
+    ASSERT_EQ(run_gaggle(m, setup, teardown, wrc, NULL), GOOSE_OK);
+    for (int i = 0; i < WORKERS; i++)
+        ASSERT_EQ(wrc[i], GOOSE_OK);
+    ASSERT_EQ(atomic_load(&bad), 0);
+    ASSERT_EQ(atomic_load(&starts), 1); /* the Workers registered it too */
+    ASSERT_EQ(atomic_load(&stops), 1);
+    json_t *st = setup_stats();
+    ASSERT_EQ(setup_count(st, "tokens"), 1);
+    ASSERT_EQ(setup_count(st, "valid"), 12);
+    ASSERT_EQ(setup_count(st, "invalid"), 0);
+    ASSERT_EQ(setup_count(st, "checks_before_token"), 0);
+    ASSERT_EQ(setup_count(st, "teardowns"), 1);
+    ASSERT_EQ(setup_count(st, "valid_at_teardown"), 12);
+    json_t *r = report_of(m);
+    ASSERT_EQ(report_total(r), target_total(st));
+    ASSERT_EQ(jint(report_request(r, "POST", "/setup/token"), "count"), 1);
+    ASSERT_EQ(jint(report_request(r, "GET", "/setup/check"), "success"), 12);
+    ASSERT_EQ(jint(report_request(r, "GET", "/setup/teardown"), "count"), 1);
+    ASSERT_EQ(jint(by_key(r, "transactions", "name", "test_start"), "success"), 1);
+    ASSERT_EQ(jint(by_key(r, "transactions", "name", "test_stop"), "success"), 1);
+    ASSERT_EQ(jint(by_key(r, "scenarios", "name", "test_start"), "iterations"), 1);
+    json_decref(r);
+    json_decref(st);
+    goose_attack_free(m);
+    target_stop(&tgt);
+}
+
+/* test_start fails while the Workers wait: they are told to stop and end
+ * well, no user starts, the Manager fails with its reason. */
+static int setup_fails_late(goose_user *u)
+{
+    goose_sleep(u, 1500); /* the Workers join meanwhile */
+    return setup_fails(u);
+}
+
+TEST(gaggle_failed_test_start)
+{
+    target_start(&tgt);
+    goose_attack *m = gaggle_manager(setup_fails_late, teardown);
+    int wrc[WORKERS];
+    ASSERT_EQ(run_gaggle(m, setup_fails_late, teardown, wrc, NULL), GOOSE_EFAILED);
+    ASSERT_STR_EQ(goose_attack_error(m), "test_start failed: the API said no");
+    for (int i = 0; i < WORKERS; i++)
+        ASSERT_EQ(wrc[i], GOOSE_OK);
+    ASSERT_EQ(atomic_load(&starts), 1);
+    ASSERT_EQ(atomic_load(&stops), 0);
+    json_t *st = setup_stats();
+    ASSERT_EQ(target_total(st), 1);
+    ASSERT_EQ(target_count(st, "/"), 1);
+    json_decref(st);
+    json_t *r = report_of(m);
+    ASSERT_EQ(jint(by_key(r, "transactions", "name", "test_start"), "fail"), 1);
+    ASSERT_EQ(report_total(r), 1);
+    json_decref(r);
+    goose_attack_free(m);
+    target_stop(&tgt);
+}
+
 TEST_MAIN(TEST_ENTRY(setup_data_reaches_every_user), TEST_ENTRY(test_stop_after_a_stop),
           TEST_ENTRY(failed_test_start_stops_the_test), TEST_ENTRY(bad_inputs),
-          TEST_ENTRY(removed_do_not_run))
+          TEST_ENTRY(removed_do_not_run), TEST_ENTRY(gaggle_setup_data_reaches_every_worker),
+          TEST_ENTRY(gaggle_failed_test_start))

@@ -729,10 +729,15 @@ static void poll_test_start(manager *m)
     if (!m->start_running || !goose__once_poll(&m->start, m->a, 0))
         return;
     m->start_running = 0;
-    if (goose__once_finish(&m->start, m->a, &m->col) != GOOSE_OK)
+    if (goose__once_finish(&m->start, m->a, &m->col) != GOOSE_OK) {
         end_before_start(m);
-    else
-        m->start_done = 1;
+        return;
+    }
+    m->start_done = 1;
+    if (m->start.result.has_data) { /* test_stop reads it too */
+        m->cfg.test_data = m->start.result.data.data;
+        m->cfg.test_data_len = m->start.result.data.len;
+    }
 }
 
 /* Once test_start failed: 1 when every Worker told has gone (or had a
