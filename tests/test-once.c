@@ -6,9 +6,13 @@
  * notes when the token was made and when test_stop came. */
 #include "e2e.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <sys/stat.h>
+
+#include "gaggle/gaggle.h"
 
 /* The library's own (config/attack.h): the load-test hash. */
 int goose__test_hash(const goose_attack *a, char out[65]);
@@ -373,6 +377,9 @@ TEST(removed_do_not_run)
 
 #define WORKERS 3
 
+static char worker_error[WORKERS][512];
+static atomic_int worker_errors;
+
 static void *manager_main(void *arg)
 {
     static int rc;
@@ -411,13 +418,16 @@ static int run_gaggle(goose_attack *m, goose_transaction_fn start, goose_transac
     }
     for (int i = 0; i < WORKERS; i++)
         wrc[i] = gaggle_worker_join(gw[i]);
+    if (relay) /* its Workers broke off: the Manager may still wait for them */
+        goose_attack_stop(m);
     void *mrc;
     pthread_join(mt, &mrc);
     if (*(int *)mrc != GOOSE_OK)
         fprintf(stderr, "manager: %s\n", goose_attack_error(m));
     for (int i = 0; i < WORKERS; i++) {
+        snprintf(worker_error[i], sizeof worker_error[i], "%s", goose_attack_error(w[i]));
         if (wrc[i] != GOOSE_OK)
-            fprintf(stderr, "worker %d: %s\n", i, goose_attack_error(w[i]));
+            atomic_fetch_add(&worker_errors, 1);
         goose_attack_free(w[i]);
     }
     return *(int *)mrc;
@@ -442,6 +452,7 @@ TEST(gaggle_setup_data_reaches_every_worker)
     target_start(&tgt);
     goose_attack *m = gaggle_manager(setup, teardown);
     int wrc[WORKERS];
+    atomic_store(&worker_errors, 0);
     ASSERT_EQ(run_gaggle(m, setup, teardown, wrc, NULL), GOOSE_OK);
     for (int i = 0; i < WORKERS; i++)
         ASSERT_EQ(wrc[i], GOOSE_OK);
@@ -500,7 +511,191 @@ TEST(gaggle_failed_test_start)
     target_stop(&tgt);
 }
 
+/* ---- a Worker's checks of "test_data": through a relay that changes
+ * what the Manager sends ---- */
+
+enum { RELAY_TWICE, RELAY_LATE, RELAY_BIG };
+static int relay_mode;
+static int relay_listen_fd, relay_manager_port;
+static pthread_t relay_thread, relay_pairs[WORKERS];
+static int relay_npairs;
+
+static int frame_is(const unsigned char *f, size_t n, const char *type)
+{
+    char want[24];
+    size_t len = strlen(type);
+    want[0] = (char)0xa4;
+    memcpy(want + 1, "type", 4);
+    want[5] = (char)(0xa0 | len);
+    memcpy(want + 6, type, len);
+    return memmem(f, n < 24 ? n : 24, want, 6 + len) != NULL;
+}
+
+static int send_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t k = send(fd, c, n, MSG_NOSIGNAL);
+        if (k <= 0)
+            return -1;
+        c += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* A frame from the Manager, as the mode wants it passed on. */
+static int pass_frame(int to, const unsigned char *f, size_t n, unsigned char **held,
+                      size_t *nheld)
+{
+    if (frame_is(f + 4, n - 4, "test_data")) {
+        if (relay_mode == RELAY_TWICE)
+            return send_all(to, f, n) < 0 ? -1 : send_all(to, f, n);
+        if (relay_mode == RELAY_LATE) { /* after "start" */
+            *held = malloc(n);
+            memcpy(*held, f, n);
+            *nheld = n;
+            return 0;
+        }
+        gaggle_out o; /* RELAY_BIG: one byte over the cap */
+        char *big = calloc(1, GOOSE_TEST_DATA_MAX + 1u);
+        goose__out_begin(&o, "test_data", 1);
+        goose__out_bin(&o, "data", big, GOOSE_TEST_DATA_MAX + 1u);
+        goose__out_finish(&o);
+        int rc = send_all(to, o.sb.data, o.sb.size);
+        goose__out_free(&o);
+        free(big);
+        return rc;
+    }
+    if (send_all(to, f, n) < 0)
+        return -1;
+    if (*held && frame_is(f + 4, n - 4, "start")) {
+        int rc = send_all(to, *held, *nheld);
+        free(*held);
+        *held = NULL;
+        return rc;
+    }
+    return 0;
+}
+
+/* One Worker's connection, both ways, for at most 20 s. */
+static void *relay_pair(void *arg)
+{
+    int w = (int)(intptr_t)arg;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)relay_manager_port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    unsigned char *buf = malloc(GAGGLE_FRAME_MAX + 4), *held = NULL;
+    size_t have = 0, nheld = 0;
+    int m = -1, up = -1;
+    for (int tries = 0; tries < 100 && up < 0; tries++) { /* the Manager may not listen yet */
+        if (m >= 0) {
+            close(m);
+            usleep(50000);
+        }
+        m = socket(AF_INET, SOCK_STREAM, 0);
+        up = connect(m, (struct sockaddr *)&sa, sizeof sa);
+    }
+    if (up == 0) {
+        for (int rounds = 0; rounds < 400; rounds++) {
+            struct pollfd p[2] = {{w, POLLIN, 0}, {m, POLLIN, 0}};
+            if (poll(p, 2, 50) < 0)
+                break;
+            char chunk[65536];
+            ssize_t n;
+            if (p[0].revents) {
+                if ((n = recv(w, chunk, sizeof chunk, 0)) <= 0 || send_all(m, chunk, (size_t)n) < 0)
+                    break;
+            }
+            if (!p[1].revents)
+                continue;
+            if ((n = recv(m, buf + have, GAGGLE_FRAME_MAX + 4 - have, 0)) <= 0)
+                break;
+            have += (size_t)n;
+            int ok = 1;
+            while (ok && have >= 4) {
+                size_t len = 4 + ((size_t)buf[0] << 24 | (size_t)buf[1] << 16 |
+                                  (size_t)buf[2] << 8 | buf[3]);
+                if (have < len)
+                    break;
+                ok = pass_frame(w, buf, len, &held, &nheld) == 0;
+                memmove(buf, buf + len, have - len);
+                have -= len;
+            }
+            if (!ok)
+                break;
+        }
+    }
+    free(held);
+    free(buf);
+    close(m);
+    close(w);
+    return NULL;
+}
+
+static void *relay_accept(void *arg)
+{
+    (void)arg;
+    while (relay_npairs < WORKERS) {
+        struct pollfd p = {relay_listen_fd, POLLIN, 0};
+        if (poll(&p, 1, 10000) <= 0)
+            break;
+        int w = accept(relay_listen_fd, NULL, NULL);
+        if (w < 0 || pthread_create(&relay_pairs[relay_npairs], NULL, relay_pair,
+                                    (void *)(intptr_t)w) != 0)
+            break;
+        relay_npairs++;
+    }
+    return NULL;
+}
+
+static int relay_start(int manager_port)
+{
+    relay_manager_port = manager_port;
+    relay_npairs = 0;
+    relay_listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    ASSERT_EQ(bind(relay_listen_fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    ASSERT_EQ(listen(relay_listen_fd, 8), 0);
+    ASSERT_EQ(getsockname(relay_listen_fd, (struct sockaddr *)&sa, &len), 0);
+    ASSERT_EQ(pthread_create(&relay_thread, NULL, relay_accept, NULL), 0);
+    return ntohs(sa.sin_port);
+}
+
+static void relay_join(void)
+{
+    pthread_join(relay_thread, NULL);
+    for (int i = 0; i < relay_npairs; i++)
+        pthread_join(relay_pairs[i], NULL);
+    close(relay_listen_fd);
+}
+
+/* Each Worker refuses a "test_data" that comes twice, after "start", or
+ * over the cap: a protocol error, and it ends. */
+TEST(worker_checks_test_data)
+{
+    static const char *const why[] = {"a second test_data message",
+                                      "test_data outside the wait for start",
+                                      "test_data over GOOSE_TEST_DATA_MAX"};
+    target_start(&tgt);
+    for (relay_mode = RELAY_TWICE; relay_mode <= RELAY_BIG; relay_mode++) {
+        goose_attack *m = gaggle_manager(setup, teardown);
+        int wrc[WORKERS];
+        atomic_store(&worker_errors, 0);
+        run_gaggle(m, setup, teardown, wrc, relay_start);
+        relay_join();
+        for (int i = 0; i < WORKERS; i++)
+            ASSERT_EQ(wrc[i], GOOSE_EFAILED);
+        ASSERT_EQ(atomic_load(&worker_errors), WORKERS);
+        for (int i = 0; i < WORKERS; i++)
+            if (!strstr(worker_error[i], why[relay_mode]))
+                TEST_FAIL("worker %d: \"%s\", not \"%s\"", i, worker_error[i], why[relay_mode]);
+        goose_attack_free(m);
+    }
+    target_stop(&tgt);
+}
+
 TEST_MAIN(TEST_ENTRY(setup_data_reaches_every_user), TEST_ENTRY(test_stop_after_a_stop),
           TEST_ENTRY(failed_test_start_stops_the_test), TEST_ENTRY(bad_inputs),
           TEST_ENTRY(removed_do_not_run), TEST_ENTRY(gaggle_setup_data_reaches_every_worker),
-          TEST_ENTRY(gaggle_failed_test_start))
+          TEST_ENTRY(gaggle_failed_test_start), TEST_ENTRY(worker_checks_test_data))
