@@ -793,8 +793,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         poll_test_start(m);
         maybe_start(m);
         poll_controller(m);
+        /* stopped before START: test_start ends first, test_stop runs */
         if (m->start_failed ? workers_gone(m, now)
-                            : atomic_load(&m->a->stop) && !m->start_running)
+                            : atomic_load(&m->a->stop) && !m->start_running &&
+                                  !test_stop_runs(m))
             event_base_loopbreak(m->base);
         return;
     }
