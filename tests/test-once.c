@@ -267,6 +267,10 @@ TEST(test_stop_after_a_stop)
     json_t *r = report_of(a);
     json_t *tx = by_key(r, "transactions", "name", "test_stop");
     ASSERT_EQ(jint(tx, "fail"), 1);
+    /* the metrics reset (no --iterations) never drops test_start's */
+    ASSERT(json_is_true(json_object_get(r, "metrics_reset")));
+    ASSERT_EQ(jint(report_request(r, "POST", "/setup/token"), "count"), 1);
+    ASSERT_EQ(jint(by_key(r, "transactions", "name", "test_start"), "success"), 1);
     ASSERT_EQ(jint(report_request(r, "GET", "/setup/teardown"), "count"), 1);
     json_decref(r);
     goose_attack_free(a);
@@ -444,16 +448,23 @@ static goose_attack *gaggle_manager(goose_transaction_fn start, goose_transactio
     return m;
 }
 
+/* test_start takes longer than the Workers to join: START waits. */
+static int setup_late(goose_user *u)
+{
+    goose_sleep(u, 1000);
+    return setup(u);
+}
+
 /* The token test_start got on the Manager reaches every user of every
  * Worker; test_start and test_stop ran once, on the Manager, test_stop
  * after every Worker; the totals equal the target's count. */
 TEST(gaggle_setup_data_reaches_every_worker)
 {
     target_start(&tgt);
-    goose_attack *m = gaggle_manager(setup, teardown);
+    goose_attack *m = gaggle_manager(setup_late, teardown);
     int wrc[WORKERS];
     atomic_store(&worker_errors, 0);
-    ASSERT_EQ(run_gaggle(m, setup, teardown, wrc, NULL), GOOSE_OK);
+    ASSERT_EQ(run_gaggle(m, setup_late, teardown, wrc, NULL), GOOSE_OK);
     for (int i = 0; i < WORKERS; i++)
         ASSERT_EQ(wrc[i], GOOSE_OK);
     ASSERT_EQ(atomic_load(&bad), 0);
