@@ -98,6 +98,8 @@ struct goose_attack {
     size_t ndatasets;
     goose_progress_fn progress_fn; /* goose_main's; NULL for embedders */
     void *progress_arg;
+    goose_transaction_fn test_start; /* goose_attack_set_test_start; NULL: none */
+    goose_transaction_fn test_stop;
     atomic_int stop;
     atomic_int running;
     goose_results results;
@@ -143,6 +145,10 @@ typedef struct goose_plan {
     goose_table *tables;    /* ... in these tables the run owns (a Worker's:
                                empty until its share comes) */
     size_t ndatasets;
+    size_t nload;           /* the scenarios users are given to: the first
+                               nload; test_start's and test_stop's follow */
+    size_t once[3];         /* [GOOSE_ONCE_START], [GOOSE_ONCE_STOP]: 1 +
+                               the index of its scenario; 0: not set */
 } goose_plan;
 
 /* plan.c: with a->opt.scheduler and a->opt.seed (the run's: setup.c

@@ -1,8 +1,9 @@
 /* The load-test hash: SHA-256 over what shapes the test (scenarios, their
  * weights, wait times and hosts, task sets, transactions with their
  * weights, sequences and on_start/on_stop, the test data's names and
- * modes), never over addresses, paths or file contents, so two builds of
- * the same source agree and any change to the test disagrees. */
+ * modes, whether test_start and test_stop are set), never over addresses,
+ * paths or file contents, so two builds of the same source agree and any
+ * change to the test disagrees. */
 #include "config/attack.h"
 
 #include <openssl/evp.h>
@@ -69,6 +70,12 @@ int goose__test_hash(const goose_attack *a, char out[65])
         feed(md, "D", a->datasets[i].name);
         feed_num(md, "d", (unsigned)a->datasets[i].mode);
     }
+    /* whether test_start and test_stop are set (they add scenarios to the
+       plan); fed only when set, so a test without them keeps its hash */
+    if (a->test_start)
+        feed(md, "O", "test_start");
+    if (a->test_stop)
+        feed(md, "O", "test_stop");
     int rc = EVP_DigestFinal_ex(md, digest, &len) == 1 && len == 32 ? 0 : -1;
     EVP_MD_CTX_free(md);
     for (size_t i = 0; i < 32; i++)

@@ -185,6 +185,32 @@ static int plan_selected(goose_attack *a, goose_plan *p, const unsigned char *se
     return 0;
 }
 
+/* test_start and test_stop: a scenario each, after the others, of one
+ * transaction of the same name; never given users (the allocation covers
+ * the first nload scenarios).  Their host is --host, or the first
+ * scenario's. */
+static const char *const ONCE_NAMES[3] = {NULL, "test_start", "test_stop"};
+
+static int plan_once(goose_attack *a, goose_plan *p, int kind, goose_transaction_fn fn)
+{
+    if (!fn)
+        return 0;
+    goose_scenario_plan *sp = &p->scenarios[p->nscenarios++]; /* freed with the plan */
+    sp->name = ONCE_NAMES[kind];
+    sp->host = a->opt.host ? a->opt.host : p->nload ? p->scenarios[0].host : NULL;
+    sp->on_start = calloc(1, sizeof *sp->on_start);
+    sp->on_stop = calloc(1, sizeof *sp->on_stop);
+    sp->loop = calloc(1, sizeof *sp->loop);
+    if (!sp->on_start || !sp->on_stop || !sp->loop)
+        return -1;
+    p->txs[p->ntxs].scenario = ONCE_NAMES[kind];
+    p->txs[p->ntxs].name = ONCE_NAMES[kind];
+    sp->loop[0] = (goose_tx_plan){ONCE_NAMES[kind], fn, p->ntxs++};
+    sp->nloop = 1;
+    p->once[kind] = p->nscenarios;
+    return 0;
+}
+
 static size_t total_transactions(const goose_attack *a, const unsigned char *selected)
 {
     size_t n = 0;
@@ -206,8 +232,8 @@ int goose__plan_build(goose_attack *a, goose_plan *p)
         return rc;
     }
     unsigned *weights = calloc(count, sizeof *weights);
-    p->scenarios = calloc(count, sizeof *p->scenarios);
-    p->txs = calloc(total_transactions(a, selected) + 1, sizeof *p->txs);
+    p->scenarios = calloc(count + 2, sizeof *p->scenarios); /* + test_start, test_stop */
+    p->txs = calloc(total_transactions(a, selected) + 3, sizeof *p->txs);
     p->user_scenario = calloc(users ? users : 1, sizeof *p->user_scenario);
     if (!weights || !p->scenarios || !p->txs || !p->user_scenario ||
         plan_selected(a, p, selected, weights) < 0)
@@ -226,6 +252,12 @@ int goose__plan_build(goose_attack *a, goose_plan *p)
         return goose__fail(a, GOOSE_ENOMEM, "out of memory planning the run");
     }
     goose__allocate_users(&p->alloc, users, p->user_scenario); /* none: all 0 */
+    p->nload = p->nscenarios;
+    if (plan_once(a, p, GOOSE_ONCE_START, a->test_start) < 0 ||
+        plan_once(a, p, GOOSE_ONCE_STOP, a->test_stop) < 0) {
+        goose__plan_free(p);
+        return goose__fail(a, GOOSE_ENOMEM, "out of memory planning the run");
+    }
     return GOOSE_OK;
 nomem:
     free(weights);

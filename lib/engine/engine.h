@@ -87,6 +87,21 @@ typedef struct goose_dataset {
                                   its k-th user is row k) */
 } goose_dataset;
 
+/* test_start and test_stop (goose_attack_set_test_start): each runs on an
+ * engine of its own, one user on one thread (run/once.c). */
+enum { GOOSE_ONCE_NONE, GOOSE_ONCE_START, GOOSE_ONCE_STOP };
+
+/* What test_start or test_stop's one user did, written by its thread and
+ * read once its engine has finished. */
+typedef struct goose_once_result {
+    int ran;                   /* its transaction returned (a stop did not
+                                  cut it short) */
+    int failed;                /* non-zero return or goose_transaction_fail */
+    char why[256];             /* then: its reason, or "returned N" */
+    int has_data;              /* test_start: goose_test_set_data was called */
+    goose_buf data;            /* ... with these bytes */
+} goose_once_result;
+
 /* The logs a run may write, and their line formats. */
 enum { GOOSE_LOGFILE_REQUESTS, GOOSE_LOGFILE_TRANSACTIONS, GOOSE_LOGFILE_ERRORS, GOOSE_LOGFILES };
 enum { GOOSE_FORMAT_JSON, GOOSE_FORMAT_CSV, GOOSE_FORMAT_RAW, GOOSE_FORMATS };
@@ -136,6 +151,13 @@ typedef struct goose_run_config {
     int log_formats[GOOSE_LOGFILES];
     const goose_dataset *datasets; /* goose_attack_add_data's; NULL: none */
     size_t ndatasets;
+    const void *test_data;        /* test_start's goose_test_set_data, for
+                                     every user; NULL: none */
+    size_t test_data_len;
+    int once;                     /* GOOSE_ONCE_*: test_start's or test_stop's
+                                     engine (one user), or the load's */
+    goose_once_result *once_result; /* that engine's: its user's outcome */
+    unsigned once_index;          /* goose_user_index of that user */
 } goose_run_config;
 
 typedef struct goose_engine goose_engine;
@@ -473,6 +495,10 @@ static inline int goose__user_stopping(const goose_user *u);
  * for the library's own helpers (a response's bad pattern).  GOOSE_OK,
  * GOOSE_EINVAL (no transaction running, or no reason) or GOOSE_ENOMEM. */
 int goose__transaction_fail(goose_user *u, const char *why);
+
+/* once.c: test_start's or test_stop's transaction returned (into the
+ * engine's once_result, when it has one). */
+void goose__once_note(goose_user *u, int success, int rc);
 
 /* thread.c */
 int goose__thread_init(goose_thread *t, goose_engine *e, size_t id);

@@ -130,6 +130,7 @@ static void transaction_main(void *arg)
             !success)
             record_failure(u, tx, rc);
         goose__log_transaction(u, success, elapsed);
+        goose__once_note(u, success, rc);
         u->pass_us += elapsed;
     } else {
         u->pass_cut = 1;
@@ -470,6 +471,8 @@ uint64_t goose_user_random(goose_user *u)
 
 unsigned goose_user_index(const goose_user *u)
 {
+    if (u && u->thread->engine->cfg.once) /* test_start's, test_stop's: no user of the load */
+        return u->thread->engine->cfg.once_index;
     return u ? u->index : 0;
 }
 

@@ -79,7 +79,21 @@ typedef struct manager {
     int stop_sent;
     int stop_now_sent;      /* asked again: the Workers abandon their users */
     goose_control *control;  /* --controller, or NULL */
+    goose_once start;       /* test_start: runs while the Workers join ... */
+    int start_running;
+    int start_done;         /* ... and START waits for its end (1: none) */
+    int start_failed;       /* the Workers were told to stop, then */
+    uint64_t start_failed_us;
+    goose_once stop;        /* test_stop: after every Worker ended */
+    int stop_running;
+    uint64_t end_us;        /* when the last Worker ended; 0: not yet */
 } manager;
+
+/* test_start's and test_stop's shards follow every Worker's. */
+static size_t once_shard(const manager *m, int kind)
+{
+    return m->expected * GAGGLE_MAX_THREADS + (size_t)kind - 1;
+}
 
 static mworker *worker_of(manager *m, const gaggle_peer *p)
 {
@@ -309,6 +323,10 @@ static void on_auth(manager *m, conn *c, const msgpack_object *msg)
         reject(m, p, "the test has already started: wait for the next one");
         return;
     }
+    if (m->start_failed) {
+        reject(m, p, "test_start failed: the test is over");
+        return;
+    }
     mworker *w = NULL;
     for (size_t i = 0; i < m->expected && !w; i++)
         if (m->workers[i].state == W_FREE)
@@ -451,9 +469,16 @@ static void start_all(manager *m)
     uint64_t now = goose__now_us();
     m->started = 1;
     m->start_at_us = now + lead;
+    const goose_once_result *data = &m->start.result;
     for (size_t i = 0; i < m->expected; i++) {
         mworker *w = &m->workers[i];
         gaggle_out o;
+        if (data->has_data) { /* test_start's, for every user: before "start" */
+            goose__out_begin(&o, "test_data", 1);
+            goose__out_bin(&o, "data", data->data.data, data->data.len);
+            goose__peer_send(w->peer, &o);
+            goose__out_free(&o);
+        }
         goose__out_begin(&o, "start", 1);
         goose__out_u64(&o, "in_us", lead - w->rtt_us / 2);
         goose__peer_send(w->peer, &o);
@@ -468,7 +493,7 @@ static void start_all(manager *m)
 
 static void maybe_start(manager *m)
 {
-    if (m->started || count_state(m, W_READY) != m->expected)
+    if (m->started || !m->start_done || count_state(m, W_READY) != m->expected)
         return;
     for (size_t i = 0; i < m->expected; i++)
         if (!m->workers[i].rtt_known)
@@ -706,6 +731,86 @@ static void poll_controller(manager *m)
     goose__control_poll(m->control, &run);
 }
 
+/* ---- test_start and test_stop: on the Manager, never on Workers ---- */
+
+/* test_start runs at once, its engine's threads beside this loop. */
+static int begin_test_start(manager *m)
+{
+    if (!m->plan.once[GOOSE_ONCE_START]) {
+        m->start_done = 1;
+        return GOOSE_OK;
+    }
+    int rc = goose__once_start(&m->start, m->a, &m->cfg, &m->plan, GOOSE_ONCE_START,
+                               once_shard(m, GOOSE_ONCE_START));
+    m->start_running = rc == GOOSE_OK;
+    return rc;
+}
+
+/* test_start failed: the Workers that joined are told the test is over
+ * (as a stop before START tells them), and no other may join. */
+static void end_before_start(manager *m)
+{
+    m->start_failed = 1;
+    m->start_failed_us = goose__now_us();
+    for (size_t i = 0; i < m->expected; i++) {
+        mworker *w = &m->workers[i];
+        if ((w->state == W_JOINED || w->state == W_READY) && w->peer) {
+            send_simple(w->peer, "stop");
+            goose__peer_finish(w->peer);
+        }
+    }
+}
+
+/* Polled from the tick, never waited for: the loop goes on meanwhile. */
+static void poll_test_start(manager *m)
+{
+    if (!m->start_running || !goose__once_poll(&m->start, m->a, 0))
+        return;
+    m->start_running = 0;
+    if (goose__once_finish(&m->start, m->a, &m->col) != GOOSE_OK) {
+        end_before_start(m);
+        return;
+    }
+    m->start_done = 1;
+    if (m->start.result.has_data) { /* test_stop reads it too */
+        m->cfg.test_data = m->start.result.data.data;
+        m->cfg.test_data_len = m->start.result.data.len;
+    }
+}
+
+/* Once test_start failed: 1 when every Worker told has gone (or had a
+ * second to read it). */
+static int workers_gone(const manager *m, uint64_t now)
+{
+    if (now - m->start_failed_us > 1000000)
+        return 1;
+    for (size_t i = 0; i < m->expected; i++)
+        if (m->workers[i].peer && !m->workers[i].peer->closed)
+            return 0;
+    return 1;
+}
+
+/* 1 while test_stop runs: after every Worker finished or was lost (a
+ * second stop skips it). */
+static int test_stop_runs(manager *m)
+{
+    if (!m->end_us) {
+        m->end_us = goose__now_us();
+        if (m->plan.once[GOOSE_ONCE_STOP] && !goose__stop_urgent(m->a)) {
+            if (goose__once_start(&m->stop, m->a, &m->cfg, &m->plan, GOOSE_ONCE_STOP,
+                                  once_shard(m, GOOSE_ONCE_STOP)) == GOOSE_OK)
+                m->stop_running = 1;
+            else
+                goose__log(m->a, GOOSE_LOG_ERROR, "%s", goose_attack_error(m->a));
+        }
+    }
+    if (m->stop_running && goose__once_poll(&m->stop, m->a, 0)) {
+        m->stop_running = 0;
+        goose__once_finish(&m->stop, m->a, &m->col);
+    }
+    return m->stop_running;
+}
+
 /* This process was stopped or starved of CPU: its peers' silence meanwhile
  * is not theirs (goose__peer_silence_us leaves it out). */
 static void note_lag(manager *m, uint64_t now)
@@ -723,14 +828,19 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     sweep(m, now);
     heartbeat(m, now);
     if (!m->started) {
+        poll_test_start(m);
+        maybe_start(m);
         poll_controller(m);
-        if (atomic_load(&m->a->stop))
+        /* stopped before START: test_start ends first, test_stop runs */
+        if (m->start_failed ? workers_gone(m, now)
+                            : atomic_load(&m->a->stop) && !m->start_running &&
+                                  !test_stop_runs(m))
             event_base_loopbreak(m->base);
         return;
     }
     drive_test(m, now);
     poll_controller(m); /* after: a reset is seen before a change */
-    if (count_state(m, W_RUNNING) == 0)
+    if (count_state(m, W_RUNNING) == 0 && !test_stop_runs(m))
         event_base_loopbreak(m->base);
 }
 
@@ -821,6 +931,8 @@ static void manager_free(manager *m)
     free(m->workers);
     OPENSSL_cleanse(&m->key, sizeof m->key);
     SSL_CTX_free(m->tls);
+    goose__once_free(&m->start);
+    goose__once_free(&m->stop);
     goose__collector_free(&m->col);
     goose__names_free(m->names);
     goose__run_teardown(m->a, &m->cfg, &m->plan);
@@ -864,11 +976,26 @@ static int prepare(manager *m)
     if (m->a->opt.controller &&
         !(m->control = goose__control_start(m->a, m->a->opt.controller, &m->cfg)))
         return GOOSE_ECONFIG; /* the message is set */
-    return listen_on(m);
+    rc = listen_on(m);
+    return rc == GOOSE_OK ? begin_test_start(m) : rc;
+}
+
+/* test_start failed: its report, and its reason as the error. */
+static int finish_failed_start(manager *m)
+{
+    char why[sizeof m->a->error];
+    snprintf(why, sizeof why, "%s", m->a->error);
+    m->a->results.manager = 1;
+    int rc = goose__collector_finish(&m->col, goose__now_us(), 0);
+    if (rc == GOOSE_OK)
+        rc = goose__report_write_files(m->a);
+    return rc == GOOSE_OK ? goose__fail(m->a, GOOSE_EFAILED, "%s", why) : rc;
 }
 
 static int finish(manager *m)
 {
+    if (m->start_failed)
+        return finish_failed_start(m);
     if (!m->started)
         return goose__fail(m->a, GOOSE_EFAILED, "stopped before all %zu workers joined",
                            m->expected);
@@ -888,7 +1015,8 @@ static int finish(manager *m)
     goose__names_report(m->a, m->names, folded);
     if (any)
         m->a->results.folded_exact = 0;
-    int rc = goose__collector_finish(&m->col, goose__now_us(), m->cfg.users);
+    int rc = goose__collector_finish(&m->col, m->end_us ? m->end_us : goose__now_us(),
+                                     m->cfg.users);
     record_workers(m);
     goose__log(m->a, GOOSE_LOG_INFO, "workers started within %.1f ms of each other",
                m->a->results.start_spread_ms);

@@ -18,8 +18,11 @@
                                      and the scheduler in the welcome; 8:
                                      the data sets in the welcome and
                                      their rows in "rows" frames after
-                                     it, test_start's "test_data" */
-#define GAGGLE_FRAME_MAX (16u * 1024 * 1024)
+                                     it, "test_data" (test_start's data,
+                                     once, before "start") */
+/* A proven peer's frames: test_start's data (GOOSE_TEST_DATA_MAX, 16 MiB)
+ * and the map around it fit. */
+#define GAGGLE_FRAME_MAX (16u * 1024 * 1024 + 64u * 1024)
 #define GAGGLE_MAX_DEPTH 8
 
 /* A message being written: a map whose size is given up front. */

@@ -59,6 +59,8 @@ typedef struct worker {
     uint64_t unsent;           /* requests of metrics that could not be sent */
     uint64_t unsent_hatch;     /* (out of memory), and of their hatch: the next
                                   message tells the Manager they are lost */
+    int has_test_data;         /* "test_data" came (once, before "start") */
+    goose_buf test_data;       /* test_start's data, for every user */
     gaggle_key key;
     SSL_CTX *tls;
     char hash[65];
@@ -88,11 +90,12 @@ static void send_pong(worker *w, uint64_t t)
     goose__out_free(&o);
 }
 
-/* Every slot's scenario is one this Worker planned (of --scenarios). */
+/* Every slot's scenario is one this Worker planned (of --scenarios), and
+ * none is test_start's or test_stop's. */
 static int slots_planned(const gaggle_welcome *wl, const goose_plan *plan)
 {
     for (size_t i = 0; i < wl->nslots; i++)
-        if (wl->scenarios[i] >= plan->nscenarios)
+        if (wl->scenarios[i] >= plan->nload)
             return 0;
     return 1;
 }
@@ -182,6 +185,10 @@ static void on_rows(worker *w, const msgpack_object *msg)
 static void start_engine(worker *w)
 {
     char err[256];
+    if (w->has_test_data) { /* what test_start set, on the Manager */
+        w->cfg.test_data = w->test_data.data;
+        w->cfg.test_data_len = w->test_data.len;
+    }
     w->engine = goose__engine_start(&w->cfg, err, sizeof err);
     if (!w->engine) {
         fail(w, GOOSE_ESYS, "%s", err);
@@ -325,6 +332,29 @@ static void on_start(worker *w, const msgpack_object *msg)
     }
 }
 
+/* test_start's data: once, before "start", at most GOOSE_TEST_DATA_MAX
+ * bytes; anything else is a protocol error. */
+static void on_test_data(worker *w, const msgpack_object *msg)
+{
+    const msgpack_object *d = goose__map_get(msg, "data");
+    const char *bad = NULL;
+    if (w->state != S_READY || w->start_at_us)
+        bad = "protocol error: test_data outside the wait for start";
+    else if (w->has_test_data)
+        bad = "protocol error: a second test_data message";
+    else if (!d || d->type != MSGPACK_OBJECT_BIN)
+        bad = "protocol error: test_data without its bytes";
+    else if (d->via.bin.size > GOOSE_TEST_DATA_MAX)
+        bad = "protocol error: test_data over GOOSE_TEST_DATA_MAX (16 MiB)";
+    if (!bad && goose__buf_add(&w->test_data, d->via.bin.ptr, d->via.bin.size) < 0)
+        bad = "out of memory for test_data";
+    if (bad) {
+        goose__peer_close(w->peer, bad);
+        return;
+    }
+    w->has_test_data = 1;
+}
+
 /* Which check of the Manager's key failed, or NULL when it proved it. */
 static const char *manager_key_failure(worker *w, const msgpack_object *msg,
                                        const unsigned char *nonce_m)
@@ -419,6 +449,8 @@ static void on_msg(gaggle_peer *p, const char *type, const msgpack_object *msg)
         on_welcome(w, msg);
     } else if (!strcmp(type, "rows") && w->state == S_ROWS) {
         on_rows(w, msg);
+    } else if (!strcmp(type, "test_data")) {
+        on_test_data(w, msg);
     } else if (!strcmp(type, "start") && w->state == S_READY && !w->start_at_us) {
         on_start(w, msg);
     } else if (!strcmp(type, "shape") &&
@@ -636,6 +668,7 @@ static void worker_free(worker *w)
         w->rc = GOOSE_EIO; /* a log could not be written */
     goose__welcome_free(&w->welcome);
     goose__rows_free(&w->data);
+    goose__buf_free(&w->test_data);
     OPENSSL_cleanse(&w->key, sizeof w->key);
     SSL_CTX_free(w->tls);
 }

@@ -100,6 +100,39 @@ int goose__names_warn(goose_attack *a, goose_names *n, const char *where);
 void goose__names_report(goose_attack *a, goose_names *n,
                          const uint64_t others[GOOSE_NAMES_KINDS]);
 
+/* once.c: test_start or test_stop (kind GOOSE_ONCE_*) on an engine of its
+ * own, one user on one thread, into shard `shard` of the run's collector. */
+typedef struct goose_once {
+    int kind;
+    size_t shard;
+    unsigned scenario;        /* its user's: the plan's scenario of it */
+    goose_run_config cfg;     /* the run's, for that one user */
+    goose_shape shape;
+    goose_dataset *datasets;  /* the run's but UNIQUE ones */
+    goose_once_result result; /* its outcome; test_start's data */
+    goose_engine *e;
+    goose_stop_clock clock;
+    uint64_t started_us;
+    int stopped;              /* test_start: a stop came while it ran */
+} goose_once;
+
+/* Starts its engine: GOOSE_OK, or an error with the attack's message. */
+int goose__once_start(goose_once *o, goose_attack *a, const goose_run_config *run,
+                      const goose_plan *plan, int kind, size_t shard);
+/* Waits up to wait_ms for its end: 1 when it has ended.  A stop ends
+ * test_start (its requests are refused); --stop-timeout from its start
+ * bounds test_stop, and a second stop abandons either at once. */
+int goose__once_poll(goose_once *o, goose_attack *a, unsigned wait_ms);
+/* Its metrics into the collector, its engine freed: GOOSE_OK, or
+ * GOOSE_EFAILED with "test_start failed: <why>" (a failed test_stop is
+ * logged, its rows say it, and it returns GOOSE_OK). */
+int goose__once_finish(goose_once *o, goose_attack *a, goose_collector *c);
+void goose__once_free(goose_once *o);
+/* Start, poll and finish: the standalone run's. */
+int goose__once_run(goose_once *o, goose_attack *a, goose_collector *c,
+                    const goose_run_config *run, const goose_plan *plan, int kind,
+                    size_t shard);
+
 /* verdict.c: --threshold-abort: 1 when the totals so far (secs measured, at_s into the
  * run) fail a threshold for good; the run's results say which. */
 int goose__thresholds_abort_due(goose_attack *a, double secs, double at_s);

@@ -40,6 +40,9 @@ int goose__results_prepare(goose_attack *a, const goose_plan *plan, size_t threa
     }
     for (size_t i = 0; i < a->opt.users; i++)
         res->scenario_users[plan->user_scenario[i]]++;
+    for (int k = GOOSE_ONCE_START; k <= GOOSE_ONCE_STOP; k++)
+        if (plan->once[k]) /* test_start's, test_stop's own user */
+            res->scenario_users[plan->once[k] - 1] = 1;
     for (size_t i = 0; i < plan->ntxs; i++, res->ntxs++) {
         res->txs[i].scenario = dup_or_empty(plan->txs[i].scenario);
         res->txs[i].name = dup_or_empty(plan->txs[i].name);
@@ -355,8 +358,10 @@ int goose__run_setup(goose_attack *a, goose_run_config *cfg, goose_plan *plan)
     cfg->alloc = &plan->alloc;
     if ((rc = read_data(a, cfg, plan)) != GOOSE_OK)
         return rc;
+    /* a Manager sends no requests but test_start's and test_stop's */
+    int requests = !a->opt.manager || plan->once[GOOSE_ONCE_START] || plan->once[GOOSE_ONCE_STOP];
     if (goose__results_prepare(a, plan, cfg->threads) < 0 || describe_load(a, cfg) < 0 ||
-        (!a->opt.manager && pin_hosts(cfg) < 0)) /* a Manager sends no requests */
+        (requests && pin_hosts(cfg) < 0))
         return goose__fail(a, GOOSE_ENOMEM, "out of memory");
     if (!a->opt.manager) /* a Manager's users run on its Workers */
         check_fd_limit(a, cfg->users);

@@ -63,45 +63,77 @@ static void control_loop(goose_collector *c, goose_engine *e, goose_control *ctl
     }
 }
 
-static int run_engine(goose_attack *a, goose_run_config *cfg)
+/* The load: the engine of the users, from start to its last collect;
+ * *launched says how many users it started. */
+static int run_load(goose_attack *a, goose_collector *c, goose_run_config *cfg,
+                    size_t *launched)
 {
-    goose_collector c;
     char err[256];
-    int rc = goose__collector_init(&c, a, cfg);
-    if (rc != GOOSE_OK) {
-        goose__collector_free(&c);
-        return rc;
-    }
     goose_control *ctl = NULL;
-    if (a->opt.controller && !(ctl = goose__control_start(a, a->opt.controller, cfg))) {
-        goose__collector_free(&c);
+    if (a->opt.controller && !(ctl = goose__control_start(a, a->opt.controller, cfg)))
         return GOOSE_ECONFIG; /* the message is set */
-    }
     goose_engine *e = goose__engine_start(cfg, err, sizeof err);
     if (!e) {
         goose__control_stop(ctl);
-        goose__collector_free(&c);
         return goose__fail(a, GOOSE_ESYS, "%s", err);
     }
     /* the run's seconds are the engine's, which its threads publish at */
-    if (c.stop_at_us)
-        c.stop_at_us += e->t0_us - c.start_us;
-    c.start_us = c.measure_from_us = c.last_tick_us = c.last_running_us = e->t0_us;
+    if (c->stop_at_us)
+        c->stop_at_us += e->t0_us - c->start_us;
+    c->start_us = c->measure_from_us = c->last_tick_us = c->last_running_us = e->t0_us;
     if (cfg->hatch_rate > 0)
         goose__log(a, GOOSE_LOG_INFO, "starting %zu users on %zu threads at %.3g users/s",
                    cfg->users, cfg->threads, cfg->hatch_rate);
     else
         goose__log(a, GOOSE_LOG_INFO, "starting up to %zu users on %zu threads (%s)", cfg->users,
                    cfg->threads, cfg->open_model ? "the open model's pool" : "the test plan");
-    control_loop(&c, e, ctl, cfg);
+    control_loop(c, e, ctl, cfg);
     goose__control_stop(ctl);
-    c.no_retry = 1; /* the last collect: what cannot be merged is counted as lost */
-    goose__engine_collect_each(e, into_collector, &c);
+    int no_retry = c->no_retry;
+    c->no_retry = 1; /* the last collect: what cannot be merged is counted as lost */
+    goose__engine_collect_each(e, into_collector, c);
+    c->no_retry = no_retry;
     goose__stop_clock_record(a, goose__engine_abandoned(e));
     goose__names_warn(a, goose__engine_names(e), NULL);
     goose__names_report(a, goose__engine_names(e), NULL);
-    rc = goose__collector_finish(&c, goose__now_us(), goose__engine_launched(e));
+    *launched = goose__engine_launched(e);
     goose__engine_free(e);
+    return GOOSE_OK;
+}
+
+/* test_start, the load, test_stop, all under one collector.  A failed
+ * test_start is GOOSE_EFAILED with its results (*reported); a stop during
+ * it skips the load; a second stop skips test_stop. */
+static int run_engine(goose_attack *a, goose_run_config *cfg, const goose_plan *plan,
+                      int *reported)
+{
+    goose_collector c;
+    goose_once start = {0};
+    size_t launched = 0, shard = cfg->threads ? cfg->threads : 1; /* after the load's */
+    int rc = goose__collector_init(&c, a, cfg);
+    if (rc == GOOSE_OK && plan->once[GOOSE_ONCE_START]) {
+        rc = goose__once_run(&start, a, &c, cfg, plan, GOOSE_ONCE_START, shard);
+        if (start.result.has_data) { /* every user of the test reads it */
+            cfg->test_data = start.result.data.data;
+            cfg->test_data_len = start.result.data.len;
+        }
+    }
+    int failed = rc == GOOSE_EFAILED; /* test_start failed: no user starts */
+    if (rc == GOOSE_OK && !atomic_load(&a->stop))
+        rc = run_load(a, &c, cfg, &launched);
+    uint64_t end = goose__now_us();
+    if (rc == GOOSE_OK && plan->once[GOOSE_ONCE_STOP] && !goose__stop_urgent(a)) {
+        goose_once stop;
+        rc = goose__once_run(&stop, a, &c, cfg, plan, GOOSE_ONCE_STOP, shard + 1);
+        goose__once_free(&stop);
+    }
+    if (rc == GOOSE_OK || failed) {
+        int done = goose__collector_finish(&c, end, launched);
+        *reported = 1;
+        rc = failed ? GOOSE_EFAILED : done;
+    }
+    cfg->test_data = NULL;
+    goose__once_free(&start);
     goose__collector_free(&c);
     return rc;
 }
@@ -114,13 +146,17 @@ int goose_attack_run(goose_attack *a)
     goose_run_config cfg;
     goose_plan plan;
     rc = goose__run_setup(a, &cfg, &plan);
+    int reported = 0;
     if (rc == GOOSE_OK)
-        rc = run_engine(a, &cfg);
+        rc = run_engine(a, &cfg, &plan, &reported);
     int logs = goose__run_teardown(a, &cfg, &plan); /* the logs are complete */
     if (rc == GOOSE_OK)
         rc = logs;
-    if (rc == GOOSE_OK)
-        rc = goose__report_write_files(a);
+    if (reported && (rc == GOOSE_OK || rc == GOOSE_EFAILED)) { /* a failed test_start's too */
+        int files = goose__report_write_files(a);
+        if (rc == GOOSE_OK)
+            rc = files;
+    }
     rc = goose__lost_verdict(a, rc);
     rc = goose__thresholds_verdict(a, rc);
     goose__run_end(a);

@@ -77,6 +77,18 @@ struct path_table {
 struct slow;
 struct site;
 
+/* test_start/test_stop (tests/test-once.c): the token POST /setup/token
+ * handed out last, and what /stats says of it. */
+struct setup_counts {
+	char token[40];
+	uint64_t tokens, valid, invalid;
+	uint64_t checks_before_token; /* checks when the last token was made */
+	uint64_t teardowns, valid_at_teardown; /* at the last /setup/teardown */
+};
+
+static void setup_stats_json(const struct setup_counts *c,
+    struct evbuffer *b);
+
 struct app {
 	struct event_base *base;
 	struct evhttp *http;
@@ -90,6 +102,7 @@ struct app {
 	FILE *log;
 	struct slow *slow_head;
 	struct site *site;
+	struct setup_counts *setup;
 	char chunk[CHUNK_SIZE];
 };
 
@@ -138,6 +151,12 @@ static void usage(FILE *f)
 	    "  POST /login       302 to / with a new session cookie\n"
 	    "  /echo             any method: the method, URI, headers and body\n"
 	    "  /echo/body        any method: the request body alone\n"
+	    "  POST /setup/token 200 a new random token (the last one is "
+	    "the valid one)\n"
+	    "  /setup/check?token=T  200 when T is that token, else 403 "
+	    "(counted valid/invalid)\n"
+	    "  /setup/teardown   200: notes how many checks were valid by "
+	    "then\n"
 	    "  /assets/page?other=PORT, /assets/base, /assets/short, "
 	    "/assets/many, /assets/text\n"
 	    "                    pages with assets, for goose_load_assets "
@@ -156,7 +175,10 @@ static void usage(FILE *f)
 	    "  anything else     404\n"
 	    "Control (never counted): /stats (JSON counts per path; \"site\": "
 	    "tokens accepted\n"
-	    "  and rejected, logins, edits, per route), /reset (zeroes the "
+	    "  and rejected, logins, edits, per route; \"setup\": tokens, "
+	    "valid,\n"
+	    "  invalid, checks_before_token, teardowns, valid_at_teardown), "
+	    "/reset (zeroes the "
 	    "counts), /shutdown,\n"
 	    "  /account/count?name=N (JSON: how many /account/login had that "
 	    "name)\n"
@@ -1845,6 +1867,7 @@ static void handle_stats(struct app *app, struct evhttp_request *req)
 	stats_json(&app->paths, evhttp_request_get_output_buffer(req));
 	site_stats_json(app->site, evhttp_request_get_output_buffer(req));
 	account_stats_json(app, evhttp_request_get_output_buffer(req));
+	setup_stats_json(app->setup, evhttp_request_get_output_buffer(req));
 	evbuffer_add(evhttp_request_get_output_buffer(req), "}\n", 2);
 	send_reply(req, 200);
 }
@@ -1855,6 +1878,7 @@ static void handle_reset(struct app *app, struct evhttp_request *req)
 	table_free(&app->logins);
 	app->logins_overflow = 0;
 	site_reset(app->site);
+	memset(app->setup, 0, sizeof(*app->setup));
 	evbuffer_add(evhttp_request_get_output_buffer(req), "reset\n", 6);
 	send_reply(req, 200);
 }
@@ -1967,6 +1991,62 @@ static void handle_assets_page(struct app *app, struct evhttp_request *req,
 	respond(app, req, 200);
 }
 
+/* ---- test_start/test_stop's target (tests/test-once.c) ---- */
+
+static void setup_token(struct app *app, struct evhttp_request *req)
+{
+	struct setup_counts *c = app->setup;
+	unsigned char raw[12];
+	size_t i;
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+		respond_text(app, req, 500, "no random bytes\n");
+		return;
+	}
+	for (i = 0; i < sizeof(raw); i++)
+		snprintf(c->token + 2 * i, 3, "%02x", raw[i]);
+	c->tokens++;
+	c->checks_before_token = c->valid + c->invalid;
+	respond_text(app, req, 200, c->token);
+}
+
+static void setup_check(struct app *app, struct evhttp_request *req)
+{
+	struct setup_counts *c = app->setup;
+	const char *query = req_query(req), *token;
+	struct evkeyvalq q;
+	bool ok = false;
+
+	TAILQ_INIT(&q);
+	if (query && evhttp_parse_query_str(query, &q) == 0 &&
+	    (token = evhttp_find_header(&q, "token")) != NULL)
+		ok = c->token[0] && strcmp(token, c->token) == 0;
+	evhttp_clear_headers(&q);
+	if (ok)
+		c->valid++;
+	else
+		c->invalid++;
+	respond_text(app, req, ok ? 200 : 403, ok ? "valid\n" : "invalid\n");
+}
+
+static void setup_teardown(struct app *app, struct evhttp_request *req)
+{
+	app->setup->teardowns++;
+	app->setup->valid_at_teardown = app->setup->valid;
+	respond_text(app, req, 200, "torn down\n");
+}
+
+/* ", \"setup\": {...}" for /stats. */
+static void setup_stats_json(const struct setup_counts *c, struct evbuffer *b)
+{
+	evbuffer_add_printf(b, ", \"setup\": {\"tokens\": %" PRIu64
+	    ", \"valid\": %" PRIu64 ", \"invalid\": %" PRIu64
+	    ", \"checks_before_token\": %" PRIu64 ", \"teardowns\": %" PRIu64
+	    ", \"valid_at_teardown\": %" PRIu64 "}", c->tokens, c->valid,
+	    c->invalid, c->checks_before_token, c->teardowns,
+	    c->valid_at_teardown);
+}
+
 /* Returns true when path was a control endpoint and has been answered. */
 static bool handle_control(struct app *app, struct evhttp_request *req,
     const char *path)
@@ -2035,6 +2115,12 @@ static void request_cb(struct evhttp_request *req, void *arg)
 	else if ((is_get(req) || is_post(req)) &&
 	    strcmp(path, "/account/login") == 0)
 		handle_account_login(app, req);
+	else if (is_post(req) && strcmp(path, "/setup/token") == 0)
+		setup_token(app, req);
+	else if (is_get(req) && strcmp(path, "/setup/check") == 0)
+		setup_check(app, req);
+	else if (is_get(req) && strcmp(path, "/setup/teardown") == 0)
+		setup_teardown(app, req);
 	else if (is_get(req))
 		route_get(app, req, path);
 	else
@@ -2204,6 +2290,7 @@ static void app_free(struct app *app)
 	table_free(&app->paths);
 	table_free(&app->logins);
 	free(app->site);
+	free(app->setup);
 	free(app);
 }
 
@@ -2219,7 +2306,8 @@ static struct app *app_new(const struct opts *o)
 		    strerror(errno));
 		goto fail;
 	}
-	if ((app->site = site_new()) == NULL) {
+	if ((app->site = site_new()) == NULL ||
+	    (app->setup = calloc(1, sizeof(*app->setup))) == NULL) {
 		fprintf(stderr, "goose-target: out of memory\n");
 		goto fail;
 	}
