@@ -192,7 +192,16 @@ static int run_data(int argc, char **argv)
     goose_scenario_add_transaction(s, "log in", log_in_as);
     goose_attack_add_scenario(attack, s);
     goose_attack_add_data(attack, data_name(), path && *path ? path : "accounts.csv", m);
-    int status = goose_main(attack, argc, argv);
+    int status;
+    if (getenv("LOADTEST_EMBEDDED")) { /* a Worker in a host program: no --worker */
+        gaggle_worker *w = goose_attack_parse_args(attack, argc, argv) == GOOSE_OK
+                               ? gaggle_worker_start(attack) : NULL;
+        status = w && gaggle_worker_join(w) == GOOSE_OK ? 0 : 1;
+        if (status)
+            fprintf(stderr, "embedded worker: %s\n", goose_attack_error(attack));
+    } else {
+        status = goose_main(attack, argc, argv);
+    }
     goose_attack_free(attack);
     return status;
 }

@@ -500,6 +500,40 @@ TEST(ten_thousand_distinct_logins_over_four_workers)
     teardown();
 }
 
+/* A Worker embedded in a host program (gaggle_worker_start, no --worker)
+ * takes its rows from the Manager too, never from a file of its own. */
+TEST(embedded_worker_takes_its_rows_from_the_manager)
+{
+    setup();
+    char port[8], report[256], csv[256], csv_abs[600], empty[256], data_env[700];
+    manager_spot(port, report);
+    snprintf(csv, sizeof csv, "%s/accounts.csv", dir);
+    write_names(csv, "emb", 6);
+    absolute(csv, csv_abs, sizeof csv_abs);
+    empty_dir(empty, sizeof empty);
+    char empty_abs[600], report_abs[600];
+    absolute(empty, empty_abs, sizeof empty_abs);
+    absolute(report, report_abs, sizeof report_abs);
+    snprintf(data_env, sizeof data_env, "LOADTEST_DATA_PATH=%s", csv_abs);
+    const char *menv[] = {data_env, NULL};
+    const char *margs[] = {"--manager", "--expect-workers", "2", PORT_ARGS(port), "--host",
+                           tgt.url, "-u", "6", "-r", "100", "--iterations", "1",
+                           "--report-file", report_abs, "-q", NULL};
+    pid_t m = spawn_in("manager", ".", menv, margs);
+    const char *wenv[] = {"LOADTEST_EMBEDDED=1", NULL};
+    const char *wargs[] = {"--manager-port", port, NULL};
+    pid_t w0 = spawn_in("embedded0", empty_abs, wenv, wargs); /* accounts.csv is not there */
+    pid_t w1 = spawn_in("embedded1", empty_abs, wenv, wargs);
+    ASSERT_EQ(wait_exit(m, 60), 0);
+    ASSERT_EQ(wait_exit(w0, 20), 0);
+    ASSERT_EQ(wait_exit(w1, 20), 0);
+    json_t *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(jint(stats, "logins"), 6);
+    ASSERT_EQ(jint(stats, "distinct_logins"), 6);
+    json_decref(stats);
+    teardown();
+}
+
 /* The names a Worker's request log shows, as a bit set over 0..7. */
 static unsigned names_in_log(const char *path, const char *prefix)
 {
@@ -688,6 +722,7 @@ TEST(controller_users_have_their_rows_on_every_worker)
 }
 
 TEST_MAIN(TEST_ENTRY(share_of_each_worker), TEST_ENTRY(rows_reach_each_worker_in_its_order),
+          TEST_ENTRY(embedded_worker_takes_its_rows_from_the_manager),
           TEST_ENTRY(hostile_rows_are_refused), TEST_ENTRY(announcement_must_match_the_worker),
           TEST_ENTRY(manager_refuses_rows_too_big_to_send),
           TEST_ENTRY(ten_thousand_distinct_logins_over_four_workers),

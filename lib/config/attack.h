@@ -102,8 +102,18 @@ struct goose_attack {
     goose_transaction_fn test_stop;
     atomic_int stop;
     atomic_int running;
+    int role;                /* of the run under way: goose_run_role */
     goose_results results;
 };
+
+/* What a run does: set by goose__run_begin, whoever called it (goose_main
+ * with --manager or --worker, or an embedder's gaggle_*_run or
+ * gaggle_worker_start). */
+typedef enum goose_run_role {
+    GOOSE_ROLE_STANDALONE,
+    GOOSE_ROLE_MANAGER,      /* no users of its own; reads the test data */
+    GOOSE_ROLE_WORKER        /* its test data comes from the Manager */
+} goose_run_role;
 
 void goose__log(goose_attack *a, goose_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

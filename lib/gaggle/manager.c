@@ -1032,7 +1032,7 @@ static int finish(manager *m)
 
 int gaggle_manager_run(goose_attack *a)
 {
-    int rc = goose__run_begin(a, 1);
+    int rc = goose__run_begin(a, GOOSE_ROLE_MANAGER);
     if (rc != GOOSE_OK)
         return rc;
     manager m = {.a = a};

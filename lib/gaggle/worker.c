@@ -676,7 +676,7 @@ static void worker_free(worker *w)
 int gaggle_worker_run(goose_attack *a)
 {
     /* a stop asked before this thread got here still counts */
-    int rc = goose__run_begin(a, 0);
+    int rc = goose__run_begin(a, GOOSE_ROLE_WORKER);
     if (rc != GOOSE_OK)
         return rc;
     worker w = {.a = a, .rc = GOOSE_OK};

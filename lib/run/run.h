@@ -7,8 +7,9 @@
 #include "config/attack.h"
 #include "report/report.h"
 
-/* setup.c: a run holds the attack; stop requests end with it. */
-int goose__run_begin(goose_attack *a, int clear_stop);
+/* setup.c: a run holds the attack, in a goose_run_role; stop requests end
+ * with it (a Worker's stop may come before its run begins). */
+int goose__run_begin(goose_attack *a, int role);
 void goose__run_end(goose_attack *a);
 
 /* stop.c: the graceful stop, bounded by --stop-timeout. */

@@ -325,7 +325,7 @@ static int read_data(goose_attack *a, goose_run_config *cfg, goose_plan *plan)
     }
     cfg->datasets = plan->datasets;
     cfg->ndatasets = plan->ndatasets;
-    for (size_t i = 0; i < a->ndatasets && !a->opt.worker; i++) {
+    for (size_t i = 0; i < a->ndatasets && a->role != GOOSE_ROLE_WORKER; i++) {
         const goose_data_reg *d = &a->datasets[i];
         const char *path = goose__data_path(a, d);
         const goose_table *t = &plan->tables[i];
@@ -359,11 +359,11 @@ int goose__run_setup(goose_attack *a, goose_run_config *cfg, goose_plan *plan)
     if ((rc = read_data(a, cfg, plan)) != GOOSE_OK)
         return rc;
     /* a Manager sends no requests but test_start's and test_stop's */
-    int requests = !a->opt.manager || plan->once[GOOSE_ONCE_START] || plan->once[GOOSE_ONCE_STOP];
+    int requests = a->role != GOOSE_ROLE_MANAGER || plan->once[GOOSE_ONCE_START] || plan->once[GOOSE_ONCE_STOP];
     if (goose__results_prepare(a, plan, cfg->threads) < 0 || describe_load(a, cfg) < 0 ||
         (requests && pin_hosts(cfg) < 0))
         return goose__fail(a, GOOSE_ENOMEM, "out of memory");
-    if (!a->opt.manager) /* a Manager's users run on its Workers */
+    if (a->role != GOOSE_ROLE_MANAGER) /* a Manager's users run on its Workers */
         check_fd_limit(a, cfg->users);
     warn_tls(a);
     goose__baseline_free(a->baseline);
@@ -392,14 +392,15 @@ int goose__run_teardown(goose_attack *a, goose_run_config *cfg, goose_plan *plan
 }
 
 /* Every run (standalone, Manager, Worker) holds the attack for its length. */
-int goose__run_begin(goose_attack *a, int clear_stop)
+int goose__run_begin(goose_attack *a, int role)
 {
     if (!a)
         return GOOSE_EINVAL;
     if (atomic_exchange(&a->running, 1))
         return goose__fail(a, GOOSE_ESTATE, "the attack is already running");
-    if (clear_stop)
+    if (role != GOOSE_ROLE_WORKER)
         atomic_store(&a->stop, 0);
+    a->role = role;
     a->error[0] = '\0';
     if (a->config_error) { /* a refused option or registration */
         int code = a->config_code;

@@ -140,7 +140,7 @@ static int run_engine(goose_attack *a, goose_run_config *cfg, const goose_plan *
 
 int goose_attack_run(goose_attack *a)
 {
-    int rc = goose__run_begin(a, 1);
+    int rc = goose__run_begin(a, GOOSE_ROLE_STANDALONE);
     if (rc != GOOSE_OK)
         return rc;
     goose_run_config cfg;
