@@ -334,6 +334,35 @@ TEST(goose_attack_stop_twice_stays_graceful)
     target_stop(&tgt);
 }
 
+/* A transaction that never waits (it fails at once, with no request and
+ * no wait time) still lets its thread hear the stop: the run ends at its
+ * run time, every user gracefully, never abandoned (before, the thread
+ * looped on it and the run never ended). */
+static int fail_at_once(goose_user *u)
+{
+    (void)u;
+    return 1;
+}
+
+TEST(transaction_that_never_waits_still_stops)
+{
+    alarm(60);
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("Spinners");
+    goose_scenario_add_transaction(s, "fail", fail_at_once);
+    goose_attack_add_scenario(a, s);
+    set(a, "host", "http://127.0.0.1:1");
+    set(a, "users", "2");
+    set(a, "hatch-rate", "100");
+    set(a, "run-time", "1");
+    set(a, "stop-timeout", "30s");
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    json_t *report = report_of(a);
+    ASSERT_EQ(jint(report, "abandoned_users"), 0);
+    json_decref(report);
+    goose_attack_free(a);
+}
+
 /* --stop-timeout is a duration, 0 included, checked when it is set. */
 TEST(stop_timeout_option_is_checked)
 {
@@ -458,6 +487,7 @@ TEST(gaggle_manager_second_sigint_ends_the_stop)
 }
 
 TEST_MAIN(TEST_ENTRY(response_double_free_is_refused),
+          TEST_ENTRY(transaction_that_never_waits_still_stops),
           TEST_ENTRY(response_of_another_user_is_not_freed),
           TEST_ENTRY(stop_timeout_abandons_users), TEST_ENTRY(stop_timeout_bounds_iterations),
           TEST_ENTRY(stop_timeout_drops_requests_waiting_for_the_throttle),

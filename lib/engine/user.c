@@ -243,14 +243,28 @@ static void finish_user(goose_user *u)
 }
 
 /* Runs the user until it waits: for a response, a sleep, or its pause. */
+/* A transaction that returned without ever waiting (no request, no
+ * sleep: it failed at once, or only computed) lets the thread's loop run
+ * before the user's next one, as a zero wait time: else a user without
+ * wait time would loop on it and the thread would never hear the stop. */
+static int pass_turn_between(goose_user *u)
+{
+    static const struct timeval now = {0, 0};
+    if (evtimer_add(u->timer, &now) < 0)
+        return 0;
+    u->waiting = GOOSE_WAIT_PAUSE;
+    return 1;
+}
+
 static void drive(goose_user *u)
 {
+    int at_once = 0; /* the transaction ended inside start_transaction */
     for (;;) {
         if (u->coro) {
             if (!goose__coro_finished(u->coro))
                 return; /* the transaction waits inside */
             end_transaction(u);
-            if (pause_between(u))
+            if (pause_between(u) || (at_once && pass_turn_between(u)))
                 return;
         }
         const goose_tx_plan *tx = next_transaction(u);
@@ -262,6 +276,7 @@ static void drive(goose_user *u)
             finish_user(u);
             return;
         }
+        at_once = goose__coro_finished(u->coro);
     }
 }
 
