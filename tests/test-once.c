@@ -491,6 +491,66 @@ TEST(gaggle_setup_data_reaches_every_worker)
     target_stop(&tgt);
 }
 
+/* The Manager is stopped while test_start runs and every Worker is ready:
+ * no Worker gets START (no user request), they are told to stop and end
+ * well, test_stop still runs once (before, START went out as soon as
+ * test_start ended, and test_stop ran beside the Workers' users). */
+static int setup_then_stop(goose_user *u)
+{
+    goose_sleep(u, 1000); /* the Workers join meanwhile */
+    int rc = setup(u);
+    goose_attack_stop(goose_user_attack(u));
+    return rc;
+}
+
+TEST(gaggle_stop_during_test_start)
+{
+    target_start(&tgt);
+    goose_attack *m = gaggle_manager(setup_then_stop, teardown);
+    int wrc[WORKERS];
+    ASSERT_EQ(run_gaggle(m, setup_then_stop, teardown, wrc, NULL), GOOSE_EFAILED);
+    ASSERT(strstr(goose_attack_error(m), "stopped before START (3 of 3 workers had joined)"));
+    for (int i = 0; i < WORKERS; i++)
+        ASSERT_EQ(wrc[i], GOOSE_OK);
+    ASSERT_EQ(atomic_load(&starts), 1);
+    ASSERT_EQ(atomic_load(&stops), 1);
+    json_t *st = setup_stats();
+    ASSERT_EQ(setup_count(st, "tokens"), 1);
+    ASSERT_EQ(setup_count(st, "valid") + setup_count(st, "invalid"), 0); /* no user ran */
+    ASSERT_EQ(setup_count(st, "teardowns"), 1);
+    json_decref(st);
+    goose_attack_free(m);
+    target_stop(&tgt);
+}
+
+/* A test_stop that outlasts a second on the Manager is not part of the
+ * run's time: the last interval of the series is the run's own (before,
+ * the collector kept ticking meanwhile and the last interval wrapped
+ * around to 1.8e13 s). */
+static int teardown_slowly(goose_user *u)
+{
+    goose_sleep(u, 2500);
+    return teardown(u);
+}
+
+TEST(gaggle_slow_test_stop_keeps_the_series)
+{
+    target_start(&tgt);
+    goose_attack *m = gaggle_manager(setup, teardown_slowly);
+    int wrc[WORKERS];
+    ASSERT_EQ(run_gaggle(m, setup, teardown_slowly, wrc, NULL), GOOSE_OK);
+    ASSERT_EQ(atomic_load(&stops), 1);
+    json_t *r = report_of(m);
+    json_t *series = json_object_get(r, "timeseries");
+    double last = json_number_value(json_object_get(series, "last_interval_s"));
+    ASSERT(last > 0 && last <= 1.0);
+    ASSERT(json_number_value(json_object_get(r, "duration_s")) < 60);
+    ASSERT_EQ(jint(by_key(r, "transactions", "name", "test_stop"), "success"), 1);
+    json_decref(r);
+    goose_attack_free(m);
+    target_stop(&tgt);
+}
+
 /* test_start fails while the Workers wait: they are told to stop and end
  * well, no user starts, the Manager fails with its reason. */
 static int setup_fails_late(goose_user *u)
@@ -709,4 +769,5 @@ TEST(worker_checks_test_data)
 TEST_MAIN(TEST_ENTRY(setup_data_reaches_every_user), TEST_ENTRY(test_stop_after_a_stop),
           TEST_ENTRY(failed_test_start_stops_the_test), TEST_ENTRY(bad_inputs),
           TEST_ENTRY(removed_do_not_run), TEST_ENTRY(gaggle_setup_data_reaches_every_worker),
-          TEST_ENTRY(gaggle_failed_test_start), TEST_ENTRY(worker_checks_test_data))
+          TEST_ENTRY(gaggle_failed_test_start), TEST_ENTRY(gaggle_stop_during_test_start),
+          TEST_ENTRY(gaggle_slow_test_stop_keeps_the_series), TEST_ENTRY(worker_checks_test_data))

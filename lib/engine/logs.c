@@ -122,7 +122,7 @@ void goose__log_request(goose_user *u, const goose_reply *r, const char *error)
 {
     const goose_run_config *cfg = &u->thread->engine->cfg;
     field f[] = {
-        {"elapsed_ms", NULL, elapsed_ms(u, r->sent_us), 0}, {"user", NULL, u->index, 0},
+        {"elapsed_ms", NULL, elapsed_ms(u, r->sent_us), 0}, {"user", NULL, goose_user_index(u), 0},
         {"scenario", u->scenario->name, 0, 0}, {"transaction", transaction_of(u), 0, 0},
         {"method", r->method.data, 0, 0}, {"name", r->name.data, 0, 0},
         {"url", r->url.data ? r->url.data : "", 0, 0},
@@ -142,7 +142,7 @@ void goose__log_transaction(goose_user *u, int success, uint64_t elapsed_us)
     if (!u->thread->engine->cfg.log_sinks[GOOSE_LOGFILE_TRANSACTIONS])
         return;
     field f[] = {{"elapsed_ms", NULL, elapsed_ms(u, goose__now_us()), 0},
-                 {"user", NULL, u->index, 0},
+                 {"user", NULL, goose_user_index(u), 0},
                  {"scenario", u->scenario->name, 0, 0},
                  {"transaction", transaction_of(u), 0, 0}, {"success", NULL, success, 1},
                  {"response_time_us", NULL, (long long)elapsed_us, 0}};

@@ -245,7 +245,7 @@ void goose__response_misuse(goose_user *u, const char *what)
         snprintf(line, sizeof line, "more misuse of responses is not logged");
     else
         snprintf(line, sizeof line, "%s (user %u, transaction \"%s\"): ignored", what,
-                 u->index, u->tx ? u->tx->name : "?");
+                 goose_user_index(u), u->tx ? u->tx->name : "?");
     e->cfg.log_fn(e->cfg.log_arg, GOOSE_LOG_ERROR, line);
 }
 

@@ -296,9 +296,9 @@ static int launch(goose_user *u)
 static void seed_streams(goose_user *u)
 {
     uint64_t seed = u->thread->engine->cfg.seed;
-    goose__xoshiro_seed(&u->rng, seed, GOOSE_STREAM_USER, u->index);
-    goose__xoshiro_seed(&u->wait_rng, seed, GOOSE_STREAM_WAIT, u->index);
-    goose__xoshiro_seed(&u->data_rng, seed, GOOSE_STREAM_DATA, u->index);
+    goose__xoshiro_seed(&u->rng, seed, GOOSE_STREAM_USER, goose_user_index(u));
+    goose__xoshiro_seed(&u->wait_rng, seed, GOOSE_STREAM_WAIT, goose_user_index(u));
+    goose__xoshiro_seed(&u->data_rng, seed, GOOSE_STREAM_DATA, goose_user_index(u));
 }
 
 /* A fresh start: on_start again, iterations from zero, no data, the

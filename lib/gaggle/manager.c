@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <event2/buffer.h>
 #include <event2/listener.h>
 #include <netdb.h>
 #include <openssl/crypto.h>
@@ -43,6 +44,9 @@ typedef struct mworker {
     uint64_t abandoned;     /* its users left at --stop-timeout */
     gaggle_shipping ship;   /* its rows of the data sets */
     int shipped;            /* all of them written */
+    int test_data_sent;     /* test_start's data, after its rows ... */
+    uint64_t data_ping_us;  /* ... and a ping behind it, whose pong ... */
+    int test_data_taken;    /* ... says the Worker has read it */
 } mworker;
 
 /* A connection, and where it is in the handshake. */
@@ -83,6 +87,7 @@ typedef struct manager {
     int start_running;
     int start_done;         /* ... and START waits for its end (1: none) */
     int start_failed;       /* the Workers were told to stop, then */
+    int stop_told;          /* stopped before START: so were they */
     uint64_t start_failed_us;
     goose_once stop;        /* test_stop: after every Worker ended */
     int stop_running;
@@ -144,6 +149,21 @@ static size_t data_limit(const manager *m)
     return goose__rows_limit(&m->cfg, m->a->opt.controller != NULL);
 }
 
+static void send_ping_at(mworker *w, uint64_t t)
+{
+    gaggle_out o;
+    goose__out_begin(&o, "ping", 1);
+    goose__out_u64(&o, "t", t);
+    goose__peer_send(w->peer, &o);
+    goose__out_free(&o);
+}
+
+static void send_ping(mworker *w)
+{
+    w->ping_sent_us = goose__now_us();
+    send_ping_at(w, w->ping_sent_us);
+}
+
 /* A Worker's rows go as its connection drains: the output holds about one
  * frame, whatever the share, and this loop stays free for heartbeats. */
 static void ship_rows(manager *m, mworker *w)
@@ -152,10 +172,40 @@ static void ship_rows(manager *m, mworker *w)
         return;
     size_t index = (size_t)(w - m->workers);
     int rc = goose__rows_ship(w->peer, &m->cfg, index, m->expected, data_limit(m), &w->ship);
-    if (rc == 1) {
+    if (rc == 1)
         w->shipped = 1;
-        w->peer->on_drain = NULL;
-    }
+}
+
+static size_t unsent_bytes(const mworker *w)
+{
+    return evbuffer_get_length(bufferevent_get_output(w->peer->bev));
+}
+
+/* test_start's data (up to 16 MiB) goes once test_start ended, after the
+ * Worker's rows and as its connection drains, never beside "start": a
+ * Worker's START must not wait behind it (its users would start late by
+ * the time the data takes), nor the Manager hold a copy per Worker. */
+static void ship_test_data(manager *m, mworker *w)
+{
+    const goose_once_result *data = &m->start.result;
+    if (w->test_data_sent || !w->shipped || !m->start_done || !data->has_data ||
+        (w->state != W_JOINED && w->state != W_READY) || unsent_bytes(w))
+        return;
+    gaggle_out o;
+    goose__out_begin(&o, "test_data", 1);
+    goose__out_bin(&o, "data", data->data.data, data->data.len);
+    goose__peer_send(w->peer, &o);
+    goose__out_free(&o);
+    w->test_data_sent = 1;
+    w->data_ping_us = goose__now_us();
+    send_ping_at(w, w->data_ping_us);
+}
+
+/* What a Worker is owed before START, as its connection drains. */
+static void feed_worker(manager *m, mworker *w)
+{
+    ship_rows(m, w);
+    ship_test_data(m, w);
 }
 
 static void on_drain(gaggle_peer *p)
@@ -163,7 +213,7 @@ static void on_drain(gaggle_peer *p)
     manager *m = p->owner;
     mworker *w = worker_of(m, p);
     if (w)
-        ship_rows(m, w);
+        feed_worker(m, w);
 }
 
 /* Worker w of E runs the users w, w+E, w+2E, ... of the whole test, each
@@ -229,16 +279,6 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
     goose__peer_send(p, &out);
     goose__out_free(&out);
     m->workers[w].users = n;
-}
-
-static void send_ping(mworker *w)
-{
-    gaggle_out o;
-    w->ping_sent_us = goose__now_us();
-    goose__out_begin(&o, "ping", 1);
-    goose__out_u64(&o, "t", w->ping_sent_us);
-    goose__peer_send(w->peer, &o);
-    goose__out_free(&o);
 }
 
 static conn *conn_of(manager *m, const gaggle_peer *p)
@@ -353,7 +393,7 @@ static void on_auth(manager *m, conn *c, const msgpack_object *msg)
     send_welcome(m, p, index);
     send_ping(w); /* before the rows: the round trip is the link's, not theirs */
     p->on_drain = on_drain;
-    ship_rows(m, w);
+    feed_worker(m, w);
     goose__log(m->a, GOOSE_LOG_INFO, "worker %zu joined: %s from %s, %zu users (%zu of %zu)",
                index + 1, w->name, p->addr, w->users,
                m->expected - count_state(m, W_FREE), m->expected);
@@ -469,16 +509,9 @@ static void start_all(manager *m)
     uint64_t now = goose__now_us();
     m->started = 1;
     m->start_at_us = now + lead;
-    const goose_once_result *data = &m->start.result;
     for (size_t i = 0; i < m->expected; i++) {
         mworker *w = &m->workers[i];
         gaggle_out o;
-        if (data->has_data) { /* test_start's, for every user: before "start" */
-            goose__out_begin(&o, "test_data", 1);
-            goose__out_bin(&o, "data", data->data.data, data->data.len);
-            goose__peer_send(w->peer, &o);
-            goose__out_free(&o);
-        }
         goose__out_begin(&o, "start", 1);
         goose__out_u64(&o, "in_us", lead - w->rtt_us / 2);
         goose__peer_send(w->peer, &o);
@@ -491,13 +524,19 @@ static void start_all(manager *m)
                m->expected, (unsigned long long)(lead / 1000));
 }
 
+/* Every Worker ready, test_start over (not stopped), and all they were
+ * owed written out: "start" then reaches each half a round trip later. */
 static void maybe_start(manager *m)
 {
-    if (m->started || !m->start_done || count_state(m, W_READY) != m->expected)
+    if (m->started || !m->start_done || atomic_load(&m->a->stop) ||
+        count_state(m, W_READY) != m->expected)
         return;
-    for (size_t i = 0; i < m->expected; i++)
-        if (!m->workers[i].rtt_known)
+    for (size_t i = 0; i < m->expected; i++) {
+        mworker *w = &m->workers[i];
+        if (!w->rtt_known || (m->start.result.has_data && !w->test_data_taken) ||
+            unsent_bytes(w))
             return;
+    }
     start_all(m);
 }
 
@@ -517,6 +556,8 @@ static void on_worker_msg(manager *m, mworker *w, const char *type,
             w->rtt_us = now - t;
             w->rtt_known = 1;
         }
+        if (w->test_data_sent && t == w->data_ping_us)
+            w->test_data_taken = 1;
     } else if (!strcmp(type, "ping") && goose__get_u64(msg, "t", &t) == 0) {
         gaggle_out o;
         goose__out_begin(&o, "pong", 1);
@@ -748,10 +789,8 @@ static int begin_test_start(manager *m)
 
 /* test_start failed: the Workers that joined are told the test is over
  * (as a stop before START tells them), and no other may join. */
-static void end_before_start(manager *m)
+static void tell_joined_to_stop(manager *m)
 {
-    m->start_failed = 1;
-    m->start_failed_us = goose__now_us();
     for (size_t i = 0; i < m->expected; i++) {
         mworker *w = &m->workers[i];
         if ((w->state == W_JOINED || w->state == W_READY) && w->peer) {
@@ -759,6 +798,13 @@ static void end_before_start(manager *m)
             goose__peer_finish(w->peer);
         }
     }
+}
+
+static void end_before_start(manager *m)
+{
+    m->start_failed = 1;
+    m->start_failed_us = goose__now_us();
+    tell_joined_to_stop(m);
 }
 
 /* Polled from the tick, never waited for: the loop goes on meanwhile. */
@@ -776,6 +822,9 @@ static void poll_test_start(manager *m)
         m->cfg.test_data = m->start.result.data.data;
         m->cfg.test_data_len = m->start.result.data.len;
     }
+    for (size_t i = 0; i < m->expected; i++)
+        if (m->workers[i].peer)
+            feed_worker(m, &m->workers[i]);
 }
 
 /* Once test_start failed: 1 when every Worker told has gone (or had a
@@ -829,6 +878,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     heartbeat(m, now);
     if (!m->started) {
         poll_test_start(m);
+        if (atomic_load(&m->a->stop) && !m->stop_told) { /* no START now */
+            m->stop_told = 1;
+            tell_joined_to_stop(m);
+        }
         maybe_start(m);
         poll_controller(m);
         /* stopped before START: test_start ends first, test_stop runs */
@@ -838,7 +891,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
             event_base_loopbreak(m->base);
         return;
     }
-    drive_test(m, now);
+    if (!m->end_us) /* the run's time ends with its last Worker, not test_stop */
+        drive_test(m, now);
     poll_controller(m); /* after: a reset is seen before a change */
     if (count_state(m, W_RUNNING) == 0 && !test_stop_runs(m))
         event_base_loopbreak(m->base);
@@ -997,8 +1051,8 @@ static int finish(manager *m)
     if (m->start_failed)
         return finish_failed_start(m);
     if (!m->started)
-        return goose__fail(m->a, GOOSE_EFAILED, "stopped before all %zu workers joined",
-                           m->expected);
+        return goose__fail(m->a, GOOSE_EFAILED, "stopped before START (%zu of %zu workers "
+                           "had joined)", m->expected - count_state(m, W_FREE), m->expected);
     uint64_t abandoned = 0;
     for (size_t i = 0; i < m->expected; i++)
         abandoned += m->workers[i].abandoned;
