@@ -400,6 +400,10 @@ static int wait_cases(goose_user *u)
     if ((rc = goose_wait_fd(u, file, GOOSE_READ, 100)) >= 0)
         miss("a regular file: rc %d", rc);
     close(file);
+    int null = open("/dev/null", O_RDONLY); /* a device epoll refuses: at once, not at 100 ms */
+    if ((rc = goose_wait_fd(u, null, GOOSE_READ, -1)) != GOOSE_EINVAL)
+        miss("/dev/null: rc %d", rc);
+    close(null);
     int closed = dup(sv[1]);
     close(closed);
     if ((rc = goose_wait_fd(u, closed, GOOSE_READ, 100)) >= 0)

@@ -8,7 +8,9 @@
 #include <event2/event.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "coro/coro.h"
 #include "util/clock.h"
@@ -38,16 +40,34 @@ static void on_fd(evutil_socket_t fd, short what, void *arg)
     goose__user_resume(u);
 }
 
-/* epoll refuses regular files and directories, and the thread's loop
- * learns it only when it applies its changes (printing a warning of
- * libevent's, the user never woken): refused here instead. */
+/* 1 when epoll takes fd: asked of a scratch epoll instance. */
+static int epoll_takes(int fd)
+{
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0)
+        return 1; /* cannot ask: the loop will say */
+    struct epoll_event ev = {.events = EPOLLIN};
+    int ok = epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0;
+    close(ep);
+    return ok;
+}
+
+/* epoll refuses regular files, directories and devices without poll
+ * (/dev/null), and the thread's loop learns it only when it applies its
+ * changes (printing a warning of libevent's, the user never woken):
+ * refused here instead.  Sockets and pipes, the usual case, need no
+ * question; anything else is asked of epoll itself. */
 static const char *unwatchable(int fd)
 {
     struct stat st;
     if (fstat(fd, &st) < 0)
         return "is not an open file descriptor";
+    if (S_ISSOCK(st.st_mode) || S_ISFIFO(st.st_mode))
+        return NULL;
     if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
         return "is a file or directory, which the event loop cannot watch";
+    if (!epoll_takes(fd))
+        return "cannot be watched by the event loop (epoll refuses it)";
     return NULL;
 }
 
