@@ -363,6 +363,30 @@ TEST(transaction_that_never_waits_still_stops)
     goose_attack_free(a);
 }
 
+/* The open model with such a transaction: a user goes back to the pool at
+ * once, so arrivals due in one pass of the loop all find a free user (a
+ * pass of the loop between iterations made 95% of them dropped). */
+TEST(open_model_transaction_that_never_waits_drops_nothing)
+{
+    alarm(60);
+    goose_attack *a = goose_attack_new();
+    goose_scenario *s = goose_scenario_new("Spinners");
+    goose_scenario_add_transaction(s, "fail", fail_at_once);
+    goose_attack_add_scenario(a, s);
+    set(a, "host", "http://127.0.0.1:1");
+    set(a, "arrival-rate", "20000");
+    set(a, "users", "4");
+    set(a, "threads", "1");
+    set(a, "run-time", "1");
+    ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
+    json_t *report = report_of(a);
+    json_t *arrivals = json_object_get(json_object_get(report, "load"), "arrivals");
+    ASSERT_GT(jint(arrivals, "due"), 1000);
+    ASSERT_EQ(jint(arrivals, "dropped"), 0);
+    json_decref(report);
+    goose_attack_free(a);
+}
+
 /* --stop-timeout is a duration, 0 included, checked when it is set. */
 TEST(stop_timeout_option_is_checked)
 {
@@ -488,6 +512,7 @@ TEST(gaggle_manager_second_sigint_ends_the_stop)
 
 TEST_MAIN(TEST_ENTRY(response_double_free_is_refused),
           TEST_ENTRY(transaction_that_never_waits_still_stops),
+          TEST_ENTRY(open_model_transaction_that_never_waits_drops_nothing),
           TEST_ENTRY(response_of_another_user_is_not_freed),
           TEST_ENTRY(stop_timeout_abandons_users), TEST_ENTRY(stop_timeout_bounds_iterations),
           TEST_ENTRY(stop_timeout_drops_requests_waiting_for_the_throttle),

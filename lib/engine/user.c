@@ -256,6 +256,14 @@ static int pass_turn_between(goose_user *u)
     return 1;
 }
 
+/* The open model's user between iterations: it goes back to the pool at
+ * once (its wait for an arrival lets the loop run), or arrivals due in
+ * this same pass find no free user and are dropped. */
+static int awaits_arrival(const goose_user *u)
+{
+    return u->thread->engine->cfg.open_model && u->phase == GOOSE_PHASE_LOOP && !u->arrived;
+}
+
 static void drive(goose_user *u)
 {
     int at_once = 0; /* the transaction ended inside start_transaction */
@@ -264,7 +272,7 @@ static void drive(goose_user *u)
             if (!goose__coro_finished(u->coro))
                 return; /* the transaction waits inside */
             end_transaction(u);
-            if (pause_between(u) || (at_once && pass_turn_between(u)))
+            if (pause_between(u) || (at_once && !awaits_arrival(u) && pass_turn_between(u)))
                 return;
         }
         const goose_tx_plan *tx = next_transaction(u);
