@@ -674,6 +674,18 @@ TEST(data_option)
     ASSERT_EQ(main_data(path, "--data", "accounts="), 2);
     ASSERT_EQ(main_data(path, "--data", "=x.csv"), 2);
     ASSERT_EQ(main_data(path, "--data", "my accounts=x.csv"), 2);
+    { /* a test without any data refuses a --data too, never ignores it */
+        goose_attack *none = goose_attack_new();
+        goose_scenario *sc = goose_scenario_new("s");
+        goose_scenario_add_transaction(sc, "t", login);
+        goose_attack_add_scenario(none, sc);
+        char *argv[] = {(char *)"data", (char *)"--host", (char *)"http://127.0.0.1:9",
+                        (char *)"--data", (char *)"typo=x.csv", (char *)"-t", (char *)"1", NULL};
+        ASSERT_EQ(goose_main(none, 7, argv), 2);
+        ASSERT_STR_EQ(goose_attack_error(none), "--data typo: no data is registered under "
+                                                "that name (goose_attack_add_data)");
+        goose_attack_free(none);
+    }
     snprintf(value, sizeof value, "accounts=%s", missing);
     ASSERT_EQ(main_data(path, "--data", value), 2);
     ASSERT_EQ(stat_of(&tgt, "logins"), 6);
@@ -780,13 +792,20 @@ TEST(registration_refusals)
 {
     ASSERT_EQ(goose_attack_add_data(NULL, "a", "a.csv", GOOSE_DATA_UNIQUE), GOOSE_EINVAL);
     refused(GOOSE_DATA_UNIQUE, NULL, "b.csv", GOOSE_EINVAL,
-            "goose_attack_add_data: the name \"(null)\" must be non-empty, without '=' or spaces");
+            "goose_attack_add_data: the name \"(null)\" must be 1 to 255 bytes, without '=' or spaces");
     refused(GOOSE_DATA_UNIQUE, "", "b.csv", GOOSE_EINVAL,
-            "goose_attack_add_data: the name \"\" must be non-empty, without '=' or spaces");
+            "goose_attack_add_data: the name \"\" must be 1 to 255 bytes, without '=' or spaces");
     refused(GOOSE_DATA_UNIQUE, "a=b", "b.csv", GOOSE_EINVAL,
-            "goose_attack_add_data: the name \"a=b\" must be non-empty, without '=' or spaces");
+            "goose_attack_add_data: the name \"a=b\" must be 1 to 255 bytes, without '=' or spaces");
     refused(GOOSE_DATA_UNIQUE, "a b", "b.csv", GOOSE_EINVAL,
-            "goose_attack_add_data: the name \"a b\" must be non-empty, without '=' or spaces");
+            "goose_attack_add_data: the name \"a b\" must be 1 to 255 bytes, without '=' or spaces");
+    char long_name[300];
+    memset(long_name, 'n', 256);
+    long_name[256] = '\0'; /* a Worker carries 255 bytes of a name */
+    goose_attack *a255 = goose_attack_new();
+    ASSERT_EQ(goose_attack_add_data(a255, long_name + 1, "a.csv", GOOSE_DATA_UNIQUE), GOOSE_OK);
+    ASSERT_EQ(goose_attack_add_data(a255, long_name, "a.csv", GOOSE_DATA_UNIQUE), GOOSE_EINVAL);
+    goose_attack_free(a255);
     refused(GOOSE_DATA_UNIQUE, "b", NULL, GOOSE_EINVAL,
             "goose_attack_add_data: data \"b\" has no file");
     refused(GOOSE_DATA_UNIQUE, "b", "", GOOSE_EINVAL,

@@ -18,9 +18,12 @@ const char *goose__data_mode_name(int mode)
 }
 
 /* A name --data NAME=PATH can give: not empty, no '=', no space. */
+/* The Gaggle carries a name in GAGGLE_DATA_NAME_MAX (256) bytes. */
+#define DATA_NAME_MAX 255
+
 static int bad_name(const char *name)
 {
-    if (!*name)
+    if (!*name || strlen(name) > DATA_NAME_MAX)
         return 1;
     for (const char *p = name; *p; p++)
         if (*p == '=' || isspace((unsigned char)*p))
@@ -43,7 +46,7 @@ int goose_attack_add_data(goose_attack *a, const char *name, const char *path, i
         return goose__fail(a, GOOSE_ESTATE, "goose_attack_add_data: the attack is running");
     if (!name || bad_name(name))
         return refuse(a, GOOSE_EINVAL, "goose_attack_add_data: the name \"%s\" must be "
-                      "non-empty, without '=' or spaces", name);
+                      "1 to 255 bytes, without '=' or spaces", name);
     if (!path || !*path)
         return refuse(a, GOOSE_EINVAL, "goose_attack_add_data: data \"%s\" has no file", name);
     if (!goose__data_mode_name(mode))

@@ -231,7 +231,7 @@ static json_t *config_json(const goose_control_state *st, const goose_control_ru
     uint64_t now = since_start(run);
     double target = st->shape.n ? st->shape.steps[st->shape.n - 1].to : 0;
     return json_pack("{s:s, s:s?, s:I, s:I, s:f, s:s?, s:f, s:f, s:s?, s:b}",
-                     "mode", o->manager ? "manager" : "standalone", "host", o->host,
+                     "mode", run->c->a->role == GOOSE_ROLE_MANAGER ? "manager" : "standalone", "host", o->host,
                      "users", (json_int_t)ceil(goose__shape_level(&st->shape, now)),
                      "users_target", (json_int_t)target,
                      "hatch_rate", st->hatch_rate, "test_plan", o->test_plan,

@@ -309,10 +309,8 @@ static int pin_hosts(goose_run_config *cfg)
  * stay empty until then. */
 static int read_data(goose_attack *a, goose_run_config *cfg, goose_plan *plan)
 {
-    if (!a->ndatasets)
-        return GOOSE_OK;
-    int rc = goose__data_check(a);
-    if (rc != GOOSE_OK)
+    int rc = goose__data_check(a); /* a --data name not registered, too */
+    if (rc != GOOSE_OK || !a->ndatasets)
         return rc;
     plan->datasets = calloc(a->ndatasets, sizeof *plan->datasets);
     plan->tables = calloc(a->ndatasets, sizeof *plan->tables);
