@@ -9,7 +9,7 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 make -s --no-print-directory abi-check
-so=$(ls build-abi/libgoose.so.*.*.* | head -n 1)
+so=$(ls build-abi/libgoose.so.*.*.* | sort -V | tail -n 1) # the newest: an older build may linger
 version=${so##*/libgoose.so.}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -73,7 +73,7 @@ lib=$(variant signature \
 expect fail changed-signature "$lib" goose_sleep INCOMPATIBLE
 
 # An error code renumbered: no function takes the enum, the check still sees it.
-lib=$(variant enum include/goose.h 's/GOOSE_ETHRESHOLD = -12/GOOSE_ETHRESHOLD = -13/')
+lib=$(variant enum include/goose.h 's/GOOSE_ETHRESHOLD = -12/GOOSE_ETHRESHOLD = -14/') # -13 is taken
 expect fail renumbered-enum "$lib" GOOSE_ETHRESHOLD INCOMPATIBLE
 
 # An added function (listed in abi/libgoose.symbols, which the version
