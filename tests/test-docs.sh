@@ -116,6 +116,13 @@ for body in re.findall(r'typedef enum \w+ \{(.*?)\}', header, re.S):
         if not re.search(r'\b' + name + r'\b', man3):
             problems.append(f"{name}: in no section-3 man page")
 
+# --- no control character in a page (a "\\f" written as a form feed) ---
+for f in sorted(glob.glob("man/man*/*.[0-9]")) + ["README.md"]:
+    for n, l in enumerate(open(f, encoding="utf-8"), 1):
+        bad = [c for c in l.rstrip("\n") if ord(c) < 32 and c != "\t"]
+        if bad:
+            problems.append(f"{f}:{n}: control character {ord(bad[0]):#04x}")
+
 # --- README links the overview pages ---
 readme = open("README.md", encoding="utf-8").read()
 for p in ("goose", "gaggle"):
