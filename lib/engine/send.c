@@ -234,7 +234,7 @@ static int wait_until(goose_lane *l, uint64_t due)
  * another, so a stop that refuses the waiting ones leaves no claimed
  * slot behind to delay the rest of the test (slots are numbered, never
  * given back). */
-static int await_slot(goose_lane *l)
+int goose__lane_await_slot(goose_lane *l)
 {
     goose_user *u = l->user;
     goose_engine *e = u->thread->engine;
@@ -265,17 +265,12 @@ static int await_slot(goose_lane *l)
     return rc;
 }
 
-int goose__lane_await_slot(goose_lane *l)
-{
-    return await_slot(l);
-}
-
 /* One transfer: the user sleeps until the answer is in (exchange.c). */
 static void transfer(goose_lane *l, goose_reply *r, goose_http_request *hreq)
 {
     goose_user *u = l->user;
     l->reply = r; /* the stop timeout may abandon the user meanwhile */
-    if (await_slot(l) < 0) {
+    if (goose__lane_await_slot(l) < 0) {
         l->reply = NULL;
         u->stopping_tx = 1;
         refuse(l, r, "the load test is stopping: request not sent");
