@@ -157,6 +157,21 @@ GOOSE_API gaggle_worker *gaggle_worker_start(goose_attack *attack);
 GOOSE_API int gaggle_worker_stop(gaggle_worker *worker);
 GOOSE_API int gaggle_worker_done(const gaggle_worker *worker);
 GOOSE_API int gaggle_worker_join(gaggle_worker *worker);
+/* Where a Worker stands (gaggle_worker_state).  With --worker-reconnect
+ * it goes round JOINED -> RUNNING -> JOINED test after test, and back to
+ * DIALING when its Manager goes away; STOPPED is the end. */
+typedef enum gaggle_worker_status {
+    GAGGLE_WORKER_DIALING = 1, /* looking for its Manager */
+    GAGGLE_WORKER_JOINED = 2,  /* joined: waiting for a test (or the next) */
+    GAGGLE_WORKER_RUNNING = 3, /* a test runs: its users, then their last metrics */
+    GAGGLE_WORKER_STOPPED = 4  /* over: gaggle_worker_join() will not wait */
+} gaggle_worker_status;
+/* Readable when the state changed (a host loop's poll, epoll, libevent or
+ * libuv watches it); gaggle_worker_state() reads the state and makes it
+ * unreadable until the next change.  Owned by the Worker: closed by
+ * gaggle_worker_join(). */
+GOOSE_API int gaggle_worker_fd(gaggle_worker *worker);
+GOOSE_API int gaggle_worker_state(gaggle_worker *worker);
 
 /* Inside a transaction: requests */
 GOOSE_API goose_response *goose_get(goose_user *user, const char *path);

@@ -3,9 +3,9 @@
 #define GOOSE_VERSION_H
 
 #define GOOSE_VERSION_MAJOR 0
-#define GOOSE_VERSION_MINOR 3
+#define GOOSE_VERSION_MINOR 4
 #define GOOSE_VERSION_PATCH 0
-#define GOOSE_VERSION_STRING "0.3.0"
+#define GOOSE_VERSION_STRING "0.4.0"
 
 /* 0xXXYYZZ: major, minor, patch, one byte each. */
 #define GOOSE_VERSION_NUM                                                      \

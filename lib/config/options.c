@@ -666,6 +666,8 @@ FLAG_PARSER(opt_version, version)
 FLAG_PARSER(opt_manager, manager)
 FLAG_PARSER(opt_worker, worker)
 FLAG_PARSER(opt_no_hash_check, no_hash_check)
+FLAG_PARSER(opt_no_autostart, no_autostart)
+FLAG_PARSER(opt_worker_reconnect, worker_reconnect)
 FLAG_PARSER(opt_sticky_follow, sticky_follow)
 FLAG_PARSER(opt_scenarios_list, scenarios_list)
 FLAG_PARSER(opt_threshold_abort, threshold_abort)
@@ -865,6 +867,9 @@ static const option_def options[] = {
     [GOOSE_OPT_NO_HASH_CHECK] = {{"no-hash-check", 0, 0, 0, NULL, "let Workers with another load test join (a warning)",
         MANAGER_ONLY, SHOW(FLAG, no_hash_check),
         NULL}, opt_no_hash_check},
+    [GOOSE_OPT_NO_AUTOSTART] = {{"no-autostart", 0, 0, 0, NULL, "Manager: stay up, run a test at each controller start (needs --controller)",
+        MANAGER_ONLY, SHOW(FLAG, no_autostart),
+        NULL}, opt_no_autostart},
     [GOOSE_OPT_MANAGER_BIND_HOST] = {{"manager-bind-host", 0, 1, 0, "HOST", "address the Manager listens on (default 0.0.0.0)",
         MANAGER_ONLY, SHOW(TEXT, manager_bind_host),
         NULL}, opt_manager_bind_host},
@@ -877,6 +882,9 @@ static const option_def options[] = {
     [GOOSE_OPT_MANAGER_PORT] = {{"manager-port", 0, 1, 0, "PORT", "port of the Manager (default 5115)",
         WORKER_ONLY, SHOW(PORT, manager_port),
         NULL}, opt_manager_port},
+    [GOOSE_OPT_WORKER_RECONNECT] = {{"worker-reconnect", 0, 0, 0, NULL, "Worker: serve test after test, dialing again (backoff to 10s) until stopped",
+        WORKER_ONLY, SHOW(FLAG, worker_reconnect),
+        NULL}, opt_worker_reconnect},
     [GOOSE_OPT_GAGGLE_TIMEOUT] = {{"gaggle-timeout", 0, 1, 0, "TIME", "a Gaggle peer silent this long is lost (default 5s)",
         GAGGLE_ONLY, SHOW(DURATION, gaggle_timeout_us),
         NULL}, opt_gaggle_timeout},

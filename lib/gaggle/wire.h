@@ -10,7 +10,7 @@
 #include "engine/shape.h"
 #include "metrics/stats.h"
 
-#define GAGGLE_PROTOCOL_VERSION 8 /* 5: stop timeout, request-name bound, hatch
+#define GAGGLE_PROTOCOL_VERSION 9 /* 5: stop timeout, request-name bound, hatch
                                      in the series, lost metrics; 6: the
                                      protocols of each request key, the
                                      targets' TLS (CA, checks) and HTTP
@@ -19,7 +19,10 @@
                                      the data sets in the welcome and
                                      their rows in "rows" frames after
                                      it, "test_data" (test_start's data,
-                                     once, before "start") */
+                                     once, before "start"); 9: "idle"
+                                     (a Manager that stays up keeps the
+                                     Worker for its next test), "retry"
+                                     in "reject" */
 /* A proven peer's frames: test_start's data (GOOSE_TEST_DATA_MAX, 16 MiB)
  * and the map around it fit. */
 #define GAGGLE_FRAME_MAX (16u * 1024 * 1024 + 64u * 1024)
