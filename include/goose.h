@@ -40,7 +40,7 @@ typedef enum goose_error {
     GOOSE_EIO = -8,           /* a file could not be read or written */
     GOOSE_ESYS = -9,          /* a system resource failed (threads, fds) */
     GOOSE_EEXIST = -10,       /* a name is already taken */
-    GOOSE_EFAILED = -11,      /* the run could not complete as configured */
+    GOOSE_EFAILED = -11,      /* a check failed, or the run could not complete as configured */
     GOOSE_ETHRESHOLD = -12,   /* a --threshold failed; the run and its report are complete */
     GOOSE_ESTOPPING = -13     /* the test is stopping: end the transaction */
 } goose_error;

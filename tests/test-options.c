@@ -301,6 +301,7 @@ TEST(strerror_and_version)
     ASSERT_STR_EQ(goose_strerror(GOOSE_OK), "success");
     ASSERT_STR_EQ(goose_strerror(GOOSE_EUNSUPPORTED), "not supported yet");
     ASSERT_STR_EQ(goose_strerror(GOOSE_ETHRESHOLD), "a threshold failed");
+    ASSERT_NOT_NULL(strstr(goose_strerror(GOOSE_EFAILED), "a check did not hold")); /* goose_response_expect_* too */
     for (int code = GOOSE_OK; code >= GOOSE_ESTOPPING; code--) /* every code has a text */
         ASSERT(strcmp(goose_strerror(code), "unknown error") != 0);
     ASSERT_STR_EQ(goose_strerror(-999), "unknown error");

@@ -16,7 +16,7 @@ const char *goose_strerror(int code)
     case GOOSE_EIO: return "input/output error";
     case GOOSE_ESYS: return "system resource error";
     case GOOSE_EEXIST: return "name already taken";
-    case GOOSE_EFAILED: return "run did not complete as configured";
+    case GOOSE_EFAILED: return "failed: a check did not hold, or the run did not complete as configured";
     case GOOSE_ETHRESHOLD: return "a threshold failed";
     case GOOSE_ESTOPPING: return "the test is stopping";
     }
