@@ -67,6 +67,50 @@ static pid_t serving_worker(const char *name, const char *port)
                  "--gaggle-timeout", "3s", NULL);
 }
 
+/* ---- the handle's fd ---- */
+
+static int front(goose_user *u)
+{
+    goose_response_free(goose_get(u, "/"));
+    return GOOSE_OK;
+}
+
+/* NULL is refused; the fd is a non-blocking, close-on-exec eventfd,
+ * readable at once; a Worker that cannot run (an option of the Manager's)
+ * goes to STOPPED, done, and the fd is closed by the join. */
+TEST(worker_fd_follows_a_worker_that_cannot_run)
+{
+    ASSERT_EQ(gaggle_worker_fd(NULL), GOOSE_EINVAL);
+    ASSERT_EQ(gaggle_worker_state(NULL), GOOSE_EINVAL);
+    goose_attack *a = goose_attack_new();
+    goose_scenario *sc = goose_scenario_new("Reader");
+    goose_scenario_add_transaction(sc, "front", front);
+    ASSERT_EQ(goose_attack_add_scenario(a, sc), GOOSE_OK);
+    ASSERT_EQ(goose_attack_set_option(a, "users", "3"), GOOSE_OK); /* a Manager's */
+    ASSERT_EQ(goose_attack_set_option(a, "worker-reconnect", NULL), GOOSE_OK);
+    gaggle_worker *w = gaggle_worker_start(a);
+    ASSERT_NOT_NULL(w);
+    int fd = gaggle_worker_fd(w);
+    ASSERT_GE(fd, 0);
+    ASSERT(fcntl(fd, F_GETFL) & O_NONBLOCK);
+    ASSERT(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    int state = 0;
+    for (int i = 0; i < 100 && state != GAGGLE_WORKER_STOPPED; i++) {
+        struct pollfd p = {fd, POLLIN, 0};
+        ASSERT_EQ(poll(&p, 1, 5000), 1);
+        state = gaggle_worker_state(w);
+        ASSERT(state >= GAGGLE_WORKER_DIALING && state <= GAGGLE_WORKER_STOPPED);
+    }
+    ASSERT_EQ(state, GAGGLE_WORKER_STOPPED);
+    ASSERT_EQ(gaggle_worker_done(w), 1);
+    struct pollfd p = {fd, POLLIN, 0};
+    ASSERT_EQ(poll(&p, 1, 0), 0); /* drained: no change since */
+    ASSERT_EQ(gaggle_worker_join(w), GOOSE_ECONFIG);
+    ASSERT(strstr(goose_attack_error(a), "--users makes no sense on a Worker"));
+    ASSERT_EQ(fcntl(fd, F_GETFD), -1); /* closed */
+    goose_attack_free(a);
+}
+
 /* ---- real Managers ---- */
 
 /* Up 20 s before its Manager, it joins, with waits that grew to seconds
@@ -598,7 +642,8 @@ TEST(reject_retry_decides)
     teardown();
 }
 
-TEST_MAIN(TEST_ENTRY(serving_worker_waits_for_a_late_manager),
+TEST_MAIN(TEST_ENTRY(worker_fd_follows_a_worker_that_cannot_run),
+          TEST_ENTRY(serving_worker_waits_for_a_late_manager),
           TEST_ENTRY(serving_worker_serves_managers_in_a_row),
           TEST_ENTRY(sigterm_during_a_test_delivers_done),
           TEST_ENTRY(wrong_key_ends_a_serving_worker),
