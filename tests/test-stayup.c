@@ -416,6 +416,17 @@ TEST(report_path_placeholders)
     ASSERT_EQ(report_total(r), target_total(stats));
     json_decref(r);
     json_decref(stats);
+    /* checked before the start as the test will write it: d1.json is a
+       directory, d{n}.json cannot be created */
+    char taken[300];
+    snprintf(taken, sizeof taken, "%s/d1.json", dir);
+    ASSERT_EQ(mkdir(taken, 0755), 0);
+    snprintf(report, sizeof report, "%s/d{n}.json", dir);
+    s = spawn("refused", NULL, "--host", tgt.url, "-u", "2", "-t", "1s", "--report-file", report,
+              NULL);
+    ASSERT_EQ(wait_exit(s, 30), 2);
+    ASSERT(log_has("refused", "cannot create report file"));
+    ASSERT(log_has("refused", "/d1.json"));
     teardown();
 }
 
