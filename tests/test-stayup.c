@@ -9,6 +9,7 @@
 #include <dirent.h>
 
 static char mport[8], cport[8];
+static const char *variant; /* LOADTEST_VARIANT of the Manager and its Workers */
 
 /* One line to the controller; its answer's first line. */
 static void talk(const char *command, char *answer, size_t len)
@@ -73,16 +74,16 @@ static pid_t stay_manager(const char *expect, ...)
     for (const char *s; (s = va_arg(ap, const char *)) && n < 46;)
         args[n++] = s;
     va_end(ap);
-    pid_t m = spawn_argv("manager", NULL, args, n);
+    pid_t m = spawn_argv("manager", variant, args, n);
     ASSERT(wait_log("manager", "controller listening", 10));
     return m;
 }
 
 static pid_t serving_worker(const char *name, const char *key)
 {
-    return key ? spawn(name, NULL, "--worker", "--worker-reconnect", "--manager-port", mport,
+    return key ? spawn(name, variant, "--worker", "--worker-reconnect", "--manager-port", mport,
                        "--gaggle-key-file", key, NULL)
-               : spawn(name, NULL, "--worker", "--worker-reconnect", "--manager-port", mport,
+               : spawn(name, variant, "--worker", "--worker-reconnect", "--manager-port", mport,
                        NULL);
 }
 
@@ -126,7 +127,9 @@ static long long check_test(int n, long long before, int workers, int users)
     long long now = target_now();
     ASSERT_GT(now - before, 0);
     ASSERT_EQ(report_total(r), now - before);
-    ASSERT_EQ(workers_sum(r, NULL), now - before);
+    /* the Manager's own requests: test_start's and test_stop's */
+    long long own = variant && !strcmp(variant, "once") ? 2 : 0;
+    ASSERT_EQ(workers_sum(r, NULL) + own, now - before);
     ASSERT_EQ(workers_sum(r, "done"), workers);
     ASSERT_EQ((long long)json_array_size(json_object_get(r, "workers")), workers);
     ASSERT_EQ(jint(r, "users"), users);
@@ -373,6 +376,64 @@ TEST(bad_commands_then_sigterm)
     teardown();
 }
 
+static long metrics_status(const char *port)
+{
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%s/metrics", port);
+    long status = 0;
+    char *page = http_fetch(url, NULL, 2000, &status);
+    free(page);
+    return page ? status : 0;
+}
+
+/* What lives as long as the Manager and what each test rebuilds:
+ * test_start and test_stop run once per test, --metrics-listen serves
+ * between tests too, and the controller steers each test from its own
+ * users. */
+TEST(each_test_its_own_once_and_controller)
+{
+    setup();
+    ports();
+    variant = "once";
+    char report[256], metrics[8], answer[256];
+    snprintf(report, sizeof report, "%s/r{n}.json", dir);
+    snprintf(metrics, sizeof metrics, "%d", free_port());
+    pid_t m = stay_manager("2", "--report-file", report, "--metrics-listen", metrics, NULL);
+    pid_t w[2] = {serving_worker("worker0", NULL), serving_worker("worker1", NULL)};
+    ASSERT(wait_count("manager", "joined from", 2, 20));
+    ASSERT_EQ(metrics_status(metrics), 200);
+    long long before = target_now();
+    say_expect("start", "ok: test 1 starts on 2 workers");
+    wait_test(1);
+    before = check_test(1, before, 2, 6);
+    ASSERT_EQ(metrics_status(metrics), 200); /* idle: still served */
+    say_expect("run-time 3s", "ok");
+    say_expect("start", "ok: test 2 starts on 2 workers");
+    ASSERT(wait_count("manager", "START in", 2, 20));
+    usleep(1500000);
+    talk("users 8", answer, sizeof answer);
+    ASSERT_STR_EQ(answer, "ok: users 6 -> 8 at 60/s\n");
+    wait_test(2);
+    check_test(2, before, 2, 8);
+    json_t *stats = target_json(&tgt, "/stats");
+    ASSERT_EQ(target_count(stats, "/once/start"), 2);
+    ASSERT_EQ(target_count(stats, "/once/stop"), 2);
+    json_decref(stats);
+    for (int n = 1; n <= 2; n++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/r%d.json", dir, n);
+        json_t *r = load_report(path);
+        ASSERT_EQ(jint(report_request(r, "GET", "/once/start"), "count"), 1);
+        ASSERT_EQ(jint(report_request(r, "GET", "/once/stop"), "count"), 1);
+        json_decref(r);
+    }
+    say_expect("shutdown", "ok");
+    ASSERT_EQ(wait_exit(m, 15), 0);
+    stop_workers(w, 2);
+    variant = NULL;
+    teardown();
+}
+
 /* {n} and {time} of a report path: the test's number and UTC start. */
 TEST(report_path_placeholders)
 {
@@ -432,4 +493,5 @@ TEST(report_path_placeholders)
 
 TEST_MAIN(TEST_ENTRY(three_tests_in_a_row), TEST_ENTRY(lost_and_new_workers_between_tests),
           TEST_ENTRY(hostile_peers_between_tests), TEST_ENTRY(bad_commands_then_sigterm),
+          TEST_ENTRY(each_test_its_own_once_and_controller),
           TEST_ENTRY(report_path_placeholders))
