@@ -337,6 +337,17 @@ TEST(bad_commands_then_sigterm)
     ASSERT(wait_count("manager", "joined from", 2, 20));
     say_expect("users 0", "error: --users \"0\" must be a whole number from 1 to 10000000");
     say_expect("users 1", "ok");
+    /* options that exclude each other, as goose_attack_set_option has them */
+    say_expect("test-plan 4,1s;0,1s", "error: --test-plan sets the users over time: drop "
+                                      "--users");
+    say_expect("users none", "ok");
+    say_expect("run-time none", "ok");
+    say_expect("hatch-rate none", "ok");
+    say_expect("test-plan 4,1s;0,1s", "ok");
+    say_expect("users 1", "error: --test-plan sets the users over time: drop --users");
+    say_expect("test-plan none", "ok");
+    say_expect("hatch-rate 60", "ok");
+    say_expect("users 1", "ok");
     say_expect("start", "error: 1 users cannot be shared by 2 workers");
     say_expect("test-plan 4,1s;x", "error: ");
     say_expect("report-file /nonexistent-dir/x.json", "error: cannot create --report-file");
