@@ -654,7 +654,6 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     drive(w, now);
 }
 
-
 /* Dials the Manager once, giving up after --gaggle-timeout or at a stop;
  * -1 with err (and errno, 0 when the host did not resolve). */
 int goose__worker_connect(worker *w, char *err, size_t errlen)

@@ -50,7 +50,8 @@ gaggle_worker *gaggle_worker_start(goose_attack *a)
         return NULL;
     gw->attack = a;
     atomic_store(&gw->watch.state, GAGGLE_WORKER_DIALING);
-    gw->watch.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    /* readable at once: the host's loop learns the first state too */
+    gw->watch.fd = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
     if (gw->watch.fd < 0) {
         free(gw);
         return NULL;

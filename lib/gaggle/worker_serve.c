@@ -92,7 +92,7 @@ static void no_manager(worker *w, const char *err, int e, char *why, size_t len)
 static void dial_failed(worker *w, const char *why, uint64_t wait_us, char *said, size_t len)
 {
     int again = said[0] && !strcmp(said, why);
-    goose__log(w->a, again ? GOOSE_LOG_DEBUG : GOOSE_LOG_INFO, "%s: dialing again in %.1f s",
+    goose__log(w->a, again ? GOOSE_LOG_DEBUG : GOOSE_LOG_INFO, "%s: dialing again in %g s",
                why, (double)wait_us / 1e6);
     snprintf(said, len, "%s", why);
 }
@@ -113,6 +113,7 @@ static int serve_connection(worker *w, char *why, size_t len)
     if (atomic_load(&w->a->stop))
         return -1;
     if (w->joined) {
+        goose__watch_set(w->watch, GAGGLE_WORKER_DIALING); /* the test is freed */
         goose__log(w->a, GOOSE_LOG_INFO, "the manager went away: dialing again (%s)",
                    w->why[0] ? w->why : "connection closed");
         return 1;
@@ -130,9 +131,11 @@ static int serve(worker *w)
             int joined = serve_connection(w, why, sizeof why);
             if (joined < 0)
                 return w->rc;
-            if (joined) { /* a new outage, maybe: dial at once, then back off */
-                backoff = BACKOFF_MIN_US;
+            if (joined) { /* a new outage, maybe: the shortest wait again (a */
+                backoff = BACKOFF_MIN_US; /* one-shot Manager is still closing) */
                 said[0] = '\0';
+                if (nap(w->a, backoff))
+                    break;
                 continue;
             }
         } else {
