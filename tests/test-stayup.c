@@ -387,7 +387,7 @@ TEST(bad_commands_then_sigterm)
     ASSERT_EQ(wait_exit(bad, 10), 2);
     ASSERT(log_has("bad", "--no-autostart needs --controller HOST:PORT: its start runs "
                           "each test"));
-    char report[256], answer[4096];
+    char report[256], answer[4096], command[300];
     snprintf(report, sizeof report, "%s/r1.json", dir);
     pid_t m = stay_manager("2", "--report-file", report, NULL);
     ASSERT(wait_log("manager", "each test overwrites it", 5));
@@ -409,6 +409,10 @@ TEST(bad_commands_then_sigterm)
     say_expect("start", "error: 1 users cannot be shared by 2 workers");
     say_expect("test-plan 4,1s;x", "error: ");
     say_expect("report-file /nonexistent-dir/x.json", "error: cannot create --report-file");
+    snprintf(command, sizeof command, "report-file %s", report); /* the same file */
+    talk(command, answer, sizeof answer);
+    ASSERT(strstr(answer, "ok: the next test has --report-file "));
+    ASSERT(strstr(answer, "(no {n} or {time}: each test overwrites it)"));
     say_expect("stop", "error: no test is running");
     say_expect("metrics", "error: no test is running");
     say_expect("fly", "error: unknown command \"fly\"");

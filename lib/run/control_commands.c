@@ -222,7 +222,10 @@ static void cmd_shutdown(goose_control_state *st, const goose_control_run *run,
     }
     st->shutting_down = 1;
     atomic_store(&run->c->a->stop, 1);
-    if (run->stay)
+    if (run->stay && !strcmp(run->stay->state, "waiting"))
+        say(r, 1, "shutting down: test %u has not started (no report), the manager ends",
+            run->stay->test);
+    else if (run->stay)
         say(r, 1, "shutting down: test %u ends (users finish, then its report), then the "
             "manager", run->stay->test);
     else
@@ -409,10 +412,13 @@ static void set_next(goose_attack *a, const char *option, const char *value,
         rc = GOOSE_OK;
     else
         rc = goose__option_set(&a->opt, option, value, err, sizeof err);
+    int same_file = !strcmp(option, "report-file") && value && !strstr(value, "{n}") &&
+                    !strstr(value, "{time}") && strcmp(value, "none");
     if (rc != GOOSE_OK)
         say(r, 0, "%s", err[0] ? err : goose_strerror(rc));
     else
-        say(r, 1, "the next test has --%s %s", option, value);
+        say(r, 1, "the next test has --%s %s%s", option, value,
+            same_file ? " (no {n} or {time}: each test overwrites it)" : "");
 }
 
 static json_t *report_files_json(const goose_options *o)
