@@ -28,6 +28,7 @@ import glob, json, os, re, secrets, shutil, socket, subprocess, sys, time
 
 import yaml
 
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
 sys.path.insert(0, "tests")
 import serve_session
 
