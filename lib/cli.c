@@ -464,23 +464,47 @@ static void print_report(goose_attack *a)
     free(text);
 }
 
+static void print_error(cli_log *log, const char *message)
+{
+    clear_status(log);
+    if (log->opt->log_json) /* a JSON log stays JSON to its end */
+        print_json_line(log, "error", message);
+    else
+        fprintf(stderr, "error: %s\n", message);
+}
+
+/* A Manager that stays up: each test's closing error line and report as
+ * the test ends (the run's own end prints none again). */
+static void print_test_end(void *arg, goose_attack *a, int rc)
+{
+    cli_log *log = arg;
+    clear_status(log);
+    if (rc != GOOSE_OK)
+        print_error(log, goose_attack_error(a));
+    print_report(a);
+}
+
 /* The run itself, its closing error line and the report. */
 static int run_and_report(goose_attack *a, cli_log *log, int own_log)
 {
+    int staying = a->opt.manager && a->opt.no_autostart;
     if (own_log) {
         a->progress_fn = print_progress;
         a->progress_arg = log;
     }
+    a->test_end_fn = print_test_end;
+    a->test_end_arg = log;
     raise_fd_limit();
     int rc = run(a);
     clear_status(log);
-    if (rc != GOOSE_OK && a->opt.log_json) /* a JSON log stays JSON to its end */
-        print_json_line(log, "error", goose_attack_error(a));
-    else if (rc != GOOSE_OK)
-        fprintf(stderr, "error: %s\n", goose_attack_error(a));
-    print_report(a);
+    if (rc != GOOSE_OK)
+        print_error(log, goose_attack_error(a));
+    if (!staying)
+        print_report(a);
     if (own_log)
         a->progress_fn = NULL;
+    a->test_end_fn = NULL;
+    a->test_end_arg = NULL;
     return exit_status(rc);
 }
 

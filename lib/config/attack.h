@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "config/options.h"
 #include "engine/engine.h"
@@ -103,6 +104,12 @@ struct goose_attack {
     atomic_int stop;
     atomic_int running;
     int role;                /* of the run under way: goose_run_role */
+    unsigned test_number;    /* of the test under way, from 1 ({n} of --report-file) */
+    time_t test_time;        /* its UTC start ({time}) */
+    /* goose_main's: each test of a Manager that stays up (--no-autostart),
+       as it ends, its report written; rc is its verdict.  NULL: none. */
+    void (*test_end_fn)(void *arg, goose_attack *a, int rc);
+    void *test_end_arg;
     goose_results results;
 };
 

@@ -56,33 +56,33 @@ typedef struct conn {
     int challenged;                       /* "challenge" sent, "auth" due */
     unsigned char nonce_w[GAGGLE_NONCE];  /* the Worker's */
     unsigned char nonce_m[GAGGLE_NONCE];  /* ours */
+    int member;             /* --no-autostart: authenticated, it waits for
+                               a test (or runs in one) */
+    char name[128];
+    uint64_t joined_us;
 } conn;
 
-typedef struct manager {
-    goose_attack *a;
-    struct event_base *base;
-    struct evconnlistener *listener;
-    struct event *timer;
-    goose_lag lag;          /* of the timer: how late this loop runs */
-    int lag_warned;
-    conn *conns;            /* every open connection */
-    mworker *workers;       /* expect_workers slots */
+/* What lives for one test: set up by test_setup, freed by test_free, so
+ * each test of a Manager that stays up starts clean and nothing grows. */
+typedef struct mtest {
+    int set;                /* set up (a --no-autostart Manager: from its
+                               start to its report) */
+    unsigned number;        /* from 1 */
+    mworker *workers;       /* its Worker slots */
     size_t expected;
+    size_t wanted;          /* --no-autostart: members to wait for */
+    int taken;              /* --no-autostart: its members were taken */
+    int cancelled;          /* --no-autostart: stopped before START */
     goose_run_config cfg;
     goose_plan plan;
     goose_collector col;
     goose_names *names;     /* --max-request-names over every Worker's names */
     int names_warned;       /* the one warning that names fold is out (a
                                Worker folded them, or the Manager did) */
-    char hash[65];
-    gaggle_key key;
-    SSL_CTX *tls;
     int started;
     uint64_t start_at_us;
-    uint64_t last_beat_us;
-    int stop_sent;
+    int stop_asked;         /* the controller's stop (staying up) */
     int stop_now_sent;      /* asked again: the Workers abandon their users */
-    goose_control *control;  /* --controller, or NULL */
     goose_once start;       /* test_start: runs while the Workers join ... */
     int start_running;
     int start_done;         /* ... and START waits for its end (1: none) */
@@ -92,27 +92,64 @@ typedef struct manager {
     goose_once stop;        /* test_stop: after every Worker ended */
     int stop_running;
     uint64_t end_us;        /* when the last Worker ended; 0: not yet */
+} mtest;
+
+/* What lives as long as the Manager. */
+typedef struct manager {
+    goose_attack *a;
+    struct event_base *base;
+    struct evconnlistener *listener;
+    struct event *timer;
+    goose_lag lag;          /* of the timer: how late this loop runs */
+    int lag_warned;
+    conn *conns;            /* every open connection */
+    char hash[65];
+    gaggle_key key;
+    SSL_CTX *tls;
+    uint64_t last_beat_us;
+    goose_control *control;  /* --controller, or NULL */
+    int stays;              /* --no-autostart: test after test */
+    goose_metrics_server *metrics; /* --metrics-listen across tests */
+    unsigned tests;         /* ended (reported) so far */
+    int verdict;            /* the first failing test's code */
+    char verdict_why[512];  /* and its message */
+    mtest t;                /* the test, when t.set */
 } manager;
 
-/* test_start's and test_stop's shards follow every Worker's. */
+/* test_start's and test_stop's shards follow every Worker's; a Manager
+ * that stays up knows its Workers only once test_start runs: they come
+ * first there, and the Workers' after them. */
 static size_t once_shard(const manager *m, int kind)
 {
-    return m->expected * GAGGLE_MAX_THREADS + (size_t)kind - 1;
+    return (m->stays ? 0 : m->t.expected * GAGGLE_MAX_THREADS) + (size_t)kind - 1;
+}
+
+/* The collector's shard of thread `thread` of the Worker of slot i. */
+static size_t worker_shard(const manager *m, size_t i, size_t thread)
+{
+    return (i + (size_t)m->stays) * GAGGLE_MAX_THREADS + thread;
+}
+
+/* The test is ending before START, or its Workers are told to stop: the
+ * Manager was asked to stop, or (staying up) the test was. */
+static int stopping(const manager *m)
+{
+    return atomic_load(&m->a->stop) || m->t.cancelled;
 }
 
 static mworker *worker_of(manager *m, const gaggle_peer *p)
 {
-    for (size_t i = 0; i < m->expected; i++)
-        if (m->workers[i].peer == p && m->workers[i].state != W_FREE)
-            return &m->workers[i];
+    for (size_t i = 0; i < m->t.expected; i++)
+        if (m->t.workers[i].peer == p && m->t.workers[i].state != W_FREE)
+            return &m->t.workers[i];
     return NULL;
 }
 
 static size_t count_state(const manager *m, int state)
 {
     size_t n = 0;
-    for (size_t i = 0; i < m->expected; i++)
-        n += m->workers[i].state == state;
+    for (size_t i = 0; i < m->t.expected; i++)
+        n += m->t.workers[i].state == state;
     return n;
 }
 
@@ -133,12 +170,14 @@ static void send_stop_now(gaggle_peer *p)
     goose__out_free(&o);
 }
 
-static void reject(manager *m, gaggle_peer *p, const char *why)
+/* retry: a later try may succeed (a serving Worker dials again). */
+static void reject(manager *m, gaggle_peer *p, const char *why, int retry)
 {
     goose__log(m->a, GOOSE_LOG_WARN, "refused a worker from %s: %s", p->addr, why);
     gaggle_out o;
-    goose__out_begin(&o, "reject", 1);
+    goose__out_begin(&o, "reject", 2);
     goose__out_str(&o, "reason", why);
+    goose__out_bool(&o, "retry", retry);
     goose__peer_send(p, &o);
     goose__out_free(&o);
     goose__peer_finish(p);
@@ -146,7 +185,7 @@ static void reject(manager *m, gaggle_peer *p, const char *why)
 
 static size_t data_limit(const manager *m)
 {
-    return goose__rows_limit(&m->cfg, m->a->opt.controller != NULL);
+    return goose__rows_limit(&m->t.cfg, m->a->opt.controller != NULL);
 }
 
 static void send_ping_at(mworker *w, uint64_t t)
@@ -170,8 +209,8 @@ static void ship_rows(manager *m, mworker *w)
 {
     if (w->shipped || w->state != W_JOINED)
         return;
-    size_t index = (size_t)(w - m->workers);
-    int rc = goose__rows_ship(w->peer, &m->cfg, index, m->expected, data_limit(m), &w->ship);
+    size_t index = (size_t)(w - m->t.workers);
+    int rc = goose__rows_ship(w->peer, &m->t.cfg, index, m->t.expected, data_limit(m), &w->ship);
     if (rc == 1)
         w->shipped = 1;
 }
@@ -187,8 +226,8 @@ static size_t unsent_bytes(const mworker *w)
  * the time the data takes), nor the Manager hold a copy per Worker. */
 static void ship_test_data(manager *m, mworker *w)
 {
-    const goose_once_result *data = &m->start.result;
-    if (w->test_data_sent || !w->shipped || !m->start_done || !data->has_data ||
+    const goose_once_result *data = &m->t.start.result;
+    if (w->test_data_sent || !w->shipped || !m->t.start_done || !data->has_data ||
         (w->state != W_JOINED && w->state != W_READY) || unsent_bytes(w))
         return;
     gaggle_out o;
@@ -225,16 +264,16 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
     gaggle_out out;
     goose__out_begin(&out, "welcome", 30);
     goose__out_u64(&out, "worker", w);
-    goose__out_u64(&out, "workers", m->expected);
-    goose__out_u64(&out, "users", m->cfg.users);
-    goose__out_f64(&out, "hatch_rate", m->cfg.hatch_rate);
+    goose__out_u64(&out, "workers", m->t.expected);
+    goose__out_u64(&out, "users", m->t.cfg.users);
+    goose__out_f64(&out, "hatch_rate", m->t.cfg.hatch_rate);
     goose__out_u64(&out, "run_time_us", o->run_time_us);
     goose__out_u64(&out, "iterations", o->iterations);
     goose__out_u64(&out, "timeout_ms", (uint64_t)o->timeout_ms);
-    goose__out_bool(&out, "reset", m->cfg.reset_on_launch);
+    goose__out_bool(&out, "reset", m->t.cfg.reset_on_launch);
     goose__out_str(&out, "co_mitigation", goose__co_mode_name(o->co_mitigation));
     goose__out_str(&out, "host", o->host ? o->host : "");
-    goose__out_u64(&out, "end_us", m->col.plan_end_us);
+    goose__out_u64(&out, "end_us", m->t.col.plan_end_us);
     goose__out_bool(&out, "controller", o->controller != NULL);
     goose__out_f64(&out, "throttle", o->throttle_rps);
     goose__out_bool(&out, "sticky_follow", o->sticky_follow);
@@ -250,9 +289,9 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
     msgpack_pack_str(&out.pk, o->ca_pem_len);
     msgpack_pack_str_body(&out.pk, o->ca_pem ? o->ca_pem : "", o->ca_pem_len);
     goose__out_key(&out, "shape");
-    goose__pack_shape(&out.pk, &m->cfg.shape);
+    goose__pack_shape(&out.pk, &m->t.cfg.shape);
     goose__out_key(&out, "arrivals");
-    goose__pack_shape(&out.pk, &m->cfg.arrivals);
+    goose__pack_shape(&out.pk, &m->t.cfg.arrivals);
     goose__out_str(&out, "select", o->scenarios ? o->scenarios : "");
     /* users keep their index on any Worker: with the Manager's seed and
        scheduler they draw and grow exactly as standalone */
@@ -263,22 +302,22 @@ static void send_welcome(manager *m, gaggle_peer *p, size_t w)
     for (size_t i = 0; i < o->nresolve; i++)
         goose__pack_str(&out.pk, o->resolve[i]);
     size_t n = 0;
-    for (size_t u = w; u < m->cfg.users; u += m->expected)
+    for (size_t u = w; u < m->t.cfg.users; u += m->t.expected)
         n++;
     goose__out_key(&out, "slots");
     msgpack_pack_array(&out.pk, n);
-    for (size_t u = w; u < m->cfg.users; u += m->expected)
+    for (size_t u = w; u < m->t.cfg.users; u += m->t.expected)
         msgpack_pack_uint64(&out.pk, u);
     goose__out_key(&out, "scenarios");
     msgpack_pack_array(&out.pk, n);
-    for (size_t u = w; u < m->cfg.users; u += m->expected)
-        msgpack_pack_uint64(&out.pk, m->plan.user_scenario[u]);
+    for (size_t u = w; u < m->t.cfg.users; u += m->t.expected)
+        msgpack_pack_uint64(&out.pk, m->t.plan.user_scenario[u]);
     /* the data sets; their rows follow in "rows" frames */
     goose__out_key(&out, "data");
-    goose__rows_announce(&out.pk, &m->cfg, w, m->expected, data_limit(m));
+    goose__rows_announce(&out.pk, &m->t.cfg, w, m->t.expected, data_limit(m));
     goose__peer_send(p, &out);
     goose__out_free(&out);
-    m->workers[w].users = n;
+    m->t.workers[w].users = n;
 }
 
 static conn *conn_of(manager *m, const gaggle_peer *p)
@@ -299,7 +338,7 @@ static void on_hello(manager *m, conn *c, const msgpack_object *msg)
     if (version != GAGGLE_PROTOCOL_VERSION) {
         snprintf(why, sizeof why, "protocol version %llu, the manager speaks %d",
                  (unsigned long long)version, GAGGLE_PROTOCOL_VERSION);
-        reject(m, c->peer, why);
+        reject(m, c->peer, why, 1);
         return;
     }
     if (goose__get_nonce(msg, "nonce", c->nonce_w) < 0 || goose__gaggle_nonce(c->nonce_m) < 0) {
@@ -344,6 +383,50 @@ static void on_refuse(manager *m, conn *c, const msgpack_object *msg)
     goose__peer_close(c->peer, "refused by the worker");
 }
 
+/* 1 when the Worker runs this load test (or --no-hash-check lets it). */
+static int same_test(manager *m, gaggle_peer *p, const char *hash)
+{
+    char why[256];
+    if (strcmp(hash, m->hash) == 0)
+        return 1;
+    snprintf(why, sizeof why, "load test hash mismatch: manager %s, worker %s", m->hash,
+             hash[0] ? hash : "(none)");
+    if (!m->a->opt.no_hash_check) {
+        reject(m, p, why, 1);
+        return 0;
+    }
+    goose__log(m->a, GOOSE_LOG_WARN, "%s (accepted: --no-hash-check)", why);
+    return 1;
+}
+
+/* Slot w of the test goes to the Worker on p: its welcome, its rows. */
+static void seat(manager *m, mworker *w, gaggle_peer *p, const char *name)
+{
+    memset(w, 0, sizeof *w);
+    w->state = W_JOINED;
+    w->peer = p;
+    snprintf(w->name, sizeof w->name, "%s", name);
+    send_welcome(m, p, (size_t)(w - m->t.workers));
+    send_ping(w); /* before the rows: the round trip is the link's, not theirs */
+    p->on_drain = on_drain;
+    feed_worker(m, w);
+}
+
+static void take_members(manager *m);
+
+/* --no-autostart: an authenticated Worker is a member for as long as its
+ * connection lasts; it waits for a test ("idle") unless one takes it now. */
+static void join_member(manager *m, conn *c, const char *name)
+{
+    c->member = 1;
+    c->joined_us = goose__now_us();
+    snprintf(c->name, sizeof c->name, "%s", name);
+    goose__log(m->a, GOOSE_LOG_INFO, "worker %s joined from %s", c->name, c->peer->addr);
+    take_members(m);
+    if (!worker_of(m, c->peer))
+        send_simple(c->peer, "idle");
+}
+
 static void on_auth(manager *m, conn *c, const msgpack_object *msg)
 {
     gaggle_peer *p = c->peer;
@@ -352,51 +435,102 @@ static void on_auth(manager *m, conn *c, const msgpack_object *msg)
     if (bad_key) {
         goose__log(m->a, GOOSE_LOG_WARN, "worker from %s failed the key check: %s",
                    p->addr, bad_key);
-        reject(m, p, "authentication failed: the gaggle keys differ");
+        reject(m, p, "authentication failed: the gaggle keys differ", 0);
         return;
     }
     goose__peer_set_max_frame(p, GAGGLE_FRAME_MAX); /* a proven peer */
     goose__get_str(msg, "hash", hash, sizeof hash);
     if (goose__get_str(msg, "name", name, sizeof name) < 0 || !name[0])
         snprintf(name, sizeof name, "%s", p->addr);
-    if (m->started) {
-        reject(m, p, "the test has already started: wait for the next one");
+    if (m->stays) {
+        if (same_test(m, p, hash))
+            join_member(m, c, name);
         return;
     }
-    if (m->start_failed) {
-        reject(m, p, "test_start failed: the test is over");
+    if (m->t.started) {
+        reject(m, p, "the test has already started: wait for the next one", 1);
+        return;
+    }
+    if (m->t.start_failed) {
+        reject(m, p, "test_start failed: the test is over", 1);
         return;
     }
     mworker *w = NULL;
-    for (size_t i = 0; i < m->expected && !w; i++)
-        if (m->workers[i].state == W_FREE)
-            w = &m->workers[i];
+    for (size_t i = 0; i < m->t.expected && !w; i++)
+        if (m->t.workers[i].state == W_FREE)
+            w = &m->t.workers[i];
     if (!w) {
-        snprintf(why, sizeof why, "the gaggle is full (%zu workers expected)", m->expected);
-        reject(m, p, why);
+        snprintf(why, sizeof why, "the gaggle is full (%zu workers expected)", m->t.expected);
+        reject(m, p, why, 1);
         return;
     }
-    if (strcmp(hash, m->hash) != 0) {
-        snprintf(why, sizeof why, "load test hash mismatch: manager %s, worker %s",
-                 m->hash, hash[0] ? hash : "(none)");
-        if (!m->a->opt.no_hash_check) {
-            reject(m, p, why);
+    if (!same_test(m, p, hash))
+        return;
+    seat(m, w, p, name);
+    goose__log(m->a, GOOSE_LOG_INFO, "worker %zu joined: %s from %s, %zu users (%zu of %zu)",
+               (size_t)(w - m->t.workers) + 1, w->name, p->addr, w->users,
+               m->t.expected - count_state(m, W_FREE), m->t.expected);
+}
+
+/* A member with no part in the test under way (or none is), waiting. */
+static int waiting_member(manager *m, const conn *c)
+{
+    const gaggle_peer *p = c->peer;
+    return c->member && !p->closed && !p->flushing && !p->draining && !worker_of(m, p);
+}
+
+static size_t count_waiting(manager *m)
+{
+    size_t n = 0;
+    for (conn *c = m->conns; c; c = c->next)
+        n += waiting_member(m, c);
+    return n;
+}
+
+static size_t count_members(const manager *m)
+{
+    size_t n = 0;
+    for (const conn *c = m->conns; c; c = c->next)
+        n += c->member && !c->peer->closed;
+    return n;
+}
+
+/* --no-autostart: once --expect-workers members wait, the test takes every
+ * one waiting then (one per user at most; the others wait for the next
+ * test); a slot whose Worker left before START goes to the next member. */
+static void take_members(manager *m)
+{
+    mtest *t = &m->t;
+    if (!m->stays || !t->set || t->started || t->start_failed || stopping(m))
+        return;
+    if (!t->taken) {
+        size_t waiting = count_waiting(m);
+        if (waiting < t->wanted)
+            return;
+        size_t n = waiting < t->cfg.users ? waiting : t->cfg.users;
+        if (!(t->workers = calloc(n, sizeof *t->workers))) {
+            goose__log(m->a, GOOSE_LOG_ERROR, "test %u: out of memory: cancelled", t->number);
+            t->cancelled = 1;
             return;
         }
-        goose__log(m->a, GOOSE_LOG_WARN, "%s (accepted: --no-hash-check)", why);
+        t->expected = n;
+        t->taken = 1;
+        goose__log(m->a, GOOSE_LOG_INFO, "test %u takes %zu workers%s", t->number, n,
+                   n < waiting ? " (one per user: the others wait for the next test)" : "");
     }
-    memset(w, 0, sizeof *w);
-    w->state = W_JOINED;
-    w->peer = p;
-    snprintf(w->name, sizeof w->name, "%s", name);
-    size_t index = (size_t)(w - m->workers);
-    send_welcome(m, p, index);
-    send_ping(w); /* before the rows: the round trip is the link's, not theirs */
-    p->on_drain = on_drain;
-    feed_worker(m, w);
-    goose__log(m->a, GOOSE_LOG_INFO, "worker %zu joined: %s from %s, %zu users (%zu of %zu)",
-               index + 1, w->name, p->addr, w->users,
-               m->expected - count_state(m, W_FREE), m->expected);
+    conn *c = m->conns;
+    for (size_t i = 0; i < t->expected; i++) {
+        mworker *w = &t->workers[i];
+        if (w->state != W_FREE)
+            continue;
+        while (c && !waiting_member(m, c))
+            c = c->next;
+        if (!c)
+            return;
+        seat(m, w, c->peer, c->name);
+        goose__log(m->a, GOOSE_LOG_INFO, "test %u: worker %zu is %s from %s, %zu users",
+                   t->number, i + 1, w->name, c->peer->addr, w->users);
+    }
 }
 
 /* "folded": [request keys, error rows, transaction error rows] a Worker
@@ -413,12 +547,12 @@ static void read_folded(manager *m, mworker *w, const msgpack_object *msg)
         if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER && v->via.u64 > w->folded[k])
             w->folded[k] = v->via.u64;
     }
-    if (w->folded[0] && !m->names_warned) {
-        m->names_warned = 1;
+    if (w->folded[0] && !m->t.names_warned) {
+        m->t.names_warned = 1;
         goose__log(m->a, GOOSE_LOG_WARN, "worker %zu (%s) has more than %zu request names "
                    "(--max-request-names): new ones are counted under \"" GOOSE_OTHER_NAME
                    "\" (its log names a few); give dynamic paths one name with "
-                   "goose_request_set_name()", (size_t)(w - m->workers) + 1, w->name,
+                   "goose_request_set_name()", (size_t)(w - m->t.workers) + 1, w->name,
                    m->a->opt.max_request_names);
     }
 }
@@ -450,20 +584,20 @@ static int on_metrics(manager *m, mworker *w, const msgpack_object *msg)
     if ((goose__map_get(msg, "lost") && goose__get_u64(msg, "lost", &lost) < 0) ||
         (goose__map_get(msg, "lost_hatch") && goose__get_u64(msg, "lost_hatch", &lost_hatch) < 0))
         return -1;
-    goose__collector_lost(&m->col, lost, lost_hatch); /* metrics the Worker could not send */
+    goose__collector_lost(&m->t.col, lost, lost_hatch); /* metrics the Worker could not send */
     goose_stats delta, before;
-    int ok = goose__stats_init(&delta, m->cfg.ntransactions, m->cfg.nscenarios) == 0;
-    if (!ok || goose__stats_init(&before, m->cfg.ntransactions, m->cfg.nscenarios) < 0) {
+    int ok = goose__stats_init(&delta, m->t.cfg.ntransactions, m->t.cfg.nscenarios) == 0;
+    if (!ok || goose__stats_init(&before, m->t.cfg.ntransactions, m->t.cfg.nscenarios) < 0) {
         if (ok)
             goose__stats_free(&delta);
         for (uint32_t i = 0; i < shards->via.array.size; i++) { /* out of memory: lost */
             const msgpack_object *s = &shards->via.array.ptr[i];
-            goose__collector_lost(&m->col, shard_requests(goose__map_get(s, "stats")),
+            goose__collector_lost(&m->t.col, shard_requests(goose__map_get(s, "stats")),
                                   shard_requests(goose__map_get(s, "before")));
         }
         return 0;
     }
-    delta.names = before.names = m->names; /* a Worker's names past the bound fold here */
+    delta.names = before.names = m->t.names; /* a Worker's names past the bound fold here */
     int rc = 0;
     for (uint32_t i = 0; i < shards->via.array.size && rc == 0; i++) {
         const msgpack_object *s = &shards->via.array.ptr[i];
@@ -483,14 +617,14 @@ static int on_metrics(manager *m, mworker *w, const msgpack_object *msg)
         }
         if (rd == GOOSE_UNPACK_NOMEM || rb == GOOSE_UNPACK_NOMEM) {
             /* out of memory here: what could not be taken is lost, counted */
-            goose__collector_lost(&m->col, rd ? shard_requests(d) : 0, rb ? shard_requests(b) : 0);
+            goose__collector_lost(&m->t.col, rd ? shard_requests(d) : 0, rb ? shard_requests(b) : 0);
             if (rd)
                 goose__stats_reset(&delta);
             if (rb)
                 goose__stats_reset(&before);
         }
-        size_t index = (size_t)(w - m->workers) * GAGGLE_MAX_THREADS + (size_t)thread;
-        rc = goose__collector_add(&m->col, index, reset, &before, &delta);
+        size_t index = worker_shard(m, (size_t)(w - m->t.workers), (size_t)thread);
+        rc = goose__collector_add(&m->t.col, index, reset, &before, &delta);
         if (thread + 1 > w->max_thread)
             w->max_thread = (size_t)thread + 1;
     }
@@ -502,15 +636,15 @@ static int on_metrics(manager *m, mworker *w, const msgpack_object *msg)
 static void start_all(manager *m)
 {
     uint64_t max_rtt = 0;
-    for (size_t i = 0; i < m->expected; i++)
-        if (m->workers[i].rtt_us > max_rtt)
-            max_rtt = m->workers[i].rtt_us;
+    for (size_t i = 0; i < m->t.expected; i++)
+        if (m->t.workers[i].rtt_us > max_rtt)
+            max_rtt = m->t.workers[i].rtt_us;
     uint64_t lead = max_rtt / 2 + START_LEAD_US;
     uint64_t now = goose__now_us();
-    m->started = 1;
-    m->start_at_us = now + lead;
-    for (size_t i = 0; i < m->expected; i++) {
-        mworker *w = &m->workers[i];
+    m->t.started = 1;
+    m->t.start_at_us = now + lead;
+    for (size_t i = 0; i < m->t.expected; i++) {
+        mworker *w = &m->t.workers[i];
         gaggle_out o;
         goose__out_begin(&o, "start", 1);
         goose__out_u64(&o, "in_us", lead - w->rtt_us / 2);
@@ -518,22 +652,22 @@ static void start_all(manager *m)
         goose__out_free(&o);
         w->state = W_RUNNING;
     }
-    m->col.start_us = m->col.measure_from_us = m->col.last_tick_us =
-        m->col.last_running_us = m->start_at_us;
+    m->t.col.start_us = m->t.col.measure_from_us = m->t.col.last_tick_us =
+        m->t.col.last_running_us = m->t.start_at_us;
     goose__log(m->a, GOOSE_LOG_INFO, "all %zu workers ready: START in %llu ms",
-               m->expected, (unsigned long long)(lead / 1000));
+               m->t.expected, (unsigned long long)(lead / 1000));
 }
 
 /* Every Worker ready, test_start over (not stopped), and all they were
  * owed written out: "start" then reaches each half a round trip later. */
 static void maybe_start(manager *m)
 {
-    if (m->started || !m->start_done || atomic_load(&m->a->stop) ||
-        count_state(m, W_READY) != m->expected)
+    if (m->t.started || !m->t.start_done || stopping(m) || !m->t.expected ||
+        count_state(m, W_READY) != m->t.expected)
         return;
-    for (size_t i = 0; i < m->expected; i++) {
-        mworker *w = &m->workers[i];
-        if (!w->rtt_known || (m->start.result.has_data && !w->test_data_taken) ||
+    for (size_t i = 0; i < m->t.expected; i++) {
+        mworker *w = &m->t.workers[i];
+        if (!w->rtt_known || (m->t.start.result.has_data && !w->test_data_taken) ||
             unsent_bytes(w))
             return;
     }
@@ -564,10 +698,10 @@ static void on_worker_msg(manager *m, mworker *w, const char *type,
         goose__out_u64(&o, "t", t);
         goose__peer_send(w->peer, &o);
         goose__out_free(&o);
-    } else if (!strcmp(type, "started") && m->started) {
+    } else if (!strcmp(type, "started") && m->t.started) {
         /* it started half a round trip before this arrived */
         uint64_t at = goose__now_us() - w->rtt_us / 2;
-        w->offset_ms = ((double)at - (double)m->start_at_us) / 1000.0;
+        w->offset_ms = ((double)at - (double)m->t.start_at_us) / 1000.0;
     } else if (!strcmp(type, "metrics") && w->state == W_RUNNING) {
         if (on_metrics(m, w, msg) < 0)
             goose__peer_close(w->peer, "malformed metrics");
@@ -579,12 +713,34 @@ static void on_worker_msg(manager *m, mworker *w, const char *type,
         if (goose__get_u64(msg, "abandoned", &w->abandoned) < 0 || w->abandoned > w->users)
             w->abandoned = 0;
         goose__log(m->a, GOOSE_LOG_INFO, "worker %zu (%s) is done",
-                   (size_t)(w - m->workers) + 1, w->name);
-        goose__peer_finish(w->peer);
+                   (size_t)(w - m->t.workers) + 1, w->name);
+        if (m->stays) /* it waits for the next test on this connection */
+            send_simple(w->peer, "idle");
+        else
+            goose__peer_finish(w->peer);
     } else {
         goose__peer_close(w->peer, "unexpected message");
     }
     maybe_start(m);
+}
+
+static void send_pong(gaggle_peer *p, uint64_t t)
+{
+    gaggle_out o;
+    goose__out_begin(&o, "pong", 1);
+    goose__out_u64(&o, "t", t);
+    goose__peer_send(p, &o);
+    goose__out_free(&o);
+}
+
+/* Between tests a member and its Manager only trade heartbeats. */
+static void on_member_msg(conn *c, const char *type, const msgpack_object *msg)
+{
+    uint64_t t;
+    if (!strcmp(type, "ping") && goose__get_u64(msg, "t", &t) == 0)
+        send_pong(c->peer, t);
+    else if (strcmp(type, "pong") != 0)
+        goose__peer_close(c->peer, "unexpected message between tests");
 }
 
 static void on_msg(gaggle_peer *p, const char *type, const msgpack_object *msg)
@@ -594,6 +750,8 @@ static void on_msg(gaggle_peer *p, const char *type, const msgpack_object *msg)
     conn *c = w ? NULL : conn_of(m, p);
     if (w)
         on_worker_msg(m, w, type, msg);
+    else if (c && c->member)
+        on_member_msg(c, type, msg);
     else if (c && !c->challenged && !strcmp(type, "hello"))
         on_hello(m, c, msg);
     else if (c && c->challenged && !strcmp(type, "auth"))
@@ -608,14 +766,20 @@ static void on_close(gaggle_peer *p, const char *why)
 {
     manager *m = p->owner;
     mworker *w = worker_of(m, p);
+    conn *c = w ? NULL : conn_of(m, p);
+    if (c && c->member) { /* between tests: simply gone */
+        goose__log(m->a, GOOSE_LOG_INFO, "worker %s (from %s) left: %s", c->name, p->addr,
+                   why);
+        return;
+    }
     if (!w) { /* a TLS mix-up deserves a word; the noise of strangers does not */
         int tls = strstr(why, "TLS") != NULL;
         goose__log(m->a, tls ? GOOSE_LOG_WARN : GOOSE_LOG_DEBUG,
                    "connection from %s closed: %s", p->addr, why);
         return;
     }
-    size_t index = (size_t)(w - m->workers) + 1;
-    if (!m->started) { /* its place is free for another worker */
+    size_t index = (size_t)(w - m->t.workers) + 1;
+    if (!m->t.started) { /* its place is free for another worker */
         goose__log(m->a, GOOSE_LOG_WARN, "worker %zu (%s) left before the start: %s",
                    index, w->name, why);
         w->state = W_FREE;
@@ -637,7 +801,7 @@ static void limit_pending(manager *m)
     size_t pending = 0;
     conn *oldest = NULL;
     for (conn *c = m->conns; c; c = c->next) {
-        if (c->peer->closed || worker_of(m, c->peer))
+        if (c->peer->closed || c->member || worker_of(m, c->peer))
             continue;
         pending++;
         oldest = c; /* the list is newest first */
@@ -679,9 +843,9 @@ static void sweep(manager *m, uint64_t now)
             cp = &c->next;
             continue;
         }
-        for (size_t i = 0; i < m->expected; i++)
-            if (m->workers[i].peer == c->peer)
-                m->workers[i].peer = NULL;
+        for (size_t i = 0; i < m->t.expected; i++)
+            if (m->t.workers[i].peer == c->peer)
+                m->t.workers[i].peer = NULL;
         *cp = c->next;
         goose__peer_free(c->peer);
         free(c);
@@ -691,8 +855,8 @@ static void sweep(manager *m, uint64_t now)
 static size_t active_users(const manager *m)
 {
     size_t n = 0;
-    for (size_t i = 0; i < m->expected; i++)
-        n += m->workers[i].active;
+    for (size_t i = 0; i < m->t.expected; i++)
+        n += m->t.workers[i].active;
     return n;
 }
 
@@ -701,39 +865,51 @@ static void heartbeat(manager *m, uint64_t now)
     if (now - m->last_beat_us < GAGGLE_HEARTBEAT_US)
         return;
     m->last_beat_us = now;
-    for (size_t i = 0; i < m->expected; i++)
-        if (m->workers[i].peer && !m->workers[i].peer->closed &&
-            m->workers[i].state != W_DONE && m->workers[i].rtt_known)
-            send_ping(&m->workers[i]);
+    for (size_t i = 0; i < m->t.expected; i++)
+        if (m->t.workers[i].peer && !m->t.workers[i].peer->closed &&
+            m->t.workers[i].state != W_DONE && m->t.workers[i].rtt_known)
+            send_ping(&m->t.workers[i]);
+    for (conn *c = m->conns; c; c = c->next) { /* members between tests, or done */
+        mworker *w = c->member ? worker_of(m, c->peer) : NULL;
+        if (c->member && !c->peer->closed && (!w || w->state == W_DONE)) {
+            gaggle_out o;
+            goose__out_begin(&o, "ping", 1);
+            goose__out_u64(&o, "t", now);
+            goose__peer_send(c->peer, &o);
+            goose__out_free(&o);
+        }
+    }
 }
 
 static void drive_test(manager *m, uint64_t now)
 {
-    goose_collector *c = &m->col;
-    if (now < m->start_at_us)
+    goose_collector *c = &m->t.col;
+    if (now < m->t.start_at_us)
         return;
-    if (now >= m->start_at_us + goose__engine_start_offset(&m->cfg, m->cfg.users - 1))
+    if (now >= m->t.start_at_us + goose__engine_start_offset(&m->t.cfg, m->t.cfg.users - 1))
         goose__collector_maintain(c, now);
     /* after the Workers' metrics of that second had time to arrive */
     if (now >= c->last_tick_us + 1000000 + SERIES_GRACE_US) {
         goose__collector_tick(c, c->last_tick_us + 1000000, active_users(m));
-        if (!m->names_warned)
-            m->names_warned = goose__names_warn(m->a, m->names, "the workers sent ");
+        if (!m->t.names_warned)
+            m->t.names_warned = goose__names_warn(m->a, m->t.names, "the workers sent ");
     }
     goose__collector_running(c, now, active_users(m));
+    if (m->t.stop_asked && !c->decrease_from_us)
+        c->stop_at_us = now; /* as if its run time were up */
     if (goose__collector_stop_due(c, now)) {
         goose__log(m->a, GOOSE_LOG_INFO, "stopping: telling %zu workers",
                    count_state(m, W_RUNNING));
-        for (size_t i = 0; i < m->expected; i++)
-            if (m->workers[i].state == W_RUNNING && m->workers[i].peer)
-                send_simple(m->workers[i].peer, "stop");
+        for (size_t i = 0; i < m->t.expected; i++)
+            if (m->t.workers[i].state == W_RUNNING && m->t.workers[i].peer)
+                send_simple(m->t.workers[i].peer, "stop");
     }
-    if (c->decrease_from_us && goose__stop_urgent(m->a) && !m->stop_now_sent) {
-        m->stop_now_sent = 1;
+    if (c->decrease_from_us && goose__stop_urgent(m->a) && !m->t.stop_now_sent) {
+        m->t.stop_now_sent = 1;
         goose__log(m->a, GOOSE_LOG_WARN, "asked again to stop: the workers abandon their users");
-        for (size_t i = 0; i < m->expected; i++)
-            if (m->workers[i].state == W_RUNNING && m->workers[i].peer)
-                send_stop_now(m->workers[i].peer);
+        for (size_t i = 0; i < m->t.expected; i++)
+            if (m->t.workers[i].state == W_RUNNING && m->t.workers[i].peer)
+                send_stop_now(m->t.workers[i].peer);
     }
 }
 
@@ -741,8 +917,8 @@ static void drive_test(manager *m, uint64_t now)
 static int send_shape(void *arg, const goose_shape *shape, uint64_t end_us)
 {
     manager *m = arg;
-    for (size_t i = 0; i < m->expected; i++) {
-        mworker *w = &m->workers[i];
+    for (size_t i = 0; i < m->t.expected; i++) {
+        mworker *w = &m->t.workers[i];
         if (w->state != W_RUNNING || !w->peer)
             continue;
         gaggle_out o;
@@ -756,19 +932,37 @@ static int send_shape(void *arg, const goose_shape *shape, uint64_t end_us)
     return GOOSE_OK;
 }
 
+static const char *state_name(const manager *m)
+{
+    return !m->t.set ? "idle" : m->t.started ? "running" : "waiting";
+}
+
+static int control_start(void *arg, char *answer, size_t len);
+static int control_stop(void *arg, char *answer, size_t len);
+
 static void poll_controller(manager *m)
 {
     char waiting[96];
     uint64_t now = goose__now_us();
-    if (m->started && now < m->start_at_us)
+    goose_control_stay stay = {m->a, state_name(m), m->t.number, count_members(m), m->tests,
+                               control_start, control_stop, m};
+    if (!m->t.set) { /* a Manager that stays up, between tests */
+        goose_control_run idle = {NULL, NULL, "no test is set up", 0, send_shape, m, &stay};
+        goose__control_poll(m->control, &idle);
+        return;
+    }
+    if (m->t.started && now < m->t.start_at_us)
         snprintf(waiting, sizeof waiting, "it starts in %llu ms",
-                 (unsigned long long)((m->start_at_us - now) / 1000 + 1));
+                 (unsigned long long)((m->t.start_at_us - now) / 1000 + 1));
+    else if (m->stays && !m->t.taken)
+        snprintf(waiting, sizeof waiting, "%zu of %zu workers wait for it", count_waiting(m),
+                 m->t.wanted);
     else
         snprintf(waiting, sizeof waiting, "%zu of %zu workers have joined",
-                 m->expected - count_state(m, W_FREE), m->expected);
-    int running = m->started && now >= m->start_at_us;
-    goose_control_run run = {&m->col, &m->cfg, running ? NULL : waiting, active_users(m),
-                             send_shape, m};
+                 m->t.expected - count_state(m, W_FREE), m->t.expected);
+    int running = m->t.started && now >= m->t.start_at_us;
+    goose_control_run run = {&m->t.col, &m->t.cfg, running ? NULL : waiting, active_users(m),
+                             send_shape, m, m->stays ? &stay : NULL};
     goose__control_poll(m->control, &run);
 }
 
@@ -777,13 +971,13 @@ static void poll_controller(manager *m)
 /* test_start runs at once, its engine's threads beside this loop. */
 static int begin_test_start(manager *m)
 {
-    if (!m->plan.once[GOOSE_ONCE_START]) {
-        m->start_done = 1;
+    if (!m->t.plan.once[GOOSE_ONCE_START]) {
+        m->t.start_done = 1;
         return GOOSE_OK;
     }
-    int rc = goose__once_start(&m->start, m->a, &m->cfg, &m->plan, GOOSE_ONCE_START,
+    int rc = goose__once_start(&m->t.start, m->a, &m->t.cfg, &m->t.plan, GOOSE_ONCE_START,
                                once_shard(m, GOOSE_ONCE_START));
-    m->start_running = rc == GOOSE_OK;
+    m->t.start_running = rc == GOOSE_OK;
     return rc;
 }
 
@@ -791,8 +985,8 @@ static int begin_test_start(manager *m)
  * (as a stop before START tells them), and no other may join. */
 static void tell_joined_to_stop(manager *m)
 {
-    for (size_t i = 0; i < m->expected; i++) {
-        mworker *w = &m->workers[i];
+    for (size_t i = 0; i < m->t.expected; i++) {
+        mworker *w = &m->t.workers[i];
         if ((w->state == W_JOINED || w->state == W_READY) && w->peer) {
             send_simple(w->peer, "stop");
             goose__peer_finish(w->peer);
@@ -802,39 +996,39 @@ static void tell_joined_to_stop(manager *m)
 
 static void end_before_start(manager *m)
 {
-    m->start_failed = 1;
-    m->start_failed_us = goose__now_us();
+    m->t.start_failed = 1;
+    m->t.start_failed_us = goose__now_us();
     tell_joined_to_stop(m);
 }
 
 /* Polled from the tick, never waited for: the loop goes on meanwhile. */
 static void poll_test_start(manager *m)
 {
-    if (!m->start_running || !goose__once_poll(&m->start, m->a, 0))
+    if (!m->t.start_running || !goose__once_poll(&m->t.start, m->a, 0))
         return;
-    m->start_running = 0;
-    if (goose__once_finish(&m->start, m->a, &m->col) != GOOSE_OK) {
+    m->t.start_running = 0;
+    if (goose__once_finish(&m->t.start, m->a, &m->t.col) != GOOSE_OK) {
         end_before_start(m);
         return;
     }
-    m->start_done = 1;
-    if (m->start.result.has_data) { /* test_stop reads it too */
-        m->cfg.test_data = m->start.result.data.data;
-        m->cfg.test_data_len = m->start.result.data.len;
+    m->t.start_done = 1;
+    if (m->t.start.result.has_data) { /* test_stop reads it too */
+        m->t.cfg.test_data = m->t.start.result.data.data;
+        m->t.cfg.test_data_len = m->t.start.result.data.len;
     }
-    for (size_t i = 0; i < m->expected; i++)
-        if (m->workers[i].peer)
-            feed_worker(m, &m->workers[i]);
+    for (size_t i = 0; i < m->t.expected; i++)
+        if (m->t.workers[i].peer)
+            feed_worker(m, &m->t.workers[i]);
 }
 
 /* Once test_start failed: 1 when every Worker told has gone (or had a
  * second to read it). */
 static int workers_gone(const manager *m, uint64_t now)
 {
-    if (now - m->start_failed_us > 1000000)
+    if (now - m->t.start_failed_us > 1000000)
         return 1;
-    for (size_t i = 0; i < m->expected; i++)
-        if (m->workers[i].peer && !m->workers[i].peer->closed)
+    for (size_t i = 0; i < m->t.expected; i++)
+        if (m->t.workers[i].peer && !m->t.workers[i].peer->closed)
             return 0;
     return 1;
 }
@@ -843,21 +1037,21 @@ static int workers_gone(const manager *m, uint64_t now)
  * second stop skips it). */
 static int test_stop_runs(manager *m)
 {
-    if (!m->end_us) {
-        m->end_us = goose__now_us();
-        if (m->plan.once[GOOSE_ONCE_STOP] && !goose__stop_urgent(m->a)) {
-            if (goose__once_start(&m->stop, m->a, &m->cfg, &m->plan, GOOSE_ONCE_STOP,
+    if (!m->t.end_us) {
+        m->t.end_us = goose__now_us();
+        if (m->t.plan.once[GOOSE_ONCE_STOP] && !goose__stop_urgent(m->a)) {
+            if (goose__once_start(&m->t.stop, m->a, &m->t.cfg, &m->t.plan, GOOSE_ONCE_STOP,
                                   once_shard(m, GOOSE_ONCE_STOP)) == GOOSE_OK)
-                m->stop_running = 1;
+                m->t.stop_running = 1;
             else
                 goose__log(m->a, GOOSE_LOG_ERROR, "%s", goose_attack_error(m->a));
         }
     }
-    if (m->stop_running && goose__once_poll(&m->stop, m->a, 0)) {
-        m->stop_running = 0;
-        goose__once_finish(&m->stop, m->a, &m->col);
+    if (m->t.stop_running && goose__once_poll(&m->t.stop, m->a, 0)) {
+        m->t.stop_running = 0;
+        goose__once_finish(&m->t.stop, m->a, &m->t.col);
     }
-    return m->stop_running;
+    return m->t.stop_running;
 }
 
 /* This process was stopped or starved of CPU: its peers' silence meanwhile
@@ -868,6 +1062,8 @@ static void note_lag(manager *m, uint64_t now)
                            "the workers' silence meanwhile is not held against them");
 }
 
+static void test_over(manager *m);
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
@@ -876,26 +1072,33 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     note_lag(m, now);
     sweep(m, now);
     heartbeat(m, now);
-    if (!m->started) {
+    if (!m->t.set) { /* a Manager that stays up, between tests */
+        poll_controller(m);
+        if (atomic_load(&m->a->stop))
+            event_base_loopbreak(m->base);
+        return;
+    }
+    if (!m->t.started) {
         poll_test_start(m);
-        if (atomic_load(&m->a->stop) && !m->stop_told) { /* no START now */
-            m->stop_told = 1;
+        take_members(m);
+        if (stopping(m) && !m->t.stop_told) { /* no START now */
+            m->t.stop_told = 1;
             tell_joined_to_stop(m);
         }
         maybe_start(m);
         poll_controller(m);
         /* stopped before START: test_start ends first, test_stop runs */
-        if (m->start_failed ? workers_gone(m, now)
-                            : atomic_load(&m->a->stop) && !m->start_running &&
+        if (m->t.start_failed ? workers_gone(m, now)
+                            : stopping(m) && !m->t.start_running &&
                                   !test_stop_runs(m))
-            event_base_loopbreak(m->base);
+            test_over(m);
         return;
     }
-    if (!m->end_us) /* the run's time ends with its last Worker, not test_stop */
+    if (!m->t.end_us) /* the run's time ends with its last Worker, not test_stop */
         drive_test(m, now);
     poll_controller(m); /* after: a reset is seen before a change */
     if (count_state(m, W_RUNNING) == 0 && !test_stop_runs(m))
-        event_base_loopbreak(m->base);
+        test_over(m);
 }
 
 static int is_loopback(const char *host)
@@ -925,7 +1128,7 @@ static int listen_on(manager *m)
         return goose__fail(m->a, GOOSE_ESYS, "cannot listen on %s:%u: %s", host,
                            o->manager_bind_port, strerror(errno));
     goose__log(m->a, GOOSE_LOG_INFO, "manager listening on %s:%u for %zu workers (hash %.12s)",
-               host, o->manager_bind_port, m->expected, m->hash);
+               host, o->manager_bind_port, o->expect_workers, m->hash);
     if (m->tls)
         goose__log(m->a, GOOSE_LOG_INFO, "TLS on: Workers must verify this Manager%s",
                    m->a->opt.tls_ca ? " and present certificates of --tls-ca (mTLS)" : "");
@@ -944,25 +1147,39 @@ static void record_workers(manager *m)
     res->manager = 1;
     res->gaggle_authenticated = m->key.set;
     res->gaggle_tls = m->tls != NULL;
-    res->workers = calloc(m->expected, sizeof *res->workers);
+    res->workers = calloc(m->t.expected, sizeof *res->workers);
     if (!res->workers)
         return;
     double lo = 0, hi = 0;
-    for (size_t i = 0; i < m->expected; i++) {
-        mworker *w = &m->workers[i];
+    for (size_t i = 0; i < m->t.expected; i++) {
+        mworker *w = &m->t.workers[i];
         goose_worker_info *info = &res->workers[res->nworkers++];
         snprintf(info->name, sizeof info->name, "%s", w->name);
         info->users = w->users;
         info->state = w->state == W_DONE ? "done" : "lost";
         info->start_offset_ms = w->offset_ms;
         for (size_t t = 0; t < w->max_thread; t++)
-            info->requests += goose__collector_shard_requests(&m->col, i * GAGGLE_MAX_THREADS + t);
+            info->requests += goose__collector_shard_requests(&m->t.col, worker_shard(m, i, t));
         if (i == 0 || w->offset_ms < lo)
             lo = w->offset_ms;
         if (i == 0 || w->offset_ms > hi)
             hi = w->offset_ms;
     }
     res->start_spread_ms = hi - lo;
+}
+
+/* Everything of one test, so the next starts clean (GOOSE_OK, or the
+ * error of closing its logs). */
+static void test_free(manager *m)
+{
+    mtest *t = &m->t;
+    free(t->workers);
+    goose__once_free(&t->start);
+    goose__once_free(&t->stop);
+    goose__collector_free(&t->col);
+    goose__names_free(t->names);
+    goose__run_teardown(m->a, &t->cfg, &t->plan);
+    memset(t, 0, sizeof *t);
 }
 
 static void manager_free(manager *m)
@@ -982,22 +1199,56 @@ static void manager_free(manager *m)
         event_base_loop(m->base, EVLOOP_NONBLOCK);
     if (m->base)
         event_base_free(m->base);
-    free(m->workers);
     OPENSSL_cleanse(&m->key, sizeof m->key);
     SSL_CTX_free(m->tls);
-    goose__once_free(&m->start);
-    goose__once_free(&m->stop);
-    goose__collector_free(&m->col);
-    goose__names_free(m->names);
-    goose__run_teardown(m->a, &m->cfg, &m->plan);
+    test_free(m);
+    goose__metrics_stop(m->metrics);
 }
 
-static int prepare(manager *m)
+/* The test's configuration, plan and collector from the options as they
+ * are now; its Workers join (one-shot) or are taken (staying up) next. */
+static int test_setup(manager *m)
+{
+    mtest *t = &m->t;
+    t->set = 1;
+    t->number = m->tests + 1;
+    m->a->test_number = t->number;
+    int rc = goose__run_setup(m->a, &t->cfg, &t->plan);
+    if (rc != GOOSE_OK)
+        return rc;
+    t->wanted = m->a->opt.expect_workers;
+    if (t->cfg.users < t->wanted)
+        return goose__fail(m->a, GOOSE_ECONFIG, "%zu users cannot be shared by %zu workers",
+                           t->cfg.users, t->wanted);
+    char err[256];
+    if (goose__rows_check(&t->cfg, err, sizeof err) < 0)
+        return goose__fail(m->a, GOOSE_ECONFIG, "%s", err);
+    if (!m->stays) {
+        t->expected = t->wanted;
+        t->workers = calloc(t->expected, sizeof *t->workers);
+    }
+    t->names = goose__names_new(m->a->opt.max_request_names);
+    if ((!m->stays && !t->workers) || !t->names)
+        return goose__fail(m->a, GOOSE_ENOMEM, "out of memory");
+    rc = goose__collector_init_with(&t->col, m->a, &t->cfg, m->metrics);
+    if (rc != GOOSE_OK)
+        return rc;
+    t->col.lag_us = GAGGLE_HEARTBEAT_US; /* Workers send their metrics every second */
+    t->col.no_retry = 1; /* a Worker's delta cannot be asked for again */
+    return goose__control_reset(m->control, &t->cfg) < 0
+               ? goose__fail(m->a, GOOSE_ENOMEM, "out of memory") : GOOSE_OK;
+}
+
+/* What lives as long as the Manager: its options checked, the key, TLS,
+ * the load test's hash, its loop. */
+static int prepare_manager(manager *m)
 {
     int rc = goose__gaggle_check_options(m->a, 1);
     if (rc != GOOSE_OK)
         return rc;
-    m->expected = m->a->opt.expect_workers;
+    if (m->stays && !m->a->opt.controller)
+        return goose__fail(m->a, GOOSE_ECONFIG, "--no-autostart needs --controller "
+                           "HOST:PORT: its start runs each test");
     rc = goose__gaggle_load_key(m->a, &m->key);
     if (rc != GOOSE_OK)
         return rc;
@@ -1006,32 +1257,67 @@ static int prepare(manager *m)
         return rc;
     if (goose__test_hash(m->a, m->hash) < 0)
         return goose__fail(m->a, GOOSE_ESYS, "cannot compute the load-test hash");
-    rc = goose__run_setup(m->a, &m->cfg, &m->plan);
-    if (rc != GOOSE_OK)
-        return rc;
-    if (m->cfg.users < m->expected)
-        return goose__fail(m->a, GOOSE_ECONFIG, "%zu users cannot be shared by %zu workers",
-                           m->cfg.users, m->expected);
-    char err[256];
-    if (goose__rows_check(&m->cfg, err, sizeof err) < 0)
-        return goose__fail(m->a, GOOSE_ECONFIG, "%s", err);
-    m->workers = calloc(m->expected, sizeof *m->workers);
+    return GOOSE_OK;
+}
+
+static int make_loop(manager *m)
+{
     m->base = goose__gaggle_base();
     m->timer = m->base ? event_new(m->base, -1, EV_PERSIST, on_tick, m) : NULL;
-    m->names = goose__names_new(m->a->opt.max_request_names);
-    if (!m->workers || !m->timer || !m->names ||
-        event_priority_set(m->timer, GAGGLE_PRI_TIMER) < 0)
+    if (!m->timer || event_priority_set(m->timer, GAGGLE_PRI_TIMER) < 0)
         return goose__fail(m->a, GOOSE_ENOMEM, "out of memory");
-    rc = goose__collector_init(&m->col, m->a, &m->cfg);
+    return GOOSE_OK;
+}
+
+/* The one-shot Manager: its one test is set up before any Worker joins. */
+static int prepare(manager *m)
+{
+    int rc = prepare_manager(m);
+    if (rc == GOOSE_OK)
+        rc = test_setup(m);
+    if (rc == GOOSE_OK)
+        rc = make_loop(m);
     if (rc != GOOSE_OK)
         return rc;
-    m->col.lag_us = GAGGLE_HEARTBEAT_US; /* Workers send their metrics every second */
-    m->col.no_retry = 1; /* a Worker's delta cannot be asked for again */
     if (m->a->opt.controller &&
-        !(m->control = goose__control_start(m->a, m->a->opt.controller, &m->cfg)))
+        !(m->control = goose__control_start(m->a, m->a->opt.controller, &m->t.cfg)))
         return GOOSE_ECONFIG; /* the message is set */
     rc = listen_on(m);
     return rc == GOOSE_OK ? begin_test_start(m) : rc;
+}
+
+/* A report path without {n} or {time} is the same file for every test. */
+static void warn_report_paths(manager *m)
+{
+    for (size_t i = 0; i < m->a->opt.nreport_files; i++) {
+        const char *path = m->a->opt.report_files[i];
+        if (!strstr(path, "{n}") && !strstr(path, "{time}")) {
+            goose__log(m->a, GOOSE_LOG_WARN, "--report-file %s has no {n} or {time}: each "
+                       "test overwrites it", path);
+            return;
+        }
+    }
+}
+
+/* A Manager that stays up: no test until the controller's start. */
+static int prepare_staying(manager *m)
+{
+    int rc = prepare_manager(m);
+    if (rc == GOOSE_OK)
+        rc = make_loop(m);
+    if (rc != GOOSE_OK)
+        return rc;
+    warn_report_paths(m);
+    const char *listen = m->a->opt.metrics_listen;
+    if (listen && !(m->metrics = goose__metrics_start(m->a, listen)))
+        return GOOSE_ECONFIG; /* the message is set */
+    if (!(m->control = goose__control_start(m->a, m->a->opt.controller, NULL)))
+        return GOOSE_ECONFIG;
+    rc = listen_on(m);
+    if (rc == GOOSE_OK)
+        goose__log(m->a, GOOSE_LOG_INFO, "no test runs until the controller's start "
+                   "(--no-autostart)");
+    return rc;
 }
 
 /* test_start failed: its report, and its reason as the error. */
@@ -1040,7 +1326,7 @@ static int finish_failed_start(manager *m)
     char why[sizeof m->a->error];
     snprintf(why, sizeof why, "%s", m->a->error);
     m->a->results.manager = 1;
-    int rc = goose__collector_finish(&m->col, goose__now_us(), 0);
+    int rc = goose__collector_finish(&m->t.col, goose__now_us(), 0);
     if (rc == GOOSE_OK)
         rc = goose__report_write_files(m->a);
     return rc == GOOSE_OK ? goose__fail(m->a, GOOSE_EFAILED, "%s", why) : rc;
@@ -1048,29 +1334,29 @@ static int finish_failed_start(manager *m)
 
 static int finish(manager *m)
 {
-    if (m->start_failed)
+    if (m->t.start_failed)
         return finish_failed_start(m);
-    if (!m->started)
+    if (!m->t.started)
         return goose__fail(m->a, GOOSE_EFAILED, "stopped before START (%zu of %zu workers "
-                           "had joined)", m->expected - count_state(m, W_FREE), m->expected);
+                           "had joined)", m->t.expected - count_state(m, W_FREE), m->t.expected);
     uint64_t abandoned = 0;
-    for (size_t i = 0; i < m->expected; i++)
-        abandoned += m->workers[i].abandoned;
+    for (size_t i = 0; i < m->t.expected; i++)
+        abandoned += m->t.workers[i].abandoned;
     goose__stop_clock_record(m->a, (size_t)abandoned);
     uint64_t folded[GOOSE_NAMES_KINDS] = {0}; /* a name two Workers folded counts twice */
     int any = 0;
-    for (size_t i = 0; i < m->expected; i++)
+    for (size_t i = 0; i < m->t.expected; i++)
         for (int k = 0; k < GOOSE_NAMES_KINDS; k++) {
-            folded[k] += m->workers[i].folded[k];
+            folded[k] += m->t.workers[i].folded[k];
             any |= folded[k] > 0;
         }
-    if (!m->names_warned)
-        m->names_warned = goose__names_warn(m->a, m->names, "the workers sent ");
-    goose__names_report(m->a, m->names, folded);
+    if (!m->t.names_warned)
+        m->t.names_warned = goose__names_warn(m->a, m->t.names, "the workers sent ");
+    goose__names_report(m->a, m->t.names, folded);
     if (any)
         m->a->results.folded_exact = 0;
-    int rc = goose__collector_finish(&m->col, m->end_us ? m->end_us : goose__now_us(),
-                                     m->cfg.users);
+    int rc = goose__collector_finish(&m->t.col, m->t.end_us ? m->t.end_us : goose__now_us(),
+                                     m->t.cfg.users);
     record_workers(m);
     goose__log(m->a, GOOSE_LOG_INFO, "workers started within %.1f ms of each other",
                m->a->results.start_spread_ms);
@@ -1080,8 +1366,119 @@ static int finish(manager *m)
     size_t lost = count_state(m, W_LOST);
     if (rc == GOOSE_OK && lost)
         rc = goose__fail(m->a, GOOSE_EFAILED, "%zu of %zu workers were lost", lost,
-                         m->expected);
+                         m->t.expected);
     return goose__thresholds_verdict(m->a, rc);
+}
+
+/* ---- a Manager that stays up: test after test ---- */
+
+/* A test ended: its verdict and report (as the one-shot Manager's), the
+ * host program told, then everything of it freed; the members wait. */
+static void end_test(manager *m)
+{
+    mtest *t = &m->t;
+    if (!t->started && !t->start_failed) {
+        goose__log(m->a, GOOSE_LOG_INFO, "test %u was stopped before START: no report",
+                   t->number);
+    } else {
+        int rc = finish(m);
+        m->tests++;
+        if (rc != GOOSE_OK && m->verdict == GOOSE_OK) {
+            m->verdict = rc;
+            snprintf(m->verdict_why, sizeof m->verdict_why, "test %u: %s", t->number,
+                     goose_attack_error(m->a));
+        }
+        if (rc == GOOSE_OK)
+            goose__log(m->a, GOOSE_LOG_INFO, "test %u passed", t->number);
+        else
+            goose__log(m->a, GOOSE_LOG_ERROR, "test %u failed: %s", t->number,
+                       goose_attack_error(m->a));
+        if (m->a->test_end_fn)
+            m->a->test_end_fn(m->a->test_end_arg, m->a, rc);
+    }
+    test_free(m);
+    goose__control_reset(m->control, NULL);
+    if (!atomic_load(&m->a->stop))
+        goose__log(m->a, GOOSE_LOG_INFO, "idle: %zu workers wait for the next start",
+                   count_members(m));
+}
+
+/* The one-shot Manager's loop ends with its test; one that stays up goes
+ * on until asked to stop. */
+static void test_over(manager *m)
+{
+    if (!m->stays) {
+        event_base_loopbreak(m->base);
+        return;
+    }
+    end_test(m);
+    if (atomic_load(&m->a->stop))
+        event_base_loopbreak(m->base);
+}
+
+/* The controller's start: the next test is set up from the options as
+ * they are now; its Workers are taken at once when enough wait. */
+static int control_start(void *arg, char *answer, size_t len)
+{
+    manager *m = arg;
+    if (m->t.set) {
+        snprintf(answer, len, "test %u is %s: stop ends it", m->t.number, state_name(m));
+        return 0;
+    }
+    if (atomic_load(&m->a->stop)) {
+        snprintf(answer, len, "the manager is shutting down");
+        return 0;
+    }
+    int rc = test_setup(m);
+    if (rc == GOOSE_OK)
+        rc = begin_test_start(m);
+    if (rc != GOOSE_OK) {
+        snprintf(answer, len, "%s", goose_attack_error(m->a));
+        test_free(m);
+        goose__control_reset(m->control, NULL);
+        return 0;
+    }
+    take_members(m);
+    if (m->t.taken)
+        snprintf(answer, len, "test %u starts on %zu workers", m->t.number, m->t.expected);
+    else
+        snprintf(answer, len, "test %u: waiting for %zu workers (%zu have joined)",
+                 m->t.number, m->t.wanted, count_waiting(m));
+    goose__log(m->a, GOOSE_LOG_INFO, "controller: start: %s", answer);
+    return 1;
+}
+
+/* The controller's stop: the test ends as its run time would end it (the
+ * users finish, its report); before START it is cancelled. */
+static int control_stop(void *arg, char *answer, size_t len)
+{
+    manager *m = arg;
+    mtest *t = &m->t;
+    if (!t->set) {
+        snprintf(answer, len, "no test is running: start runs the next one");
+        return 0;
+    }
+    if (t->cancelled || t->stop_asked || t->col.decrease_from_us) {
+        snprintf(answer, len, "test %u is already stopping", t->number);
+        return 0;
+    }
+    if (!t->started) {
+        t->cancelled = 1;
+        snprintf(answer, len, "test %u is cancelled before START", t->number);
+    } else {
+        t->stop_asked = 1; /* the next tick tells the Workers */
+        snprintf(answer, len, "stopping test %u: users finish, then its report", t->number);
+    }
+    goose__log(m->a, GOOSE_LOG_INFO, "controller: stop: %s", answer);
+    return 1;
+}
+
+/* Every test passed: GOOSE_OK; else the first failing test's code. */
+static int staying_verdict(manager *m)
+{
+    if (m->verdict == GOOSE_OK)
+        return GOOSE_OK;
+    return goose__fail(m->a, m->verdict, "%s", m->verdict_why);
 }
 
 int gaggle_manager_run(goose_attack *a)
@@ -1089,10 +1486,10 @@ int gaggle_manager_run(goose_attack *a)
     int rc = goose__run_begin(a, GOOSE_ROLE_MANAGER);
     if (rc != GOOSE_OK)
         return rc;
-    manager m = {.a = a};
+    manager m = {.a = a, .stays = a->opt.no_autostart};
     sigset_t mask;
     goose__sigpipe_block(&mask);
-    rc = prepare(&m);
+    rc = m.stays ? prepare_staying(&m) : prepare(&m);
     if (rc == GOOSE_OK) {
         struct timeval tick = {0, TICK_MS * 1000};
         goose__lag_start(&m.lag, TICK_MS * 1000, goose__now_us());
@@ -1100,7 +1497,7 @@ int gaggle_manager_run(goose_attack *a)
         event_base_dispatch(m.base);
         goose__control_stop(m.control); /* no commands while reporting */
         m.control = NULL;
-        rc = finish(&m);
+        rc = m.stays ? staying_verdict(&m) : finish(&m);
     }
     manager_free(&m);
     goose__sigpipe_restore(&mask);

@@ -133,6 +133,12 @@ static uint64_t series_push(goose_series *s, uint64_t users, double rps, double 
 int goose__collector_init(goose_collector *c, goose_attack *a,
                           const goose_run_config *cfg)
 {
+    return goose__collector_init_with(c, a, cfg, NULL);
+}
+
+int goose__collector_init_with(goose_collector *c, goose_attack *a,
+                               const goose_run_config *cfg, goose_metrics_server *metrics)
+{
     memset(c, 0, sizeof *c);
     c->a = a;
     c->ntx = cfg->ntransactions;
@@ -149,14 +155,18 @@ int goose__collector_init(goose_collector *c, goose_attack *a,
         c->plan_end_us = goose__shape_end(&cfg->shape);
     else if (cfg->open_model && a->opt.arrival_plan)
         c->plan_end_us = goose__shape_end(&cfg->arrivals);
-    if (a->opt.metrics_listen && !(c->metrics = goose__metrics_start(a, a->opt.metrics_listen)))
+    c->metrics_shared = metrics != NULL;
+    c->metrics = metrics;
+    if (!metrics && a->opt.metrics_listen &&
+        !(c->metrics = goose__metrics_start(a, a->opt.metrics_listen)))
         return GOOSE_ECONFIG; /* the message is set */
     return GOOSE_OK;
 }
 
 void goose__collector_free(goose_collector *c)
 {
-    goose__metrics_stop(c->metrics);
+    if (!c->metrics_shared)
+        goose__metrics_stop(c->metrics);
     for (size_t i = 0; i < c->nshards; i++) {
         if (c->shards[i])
             goose__stats_free(c->shards[i]);

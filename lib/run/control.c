@@ -95,6 +95,14 @@ void goose__control_poll(goose_control *ctl, const goose_control_run *run)
     pthread_mutex_unlock(&ctl->lock);
 }
 
+int goose__control_reset(goose_control *ctl, const goose_run_config *cfg)
+{
+    if (!ctl)
+        return 0;
+    goose__control_state_free(&ctl->state);
+    return goose__control_state_init(&ctl->state, cfg);
+}
+
 /* ---- connections ---- */
 
 static void conn_free(conn *c)

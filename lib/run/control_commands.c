@@ -30,8 +30,8 @@ __attribute__((format(printf, 3, 4))) static void say(goose_control_reply *r, in
 int goose__control_state_init(goose_control_state *st, const goose_run_config *cfg)
 {
     memset(st, 0, sizeof *st);
-    st->hatch_rate = cfg->hatch_rate > 0 ? cfg->hatch_rate : 1;
-    return goose__shape_copy(&st->shape, &cfg->shape);
+    st->hatch_rate = cfg && cfg->hatch_rate > 0 ? cfg->hatch_rate : 1;
+    return cfg ? goose__shape_copy(&st->shape, &cfg->shape) : 0;
 }
 
 void goose__control_state_free(goose_control_state *st)
@@ -222,7 +222,11 @@ static void cmd_shutdown(goose_control_state *st, const goose_control_run *run,
     }
     st->shutting_down = 1;
     atomic_store(&run->c->a->stop, 1);
-    say(r, 1, "shutting down: users finish, then the report");
+    if (run->stay)
+        say(r, 1, "shutting down: test %u ends (users finish, then its report), then the "
+            "manager", run->stay->test);
+    else
+        say(r, 1, "shutting down: users finish, then the report");
 }
 
 static json_t *config_json(const goose_control_state *st, const goose_control_run *run)
@@ -230,7 +234,7 @@ static json_t *config_json(const goose_control_state *st, const goose_control_ru
     const goose_options *o = &run->c->a->opt;
     uint64_t now = since_start(run);
     double target = st->shape.n ? st->shape.steps[st->shape.n - 1].to : 0;
-    return json_pack("{s:s, s:s?, s:I, s:I, s:f, s:s?, s:f, s:f, s:s?, s:b}",
+    json_t *j = json_pack("{s:s, s:s?, s:I, s:I, s:f, s:s?, s:f, s:f, s:s?, s:b}",
                      "mode", run->c->a->role == GOOSE_ROLE_MANAGER ? "manager" : "standalone", "host", o->host,
                      "users", (json_int_t)ceil(goose__shape_level(&st->shape, now)),
                      "users_target", (json_int_t)target,
@@ -238,6 +242,16 @@ static json_t *config_json(const goose_control_state *st, const goose_control_ru
                      "run_time_s", (double)o->run_time_us / 1e6,
                      "throttle_requests", o->throttle_rps, "arrival_plan", o->arrival_plan,
                      "open_model", run->cfg->open_model);
+    const goose_control_stay *stay = run->stay;
+    if (j && stay && json_object_update_new(j, json_pack("{s:s, s:I, s:I, s:I}", "state",
+                                                         stay->state, "test",
+                                                         (json_int_t)stay->test, "workers",
+                                                         (json_int_t)stay->workers, "tests",
+                                                         (json_int_t)stay->tests)) < 0) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
 }
 
 static void cmd_config(goose_control_state *st, const goose_control_run *run,
@@ -276,11 +290,190 @@ static const char HELP[] =
     "metrics             the request table so far\n"
     "metrics-json        the JSON report so far\n";
 
+/* A Manager that stays up, while a test runs. */
+static const char HELP_STAY[] =
+    "help                this list\n"
+    "users N             change the users to N at the hatch rate\n"
+    "hatch-rate R        users started (or stopped) per second from now on\n"
+    "test-plan PLAN      follow PLAN (\"users,time;...\") from now; the test ends with it\n"
+    "stop                end this test: users finish, its report, then idle\n"
+    "shutdown            end this test (users finish, its report), then the manager\n"
+    "config              the test's configuration and the manager's state (JSON)\n"
+    "metrics             the request table so far\n"
+    "metrics-json        the JSON report so far\n";
+
+/* ... and between tests. */
+static const char HELP_IDLE[] =
+    "help                this list\n"
+    "start               run the next test on the Workers that joined\n"
+    "users N             the next test's users (--users)\n"
+    "hatch-rate R        the next test's hatch rate (--hatch-rate)\n"
+    "run-time T          the next test's run time (--run-time)\n"
+    "host URL            the next test's target (--host)\n"
+    "test-plan PLAN      the next test's plan (--test-plan; none: no plan)\n"
+    "arrival-rate R      the next test's arrival rate (--arrival-rate; none: the closed model)\n"
+    "report-file PATH..  the next test's report files, in place of --report-file (none:\n"
+    "                    no file); {n} and {time} in a name are the test's number and start\n"
+    "workers N           Workers the next test waits for (--expect-workers)\n"
+    "config              the next test's options and the manager's state (JSON)\n"
+    "shutdown            end the manager\n";
+
+/* ---- a run that stays up: the commands between tests ---- */
+
+/* The commands that set an option of the next test, and its name. */
+static const char *const NEXT_OPTIONS[][2] = {
+    {"users", "users"},           {"hatch-rate", "hatch-rate"},
+    {"run-time", "run-time"},     {"host", "host"},
+    {"test-plan", "test-plan"},   {"arrival-rate", "arrival-rate"},
+    {"report-file", "report-file"}, {"workers", "expect-workers"}};
+
+/* The option a command sets ("hatch_rate" is "hatch-rate"), or NULL. */
+static const char *next_option(const char *command)
+{
+    char name[32];
+    size_t n = strlen(command);
+    if (n >= sizeof name)
+        return NULL;
+    for (size_t i = 0; i <= n; i++)
+        name[i] = command[i] == '_' ? '-' : command[i];
+    for (size_t i = 0; i < sizeof NEXT_OPTIONS / sizeof NEXT_OPTIONS[0]; i++)
+        if (!strcmp(name, NEXT_OPTIONS[i][0]))
+            return NEXT_OPTIONS[i][1];
+    return NULL;
+}
+
+/* "report-file a.json b.html" replaces the list: every name is checked
+ * first, so a refused one leaves the list as it was. */
+static int set_report_files(goose_options *o, const char *value, char *err, size_t errlen)
+{
+    char *copy = strdup(value), *save = NULL;
+    goose_options scratch;
+    goose__options_init(&scratch);
+    int rc = copy ? GOOSE_OK : GOOSE_ENOMEM;
+    int none = copy && !strcmp(value, "none");
+    for (char *p = copy && !none ? strtok_r(copy, " \t", &save) : NULL; p && rc == GOOSE_OK;
+         p = strtok_r(NULL, " \t", &save))
+        rc = goose__option_set(&scratch, "report-file", p, err, errlen);
+    if (rc == GOOSE_OK && !none && !scratch.nreport_files)
+        rc = goose__option_set(&scratch, "report-file", NULL, err, errlen);
+    if (rc == GOOSE_OK) {
+        for (size_t i = 0; i < o->nreport_files; i++)
+            free(o->report_files[i]);
+        free(o->report_files);
+        o->report_files = scratch.report_files;
+        o->nreport_files = scratch.nreport_files;
+        scratch.report_files = NULL;
+        scratch.nreport_files = 0;
+    }
+    goose__options_free(&scratch);
+    free(copy);
+    return rc;
+}
+
+/* "test-plan none", "arrival-rate none": the option is no longer given,
+ * so the options it excludes may be. */
+static int clear_option(goose_options *o, const char *option)
+{
+    int id = goose__option_id(option);
+    if (!strcmp(option, "test-plan")) {
+        free(o->test_plan);
+        o->test_plan = NULL;
+    } else {
+        o->arrival_rate = 0;
+    }
+    o->set_mask[id / 64] &= ~(1ull << id % 64);
+    return GOOSE_OK;
+}
+
+/* The next test's option, through the option table's own parser and
+ * checks: the flag's one-line errors, a refused value leaves the old. */
+static void set_next(goose_attack *a, const char *option, const char *value,
+                     goose_control_reply *r)
+{
+    char err[400] = "";
+    int rc;
+    if (!strcmp(option, "report-file") && value)
+        rc = set_report_files(&a->opt, value, err, sizeof err);
+    else if (value && !strcmp(value, "none") &&
+             (!strcmp(option, "test-plan") || !strcmp(option, "arrival-rate")))
+        rc = clear_option(&a->opt, option);
+    else
+        rc = goose__option_set(&a->opt, option, value, err, sizeof err);
+    if (rc != GOOSE_OK)
+        say(r, 0, "%s", err[0] ? err : goose_strerror(rc));
+    else
+        say(r, 1, "the next test has --%s %s", option, value);
+}
+
+static json_t *report_files_json(const goose_options *o)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < o->nreport_files; i++)
+        json_array_append_new(list, json_string(o->report_files[i]));
+    return list;
+}
+
+/* The next test's options and the run's state. */
+static void idle_config(const goose_control_stay *stay, goose_control_reply *r)
+{
+    const goose_options *o = &stay->a->opt;
+    r->data = json_pack("{s:s, s:s, s:I, s:I, s:s?, s:I, s:f, s:f, s:s?, s:f, s:s?, s:I, s:o}",
+                        "mode", "manager", "state", stay->state, "workers",
+                        (json_int_t)stay->workers, "tests", (json_int_t)stay->tests, "host",
+                        o->host, "users", (json_int_t)o->users, "hatch_rate", o->hatch_rate,
+                        "run_time_s", (double)o->run_time_us / 1e6, "test_plan", o->test_plan,
+                        "arrival_rate", o->arrival_rate, "arrival_plan", o->arrival_plan,
+                        "expect_workers", (json_int_t)o->expect_workers, "report_files",
+                        report_files_json(o));
+    char *text = r->data ? json_dumps(r->data, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    say(r, text != NULL, "%s", text ? text : "out of memory");
+    free(text);
+}
+
+/* 1 when the command was one of a run that stays up, answered in r. */
+static int stay_command(goose_control_state *st, const goose_control_run *run,
+                        const char *command, const char *value, goose_control_reply *r)
+{
+    const goose_control_stay *stay = run->stay;
+    const char *option = next_option(command);
+    int idle = run->c == NULL;
+    char answer[512] = "";
+    if (!strcmp(command, "start") || !strcmp(command, "stop")) {
+        int ok = !strcmp(command, "start") ? stay->start(stay->arg, answer, sizeof answer)
+                                           : stay->stop(stay->arg, answer, sizeof answer);
+        say(r, ok, "%s", answer);
+    } else if (!strcmp(command, "help")) {
+        say(r, 1, "%s", idle ? HELP_IDLE : HELP_STAY);
+    } else if (idle && option) {
+        set_next(stay->a, option, value, r);
+    } else if (option && strcmp(option, "users") && strcmp(option, "hatch-rate") &&
+               strcmp(option, "test-plan")) {
+        say(r, 0, "%s is for the next test: test %u is %s (change it once the test ended)",
+            command, stay->test, stay->state);
+    } else if (idle && !strcmp(command, "config")) {
+        idle_config(stay, r);
+    } else if (idle && !strcmp(command, "shutdown")) {
+        st->shutting_down = 1;
+        atomic_store(&stay->a->stop, 1);
+        say(r, 1, "shutting down: no test runs, the manager ends");
+    } else if (idle && !strncmp(command, "metrics", 7)) {
+        say(r, 0, "no test is running: start runs the next one (the last one's report is "
+            "in its --report-file)");
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
 void goose__control_execute(goose_control_state *st, const goose_control_run *run,
                             const char *command, const char *value,
                             goose_control_reply *r)
 {
-    if (!strcmp(command, "help"))
+    if (run->stay && stay_command(st, run, command, value, r))
+        return;
+    if (!run->c) /* idle: nothing below has a test to act on */
+        say(r, 0, "unknown command \"%.40s\": try help", command);
+    else if (!strcmp(command, "help"))
         say(r, 1, "%s", HELP);
     else if (!strcmp(command, "users"))
         cmd_users(st, run, value, r);

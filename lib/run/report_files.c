@@ -9,8 +9,10 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "util/buf.h"
 #include "util/io.h"
 
 /* Written next to the target then renamed over it, so a reader never sees
@@ -132,11 +134,43 @@ char *goose__report_render(const goose_attack *a, const char *format)
     return NULL;
 }
 
+char *goose__report_path(const goose_attack *a, const char *pattern)
+{
+    char number[16], stamp[32];
+    struct tm tm;
+    snprintf(number, sizeof number, "%u", a->test_number ? a->test_number : 1);
+    gmtime_r(&a->test_time, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    goose_buf b;
+    goose__buf_init(&b);
+    int rc = 0;
+    for (const char *p = pattern; *p && rc == 0;) {
+        if (!strncmp(p, "{n}", 3)) {
+            rc = goose__buf_adds(&b, number);
+            p += 3;
+        } else if (!strncmp(p, "{time}", 6)) {
+            rc = goose__buf_adds(&b, stamp);
+            p += 6;
+        } else {
+            rc = goose__buf_add(&b, p++, 1);
+        }
+    }
+    if (rc < 0) {
+        goose__buf_free(&b);
+        return NULL;
+    }
+    return goose__buf_steal(&b);
+}
+
 int goose__report_write_files(goose_attack *a)
 {
     goose_report_ctx ctx = goose__report_ctx(a);
     for (size_t i = 0; i < a->opt.nreport_files; i++) {
-        int rc = write_report(a, &ctx, a->opt.report_files[i]);
+        char *path = goose__report_path(a, a->opt.report_files[i]);
+        int rc = path ? write_report(a, &ctx, path)
+                      : goose__fail(a, GOOSE_ENOMEM, "cannot write report %s: %s",
+                                    a->opt.report_files[i], strerror(ENOMEM));
+        free(path);
         if (rc != GOOSE_OK)
             return rc;
     }

@@ -71,10 +71,16 @@ typedef struct goose_collector {
     uint64_t hatch_requests;
     uint64_t threshold_tick_us; /* the tick --threshold-abort last saw */
     struct goose_metrics_server *metrics; /* --metrics-listen, or NULL */
+    int metrics_shared;       /* the server outlives the collector */
 } goose_collector;
 
 int goose__collector_init(goose_collector *c, goose_attack *a,
                           const goose_run_config *cfg);
+/* With a --metrics-listen server that outlives it (a Manager that stays
+ * up, test after test); NULL: as goose__collector_init. */
+int goose__collector_init_with(goose_collector *c, goose_attack *a,
+                               const goose_run_config *cfg,
+                               struct goose_metrics_server *metrics);
 void goose__collector_free(goose_collector *c);
 /* 0, or -1 when out of memory with nothing merged (to be tried again);
  * with no_retry it counts what it could not merge and returns 0. */
@@ -150,6 +156,10 @@ int goose__lost_verdict(goose_attack *a, int rc);
 goose_report_ctx goose__report_ctx(const goose_attack *a);
 char *goose__report_render(const goose_attack *a, const char *format);
 int goose__report_write_files(goose_attack *a);
+/* A --report-file path of the test under way: "{n}" is its number (from
+ * 1) and "{time}" its UTC start (20261207T161500Z); NULL when out of
+ * memory (free()). */
+char *goose__report_path(const goose_attack *a, const char *pattern);
 
 /* metrics_server.c: --metrics-listen */
 typedef struct goose_metrics_server goose_metrics_server;

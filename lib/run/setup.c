@@ -54,9 +54,8 @@ int goose__results_prepare(goose_attack *a, const goose_plan *plan, size_t threa
     res->seed = a->opt.seed;
     res->has_seed = 1;
     res->seed_drawn = !a->opt.seed_set;
-    time_t now = time(NULL);
     struct tm tm;
-    gmtime_r(&now, &tm);
+    gmtime_r(&a->test_time, &tm);
     strftime(res->started, sizeof res->started, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return 0;
 }
@@ -76,19 +75,25 @@ static int describe_load(goose_attack *a, const goose_run_config *cfg)
 }
 
 /* A report path that cannot be created is bad configuration: found before
- * any user starts. */
+ * any user starts (the test's own path: {n} and {time} filled in). */
 static int check_report_paths(goose_attack *a)
 {
     for (size_t i = 0; i < a->opt.nreport_files; i++) {
-        const char *path = a->opt.report_files[i];
+        char *path = goose__report_path(a, a->opt.report_files[i]);
+        if (!path)
+            return goose__fail(a, GOOSE_ENOMEM, "out of memory");
         int existed = access(path, F_OK) == 0;
         FILE *f = fopen(path, "a");
-        if (!f)
-            return goose__fail(a, GOOSE_ECONFIG, "cannot create report file %s: %s",
-                               path, strerror(errno));
-        fclose(f);
-        if (!existed)
+        int rc = f ? GOOSE_OK
+                   : goose__fail(a, GOOSE_ECONFIG, "cannot create report file %s: %s", path,
+                                 strerror(errno));
+        if (f)
+            fclose(f);
+        if (f && !existed)
             unlink(path);
+        free(path);
+        if (rc != GOOSE_OK)
+            return rc;
     }
     return GOOSE_OK;
 }
@@ -344,6 +349,7 @@ int goose__run_setup(goose_attack *a, goose_run_config *cfg, goose_plan *plan)
 {
     memset(cfg, 0, sizeof *cfg);
     memset(plan, 0, sizeof *plan);
+    a->test_time = time(NULL); /* the report's start, and {time} of its path */
     int rc = resolve_config(a, cfg);
     if (rc == GOOSE_OK)
         rc = goose__plan_build(a, plan);
@@ -399,6 +405,7 @@ int goose__run_begin(goose_attack *a, int role)
     if (role != GOOSE_ROLE_WORKER)
         atomic_store(&a->stop, 0);
     a->role = role;
+    a->test_number = 1; /* a Manager that stays up numbers its own */
     a->error[0] = '\0';
     if (a->config_error) { /* a refused option or registration */
         int code = a->config_code;

@@ -43,7 +43,7 @@ static void control_loop(goose_collector *c, goose_engine *e, goose_control *ctl
         uint64_t now = goose__now_us();
         if (goose__engine_launched(e) == c->users)
             goose__collector_maintain(c, now);
-        goose_control_run run = {c, cfg, NULL, goose__engine_active(e), reshape_engine, e};
+        goose_control_run run = {c, cfg, NULL, goose__engine_active(e), reshape_engine, e, NULL};
         goose__control_poll(ctl, &run); /* after: a reset is seen before a change */
         if (now >= c->last_tick_us + 1000000 + SERIES_GRACE_US) {
             goose__engine_collect_each(e, into_collector, c);
