@@ -46,7 +46,7 @@ LIB_ASM := $(sort $(wildcard lib/*/*.S))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(LIB_ASM:%.S=$(BUILD)/obj/%.o)
 TEST_SRC := $(sort $(wildcard tests/test-*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%) $(BUILD)/tests/gaggle-loadtest \
-	$(BUILD)/tests/gaggle-loadtest-faults
+	$(BUILD)/tests/gaggle-loadtest-faults $(BUILD)/tests/serve-embedded
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 TARGET_BIN := $(BUILD)/goose-target

@@ -51,10 +51,14 @@ struct event_base *goose__gaggle_base(void);
 gaggle_peer *goose__peer_new(struct event_base *base, evutil_socket_t fd,
                              SSL_CTX *tls, gaggle_msg_fn on_msg,
                              gaggle_close_fn on_close, void *owner);
-/* Connects to host:port (a name is resolved first, blocking). */
+/* Connects to host:port (a name is resolved first, blocking), waiting
+ * at most timeout_us for the connection and giving up when *stop is set
+ * (looked at every 50 ms; stop may be NULL).  NULL with err, and errno
+ * (0 when the name did not resolve). */
 gaggle_peer *goose__peer_connect(struct event_base *base, const char *host,
                                  unsigned port, SSL_CTX *tls, gaggle_msg_fn on_msg,
                                  gaggle_close_fn on_close, void *owner,
+                                 const atomic_int *stop, uint64_t timeout_us,
                                  char *err, size_t errlen);
 int goose__peer_send(gaggle_peer *p, gaggle_out *o);
 void goose__peer_set_max_frame(gaggle_peer *p, uint32_t max);
@@ -179,6 +183,8 @@ SSL_CTX *goose__tls_context(goose_attack *a, int manager, int *rc);
 struct bufferevent *goose__tls_bufferevent(struct event_base *base, evutil_socket_t fd,
                                            SSL_CTX *ctx, const char *host);
 const char *goose__tls_error(struct bufferevent *bev, int manager, char *buf, size_t len);
+/* 1 when the peer's certificate failed verification (its name, too). */
+int goose__tls_verify_failed(struct bufferevent *bev);
 
 /* Options that make sense on one side only. */
 int goose__gaggle_check_options(goose_attack *a, int manager);

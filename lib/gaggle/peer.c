@@ -5,11 +5,13 @@
 #include "gaggle/gaggle.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,7 +241,45 @@ gaggle_peer *goose__peer_new(struct event_base *base, evutil_socket_t fd,
     return p;
 }
 
-static evutil_socket_t dial(const char *host, unsigned port, char *err, size_t errlen)
+#define DIAL_SLICE_MS 50
+
+/* connect() that waits at most timeout_us, and no longer than the next
+ * slice once *stop is set: a Manager's host that drops the packets holds
+ * no Worker that was asked to stop.  0, or -1 with errno. */
+static int connect_within(evutil_socket_t fd, const struct addrinfo *ai,
+                          const atomic_int *stop, uint64_t timeout_us)
+{
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+        return 0;
+    if (errno != EINPROGRESS)
+        return -1;
+    uint64_t until = goose__now_us() + timeout_us;
+    for (;;) {
+        struct pollfd pfd = {fd, POLLOUT, 0};
+        int n = poll(&pfd, 1, DIAL_SLICE_MS);
+        if (n > 0) {
+            int e = 0;
+            socklen_t len = sizeof e;
+            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
+                return -1;
+            errno = e;
+            return e ? -1 : 0;
+        }
+        if (n < 0 && errno != EINTR)
+            return -1;
+        if (stop && atomic_load(stop)) {
+            errno = ECANCELED;
+            return -1;
+        }
+        if (goose__now_us() >= until) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+    }
+}
+
+static evutil_socket_t dial(const char *host, unsigned port, const atomic_int *stop,
+                            uint64_t timeout_us, char *err, size_t errlen)
 {
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
     char service[8];
@@ -247,39 +287,49 @@ static evutil_socket_t dial(const char *host, unsigned port, char *err, size_t e
     int rc = getaddrinfo(host, service, &hints, &res);
     if (rc != 0) {
         snprintf(err, errlen, "cannot resolve manager host %s: %s", host, gai_strerror(rc));
+        errno = 0;
         return -1;
     }
     evutil_socket_t fd = -1;
+    int e = 0;
     for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                    ai->ai_protocol);
+        if (fd >= 0 && connect_within(fd, ai, stop, timeout_us) < 0) {
+            e = errno;
             snprintf(err, errlen, "cannot connect to the manager at %s:%u: %s", host,
-                     port, strerror(errno));
+                     port, strerror(e));
             close(fd);
             fd = -1;
+        } else if (fd < 0) {
+            e = errno;
+            snprintf(err, errlen, "cannot connect to the manager at %s:%u: %s", host,
+                     port, strerror(e));
         }
     }
     freeaddrinfo(res);
     if (fd >= 0) {
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        evutil_make_socket_nonblocking(fd);
     }
+    errno = e;
     return fd;
 }
 
 gaggle_peer *goose__peer_connect(struct event_base *base, const char *host,
                                  unsigned port, SSL_CTX *tls, gaggle_msg_fn on_msg,
                                  gaggle_close_fn on_close, void *owner,
+                                 const atomic_int *stop, uint64_t timeout_us,
                                  char *err, size_t errlen)
 {
-    evutil_socket_t fd = dial(host, port, err, errlen);
+    evutil_socket_t fd = dial(host, port, stop, timeout_us, err, errlen);
     if (fd < 0)
         return NULL;
     gaggle_peer *p = peer_alloc(base, fd, tls, host, on_msg, on_close, owner);
     if (!p) {
         close(fd);
         snprintf(err, errlen, "cannot set up the connection to %s", host);
+        errno = ENOMEM;
         return NULL;
     }
     snprintf(p->addr, sizeof p->addr, "%s:%u", host, port);

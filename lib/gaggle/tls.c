@@ -105,6 +105,12 @@ struct bufferevent *goose__tls_bufferevent(struct event_base *base, evutil_socke
     return bev;
 }
 
+int goose__tls_verify_failed(struct bufferevent *bev)
+{
+    SSL *ssl = bufferevent_openssl_get_ssl(bev);
+    return ssl && SSL_get_verify_result(ssl) != X509_V_OK;
+}
+
 /* Why a TLS connection failed, in words a user can act on. */
 const char *goose__tls_error(struct bufferevent *bev, int manager, char *buf, size_t len)
 {

@@ -1,71 +1,19 @@
-/* The Gaggle Worker: dials the Manager, proves it runs the same load test,
+/* The Gaggle Worker on one connection: proves it runs the same load test,
  * takes its user slots, starts when told, streams metric deltas every
- * second, flushes the last of them when its users are done, and leaves.
- * A Manager that goes silent stops the Worker's users. */
-#include "gaggle/gaggle.h"
+ * second, flushes the last of them when its users are done, and leaves;
+ * a serving Worker (--worker-reconnect) stays for the Manager's "idle"
+ * and its next test instead.  A Manager that goes silent stops the
+ * Worker's users. */
+#include "gaggle/worker.h"
 
-#include <openssl/crypto.h>
-#include <pthread.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "util/clock.h"
-#include "util/sigpipe.h"
 
-#define TICK_MS 50
 #define FLUSH_GRACE_US 100000
-#define CONNECT_RETRY_US 250000
-
-/* S_ROWS: welcomed, taking its rows of the data sets before "ready". */
-enum { S_HELLO, S_AUTH, S_ROWS, S_READY, S_RUNNING, S_DRAINING, S_LEAVING, S_GONE };
-
-/* What one engine thread's deltas added up to, as the Manager merges them
- * (a reset drops what came before), for this Worker's own log. */
-typedef struct sent_tally {
-    uint64_t requests;
-    uint64_t synthetic;
-} sent_tally;
-
-typedef struct worker {
-    goose_attack *a;
-    struct event_base *base;
-    struct event *timer;
-    struct event *start_timer;
-    goose_lag lag;              /* of the timer: how late this loop runs */
-    int lag_warned;
-    gaggle_peer *peer;
-    int state;
-    int rc;
-    goose_run_config cfg;
-    goose_plan plan;
-    int planned;
-    gaggle_welcome welcome;
-    gaggle_data data;           /* its share of the data sets, for the run */
-    goose_engine *engine;
-    sent_tally *sent;          /* per engine thread */
-    size_t nsent;
-    uint64_t start_at_us;
-    uint64_t maintain_at_us;
-    uint64_t stop_at_us;
-    uint64_t run_start_us;      /* the users' time 0 */
-    int reshaped;               /* the Manager's controller changed the users */
-    uint64_t end_us;            /* then: when the run ends (0: the Manager says) */
-    uint64_t last_beat_us;
-    uint64_t last_flush_us;
-    goose_stop_clock stop_clock; /* --stop-timeout, the Manager's */
-    int stop_now;              /* the Manager was asked twice to stop */
-    uint64_t unsent;           /* requests of metrics that could not be sent */
-    uint64_t unsent_hatch;     /* (out of memory), and of their hatch: the next
-                                  message tells the Manager they are lost */
-    int has_test_data;         /* "test_data" came (once, before "start") */
-    goose_buf test_data;       /* test_start's data, for every user */
-    gaggle_key key;
-    SSL_CTX *tls;
-    char hash[65];
-    unsigned char nonce_w[GAGGLE_NONCE];
-} worker;
 
 static int fail(worker *w, int code, const char *fmt, const char *detail)
 {
@@ -110,48 +58,48 @@ static void become_ready(worker *w)
     goose__peer_send(w->peer, &o);
     goose__out_free(&o);
     size_t rows = 0;
-    for (size_t i = 0; i < w->data.n; i++)
-        rows += w->data.tables[i].nrows;
-    if (w->data.n)
+    for (size_t i = 0; i < w->t.data.n; i++)
+        rows += w->t.data.tables[i].nrows;
+    if (w->t.data.n)
         goose__log(w->a, GOOSE_LOG_INFO, "took %zu rows of %zu data sets from the manager",
-                   rows, w->data.n);
+                   rows, w->t.data.n);
 }
 
 /* The sets the welcome announces, against this Worker's registrations
  * (the run's data sets, their tables empty until the rows come). */
 static int take_announced(worker *w, const msgpack_object *msg, char *why, size_t len)
 {
-    return goose__rows_announced(&w->data, msg, w->plan.datasets, w->plan.tables,
-                                 w->plan.ndatasets, w->welcome.nslots, why, len);
+    return goose__rows_announced(&w->t.data, msg, w->t.plan.datasets, w->t.plan.tables,
+                                 w->t.plan.ndatasets, w->t.welcome.nslots, why, len);
 }
 
 static void on_welcome(worker *w, const msgpack_object *msg)
 {
-    if (goose__welcome_read(msg, w->a->nscenarios, &w->welcome, &w->a->opt) < 0) {
+    if (goose__welcome_read(msg, w->a->nscenarios, &w->t.welcome, &w->a->opt) < 0) {
         fail(w, GOOSE_EFAILED, "%s", "the manager sent a configuration this worker cannot use");
         { leave(w); return; }
     }
-    int rc = goose__run_setup(w->a, &w->cfg, &w->plan);
-    w->planned = 1;
+    int rc = goose__run_setup(w->a, &w->t.cfg, &w->t.plan);
+    w->t.planned = 1;
     if (rc != GOOSE_OK) {
         fail(w, rc, "cannot run the manager's configuration: %s", goose_attack_error(w->a));
         { leave(w); return; }
     }
-    if (!slots_planned(&w->welcome, &w->plan)) {
+    if (!slots_planned(&w->t.welcome, &w->t.plan)) {
         fail(w, GOOSE_EFAILED, "%s", "the manager sent a configuration this worker cannot use");
         { leave(w); return; }
     }
-    w->cfg.user_scenario = w->welcome.scenarios;
-    w->cfg.user_index = w->welcome.slots;
-    w->cfg.total_users = (size_t)w->welcome.total;
-    w->cfg.throttle_rps = w->welcome.throttle_rps;
-    if (w->welcome.controller) /* users may be added: every thread is there for them */
-        w->cfg.threads = w->cfg.threads_wanted;
-    w->cfg.process_index = (size_t)w->welcome.index;
-    w->cfg.processes = (size_t)w->welcome.workers;
-    w->cfg.open_model = w->welcome.arrivals.n > 0;
-    if (goose__shape_copy(&w->cfg.shape, &w->welcome.shape) < 0 ||
-        goose__shape_copy(&w->cfg.arrivals, &w->welcome.arrivals) < 0) {
+    w->t.cfg.user_scenario = w->t.welcome.scenarios;
+    w->t.cfg.user_index = w->t.welcome.slots;
+    w->t.cfg.total_users = (size_t)w->t.welcome.total;
+    w->t.cfg.throttle_rps = w->t.welcome.throttle_rps;
+    if (w->t.welcome.controller) /* users may be added: every thread is there for them */
+        w->t.cfg.threads = w->t.cfg.threads_wanted;
+    w->t.cfg.process_index = (size_t)w->t.welcome.index;
+    w->t.cfg.processes = (size_t)w->t.welcome.workers;
+    w->t.cfg.open_model = w->t.welcome.arrivals.n > 0;
+    if (goose__shape_copy(&w->t.cfg.shape, &w->t.welcome.shape) < 0 ||
+        goose__shape_copy(&w->t.cfg.arrivals, &w->t.welcome.arrivals) < 0) {
         fail(w, GOOSE_ENOMEM, "%s", "out of memory");
         { leave(w); return; }
     }
@@ -161,10 +109,12 @@ static void on_welcome(worker *w, const msgpack_object *msg)
         { leave(w); return; }
     }
     goose__log(w->a, GOOSE_LOG_INFO, "joined as worker %llu: %zu of %llu users",
-               (unsigned long long)w->welcome.index + 1, w->welcome.nslots,
-               (unsigned long long)w->welcome.total);
+               (unsigned long long)w->t.welcome.index + 1, w->t.welcome.nslots,
+               (unsigned long long)w->t.welcome.total);
+    w->joined = 1;
+    goose__watch_set(w->watch, GAGGLE_WORKER_JOINED);
     w->state = S_ROWS;
-    if (goose__rows_complete(&w->data))
+    if (goose__rows_complete(&w->t.data))
         become_ready(w);
 }
 
@@ -172,11 +122,11 @@ static void on_welcome(worker *w, const msgpack_object *msg)
 static void on_rows(worker *w, const msgpack_object *msg)
 {
     char why[256];
-    if (goose__rows_take(&w->data, msg, why, sizeof why) < 0) {
+    if (goose__rows_take(&w->t.data, msg, why, sizeof why) < 0) {
         fail(w, GOOSE_EFAILED, "the manager sent bad data rows: %s", why);
         { leave(w); return; }
     }
-    if (goose__rows_complete(&w->data))
+    if (goose__rows_complete(&w->t.data))
         become_ready(w);
 }
 
@@ -185,33 +135,34 @@ static void on_rows(worker *w, const msgpack_object *msg)
 static void start_engine(worker *w)
 {
     char err[256];
-    if (w->has_test_data) { /* what test_start set, on the Manager */
-        w->cfg.test_data = w->test_data.data;
-        w->cfg.test_data_len = w->test_data.len;
+    if (w->t.has_test_data) { /* what test_start set, on the Manager */
+        w->t.cfg.test_data = w->t.test_data.data;
+        w->t.cfg.test_data_len = w->t.test_data.len;
     }
-    w->engine = goose__engine_start(&w->cfg, err, sizeof err);
-    if (!w->engine) {
+    w->t.engine = goose__engine_start(&w->t.cfg, err, sizeof err);
+    if (!w->t.engine) {
         fail(w, GOOSE_ESYS, "%s", err);
         { leave(w); return; }
     }
-    w->nsent = goose__engine_threads(w->engine);
-    if (!(w->sent = calloc(w->nsent, sizeof *w->sent))) {
+    w->t.nsent = goose__engine_threads(w->t.engine);
+    if (!(w->t.sent = calloc(w->t.nsent, sizeof *w->t.sent))) {
         fail(w, GOOSE_ENOMEM, "%s", "out of memory");
         { leave(w); return; }
     }
     uint64_t now = goose__now_us();
-    goose__log(w->a, GOOSE_LOG_INFO, "START: running %zu users", w->welcome.nslots);
+    goose__log(w->a, GOOSE_LOG_INFO, "START: running %zu users", w->t.welcome.nslots);
     w->state = S_RUNNING;
-    w->last_flush_us = w->engine->t0_us; /* the seconds its threads publish at */
-    w->run_start_us = now;
-    uint64_t last = goose__engine_start_offset(&w->cfg, w->cfg.total_users - 1);
-    w->maintain_at_us = last == GOOSE_NEVER ? GOOSE_NEVER : now + last;
+    goose__watch_set(w->watch, GAGGLE_WORKER_RUNNING);
+    w->t.last_flush_us = w->t.engine->t0_us; /* the seconds its threads publish at */
+    w->t.run_start_us = now;
+    uint64_t last = goose__engine_start_offset(&w->t.cfg, w->t.cfg.total_users - 1);
+    w->t.maintain_at_us = last == GOOSE_NEVER ? GOOSE_NEVER : now + last;
     if (w->a->opt.run_time_us && last != GOOSE_NEVER)
-        w->stop_at_us = w->maintain_at_us + w->a->opt.run_time_us;
-    if (w->welcome.end_us)
-        w->stop_at_us = now + w->welcome.end_us;
-    if (w->reshaped) /* changed before the start */
-        w->stop_at_us = w->end_us ? now + w->end_us : 0;
+        w->t.stop_at_us = w->t.maintain_at_us + w->a->opt.run_time_us;
+    if (w->t.welcome.end_us)
+        w->t.stop_at_us = now + w->t.welcome.end_us;
+    if (w->t.reshaped) /* changed before the start */
+        w->t.stop_at_us = w->t.end_us ? now + w->t.end_us : 0;
     gaggle_out o;
     goose__out_begin(&o, "started", 0);
     goose__peer_send(w->peer, &o);
@@ -220,9 +171,9 @@ static void start_engine(worker *w)
 
 static void tally(worker *w, size_t thread, int reset, const goose_stats *delta)
 {
-    if (thread >= w->nsent)
+    if (thread >= w->t.nsent)
         return;
-    sent_tally *t = &w->sent[thread];
+    sent_tally *t = &w->t.sent[thread];
     if (reset)
         *t = (sent_tally){0, 0};
     t->requests += delta->requests;
@@ -268,16 +219,16 @@ static void send_metrics(worker *w, const char *type)
 {
     gaggle_out o;
     int done = !strcmp(type, "done");
-    int lost = w->unsent || w->unsent_hatch;
-    goose_names *names = goose__engine_names(w->engine);
+    int lost = w->t.unsent || w->t.unsent_hatch;
+    goose_names *names = goose__engine_names(w->t.engine);
     goose__names_warn(w->a, names, NULL);
     goose__out_begin(&o, type, 3 + done + 2 * lost);
-    goose__out_u64(&o, "active", goose__engine_active(w->engine));
+    goose__out_u64(&o, "active", goose__engine_active(w->t.engine));
     if (done)
-        goose__out_u64(&o, "abandoned", goose__engine_abandoned(w->engine));
+        goose__out_u64(&o, "abandoned", goose__engine_abandoned(w->t.engine));
     if (lost) {
-        goose__out_u64(&o, "lost", w->unsent);
-        goose__out_u64(&o, "lost_hatch", w->unsent_hatch);
+        goose__out_u64(&o, "lost", w->t.unsent);
+        goose__out_u64(&o, "lost_hatch", w->t.unsent_hatch);
     }
     goose__out_key(&o, "folded");
     msgpack_pack_array(&o.pk, GOOSE_NAMES_KINDS);
@@ -285,14 +236,14 @@ static void send_metrics(worker *w, const char *type)
         msgpack_pack_uint64(&o.pk,
                             names ? goose__names_folded(names, (goose_names_kind)k, NULL) : 0);
     goose__out_key(&o, "shards");
-    msgpack_pack_array(&o.pk, goose__engine_threads(w->engine));
+    msgpack_pack_array(&o.pk, goose__engine_threads(w->t.engine));
     shard_out so = {w, &o.pk, 0, 0};
-    goose__engine_collect_each(w->engine, pack_shard, &so);
+    goose__engine_collect_each(w->t.engine, pack_shard, &so);
     if (goose__peer_send(w->peer, &o) < 0) { /* the outboxes are empty now */
-        w->unsent += so.requests;
-        w->unsent_hatch += so.hatch;
+        w->t.unsent += so.requests;
+        w->t.unsent_hatch += so.hatch;
     } else {
-        w->unsent = w->unsent_hatch = 0;
+        w->t.unsent = w->t.unsent_hatch = 0;
     }
     goose__out_free(&o);
 }
@@ -303,7 +254,7 @@ static void stop_users(worker *w, const char *why)
         return;
     goose__log(w->a, GOOSE_LOG_INFO, "stopping users: %s", why);
     w->state = S_DRAINING;
-    goose__engine_stop(w->engine);
+    goose__engine_stop(w->t.engine);
 }
 
 static void on_start_time(evutil_socket_t fd, short what, void *arg)
@@ -322,11 +273,11 @@ static void on_start(worker *w, const msgpack_object *msg)
         fail(w, GOOSE_EFAILED, "%s", "the manager sent a bad start time");
         { leave(w); return; }
     }
-    w->start_at_us = goose__now_us() + in_us;
+    w->t.start_at_us = goose__now_us() + in_us;
     struct timeval tv = {(time_t)(in_us / 1000000), (suseconds_t)(in_us % 1000000)};
-    w->start_timer = evtimer_new(w->base, on_start_time, w);
-    if (!w->start_timer || event_priority_set(w->start_timer, GAGGLE_PRI_TIMER) < 0 ||
-        evtimer_add(w->start_timer, &tv) < 0) {
+    w->t.start_timer = evtimer_new(w->base, on_start_time, w);
+    if (!w->t.start_timer || event_priority_set(w->t.start_timer, GAGGLE_PRI_TIMER) < 0 ||
+        evtimer_add(w->t.start_timer, &tv) < 0) {
         fail(w, GOOSE_ENOMEM, "%s", "out of memory");
         leave(w);
     }
@@ -338,21 +289,21 @@ static void on_test_data(worker *w, const msgpack_object *msg)
 {
     const msgpack_object *d = goose__map_get(msg, "data");
     const char *bad = NULL;
-    if (w->state != S_READY || w->start_at_us)
+    if (w->state != S_READY || w->t.start_at_us)
         bad = "protocol error: test_data outside the wait for start";
-    else if (w->has_test_data)
+    else if (w->t.has_test_data)
         bad = "protocol error: a second test_data message";
     else if (!d || d->type != MSGPACK_OBJECT_BIN)
         bad = "protocol error: test_data without its bytes";
     else if (d->via.bin.size > GOOSE_TEST_DATA_MAX)
         bad = "protocol error: test_data over GOOSE_TEST_DATA_MAX (16 MiB)";
-    if (!bad && goose__buf_add(&w->test_data, d->via.bin.ptr, d->via.bin.size) < 0)
+    if (!bad && goose__buf_add(&w->t.test_data, d->via.bin.ptr, d->via.bin.size) < 0)
         bad = "out of memory for test_data";
     if (bad) {
         goose__peer_close(w->peer, bad);
         return;
     }
-    w->has_test_data = 1;
+    w->t.has_test_data = 1;
 }
 
 /* Which check of the Manager's key failed, or NULL when it proved it. */
@@ -382,6 +333,7 @@ static void on_challenge(worker *w, const msgpack_object *msg)
                           ? "the manager's challenge has no nonce"
                           : manager_key_failure(w, msg, nonce_m);
     if (bad) { /* tell the Manager why, so its log says it too */
+        w->fatal = 1; /* another try would meet the same key */
         fail(w, GOOSE_EFAILED, "%s", bad);
         gaggle_out o;
         goose__out_begin(&o, "refuse", 1);
@@ -420,60 +372,142 @@ static void on_shape(worker *w, const msgpack_object *msg)
         goose__peer_close(w->peer, "a bad shape message from the manager");
         return;
     }
-    int rc = w->state == S_RUNNING ? goose__engine_reshape(w->engine, &shape)
-                                   : goose__shape_copy(&w->cfg.shape, &shape);
+    int rc = w->state == S_RUNNING ? goose__engine_reshape(w->t.engine, &shape)
+                                   : goose__shape_copy(&w->t.cfg.shape, &shape);
     if (rc < 0)
         goose__log(w->a, GOOSE_LOG_WARN, "out of memory changing the users");
     else
         goose__log(w->a, GOOSE_LOG_INFO, "the manager changes the users of the test to %.0f",
                    shape.steps[shape.n - 1].to);
-    w->end_us = end_us;
-    w->reshaped = 1;
+    w->t.end_us = end_us;
+    w->t.reshaped = 1;
     if (w->state == S_RUNNING)
-        w->stop_at_us = end_us ? w->run_start_us + end_us : 0;
+        w->t.stop_at_us = end_us ? w->t.run_start_us + end_us : 0;
     goose__shape_free(&shape);
+}
+
+/* The test is over (or never started): its every part goes. */
+static void end_test(worker *w)
+{
+    if (goose__worker_test_free(w) != GOOSE_OK) /* a log could not be written */
+        goose__log(w->a, GOOSE_LOG_ERROR, "%s", goose_attack_error(w->a));
+}
+
+/* A Manager that stays up: joined after the handshake with no test to
+ * take, or the test is over and the next one comes on this connection.
+ * Said again while waiting, it changes nothing. */
+static void on_idle(worker *w)
+{
+    if (w->state == S_IDLE)
+        return;
+    if (w->state == S_AUTH) {
+        goose__log(w->a, GOOSE_LOG_INFO, "joined the manager at %s: waiting for a test",
+                   w->peer->addr);
+    } else {
+        end_test(w);
+        goose__log(w->a, GOOSE_LOG_INFO, "test over: waiting for the next one");
+    }
+    w->joined = 1;
+    w->state = S_IDLE;
+    goose__watch_set(w->watch, GAGGLE_WORKER_JOINED);
+}
+
+static void on_stop(worker *w, const msgpack_object *msg)
+{
+    int now = 0;
+    w->t.stop_now |= goose__get_bool(msg, "now", &now) == 0 && now;
+    if ((w->state == S_ROWS || w->state == S_READY) && w->serving) {
+        end_test(w); /* stopped before it started: wait for the next */
+        w->state = S_IDLE;
+        goose__log(w->a, GOOSE_LOG_INFO, "the manager stopped the test before it started: "
+                   "waiting for the next one");
+        return;
+    }
+    if (w->state == S_ROWS || w->state == S_READY)
+        leave(w);
+    stop_users(w, "the manager says the test is over");
+}
+
+/* "retry": a later try may succeed (a serving Worker dials again); a
+ * missing one means no. */
+static void on_reject(worker *w, const msgpack_object *msg)
+{
+    char reason[512];
+    int retry = 0;
+    if (goose__get_str(msg, "reason", reason, sizeof reason) < 0)
+        snprintf(reason, sizeof reason, "no reason given");
+    goose__get_bool(msg, "retry", &retry);
+    if (w->serving && retry) {
+        snprintf(w->why, sizeof w->why, "the manager refused this worker: %s", reason);
+    } else {
+        w->fatal = 1;
+        fail(w, GOOSE_EFAILED, "the manager refused this worker: %s", reason);
+    }
+    leave(w);
+}
+
+/* A peer's word for a log line: letters, digits and '_' only. */
+static const char *printable(const char *s, char *out, size_t len)
+{
+    size_t i = 0;
+    for (; s[i] && i + 1 < len; i++)
+        out[i] = isalnum((unsigned char)s[i]) || s[i] == '_' ? s[i] : '?';
+    out[i] = '\0';
+    return out;
+}
+
+/* Messages of the handshake and between tests. */
+static int on_joining(worker *w, const char *type, const msgpack_object *msg)
+{
+    if (!strcmp(type, "challenge") && w->state == S_HELLO)
+        on_challenge(w, msg);
+    else if (!strcmp(type, "idle") &&
+             (w->state == S_AUTH || w->state == S_IDLE || w->state == S_DONE))
+        on_idle(w);
+    else if (!strcmp(type, "welcome") && (w->state == S_AUTH || w->state == S_IDLE))
+        on_welcome(w, msg);
+    else if (!strcmp(type, "reject") && w->state != S_IDLE && w->state != S_DONE)
+        on_reject(w, msg);
+    else if (!strcmp(type, "stop") && (w->state == S_IDLE || w->state == S_DONE))
+        ; /* no test to stop */
+    else
+        return 0;
+    return 1;
 }
 
 static void on_msg(gaggle_peer *p, const char *type, const msgpack_object *msg)
 {
     worker *w = p->owner;
     uint64_t t;
-    char reason[512];
     if (!strcmp(type, "ping") && goose__get_u64(msg, "t", &t) == 0) {
         send_pong(w, t);
     } else if (!strcmp(type, "pong")) {
         /* its arrival is the heartbeat */
-    } else if (!strcmp(type, "challenge") && w->state == S_HELLO) {
-        on_challenge(w, msg);
-    } else if (!strcmp(type, "welcome") && w->state == S_AUTH) {
-        on_welcome(w, msg);
+    } else if (on_joining(w, type, msg)) {
+        /* taken */
     } else if (!strcmp(type, "rows") && w->state == S_ROWS) {
         on_rows(w, msg);
     } else if (!strcmp(type, "test_data")) {
         on_test_data(w, msg);
-    } else if (!strcmp(type, "start") && w->state == S_READY && !w->start_at_us) {
+    } else if (!strcmp(type, "start") && w->state == S_READY && !w->t.start_at_us) {
         on_start(w, msg);
     } else if (!strcmp(type, "shape") &&
                (w->state == S_ROWS || w->state == S_READY || w->state == S_RUNNING)) {
         on_shape(w, msg);
-    } else if (!strcmp(type, "shape") && w->state == S_DRAINING) {
+    } else if (!strcmp(type, "shape") && (w->state == S_DRAINING || w->state == S_DONE)) {
         /* the test is ending: the users stop whatever the shape */
-    } else if (!strcmp(type, "stop")) {
-        int now = 0;
-        w->stop_now |= goose__get_bool(msg, "now", &now) == 0 && now;
-        if (w->state == S_ROWS || w->state == S_READY)
-            leave(w);
-        stop_users(w, "the manager says the test is over");
-    } else if (!strcmp(type, "reject")) {
-        if (goose__get_str(msg, "reason", reason, sizeof reason) < 0)
-            snprintf(reason, sizeof reason, "no reason given");
-        fail(w, GOOSE_EFAILED, "the manager refused this worker: %s", reason);
-        leave(w);
+    } else if (!strcmp(type, "stop") && w->state != S_IDLE && w->state != S_DONE) {
+        on_stop(w, msg);
     } else {
+        char name[32];
+        snprintf(w->why, sizeof w->why, "unexpected message \"%s\" from the manager",
+                 printable(type, name, sizeof name));
         goose__peer_close(p, "unexpected message from the manager");
     }
 }
 
+/* A serving Worker's Manager that went away is no error: it dials again
+ * (unless the certificate failed: then it would meet it again). */
 static void on_close(gaggle_peer *p, const char *why)
 {
     worker *w = p->owner;
@@ -483,7 +517,15 @@ static void on_close(gaggle_peer *p, const char *why)
         why = w->tls ? "TLS: the manager closed the connection after the TLS handshake "
                        "(does it want a client certificate? --tls-cert/--tls-key)"
                      : "the manager closed the handshake (a TLS manager? give --tls-ca)";
-    fail(w, GOOSE_EFAILED, "lost the manager: %s", why);
+    if (w->tls && goose__tls_verify_failed(p->bev))
+        w->fatal = 1;
+    if (!w->serving || w->fatal) {
+        fail(w, GOOSE_EFAILED, "lost the manager: %s", why);
+    } else if (!w->why[0]) {
+        snprintf(w->why, sizeof w->why, "%s", why);
+        if (w->state > S_IDLE && w->state < S_DONE) /* during a test */
+            goose__log(w->a, GOOSE_LOG_WARN, "lost the manager: %s", why);
+    }
     if (w->state == S_RUNNING)
         stop_users(w, "the manager is gone");
     else if (w->state != S_DRAINING)
@@ -519,14 +561,14 @@ static void heartbeat(worker *w, uint64_t now)
 static void log_measured(worker *w)
 {
     sent_tally sum = {0, 0};
-    for (size_t i = 0; i < w->nsent; i++) {
-        sum.requests += w->sent[i].requests;
-        sum.synthetic += w->sent[i].synthetic;
+    for (size_t i = 0; i < w->t.nsent; i++) {
+        sum.requests += w->t.sent[i].requests;
+        sum.synthetic += w->t.sent[i].synthetic;
     }
-    if (w->cfg.co_mode != GOOSE_CO_DISABLED)
+    if (w->t.cfg.co_mode != GOOSE_CO_DISABLED)
         goose__log(w->a, GOOSE_LOG_INFO, "users done: %llu requests measured, %llu "
                    "synthetic samples (--co-mitigation %s)", (unsigned long long)sum.requests,
-                   (unsigned long long)sum.synthetic, goose__co_mode_name(w->cfg.co_mode));
+                   (unsigned long long)sum.synthetic, goose__co_mode_name(w->t.cfg.co_mode));
     else
         goose__log(w->a, GOOSE_LOG_INFO, "users done: %llu requests measured",
                    (unsigned long long)sum.requests);
@@ -538,21 +580,25 @@ static void drive(worker *w, uint64_t now)
         return;
     if (atomic_load(&w->a->stop))
         stop_users(w, "asked to stop");
-    if (w->stop_at_us && now >= w->stop_at_us)
+    if (w->t.stop_at_us && now >= w->t.stop_at_us)
         stop_users(w, "run time is up");
     if (w->state == S_DRAINING ||
-        (w->cfg.iterations && goose__engine_iterations_done(w->engine) >= w->cfg.users))
-        goose__stop_clock_tick(&w->stop_clock, w->a, w->engine, now,
-                               w->stop_now || goose__stop_urgent(w->a));
-    int finished = goose__engine_wait(w->engine, 0);
+        (w->t.cfg.iterations && goose__engine_iterations_done(w->t.engine) >= w->t.cfg.users))
+        goose__stop_clock_tick(&w->t.stop_clock, w->a, w->t.engine, now,
+                               w->t.stop_now || goose__stop_urgent(w->a));
+    int finished = goose__engine_wait(w->t.engine, 0);
     /* a little after the whole second its threads published at */
-    if (!w->peer->closed && (finished || now >= w->last_flush_us + 1000000 + FLUSH_GRACE_US)) {
-        w->last_flush_us += 1000000;
+    if (!w->peer->closed && (finished || now >= w->t.last_flush_us + 1000000 + FLUSH_GRACE_US)) {
+        w->t.last_flush_us += 1000000;
         send_metrics(w, finished ? "done" : "metrics");
     }
     if (finished) {
-        goose__stop_clock_record(w->a, goose__engine_abandoned(w->engine));
+        goose__stop_clock_record(w->a, goose__engine_abandoned(w->t.engine));
         log_measured(w);
+        if (w->serving && !atomic_load(&w->a->stop) && !w->peer->closed) {
+            w->state = S_DONE; /* "idle" or the Manager's close comes next */
+            return;
+        }
         w->state = S_LEAVING;
         goose__peer_finish(w->peer);
     }
@@ -564,6 +610,22 @@ static void note_lag(worker *w, uint64_t now)
 {
     goose__gaggle_note_lag(w->a, &w->lag, &w->lag_warned, now, "this worker",
                            "the manager's silence meanwhile is not held against it");
+}
+
+/* Asked to stop with no users running: a one-shot Worker did not run
+ * its test; a serving one is done (its last "done" reaches the Manager
+ * first: leaving at once could reset the connection under it). */
+static void stop_between_tests(worker *w)
+{
+    if (!w->serving) {
+        fail(w, GOOSE_EFAILED, "%s", "stopped before the test started");
+        leave(w);
+    } else if (w->state == S_DONE) {
+        w->state = S_LEAVING;
+        goose__peer_finish(w->peer);
+    } else {
+        leave(w);
+    }
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -584,28 +646,25 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         return;
     }
     if (w->state != S_DRAINING && atomic_load(&w->a->stop) && w->state != S_RUNNING) {
-        fail(w, GOOSE_EFAILED, "%s", "stopped before the test started");
-        { leave(w); return; }
+        stop_between_tests(w);
+        return;
     }
     if (!w->peer->closed)
         heartbeat(w, now);
     drive(w, now);
 }
 
-/* A Manager may start after its Workers: keep dialing for a while. */
-static int connect_manager(worker *w)
+
+/* Dials the Manager once, giving up after --gaggle-timeout or at a stop;
+ * -1 with err (and errno, 0 when the host did not resolve). */
+int goose__worker_connect(worker *w, char *err, size_t errlen)
 {
     const goose_options *o = &w->a->opt;
     const char *host = o->manager_host ? o->manager_host : "127.0.0.1";
-    uint64_t give_up = goose__now_us() + 2 * o->gaggle_timeout_us;
-    char err[256] = "";
-    while (!(w->peer = goose__peer_connect(w->base, host, o->manager_port, w->tls, on_msg,
-                                           on_close, w, err, sizeof err))) {
-        if (goose__now_us() >= give_up || atomic_load(&w->a->stop))
-            return goose__fail(w->a, GOOSE_EFAILED, "%s", err);
-        usleep(CONNECT_RETRY_US);
-    }
-    return GOOSE_OK;
+    goose__watch_set(w->watch, GAGGLE_WORKER_DIALING);
+    w->peer = goose__peer_connect(w->base, host, o->manager_port, w->tls, on_msg, on_close, w,
+                                  &w->a->stop, o->gaggle_timeout_us, err, errlen);
+    return w->peer ? 0 : -1;
 }
 
 static int send_hello(worker *w)
@@ -621,136 +680,45 @@ static int send_hello(worker *w)
     return GOOSE_OK;
 }
 
-static int prepare(worker *w)
+int goose__worker_session(worker *w)
 {
-    int rc = goose__gaggle_check_options(w->a, 0);
-    if (rc != GOOSE_OK)
-        return rc;
-    if (w->a->config_error)
-        return goose__fail(w->a, w->a->config_code, "%s", w->a->config_error);
-    if (w->a->nscenarios == 0)
-        return goose__fail(w->a, GOOSE_ECONFIG, "no scenarios: register at least one "
-                           "with goose_attack_add_scenario()");
-    if (goose__test_hash(w->a, w->hash) < 0)
-        return goose__fail(w->a, GOOSE_ESYS, "cannot compute the load-test hash");
-    rc = goose__gaggle_load_key(w->a, &w->key);
-    if (rc != GOOSE_OK)
-        return rc;
-    w->tls = goose__tls_context(w->a, 0, &rc);
-    if (rc != GOOSE_OK)
-        return rc;
-    w->base = goose__gaggle_base();
-    w->timer = w->base ? event_new(w->base, -1, EV_PERSIST, on_tick, w) : NULL;
-    if (!w->timer || event_priority_set(w->timer, GAGGLE_PRI_TIMER) < 0)
-        return goose__fail(w->a, GOOSE_ENOMEM, "out of memory");
-    rc = connect_manager(w);
-    if (rc != GOOSE_OK)
-        return rc;
+    w->state = S_HELLO;
+    w->joined = w->fatal = 0;
+    w->why[0] = '\0';
+    w->last_beat_us = 0;
+    uint64_t now = goose__now_us();
+    goose__lag_start(&w->lag, WORKER_TICK_MS * 1000, now);
     goose__peer_watch(w->peer, &w->lag);
-    return send_hello(w);
-}
-
-static void worker_free(worker *w)
-{
-    goose__engine_free(w->engine);
-    free(w->sent);
-    goose__peer_free(w->peer);
-    if (w->base) /* libevent finishes freeing a TLS bufferevent in its loop */
-        event_base_loop(w->base, EVLOOP_NONBLOCK);
-    if (w->timer)
-        event_free(w->timer);
-    if (w->start_timer)
-        event_free(w->start_timer);
-    if (w->base)
-        event_base_free(w->base);
-    if (w->planned && goose__run_teardown(w->a, &w->cfg, &w->plan) != GOOSE_OK &&
-        w->rc == GOOSE_OK)
-        w->rc = GOOSE_EIO; /* a log could not be written */
-    goose__welcome_free(&w->welcome);
-    goose__rows_free(&w->data);
-    goose__buf_free(&w->test_data);
-    OPENSSL_cleanse(&w->key, sizeof w->key);
-    SSL_CTX_free(w->tls);
-}
-
-int gaggle_worker_run(goose_attack *a)
-{
-    /* a stop asked before this thread got here still counts */
-    int rc = goose__run_begin(a, GOOSE_ROLE_WORKER);
+    int rc = send_hello(w);
     if (rc != GOOSE_OK)
         return rc;
-    worker w = {.a = a, .rc = GOOSE_OK};
-    sigset_t mask;
-    goose__sigpipe_block(&mask);
-    rc = prepare(&w);
-    if (rc == GOOSE_OK) {
-        struct timeval tick = {0, TICK_MS * 1000};
-        goose__lag_start(&w.lag, TICK_MS * 1000, goose__now_us());
-        event_add(w.timer, &tick);
-        event_base_dispatch(w.base);
-    }
-    worker_free(&w);
-    goose__sigpipe_restore(&mask);
-    if (rc == GOOSE_OK)
-        rc = w.rc;
-    if (rc == GOOSE_OK)
-        goose__log(a, GOOSE_LOG_INFO, "test over: this worker is done");
-    goose__run_end(a);
-    return rc;
+    struct timeval tick = {0, WORKER_TICK_MS * 1000};
+    event_add(w->timer, &tick);
+    event_base_dispatch(w->base);
+    event_del(w->timer); /* its lag would count the time spent dialing */
+    return GOOSE_OK;
 }
 
-/* ---- a Worker on its own thread, for embedding ---- */
-
-struct gaggle_worker {
-    goose_attack *attack;
-    pthread_t thread;
-    int rc;
-    atomic_int done;
-};
-
-static void *worker_thread(void *arg)
+/* The timer of the connection's loop. */
+int goose__worker_timer(worker *w)
 {
-    gaggle_worker *gw = arg;
-    gw->rc = gaggle_worker_run(gw->attack);
-    atomic_store(&gw->done, 1);
-    return NULL;
+    w->timer = event_new(w->base, -1, EV_PERSIST, on_tick, w);
+    return w->timer && event_priority_set(w->timer, GAGGLE_PRI_TIMER) == 0 ? 0 : -1;
 }
 
-/* 1 once the run has ended: gaggle_worker_join() will not wait. */
-int gaggle_worker_done(const gaggle_worker *gw)
+int goose__worker_test_free(worker *w)
 {
-    return gw ? atomic_load(&((gaggle_worker *)gw)->done) : 1;
-}
-
-gaggle_worker *gaggle_worker_start(goose_attack *a)
-{
-    if (!a)
-        return NULL;
-    gaggle_worker *gw = calloc(1, sizeof *gw);
-    if (!gw)
-        return NULL;
-    gw->attack = a;
-    atomic_store(&a->stop, 0);
-    if (pthread_create(&gw->thread, NULL, worker_thread, gw) != 0) {
-        free(gw);
-        return NULL;
-    }
-    return gw;
-}
-
-int gaggle_worker_stop(gaggle_worker *gw)
-{
-    if (!gw)
-        return GOOSE_EINVAL;
-    return goose_attack_stop(gw->attack);
-}
-
-int gaggle_worker_join(gaggle_worker *gw)
-{
-    if (!gw)
-        return GOOSE_EINVAL;
-    pthread_join(gw->thread, NULL);
-    int rc = gw->rc;
-    free(gw);
+    worker_test *t = &w->t;
+    int rc = GOOSE_OK;
+    goose__engine_free(t->engine);
+    free(t->sent);
+    if (t->start_timer)
+        event_free(t->start_timer);
+    if (t->planned)
+        rc = goose__run_teardown(w->a, &t->cfg, &t->plan);
+    goose__welcome_free(&t->welcome);
+    goose__rows_free(&t->data);
+    goose__buf_free(&t->test_data);
+    memset(t, 0, sizeof *t);
     return rc;
 }
