@@ -408,11 +408,15 @@ def run_gaggle(rt, rt_dir, work, me, we, replicas, env_files, chroot, url, healt
             if not serve:
                 check(any(o["message"] == "test over: this worker is done" for o in lines),
                       f"{name}: 'test over: this worker is done'")
+            else:  # both tests on one connection
+                joins = sum(o["message"].startswith("joined the manager at") for o in lines)
+                overs = sum(o["message"] == "test over: waiting for the next one" for o in lines)
+                check(joins == 1 and overs == 2,
+                      f"{name}: joined once, two tests over, waiting for the next one ({joins}, {overs})")
         else:
-            if not serve:
-                check(any(o["message"].startswith(f"manager listening on 127.0.0.1:{gport} for "
-                                                  f"{replicas} workers") for o in lines),
-                      "manager: listening, for the compose file's workers")
+            check(any(o["message"].startswith(f"manager listening on 127.0.0.1:{gport} for "
+                                              f"{replicas} workers") for o in lines),
+                  "manager: listening, for the compose file's workers")
             check(not any("without a gaggle key" in o["message"] for o in lines),
                   "manager: no warning about a missing key")
     if serve:

@@ -85,7 +85,7 @@ def check_report(check, r, n, before, after, workers, users):
     check(len(ws) == workers and all(x["state"] == "done" and x["requests"] > 0 for x in ws)
           and sum(x["requests"] for x in ws) == total,
           f"test {n}: {len(ws)} Workers done, each made requests, together all of them")
-    check(r.get("users") == users, f"test {n}: {r.get('users')} users, as the controller set")
+    check(r.get("users") == users, f"test {n}: {r.get('users')} users, as set for it")
     check(r.get("gaggle_authenticated") is True, f"test {n}: the Workers proved the key")
 
 

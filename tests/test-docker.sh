@@ -76,7 +76,7 @@ if [ -z "${GOOSE_DOCKER_CHROOT:-}" ]; then
     $py tests/docker-check.py compose examples/docker/compose.yaml "$work/rt" "$work/rt.json" "$work/run"
     mkdir "$work/serve"
     $py tests/docker-check.py compose examples/docker/compose.serve.yaml "$work/rt" "$work/rt.json" \
-        "$work/serve" --serve --wiring-only
+        "$work/serve" --serve
     exit 0
 fi
 
@@ -105,4 +105,4 @@ mkdir "$work/run"
 $py tests/docker-check.py compose examples/docker/compose.yaml "$work/rt" "$work/rt.json" "$work/run" --chroot
 mkdir "$work/serve"
 $py tests/docker-check.py compose examples/docker/compose.serve.yaml "$work/rt" "$work/rt.json" \
-    "$work/serve" --chroot --serve --wiring-only
+    "$work/serve" --chroot --serve

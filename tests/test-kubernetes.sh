@@ -435,5 +435,62 @@ check(len(r["workers"]) == n and all(w["state"] == "done" for w in r["workers"])
       f"the report: {n} Workers done, key proved, requests counted")
 if failures:
     sys.exit(f"{len(failures)} check(s) failed")
+
+# ---- serve/'s environments: a Manager that stays up, 2 serving Workers ----
+# Workers first (they dial until the Manager answers), two tests started
+# over the controller on the same Worker processes, each report (its {n}
+# file) exact against goose-target's counts; shutdown ends the Manager and
+# the Workers stay, waiting for the next one, until SIGTERM (exit 0).
+n = 2
+gport, tport, cport = free_port(), free_port(), free_port()
+os.mkdir(f"{work}/serve")
+report = os.path.join(f"{work}/serve", os.path.basename(val(smc, "GOOSE_REPORT_FILE")))
+report = re.sub(r"\.html$", ".json", report)  # the manifest's name: its {time} and {n}
+target = subprocess.Popen([f"{build}/goose-target", "--port", str(tport)], stdout=subprocess.DEVNULL)
+procs, wprocs, mcode = [], [], None
+try:
+    time.sleep(0.3)
+    wenv = plain(swc, GOOSE_MANAGER_HOST="127.0.0.1", GOOSE_MANAGER_PORT=str(gport))
+    menv = plain(smc, GOOSE_MANAGER_BIND_HOST="127.0.0.1", GOOSE_MANAGER_BIND_PORT=str(gport),
+                 GOOSE_CONTROLLER=f"{chost or '127.0.0.1'}:{cport}", GOOSE_EXPECT_WORKERS=str(n),
+                 GOOSE_HOST=f"http://127.0.0.1:{tport}", GOOSE_RUN_TIME="2s", GOOSE_HATCH_RATE="30",
+                 GOOSE_REPORT_FILE=report, GOOSE_NO_RESET_METRICS="1")
+    base = {"PATH": os.environ["PATH"]}
+    for i in range(n):
+        wprocs.append(subprocess.Popen([exe], env={**base, **wenv}, stdout=subprocess.DEVNULL,
+                                       stderr=open(f"{work}/serve/worker{i}.log", "w")))
+    time.sleep(0.5)
+    manager_p = subprocess.Popen([exe], env={**base, **menv}, stdout=subprocess.DEVNULL,
+                                 stderr=open(f"{work}/serve/manager.log", "w"))
+    procs = wprocs + [manager_p]
+    try:
+        serve_session.two_tests(check, cport, tport, report, n, int(menv["GOOSE_USERS"]),
+                                alive=lambda: all(p.poll() is None for p in wprocs))
+        answer = serve_session.telnet(cport, ["shutdown"])
+        check(answer.startswith("ok"), f"telnet shutdown: {answer.strip()}")
+        mcode = manager_p.wait(15)
+    except (TimeoutError, AssertionError, OSError, subprocess.TimeoutExpired) as e:
+        check(False, f"serve/: two tests over the controller, then shutdown: {e}")
+    check(mcode == 0, f"serve/: the Manager exits 0 on the controller's shutdown ({mcode})")
+    time.sleep(1)
+    check(all(p.poll() is None for p in wprocs),
+          "serve/: the Workers stay without a Manager, waiting for the next one")
+    for p in wprocs:
+        p.terminate()
+    wcodes = []
+    for p in wprocs:
+        try:
+            wcodes.append(p.wait(15))
+        except subprocess.TimeoutExpired:
+            wcodes.append(None)
+    check(wcodes == [0] * n, f"serve/: the Workers exit 0 on SIGTERM: {wcodes}")
+finally:
+    for p in procs + wprocs + [target]:
+        if p.poll() is None:
+            p.kill()
+if failures:
+    for f in sorted(glob.glob(f"{work}/serve/*.log")):
+        print(f"--- serve/{os.path.basename(f)}\n" + open(f).read()[-3000:])
+    sys.exit(f"{len(failures)} check(s) failed")
 print(f"all checks passed")
 PY
