@@ -484,6 +484,13 @@ try:
         except subprocess.TimeoutExpired:
             wcodes.append(None)
     check(wcodes == [0] * n, f"serve/: the Workers exit 0 on SIGTERM: {wcodes}")
+    for i in range(n):  # both tests on the connection each Worker opened once
+        msgs = [json.loads(x)["message"] for x in open(f"{work}/serve/worker{i}.log")
+                if x.startswith("{")]
+        joins = sum(m.startswith("joined the manager at") for m in msgs)
+        overs = msgs.count("test over: waiting for the next one")
+        check(joins == 1 and overs == 2,
+              f"serve/: worker {i} joined once, two tests over on that connection ({joins}, {overs})")
 finally:
     for p in procs + wprocs + [target]:
         if p.poll() is None:
