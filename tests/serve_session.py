@@ -100,8 +100,9 @@ def two_tests(check, cport, tport, report, workers, users, alive=lambda: True, r
     check(d.get("tests") == 0, f"the Manager is idle with {d.get('workers')} Workers joined, no test run")
     before = stats(tport)
     a = control(cport, "start")
-    check(a.get("ok") is True and "test 1" in a.get("message", ""),
-          f"POST /start: {a.get('message')}")
+    if not check(a.get("ok") is True and "test 1" in a.get("message", ""),
+                 f"POST /start: {a.get('message')}"):
+        raise AssertionError("test 1 did not start")
     d = wait_config(cport, lambda d: d.get("tests") == 1 and d.get("state") == "idle",
                     "test 1 over", TEST_TIMEOUT)
     after = stats(tport)
@@ -111,8 +112,9 @@ def two_tests(check, cport, tport, report, workers, users, alive=lambda: True, r
 
     text = telnet(cport, [f"users {users - 1}", "start"])
     lines = [x for x in text.splitlines() if x.startswith(("ok", "error"))]
-    check(len(lines) == 2 and all(x.startswith("ok") for x in lines) and "test 2" in lines[1],
-          f"telnet users {users - 1}, start: {lines}")
+    if not check(len(lines) == 2 and all(x.startswith("ok") for x in lines) and "test 2" in lines[1],
+                 f"telnet users {users - 1}, start: {lines}"):
+        raise AssertionError("test 2 did not start")
     d = wait_config(cport, lambda d: d.get("tests") == 2 and d.get("state") == "idle",
                     "test 2 over", TEST_TIMEOUT)
     path2, r = report_of(report, 2, read)
