@@ -34,8 +34,11 @@ before its container bound it); the run is shorter
 (the test reads it) and keeps the hatch phase's requests
 (GOOSE_NO_RESET_METRICS: the target counts them too); the gaggle key is a
 fresh one in a temporary env file (what the compose file's openssl line
-writes); each container is limited to 1 GB and 512 processes.  Containers and the
-volume carry the label io.libgoose.test=$GOOSE_CONTAINERS_RUN and are
+writes); each container is limited to 1 GB and 512 processes.  In
+compose.serve.yaml the controller binds 127.0.0.1 and a free port itself
+(GOOSE_CONTROLLER): on the host's network a published port means nothing,
+and what the publication allows, the host's loopback, is where it is then.
+Containers and the volume carry the label io.libgoose.test=$GOOSE_CONTAINERS_RUN and are
 removed at the end, whatever happens.
 """
 import json, os, re, secrets, signal, socket, subprocess, sys, tempfile, time, urllib.request
