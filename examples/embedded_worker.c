@@ -1,7 +1,12 @@
 /*
  * embedded_worker.c - a small C service that also makes load: it answers
- * its own HTTP health checks on a libevent loop while a Gaggle Worker runs
- * beside it (gaggle_worker_start), and leaves when the test is over.
+ * its own HTTP health checks on a libevent loop while a serving Gaggle
+ * Worker runs beside it (gaggle_worker_start with worker-reconnect): the
+ * Worker dials its Manager (again after each test, or waits on the same
+ * connection when the Manager stays up with --no-autostart) and serves
+ * test after test until the service is told to stop (SIGTERM or SIGINT).
+ * The service learns each change of the Worker's state from the fd of
+ * gaggle_worker_fd() in its own loop: no polling.
  *
  *   cc embedded_worker.c $(pkg-config --cflags --libs libgoose) -levent -o svc
  *   ./svc --manager --expect-workers 1 --host http://127.0.0.1:8080 -u 10 -t 30s
@@ -10,7 +15,10 @@
  *
  * The Worker reads its options as goose_main() would, from GOOSE_*
  * variables and the arguments after the port (goose_attack_parse_args),
- * so GOOSE_MANAGER_PORT reaches it.
+ * so GOOSE_MANAGER_PORT reaches it.  It prints one line per state change
+ * ("worker: dialing", "worker: joined", "worker: running", "worker:
+ * stopped: success").  A Manager that fails the key or certificate check
+ * stops it too, and the service exits 1.
  * The same binary is the Manager (through goose_main) and the service that
  * hosts a Worker: both register the same load test, so their hashes agree.
  */
@@ -18,6 +26,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <goose.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,32 +62,59 @@ static void on_health(struct evhttp_request *req, void *arg)
     evbuffer_free(body);
 }
 
-/* The service's own loop notices when the Worker's test is over. */
-static void on_check(evutil_socket_t fd, short what, void *arg)
+static const char *state_name(int state)
+{
+    switch (state) {
+    case GAGGLE_WORKER_DIALING:
+        return "dialing";
+    case GAGGLE_WORKER_JOINED:
+        return "joined";
+    case GAGGLE_WORKER_RUNNING:
+        return "running";
+    default:
+        return "stopped";
+    }
+}
+
+/* The Worker's fd is readable: its state changed.  Once it has stopped
+ * (asked to, or a Manager it must not trust), join it and leave. */
+static void on_worker(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     struct service *svc = arg;
-    if (!gaggle_worker_done(svc->worker))
+    int state = gaggle_worker_state(svc->worker);
+    if (state != GAGGLE_WORKER_STOPPED) {
+        printf("worker: %s\n", state_name(state));
+        fflush(stdout);
         return;
+    }
     int rc = gaggle_worker_join(svc->worker);
     svc->worker = NULL;
     svc->status = rc == GOOSE_OK ? 0 : 1;
-    printf("worker finished: %s\n", goose_strerror(rc));
+    printf("worker: stopped: %s\n", goose_strerror(rc));
     event_base_loopbreak(svc->base);
+}
+
+/* The service's own signal handling: the Worker finishes a test under way
+ * (its users stop, the Manager gets their last metrics), then stops. */
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig, (void)what;
+    struct service *svc = arg;
+    gaggle_worker_stop(svc->worker);
 }
 
 static int serve(goose_attack *attack, unsigned short port, int argc, char **argv)
 {
     struct service svc = {event_base_new(), NULL, 1};
     struct evhttp *http = evhttp_new(svc.base);
-    struct event *check = event_new(svc.base, -1, EV_PERSIST, on_check, &svc);
-    struct timeval every = {0, 100000};
-    if (!http || !check || evhttp_bind_socket(http, "127.0.0.1", port) != 0) {
+    if (!http || evhttp_bind_socket(http, "127.0.0.1", port) != 0) {
         fprintf(stderr, "error: cannot serve on 127.0.0.1:%u\n", port);
         return 1;
     }
     evhttp_set_cb(http, "/health", on_health, NULL);
     goose_attack_set_option(attack, "worker", NULL);
+    goose_attack_set_option(attack, "worker-reconnect", NULL); /* test after test */
     int rc = goose_attack_parse_args(attack, argc, argv);
     if (rc != GOOSE_OK) { /* a bad option, or --help */
         if (rc < 0)
@@ -92,15 +128,28 @@ static int serve(goose_attack *attack, unsigned short port, int argc, char **arg
         fprintf(stderr, "error: cannot start the worker\n");
         return 1;
     }
-    printf("serving health checks on 127.0.0.1:%u while the worker runs\n", port);
-    fflush(stdout);
-    event_add(check, &every);
-    event_base_dispatch(svc.base);
+    struct event *changes = event_new(svc.base, gaggle_worker_fd(svc.worker),
+                                      EV_READ | EV_PERSIST, on_worker, &svc);
+    struct event *term = evsignal_new(svc.base, SIGTERM, on_signal, &svc);
+    struct event *intr = evsignal_new(svc.base, SIGINT, on_signal, &svc);
+    if (changes && term && intr && !event_add(changes, NULL) && !event_add(term, NULL) &&
+        !event_add(intr, NULL)) {
+        printf("serving health checks on 127.0.0.1:%u while the worker serves tests\n", port);
+        fflush(stdout);
+        event_base_dispatch(svc.base);
+    } else {
+        fprintf(stderr, "error: cannot watch the worker\n");
+    }
     if (svc.worker) { /* the loop ended first: stop the worker, then wait */
         gaggle_worker_stop(svc.worker);
         gaggle_worker_join(svc.worker);
     }
-    event_free(check);
+    if (changes)
+        event_free(changes);
+    if (term)
+        event_free(term);
+    if (intr)
+        event_free(intr);
     evhttp_free(http);
     event_base_free(svc.base);
     return svc.status;

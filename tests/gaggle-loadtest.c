@@ -11,7 +11,9 @@
  * With LOADTEST_VARIANT=data each pass logs in as the "name" of data set
  * LOADTEST_DATA_NAME (default "accounts"), file LOADTEST_DATA_PATH
  * (default accounts.csv), mode LOADTEST_DATA_MODE (unique, circular or
- * random; default unique): GET /account/login?name=NAME. */
+ * random; default unique): GET /account/login?name=NAME.  With
+ * LOADTEST_VARIANT=once the default test also has a test_start (GET
+ * /once/start) and a test_stop (GET /once/stop). */
 #include <goose.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -45,6 +47,18 @@ static int log_in(goose_user *u)
 static int log_out(goose_user *u)
 {
     goose_response_free(goose_get(u, "/logout"));
+    return GOOSE_OK;
+}
+
+static int once_start(goose_user *u)
+{
+    goose_response_free(goose_get(u, "/once/start"));
+    return GOOSE_OK;
+}
+
+static int once_stop(goose_user *u)
+{
+    goose_response_free(goose_get(u, "/once/stop"));
     return GOOSE_OK;
 }
 
@@ -232,6 +246,10 @@ int main(int argc, char **argv)
     goose_scenario_add_transaction(writer, "front", front_page);
     goose_transaction_set_on_stop(goose_scenario_add_transaction(writer, "log out", log_out));
     goose_attack_add_scenario(attack, writer);
+    if (variant && !strcmp(variant, "once")) {
+        goose_attack_set_test_start(attack, once_start);
+        goose_attack_set_test_stop(attack, once_stop);
+    }
     int status = goose_main(attack, argc, argv);
     goose_attack_free(attack);
     return status;

@@ -233,7 +233,8 @@ static long health_status(int port)
 }
 
 /* examples/embedded_worker.c keeps answering its own health checks while
- * the Worker it hosts runs the test. */
+ * the Worker it hosts runs the test, follows the Worker's states through
+ * its fd, dials again after the test, and ends on SIGTERM with status 0. */
 TEST(embedded_worker_service_keeps_serving)
 {
     setup();
@@ -258,8 +259,12 @@ TEST(embedded_worker_service_keeps_serving)
     ASSERT_EQ(waitpid(m, NULL, WNOHANG), 0); /* the test was still running */
     ASSERT_EQ(waitpid(svc, NULL, WNOHANG), 0);
     ASSERT_EQ(wait_exit(m, 30), 0);
+    ASSERT(wait_log("service", "worker: running\nworker: dialing", 10)); /* serving on */
+    ASSERT_EQ(waitpid(svc, NULL, WNOHANG), 0);
+    ASSERT_EQ(kill(svc, SIGTERM), 0);
     ASSERT_EQ(wait_exit(svc, 10), 0);
-    ASSERT(log_has("service", "worker finished: success"));
+    ASSERT(log_has("service", "worker: joined\nworker: running\n"));
+    ASSERT(log_has("service", "worker: stopped: success"));
     json_t *r = load_report(report), *stats = target_json(&tgt, "/stats");
     ASSERT_EQ(report_total(r), target_total(stats));
     ASSERT_GT(target_total(stats), 0);

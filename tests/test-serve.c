@@ -5,6 +5,7 @@
  * between tests. */
 #include "gaggle.h"
 
+#include <errno.h>
 #include <poll.h>
 
 /* ---- reading logs and reports ---- */
@@ -64,6 +65,50 @@ static pid_t serving_worker(const char *name, const char *port)
 {
     return spawn(name, NULL, "--worker", "--worker-reconnect", "--manager-port", port, "-v",
                  "--gaggle-timeout", "3s", NULL);
+}
+
+/* ---- the handle's fd ---- */
+
+static int front(goose_user *u)
+{
+    goose_response_free(goose_get(u, "/"));
+    return GOOSE_OK;
+}
+
+/* NULL is refused; the fd is a non-blocking, close-on-exec eventfd,
+ * readable at once; a Worker that cannot run (an option of the Manager's)
+ * goes to STOPPED, done, and the fd is closed by the join. */
+TEST(worker_fd_follows_a_worker_that_cannot_run)
+{
+    ASSERT_EQ(gaggle_worker_fd(NULL), GOOSE_EINVAL);
+    ASSERT_EQ(gaggle_worker_state(NULL), GOOSE_EINVAL);
+    goose_attack *a = goose_attack_new();
+    goose_scenario *sc = goose_scenario_new("Reader");
+    goose_scenario_add_transaction(sc, "front", front);
+    ASSERT_EQ(goose_attack_add_scenario(a, sc), GOOSE_OK);
+    ASSERT_EQ(goose_attack_set_option(a, "users", "3"), GOOSE_OK); /* a Manager's */
+    ASSERT_EQ(goose_attack_set_option(a, "worker-reconnect", NULL), GOOSE_OK);
+    gaggle_worker *w = gaggle_worker_start(a);
+    ASSERT_NOT_NULL(w);
+    int fd = gaggle_worker_fd(w);
+    ASSERT_GE(fd, 0);
+    ASSERT(fcntl(fd, F_GETFL) & O_NONBLOCK);
+    ASSERT(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    int state = 0;
+    for (int i = 0; i < 100 && state != GAGGLE_WORKER_STOPPED; i++) {
+        struct pollfd p = {fd, POLLIN, 0};
+        ASSERT_EQ(poll(&p, 1, 5000), 1);
+        state = gaggle_worker_state(w);
+        ASSERT(state >= GAGGLE_WORKER_DIALING && state <= GAGGLE_WORKER_STOPPED);
+    }
+    ASSERT_EQ(state, GAGGLE_WORKER_STOPPED);
+    ASSERT_EQ(gaggle_worker_done(w), 1);
+    struct pollfd p = {fd, POLLIN, 0};
+    ASSERT_EQ(poll(&p, 1, 0), 0); /* drained: no change since */
+    ASSERT_EQ(gaggle_worker_join(w), GOOSE_ECONFIG);
+    ASSERT(strstr(goose_attack_error(a), "--users makes no sense on a Worker"));
+    ASSERT_EQ(fcntl(fd, F_GETFD), -1); /* closed */
+    goose_attack_free(a);
 }
 
 /* ---- real Managers ---- */
@@ -320,6 +365,97 @@ TEST(embedded_worker_serves_five_managers_without_growth)
     teardown();
 }
 
+/* No Manager: 6 s into its dialing (a 4 s wait under way) the host
+ * stops it, and it ends within a slice of its sleep. */
+TEST(embedded_worker_stops_at_once_while_dialing)
+{
+    setup();
+    program = "tests/serve-embedded";
+    char port[8];
+    snprintf(port, sizeof port, "%d", free_port());
+    pid_t svc = spawn("service", NULL, "serve", "0", "--manager-port", port, NULL);
+    ASSERT_EQ(wait_exit(svc, 20), 0);
+    char path[256], line[256];
+    snprintf(path, sizeof path, "%s/service.log", dir);
+    FILE *f = fopen(path, "r");
+    long long ms = -1;
+    while (f && fgets(line, sizeof line, f))
+        sscanf(line, "stopped in %lld ms", &ms);
+    if (f)
+        fclose(f);
+    printf("stopped in %lld ms while dialing\n", ms);
+    ASSERT_GE(ms, 0);
+    ASSERT_LT(ms, 500);
+    ASSERT(log_has("service", "dialing again in 4 s"));
+    char states[16];
+    states_seen("service", states, sizeof states);
+    ASSERT_STR_EQ(states, "DS");
+    teardown();
+}
+
+/* A controller's answer to one command line. */
+static void talk(const char *port, const char *command, char *answer, size_t len)
+{
+    int fd = dial(port);
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ASSERT_EQ(write(fd, command, strlen(command)), (ssize_t)strlen(command));
+    size_t got = 0;
+    for (ssize_t r; got + 1 < len && !memchr(answer, '\n', got) &&
+                    (r = read(fd, answer + got, len - 1 - got)) > 0;)
+        got += (size_t)r;
+    answer[got] = '\0';
+    close(fd);
+}
+
+/* One Manager that stays up (--no-autostart), five controller starts:
+ * the embedded Worker serves them all on one connection ("idle" between
+ * them), and grows no more than with five Managers. */
+TEST(embedded_worker_serves_five_tests_on_one_connection)
+{
+    enum { TESTS = 5 };
+    setup();
+    program = "tests/serve-embedded";
+    char port[8], ctl[8], ctl_at[24], report[256], tests[4], answer[512];
+    manager_spot(port, report);
+    snprintf(ctl, sizeof ctl, "%d", free_port());
+    snprintf(ctl_at, sizeof ctl_at, "127.0.0.1:%s", ctl);
+    snprintf(report, sizeof report, "%s/report{n}.json", dir);
+    snprintf(tests, sizeof tests, "%d", TESTS);
+    pid_t m = spawn("manager", NULL, "--manager", "--no-autostart", "--controller", ctl_at,
+                    "--expect-workers", "1", PORT_ARGS(port), "--host", tgt.url, "-u", "3",
+                    "-r", "30", "-t", "1s", "--no-reset-metrics", "--report-file", report,
+                    NULL);
+    pid_t svc = spawn("service", NULL, "serve", tests, "--manager-port", port,
+                      "--gaggle-timeout", "3s", NULL);
+    ASSERT(wait_log("service", "joined the manager at 127.0.0.1:", 20));
+    long long before = 0;
+    for (int i = 1; i <= TESTS; i++) {
+        char after[32];
+        talk(ctl, "start\n", answer, sizeof answer);
+        ASSERT(!strncmp(answer, "ok", 2));
+        snprintf(after, sizeof after, "after test %d:", i);
+        ASSERT(wait_log("service", after, 30));
+        snprintf(report, sizeof report, "%s/report%d.json", dir, i);
+        for (int j = 0; j < 100 && access(report, F_OK) != 0; j++)
+            usleep(100000); /* written once the Manager has every "done" */
+        usleep(200000);
+        check_report(report, before);
+        before = seen();
+    }
+    ASSERT_EQ(wait_exit(svc, 10), 0);
+    talk(ctl, "shutdown\n", answer, sizeof answer);
+    ASSERT_EQ(wait_exit(m, 20), 0);
+    char states[64];
+    states_seen("service", states, sizeof states);
+    printf("states: %s\n", states);
+    ASSERT_STR_EQ(states, "DJRJRJRJRJRJS"); /* never DIALING again */
+    ASSERT(log_has("service", "test over: waiting for the next one"));
+    ASSERT(log_has("service", "worker: success"));
+    check_no_growth("service", TESTS);
+    teardown();
+}
+
 /* ---- a hostile "Manager" between tests ---- */
 
 static int listen_on(const char *port)
@@ -345,10 +481,14 @@ static int next_worker(int lfd)
     return fd;
 }
 
+/* -1 when the Worker closed (or reset) the connection; 10 s of silence
+ * fails the test. */
 static int read_all(int fd, void *buf, size_t n)
 {
     for (size_t got = 0; got < n;) {
         ssize_t r = read(fd, (char *)buf + got, n - got);
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            TEST_FAIL("the worker said nothing for 10 s, and kept the connection");
         if (r <= 0)
             return -1;
         got += (size_t)r;
@@ -356,11 +496,24 @@ static int read_all(int fd, void *buf, size_t n)
     return 0;
 }
 
-/* The next frame's type (pings skipped); "" when the Worker closed. */
+static void send_out(int fd, gaggle_out *o);
+
+static void send_pong(int fd, uint64_t t)
+{
+    gaggle_out o;
+    goose__out_begin(&o, "pong", 1);
+    goose__out_u64(&o, "t", t);
+    send_out(fd, &o);
+}
+
+/* The next frame's type (pings answered and skipped, for 20 s at most); "" when the
+ * Worker closed. */
 static const char *read_type(int fd, char type[32])
 {
     static unsigned char body[65536];
-    for (;;) {
+    for (int pings = 0;; pings++) {
+        if (pings > 20)
+            TEST_FAIL("the worker only pings, and keeps the connection");
         unsigned char head[4];
         if (read_all(fd, head, 4) < 0)
             return strcpy(type, "");
@@ -368,10 +521,14 @@ static const char *read_type(int fd, char type[32])
         ASSERT(n <= sizeof body);
         ASSERT_EQ(read_all(fd, body, n), 0);
         msgpack_unpacked u;
+        uint64_t t = 0;
         msgpack_unpacked_init(&u);
         ASSERT_EQ(goose__frame_decode(body, n, &u, type, 32), 0);
+        int ping = !strcmp(type, "ping") && goose__get_u64(&u.data, "t", &t) == 0;
         msgpack_unpacked_destroy(&u);
-        if (strcmp(type, "ping") && strcmp(type, "pong"))
+        if (ping) /* answered: only what the test sends may close it */
+            send_pong(fd, t);
+        else if (strcmp(type, "pong"))
             return type;
     }
 }
@@ -485,10 +642,13 @@ TEST(reject_retry_decides)
     teardown();
 }
 
-TEST_MAIN(TEST_ENTRY(serving_worker_waits_for_a_late_manager),
+TEST_MAIN(TEST_ENTRY(worker_fd_follows_a_worker_that_cannot_run),
+          TEST_ENTRY(serving_worker_waits_for_a_late_manager),
           TEST_ENTRY(serving_worker_serves_managers_in_a_row),
           TEST_ENTRY(sigterm_during_a_test_delivers_done),
           TEST_ENTRY(wrong_key_ends_a_serving_worker),
           TEST_ENTRY(untrusted_manager_certificate_ends_a_serving_worker),
           TEST_ENTRY(embedded_worker_serves_five_managers_without_growth),
+          TEST_ENTRY(embedded_worker_serves_five_tests_on_one_connection),
+          TEST_ENTRY(embedded_worker_stops_at_once_while_dialing),
           TEST_ENTRY(hostile_manager_between_tests), TEST_ENTRY(reject_retry_decides))
