@@ -149,7 +149,7 @@ TEST(serving_worker_serves_managers_in_a_row)
     pid_t w = serving_worker("worker", port);
     long long before = 0;
     for (int i = 0; i < 2; i++) {
-        char name[16];
+        char name[24];
         snprintf(name, sizeof name, "manager%d", i);
         snprintf(report, sizeof report, "%s/report%d.json", dir, i);
         pid_t m = one_shot_manager(name, port, report, "2s");
@@ -327,7 +327,9 @@ static void check_no_growth(const char *name, int tests)
     for (int i = 1; i < tests; i++)
         ASSERT_EQ(fp[i].fds, fp[0].fds);
     ASSERT_GT(fp[1].rss_kb, 0);
+#ifndef __SANITIZE_ADDRESS__ /* ASan's quarantine holds what was freed */
     ASSERT_LT(fp[tests - 1].rss_kb - fp[1].rss_kb, 2048);
+#endif
 }
 
 /* Five one-shot Managers, one after the other, for one embedded Worker
@@ -344,7 +346,7 @@ TEST(embedded_worker_serves_five_managers_without_growth)
                       "--gaggle-timeout", "3s", NULL);
     long long before = 0;
     for (int i = 1; i <= TESTS; i++) {
-        char name[16], after[32];
+        char name[24], after[32];
         snprintf(name, sizeof name, "manager%d", i);
         snprintf(report, sizeof report, "%s/report%d.json", dir, i);
         pid_t m = one_shot_manager(name, port, report, "1s");

@@ -137,6 +137,20 @@ static long long check_test(int n, long long before, int workers, int users)
     return now;
 }
 
+/* Open file descriptors of a process. */
+static int fds_of(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    ASSERT_NOT_NULL(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
 static void stop_workers(pid_t *w, int n)
 {
     for (int i = 0; i < n; i++)
@@ -165,6 +179,7 @@ TEST(three_tests_in_a_row)
     say_expect("start", "ok: test 1 starts on 3 workers");
     wait_test(1);
     before = check_test(1, before, 3, 6);
+    int fds = fds_of(m); /* idle after a test */
     say_expect("users 9", "ok: the next test has --users 9");
     say_expect("run-time 2s", "ok");
     say_expect("start", "ok: test 2 starts on 3 workers");
@@ -175,6 +190,7 @@ TEST(three_tests_in_a_row)
     say_expect("start", "ok: test 3 starts on 3 workers");
     wait_test(3);
     check_test(3, before, 3, 3);
+    ASSERT_EQ(fds_of(m), fds); /* nothing of a test stays open */
     ASSERT_EQ(log_count("manager", "joined from"), 3); /* no Worker dialled again */
     ASSERT_EQ(log_count("manager", "left"), 0);
     say_expect("shutdown", "ok: shutting down");
@@ -218,9 +234,51 @@ TEST(lost_and_new_workers_between_tests)
     check_test(3, before, 3, 6);
     ASSERT(log_has("late", "START"));
     ASSERT_EQ(log_count("manager", "lost:"), 0); /* gone between tests: no error */
-    say_expect("shutdown", "ok");
+    kill(m, SIGTERM); /* idle: the Manager ends at once */
     ASSERT_EQ(wait_exit(m, 15), 0);
     stop_workers(w, 3);
+    teardown();
+}
+
+/* A Worker lost during a test fails that test, as a one-shot Manager's;
+ * the next one runs on the others, and the Manager's exit status is the
+ * failed test's. */
+TEST(lost_during_a_test_fails_that_test)
+{
+    setup();
+    ports();
+    char report[256];
+    snprintf(report, sizeof report, "%s/r{n}.json", dir);
+    pid_t m = stay_manager("2", "--report-file", report, "--run-time", "4s", NULL);
+    pid_t w[3];
+    for (int i = 0; i < 3; i++) {
+        char name[24];
+        snprintf(name, sizeof name, "worker%d", i);
+        w[i] = serving_worker(name, NULL);
+    }
+    ASSERT(wait_count("manager", "joined from", 3, 20));
+    say_expect("start", "ok: test 1 starts on 3 workers");
+    ASSERT(wait_log("manager", "START in", 15));
+    sleep(2);
+    kill(w[1], SIGKILL);
+    wait_exit(w[1], 5);
+    ASSERT(wait_log("manager", "test 1 failed: 1 of 3 workers were lost", 30));
+    char path[256];
+    snprintf(path, sizeof path, "%s/r1.json", dir);
+    json_t *r = load_report(path);
+    ASSERT_EQ(workers_sum(r, "lost"), 1);
+    ASSERT_EQ(workers_sum(r, "done"), 2);
+    json_decref(r);
+    say_expect("run-time 1s", "ok");
+    long long before = target_now();
+    say_expect("start", "ok: test 2 starts on 2 workers");
+    wait_test(2);
+    check_test(2, before, 2, 6);
+    say_expect("shutdown", "ok");
+    ASSERT_EQ(wait_exit(m, 15), 1);
+    ASSERT(log_has("manager", "error: test 1: 1 of 3 workers were lost"));
+    w[1] = w[2];
+    stop_workers(w, 2);
     teardown();
 }
 
@@ -329,7 +387,7 @@ TEST(bad_commands_then_sigterm)
     ASSERT_EQ(wait_exit(bad, 10), 2);
     ASSERT(log_has("bad", "--no-autostart needs --controller HOST:PORT: its start runs "
                           "each test"));
-    char report[256], answer[4096];
+    char report[256], answer[4096], command[300];
     snprintf(report, sizeof report, "%s/r1.json", dir);
     pid_t m = stay_manager("2", "--report-file", report, NULL);
     ASSERT(wait_log("manager", "each test overwrites it", 5));
@@ -337,9 +395,24 @@ TEST(bad_commands_then_sigterm)
     ASSERT(wait_count("manager", "joined from", 2, 20));
     say_expect("users 0", "error: --users \"0\" must be a whole number from 1 to 10000000");
     say_expect("users 1", "ok");
+    /* options that exclude each other, as goose_attack_set_option has them */
+    say_expect("test-plan 4,1s;0,1s", "error: --test-plan sets the users over time: drop "
+                                      "--users");
+    say_expect("users none", "ok");
+    say_expect("run-time none", "ok");
+    say_expect("hatch-rate none", "ok");
+    say_expect("test-plan 4,1s;0,1s", "ok");
+    say_expect("users 1", "error: --test-plan sets the users over time: drop --users");
+    say_expect("test-plan none", "ok");
+    say_expect("hatch-rate 60", "ok");
+    say_expect("users 1", "ok");
     say_expect("start", "error: 1 users cannot be shared by 2 workers");
     say_expect("test-plan 4,1s;x", "error: ");
     say_expect("report-file /nonexistent-dir/x.json", "error: cannot create --report-file");
+    snprintf(command, sizeof command, "report-file %s", report); /* the same file */
+    talk(command, answer, sizeof answer);
+    ASSERT(strstr(answer, "ok: the next test has --report-file "));
+    ASSERT(strstr(answer, "(no {n} or {time}: each test overwrites it)"));
     say_expect("stop", "error: no test is running");
     say_expect("metrics", "error: no test is running");
     say_expect("fly", "error: unknown command \"fly\"");
@@ -494,4 +567,5 @@ TEST(report_path_placeholders)
 TEST_MAIN(TEST_ENTRY(three_tests_in_a_row), TEST_ENTRY(lost_and_new_workers_between_tests),
           TEST_ENTRY(hostile_peers_between_tests), TEST_ENTRY(bad_commands_then_sigterm),
           TEST_ENTRY(each_test_its_own_once_and_controller),
+          TEST_ENTRY(lost_during_a_test_fails_that_test),
           TEST_ENTRY(report_path_placeholders))

@@ -58,8 +58,8 @@ typedef struct conn {
     unsigned char nonce_m[GAGGLE_NONCE];  /* ours */
     int member;             /* --no-autostart: authenticated, it waits for
                                a test (or runs in one) */
+    size_t slot;            /* 1 + its slot in the test under way; 0: none */
     char name[128];
-    uint64_t joined_us;
 } conn;
 
 /* What lives for one test: set up by test_setup, freed by test_free, so
@@ -117,8 +117,8 @@ typedef struct manager {
 } manager;
 
 /* test_start's and test_stop's shards follow every Worker's; a Manager
- * that stays up knows its Workers only once test_start runs: they come
- * first there, and the Workers' after them. */
+ * that stays up learns how many Workers a test has only once test_start
+ * runs: its shards come first there, and the Workers' after them. */
 static size_t once_shard(const manager *m, int kind)
 {
     return (m->stays ? 0 : m->t.expected * GAGGLE_MAX_THREADS) + (size_t)kind - 1;
@@ -419,11 +419,10 @@ static void take_members(manager *m);
 static void join_member(manager *m, conn *c, const char *name)
 {
     c->member = 1;
-    c->joined_us = goose__now_us();
     snprintf(c->name, sizeof c->name, "%s", name);
     goose__log(m->a, GOOSE_LOG_INFO, "worker %s joined from %s", c->name, c->peer->addr);
     take_members(m);
-    if (!worker_of(m, c->peer))
+    if (!c->slot)
         send_simple(c->peer, "idle");
 }
 
@@ -473,17 +472,17 @@ static void on_auth(manager *m, conn *c, const msgpack_object *msg)
 }
 
 /* A member with no part in the test under way (or none is), waiting. */
-static int waiting_member(manager *m, const conn *c)
+static int waiting_member(const conn *c)
 {
     const gaggle_peer *p = c->peer;
-    return c->member && !p->closed && !p->flushing && !p->draining && !worker_of(m, p);
+    return c->member && !c->slot && !p->closed && !p->flushing && !p->draining;
 }
 
-static size_t count_waiting(manager *m)
+static size_t count_waiting(const manager *m)
 {
     size_t n = 0;
-    for (conn *c = m->conns; c; c = c->next)
-        n += waiting_member(m, c);
+    for (const conn *c = m->conns; c; c = c->next)
+        n += waiting_member(c);
     return n;
 }
 
@@ -523,10 +522,11 @@ static void take_members(manager *m)
         mworker *w = &t->workers[i];
         if (w->state != W_FREE)
             continue;
-        while (c && !waiting_member(m, c))
+        while (c && !waiting_member(c))
             c = c->next;
         if (!c)
             return;
+        c->slot = i + 1;
         seat(m, w, c->peer, c->name);
         goose__log(m->a, GOOSE_LOG_INFO, "test %u: worker %zu is %s from %s, %zu users",
                    t->number, i + 1, w->name, c->peer->addr, w->users);
@@ -870,7 +870,7 @@ static void heartbeat(manager *m, uint64_t now)
             m->t.workers[i].state != W_DONE && m->t.workers[i].rtt_known)
             send_ping(&m->t.workers[i]);
     for (conn *c = m->conns; c; c = c->next) { /* members between tests, or done */
-        mworker *w = c->member ? worker_of(m, c->peer) : NULL;
+        const mworker *w = c->slot ? &m->t.workers[c->slot - 1] : NULL;
         if (c->member && !c->peer->closed && (!w || w->state == W_DONE)) {
             gaggle_out o;
             goose__out_begin(&o, "ping", 1);
@@ -1168,11 +1168,12 @@ static void record_workers(manager *m)
     res->start_spread_ms = hi - lo;
 }
 
-/* Everything of one test, so the next starts clean (GOOSE_OK, or the
- * error of closing its logs). */
+/* Everything of one test, so the next starts clean; its members wait. */
 static void test_free(manager *m)
 {
     mtest *t = &m->t;
+    for (conn *c = m->conns; c; c = c->next)
+        c->slot = 0;
     free(t->workers);
     goose__once_free(&t->start);
     goose__once_free(&t->stop);

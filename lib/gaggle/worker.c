@@ -19,6 +19,8 @@ static int fail(worker *w, int code, const char *fmt, const char *detail)
 {
     if (w->rc == GOOSE_OK)
         w->rc = goose__fail(w->a, code, fmt, detail);
+    if (!w->why[0]) /* a serving Worker says it as it dials again */
+        snprintf(w->why, sizeof w->why, fmt, detail);
     goose__log(w->a, GOOSE_LOG_ERROR, fmt, detail);
     return w->rc;
 }
@@ -653,7 +655,6 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         heartbeat(w, now);
     drive(w, now);
 }
-
 
 /* Dials the Manager once, giving up after --gaggle-timeout or at a stop;
  * -1 with err (and errno, 0 when the host did not resolve). */

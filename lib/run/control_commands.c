@@ -222,7 +222,10 @@ static void cmd_shutdown(goose_control_state *st, const goose_control_run *run,
     }
     st->shutting_down = 1;
     atomic_store(&run->c->a->stop, 1);
-    if (run->stay)
+    if (run->stay && !strcmp(run->stay->state, "waiting"))
+        say(r, 1, "shutting down: test %u has not started (no report), the manager ends",
+            run->stay->test);
+    else if (run->stay)
         say(r, 1, "shutting down: test %u ends (users finish, then its report), then the "
             "manager", run->stay->test);
     else
@@ -310,11 +313,13 @@ static const char HELP_IDLE[] =
     "hatch-rate R        the next test's hatch rate (--hatch-rate)\n"
     "run-time T          the next test's run time (--run-time)\n"
     "host URL            the next test's target (--host)\n"
-    "test-plan PLAN      the next test's plan (--test-plan; none: no plan)\n"
-    "arrival-rate R      the next test's arrival rate (--arrival-rate; none: the closed model)\n"
+    "test-plan PLAN      the next test's plan (--test-plan)\n"
+    "arrival-rate R      the next test's arrival rate (--arrival-rate)\n"
     "report-file PATH..  the next test's report files, in place of --report-file (none:\n"
     "                    no file); {n} and {time} in a name are the test's number and start\n"
     "workers N           Workers the next test waits for (--expect-workers)\n"
+    "                    (users, hatch-rate, run-time, test-plan, arrival-rate: none\n"
+    "                    drops the option, so that the ones it excludes may be given)\n"
     "config              the next test's options and the manager's state (JSON)\n"
     "shutdown            end the manager\n";
 
@@ -370,19 +375,28 @@ static int set_report_files(goose_options *o, const char *value, char *err, size
     return rc;
 }
 
-/* "test-plan none", "arrival-rate none": the option is no longer given,
- * so the options it excludes may be. */
+/* "test-plan none" and the like: the option is no longer given (its
+ * default again), so the options it excludes may be; 0, or -1 for an
+ * option that has no "none". */
 static int clear_option(goose_options *o, const char *option)
 {
     int id = goose__option_id(option);
     if (!strcmp(option, "test-plan")) {
         free(o->test_plan);
         o->test_plan = NULL;
-    } else {
+    } else if (!strcmp(option, "arrival-rate")) {
         o->arrival_rate = 0;
+    } else if (!strcmp(option, "users")) {
+        o->users = 0;
+    } else if (!strcmp(option, "hatch-rate")) {
+        o->hatch_rate = 0;
+    } else if (!strcmp(option, "run-time")) {
+        o->run_time_us = 0;
+    } else {
+        return -1;
     }
     o->set_mask[id / 64] &= ~(1ull << id % 64);
-    return GOOSE_OK;
+    return 0;
 }
 
 /* The next test's option, through the option table's own parser and
@@ -394,15 +408,17 @@ static void set_next(goose_attack *a, const char *option, const char *value,
     int rc;
     if (!strcmp(option, "report-file") && value)
         rc = set_report_files(&a->opt, value, err, sizeof err);
-    else if (value && !strcmp(value, "none") &&
-             (!strcmp(option, "test-plan") || !strcmp(option, "arrival-rate")))
-        rc = clear_option(&a->opt, option);
+    else if (value && !strcmp(value, "none") && clear_option(&a->opt, option) == 0)
+        rc = GOOSE_OK;
     else
         rc = goose__option_set(&a->opt, option, value, err, sizeof err);
+    int same_file = !strcmp(option, "report-file") && value && !strstr(value, "{n}") &&
+                    !strstr(value, "{time}") && strcmp(value, "none");
     if (rc != GOOSE_OK)
         say(r, 0, "%s", err[0] ? err : goose_strerror(rc));
     else
-        say(r, 1, "the next test has --%s %s", option, value);
+        say(r, 1, "the next test has --%s %s%s", option, value,
+            same_file ? " (no {n} or {time}: each test overwrites it)" : "");
 }
 
 static json_t *report_files_json(const goose_options *o)
