@@ -5,18 +5,27 @@
     Every library the image's programs need (objdump -p NEEDED, then ldd)
     comes from a Debian package that the runtime stage installs (dpkg -S),
     and the stage installs nothing else but ca-certificates.
-  docker-check.py compose COMPOSE_YAML RUNTIME_ROOT RUNTIME_JSON WORKDIR [--chroot]
+  docker-check.py compose COMPOSE_YAML RUNTIME_ROOT RUNTIME_JSON WORKDIR [--chroot] [--serve]
     The compose file's wiring, then its target, Manager and Workers run as
     processes on 127.0.0.1 through the image's ENTRYPOINT, with the compose
     file's GOOSE_* variables (addresses, ports and run time replaced).
+    --serve: the long-lived form (compose.serve.yaml): a Manager that stays
+    up (--no-autostart) with its controller published on 127.0.0.1 only,
+    serving Workers; its processes run two tests over the controller on the
+    same Workers, each report exact against the target's counts, then the
+    controller's shutdown (the Workers stay) and SIGTERM (they exit 0).
 With --chroot, RUNTIME_ROOT is a Debian root file system holding only the
 runtime stage, and every program runs inside it as the image's USER.
 With --wiring-only, compose checks the wiring and runs nothing (make
 test-containers runs the services as containers, on the image's root).
 """
-import json, os, re, secrets, shutil, socket, subprocess, sys, time, urllib.parse
+import json, os, re, secrets, shutil, signal, socket, subprocess, sys, time, urllib.parse
 
 import yaml
+
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import serve_session
 
 CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"  # sbin may be off PATH
 
@@ -164,7 +173,51 @@ def health_port(svc):
     return m and m.group(1)
 
 
-def compose(path, rt_dir, rt_json, work, chroot, wiring_only=False):
+def published(svc):
+    """The service's published ports as (host address, host port, container
+    port); short ("127.0.0.1:5116:5116", "5116:5116", "5116") and long syntax."""
+    out = []
+    for p in svc.get("ports") or []:
+        if isinstance(p, dict):
+            out.append((p.get("host_ip", ""), str(p.get("published", "")), str(p.get("target"))))
+            continue
+        parts = str(p).split("/")[0].split(":")
+        parts = [""] * (3 - len(parts)) + parts
+        out.append((":".join(parts[:-2]), parts[-2], parts[-1]))
+    return out
+
+
+def serve_wiring(s, m, w, me, we, here):
+    """What the long-lived form adds: the Manager stays up and is run by its
+    controller, reached from the host's loopback only; Workers serve test
+    after test; each test its own report; the one-shot form's image."""
+    check(truthy(me.get("GOOSE_NO_AUTOSTART")) and not we.get("GOOSE_NO_AUTOSTART"),
+          "manager: GOOSE_NO_AUTOSTART (it stays up, a test at each start)")
+    check(truthy(we.get("GOOSE_WORKER_RECONNECT")) and not me.get("GOOSE_WORKER_RECONNECT"),
+          "worker: GOOSE_WORKER_RECONNECT (test after test, Manager after Manager)")
+    ctl = me.get("GOOSE_CONTROLLER", "")
+    cport = ctl.rpartition(":")[2]
+    pub = published(m)
+    check(cport.isdigit() and any(c == cport for _, _, c in pub),
+          f"manager: the controller {ctl} is published ({pub})")
+    check(pub and all(h == "127.0.0.1" for h, _, _ in pub) and
+          not any(published(s[n]) for n in s if n != "manager"),
+          "every published port is on the host's 127.0.0.1 only (the controller has no authentication)")
+    check(not we.get("GOOSE_CONTROLLER"), "worker: no controller")
+    check(m.get("restart") in ("always", "unless-stopped"),
+          f"the manager comes back after a crash or a shutdown: restart {m.get('restart')}")
+    check(w.get("restart") == "unless-stopped", f"workers: restart {w.get('restart')}")
+    check("{n}" in me.get("GOOSE_REPORT_FILE", ""),
+          f"manager: a report file per test ({me.get('GOOSE_REPORT_FILE')} has {{n}})")
+    one_shot = os.path.join(here, "compose.yaml")
+    if os.path.isfile(one_shot):
+        o = (yaml.safe_load(open(one_shot)).get("services") or {}).get("manager") or {}
+        check(o.get("image") == m.get("image") and o.get("build") == m.get("build"),
+              f"the image and build of compose.yaml ({m.get('image')}): one build for both forms")
+    return ctl
+
+
+def compose(path, rt_dir, rt_json, work, chroot, wiring_only=False, serve=False):
     rt = json.load(open(rt_json))
     here = os.path.dirname(os.path.abspath(path))
     c = yaml.safe_load(open(path))
@@ -213,15 +266,18 @@ def compose(path, rt_dir, rt_json, work, chroot, wiring_only=False):
           and port in rt["expose"] and health_port(m) == port,
           f"port {port}: manager binds, exposes and health-checks it, the image EXPOSEs it, "
           "workers dial it")
-    check(m.get("restart", "no") == "no", "the manager runs one test: not restarted")
-    check(w.get("restart") in ("always", "unless-stopped"),
-          f"workers restart after every test (exit 0) and when the manager is not up yet "
-          f"(exit 1): restart {w.get('restart')}")
-
-    # start order: target healthy, then manager healthy, then workers
     dep = lambda svc, on: ((svc.get("depends_on") or {}).get(on) or {}).get("condition")
-    check(dep(m, "target") == "service_healthy" and dep(w, "manager") == "service_healthy",
-          "workers wait for a healthy manager, the manager for a healthy target")
+    if serve:
+        serve_wiring(s, m, w, me, we, here)
+        check(dep(m, "target") == "service_healthy", "the manager waits for a healthy target")
+    else:
+        check(m.get("restart", "no") == "no", "the manager runs one test: not restarted")
+        check(w.get("restart") in ("always", "unless-stopped"),
+              f"workers restart after every test (exit 0) and when the manager is not up yet "
+              f"(exit 1): restart {w.get('restart')}")
+        # start order: target healthy, then manager healthy, then workers
+        check(dep(m, "target") == "service_healthy" and dep(w, "manager") == "service_healthy",
+              "workers wait for a healthy manager, the manager for a healthy target")
 
     # the target: listens on every address, on the port GOOSE_HOST names
     ep = t.get("entrypoint") or []
@@ -252,18 +308,19 @@ def compose(path, rt_dir, rt_json, work, chroot, wiring_only=False):
         return
 
     health = {n: s[n]["healthcheck"]["test"] for n in ("target", "manager")}
-    run_gaggle(rt, rt_dir, work, me, we, replicas, ef(m), chroot, url, health)
+    run_gaggle(rt, rt_dir, work, me, we, replicas, ef(m), chroot, url, health, serve)
 
 
-def run_gaggle(rt, rt_dir, work, me, we, replicas, env_files, chroot, url, health):
-    """The compose file's services as processes on 127.0.0.1."""
+def run_gaggle(rt, rt_dir, work, me, we, replicas, env_files, chroot, url, health, serve):
+    """The compose file's services as processes on 127.0.0.1; serve: two
+    tests over the controller, then its shutdown, then SIGTERM."""
     root = Root(rt_dir, chroot)
     os.makedirs(os.path.join(work, "reports"), exist_ok=True)
     key_file = os.path.join(work, os.path.basename(env_files[0]))
     with open(key_file, "w") as f:  # what the README's openssl line writes
         f.write(f"GOOSE_GAGGLE_KEY={secrets.token_hex(32)}\n")
     key = read_env_file(key_file)
-    gport, tport = free_port(), free_port()
+    gport, tport, cport = free_port(), free_port(), free_port()
     reports = rt["workdir"] if chroot else os.path.join(work, "reports")
 
     def start(argv, env, out, err=None):
@@ -300,6 +357,10 @@ def run_gaggle(rt, rt_dir, work, me, we, replicas, env_files, chroot, url, healt
                 "GOOSE_MANAGER_BIND_PORT": str(gport),
                 "GOOSE_HOST": f"{url.scheme}://127.0.0.1:{tport}", "GOOSE_RUN_TIME": "2s",
                 "GOOSE_HATCH_RATE": "30", "GOOSE_REPORT_FILE": "report.json"}
+        if serve:  # the compose file's report name, as JSON; counts exact
+            menv.update({"GOOSE_CONTROLLER": f"127.0.0.1:{cport}", "GOOSE_NO_RESET_METRICS": "1",
+                         "GOOSE_REPORT_FILE": re.sub(r"\.html$", ".json",
+                                                     os.path.basename(me["GOOSE_REPORT_FILE"]))})
         wenv = {**we, **key, "GOOSE_MANAGER_HOST": "127.0.0.1", "GOOSE_MANAGER_PORT": str(gport)}
         outs, errs = {}, {}
         names = [f"worker{i + 1}" for i in range(int(replicas))] + ["manager"]
@@ -319,6 +380,9 @@ def run_gaggle(rt, rt_dir, work, me, we, replicas, env_files, chroot, url, healt
                 break
             time.sleep(0.1)
         check(up, "manager: its healthcheck passes once it listens (and disturbs no one)")
+        if serve:
+            serve_run(procs, names, menv, cport, tport, replicas, root if chroot else None,
+                      reports)
         deadline = time.time() + 60
         codes = {}
         for name, p in zip(names, procs[1:]):
@@ -341,13 +405,23 @@ def run_gaggle(rt, rt_dir, work, me, we, replicas, env_files, chroot, url, healt
               f"{name}: {len(lines)} JSON log lines on stdout")
         if name.startswith("worker"):
             check(len(lines) == len(text.splitlines()), f"{name}: stdout holds JSON lines only")
-            check(any(o["message"] == "test over: this worker is done" for o in lines),
-                  f"{name}: 'test over: this worker is done'")
+            if not serve:
+                check(any(o["message"] == "test over: this worker is done" for o in lines),
+                      f"{name}: 'test over: this worker is done'")
+            else:  # both tests on one connection
+                joins = sum(o["message"].startswith("joined the manager at") for o in lines)
+                overs = sum(o["message"] == "test over: waiting for the next one" for o in lines)
+                check(joins == 1 and overs == 2,
+                      f"{name}: joined once, two tests over, waiting for the next one ({joins}, {overs})")
         else:
-            check(any(o["message"].startswith(f"manager listening on 127.0.0.1:{gport} for {replicas} workers")
-                      for o in lines), "manager: listening, for the compose file's workers")
+            check(any(o["message"].startswith(f"manager listening on 127.0.0.1:{gport} for "
+                                              f"{replicas} workers") for o in lines),
+                  "manager: listening, for the compose file's workers")
             check(not any("without a gaggle key" in o["message"] for o in lines),
                   "manager: no warning about a missing key")
+    if serve:
+        done()
+        return
     r = json.load(open(root.path(rt["workdir"] + "/report.json") if chroot
                        else os.path.join(reports, "report.json")))  # the Manager's WORKDIR
     workers = r.get("workers", [])
@@ -360,12 +434,44 @@ def run_gaggle(rt, rt_dir, work, me, we, replicas, env_files, chroot, url, healt
     done()
 
 
+def serve_run(procs, names, menv, cport, tport, replicas, root, reports):
+    """Two tests over the controller on the same Worker processes, then
+    `shutdown`: the Manager exits 0 and the Workers stay (they wait for the
+    next Manager) until SIGTERM, on which they exit 0."""
+    by = dict(zip(names, procs[1:]))
+    workers = [by[n] for n in names if n.startswith("worker")]
+    pattern = os.path.join(reports, menv["GOOSE_REPORT_FILE"])
+    if root is not None:  # the chroot's file, seen from here
+        pattern = root.path(pattern)
+    try:
+        serve_session.two_tests(check, cport, tport, pattern, int(replicas), int(menv["GOOSE_USERS"]),
+                                alive=lambda: all(p.poll() is None for p in workers))
+    except (TimeoutError, AssertionError, OSError) as e:
+        check(False, f"two tests over the controller: {e}")
+        for p in procs[1:]:
+            p.send_signal(signal.SIGTERM)
+        return
+    answer = serve_session.telnet(cport, ["shutdown"])
+    check(answer.startswith("ok"), f"telnet shutdown: {answer.strip()}")
+    try:
+        code = by["manager"].wait(15)
+    except subprocess.TimeoutExpired:
+        code = None
+    check(code == 0, f"the Manager exits 0 on the controller's shutdown ({code})")
+    time.sleep(1)
+    check(all(p.poll() is None for p in workers),
+          "the serving Workers stay up without a Manager, waiting for the next one")
+    for p in workers:  # docker compose stop
+        p.send_signal(signal.SIGTERM)
+
+
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if a not in ("--chroot", "--wiring-only")]
+    args = [a for a in sys.argv[1:] if a not in ("--chroot", "--wiring-only", "--serve")]
     chroot = "--chroot" in sys.argv
     if args[:1] == ["libs"] and len(args) == 3:
         libs(args[1], args[2], chroot)
     elif args[:1] == ["compose"] and len(args) == 5:
-        compose(args[1], args[2], args[3], args[4], chroot, "--wiring-only" in sys.argv)
+        compose(args[1], args[2], args[3], args[4], chroot, "--wiring-only" in sys.argv,
+                "--serve" in sys.argv)
     else:
         sys.exit(__doc__)

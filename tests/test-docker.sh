@@ -10,7 +10,10 @@
 #     (dpkg -S), and it installs nothing else (tests/docker-check.py libs);
 #  3. compose.yaml's wiring, then its target, Manager and three Workers run
 #     on 127.0.0.1 through the image's ENTRYPOINT with its GOOSE_* variables
-#     (tests/docker-check.py compose).
+#     (tests/docker-check.py compose); then compose.serve.yaml's, the Gaggle
+#     that stays up: two tests over its controller on the same three serving
+#     Workers, each report exact against the target's counts, shutdown
+#     (tests/docker-check.py compose --serve).
 # Where podman runs containers (root, and the debian:12-slim image that
 # `make test-containers` made), this test skips after the first check:
 # make test-containers builds the image and runs compose.yaml for real, and
@@ -71,6 +74,9 @@ if [ -z "${GOOSE_DOCKER_CHROOT:-}" ]; then
     echo "ok    LOADTEST=examples/embedded_worker.c: the same runtime packages suffice"
     mkdir "$work/run"
     $py tests/docker-check.py compose examples/docker/compose.yaml "$work/rt" "$work/rt.json" "$work/run"
+    mkdir "$work/serve"
+    $py tests/docker-check.py compose examples/docker/compose.serve.yaml "$work/rt" "$work/rt.json" \
+        "$work/serve" --serve
     exit 0
 fi
 
@@ -97,3 +103,6 @@ echo "ok    both stages built in Debian 12 roots, apt-get lines included"
 $py tests/docker-check.py libs "$work/rt" "$work/rt.json" --chroot
 mkdir "$work/run"
 $py tests/docker-check.py compose examples/docker/compose.yaml "$work/rt" "$work/rt.json" "$work/run" --chroot
+mkdir "$work/serve"
+$py tests/docker-check.py compose examples/docker/compose.serve.yaml "$work/rt" "$work/rt.json" \
+    "$work/serve" --chroot --serve

@@ -17,6 +17,13 @@
     policy, `podman start` of the Manager runs the second (the compose
     file's "docker compose start manager").  After each, the Manager's
     JSON report must count exactly the requests the target's /stats counted.
+  compose.py up-serve COMPOSE_YAML
+    The same for the long-lived form (compose.serve.yaml): the Manager stays
+    up (--no-autostart) and two tests run over its controller on the same
+    Worker containers (their IDs and start times unchanged, no restart),
+    each report exact; then the controller's shutdown: the Manager's restart
+    policy brings it back and the Workers join it again; `podman stop` of a
+    Worker: it exits 0.
 
 What differs from the compose file, and why: every address is 127.0.0.1
 and every port a free one (the host's network: service names are --add-host
@@ -27,13 +34,20 @@ before its container bound it); the run is shorter
 (the test reads it) and keeps the hatch phase's requests
 (GOOSE_NO_RESET_METRICS: the target counts them too); the gaggle key is a
 fresh one in a temporary env file (what the compose file's openssl line
-writes); each container is limited to 1 GB and 512 processes.  Containers and the
-volume carry the label io.libgoose.test=$GOOSE_CONTAINERS_RUN and are
+writes); each container is limited to 1 GB and 512 processes.  In
+compose.serve.yaml the controller binds 127.0.0.1 and a free port itself
+(GOOSE_CONTROLLER): on the host's network a published port means nothing,
+and what the publication allows, the host's loopback, is where it is then.
+Containers and the volume carry the label io.libgoose.test=$GOOSE_CONTAINERS_RUN and are
 removed at the end, whatever happens.
 """
 import json, os, re, secrets, signal, socket, subprocess, sys, tempfile, time, urllib.request
 
 import yaml
+
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import serve_session
 
 RUN_TIME = "5s"        # the compose file's 1m, shortened
 START_TIMEOUT = 60     # s: the Workers come back after a test
@@ -251,14 +265,15 @@ def one_test(n, tport, gport, replicas, work, before):
     return after
 
 
-def up(path):
+def up(path, serve=False):
     c, s = load(path)
     here = os.path.dirname(os.path.abspath(path))
     t, m, w = s["target"], s["manager"], s["worker"]
     image = m["image"]
     me, we = env_of(m), env_of(w)
     replicas = int((w.get("deploy") or {}).get("replicas", 1))
-    check(restart_of(w) in ("always", "unless-stopped") and restart_of(m) == "no",
+    check(restart_of(w) in ("always", "unless-stopped") and
+          restart_of(m) in (("always", "unless-stopped") if serve else ("no",)),
           f"restart policies: Workers {restart_of(w)}, Manager {restart_of(m)}")
     tmp = tempfile.TemporaryDirectory(prefix="goose-containers.")
     work = tmp.name
@@ -284,7 +299,7 @@ def up(path):
     # the target and the Manager on two free ports; again on two others
     # when one was taken before its container bound it
     for attempt in range(1, BIND_ATTEMPTS + 1):
-        tport, gport = free_ports(2)
+        tport, gport, cport = free_ports(3)
         # the target: the compose entrypoint on 127.0.0.1:tport
         ep = list(t["entrypoint"])
         ep[ep.index("--host") + 1] = "127.0.0.1"
@@ -296,6 +311,8 @@ def up(path):
                 "GOOSE_HOST": re.sub(r":\d+(/|$)", f":{tport}\\1", url), "GOOSE_RUN_TIME": RUN_TIME,
                 "GOOSE_REPORT_FILE": re.sub(r"\.html$", ".json", me["GOOSE_REPORT_FILE"]),
                 "GOOSE_NO_RESET_METRICS": "1"}
+        if serve:  # its controller on the host's loopback (published there)
+            menv["GOOSE_CONTROLLER"] = f"127.0.0.1:{cport}"
         wenv = {**we, "GOOSE_MANAGER_PORT": str(gport)}
         print(f"      target 127.0.0.1:{tport}, Manager 127.0.0.1:{gport}, {replicas} Workers, "
               f"GOOSE_HOST={menv['GOOSE_HOST']}", flush=True)
@@ -320,6 +337,10 @@ def up(path):
         break
     for i in range(replicas):
         start(f"worker-{i + 1}", w, image, wenv, extra=hosts + ["--env-file", key_file])
+    if serve:
+        serve_tests(cport, tport, replicas, int(menv["GOOSE_USERS"]), menv["GOOSE_REPORT_FILE"])
+        tmp.cleanup()
+        return
     after = one_test(1, tport, gport, replicas, work, before)
 
     # the Workers come back by their restart policy; the Manager's next test
@@ -335,6 +356,48 @@ def up(path):
         fatal("the Manager is not up again: " + logs("manager")[-2000:])
     one_test(2, tport, gport, replicas, work, after)
     tmp.cleanup()
+
+
+def inspect(name, fmt):
+    return podman("inspect", "-f", fmt, f"{run_id}-{name}", check_rc=False).stdout.strip()
+
+
+def serve_tests(cport, tport, replicas, users, report):
+    """Two tests over the controller on the same Worker containers, then
+    shutdown (the Manager comes back by its restart policy, the Workers join
+    it again) and podman stop of a Worker (exit 0)."""
+    names = [f"worker-{i + 1}" for i in range(replicas)]
+    ids = {n: inspect(n, "{{.Id}} {{.State.StartedAt}}") for n in names}
+    same = lambda: all(inspect(n, "{{.Id}} {{.State.StartedAt}}") == ids[n]
+                       and state(n)[0] == "running" and state(n)[2] == 0 for n in names)
+    # the reports: in the named volume, read where podman keeps it
+    vol = next(x["Source"] for x in json.loads(inspect("manager", "{{json .Mounts}}"))
+               if x["Destination"] == os.path.dirname(report))
+    try:
+        serve_session.two_tests(check, cport, tport, os.path.join(vol, os.path.basename(report)),
+                                replicas, users, alive=same)
+    except (TimeoutError, AssertionError, OSError) as e:
+        fatal(f"two tests over the controller: {e}")
+    for n in names:  # both tests on the connection each Worker opened once
+        msgs = [json.loads(x)["message"] for x in logs(n).splitlines() if x.startswith("{")]
+        joins = sum(m.startswith("joined the manager at") for m in msgs)
+        overs = msgs.count("test over: waiting for the next one")
+        check(joins == 1 and overs == 2,
+              f"{n}: joined once, two tests over on that connection ({joins}, {overs})")
+    answer = serve_session.telnet(cport, ["shutdown"])
+    check(answer.startswith("ok"), f"telnet shutdown: {answer.strip()}")
+    try:
+        d = serve_session.wait_config(cport, lambda d: d.get("workers") == replicas and d.get("tests") == 0,
+                                      "a fresh Manager, joined by the Workers", START_TIMEOUT)
+    except TimeoutError as e:
+        fatal(str(e))
+    check(state("manager")[2] >= 1 and d.get("state") == "idle",
+          f"after shutdown the Manager's restart policy started a fresh one ({state('manager')[2]} "
+          f"restarts), which the {d.get('workers')} Workers joined")
+    check(same(), "... the same Worker containers, never restarted")
+    podman("stop", "-t", "20", f"{run_id}-{names[0]}", timeout=60)
+    st = state(names[0])
+    check(st[0] == "exited" and st[1] == 0, f"podman stop {names[0]}: SIGTERM, exit 0 ({st[:2]})")
 
 
 def dump_logs():
@@ -358,7 +421,7 @@ def cleanup():
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[1] not in ("build", "image-json", "up"):
+    if len(sys.argv) != 3 or sys.argv[1] not in ("build", "image-json", "up", "up-serve"):
         sys.exit(__doc__)
     if sys.argv[1] == "build":
         build(sys.argv[2])
@@ -366,7 +429,7 @@ def main():
         return image_json(sys.argv[2])
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     try:
-        up(sys.argv[2])
+        up(sys.argv[2], serve=sys.argv[1] == "up-serve")
     finally:
         if failures:
             dump_logs()

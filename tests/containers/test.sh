@@ -13,7 +13,11 @@
 #     GOOSE_* environment, healthchecks, start order and restart policy;
 #     the Manager's JSON report must count exactly the requests that the
 #     target's /stats counted, twice: the Workers come back for the second
-#     test by their restart policy.
+#     test by their restart policy;
+#  4. compose.serve.yaml's Gaggle that stays up, from the same image: two
+#     tests over the Manager's controller on the same Worker containers,
+#     each report exact, then shutdown: the Manager's restart policy brings
+#     it back and the Workers join it again.
 # Needs root and Debian's package mirror; prints how long each step took.
 # The steps that wait on the mirror have a time limit (a stalled mirror
 # fails the run with a FAIL line instead of hanging it).
@@ -28,6 +32,7 @@ sh tools/deps.sh containers
 export CONTAINERS_CONF="$root/tests/containers/containers.conf"
 export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in the tree
 compose=examples/docker/compose.yaml
+serve=examples/docker/compose.serve.yaml
 DEBOOTSTRAP_TIMEOUT=900  # s
 IMPORT_TIMEOUT=600       # s: tar | podman import of one root
 BUILD_TIMEOUT=1200       # s: podman build, its apt-get lines included
@@ -179,10 +184,14 @@ rc=0
 $py tests/docker-check.py libs "$mnt" "$work/rt.json" --chroot || rc=1
 [ $rc = 0 ] && { $py tests/docker-check.py compose "$compose" "$mnt" "$work/rt.json" "$work" \
     --chroot --wiring-only || rc=1; }
+[ $rc = 0 ] && { $py tests/docker-check.py compose "$serve" "$mnt" "$work/rt.json" "$work" \
+    --chroot --wiring-only --serve || rc=1; }
 podman image unmount "$image" >/dev/null && mnt=
 [ $rc = 0 ] || exit 1
 
 # ---- 3. the compose file's Gaggle --------------------------------------------
 step "$compose as containers"
 $py tests/containers/compose.py up "$compose"
+step "$serve as containers"
+$py tests/containers/compose.py up-serve "$serve"
 step "done"
