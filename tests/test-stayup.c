@@ -240,6 +240,38 @@ TEST(lost_and_new_workers_between_tests)
     teardown();
 }
 
+/* A test stopped after it took its Workers but before START (one of them
+ * frozen, so it cannot start): both are told, stay members (no new join:
+ * the frozen one's late "ready" is no protocol error), and the next start
+ * runs on them, exact. */
+TEST(cancel_before_start_keeps_the_workers)
+{
+    setup();
+    ports();
+    char report[256];
+    snprintf(report, sizeof report, "%s/r{n}.json", dir);
+    pid_t m = stay_manager("2", "--report-file", report, NULL);
+    pid_t w[2] = {serving_worker("worker0", NULL), serving_worker("worker1", NULL)};
+    ASSERT(wait_count("manager", "joined from", 2, 20));
+    kill(w[1], SIGSTOP);
+    say_expect("start", "ok: test 1 starts on 2 workers");
+    ASSERT(wait_log("worker0", "joined as worker", 10));
+    say_expect("stop", "ok: test 1 is cancelled before START");
+    kill(w[1], SIGCONT);
+    ASSERT(wait_log("worker0", "stopped the test before it started", 10));
+    ASSERT(wait_log("worker1", "stopped the test before it started", 10));
+    long long before = target_now();
+    say_expect("start", "ok: test 1 starts on 2 workers");
+    wait_test(1);
+    check_test(1, before, 2, 6);
+    ASSERT_EQ(log_count("manager", "joined from"), 2); /* nobody dialed again */
+    ASSERT_EQ(log_count("worker0", "dialing again") + log_count("worker1", "dialing again"), 0);
+    kill(m, SIGTERM);
+    ASSERT_EQ(wait_exit(m, 15), 0);
+    stop_workers(w, 2);
+    teardown();
+}
+
 /* A Worker lost during a test fails that test, as a one-shot Manager's;
  * the next one runs on the others, and the Manager's exit status is the
  * failed test's. */
@@ -564,7 +596,7 @@ TEST(report_path_placeholders)
     teardown();
 }
 
-TEST_MAIN(TEST_ENTRY(three_tests_in_a_row), TEST_ENTRY(lost_and_new_workers_between_tests),
+TEST_MAIN(TEST_ENTRY(three_tests_in_a_row), TEST_ENTRY(cancel_before_start_keeps_the_workers), TEST_ENTRY(lost_and_new_workers_between_tests),
           TEST_ENTRY(hostile_peers_between_tests), TEST_ENTRY(bad_commands_then_sigterm),
           TEST_ENTRY(each_test_its_own_once_and_controller),
           TEST_ENTRY(lost_during_a_test_fails_that_test),

@@ -205,15 +205,20 @@ static int begin_test_start(manager *m)
     return rc;
 }
 
-/* test_start failed: the Workers that joined are told the test is over
- * (as a stop before START tells them), and no other may join. */
+/* No START for this test (test_start failed, or a stop before START):
+ * the Workers it took are told, once.  A one-shot Manager lets them go; a
+ * staying one keeps them as members, waiting for the next test. */
 static void tell_joined_to_stop(manager *m)
 {
+    if (m->t.stop_told)
+        return;
+    m->t.stop_told = 1;
     for (size_t i = 0; i < m->t.expected; i++) {
         mworker *w = &m->t.workers[i];
         if ((w->state == W_JOINED || w->state == W_READY) && w->peer) {
             goose__send_type(w->peer, "stop");
-            goose__peer_finish(w->peer);
+            if (!m->stays)
+                goose__peer_finish(w->peer);
         }
     }
 }
@@ -249,7 +254,7 @@ static void poll_test_start(manager *m)
  * second to read it). */
 static int workers_gone(const manager *m, uint64_t now)
 {
-    if (now - m->t.start_failed_us > 1000000)
+    if (m->stays || now - m->t.start_failed_us > 1000000) /* members stay */
         return 1;
     for (size_t i = 0; i < m->t.expected; i++)
         if (m->t.workers[i].peer && !m->t.workers[i].peer->closed)
@@ -305,12 +310,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     if (!m->t.started) {
         poll_test_start(m);
         goose__members_take(m);
-        if (goose__test_stopping(m) && !m->t.stop_told) { /* no START now */
-            m->t.stop_told = 1;
+        poll_controller(m); /* before: a stop it takes is told this tick */
+        if (goose__test_stopping(m)) /* no START now */
             tell_joined_to_stop(m);
-        }
         goose__test_maybe_start(m);
-        poll_controller(m);
         /* stopped before START: test_start ends first, test_stop runs */
         if (m->t.start_failed ? workers_gone(m, now)
                             : goose__test_stopping(m) && !m->t.start_running &&
@@ -337,6 +340,8 @@ static void test_free(manager *m)
     goose__collector_free(&t->col);
     goose__names_free(t->names);
     goose__run_teardown(m->a, &t->cfg, &t->plan);
+    if (t->set) /* the next test's users are the options', not what setup made of them */
+        m->a->opt.users = t->opt_users;
     memset(t, 0, sizeof *t);
 }
 
@@ -371,6 +376,7 @@ static int test_setup(manager *m)
     t->set = 1;
     t->number = m->tests + 1;
     m->a->test_number = t->number;
+    t->opt_users = m->a->opt.users;
     int rc = goose__run_setup(m->a, &t->cfg, &t->plan);
     if (rc != GOOSE_OK)
         return rc;
@@ -485,6 +491,8 @@ static int prepare_staying(manager *m)
 static void end_test(manager *m)
 {
     mtest *t = &m->t;
+    if (!t->started)
+        tell_joined_to_stop(m);
     if (!t->started && !t->start_failed) {
         goose__log(m->a, GOOSE_LOG_INFO, "test %u was stopped before START: no report",
                    t->number);

@@ -69,7 +69,9 @@ typedef struct mtest {
     int start_running;
     int start_done;         /* ... and START waits for its end (1: none) */
     int start_failed;       /* the Workers were told to stop, then */
-    int stop_told;          /* stopped before START: so were they */
+    int stop_told;          /* no START: its Workers were told to stop */
+    size_t opt_users;       /* --users as given, restored after the test
+                               (setup writes a plan's or the default in) */
     uint64_t start_failed_us;
     goose_once stop;        /* test_stop: after every Worker ended */
     int stop_running;

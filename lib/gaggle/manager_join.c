@@ -12,6 +12,7 @@
 #include <string.h>
 
 #define PENDING_MAX 512      /* connections still in the handshake */
+#define MEMBERS_MAX 10000    /* --no-autostart: Workers kept (--expect-workers' most) */
 
 /* retry: a later try may succeed (a serving Worker dials again). */
 static void reject(manager *m, gaggle_peer *p, const char *why, int retry)
@@ -133,8 +134,12 @@ static void on_auth(manager *m, conn *c, const msgpack_object *msg)
     if (goose__get_str(msg, "name", name, sizeof name) < 0 || !name[0])
         snprintf(name, sizeof name, "%s", p->addr);
     if (m->stays) {
-        if (same_test(m, p, hash))
+        if (goose__members_count(m) >= MEMBERS_MAX) {
+            snprintf(why, sizeof why, "the gaggle is full (%d workers)", MEMBERS_MAX);
+            reject(m, p, why, 1);
+        } else if (same_test(m, p, hash)) {
             join_member(m, c, name);
+        }
         return;
     }
     if (m->t.started) {
@@ -233,13 +238,14 @@ static void send_pong(gaggle_peer *p, uint64_t t)
     goose__out_free(&o);
 }
 
-/* Between tests a member and its Manager only trade heartbeats. */
+/* Between tests a member and its Manager only trade heartbeats (and a
+ * "ready" may still come of a test called off before START). */
 static void on_member_msg(conn *c, const char *type, const msgpack_object *msg)
 {
     uint64_t t;
     if (!strcmp(type, "ping") && goose__get_u64(msg, "t", &t) == 0)
         send_pong(c->peer, t);
-    else if (strcmp(type, "pong") != 0)
+    else if (strcmp(type, "pong") != 0 && strcmp(type, "ready") != 0)
         goose__peer_close(c->peer, "unexpected message between tests");
 }
 
