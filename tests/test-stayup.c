@@ -272,6 +272,34 @@ TEST(cancel_before_start_keeps_the_workers)
     teardown();
 }
 
+/* A test plan's users are that test's: --users of the next test is as the
+ * options say (setup derives a plan's maximum; it must not stick). */
+TEST(plan_users_do_not_stick)
+{
+    setup();
+    ports();
+    pid_t m = stay_manager("1", NULL);
+    pid_t w[1] = {serving_worker("worker0", NULL)};
+    ASSERT(wait_count("manager", "joined from", 1, 20));
+    say_expect("users none", "ok");
+    say_expect("run-time none", "ok");
+    say_expect("hatch-rate none", "ok");
+    say_expect("test-plan 4,1s;0,1s", "ok");
+    say_expect("start", "ok: test 1 starts on 1 workers");
+    wait_test(1);
+    say_expect("test-plan none", "ok");
+    char answer[4096];
+    talk("config", answer, sizeof answer);
+    json_t *c = json_loads(answer + strcspn(answer, "{"), JSON_DISABLE_EOF_CHECK, NULL);
+    ASSERT_NOT_NULL(c);
+    ASSERT_EQ(jint(c, "users"), 0); /* "none": the default again, not the plan's 4 */
+    json_decref(c);
+    kill(m, SIGTERM);
+    ASSERT_EQ(wait_exit(m, 15), 0);
+    stop_workers(w, 1);
+    teardown();
+}
+
 /* A Worker lost during a test fails that test, as a one-shot Manager's;
  * the next one runs on the others, and the Manager's exit status is the
  * failed test's. */
@@ -596,7 +624,8 @@ TEST(report_path_placeholders)
     teardown();
 }
 
-TEST_MAIN(TEST_ENTRY(three_tests_in_a_row), TEST_ENTRY(cancel_before_start_keeps_the_workers), TEST_ENTRY(lost_and_new_workers_between_tests),
+TEST_MAIN(TEST_ENTRY(three_tests_in_a_row), TEST_ENTRY(cancel_before_start_keeps_the_workers),
+          TEST_ENTRY(plan_users_do_not_stick), TEST_ENTRY(lost_and_new_workers_between_tests),
           TEST_ENTRY(hostile_peers_between_tests), TEST_ENTRY(bad_commands_then_sigterm),
           TEST_ENTRY(each_test_its_own_once_and_controller),
           TEST_ENTRY(lost_during_a_test_fails_that_test),
