@@ -41,6 +41,17 @@ static long long seen(void)
     return n;
 }
 
+static long long count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    long long n = 0;
+    for (int c; f && (c = fgetc(f)) != EOF;)
+        n += c == '\n';
+    if (f)
+        fclose(f);
+    return n;
+}
+
 /* A one-shot Manager's report: its total is what the target saw since
  * `before`, every request of the one Worker it expects. */
 static void check_report(const char *report, long long before)
@@ -144,9 +155,11 @@ TEST(serving_worker_waits_for_a_late_manager)
 TEST(serving_worker_serves_managers_in_a_row)
 {
     setup();
-    char port[8], report[256];
+    char port[8], report[256], log[256];
     manager_spot(port, report);
-    pid_t w = serving_worker("worker", port);
+    snprintf(log, sizeof log, "%s/requests-{n}.csv", dir); /* one file a test */
+    pid_t w = spawn("worker", NULL, "--worker", "--worker-reconnect", "--manager-port", port,
+                    "-v", "--gaggle-timeout", "3s", "--request-log", log, NULL);
     long long before = 0;
     for (int i = 0; i < 2; i++) {
         char name[24];
@@ -155,6 +168,13 @@ TEST(serving_worker_serves_managers_in_a_row)
         pid_t m = one_shot_manager(name, port, report, "2s");
         ASSERT_EQ(wait_exit(m, 40), 0);
         check_report(report, before);
+        json_t *r = load_report(report);
+        snprintf(log, sizeof log, "%s/requests-%d.csv", dir, i + 1);
+        /* a JSON line a request, written out as the Worker frees the test */
+        for (int t = 0; t < 100 && count_lines(log) != report_total(r); t++)
+            usleep(50000);
+        ASSERT_EQ(count_lines(log), report_total(r));
+        json_decref(r);
         before = seen();
         ASSERT_EQ(waitpid(w, NULL, WNOHANG), 0);
     }
@@ -644,7 +664,67 @@ TEST(reject_retry_decides)
     teardown();
 }
 
+/* A "Manager" without a key meets a serving Worker with one: the Worker
+ * refuses it (exit 1) and waits for it to close, but this one never closes
+ * and pings on: a stop ends the wait within a second, and without one
+ * 3 x --gaggle-timeout does. */
+static pid_t refused_pinging_manager(int lfd, const char *port, const char *key, int *fd)
+{
+    pid_t w = spawn("worker", NULL, "--worker", "--worker-reconnect", "--manager-port", port,
+                    "--gaggle-timeout", "1s", "--gaggle-key-file", key, NULL);
+    char type[32];
+    *fd = next_worker(lfd);
+    ASSERT_STR_EQ(read_type(*fd, type), "hello");
+    gaggle_out o;
+    unsigned char nonce[GAGGLE_NONCE] = {7};
+    goose__out_begin(&o, "challenge", 2);
+    goose__out_bin(&o, "nonce", nonce, sizeof nonce);
+    goose__out_bool(&o, "key", 0);
+    send_out(*fd, &o);
+    ASSERT_STR_EQ(read_type(*fd, type), "refuse");
+    return w;
+}
+
+/* Pings every 200 ms for up to `ms`: 1 when w ended meanwhile (*st). */
+static int ping_until_exit(int fd, pid_t w, int ms, int *st)
+{
+    for (int i = 0; i < ms / 200; i++) {
+        gaggle_out o;
+        goose__out_begin(&o, "ping", 1);
+        goose__out_u64(&o, "t", (uint64_t)i + 1);
+        send_out(fd, &o);
+        usleep(200000);
+        if (waitpid(w, st, WNOHANG) == w)
+            return 1;
+    }
+    return 0;
+}
+
+TEST(a_talking_manager_cannot_hold_a_leaving_worker)
+{
+    setup();
+    signal(SIGPIPE, SIG_IGN);
+    write_key("w.key", "0123456789abcdef0123456789abcdef");
+    char port[8], report[256], key[256];
+    manager_spot(port, report);
+    snprintf(key, sizeof key, "%s/w.key", dir);
+    int lfd = listen_on(port), fd, st = 0;
+    pid_t w = refused_pinging_manager(lfd, port, key, &fd);
+    ASSERT(ping_until_exit(fd, w, 6000, &st)); /* 3 x 1 s, not for ever */
+    ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    close(fd);
+    w = refused_pinging_manager(lfd, port, key, &fd);
+    usleep(300000);
+    kill(w, SIGTERM);
+    ASSERT(ping_until_exit(fd, w, 2000, &st)); /* a stop: a second */
+    ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    close(fd);
+    close(lfd);
+    teardown();
+}
+
 TEST_MAIN(TEST_ENTRY(worker_fd_follows_a_worker_that_cannot_run),
+          TEST_ENTRY(a_talking_manager_cannot_hold_a_leaving_worker),
           TEST_ENTRY(serving_worker_waits_for_a_late_manager),
           TEST_ENTRY(serving_worker_serves_managers_in_a_row),
           TEST_ENTRY(sigterm_during_a_test_delivers_done),

@@ -450,19 +450,6 @@ static int prepare(manager *m)
     return rc == GOOSE_OK ? begin_test_start(m) : rc;
 }
 
-/* A report path without {n} or {time} is the same file for every test. */
-static void warn_report_paths(manager *m)
-{
-    for (size_t i = 0; i < m->a->opt.nreport_files; i++) {
-        const char *path = m->a->opt.report_files[i];
-        if (!strstr(path, "{n}") && !strstr(path, "{time}")) {
-            goose__log(m->a, GOOSE_LOG_WARN, "--report-file %s has no {n} or {time}: each "
-                       "test overwrites it", path);
-            return;
-        }
-    }
-}
-
 /* A Manager that stays up: no test until the controller's start. */
 static int prepare_staying(manager *m)
 {
@@ -471,7 +458,7 @@ static int prepare_staying(manager *m)
         rc = make_loop(m);
     if (rc != GOOSE_OK)
         return rc;
-    warn_report_paths(m);
+    goose__warn_unnumbered_paths(m->a);
     const char *listen = m->a->opt.metrics_listen;
     if (listen && !(m->metrics = goose__metrics_start(m->a, listen)))
         return GOOSE_ECONFIG; /* the message is set */

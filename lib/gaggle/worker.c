@@ -14,9 +14,13 @@
 #include "util/clock.h"
 
 #define FLUSH_GRACE_US 100000
+#define LEAVING_STOPPED_US 1000000 /* asked to stop: its last words get a second */
 
 static int fail(worker *w, int code, const char *fmt, const char *detail)
 {
+    char copy[sizeof w->a->error]; /* detail may be the attack's error itself */
+    snprintf(copy, sizeof copy, "%s", detail);
+    detail = copy;
     if (w->rc == GOOSE_OK)
         w->rc = goose__fail(w->a, code, fmt, detail);
     if (!w->why[0]) /* a serving Worker says it as it dials again */
@@ -30,6 +34,16 @@ static void leave(worker *w)
     w->state = S_GONE;
     event_base_loopbreak(w->base);
 }
+
+/* Its last words are written: it waits for the Manager to close (a
+ * reset would throw them away), for --gaggle-timeout at most. */
+static void finish_leaving(worker *w)
+{
+    goose__peer_finish(w->peer);
+    w->state = S_LEAVING;
+    w->leaving_us = goose__now_us();
+}
+
 
 static void send_pong(worker *w, uint64_t t)
 {
@@ -75,21 +89,37 @@ static int take_announced(worker *w, const msgpack_object *msg, char *why, size_
                                  w->t.plan.ndatasets, w->t.welcome.nslots, why, len);
 }
 
+/* This Worker cannot run the Manager's test: it says why (the Manager's
+ * log shows it) and goes; a serving one backs off before it dials again,
+ * as from a Manager it could not join. */
+static void cannot_run(worker *w, int code, const char *fmt, const char *detail)
+{
+    fail(w, code, fmt, detail);
+    gaggle_out o;
+    goose__out_begin(&o, "refuse", 1);
+    goose__out_str(&o, "reason", w->why);
+    goose__peer_send(w->peer, &o);
+    goose__out_free(&o);
+    w->joined = 0;
+    finish_leaving(w);
+}
+
 static void on_welcome(worker *w, const msgpack_object *msg)
 {
     if (goose__welcome_read(msg, w->a->nscenarios, &w->t.welcome, &w->a->opt) < 0) {
-        fail(w, GOOSE_EFAILED, "%s", "the manager sent a configuration this worker cannot use");
-        { leave(w); return; }
+        cannot_run(w, GOOSE_EFAILED, "%s", "the manager sent a configuration this worker cannot use");
+        return;
     }
+    w->a->test_number = ++w->tests; /* {n} of its log paths */
     int rc = goose__run_setup(w->a, &w->t.cfg, &w->t.plan);
     w->t.planned = 1;
     if (rc != GOOSE_OK) {
-        fail(w, rc, "cannot run the manager's configuration: %s", goose_attack_error(w->a));
-        { leave(w); return; }
+        cannot_run(w, rc, "cannot run the manager's configuration: %s", goose_attack_error(w->a));
+        return;
     }
     if (!slots_planned(&w->t.welcome, &w->t.plan)) {
-        fail(w, GOOSE_EFAILED, "%s", "the manager sent a configuration this worker cannot use");
-        { leave(w); return; }
+        cannot_run(w, GOOSE_EFAILED, "%s", "the manager sent a configuration this worker cannot use");
+        return;
     }
     w->t.cfg.user_scenario = w->t.welcome.scenarios;
     w->t.cfg.user_index = w->t.welcome.slots;
@@ -102,13 +132,13 @@ static void on_welcome(worker *w, const msgpack_object *msg)
     w->t.cfg.open_model = w->t.welcome.arrivals.n > 0;
     if (goose__shape_copy(&w->t.cfg.shape, &w->t.welcome.shape) < 0 ||
         goose__shape_copy(&w->t.cfg.arrivals, &w->t.welcome.arrivals) < 0) {
-        fail(w, GOOSE_ENOMEM, "%s", "out of memory");
-        { leave(w); return; }
+        cannot_run(w, GOOSE_ENOMEM, "%s", "out of memory");
+        return;
     }
     char why[256];
     if (take_announced(w, msg, why, sizeof why) < 0) {
-        fail(w, GOOSE_EFAILED, "the manager's data sets: %s", why);
-        { leave(w); return; }
+        cannot_run(w, GOOSE_EFAILED, "the manager's data sets: %s", why);
+        return;
     }
     goose__log(w->a, GOOSE_LOG_INFO, "joined as worker %llu: %zu of %llu users",
                (unsigned long long)w->t.welcome.index + 1, w->t.welcome.nslots,
@@ -342,8 +372,7 @@ static void on_challenge(worker *w, const msgpack_object *msg)
         goose__out_str(&o, "reason", bad);
         goose__peer_send(w->peer, &o);
         goose__out_free(&o);
-        goose__peer_finish(w->peer);
-        w->state = S_LEAVING;
+        finish_leaving(w);
         return;
     }
     goose__peer_set_max_frame(w->peer, GAGGLE_FRAME_MAX);
@@ -601,8 +630,7 @@ static void drive(worker *w, uint64_t now)
             w->state = S_DONE; /* "idle" or the Manager's close comes next */
             return;
         }
-        w->state = S_LEAVING;
-        goose__peer_finish(w->peer);
+        finish_leaving(w);
     }
 }
 
@@ -623,8 +651,7 @@ static void stop_between_tests(worker *w)
         fail(w, GOOSE_EFAILED, "%s", "stopped before the test started");
         leave(w);
     } else if (w->state == S_DONE) {
-        w->state = S_LEAVING;
-        goose__peer_finish(w->peer);
+        finish_leaving(w);
     } else {
         leave(w);
     }
@@ -640,10 +667,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         return;
     /* The Manager closes once it has read our last words, and a busy one
      * may take long to: leaving first would reset the connection and throw
-     * them away.  Its pings say it is still there. */
+     * them away. */
     if (w->state == S_LEAVING) {
-        if (w->peer->closed ||
-            goose__peer_silence_us(w->peer, now) > w->a->opt.gaggle_timeout_us)
+        /* a busy Manager's pings say it is there; one that talks on but
+           never closes holds it 3 x --gaggle-timeout, a stopped one 1 s */
+        uint64_t waited = now - w->leaving_us, timeout = w->a->opt.gaggle_timeout_us;
+        if (w->peer->closed || goose__peer_silence_us(w->peer, now) > timeout ||
+            waited > 3 * timeout || (atomic_load(&w->a->stop) && waited > LEAVING_STOPPED_US))
             leave(w);
         return;
     }

@@ -64,6 +64,7 @@ typedef struct worker_test {
 typedef struct worker {
     goose_attack *a;
     gaggle_watch *watch;        /* an embedding's, or NULL */
+    unsigned tests;             /* welcomed so far: {n} of its log paths */
     int serving;                /* --worker-reconnect */
     /* for the whole run: connection after connection */
     struct event_base *base;
@@ -82,6 +83,7 @@ typedef struct worker {
     int fatal;                  /* the Manager failed the key or certificate check,
                                    or refused this Worker for good */
     int joined;                 /* it said "idle" or "welcome" */
+    uint64_t leaving_us;        /* when it said its last words (S_LEAVING) */
     char why[600];              /* a serving Worker's: why the connection ended */
     worker_test t;
 } worker;

@@ -169,6 +169,8 @@ static int prepare(worker *w)
     w->tls = goose__tls_context(w->a, 0, &rc);
     if (rc != GOOSE_OK)
         return rc;
+    if (w->serving)
+        goose__warn_unnumbered_paths(w->a);
     w->base = goose__gaggle_base();
     if (!w->base || goose__worker_timer(w) < 0)
         return goose__fail(w->a, GOOSE_ENOMEM, "out of memory");

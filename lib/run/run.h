@@ -36,6 +36,9 @@ int goose__run_setup(goose_attack *a, goose_run_config *cfg, goose_plan *plan);
 int goose__run_check_tls(goose_attack *a);
 /* Closes the logs (GOOSE_EIO if one could not be written) and frees. */
 int goose__run_teardown(goose_attack *a, goose_run_config *cfg, goose_plan *plan);
+/* Warns of each report or log path without {n} or {time} (one file that
+ * every test of a run that stays up overwrites). */
+void goose__warn_unnumbered_paths(goose_attack *a);
 int goose__results_prepare(goose_attack *a, const goose_plan *plan, size_t threads);
 
 /* collect.c: shards merged by addition, time series, phases. */

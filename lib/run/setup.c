@@ -282,19 +282,43 @@ static const char *log_option(int i)
     return goose__option_row(LOG_OPTIONS[i])->name;
 }
 
+static int numbered(const char *path)
+{
+    return strstr(path, "{n}") || strstr(path, "{time}");
+}
+
+/* Test after test (a Manager that stays up, a serving Worker), a report or
+ * log path without {n} or {time} is one file each test overwrites. */
+void goose__warn_unnumbered_paths(goose_attack *a)
+{
+    for (size_t i = 0; i < a->opt.nreport_files; i++)
+        if (!numbered(a->opt.report_files[i]))
+            goose__log(a, GOOSE_LOG_WARN, "--report-file %s has no {n} or {time}: each test "
+                       "overwrites it", a->opt.report_files[i]);
+    for (int i = 0; i < GOOSE_LOGFILES; i++)
+        if (a->opt.log_paths[i] && !numbered(a->opt.log_paths[i]))
+            goose__log(a, GOOSE_LOG_WARN, "--%s %s has no {n} or {time}: each test "
+                       "overwrites it", log_option(i), a->opt.log_paths[i]);
+}
+
 /* A log that cannot be created is bad configuration, found before any user
  * starts. */
 static int open_logs(goose_attack *a, goose_run_config *cfg)
 {
     for (int i = 0; i < GOOSE_LOGFILES; i++) {
-        const char *path = a->opt.log_paths[i];
-        if (!path)
+        if (!a->opt.log_paths[i])
             continue;
+        char *path = goose__report_path(a, a->opt.log_paths[i]); /* {n}, {time} */
+        if (!path)
+            return goose__fail(a, GOOSE_ENOMEM, "out of memory");
         cfg->log_formats[i] = a->opt.log_formats[i];
         cfg->log_sinks[i] = goose__sink_open(path, goose__log_header(i, cfg->log_formats[i]));
-        if (!cfg->log_sinks[i])
-            return goose__fail(a, GOOSE_ECONFIG, "cannot create --%s %s: %s", log_option(i),
-                               path, strerror(errno));
+        int rc = cfg->log_sinks[i] ? GOOSE_OK
+                                   : goose__fail(a, GOOSE_ECONFIG, "cannot create --%s %s: %s",
+                                                 log_option(i), path, strerror(errno));
+        free(path);
+        if (rc != GOOSE_OK)
+            return rc;
     }
     return GOOSE_OK;
 }
