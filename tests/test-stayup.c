@@ -300,6 +300,36 @@ TEST(plan_users_do_not_stick)
     teardown();
 }
 
+/* A Worker that cannot run the test (its request log's folder is gone)
+ * says why, and the Manager's log shows it; once it can (the folder is
+ * back) the test runs on it, exact. */
+TEST(a_worker_that_cannot_run_says_why)
+{
+    setup();
+    ports();
+    char report[256], gone[256], log[300];
+    snprintf(report, sizeof report, "%s/r{n}.json", dir);
+    snprintf(gone, sizeof gone, "%s/gone", dir);
+    snprintf(log, sizeof log, "%s/requests-{n}.json", gone);
+    ASSERT_EQ(mkdir(gone, 0755), 0);
+    pid_t m = stay_manager("1", "--report-file", report, NULL);
+    pid_t w[1] = {spawn("worker0", variant, "--worker", "--worker-reconnect", "--manager-port",
+                        mport, "--request-log", log, NULL)};
+    ASSERT(wait_count("manager", "joined from", 1, 20));
+    ASSERT_EQ(rmdir(gone), 0);
+    long long before = target_now();
+    say_expect("start", "ok: test 1 starts on 1 workers");
+    ASSERT(wait_log("manager", "cannot run the test: cannot run the manager's configuration: "
+                               "cannot create --request-log", 20));
+    ASSERT_EQ(mkdir(gone, 0755), 0);
+    wait_test(1);
+    check_test(1, before, 1, 6);
+    kill(m, SIGTERM);
+    ASSERT_EQ(wait_exit(m, 15), 0);
+    stop_workers(w, 1);
+    teardown();
+}
+
 /* A Worker lost during a test fails that test, as a one-shot Manager's;
  * the next one runs on the others, and the Manager's exit status is the
  * failed test's. */
@@ -625,7 +655,7 @@ TEST(report_path_placeholders)
 }
 
 TEST_MAIN(TEST_ENTRY(three_tests_in_a_row), TEST_ENTRY(cancel_before_start_keeps_the_workers),
-          TEST_ENTRY(plan_users_do_not_stick), TEST_ENTRY(lost_and_new_workers_between_tests),
+          TEST_ENTRY(plan_users_do_not_stick), TEST_ENTRY(a_worker_that_cannot_run_says_why), TEST_ENTRY(lost_and_new_workers_between_tests),
           TEST_ENTRY(hostile_peers_between_tests), TEST_ENTRY(bad_commands_then_sigterm),
           TEST_ENTRY(each_test_its_own_once_and_controller),
           TEST_ENTRY(lost_during_a_test_fails_that_test),

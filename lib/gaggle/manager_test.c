@@ -347,6 +347,13 @@ void goose__slot_msg(manager *m, mworker *w, const char *type,
             goose__send_type(w->peer, "idle");
         else
             goose__peer_finish(w->peer);
+    } else if (!strcmp(type, "refuse") && w->state == W_JOINED) {
+        char reason[256];
+        if (goose__get_str(msg, "reason", reason, sizeof reason) < 0)
+            snprintf(reason, sizeof reason, "no reason given");
+        goose__log(m->a, GOOSE_LOG_WARN, "worker %zu (%s) cannot run the test: %s",
+                   (size_t)(w - m->t.workers) + 1, w->name, reason);
+        goose__peer_close(w->peer, "it cannot run the test");
     } else {
         goose__peer_close(w->peer, "unexpected message");
     }
