@@ -50,6 +50,7 @@ static goose_attack *load_test(void)
 struct service {
     struct event_base *base;
     gaggle_worker *worker;
+    struct event *changes; /* on the Worker's fd */
     int status;
 };
 
@@ -88,6 +89,7 @@ static void on_worker(evutil_socket_t fd, short what, void *arg)
         fflush(stdout);
         return;
     }
+    event_del(svc->changes); /* the join closes its fd */
     int rc = gaggle_worker_join(svc->worker);
     svc->worker = NULL;
     svc->status = rc == GOOSE_OK ? 0 : 1;
@@ -106,7 +108,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 static int serve(goose_attack *attack, unsigned short port, int argc, char **argv)
 {
-    struct service svc = {event_base_new(), NULL, 1};
+    struct service svc = {event_base_new(), NULL, NULL, 1};
     struct evhttp *http = evhttp_new(svc.base);
     if (!http || evhttp_bind_socket(http, "127.0.0.1", port) != 0) {
         fprintf(stderr, "error: cannot serve on 127.0.0.1:%u\n", port);
@@ -128,8 +130,8 @@ static int serve(goose_attack *attack, unsigned short port, int argc, char **arg
         fprintf(stderr, "error: cannot start the worker\n");
         return 1;
     }
-    struct event *changes = event_new(svc.base, gaggle_worker_fd(svc.worker),
-                                      EV_READ | EV_PERSIST, on_worker, &svc);
+    struct event *changes = svc.changes = event_new(svc.base, gaggle_worker_fd(svc.worker),
+                                                    EV_READ | EV_PERSIST, on_worker, &svc);
     struct event *term = evsignal_new(svc.base, SIGTERM, on_signal, &svc);
     struct event *intr = evsignal_new(svc.base, SIGINT, on_signal, &svc);
     if (changes && term && intr && !event_add(changes, NULL) && !event_add(term, NULL) &&
@@ -141,6 +143,8 @@ static int serve(goose_attack *attack, unsigned short port, int argc, char **arg
         fprintf(stderr, "error: cannot watch the worker\n");
     }
     if (svc.worker) { /* the loop ended first: stop the worker, then wait */
+        if (changes)
+            event_del(changes);
         gaggle_worker_stop(svc.worker);
         gaggle_worker_join(svc.worker);
     }

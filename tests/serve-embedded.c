@@ -112,6 +112,7 @@ static int serve(goose_attack *attack, int tests, int argc, char **argv)
         }
         if (ready < 0 || (ready == 0 && tests)) {
             fprintf(stderr, "no state change for 60 s\n");
+            gaggle_worker_stop(w); /* so that the join below ends */
             break;
         }
         if (ready == 0)

@@ -677,6 +677,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
             leave(w);
         return;
     }
+    if (w->state == S_READY && w->t.start_at_us && atomic_load(&w->a->stop)) {
+        start_engine(w); /* START came: the Manager counts this Worker in, */
+        stop_users(w, "asked to stop"); /* so its test runs, stopping at once */
+        return;
+    }
     if (w->state != S_DRAINING && atomic_load(&w->a->stop) && w->state != S_RUNNING) {
         stop_between_tests(w);
         return;
