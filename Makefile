@@ -60,7 +60,7 @@ Q :=
 endif
 
 .PHONY: all deps lib examples target tests check check-fast demo \
-        install uninstall bench bench-overload bench-tls bench-read bench-data bench-assets bench-data-gaggle \
+        install uninstall bench bench-overload bench-tls bench-read bench-data bench-assets bench-data-gaggle bench-serve \
         test-containers clean fuzz fuzz-http \
         fuzz-run fuzz-http-run \
         abi-lib abi-check abi-baseline
@@ -271,6 +271,13 @@ bench-data-gaggle:
 	$(Q)sh tools/deps.sh build bench
 	$(Q)$(SUBMAKE) all
 	$(Q)bash bench/data-gaggle.sh $(BUILD)
+
+# A Gaggle that stays up alone (bench/serve.sh): START turnaround against a
+# fresh Manager per test, RSS and fds per test, BENCH_SERVE_TESTS tests.
+bench-serve:
+	$(Q)sh tools/deps.sh build bench
+	$(Q)$(SUBMAKE) all $(BUILD)/tests/gaggle-loadtest
+	$(Q)bash bench/serve.sh $(BUILD)
 
 # The TLS and HTTP/2 part of `make bench` alone (BENCH_TLS_TIME s per run).
 bench-tls:
