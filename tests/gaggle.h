@@ -21,6 +21,32 @@ static char dir[128];
 
 static const char *program = "tests/gaggle-loadtest"; /* a test may point it elsewhere */
 
+/* A gaggle key file `name` in the test's dir, mode 0600. */
+static inline void write_key(const char *name, const char *key)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    ASSERT_NOT_NULL(f);
+    fprintf(f, "%s\n", key);
+    fclose(f);
+    chmod(path, 0600);
+}
+
+/* How many lines of a process's log (dir/name.log) say text. */
+static inline int log_count(const char *name, const char *text)
+{
+    char path[256], line[4096];
+    snprintf(path, sizeof path, "%s/%s.log", dir, name);
+    FILE *f = fopen(path, "r");
+    int n = 0;
+    while (f && fgets(line, sizeof line, f))
+        n += strstr(line, text) != NULL;
+    if (f)
+        fclose(f);
+    return n;
+}
+
 /* A free port for the Manager, and its report's path in the test's dir. */
 static inline void manager_spot(char port[8], char report[256])
 {

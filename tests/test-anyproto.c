@@ -332,7 +332,7 @@ static int bad_records(goose_user *u)
     return GOOSE_OK;
 }
 
-static void log_count(void *arg, goose_log_level level, const char *msg)
+static void count_logged(void *arg, goose_log_level level, const char *msg)
 {
     (void)level, (void)msg;
     atomic_fetch_add((atomic_int *)arg, 1);
@@ -345,7 +345,7 @@ TEST(record_refusals)
     static atomic_int logged;
     goose_attack *a = attack_of(bad_records, "1");
     set(a, "iterations", "1");
-    goose_attack_set_log(a, log_count, &logged);
+    goose_attack_set_log(a, count_logged, &logged);
     ASSERT_EQ(goose_attack_run(a), GOOSE_OK);
     ASSERT_EQ(atomic_load(&bad), 0);
     ASSERT_EQ(atomic_load(&refusals_ok), 1);

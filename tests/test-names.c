@@ -324,20 +324,6 @@ TEST(run_folds_past_the_bound)
     target_stop(&t);
 }
 
-/* How many lines of a process's log say text. */
-static int log_count(const char *name, const char *text)
-{
-    char path[256], line[4096];
-    snprintf(path, sizeof path, "%s/%s.log", dir, name);
-    FILE *f = fopen(path, "r");
-    int n = 0;
-    while (f && fgets(line, sizeof line, f))
-        n += strstr(line, text) != NULL;
-    if (f)
-        fclose(f);
-    return n;
-}
-
 /* A Gaggle: the Manager's bound (10) goes to the Workers, each folds its
  * own paths past it, and the Manager folds what the Workers kept beyond
  * its own 10: its report has 10 named rows, each exactly the target's

@@ -3,17 +3,6 @@
  * test runs with exact totals. */
 #include "gaggle.h"
 
-static void write_key(const char *name, const char *key)
-{
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    ASSERT_NOT_NULL(f);
-    fprintf(f, "%s\n", key);
-    fclose(f);
-    chmod(path, 0600);
-}
-
 /* A Manager with the key file `mkey` (NULL: none) and one Worker with
  * `wkey`; returns the Worker's exit status, and the Manager's in *mrc. */
 static int keyed_pair(const char *mkey, const char *wkey, int *mrc)

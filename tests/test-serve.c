@@ -204,17 +204,6 @@ TEST(sigterm_during_a_test_delivers_done)
     teardown();
 }
 
-static void write_key(const char *name, const char *key)
-{
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    ASSERT_NOT_NULL(f);
-    fprintf(f, "%s\n", key);
-    fclose(f);
-    chmod(path, 0600);
-}
-
 /* A Manager that cannot prove the Worker's key: the Worker's own check
  * ends it (status 1) instead of dialing again. */
 TEST(wrong_key_ends_a_serving_worker)

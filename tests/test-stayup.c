@@ -37,20 +37,6 @@ static void say_expect(const char *command, const char *expect)
         TEST_FAIL("\"%s\" answered \"%s\", not \"%s...\"", command, answer, expect);
 }
 
-/* How many times a process's log says text. */
-static int log_count(const char *name, const char *text)
-{
-    char path[256], line[4096];
-    snprintf(path, sizeof path, "%s/%s.log", dir, name);
-    FILE *f = fopen(path, "r");
-    int n = 0;
-    while (f && fgets(line, sizeof line, f))
-        n += strstr(line, text) != NULL;
-    if (f)
-        fclose(f);
-    return n;
-}
-
 static int wait_count(const char *name, const char *text, int count, int seconds)
 {
     for (int i = 0; i < seconds * 20; i++) {
@@ -370,17 +356,6 @@ TEST(lost_during_a_test_fails_that_test)
     w[1] = w[2];
     stop_workers(w, 2);
     teardown();
-}
-
-static void write_key(const char *name, const char *key)
-{
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    ASSERT_NOT_NULL(f);
-    fprintf(f, "%s\n", key);
-    fclose(f);
-    chmod(path, 0600);
 }
 
 /* "started" of a report (2026-12-07T16:15:00Z) as {time} writes it
