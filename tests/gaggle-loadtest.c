@@ -13,7 +13,8 @@
  * (default accounts.csv), mode LOADTEST_DATA_MODE (unique, circular or
  * random; default unique): GET /account/login?name=NAME.  With
  * LOADTEST_VARIANT=once the default test also has a test_start (GET
- * /once/start) and a test_stop (GET /once/stop). */
+ * /once/start) and a test_stop (GET /once/stop); with slowdata a test_start
+ * of 2 s that sets test data. */
 #include <goose.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -54,6 +55,13 @@ static int once_start(goose_user *u)
 {
     goose_response_free(goose_get(u, "/once/start"));
     return GOOSE_OK;
+}
+
+/* LOADTEST_VARIANT=slowdata: a test_start of 2 s that sets test data. */
+static int slow_data_start(goose_user *u)
+{
+    goose_response_free(goose_get(u, "/slow?ms=2000"));
+    return goose_test_set_data(u, "token", 5);
 }
 
 static int once_stop(goose_user *u)
@@ -250,6 +258,8 @@ int main(int argc, char **argv)
         goose_attack_set_test_start(attack, once_start);
         goose_attack_set_test_stop(attack, once_stop);
     }
+    if (variant && !strcmp(variant, "slowdata"))
+        goose_attack_set_test_start(attack, slow_data_start);
     int status = goose_main(attack, argc, argv);
     goose_attack_free(attack);
     return status;

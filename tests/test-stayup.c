@@ -227,9 +227,10 @@ TEST(lost_and_new_workers_between_tests)
 }
 
 /* A test stopped after it took its Workers but before START (one of them
- * frozen, so it cannot start): both are told, stay members (no new join:
- * the frozen one's late "ready" is no protocol error), and the next start
- * runs on them, exact. */
+ * frozen, so it cannot start): both are told and stay members (no new
+ * join), and the next start, given at once, runs on them, exact: the
+ * frozen one's late "ready" of the first is neither a protocol error nor
+ * taken for the second's. */
 TEST(cancel_before_start_keeps_the_workers)
 {
     setup();
@@ -243,11 +244,13 @@ TEST(cancel_before_start_keeps_the_workers)
     say_expect("start", "ok: test 1 starts on 2 workers");
     ASSERT(wait_log("worker0", "joined as worker", 10));
     say_expect("stop", "ok: test 1 is cancelled before START");
+    long long before = target_now();
+    /* at once: the frozen one's "ready" of the cancelled test is still to
+       come, and must not count for this one */
+    say_expect("start", "ok: test 1");
     kill(w[1], SIGCONT);
     ASSERT(wait_log("worker0", "stopped the test before it started", 10));
     ASSERT(wait_log("worker1", "stopped the test before it started", 10));
-    long long before = target_now();
-    say_expect("start", "ok: test 1 starts on 2 workers");
     wait_test(1);
     check_test(1, before, 2, 6);
     ASSERT_EQ(log_count("manager", "joined from"), 2); /* nobody dialed again */
@@ -310,6 +313,33 @@ TEST(a_worker_that_cannot_run_says_why)
     ASSERT_EQ(mkdir(gone, 0755), 0);
     wait_test(1);
     check_test(1, before, 1, 6);
+    kill(m, SIGTERM);
+    ASSERT_EQ(wait_exit(m, 15), 0);
+    stop_workers(w, 1);
+    teardown();
+}
+
+/* A test stopped while its test_start runs (2 s, then it sets test
+ * data): the Workers it took are told at once and get neither rows nor
+ * test data after that (as idle members they would take them for a
+ * protocol error and dial again). */
+TEST(cancel_during_test_start_sends_nothing_after)
+{
+    setup();
+    ports();
+    variant = "slowdata";
+    pid_t m = stay_manager("1", NULL);
+    pid_t w[1] = {serving_worker("worker0", NULL)};
+    ASSERT(wait_count("manager", "joined from", 1, 20));
+    say_expect("start", "ok: test 1 starts on 1 workers");
+    ASSERT(wait_log("worker0", "joined as worker", 10));
+    say_expect("stop", "ok: test 1 is cancelled before START");
+    ASSERT(wait_log("worker0", "stopped the test before it started", 10));
+    ASSERT(wait_log("manager", "test 1 was stopped before START", 10));
+    sleep(1);
+    ASSERT_EQ(log_count("worker0", "dialing again"), 0);
+    ASSERT_EQ(log_count("manager", "joined from"), 1);
+    variant = NULL;
     kill(m, SIGTERM);
     ASSERT_EQ(wait_exit(m, 15), 0);
     stop_workers(w, 1);
@@ -630,6 +660,7 @@ TEST(report_path_placeholders)
 }
 
 TEST_MAIN(TEST_ENTRY(three_tests_in_a_row), TEST_ENTRY(cancel_before_start_keeps_the_workers),
+          TEST_ENTRY(cancel_during_test_start_sends_nothing_after),
           TEST_ENTRY(plan_users_do_not_stick), TEST_ENTRY(a_worker_that_cannot_run_says_why), TEST_ENTRY(lost_and_new_workers_between_tests),
           TEST_ENTRY(hostile_peers_between_tests), TEST_ENTRY(bad_commands_then_sigterm),
           TEST_ENTRY(each_test_its_own_once_and_controller),

@@ -205,6 +205,23 @@ static int begin_test_start(manager *m)
     return rc;
 }
 
+/* A ping behind a called-off test's "stop": the Worker answers in order,
+ * so once its pong is in, nothing of that test is still on its way (a
+ * "ready" the next test would take for its own). */
+static void fence(manager *m, gaggle_peer *p)
+{
+    for (conn *c = m->conns; c; c = c->next) {
+        if (c->peer != p)
+            continue;
+        c->fence = goose__now_us() | 1ull << 63; /* no heartbeat's time */
+        gaggle_out o;
+        goose__out_begin(&o, "ping", 1);
+        goose__out_u64(&o, "t", c->fence);
+        goose__peer_send(p, &o);
+        goose__out_free(&o);
+    }
+}
+
 /* No START for this test (test_start failed, or a stop before START):
  * the Workers it took are told, once.  A one-shot Manager lets them go; a
  * staying one keeps them as members, waiting for the next test. */
@@ -219,6 +236,8 @@ static void tell_joined_to_stop(manager *m)
             goose__send_type(w->peer, "stop");
             if (!m->stays)
                 goose__peer_finish(w->peer);
+            else
+                fence(m, w->peer);
         }
     }
 }

@@ -41,6 +41,9 @@ typedef struct conn {
     int member;             /* --no-autostart: authenticated, it waits for
                                a test (or runs in one) */
     size_t slot;            /* 1 + its slot in the test under way; 0: none */
+    uint64_t fence;         /* a ping sent after a called-off test's "stop":
+                               until its pong, that test's messages may
+                               still come, and no test takes it; 0: none */
     char name[128];
 } conn;
 

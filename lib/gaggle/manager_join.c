@@ -171,7 +171,7 @@ static void on_auth(manager *m, conn *c, const msgpack_object *msg)
 static int waiting_member(const conn *c)
 {
     const gaggle_peer *p = c->peer;
-    return c->member && !c->slot && !p->closed && !p->flushing && !p->draining;
+    return c->member && !c->slot && !c->fence && !p->closed && !p->flushing && !p->draining;
 }
 
 size_t goose__members_waiting(const manager *m)
@@ -238,26 +238,39 @@ static void send_pong(gaggle_peer *p, uint64_t t)
     goose__out_free(&o);
 }
 
-/* Between tests a member and its Manager only trade heartbeats (and a
- * "ready" may still come of a test called off before START). */
-static void on_member_msg(conn *c, const char *type, const msgpack_object *msg)
+/* Between tests a member and its Manager only trade heartbeats; until
+ * the pong of its fence, the "ready" or "refuse" of a test called off
+ * before START may still come. */
+static void on_member_msg(manager *m, conn *c, const char *type, const msgpack_object *msg)
 {
     uint64_t t;
-    if (!strcmp(type, "ping") && goose__get_u64(msg, "t", &t) == 0)
+    char reason[256];
+    if (!strcmp(type, "ping") && goose__get_u64(msg, "t", &t) == 0) {
         send_pong(c->peer, t);
-    else if (strcmp(type, "pong") != 0 && strcmp(type, "ready") != 0)
+    } else if (!strcmp(type, "pong")) {
+        /* a heartbeat's (the fence's is taken in on_msg) */
+    } else if (c->fence && !strcmp(type, "refuse")) {
+        if (goose__get_str(msg, "reason", reason, sizeof reason) < 0)
+            snprintf(reason, sizeof reason, "no reason given");
+        goose__log(m->a, GOOSE_LOG_WARN, "worker %s cannot run the test: %s", c->name, reason);
+    } else if (!c->fence || strcmp(type, "ready") != 0) {
         goose__peer_close(c->peer, "unexpected message between tests");
+    }
 }
 
 static void on_msg(gaggle_peer *p, const char *type, const msgpack_object *msg)
 {
     manager *m = p->owner;
     mworker *w = goose__slot_of(m, p);
-    conn *c = w ? NULL : conn_of(m, p);
-    if (w)
+    conn *c = conn_of(m, p);
+    uint64_t t;
+    if (c && c->fence && !strcmp(type, "pong") && goose__get_u64(msg, "t", &t) == 0 &&
+        t == c->fence)
+        c->fence = 0; /* (its slot may still be there: the test ends after) */
+    else if (w)
         goose__slot_msg(m, w, type, msg);
     else if (c && c->member)
-        on_member_msg(c, type, msg);
+        on_member_msg(m, c, type, msg);
     else if (c && !c->challenged && !strcmp(type, "hello"))
         on_hello(m, c, msg);
     else if (c && c->challenged && !strcmp(type, "auth"))

@@ -72,6 +72,8 @@ static void ship_test_data(manager *m, mworker *w)
 /* What a Worker is owed before START, as its connection drains. */
 void goose__slot_feed(manager *m, mworker *w)
 {
+    if (m->t.stop_told) /* no START: the Worker was told to stop */
+        return;
     ship_rows(m, w);
     ship_test_data(m, w);
 }
