@@ -7,7 +7,7 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 symbols=abi/libgoose.symbols
-so=$(ls "${GOOSE_BUILD:-build}"/libgoose.so.*.*.* | head -n 1)
+so=$(ls "${GOOSE_BUILD:-build}"/libgoose.so.*.*.* | sort -V | tail -n 1) # the newest: an older build may linger
 [ -f "$so" ] || { echo "no ${GOOSE_BUILD:-build}/libgoose.so.X.Y.Z: make lib"; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
